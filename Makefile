@@ -1,0 +1,66 @@
+# recv: digital receivables on Hyperledger Fabric.
+# The two commands a newcomer needs are `make run` (network + chaincode + gateways + demo) and
+# `make test` (unit, fuzz regression, integration and end-to-end suites). Everything else is here
+# for operators and developers; `make help` lists it.
+
+SHELL := /bin/bash
+NODE ?=
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-z][a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+.PHONY: run
+run: ## build what is needed, start the native network and a gateway per org, run the demo
+	@scripts/run.sh
+
+.PHONY: test
+test: ## run every suite: unit + fuzz regression + coverage, native integration, docker end-to-end
+	@scripts/test.sh
+
+.PHONY: unit
+unit: ## unit tests only (no network)
+	@scripts/test.sh unit
+
+.PHONY: bins
+bins: ## build the pinned Fabric binaries into bin/ (only when missing or the pin changed)
+	@scripts/fabric-bin/build.sh
+
+.PHONY: up down status deploy upgrade
+up: ## start the native network and deploy the chaincode
+	@scripts/network.sh up
+down: ## stop every process the native network started and remove its state
+	@scripts/gateways.sh down || true
+	@scripts/network.sh down
+status: ## show each node: running, healthy, block height
+	@scripts/network.sh status
+deploy: ## deploy the chaincode (package, install, approve, commit)
+	@scripts/network.sh deploy
+upgrade: ## rebuild the chaincode and upgrade it with a new sequence
+	@scripts/network.sh upgrade
+
+.PHONY: logs
+logs: ## show a node's log: make logs NODE=peer0.core
+	@scripts/network.sh logs $(NODE)
+
+.PHONY: gateways demo
+gateways: ## start one gateway per org against the running network
+	@scripts/gateways.sh up
+demo: ## run the lifecycle story through the recv CLI
+	@scripts/demo.sh
+
+.PHONY: images docker-up docker-down docker-status
+images: ## build the container images locally (never pulled)
+	@scripts/docker.sh images
+docker-up: ## start the same network with docker compose
+	@scripts/docker.sh up
+docker-down: ## remove the compose network's containers, networks and volumes
+	@scripts/docker.sh down
+docker-status: ## each container's health and block height
+	@scripts/docker.sh status
+
+.PHONY: bench
+bench: ## chaincode benchmarks (go test -bench)
+	@cd chaincode && go test -run '^$$' -bench . -benchmem ./...

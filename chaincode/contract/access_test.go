@@ -1,0 +1,101 @@
+package contract_test
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestConfig_DefaultsAndSetConfigByAdmin(t *testing.T) {
+	h := newHarness(t)
+	require.JSONEq(t, `{"maxTermDays":183,"clockSkewSeconds":600}`, h.ok(supA, "GetConfig"))
+	out := h.ok(admin, "SetConfig", `{"maxTermDays":365}`)
+	require.Contains(t, out, `"config":{"maxTermDays":365,"clockSkewSeconds":600}`)
+	require.JSONEq(t, `{"maxTermDays":365,"clockSkewSeconds":600}`, h.ok(auditor, "GetConfig"))
+	h.ok(treasurer, "Issue", issueJSON(issueOpts{ID: "R-1", Maturity: "2027-11-22"})) // day0 + 365
+	h.refuse("invalid: maturityDate 2027-11-23 is 366 days away, more than the limit of 365 days", treasurer, "Issue",
+		issueJSON(issueOpts{ID: "R-2", Maturity: "2027-11-23"}))
+}
+
+func TestSetConfig_Refusals(t *testing.T) {
+	tests := []struct{ name, caller, config, want string }{
+		{"only admin", treasurer, `{"maxTermDays":90}`, "forbidden: SetConfig needs role admin"},
+		{"auditor writes nothing", auditor, `{"maxTermDays":90}`, "forbidden: "},
+		{"term above the one-year hard limit", admin, `{"maxTermDays":366}`, "invalid: maxTermDays 366 is outside 1..365"},
+		{"term zero", admin, `{"maxTermDays":0}`, "invalid: maxTermDays 0"},
+		{"skew zero", admin, `{"clockSkewSeconds":0}`, "invalid: clockSkewSeconds 0 is outside 1..3600"},
+		{"skew above an hour", admin, `{"clockSkewSeconds":3601}`, "invalid: clockSkewSeconds"},
+		{"unknown field", admin, `{"maxTerm":90}`, "invalid: config: json: unknown field"},
+		{"not JSON", admin, `90`, "invalid: config"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.refuse(tt.want, tt.caller, "SetConfig", tt.config)
+		})
+	}
+}
+
+func TestClockSkew_RefusesWritesTooFarFromThePeerClock(t *testing.T) {
+	for _, skew := range []time.Duration{601 * time.Second, -601 * time.Second} {
+		t.Run(skew.String(), func(t *testing.T) {
+			h := newHarness(t)
+			h.active("R-1", supA, "100")
+			h.skew = skew
+			h.refuse("invalid: transaction timestamp 2026-11-22T10:00:00Z is 10m1s away from the peer clock, more than 600 s allowed",
+				supA, "Transfer", "R-1", supB, "")
+			h.ok(supA, "Get", "R-1") // queries change nothing and are not checked
+			h.skew = 0
+			h.ok(admin, "SetConfig", `{"clockSkewSeconds":3600}`)
+			h.skew = skew
+			h.ok(supA, "Transfer", "R-1", supB, "")
+		})
+	}
+}
+
+func TestIdentity_EnrollmentIDFallsBackToCommonNameAndNoRoleMayOnlyReadConfig(t *testing.T) {
+	h := newHarness(t)
+	h.ok(treasurer, "Issue", issueJSON(issueOpts{ID: "R-1", Beneficiary: "SupplierMSP/no-attrs"}))
+	h.ok("SupplierMSP/no-attrs", "GetConfig")
+	h.refuse(`forbidden: Accept needs role issuer|supplier|financier; SupplierMSP/no-attrs has role ""`, "SupplierMSP/no-attrs", "Accept", "R-1")
+}
+
+func TestAccessTable_UnknownTransactionIsRefused(t *testing.T) {
+	h := newHarness(t)
+	h.refuse(`invalid: unknown transaction "Mint"`, treasurer, "Mint")
+	h.refuse(`invalid: Blank function name passed`, treasurer, "")
+	h.refuse(`invalid: incorrect number of params. Expected 1, received 0`, supA, "Accept")
+}
+
+func TestAccessTable_BadCreatorIsForbidden(t *testing.T) {
+	h := newHarness(t)
+	h.ids["bad"] = []byte("not a serialized identity")
+	h.refuse("forbidden: cannot read the caller's identity", "bad", "GetConfig")
+}
+
+func TestMetadata_MarksQueriesAsEvaluate(t *testing.T) {
+	h := newHarness(t)
+	var md struct {
+		Contracts map[string]struct {
+			Transactions []struct {
+				Name string   `json:"name"`
+				Tag  []string `json:"tag"`
+			} `json:"transactions"`
+		} `json:"contracts"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(h.ok(treasurer, "org.hyperledger.fabric:GetMetadata")), &md))
+	tags := map[string][]string{}
+	for _, tx := range md.Contracts["receivables"].Transactions {
+		tags[tx.Name] = tx.Tag
+	}
+	for _, name := range []string{"Get", "GetConfig", "ListByHolder", "ListByIssuer", "Trace", "History", "Totals"} {
+		require.Contains(t, tags[name], "EVALUATE", name)
+	}
+	for _, name := range []string{"Issue", "Accept", "Reject", "Revoke", "Split", "Transfer", "RequestFinancing",
+		"ApproveFinancing", "RejectFinancing", "Redeem", "RedeemAll", "SetConfig"} {
+		require.Contains(t, tags[name], "SUBMIT", name)
+	}
+	require.Len(t, tags, 19)
+}

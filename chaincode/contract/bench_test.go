@@ -1,0 +1,137 @@
+package contract_test
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
+	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
+	"github.com/stretchr/testify/require"
+
+	"github.com/recv-ledger/recv/chaincode/internal/memstub"
+)
+
+// The benchmarks simulate each write transaction against a prepared ledger, as a peer endorses
+// it: the write set is built and never committed, so every iteration sees the same state. Each
+// reports "wbytes", the size of its write set; BenchmarkBarePut measures a one-write chaincode
+// (same framework, same identity, one PutState) of that size, the baseline of docs/PERFORMANCE.md.
+
+type benchCase struct {
+	name   string
+	caller string
+	args   []string
+	setup  func(h *harness)
+}
+
+var benchCases = []benchCase{
+	{"Issue", treasurer, []string{"Issue", issueJSON(issueOpts{ID: "R-B"})}, nil},
+	{"Accept", supA, []string{"Accept", "R-P"}, nil},
+	{"Reject", supA, []string{"Reject", "R-P", "wrong amount"}, nil},
+	{"Revoke", treasurer, []string{"Revoke", "R-P"}, nil},
+	{"Split2", supA, []string{"Split", "R-1", `["400","600"]`}, nil},
+	{"Split10", supA, []string{"Split", "R-1", `["100","100","100","100","100","100","100","100","100","100"]`}, nil},
+	{"TransferWhole", supA, []string{"Transfer", "R-1", supB, ""}, nil},
+	{"TransferPart", supA, []string{"Transfer", "R-1", supB, "300"}, nil},
+	{"RequestFinancing", supA, []string{"RequestFinancing", "R-1", "Bank1MSP"}, nil},
+	{"ApproveFinancing", bank1, []string{"ApproveFinancing", "R-F", "450"}, nil},
+	{"RejectFinancing", bank1, []string{"RejectFinancing", "R-F", "limit"}, nil},
+	{"Redeem", treasurer, []string{"Redeem", "R-M"}, func(h *harness) { h.days(129) }},
+	{"RedeemAll10", treasurer, []string{"RedeemAll", "R-M"}, func(h *harness) {
+		h.ok(supA, "Split", "R-M", `["100","100","100","100","100","100","100","100","100","100"]`)
+		h.days(129)
+	}},
+}
+
+func benchLedger(b *testing.B) *harness {
+	h := newHarness(b)
+	h.ok(treasurer, "Issue", issueJSON(issueOpts{ID: "R-P"}))
+	h.active("R-1", supA, "1000")
+	h.active("R-F", supA, "1000")
+	h.ok(supA, "RequestFinancing", "R-F", "Bank1MSP")
+	h.active("R-M", supA, "1000")
+	for i := range 50 { // other holders' receivables, so that indexes are not empty
+		h.active(fmt.Sprintf("R-X%d", i), supC, "10")
+	}
+	return h
+}
+
+func writeBytes(s *memstub.Stub) int {
+	n := 0
+	for k, v := range s.Writes() {
+		n += len(k) + len(v)
+	}
+	return n
+}
+
+// simulate runs one transaction without committing it.
+func simulate(b *testing.B, cc shim.Chaincode, l *memstub.Ledger, h *harness, creator []byte, args []string) *memstub.Stub {
+	s := l.NewStub("0c7e8d5f9a3b41d2a6e0f4c8b7d9e1f3a5c7e9b1d3f5a7c9e1b3d5f7a9c1e3b5", h.now, creator, args...)
+	if resp := cc.Invoke(s); resp.Status != shim.OK {
+		b.Fatalf("%s: %s", args[0], resp.Message)
+	}
+	return s
+}
+
+func BenchmarkWrite(b *testing.B) {
+	for _, bc := range benchCases {
+		b.Run(bc.name, func(b *testing.B) {
+			h := benchLedger(b)
+			if bc.setup != nil {
+				bc.setup(h)
+			}
+			creator := h.ids[bc.caller]
+			size := writeBytes(simulate(b, h.cc, h.ledger, h, creator, bc.args))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				simulate(b, h.cc, h.ledger, h, creator, bc.args)
+			}
+			b.ReportMetric(float64(size), "wbytes")
+		})
+	}
+}
+
+// bareContract is the baseline: one PutState, no rules, same framework and identity handling.
+type bareContract struct {
+	contractapi.Contract
+}
+
+// Put writes size bytes under key; the value is made in the chaincode so that, like the
+// lifecycle transactions, the arguments stay small.
+func (c *bareContract) Put(ctx contractapi.TransactionContextInterface, key string, size int) error {
+	return ctx.GetStub().PutState(key, bytes.Repeat([]byte{'x'}, size))
+}
+
+// BenchmarkBarePut is a one-write chaincode writing as many bytes as each write transaction.
+func BenchmarkBarePut(b *testing.B) {
+	cc, err := contractapi.NewChaincode(&bareContract{})
+	require.NoError(b, err)
+	h := benchLedger(b)
+	creator := h.ids[supA]
+	for _, size := range []int{512, 1024, 2048, 4096, 8192} {
+		b.Run(fmt.Sprintf("bytes=%d", size), func(b *testing.B) {
+			args := []string{"Put", "rcv/R-1", strconv.Itoa(size - len("rcv/R-1"))}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				simulate(b, cc, h.ledger, h, creator, args)
+			}
+		})
+	}
+}
+
+// BenchmarkRawPutState is a PutState on the stub alone, without any chaincode framework.
+func BenchmarkRawPutState(b *testing.B) {
+	l := memstub.NewLedger()
+	value := []byte(strings.Repeat("x", 2048))
+	b.ReportAllocs()
+	for range b.N {
+		s := l.NewStub("tx", day0, nil)
+		if err := s.PutState("rcv/R-1", value); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

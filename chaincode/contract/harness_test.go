@@ -1,0 +1,210 @@
+package contract_test
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
+	"github.com/stretchr/testify/require"
+
+	"github.com/recv-ledger/recv/chaincode/contract"
+	"github.com/recv-ledger/recv/chaincode/internal/memstub"
+	"github.com/recv-ledger/recv/chaincode/receivable"
+)
+
+// Accounts of the test network, as in docs/interfaces.md.
+const (
+	treasurer  = "CoreMSP/treasurer"
+	treasurer2 = "CoreMSP/deputy"
+	otherCore  = "OtherCoreMSP/treasurer"
+	supA       = "SupplierMSP/supplier-a"
+	supB       = "SupplierMSP/supplier-b"
+	supC       = "SupplierMSP/supplier-c"
+	bank1      = "Bank1MSP/officer"
+	bank2      = "Bank2MSP/officer"
+	auditor    = "AuditorMSP/auditor"
+	admin      = "CoreMSP/admin"
+)
+
+var roles = map[string]string{
+	treasurer: "issuer", treasurer2: "issuer", otherCore: "issuer",
+	supA: "supplier", supB: "supplier", supC: "supplier",
+	bank1: "financier", bank2: "financier", auditor: "auditor", admin: "admin",
+}
+
+var (
+	identitiesOnce sync.Once
+	identities     map[string][]byte
+	identitiesErr  error
+)
+
+// creators returns the serialized identity of every test account: real X.509 certificates with
+// Fabric CA's attribute extension, so the chaincode reads them through the real cid code.
+func creators(t testing.TB) map[string][]byte {
+	identitiesOnce.Do(func() {
+		ca, err := memstub.NewCA()
+		if err != nil {
+			identitiesErr = err
+			return
+		}
+		identities = map[string][]byte{}
+		for account, role := range roles {
+			msp, id, _ := strings.Cut(account, "/")
+			if identities[account], err = ca.User(msp, id, role); err != nil {
+				identitiesErr = err
+				return
+			}
+		}
+		identities["SupplierMSP/no-attrs"], identitiesErr = ca.Identity("SupplierMSP", "no-attrs", nil)
+	})
+	require.NoError(t, identitiesErr)
+	return identities
+}
+
+// day0 is the first transaction day of every test.
+var day0 = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+
+type harness struct {
+	t      testing.TB
+	cc     *contract.Chaincode
+	ledger *memstub.Ledger
+	ids    map[string][]byte
+	now    time.Time     // transaction timestamp
+	skew   time.Duration // peer clock minus transaction timestamp
+	seq    int
+}
+
+func newHarness(t testing.TB) *harness {
+	h := &harness{t: t, ledger: memstub.NewLedger(), ids: creators(t), now: day0}
+	cc, err := contract.NewChaincode(contract.WithClock(func() time.Time { return h.now.Add(h.skew) }))
+	require.NoError(t, err)
+	h.cc = cc
+	return h
+}
+
+func (h *harness) nextTxID() string {
+	h.seq++
+	sum := sha256.Sum256([]byte(fmt.Sprintf("tx-%d", h.seq)))
+	return hex.EncodeToString(sum[:])
+}
+
+// invoke runs one transaction as account; it commits on success. On a refusal it checks that the
+// transaction wrote nothing and set no event; on success, that a write set exactly one event named
+// after the transaction.
+func (h *harness) invoke(account, fn string, args ...string) (string, error) {
+	h.t.Helper()
+	creator, ok := h.ids[account]
+	require.True(h.t, ok, "unknown account %s", account)
+	stub := h.ledger.NewStub(h.nextTxID(), h.now, creator, append([]string{fn}, args...)...)
+	resp := h.cc.Invoke(stub)
+	if resp.Status != shim.OK {
+		require.Empty(h.t, stub.Writes(), "%s refused but wrote", fn)
+		require.Empty(h.t, stub.Events(), "%s refused but set an event", fn)
+		return "", errors.New(resp.Message)
+	}
+	if len(stub.Writes()) > 0 {
+		events := stub.Events()
+		require.Len(h.t, events, 1, "%s must set exactly one event", fn)
+		require.Equal(h.t, fn, events[0].Name)
+	} else {
+		require.Empty(h.t, stub.Events(), "%s is a query and must not set events", fn)
+	}
+	stub.Commit()
+	return string(resp.Payload), nil
+}
+
+func (h *harness) ok(account, fn string, args ...string) string {
+	h.t.Helper()
+	out, err := h.invoke(account, fn, args...)
+	require.NoError(h.t, err, "%s %s %v", account, fn, args)
+	return out
+}
+
+// refuse checks that the transaction is refused with the given message prefix and that the whole
+// committed state is unchanged.
+func (h *harness) refuse(prefix, account, fn string, args ...string) string {
+	h.t.Helper()
+	before := h.ledger.Snapshot()
+	_, err := h.invoke(account, fn, args...)
+	require.Error(h.t, err, "%s %s %v should be refused", account, fn, args)
+	require.True(h.t, strings.HasPrefix(err.Error(), prefix), "want %q, got %q", prefix, err.Error())
+	require.Equal(h.t, before, h.ledger.Snapshot(), "state changed on refusal")
+	return err.Error()
+}
+
+func (h *harness) get(id string) receivable.Receivable {
+	h.t.Helper()
+	var r receivable.Receivable
+	require.NoError(h.t, json.Unmarshal([]byte(h.ok(auditor, "Get", id)), &r))
+	return r
+}
+
+func (h *harness) days(n int) { h.now = h.now.AddDate(0, 0, n) }
+
+func hash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+type issueOpts struct {
+	ID, Beneficiary, Amount, Maturity string
+	Invoices                          []receivable.Invoice
+}
+
+func issueJSON(o issueOpts) string {
+	if o.Beneficiary == "" {
+		o.Beneficiary = supA
+	}
+	if o.Amount == "" {
+		o.Amount = "1250000.00"
+	}
+	if o.Maturity == "" {
+		o.Maturity = "2027-03-31"
+	}
+	if o.Invoices == nil {
+		o.Invoices = []receivable.Invoice{{Number: "INV-" + o.ID, SHA256: hash("inv" + o.ID), Amount: o.Amount}}
+	}
+	raw, _ := json.Marshal(receivable.IssueRequest{
+		ID: o.ID, Beneficiary: o.Beneficiary, Amount: o.Amount, MaturityDate: o.Maturity,
+		Contract: receivable.Document{Number: "C-" + o.ID, SHA256: hash("contract" + o.ID)},
+		Invoices: o.Invoices,
+	})
+	return string(raw)
+}
+
+// active issues id to beneficiary and has it accepted.
+func (h *harness) active(id, beneficiary, amount string) {
+	h.t.Helper()
+	h.ok(treasurer, "Issue", issueJSON(issueOpts{ID: id, Beneficiary: beneficiary, Amount: amount}))
+	h.ok(beneficiary, "Accept", id)
+}
+
+type event struct {
+	TxID   string `json:"txId"`
+	Op     string `json:"op"`
+	Reason string `json:"reason"`
+	Items  []struct {
+		ID            string `json:"id"`
+		Status        string `json:"status"`
+		Amount        string `json:"amount"`
+		Holder        string `json:"holder"`
+		PendingHolder string `json:"pendingHolder"`
+	} `json:"items"`
+}
+
+func (h *harness) lastEvent() event {
+	h.t.Helper()
+	evs := h.ledger.Events()
+	require.NotEmpty(h.t, evs)
+	var e event
+	require.NoError(h.t, json.Unmarshal(evs[len(evs)-1].Payload, &e))
+	require.Equal(h.t, evs[len(evs)-1].Name, e.Op)
+	return e
+}

@@ -1,0 +1,236 @@
+package contract
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
+
+	"github.com/recv-ledger/recv/chaincode/receivable"
+)
+
+// State layout (LevelDB: no rich queries, so indexes are composite keys):
+//
+//	rcv/<id>                         the receivable JSON; the pieces of root R are the range rcv/R.*
+//	config                           the settings JSON
+//	\x00holder\x00<account>\x00<id>   index: held by or offered to account
+//	\x00issuer\x00<account>\x00<id>   index: issued by account
+//	\x00invoice\x00<sha256>\x00       value: the root id the invoice backs
+const (
+	keyPrefix   = "rcv/"
+	configKey   = "config"
+	holderIndex = "holder"
+	issuerIndex = "issuer"
+	invoiceKey  = "invoice"
+)
+
+// maxTreeNodes bounds the pieces one root may have for Trace and RedeemAll, so a query stays bounded.
+var maxTreeNodes = 10000
+
+// indexValue marks an index entry; an empty value would be a delete in Fabric.
+var indexValue = []byte{0}
+
+// ledger adapts the chaincode stub to the rules' Reader and applies their changes.
+type ledger struct {
+	stub shim.ChaincodeStubInterface
+}
+
+var _ receivable.Reader = ledger{}
+
+func receivableKey(id string) string { return keyPrefix + id }
+
+// Get implements receivable.Reader.
+func (l ledger) Get(id string) (*receivable.Receivable, error) {
+	raw, err := l.stub.GetState(receivableKey(id))
+	if err != nil {
+		return nil, fmt.Errorf("reading receivable %s: %w", id, err)
+	}
+	if raw == nil {
+		return nil, nil
+	}
+	return decode(id, raw)
+}
+
+func decode(id string, raw []byte) (*receivable.Receivable, error) {
+	var r receivable.Receivable
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return nil, fmt.Errorf("decoding receivable %s: %w", id, err)
+	}
+	return &r, nil
+}
+
+// InvoiceRoot implements receivable.Reader.
+func (l ledger) InvoiceRoot(sha256 string) (string, error) {
+	key, err := l.stub.CreateCompositeKey(invoiceKey, []string{sha256})
+	if err != nil {
+		return "", err
+	}
+	raw, err := l.stub.GetState(key)
+	if err != nil {
+		return "", fmt.Errorf("reading invoice %s: %w", sha256, err)
+	}
+	return string(raw), nil
+}
+
+// Tree implements receivable.Reader: the root, then its pieces by one range scan (ids "<root>.").
+func (l ledger) Tree(rootID string) ([]*receivable.Receivable, error) {
+	root, err := l.Get(rootID)
+	if err != nil || root == nil {
+		return nil, err
+	}
+	// '/' follows '.', so [rcv/R., rcv/R/) holds exactly the pieces of R.
+	it, err := l.stub.GetStateByRange(receivableKey(rootID+"."), receivableKey(rootID+"/"))
+	if err != nil {
+		return nil, fmt.Errorf("scanning pieces of %s: %w", rootID, err)
+	}
+	defer it.Close()
+	nodes := []*receivable.Receivable{root}
+	for it.HasNext() {
+		kv, err := it.Next()
+		if err != nil {
+			return nil, fmt.Errorf("scanning pieces of %s: %w", rootID, err)
+		}
+		if len(nodes) >= maxTreeNodes {
+			return nil, receivable.Invalidf("root %s has more than %d pieces", rootID, maxTreeNodes)
+		}
+		r, err := decode(kv.Key, kv.Value)
+		if err != nil {
+			return nil, err
+		}
+		nodes = append(nodes, r)
+	}
+	return nodes, nil
+}
+
+// indexKeys returns the index entries r should have.
+func (l ledger) indexKeys(r *receivable.Receivable) ([]string, error) {
+	if r == nil {
+		return nil, nil
+	}
+	var keys []string
+	add := func(index, account string) error {
+		if account == "" {
+			return nil
+		}
+		k, err := l.stub.CreateCompositeKey(index, []string{account, r.ID})
+		keys = append(keys, k)
+		return err
+	}
+	for _, e := range []struct{ index, account string }{
+		{issuerIndex, r.Issuer}, {holderIndex, r.Holder}, {holderIndex, r.PendingHolder},
+	} {
+		if err := add(e.index, e.account); err != nil {
+			return nil, err
+		}
+	}
+	slices.Sort(keys)
+	return slices.Compact(keys), nil
+}
+
+// apply writes an accepted change: receivables, index entries, invoice bindings, and its event.
+// The rules have validated everything before, so nothing is written on a refusal.
+func (l ledger) apply(txID string, ch receivable.Change) (eventPayload, error) {
+	for _, w := range ch.Writes {
+		if err := l.put(w); err != nil {
+			return eventPayload{}, err
+		}
+	}
+	for _, h := range ch.Invoices {
+		key, err := l.stub.CreateCompositeKey(invoiceKey, []string{h})
+		if err != nil {
+			return eventPayload{}, err
+		}
+		if err := l.stub.PutState(key, []byte(ch.Writes[0].After.RootID)); err != nil {
+			return eventPayload{}, fmt.Errorf("binding invoice %s: %w", h, err)
+		}
+	}
+	ev := newEvent(txID, ch)
+	return ev, l.emit(ev)
+}
+
+func (l ledger) put(w receivable.Write) error {
+	raw, err := json.Marshal(w.After)
+	if err != nil {
+		return fmt.Errorf("encoding receivable %s: %w", w.After.ID, err)
+	}
+	if err := l.stub.PutState(receivableKey(w.After.ID), raw); err != nil {
+		return fmt.Errorf("writing receivable %s: %w", w.After.ID, err)
+	}
+	old, err := l.indexKeys(w.Before)
+	if err != nil {
+		return err
+	}
+	next, err := l.indexKeys(w.After)
+	if err != nil {
+		return err
+	}
+	for _, k := range old {
+		if _, keep := slices.BinarySearch(next, k); !keep {
+			if err := l.stub.DelState(k); err != nil {
+				return fmt.Errorf("updating index: %w", err)
+			}
+		}
+	}
+	for _, k := range next {
+		if _, had := slices.BinarySearch(old, k); !had {
+			if err := l.stub.PutState(k, indexValue); err != nil {
+				return fmt.Errorf("updating index: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+func (l ledger) emit(ev eventPayload) error {
+	raw, err := json.Marshal(ev)
+	if err != nil {
+		return err
+	}
+	return l.stub.SetEvent(ev.Op, raw)
+}
+
+// eventPayload is both the event of a write transaction and its result.
+type eventPayload struct {
+	TxID   string             `json:"txId"`
+	Op     string             `json:"op"`
+	Items  []eventItem        `json:"items"`
+	Reason string             `json:"reason,omitempty"`
+	Config *receivable.Config `json:"config,omitempty"`
+}
+
+// eventItem is one affected receivable.
+type eventItem struct {
+	ID            string            `json:"id"`
+	Status        receivable.Status `json:"status"`
+	Amount        string            `json:"amount"`
+	AmountFen     int64             `json:"amountFen"`
+	Holder        string            `json:"holder,omitempty"`
+	PendingHolder string            `json:"pendingHolder,omitempty"`
+}
+
+func newEvent(txID string, ch receivable.Change) eventPayload {
+	ev := eventPayload{TxID: txID, Op: ch.Op, Items: []eventItem{}, Reason: ch.Reason}
+	for _, w := range ch.Writes {
+		r := w.After
+		ev.Items = append(ev.Items, eventItem{ID: r.ID, Status: r.Status, Amount: r.Amount, AmountFen: r.AmountFen,
+			Holder: r.Holder, PendingHolder: r.PendingHolder})
+	}
+	return ev
+}
+
+// loadConfig returns the settings on the ledger, or the defaults.
+func loadConfig(stub shim.ChaincodeStubInterface) (receivable.Config, error) {
+	raw, err := stub.GetState(configKey)
+	if err != nil {
+		return receivable.Config{}, fmt.Errorf("reading config: %w", err)
+	}
+	if raw == nil {
+		return receivable.DefaultConfig(), nil
+	}
+	var cfg receivable.Config
+	if err := json.Unmarshal(raw, &cfg); err != nil {
+		return receivable.Config{}, fmt.Errorf("decoding config: %w", err)
+	}
+	return cfg, nil
+}

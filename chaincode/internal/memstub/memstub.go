@@ -1,0 +1,438 @@
+// Package memstub is an in-memory implementation of the chaincode stub for tests and benchmarks:
+// a committed world state with sorted range scans, composite keys, pagination and per-key history,
+// and a per-transaction write set that is committed only when the transaction succeeds, as a
+// peer's endorsement and commit would. Reads never see the transaction's own writes, as in Fabric.
+package memstub
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
+	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/queryresult"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+const (
+	compositeKeyNamespace = "\x00"
+	minUnicodeRuneValue   = 0
+	maxUnicodeRune        = utf8.MaxRune
+)
+
+// ErrUnsupported is returned by the parts of the stub API the chaincode must not use (rich queries,
+// private data, chaincode-to-chaincode calls).
+var ErrUnsupported = errors.New("memstub: not supported")
+
+// Event is a chaincode event set by a transaction.
+type Event struct {
+	TxID    string
+	Name    string
+	Payload []byte
+}
+
+// Ledger is the committed state shared by the transactions of one test.
+type Ledger struct {
+	state   map[string][]byte
+	history map[string][]*queryresult.KeyModification
+	events  []Event
+}
+
+// NewLedger returns an empty ledger.
+func NewLedger() *Ledger {
+	return &Ledger{state: map[string][]byte{}, history: map[string][]*queryresult.KeyModification{}}
+}
+
+// Snapshot returns a copy of the whole committed state.
+func (l *Ledger) Snapshot() map[string][]byte {
+	out := make(map[string][]byte, len(l.state))
+	for k, v := range l.state {
+		out[k] = slices.Clone(v)
+	}
+	return out
+}
+
+// State returns the committed value of key, or nil.
+func (l *Ledger) State(key string) []byte { return l.state[key] }
+
+// Events returns every committed event, in commit order.
+func (l *Ledger) Events() []Event { return slices.Clone(l.events) }
+
+// Keys returns the committed keys, sorted.
+func (l *Ledger) Keys() []string { return slices.Sorted(maps.Keys(l.state)) }
+
+// Stub is one transaction's view of the ledger; it implements shim.ChaincodeStubInterface.
+type Stub struct {
+	ledger    *Ledger
+	txID      string
+	channel   string
+	timestamp *timestamppb.Timestamp
+	args      [][]byte
+	creator   []byte
+	writes    map[string][]byte // nil value: delete
+	events    []Event
+	transient map[string][]byte
+}
+
+var _ shim.ChaincodeStubInterface = (*Stub)(nil)
+
+// NewStub starts a transaction with the given id, timestamp, creator (a serialized identity) and
+// arguments (function name first).
+func (l *Ledger) NewStub(txID string, ts time.Time, creator []byte, args ...string) *Stub {
+	s := &Stub{ledger: l, txID: txID, channel: "receivables", timestamp: timestamppb.New(ts),
+		creator: creator, writes: map[string][]byte{}}
+	for _, a := range args {
+		s.args = append(s.args, []byte(a))
+	}
+	return s
+}
+
+// Commit applies the write set, the history and the events to the ledger.
+func (s *Stub) Commit() {
+	for _, k := range slices.Sorted(maps.Keys(s.writes)) {
+		v := s.writes[k]
+		if v == nil {
+			delete(s.ledger.state, k)
+		} else {
+			s.ledger.state[k] = v
+		}
+		mod := &queryresult.KeyModification{TxId: s.txID, Value: v, Timestamp: s.timestamp, IsDelete: v == nil}
+		s.ledger.history[k] = append(s.ledger.history[k], mod)
+	}
+	s.ledger.events = append(s.ledger.events, s.events...)
+}
+
+// Writes returns the transaction's write set (a nil value is a delete).
+func (s *Stub) Writes() map[string][]byte { return maps.Clone(s.writes) }
+
+// Events returns the events the transaction set, in order.
+func (s *Stub) Events() []Event { return slices.Clone(s.events) }
+
+// GetArgs implements shim.ChaincodeStubInterface.
+func (s *Stub) GetArgs() [][]byte { return s.args }
+
+// GetStringArgs implements shim.ChaincodeStubInterface.
+func (s *Stub) GetStringArgs() []string {
+	out := make([]string, len(s.args))
+	for i, a := range s.args {
+		out[i] = string(a)
+	}
+	return out
+}
+
+// GetFunctionAndParameters implements shim.ChaincodeStubInterface.
+func (s *Stub) GetFunctionAndParameters() (string, []string) {
+	args := s.GetStringArgs()
+	if len(args) == 0 {
+		return "", []string{}
+	}
+	return args[0], args[1:]
+}
+
+// GetArgsSlice implements shim.ChaincodeStubInterface.
+func (s *Stub) GetArgsSlice() ([]byte, error) {
+	var out []byte
+	for _, a := range s.args {
+		out = append(out, a...)
+	}
+	return out, nil
+}
+
+// GetTxID implements shim.ChaincodeStubInterface.
+func (s *Stub) GetTxID() string { return s.txID }
+
+// GetChannelID implements shim.ChaincodeStubInterface.
+func (s *Stub) GetChannelID() string { return s.channel }
+
+// InvokeChaincode implements shim.ChaincodeStubInterface; not supported.
+func (s *Stub) InvokeChaincode(string, [][]byte, string) *peer.Response {
+	return &peer.Response{Status: shim.ERROR, Message: ErrUnsupported.Error()}
+}
+
+func checkKey(key string) error {
+	if key == "" {
+		return errors.New("key must not be empty")
+	}
+	if !utf8.ValidString(key) {
+		return fmt.Errorf("key %q is not valid UTF-8", key)
+	}
+	return nil
+}
+
+// GetState implements shim.ChaincodeStubInterface: it reads the committed state only.
+func (s *Stub) GetState(key string) ([]byte, error) {
+	if err := checkKey(key); err != nil {
+		return nil, err
+	}
+	return slices.Clone(s.ledger.state[key]), nil
+}
+
+// PutState implements shim.ChaincodeStubInterface. As in Fabric, an empty value is a delete.
+func (s *Stub) PutState(key string, value []byte) error {
+	if err := checkKey(key); err != nil {
+		return err
+	}
+	if len(value) == 0 {
+		return s.DelState(key)
+	}
+	s.writes[key] = slices.Clone(value)
+	return nil
+}
+
+// DelState implements shim.ChaincodeStubInterface.
+func (s *Stub) DelState(key string) error {
+	if err := checkKey(key); err != nil {
+		return err
+	}
+	s.writes[key] = nil
+	return nil
+}
+
+// SetStateValidationParameter implements shim.ChaincodeStubInterface; not supported.
+func (s *Stub) SetStateValidationParameter(string, []byte) error { return ErrUnsupported }
+
+// GetStateValidationParameter implements shim.ChaincodeStubInterface; not supported.
+func (s *Stub) GetStateValidationParameter(string) ([]byte, error) { return nil, ErrUnsupported }
+
+// rangeKeys returns the committed keys in [start, end), sorted; end "" is unbounded.
+func (s *Stub) rangeKeys(start, end string) []string {
+	var keys []string
+	for k := range s.ledger.state {
+		if k >= start && (end == "" || k < end) {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// GetStateByRange implements shim.ChaincodeStubInterface; like the shim, it refuses composite keys.
+func (s *Stub) GetStateByRange(startKey, endKey string) (shim.StateQueryIteratorInterface, error) {
+	if strings.HasPrefix(startKey, compositeKeyNamespace) || strings.HasPrefix(endKey, compositeKeyNamespace) {
+		return nil, errors.New("range keys must not be composite keys")
+	}
+	return s.iterator(s.rangeKeys(startKey, endKey)), nil
+}
+
+// GetStateByRangeWithPagination implements shim.ChaincodeStubInterface.
+func (s *Stub) GetStateByRangeWithPagination(startKey, endKey string, pageSize int32, bookmark string) (shim.StateQueryIteratorInterface, *peer.QueryResponseMetadata, error) {
+	if strings.HasPrefix(startKey, compositeKeyNamespace) || strings.HasPrefix(endKey, compositeKeyNamespace) {
+		return nil, nil, errors.New("range keys must not be composite keys")
+	}
+	return s.page(startKey, endKey, pageSize, bookmark)
+}
+
+func (s *Stub) page(start, end string, pageSize int32, bookmark string) (shim.StateQueryIteratorInterface, *peer.QueryResponseMetadata, error) {
+	if pageSize <= 0 {
+		return nil, nil, fmt.Errorf("page size %d must be positive", pageSize)
+	}
+	if bookmark != "" {
+		if bookmark < start || (end != "" && bookmark >= end) {
+			return nil, nil, fmt.Errorf("bookmark %q is outside the range", bookmark)
+		}
+		start = bookmark
+	}
+	keys := s.rangeKeys(start, end)
+	next := ""
+	if len(keys) > int(pageSize) {
+		next = keys[pageSize]
+		keys = keys[:pageSize]
+	}
+	return s.iterator(keys), &peer.QueryResponseMetadata{FetchedRecordsCount: int32(len(keys)), Bookmark: next}, nil
+}
+
+// GetStateByPartialCompositeKey implements shim.ChaincodeStubInterface.
+func (s *Stub) GetStateByPartialCompositeKey(objectType string, keys []string) (shim.StateQueryIteratorInterface, error) {
+	prefix, err := s.CreateCompositeKey(objectType, keys)
+	if err != nil {
+		return nil, err
+	}
+	return s.iterator(s.rangeKeys(prefix, prefix+string(maxUnicodeRune))), nil
+}
+
+// GetStateByPartialCompositeKeyWithPagination implements shim.ChaincodeStubInterface.
+func (s *Stub) GetStateByPartialCompositeKeyWithPagination(objectType string, keys []string, pageSize int32, bookmark string) (shim.StateQueryIteratorInterface, *peer.QueryResponseMetadata, error) {
+	prefix, err := s.CreateCompositeKey(objectType, keys)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s.page(prefix, prefix+string(maxUnicodeRune), pageSize, bookmark)
+}
+
+// CreateCompositeKey implements shim.ChaincodeStubInterface, with the shim's encoding.
+func (s *Stub) CreateCompositeKey(objectType string, attributes []string) (string, error) {
+	for _, a := range append([]string{objectType}, attributes...) {
+		if !utf8.ValidString(a) {
+			return "", fmt.Errorf("not a valid utf8 string: [%x]", a)
+		}
+		for _, r := range a {
+			if r == minUnicodeRuneValue || r == maxUnicodeRune {
+				return "", fmt.Errorf("input contains unicode %#U starting at position [0]. %#U and %#U are not allowed in the input attribute of a composite key", r, minUnicodeRuneValue, maxUnicodeRune)
+			}
+		}
+	}
+	key := compositeKeyNamespace + objectType + string(rune(minUnicodeRuneValue))
+	for _, a := range attributes {
+		key += a + string(rune(minUnicodeRuneValue))
+	}
+	return key, nil
+}
+
+// SplitCompositeKey implements shim.ChaincodeStubInterface.
+func (s *Stub) SplitCompositeKey(compositeKey string) (string, []string, error) {
+	if !strings.HasPrefix(compositeKey, compositeKeyNamespace) {
+		return "", nil, fmt.Errorf("%q is not a composite key", compositeKey)
+	}
+	parts := strings.Split(compositeKey[1:], string(rune(minUnicodeRuneValue)))
+	if len(parts) < 2 || parts[len(parts)-1] != "" {
+		return "", nil, fmt.Errorf("%q is not a composite key", compositeKey)
+	}
+	return parts[0], parts[1 : len(parts)-1], nil
+}
+
+// GetQueryResult implements shim.ChaincodeStubInterface; LevelDB has no rich queries.
+func (s *Stub) GetQueryResult(string) (shim.StateQueryIteratorInterface, error) {
+	return nil, ErrUnsupported
+}
+
+// GetQueryResultWithPagination implements shim.ChaincodeStubInterface; not supported.
+func (s *Stub) GetQueryResultWithPagination(string, int32, string) (shim.StateQueryIteratorInterface, *peer.QueryResponseMetadata, error) {
+	return nil, nil, ErrUnsupported
+}
+
+// GetHistoryForKey implements shim.ChaincodeStubInterface: newest first, as Fabric 2.x returns it.
+func (s *Stub) GetHistoryForKey(key string) (shim.HistoryQueryIteratorInterface, error) {
+	if err := checkKey(key); err != nil {
+		return nil, err
+	}
+	mods := slices.Clone(s.ledger.history[key])
+	slices.Reverse(mods)
+	return &historyIterator{mods: mods}, nil
+}
+
+// GetPrivateData implements shim.ChaincodeStubInterface; not supported.
+func (s *Stub) GetPrivateData(string, string) ([]byte, error) { return nil, ErrUnsupported }
+
+// GetPrivateDataHash implements shim.ChaincodeStubInterface; not supported.
+func (s *Stub) GetPrivateDataHash(string, string) ([]byte, error) { return nil, ErrUnsupported }
+
+// PutPrivateData implements shim.ChaincodeStubInterface; not supported.
+func (s *Stub) PutPrivateData(string, string, []byte) error { return ErrUnsupported }
+
+// DelPrivateData implements shim.ChaincodeStubInterface; not supported.
+func (s *Stub) DelPrivateData(string, string) error { return ErrUnsupported }
+
+// PurgePrivateData implements shim.ChaincodeStubInterface; not supported.
+func (s *Stub) PurgePrivateData(string, string) error { return ErrUnsupported }
+
+// SetPrivateDataValidationParameter implements shim.ChaincodeStubInterface; not supported.
+func (s *Stub) SetPrivateDataValidationParameter(string, string, []byte) error { return ErrUnsupported }
+
+// GetPrivateDataValidationParameter implements shim.ChaincodeStubInterface; not supported.
+func (s *Stub) GetPrivateDataValidationParameter(string, string) ([]byte, error) {
+	return nil, ErrUnsupported
+}
+
+// GetPrivateDataByRange implements shim.ChaincodeStubInterface; not supported.
+func (s *Stub) GetPrivateDataByRange(string, string, string) (shim.StateQueryIteratorInterface, error) {
+	return nil, ErrUnsupported
+}
+
+// GetPrivateDataByPartialCompositeKey implements shim.ChaincodeStubInterface; not supported.
+func (s *Stub) GetPrivateDataByPartialCompositeKey(string, string, []string) (shim.StateQueryIteratorInterface, error) {
+	return nil, ErrUnsupported
+}
+
+// GetPrivateDataQueryResult implements shim.ChaincodeStubInterface; not supported.
+func (s *Stub) GetPrivateDataQueryResult(string, string) (shim.StateQueryIteratorInterface, error) {
+	return nil, ErrUnsupported
+}
+
+// GetCreator implements shim.ChaincodeStubInterface.
+func (s *Stub) GetCreator() ([]byte, error) { return s.creator, nil }
+
+// GetTransient implements shim.ChaincodeStubInterface.
+func (s *Stub) GetTransient() (map[string][]byte, error) { return s.transient, nil }
+
+// GetBinding implements shim.ChaincodeStubInterface.
+func (s *Stub) GetBinding() ([]byte, error) { return nil, nil }
+
+// GetDecorations implements shim.ChaincodeStubInterface.
+func (s *Stub) GetDecorations() map[string][]byte { return nil }
+
+// GetSignedProposal implements shim.ChaincodeStubInterface: an unsigned proposal carrying the
+// creator in its signature header.
+func (s *Stub) GetSignedProposal() (*peer.SignedProposal, error) {
+	prop, err := proto.Marshal(&peer.Proposal{})
+	if err != nil {
+		return nil, err
+	}
+	return &peer.SignedProposal{ProposalBytes: prop}, nil
+}
+
+// GetTxTimestamp implements shim.ChaincodeStubInterface.
+func (s *Stub) GetTxTimestamp() (*timestamppb.Timestamp, error) { return s.timestamp, nil }
+
+// SetEvent implements shim.ChaincodeStubInterface.
+func (s *Stub) SetEvent(name string, payload []byte) error {
+	if name == "" {
+		return errors.New("event name can not be empty string")
+	}
+	s.events = append(s.events, Event{TxID: s.txID, Name: name, Payload: slices.Clone(payload)})
+	return nil
+}
+
+func (s *Stub) iterator(keys []string) *stateIterator {
+	kvs := make([]*queryresult.KV, 0, len(keys))
+	for _, k := range keys {
+		kvs = append(kvs, &queryresult.KV{Namespace: "receivables", Key: k, Value: slices.Clone(s.ledger.state[k])})
+	}
+	return &stateIterator{kvs: kvs}
+}
+
+type stateIterator struct {
+	kvs []*queryresult.KV
+	i   int
+}
+
+func (it *stateIterator) HasNext() bool { return it.i < len(it.kvs) }
+func (it *stateIterator) Close() error  { return nil }
+func (it *stateIterator) Next() (*queryresult.KV, error) {
+	if !it.HasNext() {
+		return nil, errors.New("no more results")
+	}
+	it.i++
+	return it.kvs[it.i-1], nil
+}
+
+type historyIterator struct {
+	mods []*queryresult.KeyModification
+	i    int
+}
+
+func (it *historyIterator) HasNext() bool { return it.i < len(it.mods) }
+func (it *historyIterator) Close() error  { return nil }
+func (it *historyIterator) Next() (*queryresult.KeyModification, error) {
+	if !it.HasNext() {
+		return nil, errors.New("no more results")
+	}
+	it.i++
+	return it.mods[it.i-1], nil
+}
+
+// Clone returns an independent copy of the ledger: state, history and events.
+func (l *Ledger) Clone() *Ledger {
+	c := NewLedger()
+	c.state = l.Snapshot()
+	for k, mods := range l.history {
+		c.history[k] = slices.Clone(mods)
+	}
+	c.events = slices.Clone(l.events)
+	return c
+}

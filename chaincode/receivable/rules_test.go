@@ -1,0 +1,228 @@
+package receivable
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"maps"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// book is a map-backed Reader: the rules need nothing more.
+type book struct {
+	items    map[string]*Receivable
+	invoices map[string]string
+	fail     error
+}
+
+func newBook() *book { return &book{items: map[string]*Receivable{}, invoices: map[string]string{}} }
+
+func (b *book) Get(id string) (*Receivable, error) {
+	if b.fail != nil {
+		return nil, b.fail
+	}
+	if r, ok := b.items[id]; ok {
+		return r.Clone(), nil
+	}
+	return nil, nil
+}
+
+func (b *book) InvoiceRoot(h string) (string, error) { return b.invoices[h], b.fail }
+
+func (b *book) Tree(rootID string) ([]*Receivable, error) {
+	var out []*Receivable
+	for _, id := range slices.Sorted(maps.Keys(b.items)) {
+		if r := b.items[id]; r.RootID == rootID {
+			out = append(out, r.Clone())
+		}
+	}
+	return out, b.fail
+}
+
+func (b *book) apply(ch Change) {
+	for _, w := range ch.Writes {
+		b.items[w.After.ID] = w.After
+	}
+	for _, h := range ch.Invoices {
+		b.invoices[h] = ch.Writes[0].After.RootID
+	}
+}
+
+func sha(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+var (
+	core     = Caller{MSPID: "CoreMSP", ID: "treasurer", Role: RoleIssuer}
+	supplier = Caller{MSPID: "SupplierMSP", ID: "supplier-a", Role: RoleSupplier}
+	officer  = Caller{MSPID: "Bank1MSP", ID: "officer", Role: RoleFinancier}
+	t0       = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+)
+
+func txAs(c Caller, at time.Time) Tx {
+	return Tx{ID: sha(at.String() + c.Account()), Time: at, Caller: c, Config: DefaultConfig()}
+}
+
+func request(id string) IssueRequest {
+	return IssueRequest{ID: id, Beneficiary: supplier.Account(), Amount: "1000.00", MaturityDate: "2027-01-31",
+		Contract: Document{Number: "C-1", SHA256: sha("c")},
+		Invoices: []Invoice{{Number: "I-1", SHA256: sha("i" + id), Amount: "1000"}}}
+}
+
+func mustApply(t *testing.T, b *book) func(Change, error) {
+	return func(ch Change, err error) {
+		t.Helper()
+		require.NoError(t, err)
+		b.apply(ch)
+	}
+}
+
+func TestRules_LifecycleWithoutFabric(t *testing.T) {
+	b := newBook()
+	do := mustApply(t, b)
+	do(Issue(b, txAs(core, t0), request("R-1")))
+	do(Accept(b, txAs(supplier, t0), "R-1"))
+	do(Split(b, txAs(supplier, t0), "R-1", []string{"250", "750"}))
+	do(RequestFinancing(b, txAs(supplier, t0), "R-1.2", "Bank1MSP"))
+	do(ApproveFinancing(b, txAs(officer, t0), "R-1.2", "600"))
+	require.Equal(t, officer.Account(), b.items["R-1.2"].Holder)
+	// 75000 fen x 600 x 70 days / 3600000 = 875 fen
+	require.Equal(t, int64(875), b.items["R-1.2"].Financing.DiscountFen)
+	nodes, _ := b.Tree("R-1")
+	require.NoError(t, CheckConservation(nodes))
+
+	maturity := time.Date(2027, 1, 31, 9, 0, 0, 0, time.UTC)
+	do(RedeemAll(b, txAs(core, maturity), "R-1"))
+	nodes, _ = b.Tree("R-1")
+	require.NoError(t, CheckConservation(nodes))
+	require.Equal(t, StatusRedeemed, b.items["R-1.1"].Status)
+	require.Equal(t, supplier.Account(), b.items["R-1.1"].RedeemedTo)
+}
+
+func TestRules_ReaderErrorsPropagate(t *testing.T) {
+	b := newBook()
+	b.fail = errors.New("disk on fire")
+	_, err := Issue(b, txAs(core, t0), request("R-1"))
+	require.ErrorContains(t, err, "disk on fire")
+	_, err = Accept(b, txAs(supplier, t0), "R-1")
+	require.ErrorContains(t, err, "disk on fire")
+	require.Equal(t, Kind(""), KindOf(err))
+}
+
+func TestRules_HardLimitAppliesEvenIfConfigIsWrong(t *testing.T) {
+	b := newBook()
+	tx := txAs(core, t0)
+	tx.Config.MaxTermDays = 1000 // never stored by SetConfig, which validates; the rule still caps it
+	req := request("R-1")
+	req.MaturityDate = "2027-11-23"
+	_, err := Issue(b, tx, req)
+	require.ErrorContains(t, err, "more than the limit of 365 days")
+}
+
+func TestCheckConservation_DetectsBrokenTrees(t *testing.T) {
+	root := &Receivable{ID: "R", RootID: "R", Holder: "a", AmountFen: 100, Status: StatusSplit}
+	a := &Receivable{ID: "R.1", RootID: "R", AmountFen: 40, Status: StatusActive}
+	b := &Receivable{ID: "R.2", RootID: "R", AmountFen: 60, Status: StatusRedeemed}
+	require.NoError(t, CheckConservation([]*Receivable{root, a, b}))
+	require.ErrorContains(t, CheckConservation([]*Receivable{root, a}), "leaves sum to 40 fen, root is 100 fen")
+	bad := *b
+	bad.Status = StatusRejected
+	require.ErrorContains(t, CheckConservation([]*Receivable{root, a, &bad}), "leaf R.2 of root R is REJECTED")
+	require.Error(t, CheckConservation([]*Receivable{a}))
+	pending := &Receivable{ID: "P", RootID: "P", AmountFen: 100, Status: StatusPending}
+	require.NoError(t, CheckConservation([]*Receivable{pending}))
+}
+
+func TestClone_IsDeep(t *testing.T) {
+	r := &Receivable{Children: []string{"a"}, Parties: []string{"x"}, Trade: Trade{Invoices: []Invoice{{Number: "1"}}},
+		Financing: &Financing{Bank: "B"}}
+	c := r.Clone()
+	c.Children[0], c.Parties[0], c.Trade.Invoices[0].Number, c.Financing.Bank = "b", "y", "2", "C"
+	require.Equal(t, "a", r.Children[0])
+	require.Equal(t, "x", r.Parties[0])
+	require.Equal(t, "1", r.Trade.Invoices[0].Number)
+	require.Equal(t, "B", r.Financing.Bank)
+}
+
+func TestRules_OffersFinancingAndRefusalsWithoutFabric(t *testing.T) {
+	b := newBook()
+	do := mustApply(t, b)
+	other := Caller{MSPID: "SupplierMSP", ID: "supplier-b", Role: RoleSupplier}
+	do(Issue(b, txAs(core, t0), request("R-1")))
+	do(Issue(b, txAs(core, t0), request("R-2")))
+	do(Reject(b, txAs(supplier, t0), "R-2", "not ours"))
+	require.Equal(t, StatusRejected, b.items["R-2"].Status)
+	do(Issue(b, txAs(core, t0), request("R-3")))
+	do(Revoke(b, txAs(core, t0), "R-3"))
+	require.Equal(t, StatusRevoked, b.items["R-3"].Status)
+
+	do(Accept(b, txAs(supplier, t0), "R-1"))
+	do(Transfer(b, txAs(supplier, t0), "R-1", other.Account(), "100"))
+	do(Reject(b, txAs(other, t0), "R-1.1", "wrong part"))
+	require.Equal(t, StatusActive, b.items["R-1.1"].Status)
+	do(Transfer(b, txAs(supplier, t0), "R-1.1", other.Account(), ""))
+	do(Revoke(b, txAs(supplier, t0), "R-1.1"))
+	do(RequestFinancing(b, txAs(supplier, t0), "R-1.2", "Bank1MSP"))
+	do(RejectFinancing(b, txAs(officer, t0), "R-1.2", "no limit"))
+	require.Nil(t, b.items["R-1.2"].Financing)
+	require.True(t, CanRead(other, b.items["R-1.1"]))
+	require.False(t, CanRead(other, b.items["R-1.2"]))
+
+	refusals := []struct {
+		name string
+		err  func() error
+		kind error
+	}{
+		{"reject without reason", func() error { _, err := Reject(b, txAs(supplier, t0), "R-1.1", ""); return err }, ErrInvalid},
+		{"revoke what is not offered", func() error { _, err := Revoke(b, txAs(supplier, t0), "R-1.1"); return err }, ErrConflict},
+		{"revoke by the wrong offerer", func() error {
+			do(Transfer(b, txAs(supplier, t0), "R-1.1", other.Account(), ""))
+			_, err := Revoke(b, txAs(other, t0), "R-1.1")
+			return err
+		}, ErrForbidden},
+		{"transfer to self", func() error { _, err := Transfer(b, txAs(supplier, t0), "R-1.2", supplier.Account(), ""); return err }, ErrInvalid},
+		{"transfer a bad amount", func() error {
+			_, err := Transfer(b, txAs(supplier, t0), "R-1.2", other.Account(), "x")
+			return err
+		}, ErrInvalid},
+		{"transfer by a stranger", func() error { _, err := Transfer(b, txAs(other, t0), "R-1.2", core.Account(), ""); return err }, ErrForbidden},
+		{"finance at a bad bank", func() error { _, err := RequestFinancing(b, txAs(supplier, t0), "R-1.2", "Bank 1"); return err }, ErrInvalid},
+		{"a bank that declined no longer reads it", func() error { _, err := ApproveFinancing(b, txAs(officer, t0), "R-1.2", "100"); return err }, ErrForbidden},
+		{"reject financing without reason", func() error { _, err := RejectFinancing(b, txAs(officer, t0), "R-1.2", ""); return err }, ErrInvalid},
+		{"redeem before maturity", func() error { _, err := Redeem(b, txAs(core, t0), "R-1.2"); return err }, ErrConflict},
+		{"redeem by another obligor", func() error {
+			_, err := Redeem(b, txAs(Caller{MSPID: "X", ID: "y", Role: RoleIssuer}, t0), "R-1.2")
+			return err
+		}, ErrForbidden},
+		{"redeem a split parent", func() error { _, err := Redeem(b, txAs(core, t0.AddDate(1, 0, 0)), "R-1"); return err }, ErrConflict},
+		{"redeem all from a piece", func() error { _, err := RedeemAll(b, txAs(core, t0.AddDate(1, 0, 0)), "R-1.1"); return err }, ErrInvalid},
+		{"redeem all with a pending piece", func() error { _, err := RedeemAll(b, txAs(core, t0.AddDate(1, 0, 0)), "R-1"); return err }, ErrConflict},
+		{"unknown id", func() error { _, err := Accept(b, txAs(supplier, t0), "R-9"); return err }, ErrNotFound},
+	}
+	for _, tt := range refusals {
+		t.Run(tt.name, func(t *testing.T) {
+			before := snapshot(b)
+			require.ErrorIs(t, tt.err(), tt.kind)
+			if tt.name != "revoke by the wrong offerer" {
+				require.Equal(t, before, snapshot(b))
+			}
+		})
+	}
+	do(Redeem(b, txAs(core, t0.AddDate(1, 0, 0)), "R-1.2"))
+	require.Equal(t, supplier.Account(), b.items["R-1.2"].RedeemedTo)
+	nodes, _ := b.Tree("R-1")
+	require.NoError(t, CheckConservation(nodes))
+}
+
+func snapshot(b *book) map[string]Receivable {
+	out := map[string]Receivable{}
+	for id, r := range b.items {
+		out[id] = *r.Clone()
+	}
+	return out
+}

@@ -1,0 +1,219 @@
+package api
+
+import (
+	"container/list"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/recv-ledger/recv/gateway/fabric"
+)
+
+// offlineStore keeps prepared proposals and endorsed transactions, waiting for their signatures,
+// for a bounded time and count. Entries belong to the caller that prepared them.
+type offlineStore struct {
+	max int
+	ttl time.Duration
+
+	mu      sync.Mutex
+	entries map[string]*list.Element
+	order   *list.List
+}
+
+type offlineEntry struct {
+	key     string // stage + "/" + txId
+	owner   string
+	bytes   []byte
+	created time.Time
+}
+
+func newOfflineStore(max int, ttl time.Duration) *offlineStore {
+	if max <= 0 {
+		max = 1000
+	}
+	if ttl <= 0 {
+		ttl = 10 * time.Minute
+	}
+	return &offlineStore{max: max, ttl: ttl, entries: map[string]*list.Element{}, order: list.New()}
+}
+
+func (s *offlineStore) put(key, owner string, b []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.expireLocked()
+	for s.order.Len() >= s.max {
+		old := s.order.Remove(s.order.Front()).(*offlineEntry)
+		delete(s.entries, old.key)
+	}
+	if el, ok := s.entries[key]; ok {
+		s.order.Remove(el)
+	}
+	s.entries[key] = s.order.PushBack(&offlineEntry{key: key, owner: owner, bytes: b, created: time.Now()})
+}
+
+// take removes and returns an entry of owner; a signature is used once.
+func (s *offlineStore) take(key, owner string) ([]byte, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.expireLocked()
+	el, ok := s.entries[key]
+	if !ok || el.Value.(*offlineEntry).owner != owner {
+		return nil, false
+	}
+	s.order.Remove(el)
+	delete(s.entries, key)
+	return el.Value.(*offlineEntry).bytes, true
+}
+
+func (s *offlineStore) expireLocked() {
+	now := time.Now()
+	for s.order.Len() > 0 {
+		e := s.order.Front().Value.(*offlineEntry)
+		if now.Sub(e.created) < s.ttl {
+			return
+		}
+		s.order.Remove(s.order.Front())
+		delete(s.entries, e.key)
+	}
+}
+
+// OfflineProposalRequest asks for an unsigned proposal of one operation, named as in the REST
+// paths: issue, accept, reject, revoke, split, transfer, request-financing, approve-financing,
+// reject-financing, redeem, redeem-all, set-config. Body is that operation's request body.
+type OfflineProposalRequest struct {
+	Operation string          `json:"operation"`
+	ID        string          `json:"id,omitempty"`
+	Body      json.RawMessage `json:"body,omitempty"`
+}
+
+// OfflineDigest is a digest for the caller to sign, with the transaction it belongs to.
+type OfflineDigest struct {
+	TransactionID string          `json:"txId"`
+	Digest        string          `json:"digest"` // base64 SHA-256 digest to sign
+	ExpiresAt     time.Time       `json:"expiresAt"`
+	Result        json.RawMessage `json:"result,omitempty"` // after endorsement: the chaincode's answer
+}
+
+// OfflineSignature carries the caller's base64 ASN.1 DER ECDSA signature of a digest.
+type OfflineSignature struct {
+	Signature string `json:"signature"`
+}
+
+func (s *Server) offlinePrepare(w http.ResponseWriter, r *http.Request) {
+	body, err := readBody(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var req OfflineProposalRequest
+	if err := decodeBody(body, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	op, ok := operations[req.Operation]
+	if !ok {
+		s.writeError(w, r, badRequest("unknown operation "+req.Operation))
+		return
+	}
+	opBody := req.Body
+	if req.Operation == "issue" {
+		if opBody, err = withIssueID(opBody, caller(r), r.Header.Get("Idempotency-Key")); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	args, err := op.build(req.ID, opBody)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	p, err := s.ledger.PrepareProposal(caller(r), op.tx, args)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.offline.put("proposal/"+p.TransactionID, caller(r), p.Bytes)
+	writeJSON(w, http.StatusCreated, OfflineDigest{
+		TransactionID: p.TransactionID,
+		Digest:        base64.StdEncoding.EncodeToString(p.Digest),
+		ExpiresAt:     time.Now().Add(s.offline.ttl).UTC(),
+	})
+}
+
+func (s *Server) signature(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	body, err := readBody(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return nil, false
+	}
+	var req OfflineSignature
+	if err := decodeBody(body, &req); err != nil {
+		s.writeError(w, r, err)
+		return nil, false
+	}
+	sig, err := base64.StdEncoding.DecodeString(req.Signature)
+	if err != nil || len(sig) == 0 {
+		s.writeError(w, r, badRequest("signature must be base64 of an ASN.1 DER ECDSA signature"))
+		return nil, false
+	}
+	return sig, true
+}
+
+func (s *Server) offlineEndorse(w http.ResponseWriter, r *http.Request) {
+	sig, ok := s.signature(w, r)
+	if !ok {
+		return
+	}
+	txID := r.PathValue("txid")
+	b, ok := s.offline.take("proposal/"+txID, caller(r))
+	if !ok {
+		s.writeError(w, r, &fabric.Error{Kind: fabric.KindNotFound, Stage: "endorse", TransactionID: txID,
+			Message: "not found: no prepared proposal " + txID + " of this caller (expired, used, or never prepared)"})
+		return
+	}
+	ctx, cancel := s.withTimeout(r)
+	defer cancel()
+	tx, err := s.ledger.EndorseSigned(ctx, caller(r), b, sig)
+	if err != nil {
+		if fe := kindOf(err); fe.Kind == fabric.KindInvalid && fe.Stage == "endorse" {
+			// A bad signature leaves the proposal usable: put it back for a corrected attempt.
+			s.offline.put("proposal/"+txID, caller(r), b)
+		}
+		s.writeError(w, r, err)
+		return
+	}
+	s.offline.put("transaction/"+tx.TransactionID, caller(r), tx.Bytes)
+	writeJSON(w, http.StatusOK, OfflineDigest{
+		TransactionID: tx.TransactionID,
+		Digest:        base64.StdEncoding.EncodeToString(tx.Digest),
+		ExpiresAt:     time.Now().Add(s.offline.ttl).UTC(),
+		Result:        asJSON(tx.Result),
+	})
+}
+
+func (s *Server) offlineSubmit(w http.ResponseWriter, r *http.Request) {
+	sig, ok := s.signature(w, r)
+	if !ok {
+		return
+	}
+	txID := r.PathValue("txid")
+	b, ok := s.offline.take("transaction/"+txID, caller(r))
+	if !ok {
+		s.writeError(w, r, &fabric.Error{Kind: fabric.KindNotFound, Stage: "submit", TransactionID: txID,
+			Message: "not found: no endorsed transaction " + txID + " of this caller (expired, used, or never endorsed)"})
+		return
+	}
+	ctx, cancel := s.withTimeout(r)
+	defer cancel()
+	res, err := s.ledger.SubmitSigned(ctx, caller(r), s.cfg.ServiceIdentity, b, sig)
+	if err != nil {
+		if fe := kindOf(err); fe.Kind == fabric.KindInvalid && fe.Stage == "submit" {
+			s.offline.put("transaction/"+txID, caller(r), b)
+		}
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, submitResponse(res))
+}

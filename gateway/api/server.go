@@ -1,0 +1,400 @@
+// Package api is the gateway's REST/JSON interface under /v1. Its handlers only adapt HTTP to the
+// Fabric client: they decode the request, pick the chaincode transaction, call the ledger as the
+// authenticated caller's identity and map the outcome through one error table.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/recv-ledger/recv/gateway/auth"
+	"github.com/recv-ledger/recv/gateway/fabric"
+)
+
+// Ledger is what the handlers need from the Fabric client (fabric.Client implements it).
+type Ledger interface {
+	Submit(ctx context.Context, name, txName string, args []string, onSubmitted func(txID string)) (*fabric.Result, error)
+	Evaluate(ctx context.Context, name, txName string, args ...string) ([]byte, error)
+	TransactionStatus(ctx context.Context, name, txID string) (*fabric.TxStatus, error)
+	Events(ctx context.Context, name string, pos fabric.Position) (<-chan fabric.Event, error)
+	PrepareProposal(name, txName string, args []string) (*fabric.Unsigned, error)
+	EndorseSigned(ctx context.Context, name string, proposalBytes, signature []byte) (*fabric.Unsigned, error)
+	SubmitSigned(ctx context.Context, name, statusIdentity string, txBytes, signature []byte) (*fabric.Result, error)
+	Ready(ctx context.Context, name string) error
+	Identity(name string) (*fabric.Identity, bool)
+}
+
+// UserAdmin registers and enrolls a new user with the organisation's CA, puts it in the wallet
+// and returns its bearer token (shown once).
+type UserAdmin interface {
+	AddUser(ctx context.Context, req NewUser) (*NewUserResult, error)
+}
+
+// NewUser is the body of POST /v1/admin/users.
+type NewUser struct {
+	Name   string `json:"name"`
+	Role   string `json:"role"`
+	Secret string `json:"secret,omitempty"`
+}
+
+// NewUserResult is the answer: the user's account and its bearer token (not stored in clear).
+type NewUserResult struct {
+	Name    string `json:"name"`
+	Account string `json:"account"`
+	Role    string `json:"role"`
+	Token   string `json:"token"`
+}
+
+// Config configures a Server.
+type Config struct {
+	Ledger  Ledger
+	Auth    *auth.Authenticator
+	Admin   UserAdmin // nil: admin endpoints answer 404
+	Logger  *slog.Logger
+	Metrics *Metrics // nil: a new registry
+
+	// ServiceIdentity signs readiness checks and commit-status requests of offline submissions.
+	ServiceIdentity string
+	// RequestTimeout bounds every call; a caller may ask for less with the Request-Timeout header.
+	RequestTimeout time.Duration
+	// IdempotencyEntries bounds the idempotency store (default 10000) kept for IdempotencyTTL (24h).
+	IdempotencyEntries int
+	IdempotencyTTL     time.Duration
+	// OfflineEntries bounds the prepared offline proposals and transactions kept (default 1000)
+	// for OfflineTTL (10 minutes).
+	OfflineEntries int
+	OfflineTTL     time.Duration
+}
+
+// Server serves the REST API.
+type Server struct {
+	cfg     Config
+	ledger  Ledger
+	log     *slog.Logger
+	metrics *Metrics
+	idem    *IdempotencyStore
+	offline *offlineStore
+	mux     *http.ServeMux
+
+	patterns []string
+}
+
+const maxBody = 1 << 20
+
+// NewServer builds the handler tree.
+func NewServer(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics(nil)
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = 90 * time.Second
+	}
+	s := &Server{
+		cfg:     cfg,
+		ledger:  cfg.Ledger,
+		log:     cfg.Logger,
+		metrics: cfg.Metrics,
+		idem:    NewIdempotencyStore(cfg.IdempotencyEntries, cfg.IdempotencyTTL),
+		offline: newOfflineStore(cfg.OfflineEntries, cfg.OfflineTTL),
+		mux:     http.NewServeMux(),
+	}
+	s.routes()
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// Routes lists the registered "METHOD /path" patterns (docs/openapi.yaml documents each).
+func (s *Server) Routes() []string { return append([]string(nil), s.patterns...) }
+
+func (s *Server) routes() {
+	open := func(pattern string, h http.HandlerFunc) {
+		s.patterns = append(s.patterns, pattern)
+		s.mux.Handle(pattern, s.metrics.instrument(pattern, h))
+	}
+	authed := func(pattern string, h http.HandlerFunc) {
+		var handler http.Handler = h
+		if strings.HasPrefix(pattern, "POST ") || strings.HasPrefix(pattern, "PUT ") {
+			handler = s.idempotent(handler)
+		}
+		handler = s.cfg.Auth.Require(handler, func(w http.ResponseWriter, r *http.Request) {
+			s.writeError(w, r, &fabric.Error{Kind: kindUnauthenticated, Stage: "auth",
+				Message: "unauthenticated: send Authorization: Bearer <token> or a client certificate of this organisation"})
+		})
+		s.patterns = append(s.patterns, pattern)
+		s.mux.Handle(pattern, s.metrics.instrument(pattern, handler))
+	}
+
+	open("GET /healthz", s.healthz)
+	open("GET /readyz", s.readyz)
+	s.patterns = append(s.patterns, "GET /metrics")
+	s.mux.Handle("GET /metrics", s.metrics.handler())
+
+	authed("POST /v1/receivables", s.issue)
+	for _, route := range []struct{ path, op string }{
+		{"accept", "accept"}, {"reject", "reject"}, {"revoke", "revoke"}, {"split", "split"},
+		{"transfer", "transfer"}, {"financing", "request-financing"},
+		{"financing/approve", "approve-financing"}, {"financing/reject", "reject-financing"},
+		{"redeem", "redeem"},
+	} {
+		authed("POST /v1/receivables/{id}/"+route.path, s.submitOp(route.op))
+	}
+	authed("POST /v1/roots/{id}/redeem-all", s.submitOp("redeem-all"))
+	authed("GET /v1/receivables/{id}", s.query("Get"))
+	authed("GET /v1/receivables/{id}/history", s.query("History"))
+	authed("GET /v1/roots/{id}/trace", s.query("Trace"))
+	authed("GET /v1/receivables", s.list)
+	authed("GET /v1/accounts/{msp}/{user}/totals", s.totals)
+	authed("GET /v1/config", s.getConfig)
+	authed("PUT /v1/config", s.submitOp("set-config"))
+	authed("GET /v1/transactions/{txid}", s.transaction)
+	authed("GET /v1/events", s.events)
+	authed("GET /v1/whoami", s.whoami)
+	authed("POST /v1/offline/proposals", s.offlinePrepare)
+	authed("POST /v1/offline/proposals/{txid}/endorse", s.offlineEndorse)
+	authed("POST /v1/offline/transactions/{txid}/submit", s.offlineSubmit)
+	authed("POST /v1/admin/users", s.addUser)
+}
+
+func caller(r *http.Request) string {
+	name, _ := auth.Caller(r.Context())
+	return name
+}
+
+// withTimeout bounds a call by the server's limit or the caller's shorter Request-Timeout.
+func (s *Server) withTimeout(r *http.Request) (context.Context, context.CancelFunc) {
+	d := s.cfg.RequestTimeout
+	if h := r.Header.Get("Request-Timeout"); h != "" {
+		if v, err := time.ParseDuration(h); err == nil && v > 0 && v < d {
+			d = v
+		}
+	}
+	return context.WithTimeout(r.Context(), d)
+}
+
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	if err := s.ledger.Ready(ctx, s.cfg.ServiceIdentity); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+func (s *Server) whoami(w http.ResponseWriter, r *http.Request) {
+	name := caller(r)
+	id, ok := s.ledger.Identity(name)
+	if !ok {
+		s.writeError(w, r, &fabric.Error{Kind: fabric.KindForbidden, Stage: "identity", Message: "forbidden: identity not in wallet"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"name": name, "account": id.Account(), "role": id.Role, "offlineOnly": id.Sign == nil})
+}
+
+func readBody(r *http.Request) (json.RawMessage, error) {
+	b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
+	if err != nil {
+		return nil, &fabric.Error{Kind: kindTooLarge, Stage: "request", Message: "request body too large or unreadable: " + err.Error()}
+	}
+	return b, nil
+}
+
+// SubmitResponse is the answer to every successful write.
+type SubmitResponse struct {
+	TransactionID string          `json:"txId"`
+	BlockNumber   uint64          `json:"blockNumber"`
+	Attempts      int             `json:"attempts"`
+	Result        json.RawMessage `json:"result"`
+}
+
+func submitResponse(res *fabric.Result) SubmitResponse {
+	return SubmitResponse{TransactionID: res.TransactionID, BlockNumber: res.BlockNumber, Attempts: res.Attempts, Result: asJSON(res.Payload)}
+}
+
+// asJSON passes a chaincode payload through when it is JSON, or as a JSON string otherwise.
+func asJSON(payload []byte) json.RawMessage {
+	if len(payload) == 0 {
+		return json.RawMessage("null")
+	}
+	if json.Valid(payload) {
+		return payload
+	}
+	b, _ := json.Marshal(string(payload))
+	return b
+}
+
+func (s *Server) submitOp(op string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, err := readBody(r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.runOp(w, r, op, r.PathValue("id"), body)
+	}
+}
+
+func (s *Server) runOp(w http.ResponseWriter, r *http.Request, op, id string, body json.RawMessage) {
+	o := operations[op]
+	args, err := o.build(id, body)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	ctx, cancel := s.withTimeout(r)
+	defer cancel()
+	res, err := s.ledger.Submit(ctx, caller(r), o.tx, args, func(txID string) {
+		s.log.Debug("submitted", "tx", o.tx, "txId", txID, "caller", caller(r))
+	})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.log.Info("committed", "tx", o.tx, "txId", res.TransactionID, "block", res.BlockNumber, "caller", caller(r))
+	writeJSON(w, http.StatusOK, submitResponse(res))
+}
+
+// issue fills in the receivable id from the Idempotency-Key when the request has none.
+func (s *Server) issue(w http.ResponseWriter, r *http.Request) {
+	body, err := readBody(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	body, err = withIssueID(body, caller(r), r.Header.Get("Idempotency-Key"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.runOp(w, r, "issue", "", body)
+}
+
+func withIssueID(body json.RawMessage, who, key string) (json.RawMessage, error) {
+	if key == "" {
+		return body, nil
+	}
+	var req IssueRequest
+	if err := decodeBody(body, &req); err != nil {
+		return nil, err
+	}
+	if req.ID != "" {
+		return body, nil
+	}
+	req.ID = IssueIDForKey(who, key)
+	return json.Marshal(req)
+}
+
+func (s *Server) query(tx string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s.evaluate(w, r, tx, r.PathValue("id"))
+	}
+}
+
+func (s *Server) evaluate(w http.ResponseWriter, r *http.Request, tx string, args ...string) {
+	ctx, cancel := s.withTimeout(r)
+	defer cancel()
+	out, err := s.ledger.Evaluate(ctx, caller(r), tx, args...)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(asJSON(out))
+}
+
+func (s *Server) list(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	holder, issuer := q.Get("holder"), q.Get("issuer")
+	if (holder == "") == (issuer == "") {
+		s.writeError(w, r, badRequest("give exactly one of holder or issuer"))
+		return
+	}
+	tx, account := "ListByHolder", holder
+	if issuer != "" {
+		tx, account = "ListByIssuer", issuer
+	}
+	s.evaluate(w, r, tx, account, q.Get("pageSize"), q.Get("bookmark"))
+}
+
+func (s *Server) totals(w http.ResponseWriter, r *http.Request) {
+	s.evaluate(w, r, "Totals", r.PathValue("msp")+"/"+r.PathValue("user"))
+}
+
+func (s *Server) getConfig(w http.ResponseWriter, r *http.Request) {
+	s.evaluate(w, r, "GetConfig")
+}
+
+func (s *Server) transaction(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := s.withTimeout(r)
+	defer cancel()
+	st, err := s.ledger.TransactionStatus(ctx, caller(r), r.PathValue("txid"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
+func (s *Server) addUser(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Admin == nil {
+		s.writeError(w, r, &fabric.Error{Kind: fabric.KindNotFound, Stage: "admin", Message: "not found: user administration is not enabled on this gateway"})
+		return
+	}
+	if id, ok := s.ledger.Identity(caller(r)); !ok || id.Role != "admin" {
+		s.writeError(w, r, &fabric.Error{Kind: fabric.KindForbidden, Stage: "admin", Message: "forbidden: only an identity with role admin may add users"})
+		return
+	}
+	body, err := readBody(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var req NewUser
+	if err := decodeBody(body, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if !validUserName(req.Name) || req.Role == "" {
+		s.writeError(w, r, badRequest("name ([A-Za-z0-9_-]{1,64}) and role are required"))
+		return
+	}
+	if _, exists := s.ledger.Identity(req.Name); exists {
+		s.writeError(w, r, &fabric.Error{Kind: fabric.KindConflict, Stage: "admin", Message: "conflict: user " + req.Name + " is already in the wallet"})
+		return
+	}
+	ctx, cancel := s.withTimeout(r)
+	defer cancel()
+	res, err := s.cfg.Admin.AddUser(ctx, req)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.log.Info("user added", "name", res.Name, "role", res.Role, "by", caller(r))
+	writeJSON(w, http.StatusCreated, res)
+}
+
+func validUserName(n string) bool {
+	if n == "" || len(n) > 64 {
+		return false
+	}
+	for _, c := range n {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}

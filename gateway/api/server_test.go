@@ -1,0 +1,220 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/recv-ledger/recv/gateway/fabric"
+)
+
+func TestRoutes_MapToChaincodeTransactions(t *testing.T) {
+	tests := []struct {
+		method, path, body string
+		tx                 string
+		args               []string
+	}{
+		{"POST", "/v1/receivables", `{"id":"R-1","beneficiary":"SupplierMSP/supplier-a","amount":"10.00","maturityDate":"2027-01-01","contract":{"number":"C","sha256":"ab"},"invoices":[{"number":"I","sha256":"cd","amount":"10.00"}]}`,
+			"Issue", []string{`{"id":"R-1","beneficiary":"SupplierMSP/supplier-a","amount":"10.00","maturityDate":"2027-01-01","contract":{"number":"C","sha256":"ab"},"invoices":[{"number":"I","sha256":"cd","amount":"10.00"}]}`}},
+		{"POST", "/v1/receivables/R-1/accept", "", "Accept", []string{"R-1"}},
+		{"POST", "/v1/receivables/R-1/reject", `{"reason":"no"}`, "Reject", []string{"R-1", "no"}},
+		{"POST", "/v1/receivables/R-1/revoke", "", "Revoke", []string{"R-1"}},
+		{"POST", "/v1/receivables/R-1/split", `{"parts":["6","4.00"]}`, "Split", []string{"R-1", `["6","4.00"]`}},
+		{"POST", "/v1/receivables/R-1.2/transfer", `{"to":"SupplierMSP/supplier-b","amount":"1"}`, "Transfer", []string{"R-1.2", "SupplierMSP/supplier-b", "1"}},
+		{"POST", "/v1/receivables/R-1.2/transfer", `{"to":"SupplierMSP/supplier-b"}`, "Transfer", []string{"R-1.2", "SupplierMSP/supplier-b", ""}},
+		{"POST", "/v1/receivables/R-1/financing", `{"bank":"Bank1MSP"}`, "RequestFinancing", []string{"R-1", "Bank1MSP"}},
+		{"POST", "/v1/receivables/R-1/financing/approve", `{"rateBps":450}`, "ApproveFinancing", []string{"R-1", "450"}},
+		{"POST", "/v1/receivables/R-1/financing/reject", `{"reason":"limit"}`, "RejectFinancing", []string{"R-1", "limit"}},
+		{"POST", "/v1/receivables/R-1/redeem", "", "Redeem", []string{"R-1"}},
+		{"POST", "/v1/roots/R-1/redeem-all", "", "RedeemAll", []string{"R-1"}},
+		{"PUT", "/v1/config", `{"maxTermDays":90}`, "SetConfig", []string{`{"maxTermDays":90}`}},
+		{"GET", "/v1/config", "", "GetConfig", []string{}},
+		{"GET", "/v1/receivables/R-1", "", "Get", []string{"R-1"}},
+		{"GET", "/v1/receivables/R-1/history", "", "History", []string{"R-1"}},
+		{"GET", "/v1/roots/R-1/trace", "", "Trace", []string{"R-1"}},
+		{"GET", "/v1/receivables?holder=SupplierMSP/supplier-a&pageSize=5&bookmark=b", "", "ListByHolder", []string{"SupplierMSP/supplier-a", "5", "b"}},
+		{"GET", "/v1/receivables?issuer=CoreMSP/treasurer", "", "ListByIssuer", []string{"CoreMSP/treasurer", "", ""}},
+		{"GET", "/v1/accounts/SupplierMSP/supplier-a/totals", "", "Totals", []string{"SupplierMSP/supplier-a"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			led := &fakeLedger{payload: []byte(`{"ok":true}`)}
+			s, tokens := testServer(t, led)
+			rec := do(t, s, tt.method, tt.path, tokens["treasurer"], tt.body)
+			require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+			require.Len(t, led.calls, 1)
+			require.Equal(t, "treasurer", led.calls[0].caller, "the caller's own identity")
+			require.Equal(t, tt.tx, led.calls[0].tx)
+			if len(tt.args) == 0 {
+				require.Empty(t, led.calls[0].args)
+			} else {
+				require.Equal(t, tt.args, led.calls[0].args)
+			}
+		})
+	}
+}
+
+func TestErrors_MapKindsToStatusAndProblemBody(t *testing.T) {
+	tests := []struct {
+		err    error
+		status int
+		kind   string
+	}{
+		{&fabric.Error{Kind: fabric.KindInvalid, Stage: "endorse", Message: "invalid: amount must be positive"}, 400, "invalid"},
+		{&fabric.Error{Kind: fabric.KindNotFound, Stage: "evaluate", Message: "not found: receivable R-9"}, 404, "not_found"},
+		{&fabric.Error{Kind: fabric.KindForbidden, Stage: "endorse", Message: "forbidden: not the holder"}, 403, "forbidden"},
+		{&fabric.Error{Kind: fabric.KindConflict, Stage: "commit", TransactionID: "tx9", ValidationCode: "MVCC_READ_CONFLICT", Message: "conflict"}, 409, "conflict"},
+		{&fabric.Error{Kind: fabric.KindEndorse, Stage: "endorse", TransactionID: "tx9", Message: "no peers"}, 502, "endorse"},
+		{&fabric.Error{Kind: fabric.KindSubmit, Stage: "submit", TransactionID: "tx9", Message: "orderer down"}, 502, "submit"},
+		{&fabric.Error{Kind: fabric.KindCommit, Stage: "commit", TransactionID: "tx9", Message: "invalid"}, 502, "commit"},
+		{&fabric.Error{Kind: fabric.KindTimeout, Stage: "commit_status", TransactionID: "tx9", Message: "deadline"}, 504, "timeout"},
+		{&fabric.Error{Kind: fabric.KindUnavailable, Stage: "endorse", Message: "down"}, 503, "unavailable"},
+		{errors.New("boom"), 500, "internal"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.kind, func(t *testing.T) {
+			s, tokens := testServer(t, &fakeLedger{err: tt.err})
+			rec := do(t, s, "POST", "/v1/receivables/R-1/accept", tokens["supplier-a"], "")
+			require.Equal(t, tt.status, rec.Code)
+			require.Equal(t, "application/problem+json", rec.Header().Get("Content-Type"))
+			var p problem
+			require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &p))
+			require.Equal(t, tt.status, p.Status)
+			require.Equal(t, tt.kind, p.Kind)
+			if fe, ok := tt.err.(*fabric.Error); ok {
+				require.Equal(t, fe.Message, p.Detail, "the chaincode's message reaches the caller")
+				require.Equal(t, fe.TransactionID, p.TransactionID)
+				require.Equal(t, fe.Stage, p.Stage)
+			}
+		})
+	}
+}
+
+func TestAuth_UnauthenticatedIs401AndNothingRuns(t *testing.T) {
+	for _, token := range []string{"", "recv_not-a-token"} {
+		led := &fakeLedger{}
+		s, _ := testServer(t, led)
+		rec := do(t, s, "POST", "/v1/receivables/R-1/accept", token, "")
+		require.Equal(t, http.StatusUnauthorized, rec.Code)
+		require.Contains(t, rec.Header().Get("WWW-Authenticate"), "Bearer")
+		require.Empty(t, led.calls)
+	}
+}
+
+func TestAuth_OpenEndpointsNeedNoToken(t *testing.T) {
+	s, _ := testServer(t, &fakeLedger{})
+	require.Equal(t, http.StatusOK, do(t, s, "GET", "/healthz", "", "").Code)
+	require.Equal(t, http.StatusOK, do(t, s, "GET", "/readyz", "", "").Code)
+	m := do(t, s, "GET", "/metrics", "", "")
+	require.Equal(t, http.StatusOK, m.Code)
+	require.Contains(t, m.Body.String(), "recv_gateway_requests_total")
+}
+
+func TestReadyz_PeerDownIs503(t *testing.T) {
+	s, _ := testServer(t, &fakeLedger{err: errors.New("connection refused")})
+	require.Equal(t, http.StatusServiceUnavailable, do(t, s, "GET", "/readyz", "", "").Code)
+}
+
+func TestBadRequests_Are400WithoutALedgerCall(t *testing.T) {
+	tests := []struct{ method, path, body string }{
+		{"POST", "/v1/receivables/R-1/split", `{"parts":`},
+		{"POST", "/v1/receivables/R-1/split", `{"parts":["1"],"extra":1}`},
+		{"POST", "/v1/receivables/R-1/transfer", `{}`},
+		{"POST", "/v1/receivables/R-1/financing", `{}`},
+		{"POST", "/v1/receivables/R-1/financing/approve", `{"rateBps":"x"}`},
+		{"POST", "/v1/receivables", `{"amount":1}`},
+		{"GET", "/v1/receivables", ""},
+		{"GET", "/v1/receivables?holder=a&issuer=b", ""},
+		{"GET", "/v1/events?startBlock=x", ""},
+		{"GET", "/v1/events?after=12", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path+" "+tt.body, func(t *testing.T) {
+			led := &fakeLedger{}
+			s, tokens := testServer(t, led)
+			rec := do(t, s, tt.method, tt.path, tokens["treasurer"], tt.body)
+			require.Equal(t, http.StatusBadRequest, rec.Code, rec.Body.String())
+			require.Empty(t, led.calls)
+		})
+	}
+}
+
+func TestIdempotency_SameKeyReplaysFirstResult(t *testing.T) {
+	led := &fakeLedger{payload: []byte(`{"id":"R-1"}`)}
+	s, tokens := testServer(t, led)
+	first := do(t, s, "POST", "/v1/receivables/R-1/accept", tokens["supplier-a"], "", "Idempotency-Key", "k1")
+	second := do(t, s, "POST", "/v1/receivables/R-1/accept", tokens["supplier-a"], "", "Idempotency-Key", "k1")
+	require.Equal(t, http.StatusOK, first.Code)
+	require.Equal(t, first.Body.String(), second.Body.String())
+	require.Equal(t, "true", second.Header().Get("Idempotent-Replayed"))
+	require.Len(t, led.calls, 1, "one transaction for two requests")
+
+	// Another caller with the same key is a different request.
+	do(t, s, "POST", "/v1/receivables/R-1/accept", tokens["treasurer"], "", "Idempotency-Key", "k1")
+	require.Len(t, led.calls, 2)
+
+	// Same key, different request: refused.
+	rec := do(t, s, "POST", "/v1/receivables/R-2/accept", tokens["supplier-a"], "", "Idempotency-Key", "k1")
+	require.Equal(t, http.StatusBadRequest, rec.Code)
+	require.Len(t, led.calls, 2)
+}
+
+func TestIdempotency_ServerErrorsAreNotKept(t *testing.T) {
+	led := &fakeLedger{err: &fabric.Error{Kind: fabric.KindTimeout, Stage: "commit_status", Message: "deadline"}}
+	s, tokens := testServer(t, led)
+	require.Equal(t, 504, do(t, s, "POST", "/v1/receivables/R-1/accept", tokens["supplier-a"], "", "Idempotency-Key", "k").Code)
+	led.err = nil
+	require.Equal(t, 200, do(t, s, "POST", "/v1/receivables/R-1/accept", tokens["supplier-a"], "", "Idempotency-Key", "k").Code)
+	require.Len(t, led.calls, 2)
+}
+
+func TestIdempotency_IssueWithoutIDGetsAnIDFromTheKey(t *testing.T) {
+	led := &fakeLedger{}
+	s, tokens := testServer(t, led)
+	body := `{"beneficiary":"SupplierMSP/supplier-a","amount":"1","maturityDate":"2027-01-01","contract":{"number":"C","sha256":"a"},"invoices":[]}`
+	do(t, s, "POST", "/v1/receivables", tokens["treasurer"], body, "Idempotency-Key", "order-77")
+	require.Len(t, led.calls, 1)
+	var req IssueRequest
+	require.NoError(t, json.Unmarshal([]byte(led.calls[0].args[0]), &req))
+	require.Equal(t, IssueIDForKey("treasurer", "order-77"), req.ID)
+	require.Regexp(t, `^[A-Za-z0-9_-]{1,64}$`, req.ID)
+	require.NotEqual(t, IssueIDForKey("treasurer", "order-78"), req.ID)
+	require.NotEqual(t, IssueIDForKey("supplier-a", "order-77"), req.ID)
+}
+
+func TestIdempotencyStore_IsBounded(t *testing.T) {
+	st := NewIdempotencyStore(3, 0)
+	for i := 0; i < 10; i++ {
+		e, fresh := st.begin(strings.Repeat("k", i+1), "f")
+		require.True(t, fresh)
+		st.finish(e, 200, nil, nil, true)
+	}
+	require.LessOrEqual(t, st.Len(), 3)
+}
+
+func TestTransactions_StatusByID(t *testing.T) {
+	s, tokens := testServer(t, &fakeLedger{})
+	rec := do(t, s, "GET", "/v1/transactions/abc", tokens["supplier-a"], "")
+	require.Equal(t, 200, rec.Code)
+	require.JSONEq(t, `{"txId":"abc","validationCode":"VALID","valid":true,"blockNumber":9}`, rec.Body.String())
+}
+
+func TestAdmin_OnlyAdminsAddUsers(t *testing.T) {
+	s, tokens := testServer(t, &fakeLedger{})
+	// No UserAdmin configured: 404 for admins; 403 never reached first because admin is checked after enablement.
+	require.Equal(t, 404, do(t, s, "POST", "/v1/admin/users", tokens["admin"], `{"name":"x","role":"supplier"}`).Code)
+
+	led := &fakeLedger{}
+	s2, tokens2 := testServer(t, led)
+	s2.cfg.Admin = fakeAdmin{}
+	require.Equal(t, 403, do(t, s2, "POST", "/v1/admin/users", tokens2["supplier-a"], `{"name":"x","role":"supplier"}`).Code)
+	require.Equal(t, 400, do(t, s2, "POST", "/v1/admin/users", tokens2["admin"], `{"name":"bad name","role":"supplier"}`).Code)
+	require.Equal(t, 409, do(t, s2, "POST", "/v1/admin/users", tokens2["admin"], `{"name":"treasurer","role":"issuer"}`).Code)
+	rec := do(t, s2, "POST", "/v1/admin/users", tokens2["admin"], `{"name":"supplier-d","role":"supplier"}`)
+	require.Equal(t, 201, rec.Code, rec.Body.String())
+	require.Contains(t, rec.Body.String(), `"token":"recv_new"`)
+}

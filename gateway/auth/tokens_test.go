@@ -1,0 +1,98 @@
+package auth
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestTokenStore_KeepsOnlyHashesAndSurvivesRestart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "token-hashes.json")
+	s, err := OpenTokenStore(path)
+	require.NoError(t, err)
+	tok, err := s.Mint("supplier-a")
+	require.NoError(t, err)
+
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.NotContains(t, string(raw), tok, "the token itself is never stored")
+	require.Contains(t, string(raw), HashToken(tok))
+	st, err := os.Stat(path)
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o600), st.Mode().Perm())
+
+	again, err := OpenTokenStore(path)
+	require.NoError(t, err)
+	id, ok := again.Lookup(tok)
+	require.True(t, ok)
+	require.Equal(t, "supplier-a", id)
+	_, ok = again.Lookup(tok + "x")
+	require.False(t, ok)
+	_, ok = again.Lookup("")
+	require.False(t, ok)
+}
+
+func TestTokenStore_MintReplacesTheOldToken(t *testing.T) {
+	s, _ := OpenTokenStore("")
+	old, _ := s.Mint("a")
+	fresh, _ := s.Mint("a")
+	_, ok := s.Lookup(old)
+	require.False(t, ok)
+	id, ok := s.Lookup(fresh)
+	require.True(t, ok)
+	require.Equal(t, "a", id)
+}
+
+func TestEnsureTokenFiles_WritesMissingOnlyWithMode0600(t *testing.T) {
+	dir := t.TempDir()
+	s, _ := OpenTokenStore(filepath.Join(dir, "h.json"))
+	require.NoError(t, EnsureTokenFiles(s, filepath.Join(dir, "tokens"), []string{"a", "b"}))
+	a1, err := os.ReadFile(filepath.Join(dir, "tokens", "a.token"))
+	require.NoError(t, err)
+	st, _ := os.Stat(filepath.Join(dir, "tokens", "a.token"))
+	require.Equal(t, os.FileMode(0o600), st.Mode().Perm())
+
+	require.NoError(t, EnsureTokenFiles(s, filepath.Join(dir, "tokens"), []string{"a", "b"}))
+	a2, _ := os.ReadFile(filepath.Join(dir, "tokens", "a.token"))
+	require.Equal(t, a1, a2, "a second start keeps existing tokens")
+	id, ok := s.Lookup(strings.TrimSpace(string(a2)))
+	require.True(t, ok)
+	require.Equal(t, "a", id)
+}
+
+func TestAuthenticator_BindsEachTokenToOneIdentity(t *testing.T) {
+	s, _ := OpenTokenStore("")
+	ta, _ := s.Mint("a")
+	a := &Authenticator{Tokens: s}
+	var seen string
+	h := a.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen, _ = Caller(r.Context())
+	}), func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(401) })
+
+	tests := []struct {
+		header string
+		code   int
+		who    string
+	}{
+		{"Bearer " + ta, 200, "a"},
+		{"Bearer wrong", 401, ""},
+		{"Basic " + ta, 401, ""},
+		{"", 401, ""},
+	}
+	for _, tt := range tests {
+		seen = ""
+		req := httptest.NewRequest("GET", "/", nil)
+		if tt.header != "" {
+			req.Header.Set("Authorization", tt.header)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		require.Equal(t, tt.code, rec.Code, tt.header)
+		require.Equal(t, tt.who, seen)
+	}
+}

@@ -1,0 +1,69 @@
+package cli
+
+import "github.com/spf13/cobra"
+
+func newFinanceCommand(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "finance",
+		Short: "Ask a bank to finance a receivable, or approve or reject such a request (融资)",
+	}
+	cmd.AddCommand(newFinanceRequestCommand(g), newFinanceApproveCommand(g), newFinanceRejectCommand(g))
+	return cmd
+}
+
+func newFinanceRequestCommand(g *globals) *cobra.Command {
+	wo := &writeOptions{}
+	var bank string
+	cmd := &cobra.Command{
+		Use:     "request ID",
+		Short:   "Ask a bank to finance a receivable you hold (it is locked meanwhile)",
+		Example: "  recv --as SupplierMSP/supplier-c finance request R-1.2.1 --bank Bank1MSP",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if bank == "" {
+				return usagef("--bank is required")
+			}
+			return g.write(cmd, wo, "request-financing", args[0], "/v1/receivables/"+args[0]+"/financing", map[string]string{"bank": bank})
+		},
+	}
+	cmd.Flags().StringVar(&bank, "bank", "", "bank MSP ID, e.g. Bank1MSP (required)")
+	wo.bind(cmd)
+	return cmd
+}
+
+func newFinanceApproveCommand(g *globals) *cobra.Command {
+	wo := &writeOptions{}
+	var rate int64
+	cmd := &cobra.Command{
+		Use:     "approve ID",
+		Short:   "Approve financing at an annual rate; the bank pays the discounted amount and becomes holder",
+		Example: "  recv --as Bank1MSP/officer finance approve R-1.2.1 --rate-bps 450",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if rate <= 0 {
+				return usagef("--rate-bps must be a positive number of basis points")
+			}
+			return g.write(cmd, wo, "approve-financing", args[0], "/v1/receivables/"+args[0]+"/financing/approve", map[string]int64{"rateBps": rate})
+		},
+	}
+	cmd.Flags().Int64Var(&rate, "rate-bps", 0, "annual discount rate in basis points, e.g. 450 = 4.50% (required)")
+	wo.bind(cmd)
+	return cmd
+}
+
+func newFinanceRejectCommand(g *globals) *cobra.Command {
+	wo := &writeOptions{}
+	var reason string
+	cmd := &cobra.Command{
+		Use:     "reject ID",
+		Short:   "Reject a financing request; the receivable is unlocked",
+		Example: `  recv --as Bank1MSP/officer finance reject R-1.2.1 --reason "limit reached"`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return g.write(cmd, wo, "reject-financing", args[0], "/v1/receivables/"+args[0]+"/financing/reject", map[string]string{"reason": reason})
+		},
+	}
+	cmd.Flags().StringVar(&reason, "reason", "", "why")
+	wo.bind(cmd)
+	return cmd
+}

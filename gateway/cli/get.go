@@ -1,0 +1,28 @@
+package cli
+
+import (
+	"encoding/json"
+	"io"
+
+	"github.com/spf13/cobra"
+)
+
+func newGetCommand(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:     "get ID",
+		Short:   "Show one receivable",
+		Example: "  recv --as SupplierMSP/supplier-a get R-1.1",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var body raw
+			if err := g.read(cmd, "/v1/receivables/"+pathID(args[0]), &body); err != nil {
+				return err
+			}
+			var r Receivable
+			if err := json.Unmarshal(body, &r); err != nil {
+				return err
+			}
+			return g.printer().Print(body, func(w io.Writer) { receivableDetail(w, &r) })
+		},
+	}
+}

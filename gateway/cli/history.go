@@ -1,0 +1,44 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+)
+
+func newHistoryCommand(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:     "history ID",
+		Short:   "Show every version of a receivable with its transaction, time and submitter",
+		Example: "  recv --as AuditorMSP/auditor history R-1",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var body raw
+			if err := g.read(cmd, "/v1/receivables/"+pathID(args[0])+"/history", &body); err != nil {
+				return err
+			}
+			var versions []struct {
+				TxID      string      `json:"txId"`
+				Timestamp string      `json:"timestamp"`
+				Submitter string      `json:"submitter"`
+				IsDelete  bool        `json:"isDelete"`
+				Value     *Receivable `json:"value"`
+			}
+			if err := json.Unmarshal(body, &versions); err != nil {
+				return err
+			}
+			return g.printer().Print(body, func(w io.Writer) {
+				fmt.Fprintln(w, "TIME\tSUBMITTER\tSTATUS\tHOLDER\tAMOUNT\tTX")
+				for _, v := range versions {
+					status, holder, amount := "DELETED", "", ""
+					if v.Value != nil {
+						status, holder, amount = v.Value.Status, holderText(v.Value), v.Value.Amount
+					}
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", v.Timestamp, v.Submitter, status, holder, amount, v.TxID)
+				}
+			})
+		},
+	}
+}

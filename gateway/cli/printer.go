@@ -1,0 +1,107 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"text/tabwriter"
+)
+
+// printer shows a command's result: a table for people, JSON for scripts.
+type printer interface {
+	// Print writes v as JSON, or calls table to write it for people.
+	Print(v any, table func(w io.Writer)) error
+}
+
+type jsonPrinter struct{ w io.Writer }
+
+func (p jsonPrinter) Print(v any, _ func(io.Writer)) error {
+	enc := json.NewEncoder(p.w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+type tablePrinter struct{ w io.Writer }
+
+func (p tablePrinter) Print(_ any, table func(io.Writer)) error {
+	tw := tabwriter.NewWriter(p.w, 0, 4, 2, ' ', 0)
+	table(tw)
+	return tw.Flush()
+}
+
+// Receivable is the chaincode's receivable JSON, as far as the CLI shows it.
+type Receivable struct {
+	ID            string        `json:"id"`
+	RootID        string        `json:"rootId"`
+	ParentID      string        `json:"parentId"`
+	Issuer        string        `json:"issuer"`
+	Holder        string        `json:"holder"`
+	PendingHolder string        `json:"pendingHolder"`
+	Amount        string        `json:"amount"`
+	Currency      string        `json:"currency"`
+	MaturityDate  string        `json:"maturityDate"`
+	Status        string        `json:"status"`
+	Children      []string      `json:"children"`
+	Financing     *Financing    `json:"financing"`
+	LastTxID      string        `json:"lastTxId"`
+	Pieces        []*Receivable `json:"pieces"`
+}
+
+// Financing is the financing part of a receivable.
+type Financing struct {
+	Bank      string `json:"bank"`
+	RateBps   int64  `json:"rateBps"`
+	Days      int64  `json:"days"`
+	Discount  string `json:"discount"`
+	Disbursed string `json:"disbursed"`
+}
+
+func holderText(r *Receivable) string {
+	if r.PendingHolder != "" && r.Holder == "" {
+		return "(offered) -> " + r.PendingHolder
+	}
+	if r.PendingHolder != "" {
+		return r.Holder + " -> " + r.PendingHolder
+	}
+	return r.Holder
+}
+
+func financingText(r *Receivable) string {
+	if r.Financing == nil || r.Financing.Bank == "" {
+		return ""
+	}
+	f := r.Financing
+	if f.Disbursed != "" {
+		return fmt.Sprintf("%s %dbps %dd paid %s", f.Bank, f.RateBps, f.Days, f.Disbursed)
+	}
+	return f.Bank + " requested"
+}
+
+func receivableTable(w io.Writer, items []Receivable) {
+	fmt.Fprintln(w, "ID\tSTATUS\tAMOUNT\tHOLDER\tMATURITY\tFINANCING")
+	for i := range items {
+		r := &items[i]
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Status, r.Amount, holderText(r), r.MaturityDate, financingText(r))
+	}
+}
+
+func receivableDetail(w io.Writer, r *Receivable) {
+	fmt.Fprintf(w, "id:\t%s\n", r.ID)
+	fmt.Fprintf(w, "status:\t%s\n", r.Status)
+	fmt.Fprintf(w, "amount:\t%s %s\n", r.Amount, r.Currency)
+	fmt.Fprintf(w, "issuer:\t%s\n", r.Issuer)
+	fmt.Fprintf(w, "holder:\t%s\n", holderText(r))
+	fmt.Fprintf(w, "maturity:\t%s\n", r.MaturityDate)
+	if r.RootID != r.ID {
+		fmt.Fprintf(w, "root / parent:\t%s / %s\n", r.RootID, r.ParentID)
+	}
+	if len(r.Children) > 0 {
+		fmt.Fprintf(w, "children:\t%v\n", r.Children)
+	}
+	if f := financingText(r); f != "" {
+		fmt.Fprintf(w, "financing:\t%s\n", f)
+	}
+	if r.LastTxID != "" {
+		fmt.Fprintf(w, "last tx:\t%s\n", r.LastTxID)
+	}
+}

@@ -1,0 +1,183 @@
+// Package cli is the recv command line: one file per command, each built by a newXCommand
+// function, sharing the global options, the REST client and the printer in this file's
+// neighbours.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/recv-ledger/recv/gateway/config"
+	"github.com/recv-ledger/recv/gateway/network"
+)
+
+// Exit codes of recv, fixed for scripts.
+const (
+	ExitOK        = 0
+	ExitFailure   = 1
+	ExitInvalid   = 2
+	ExitNotFound  = 3
+	ExitForbidden = 4
+	ExitConflict  = 5
+)
+
+// globals are the options every command shares.
+type globals struct {
+	gateway   string
+	token     string
+	tokenFile string
+	as        string
+	timeout   time.Duration
+	output    string
+
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// NewRootCommand builds the recv command tree writing to stdout and stderr.
+func NewRootCommand(stdout, stderr io.Writer) *cobra.Command {
+	g := &globals{stdout: stdout, stderr: stderr}
+	root := &cobra.Command{
+		Use:   "recv",
+		Short: "Digital receivables on Hyperledger Fabric: the gateway service and its command line",
+		Long: `recv talks to your organisation's gateway (REST) to issue, accept, split, transfer, finance and
+redeem receivables, and to read them. "recv serve" runs the gateway itself.
+
+Exit codes: 0 ok, 2 invalid input, 3 not found, 4 forbidden or unauthenticated, 5 conflict, 1 other failure.`,
+		Example: `  recv --as CoreMSP/treasurer issue --to SupplierMSP/supplier-a --amount 1250000.00 \
+      --maturity 2027-03-31 --contract C-1:<sha256> --invoice INV-1:<sha256>:1250000.00
+  recv --as SupplierMSP/supplier-a accept R-1
+  recv --as AuditorMSP/auditor trace R-1
+  RECV_GATEWAY=http://127.0.0.1:8802 RECV_TOKEN_FILE=supplier-a.token recv list --holder SupplierMSP/supplier-a -o json`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	fs := root.PersistentFlags()
+	fs.StringVar(&g.gateway, "gateway", os.Getenv("RECV_GATEWAY"), "gateway URL, e.g. http://127.0.0.1:8801 (env RECV_GATEWAY)")
+	fs.StringVar(&g.token, "token", os.Getenv("RECV_TOKEN"), "bearer token (env RECV_TOKEN)")
+	fs.StringVar(&g.tokenFile, "token-file", os.Getenv("RECV_TOKEN_FILE"), "file holding the bearer token (env RECV_TOKEN_FILE)")
+	fs.StringVar(&g.as, "as", os.Getenv("RECV_AS"), "act as MSP/user of the local network: its gateway and token file from $RECV_NET_DIR/network.json (env RECV_AS)")
+	timeout := 2 * time.Minute
+	if v, err := time.ParseDuration(os.Getenv("RECV_TIMEOUT")); err == nil {
+		timeout = v
+	}
+	fs.DurationVar(&g.timeout, "timeout", timeout, "give up after this long (env RECV_TIMEOUT)")
+	fs.StringVarP(&g.output, "output", "o", "table", "output format: table or json")
+
+	root.AddCommand(
+		newIssueCommand(g), newAcceptCommand(g), newRejectCommand(g), newRevokeCommand(g),
+		newSplitCommand(g), newTransferCommand(g), newFinanceCommand(g), newRedeemCommand(g),
+		newRedeemAllCommand(g), newGetCommand(g), newListCommand(g), newTraceCommand(g),
+		newHistoryCommand(g), newTotalsCommand(g), newEventsCommand(g), newUserCommand(g),
+		newConfigCommand(g), newTxCommand(g), newWhoamiCommand(g), newServeCommand(stderr), newNetinfoCommand(g),
+	)
+	return root
+}
+
+// Execute runs recv with args and returns its exit code.
+func Execute(args []string, stdout, stderr io.Writer) int {
+	root := NewRootCommand(stdout, stderr)
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return ExitOK
+	}
+	fmt.Fprintln(stderr, "Error:", err)
+	return ExitCode(err)
+}
+
+// usageError is bad input found before anything was sent.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
+
+// ExitCode maps an error to recv's exit code, in one table.
+func ExitCode(err error) int {
+	var ue *usageError
+	if errors.As(err, &ue) {
+		return ExitInvalid
+	}
+	var ae *APIError
+	if errors.As(err, &ae) {
+		switch ae.Status {
+		case 400, 413, 422:
+			return ExitInvalid
+		case 404:
+			return ExitNotFound
+		case 401, 403:
+			return ExitForbidden
+		case 409:
+			return ExitConflict
+		}
+		return ExitFailure
+	}
+	// cobra's own argument and flag errors
+	msg := err.Error()
+	if strings.Contains(msg, "unknown flag") || strings.Contains(msg, "accepts ") || strings.Contains(msg, "required flag") ||
+		strings.Contains(msg, "invalid argument") || strings.Contains(msg, "unknown command") || strings.Contains(msg, "unknown shorthand") {
+		return ExitInvalid
+	}
+	return ExitFailure
+}
+
+// client resolves the gateway URL and token from the flags, the environment or --as.
+func (g *globals) client() (*Client, error) {
+	gw, token, tokenFile := g.gateway, g.token, g.tokenFile
+	if g.as != "" {
+		msp, user, ok := strings.Cut(g.as, "/")
+		if !ok || msp == "" || user == "" {
+			return nil, usagef("--as wants MSP/user, e.g. SupplierMSP/supplier-a")
+		}
+		desc, err := network.Load(filepath.Join(config.NetDir(), "network.json"))
+		if err != nil {
+			return nil, fmt.Errorf("--as needs the local network: %w", err)
+		}
+		_, org, err := desc.Org(msp)
+		if err != nil {
+			return nil, usagef("%v", err)
+		}
+		if gw == "" {
+			gw = "http://" + org.Gateway.Address
+		}
+		if token == "" && tokenFile == "" {
+			tokenFile = filepath.Join(config.NetDir(), "gateways", org.Name, "tokens", user+".token")
+		}
+	}
+	if gw == "" {
+		return nil, usagef("no gateway: give --gateway, RECV_GATEWAY or --as MSP/user")
+	}
+	if token == "" && tokenFile != "" {
+		b, err := os.ReadFile(tokenFile)
+		if err != nil {
+			return nil, fmt.Errorf("read token: %w", err)
+		}
+		token = strings.TrimSpace(string(b))
+	}
+	if g.output != "table" && g.output != "json" {
+		return nil, usagef("--output must be table or json")
+	}
+	return NewClient(gw, token, g.timeout), nil
+}
+
+func (g *globals) context(cmd *cobra.Command) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(cmd.Context(), g.timeout)
+}
+
+func (g *globals) printer() printer {
+	if g.output == "json" {
+		return jsonPrinter{w: g.stdout}
+	}
+	return tablePrinter{w: g.stdout}
+}

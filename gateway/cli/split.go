@@ -1,0 +1,23 @@
+package cli
+
+import "github.com/spf13/cobra"
+
+func newSplitCommand(g *globals) *cobra.Command {
+	wo := &writeOptions{}
+	var parts []string
+	cmd := &cobra.Command{
+		Use:     "split ID",
+		Short:   "Split a receivable you hold into parts that sum to its amount (拆分)",
+		Example: "  recv --as SupplierMSP/supplier-a split R-1 --parts 600000,650000.00",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(parts) < 2 {
+				return usagef("--parts needs at least two amounts")
+			}
+			return g.write(cmd, wo, "split", args[0], "/v1/receivables/"+args[0]+"/split", map[string][]string{"parts": parts})
+		},
+	}
+	cmd.Flags().StringSliceVar(&parts, "parts", nil, "amounts in yuan, comma separated (required)")
+	wo.bind(cmd)
+	return cmd
+}

@@ -1,0 +1,129 @@
+// Package config holds the gateway service's settings: flags, with RECV_* environment variables
+// as fallbacks, and an optional YAML file. Precedence: flag, then environment, then file, then the
+// defaults, which work against the native network of `make up`.
+package config
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	"gopkg.in/yaml.v3"
+)
+
+// Serve configures `recv serve`.
+type Serve struct {
+	Network        string        `yaml:"network"`        // path of network.json
+	Org            string        `yaml:"org"`            // MSP ID or short name of the organisation served
+	Listen         string        `yaml:"listen"`         // host:port; default the org's gateway address in network.json
+	StateDir       string        `yaml:"stateDir"`       // token hashes and wallet of added users; default <netdir>/gateways/<org>
+	TokensDir      string        `yaml:"tokensDir"`      // token files for the network's users; default <stateDir>/tokens
+	OfflineUsers   []string      `yaml:"offlineUsers"`   // users whose keys the service must not load
+	ServiceUser    string        `yaml:"serviceUser"`    // identity for readiness and offline commit status; default admin
+	RequestTimeout time.Duration `yaml:"requestTimeout"` // upper bound of a request
+	TLSCert        string        `yaml:"tlsCert"`        // serve HTTPS with this certificate (enables mTLS callers)
+	TLSKey         string        `yaml:"tlsKey"`
+	LogLevel       string        `yaml:"logLevel"` // debug, info, warn, error
+	LogFormat      string        `yaml:"logFormat"`
+}
+
+// NetDir is the network state folder: RECV_NET_DIR or .recv-net.
+func NetDir() string {
+	if d := os.Getenv("RECV_NET_DIR"); d != "" {
+		return d
+	}
+	return ".recv-net"
+}
+
+// env returns RECV_<name> or def.
+func env(name, def string) string {
+	if v, ok := os.LookupEnv("RECV_" + name); ok {
+		return v
+	}
+	return def
+}
+
+// Bind registers the serve flags on fs with defaults from the environment.
+func (c *Serve) Bind(fs *pflag.FlagSet) {
+	fs.StringVar(&c.Network, "network", env("NETWORK", filepath.Join(NetDir(), "network.json")), "network description written by scripts/network.sh (env RECV_NETWORK)")
+	fs.StringVar(&c.Org, "org", env("ORG", ""), "organisation to serve, MSP ID or name (env RECV_ORG)")
+	fs.StringVar(&c.Listen, "listen", env("LISTEN", ""), "listen address; default the org's gateway address in network.json (env RECV_LISTEN)")
+	fs.StringVar(&c.StateDir, "state-dir", env("STATE_DIR", ""), "token hashes and wallet of added users; default $RECV_NET_DIR/gateways/<org> (env RECV_STATE_DIR)")
+	fs.StringVar(&c.TokensDir, "tokens-dir", env("TOKENS_DIR", ""), "where the users' token files are written; default <state-dir>/tokens (env RECV_TOKENS_DIR)")
+	fs.StringSliceVar(&c.OfflineUsers, "offline-users", splitList(env("OFFLINE_USERS", "")), "users that sign offline only: their keys are never loaded (env RECV_OFFLINE_USERS)")
+	fs.StringVar(&c.ServiceUser, "service-user", env("SERVICE_USER", "admin"), "identity for readiness checks and offline commit status (env RECV_SERVICE_USER)")
+	d, _ := time.ParseDuration(env("REQUEST_TIMEOUT", "90s"))
+	fs.DurationVar(&c.RequestTimeout, "request-timeout", d, "upper bound of one request (env RECV_REQUEST_TIMEOUT)")
+	fs.StringVar(&c.TLSCert, "tls-cert", env("TLS_CERT", ""), "serve HTTPS with this certificate; callers may then use client certificates (env RECV_TLS_CERT)")
+	fs.StringVar(&c.TLSKey, "tls-key", env("TLS_KEY", ""), "key of --tls-cert (env RECV_TLS_KEY)")
+	fs.StringVar(&c.LogLevel, "log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (env RECV_LOG_LEVEL)")
+	fs.StringVar(&c.LogFormat, "log-format", env("LOG_FORMAT", "text"), "text or json (env RECV_LOG_FORMAT)")
+}
+
+// ApplyFile fills every setting that was neither given as a flag nor set in the environment from
+// a YAML file.
+func (c *Serve) ApplyFile(path string, fs *pflag.FlagSet) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("read config: %w", err)
+	}
+	var file Serve
+	if err := yaml.Unmarshal(data, &file); err != nil {
+		return fmt.Errorf("parse config %s: %w", path, err)
+	}
+	set := func(flag, envName string, apply func()) {
+		if fs.Changed(flag) {
+			return
+		}
+		if _, ok := os.LookupEnv("RECV_" + envName); ok {
+			return
+		}
+		apply()
+	}
+	str := func(flag, envName string, dst *string, v string) {
+		if v != "" {
+			set(flag, envName, func() { *dst = v })
+		}
+	}
+	str("network", "NETWORK", &c.Network, file.Network)
+	str("org", "ORG", &c.Org, file.Org)
+	str("listen", "LISTEN", &c.Listen, file.Listen)
+	str("state-dir", "STATE_DIR", &c.StateDir, file.StateDir)
+	str("tokens-dir", "TOKENS_DIR", &c.TokensDir, file.TokensDir)
+	str("service-user", "SERVICE_USER", &c.ServiceUser, file.ServiceUser)
+	str("tls-cert", "TLS_CERT", &c.TLSCert, file.TLSCert)
+	str("tls-key", "TLS_KEY", &c.TLSKey, file.TLSKey)
+	str("log-level", "LOG_LEVEL", &c.LogLevel, file.LogLevel)
+	str("log-format", "LOG_FORMAT", &c.LogFormat, file.LogFormat)
+	if len(file.OfflineUsers) > 0 {
+		set("offline-users", "OFFLINE_USERS", func() { c.OfflineUsers = file.OfflineUsers })
+	}
+	if file.RequestTimeout > 0 {
+		set("request-timeout", "REQUEST_TIMEOUT", func() { c.RequestTimeout = file.RequestTimeout })
+	}
+	return nil
+}
+
+// Validate checks the settings that have no default.
+func (c *Serve) Validate() error {
+	if c.Org == "" {
+		return fmt.Errorf("--org (or RECV_ORG) is required")
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return fmt.Errorf("--tls-cert and --tls-key go together")
+	}
+	return nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

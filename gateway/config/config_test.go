@@ -1,0 +1,39 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/spf13/pflag"
+	"github.com/stretchr/testify/require"
+)
+
+func TestServe_PrecedenceFlagThenEnvThenFileThenDefault(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "gw.yaml")
+	require.NoError(t, os.WriteFile(file, []byte("org: Bank1MSP\nlisten: 127.0.0.1:9999\nlogLevel: debug\nofflineUsers: [treasurer]\nrequestTimeout: 5s\n"), 0o600))
+	t.Setenv("RECV_LISTEN", "127.0.0.1:7777")
+	t.Setenv("RECV_NET_DIR", "/srv/net")
+
+	var c Serve
+	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+	c.Bind(fs)
+	require.NoError(t, fs.Parse([]string{"--log-level", "warn"}))
+	require.NoError(t, c.ApplyFile(file, fs))
+
+	require.Equal(t, "Bank1MSP", c.Org, "file over default")
+	require.Equal(t, "127.0.0.1:7777", c.Listen, "env over file")
+	require.Equal(t, "warn", c.LogLevel, "flag over file")
+	require.Equal(t, []string{"treasurer"}, c.OfflineUsers)
+	require.Equal(t, 5*time.Second, c.RequestTimeout)
+	require.Equal(t, "/srv/net/network.json", c.Network, "default from RECV_NET_DIR")
+	require.Equal(t, "admin", c.ServiceUser)
+	require.NoError(t, c.Validate())
+}
+
+func TestServe_Validate(t *testing.T) {
+	require.Error(t, (&Serve{}).Validate(), "org is required")
+	require.Error(t, (&Serve{Org: "CoreMSP", TLSCert: "c.pem"}).Validate(), "cert without key")
+	require.NoError(t, (&Serve{Org: "CoreMSP"}).Validate())
+}

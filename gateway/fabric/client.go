@@ -1,0 +1,356 @@
+// Package fabric is the gateway service's connection to its organisation's peer: one shared
+// gRPC connection, the organisation's wallet of identities loaded once, submit and evaluate with
+// errors typed by stage, MVCC retries, transaction status by id, chaincode events, and the
+// offline-signing flow in which the service never holds the signer's key.
+package fabric
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/hyperledger/fabric-gateway/pkg/client"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/connectivity"
+	"google.golang.org/grpc/credentials"
+)
+
+// Options configure a Client. Zero values take the defaults noted on each field.
+type Options struct {
+	Channel   string
+	Chaincode string
+	MSPID     string
+
+	EvaluateTimeout time.Duration // default 10s
+	EndorseTimeout  time.Duration // default 15s
+	SubmitTimeout   time.Duration // default 10s
+	CommitTimeout   time.Duration // default 60s
+
+	// Retries is how many times a transaction that failed with an MVCC conflict, or whose
+	// endorsement found no available peers, is tried again with a fresh proposal. Default 3.
+	Retries int
+	// Backoff is the first wait before a retry; it doubles each time. Default 100ms.
+	Backoff time.Duration
+	// StaleRetries is how many times a chaincode "not found:" or "conflict:" refusal at
+	// endorsement or evaluation is tried again after a backoff, because this org's peer may be a
+	// block behind the peer that committed the caller's previous transaction through another
+	// organisation's gateway (peers commit the same block a few milliseconds apart). Refusals
+	// change nothing, so a retry is safe; a real refusal costs at most 100+200 ms more. Default 2;
+	// negative disables.
+	StaleRetries int
+}
+
+func (o *Options) setDefaults() {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&o.EvaluateTimeout, 10*time.Second)
+	def(&o.EndorseTimeout, 15*time.Second)
+	def(&o.SubmitTimeout, 10*time.Second)
+	def(&o.CommitTimeout, 60*time.Second)
+	def(&o.Backoff, 100*time.Millisecond)
+	if o.StaleRetries < 0 {
+		o.StaleRetries = 0
+	} else if o.StaleRetries == 0 {
+		o.StaleRetries = 2
+	}
+	if o.Retries < 0 {
+		o.Retries = 0
+	} else if o.Retries == 0 {
+		o.Retries = 3
+	}
+}
+
+// Client talks to one peer for every identity in the organisation's wallet.
+type Client struct {
+	conn grpc.ClientConnInterface
+	opts Options
+
+	mu    sync.RWMutex
+	users map[string]*user
+}
+
+type user struct {
+	id      *Identity
+	gw      *client.Gateway // signs with the user's key; nil for offline-only users
+	offline *client.Gateway // never signs: offline flows supply signatures
+}
+
+// Dial opens the shared TLS connection to a peer. tlsCACertPath is the PEM of the peer's TLS CA;
+// serverName is the host name in the peer's TLS certificate.
+func Dial(address, serverName, tlsCACertPath string) (*grpc.ClientConn, error) {
+	pem, err := os.ReadFile(tlsCACertPath)
+	if err != nil {
+		return nil, fmt.Errorf("read peer TLS CA: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("no certificate in %s", tlsCACertPath)
+	}
+	creds := credentials.NewTLS(&tls.Config{RootCAs: pool, ServerName: serverName, MinVersion: tls.VersionTLS12})
+	conn, err := grpc.NewClient(address, grpc.WithTransportCredentials(creds))
+	if err != nil {
+		return nil, fmt.Errorf("connect to peer %s: %w", address, err)
+	}
+	return conn, nil
+}
+
+// New returns a client that uses conn for every identity; it does not close conn.
+func New(conn grpc.ClientConnInterface, opts Options) (*Client, error) {
+	if opts.Channel == "" || opts.Chaincode == "" || opts.MSPID == "" {
+		return nil, errors.New("channel, chaincode and MSP ID are required")
+	}
+	opts.setDefaults()
+	return &Client{conn: conn, opts: opts, users: map[string]*user{}}, nil
+}
+
+// MSPID is the organisation this client acts for.
+func (c *Client) MSPID() string { return c.opts.MSPID }
+
+// Channel is the channel name.
+func (c *Client) Channel() string { return c.opts.Channel }
+
+// AddIdentity puts an identity in the wallet, replacing one with the same name.
+func (c *Client) AddIdentity(id *Identity) error {
+	if id.ID.MspID() != c.opts.MSPID {
+		return fmt.Errorf("identity %s belongs to %s, not %s", id.Name, id.ID.MspID(), c.opts.MSPID)
+	}
+	u := &user{id: id}
+	var err error
+	common := []client.ConnectOption{
+		client.WithClientConnection(c.conn),
+		client.WithEvaluateTimeout(c.opts.EvaluateTimeout),
+		client.WithEndorseTimeout(c.opts.EndorseTimeout),
+		client.WithSubmitTimeout(c.opts.SubmitTimeout),
+		client.WithCommitStatusTimeout(c.opts.CommitTimeout),
+	}
+	if id.Sign != nil {
+		if u.gw, err = client.Connect(id.ID, append(common, client.WithSign(id.Sign))...); err != nil {
+			return err
+		}
+	}
+	if u.offline, err = client.Connect(id.ID, common...); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.users[id.Name] = u
+	c.mu.Unlock()
+	return nil
+}
+
+// Identity returns a wallet identity by enrollment ID.
+func (c *Client) Identity(name string) (*Identity, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	u, ok := c.users[name]
+	if !ok {
+		return nil, false
+	}
+	return u.id, true
+}
+
+// Names lists the wallet's identities, sorted.
+func (c *Client) Names() []string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	out := make([]string, 0, len(c.users))
+	for n := range c.users {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (c *Client) user(name string) (*user, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	u, ok := c.users[name]
+	if !ok {
+		return nil, &Error{Kind: KindForbidden, Stage: "identity", Message: fmt.Sprintf("forbidden: no identity %q in the wallet", name)}
+	}
+	return u, nil
+}
+
+func (c *Client) signing(name string) (*client.Gateway, error) {
+	u, err := c.user(name)
+	if err != nil {
+		return nil, err
+	}
+	if u.gw == nil {
+		return nil, &Error{Kind: KindForbidden, Stage: "identity",
+			Message: fmt.Sprintf("forbidden: %s signs offline only; use the offline-signing endpoints", name)}
+	}
+	return u.gw, nil
+}
+
+func (c *Client) contract(gw *client.Gateway) *client.Contract {
+	return gw.GetNetwork(c.opts.Channel).GetContract(c.opts.Chaincode)
+}
+
+// Ready reports whether the peer answers: the connection is usable and the peer evaluates a
+// ledger query for the given identity.
+func (c *Client) Ready(ctx context.Context, name string) error {
+	if cc, ok := c.conn.(*grpc.ClientConn); ok {
+		if cc.GetState() == connectivity.Shutdown {
+			return errors.New("peer connection is shut down")
+		}
+		cc.Connect()
+	}
+	u, err := c.user(name)
+	if err != nil {
+		return err
+	}
+	gw := u.gw
+	if gw == nil {
+		return errors.New("readiness identity has no key")
+	}
+	_, err = gw.GetNetwork(c.opts.Channel).GetContract("qscc").EvaluateWithContext(ctx, "GetChainInfo",
+		client.WithArguments(c.opts.Channel))
+	if err != nil {
+		return Classify(err, "evaluate")
+	}
+	return nil
+}
+
+// Evaluate runs a query transaction as the named identity and returns its payload.
+func (c *Client) Evaluate(ctx context.Context, name, txName string, args ...string) ([]byte, error) {
+	gw, err := c.signing(name)
+	if err != nil {
+		return nil, err
+	}
+	contract := c.contract(gw)
+	wait := c.opts.Backoff
+	for attempt := 0; ; attempt++ {
+		out, err := contract.EvaluateWithContext(ctx, txName, client.WithArguments(args...))
+		if err == nil {
+			return out, nil
+		}
+		e := Classify(err, "evaluate")
+		if attempt >= c.opts.StaleRetries || e.Kind != KindNotFound || !sleep(ctx, wait) {
+			return nil, e
+		}
+		wait *= 2
+	}
+}
+
+// sleep waits d or until ctx ends; it reports whether the full wait passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// Result is a committed transaction: its id, the block it is in and the chaincode's payload.
+type Result struct {
+	TransactionID string `json:"txId"`
+	BlockNumber   uint64 `json:"blockNumber"`
+	Payload       []byte `json:"-"`
+	Attempts      int    `json:"attempts"`
+}
+
+// Submit endorses, orders and waits for the commit of a transaction as the named identity.
+// MVCC conflicts and a momentarily empty endorsement plan are retried with a fresh proposal and
+// exponential backoff; onSubmitted, when not nil, is called with each transaction id as it is sent
+// to the orderer (the id a caller needs to check the status after a timeout).
+func (c *Client) Submit(ctx context.Context, name, txName string, args []string, onSubmitted func(txID string)) (*Result, error) {
+	gw, err := c.signing(name)
+	if err != nil {
+		return nil, err
+	}
+	contract := c.contract(gw)
+	wait, staleWait := c.opts.Backoff, c.opts.Backoff
+	retries, stale := 0, 0
+	for attempt := 1; ; attempt++ {
+		res, ferr := c.submitOnce(ctx, contract, txName, args, onSubmitted)
+		if ferr == nil {
+			res.Attempts = attempt
+			return res, nil
+		}
+		switch {
+		case retryable(ferr) && retries < c.opts.Retries:
+			retries++
+			if !sleep(ctx, wait) {
+				return nil, ferr
+			}
+			wait *= 2
+		case staleRefusal(ferr) && stale < c.opts.StaleRetries:
+			stale++
+			if !sleep(ctx, staleWait) {
+				return nil, ferr
+			}
+			staleWait *= 2
+		default:
+			return nil, ferr
+		}
+	}
+}
+
+// staleRefusal is a chaincode refusal at endorsement that a peer one block behind could give.
+func staleRefusal(e *Error) bool {
+	return e.Stage == "endorse" && (e.Kind == KindNotFound || e.Kind == KindConflict)
+}
+
+func (c *Client) submitOnce(ctx context.Context, contract *client.Contract, txName string, args []string, onSubmitted func(string)) (*Result, *Error) {
+	proposal, err := contract.NewProposal(txName, client.WithArguments(args...))
+	if err != nil {
+		return nil, Classify(err, "proposal")
+	}
+	tx, err := proposal.EndorseWithContext(ctx)
+	if err != nil {
+		e := Classify(err, "endorse")
+		e.TransactionID = proposal.TransactionID()
+		return nil, e
+	}
+	commit, err := tx.SubmitWithContext(ctx)
+	if err != nil {
+		e := Classify(err, "submit")
+		e.TransactionID = tx.TransactionID()
+		return nil, e
+	}
+	if onSubmitted != nil {
+		onSubmitted(tx.TransactionID())
+	}
+	return c.waitCommit(ctx, commit, tx.Result())
+}
+
+func (c *Client) waitCommit(ctx context.Context, commit *client.Commit, payload []byte) (*Result, *Error) {
+	st, err := commit.StatusWithContext(ctx)
+	if err != nil {
+		e := Classify(err, "commit_status")
+		e.TransactionID = commit.TransactionID()
+		return nil, e
+	}
+	if !st.Successful {
+		e := Classify(&client.CommitError{TransactionID: st.TransactionID, Code: st.Code}, "commit")
+		if e.Kind != KindConflict {
+			e.Message = fmt.Sprintf("transaction committed as invalid: %s", st.Code)
+		}
+		return nil, e
+	}
+	return &Result{TransactionID: st.TransactionID, BlockNumber: st.BlockNumber, Payload: payload}, nil
+}
+
+// Close releases the identities' gateways; the shared connection belongs to the caller.
+func (c *Client) Close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, u := range c.users {
+		if u.gw != nil {
+			u.gw.Close()
+		}
+		u.offline.Close()
+	}
+}

@@ -1,0 +1,120 @@
+package fabric
+
+import (
+	"context"
+	"testing"
+
+	"github.com/hyperledger/fabric-protos-go-apiv2/gateway"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+func TestSubmit_RetriesMVCCConflictWithAFreshProposal(t *testing.T) {
+	fp := &fakePeer{result: []byte(`{"id":"R-1"}`), commitCodes: []peer.TxValidationCode{peer.TxValidationCode_MVCC_READ_CONFLICT}}
+	c := newTestClient(t, fp, "treasurer")
+
+	res, err := c.Submit(context.Background(), "treasurer", "Accept", []string{"R-1"}, nil)
+
+	require.NoError(t, err)
+	require.Equal(t, 2, res.Attempts)
+	require.Equal(t, uint64(7), res.BlockNumber)
+	require.Equal(t, `{"id":"R-1"}`, string(res.Payload))
+	require.Len(t, fp.endorsed, 2)
+	require.NotEqual(t, fp.endorsed[0].GetTransactionId(), fp.endorsed[1].GetTransactionId(), "a retry is a new transaction")
+}
+
+func TestSubmit_MVCCConflictAfterRetriesIsAConflict(t *testing.T) {
+	codesSeq := []peer.TxValidationCode{}
+	for i := 0; i < 4; i++ {
+		codesSeq = append(codesSeq, peer.TxValidationCode_MVCC_READ_CONFLICT)
+	}
+	fp := &fakePeer{commitCodes: codesSeq}
+	c := newTestClient(t, fp, "treasurer")
+
+	_, err := c.Submit(context.Background(), "treasurer", "Accept", []string{"R-1"}, nil)
+
+	fe := Classify(err, "submit")
+	require.Equal(t, KindConflict, fe.Kind)
+	require.Equal(t, "commit", fe.Stage)
+	require.Equal(t, "MVCC_READ_CONFLICT", fe.ValidationCode)
+	require.NotEmpty(t, fe.TransactionID)
+	require.Len(t, fp.endorsed, 4, "first attempt plus three retries")
+}
+
+func TestSubmit_ChaincodeRefusalIsNotRetriedAndKeepsItsMessage(t *testing.T) {
+	st, err := status.New(codes.Aborted, "failed to endorse transaction, see attached details for more info").
+		WithDetails(&gateway.ErrorDetail{Address: "peer0.core:7051", MspId: "CoreMSP", Message: "chaincode response 500, forbidden: only the holder may split"})
+	require.NoError(t, err)
+	fp := &fakePeer{endorseErr: st.Err()}
+	c := newTestClient(t, fp, "treasurer")
+
+	_, err = c.Submit(context.Background(), "treasurer", "Split", []string{"R-1", `["1","2"]`}, nil)
+
+	fe := Classify(err, "submit")
+	require.Equal(t, KindForbidden, fe.Kind)
+	require.Equal(t, "endorse", fe.Stage)
+	require.Equal(t, "forbidden: only the holder may split", fe.Message)
+	require.NotEmpty(t, fe.TransactionID)
+	require.Len(t, fp.endorsed, 1)
+	require.Empty(t, fp.submitted, "nothing reaches the orderer after a refusal")
+}
+
+func TestSubmit_InvalidAtCommitIsACommitFailure(t *testing.T) {
+	fp := &fakePeer{commitCodes: []peer.TxValidationCode{peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE}}
+	c := newTestClient(t, fp, "treasurer")
+
+	_, err := c.Submit(context.Background(), "treasurer", "Accept", []string{"R-1"}, nil)
+
+	fe := Classify(err, "submit")
+	require.Equal(t, KindCommit, fe.Kind)
+	require.Equal(t, "ENDORSEMENT_POLICY_FAILURE", fe.ValidationCode)
+	require.Len(t, fp.endorsed, 1)
+}
+
+func TestSubmit_UnknownIdentityIsForbidden(t *testing.T) {
+	c := newTestClient(t, &fakePeer{}, "treasurer")
+	_, err := c.Submit(context.Background(), "mallory", "Accept", []string{"R-1"}, nil)
+	require.Equal(t, KindForbidden, Classify(err, "submit").Kind)
+}
+
+func TestEvaluate_ChaincodeNotFound(t *testing.T) {
+	fp := &fakePeer{evaluateErr: status.Error(codes.Unknown, "evaluate call to endorser returned error: chaincode response 500, not found: receivable R-9")}
+	c := newTestClient(t, fp, "treasurer")
+
+	_, err := c.Evaluate(context.Background(), "treasurer", "Get", "R-9")
+
+	fe := Classify(err, "evaluate")
+	require.Equal(t, KindNotFound, fe.Kind)
+	require.Equal(t, "not found: receivable R-9", fe.Message)
+}
+
+func statusErr(code uint32, msg string) error { return status.Error(codes.Code(code), msg) }
+
+func TestSubmit_RefusalFromAPeerABlockBehindIsRetried(t *testing.T) {
+	st, err := status.New(codes.Aborted, "failed to endorse transaction").
+		WithDetails(&gateway.ErrorDetail{Message: "chaincode response 500, not found: receivable R-1"})
+	require.NoError(t, err)
+	fp := &fakePeer{endorseErr: st.Err(), endorseErrN: 1}
+	c := newTestClient(t, fp, "supplier-a")
+
+	res, err := c.Submit(context.Background(), "supplier-a", "Accept", []string{"R-1"}, nil)
+
+	require.NoError(t, err)
+	require.Equal(t, 2, res.Attempts)
+}
+
+func TestSubmit_PersistentNotFoundEndsAfterTheStaleRetries(t *testing.T) {
+	st, err := status.New(codes.Aborted, "failed to endorse transaction").
+		WithDetails(&gateway.ErrorDetail{Message: "chaincode response 500, not found: receivable R-1"})
+	require.NoError(t, err)
+	fp := &fakePeer{endorseErr: st.Err()}
+	c := newTestClient(t, fp, "supplier-a")
+
+	_, err = c.Submit(context.Background(), "supplier-a", "Accept", []string{"R-1"}, nil)
+
+	require.Equal(t, KindNotFound, Classify(err, "submit").Kind)
+	require.Len(t, fp.endorsed, 3, "one try and two stale retries")
+	require.Empty(t, fp.submitted)
+}

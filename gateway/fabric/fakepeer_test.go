@@ -1,0 +1,119 @@
+package fabric
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hyperledger/fabric-gateway/pkg/identity"
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	"github.com/hyperledger/fabric-protos-go-apiv2/gateway"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+)
+
+// fakePeer answers the Gateway service's unary calls in memory, so the real SDK client runs its
+// whole flow (proposal, endorse, submit, commit status) in unit tests.
+type fakePeer struct {
+	mu          sync.Mutex
+	endorseErr  error
+	endorseErrN int // when > 0, endorseErr is returned this many times only
+	evaluateErr error
+	result      []byte
+	commitCodes []peer.TxValidationCode // one per CommitStatus call; VALID when exhausted
+	endorsed    []*gateway.EndorseRequest
+	submitted   []*gateway.SubmitRequest
+	statusReqs  []*gateway.SignedCommitStatusRequest
+}
+
+func (f *fakePeer) Invoke(_ context.Context, method string, args, reply any, _ ...grpc.CallOption) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch method {
+	case "/gateway.Gateway/Evaluate":
+		if f.evaluateErr != nil {
+			return f.evaluateErr
+		}
+		proto.Merge(reply.(proto.Message), &gateway.EvaluateResponse{Result: &peer.Response{Status: 200, Payload: f.result}})
+	case "/gateway.Gateway/Endorse":
+		req := args.(*gateway.EndorseRequest)
+		f.endorsed = append(f.endorsed, req)
+		if f.endorseErr != nil && (f.endorseErrN == 0 || len(f.endorsed) <= f.endorseErrN) {
+			return f.endorseErr
+		}
+		proto.Merge(reply.(proto.Message), &gateway.EndorseResponse{PreparedTransaction: preparedEnvelope(req, f.result)})
+	case "/gateway.Gateway/Submit":
+		f.submitted = append(f.submitted, args.(*gateway.SubmitRequest))
+		proto.Merge(reply.(proto.Message), &gateway.SubmitResponse{})
+	case "/gateway.Gateway/CommitStatus":
+		f.statusReqs = append(f.statusReqs, args.(*gateway.SignedCommitStatusRequest))
+		code := peer.TxValidationCode_VALID
+		if len(f.commitCodes) > 0 {
+			code, f.commitCodes = f.commitCodes[0], f.commitCodes[1:]
+		}
+		proto.Merge(reply.(proto.Message), &gateway.CommitStatusResponse{Result: code, BlockNumber: 7})
+	default:
+		return status.Error(codes.Unimplemented, method)
+	}
+	return nil
+}
+
+func (f *fakePeer) NewStream(context.Context, *grpc.StreamDesc, string, ...grpc.CallOption) (grpc.ClientStream, error) {
+	return nil, status.Error(codes.Unimplemented, "streams")
+}
+
+// preparedEnvelope builds the transaction envelope a peer's gateway returns after endorsement.
+func preparedEnvelope(req *gateway.EndorseRequest, result []byte) *common.Envelope {
+	must := func(b []byte, err error) []byte {
+		if err != nil {
+			panic(err)
+		}
+		return b
+	}
+	action := must(proto.Marshal(&peer.ChaincodeAction{Response: &peer.Response{Status: 200, Payload: result}}))
+	prp := must(proto.Marshal(&peer.ProposalResponsePayload{Extension: action}))
+	cap := must(proto.Marshal(&peer.ChaincodeActionPayload{Action: &peer.ChaincodeEndorsedAction{ProposalResponsePayload: prp}}))
+	tx := must(proto.Marshal(&peer.Transaction{Actions: []*peer.TransactionAction{{Payload: cap}}}))
+	chdr := must(proto.Marshal(&common.ChannelHeader{ChannelId: req.GetChannelId(), TxId: req.GetTransactionId()}))
+	payload := must(proto.Marshal(&common.Payload{Header: &common.Header{ChannelHeader: chdr}, Data: tx}))
+	return &common.Envelope{Payload: payload}
+}
+
+// testUser makes a P-256 key and a self-signed certificate for an identity of CoreMSP.
+func testUser(t *testing.T, name string) (certPEM, keyPEM []byte) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	require.NoError(t, err)
+	keyPEM, err = identity.PrivateKeyToPEM(key)
+	require.NoError(t, err)
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), keyPEM
+}
+
+func newTestClient(t *testing.T, peerFake *fakePeer, users ...string) *Client {
+	t.Helper()
+	c, err := New(peerFake, Options{Channel: "receivables", Chaincode: "receivables", MSPID: "CoreMSP", Backoff: time.Millisecond})
+	require.NoError(t, err)
+	for _, u := range users {
+		cert, key := testUser(t, u)
+		id, err := NewIdentity("CoreMSP", u, "issuer", cert, key)
+		require.NoError(t, err)
+		require.NoError(t, c.AddIdentity(id))
+	}
+	return c
+}

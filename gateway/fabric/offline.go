@@ -1,0 +1,120 @@
+package fabric
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/hyperledger/fabric-gateway/pkg/client"
+)
+
+// Unsigned is a proposal or transaction waiting for the caller's signature: its serialized bytes
+// (kept by the service) and the digest the caller signs.
+type Unsigned struct {
+	TransactionID string
+	Bytes         []byte
+	Digest        []byte
+	Result        []byte // for an endorsed transaction: the chaincode's payload
+}
+
+// PrepareProposal builds an unsigned proposal for the named identity. The identity's key is not
+// used: the caller signs Digest and passes the signature to EndorseSigned.
+func (c *Client) PrepareProposal(name, txName string, args []string) (*Unsigned, error) {
+	u, err := c.user(name)
+	if err != nil {
+		return nil, err
+	}
+	p, err := c.contract(u.offline).NewProposal(txName, client.WithArguments(args...))
+	if err != nil {
+		return nil, Classify(err, "proposal")
+	}
+	b, err := p.Bytes()
+	if err != nil {
+		return nil, Classify(err, "proposal")
+	}
+	return &Unsigned{TransactionID: p.TransactionID(), Bytes: b, Digest: p.Digest()}, nil
+}
+
+// EndorseSigned checks the caller's signature of a prepared proposal, has it endorsed and returns
+// the unsigned transaction whose digest the caller signs next.
+func (c *Client) EndorseSigned(ctx context.Context, name string, proposalBytes, signature []byte) (*Unsigned, error) {
+	u, err := c.user(name)
+	if err != nil {
+		return nil, err
+	}
+	p, err := u.offline.NewSignedProposal(proposalBytes, signature)
+	if err != nil {
+		return nil, Classify(err, "proposal")
+	}
+	if err := VerifyDigestSignature(u.id.ID, p.Digest(), signature); err != nil {
+		return nil, &Error{Kind: KindInvalid, Stage: "endorse", TransactionID: p.TransactionID(), Message: "invalid: proposal " + err.Error(), Err: err}
+	}
+	tx, err := p.EndorseWithContext(ctx)
+	if err != nil {
+		e := Classify(err, "endorse")
+		e.TransactionID = p.TransactionID()
+		return nil, e
+	}
+	b, err := tx.Bytes()
+	if err != nil {
+		return nil, Classify(err, "endorse")
+	}
+	return &Unsigned{TransactionID: tx.TransactionID(), Bytes: b, Digest: tx.Digest(), Result: tx.Result()}, nil
+}
+
+// SubmitSigned checks the caller's signature of an endorsed transaction, sends it to the orderer
+// and waits for its commit. The commit-status request is signed by statusIdentity, an identity
+// whose key the service holds, because the submitter's key is not here.
+func (c *Client) SubmitSigned(ctx context.Context, name, statusIdentity string, txBytes, signature []byte) (*Result, error) {
+	u, err := c.user(name)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := u.offline.NewSignedTransaction(txBytes, signature)
+	if err != nil {
+		return nil, Classify(err, "submit")
+	}
+	if err := VerifyDigestSignature(u.id.ID, tx.Digest(), signature); err != nil {
+		return nil, &Error{Kind: KindInvalid, Stage: "submit", TransactionID: tx.TransactionID(), Message: "invalid: transaction " + err.Error(), Err: err}
+	}
+	if _, err := tx.SubmitWithContext(ctx); err != nil {
+		e := Classify(err, "submit")
+		e.TransactionID = tx.TransactionID()
+		return nil, e
+	}
+	res, ferr := c.waitCommitAs(ctx, statusIdentity, tx.TransactionID())
+	if ferr != nil {
+		if ferr.TransactionID == "" {
+			ferr.TransactionID = tx.TransactionID()
+		}
+		return nil, ferr
+	}
+	res.Payload = tx.Result()
+	res.Attempts = 1
+	return res, nil
+}
+
+// StatusIdentityFor picks the identity whose key signs commit-status requests for offline
+// submissions: preferred when it can sign, otherwise the first identity with a key.
+func (c *Client) StatusIdentityFor(preferred string) (string, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if u, ok := c.users[preferred]; ok && u.gw != nil {
+		return preferred, nil
+	}
+	for _, n := range sortedKeys(c.users) {
+		if c.users[n].gw != nil {
+			return n, nil
+		}
+	}
+	return "", fmt.Errorf("no identity with a key in the wallet of %s", c.opts.MSPID)
+}
+
+func sortedKeys(m map[string]*user) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

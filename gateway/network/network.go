@@ -1,0 +1,115 @@
+// Package network reads network.json, the description of a running recv network that
+// scripts/network.sh writes (docs/interfaces.md section 2): peers, TLS roots, CAs, gateways and
+// the enrolled users of every organisation.
+package network
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+)
+
+// Description is the whole network.json file.
+type Description struct {
+	Channel   string         `json:"channel"`
+	Chaincode string         `json:"chaincode"`
+	Orderers  []Orderer      `json:"orderers"`
+	Orgs      map[string]Org `json:"orgs"`
+}
+
+// Orderer is one ordering node.
+type Orderer struct {
+	Name       string `json:"name"`
+	Address    string `json:"address"`
+	ServerName string `json:"serverName"`
+	TLSCACert  string `json:"tlsCACert"`
+}
+
+// Org is one organisation, keyed by MSP ID in Description.Orgs.
+type Org struct {
+	Name    string          `json:"name"`
+	Peer    Peer            `json:"peer"`
+	CA      CA              `json:"ca"`
+	Gateway Gateway         `json:"gateway"`
+	Users   map[string]User `json:"users"`
+}
+
+// Peer is the organisation's peer, the one its gateway connects to.
+type Peer struct {
+	Name       string `json:"name"`
+	Address    string `json:"address"`
+	ServerName string `json:"serverName"`
+	TLSCACert  string `json:"tlsCACert"`
+	Operations string `json:"operations"`
+}
+
+// CA is the organisation's Fabric CA and the registrar identity allowed to register users.
+type CA struct {
+	URL       string `json:"url"`
+	Name      string `json:"name"`
+	TLSCACert string `json:"tlsCACert"`
+	AdminCert string `json:"adminCert"`
+	AdminKey  string `json:"adminKey"`
+}
+
+// Gateway is where the organisation's recv gateway listens.
+type Gateway struct {
+	Address string `json:"address"`
+}
+
+// User is an enrolled identity: its role attribute and the paths of its certificate and key.
+type User struct {
+	Role string `json:"role"`
+	Cert string `json:"cert"`
+	Key  string `json:"key"`
+}
+
+// Load reads and checks a network.json file.
+func Load(path string) (*Description, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read network description: %w", err)
+	}
+	var d Description
+	if err := json.Unmarshal(data, &d); err != nil {
+		return nil, fmt.Errorf("parse network description %s: %w", path, err)
+	}
+	if d.Channel == "" || d.Chaincode == "" || len(d.Orgs) == 0 {
+		return nil, fmt.Errorf("network description %s: channel, chaincode and orgs are required", path)
+	}
+	return &d, nil
+}
+
+// Org returns the organisation with the given MSP ID or short name ("core" or "CoreMSP").
+func (d *Description) Org(nameOrMSP string) (mspID string, org Org, err error) {
+	if o, ok := d.Orgs[nameOrMSP]; ok {
+		return nameOrMSP, o, nil
+	}
+	for id, o := range d.Orgs {
+		if o.Name == nameOrMSP {
+			return id, o, nil
+		}
+	}
+	return "", Org{}, fmt.Errorf("organisation %q is not in the network description (have %v)", nameOrMSP, d.MSPIDs())
+}
+
+// MSPIDs lists the organisations' MSP IDs in sorted order.
+func (d *Description) MSPIDs() []string {
+	ids := make([]string, 0, len(d.Orgs))
+	for id := range d.Orgs {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// UserNames lists an organisation's users in sorted order.
+func (o Org) UserNames() []string {
+	names := make([]string, 0, len(o.Users))
+	for n := range o.Users {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}

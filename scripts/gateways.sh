@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# One recv gateway per organisation of the native network (docs/gateway.md).
+#   scripts/gateways.sh up       start `recv serve` for every org in $RECV_NET_DIR/network.json, wait for /readyz
+#   scripts/gateways.sh down     stop the gateways this script started (by their PID files)
+#   scripts/gateways.sh status   each gateway: running, ready
+# State per org in $RECV_NET_DIR/gateways/<org>/: recv.pid, gateway.log, token-hashes.json, wallet/,
+# tokens/<user>.token (0600, the bearer tokens of network.json's users). Running `up` twice is safe.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+NET=$(realpath -m "${RECV_NET_DIR:-$ROOT/.recv-net}")
+RECV=$(realpath -m "${RECV_BIN:-$ROOT/bin/recv}")
+READY_TIMEOUT=${RECV_READY_TIMEOUT:-60}
+export RECV_NET_DIR=$NET
+
+die() { echo "gateways: $*" >&2; exit 1; }
+
+orgs() { "$RECV" netinfo --network "$NET/network.json"; }
+
+# running DIR MSP: the PID in DIR/recv.pid is alive and is a `recv serve` for MSP.
+running() {
+	local pidfile=$1/recv.pid pid
+	[ -f "$pidfile" ] || return 1
+	pid=$(cat "$pidfile")
+	[ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
+	tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "serve .*--org $2" || return 1
+}
+
+ready() { curl -fsS --max-time 3 "http://$1/readyz" >/dev/null 2>&1; }
+
+up() {
+	[ -f "$NET/network.json" ] || die "no $NET/network.json: run scripts/network.sh up first"
+	if [ ! -x "$RECV" ] || [ -n "$(find gateway -name '*.go' -newer "$RECV" -print -quit)" ]; then
+		echo "building $RECV"
+		# The gateway module builds on its own (GOWORK=off): no need for the other modules.
+		(cd gateway && GOWORK=off go build -o "$RECV" ./cmd/recv)
+	fi
+	local msp name addr dir
+	local -a started=()
+	while read -r msp name addr; do
+		dir=$NET/gateways/$name
+		mkdir -p "$dir"
+		chmod 700 "$dir"
+		if running "$dir" "$msp"; then
+			echo "gateway $name ($msp): already running, pid $(cat "$dir/recv.pid"), http://$addr"
+			continue
+		fi
+		nohup "$RECV" serve --network "$NET/network.json" --org "$msp" --listen "$addr" \
+			--state-dir "$dir" >>"$dir/gateway.log" 2>&1 </dev/null &
+		echo $! >"$dir/recv.pid"
+		started+=("$msp $name $addr")
+	done < <(orgs)
+
+	local deadline=$((SECONDS + READY_TIMEOUT)) entry
+	for entry in "${started[@]}"; do
+		read -r msp name addr <<<"$entry"
+		dir=$NET/gateways/$name
+		until ready "$addr"; do
+			if ! running "$dir" "$msp"; then
+				tail -n 30 "$dir/gateway.log" >&2
+				die "gateway $name exited; log: $dir/gateway.log"
+			fi
+			[ $SECONDS -lt $deadline ] || die "gateway $name not ready after ${READY_TIMEOUT}s; log: $dir/gateway.log"
+			sleep 0.3
+		done
+		echo "gateway $name ($msp): ready, pid $(cat "$dir/recv.pid"), http://$addr, tokens in $dir/tokens"
+	done
+}
+
+down() {
+	local pidfile dir pid i
+	shopt -s nullglob
+	for pidfile in "$NET"/gateways/*/recv.pid; do
+		dir=$(dirname "$pidfile")
+		pid=$(cat "$pidfile")
+		if [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "serve .*--state-dir $dir"; then
+			kill -TERM "$pid" 2>/dev/null || true
+			for i in $(seq 1 50); do
+				[ -d "/proc/$pid" ] || break
+				sleep 0.2
+			done
+			if [ -d "/proc/$pid" ]; then
+				kill -KILL "$pid" 2>/dev/null || true
+			fi
+			echo "gateway $(basename "$dir"): stopped pid $pid"
+		fi
+		rm -f "$pidfile"
+	done
+}
+
+status() {
+	[ -f "$NET/network.json" ] || die "no $NET/network.json"
+	local msp name addr dir state
+	while read -r msp name addr; do
+		dir=$NET/gateways/$name
+		if running "$dir" "$msp"; then
+			state="running pid $(cat "$dir/recv.pid")"
+			if ready "$addr"; then state+=", ready"; else state+=", NOT ready"; fi
+		else
+			state="stopped"
+		fi
+		printf '%-10s %-12s http://%-22s %s\n' "$name" "$msp" "$addr" "$state"
+	done < <(orgs)
+}
+
+case ${1:-status} in
+up) up ;;
+down) down ;;
+status) status ;;
+*) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+esac

@@ -1,0 +1,201 @@
+# shellcheck shell=bash
+# Identities of scripts/network.sh: one Fabric CA per org (it issues enrollment certificates and,
+# with the "tls" profile, TLS certificates), then nodes, admins and named users with recv.role.
+
+# start_ca ORG: renders the CA's config (with a fresh random bootstrap password, 0600) and starts it.
+start_ca() {
+	local org=$1 home
+	home=$(org_dir "$org")/ca
+	mkdir -p "$home" "$NET/secrets"
+	chmod 700 "$NET/secrets"
+	local secret_file="$NET/secrets/ca.$org.registrar"
+	(umask 077 && rand_secret >"$secret_file")
+	local CA_PORT CA_LISTEN_HOST=$HOST CA_NAME="ca.$org" CA_ADMIN=registrar CA_ADMIN_PASSWORD
+	local CA_AFFILIATION=$org CA_HOST="ca.$org.$DOMAIN" ORG_DOMAIN="$org.$DOMAIN" ORG_NAME=${MSP[$org]}
+	local CA_OPS_LISTEN
+	CA_PORT=$(ca_port "$org")
+	CA_OPS_LISTEN="$HOST:$(ca_ops_port "$org")"
+	CA_ADMIN_PASSWORD=$(cat "$secret_file")
+	local CA_IDENTITIES="" name type role
+	: >"$NET/secrets/ca.$org.ids"
+	while read -r name type role; do
+		local secret
+		secret=$(rand_secret)
+		echo "$name $secret" >>"$NET/secrets/ca.$org.ids"
+		CA_IDENTITIES+="    - name: $name
+      pass: $secret
+      type: $type
+      affiliation: \"\"
+      attrs:
+        hf.EnrollmentID: \"$name:ecert\"
+        hf.Type: \"$type:ecert\"
+        hf.Affiliation: \":ecert\"
+"
+		[ "$role" = - ] || CA_IDENTITIES+="        recv.role: \"$role:ecert\"
+"
+	done < <(org_identities "$org")
+	chmod 600 "$NET/secrets/ca.$org.ids"
+	(umask 077 && render "$TEMPLATES/fabric-ca-server-config.yaml" "$home/fabric-ca-server-config.yaml" \
+		CA_PORT CA_LISTEN_HOST CA_NAME CA_ADMIN CA_ADMIN_PASSWORD CA_AFFILIATION CA_HOST ORG_DOMAIN ORG_NAME \
+		CA_OPS_LISTEN CA_IDENTITIES)
+	start_node "ca.$org" env -C "$home" "$BIN/fabric-ca-server" start --home "$home"
+}
+
+# org_identities ORG: "name type role" per identity the org's CA registers at first start.
+org_identities() {
+	local org=$1 o u
+	if [ "$org" = orderer ]; then
+		for o in "${ORDERERS[@]}"; do echo "$o orderer -"; done
+	else
+		echo "peer0 peer -"
+	fi
+	echo "admin admin admin"
+	for u in ${USERS[$org]}; do echo "${u%%:*} client ${u#*:}"; done
+	if [ "$org" = core ]; then
+		echo "ccaas-server client -"
+		echo "ccaas-client client -"
+	fi
+}
+
+ca_ready() {
+	local org=$1
+	[ -s "$(ca_cert "$org")" ] &&
+		curl -sf --max-time 5 --cacert "$(ca_cert "$org")" "https://$HOST:$(ca_port "$org")/cainfo" >/dev/null
+}
+
+# ca_client ORG ARGS...: fabric-ca-client against the org's CA over TLS.
+ca_client() {
+	local org=$1
+	shift
+	"$BIN/fabric-ca-client" "$@" --home "$(org_dir "$org")/ca-client" \
+		--tls.certfiles "$(ca_cert "$org")" >>"$NET/logs/enroll.$org.log" 2>&1
+}
+
+ca_url() { echo "https://$1@$HOST:$(ca_port "$2")"; }
+
+# tidy_msp DIR ORG: stable file names (cacerts/ca.pem, keystore/key.pem) and the NodeOU config.
+tidy_msp() {
+	local dir=$1 org=$2
+	rm -rf "$dir/cacerts" "$dir/tlscacerts" "$dir/intermediatecerts"
+	mkdir -p "$dir/cacerts" "$dir/tlscacerts"
+	cp "$(ca_cert "$org")" "$dir/cacerts/ca.pem"
+	cp "$(ca_cert "$org")" "$dir/tlscacerts/ca.pem"
+	local key
+	key=$(find "$dir/keystore" -name '*_sk' -print -quit)
+	[ -n "$key" ] && mv "$key" "$dir/keystore/key.pem"
+	chmod 600 "$dir/keystore/key.pem"
+	write_nodeous "$dir"
+}
+
+write_nodeous() {
+	cat >"$1/config.yaml" <<'EOF'
+NodeOUs:
+  Enable: true
+  ClientOUIdentifier:
+    Certificate: cacerts/ca.pem
+    OrganizationalUnitIdentifier: client
+  PeerOUIdentifier:
+    Certificate: cacerts/ca.pem
+    OrganizationalUnitIdentifier: peer
+  AdminOUIdentifier:
+    Certificate: cacerts/ca.pem
+    OrganizationalUnitIdentifier: admin
+  OrdererOUIdentifier:
+    Certificate: cacerts/ca.pem
+    OrganizationalUnitIdentifier: orderer
+EOF
+}
+
+# enroll_identity ORG NAME DIR [HOSTS [TLS_ONLY]]: enrolls NAME (registered by the CA's config)
+# into DIR/msp (unless TLS_ONLY); with HOSTS, also a TLS certificate into DIR/tls (cert.pem,
+# key.pem, ca.pem).
+enroll_identity() {
+	local org=$1 name=$2 dir=$3 hosts=${4:-} tls_only=${5:-}
+	local secret
+	secret=$(awk -v n="$name" '$1 == n { print $2 }' "$NET/secrets/ca.$org.ids")
+	[ -n "$secret" ] || { say "no secret for $name at ca.$org" >&2; return 1; }
+	local csr_names="C=CN,ST=Shanghai,L=Shanghai,O=$org.$DOMAIN"
+	if [ -z "$tls_only" ]; then
+		ca_client "$org" enroll -u "$(ca_url "$name:$secret" "$org")" --mspdir "$dir/msp" --csr.names "$csr_names" \
+			--csr.hosts "${hosts:-$name}"
+		tidy_msp "$dir/msp" "$org"
+	fi
+	if [ -n "$hosts" ]; then
+		ca_client "$org" enroll -u "$(ca_url "$name:$secret" "$org")" --mspdir "$dir/tls-msp" \
+			--enrollment.profile tls --csr.names "$csr_names" --csr.hosts "$hosts"
+		mkdir -p "$dir/tls"
+		cp "$dir/tls-msp/signcerts/cert.pem" "$dir/tls/cert.pem"
+		cp "$(find "$dir/tls-msp/keystore" -name '*_sk' -print -quit)" "$dir/tls/key.pem"
+		chmod 600 "$dir/tls/key.pem"
+		cp "$(ca_cert "$org")" "$dir/tls/ca.pem"
+		rm -rf "$dir/tls-msp"
+	fi
+}
+
+extra_hosts() { [ -n "${RECV_TLS_EXTRA_HOSTS:-}" ] && printf ',%s' "$RECV_TLS_EXTRA_HOSTS"; true; }
+
+# enroll_org ORG: the registrar, the org MSP for the channel, the nodes, admin and users.
+enroll_org() {
+	local org=$1 dir
+	dir=$(org_dir "$org")
+	: >"$NET/logs/enroll.$org.log"
+	ca_client "$org" enroll -u "$(ca_url "registrar:$(cat "$NET/secrets/ca.$org.registrar")" "$org")" \
+		--mspdir "$dir/registrar/msp"
+	tidy_msp "$dir/registrar/msp" "$org"
+
+	mkdir -p "$dir/msp"
+	rm -rf "$dir/msp/cacerts" "$dir/msp/tlscacerts"
+	mkdir -p "$dir/msp/cacerts" "$dir/msp/tlscacerts"
+	cp "$(ca_cert "$org")" "$dir/msp/cacerts/ca.pem"
+	cp "$(ca_cert "$org")" "$dir/msp/tlscacerts/ca.pem"
+	write_nodeous "$dir/msp"
+
+	local o
+	if [ "$org" = orderer ]; then
+		for o in "${ORDERERS[@]}"; do
+			enroll_identity orderer "$o" "$dir/$o" "$(orderer_host "$o"),$o,localhost,$HOST$(extra_hosts)"
+		done
+	else
+		enroll_identity "$org" peer0 "$dir/peer0" "$(peer_host "$org"),peer0.$org,localhost,$HOST$(extra_hosts)"
+	fi
+	if [ "$org" = core ]; then
+		# The chaincode server's TLS certificate, and the client certificate every peer presents
+		# to it (it travels in the package's connection.json, as CCaaS prescribes).
+		enroll_identity core ccaas-server "$dir/ccaas/server" "chaincode.$DOMAIN,chaincode,localhost,$HOST$(extra_hosts)" tls-only
+		enroll_identity core ccaas-client "$dir/ccaas/client" "ccaas-client.$DOMAIN" tls-only
+	fi
+	# The admin also gets a TLS client certificate: for osnadmin, operations /metrics and, with
+	# RECV_CLIENT_AUTH, the orderers.
+	enroll_identity "$org" admin "$dir/users/admin" "admin.$org.$DOMAIN"
+	local u
+	for u in ${USERS[$org]}; do
+		enroll_identity "$org" "${u%%:*}" "$dir/users/${u%%:*}"
+	done
+}
+
+# setup_identities: every CA started and ready, every org enrolled (orgs in parallel).
+setup_identities() {
+	local org
+	for org in orderer "${ORGS[@]}"; do start_ca "$org"; done
+	for org in orderer "${ORGS[@]}"; do
+		wait_until "ca.$org to serve" "ca.$org" "$READY_TIMEOUT" ca_ready "$org"
+	done
+	say "    CAs ready in $((SECONDS - STEP_STARTED))s"
+	local pids=() failed=0
+	for org in orderer "${ORGS[@]}"; do
+		(set -e; enroll_org "$org") &
+		pids+=($!)
+	done
+	local i=0
+	for org in orderer "${ORGS[@]}"; do
+		if ! wait "${pids[$i]}"; then
+			say "enrolling $org failed; last lines of $NET/logs/enroll.$org.log:" >&2
+			tail -n 20 "$NET/logs/enroll.$org.log" >&2
+			failed=1
+		fi
+		i=$((i + 1))
+	done
+	[ $failed -eq 0 ] || return 1
+	: >"$(tls_bundle)"
+	for org in orderer "${ORGS[@]}"; do cat "$(ca_cert "$org")" >>"$(tls_bundle)"; done
+}

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# The test command (`make test`, and what CI runs):
+#   unit       chaincode and gateway unit tests, chaincode coverage (>= 85% required)
+#   fuzz       every chaincode fuzz target for a few seconds, as a regression test
+#   integration the suites in test/ against real Fabric nodes: native network, gateways, and the
+#              docker compose network when a Docker engine answers
+# `scripts/test.sh unit|fuzz|integration` runs one part. Each suite's full log is kept in $TEST_LOG_DIR
+# (a temporary folder unless set); this script prints the go test summary lines and a closing count.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+part=${1:-all}
+fuzz_time=${FUZZ_TIME:-3s}
+min_coverage=${MIN_COVERAGE:-85}
+log_dir=${TEST_LOG_DIR:-$(mktemp -d -t recv-test.XXXXXX)}
+mkdir -p "$log_dir"
+
+passed=0 failed=0 skipped=0 broken=()
+started=$SECONDS
+
+step() { printf '\n==> %s\n' "$*"; }
+
+# run_go_test NAME DIR ARGS...: go test -v in DIR, full output to the log; prints the package
+# summary lines, and on failure the failing tests' output.
+run_go_test() {
+	local name=$1 dir=$2
+	shift 2
+	local log="$log_dir/$name.log"
+	(cd "$dir" && go test -count=1 -v "$@") >"$log" 2>&1
+	local rc=$?
+	grep -E '^(ok|FAIL|---|\?|panic:|SKIPPED:|network up in|coverage:)' "$log" | grep -vE '^    ' | grep -vE '^--- PASS' || true
+	local p f s
+	p=$(grep -cE '^\s*--- PASS:' "$log")
+	f=$(grep -cE '^\s*--- FAIL:' "$log")
+	s=$(grep -cE '^\s*--- SKIP:' "$log")
+	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+	if [ $rc -ne 0 ]; then
+		broken+=("$name")
+		[ "$f" -eq 0 ] && failed=$((failed + 1)) # a build failure or panic outside a test
+		echo "--- $name failed; the last 150 lines of $log:"
+		tail -n 150 "$log"
+	fi
+	return $rc
+}
+
+unit() {
+	step "chaincode unit tests with coverage"
+	local pkgs
+	pkgs=$(cd chaincode && go list ./... | grep -vE '/cmd/|test$|fake' | paste -sd, -)
+	run_go_test chaincode-unit chaincode -coverpkg="$pkgs" -coverprofile="$log_dir/chaincode.cover" ./...
+	if [ -s "$log_dir/chaincode.cover" ]; then
+		local total
+		total=$(cd chaincode && go tool cover -func="$log_dir/chaincode.cover" | awk '/^total:/ {sub("%", "", $3); print $3}')
+		echo "chaincode coverage: ${total}% of statements (minimum ${min_coverage}%)"
+		if awk -v t="$total" -v m="$min_coverage" 'BEGIN { exit !(t < m) }'; then
+			echo "FAIL: chaincode coverage ${total}% is below ${min_coverage}%"
+			failed=$((failed + 1)) broken+=(coverage)
+		fi
+	fi
+
+	step "gateway unit tests"
+	run_go_test gateway-unit gateway -cover ./...
+}
+
+fuzz() {
+	step "chaincode fuzz targets, ${fuzz_time} each"
+	local file dir target
+	while IFS= read -r file; do
+		dir=$(dirname "$file")
+		for target in $(grep -oE '^func Fuzz[A-Za-z0-9_]+' "$file" | cut -d' ' -f2); do
+			run_go_test "fuzz-$target" chaincode -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzz_time" "./${dir#chaincode/}"
+		done
+	done < <(grep -rlE '^func Fuzz' --include='*_test.go' chaincode | sort)
+}
+
+integration() {
+	step "building the pinned Fabric binaries, the chaincode server and the recv CLI"
+	if ! scripts/fabric-bin/build.sh >"$log_dir/build.log" 2>&1; then
+		tail -n 80 "$log_dir/build.log"
+		failed=$((failed + 1)) broken+=(build)
+		return 1
+	fi
+	go build -o bin/recv ./gateway/cmd/recv || { failed=$((failed + 1)) broken+=(build-recv); return 1; }
+
+	local pkg name
+	for pkg in $(cd test && go list ./... | sort); do
+		name=${pkg##*/recv/test/}
+		name=${name//\//-}
+		step "suite test/${pkg##*/recv/test/}"
+		run_go_test "$name" test -p 1 -timeout 25m "$pkg"
+	done
+}
+
+case $part in
+unit) unit ;;
+fuzz) fuzz ;;
+integration) integration ;;
+all) unit; fuzz; integration ;;
+*) echo "usage: $0 [unit|fuzz|integration]" >&2; exit 2 ;;
+esac
+
+echo
+echo "logs: $log_dir"
+echo "time: $((SECONDS - started))s"
+if [ ${#broken[@]} -gt 0 ]; then
+	echo "failed suites: ${broken[*]}"
+fi
+echo "test: $passed passed, $failed failed, $skipped skipped"
+[ $failed -eq 0 ] && [ ${#broken[@]} -eq 0 ]

@@ -1,0 +1,199 @@
+package gateway_test
+
+import (
+	"bytes"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestAuth_UnauthenticatedCallsAre401AndChangeNothing(t *testing.T) {
+	core := as(t, "CoreMSP/treasurer")
+	id := uniqueID(t, "GU")
+	body := issueBody(t, id, "SupplierMSP/supplier-a", "10.00", inDays(30))
+	for _, token := range []string{"", "recv_forged", core.token + "x"} {
+		anon := &client{base: core.base, token: token}
+		r := anon.do(t, http.MethodPost, "/v1/receivables", body)
+		require.Equal(t, http.StatusUnauthorized, r.status)
+		require.Equal(t, "unauthenticated", r.problem(t)["kind"])
+		require.Equal(t, http.StatusUnauthorized, anon.do(t, http.MethodGet, "/v1/receivables/"+id, nil).status)
+	}
+	require.Equal(t, http.StatusNotFound, as(t, "AuditorMSP/auditor").do(t, http.MethodGet, "/v1/receivables/"+id, nil).status, "nothing was issued")
+	require.Equal(t, http.StatusOK, (&client{base: core.base}).do(t, http.MethodGet, "/healthz", nil).status)
+}
+
+func TestAuth_ACallerCannotActAsAnotherIdentity(t *testing.T) {
+	core, a, b := as(t, "CoreMSP/treasurer"), as(t, "SupplierMSP/supplier-a"), as(t, "SupplierMSP/supplier-b")
+	id := uniqueID(t, "GI")
+	core.write(t, "/v1/receivables", issueBody(t, id, "SupplierMSP/supplier-a", "10.00", inDays(30)))
+
+	// supplier-b's token is supplier-b, whatever the request says.
+	r := b.do(t, http.MethodPost, "/v1/receivables/"+id+"/accept", nil, "X-Recv-Identity", "supplier-a", "X-Forwarded-User", "supplier-a")
+	require.Equal(t, http.StatusForbidden, r.status, string(r.body))
+	require.Contains(t, r.problem(t)["detail"], "forbidden:")
+
+	// A token of one organisation's gateway means nothing to another organisation's gateway.
+	foreign := &client{base: core.base, token: a.token}
+	require.Equal(t, http.StatusUnauthorized, foreign.do(t, http.MethodPost, "/v1/receivables/"+id+"/accept", nil).status)
+
+	var me map[string]any
+	mustRecv(t, &me, "--as", "SupplierMSP/supplier-b", "-o", "json", "whoami")
+	require.Equal(t, "SupplierMSP/supplier-b", me["account"])
+	require.Equal(t, "PENDING", a.get(t, id).Status, "still waiting for supplier-a")
+}
+
+func TestIdempotency_ARetryDoesNotIssueTwice(t *testing.T) {
+	core, auditor := as(t, "CoreMSP/treasurer"), as(t, "AuditorMSP/auditor")
+	key := "order-" + randomHex(t)[:10]
+	body := issueBody(t, "", "SupplierMSP/supplier-a", "321.00", inDays(30))
+
+	first := core.do(t, http.MethodPost, "/v1/receivables", body, "Idempotency-Key", key)
+	require.Equal(t, http.StatusOK, first.status, string(first.body))
+	second := core.do(t, http.MethodPost, "/v1/receivables", body, "Idempotency-Key", key)
+	require.Equal(t, http.StatusOK, second.status)
+	require.Equal(t, string(first.body), string(second.body), "the first answer, replayed")
+	require.Equal(t, "true", second.header.Get("Idempotent-Replayed"))
+
+	var issued committed
+	require.NoError(t, jsonUnmarshal(first.body, &issued))
+	id := issued.Result.Items[0].ID
+	require.True(t, strings.HasPrefix(id, "RK"), id)
+	require.Equal(t, "PENDING", auditor.get(t, id).Status)
+
+	// A gateway that never saw the key (a restart) still cannot issue twice: the id comes from the key.
+	fresh := startGateway(t, "CoreMSP")
+	r := fresh.as(t, "treasurer").do(t, http.MethodPost, "/v1/receivables", body, "Idempotency-Key", key)
+	require.Equal(t, http.StatusConflict, r.status, string(r.body))
+
+	var list struct {
+		Items []receivable `json:"items"`
+	}
+	rl := auditor.do(t, http.MethodGet, "/v1/receivables?issuer=CoreMSP/treasurer&pageSize=100", nil)
+	require.Equal(t, http.StatusOK, rl.status)
+	require.NoError(t, jsonUnmarshal(rl.body, &list))
+	n := 0
+	for _, it := range list.Items {
+		if it.Amount == "321.00" && it.ID == id {
+			n++
+		}
+	}
+	require.Equal(t, 1, n)
+}
+
+func TestOfflineSigning_TheServiceNeverHoldsTheKey(t *testing.T) {
+	g := startGateway(t, "CoreMSP", "--offline-users", "treasurer")
+	treasurer := g.as(t, "treasurer")
+	id := uniqueID(t, "GO")
+	body := issueBody(t, id, "SupplierMSP/supplier-a", "500.00", inDays(45))
+
+	r := treasurer.do(t, http.MethodPost, "/v1/receivables", body)
+	require.Equal(t, http.StatusForbidden, r.status, "no key, no direct write: %s", r.body)
+	require.Contains(t, r.problem(t)["detail"], "offline")
+
+	_, core, err := desc(t).Org("CoreMSP")
+	require.NoError(t, err)
+	key := core.Users["treasurer"].Key
+	env := []string{"--gateway", treasurer.base, "--token", treasurer.token}
+
+	// A wrong key is refused before anything reaches the peer.
+	_, supplier, err := desc(t).Org("SupplierMSP")
+	require.NoError(t, err)
+	code, _, stderr := recv(t, append(env, "issue", "--id", id, "--to", "SupplierMSP/supplier-a", "--amount", "500.00", "--maturity", inDays(45),
+		"--contract", "C-1:"+randomHex(t), "--invoice", "INV-"+id+":"+randomHex(t)+":500.00", "--sign-with", supplier.Users["supplier-a"].Key)...)
+	require.Equal(t, 2, code, stderr)
+	require.Contains(t, stderr, "signature does not match")
+
+	var res struct {
+		TxID        string `json:"txId"`
+		BlockNumber uint64 `json:"blockNumber"`
+	}
+	mustRecv(t, &res, append(env, "-o", "json", "issue", "--id", id, "--to", "SupplierMSP/supplier-a", "--amount", "500.00", "--maturity", inDays(45),
+		"--contract", "C-1:"+randomHex(t), "--invoice", "INV-"+id+":"+randomHex(t)+":500.00", "--sign-with", key)...)
+	require.NotEmpty(t, res.TxID)
+	got := as(t, "AuditorMSP/auditor").get(t, id)
+	require.Equal(t, "PENDING", got.Status)
+
+	// The same signed flow for another transaction, then the history names the treasurer.
+	mustRecv(t, nil, "--as", "SupplierMSP/supplier-a", "reject", id, "--reason", "not ours")
+	var history []struct {
+		Submitter string `json:"submitter"`
+		TxID      string `json:"txId"`
+	}
+	mustRecv(t, &history, "--as", "AuditorMSP/auditor", "-o", "json", "history", id)
+	require.Equal(t, "CoreMSP/treasurer", history[len(history)-1].Submitter)
+	require.Equal(t, res.TxID, history[len(history)-1].TxID)
+}
+
+// extraGateway is a recv serve started by a test, with its own state folder and port.
+type extraGateway struct {
+	base     string
+	stateDir string
+}
+
+func (g *extraGateway) as(t *testing.T, user string) *client {
+	tok, err := os.ReadFile(filepath.Join(g.stateDir, "tokens", user+".token"))
+	require.NoError(t, err)
+	return &client{base: g.base, token: strings.TrimSpace(string(tok))}
+}
+
+// startGateway runs another gateway of org on a free loopback port until the test ends, then
+// stops it with SIGTERM and requires a clean exit.
+func startGateway(t *testing.T, org string, extra ...string) *extraGateway {
+	t.Helper()
+	return startGatewayIn(t, t.TempDir(), org, extra...)
+}
+
+// startGatewayIn is startGateway with a given state folder, to restart a gateway on its state.
+func startGatewayIn(t *testing.T, state, org string, extra ...string) *extraGateway {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	args := append([]string{"serve", "--network", filepath.Join(netDir, "network.json"), "--org", org, "--listen", addr, "--state-dir", state}, extra...)
+	cmd := exec.Command(recvBin, args...)
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	require.NoError(t, cmd.Start())
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	started = append(started, &startedGateway{state: state, cmd: cmd, done: done})
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case err := <-done:
+			done <- err
+			require.NoError(t, err, "graceful shutdown:\n%s", logs.String())
+		case <-time.After(15 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Errorf("gateway did not stop on SIGTERM:\n%s", logs.String())
+		}
+	})
+	g := &extraGateway{base: "http://" + addr, stateDir: state}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(g.base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return g
+			}
+		}
+		select {
+		case err := <-done:
+			done <- err
+			t.Fatalf("gateway exited: %v\n%s", err, logs.String())
+		default:
+		}
+		require.True(t, time.Now().Before(deadline), "gateway not ready:\n%s", logs.String())
+		time.Sleep(200 * time.Millisecond)
+	}
+}
