@@ -131,6 +131,14 @@ start_node() {
 	RECV_NODE="$NET#$name" setsid "$@" >>"$(log_file "$name")" 2>&1 </dev/null &
 	echo $! >"$(pid_file "$name")"
 	STARTED+=("$name")
+	# Until the forked shell has exec'd, /proc/PID/environ lacks the tag and is_running says no:
+	# wait for the exec so that callers never mistake a starting node for a dead one.
+	local i
+	for ((i = 0; i < 100; i++)); do
+		is_running "$name" && return 0
+		kill -0 "$!" 2>/dev/null || return 0
+		sleep 0.02
+	done
 }
 
 # stop_nodes NAME...: TERM to each that runs, up to 15 s for all to exit, then KILL to the rest;
