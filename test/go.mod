@@ -3,13 +3,23 @@ module github.com/recv-ledger/recv/test
 go 1.24
 
 require (
+	github.com/hyperledger/fabric-gateway v1.7.1
+	github.com/hyperledger/fabric-protos-go-apiv2 v0.3.4
 	github.com/recv-ledger/recv/gateway v0.0.0
 	github.com/stretchr/testify v1.10.0
+	google.golang.org/grpc v1.69.2
+	google.golang.org/protobuf v1.36.0
 )
 
 require (
 	github.com/davecgh/go-spew v1.1.1 // indirect
+	github.com/miekg/pkcs11 v1.1.1 // indirect
 	github.com/pmezard/go-difflib v1.0.0 // indirect
+	golang.org/x/crypto v0.31.0 // indirect
+	golang.org/x/net v0.33.0 // indirect
+	golang.org/x/sys v0.28.0 // indirect
+	golang.org/x/text v0.21.0 // indirect
+	google.golang.org/genproto/googleapis/rpc v0.0.0-20241015192408-796eee8c2d53 // indirect
 	gopkg.in/yaml.v3 v3.0.1 // indirect
 )
 

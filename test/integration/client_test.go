@@ -1,0 +1,250 @@
+package integration
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hyperledger/fabric-gateway/pkg/client"
+	"github.com/hyperledger/fabric-gateway/pkg/identity"
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+)
+
+// One gRPC connection per organisation's peer, shared by that organisation's users, as a real
+// client application would hold it.
+var (
+	connMu sync.Mutex
+	conns  = map[string]*grpc.ClientConn{}
+)
+
+func closeClients() {
+	connMu.Lock()
+	defer connMu.Unlock()
+	for _, c := range conns {
+		_ = c.Close()
+	}
+}
+
+func peerConn(t *testing.T, mspID string) *grpc.ClientConn {
+	t.Helper()
+	connMu.Lock()
+	defer connMu.Unlock()
+	if c, ok := conns[mspID]; ok {
+		return c
+	}
+	org, ok := net.Orgs[mspID]
+	require.True(t, ok, "no organisation %s in network.json", mspID)
+	pem, err := os.ReadFile(org.Peer.TLSCACert)
+	require.NoError(t, err)
+	pool := x509.NewCertPool()
+	require.True(t, pool.AppendCertsFromPEM(pem), "TLS CA of %s", mspID)
+	c, err := grpc.NewClient(org.Peer.Address,
+		grpc.WithTransportCredentials(credentials.NewClientTLSFromCert(pool, org.Peer.ServerName)))
+	require.NoError(t, err)
+	conns[mspID] = c
+	return c
+}
+
+// actor is one enrolled user connected to its own organisation's peer.
+type actor struct {
+	account  string
+	mspID    string
+	gw       *client.Gateway
+	contract *client.Contract
+	network  *client.Network
+}
+
+// as connects the user MSPID/name from network.json (its certificate carries recv.role).
+func as(t *testing.T, account string) *actor {
+	t.Helper()
+	mspID, name, ok := strings.Cut(account, "/")
+	require.True(t, ok, "account %q", account)
+	org, ok := net.Orgs[mspID]
+	require.True(t, ok, "no organisation %s", mspID)
+	user, ok := org.Users[name]
+	require.True(t, ok, "no user %s in %s", name, mspID)
+
+	certPEM, err := os.ReadFile(user.Cert)
+	require.NoError(t, err)
+	cert, err := identity.CertificateFromPEM(certPEM)
+	require.NoError(t, err)
+	id, err := identity.NewX509Identity(mspID, cert)
+	require.NoError(t, err)
+	keyPEM, err := os.ReadFile(user.Key)
+	require.NoError(t, err)
+	key, err := identity.PrivateKeyFromPEM(keyPEM)
+	require.NoError(t, err)
+	sign, err := identity.NewPrivateKeySign(key)
+	require.NoError(t, err)
+
+	gw, err := client.Connect(id, client.WithSign(sign), client.WithClientConnection(peerConn(t, mspID)),
+		client.WithEvaluateTimeout(30*time.Second), client.WithEndorseTimeout(30*time.Second),
+		client.WithSubmitTimeout(30*time.Second), client.WithCommitStatusTimeout(time.Minute))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = gw.Close() })
+	nw := gw.GetNetwork(net.Channel)
+	return &actor{account: account, mspID: mspID, gw: gw, network: nw, contract: nw.GetContract(net.Chaincode)}
+}
+
+// committed is a submitted transaction that the ledger accepted.
+type committed struct {
+	TxID   string
+	Block  uint64
+	Result event
+}
+
+// event is the payload every write transaction returns and emits (docs/interfaces.md).
+type event struct {
+	TxID  string      `json:"txId"`
+	Op    string      `json:"op"`
+	Items []eventItem `json:"items"`
+}
+
+type eventItem struct {
+	ID        string `json:"id"`
+	Status    string `json:"status"`
+	Amount    string `json:"amount"`
+	AmountFen int64  `json:"amountFen"`
+	Holder    string `json:"holder"`
+}
+
+// submit endorses, orders and waits for the commit of one transaction; it fails the test when
+// any stage fails or the transaction is not VALID.
+func (a *actor) submit(t *testing.T, tx string, args ...string) committed {
+	t.Helper()
+	c, err := a.trySubmit(tx, args...)
+	require.NoError(t, err, "%s %s %v", a.account, tx, args)
+	return c
+}
+
+func (a *actor) trySubmit(tx string, args ...string) (committed, error) {
+	result, commit, err := a.contract.SubmitAsync(tx, client.WithArguments(args...))
+	if err != nil {
+		return committed{}, describe(err)
+	}
+	st, err := commit.Status()
+	if err != nil {
+		return committed{}, describe(err)
+	}
+	if !st.Successful {
+		return committed{}, fmt.Errorf("transaction %s committed as %s", st.TransactionID, st.Code)
+	}
+	var ev event
+	if err := json.Unmarshal(result, &ev); err != nil {
+		return committed{}, fmt.Errorf("result of %s is not the event payload: %w: %s", tx, err, result)
+	}
+	return committed{TxID: st.TransactionID, Block: st.BlockNumber, Result: ev}, nil
+}
+
+// evaluate runs a query on the caller's own organisation's peer.
+func (a *actor) evaluate(t *testing.T, out any, tx string, args ...string) {
+	t.Helper()
+	b, err := a.tryEvaluate(a.mspID, tx, args...)
+	require.NoError(t, err, "%s %s %v", a.account, tx, args)
+	require.NoError(t, json.Unmarshal(b, out), string(b))
+}
+
+// tryEvaluate runs a query on the peer of organisation onMSP.
+func (a *actor) tryEvaluate(onMSP, tx string, args ...string) ([]byte, error) {
+	b, err := a.contract.Evaluate(tx, client.WithArguments(args...), client.WithEndorsingOrganizations(onMSP))
+	return b, describe(err)
+}
+
+// chainInfo is the height and current block hash of the channel on one organisation's peer.
+func (a *actor) chainInfo(onMSP string) (*common.BlockchainInfo, error) {
+	qscc := a.network.GetContract("qscc")
+	b, err := qscc.Evaluate("GetChainInfo", client.WithArguments(net.Channel), client.WithEndorsingOrganizations(onMSP))
+	if err != nil {
+		return nil, describe(err)
+	}
+	info := &common.BlockchainInfo{}
+	return info, proto.Unmarshal(b, info)
+}
+
+// describe turns an SDK error into one that carries the peers' messages, where the chaincode's
+// "forbidden: ..." and friends travel.
+func describe(err error) error {
+	if err == nil {
+		return nil
+	}
+	msgs := []string{err.Error()}
+	if st, ok := status.FromError(err); ok {
+		for _, d := range st.Details() {
+			msgs = append(msgs, fmt.Sprint(d))
+		}
+	}
+	var commitErr *client.CommitError
+	if errors.As(err, &commitErr) {
+		msgs = append(msgs, "validation code "+commitErr.Code.String())
+	}
+	return fmt.Errorf("%s: %w", strings.Join(msgs, "; "), err)
+}
+
+// receivable is the subset of the chaincode's receivable JSON the tests read.
+type receivable struct {
+	ID            string   `json:"id"`
+	RootID        string   `json:"rootId"`
+	ParentID      string   `json:"parentId"`
+	Issuer        string   `json:"issuer"`
+	Holder        string   `json:"holder"`
+	PendingHolder string   `json:"pendingHolder"`
+	Amount        string   `json:"amount"`
+	AmountFen     int64    `json:"amountFen"`
+	Status        string   `json:"status"`
+	Children      []string `json:"children"`
+	MaturityDate  string   `json:"maturityDate"`
+	LastTxID      string   `json:"lastTxId"`
+	Financing     *struct {
+		Bank         string `json:"bank"`
+		Financier    string `json:"financier"`
+		RateBps      int64  `json:"rateBps"`
+		Days         int64  `json:"days"`
+		DiscountFen  int64  `json:"discountFen"`
+		DisbursedFen int64  `json:"disbursedFen"`
+	} `json:"financing"`
+	RedeemedTo string `json:"redeemedTo"`
+}
+
+// node is one receivable of a Trace, with its pieces.
+type node struct {
+	receivable
+	Pieces []node `json:"pieces"`
+}
+
+func (a *actor) get(t *testing.T, id string) receivable {
+	t.Helper()
+	var r receivable
+	a.evaluate(t, &r, "Get", id)
+	return r
+}
+
+// waitFor polls cond every 200 ms until it holds or the deadline passes.
+func waitFor(t *testing.T, what string, within time.Duration, cond func() error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), within)
+	defer cancel()
+	var last error
+	for {
+		if last = cond(); last == nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			require.NoError(t, last, "waiting %s for %s", within, what)
+			return
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
