@@ -126,7 +126,27 @@ func (a *actor) submit(t *testing.T, tx string, args ...string) committed {
 	t.Helper()
 	c, err := a.trySubmit(tx, args...)
 	require.NoError(t, err, "%s %s %v", a.account, tx, args)
+	a.settle(t, c.Block)
 	return c
+}
+
+// settle waits until every organisation's peer has committed block: the commit status came from
+// the submitter's own peer, and the next step of a story is often another organisation's, whose
+// peer must see the new state before it endorses or answers.
+func (a *actor) settle(t *testing.T, block uint64) {
+	t.Helper()
+	waitFor(t, fmt.Sprintf("every peer to commit block %d", block), 30*time.Second, func() error {
+		for _, msp := range net.MSPIDs() {
+			info, err := a.chainInfo(msp)
+			if err != nil {
+				return err
+			}
+			if info.Height <= block {
+				return fmt.Errorf("%s is at height %d", msp, info.Height)
+			}
+		}
+		return nil
+	})
 }
 
 func (a *actor) trySubmit(tx string, args ...string) (committed, error) {
