@@ -88,8 +88,24 @@ integration() {
 		name=${pkg##*/recv/test/}
 		name=${name//\//-}
 		step "suite test/${pkg##*/recv/test/}"
-		run_go_test "$name" test -p 1 -timeout 25m "$pkg"
+		# The suites make their networks under TMPDIR; a suite killed by a panic or its timeout
+		# cannot take its network down itself, so sweep_networks does it afterwards.
+		mkdir -p "$log_dir/tmp/$name"
+		TMPDIR="$log_dir/tmp/$name" run_go_test "$name" test -p 1 -timeout 25m "$pkg"
+		sweep_networks "$log_dir/tmp/$name"
 	done
+}
+
+# sweep_networks DIR: stops the gateways and nodes of any native network a suite left under DIR.
+sweep_networks() {
+	local marker dir
+	while IFS= read -r marker; do
+		dir=$(dirname "$marker")
+		echo "cleaning up the network a suite left in $dir"
+		RECV_NET_DIR=$dir scripts/gateways.sh down >/dev/null 2>&1 || true
+		RECV_NET_DIR=$dir scripts/network.sh down >/dev/null 2>&1 || true
+	done < <(find "$1" -maxdepth 4 -name .recv-net-state 2>/dev/null)
+	rm -rf "$1"
 }
 
 case $part in
