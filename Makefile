@@ -64,3 +64,7 @@ docker-status: ## each container's health and block height
 .PHONY: bench
 bench: ## chaincode benchmarks (go test -bench)
 	@cd chaincode && go test -run '^$$' -bench . -benchmem ./...
+
+.PHONY: load
+load: ## financing rounds against the running network, SDK and REST side by side: make load LOAD_ARGS='-rounds 300 -concurrency 60'
+	@cd test && go run ./load $(LOAD_ARGS)

@@ -37,7 +37,7 @@ type Options struct {
 	Retries int
 	// Backoff is the first wait before a retry; it doubles each time. Default 100ms.
 	Backoff time.Duration
-	// StaleRetries is how many times a chaincode "not found:" or "conflict:" refusal at
+	// StaleRetries is how many times a chaincode "not found:", "conflict:" or "forbidden:" refusal at
 	// endorsement or evaluation is tried again after a backoff, because this org's peer may be a
 	// block behind the peer that committed the caller's previous transaction through another
 	// organisation's gateway (peers commit the same block a few milliseconds apart). Refusals
@@ -298,9 +298,11 @@ func (c *Client) Submit(ctx context.Context, name, txName string, args []string,
 	}
 }
 
-// staleRefusal is a chaincode refusal at endorsement that a peer one block behind could give.
+// staleRefusal is a chaincode refusal at endorsement that a peer one block behind could give:
+// the receivable is not there yet, not in its new status yet, or the caller is not yet a party
+// to it (a bank approving a request its peer has not committed yet reads "forbidden: not a party").
 func staleRefusal(e *Error) bool {
-	return e.Stage == "endorse" && (e.Kind == KindNotFound || e.Kind == KindConflict)
+	return e.Stage == "endorse" && (e.Kind == KindNotFound || e.Kind == KindConflict || e.Kind == KindForbidden)
 }
 
 func (c *Client) submitOnce(ctx context.Context, contract *client.Contract, txName string, args []string, onSubmitted func(string)) (*Result, *Error) {

@@ -45,7 +45,7 @@ func TestSubmit_MVCCConflictAfterRetriesIsAConflict(t *testing.T) {
 
 func TestSubmit_ChaincodeRefusalIsNotRetriedAndKeepsItsMessage(t *testing.T) {
 	st, err := status.New(codes.Aborted, "failed to endorse transaction, see attached details for more info").
-		WithDetails(&gateway.ErrorDetail{Address: "peer0.core:7051", MspId: "CoreMSP", Message: "chaincode response 500, forbidden: only the holder may split"})
+		WithDetails(&gateway.ErrorDetail{Address: "peer0.core:7051", MspId: "CoreMSP", Message: "chaincode response 500, invalid: parts must sum to the amount"})
 	require.NoError(t, err)
 	fp := &fakePeer{endorseErr: st.Err()}
 	c := newTestClient(t, fp, "treasurer")
@@ -53,9 +53,9 @@ func TestSubmit_ChaincodeRefusalIsNotRetriedAndKeepsItsMessage(t *testing.T) {
 	_, err = c.Submit(context.Background(), "treasurer", "Split", []string{"R-1", `["1","2"]`}, nil)
 
 	fe := Classify(err, "submit")
-	require.Equal(t, KindForbidden, fe.Kind)
+	require.Equal(t, KindInvalid, fe.Kind)
 	require.Equal(t, "endorse", fe.Stage)
-	require.Equal(t, "forbidden: only the holder may split", fe.Message)
+	require.Equal(t, "invalid: parts must sum to the amount", fe.Message)
 	require.NotEmpty(t, fe.TransactionID)
 	require.Len(t, fp.endorsed, 1)
 	require.Empty(t, fp.submitted, "nothing reaches the orderer after a refusal")
@@ -100,6 +100,19 @@ func TestSubmit_RefusalFromAPeerABlockBehindIsRetried(t *testing.T) {
 	c := newTestClient(t, fp, "supplier-a")
 
 	res, err := c.Submit(context.Background(), "supplier-a", "Accept", []string{"R-1"}, nil)
+
+	require.NoError(t, err)
+	require.Equal(t, 2, res.Attempts)
+}
+
+func TestSubmit_ForbiddenFromAPeerABlockBehindIsRetried(t *testing.T) {
+	st, err := status.New(codes.Aborted, "failed to endorse transaction").
+		WithDetails(&gateway.ErrorDetail{Message: "chaincode response 500, forbidden: receivable R-1: Bank1MSP/officer is not a party to it"})
+	require.NoError(t, err)
+	fp := &fakePeer{endorseErr: st.Err(), endorseErrN: 1}
+	c := newTestClient(t, fp, "supplier-a")
+
+	res, err := c.Submit(context.Background(), "supplier-a", "ApproveFinancing", []string{"R-1", "450"}, nil)
 
 	require.NoError(t, err)
 	require.Equal(t, 2, res.Attempts)

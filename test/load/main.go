@@ -1,0 +1,259 @@
+// Command load drives financing rounds against a running recv network and reports throughput and
+// commit latency, directly through the fabric-gateway SDK and through the REST gateways, in the
+// same run so that the two can be compared as a ratio.
+//
+// A round is the path a receivable takes to a bank: Issue (core enterprise) -> Accept (tier-1
+// supplier) -> RequestFinancing (supplier, at Bank1) -> ApproveFinancing (Bank1's officer). Rounds
+// run concurrently; each transaction is timed from its first attempt until its commit. The run is
+// bounded by -rounds and -max-duration and stops by itself.
+//
+//	make up && make gateways
+//	cd test && go run ./load -rounds 100 -concurrency 10
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/recv-ledger/recv/gateway/network"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "load:", err)
+		os.Exit(1)
+	}
+}
+
+// submitter submits one transaction as account and returns once it committed.
+type submitter interface {
+	name() string
+	submit(ctx context.Context, account, tx string, args ...string) error
+	close()
+}
+
+func run() error {
+	netDir := flag.String("net", envOr("RECV_NET_DIR", "../.recv-net"), "the network's state folder (holds network.json and gateways/)")
+	rounds := flag.Int("rounds", 100, "financing rounds per client kind (4 transactions each)")
+	concurrency := flag.Int("concurrency", 10, "rounds in flight at once")
+	via := flag.String("via", "both", "sdk, rest or both")
+	maxDuration := flag.Duration("max-duration", 3*time.Minute, "stop each client kind after this long")
+	flag.Parse()
+
+	desc, err := network.Load(filepath.Join(*netDir, "network.json"))
+	if err != nil {
+		return err
+	}
+	var kinds []submitter
+	if *via == "sdk" || *via == "both" {
+		s, err := newSDK(desc)
+		if err != nil {
+			return err
+		}
+		kinds = append(kinds, s)
+	}
+	if *via == "rest" || *via == "both" {
+		r, err := newREST(desc, *netDir)
+		if err != nil {
+			return err
+		}
+		kinds = append(kinds, r)
+	}
+	if len(kinds) == 0 {
+		return fmt.Errorf("-via %q: want sdk, rest or both", *via)
+	}
+
+	fmt.Printf("%d financing rounds (Issue, Accept, RequestFinancing, ApproveFinancing), %d in flight\n\n", *rounds, *concurrency)
+	var results []*result
+	for _, k := range kinds {
+		res := drive(k, *rounds, *concurrency, *maxDuration)
+		k.close()
+		res.print(os.Stdout)
+		results = append(results, res)
+	}
+	if len(results) == 2 && results[0].tps() > 0 {
+		fmt.Printf("throughput ratio rest/sdk: %.2f (same network, same run)\n", results[1].tps()/results[0].tps())
+	}
+	for _, r := range results {
+		if r.failed > 0 {
+			return fmt.Errorf("%s: %d rounds failed; first error: %v", r.kind, r.failed, r.firstErr)
+		}
+	}
+	return nil
+}
+
+// drive runs rounds with the given concurrency and collects latencies per transaction name.
+func drive(s submitter, rounds, concurrency int, maxDuration time.Duration) *result {
+	ctx, cancel := context.WithTimeout(context.Background(), maxDuration)
+	defer cancel()
+	res := &result{kind: s.name(), latencies: map[string][]time.Duration{}}
+	prefix := fmt.Sprintf("LD%s-%s", strings.ToUpper(s.name()[:1]), time.Now().UTC().Format("150405"))
+	maturity := time.Now().UTC().AddDate(0, 0, 90).Format("2006-01-02")
+
+	work := make(chan int)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := 0; w < concurrency; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				id := fmt.Sprintf("%s-%04d", prefix, i)
+				steps := []struct {
+					account, tx string
+					args        []string
+				}{
+					{"CoreMSP/treasurer", "Issue", []string{issueJSON(id, maturity)}},
+					{"SupplierMSP/supplier-a", "Accept", []string{id}},
+					{"SupplierMSP/supplier-a", "RequestFinancing", []string{id, "Bank1MSP"}},
+					{"Bank1MSP/officer", "ApproveFinancing", []string{id, "450"}},
+				}
+				for _, st := range steps {
+					t0 := time.Now()
+					err := retryStale(ctx, func() error { return s.submit(ctx, st.account, st.tx, st.args...) })
+					if err != nil {
+						res.fail(fmt.Errorf("round %d %s: %w", i, st.tx, err))
+						break
+					}
+					res.add(st.tx, time.Since(t0))
+				}
+			}
+		}()
+	}
+feed:
+	for i := 0; i < rounds; i++ {
+		select {
+		case work <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
+	res.elapsed = time.Since(start)
+	return res
+}
+
+// retryStale retries a refusal that only means the next organisation's peer has not committed the
+// previous step's block yet (the receivable is not there, or not in the new status yet).
+func retryStale(ctx context.Context, f func() error) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := f()
+		if err == nil || !errors.Is(err, errStale) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+var errStale = errors.New("state not yet on this peer")
+
+func issueJSON(id, maturity string) string {
+	salt := time.Now().UTC().Format(time.RFC3339Nano)
+	return fmt.Sprintf(`{"id":%q,"beneficiary":"SupplierMSP/supplier-a","amount":"10000.00","maturityDate":%q,`+
+		`"contract":{"number":"C-%s","sha256":"%s"},"invoices":[{"number":"INV-%s","sha256":"%s","amount":"10000.00"}]}`,
+		id, maturity, id, hashOf("contract "+id+salt), id, hashOf("invoice "+id+salt))
+}
+
+func hashOf(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
+}
+
+// result holds one client kind's latencies.
+type result struct {
+	mu        sync.Mutex
+	kind      string
+	latencies map[string][]time.Duration
+	elapsed   time.Duration
+	failed    int
+	firstErr  error
+}
+
+func (r *result) add(tx string, d time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.latencies[tx] = append(r.latencies[tx], d)
+}
+
+func (r *result) fail(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.failed++
+	if r.firstErr == nil {
+		r.firstErr = err
+	}
+}
+
+func (r *result) count() int {
+	n := 0
+	for _, l := range r.latencies {
+		n += len(l)
+	}
+	return n
+}
+
+func (r *result) tps() float64 {
+	if r.elapsed <= 0 {
+		return 0
+	}
+	return float64(r.count()) / r.elapsed.Seconds()
+}
+
+func (r *result) print(w *os.File) {
+	fmt.Fprintf(w, "%s: %d transactions committed in %s = %.1f tx/s, %d rounds failed\n",
+		r.kind, r.count(), r.elapsed.Round(time.Millisecond), r.tps(), r.failed)
+	fmt.Fprintf(w, "  %-18s %6s %9s %9s %9s %9s\n", "transaction", "count", "p50", "p95", "p99", "max")
+	names := make([]string, 0, len(r.latencies))
+	for n := range r.latencies {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		l := r.latencies[n]
+		fmt.Fprintf(w, "  %-18s %6d %9s %9s %9s %9s\n", n, len(l), ms(percentile(l, 50)), ms(percentile(l, 95)),
+			ms(percentile(l, 99)), ms(percentile(l, 100)))
+	}
+	fmt.Fprintln(w)
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.0fms", float64(d)/float64(time.Millisecond)) }
+
+// percentile is the nearest-rank percentile p (0 < p <= 100) of the latencies; 0 when empty.
+func percentile(l []time.Duration, p float64) time.Duration {
+	if len(l) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), l...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	rank := int(p/100*float64(len(s)) + 0.999999)
+	if rank < 1 {
+		rank = 1
+	}
+	if rank > len(s) {
+		rank = len(s)
+	}
+	return s[rank-1]
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
