@@ -4,6 +4,16 @@
 
 # start_ca ORG: renders the CA's config (with a fresh random bootstrap password, 0600) and starts it.
 start_ca() {
+	local org=$1
+	write_ca_config "$org"
+	start_node "ca.$org" env -C "$(org_dir "$org")/ca" "$BIN/fabric-ca-server" start --home "$(org_dir "$org")/ca"
+}
+
+# write_ca_config ORG [LISTEN_HOST PORT OPS_LISTEN]: renders the CA's config into its home
+# (orgs/ORG/ca) with a fresh random bootstrap password and the org's identities (secrets in
+# secrets/, 0600). Without the optional arguments the CA listens on this host's loopback ports;
+# the compose network passes the address and ports inside its container.
+write_ca_config() {
 	local org=$1 home
 	home=$(org_dir "$org")/ca
 	mkdir -p "$home" "$NET/secrets"
@@ -13,8 +23,9 @@ start_ca() {
 	local CA_PORT CA_LISTEN_HOST=$HOST CA_NAME="ca.$org" CA_ADMIN=registrar CA_ADMIN_PASSWORD
 	local CA_AFFILIATION=$org CA_HOST="ca.$org.$DOMAIN" ORG_DOMAIN="$org.$DOMAIN" ORG_NAME=${MSP[$org]}
 	local CA_OPS_LISTEN
-	CA_PORT=$(ca_port "$org")
-	CA_OPS_LISTEN="$HOST:$(ca_ops_port "$org")"
+	CA_LISTEN_HOST=${2:-$HOST}
+	CA_PORT=${3:-$(ca_port "$org")}
+	CA_OPS_LISTEN=${4:-$HOST:$(ca_ops_port "$org")}
 	CA_ADMIN_PASSWORD=$(cat "$secret_file")
 	local CA_IDENTITIES="" name type role
 	: >"$NET/secrets/ca.$org.ids"
@@ -38,7 +49,6 @@ start_ca() {
 	(umask 077 && render "$TEMPLATES/fabric-ca-server-config.yaml" "$home/fabric-ca-server-config.yaml" \
 		CA_PORT CA_LISTEN_HOST CA_NAME CA_ADMIN CA_ADMIN_PASSWORD CA_AFFILIATION CA_HOST ORG_DOMAIN ORG_NAME \
 		CA_OPS_LISTEN CA_IDENTITIES)
-	start_node "ca.$org" env -C "$home" "$BIN/fabric-ca-server" start --home "$home"
 }
 
 # org_identities ORG: "name type role" per identity the org's CA registers at first start.
@@ -181,7 +191,12 @@ setup_identities() {
 		wait_until "ca.$org to serve" "ca.$org" "$READY_TIMEOUT" ca_ready "$org"
 	done
 	say "    CAs ready in $((SECONDS - STEP_STARTED))s"
-	local pids=() failed=0
+	enroll_orgs
+}
+
+# enroll_orgs: every org enrolled at its (running) CA, orgs in parallel, then the TLS root bundle.
+enroll_orgs() {
+	local org pids=() failed=0
 	for org in orderer "${ORGS[@]}"; do
 		(set -e; enroll_org "$org") &
 		pids+=($!)

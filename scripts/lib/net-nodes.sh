@@ -113,20 +113,31 @@ gossip_complete() {
 	[ "${n:-0}" -ge $((${#ORGS[@]} - 1)) ]
 }
 
+# channel_orderer_host ORDERER, channel_orderer_port ORDERER, channel_peer_host ORG and
+# channel_peer_port ORG: the addresses the channel configuration gives the nodes (Raft consenters,
+# orderer endpoints, anchor peers): where the other nodes reach them. Natively that is this host's
+# loopback; scripts/docker.sh redefines them with the containers' names and ports.
+channel_orderer_host() { echo "$HOST"; }
+channel_orderer_port() { orderer_port "$1"; }
+channel_peer_host() { echo "$HOST"; }
+channel_peer_port() { peer_port "$1"; }
+
 create_channel() {
 	local ORGS_DIR="$NET/orgs" BATCH_TIMEOUT BATCH_MAX_MESSAGES o org i
-	local ORDERER1_HOST=$HOST ORDERER2_HOST=$HOST ORDERER3_HOST=$HOST ORDERER1_PORT ORDERER2_PORT ORDERER3_PORT
+	local ORDERER1_HOST ORDERER2_HOST ORDERER3_HOST ORDERER1_PORT ORDERER2_PORT ORDERER3_PORT
 	local ORDERER1_ENDPOINT ORDERER2_ENDPOINT ORDERER3_ENDPOINT
-	local CORE_PEER_HOST=$HOST SUPPLIER_PEER_HOST=$HOST BANK1_PEER_HOST=$HOST BANK2_PEER_HOST=$HOST AUDITOR_PEER_HOST=$HOST
+	local CORE_PEER_HOST SUPPLIER_PEER_HOST BANK1_PEER_HOST BANK2_PEER_HOST AUDITOR_PEER_HOST
 	local CORE_PEER_PORT SUPPLIER_PEER_PORT BANK1_PEER_PORT BANK2_PEER_PORT AUDITOR_PEER_PORT
 	BATCH_TIMEOUT=${RECV_BATCH_TIMEOUT:-150ms}
 	BATCH_MAX_MESSAGES=${RECV_BATCH_MAX_MESSAGES:-100}
 	for i in 1 2 3; do
-		printf -v "ORDERER${i}_PORT" '%s' "$(orderer_port "orderer$i")"
-		printf -v "ORDERER${i}_ENDPOINT" '%s' "$HOST:$(orderer_port "orderer$i")"
+		printf -v "ORDERER${i}_HOST" '%s' "$(channel_orderer_host "orderer$i")"
+		printf -v "ORDERER${i}_PORT" '%s' "$(channel_orderer_port "orderer$i")"
+		printf -v "ORDERER${i}_ENDPOINT" '%s' "$(channel_orderer_host "orderer$i"):$(channel_orderer_port "orderer$i")"
 	done
 	for org in "${ORGS[@]}"; do
-		printf -v "${org^^}_PEER_PORT" '%s' "$(peer_port "$org")"
+		printf -v "${org^^}_PEER_HOST" '%s' "$(channel_peer_host "$org")"
+		printf -v "${org^^}_PEER_PORT" '%s' "$(channel_peer_port "$org")"
 	done
 	local dir=$NET/channel
 	mkdir -p "$dir"

@@ -1,0 +1,3 @@
+module github.com/recv-ledger/recv/network/docker/tools
+
+go 1.24
