@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/recv-ledger/recv/test/internal/testnet"
 )
 
 var (
@@ -34,7 +36,7 @@ func run(m *testing.M) int {
 		return 0
 	}
 	var err error
-	if root, err = findRoot(); err != nil {
+	if root, err = testnet.FindRoot(); err != nil {
 		fmt.Println("gateway tests:", err)
 		return 1
 	}
@@ -90,21 +92,4 @@ func command(dir string, env []string, name string, args ...string) *exec.Cmd {
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
 	return cmd
-}
-
-func findRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("no go.work above the working directory")
-		}
-		dir = parent
-	}
 }

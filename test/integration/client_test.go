@@ -2,24 +2,22 @@ package integration
 
 import (
 	"context"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/hyperledger/fabric-gateway/pkg/client"
-	"github.com/hyperledger/fabric-gateway/pkg/identity"
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/recv-ledger/recv/test/internal/testnet"
 )
 
 // One gRPC connection per organisation's peer, shared by that organisation's users, as a real
@@ -44,14 +42,7 @@ func peerConn(t *testing.T, mspID string) *grpc.ClientConn {
 	if c, ok := conns[mspID]; ok {
 		return c
 	}
-	org, ok := net.Orgs[mspID]
-	require.True(t, ok, "no organisation %s in network.json", mspID)
-	pem, err := os.ReadFile(org.Peer.TLSCACert)
-	require.NoError(t, err)
-	pool := x509.NewCertPool()
-	require.True(t, pool.AppendCertsFromPEM(pem), "TLS CA of %s", mspID)
-	c, err := grpc.NewClient(org.Peer.Address,
-		grpc.WithTransportCredentials(credentials.NewClientTLSFromCert(pool, org.Peer.ServerName)))
+	c, err := testnet.DialPeer(net, mspID)
 	require.NoError(t, err)
 	conns[mspID] = c
 	return c
@@ -69,27 +60,8 @@ type actor struct {
 // as connects the user MSPID/name from network.json (its certificate carries recv.role).
 func as(t *testing.T, account string) *actor {
 	t.Helper()
-	mspID, name, ok := strings.Cut(account, "/")
-	require.True(t, ok, "account %q", account)
-	org, ok := net.Orgs[mspID]
-	require.True(t, ok, "no organisation %s", mspID)
-	user, ok := org.Users[name]
-	require.True(t, ok, "no user %s in %s", name, mspID)
-
-	certPEM, err := os.ReadFile(user.Cert)
-	require.NoError(t, err)
-	cert, err := identity.CertificateFromPEM(certPEM)
-	require.NoError(t, err)
-	id, err := identity.NewX509Identity(mspID, cert)
-	require.NoError(t, err)
-	keyPEM, err := os.ReadFile(user.Key)
-	require.NoError(t, err)
-	key, err := identity.PrivateKeyFromPEM(keyPEM)
-	require.NoError(t, err)
-	sign, err := identity.NewPrivateKeySign(key)
-	require.NoError(t, err)
-
-	gw, err := client.Connect(id, client.WithSign(sign), client.WithClientConnection(peerConn(t, mspID)),
+	mspID, _, _ := strings.Cut(account, "/")
+	gw, err := testnet.Connect(net, account, peerConn(t, mspID),
 		client.WithEvaluateTimeout(30*time.Second), client.WithEndorseTimeout(30*time.Second),
 		client.WithSubmitTimeout(30*time.Second), client.WithCommitStatusTimeout(time.Minute))
 	require.NoError(t, err)

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/recv-ledger/recv/gateway/network"
+	"github.com/recv-ledger/recv/test/internal/testnet"
 )
 
 var (
@@ -38,7 +39,7 @@ func run(m *testing.M) int {
 		return 0
 	}
 	var err error
-	if root, err = findRoot(); err != nil {
+	if root, err = testnet.FindRoot(); err != nil {
 		fmt.Println("integration tests:", err)
 		return 1
 	}
@@ -106,21 +107,4 @@ func script(env []string, args ...string) *exec.Cmd {
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), env...)
 	return cmd
-}
-
-func findRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("no go.work above the working directory")
-		}
-		dir = parent
-	}
 }

@@ -2,18 +2,15 @@ package main
 
 import (
 	"context"
-	"crypto/x509"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/hyperledger/fabric-gateway/pkg/client"
-	"github.com/hyperledger/fabric-gateway/pkg/identity"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/status"
 
 	"github.com/recv-ledger/recv/gateway/network"
+	"github.com/recv-ledger/recv/test/internal/testnet"
 )
 
 // sdkClient submits straight to each organisation's peer with the fabric-gateway SDK: one gRPC
@@ -27,22 +24,13 @@ type sdkClient struct {
 func newSDK(desc *network.Description) (*sdkClient, error) {
 	s := &sdkClient{contracts: map[string]*client.Contract{}}
 	for _, mspID := range desc.MSPIDs() {
-		org := desc.Orgs[mspID]
-		pem, err := os.ReadFile(org.Peer.TLSCACert)
-		if err != nil {
-			return nil, err
-		}
-		pool := x509.NewCertPool()
-		pool.AppendCertsFromPEM(pem)
-		conn, err := grpc.NewClient(org.Peer.Address,
-			grpc.WithTransportCredentials(credentials.NewClientTLSFromCert(pool, org.Peer.ServerName)))
+		conn, err := testnet.DialPeer(desc, mspID)
 		if err != nil {
 			return nil, err
 		}
 		s.conns = append(s.conns, conn)
-		for _, name := range org.UserNames() {
-			u := org.Users[name]
-			gw, err := connect(mspID, u, conn)
+		for _, name := range desc.Orgs[mspID].UserNames() {
+			gw, err := testnet.Connect(desc, mspID+"/"+name, conn)
 			if err != nil {
 				return nil, fmt.Errorf("%s/%s: %w", mspID, name, err)
 			}
@@ -51,34 +39,6 @@ func newSDK(desc *network.Description) (*sdkClient, error) {
 		}
 	}
 	return s, nil
-}
-
-func connect(mspID string, u network.User, conn *grpc.ClientConn) (*client.Gateway, error) {
-	certPEM, err := os.ReadFile(u.Cert)
-	if err != nil {
-		return nil, err
-	}
-	cert, err := identity.CertificateFromPEM(certPEM)
-	if err != nil {
-		return nil, err
-	}
-	id, err := identity.NewX509Identity(mspID, cert)
-	if err != nil {
-		return nil, err
-	}
-	keyPEM, err := os.ReadFile(u.Key)
-	if err != nil {
-		return nil, err
-	}
-	key, err := identity.PrivateKeyFromPEM(keyPEM)
-	if err != nil {
-		return nil, err
-	}
-	sign, err := identity.NewPrivateKeySign(key)
-	if err != nil {
-		return nil, err
-	}
-	return client.Connect(id, client.WithSign(sign), client.WithClientConnection(conn))
 }
 
 func (s *sdkClient) name() string { return "sdk" }
