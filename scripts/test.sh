@@ -61,6 +61,9 @@ unit() {
 
 	step "gateway unit tests"
 	run_go_test gateway-unit gateway -cover ./...
+
+	step "container tools unit tests (external builder, health probe)"
+	run_go_test tools-unit network/docker/tools -cover ./...
 }
 
 fuzz() {
@@ -93,6 +96,10 @@ integration() {
 		mkdir -p "$log_dir/tmp/$name"
 		TMPDIR="$log_dir/tmp/$name" run_go_test "$name" test -p 1 -timeout 25m "$pkg"
 		sweep_networks "$log_dir/tmp/$name"
+		# Likewise the compose network of a docker suite that could not take it down.
+		if [ "$name" = docker ] && docker info >/dev/null 2>&1; then
+			scripts/docker.sh down >/dev/null 2>&1 || true
+		fi
 	done
 }
 
