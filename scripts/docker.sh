@@ -46,12 +46,20 @@ lib=$here/lib
 
 DOCKER_DIR=$ROOT/network/docker
 COMPOSE_FILE=$DOCKER_DIR/compose.yaml
-PROJECT=${RECV_DOCKER_PROJECT:-recv}
 VERSION=$(tr -d ' \n' <"$DOCKER_DIR/VERSION")
 IMAGES=(ca orderer peer chaincode gateway)
 STATIC=$BIN/static
 ENV_FILE=$NET/compose.env
 MARKER=.recv-docker-state
+# The project a state folder was made for is recorded in its env file, so that commands on that
+# folder (down, status, a sweep after a killed test) reach the right containers.
+RECORDED_PROJECT=$(sed -n 's/^COMPOSE_PROJECT_NAME=//p' "$ENV_FILE" 2>/dev/null || true)
+PROJECT=${RECV_DOCKER_PROJECT:-${RECORDED_PROJECT:-recv}}
+[[ $PROJECT =~ ^[a-z0-9][a-z0-9_-]*$ ]] || { echo "docker: RECV_DOCKER_PROJECT=$PROJECT: use lower-case letters, digits, - and _" >&2; exit 2; }
+if [ -n "$RECORDED_PROJECT" ] && [ "$RECORDED_PROJECT" != "$PROJECT" ]; then
+	echo "docker: $NET belongs to the compose project $RECORDED_PROJECT, not $PROJECT (RECV_DOCKER_PROJECT)" >&2
+	exit 1
+fi
 
 usage() {
 	sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2
@@ -106,7 +114,8 @@ find_compose() {
 write_env() {
 	local out=${1:-$ENV_FILE} org o up
 	{
-		echo "# Written by scripts/docker.sh for the compose project $PROJECT."
+		echo "# Written by scripts/docker.sh: the variables of network/docker/compose.yaml."
+		echo "COMPOSE_PROJECT_NAME=$PROJECT"
 		echo "RECV_DOCKER_DIR=$NET"
 		echo "RECV_VERSION=$VERSION"
 		echo "RECV_UID=$(id -u)"

@@ -1,0 +1,126 @@
+package docker_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// leafSum adds the amounts of a trace tree's leaves.
+func leafSum(n *receivable) int64 {
+	if len(n.Pieces) == 0 {
+		return n.AmountFen
+	}
+	var s int64
+	for _, p := range n.Pieces {
+		s += leafSum(p)
+	}
+	return s
+}
+
+// TestLifecycle_REST tells the story through the gateway containers' REST API: the core
+// enterprise issues, tier-1 accepts and splits, a piece travels to tier 2 and part of it to tier 3,
+// which finances it at Bank1; a receivable maturing today is split and redeemed.
+func TestLifecycle_REST(t *testing.T) {
+	core, a, b, c := as(t, "CoreMSP/treasurer"), as(t, "SupplierMSP/supplier-a"), as(t, "SupplierMSP/supplier-b"), as(t, "SupplierMSP/supplier-c")
+	bank, auditor := as(t, "Bank1MSP/officer"), as(t, "AuditorMSP/auditor")
+	id := uniqueID(t, "DR")
+
+	issued := core.write(t, "/v1/receivables", issueBody(t, id, "SupplierMSP/supplier-a", "1250000.00", inDays(120)))
+	require.Equal(t, "Issue", issued.Result.Op)
+	require.Equal(t, "PENDING", a.get(t, id).Status)
+
+	a.write(t, "/v1/receivables/"+id+"/accept", nil)
+	a.write(t, "/v1/receivables/"+id+"/split", map[string]any{"parts": []string{"600000", "650000.00"}})
+	a.write(t, "/v1/receivables/"+id+".2/transfer", map[string]string{"to": "SupplierMSP/supplier-b"})
+	b.write(t, "/v1/receivables/"+id+".2/accept", nil)
+	b.write(t, "/v1/receivables/"+id+".2/transfer", map[string]string{"to": "SupplierMSP/supplier-c", "amount": "200000.00"})
+	c.write(t, "/v1/receivables/"+id+".2.1/accept", nil)
+	c.write(t, "/v1/receivables/"+id+".2.1/financing", map[string]string{"bank": "Bank1MSP"})
+	require.Equal(t, "FINANCING", c.get(t, id+".2.1").Status)
+	bank.write(t, "/v1/receivables/"+id+".2.1/financing/approve", map[string]int{"rateBps": 450})
+
+	financed := auditor.eventually(t, id+".2.1", func(r receivable) bool { return r.Financing != nil && r.Financing.RateBps > 0 })
+	require.Equal(t, "Bank1MSP/officer", financed.Holder)
+	require.Equal(t, "ACTIVE", financed.Status)
+	require.NotNil(t, financed.Financing)
+	require.Equal(t, int64(450), financed.Financing.RateBps)
+	require.Less(t, financed.Financing.DisbursedFen, int64(20000000), "the bank pays the discounted amount")
+	require.Equal(t, "SupplierMSP/supplier-b", auditor.get(t, id+".2.2").Holder, "tier 2 keeps the remainder")
+
+	// The chaincode's refusals keep their kind through the containers: conflict, invalid, forbidden.
+	r := core.do(t, http.MethodPost, "/v1/roots/"+id+"/redeem-all", nil)
+	require.Equal(t, http.StatusConflict, r.status)
+	require.Contains(t, r.problem(t)["detail"], "cannot be redeemed before")
+	require.Equal(t, http.StatusBadRequest, a.do(t, http.MethodPost, "/v1/receivables/"+id+".1/split", map[string]any{"parts": []string{"1", "2"}}).status)
+	require.Equal(t, http.StatusForbidden, b.do(t, http.MethodPost, "/v1/receivables/"+id+".1/transfer", map[string]string{"to": "SupplierMSP/supplier-c"}).status)
+
+	var trace struct{ Root *receivable }
+	r = auditor.do(t, http.MethodGet, "/v1/roots/"+id+"/trace", nil)
+	require.Equal(t, http.StatusOK, r.status, string(r.body))
+	require.NoError(t, json.Unmarshal(r.body, &trace))
+	require.Equal(t, int64(125000000), leafSum(trace.Root), "the leaves add up to the root")
+
+	// A receivable that matures today is redeemed at once: one leaf, then every other live leaf.
+	due := uniqueID(t, "DD")
+	core.write(t, "/v1/receivables", issueBody(t, due, "SupplierMSP/supplier-a", "80000.00", today()))
+	a.write(t, "/v1/receivables/"+due+"/accept", nil)
+	a.write(t, "/v1/receivables/"+due+"/split", map[string]any{"parts": []string{"30000", "50000"}})
+	core.write(t, "/v1/receivables/"+due+".1/redeem", nil)
+	all := core.write(t, "/v1/roots/"+due+"/redeem-all", nil)
+	require.Len(t, all.Result.Items, 1)
+	for _, piece := range []string{due + ".1", due + ".2"} {
+		require.Equal(t, "REDEEMED", auditor.eventually(t, piece, func(r receivable) bool { return r.Status == "REDEEMED" }).Status)
+	}
+
+	r = auditor.do(t, http.MethodGet, "/v1/transactions/"+all.TxID, nil)
+	require.Equal(t, http.StatusOK, r.status, string(r.body))
+	require.Contains(t, string(r.body), `"validationCode":"VALID"`)
+}
+
+// TestLifecycle_CLI tells the same story with the recv CLI on this host, which finds the gateway
+// containers and their tokens through the state folder's network.json (RECV_NET_DIR).
+func TestLifecycle_CLI(t *testing.T) {
+	id := uniqueID(t, "DC")
+	var issued struct {
+		TxID string `json:"txId"`
+	}
+	mustRecv(t, &issued, "--as", "CoreMSP/treasurer", "-o", "json", "issue", "--id", id, "--to", "SupplierMSP/supplier-a",
+		"--amount", "1000.00", "--maturity", inDays(60), "--contract", "C-9:"+randomHex(t), "--invoice", "INV-"+id+":"+randomHex(t)+":1000.00")
+	require.NotEmpty(t, issued.TxID)
+
+	mustRecv(t, nil, "--as", "SupplierMSP/supplier-a", "accept", id)
+	mustRecv(t, nil, "--as", "SupplierMSP/supplier-a", "split", id, "--parts", "400,600")
+	mustRecv(t, nil, "--as", "SupplierMSP/supplier-a", "transfer", id+".2", "--to", "SupplierMSP/supplier-b")
+	mustRecv(t, nil, "--as", "SupplierMSP/supplier-b", "accept", id+".2")
+	mustRecv(t, nil, "--as", "SupplierMSP/supplier-b", "transfer", id+".2", "--to", "SupplierMSP/supplier-c", "--amount", "100")
+	mustRecv(t, nil, "--as", "SupplierMSP/supplier-c", "accept", id+".2.1")
+	mustRecv(t, nil, "--as", "SupplierMSP/supplier-c", "finance", "request", id+".2.1", "--bank", "Bank1MSP")
+	mustRecv(t, nil, "--as", "Bank1MSP/officer", "finance", "approve", id+".2.1", "--rate-bps", "450")
+
+	out := eventuallyRecv(t, func(s string) bool { return strings.Contains(s, "Bank1MSP 450bps") }, "--as", "AuditorMSP/auditor", "trace", id)
+	require.Contains(t, out, id+"  1000.00  SPLIT")
+	require.Contains(t, out, "└── "+id+".2.2  500.00  ACTIVE  SupplierMSP/supplier-b")
+	require.Contains(t, out, "Bank1MSP 450bps")
+
+	out = mustRecv(t, nil, "--as", "AuditorMSP/auditor", "history", id+".2.1")
+	require.Equal(t, 5, len(strings.Split(strings.TrimSpace(out), "\n")), "header and four versions:\n%s", out)
+
+	// Redeeming before maturity is a conflict (exit 5); a receivable due today is redeemed.
+	code, _, stderr := recv(t, "--as", "CoreMSP/treasurer", "redeem-all", id)
+	require.Equal(t, 5, code, stderr)
+	require.Contains(t, stderr, "cannot be redeemed before")
+
+	due := uniqueID(t, "DT")
+	mustRecv(t, nil, "--as", "CoreMSP/treasurer", "issue", "--id", due, "--to", "SupplierMSP/supplier-a",
+		"--amount", "500.00", "--maturity", today(), "--contract", "C-10:"+randomHex(t), "--invoice", "INV-"+due+":"+randomHex(t)+":500.00")
+	mustRecv(t, nil, "--as", "SupplierMSP/supplier-a", "accept", due)
+	mustRecv(t, nil, "--as", "CoreMSP/treasurer", "redeem", due)
+	var got receivable
+	eventuallyRecv(t, func(s string) bool { return json.Unmarshal([]byte(s), &got) == nil && got.Status == "REDEEMED" },
+		"--as", "AuditorMSP/auditor", "-o", "json", "get", due)
+	require.Equal(t, "REDEEMED", got.Status)
+}
