@@ -493,10 +493,24 @@ start_gateways() {
 	for org in "${ORGS[@]}"; do
 		wait_service "gateway.$org /readyz" "gateway.$org" "$READY_TIMEOUT" gateway_ready "$org"
 	done
+	wait_until "every container's Docker health check to pass" "" "$READY_TIMEOUT" all_docker_healthy ||
+		{ states >&2; return 1; }
 }
 
-# docker_healthy SERVICE: Docker's own health check of the container passed.
-docker_healthy() { [ "$(container_state "$1")" = "running healthy" ]; }
+# states: "service status health" of every container of the project, in one docker call.
+states() {
+	project_containers | awk '{ print $2 }' | xargs -r docker inspect -f \
+		'{{index .Config.Labels "com.docker.compose.service"}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}-{{end}}' 2>/dev/null
+}
+
+# all_docker_healthy: every service's container runs and Docker's health check passed (what
+# `status` shows; a container's first check runs one interval after its start).
+all_docker_healthy() {
+	local -A st=()
+	local svc state health
+	while read -r svc state health; do st[$svc]="$state $health"; done < <(states)
+	while read -r svc; do [ "${st[$svc]:-}" = "running healthy" ] || return 1; done < <(services)
+}
 
 # all_up: every container runs and every node answers (network.json written last by `up`).
 all_up() {
@@ -506,6 +520,27 @@ all_up() {
 	for org in orderer "${ORGS[@]}"; do ca_ready "$org" || return 1; done
 	for o in "${ORDERERS[@]}"; do orderer_healthy "$o" || return 1; done
 	for org in "${ORGS[@]}"; do peer_healthy "$org" && gateway_ready "$org" || return 1; done
+}
+
+# restart_stopped: when a complete network's containers all exist but some are stopped (compose
+# stop, a reboot), starts them again: their ledgers are in the volumes. Fails when it is not such a
+# network or it does not come back.
+restart_stopped() {
+	[ -f "$NET/network.json" ] && [ -n "$(cc_state sequence)" ] || return 1
+	local svc
+	local -A have=()
+	while read -r svc _; do have[$svc]=1; done < <(project_containers)
+	while read -r svc; do [ -n "${have[$svc]:-}" ] || return 1; done < <(services)
+	say "starting the stopped containers of project $PROJECT (ledgers and CA databases kept in their volumes)"
+	local t0=$SECONDS
+	compose start >>"$NET/logs/compose.log" 2>&1 || return 1
+	if wait_until "the restarted network to answer" "" "$READY_TIMEOUT" all_up &&
+		wait_until "every container's Docker health check to pass" "" "$READY_TIMEOUT" all_docker_healthy; then
+		say "compose network up again in $((SECONDS - t0))s ($NET/network.json)"
+		return 0
+	fi
+	say "the restarted network does not answer"
+	return 1
 }
 
 check_state_dir() {
@@ -536,8 +571,11 @@ cmd_up() {
 		say "already up: every container runs and answers ($NET/network.json); 'docker.sh down' first to start afresh"
 		return 0
 	fi
+	if [ -e "$NET/$MARKER" ] && restart_stopped; then
+		return 0
+	fi
 	if [ -e "$NET/$MARKER" ] || [ -n "$(project_containers)" ]; then
-		say "a previous compose network ($PROJECT, $NET) is incomplete or stopped: removing it and starting afresh"
+		say "a previous compose network ($PROJECT, $NET) is incomplete: removing it and starting afresh"
 		cmd_down
 	fi
 	ensure_tool envsubst gettext-base
@@ -576,7 +614,7 @@ cmd_up() {
 	done
 	step_done
 
-	step "gateways (one per org)"
+	step "gateways (one per org), Docker health checks"
 	start_gateways
 	step_done
 
@@ -601,13 +639,9 @@ cmd_down() {
 
 cmd_status() {
 	[ -e "$NET/$MARKER" ] || { say "no compose network in $NET"; return 1; }
-	local svc state health height bad=0 id
+	local svc state health height bad=0
 	local -A st=()
-	# One docker inspect for every container of the project.
-	while read -r svc state health; do
-		st[$svc]="$state $health"
-	done < <(project_containers | awk '{ print $2 }' | xargs -r docker inspect -f \
-		'{{index .Config.Labels "com.docker.compose.service"}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}-{{end}}' 2>/dev/null)
+	while read -r svc state health; do st[$svc]="$state $health"; done < <(states)
 	printf '%-16s %-10s %-10s %s\n' NODE STATE HEALTH HEIGHT
 	while read -r svc; do
 		read -r state health <<<"${st[$svc]:-absent -}"
