@@ -23,7 +23,24 @@ here=$(cd "$(dirname "$0")" && pwd)
 # The compose network has its own state folder and ports: never those of a native network
 # that the caller's RECV_NET_DIR / RECV_PORT_OFFSET may name.
 RECV_NET_DIR=$(realpath -m "${RECV_DOCKER_DIR:-$here/../.recv-docker}")
-RECV_PORT_OFFSET=${RECV_DOCKER_PORT_OFFSET:-2000}
+# The compose project and port offset a state folder was made with are recorded in its env file,
+# so that later commands on that folder (status, down, a sweep after a killed test) need only
+# RECV_DOCKER_DIR; asking for other values than the recorded ones is an error.
+recorded() { sed -n "s/^$1=//p" "$RECV_NET_DIR/compose.env" 2>/dev/null || true; }
+RECORDED_PROJECT=$(recorded COMPOSE_PROJECT_NAME)
+RECORDED_OFFSET=$(recorded RECV_DOCKER_PORT_OFFSET)
+PROJECT=${RECV_DOCKER_PROJECT:-${RECORDED_PROJECT:-recv}}
+RECV_PORT_OFFSET=${RECV_DOCKER_PORT_OFFSET:-${RECORDED_OFFSET:-2000}}
+[[ $PROJECT =~ ^[a-z0-9][a-z0-9_-]*$ ]] || { echo "docker: RECV_DOCKER_PROJECT=$PROJECT: use lower-case letters, digits, - and _" >&2; exit 2; }
+[[ $RECV_PORT_OFFSET =~ ^[0-9]+$ ]] || { echo "docker: RECV_DOCKER_PORT_OFFSET=$RECV_PORT_OFFSET is not a number" >&2; exit 2; }
+if [ -n "$RECORDED_PROJECT" ] && [ "$RECORDED_PROJECT" != "$PROJECT" ]; then
+	echo "docker: $RECV_NET_DIR belongs to the compose project $RECORDED_PROJECT, not $PROJECT (RECV_DOCKER_PROJECT)" >&2
+	exit 1
+fi
+if [ -n "$RECORDED_OFFSET" ] && [ "$RECORDED_OFFSET" != "$RECV_PORT_OFFSET" ]; then
+	echo "docker: $RECV_NET_DIR was made with RECV_DOCKER_PORT_OFFSET=$RECORDED_OFFSET, not $RECV_PORT_OFFSET" >&2
+	exit 1
+fi
 # Peers reach the chaincode server by its container name; mutual TLS as natively; peers and
 # orderers do not require client certificates (RECV_CLIENT_AUTH is a native-only option).
 RECV_CC_ADDRESS=chaincode.recv.local:7900
@@ -51,15 +68,6 @@ IMAGES=(ca orderer peer chaincode gateway)
 STATIC=$BIN/static
 ENV_FILE=$NET/compose.env
 MARKER=.recv-docker-state
-# The project a state folder was made for is recorded in its env file, so that commands on that
-# folder (down, status, a sweep after a killed test) reach the right containers.
-RECORDED_PROJECT=$(sed -n 's/^COMPOSE_PROJECT_NAME=//p' "$ENV_FILE" 2>/dev/null || true)
-PROJECT=${RECV_DOCKER_PROJECT:-${RECORDED_PROJECT:-recv}}
-[[ $PROJECT =~ ^[a-z0-9][a-z0-9_-]*$ ]] || { echo "docker: RECV_DOCKER_PROJECT=$PROJECT: use lower-case letters, digits, - and _" >&2; exit 2; }
-if [ -n "$RECORDED_PROJECT" ] && [ "$RECORDED_PROJECT" != "$PROJECT" ]; then
-	echo "docker: $NET belongs to the compose project $RECORDED_PROJECT, not $PROJECT (RECV_DOCKER_PROJECT)" >&2
-	exit 1
-fi
 
 usage() {
 	sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2
@@ -116,6 +124,7 @@ write_env() {
 	{
 		echo "# Written by scripts/docker.sh: the variables of network/docker/compose.yaml."
 		echo "COMPOSE_PROJECT_NAME=$PROJECT"
+		echo "RECV_DOCKER_PORT_OFFSET=$OFFSET"
 		echo "RECV_DOCKER_DIR=$NET"
 		echo "RECV_VERSION=$VERSION"
 		echo "RECV_UID=$(id -u)"
@@ -320,8 +329,12 @@ cmd_images() {
 	build_static
 	step_done
 	step "images: recv/{${IMAGES[*]}}:$VERSION (FROM scratch, built only when their inputs changed)"
-	local name
-	for name in "${IMAGES[@]}"; do build_image "$name"; done
+	# One build at a time (make images, a test suite's up): they share bin/static/context/.
+	(
+		flock 7
+		local name
+		for name in "${IMAGES[@]}"; do build_image "$name"; done
+	) 7>"$STATIC/.images.lock"
 	step_done
 }
 
