@@ -34,7 +34,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&t.ServerName, "servername", "", "host `name` to verify instead of the URL's")
 	timeout := fs.Duration("timeout", 3*time.Second, "give up after this `duration`")
 	metric := fs.String("metric", "", "print the value of this Prometheus `series` from the response")
-	min := fs.Float64("min", math.Inf(-1), "with -metric: fail unless the value is at least this")
+	atLeast := fs.Float64("min", math.Inf(-1), "with -metric: fail unless the value is at least this")
 	tcp := fs.Bool("tcp", false, "the argument is HOST:PORT; only connect")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: probe [flags] URL | probe -tcp HOST:PORT")
@@ -71,8 +71,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprintln(stdout, strconv.FormatFloat(v, 'f', -1, 64))
-	if v < *min {
-		fmt.Fprintf(stderr, "probe: %s is %v, want at least %v\n", *metric, v, *min)
+	if v < *atLeast {
+		fmt.Fprintf(stderr, "probe: %s is %v, want at least %v\n", *metric, v, *atLeast)
 		return 1
 	}
 	return 0
