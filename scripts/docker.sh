@@ -313,11 +313,16 @@ build_image() {
 		die "docker build of $ref failed (log: $ctx.log)"
 	fi
 	say "    $ref: built in $((SECONDS - t0))s ($(docker image inspect -f '{{.Size}}' "$ref" | awk '{ printf "%.0f MB", $1 / 1e6 }'))"
-	# The previous build of this tag, now untagged: removed unless a container still uses it.
+	# The previous build of this tag, now untagged: removed unless a container still uses it
+	# (then `down` removes it).
 	if [ -n "$old" ] && [ "$old" != "$(docker image inspect -f '{{.Id}}' "$ref")" ]; then
 		docker image rm "$old" >/dev/null 2>&1 || true
 	fi
 }
+
+# prune_old_images: removes untagged earlier builds of the recv images (only images with this
+# script's recv.inputs label) that no container uses any more.
+prune_old_images() { docker image prune -f --filter label=recv.inputs >/dev/null 2>&1 || true; }
 
 cmd_images() {
 	command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1 || die "no Docker engine (docker info fails)"
@@ -646,6 +651,7 @@ cmd_down() {
 		return 0
 	fi
 	compose down -v --remove-orphans --timeout 15 2>&1 | grep -v '^$' || true
+	prune_old_images
 	rm -rf "$NET"
 	say "removed project $PROJECT (containers, network, volumes) and $NET"
 }
