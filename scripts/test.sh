@@ -96,9 +96,10 @@ integration() {
 		mkdir -p "$log_dir/tmp/$name"
 		TMPDIR="$log_dir/tmp/$name" run_go_test "$name" test -p 1 -timeout 25m "$pkg"
 		sweep_networks "$log_dir/tmp/$name"
-		# Likewise the compose network of a docker suite that could not take it down.
+		# Likewise the compose project of the docker suite (recvtest, never the developer's own
+		# `make docker-up` project) when the suite could not take it down.
 		if [ "$name" = docker ] && docker info >/dev/null 2>&1; then
-			scripts/docker.sh down >/dev/null 2>&1 || true
+			RECV_DOCKER_PROJECT=recvtest RECV_DOCKER_DIR="$log_dir/tmp/$name/none" scripts/docker.sh down >/dev/null 2>&1 || true
 		fi
 	done
 }

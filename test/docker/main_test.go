@@ -22,6 +22,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/recv-ledger/recv/test/internal/testnet"
 )
 
 var (
@@ -50,7 +52,7 @@ func run(m *testing.M) int {
 		return 0
 	}
 	var err error
-	if root, err = findRoot(); err != nil {
+	if root, err = testnet.FindRoot(); err != nil {
 		fmt.Println("docker tests:", err)
 		return 1
 	}
@@ -139,19 +141,3 @@ func lastLine(b []byte) string {
 	return s[strings.LastIndex(s, "\n")+1:]
 }
 
-func findRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("no go.work above the working directory")
-		}
-		dir = parent
-	}
-}
