@@ -140,4 +140,3 @@ func lastLine(b []byte) string {
 	s := strings.TrimSpace(string(b))
 	return s[strings.LastIndex(s, "\n")+1:]
 }
-
