@@ -29,7 +29,7 @@ run_go_test() {
 	local log="$log_dir/$name.log"
 	(cd "$dir" && go test -count=1 -v "$@") >"$log" 2>&1
 	local rc=$?
-	grep -E '^(ok|FAIL|---|\?|panic:|SKIPPED:|network up in|coverage:)' "$log" | grep -vE '^    ' | grep -vE '^--- PASS' || true
+	grep -E '^(ok|FAIL|---|\?|panic:|SKIPPED:|(compose )?network up in|coverage:)' "$log" | grep -vE '^    ' | grep -vE '^--- PASS' || true
 	local p f s
 	p=$(grep -cE '^\s*--- PASS:' "$log")
 	f=$(grep -cE '^\s*--- FAIL:' "$log")
@@ -72,6 +72,7 @@ fuzz() {
 	while IFS= read -r file; do
 		dir=$(dirname "$file")
 		for target in $(grep -oE '^func Fuzz[A-Za-z0-9_]+' "$file" | cut -d' ' -f2); do
+			printf '%-24s ' "$target"
 			run_go_test "fuzz-$target" chaincode -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzz_time" "./${dir#chaincode/}"
 		done
 	done < <(grep -rlE '^func Fuzz' --include='*_test.go' chaincode | sort)
@@ -87,7 +88,7 @@ integration() {
 	go build -o bin/recv ./gateway/cmd/recv || { failed=$((failed + 1)) broken+=(build-recv); return 1; }
 
 	local pkg name
-	for pkg in $(cd test && go list ./... | sort); do
+	for pkg in $(cd test && go list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./... | sort); do
 		name=${pkg##*/recv/test/}
 		name=${name//\//-}
 		step "suite test/${pkg##*/recv/test/}"
