@@ -30,11 +30,11 @@ func TestPeerRestart(t *testing.T) {
 	var ids []string
 	for i := 0; i < 3; i++ {
 		id := uniqueID(t, "DP")
-		core.write(t, "/v1/receivables", issueBody(t, id, "SupplierMSP/supplier-a", "1000.00", inDays(30)))
-		a.write(t, "/v1/receivables/"+id+"/accept", nil)
+		core.Write(t, "/v1/receivables", issueBody(t, id, "SupplierMSP/supplier-a", "1000.00", inDays(30)))
+		a.Write(t, "/v1/receivables/"+id+"/accept", nil)
 		ids = append(ids, id)
 	}
-	a.write(t, "/v1/receivables/"+ids[0]+"/split", map[string]any{"parts": []string{"400", "600"}})
+	a.Write(t, "/v1/receivables/"+ids[0]+"/split", map[string]any{"parts": []string{"400", "600"}})
 	ids = append(ids, ids[0]+".1", ids[0]+".2")
 	ref := settledChain(t, "core", "supplier", "bank1", "auditor")
 	require.Greater(t, ref.Height, before.Height, "the network went on without peer0.bank2")
@@ -89,8 +89,8 @@ func TestOrdererRestart(t *testing.T) {
 	core, a := as(t, "CoreMSP/treasurer"), as(t, "SupplierMSP/supplier-a")
 	for i := 0; i < 2; i++ {
 		id := uniqueID(t, "DO")
-		core.write(t, "/v1/receivables", issueBody(t, id, "SupplierMSP/supplier-a", "10.00", inDays(10)))
-		a.write(t, "/v1/receivables/"+id+"/accept", nil)
+		core.Write(t, "/v1/receivables", issueBody(t, id, "SupplierMSP/supplier-a", "10.00", inDays(10)))
+		a.Write(t, "/v1/receivables/"+id+"/accept", nil)
 	}
 	nodes := status(t)
 	require.Equal(t, "exited", nodes[victim].State)
@@ -118,7 +118,7 @@ func TestOrdererRestart(t *testing.T) {
 	}
 	require.True(t, first == 0 || first >= before, "%s kept its ledger: %d after restart, %d before", victim, first, before)
 	// The channel still orders with all three.
-	core.write(t, "/v1/receivables", issueBody(t, uniqueID(t, "DO"), "SupplierMSP/supplier-a", "10.00", inDays(10)))
+	core.Write(t, "/v1/receivables", issueBody(t, uniqueID(t, "DO"), "SupplierMSP/supplier-a", "10.00", inDays(10)))
 }
 
 // TestGatewayRestart restarts a gateway container: it comes back with its state (token hashes in
@@ -127,9 +127,9 @@ func TestGatewayRestart(t *testing.T) {
 	bank := as(t, "Bank1MSP/officer")
 	compose(t, "restart", "gateway.bank1")
 	waitReady(t, "Bank1MSP")
-	r := bank.do(t, http.MethodGet, "/v1/whoami", nil)
-	require.Equal(t, http.StatusOK, r.status, string(r.body))
-	require.Contains(t, string(r.body), `"account":"Bank1MSP/officer"`)
+	r := bank.Do(t, http.MethodGet, "/v1/whoami", nil)
+	require.Equal(t, http.StatusOK, r.Status, string(r.Body))
+	require.Contains(t, string(r.Body), `"account":"Bank1MSP/officer"`)
 }
 
 // waitReady waits until the org's gateway answers /readyz.

@@ -18,16 +18,16 @@ func TestAdmin_RegisterEnrollAndUseANewSupplier(t *testing.T) {
 	g := startGatewayIn(t, state, "SupplierMSP")
 	name := "sup-" + randomHex(t)[:8]
 
-	r := g.as(t, "supplier-a").do(t, http.MethodPost, "/v1/admin/users", map[string]string{"name": name, "role": "supplier"})
-	require.Equal(t, http.StatusForbidden, r.status, "only admins add users")
+	r := g.as(t, "supplier-a").Do(t, http.MethodPost, "/v1/admin/users", map[string]string{"name": name, "role": "supplier"})
+	require.Equal(t, http.StatusForbidden, r.Status, "only admins add users")
 
-	r = g.as(t, "admin").do(t, http.MethodPost, "/v1/admin/users", map[string]string{"name": name, "role": "supplier"})
-	require.Equal(t, http.StatusCreated, r.status, string(r.body))
+	r = g.as(t, "admin").Do(t, http.MethodPost, "/v1/admin/users", map[string]string{"name": name, "role": "supplier"})
+	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
 	var added struct {
 		Account string `json:"account"`
 		Token   string `json:"token"`
 	}
-	require.NoError(t, json.Unmarshal(r.body, &added))
+	require.NoError(t, json.Unmarshal(r.Body, &added))
 	require.Equal(t, "SupplierMSP/"+name, added.Account)
 	raw, err := os.ReadFile(state + "/token-hashes.json")
 	require.NoError(t, err)
@@ -35,21 +35,21 @@ func TestAdmin_RegisterEnrollAndUseANewSupplier(t *testing.T) {
 
 	// The new identity acts on the ledger with its own certificate and role.
 	id := uniqueID(t, "GA")
-	as(t, "CoreMSP/treasurer").write(t, "/v1/receivables", issueBody(t, id, added.Account, "70.00", inDays(20)))
-	user := &client{base: g.base, token: added.Token}
-	user.write(t, "/v1/receivables/"+id+"/accept", nil)
-	user.write(t, "/v1/receivables/"+id+"/financing", map[string]string{"bank": "Bank2MSP"})
-	require.Equal(t, "FINANCING", as(t, "AuditorMSP/auditor").get(t, id).Status)
+	as(t, "CoreMSP/treasurer").Write(t, "/v1/receivables", issueBody(t, id, added.Account, "70.00", inDays(20)))
+	user := &client{Base: g.Base, Token: added.Token}
+	user.Write(t, "/v1/receivables/"+id+"/accept", nil)
+	user.Write(t, "/v1/receivables/"+id+"/financing", map[string]string{"bank": "Bank2MSP"})
+	require.Equal(t, "FINANCING", as(t, "AuditorMSP/auditor").Get(t, id).Status)
 
-	r = g.as(t, "admin").do(t, http.MethodPost, "/v1/admin/users", map[string]string{"name": name, "role": "supplier"})
-	require.Equal(t, http.StatusConflict, r.status)
+	r = g.as(t, "admin").Do(t, http.MethodPost, "/v1/admin/users", map[string]string{"name": name, "role": "supplier"})
+	require.Equal(t, http.StatusConflict, r.Status)
 
 	// After a restart on the same state the user and its token are still there.
 	stopGateway(t, state)
 	g2 := startGatewayIn(t, state, "SupplierMSP")
-	r = (&client{base: g2.base, token: added.Token}).do(t, http.MethodGet, "/v1/whoami", nil)
-	require.Equal(t, http.StatusOK, r.status, string(r.body))
-	require.Contains(t, string(r.body), added.Account)
+	r = (&client{Base: g2.Base, Token: added.Token}).Do(t, http.MethodGet, "/v1/whoami", nil)
+	require.Equal(t, http.StatusOK, r.Status, string(r.Body))
+	require.Contains(t, string(r.Body), added.Account)
 }
 
 // stopGateway sends SIGTERM to the gateway serving state (started by startGatewayIn) and waits.

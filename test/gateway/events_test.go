@@ -29,9 +29,9 @@ func readEvents(t *testing.T, c *client, query, lastID string, stop func([]sse) 
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/v1/events"+query, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.Base+"/v1/events"+query, nil)
 	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Authorization", "Bearer "+c.Token)
 	if lastID != "" {
 		req.Header.Set("Last-Event-ID", lastID)
 	}
@@ -67,11 +67,11 @@ func TestEvents_EveryEventOnceInOrderAndResumable(t *testing.T) {
 	core, a, auditor := as(t, "CoreMSP/treasurer"), as(t, "SupplierMSP/supplier-a"), as(t, "AuditorMSP/auditor")
 	id := uniqueID(t, "GE")
 	var txs []committed
-	txs = append(txs, core.write(t, "/v1/receivables", issueBody(t, id, "SupplierMSP/supplier-a", "90.00", inDays(30))))
-	txs = append(txs, a.write(t, "/v1/receivables/"+id+"/accept", nil))
-	txs = append(txs, a.write(t, "/v1/receivables/"+id+"/split", map[string]any{"parts": []string{"30", "60"}}))
-	txs = append(txs, a.write(t, "/v1/receivables/"+id+".1/transfer", map[string]string{"to": "SupplierMSP/supplier-b"}))
-	txs = append(txs, a.write(t, "/v1/receivables/"+id+".1/revoke", nil))
+	txs = append(txs, core.Write(t, "/v1/receivables", issueBody(t, id, "SupplierMSP/supplier-a", "90.00", inDays(30))))
+	txs = append(txs, a.Write(t, "/v1/receivables/"+id+"/accept", nil))
+	txs = append(txs, a.Write(t, "/v1/receivables/"+id+"/split", map[string]any{"parts": []string{"30", "60"}}))
+	txs = append(txs, a.Write(t, "/v1/receivables/"+id+".1/transfer", map[string]string{"to": "SupplierMSP/supplier-b"}))
+	txs = append(txs, a.Write(t, "/v1/receivables/"+id+".1/revoke", nil))
 	wantNames := []string{"Issue", "Accept", "Split", "Transfer", "Revoke"}
 	last := txs[len(txs)-1].TxID
 

@@ -26,21 +26,21 @@ func TestLifecycle_REST(t *testing.T) {
 	bank, auditor := as(t, "Bank1MSP/officer"), as(t, "AuditorMSP/auditor")
 	id := uniqueID(t, "GR")
 
-	issued := core.write(t, "/v1/receivables", issueBody(t, id, "SupplierMSP/supplier-a", "1250000.00", inDays(120)))
+	issued := core.Write(t, "/v1/receivables", issueBody(t, id, "SupplierMSP/supplier-a", "1250000.00", inDays(120)))
 	require.Equal(t, "Issue", issued.Result.Op)
-	require.Equal(t, "PENDING", a.get(t, id).Status)
+	require.Equal(t, "PENDING", a.Get(t, id).Status)
 
-	a.write(t, "/v1/receivables/"+id+"/accept", nil)
-	a.write(t, "/v1/receivables/"+id+"/split", map[string]any{"parts": []string{"600000", "650000.00"}})
-	a.write(t, "/v1/receivables/"+id+".2/transfer", map[string]string{"to": "SupplierMSP/supplier-b"})
-	b.write(t, "/v1/receivables/"+id+".2/accept", nil)
-	b.write(t, "/v1/receivables/"+id+".2/transfer", map[string]string{"to": "SupplierMSP/supplier-c", "amount": "200000.00"})
-	c.write(t, "/v1/receivables/"+id+".2.1/accept", nil)
-	c.write(t, "/v1/receivables/"+id+".2.1/financing", map[string]string{"bank": "Bank1MSP"})
-	require.Equal(t, "FINANCING", c.get(t, id+".2.1").Status)
-	bank.write(t, "/v1/receivables/"+id+".2.1/financing/approve", map[string]int{"rateBps": 450})
+	a.Write(t, "/v1/receivables/"+id+"/accept", nil)
+	a.Write(t, "/v1/receivables/"+id+"/split", map[string]any{"parts": []string{"600000", "650000.00"}})
+	a.Write(t, "/v1/receivables/"+id+".2/transfer", map[string]string{"to": "SupplierMSP/supplier-b"})
+	b.Write(t, "/v1/receivables/"+id+".2/accept", nil)
+	b.Write(t, "/v1/receivables/"+id+".2/transfer", map[string]string{"to": "SupplierMSP/supplier-c", "amount": "200000.00"})
+	c.Write(t, "/v1/receivables/"+id+".2.1/accept", nil)
+	c.Write(t, "/v1/receivables/"+id+".2.1/financing", map[string]string{"bank": "Bank1MSP"})
+	require.Equal(t, "FINANCING", c.Get(t, id+".2.1").Status)
+	bank.Write(t, "/v1/receivables/"+id+".2.1/financing/approve", map[string]int{"rateBps": 450})
 
-	financed := auditor.get(t, id+".2.1")
+	financed := auditor.Get(t, id+".2.1")
 	require.Equal(t, "Bank1MSP/officer", financed.Holder)
 	require.Equal(t, "ACTIVE", financed.Status)
 	require.NotNil(t, financed.Financing)
@@ -48,37 +48,37 @@ func TestLifecycle_REST(t *testing.T) {
 	require.Less(t, financed.Financing.DisbursedFen, int64(20000000), "the bank pays the discounted amount")
 
 	// Redemption before maturity is the chaincode's conflict, with its message and the tx id.
-	r := core.do(t, http.MethodPost, "/v1/roots/"+id+"/redeem-all", nil)
-	require.Equal(t, http.StatusConflict, r.status)
-	p := r.problem(t)
+	r := core.Do(t, http.MethodPost, "/v1/roots/"+id+"/redeem-all", nil)
+	require.Equal(t, http.StatusConflict, r.Status)
+	p := r.Problem(t)
 	require.Contains(t, p["detail"], "cannot be redeemed before")
 	require.NotEmpty(t, p["txId"])
 	require.Equal(t, "endorse", p["stage"])
 
 	// Refusals by kind: invalid 400, not found 404, forbidden 403.
-	require.Equal(t, http.StatusBadRequest, a.do(t, http.MethodPost, "/v1/receivables/"+id+".1/split", map[string]any{"parts": []string{"1", "2"}}).status)
-	require.Equal(t, http.StatusNotFound, auditor.do(t, http.MethodGet, "/v1/receivables/"+id+"-missing", nil).status)
-	require.Equal(t, http.StatusForbidden, b.do(t, http.MethodPost, "/v1/receivables/"+id+".1/transfer", map[string]string{"to": "SupplierMSP/supplier-c"}).status)
+	require.Equal(t, http.StatusBadRequest, a.Do(t, http.MethodPost, "/v1/receivables/"+id+".1/split", map[string]any{"parts": []string{"1", "2"}}).Status)
+	require.Equal(t, http.StatusNotFound, auditor.Do(t, http.MethodGet, "/v1/receivables/"+id+"-missing", nil).Status)
+	require.Equal(t, http.StatusForbidden, b.Do(t, http.MethodPost, "/v1/receivables/"+id+".1/transfer", map[string]string{"to": "SupplierMSP/supplier-c"}).Status)
 
 	var trace struct{ Root *receivable }
-	r = auditor.do(t, http.MethodGet, "/v1/roots/"+id+"/trace", nil)
-	require.Equal(t, http.StatusOK, r.status)
-	require.NoError(t, json.Unmarshal(r.body, &trace))
+	r = auditor.Do(t, http.MethodGet, "/v1/roots/"+id+"/trace", nil)
+	require.Equal(t, http.StatusOK, r.Status)
+	require.NoError(t, json.Unmarshal(r.Body, &trace))
 	require.Equal(t, int64(125000000), leafSum(trace.Root), "the leaves add up to the root")
 
 	var history []map[string]any
-	r = auditor.do(t, http.MethodGet, "/v1/receivables/"+id+".2.1/history", nil)
-	require.NoError(t, json.Unmarshal(r.body, &history))
+	r = auditor.Do(t, http.MethodGet, "/v1/receivables/"+id+".2.1/history", nil)
+	require.NoError(t, json.Unmarshal(r.Body, &history))
 	require.Len(t, history, 4, "offered, accepted, financing requested, approved")
 
 	var page struct {
 		Items []receivable `json:"items"`
 	}
-	r = c.do(t, http.MethodGet, "/v1/receivables?holder=SupplierMSP/supplier-b&pageSize=100", nil)
-	require.Equal(t, http.StatusForbidden, r.status, "supplier-c cannot list supplier-b's holdings")
-	r = b.do(t, http.MethodGet, "/v1/receivables?holder=SupplierMSP/supplier-b&pageSize=100", nil)
-	require.Equal(t, http.StatusOK, r.status, string(r.body))
-	require.NoError(t, json.Unmarshal(r.body, &page))
+	r = c.Do(t, http.MethodGet, "/v1/receivables?holder=SupplierMSP/supplier-b&pageSize=100", nil)
+	require.Equal(t, http.StatusForbidden, r.Status, "supplier-c cannot list supplier-b's holdings")
+	r = b.Do(t, http.MethodGet, "/v1/receivables?holder=SupplierMSP/supplier-b&pageSize=100", nil)
+	require.Equal(t, http.StatusOK, r.Status, string(r.Body))
+	require.NoError(t, json.Unmarshal(r.Body, &page))
 	var ids []string
 	for _, it := range page.Items {
 		ids = append(ids, it.ID)
@@ -87,19 +87,19 @@ func TestLifecycle_REST(t *testing.T) {
 
 	// A receivable that matures today is redeemed at once, every live leaf in one transaction.
 	due := uniqueID(t, "GD")
-	core.write(t, "/v1/receivables", issueBody(t, due, "SupplierMSP/supplier-a", "80000.00", today()))
-	a.write(t, "/v1/receivables/"+due+"/accept", nil)
-	a.write(t, "/v1/receivables/"+due+"/split", map[string]any{"parts": []string{"30000", "50000"}})
-	core.write(t, "/v1/receivables/"+due+".1/redeem", nil)
-	all := core.write(t, "/v1/roots/"+due+"/redeem-all", nil)
+	core.Write(t, "/v1/receivables", issueBody(t, due, "SupplierMSP/supplier-a", "80000.00", today()))
+	a.Write(t, "/v1/receivables/"+due+"/accept", nil)
+	a.Write(t, "/v1/receivables/"+due+"/split", map[string]any{"parts": []string{"30000", "50000"}})
+	core.Write(t, "/v1/receivables/"+due+".1/redeem", nil)
+	all := core.Write(t, "/v1/roots/"+due+"/redeem-all", nil)
 	require.Len(t, all.Result.Items, 1)
-	require.Equal(t, "REDEEMED", auditor.get(t, due+".2").Status)
+	require.Equal(t, "REDEEMED", auditor.Get(t, due+".2").Status)
 
 	// The transaction status of any write.
-	r = auditor.do(t, http.MethodGet, "/v1/transactions/"+all.TxID, nil)
-	require.Equal(t, http.StatusOK, r.status, string(r.body))
-	require.Contains(t, string(r.body), `"validationCode":"VALID"`)
-	require.Equal(t, http.StatusNotFound, auditor.do(t, http.MethodGet, "/v1/transactions/"+strings.Repeat("0", 64), nil).status)
+	r = auditor.Do(t, http.MethodGet, "/v1/transactions/"+all.TxID, nil)
+	require.Equal(t, http.StatusOK, r.Status, string(r.Body))
+	require.Contains(t, string(r.Body), `"validationCode":"VALID"`)
+	require.Equal(t, http.StatusNotFound, auditor.Do(t, http.MethodGet, "/v1/transactions/"+strings.Repeat("0", 64), nil).Status)
 }
 
 func TestLifecycle_CLI(t *testing.T) {

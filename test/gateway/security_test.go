@@ -19,35 +19,35 @@ func TestAuth_UnauthenticatedCallsAre401AndChangeNothing(t *testing.T) {
 	core := as(t, "CoreMSP/treasurer")
 	id := uniqueID(t, "GU")
 	body := issueBody(t, id, "SupplierMSP/supplier-a", "10.00", inDays(30))
-	for _, token := range []string{"", "recv_forged", core.token + "x"} {
-		anon := &client{base: core.base, token: token}
-		r := anon.do(t, http.MethodPost, "/v1/receivables", body)
-		require.Equal(t, http.StatusUnauthorized, r.status)
-		require.Equal(t, "unauthenticated", r.problem(t)["kind"])
-		require.Equal(t, http.StatusUnauthorized, anon.do(t, http.MethodGet, "/v1/receivables/"+id, nil).status)
+	for _, token := range []string{"", "recv_forged", core.Token + "x"} {
+		anon := &client{Base: core.Base, Token: token}
+		r := anon.Do(t, http.MethodPost, "/v1/receivables", body)
+		require.Equal(t, http.StatusUnauthorized, r.Status)
+		require.Equal(t, "unauthenticated", r.Problem(t)["kind"])
+		require.Equal(t, http.StatusUnauthorized, anon.Do(t, http.MethodGet, "/v1/receivables/"+id, nil).Status)
 	}
-	require.Equal(t, http.StatusNotFound, as(t, "AuditorMSP/auditor").do(t, http.MethodGet, "/v1/receivables/"+id, nil).status, "nothing was issued")
-	require.Equal(t, http.StatusOK, (&client{base: core.base}).do(t, http.MethodGet, "/healthz", nil).status)
+	require.Equal(t, http.StatusNotFound, as(t, "AuditorMSP/auditor").Do(t, http.MethodGet, "/v1/receivables/"+id, nil).Status, "nothing was issued")
+	require.Equal(t, http.StatusOK, (&client{Base: core.Base}).Do(t, http.MethodGet, "/healthz", nil).Status)
 }
 
 func TestAuth_ACallerCannotActAsAnotherIdentity(t *testing.T) {
 	core, a, b := as(t, "CoreMSP/treasurer"), as(t, "SupplierMSP/supplier-a"), as(t, "SupplierMSP/supplier-b")
 	id := uniqueID(t, "GI")
-	core.write(t, "/v1/receivables", issueBody(t, id, "SupplierMSP/supplier-a", "10.00", inDays(30)))
+	core.Write(t, "/v1/receivables", issueBody(t, id, "SupplierMSP/supplier-a", "10.00", inDays(30)))
 
 	// supplier-b's token is supplier-b, whatever the request says.
-	r := b.do(t, http.MethodPost, "/v1/receivables/"+id+"/accept", nil, "X-Recv-Identity", "supplier-a", "X-Forwarded-User", "supplier-a")
-	require.Equal(t, http.StatusForbidden, r.status, string(r.body))
-	require.Contains(t, r.problem(t)["detail"], "forbidden:")
+	r := b.Do(t, http.MethodPost, "/v1/receivables/"+id+"/accept", nil, "X-Recv-Identity", "supplier-a", "X-Forwarded-User", "supplier-a")
+	require.Equal(t, http.StatusForbidden, r.Status, string(r.Body))
+	require.Contains(t, r.Problem(t)["detail"], "forbidden:")
 
 	// A token of one organisation's gateway means nothing to another organisation's gateway.
-	foreign := &client{base: core.base, token: a.token}
-	require.Equal(t, http.StatusUnauthorized, foreign.do(t, http.MethodPost, "/v1/receivables/"+id+"/accept", nil).status)
+	foreign := &client{Base: core.Base, Token: a.Token}
+	require.Equal(t, http.StatusUnauthorized, foreign.Do(t, http.MethodPost, "/v1/receivables/"+id+"/accept", nil).Status)
 
 	var me map[string]any
 	mustRecv(t, &me, "--as", "SupplierMSP/supplier-b", "-o", "json", "whoami")
 	require.Equal(t, "SupplierMSP/supplier-b", me["account"])
-	require.Equal(t, "PENDING", a.get(t, id).Status, "still waiting for supplier-a")
+	require.Equal(t, "PENDING", a.Get(t, id).Status, "still waiting for supplier-a")
 }
 
 func TestIdempotency_ARetryDoesNotIssueTwice(t *testing.T) {
@@ -55,30 +55,30 @@ func TestIdempotency_ARetryDoesNotIssueTwice(t *testing.T) {
 	key := "order-" + randomHex(t)[:10]
 	body := issueBody(t, "", "SupplierMSP/supplier-a", "321.00", inDays(30))
 
-	first := core.do(t, http.MethodPost, "/v1/receivables", body, "Idempotency-Key", key)
-	require.Equal(t, http.StatusOK, first.status, string(first.body))
-	second := core.do(t, http.MethodPost, "/v1/receivables", body, "Idempotency-Key", key)
-	require.Equal(t, http.StatusOK, second.status)
-	require.Equal(t, string(first.body), string(second.body), "the first answer, replayed")
-	require.Equal(t, "true", second.header.Get("Idempotent-Replayed"))
+	first := core.Do(t, http.MethodPost, "/v1/receivables", body, "Idempotency-Key", key)
+	require.Equal(t, http.StatusOK, first.Status, string(first.Body))
+	second := core.Do(t, http.MethodPost, "/v1/receivables", body, "Idempotency-Key", key)
+	require.Equal(t, http.StatusOK, second.Status)
+	require.Equal(t, string(first.Body), string(second.Body), "the first answer, replayed")
+	require.Equal(t, "true", second.Header.Get("Idempotent-Replayed"))
 
 	var issued committed
-	require.NoError(t, jsonUnmarshal(first.body, &issued))
+	require.NoError(t, jsonUnmarshal(first.Body, &issued))
 	id := issued.Result.Items[0].ID
 	require.True(t, strings.HasPrefix(id, "RK"), id)
-	require.Equal(t, "PENDING", auditor.get(t, id).Status)
+	require.Equal(t, "PENDING", auditor.Get(t, id).Status)
 
 	// A gateway that never saw the key (a restart) still cannot issue twice: the id comes from the key.
 	fresh := startGateway(t, "CoreMSP")
-	r := fresh.as(t, "treasurer").do(t, http.MethodPost, "/v1/receivables", body, "Idempotency-Key", key)
-	require.Equal(t, http.StatusConflict, r.status, string(r.body))
+	r := fresh.as(t, "treasurer").Do(t, http.MethodPost, "/v1/receivables", body, "Idempotency-Key", key)
+	require.Equal(t, http.StatusConflict, r.Status, string(r.Body))
 
 	var list struct {
 		Items []receivable `json:"items"`
 	}
-	rl := auditor.do(t, http.MethodGet, "/v1/receivables?issuer=CoreMSP/treasurer&pageSize=100", nil)
-	require.Equal(t, http.StatusOK, rl.status)
-	require.NoError(t, jsonUnmarshal(rl.body, &list))
+	rl := auditor.Do(t, http.MethodGet, "/v1/receivables?issuer=CoreMSP/treasurer&pageSize=100", nil)
+	require.Equal(t, http.StatusOK, rl.Status)
+	require.NoError(t, jsonUnmarshal(rl.Body, &list))
 	n := 0
 	for _, it := range list.Items {
 		if it.Amount == "321.00" && it.ID == id {
@@ -94,14 +94,14 @@ func TestOfflineSigning_TheServiceNeverHoldsTheKey(t *testing.T) {
 	id := uniqueID(t, "GO")
 	body := issueBody(t, id, "SupplierMSP/supplier-a", "500.00", inDays(45))
 
-	r := treasurer.do(t, http.MethodPost, "/v1/receivables", body)
-	require.Equal(t, http.StatusForbidden, r.status, "no key, no direct write: %s", r.body)
-	require.Contains(t, r.problem(t)["detail"], "offline")
+	r := treasurer.Do(t, http.MethodPost, "/v1/receivables", body)
+	require.Equal(t, http.StatusForbidden, r.Status, "no key, no direct write: %s", r.Body)
+	require.Contains(t, r.Problem(t)["detail"], "offline")
 
 	_, core, err := desc(t).Org("CoreMSP")
 	require.NoError(t, err)
 	key := core.Users["treasurer"].Key
-	env := []string{"--gateway", treasurer.base, "--token", treasurer.token}
+	env := []string{"--gateway", treasurer.Base, "--token", treasurer.Token}
 
 	// A wrong key is refused before anything reaches the peer.
 	_, supplier, err := desc(t).Org("SupplierMSP")
@@ -118,7 +118,7 @@ func TestOfflineSigning_TheServiceNeverHoldsTheKey(t *testing.T) {
 	mustRecv(t, &res, append(env, "-o", "json", "issue", "--id", id, "--to", "SupplierMSP/supplier-a", "--amount", "500.00", "--maturity", inDays(45),
 		"--contract", "C-1:"+randomHex(t), "--invoice", "INV-"+id+":"+randomHex(t)+":500.00", "--sign-with", key)...)
 	require.NotEmpty(t, res.TxID)
-	got := as(t, "AuditorMSP/auditor").get(t, id)
+	got := as(t, "AuditorMSP/auditor").Get(t, id)
 	require.Equal(t, "PENDING", got.Status)
 
 	// The same signed flow for another transaction, then the history names the treasurer.
@@ -134,14 +134,14 @@ func TestOfflineSigning_TheServiceNeverHoldsTheKey(t *testing.T) {
 
 // extraGateway is a recv serve started by a test, with its own state folder and port.
 type extraGateway struct {
-	base     string
+	Base     string
 	stateDir string
 }
 
 func (g *extraGateway) as(t *testing.T, user string) *client {
 	tok, err := os.ReadFile(filepath.Join(g.stateDir, "tokens", user+".token"))
 	require.NoError(t, err)
-	return &client{base: g.base, token: strings.TrimSpace(string(tok))}
+	return &client{Base: g.Base, Token: strings.TrimSpace(string(tok))}
 }
 
 // startGateway runs another gateway of org on a free loopback port until the test ends, then
@@ -177,10 +177,10 @@ func startGatewayIn(t *testing.T, state, org string, extra ...string) *extraGate
 			t.Errorf("gateway did not stop on SIGTERM:\n%s", logs.String())
 		}
 	})
-	g := &extraGateway{base: "http://" + addr, stateDir: state}
+	g := &extraGateway{Base: "http://" + addr, stateDir: state}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		resp, err := http.Get(g.base + "/readyz")
+		resp, err := http.Get(g.Base + "/readyz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
