@@ -1,0 +1,185 @@
+package wire
+
+import "slices"
+
+// Status is the lifecycle state of a receivable (docs/design.md section 3).
+type Status string
+
+// The statuses.
+const (
+	StatusPending   Status = "PENDING"   // offered to pendingHolder (issuance or transfer)
+	StatusActive    Status = "ACTIVE"    // held, may move
+	StatusSplit     Status = "SPLIT"     // replaced by its children, never moves again
+	StatusFinancing Status = "FINANCING" // financing requested at a bank, locked
+	StatusRedeemed  Status = "REDEEMED"  // paid at maturity, terminal
+	StatusRejected  Status = "REJECTED"  // issuance refused by the beneficiary, terminal
+	StatusRevoked   Status = "REVOKED"   // issuance withdrawn by the issuer, terminal
+)
+
+// Roles carried by the recv.role certificate attribute.
+const (
+	RoleIssuer    = "issuer"
+	RoleSupplier  = "supplier"
+	RoleFinancier = "financier"
+	RoleAuditor   = "auditor"
+	RoleAdmin     = "admin"
+)
+
+// Currency is the only currency the ledger keeps.
+const Currency = "CNY"
+
+// Receivable is one ledger object. Amount is derived from AmountFen and kept for readers.
+type Receivable struct {
+	ID            string     `json:"id"`
+	RootID        string     `json:"rootId"`
+	ParentID      string     `json:"parentId,omitempty"`
+	Issuer        string     `json:"issuer"`
+	Holder        string     `json:"holder"`
+	PendingHolder string     `json:"pendingHolder,omitempty"`
+	Amount        string     `json:"amount"`
+	AmountFen     int64      `json:"amountFen"`
+	Currency      string     `json:"currency"`
+	IssuedAt      string     `json:"issuedAt"`
+	MaturityDate  string     `json:"maturityDate"`
+	Status        Status     `json:"status"`
+	Children      []string   `json:"children,omitempty"`
+	Parties       []string   `json:"parties"`
+	Trade         Trade      `json:"trade"`
+	Financing     *Financing `json:"financing,omitempty"`
+	RedeemedAt    string     `json:"redeemedAt,omitempty"`
+	RedeemedTo    string     `json:"redeemedTo,omitempty"`
+	UpdatedAt     string     `json:"updatedAt"`
+	UpdatedBy     string     `json:"updatedBy"`
+	LastTxID      string     `json:"lastTxId"`
+}
+
+// Trade is the trade background: the contract and the invoices behind a root receivable.
+type Trade struct {
+	Contract Document  `json:"contract"`
+	Invoices []Invoice `json:"invoices"`
+}
+
+// Document is a trade document identified by its number and the SHA-256 of its content.
+type Document struct {
+	Number string `json:"number"`
+	SHA256 string `json:"sha256"`
+}
+
+// Invoice is an invoice backing a receivable. Amount is a decimal yuan string.
+type Invoice struct {
+	Number string `json:"number"`
+	SHA256 string `json:"sha256"`
+	Amount string `json:"amount"`
+}
+
+// Financing records a financing request and, once approved, its terms.
+type Financing struct {
+	Bank         string `json:"bank"`
+	RequestedBy  string `json:"requestedBy"`
+	RequestedAt  string `json:"requestedAt"`
+	Financier    string `json:"financier,omitempty"`
+	RateBps      int64  `json:"rateBps,omitempty"`
+	Days         int64  `json:"days,omitempty"`
+	Discount     string `json:"discount,omitempty"`
+	DiscountFen  int64  `json:"discountFen,omitempty"`
+	Disbursed    string `json:"disbursed,omitempty"`
+	DisbursedFen int64  `json:"disbursedFen,omitempty"`
+	ApprovedAt   string `json:"approvedAt,omitempty"`
+}
+
+// Financed reports whether a bank has approved financing on r: it then waits for redemption.
+func (r *Receivable) Financed() bool { return r.Financing != nil && r.Financing.ApprovedAt != "" }
+
+// IsLeaf reports whether r has not been split.
+func (r *Receivable) IsLeaf() bool { return r.Status != StatusSplit }
+
+// Clone returns a deep copy, so rules never modify what a caller loaded.
+func (r *Receivable) Clone() *Receivable {
+	c := *r
+	c.Children = slices.Clone(r.Children)
+	c.Parties = slices.Clone(r.Parties)
+	c.Trade.Invoices = slices.Clone(r.Trade.Invoices)
+	if r.Financing != nil {
+		f := *r.Financing
+		c.Financing = &f
+	}
+	return &c
+}
+
+// HasParty reports whether account appears in r's lineage as a party.
+func (r *Receivable) HasParty(account string) bool {
+	_, found := slices.BinarySearch(r.Parties, account)
+	return found
+}
+
+// AddParty records account as a party of r, keeping Parties sorted.
+func (r *Receivable) AddParty(account string) {
+	if i, found := slices.BinarySearch(r.Parties, account); !found {
+		r.Parties = slices.Insert(r.Parties, i, account)
+	}
+}
+
+// Config holds the channel settings the chaincode keeps on the ledger.
+type Config struct {
+	// MaxTermDays caps maturity, in days after the issue day (default 183, the rules' recommended 6 months).
+	MaxTermDays int `json:"maxTermDays"`
+	// ClockSkewSeconds is how far a transaction's timestamp may be from the endorsing peer's clock.
+	ClockSkewSeconds int `json:"clockSkewSeconds"`
+}
+
+// Event is both the chaincode event of a write transaction (named after Op) and its result.
+type Event struct {
+	TxID   string      `json:"txId"`
+	Op     string      `json:"op"`
+	Items  []EventItem `json:"items"`
+	Reason string      `json:"reason,omitempty"`
+	Config *Config     `json:"config,omitempty"`
+}
+
+// EventItem is one receivable a write changed, as it is after the write.
+type EventItem struct {
+	ID            string `json:"id"`
+	Status        Status `json:"status"`
+	Amount        string `json:"amount"`
+	AmountFen     int64  `json:"amountFen"`
+	Holder        string `json:"holder,omitempty"`
+	PendingHolder string `json:"pendingHolder,omitempty"`
+}
+
+// Page is one page of a list query; Bookmark continues it ("" on the last page).
+type Page struct {
+	Items    []*Receivable `json:"items"`
+	Bookmark string        `json:"bookmark"`
+	Count    int           `json:"count"`
+}
+
+// Trace is the lineage tree of a root receivable.
+type Trace struct {
+	Root *TraceNode `json:"root"`
+}
+
+// TraceNode is one receivable of a lineage tree and the pieces it was split into.
+type TraceNode struct {
+	*Receivable
+	Pieces []*TraceNode `json:"pieces"`
+}
+
+// HistoryEntry is one version of a receivable, with the transaction that wrote it.
+type HistoryEntry struct {
+	TxID      string      `json:"txId"`
+	Timestamp string      `json:"timestamp"`
+	Submitter string      `json:"submitter"`
+	IsDelete  bool        `json:"isDelete"`
+	Value     *Receivable `json:"value"`
+}
+
+// Totals are an account's sums over the receivables it holds, financed and had redeemed.
+type Totals struct {
+	Account        string `json:"account"`
+	Outstanding    string `json:"outstanding"`
+	OutstandingFen int64  `json:"outstandingFen"`
+	Financed       string `json:"financed"`
+	FinancedFen    int64  `json:"financedFen"`
+	Redeemed       string `json:"redeemed"`
+	RedeemedFen    int64  `json:"redeemedFen"`
+}

@@ -1,0 +1,318 @@
+package wire
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// Source says where a chaincode argument comes from in a REST request.
+type Source int
+
+// The sources of an argument.
+const (
+	FromPath      Source = iota // a path value ({id}), or a template of them ("{msp}/{user}")
+	FromQuery                   // a query parameter
+	FromBody                    // one field of the JSON body: a string as is, anything else as JSON
+	FromWholeBody               // the whole JSON body, strictly decoded into the op's Body and re-encoded
+)
+
+// Param is one argument of a chaincode transaction, in order.
+type Param struct {
+	Name     string // the parameter's name, as in the contract metadata
+	From     Source
+	Field    string // the path value, query parameter or body field (default: Name)
+	Required bool   // refused when absent or empty
+	Default  string // used when absent (FromQuery)
+}
+
+func (p Param) field() string {
+	if p.Field != "" {
+		return p.Field
+	}
+	return p.Name
+}
+
+// Op is one operation: what the CLI calls it, the chaincode transaction it runs, its REST route,
+// and how the transaction's arguments are taken from a request.
+type Op struct {
+	Name    string     // "request-financing": CLI, offline signing, metrics
+	Tx      string     // "RequestFinancing": the chaincode transaction
+	Method  string     // HTTP method
+	Path    string     // ServeMux path: "/v1/receivables/{id}/financing"
+	Submit  bool       // writes the ledger (submit) rather than reads it (evaluate)
+	Params  []Param    // the transaction's arguments, in order
+	Body    func() any // a new value of the JSON body's type; nil when the op takes no body
+	Summary string     // one line for docs and help
+}
+
+// Pattern is the op's ServeMux pattern, "METHOD /path".
+func (o *Op) Pattern() string { return o.Method + " " + o.Path }
+
+// The page sizes of the list operations.
+const (
+	DefaultPageSize = 20
+	MaxPageSize     = 100
+)
+
+var (
+	idParam     = Param{Name: "id", From: FromPath, Required: true}
+	reasonParam = Param{Name: "reason", From: FromBody}
+	pageParams  = []Param{
+		{Name: "pageSize", From: FromQuery, Default: strconv.Itoa(DefaultPageSize)},
+		{Name: "bookmark", From: FromQuery},
+	}
+)
+
+func body[T any]() func() any { return func() any { return new(T) } }
+
+// Ops is the operation table. Adding an operation means a rule in the chaincode, a row here, and
+// their tests; the gateway's routes, offline signing, the CLI's client and the load tool follow.
+var Ops = []*Op{
+	{Name: "issue", Tx: "Issue", Method: "POST", Path: "/v1/receivables", Submit: true,
+		Params: []Param{{Name: "request", From: FromWholeBody}}, Body: body[IssueRequest](),
+		Summary: "issue a receivable to a supplier against a contract and invoices (开立)"},
+	{Name: "accept", Tx: "Accept", Method: "POST", Path: "/v1/receivables/{id}/accept", Submit: true,
+		Params: []Param{idParam}, Summary: "accept a receivable offered to the caller (签收)"},
+	{Name: "reject", Tx: "Reject", Method: "POST", Path: "/v1/receivables/{id}/reject", Submit: true,
+		Params: []Param{idParam, reasonParam}, Body: body[ReasonRequest](),
+		Summary: "refuse a receivable offered to the caller (拒收)"},
+	{Name: "revoke", Tx: "Revoke", Method: "POST", Path: "/v1/receivables/{id}/revoke", Submit: true,
+		Params: []Param{idParam}, Summary: "withdraw the caller's pending offer (撤回)"},
+	{Name: "split", Tx: "Split", Method: "POST", Path: "/v1/receivables/{id}/split", Submit: true,
+		Params: []Param{idParam, {Name: "parts", From: FromBody, Required: true}}, Body: body[SplitRequest](),
+		Summary: "split a held receivable into parts (拆分)"},
+	{Name: "transfer", Tx: "Transfer", Method: "POST", Path: "/v1/receivables/{id}/transfer", Submit: true,
+		Params: []Param{idParam, {Name: "to", From: FromBody, Required: true}, {Name: "amount", From: FromBody}},
+		Body:   body[TransferRequest](), Summary: "offer a held receivable, whole or in part, to another account (流转)"},
+	{Name: "request-financing", Tx: "RequestFinancing", Method: "POST", Path: "/v1/receivables/{id}/financing", Submit: true,
+		Params: []Param{idParam, {Name: "bank", From: FromBody, Required: true}}, Body: body[FinancingRequest](),
+		Summary: "ask a bank to finance a held receivable (融资申请)"},
+	{Name: "approve-financing", Tx: "ApproveFinancing", Method: "POST", Path: "/v1/receivables/{id}/financing/approve", Submit: true,
+		Params: []Param{idParam, {Name: "rateBps", From: FromBody, Required: true}}, Body: body[ApproveRequest](),
+		Summary: "approve financing at an annual rate; the bank pays and becomes holder (放款)"},
+	{Name: "reject-financing", Tx: "RejectFinancing", Method: "POST", Path: "/v1/receivables/{id}/financing/reject", Submit: true,
+		Params: []Param{idParam, reasonParam}, Body: body[ReasonRequest](),
+		Summary: "decline a financing request"},
+	{Name: "redeem", Tx: "Redeem", Method: "POST", Path: "/v1/receivables/{id}/redeem", Submit: true,
+		Params: []Param{idParam}, Summary: "pay the holder of a matured receivable (兑付)"},
+	{Name: "redeem-all", Tx: "RedeemAll", Method: "POST", Path: "/v1/roots/{id}/redeem-all", Submit: true,
+		Params:  []Param{{Name: "rootId", From: FromPath, Field: "id", Required: true}},
+		Summary: "pay every live piece of a matured root (清分)"},
+	{Name: "set-config", Tx: "SetConfig", Method: "PUT", Path: "/v1/config", Submit: true,
+		Params: []Param{{Name: "config", From: FromWholeBody}}, Body: body[ConfigRequest](),
+		Summary: "change the channel settings"},
+
+	{Name: "get", Tx: "Get", Method: "GET", Path: "/v1/receivables/{id}",
+		Params: []Param{idParam}, Summary: "one receivable"},
+	{Name: "history", Tx: "History", Method: "GET", Path: "/v1/receivables/{id}/history",
+		Params: []Param{idParam}, Summary: "every version of a receivable with its transaction"},
+	{Name: "trace", Tx: "Trace", Method: "GET", Path: "/v1/roots/{id}/trace",
+		Params: []Param{{Name: "rootId", From: FromPath, Field: "id", Required: true}}, Summary: "the lineage tree of a root"},
+	{Name: "list-held", Tx: "ListByHolder", Method: "GET", Path: "/v1/receivables",
+		Params:  append([]Param{{Name: "account", From: FromQuery, Field: "holder", Required: true}}, pageParams...),
+		Summary: "receivables held by, or offered to, an account"},
+	{Name: "list-issued", Tx: "ListByIssuer", Method: "GET", Path: "/v1/receivables",
+		Params:  append([]Param{{Name: "account", From: FromQuery, Field: "issuer", Required: true}}, pageParams...),
+		Summary: "receivables issued by an account"},
+	{Name: "totals", Tx: "Totals", Method: "GET", Path: "/v1/accounts/{msp}/{user}/totals",
+		Params: []Param{{Name: "account", From: FromPath, Field: "{msp}/{user}", Required: true}}, Summary: "an account's totals"},
+	{Name: "get-config", Tx: "GetConfig", Method: "GET", Path: "/v1/config", Summary: "the settings in force"},
+}
+
+// Lookup returns the op named name.
+func Lookup(name string) (*Op, bool) {
+	for _, o := range Ops {
+		if o.Name == name {
+			return o, true
+		}
+	}
+	return nil, false
+}
+
+// ByTx returns the op that runs the chaincode transaction tx.
+func ByTx(tx string) (*Op, bool) {
+	for _, o := range Ops {
+		if o.Tx == tx {
+			return o, true
+		}
+	}
+	return nil, false
+}
+
+// Routes groups the ops by ServeMux pattern, in table order. Ops that share a route (the two list
+// queries) are told apart by their required query parameter: see Select.
+func Routes() (patterns []string, byPattern map[string][]*Op) {
+	byPattern = map[string][]*Op{}
+	for _, o := range Ops {
+		p := o.Pattern()
+		if _, seen := byPattern[p]; !seen {
+			patterns = append(patterns, p)
+		}
+		byPattern[p] = append(byPattern[p], o)
+	}
+	return patterns, byPattern
+}
+
+// Select picks, among ops sharing a route, the one whose required query parameter the request
+// carries; exactly one must match.
+func Select(ops []*Op, query url.Values) (*Op, error) {
+	if len(ops) == 1 {
+		return ops[0], nil
+	}
+	var found *Op
+	var names []string
+	for _, o := range ops {
+		for _, p := range o.Params {
+			if p.From == FromQuery && p.Required {
+				names = append(names, p.field())
+				if query.Get(p.field()) != "" {
+					if found != nil {
+						return nil, Errorf(KindInvalid, "give exactly one of %s", strings.Join(names, " or "))
+					}
+					found = o
+				}
+			}
+		}
+	}
+	if found == nil {
+		return nil, Errorf(KindInvalid, "give exactly one of %s", strings.Join(names, " or "))
+	}
+	return found, nil
+}
+
+// Request is what a REST request carries for an op: its path values, query and body.
+type Request struct {
+	PathValue func(name string) string
+	Query     url.Values
+	Body      []byte
+}
+
+// Args builds the transaction's arguments from a request, refusing a body of the wrong shape
+// (unknown fields, wrong types, trailing data) or a missing required value with KindInvalid.
+func (o *Op) Args(req Request) ([]string, error) {
+	fields, err := o.decodeBody(req.Body)
+	if err != nil {
+		return nil, err
+	}
+	args := make([]string, 0, len(o.Params))
+	for _, p := range o.Params {
+		var v string
+		switch p.From {
+		case FromPath:
+			v = pathValue(p.field(), req.PathValue)
+		case FromQuery:
+			v = req.Query.Get(p.field())
+			if v == "" {
+				v = p.Default
+			}
+		case FromBody:
+			v = bodyArg(fields[p.field()])
+		case FromWholeBody:
+			v = string(fields[""])
+		}
+		if p.Required && v == "" {
+			return nil, Errorf(KindInvalid, "%s is required", p.field())
+		}
+		args = append(args, v)
+	}
+	return args, nil
+}
+
+// decodeBody checks the body against the op's Body type and returns its top-level fields, with
+// the canonical re-encoding of the whole body under "".
+func (o *Op) decodeBody(raw []byte) (map[string]json.RawMessage, error) {
+	trimmed := bytes.TrimSpace(raw)
+	if o.Body == nil {
+		if len(trimmed) > 0 && !bytes.Equal(trimmed, []byte("{}")) {
+			return nil, Errorf(KindInvalid, "%s takes no request body", o.Name)
+		}
+		return nil, nil
+	}
+	if len(trimmed) == 0 {
+		trimmed = []byte("{}")
+	}
+	v := o.Body()
+	if err := DecodeStrict(trimmed, v); err != nil {
+		return nil, err
+	}
+	canonical, err := json.Marshal(v)
+	if err != nil {
+		return nil, Errorf(KindInvalid, "request body: %v", err)
+	}
+	fields := map[string]json.RawMessage{}
+	if err := json.Unmarshal(canonical, &fields); err != nil {
+		return nil, Errorf(KindInvalid, "request body must be a JSON object")
+	}
+	fields[""] = canonical
+	return fields, nil
+}
+
+// bodyArg passes a string field as the string itself and anything else as its JSON.
+func bodyArg(raw json.RawMessage) string {
+	if len(raw) == 0 || string(raw) == "null" {
+		return ""
+	}
+	var s string
+	if raw[0] == '"' && json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	return string(raw)
+}
+
+// pathValue reads one path value, or fills a template of them ("{msp}/{user}").
+func pathValue(field string, get func(string) string) string {
+	if get == nil {
+		return ""
+	}
+	if !strings.Contains(field, "{") {
+		return get(field)
+	}
+	var b strings.Builder
+	for rest := field; rest != ""; {
+		open := strings.IndexByte(rest, '{')
+		if open < 0 {
+			b.WriteString(rest)
+			break
+		}
+		end := strings.IndexByte(rest[open:], '}')
+		if end < 0 {
+			b.WriteString(rest)
+			break
+		}
+		b.WriteString(rest[:open])
+		v := get(rest[open+1 : open+end])
+		if v == "" {
+			return ""
+		}
+		b.WriteString(v)
+		rest = rest[open+end+1:]
+	}
+	return b.String()
+}
+
+// URL returns the op's path with its path values filled in order, each escaped, and the query.
+func (o *Op) URL(pathValues []string, query url.Values) string {
+	var b strings.Builder
+	i := 0
+	for rest := o.Path; rest != ""; {
+		open := strings.IndexByte(rest, '{')
+		if open < 0 {
+			b.WriteString(rest)
+			break
+		}
+		end := strings.IndexByte(rest[open:], '}')
+		b.WriteString(rest[:open])
+		if i < len(pathValues) {
+			b.WriteString(url.PathEscape(pathValues[i]))
+		}
+		i++
+		rest = rest[open+end+1:]
+	}
+	if len(query) > 0 {
+		b.WriteString("?" + query.Encode())
+	}
+	return b.String()
+}

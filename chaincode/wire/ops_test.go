@@ -1,0 +1,158 @@
+package wire
+
+import (
+	"errors"
+	"net/url"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func pathValues(kv ...string) func(string) string {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return func(k string) string { return m[k] }
+}
+
+func TestOps_NamesTxsAndRoutesAreUnique(t *testing.T) {
+	names, txs := map[string]bool{}, map[string]bool{}
+	for _, o := range Ops {
+		if names[o.Name] || txs[o.Tx] {
+			t.Fatalf("op %s / tx %s appears twice", o.Name, o.Tx)
+		}
+		names[o.Name], txs[o.Tx] = true, true
+		if o.Submit != (o.Method != "GET") {
+			t.Errorf("%s: writes are POST or PUT, reads GET", o.Name)
+		}
+	}
+	_, byPattern := Routes()
+	for p, ops := range byPattern {
+		if len(ops) > 1 {
+			if _, err := Select(ops, url.Values{}); err == nil {
+				t.Errorf("%s: ops sharing a route must be told apart by a required query parameter", p)
+			}
+		}
+	}
+}
+
+func TestArgs(t *testing.T) {
+	tests := []struct {
+		op   string
+		req  Request
+		want []string
+	}{
+		{"accept", Request{PathValue: pathValues("id", "R-1")}, []string{"R-1"}},
+		{"accept", Request{PathValue: pathValues("id", "R-1"), Body: []byte(" {} ")}, []string{"R-1"}},
+		{"reject", Request{PathValue: pathValues("id", "R-1"), Body: []byte(`{"reason":"wrong amount"}`)}, []string{"R-1", "wrong amount"}},
+		{"reject", Request{PathValue: pathValues("id", "R-1")}, []string{"R-1", ""}},
+		{"split", Request{PathValue: pathValues("id", "R-1"), Body: []byte(`{"parts":["1.00","2.00"]}`)}, []string{"R-1", `["1.00","2.00"]`}},
+		{"transfer", Request{PathValue: pathValues("id", "R-1"), Body: []byte(`{"to":"S/b"}`)}, []string{"R-1", "S/b", ""}},
+		{"approve-financing", Request{PathValue: pathValues("id", "R-1"), Body: []byte(`{"rateBps":450}`)}, []string{"R-1", "450"}},
+		{"redeem-all", Request{PathValue: pathValues("id", "R")}, []string{"R"}},
+		{"totals", Request{PathValue: pathValues("msp", "S", "user", "a")}, []string{"S/a"}},
+		{"list-held", Request{Query: url.Values{"holder": {"S/a"}}}, []string{"S/a", "20", ""}},
+		{"set-config", Request{Body: []byte(`{"maxTermDays":90}`)}, []string{`{"maxTermDays":90}`}},
+		{"issue", Request{Body: []byte(`{"beneficiary":"S/a","amount":"1.00","maturityDate":"2027-01-01","contract":{"number":"C","sha256":"x"},"invoices":[]}`)},
+			[]string{`{"beneficiary":"S/a","amount":"1.00","maturityDate":"2027-01-01","contract":{"number":"C","sha256":"x"},"invoices":[]}`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.op, func(t *testing.T) {
+			o, ok := Lookup(tt.op)
+			if !ok {
+				t.Fatalf("no op %s", tt.op)
+			}
+			got, err := o.Args(tt.req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("args %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestArgs_RefusesBadBodies(t *testing.T) {
+	tests := []struct {
+		op, body, msg string
+	}{
+		{"approve-financing", `{}`, "rateBps is required"},
+		{"approve-financing", `{"rateBps":"450"}`, `field "rateBps" must be a JSON number, not string`},
+		{"transfer", `{"to":"S/b","colour":"red"}`, `unknown field "colour"`},
+		{"transfer", `{"to":"S/b"} {"to":"S/c"}`, "data after its JSON value"},
+		{"transfer", `{"to":`, "ends in the middle"},
+		{"transfer", `to=S/b`, "not valid JSON"},
+		{"accept", `{"x":1}`, "accept takes no request body"},
+		{"split", `[]`, "must be a JSON object, not array"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.op+" "+tt.body, func(t *testing.T) {
+			o, _ := Lookup(tt.op)
+			_, err := o.Args(Request{PathValue: pathValues("id", "R-1"), Body: []byte(tt.body)})
+			if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tt.msg) {
+				t.Fatalf("error %v, want invalid containing %q", err, tt.msg)
+			}
+		})
+	}
+}
+
+func TestSelect_ListByQuery(t *testing.T) {
+	_, byPattern := Routes()
+	ops := byPattern["GET /v1/receivables"]
+	o, err := Select(ops, url.Values{"issuer": {"C/t"}})
+	if err != nil || o.Tx != "ListByIssuer" {
+		t.Fatalf("got %v, %v", o, err)
+	}
+	if _, err := Select(ops, url.Values{"issuer": {"C/t"}, "holder": {"S/a"}}); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("both given: %v", err)
+	}
+}
+
+func TestURL(t *testing.T) {
+	o, _ := Lookup("totals")
+	if got := o.URL([]string{"SupplierMSP", "a b"}, nil); got != "/v1/accounts/SupplierMSP/a%20b/totals" {
+		t.Fatal(got)
+	}
+	o, _ = Lookup("list-held")
+	if got := o.URL(nil, url.Values{"holder": {"S/a"}}); got != "/v1/receivables?holder=S%2Fa" {
+		t.Fatal(got)
+	}
+}
+
+func TestParseRefusal(t *testing.T) {
+	tests := []struct {
+		text string
+		kind Kind
+		msg  string
+	}{
+		{"chaincode response 500, conflict: R-1 is PENDING", KindConflict, "R-1 is PENDING"},
+		{"not_found: receivable R-9", KindNotFound, "receivable R-9"},
+		{"invalid: invoices[0].amount: conflict: nested", KindInvalid, "invoices[0].amount: conflict: nested"},
+		{"rpc error: evaluate call to endorser returned error: chaincode response 500, forbidden: x", KindForbidden, "x"},
+	}
+	for _, tt := range tests {
+		e, ok := ParseRefusal(tt.text)
+		if !ok || e.Kind != tt.kind || e.Message != tt.msg {
+			t.Errorf("%q: got %+v %v", tt.text, e, ok)
+		}
+	}
+	for _, text := range []string{"connection refused", "preinvalid: x", "not found: old spelling"} {
+		if e, ok := ParseRefusal(text); ok {
+			t.Errorf("%q parsed as %+v", text, e)
+		}
+	}
+}
+
+func TestKinds_EveryKindHasARow(t *testing.T) {
+	for _, k := range []Kind{KindInvalid, KindNotFound, KindForbidden, KindConflict, KindUnauthenticated, KindTooLarge,
+		KindEndorse, KindSubmit, KindCommit, KindCommitStatus, KindTimeout, KindUnavailable, KindInternal} {
+		if _, ok := Kinds[k]; !ok {
+			t.Errorf("%s has no row", k)
+		}
+	}
+	if Kind("bogus").Info() != Kinds[KindInternal] {
+		t.Error("an unknown kind must read as internal")
+	}
+}

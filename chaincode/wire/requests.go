@@ -1,0 +1,173 @@
+package wire
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// IssueRequest is the body of issue: the argument of the chaincode's Issue.
+type IssueRequest struct {
+	ID           string    `json:"id,omitempty"`
+	Beneficiary  string    `json:"beneficiary"`
+	Amount       string    `json:"amount"`
+	MaturityDate string    `json:"maturityDate"`
+	Contract     Document  `json:"contract"`
+	Invoices     []Invoice `json:"invoices"`
+}
+
+// ReasonRequest is the body of reject and reject-financing.
+type ReasonRequest struct {
+	Reason string `json:"reason,omitempty"`
+}
+
+// SplitRequest is the body of split: the parts' amounts as decimal yuan strings.
+type SplitRequest struct {
+	Parts []string `json:"parts,omitempty"`
+}
+
+// TransferRequest is the body of transfer: the receiving account and, for a partial transfer, the
+// amount to offer (empty: the whole receivable).
+type TransferRequest struct {
+	To     string `json:"to"`
+	Amount string `json:"amount,omitempty"`
+}
+
+// FinancingRequest is the body of request-financing: the bank's MSP ID.
+type FinancingRequest struct {
+	Bank string `json:"bank"`
+}
+
+// ApproveRequest is the body of approve-financing: the annual rate in basis points.
+type ApproveRequest struct {
+	RateBps int64 `json:"rateBps,omitempty"`
+}
+
+// ConfigRequest is the body of set-config: the settings to change; absent fields keep their value.
+type ConfigRequest struct {
+	MaxTermDays      *int `json:"maxTermDays,omitempty"`
+	ClockSkewSeconds *int `json:"clockSkewSeconds,omitempty"`
+}
+
+// SubmitResponse is the gateway's answer to every committed write.
+type SubmitResponse struct {
+	TransactionID string          `json:"txId"`
+	BlockNumber   uint64          `json:"blockNumber"`
+	Attempts      int             `json:"attempts,omitempty"`
+	Result        json.RawMessage `json:"result"`
+}
+
+// TxStatus is a transaction's commit status.
+type TxStatus struct {
+	TransactionID  string `json:"txId"`
+	ValidationCode string `json:"validationCode"`
+	Valid          bool   `json:"valid"`
+	BlockNumber    uint64 `json:"blockNumber"`
+}
+
+// StreamEvent is the data of one Server-Sent Event: a chaincode event and its ledger position. The
+// SSE id is "<blockNumber>:<txId>"; reconnecting with it as Last-Event-ID continues after it.
+type StreamEvent struct {
+	BlockNumber   uint64          `json:"blockNumber"`
+	TransactionID string          `json:"txId"`
+	Name          string          `json:"name"`
+	Payload       json.RawMessage `json:"payload"`
+}
+
+// WhoAmI is the gateway's answer about the calling identity.
+type WhoAmI struct {
+	Name        string `json:"name"`
+	Account     string `json:"account"`
+	Role        string `json:"role"`
+	OfflineOnly bool   `json:"offlineOnly"`
+}
+
+// NewUser is the body of POST /v1/admin/users.
+type NewUser struct {
+	Name   string `json:"name"`
+	Role   string `json:"role"`
+	Secret string `json:"secret,omitempty"`
+}
+
+// NewUserResult is the answer: the user's account and its bearer token (shown once).
+type NewUserResult struct {
+	Name    string `json:"name"`
+	Account string `json:"account"`
+	Role    string `json:"role"`
+	Token   string `json:"token"`
+}
+
+// OfflineProposalRequest asks for an unsigned proposal of one write operation, by its name in Ops;
+// ID is its {id} path value and Body its request body.
+type OfflineProposalRequest struct {
+	Operation string          `json:"operation"`
+	ID        string          `json:"id,omitempty"`
+	Body      json.RawMessage `json:"body,omitempty"`
+}
+
+// OfflineDigest is a digest for the caller to sign, with the transaction it belongs to.
+type OfflineDigest struct {
+	TransactionID string          `json:"txId"`
+	Digest        string          `json:"digest"` // base64 SHA-256 digest to sign
+	ExpiresAt     time.Time       `json:"expiresAt"`
+	Result        json.RawMessage `json:"result,omitempty"` // after endorsement: the chaincode's answer
+}
+
+// OfflineSignature carries the caller's base64 ASN.1 DER ECDSA signature of a digest.
+type OfflineSignature struct {
+	Signature string `json:"signature"`
+}
+
+// DecodeStrict decodes exactly one JSON value into v: unknown fields and trailing data are refused,
+// and the message says what was wrong in the caller's terms (field names, not Go types).
+func DecodeStrict(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return &Error{Kind: KindInvalid, Message: describeJSONError(err)}
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return &Error{Kind: KindInvalid, Message: "request body has data after its JSON value"}
+	}
+	return nil
+}
+
+func describeJSONError(err error) string {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.Is(err, io.EOF):
+		return "request body is empty; send a JSON object"
+	case errors.As(err, &syntax):
+		return fmt.Sprintf("request body is not valid JSON (at byte %d)", syntax.Offset)
+	case errors.As(err, &typ):
+		if typ.Field == "" {
+			return fmt.Sprintf("request body must be a JSON %s, not %s", jsonKind(typ.Type.Kind().String()), typ.Value)
+		}
+		return fmt.Sprintf("field %q must be a JSON %s, not %s", typ.Field, jsonKind(typ.Type.Kind().String()), typ.Value)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return "unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field ")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "request body ends in the middle of its JSON value"
+	}
+	return "request body: " + strings.TrimPrefix(err.Error(), "json: ")
+}
+
+// jsonKind names a Go kind as a JSON reader knows it.
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "string"
+	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64", "float32", "float64":
+		return "number"
+	case "bool":
+		return "boolean"
+	case "slice", "array":
+		return "array"
+	}
+	return "object"
+}
