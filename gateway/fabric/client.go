@@ -37,12 +37,12 @@ type Options struct {
 	Retries int
 	// Backoff is the first wait before a retry; it doubles each time. Default 100ms.
 	Backoff time.Duration
-	// StaleRetries is how many times a chaincode "not found:", "conflict:" or "forbidden:" refusal at
-	// endorsement or evaluation is tried again after a backoff, because this org's peer may be a
-	// block behind the peer that committed the caller's previous transaction through another
-	// organisation's gateway (peers commit the same block a few milliseconds apart). Refusals
-	// change nothing, so a retry is safe; a real refusal costs at most 100+200 ms more. Default 2;
-	// negative disables.
+	// StaleRetries is how many times a chaincode "not_found", "conflict" or "forbidden" refusal at
+	// endorsement is tried again after a backoff when it came from another organisation's peer:
+	// that peer may be a block behind the one that committed the caller's previous transaction
+	// (peers commit the same block a few milliseconds apart). A refusal by this organisation's own
+	// peer is final: the gateway endorses there first, and that peer has committed everything this
+	// gateway committed. Refusals change nothing, so a retry is safe. Default 2; negative disables.
 	StaleRetries int
 }
 
@@ -220,25 +220,18 @@ func (c *Client) Ready(ctx context.Context, name string) error {
 	return nil
 }
 
-// Evaluate runs a query transaction as the named identity and returns its payload.
+// Evaluate runs a query transaction as the named identity and returns its payload. A query runs
+// on this organisation's own peer, so its refusals are final and never retried.
 func (c *Client) Evaluate(ctx context.Context, name, txName string, args ...string) ([]byte, error) {
 	gw, err := c.signing(name)
 	if err != nil {
 		return nil, err
 	}
-	contract := c.contract(gw)
-	wait := c.opts.Backoff
-	for attempt := 0; ; attempt++ {
-		out, err := contract.EvaluateWithContext(ctx, txName, client.WithArguments(args...))
-		if err == nil {
-			return out, nil
-		}
-		e := Classify(err, "evaluate")
-		if attempt >= c.opts.StaleRetries || e.Kind != KindNotFound || !sleep(ctx, wait) {
-			return nil, e
-		}
-		wait *= 2
+	out, err := c.contract(gw).EvaluateWithContext(ctx, txName, client.WithArguments(args...))
+	if err != nil {
+		return nil, Classify(err, "evaluate")
 	}
+	return out, nil
 }
 
 // sleep waits d or until ctx ends; it reports whether the full wait passed.
@@ -286,7 +279,7 @@ func (c *Client) Submit(ctx context.Context, name, txName string, args []string,
 				return nil, ferr
 			}
 			wait *= 2
-		case staleRefusal(ferr) && stale < c.opts.StaleRetries:
+		case c.staleRefusal(ferr) && stale < c.opts.StaleRetries:
 			stale++
 			if !sleep(ctx, staleWait) {
 				return nil, ferr
@@ -298,11 +291,22 @@ func (c *Client) Submit(ctx context.Context, name, txName string, args []string,
 	}
 }
 
-// staleRefusal is a chaincode refusal at endorsement that a peer one block behind could give:
-// the receivable is not there yet, not in its new status yet, or the caller is not yet a party
-// to it (a bank approving a request its peer has not committed yet reads "forbidden: not a party").
-func staleRefusal(e *Error) bool {
-	return e.Stage == "endorse" && (e.Kind == KindNotFound || e.Kind == KindConflict || e.Kind == KindForbidden)
+// staleRefusal is a chaincode refusal at endorsement that a peer one block behind could give (the
+// receivable is not there yet, not in its new status yet, or the caller is not yet a party to it:
+// a bank approving a request its peer has not committed yet reads "forbidden: not a party"), and
+// that only other organisations' peers gave. This organisation's peer endorses first and is up to
+// date with what this gateway committed, so its refusal is certain.
+func (c *Client) staleRefusal(e *Error) bool {
+	if e.Stage != "endorse" || (e.Kind != KindNotFound && e.Kind != KindConflict && e.Kind != KindForbidden) {
+		return false
+	}
+	orgs := refusingOrgs(e.Err)
+	for _, msp := range orgs {
+		if msp == "" || msp == c.opts.MSPID {
+			return false
+		}
+	}
+	return len(orgs) > 0
 }
 
 func (c *Client) submitOnce(ctx context.Context, contract *client.Contract, txName string, args []string, onSubmitted func(string)) (*Result, *Error) {

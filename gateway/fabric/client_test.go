@@ -3,6 +3,7 @@ package fabric
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/gateway"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
@@ -80,21 +81,33 @@ func TestSubmit_UnknownIdentityIsForbidden(t *testing.T) {
 }
 
 func TestEvaluate_ChaincodeNotFound(t *testing.T) {
-	fp := &fakePeer{evaluateErr: status.Error(codes.Unknown, "evaluate call to endorser returned error: chaincode response 500, not found: receivable R-9")}
+	fp := &fakePeer{evaluateErr: status.Error(codes.Unknown, "evaluate call to endorser returned error: chaincode response 500, not_found: receivable R-9")}
 	c := newTestClient(t, fp, "treasurer")
 
 	_, err := c.Evaluate(context.Background(), "treasurer", "Get", "R-9")
 
 	fe := Classify(err, "evaluate")
 	require.Equal(t, KindNotFound, fe.Kind)
-	require.Equal(t, "not found: receivable R-9", fe.Message)
+	require.Equal(t, "not_found: receivable R-9", fe.Message)
+}
+
+func TestEvaluate_RefusalOfTheOwnPeerIsNotRetried(t *testing.T) {
+	fp := &fakePeer{evaluateErr: status.Error(codes.Unknown, "evaluate call to endorser returned error: chaincode response 500, not_found: receivable R-9")}
+	c := newTestClient(t, fp, "treasurer")
+
+	start := time.Now()
+	_, err := c.Evaluate(context.Background(), "treasurer", "Get", "R-9")
+
+	require.Equal(t, KindNotFound, Classify(err, "evaluate").Kind)
+	require.Equal(t, 1, fp.evaluations)
+	require.Less(t, time.Since(start), 100*time.Millisecond)
 }
 
 func statusErr(code uint32, msg string) error { return status.Error(codes.Code(code), msg) }
 
-func TestSubmit_RefusalFromAPeerABlockBehindIsRetried(t *testing.T) {
+func TestSubmit_RefusalFromAnotherOrgsPeerIsRetried(t *testing.T) {
 	st, err := status.New(codes.Aborted, "failed to endorse transaction").
-		WithDetails(&gateway.ErrorDetail{Message: "chaincode response 500, not found: receivable R-1"})
+		WithDetails(&gateway.ErrorDetail{Address: "peer0.supplier:7051", MspId: "SupplierMSP", Message: "chaincode response 500, not_found: receivable R-1"})
 	require.NoError(t, err)
 	fp := &fakePeer{endorseErr: st.Err(), endorseErrN: 1}
 	c := newTestClient(t, fp, "supplier-a")
@@ -105,9 +118,9 @@ func TestSubmit_RefusalFromAPeerABlockBehindIsRetried(t *testing.T) {
 	require.Equal(t, 2, res.Attempts)
 }
 
-func TestSubmit_ForbiddenFromAPeerABlockBehindIsRetried(t *testing.T) {
+func TestSubmit_ForbiddenFromAnotherOrgsPeerIsRetried(t *testing.T) {
 	st, err := status.New(codes.Aborted, "failed to endorse transaction").
-		WithDetails(&gateway.ErrorDetail{Message: "chaincode response 500, forbidden: receivable R-1: Bank1MSP/officer is not a party to it"})
+		WithDetails(&gateway.ErrorDetail{MspId: "Bank1MSP", Message: "chaincode response 500, forbidden: receivable R-1: Bank1MSP/officer is not a party to it"})
 	require.NoError(t, err)
 	fp := &fakePeer{endorseErr: st.Err(), endorseErrN: 1}
 	c := newTestClient(t, fp, "supplier-a")
@@ -120,7 +133,7 @@ func TestSubmit_ForbiddenFromAPeerABlockBehindIsRetried(t *testing.T) {
 
 func TestSubmit_PersistentNotFoundEndsAfterTheStaleRetries(t *testing.T) {
 	st, err := status.New(codes.Aborted, "failed to endorse transaction").
-		WithDetails(&gateway.ErrorDetail{Message: "chaincode response 500, not found: receivable R-1"})
+		WithDetails(&gateway.ErrorDetail{Address: "peer0.supplier:7051", MspId: "SupplierMSP", Message: "chaincode response 500, not_found: receivable R-1"})
 	require.NoError(t, err)
 	fp := &fakePeer{endorseErr: st.Err()}
 	c := newTestClient(t, fp, "supplier-a")
@@ -130,4 +143,33 @@ func TestSubmit_PersistentNotFoundEndsAfterTheStaleRetries(t *testing.T) {
 	require.Equal(t, KindNotFound, Classify(err, "submit").Kind)
 	require.Len(t, fp.endorsed, 3, "one try and two stale retries")
 	require.Empty(t, fp.submitted)
+}
+
+func TestSubmit_RefusalOfTheOwnOrgsPeerIsFinal(t *testing.T) {
+	for _, kind := range []string{"not_found", "conflict", "forbidden"} {
+		t.Run(kind, func(t *testing.T) {
+			st, err := status.New(codes.Aborted, "failed to endorse transaction").
+				WithDetails(&gateway.ErrorDetail{Address: "peer0.core:7051", MspId: "CoreMSP", Message: "chaincode response 500, " + kind + ": R-1"})
+			require.NoError(t, err)
+			fp := &fakePeer{endorseErr: st.Err(), endorseErrN: 1}
+			c := newTestClient(t, fp, "treasurer")
+
+			_, err = c.Submit(context.Background(), "treasurer", "Revoke", []string{"R-1"}, nil)
+
+			require.Equal(t, Kind(kind), Classify(err, "submit").Kind)
+			require.Len(t, fp.endorsed, 1, "the own peer is up to date with this gateway's writes")
+		})
+	}
+}
+
+func TestSubmit_RefusalOfAnUnnamedPeerIsFinal(t *testing.T) {
+	st, err := status.New(codes.Aborted, "failed to endorse transaction: chaincode response 500, conflict: R-1 is PENDING").Err(), error(nil)
+	require.NoError(t, err)
+	fp := &fakePeer{endorseErr: st, endorseErrN: 1}
+	c := newTestClient(t, fp, "treasurer")
+
+	_, err = c.Submit(context.Background(), "treasurer", "Revoke", []string{"R-1"}, nil)
+
+	require.Equal(t, KindConflict, Classify(err, "submit").Kind)
+	require.Len(t, fp.endorsed, 1)
 }

@@ -4,33 +4,34 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 
 	"github.com/hyperledger/fabric-gateway/pkg/client"
 	"github.com/hyperledger/fabric-protos-go-apiv2/gateway"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
 )
 
-// Kind says what went wrong, in terms a caller can act on. The HTTP layer and the CLI map kinds
-// to status codes and exit codes, each in one table.
-type Kind string
+// Kind says what went wrong, in terms a caller can act on: one of the kinds of the wire contract,
+// which maps each to an HTTP status and an exit code in one table (wire.Kinds).
+type Kind = wire.Kind
 
-// The kinds of failure. The first four come from the chaincode's message prefix; the others from
-// the stage of the Fabric flow that failed.
+// The kinds a Fabric call fails with: the chaincode's refusals (read from its message by
+// wire.ParseRefusal) and the stage of the Fabric flow that failed.
 const (
-	KindInvalid      Kind = "invalid"       // chaincode refused the arguments
-	KindNotFound     Kind = "not_found"     // chaincode or ledger has no such object
-	KindForbidden    Kind = "forbidden"     // chaincode refused the caller
-	KindConflict     Kind = "conflict"      // chaincode state conflict, or MVCC conflict after retries
-	KindEndorse      Kind = "endorse"       // endorsement failed for another reason
-	KindSubmit       Kind = "submit"        // the orderer did not accept the transaction
-	KindCommit       Kind = "commit"        // the transaction committed as invalid
-	KindCommitStatus Kind = "commit_status" // the commit status could not be obtained
-	KindTimeout      Kind = "timeout"       // a deadline passed; the transaction may still commit
-	KindUnavailable  Kind = "unavailable"   // the peer cannot be reached
-	KindInternal     Kind = "internal"      // anything else
+	KindInvalid      = wire.KindInvalid
+	KindNotFound     = wire.KindNotFound
+	KindForbidden    = wire.KindForbidden
+	KindConflict     = wire.KindConflict
+	KindEndorse      = wire.KindEndorse
+	KindSubmit       = wire.KindSubmit
+	KindCommit       = wire.KindCommit
+	KindCommitStatus = wire.KindCommitStatus
+	KindTimeout      = wire.KindTimeout
+	KindUnavailable  = wire.KindUnavailable
+	KindInternal     = wire.KindInternal
 )
 
 // Error is a failed Fabric call: its kind, the stage, the transaction id when there is one, and
@@ -53,17 +54,6 @@ func (e *Error) Error() string {
 
 // Unwrap returns the SDK or gRPC error underneath.
 func (e *Error) Unwrap() error { return e.Err }
-
-// chaincodeMessage finds the chaincode's "kind: message" inside a peer's wrapped error text, e.g.
-// "chaincode response 500, invalid: amount must be positive".
-var chaincodeMessage = regexp.MustCompile(`(invalid|not found|forbidden|conflict): (.*)$`)
-
-var chaincodeKinds = map[string]Kind{
-	"invalid":   KindInvalid,
-	"not found": KindNotFound,
-	"forbidden": KindForbidden,
-	"conflict":  KindConflict,
-}
 
 // Classify turns an error from the SDK into an *Error. stage names the step that was running;
 // typed SDK errors override it with their own stage.
@@ -112,8 +102,8 @@ func Classify(err error, stage string) *Error {
 		return out
 	}
 	out.Message = st.Message()
-	if kind, msg, found := chaincodeRefusal(st); found {
-		out.Kind, out.Message = kind, msg
+	if r, found := refusalOf(st); found {
+		out.Kind, out.Message = r.Kind, r.Error()
 		return out
 	}
 	switch st.Code() {
@@ -135,20 +125,43 @@ func Classify(err error, stage string) *Error {
 	return out
 }
 
-// chaincodeRefusal looks for the chaincode's kind prefix in the status message and its details.
-func chaincodeRefusal(st *status.Status) (Kind, string, bool) {
-	texts := []string{st.Message()}
+// refusalOf finds the chaincode's refusal in the status message or, for endorsements, in the
+// endorsers' error details.
+func refusalOf(st *status.Status) (*wire.Error, bool) {
+	if e, found := wire.ParseRefusal(st.Message()); found {
+		return e, true
+	}
 	for _, d := range st.Details() {
 		if ed, ok := d.(*gateway.ErrorDetail); ok {
-			texts = append(texts, ed.GetMessage())
+			if e, found := wire.ParseRefusal(ed.GetMessage()); found {
+				return e, true
+			}
 		}
 	}
-	for _, t := range texts {
-		if m := chaincodeMessage.FindStringSubmatch(t); m != nil {
-			return chaincodeKinds[m[1]], m[1] + ": " + m[2], true
+	return nil, false
+}
+
+// refusingOrgs lists the MSP IDs of the endorsers whose details carry a chaincode refusal; an
+// endorser without an MSP ID is listed as "".
+func refusingOrgs(err error) []string {
+	st, ok := status.FromError(err)
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, d := range st.Details() {
+		if ed, ok := d.(*gateway.ErrorDetail); ok {
+			if _, found := wire.ParseRefusal(ed.GetMessage()); found {
+				out = append(out, ed.GetMspId())
+			}
 		}
 	}
-	return "", "", false
+	if len(out) == 0 {
+		if _, found := wire.ParseRefusal(st.Message()); found {
+			out = append(out, "")
+		}
+	}
+	return out
 }
 
 func detailMessages(st *status.Status) string {

@@ -31,6 +31,7 @@ type fakePeer struct {
 	endorseErr  error
 	endorseErrN int // when > 0, endorseErr is returned this many times only
 	evaluateErr error
+	evaluations int
 	result      []byte
 	commitCodes []peer.TxValidationCode // one per CommitStatus call; VALID when exhausted
 	endorsed    []*gateway.EndorseRequest
@@ -43,6 +44,7 @@ func (f *fakePeer) Invoke(_ context.Context, method string, args, reply any, _ .
 	defer f.mu.Unlock()
 	switch method {
 	case "/gateway.Gateway/Evaluate":
+		f.evaluations++
 		if f.evaluateErr != nil {
 			return f.evaluateErr
 		}

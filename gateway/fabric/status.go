@@ -58,7 +58,7 @@ func (c *Client) TransactionStatus(ctx context.Context, name, txID string) (*TxS
 func notFoundIfUnknown(e *Error, txID string) *Error {
 	if e.Kind == KindEndorse || e.Kind == KindInternal || e.Kind == KindNotFound {
 		e.Kind = KindNotFound
-		e.Message = "not found: no transaction " + txID + " in the ledger of this organisation's peer"
+		e.Message = "not_found: no transaction " + txID + " in the ledger of this organisation's peer"
 	}
 	return e
 }
