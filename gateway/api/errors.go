@@ -5,94 +5,54 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/recv-ledger/recv/chaincode/wire"
 	"github.com/recv-ledger/recv/gateway/fabric"
 )
 
-// problem is an RFC 7807 problem body, extended with the Fabric stage and transaction id.
-type problem struct {
-	Type           string `json:"type"`
-	Title          string `json:"title"`
-	Status         int    `json:"status"`
-	Detail         string `json:"detail"`
-	Instance       string `json:"instance,omitempty"`
-	Kind           string `json:"kind"`
-	Stage          string `json:"stage,omitempty"`
-	TransactionID  string `json:"txId,omitempty"`
-	ValidationCode string `json:"validationCode,omitempty"`
-}
-
-// errorTable maps every kind of failure to its HTTP status and title: the one place where the
-// gateway decides what a caller sees.
-var errorTable = map[fabric.Kind]struct {
-	status int
-	title  string
-}{
-	fabric.KindInvalid:      {http.StatusBadRequest, "Invalid request"},
-	fabric.KindNotFound:     {http.StatusNotFound, "Not found"},
-	fabric.KindForbidden:    {http.StatusForbidden, "Forbidden"},
-	fabric.KindConflict:     {http.StatusConflict, "Conflict"},
-	fabric.KindEndorse:      {http.StatusBadGateway, "Endorsement failed"},
-	fabric.KindSubmit:       {http.StatusBadGateway, "Ordering failed"},
-	fabric.KindCommit:       {http.StatusBadGateway, "Transaction invalidated at commit"},
-	fabric.KindCommitStatus: {http.StatusGatewayTimeout, "Commit status unknown"},
-	fabric.KindTimeout:      {http.StatusGatewayTimeout, "Timed out"},
-	fabric.KindUnavailable:  {http.StatusServiceUnavailable, "Peer unavailable"},
-	fabric.KindInternal:     {http.StatusInternalServerError, "Internal error"},
-	kindUnauthenticated:     {http.StatusUnauthorized, "Unauthenticated"},
-	kindTooLarge:            {http.StatusRequestEntityTooLarge, "Request too large"},
-}
-
-// Kinds that arise in the HTTP layer itself.
-const (
-	kindUnauthenticated fabric.Kind = "unauthenticated"
-	kindTooLarge        fabric.Kind = "too_large"
-)
-
-// StatusOf returns the HTTP status for an error, using the error table.
+// StatusOf returns the HTTP status for an error, from the wire contract's kind table.
 func StatusOf(err error) int {
-	return errorTable[kindOf(err).Kind].status
+	return kindOf(err).Kind.Info().HTTPStatus
 }
 
+// kindOf classifies any error of a request: a Fabric error keeps its kind and stage, a wire error
+// (a request the HTTP layer or the operation table refused) is of the request stage, anything
+// else is classified from the SDK's error.
 func kindOf(err error) *fabric.Error {
 	var fe *fabric.Error
 	if errors.As(err, &fe) {
-		if _, ok := errorTable[fe.Kind]; ok {
+		if _, ok := wire.Kinds[fe.Kind]; ok {
 			return fe
 		}
+	}
+	var we *wire.Error
+	if errors.As(err, &we) {
+		return &fabric.Error{Kind: we.Kind, Stage: "request", Message: we.Error(), Err: err}
 	}
 	return fabric.Classify(err, "gateway")
 }
 
-// badRequest is an invalid: error raised by the HTTP layer (bad JSON, missing field).
+// badRequest is an invalid request found by the HTTP layer (bad JSON, missing field).
 func badRequest(msg string) error {
-	return &fabric.Error{Kind: fabric.KindInvalid, Stage: "request", Message: "invalid: " + msg}
+	return &wire.Error{Kind: wire.KindInvalid, Message: msg}
 }
 
+// writeError answers with the problem body of err's kind: the one place where the gateway decides
+// what a caller sees.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	fe := kindOf(err)
-	row := errorTable[fe.Kind]
-	if fe.Stage != "request" && fe.Kind != kindUnauthenticated {
+	p := wire.NewProblem(fe.Kind, fe.Message)
+	p.Instance, p.Stage, p.TransactionID, p.ValidationCode = r.URL.Path, fe.Stage, fe.TransactionID, fe.ValidationCode
+	if fe.Stage != "request" && fe.Kind != wire.KindUnauthenticated {
 		s.metrics.fabricErrors.WithLabelValues(string(fe.Kind)).Inc()
 	}
-	if row.status >= 500 {
+	if p.Status >= 500 {
 		s.log.Warn("request failed", "path", r.URL.Path, "kind", fe.Kind, "stage", fe.Stage, "txId", fe.TransactionID, "err", err)
 	}
-	p := problem{
-		Type:           "urn:recv:problem:" + string(fe.Kind),
-		Title:          row.title,
-		Status:         row.status,
-		Detail:         fe.Message,
-		Instance:       r.URL.Path,
-		Kind:           string(fe.Kind),
-		Stage:          fe.Stage,
-		TransactionID:  fe.TransactionID,
-		ValidationCode: fe.ValidationCode,
-	}
 	w.Header().Set("Content-Type", "application/problem+json")
-	if row.status == http.StatusUnauthorized {
+	if p.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="recv"`)
 	}
-	w.WriteHeader(row.status)
+	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(p)
 }
 

@@ -8,18 +8,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/recv-ledger/recv/chaincode/wire"
 	"github.com/recv-ledger/recv/gateway/fabric"
 )
 
-// StreamEvent is the data of one Server-Sent Event: a chaincode event and its ledger position.
-// The SSE id is "<blockNumber>:<txId>"; a client that reconnects with it as Last-Event-ID (or
-// ?after=) continues with the next event, so each event is delivered once, in ledger order.
-type StreamEvent struct {
-	BlockNumber   uint64          `json:"blockNumber"`
-	TransactionID string          `json:"txId"`
-	Name          string          `json:"name"`
-	Payload       json.RawMessage `json:"payload"`
-}
+// The SSE id of each event is "<blockNumber>:<txId>" (data: wire.StreamEvent); a client that
+// reconnects with it as Last-Event-ID (or ?after=) continues with the next event, so each event is
+// delivered once, in ledger order.
 
 // parsePosition reads where the stream starts: Last-Event-ID or ?after=<block>:<txId> resumes
 // after that event; ?startBlock=N starts at block N; neither starts with the next block.
@@ -84,7 +79,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 				_ = rc.Flush()
 				return
 			}
-			data, _ := json.Marshal(StreamEvent{BlockNumber: ev.BlockNumber, TransactionID: ev.TransactionID, Name: ev.Name, Payload: asJSON(ev.Payload)})
+			data, _ := json.Marshal(wire.StreamEvent{BlockNumber: ev.BlockNumber, TransactionID: ev.TransactionID, Name: ev.Name, Payload: asJSON(ev.Payload)})
 			if _, err := fmt.Fprintf(w, "id: %d:%s\nevent: %s\ndata: %s\n\n", ev.BlockNumber, ev.TransactionID, ev.Name, data); err != nil {
 				return
 			}

@@ -3,11 +3,11 @@ package api
 import (
 	"container/list"
 	"encoding/base64"
-	"encoding/json"
 	"net/http"
 	"sync"
 	"time"
 
+	"github.com/recv-ledger/recv/chaincode/wire"
 	"github.com/recv-ledger/recv/gateway/fabric"
 )
 
@@ -79,63 +79,35 @@ func (s *offlineStore) expireLocked() {
 	}
 }
 
-// OfflineProposalRequest asks for an unsigned proposal of one operation, named as in the REST
-// paths: issue, accept, reject, revoke, split, transfer, request-financing, approve-financing,
-// reject-financing, redeem, redeem-all, set-config. Body is that operation's request body.
-type OfflineProposalRequest struct {
-	Operation string          `json:"operation"`
-	ID        string          `json:"id,omitempty"`
-	Body      json.RawMessage `json:"body,omitempty"`
-}
-
-// OfflineDigest is a digest for the caller to sign, with the transaction it belongs to.
-type OfflineDigest struct {
-	TransactionID string          `json:"txId"`
-	Digest        string          `json:"digest"` // base64 SHA-256 digest to sign
-	ExpiresAt     time.Time       `json:"expiresAt"`
-	Result        json.RawMessage `json:"result,omitempty"` // after endorsement: the chaincode's answer
-}
-
-// OfflineSignature carries the caller's base64 ASN.1 DER ECDSA signature of a digest.
-type OfflineSignature struct {
-	Signature string `json:"signature"`
-}
-
 func (s *Server) offlinePrepare(w http.ResponseWriter, r *http.Request) {
 	body, err := readBody(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	var req OfflineProposalRequest
-	if err := decodeBody(body, &req); err != nil {
+	var req wire.OfflineProposalRequest
+	if err := wire.DecodeStrict(body, &req); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	op, ok := operations[req.Operation]
-	if !ok {
+	op, ok := wire.Lookup(req.Operation)
+	if !ok || !op.Submit {
 		s.writeError(w, r, badRequest("unknown operation "+req.Operation))
 		return
 	}
-	opBody := req.Body
-	if req.Operation == "issue" {
-		if opBody, err = withIssueID(opBody, caller(r), r.Header.Get("Idempotency-Key")); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-	}
-	args, err := op.build(req.ID, opBody)
+	// The op's path values: the {id} of the request (every write names at most one).
+	args, err := opArgs(op, r, wire.Request{PathValue: func(string) string { return req.ID }, Body: req.Body})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	p, err := s.ledger.PrepareProposal(caller(r), op.tx, args)
+	p, err := s.ledger.PrepareProposal(caller(r), op.Tx, args)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	s.offline.put("proposal/"+p.TransactionID, caller(r), p.Bytes)
-	writeJSON(w, http.StatusCreated, OfflineDigest{
+	writeJSON(w, http.StatusCreated, wire.OfflineDigest{
 		TransactionID: p.TransactionID,
 		Digest:        base64.StdEncoding.EncodeToString(p.Digest),
 		ExpiresAt:     time.Now().Add(s.offline.ttl).UTC(),
@@ -148,8 +120,8 @@ func (s *Server) signature(w http.ResponseWriter, r *http.Request) ([]byte, bool
 		s.writeError(w, r, err)
 		return nil, false
 	}
-	var req OfflineSignature
-	if err := decodeBody(body, &req); err != nil {
+	var req wire.OfflineSignature
+	if err := wire.DecodeStrict(body, &req); err != nil {
 		s.writeError(w, r, err)
 		return nil, false
 	}
@@ -170,7 +142,7 @@ func (s *Server) offlineEndorse(w http.ResponseWriter, r *http.Request) {
 	b, ok := s.offline.take("proposal/"+txID, caller(r))
 	if !ok {
 		s.writeError(w, r, &fabric.Error{Kind: fabric.KindNotFound, Stage: "endorse", TransactionID: txID,
-			Message: "not found: no prepared proposal " + txID + " of this caller (expired, used, or never prepared)"})
+			Message: "not_found: no prepared proposal " + txID + " of this caller (expired, used, or never prepared)"})
 		return
 	}
 	ctx, cancel := s.withTimeout(r)
@@ -185,7 +157,7 @@ func (s *Server) offlineEndorse(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.offline.put("transaction/"+tx.TransactionID, caller(r), tx.Bytes)
-	writeJSON(w, http.StatusOK, OfflineDigest{
+	writeJSON(w, http.StatusOK, wire.OfflineDigest{
 		TransactionID: tx.TransactionID,
 		Digest:        base64.StdEncoding.EncodeToString(tx.Digest),
 		ExpiresAt:     time.Now().Add(s.offline.ttl).UTC(),
@@ -202,7 +174,7 @@ func (s *Server) offlineSubmit(w http.ResponseWriter, r *http.Request) {
 	b, ok := s.offline.take("transaction/"+txID, caller(r))
 	if !ok {
 		s.writeError(w, r, &fabric.Error{Kind: fabric.KindNotFound, Stage: "submit", TransactionID: txID,
-			Message: "not found: no endorsed transaction " + txID + " of this caller (expired, used, or never endorsed)"})
+			Message: "not_found: no endorsed transaction " + txID + " of this caller (expired, used, or never endorsed)"})
 		return
 	}
 	ctx, cancel := s.withTimeout(r)

@@ -11,13 +11,14 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/recv-ledger/recv/chaincode/wire"
 	"github.com/recv-ledger/recv/gateway/fabric"
 )
 
 type fakeAdmin struct{}
 
-func (fakeAdmin) AddUser(_ context.Context, req NewUser) (*NewUserResult, error) {
-	return &NewUserResult{Name: req.Name, Account: "SupplierMSP/" + req.Name, Role: req.Role, Token: "recv_new"}, nil
+func (fakeAdmin) AddUser(_ context.Context, req wire.NewUser) (*wire.NewUserResult, error) {
+	return &wire.NewUserResult{Name: req.Name, Account: "SupplierMSP/" + req.Name, Role: req.Role, Token: "recv_new"}, nil
 }
 
 func sig(s string) string {
@@ -32,7 +33,7 @@ func TestOffline_PrepareEndorseSubmit(t *testing.T) {
 
 	rec := do(t, s, "POST", "/v1/offline/proposals", tok, `{"operation":"split","id":"R-1","body":{"parts":["1","2"]}}`)
 	require.Equal(t, http.StatusCreated, rec.Code, rec.Body.String())
-	var d OfflineDigest
+	var d wire.OfflineDigest
 	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &d))
 	require.Equal(t, "otx", d.TransactionID)
 	require.Equal(t, call{"treasurer", "prepare:Split", []string{"R-1", `["1","2"]`}}, led.calls[0], "same mapping as the direct endpoint")
@@ -57,6 +58,7 @@ func TestOffline_PrepareEndorseSubmit(t *testing.T) {
 func TestOffline_UnknownOperationAndBadSignature(t *testing.T) {
 	s, tokens := testServer(t, &fakeLedger{})
 	require.Equal(t, 400, do(t, s, "POST", "/v1/offline/proposals", tokens["treasurer"], `{"operation":"mint"}`).Code)
+	require.Equal(t, 400, do(t, s, "POST", "/v1/offline/proposals", tokens["treasurer"], `{"operation":"get","id":"R-1"}`).Code, "queries are not signed offline")
 	require.Equal(t, 400, do(t, s, "POST", "/v1/offline/proposals/otx/endorse", tokens["treasurer"], `{"signature":"***"}`).Code)
 }
 

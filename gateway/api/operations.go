@@ -1,111 +1,77 @@
 package api
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"strconv"
+	"net/http"
+	"net/url"
 	"strings"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
 )
 
-// operation turns a REST request (path id and JSON body) into a chaincode transaction and its
-// arguments (docs/interfaces.md section 1). The same table serves the direct endpoints and the
-// offline-signing endpoint, so both build identical proposals.
-type operation struct {
-	tx    string
-	build func(id string, body json.RawMessage) ([]string, error)
-}
-
-var operations = map[string]operation{
-	"issue":             {"Issue", buildIssue},
-	"accept":            {"Accept", idOnly},
-	"reject":            {"Reject", idAnd("reason", false)},
-	"revoke":            {"Revoke", idOnly},
-	"split":             {"Split", buildSplit},
-	"transfer":          {"Transfer", buildTransfer},
-	"request-financing": {"RequestFinancing", idAnd("bank", true)},
-	"approve-financing": {"ApproveFinancing", buildApprove},
-	"reject-financing":  {"RejectFinancing", idAnd("reason", false)},
-	"redeem":            {"Redeem", idOnly},
-	"redeem-all":        {"RedeemAll", idOnly},
-	"set-config":        {"SetConfig", buildConfig},
-}
-
-func decodeBody(body json.RawMessage, v any) error {
-	if len(bytes.TrimSpace(body)) == 0 {
-		body = []byte("{}")
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return badRequest("request body: " + err.Error())
-	}
-	return nil
-}
-
-func idOnly(id string, _ json.RawMessage) ([]string, error) {
-	if id == "" {
-		return nil, badRequest("id is required")
-	}
-	return []string{id}, nil
-}
-
-// idAnd builds (id, body[field]); required says whether the field may be empty.
-func idAnd(field string, required bool) func(string, json.RawMessage) ([]string, error) {
-	return func(id string, body json.RawMessage) ([]string, error) {
-		if id == "" {
-			return nil, badRequest("id is required")
+// opHandler serves the ops of one route of the wire contract's operation table: it picks the op
+// (wire.Select), builds the transaction's arguments from the path, query and body (op.Args), and
+// submits or evaluates it as the caller. The offline-signing endpoint builds arguments the same
+// way (opArgs), so both make identical proposals.
+func (s *Server) opHandler(ops []*wire.Op) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		op, err := wire.Select(ops, r.URL.Query())
+		if err != nil {
+			s.writeError(w, r, err)
+			return
 		}
-		m := map[string]string{}
-		if err := decodeBody(body, &m); err != nil {
-			return nil, err
-		}
-		for k := range m {
-			if k != field {
-				return nil, badRequest("unknown field " + strconv.Quote(k))
+		var body []byte
+		if op.Submit {
+			if body, err = readBody(r); err != nil {
+				s.writeError(w, r, err)
+				return
 			}
 		}
-		if required && m[field] == "" {
-			return nil, badRequest(field + " is required")
+		args, err := opArgs(op, r, wire.Request{PathValue: r.PathValue, Query: r.URL.Query(), Body: body})
+		if err != nil {
+			s.writeError(w, r, err)
+			return
 		}
-		return []string{id, m[field]}, nil
+		if op.Submit {
+			s.submit(w, r, op, args)
+			return
+		}
+		s.evaluate(w, r, op.Tx, args...)
 	}
 }
 
-// IssueRequest is the body of POST /v1/receivables, passed to the chaincode's Issue as JSON.
-type IssueRequest struct {
-	ID           string    `json:"id,omitempty"`
-	Beneficiary  string    `json:"beneficiary"`
-	Amount       string    `json:"amount"`
-	MaturityDate string    `json:"maturityDate"`
-	Contract     Document  `json:"contract"`
-	Invoices     []Invoice `json:"invoices"`
+// opArgs builds op's arguments; an issue without an id gets one derived from the caller's
+// Idempotency-Key.
+func opArgs(op *wire.Op, r *http.Request, req wire.Request) ([]string, error) {
+	if op.Name == "issue" {
+		body, err := withIssueID(req.Body, caller(r), r.Header.Get("Idempotency-Key"))
+		if err != nil {
+			return nil, err
+		}
+		req.Body = body
+	}
+	if req.Query == nil {
+		req.Query = url.Values{}
+	}
+	return op.Args(req)
 }
 
-// Document is a trade document by number and SHA-256.
-type Document struct {
-	Number string `json:"number"`
-	SHA256 string `json:"sha256"`
-}
-
-// Invoice is an invoice by number, SHA-256 and amount.
-type Invoice struct {
-	Number string `json:"number"`
-	SHA256 string `json:"sha256"`
-	Amount string `json:"amount"`
-}
-
-func buildIssue(_ string, body json.RawMessage) ([]string, error) {
-	var req IssueRequest
-	if err := decodeBody(body, &req); err != nil {
+// withIssueID fills in the receivable id from the Idempotency-Key when the request has none.
+func withIssueID(body []byte, who, key string) ([]byte, error) {
+	if key == "" {
+		return body, nil
+	}
+	var req wire.IssueRequest
+	if err := wire.DecodeStrict(body, &req); err != nil {
 		return nil, err
 	}
-	b, err := json.Marshal(req)
-	if err != nil {
-		return nil, err
+	if req.ID != "" {
+		return body, nil
 	}
-	return []string{string(b)}, nil
+	req.ID = IssueIDForKey(who, key)
+	return json.Marshal(req)
 }
 
 // IssueIDForKey derives a receivable id from the caller and its Idempotency-Key, so that a
@@ -114,54 +80,4 @@ func buildIssue(_ string, body json.RawMessage) ([]string, error) {
 func IssueIDForKey(caller, key string) string {
 	sum := sha256.Sum256([]byte(caller + "\x00" + key))
 	return "RK" + strings.ToUpper(hex.EncodeToString(sum[:]))[:22]
-}
-
-func buildSplit(id string, body json.RawMessage) ([]string, error) {
-	var req struct {
-		Parts []string `json:"parts"`
-	}
-	if err := decodeBody(body, &req); err != nil {
-		return nil, err
-	}
-	if id == "" || len(req.Parts) == 0 {
-		return nil, badRequest("id and parts are required")
-	}
-	b, _ := json.Marshal(req.Parts)
-	return []string{id, string(b)}, nil
-}
-
-func buildTransfer(id string, body json.RawMessage) ([]string, error) {
-	var req struct {
-		To     string `json:"to"`
-		Amount string `json:"amount"`
-	}
-	if err := decodeBody(body, &req); err != nil {
-		return nil, err
-	}
-	if id == "" || req.To == "" {
-		return nil, badRequest("id and to are required")
-	}
-	return []string{id, req.To, req.Amount}, nil
-}
-
-func buildApprove(id string, body json.RawMessage) ([]string, error) {
-	var req struct {
-		RateBps *int64 `json:"rateBps"`
-	}
-	if err := decodeBody(body, &req); err != nil {
-		return nil, err
-	}
-	if id == "" || req.RateBps == nil {
-		return nil, badRequest("id and rateBps are required")
-	}
-	return []string{id, strconv.FormatInt(*req.RateBps, 10)}, nil
-}
-
-func buildConfig(_ string, body json.RawMessage) ([]string, error) {
-	var req map[string]json.RawMessage
-	if err := decodeBody(body, &req); err != nil {
-		return nil, err
-	}
-	b, _ := json.Marshal(req)
-	return []string{string(b)}, nil
 }

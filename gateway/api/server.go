@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/recv-ledger/recv/chaincode/wire"
 	"github.com/recv-ledger/recv/gateway/auth"
 	"github.com/recv-ledger/recv/gateway/fabric"
 )
@@ -32,22 +33,7 @@ type Ledger interface {
 // UserAdmin registers and enrolls a new user with the organisation's CA, puts it in the wallet
 // and returns its bearer token (shown once).
 type UserAdmin interface {
-	AddUser(ctx context.Context, req NewUser) (*NewUserResult, error)
-}
-
-// NewUser is the body of POST /v1/admin/users.
-type NewUser struct {
-	Name   string `json:"name"`
-	Role   string `json:"role"`
-	Secret string `json:"secret,omitempty"`
-}
-
-// NewUserResult is the answer: the user's account and its bearer token (not stored in clear).
-type NewUserResult struct {
-	Name    string `json:"name"`
-	Account string `json:"account"`
-	Role    string `json:"role"`
-	Token   string `json:"token"`
+	AddUser(ctx context.Context, req wire.NewUser) (*wire.NewUserResult, error)
 }
 
 // Config configures a Server.
@@ -127,7 +113,7 @@ func (s *Server) routes() {
 			handler = s.idempotent(handler)
 		}
 		handler = s.cfg.Auth.Require(handler, func(w http.ResponseWriter, r *http.Request) {
-			s.writeError(w, r, &fabric.Error{Kind: kindUnauthenticated, Stage: "auth",
+			s.writeError(w, r, &fabric.Error{Kind: wire.KindUnauthenticated, Stage: "auth",
 				Message: "unauthenticated: send Authorization: Bearer <token> or a client certificate of this organisation"})
 		})
 		s.patterns = append(s.patterns, pattern)
@@ -139,23 +125,10 @@ func (s *Server) routes() {
 	s.patterns = append(s.patterns, "GET /metrics")
 	s.mux.Handle("GET /metrics", s.metrics.handler())
 
-	authed("POST /v1/receivables", s.issue)
-	for _, route := range []struct{ path, op string }{
-		{"accept", "accept"}, {"reject", "reject"}, {"revoke", "revoke"}, {"split", "split"},
-		{"transfer", "transfer"}, {"financing", "request-financing"},
-		{"financing/approve", "approve-financing"}, {"financing/reject", "reject-financing"},
-		{"redeem", "redeem"},
-	} {
-		authed("POST /v1/receivables/{id}/"+route.path, s.submitOp(route.op))
+	patterns, byPattern := wire.Routes()
+	for _, p := range patterns {
+		authed(p, s.opHandler(byPattern[p]))
 	}
-	authed("POST /v1/roots/{id}/redeem-all", s.submitOp("redeem-all"))
-	authed("GET /v1/receivables/{id}", s.query("Get"))
-	authed("GET /v1/receivables/{id}/history", s.query("History"))
-	authed("GET /v1/roots/{id}/trace", s.query("Trace"))
-	authed("GET /v1/receivables", s.list)
-	authed("GET /v1/accounts/{msp}/{user}/totals", s.totals)
-	authed("GET /v1/config", s.getConfig)
-	authed("PUT /v1/config", s.submitOp("set-config"))
 	authed("GET /v1/transactions/{txid}", s.transaction)
 	authed("GET /v1/events", s.events)
 	authed("GET /v1/whoami", s.whoami)
@@ -202,27 +175,19 @@ func (s *Server) whoami(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, &fabric.Error{Kind: fabric.KindForbidden, Stage: "identity", Message: "forbidden: identity not in wallet"})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"name": name, "account": id.Account(), "role": id.Role, "offlineOnly": id.Sign == nil})
+	writeJSON(w, http.StatusOK, wire.WhoAmI{Name: name, Account: id.Account(), Role: id.Role, OfflineOnly: id.Sign == nil})
 }
 
 func readBody(r *http.Request) (json.RawMessage, error) {
 	b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
 	if err != nil {
-		return nil, &fabric.Error{Kind: kindTooLarge, Stage: "request", Message: "request body too large or unreadable: " + err.Error()}
+		return nil, &fabric.Error{Kind: wire.KindTooLarge, Stage: "request", Message: "request body too large or unreadable: " + err.Error()}
 	}
 	return b, nil
 }
 
-// SubmitResponse is the answer to every successful write.
-type SubmitResponse struct {
-	TransactionID string          `json:"txId"`
-	BlockNumber   uint64          `json:"blockNumber"`
-	Attempts      int             `json:"attempts"`
-	Result        json.RawMessage `json:"result"`
-}
-
-func submitResponse(res *fabric.Result) SubmitResponse {
-	return SubmitResponse{TransactionID: res.TransactionID, BlockNumber: res.BlockNumber, Attempts: res.Attempts, Result: asJSON(res.Payload)}
+func submitResponse(res *fabric.Result) wire.SubmitResponse {
+	return wire.SubmitResponse{TransactionID: res.TransactionID, BlockNumber: res.BlockNumber, Attempts: res.Attempts, Result: asJSON(res.Payload)}
 }
 
 // asJSON passes a chaincode payload through when it is JSON, or as a JSON string otherwise.
@@ -237,71 +202,19 @@ func asJSON(payload []byte) json.RawMessage {
 	return b
 }
 
-func (s *Server) submitOp(op string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		body, err := readBody(r)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		s.runOp(w, r, op, r.PathValue("id"), body)
-	}
-}
-
-func (s *Server) runOp(w http.ResponseWriter, r *http.Request, op, id string, body json.RawMessage) {
-	o := operations[op]
-	args, err := o.build(id, body)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+// submit runs a write op as the caller and answers with the committed transaction.
+func (s *Server) submit(w http.ResponseWriter, r *http.Request, op *wire.Op, args []string) {
 	ctx, cancel := s.withTimeout(r)
 	defer cancel()
-	res, err := s.ledger.Submit(ctx, caller(r), o.tx, args, func(txID string) {
-		s.log.Debug("submitted", "tx", o.tx, "txId", txID, "caller", caller(r))
+	res, err := s.ledger.Submit(ctx, caller(r), op.Tx, args, func(txID string) {
+		s.log.Debug("submitted", "tx", op.Tx, "txId", txID, "caller", caller(r))
 	})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	s.log.Info("committed", "tx", o.tx, "txId", res.TransactionID, "block", res.BlockNumber, "caller", caller(r))
+	s.log.Info("committed", "tx", op.Tx, "txId", res.TransactionID, "block", res.BlockNumber, "caller", caller(r))
 	writeJSON(w, http.StatusOK, submitResponse(res))
-}
-
-// issue fills in the receivable id from the Idempotency-Key when the request has none.
-func (s *Server) issue(w http.ResponseWriter, r *http.Request) {
-	body, err := readBody(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	body, err = withIssueID(body, caller(r), r.Header.Get("Idempotency-Key"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.runOp(w, r, "issue", "", body)
-}
-
-func withIssueID(body json.RawMessage, who, key string) (json.RawMessage, error) {
-	if key == "" {
-		return body, nil
-	}
-	var req IssueRequest
-	if err := decodeBody(body, &req); err != nil {
-		return nil, err
-	}
-	if req.ID != "" {
-		return body, nil
-	}
-	req.ID = IssueIDForKey(who, key)
-	return json.Marshal(req)
-}
-
-func (s *Server) query(tx string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		s.evaluate(w, r, tx, r.PathValue("id"))
-	}
 }
 
 func (s *Server) evaluate(w http.ResponseWriter, r *http.Request, tx string, args ...string) {
@@ -314,28 +227,6 @@ func (s *Server) evaluate(w http.ResponseWriter, r *http.Request, tx string, arg
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write(asJSON(out))
-}
-
-func (s *Server) list(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	holder, issuer := q.Get("holder"), q.Get("issuer")
-	if (holder == "") == (issuer == "") {
-		s.writeError(w, r, badRequest("give exactly one of holder or issuer"))
-		return
-	}
-	tx, account := "ListByHolder", holder
-	if issuer != "" {
-		tx, account = "ListByIssuer", issuer
-	}
-	s.evaluate(w, r, tx, account, q.Get("pageSize"), q.Get("bookmark"))
-}
-
-func (s *Server) totals(w http.ResponseWriter, r *http.Request) {
-	s.evaluate(w, r, "Totals", r.PathValue("msp")+"/"+r.PathValue("user"))
-}
-
-func (s *Server) getConfig(w http.ResponseWriter, r *http.Request) {
-	s.evaluate(w, r, "GetConfig")
 }
 
 func (s *Server) transaction(w http.ResponseWriter, r *http.Request) {
@@ -351,7 +242,7 @@ func (s *Server) transaction(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) addUser(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Admin == nil {
-		s.writeError(w, r, &fabric.Error{Kind: fabric.KindNotFound, Stage: "admin", Message: "not found: user administration is not enabled on this gateway"})
+		s.writeError(w, r, &fabric.Error{Kind: fabric.KindNotFound, Stage: "admin", Message: "not_found: user administration is not enabled on this gateway"})
 		return
 	}
 	if id, ok := s.ledger.Identity(caller(r)); !ok || id.Role != "admin" {
@@ -363,8 +254,8 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	var req NewUser
-	if err := decodeBody(body, &req); err != nil {
+	var req wire.NewUser
+	if err := wire.DecodeStrict(body, &req); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/recv-ledger/recv/chaincode/wire"
 	"github.com/recv-ledger/recv/gateway/fabric"
 )
 
@@ -37,7 +38,7 @@ func TestRoutes_MapToChaincodeTransactions(t *testing.T) {
 		{"GET", "/v1/receivables/R-1/history", "", "History", []string{"R-1"}},
 		{"GET", "/v1/roots/R-1/trace", "", "Trace", []string{"R-1"}},
 		{"GET", "/v1/receivables?holder=SupplierMSP/supplier-a&pageSize=5&bookmark=b", "", "ListByHolder", []string{"SupplierMSP/supplier-a", "5", "b"}},
-		{"GET", "/v1/receivables?issuer=CoreMSP/treasurer", "", "ListByIssuer", []string{"CoreMSP/treasurer", "", ""}},
+		{"GET", "/v1/receivables?issuer=CoreMSP/treasurer", "", "ListByIssuer", []string{"CoreMSP/treasurer", "20", ""}},
 		{"GET", "/v1/accounts/SupplierMSP/supplier-a/totals", "", "Totals", []string{"SupplierMSP/supplier-a"}},
 	}
 	for _, tt := range tests {
@@ -65,7 +66,7 @@ func TestErrors_MapKindsToStatusAndProblemBody(t *testing.T) {
 		kind   string
 	}{
 		{&fabric.Error{Kind: fabric.KindInvalid, Stage: "endorse", Message: "invalid: amount must be positive"}, 400, "invalid"},
-		{&fabric.Error{Kind: fabric.KindNotFound, Stage: "evaluate", Message: "not found: receivable R-9"}, 404, "not_found"},
+		{&fabric.Error{Kind: fabric.KindNotFound, Stage: "evaluate", Message: "not_found: receivable R-9"}, 404, "not_found"},
 		{&fabric.Error{Kind: fabric.KindForbidden, Stage: "endorse", Message: "forbidden: not the holder"}, 403, "forbidden"},
 		{&fabric.Error{Kind: fabric.KindConflict, Stage: "commit", TransactionID: "tx9", ValidationCode: "MVCC_READ_CONFLICT", Message: "conflict"}, 409, "conflict"},
 		{&fabric.Error{Kind: fabric.KindEndorse, Stage: "endorse", TransactionID: "tx9", Message: "no peers"}, 502, "endorse"},
@@ -81,10 +82,10 @@ func TestErrors_MapKindsToStatusAndProblemBody(t *testing.T) {
 			rec := do(t, s, "POST", "/v1/receivables/R-1/accept", tokens["supplier-a"], "")
 			require.Equal(t, tt.status, rec.Code)
 			require.Equal(t, "application/problem+json", rec.Header().Get("Content-Type"))
-			var p problem
+			var p wire.Problem
 			require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &p))
 			require.Equal(t, tt.status, p.Status)
-			require.Equal(t, tt.kind, p.Kind)
+			require.Equal(t, wire.Kind(tt.kind), p.Kind)
 			if fe, ok := tt.err.(*fabric.Error); ok {
 				require.Equal(t, fe.Message, p.Detail, "the chaincode's message reaches the caller")
 				require.Equal(t, fe.TransactionID, p.TransactionID)
@@ -178,7 +179,7 @@ func TestIdempotency_IssueWithoutIDGetsAnIDFromTheKey(t *testing.T) {
 	body := `{"beneficiary":"SupplierMSP/supplier-a","amount":"1","maturityDate":"2027-01-01","contract":{"number":"C","sha256":"a"},"invoices":[]}`
 	do(t, s, "POST", "/v1/receivables", tokens["treasurer"], body, "Idempotency-Key", "order-77")
 	require.Len(t, led.calls, 1)
-	var req IssueRequest
+	var req wire.IssueRequest
 	require.NoError(t, json.Unmarshal([]byte(led.calls[0].args[0]), &req))
 	require.Equal(t, IssueIDForKey("treasurer", "order-77"), req.ID)
 	require.Regexp(t, `^[A-Za-z0-9_-]{1,64}$`, req.ID)
