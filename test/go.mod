@@ -8,13 +8,14 @@ require (
 	github.com/recv-ledger/recv/gateway v0.0.0
 	github.com/stretchr/testify v1.10.0
 	google.golang.org/grpc v1.69.2
-	google.golang.org/protobuf v1.36.0
+	google.golang.org/protobuf v1.36.1
 )
 
 require (
 	github.com/davecgh/go-spew v1.1.1 // indirect
 	github.com/miekg/pkcs11 v1.1.1 // indirect
 	github.com/pmezard/go-difflib v1.0.0 // indirect
+	github.com/recv-ledger/recv/chaincode v0.0.0
 	golang.org/x/crypto v0.31.0 // indirect
 	golang.org/x/net v0.33.0 // indirect
 	golang.org/x/sys v0.28.0 // indirect
@@ -24,3 +25,5 @@ require (
 )
 
 replace github.com/recv-ledger/recv/gateway => ../gateway
+
+replace github.com/recv-ledger/recv/chaincode => ../chaincode

@@ -1,7 +1,6 @@
 package docker_test
 
 import (
-	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -9,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,53 +15,22 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/recv-ledger/recv/gateway/network"
 	"github.com/recv-ledger/recv/test/internal/restclient"
 )
 
-// desc reads the host's view of the compose network: gateways, peers and orderers on their
-// published 127.0.0.1 ports, identities under the state folder.
-func desc(t *testing.T) *network.Description {
-	t.Helper()
-	d, err := network.Load(filepath.Join(netDir, "network.json"))
-	require.NoError(t, err)
-	return d
-}
-
-// The REST client, the JSON shapes and the CLI runner are shared with the other suites.
-type (
-	client     = restclient.Client
-	response   = restclient.Response
-	committed  = restclient.Committed
-	receivable = restclient.Receivable
-)
-
-func as(t *testing.T, account string) *client { return restclient.As(t, netDir, account) }
+// as is a REST client of the gateway container of account's organisation.
+func as(t *testing.T, account string) *restclient.Client { return restclient.As(t, nw.Dir, account) }
 
 var (
-	randomHex = restclient.RandomHex
 	uniqueID  = restclient.UniqueID
 	issueBody = restclient.IssueBody
-	today     = restclient.Today
 	inDays    = restclient.InDays
 )
-
-// recv runs the CLI binary with RECV_NET_DIR set and returns its exit code and output.
-func recv(t *testing.T, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	return restclient.CLI{Bin: recvBin, NetDir: netDir}.Run(t, args...)
-}
-
-// mustRecv runs the CLI and requires exit code 0; with -o json it decodes stdout into out.
-func mustRecv(t *testing.T, out any, args ...string) string {
-	t.Helper()
-	return restclient.CLI{Bin: recvBin, NetDir: netDir}.Must(t, out, args...)
-}
 
 // compose runs `scripts/docker.sh compose ARGS...` (the suite's project and settings).
 func compose(t *testing.T, args ...string) {
 	t.Helper()
-	out, err := dockerSh(append([]string{"compose"}, args...)...)
+	out, err := nw.Script(append([]string{"compose"}, args...)...)
 	require.NoError(t, err, "docker compose %v: %s", args, out)
 }
 
@@ -76,7 +43,7 @@ type nodeStatus struct {
 // which a test that stopped a container does not expect) and returns its table by node.
 func status(t *testing.T) map[string]nodeStatus {
 	t.Helper()
-	out, _ := dockerSh("status")
+	out, _ := nw.Script("status")
 	nodes := map[string]nodeStatus{}
 	for _, line := range strings.Split(string(out), "\n") {
 		f := strings.Fields(line)
@@ -89,31 +56,13 @@ func status(t *testing.T) map[string]nodeStatus {
 	return nodes
 }
 
-// peerEnv is the environment of the peer CLI on this host as user of org (docker.sh env),
-// pointed at the peer of org target: its published address and TLS root.
+// peerEnv is the environment of the peer CLI on this host as user of org, pointed at the peer
+// of org target.
 func peerEnv(t *testing.T, org, user, target string) []string {
 	t.Helper()
-	out, err := dockerSh("env", org, user)
-	require.NoError(t, err, string(out))
-	var vars []string
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		vars = append(vars, strings.TrimPrefix(line, "export "))
-	}
-	_, o, err := desc(t).Org(target)
+	env, err := nw.PeerEnv(org, user, target)
 	require.NoError(t, err)
-	return append(vars, "CORE_PEER_ADDRESS="+o.Peer.Address, "CORE_PEER_TLS_ROOTCERT_FILE="+o.Peer.TLSCACert,
-		"CORE_PEER_TLS_SERVERHOSTOVERRIDE="+o.Peer.ServerName, "FABRIC_LOGGING_SPEC=warning")
-}
-
-// peerCLI runs bin/peer with env; it returns stdout, or an error with stderr.
-func peerCLI(env []string, args ...string) (string, error) {
-	cmd := command(root, env, filepath.Join(root, "bin", "peer"), args...)
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("peer %v: %v: %s", args, err, strings.TrimSpace(errOut.String()))
-	}
-	return out.String(), nil
+	return env
 }
 
 // chainInfo is what `peer channel getinfo` says about a peer's copy of the channel.
@@ -125,7 +74,7 @@ type chainInfo struct {
 // peerChainInfo asks the peer of org target for its block height and last block hash.
 func peerChainInfo(t *testing.T, target string) (chainInfo, error) {
 	t.Helper()
-	out, err := peerCLI(peerEnv(t, target, "admin", target), "channel", "getinfo", "-c", "receivables")
+	out, err := nw.Peer(peerEnv(t, target, "admin", target), "channel", "getinfo", "-c", "receivables")
 	if err != nil {
 		return chainInfo{}, err
 	}
@@ -177,33 +126,6 @@ func metric(caFile, certFile, keyFile, url, series string) (float64, error) {
 		}
 	}
 	return 0, fmt.Errorf("%s: no sample %s", url, series)
-}
-
-// eventually reads the receivable through c until cond holds: a gateway waits for a write's
-// commit on its own org's peer only, and another org's peer may be a block behind for a moment.
-func eventually(t *testing.T, c *client, id string, cond func(receivable) bool) receivable {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		got := c.Get(t, id)
-		if cond(got) || time.Now().After(deadline) {
-			return got
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// eventuallyRecv runs the CLI until its output satisfies cond (or 10 s passed) and returns it.
-func eventuallyRecv(t *testing.T, cond func(string) bool, args ...string) string {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		out := mustRecv(t, nil, args...)
-		if cond(out) || time.Now().After(deadline) {
-			return out
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
 
 // settledChain waits until the peers of orgs report the same height and last block hash, and

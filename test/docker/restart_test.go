@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
 )
 
 // catchUpTimeout bounds how long a restarted node may take to reach the others.
@@ -23,7 +25,7 @@ func TestPeerRestart(t *testing.T) {
 	require.NoError(t, err)
 
 	compose(t, "stop", "peer0.bank2")
-	t.Cleanup(func() { _, _ = dockerSh("compose", "start", "peer0.bank2") }) // leave the network whole
+	t.Cleanup(func() { _, _ = nw.Script("compose", "start", "peer0.bank2") }) // leave the network whole
 	require.Equal(t, "exited", status(t)["peer0.bank2"].State)
 
 	core, a := as(t, "CoreMSP/treasurer"), as(t, "SupplierMSP/supplier-a")
@@ -61,17 +63,17 @@ func TestPeerRestart(t *testing.T) {
 	onBank2, onCore := peerEnv(t, "auditor", "auditor", "bank2"), peerEnv(t, "auditor", "auditor", "core")
 	for _, id := range ids {
 		q := `{"Args":["Get","` + id + `"]}`
-		want, err := peerCLI(onCore, "chaincode", "query", "-C", "receivables", "-n", "receivables", "-c", q)
+		want, err := nw.Peer(onCore, "chaincode", "query", "-C", "receivables", "-n", "receivables", "-c", q)
 		require.NoError(t, err)
-		have, err := peerCLI(onBank2, "chaincode", "query", "-C", "receivables", "-n", "receivables", "-c", q)
+		have, err := nw.Peer(onBank2, "chaincode", "query", "-C", "receivables", "-n", "receivables", "-c", q)
 		require.NoError(t, err)
 		require.JSONEq(t, want, have, id)
 	}
-	var split receivable
-	out, err := peerCLI(onBank2, "chaincode", "query", "-C", "receivables", "-n", "receivables", "-c", `{"Args":["Get","`+ids[0]+`"]}`)
+	var split wire.Receivable
+	out, err := nw.Peer(onBank2, "chaincode", "query", "-C", "receivables", "-n", "receivables", "-c", `{"Args":["Get","`+ids[0]+`"]}`)
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal([]byte(out), &split))
-	require.Equal(t, "SPLIT", split.Status)
+	require.Equal(t, wire.StatusSplit, split.Status)
 
 	// Its gateway, which stayed up, serves again once its peer is back.
 	waitReady(t, "Bank2MSP")
@@ -85,7 +87,7 @@ func TestOrdererRestart(t *testing.T) {
 	require.NotZero(t, before)
 
 	compose(t, "stop", victim)
-	t.Cleanup(func() { _, _ = dockerSh("compose", "start", victim) })
+	t.Cleanup(func() { _, _ = nw.Script("compose", "start", victim) })
 	core, a := as(t, "CoreMSP/treasurer"), as(t, "SupplierMSP/supplier-a")
 	for i := 0; i < 2; i++ {
 		id := uniqueID(t, "DO")
@@ -135,7 +137,7 @@ func TestGatewayRestart(t *testing.T) {
 // waitReady waits until the org's gateway answers /readyz.
 func waitReady(t *testing.T, msp string) {
 	t.Helper()
-	_, org, err := desc(t).Org(msp)
+	_, org, err := nw.Desc.Org(msp)
 	require.NoError(t, err)
 	deadline := time.Now().Add(catchUpTimeout)
 	for {
@@ -161,11 +163,11 @@ func raftFollower(t *testing.T) string {
 			Operations string `json:"operations"`
 		} `json:"orderers"`
 	}
-	raw, err := os.ReadFile(filepath.Join(netDir, "network.json"))
+	raw, err := os.ReadFile(filepath.Join(nw.Dir, "network.json"))
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(raw, &d))
-	admin := filepath.Join(netDir, "orgs", "orderer", "users", "admin", "tls")
-	ca := filepath.Join(netDir, "orgs", "orderer", "ca", "ca-cert.pem")
+	admin := filepath.Join(nw.Dir, "orgs", "orderer", "users", "admin", "tls")
+	ca := filepath.Join(nw.Dir, "orgs", "orderer", "ca", "ca-cert.pem")
 	for i := len(d.Orderers) - 1; i >= 0; i-- {
 		o := d.Orderers[i]
 		leader, err := metric(ca, filepath.Join(admin, "cert.pem"), filepath.Join(admin, "key.pem"),

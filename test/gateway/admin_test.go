@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
 )
 
 func TestAdmin_RegisterEnrollAndUseANewSupplier(t *testing.T) {
@@ -39,7 +41,7 @@ func TestAdmin_RegisterEnrollAndUseANewSupplier(t *testing.T) {
 	user := &client{Base: g.Base, Token: added.Token}
 	user.Write(t, "/v1/receivables/"+id+"/accept", nil)
 	user.Write(t, "/v1/receivables/"+id+"/financing", map[string]string{"bank": "Bank2MSP"})
-	require.Equal(t, "FINANCING", as(t, "AuditorMSP/auditor").Get(t, id).Status)
+	require.Equal(t, wire.StatusFinancing, as(t, "AuditorMSP/auditor").Get(t, id).Status)
 
 	r = g.as(t, "admin").Do(t, http.MethodPost, "/v1/admin/users", map[string]string{"name": name, "role": "supplier"})
 	require.Equal(t, http.StatusConflict, r.Status)

@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-)
 
-func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+	"github.com/recv-ledger/recv/test/internal/restclient"
+)
 
 type sse struct {
 	id, name string
@@ -66,7 +66,7 @@ func readEvents(t *testing.T, c *client, query, lastID string, stop func([]sse) 
 func TestEvents_EveryEventOnceInOrderAndResumable(t *testing.T) {
 	core, a, auditor := as(t, "CoreMSP/treasurer"), as(t, "SupplierMSP/supplier-a"), as(t, "AuditorMSP/auditor")
 	id := uniqueID(t, "GE")
-	var txs []committed
+	var txs []restclient.Committed
 	txs = append(txs, core.Write(t, "/v1/receivables", issueBody(t, id, "SupplierMSP/supplier-a", "90.00", inDays(30))))
 	txs = append(txs, a.Write(t, "/v1/receivables/"+id+"/accept", nil))
 	txs = append(txs, a.Write(t, "/v1/receivables/"+id+"/split", map[string]any{"parts": []string{"30", "60"}}))

@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"net"
 	"net/http"
 	"os"
@@ -13,6 +14,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
+	"github.com/recv-ledger/recv/test/internal/restclient"
 )
 
 func TestAuth_UnauthenticatedCallsAre401AndChangeNothing(t *testing.T) {
@@ -23,7 +27,7 @@ func TestAuth_UnauthenticatedCallsAre401AndChangeNothing(t *testing.T) {
 		anon := &client{Base: core.Base, Token: token}
 		r := anon.Do(t, http.MethodPost, "/v1/receivables", body)
 		require.Equal(t, http.StatusUnauthorized, r.Status)
-		require.Equal(t, "unauthenticated", r.Problem(t)["kind"])
+		require.Equal(t, wire.KindUnauthenticated, r.Problem(t).Kind)
 		require.Equal(t, http.StatusUnauthorized, anon.Do(t, http.MethodGet, "/v1/receivables/"+id, nil).Status)
 	}
 	require.Equal(t, http.StatusNotFound, as(t, "AuditorMSP/auditor").Do(t, http.MethodGet, "/v1/receivables/"+id, nil).Status, "nothing was issued")
@@ -38,7 +42,7 @@ func TestAuth_ACallerCannotActAsAnotherIdentity(t *testing.T) {
 	// supplier-b's token is supplier-b, whatever the request says.
 	r := b.Do(t, http.MethodPost, "/v1/receivables/"+id+"/accept", nil, "X-Recv-Identity", "supplier-a", "X-Forwarded-User", "supplier-a")
 	require.Equal(t, http.StatusForbidden, r.Status, string(r.Body))
-	require.Contains(t, r.Problem(t)["detail"], "forbidden:")
+	require.Contains(t, r.Problem(t).Detail, "forbidden:")
 
 	// A token of one organisation's gateway means nothing to another organisation's gateway.
 	foreign := &client{Base: core.Base, Token: a.Token}
@@ -62,26 +66,21 @@ func TestIdempotency_ARetryDoesNotIssueTwice(t *testing.T) {
 	require.Equal(t, string(first.Body), string(second.Body), "the first answer, replayed")
 	require.Equal(t, "true", second.Header.Get("Idempotent-Replayed"))
 
-	var issued committed
-	require.NoError(t, jsonUnmarshal(first.Body, &issued))
+	var issued restclient.Committed
+	require.NoError(t, json.Unmarshal(first.Body, &issued))
 	id := issued.Result.Items[0].ID
 	require.True(t, strings.HasPrefix(id, "RK"), id)
-	require.Equal(t, "PENDING", auditor.Get(t, id).Status)
+	require.Equal(t, wire.StatusPending, auditor.Get(t, id).Status)
 
 	// A gateway that never saw the key (a restart) still cannot issue twice: the id comes from the key.
 	fresh := startGateway(t, "CoreMSP")
 	r := fresh.as(t, "treasurer").Do(t, http.MethodPost, "/v1/receivables", body, "Idempotency-Key", key)
 	require.Equal(t, http.StatusConflict, r.Status, string(r.Body))
 
-	var list struct {
-		Items []receivable `json:"items"`
-	}
-	rl := auditor.Do(t, http.MethodGet, "/v1/receivables?issuer=CoreMSP/treasurer&pageSize=100", nil)
-	require.Equal(t, http.StatusOK, rl.Status)
-	require.NoError(t, jsonUnmarshal(rl.Body, &list))
+	// One receivable carries the request's contract, whatever else the ledger holds.
 	n := 0
-	for _, it := range list.Items {
-		if it.Amount == "321.00" && it.ID == id {
+	for _, it := range auditor.List(t, "issuer=CoreMSP/treasurer") {
+		if it.Trade.Contract.SHA256 == body.Contract.SHA256 {
 			n++
 		}
 	}
@@ -96,15 +95,15 @@ func TestOfflineSigning_TheServiceNeverHoldsTheKey(t *testing.T) {
 
 	r := treasurer.Do(t, http.MethodPost, "/v1/receivables", body)
 	require.Equal(t, http.StatusForbidden, r.Status, "no key, no direct write: %s", r.Body)
-	require.Contains(t, r.Problem(t)["detail"], "offline")
+	require.Contains(t, r.Problem(t).Detail, "offline")
 
-	_, core, err := desc(t).Org("CoreMSP")
+	_, core, err := nw.Desc.Org("CoreMSP")
 	require.NoError(t, err)
 	key := core.Users["treasurer"].Key
 	env := []string{"--gateway", treasurer.Base, "--token", treasurer.Token}
 
 	// A wrong key is refused before anything reaches the peer.
-	_, supplier, err := desc(t).Org("SupplierMSP")
+	_, supplier, err := nw.Desc.Org("SupplierMSP")
 	require.NoError(t, err)
 	code, _, stderr := recv(t, append(env, "issue", "--id", id, "--to", "SupplierMSP/supplier-a", "--amount", "500.00", "--maturity", inDays(45),
 		"--contract", "C-1:"+randomHex(t), "--invoice", "INV-"+id+":"+randomHex(t)+":500.00", "--sign-with", supplier.Users["supplier-a"].Key)...)
@@ -119,7 +118,7 @@ func TestOfflineSigning_TheServiceNeverHoldsTheKey(t *testing.T) {
 		"--contract", "C-1:"+randomHex(t), "--invoice", "INV-"+id+":"+randomHex(t)+":500.00", "--sign-with", key)...)
 	require.NotEmpty(t, res.TxID)
 	got := as(t, "AuditorMSP/auditor").Get(t, id)
-	require.Equal(t, "PENDING", got.Status)
+	require.Equal(t, wire.StatusPending, got.Status)
 
 	// The same signed flow for another transaction, then the history names the treasurer.
 	mustRecv(t, nil, "--as", "SupplierMSP/supplier-a", "reject", id, "--reason", "not ours")
@@ -158,8 +157,8 @@ func startGatewayIn(t *testing.T, state, org string, extra ...string) *extraGate
 	require.NoError(t, err)
 	addr := ln.Addr().String()
 	require.NoError(t, ln.Close())
-	args := append([]string{"serve", "--network", filepath.Join(netDir, "network.json"), "--org", org, "--listen", addr, "--state-dir", state}, extra...)
-	cmd := exec.Command(recvBin, args...)
+	args := append([]string{"serve", "--network", filepath.Join(nw.Dir, "network.json"), "--org", org, "--listen", addr, "--state-dir", state}, extra...)
+	cmd := exec.Command(nw.RecvBin, args...)
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	require.NoError(t, cmd.Start())

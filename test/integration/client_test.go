@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/recv-ledger/recv/chaincode/wire"
 	"github.com/recv-ledger/recv/test/internal/testnet"
 )
 
@@ -26,14 +27,6 @@ var (
 	connMu sync.Mutex
 	conns  = map[string]*grpc.ClientConn{}
 )
-
-func closeClients() {
-	connMu.Lock()
-	defer connMu.Unlock()
-	for _, c := range conns {
-		_ = c.Close()
-	}
-}
 
 func peerConn(t *testing.T, mspID string) *grpc.ClientConn {
 	t.Helper()
@@ -74,23 +67,11 @@ func as(t *testing.T, account string) *actor {
 type committed struct {
 	TxID   string
 	Block  uint64
-	Result event
+	Result wire.Event // what the transaction returned and emitted
 }
 
-// event is the payload every write transaction returns and emits (docs/interfaces.md).
-type event struct {
-	TxID  string      `json:"txId"`
-	Op    string      `json:"op"`
-	Items []eventItem `json:"items"`
-}
-
-type eventItem struct {
-	ID        string `json:"id"`
-	Status    string `json:"status"`
-	Amount    string `json:"amount"`
-	AmountFen int64  `json:"amountFen"`
-	Holder    string `json:"holder"`
-}
+// written is every receivable the suite's transactions wrote, for the peers to agree on.
+var written sync.Map
 
 // submit endorses, orders and waits for the commit of one transaction; it fails the test when
 // any stage fails or the transaction is not VALID.
@@ -133,9 +114,12 @@ func (a *actor) trySubmit(tx string, args ...string) (committed, error) {
 	if !st.Successful {
 		return committed{}, fmt.Errorf("transaction %s committed as %s", st.TransactionID, st.Code)
 	}
-	var ev event
+	var ev wire.Event
 	if err := json.Unmarshal(result, &ev); err != nil {
 		return committed{}, fmt.Errorf("result of %s is not the event payload: %w: %s", tx, err, result)
+	}
+	for _, it := range ev.Items {
+		written.Store(it.ID, true)
 	}
 	return committed{TxID: st.TransactionID, Block: st.BlockNumber, Result: ev}, nil
 }
@@ -184,40 +168,9 @@ func describe(err error) error {
 	return fmt.Errorf("%s: %w", strings.Join(msgs, "; "), err)
 }
 
-// receivable is the subset of the chaincode's receivable JSON the tests read.
-type receivable struct {
-	ID            string   `json:"id"`
-	RootID        string   `json:"rootId"`
-	ParentID      string   `json:"parentId"`
-	Issuer        string   `json:"issuer"`
-	Holder        string   `json:"holder"`
-	PendingHolder string   `json:"pendingHolder"`
-	Amount        string   `json:"amount"`
-	AmountFen     int64    `json:"amountFen"`
-	Status        string   `json:"status"`
-	Children      []string `json:"children"`
-	MaturityDate  string   `json:"maturityDate"`
-	LastTxID      string   `json:"lastTxId"`
-	Financing     *struct {
-		Bank         string `json:"bank"`
-		Financier    string `json:"financier"`
-		RateBps      int64  `json:"rateBps"`
-		Days         int64  `json:"days"`
-		DiscountFen  int64  `json:"discountFen"`
-		DisbursedFen int64  `json:"disbursedFen"`
-	} `json:"financing"`
-	RedeemedTo string `json:"redeemedTo"`
-}
-
-// node is one receivable of a Trace, with its pieces.
-type node struct {
-	receivable
-	Pieces []node `json:"pieces"`
-}
-
-func (a *actor) get(t *testing.T, id string) receivable {
+func (a *actor) get(t *testing.T, id string) wire.Receivable {
 	t.Helper()
-	var r receivable
+	var r wire.Receivable
 	a.evaluate(t, &r, "Get", id)
 	return r
 }

@@ -12,6 +12,9 @@ import (
 	"github.com/hyperledger/fabric-gateway/pkg/client"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
+	"github.com/recv-ledger/recv/test/internal/story"
 )
 
 const (
@@ -46,27 +49,27 @@ func TestLifecycle_ThreeTiersTwoBanks(t *testing.T) {
 	require.Equal(t, "Issue", issued.Result.Op)
 	require.Equal(t, issued.TxID, issued.Result.TxID)
 	r := a.get(t, root)
-	assert.Equal(t, "PENDING", r.Status)
+	assert.Equal(t, wire.StatusPending, r.Status)
 	assert.Equal(t, tier1, r.PendingHolder)
 	assert.Equal(t, int64(125000000), r.AmountFen)
 	assert.Equal(t, treasurer, r.Issuer)
 
 	record(a.submit(t, "Accept", root))
 	r = a.get(t, root)
-	assert.Equal(t, "ACTIVE", r.Status)
+	assert.Equal(t, wire.StatusActive, r.Status)
 	assert.Equal(t, tier1, r.Holder)
 
 	// Split into two pieces; the parent can never move again.
 	split := record(a.submit(t, "Split", root, `["600000","650000.00"]`))
 	assert.Equal(t, []string{root, root + ".1", root + ".2"}, ids(split.Result.Items))
 	r = a.get(t, root)
-	assert.Equal(t, "SPLIT", r.Status)
+	assert.Equal(t, wire.StatusSplit, r.Status)
 	assert.Equal(t, []string{root + ".1", root + ".2"}, r.Children)
 
 	// Tier 1 transfers 400,000.00 of the second piece to tier 2: offered part and kept remainder.
 	record(a.submit(t, "Transfer", root+".2", tier2, "400000.00"))
 	toTier2, kept := root+".2.1", root+".2.2"
-	assert.Equal(t, "PENDING", a.get(t, toTier2).Status)
+	assert.Equal(t, wire.StatusPending, a.get(t, toTier2).Status)
 	assert.Equal(t, tier2, a.get(t, toTier2).PendingHolder)
 	assert.Equal(t, int64(25000000), a.get(t, kept).AmountFen)
 	record(b.submit(t, "Accept", toTier2))
@@ -77,7 +80,7 @@ func TestLifecycle_ThreeTiersTwoBanks(t *testing.T) {
 	toTier3, tier2Keeps := toTier2+".1", toTier2+".2"
 	record(c.submit(t, "Accept", toTier3))
 	r = c.get(t, toTier3)
-	assert.Equal(t, "ACTIVE", r.Status)
+	assert.Equal(t, wire.StatusActive, r.Status)
 	assert.Equal(t, tier3, r.Holder)
 	assert.Equal(t, root, r.RootID)
 	assert.Equal(t, toTier2, r.ParentID)
@@ -85,11 +88,11 @@ func TestLifecycle_ThreeTiersTwoBanks(t *testing.T) {
 	// Tier 3 finances at Bank1: locked while the bank decides, then the bank holds it and paid
 	// amount - discount, the discount computed to the fen by the chaincode.
 	record(c.submit(t, "RequestFinancing", toTier3, "Bank1MSP"))
-	assert.Equal(t, "FINANCING", c.get(t, toTier3).Status)
+	assert.Equal(t, wire.StatusFinancing, c.get(t, toTier3).Status)
 	approved := record(b1.submit(t, "ApproveFinancing", toTier3, "450"))
 	r = b1.get(t, toTier3)
 	require.NotNil(t, r.Financing)
-	assert.Equal(t, "ACTIVE", r.Status)
+	assert.Equal(t, wire.StatusActive, r.Status)
 	assert.Equal(t, bank1, r.Holder)
 	assert.Equal(t, bank1, r.Financing.Financier)
 	wantDiscount := discountFen(15000000, 450, r.Financing.Days)
@@ -101,9 +104,9 @@ func TestLifecycle_ThreeTiersTwoBanks(t *testing.T) {
 	// Tier 2 asks Bank2 for its remaining 250,000.00; Bank2 turns it down and it is unlocked.
 	record(b.submit(t, "RequestFinancing", tier2Keeps, "Bank2MSP"))
 	rejected := record(b2.submit(t, "RejectFinancing", tier2Keeps, "credit line exhausted"))
-	assert.Equal(t, "ACTIVE", rejected.Result.Items[0].Status)
+	assert.Equal(t, wire.StatusActive, rejected.Result.Items[0].Status)
 	r = b.get(t, tier2Keeps)
-	assert.Equal(t, "ACTIVE", r.Status)
+	assert.Equal(t, wire.StatusActive, r.Status)
 	assert.Equal(t, tier2, r.Holder)
 
 	// The first receivable's pieces cannot be redeemed before maturity.
@@ -122,27 +125,21 @@ func TestLifecycle_ThreeTiersTwoBanks(t *testing.T) {
 	all := record(core.submit(t, "RedeemAll", due))
 	assert.ElementsMatch(t, []string{due + ".2", due + ".3"}, ids(all.Result.Items))
 	for _, it := range all.Result.Items {
-		assert.Equal(t, "REDEEMED", it.Status)
+		assert.Equal(t, wire.StatusRedeemed, it.Status)
 	}
 	_, err = core.trySubmit("Redeem", due+".2")
 	require.ErrorContains(t, err, "conflict: ", "a redeemed leaf cannot be paid twice")
 
 	// Conservation: for each root, the live and redeemed leaves add up to the root amount.
-	liveA, redeemedA := leafSums(t, trace(t, aud, root))
+	liveA, redeemedA := story.LeafSums(t, trace(t, aud, root))
 	assert.Equal(t, int64(125000000), liveA+redeemedA)
 	assert.Zero(t, redeemedA)
-	liveB, redeemedB := leafSums(t, trace(t, aud, due))
+	liveB, redeemedB := story.LeafSums(t, trace(t, aud, due))
 	assert.Zero(t, liveB, "every live leaf of %s is redeemed", due)
 	assert.Equal(t, int64(9000000), redeemedB)
 
 	t.Run("history of the financed piece", func(t *testing.T) {
-		var hist []struct {
-			TxID      string          `json:"txId"`
-			Timestamp string          `json:"timestamp"`
-			Submitter string          `json:"submitter"`
-			IsDelete  bool            `json:"isDelete"`
-			Value     json.RawMessage `json:"value"`
-		}
+		var hist []wire.HistoryEntry
 		aud.evaluate(t, &hist, "History", toTier3)
 		require.Len(t, hist, 4, "created by the transfer, accepted, financing requested, approved")
 		submitters := []string{}
@@ -154,9 +151,8 @@ func TestLifecycle_ThreeTiersTwoBanks(t *testing.T) {
 		}
 		assert.Equal(t, []string{bank1, tier3, tier3, tier2}, submitters, "newest first")
 		assert.Equal(t, approved.TxID, hist[0].TxID)
-		var newest receivable
-		require.NoError(t, json.Unmarshal(hist[0].Value, &newest))
-		assert.Equal(t, bank1, newest.Holder)
+		require.NotNil(t, hist[0].Value)
+		assert.Equal(t, bank1, hist[0].Value.Holder)
 	})
 
 	t.Run("one event per transaction, named after it, in commit order", func(t *testing.T) {
@@ -168,7 +164,7 @@ func TestLifecycle_ThreeTiersTwoBanks(t *testing.T) {
 			require.NotNil(t, ev, "event of %s %s", tx.Result.Op, tx.TxID)
 			assert.Equal(t, tx.Result.Op, ev.EventName)
 			assert.Equal(t, tx.Block, ev.BlockNumber)
-			var payload event
+			var payload wire.Event
 			require.NoError(t, json.Unmarshal(ev.Payload, &payload))
 			assert.Equal(t, tx.Result, payload, "the event carries what the transaction returned")
 			assert.GreaterOrEqual(t, ev.BlockNumber, lastBlock, "transaction %d committed in order", i)
@@ -177,11 +173,7 @@ func TestLifecycle_ThreeTiersTwoBanks(t *testing.T) {
 	})
 
 	t.Run("totals reconcile", func(t *testing.T) {
-		var tot struct {
-			OutstandingFen int64 `json:"outstandingFen"`
-			FinancedFen    int64 `json:"financedFen"`
-			RedeemedFen    int64 `json:"redeemedFen"`
-		}
+		var tot wire.Totals
 		aud.evaluate(t, &tot, "Totals", bank1)
 		assert.GreaterOrEqual(t, tot.FinancedFen, int64(15000000))
 		aud.evaluate(t, &tot, "Totals", tier3)
@@ -192,22 +184,10 @@ func TestLifecycle_ThreeTiersTwoBanks(t *testing.T) {
 // issueRequest is the Issue JSON with a fresh contract hash and one invoice per amount given.
 func issueRequest(t *testing.T, id, to, amount, maturity string, invoices ...string) string {
 	t.Helper()
-	type doc struct {
-		Number string `json:"number"`
-		SHA256 string `json:"sha256"`
-		Amount string `json:"amount,omitempty"`
-	}
-	req := struct {
-		ID           string `json:"id"`
-		Beneficiary  string `json:"beneficiary"`
-		Amount       string `json:"amount"`
-		MaturityDate string `json:"maturityDate"`
-		Contract     doc    `json:"contract"`
-		Invoices     []doc  `json:"invoices"`
-	}{ID: id, Beneficiary: to, Amount: amount, MaturityDate: maturity,
-		Contract: doc{Number: "C-" + id, SHA256: randomHex(t)}}
+	req := wire.IssueRequest{ID: id, Beneficiary: to, Amount: amount, MaturityDate: maturity,
+		Contract: wire.Document{Number: "C-" + id, SHA256: randomHex(t)}}
 	for i, a := range invoices {
-		req.Invoices = append(req.Invoices, doc{Number: fmt.Sprintf("INV-%s-%d", id, i+1), SHA256: randomHex(t), Amount: a})
+		req.Invoices = append(req.Invoices, wire.Invoice{Number: fmt.Sprintf("INV-%s-%d", id, i+1), SHA256: randomHex(t), Amount: a})
 	}
 	b, err := json.Marshal(req)
 	require.NoError(t, err)
@@ -222,7 +202,7 @@ func discountFen(amount, rateBps, days int64) int64 {
 	return (2*num + den) / (2 * den)
 }
 
-func ids(items []eventItem) []string {
+func ids(items []wire.EventItem) []string {
 	out := make([]string, len(items))
 	for i, it := range items {
 		out[i] = it.ID
@@ -230,37 +210,13 @@ func ids(items []eventItem) []string {
 	return out
 }
 
-func trace(t *testing.T, a *actor, root string) node {
+func trace(t *testing.T, a *actor, root string) *wire.TraceNode {
 	t.Helper()
-	var tr struct {
-		Root node `json:"root"`
-	}
+	var tr wire.Trace
 	a.evaluate(t, &tr, "Trace", root)
+	require.NotNil(t, tr.Root)
 	require.Equal(t, root, tr.Root.ID)
 	return tr.Root
-}
-
-// leafSums adds up the amounts of the live (ACTIVE, PENDING, FINANCING) and REDEEMED leaves; a
-// SPLIT node must have pieces that add up to it.
-func leafSums(t *testing.T, n node) (live, redeemed int64) {
-	t.Helper()
-	if len(n.Pieces) == 0 {
-		switch n.Status {
-		case "REDEEMED":
-			return 0, n.AmountFen
-		case "ACTIVE", "PENDING", "FINANCING":
-			return n.AmountFen, 0
-		}
-		t.Fatalf("leaf %s has status %s", n.ID, n.Status)
-	}
-	var sum int64
-	for _, p := range n.Pieces {
-		l, r := leafSums(t, p)
-		live, redeemed = live+l, redeemed+r
-		sum += p.AmountFen
-	}
-	require.Equal(t, n.AmountFen, sum, "pieces of %s add up to it", n.ID)
-	return live, redeemed
 }
 
 func height(t *testing.T, a *actor) uint64 {

@@ -1,6 +1,7 @@
 // Package restclient is what the suites in test/ use to drive the recv gateways: a REST client
-// acting as one user with its bearer token, the JSON shapes the tests check, issue requests with
-// fresh document hashes, and the recv CLI run as a person would run it.
+// acting as one user with its bearer token that fails the test on a transport error, reads that
+// wait out a peer a block behind, issue requests with fresh document hashes, and the recv CLI run
+// as a person would run it. The JSON shapes are the wire contract's (chaincode/wire).
 package restclient
 
 import (
@@ -12,6 +13,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +23,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/recv-ledger/recv/chaincode/wire"
 	"github.com/recv-ledger/recv/gateway/network"
 )
 
@@ -52,9 +55,9 @@ type Response struct {
 }
 
 // Problem decodes an error answer's problem body.
-func (r Response) Problem(t *testing.T) map[string]any {
+func (r Response) Problem(t *testing.T) wire.Problem {
 	t.Helper()
-	var p map[string]any
+	var p wire.Problem
 	require.NoError(t, json.Unmarshal(r.Body, &p), string(r.Body))
 	return p
 }
@@ -84,18 +87,11 @@ func (c *Client) Do(t *testing.T, method, path string, body any, header ...strin
 	return Response{Status: resp.StatusCode, Body: b, Header: resp.Header}
 }
 
-// Committed is the answer to a write.
+// Committed is the answer to a write, with the chaincode's event as its result.
 type Committed struct {
-	TxID        string `json:"txId"`
-	BlockNumber uint64 `json:"blockNumber"`
-	Result      struct {
-		Op    string `json:"op"`
-		Items []struct {
-			ID     string `json:"id"`
-			Status string `json:"status"`
-			Amount string `json:"amount"`
-		} `json:"items"`
-	} `json:"result"`
+	TxID        string     `json:"txId"`
+	BlockNumber uint64     `json:"blockNumber"`
+	Result      wire.Event `json:"result"`
 }
 
 // Write POSTs and requires a committed transaction.
@@ -109,31 +105,50 @@ func (c *Client) Write(t *testing.T, path string, body any, header ...string) Co
 	return out
 }
 
-// Receivable is the part of the chaincode's receivable JSON the tests check.
-type Receivable struct {
-	ID            string `json:"id"`
-	RootID        string `json:"rootId"`
-	Holder        string `json:"holder"`
-	PendingHolder string `json:"pendingHolder"`
-	Amount        string `json:"amount"`
-	AmountFen     int64  `json:"amountFen"`
-	Status        string `json:"status"`
-	Financing     *struct {
-		Bank         string `json:"bank"`
-		RateBps      int64  `json:"rateBps"`
-		DisbursedFen int64  `json:"disbursedFen"`
-	} `json:"financing"`
-	Pieces []*Receivable `json:"pieces"`
+// Read GETs path, requires 200 and decodes the answer into out.
+func (c *Client) Read(t *testing.T, path string, out any) {
+	t.Helper()
+	r := c.Do(t, http.MethodGet, path, nil)
+	require.Equal(t, http.StatusOK, r.Status, "GET %s: %s", path, r.Body)
+	require.NoError(t, json.Unmarshal(r.Body, out), string(r.Body))
 }
 
 // Get reads one receivable and requires 200.
-func (c *Client) Get(t *testing.T, id string) Receivable {
+func (c *Client) Get(t *testing.T, id string) wire.Receivable {
 	t.Helper()
-	r := c.Do(t, http.MethodGet, "/v1/receivables/"+id, nil)
-	require.Equal(t, http.StatusOK, r.Status, string(r.Body))
-	var out Receivable
-	require.NoError(t, json.Unmarshal(r.Body, &out))
+	var out wire.Receivable
+	c.Read(t, "/v1/receivables/"+id, &out)
 	return out
+}
+
+// Eventually reads the receivable until cond holds (or 10 s passed) and returns it: a gateway
+// waits for a write's commit on its own organisation's peer only, and another organisation's
+// peer may be a block behind for a moment.
+func (c *Client) Eventually(t *testing.T, id string, cond func(wire.Receivable) bool) wire.Receivable {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got := c.Get(t, id)
+		if cond(got) || time.Now().After(deadline) {
+			return got
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// List reads every page of a list query ("holder=MSP/user" or "issuer=MSP/user").
+func (c *Client) List(t *testing.T, query string) []*wire.Receivable {
+	t.Helper()
+	var all []*wire.Receivable
+	for bookmark := ""; ; {
+		var page wire.Page
+		c.Read(t, "/v1/receivables?"+query+"&pageSize=100&bookmark="+url.QueryEscape(bookmark), &page)
+		all = append(all, page.Items...)
+		if page.Bookmark == "" || len(page.Items) == 0 {
+			return all
+		}
+		bookmark = page.Bookmark
+	}
 }
 
 // RandomHex is a fresh SHA-256 in hex, as a document hash.
@@ -152,16 +167,12 @@ func UniqueID(t *testing.T, prefix string) string {
 
 // IssueBody is an issue request with a fresh contract and one invoice covering the amount; an
 // empty id lets the gateway or the chaincode choose it.
-func IssueBody(t *testing.T, id, to, amount, maturity string) map[string]any {
-	body := map[string]any{
-		"beneficiary": to, "amount": amount, "maturityDate": maturity,
-		"contract": map[string]string{"number": "C-" + RandomHex(t)[:6], "sha256": RandomHex(t)},
-		"invoices": []map[string]string{{"number": "INV-" + RandomHex(t)[:8], "sha256": RandomHex(t), "amount": amount}},
+func IssueBody(t *testing.T, id, to, amount, maturity string) wire.IssueRequest {
+	return wire.IssueRequest{
+		ID: id, Beneficiary: to, Amount: amount, MaturityDate: maturity,
+		Contract: wire.Document{Number: "C-" + RandomHex(t)[:6], SHA256: RandomHex(t)},
+		Invoices: []wire.Invoice{{Number: "INV-" + RandomHex(t)[:8], SHA256: RandomHex(t), Amount: amount}},
 	}
-	if id != "" {
-		body["id"] = id
-	}
-	return body
 }
 
 // Today is the current UTC day; InDays the day n days from it.
@@ -201,4 +212,18 @@ func (c CLI) Must(t *testing.T, out any, args ...string) string {
 		require.NoError(t, json.Unmarshal([]byte(stdout), out), stdout)
 	}
 	return stdout
+}
+
+// Eventually runs recv until its output satisfies cond (or 10 s passed) and returns it, for the
+// same reason as Client.Eventually.
+func (c CLI) Eventually(t *testing.T, cond func(string) bool, args ...string) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		out := c.Must(t, nil, args...)
+		if cond(out) || time.Now().After(deadline) {
+			return out
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }

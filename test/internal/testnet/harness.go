@@ -85,10 +85,10 @@ func (n *Network) script() string {
 	return filepath.Join(n.Root, "scripts", "network.sh")
 }
 
-// PeerEnv is the environment of Fabric's peer CLI (bin/peer) acting as user of org (a short
-// name: core, supplier, bank1, ...) against that org's peer, as the network's `env` sub-command
-// prints it, with the peer's address and TLS names from network.json.
-func (n *Network) PeerEnv(org, user string) ([]string, error) {
+// PeerEnv is the environment of Fabric's peer CLI (bin/peer) acting as user of org (short names:
+// core, supplier, bank1, ...), as the network's `env` sub-command prints it, pointed at the peer
+// of organisation target with its address and TLS names from network.json.
+func (n *Network) PeerEnv(org, user, target string) ([]string, error) {
 	out, err := n.Script("env", org, user)
 	if err != nil {
 		return nil, fmt.Errorf("%s env %s %s: %w: %s", filepath.Base(n.script()), org, user, err, out)
@@ -97,7 +97,7 @@ func (n *Network) PeerEnv(org, user string) ([]string, error) {
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		vars = append(vars, strings.TrimPrefix(line, "export "))
 	}
-	_, o, err := n.Desc.Org(org)
+	_, o, err := n.Desc.Org(target)
 	if err != nil {
 		return nil, err
 	}

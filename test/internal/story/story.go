@@ -1,0 +1,235 @@
+// Package story is the lifecycle of receivables told through the recv gateways, once over their
+// REST API and once with the recv CLI, so that every network the gateways run on is held to the
+// same story: the native network (test/gateway) and the compose network (test/docker).
+//
+// A suite tells it in two lines:
+//
+//	func TestLifecycle_REST(t *testing.T) { story.REST(t, nw) }
+//	func TestLifecycle_CLI(t *testing.T)  { story.CLI(t, nw) }
+//
+// The story writes only receivables with fresh ids and reads totals as lower bounds, so it holds
+// on a ledger other suites and earlier runs have written to.
+package story
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
+	"github.com/recv-ledger/recv/test/internal/restclient"
+	"github.com/recv-ledger/recv/test/internal/testnet"
+)
+
+// The accounts of the story: the core enterprise, three tiers of suppliers, two banks, the auditor.
+const (
+	Treasurer = "CoreMSP/treasurer"
+	Tier1     = "SupplierMSP/supplier-a"
+	Tier2     = "SupplierMSP/supplier-b"
+	Tier3     = "SupplierMSP/supplier-c"
+	Bank1     = "Bank1MSP/officer"
+	Bank2     = "Bank2MSP/officer"
+	Auditor   = "AuditorMSP/auditor"
+)
+
+// REST: the core enterprise issues 1,250,000.00 to tier 1, which accepts and splits it; one piece
+// goes whole to tier 2, which passes part of it to tier 3; tier 3 is financed by Bank1, tier 2 is
+// turned down by Bank2. Refusals keep their kind; trace, history, listing and totals agree. A
+// second receivable that matures today is split, one leaf redeemed, then every other live leaf.
+func REST(t *testing.T, n *testnet.Network) {
+	as := func(account string) *restclient.Client { return restclient.As(t, n.Dir, account) }
+	core, a, b, c := as(Treasurer), as(Tier1), as(Tier2), as(Tier3)
+	bank1, bank2, auditor := as(Bank1), as(Bank2), as(Auditor)
+	id := restclient.UniqueID(t, "LR")
+	is := func(s wire.Status) func(wire.Receivable) bool {
+		return func(r wire.Receivable) bool { return r.Status == s }
+	}
+
+	issued := core.Write(t, "/v1/receivables", restclient.IssueBody(t, id, Tier1, "1250000.00", restclient.InDays(120)))
+	require.Equal(t, "Issue", issued.Result.Op)
+	require.Equal(t, wire.StatusPending, a.Eventually(t, id, is(wire.StatusPending)).Status)
+
+	a.Write(t, "/v1/receivables/"+id+"/accept", nil)
+	a.Write(t, "/v1/receivables/"+id+"/split", wire.SplitRequest{Parts: []string{"600000", "650000.00"}})
+	a.Write(t, "/v1/receivables/"+id+".2/transfer", wire.TransferRequest{To: Tier2})
+	b.Write(t, "/v1/receivables/"+id+".2/accept", nil)
+	b.Write(t, "/v1/receivables/"+id+".2/transfer", wire.TransferRequest{To: Tier3, Amount: "200000.00"})
+	c.Write(t, "/v1/receivables/"+id+".2.1/accept", nil)
+	c.Write(t, "/v1/receivables/"+id+".2.1/financing", wire.FinancingRequest{Bank: "Bank1MSP"})
+	require.Equal(t, wire.StatusFinancing, c.Eventually(t, id+".2.1", is(wire.StatusFinancing)).Status)
+	bank1.Write(t, "/v1/receivables/"+id+".2.1/financing/approve", wire.ApproveRequest{RateBps: 450})
+
+	financed := auditor.Eventually(t, id+".2.1", func(r wire.Receivable) bool { return r.Financed() })
+	require.Equal(t, Bank1, financed.Holder)
+	require.Equal(t, wire.StatusActive, financed.Status)
+	require.NotNil(t, financed.Financing)
+	require.Equal(t, int64(450), financed.Financing.RateBps)
+	require.Equal(t, int64(20000000), financed.Financing.DiscountFen+financed.Financing.DisbursedFen)
+	require.Less(t, financed.Financing.DisbursedFen, int64(20000000), "the bank pays the discounted amount")
+
+	// Tier 2 asks Bank2 to finance the 450,000.00 it kept; Bank2 declines and it is unlocked.
+	kept := id + ".2.2"
+	require.Equal(t, Tier2, auditor.Eventually(t, kept, func(r wire.Receivable) bool { return r.Holder == Tier2 }).Holder)
+	b.Write(t, "/v1/receivables/"+kept+"/financing", wire.FinancingRequest{Bank: "Bank2MSP"})
+	require.Equal(t, wire.StatusFinancing, bank2.Eventually(t, kept, is(wire.StatusFinancing)).Status)
+	rejected := bank2.Write(t, "/v1/receivables/"+kept+"/financing/reject", wire.ReasonRequest{Reason: "credit line exhausted"})
+	require.Equal(t, wire.StatusActive, rejected.Result.Items[0].Status)
+	require.Equal(t, Tier2, b.Eventually(t, kept, is(wire.StatusActive)).Holder)
+
+	// The chaincode's refusals keep their kind through the gateway: conflict, invalid, not found,
+	// forbidden, the conflict with its message, stage and transaction.
+	r := core.Do(t, http.MethodPost, "/v1/roots/"+id+"/redeem-all", nil)
+	require.Equal(t, http.StatusConflict, r.Status, string(r.Body))
+	p := r.Problem(t)
+	require.Contains(t, p.Detail, "cannot be redeemed before")
+	require.NotEmpty(t, p.TransactionID)
+	require.Equal(t, "endorse", p.Stage)
+	require.Equal(t, http.StatusBadRequest, a.Do(t, http.MethodPost, "/v1/receivables/"+id+".1/split", wire.SplitRequest{Parts: []string{"1", "2"}}).Status)
+	require.Equal(t, http.StatusNotFound, auditor.Do(t, http.MethodGet, "/v1/receivables/"+id+"-missing", nil).Status)
+	require.Equal(t, http.StatusForbidden, b.Do(t, http.MethodPost, "/v1/receivables/"+id+".1/transfer", wire.TransferRequest{To: Tier3}).Status)
+
+	var trace wire.Trace
+	auditor.Read(t, "/v1/roots/"+id+"/trace", &trace)
+	live, redeemed := LeafSums(t, trace.Root)
+	require.Equal(t, int64(125000000), live, "the leaves add up to the root")
+	require.Zero(t, redeemed)
+
+	var history []wire.HistoryEntry
+	auditor.Read(t, "/v1/receivables/"+id+".2.1/history", &history)
+	require.Len(t, history, 4, "offered, accepted, financing requested, approved")
+	require.Equal(t, Bank1, history[0].Submitter, "newest first")
+
+	r = c.Do(t, http.MethodGet, "/v1/receivables?holder="+Tier2+"&pageSize=10", nil)
+	require.Equal(t, http.StatusForbidden, r.Status, "tier 3 cannot list tier 2's holdings")
+	require.Contains(t, ids(b.List(t, "holder="+Tier2)), kept)
+
+	var totals wire.Totals
+	auditor.Read(t, "/v1/accounts/"+Bank1+"/totals", &totals)
+	require.GreaterOrEqual(t, totals.FinancedFen, int64(20000000), "Bank1's financed total counts this piece")
+	auditor.Read(t, "/v1/accounts/"+Tier2+"/totals", &totals)
+	require.GreaterOrEqual(t, totals.OutstandingFen, int64(45000000), "tier 2's outstanding total counts what it kept")
+
+	// A receivable that matures today is redeemed at once: one leaf, then every other live leaf.
+	due := restclient.UniqueID(t, "LD")
+	core.Write(t, "/v1/receivables", restclient.IssueBody(t, due, Tier1, "80000.00", restclient.Today()))
+	a.Write(t, "/v1/receivables/"+due+"/accept", nil)
+	a.Write(t, "/v1/receivables/"+due+"/split", wire.SplitRequest{Parts: []string{"30000", "50000"}})
+	core.Write(t, "/v1/receivables/"+due+".1/redeem", nil)
+	all := core.Write(t, "/v1/roots/"+due+"/redeem-all", nil)
+	require.Len(t, all.Result.Items, 1)
+	require.Equal(t, due+".2", all.Result.Items[0].ID)
+	for _, piece := range []string{due + ".1", due + ".2"} {
+		require.Equal(t, wire.StatusRedeemed, auditor.Eventually(t, piece, is(wire.StatusRedeemed)).Status)
+	}
+	auditor.Read(t, "/v1/roots/"+due+"/trace", &trace)
+	live, redeemed = LeafSums(t, trace.Root)
+	require.Zero(t, live, "every live leaf of %s is redeemed", due)
+	require.Equal(t, int64(8000000), redeemed)
+
+	var st wire.TxStatus
+	auditor.Read(t, "/v1/transactions/"+all.TxID, &st)
+	require.Equal(t, "VALID", st.ValidationCode)
+	require.Equal(t, http.StatusNotFound, auditor.Do(t, http.MethodGet, "/v1/transactions/"+strings.Repeat("0", 64), nil).Status)
+}
+
+// CLI tells the same story with the recv binary on this host, which finds the gateways and the
+// users' tokens through the network's state folder (RECV_NET_DIR); exit codes carry the kinds of
+// refusal (invalid 2, not found 3, forbidden 4, conflict 5).
+func CLI(t *testing.T, n *testnet.Network) {
+	require.NotEmpty(t, n.RecvBin, "the suite's testnet.Config needs RecvCLI")
+	cli := restclient.CLI{Bin: n.RecvBin, NetDir: n.Dir}
+	recv := func(as string, args ...string) string {
+		return cli.Must(t, nil, append([]string{"--as", as}, args...)...)
+	}
+	issue := func(id, amount, maturity string) string {
+		var issued wire.SubmitResponse
+		cli.Must(t, &issued, "--as", Treasurer, "-o", "json", "issue", "--id", id, "--to", Tier1, "--amount", amount,
+			"--maturity", maturity, "--contract", "C-9:"+restclient.RandomHex(t), "--invoice", "INV-"+id+":"+restclient.RandomHex(t)+":"+amount)
+		return issued.TransactionID
+	}
+	id := restclient.UniqueID(t, "LC")
+	require.NotEmpty(t, issue(id, "1000.00", restclient.InDays(60)))
+
+	recv(Tier1, "accept", id)
+	recv(Tier1, "split", id, "--parts", "400,600")
+	recv(Tier1, "transfer", id+".2", "--to", Tier2)
+	recv(Tier2, "accept", id+".2")
+	recv(Tier2, "transfer", id+".2", "--to", Tier3, "--amount", "100")
+	recv(Tier3, "accept", id+".2.1")
+	recv(Tier3, "finance", "request", id+".2.1", "--bank", "Bank1MSP")
+	recv(Bank1, "finance", "approve", id+".2.1", "--rate-bps", "450")
+
+	out := cli.Eventually(t, func(s string) bool { return strings.Contains(s, "Bank1MSP 450bps") }, "--as", Auditor, "trace", id)
+	require.Contains(t, out, id+"  1000.00  SPLIT")
+	require.Contains(t, out, "└── "+id+".2.2  500.00  ACTIVE  "+Tier2)
+	require.Contains(t, out, "Bank1MSP 450bps")
+
+	out = recv(Auditor, "history", id+".2.1")
+	require.Len(t, strings.Split(strings.TrimSpace(out), "\n"), 5, "header and four versions:\n%s", out)
+
+	recv(Tier2, "finance", "request", id+".2.2", "--bank", "Bank2MSP")
+	recv(Bank2, "finance", "reject", id+".2.2", "--reason", "limit reached")
+	var got wire.Receivable
+	cli.Eventually(t, func(s string) bool { return decode(s, &got) && got.Status == wire.StatusActive }, "--as", Tier2, "-o", "json", "get", id+".2.2")
+	require.Equal(t, wire.StatusActive, got.Status)
+
+	var totals wire.Totals
+	cli.Must(t, &totals, "--as", Auditor, "-o", "json", "totals", Bank1)
+	require.GreaterOrEqual(t, totals.FinancedFen, int64(10000))
+
+	code, _, stderr := cli.Run(t, "--as", Treasurer, "redeem-all", id)
+	require.Equal(t, 5, code, stderr)
+	require.Contains(t, stderr, "cannot be redeemed before")
+	code, _, stderr = cli.Run(t, "--as", Auditor, "get", id+"-nope")
+	require.Equal(t, 3, code, stderr)
+	code, _, stderr = cli.Run(t, "--as", Tier3, "transfer", id+".1", "--to", Tier2)
+	require.Equal(t, 4, code, stderr)
+	code, _, stderr = cli.Run(t, "--as", Tier1, "split", id+".1", "--parts", "1,2")
+	require.Equal(t, 2, code, stderr)
+
+	// A receivable due today: one leaf redeemed, then the rest of the root.
+	due := restclient.UniqueID(t, "LT")
+	issue(due, "500.00", restclient.Today())
+	recv(Tier1, "accept", due)
+	recv(Tier1, "split", due, "--parts", "200,300")
+	recv(Treasurer, "redeem", due+".1")
+	recv(Treasurer, "redeem-all", due)
+	cli.Eventually(t, func(s string) bool { return decode(s, &got) && got.Status == wire.StatusRedeemed }, "--as", Auditor, "-o", "json", "get", due+".2")
+	require.Equal(t, wire.StatusRedeemed, got.Status)
+}
+
+// LeafSums adds the amounts of a lineage tree's live (pending, active, financing) and redeemed
+// leaves, and requires every split node's pieces to add up to it.
+func LeafSums(t *testing.T, n *wire.TraceNode) (live, redeemed int64) {
+	t.Helper()
+	require.NotNil(t, n)
+	if len(n.Pieces) == 0 {
+		switch n.Status {
+		case wire.StatusRedeemed:
+			return 0, n.AmountFen
+		case wire.StatusActive, wire.StatusPending, wire.StatusFinancing:
+			return n.AmountFen, 0
+		}
+		t.Fatalf("leaf %s has status %s", n.ID, n.Status)
+	}
+	var sum int64
+	for _, p := range n.Pieces {
+		l, r := LeafSums(t, p)
+		live, redeemed, sum = live+l, redeemed+r, sum+p.AmountFen
+	}
+	require.Equal(t, n.AmountFen, sum, "the pieces of %s add up to it", n.ID)
+	return live, redeemed
+}
+
+func ids(rs []*wire.Receivable) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = r.ID
+	}
+	return out
+}
+
+func decode(s string, v any) bool { return json.Unmarshal([]byte(s), v) == nil }
