@@ -1,0 +1,161 @@
+// Package service is the gateway service of one organisation: it wires network.json, the
+// connection to the organisation's peer, the wallet, the bearer tokens, the CA for new users and
+// the HTTP server of package api, and runs them until its context ends. `recv serve` is a thin
+// command over Run.
+package service
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/recv-ledger/recv/gateway/api"
+	"github.com/recv-ledger/recv/gateway/auth"
+	"github.com/recv-ledger/recv/gateway/config"
+	"github.com/recv-ledger/recv/gateway/fabric"
+	"github.com/recv-ledger/recv/gateway/network"
+)
+
+// NewLogger returns the service's logger writing to w, at cfg's level and in its format.
+func NewLogger(cfg config.Serve, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// ConfigError is an error in the settings: a failure of Run that no retry fixes.
+type ConfigError struct{ Err error }
+
+func (e *ConfigError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the error underneath.
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// Run serves the gateway of cfg.Org: it reads network.json, connects to the organisation's peer,
+// loads the wallet and the tokens, and serves the REST API until ctx ends, then shuts down
+// gracefully. Errors in cfg are a *ConfigError.
+func Run(ctx context.Context, cfg config.Serve, log *slog.Logger) error {
+	if err := cfg.Validate(); err != nil {
+		return &ConfigError{err}
+	}
+	desc, err := network.Load(cfg.Network)
+	if err != nil {
+		return err
+	}
+	mspID, org, err := desc.Org(cfg.Org)
+	if err != nil {
+		return &ConfigError{err}
+	}
+	if cfg.Listen == "" {
+		cfg.Listen = org.Gateway.Address
+	}
+	if cfg.StateDir == "" {
+		cfg.StateDir = filepath.Join(filepath.Dir(cfg.Network), "gateways", org.Name)
+	}
+	if cfg.TokensDir == "" {
+		cfg.TokensDir = filepath.Join(cfg.StateDir, "tokens")
+	}
+	conn, err := fabric.Dial(org.Peer.Address, org.Peer.ServerName, org.Peer.TLSCACert)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	fc, err := fabric.New(conn, fabric.Options{Channel: desc.Channel, Chaincode: desc.Chaincode, MSPID: mspID})
+	if err != nil {
+		return err
+	}
+	defer fc.Close()
+
+	authn := &auth.Authenticator{}
+	if authn.Tokens, err = auth.OpenTokenStore(filepath.Join(cfg.StateDir, "token-hashes.json")); err != nil {
+		return err
+	}
+	wallet := &wallet{dir: filepath.Join(cfg.StateDir, "wallet"), fabric: fc, auth: authn, mspID: mspID}
+	for _, name := range org.UserNames() {
+		u := org.Users[name]
+		key := u.Key
+		if slices.Contains(cfg.OfflineUsers, name) {
+			key = ""
+		}
+		if err := wallet.load(name, u.Role, u.Cert, key); err != nil {
+			return err
+		}
+	}
+	if err := wallet.loadSaved(); err != nil {
+		return err
+	}
+	if err := auth.EnsureTokenFiles(authn.Tokens, cfg.TokensDir, org.UserNames()); err != nil {
+		return err
+	}
+	serviceUser, err := fc.StatusIdentityFor(cfg.ServiceUser)
+	if err != nil {
+		return err
+	}
+	var admin api.UserAdmin
+	if org.CA.URL != "" && org.CA.AdminCert != "" {
+		if admin, err = newUserAdmin(org, wallet); err != nil {
+			log.Warn("user administration disabled", "err", err)
+			admin = nil
+		}
+	}
+
+	srv := api.NewServer(api.Config{
+		Ledger: fc, Auth: authn, Admin: admin, Logger: log,
+		ServiceIdentity: serviceUser, RequestTimeout: cfg.RequestTimeout,
+	})
+	httpServer := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return err
+	}
+	scheme := "http"
+	if cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return err
+		}
+		// Client certificates are requested, not verified against a chain: a caller is accepted
+		// only when its certificate is exactly a wallet identity's enrollment certificate, and the
+		// TLS handshake proves it holds that certificate's key.
+		httpServer.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: tls.RequestClientCert, MinVersion: tls.VersionTLS12}
+		ln = tls.NewListener(ln, httpServer.TLSConfig)
+		scheme = "https"
+	}
+	log.Info("gateway listening", "org", mspID, "url", scheme+"://"+ln.Addr().String(), "peer", org.Peer.Address,
+		"identities", strings.Join(fc.Names(), ","), "tokens", cfg.TokensDir)
+
+	errc := make(chan error, 1)
+	go func() { errc <- httpServer.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := httpServer.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	_ = httpServer.Close()
+	log.Info("stopped")
+	return nil
+}
+

@@ -1,0 +1,153 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/hyperledger/fabric-gateway/pkg/identity"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
+	"github.com/recv-ledger/recv/gateway/auth"
+	"github.com/recv-ledger/recv/gateway/ca"
+	"github.com/recv-ledger/recv/gateway/fabric"
+	"github.com/recv-ledger/recv/gateway/network"
+)
+
+// wallet adds identities to the Fabric client and the authenticator, and keeps users added at
+// run time in dir (files 0600) so they come back after a restart.
+type wallet struct {
+	dir    string
+	mspID  string
+	fabric *fabric.Client
+	auth   *auth.Authenticator
+}
+
+func (w *wallet) load(name, role, certPath, keyPath string) error {
+	id, err := fabric.LoadIdentity(w.mspID, name, role, certPath, keyPath)
+	if err != nil {
+		return err
+	}
+	return w.add(id)
+}
+
+func (w *wallet) add(id *fabric.Identity) error {
+	if err := w.fabric.AddIdentity(id); err != nil {
+		return err
+	}
+	cert, err := identity.CertificateFromPEM(id.ID.Credentials())
+	if err != nil {
+		return err
+	}
+	w.auth.AddCertificate(id.Name, cert)
+	return nil
+}
+
+// loadSaved loads the users saved by save: dir/<name>/{cert.pem,key.pem,role}.
+func (w *wallet) loadSaved() error {
+	entries, err := os.ReadDir(w.dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		d := filepath.Join(w.dir, e.Name())
+		role, err := os.ReadFile(filepath.Join(d, "role"))
+		if err != nil {
+			return err
+		}
+		if err := w.load(e.Name(), strings.TrimSpace(string(role)), filepath.Join(d, "cert.pem"), filepath.Join(d, "key.pem")); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *wallet) save(name, role string, certPEM, keyPEM []byte) error {
+	d := filepath.Join(w.dir, name)
+	if err := os.MkdirAll(d, 0o700); err != nil {
+		return err
+	}
+	for file, data := range map[string][]byte{"cert.pem": certPEM, "key.pem": keyPEM, "role": []byte(role + "\n")} {
+		if err := os.WriteFile(filepath.Join(d, file), data, 0o600); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// userAdmin registers and enrolls users with the org's CA as its registrar.
+type userAdmin struct {
+	ca        *ca.Client
+	registrar ca.Registrar
+	wallet    *wallet
+}
+
+func newUserAdmin(org network.Org, w *wallet) (*userAdmin, error) {
+	client, err := ca.New(org.CA.URL, org.CA.Name, org.CA.TLSCACert)
+	if err != nil {
+		return nil, err
+	}
+	cert, err := os.ReadFile(org.CA.AdminCert)
+	if err != nil {
+		return nil, err
+	}
+	key, err := os.ReadFile(org.CA.AdminKey)
+	if err != nil {
+		return nil, err
+	}
+	return &userAdmin{ca: client, registrar: ca.Registrar{CertPEM: cert, KeyPEM: key}, wallet: w}, nil
+}
+
+func (a *userAdmin) AddUser(ctx context.Context, req wire.NewUser) (*wire.NewUserResult, error) {
+	secret, err := a.ca.Register(ctx, a.registrar, ca.Registration{
+		Name: req.Name, Secret: req.Secret, MaxEnrollments: -1,
+		Attributes: []ca.Attribute{{Name: "recv.role", Value: req.Role, ECert: true}},
+	})
+	if err != nil {
+		return nil, caError(err)
+	}
+	certPEM, keyPEM, err := a.ca.Enroll(ctx, req.Name, secret)
+	if err != nil {
+		return nil, caError(err)
+	}
+	id, err := fabric.NewIdentity(a.wallet.mspID, req.Name, req.Role, certPEM, keyPEM)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.wallet.save(req.Name, req.Role, certPEM, keyPEM); err != nil {
+		return nil, err
+	}
+	if err := a.wallet.add(id); err != nil {
+		return nil, err
+	}
+	token, err := a.wallet.auth.Tokens.Mint(req.Name)
+	if err != nil {
+		return nil, err
+	}
+	return &wire.NewUserResult{Name: req.Name, Account: id.Account(), Role: req.Role, Token: token}, nil
+}
+
+// caError maps a CA refusal: an identity that already exists is a conflict, other refusals are
+// invalid requests; transport failures stay internal.
+func caError(err error) error {
+	var ce *ca.Error
+	if !errors.As(err, &ce) {
+		return err
+	}
+	kind := wire.KindInvalid
+	if strings.Contains(ce.Message, "already registered") {
+		kind = wire.KindConflict
+	} else if ce.Status == http.StatusUnauthorized || ce.Status == http.StatusForbidden {
+		kind = wire.KindForbidden
+	}
+	return &fabric.Error{Kind: kind, Stage: "ca", Message: (&wire.Error{Kind: kind, Message: ce.Message}).Error(), Err: err}
+}
