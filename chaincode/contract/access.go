@@ -11,6 +11,7 @@ import (
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
 	"github.com/recv-ledger/recv/chaincode/receivable"
+	"github.com/recv-ledger/recv/chaincode/wire"
 )
 
 // Certificate attributes the caller's identity is read from.
@@ -19,54 +20,39 @@ const (
 	attrRole         = "recv.role"
 )
 
-// rule says who may call a transaction and whether it writes.
-type rule struct {
-	submit bool
-	roles  []string // empty: any identity
-}
-
+// The role sets of the access table.
 var (
 	holders  = []string{receivable.RoleIssuer, receivable.RoleSupplier, receivable.RoleFinancier}
 	movers   = []string{receivable.RoleSupplier, receivable.RoleFinancier}
 	readers  = []string{receivable.RoleIssuer, receivable.RoleSupplier, receivable.RoleFinancier, receivable.RoleAuditor, receivable.RoleAdmin}
 	issuers  = []string{receivable.RoleIssuer}
 	financer = []string{receivable.RoleFinancier}
+	anyone   = []string{}
 )
 
-// accessTable is the one place that says which role may call which transaction. Per-receivable
-// checks (holder, pending holder, bank, issuer's MSP) are the rules' business.
-var accessTable = map[string]rule{
-	"Issue":            {submit: true, roles: issuers},
-	"Accept":           {submit: true, roles: holders},
-	"Reject":           {submit: true, roles: holders},
-	"Revoke":           {submit: true, roles: holders},
-	"Split":            {submit: true, roles: movers},
-	"Transfer":         {submit: true, roles: movers},
-	"RequestFinancing": {submit: true, roles: []string{receivable.RoleSupplier}},
-	"ApproveFinancing": {submit: true, roles: financer},
-	"RejectFinancing":  {submit: true, roles: financer},
-	"Redeem":           {submit: true, roles: issuers},
-	"RedeemAll":        {submit: true, roles: issuers},
-	"SetConfig":        {submit: true, roles: []string{receivable.RoleAdmin}},
-	"GetConfig":        {},
-	"Get":              {roles: readers},
-	"ListByHolder":     {roles: readers},
-	"ListByIssuer":     {roles: readers},
-	"Trace":            {roles: readers},
-	"History":          {roles: readers},
-	"Totals":           {roles: readers},
-}
-
-// evaluateTransactions lists the read-only transactions, sorted, for the contract metadata.
-func evaluateTransactions() []string {
-	var names []string
-	for name, r := range accessTable {
-		if !r.submit {
-			names = append(names, name)
-		}
-	}
-	slices.Sort(names)
-	return names
+// accessTable is the one place that says which roles may call which transaction (empty: any
+// identity); every transaction of wire.Ops has a row. Per-receivable checks (holder, pending
+// holder, bank, issuer's MSP) are the rules' business.
+var accessTable = map[string][]string{
+	"Issue":            issuers,
+	"Accept":           holders,
+	"Reject":           holders,
+	"Revoke":           holders,
+	"Split":            movers,
+	"Transfer":         movers,
+	"RequestFinancing": {receivable.RoleSupplier},
+	"ApproveFinancing": financer,
+	"RejectFinancing":  financer,
+	"Redeem":           issuers,
+	"RedeemAll":        issuers,
+	"SetConfig":        {receivable.RoleAdmin},
+	"GetConfig":        anyone,
+	"Get":              readers,
+	"ListByHolder":     readers,
+	"ListByIssuer":     readers,
+	"Trace":            readers,
+	"History":          readers,
+	"Totals":           readers,
 }
 
 // TxContext is the transaction context: Fabric's, plus the caller and the settings that the
@@ -77,33 +63,50 @@ type TxContext struct {
 	config receivable.Config
 }
 
-// before runs ahead of every transaction: it resolves the caller, enforces the access table and,
-// for writes, the clock skew between the transaction and the endorsing peer.
+// before runs ahead of every transaction: it checks the transaction and its number of arguments
+// against wire.Ops, resolves the caller, enforces the access table and, for writes, the clock skew
+// between the transaction and the endorsing peer.
 func (c *Contract) before(ctx *TxContext) error {
-	fn, _ := ctx.GetStub().GetFunctionAndParameters()
+	fn, args := ctx.GetStub().GetFunctionAndParameters()
 	if i := strings.LastIndexByte(fn, ':'); i >= 0 {
 		fn = fn[i+1:]
 	}
-	r, ok := accessTable[fn]
-	if !ok {
+	op, known := wire.ByTx(fn)
+	roles, allowed := accessTable[fn]
+	if !known || !allowed {
 		return receivable.Invalidf("unknown transaction %.40q", fn)
+	}
+	if len(args) != len(op.Params) {
+		return receivable.Invalidf("%s takes %s, %d given", fn, paramList(op), len(args))
 	}
 	caller, err := callerOf(ctx)
 	if err != nil {
 		return err
 	}
-	if len(r.roles) > 0 && !slices.Contains(r.roles, caller.Role) {
-		return receivable.Forbiddenf("%s needs role %s; %s has role %q", fn, strings.Join(r.roles, "|"), caller.Account(), caller.Role)
+	if len(roles) > 0 && !slices.Contains(roles, caller.Role) {
+		return receivable.Forbiddenf("%s needs role %s; %s has role %q", fn, strings.Join(roles, "|"), caller.Account(), caller.Role)
 	}
 	cfg, err := loadConfig(ctx.GetStub())
 	if err != nil {
 		return err
 	}
 	ctx.caller, ctx.config = caller, cfg
-	if r.submit {
+	if op.Submit {
 		return c.checkClock(ctx)
 	}
 	return nil
+}
+
+// paramList names an op's arguments for a refusal: "arguments (id, rateBps)".
+func paramList(op *wire.Op) string {
+	if len(op.Params) == 0 {
+		return "no arguments"
+	}
+	names := make([]string, len(op.Params))
+	for i, p := range op.Params {
+		names[i] = p.Name
+	}
+	return "arguments (" + strings.Join(names, ", ") + ")"
 }
 
 // callerOf reads MSP ID, enrollment id (attribute, else the certificate's CN) and role.

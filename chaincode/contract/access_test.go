@@ -27,7 +27,7 @@ func TestSetConfig_Refusals(t *testing.T) {
 		{"term zero", admin, `{"maxTermDays":0}`, "invalid: maxTermDays 0"},
 		{"skew zero", admin, `{"clockSkewSeconds":0}`, "invalid: clockSkewSeconds 0 is outside 1..3600"},
 		{"skew above an hour", admin, `{"clockSkewSeconds":3601}`, "invalid: clockSkewSeconds"},
-		{"unknown field", admin, `{"maxTerm":90}`, "invalid: config: json: unknown field"},
+		{"unknown field", admin, `{"maxTerm":90}`, "invalid: config has unknown field \"maxTerm\""},
 		{"not JSON", admin, `90`, "invalid: config"},
 	}
 	for _, tt := range tests {
@@ -66,7 +66,9 @@ func TestAccessTable_UnknownTransactionIsRefused(t *testing.T) {
 	h := newHarness(t)
 	h.refuse(`invalid: unknown transaction "Mint"`, treasurer, "Mint")
 	h.refuse(`invalid: Blank function name passed`, treasurer, "")
-	h.refuse(`invalid: incorrect number of params. Expected 1, received 0`, supA, "Accept")
+	h.refuse(`invalid: Accept takes arguments (id), 0 given`, supA, "Accept")
+	h.refuse(`invalid: Accept takes arguments (id), 2 given`, supA, "Accept", "R-1", "R-2")
+	h.refuse(`invalid: GetConfig takes no arguments, 1 given`, supA, "GetConfig", "x")
 }
 
 func TestAccessTable_BadCreatorIsForbidden(t *testing.T) {

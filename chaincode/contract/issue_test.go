@@ -88,9 +88,9 @@ func TestIssue_Refusals(t *testing.T) {
 		{"duplicate id", treasurer, issueJSON(issueOpts{ID: "R-1", Invoices: inv(1, "1250000")}), "conflict: receivable R-1 already exists"},
 		{"invoice already backs a receivable", treasurer, issueJSON(issueOpts{ID: "R-2", Invoices: []receivable.Invoice{{Number: "I", SHA256: hash("inv" + "R-1"), Amount: "1250000"}}}), "conflict: invoice I (sha256 "},
 		{"invoice hash reused in upper case", treasurer, issueJSON(issueOpts{ID: "R-2", Invoices: []receivable.Invoice{{Number: "I", SHA256: upper, Amount: "1250000"}}}), "conflict: invoice I"},
-		{"unknown field", treasurer, `{"id":"R-2","beneficiary":"SupplierMSP/supplier-a","amount":"1","maturityDate":"2027-01-01","bogus":1}`, "invalid: issue request: json: unknown field \"bogus\""},
-		{"not JSON", treasurer, `{"id":`, "invalid: issue request"},
-		{"trailing data", treasurer, issueJSON(issueOpts{ID: "R-2"}) + "{}", "invalid: issue request: trailing data"},
+		{"unknown field", treasurer, `{"id":"R-2","beneficiary":"SupplierMSP/supplier-a","amount":"1","maturityDate":"2027-01-01","bogus":1}`, "invalid: request has unknown field \"bogus\""},
+		{"not JSON", treasurer, `{"id":`, "invalid: request must be a JSON object"},
+		{"trailing data", treasurer, issueJSON(issueOpts{ID: "R-2"}) + "{}", "invalid: request has data after its JSON value"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -134,7 +134,7 @@ func TestAcceptRejectRevoke_Refusals(t *testing.T) {
 	}{
 		{"accept by a stranger", supB, "Accept", []string{"R-1"}, "forbidden: receivable R-1: SupplierMSP/supplier-b is not a party to it"},
 		{"accept by the issuer", treasurer, "Accept", []string{"R-1"}, "forbidden: receivable R-1 is offered to SupplierMSP/supplier-a"},
-		{"accept unknown id", supA, "Accept", []string{"R-9"}, "not found: receivable R-9"},
+		{"accept unknown id", supA, "Accept", []string{"R-9"}, "not_found: receivable R-9"},
 		{"accept bad id", supA, "Accept", []string{"R 1"}, "invalid: id"},
 		{"accept by auditor", auditor, "Accept", []string{"R-1"}, "forbidden: Accept needs role"},
 		{"accept an active receivable", supA, "Accept", []string{"R-A"}, "conflict: receivable R-A is ACTIVE, not PENDING"},

@@ -8,6 +8,7 @@ import (
 	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
 
 	"github.com/recv-ledger/recv/chaincode/receivable"
+	"github.com/recv-ledger/recv/chaincode/wire"
 )
 
 // State layout (LevelDB: no rich queries, so indexes are composite keys):
@@ -130,19 +131,19 @@ func (l ledger) indexKeys(r *receivable.Receivable) ([]string, error) {
 
 // apply writes an accepted change: receivables, index entries, invoice bindings, and its event.
 // The rules have validated everything before, so nothing is written on a refusal.
-func (l ledger) apply(txID string, ch receivable.Change) (eventPayload, error) {
+func (l ledger) apply(txID string, ch receivable.Change) (*wire.Event, error) {
 	for _, w := range ch.Writes {
 		if err := l.put(w); err != nil {
-			return eventPayload{}, err
+			return nil, err
 		}
 	}
 	for _, h := range ch.Invoices {
 		key, err := l.stub.CreateCompositeKey(invoiceKey, []string{h})
 		if err != nil {
-			return eventPayload{}, err
+			return nil, err
 		}
 		if err := l.stub.PutState(key, []byte(ch.Writes[0].After.RootID)); err != nil {
-			return eventPayload{}, fmt.Errorf("binding invoice %s: %w", h, err)
+			return nil, fmt.Errorf("binding invoice %s: %w", h, err)
 		}
 	}
 	ev := newEvent(txID, ch)
@@ -182,38 +183,32 @@ func (l ledger) put(w receivable.Write) error {
 	return nil
 }
 
-func (l ledger) emit(ev eventPayload) error {
+// emit sets the transaction's one event, named after its operation.
+func (l ledger) emit(ev *wire.Event) error {
 	raw, err := json.Marshal(ev)
 	if err != nil {
-		return err
+		return fmt.Errorf("encoding event: %w", err)
 	}
 	return l.stub.SetEvent(ev.Op, raw)
 }
 
-// eventPayload is both the event of a write transaction and its result.
-type eventPayload struct {
-	TxID   string             `json:"txId"`
-	Op     string             `json:"op"`
-	Items  []eventItem        `json:"items"`
-	Reason string             `json:"reason,omitempty"`
-	Config *receivable.Config `json:"config,omitempty"`
+// putConfig writes the settings.
+func (l ledger) putConfig(cfg receivable.Config) error {
+	raw, err := json.Marshal(cfg)
+	if err != nil {
+		return fmt.Errorf("encoding config: %w", err)
+	}
+	if err := l.stub.PutState(configKey, raw); err != nil {
+		return fmt.Errorf("writing config: %w", err)
+	}
+	return nil
 }
 
-// eventItem is one affected receivable.
-type eventItem struct {
-	ID            string            `json:"id"`
-	Status        receivable.Status `json:"status"`
-	Amount        string            `json:"amount"`
-	AmountFen     int64             `json:"amountFen"`
-	Holder        string            `json:"holder,omitempty"`
-	PendingHolder string            `json:"pendingHolder,omitempty"`
-}
-
-func newEvent(txID string, ch receivable.Change) eventPayload {
-	ev := eventPayload{TxID: txID, Op: ch.Op, Items: []eventItem{}, Reason: ch.Reason}
+func newEvent(txID string, ch receivable.Change) *wire.Event {
+	ev := &wire.Event{TxID: txID, Op: ch.Op, Items: make([]wire.EventItem, 0, len(ch.Writes)), Reason: ch.Reason}
 	for _, w := range ch.Writes {
 		r := w.After
-		ev.Items = append(ev.Items, eventItem{ID: r.ID, Status: r.Status, Amount: r.Amount, AmountFen: r.AmountFen,
+		ev.Items = append(ev.Items, wire.EventItem{ID: r.ID, Status: r.Status, Amount: r.Amount, AmountFen: r.AmountFen,
 			Holder: r.Holder, PendingHolder: r.PendingHolder})
 	}
 	return ev

@@ -72,7 +72,7 @@ func TestSplit_Refusals(t *testing.T) {
 		{"pending receivable", supA, "R-P", `["50","50"]`, "forbidden: receivable R-P is held by , not by SupplierMSP/supplier-a"},
 		{"financing receivable", supA, "R-F", `["50","50"]`, "conflict: receivable R-F is FINANCING"},
 		{"financed receivable waits for redemption", bank1, "R-B", `["50","50"]`, "conflict: receivable R-B is financed by Bank1MSP and waits for redemption"},
-		{"unknown", supA, "R-9", `["50","50"]`, "not found: receivable R-9"},
+		{"unknown", supA, "R-9", `["50","50"]`, "not_found: receivable R-9"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -237,9 +237,9 @@ func TestFinancing_Refusals(t *testing.T) {
 		{"request on the maturity day", supA, "RequestFinancing", []string{"R-1", "Bank1MSP"}, 129, "conflict: receivable R-1 matures on 2027-03-31: it can no longer be financed"},
 		{"approve by the other bank", bank2, "ApproveFinancing", []string{"R-F", "450"}, 0, "forbidden: "},
 		{"approve by a supplier", supA, "ApproveFinancing", []string{"R-F", "450"}, 0, "forbidden: ApproveFinancing needs role financier"},
-		{"approve rate zero", bank1, "ApproveFinancing", []string{"R-F", "0"}, 0, "invalid: rateBps \"0\" must be an integer in 1..3600"},
+		{"approve rate zero", bank1, "ApproveFinancing", []string{"R-F", "0"}, 0, "invalid: rateBps 0 must be an integer in 1..3600"},
 		{"approve rate above 36%", bank1, "ApproveFinancing", []string{"R-F", "3601"}, 0, "invalid: rateBps"},
-		{"approve rate not integer", bank1, "ApproveFinancing", []string{"R-F", "4.5"}, 0, "invalid: rateBps"},
+		{"approve rate not integer", bank1, "ApproveFinancing", []string{"R-F", "4.5"}, 0, "invalid: rateBps \"4.5\" is not an integer"},
 		{"approve what was not requested", bank1, "ApproveFinancing", []string{"R-B", "450"}, 0, "conflict: receivable R-B is ACTIVE, not FINANCING"},
 		{"approve on the maturity day", bank1, "ApproveFinancing", []string{"R-F", "450"}, 129, "conflict: receivable R-F matures on 2027-03-31"},
 		{"reject by the other bank", bank2, "RejectFinancing", []string{"R-F", "no"}, 0, "forbidden: "},
@@ -292,7 +292,7 @@ func TestRedeem_Refusals(t *testing.T) {
 		{"a split parent", treasurer, "R-1", 129, "conflict: receivable R-1 is SPLIT"},
 		{"a pending piece", treasurer, "R-1.1", 129, "conflict: receivable R-1.1 is PENDING"},
 		{"a financing piece", treasurer, "R-F", 129, "conflict: receivable R-F is FINANCING"},
-		{"unknown", treasurer, "R-9", 129, "not found: receivable R-9"},
+		{"unknown", treasurer, "R-9", 129, "not_found: receivable R-9"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -345,7 +345,7 @@ func TestRedeemAll_Refusals(t *testing.T) {
 		{"a piece is not a root", treasurer, "R-1.1", nil, 129, "invalid: rootId R-1.1 is a piece of R-1, not a root"},
 		{"issuer of another MSP", otherCore, "R-1", nil, 129, "forbidden: "},
 		{"a pending issuance", treasurer, "R-P", nil, 129, "conflict: receivable R-P is PENDING"},
-		{"unknown", treasurer, "R-9", nil, 129, "not found: receivable R-9"},
+		{"unknown", treasurer, "R-9", nil, 129, "not_found: receivable R-9"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

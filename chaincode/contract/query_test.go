@@ -44,7 +44,7 @@ func TestGet_ReadAccess(t *testing.T) {
 			}
 		})
 	}
-	h.refuse("not found: receivable R-2", auditor, "Get", "R-2")
+	h.refuse("not_found: receivable R-2", auditor, "Get", "R-2")
 	h.refuse("invalid: id", auditor, "Get", "R-1..1")
 	h.refuse("invalid: id", auditor, "Get", "R-1.01")
 	h.refuse("invalid: id", auditor, "Get", "R-1.")
@@ -80,13 +80,16 @@ func TestListByHolder_PagesWithBookmarks(t *testing.T) {
 	require.Equal(t, []string{"R-0", "R-1", "R-2", "R-3", "R-4", "R-P"}, seen)
 
 	var p listPage
-	require.NoError(t, json.Unmarshal([]byte(h.ok(auditor, "ListByHolder", supB, "", "")), &p))
+	require.NoError(t, json.Unmarshal([]byte(h.ok(auditor, "ListByHolder", supB, "20", "")), &p))
 	require.Equal(t, 1, p.Count)
 
-	h.refuse("forbidden: SupplierMSP/supplier-b may not list the receivables of SupplierMSP/supplier-a", supB, "ListByHolder", supA, "", "")
-	h.refuse("invalid: pageSize \"0\"", supA, "ListByHolder", supA, "0", "")
-	h.refuse("invalid: pageSize \"101\"", supA, "ListByHolder", supA, "101", "")
-	h.refuse("invalid: account", supA, "ListByHolder", "supplier-a", "", "")
+	h.refuse("forbidden: SupplierMSP/supplier-b may not list the receivables of SupplierMSP/supplier-a", supB, "ListByHolder", supA, "20", "")
+	h.refuse("invalid: pageSize 0 must be an integer in 1..100", supA, "ListByHolder", supA, "0", "")
+	h.refuse("invalid: pageSize -1 must be", supA, "ListByHolder", supA, "-1", "")
+	h.refuse("invalid: pageSize \"\" is not an integer", supA, "ListByHolder", supA, "", "")
+	h.refuse("invalid: pageSize 101 must be", supA, "ListByHolder", supA, "101", "")
+	h.refuse("invalid: pageSize \"99999999999\" is out of range", supA, "ListByHolder", supA, "99999999999", "")
+	h.refuse("invalid: account", supA, "ListByHolder", "supplier-a", "20", "")
 }
 
 func TestListByHolder_FollowsTheHolder(t *testing.T) {
@@ -95,9 +98,9 @@ func TestListByHolder_FollowsTheHolder(t *testing.T) {
 	h.ok(supA, "Transfer", "R-1", supB, "")
 	h.ok(supB, "Accept", "R-1")
 	var p listPage
-	require.NoError(t, json.Unmarshal([]byte(h.ok(supA, "ListByHolder", supA, "", "")), &p))
+	require.NoError(t, json.Unmarshal([]byte(h.ok(supA, "ListByHolder", supA, "20", "")), &p))
 	require.Zero(t, p.Count)
-	require.NoError(t, json.Unmarshal([]byte(h.ok(supB, "ListByHolder", supB, "", "")), &p))
+	require.NoError(t, json.Unmarshal([]byte(h.ok(supB, "ListByHolder", supB, "20", "")), &p))
 	require.Equal(t, 1, p.Count)
 }
 
@@ -110,9 +113,9 @@ func TestListByIssuer_ForIssuersOfThatMSPAndTheAuditor(t *testing.T) {
 		require.NoError(t, json.Unmarshal([]byte(h.ok(caller, "ListByIssuer", treasurer, "20", "")), &p))
 		require.Equal(t, 3, p.Count, caller)
 	}
-	h.refuse("forbidden: ", otherCore, "ListByIssuer", treasurer, "", "")
-	h.refuse("forbidden: ", supA, "ListByIssuer", treasurer, "", "")
-	h.refuse("invalid: pageSize", treasurer, "ListByIssuer", treasurer, "x", "")
+	h.refuse("forbidden: ", otherCore, "ListByIssuer", treasurer, "20", "")
+	h.refuse("forbidden: ", supA, "ListByIssuer", treasurer, "20", "")
+	h.refuse("invalid: pageSize \"x\" is not an integer", treasurer, "ListByIssuer", treasurer, "x", "")
 }
 
 type traceNode struct {
@@ -140,7 +143,7 @@ func TestTrace_ReturnsTheLineageTree(t *testing.T) {
 	h.ok(treasurer, "Trace", "R-1")
 	h.refuse("forbidden: receivable R-1: SupplierMSP/supplier-c is not a party", supC, "Trace", "R-1")
 	h.refuse("invalid: rootId R-1.2 is a piece", auditor, "Trace", "R-1.2")
-	h.refuse("not found: receivable R-2", auditor, "Trace", "R-2")
+	h.refuse("not_found: receivable R-2", auditor, "Trace", "R-2")
 	h.refuse("invalid: rootId", auditor, "Trace", "")
 }
 
@@ -164,7 +167,7 @@ func TestHistory_ListsEveryVersionWithSubmitter(t *testing.T) {
 	require.NoError(t, json.Unmarshal(hist[2].Value, &v))
 	require.Equal(t, receivable.StatusPending, v.Status)
 	h.refuse("forbidden: ", supC, "History", "R-1")
-	h.refuse("not found: ", auditor, "History", "R-2")
+	h.refuse("not_found: ", auditor, "History", "R-2")
 }
 
 func TestTotals_SumsOutstandingFinancedAndRedeemed(t *testing.T) {

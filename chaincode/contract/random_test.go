@@ -150,7 +150,7 @@ func TestConservation_HoldsAfterEveryStepOfARandomSequence(t *testing.T) {
 		} else {
 			msg := err.Error()
 			kind := strings.SplitN(msg, ": ", 2)[0]
-			require.Contains(t, []string{"invalid", "not found", "forbidden", "conflict"}, kind, msg)
+			require.Contains(t, []string{"invalid", "not_found", "forbidden", "conflict"}, kind, msg)
 		}
 		after := h.receivables()
 		if r != nil {

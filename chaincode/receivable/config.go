@@ -1,11 +1,6 @@
 package receivable
 
-import (
-	"bytes"
-	"encoding/json"
-	"errors"
-	"io"
-)
+import "github.com/recv-ledger/recv/chaincode/wire"
 
 // HardMaxTermDays is the longest term the chaincode ever accepts: one year, the hard limit of the
 // 2025 PBOC supply-chain-finance rules. The configurable cap may only be lower.
@@ -15,18 +10,13 @@ const HardMaxTermDays = 365
 const MaxClockSkewSeconds = 3600
 
 // Config holds the channel settings the chaincode keeps on the ledger.
-type Config struct {
-	// MaxTermDays caps maturity, in days after the issue day (default 183, the rules' recommended 6 months).
-	MaxTermDays int `json:"maxTermDays"`
-	// ClockSkewSeconds is how far a transaction's timestamp may be from the endorsing peer's clock.
-	ClockSkewSeconds int `json:"clockSkewSeconds"`
-}
+type Config = wire.Config
 
 // DefaultConfig is in force until SetConfig is called.
 func DefaultConfig() Config { return Config{MaxTermDays: 183, ClockSkewSeconds: 600} }
 
-// Validate checks the bounds of every setting.
-func (c Config) Validate() error {
+// ValidateConfig checks the bounds of every setting.
+func ValidateConfig(c Config) error {
 	if c.MaxTermDays < 1 || c.MaxTermDays > HardMaxTermDays {
 		return Invalidf("maxTermDays %d is outside 1..%d", c.MaxTermDays, HardMaxTermDays)
 	}
@@ -36,35 +26,14 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// ApplyConfigJSON returns current updated with the fields present in the JSON document, validated.
-// Unknown fields are refused so a typo cannot pass silently.
-func ApplyConfigJSON(current Config, doc string) (Config, error) {
-	var upd struct {
-		MaxTermDays      *int `json:"maxTermDays"`
-		ClockSkewSeconds *int `json:"clockSkewSeconds"`
-	}
-	if err := decodeStrict(doc, &upd); err != nil {
-		return Config{}, Invalidf("config: %v", err)
-	}
+// ApplyConfig returns current updated with the settings present in req, validated.
+func ApplyConfig(current Config, req wire.ConfigRequest) (Config, error) {
 	next := current
-	if upd.MaxTermDays != nil {
-		next.MaxTermDays = *upd.MaxTermDays
+	if req.MaxTermDays != nil {
+		next.MaxTermDays = *req.MaxTermDays
 	}
-	if upd.ClockSkewSeconds != nil {
-		next.ClockSkewSeconds = *upd.ClockSkewSeconds
+	if req.ClockSkewSeconds != nil {
+		next.ClockSkewSeconds = *req.ClockSkewSeconds
 	}
-	return next, next.Validate()
-}
-
-// decodeStrict decodes one JSON value, refusing unknown fields and trailing data.
-func decodeStrict(doc string, v any) error {
-	dec := json.NewDecoder(bytes.NewReader([]byte(doc)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("trailing data after the JSON value")
-	}
-	return nil
+	return next, ValidateConfig(next)
 }

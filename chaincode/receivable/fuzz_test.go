@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
 )
 
 var amountForm = regexp.MustCompile(`^[0-9]+(\.[0-9]{1,2})?$`)
@@ -73,8 +75,8 @@ func FuzzIssueRequest(f *testing.F) {
 		b := newBook()
 		b.invoices[sha("used")] = "R-0"
 		b.items["R-0"] = &Receivable{ID: "R-0", RootID: "R-0"}
-		req, err := ParseIssueRequest(doc)
-		if err != nil {
+		var req IssueRequest
+		if err := wire.DecodeStrict([]byte(doc), &req); err != nil {
 			require.Equal(t, KindInvalid, KindOf(err))
 			return
 		}

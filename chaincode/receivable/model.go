@@ -2,125 +2,43 @@ package receivable
 
 import (
 	"regexp"
-	"slices"
 	"strings"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
 )
 
-// Status is the lifecycle state of a receivable.
-type Status string
+// The receivable and its parts, as the ledger keeps them and the wire carries them.
+type (
+	Receivable = wire.Receivable
+	Trade      = wire.Trade
+	Document   = wire.Document
+	Invoice    = wire.Invoice
+	Financing  = wire.Financing
+	Status     = wire.Status
+)
 
-// Statuses; see DESIGN section 2.
+// Statuses; see docs/design.md section 3.
 const (
-	StatusPending   Status = "PENDING"   // offered to pendingHolder (issuance or transfer)
-	StatusActive    Status = "ACTIVE"    // held, may move
-	StatusSplit     Status = "SPLIT"     // replaced by its children, never moves again
-	StatusFinancing Status = "FINANCING" // financing requested at a bank, locked
-	StatusRedeemed  Status = "REDEEMED"  // paid at maturity, terminal
-	StatusRejected  Status = "REJECTED"  // issuance refused by the beneficiary, terminal
-	StatusRevoked   Status = "REVOKED"   // issuance withdrawn by the issuer, terminal
+	StatusPending   = wire.StatusPending
+	StatusActive    = wire.StatusActive
+	StatusSplit     = wire.StatusSplit
+	StatusFinancing = wire.StatusFinancing
+	StatusRedeemed  = wire.StatusRedeemed
+	StatusRejected  = wire.StatusRejected
+	StatusRevoked   = wire.StatusRevoked
 )
 
 // Roles carried by the recv.role certificate attribute.
 const (
-	RoleIssuer    = "issuer"
-	RoleSupplier  = "supplier"
-	RoleFinancier = "financier"
-	RoleAuditor   = "auditor"
-	RoleAdmin     = "admin"
+	RoleIssuer    = wire.RoleIssuer
+	RoleSupplier  = wire.RoleSupplier
+	RoleFinancier = wire.RoleFinancier
+	RoleAuditor   = wire.RoleAuditor
+	RoleAdmin     = wire.RoleAdmin
 )
 
 // Currency is the only currency the ledger keeps.
-const Currency = "CNY"
-
-// Receivable is one ledger object. Amount is derived from AmountFen and kept for readers.
-type Receivable struct {
-	ID            string     `json:"id"`
-	RootID        string     `json:"rootId"`
-	ParentID      string     `json:"parentId,omitempty"`
-	Issuer        string     `json:"issuer"`
-	Holder        string     `json:"holder"`
-	PendingHolder string     `json:"pendingHolder,omitempty"`
-	Amount        string     `json:"amount"`
-	AmountFen     int64      `json:"amountFen"`
-	Currency      string     `json:"currency"`
-	IssuedAt      string     `json:"issuedAt"`
-	MaturityDate  string     `json:"maturityDate"`
-	Status        Status     `json:"status"`
-	Children      []string   `json:"children,omitempty"`
-	Parties       []string   `json:"parties"`
-	Trade         Trade      `json:"trade"`
-	Financing     *Financing `json:"financing,omitempty"`
-	RedeemedAt    string     `json:"redeemedAt,omitempty"`
-	RedeemedTo    string     `json:"redeemedTo,omitempty"`
-	UpdatedAt     string     `json:"updatedAt"`
-	UpdatedBy     string     `json:"updatedBy"`
-	LastTxID      string     `json:"lastTxId"`
-}
-
-// Trade is the trade background: the contract and the invoices behind a root receivable.
-type Trade struct {
-	Contract Document  `json:"contract"`
-	Invoices []Invoice `json:"invoices"`
-}
-
-// Document is a trade document identified by its number and the SHA-256 of its content.
-type Document struct {
-	Number string `json:"number"`
-	SHA256 string `json:"sha256"`
-}
-
-// Invoice is an invoice backing a receivable. Amount is a decimal yuan string.
-type Invoice struct {
-	Number string `json:"number"`
-	SHA256 string `json:"sha256"`
-	Amount string `json:"amount"`
-}
-
-// Financing records a financing request and, once approved, its terms.
-type Financing struct {
-	Bank         string `json:"bank"`
-	RequestedBy  string `json:"requestedBy"`
-	RequestedAt  string `json:"requestedAt"`
-	Financier    string `json:"financier,omitempty"`
-	RateBps      int64  `json:"rateBps,omitempty"`
-	Days         int64  `json:"days,omitempty"`
-	Discount     string `json:"discount,omitempty"`
-	DiscountFen  int64  `json:"discountFen,omitempty"`
-	Disbursed    string `json:"disbursed,omitempty"`
-	DisbursedFen int64  `json:"disbursedFen,omitempty"`
-	ApprovedAt   string `json:"approvedAt,omitempty"`
-}
-
-// Financed reports whether a bank has approved financing on r: it then waits for redemption.
-func (r *Receivable) Financed() bool { return r.Financing != nil && r.Financing.ApprovedAt != "" }
-
-// IsLeaf reports whether r has not been split.
-func (r *Receivable) IsLeaf() bool { return r.Status != StatusSplit }
-
-// Clone returns a deep copy, so rules never modify what a caller loaded.
-func (r *Receivable) Clone() *Receivable {
-	c := *r
-	c.Children = slices.Clone(r.Children)
-	c.Parties = slices.Clone(r.Parties)
-	c.Trade.Invoices = slices.Clone(r.Trade.Invoices)
-	if r.Financing != nil {
-		f := *r.Financing
-		c.Financing = &f
-	}
-	return &c
-}
-
-// HasParty reports whether account appears in r's lineage as a party.
-func (r *Receivable) HasParty(account string) bool {
-	_, found := slices.BinarySearch(r.Parties, account)
-	return found
-}
-
-func (r *Receivable) addParty(account string) {
-	if i, found := slices.BinarySearch(r.Parties, account); !found {
-		r.Parties = slices.Insert(r.Parties, i, account)
-	}
-}
+const Currency = wire.Currency
 
 // Caller is the identity behind a transaction, from its certificate.
 type Caller struct {

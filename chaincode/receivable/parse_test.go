@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
 )
 
 func TestParseAmount_AcceptsAtMostTwoDecimals(t *testing.T) {
@@ -131,12 +133,14 @@ func TestValidateAccount_MSPSlashEnrollmentID(t *testing.T) {
 }
 
 func TestConfig_BoundsAndPartialUpdates(t *testing.T) {
-	cfg, err := ApplyConfigJSON(DefaultConfig(), `{"clockSkewSeconds":60}`)
+	skew, term := 60, 366
+	cfg, err := ApplyConfig(DefaultConfig(), wire.ConfigRequest{ClockSkewSeconds: &skew})
 	require.NoError(t, err)
 	require.Equal(t, Config{MaxTermDays: 183, ClockSkewSeconds: 60}, cfg)
-	_, err = ApplyConfigJSON(DefaultConfig(), `{} {}`)
-	require.ErrorContains(t, err, "trailing data")
-	_, err = ApplyConfigJSON(DefaultConfig(), `{"maxTermDays":366}`)
+	cfg, err = ApplyConfig(DefaultConfig(), wire.ConfigRequest{})
+	require.NoError(t, err)
+	require.Equal(t, DefaultConfig(), cfg)
+	_, err = ApplyConfig(DefaultConfig(), wire.ConfigRequest{MaxTermDays: &term})
 	require.ErrorIs(t, err, ErrInvalid)
 }
 
@@ -147,7 +151,7 @@ func TestErrors_KindIsTheStablePrefix(t *testing.T) {
 	require.NotErrorIs(t, err, ErrInvalid)
 	require.Equal(t, KindConflict, KindOf(fmt.Errorf("wrapped: %w", err)))
 	require.Equal(t, Kind(""), KindOf(errors.New("plain")))
-	require.Equal(t, "not found: x", NotFoundf("x").Error())
+	require.Equal(t, "not_found: x", NotFoundf("x").Error())
 	require.Equal(t, "forbidden: x", Forbiddenf("x").Error())
 	require.Equal(t, "invoices[0]: plain", within("invoices[0]", errors.New("plain")).Error())
 }

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
 )
 
 // Limits of the rules.
@@ -54,24 +56,8 @@ type Change struct {
 	Reason   string
 }
 
-// IssueRequest is the JSON argument of Issue.
-type IssueRequest struct {
-	ID           string    `json:"id"`
-	Beneficiary  string    `json:"beneficiary"`
-	Amount       string    `json:"amount"`
-	MaturityDate string    `json:"maturityDate"`
-	Contract     Document  `json:"contract"`
-	Invoices     []Invoice `json:"invoices"`
-}
-
-// ParseIssueRequest decodes the Issue argument strictly (unknown fields are refused).
-func ParseIssueRequest(doc string) (IssueRequest, error) {
-	var req IssueRequest
-	if err := decodeStrict(doc, &req); err != nil {
-		return IssueRequest{}, Invalidf("issue request: %v", err)
-	}
-	return req, nil
-}
+// IssueRequest is the argument of Issue.
+type IssueRequest = wire.IssueRequest
 
 // CanRead reports whether c may read r: the auditor reads all; otherwise the issuer's MSP issuers,
 // the holder, the pending holder, the financing bank's financiers and every party of its lineage.
@@ -136,8 +122,8 @@ func Issue(rd Reader, tx Tx, req IssueRequest) (Change, error) {
 		MaturityDate: req.MaturityDate, Status: StatusPending, Trade: trade,
 		Parties: []string{},
 	}
-	r.addParty(issuer)
-	r.addParty(req.Beneficiary)
+	r.AddParty(issuer)
+	r.AddParty(req.Beneficiary)
 	stamp(r, tx)
 	return Change{Op: "Issue", Writes: []Write{{After: r}}, Invoices: hashes}, nil
 }
@@ -429,13 +415,13 @@ func Transfer(rd Reader, tx Tx, id, to, amount string) (Change, error) {
 	if part == 0 || part == r.AmountFen {
 		next := r.Clone()
 		next.Status, next.PendingHolder = StatusPending, to
-		next.addParty(to)
+		next.AddParty(to)
 		return single("Transfer", r, next, tx, ""), nil
 	}
 	return splitInto(rd, tx, "Transfer", r, []int64{part, r.AmountFen - part}, func(i int, c *Receivable) {
 		if i == 0 {
 			c.Status, c.PendingHolder = StatusPending, to
-			c.addParty(to)
+			c.AddParty(to)
 		}
 	})
 }
@@ -475,10 +461,9 @@ func loadFinancingFor(rd Reader, tx Tx, id string) (*Receivable, error) {
 
 // ApproveFinancing discounts the receivable at rateBps a year: the approving account becomes the
 // holder and the receivable waits for redemption.
-func ApproveFinancing(rd Reader, tx Tx, id, rateBps string) (Change, error) {
-	rate, err := strconv.ParseInt(rateBps, 10, 64)
-	if err != nil || rate < MinRateBps || rate > MaxRateBps {
-		return Change{}, Invalidf("rateBps %.30q must be an integer in %d..%d", rateBps, MinRateBps, MaxRateBps)
+func ApproveFinancing(rd Reader, tx Tx, id string, rate int64) (Change, error) {
+	if rate < MinRateBps || rate > MaxRateBps {
+		return Change{}, Invalidf("rateBps %d must be an integer in %d..%d", rate, MinRateBps, MaxRateBps)
 	}
 	r, err := loadFinancingFor(rd, tx, id)
 	if err != nil {
@@ -496,7 +481,7 @@ func ApproveFinancing(rd Reader, tx Tx, id, rateBps string) (Change, error) {
 	f.DisbursedFen, f.Disbursed = r.AmountFen-discount, FormatAmount(r.AmountFen-discount)
 	f.ApprovedAt = FormatTime(tx.Time)
 	next.Status, next.Holder = StatusActive, tx.Caller.Account()
-	next.addParty(tx.Caller.Account())
+	next.AddParty(tx.Caller.Account())
 	return single("ApproveFinancing", r, next, tx, ""), nil
 }
 

@@ -89,7 +89,7 @@ func TestRules_LifecycleWithoutFabric(t *testing.T) {
 	do(Accept(b, txAs(supplier, t0), "R-1"))
 	do(Split(b, txAs(supplier, t0), "R-1", []string{"250", "750"}))
 	do(RequestFinancing(b, txAs(supplier, t0), "R-1.2", "Bank1MSP"))
-	do(ApproveFinancing(b, txAs(officer, t0), "R-1.2", "600"))
+	do(ApproveFinancing(b, txAs(officer, t0), "R-1.2", 600))
 	require.Equal(t, officer.Account(), b.items["R-1.2"].Holder)
 	// 75000 fen x 600 x 70 days / 3600000 = 875 fen
 	require.Equal(t, int64(875), b.items["R-1.2"].Financing.DiscountFen)
@@ -192,7 +192,7 @@ func TestRules_OffersFinancingAndRefusalsWithoutFabric(t *testing.T) {
 		}, ErrInvalid},
 		{"transfer by a stranger", func() error { _, err := Transfer(b, txAs(other, t0), "R-1.2", core.Account(), ""); return err }, ErrForbidden},
 		{"finance at a bad bank", func() error { _, err := RequestFinancing(b, txAs(supplier, t0), "R-1.2", "Bank 1"); return err }, ErrInvalid},
-		{"a bank that declined no longer reads it", func() error { _, err := ApproveFinancing(b, txAs(officer, t0), "R-1.2", "100"); return err }, ErrForbidden},
+		{"a bank that declined no longer reads it", func() error { _, err := ApproveFinancing(b, txAs(officer, t0), "R-1.2", 100); return err }, ErrForbidden},
 		{"reject financing without reason", func() error { _, err := RejectFinancing(b, txAs(officer, t0), "R-1.2", ""); return err }, ErrInvalid},
 		{"redeem before maturity", func() error { _, err := Redeem(b, txAs(core, t0), "R-1.2"); return err }, ErrConflict},
 		{"redeem by another obligor", func() error {

@@ -32,22 +32,22 @@ const Currency = "CNY"
 type Receivable struct {
 	ID            string     `json:"id"`
 	RootID        string     `json:"rootId"`
-	ParentID      string     `json:"parentId,omitempty"`
+	ParentID      string     `json:"parentId,omitempty" metadata:",optional"`
 	Issuer        string     `json:"issuer"`
 	Holder        string     `json:"holder"`
-	PendingHolder string     `json:"pendingHolder,omitempty"`
+	PendingHolder string     `json:"pendingHolder,omitempty" metadata:",optional"`
 	Amount        string     `json:"amount"`
 	AmountFen     int64      `json:"amountFen"`
 	Currency      string     `json:"currency"`
 	IssuedAt      string     `json:"issuedAt"`
 	MaturityDate  string     `json:"maturityDate"`
 	Status        Status     `json:"status"`
-	Children      []string   `json:"children,omitempty"`
+	Children      []string   `json:"children,omitempty" metadata:",optional"`
 	Parties       []string   `json:"parties"`
 	Trade         Trade      `json:"trade"`
-	Financing     *Financing `json:"financing,omitempty"`
-	RedeemedAt    string     `json:"redeemedAt,omitempty"`
-	RedeemedTo    string     `json:"redeemedTo,omitempty"`
+	Financing     *Financing `json:"financing,omitempty" metadata:",optional"`
+	RedeemedAt    string     `json:"redeemedAt,omitempty" metadata:",optional"`
+	RedeemedTo    string     `json:"redeemedTo,omitempty" metadata:",optional"`
 	UpdatedAt     string     `json:"updatedAt"`
 	UpdatedBy     string     `json:"updatedBy"`
 	LastTxID      string     `json:"lastTxId"`
@@ -77,14 +77,14 @@ type Financing struct {
 	Bank         string `json:"bank"`
 	RequestedBy  string `json:"requestedBy"`
 	RequestedAt  string `json:"requestedAt"`
-	Financier    string `json:"financier,omitempty"`
-	RateBps      int64  `json:"rateBps,omitempty"`
-	Days         int64  `json:"days,omitempty"`
-	Discount     string `json:"discount,omitempty"`
-	DiscountFen  int64  `json:"discountFen,omitempty"`
-	Disbursed    string `json:"disbursed,omitempty"`
-	DisbursedFen int64  `json:"disbursedFen,omitempty"`
-	ApprovedAt   string `json:"approvedAt,omitempty"`
+	Financier    string `json:"financier,omitempty" metadata:",optional"`
+	RateBps      int64  `json:"rateBps,omitempty" metadata:",optional"`
+	Days         int64  `json:"days,omitempty" metadata:",optional"`
+	Discount     string `json:"discount,omitempty" metadata:",optional"`
+	DiscountFen  int64  `json:"discountFen,omitempty" metadata:",optional"`
+	Disbursed    string `json:"disbursed,omitempty" metadata:",optional"`
+	DisbursedFen int64  `json:"disbursedFen,omitempty" metadata:",optional"`
+	ApprovedAt   string `json:"approvedAt,omitempty" metadata:",optional"`
 }
 
 // Financed reports whether a bank has approved financing on r: it then waits for redemption.
@@ -132,8 +132,8 @@ type Event struct {
 	TxID   string      `json:"txId"`
 	Op     string      `json:"op"`
 	Items  []EventItem `json:"items"`
-	Reason string      `json:"reason,omitempty"`
-	Config *Config     `json:"config,omitempty"`
+	Reason string      `json:"reason,omitempty" metadata:",optional"`
+	Config *Config     `json:"config,omitempty" metadata:",optional"`
 }
 
 // EventItem is one receivable a write changed, as it is after the write.
@@ -142,8 +142,8 @@ type EventItem struct {
 	Status        Status `json:"status"`
 	Amount        string `json:"amount"`
 	AmountFen     int64  `json:"amountFen"`
-	Holder        string `json:"holder,omitempty"`
-	PendingHolder string `json:"pendingHolder,omitempty"`
+	Holder        string `json:"holder,omitempty" metadata:",optional"`
+	PendingHolder string `json:"pendingHolder,omitempty" metadata:",optional"`
 }
 
 // Page is one page of a list query; Bookmark continues it ("" on the last page).

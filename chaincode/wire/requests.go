@@ -12,7 +12,7 @@ import (
 
 // IssueRequest is the body of issue: the argument of the chaincode's Issue.
 type IssueRequest struct {
-	ID           string    `json:"id,omitempty"`
+	ID           string    `json:"id,omitempty" metadata:",optional"`
 	Beneficiary  string    `json:"beneficiary"`
 	Amount       string    `json:"amount"`
 	MaturityDate string    `json:"maturityDate"`
@@ -49,8 +49,8 @@ type ApproveRequest struct {
 
 // ConfigRequest is the body of set-config: the settings to change; absent fields keep their value.
 type ConfigRequest struct {
-	MaxTermDays      *int `json:"maxTermDays,omitempty"`
-	ClockSkewSeconds *int `json:"clockSkewSeconds,omitempty"`
+	MaxTermDays      *int `json:"maxTermDays,omitempty" metadata:",optional"`
+	ClockSkewSeconds *int `json:"clockSkewSeconds,omitempty" metadata:",optional"`
 }
 
 // SubmitResponse is the gateway's answer to every committed write.
