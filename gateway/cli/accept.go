@@ -10,7 +10,7 @@ func newAcceptCommand(g *globals) *cobra.Command {
 		Example: "  recv --as SupplierMSP/supplier-a accept R-1",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.write(cmd, wo, "accept", args[0], "/v1/receivables/"+args[0]+"/accept", nil)
+			return g.write(cmd, wo, "accept", args, nil)
 		},
 	}
 	wo.bind(cmd)

@@ -79,7 +79,7 @@ func TestCommands_SendTheRightRequests(t *testing.T) {
 		{[]string{"reject", "R-1", "--reason", "no"}, "POST", "/v1/receivables/R-1/reject", `{"reason":"no"}`},
 		{[]string{"revoke", "R-1"}, "POST", "/v1/receivables/R-1/revoke", ""},
 		{[]string{"split", "R-1", "--parts", "600000,650000.00"}, "POST", "/v1/receivables/R-1/split", `{"parts":["600000","650000.00"]}`},
-		{[]string{"transfer", "R-1.2", "--to", "SupplierMSP/supplier-b"}, "POST", "/v1/receivables/R-1.2/transfer", `{"amount":"","to":"SupplierMSP/supplier-b"}`},
+		{[]string{"transfer", "R-1.2", "--to", "SupplierMSP/supplier-b"}, "POST", "/v1/receivables/R-1.2/transfer", `{"to":"SupplierMSP/supplier-b"}`},
 		{[]string{"finance", "request", "R-1", "--bank", "Bank1MSP"}, "POST", "/v1/receivables/R-1/financing", `{"bank":"Bank1MSP"}`},
 		{[]string{"finance", "approve", "R-1", "--rate-bps", "450"}, "POST", "/v1/receivables/R-1/financing/approve", `{"rateBps":450}`},
 		{[]string{"finance", "reject", "R-1", "--reason", "x"}, "POST", "/v1/receivables/R-1/financing/reject", `{"reason":"x"}`},
@@ -127,22 +127,26 @@ func TestIssue_HashesDocumentsAndBuildsTheRequest(t *testing.T) {
 	f = &fakeGateway{}
 	code, _, _ = run(t, f, "issue", "--to", "S/a", "--amount", "5", "--maturity", "2027-01-01", "--contract-file", inv, "--invoice-file", inv)
 	require.Equal(t, ExitOK, code)
-	require.Contains(t, f.requests[0].body, `{"amount":"5","number":"INV-9","sha256":"`+hex.EncodeToString(sum[:])+`"}`)
+	require.Contains(t, f.requests[0].body, `{"number":"INV-9","sha256":"`+hex.EncodeToString(sum[:])+`","amount":"5"}`)
 }
 
-func TestExitCodes_FollowTheProblemStatus(t *testing.T) {
+func TestExitCodes_FollowTheProblemKind(t *testing.T) {
 	tests := []struct {
 		status int
+		kind   string
 		code   int
 	}{
-		{400, ExitInvalid}, {401, ExitForbidden}, {403, ExitForbidden}, {404, ExitNotFound},
-		{409, ExitConflict}, {502, ExitFailure}, {504, ExitFailure},
+		{400, "invalid", ExitInvalid}, {413, "too_large", ExitInvalid}, {401, "unauthenticated", ExitForbidden},
+		{403, "forbidden", ExitForbidden}, {404, "not_found", ExitNotFound}, {409, "conflict", ExitConflict},
+		{502, "endorse", ExitFailure}, {504, "timeout", ExitFailure},
+		// The kind decides, never the status: a body without a known kind is a failure.
+		{409, "", ExitFailure}, {404, "bogus", ExitFailure}, {500, "not_found", ExitNotFound},
 	}
 	for _, tt := range tests {
 		f := &fakeGateway{answers: map[string]answer{"POST /v1/receivables/R-1/accept": {status: tt.status,
-			body: `{"status":` + itoa(tt.status) + `,"detail":"conflict: not pending","kind":"x","stage":"endorse","txId":"t9"}`}}}
+			body: `{"status":` + itoa(tt.status) + `,"detail":"conflict: not pending","kind":"` + tt.kind + `","stage":"endorse","txId":"t9"}`}}}
 		code, _, stderr := run(t, f, "accept", "R-1")
-		require.Equal(t, tt.code, code, "HTTP %d", tt.status)
+		require.Equal(t, tt.code, code, "HTTP %d kind %q", tt.status, tt.kind)
 		require.Contains(t, stderr, "conflict: not pending")
 		require.Contains(t, stderr, "tx t9")
 	}
@@ -176,7 +180,7 @@ func TestSignWith_SignsBothDigestsLocally(t *testing.T) {
 	f := &fakeGateway{answers: map[string]answer{
 		"POST /v1/offline/proposals": {status: 201, body: `{"txId":"otx","digest":"` + base64.StdEncoding.EncodeToString(d1[:]) + `"}`,
 			check: func(t *testing.T, b []byte) {
-				require.JSONEq(t, `{"operation":"accept","id":"R-1","body":null}`, string(b))
+				require.JSONEq(t, `{"operation":"accept","id":"R-1"}`, string(b))
 			}},
 		"POST /v1/offline/proposals/otx/endorse":   {status: 200, body: `{"txId":"otx","digest":"` + base64.StdEncoding.EncodeToString(d2[:]) + `"}`, check: verify(d1[:])},
 		"POST /v1/offline/transactions/otx/submit": {status: 200, body: `{"txId":"otx","blockNumber":8,"result":null}`, check: verify(d2[:])},

@@ -1,11 +1,13 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 
 	"github.com/spf13/cobra"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
 )
 
 func newConfigCommand(g *globals) *cobra.Command {
@@ -15,17 +17,24 @@ func newConfigCommand(g *globals) *cobra.Command {
 		Short: "Show the settings (maximum term, clock skew)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var body map[string]any
-			if err := g.read(cmd, "/v1/config", &body); err != nil {
+			body, err := g.query(cmd, "get-config", nil, nil)
+			if err != nil {
+				return err
+			}
+			var cfg wire.Config
+			if err := json.Unmarshal(body, &cfg); err != nil {
 				return err
 			}
 			return g.printer().Print(body, func(w io.Writer) {
-				for k, v := range body {
-					fmt.Fprintf(w, "%s:\t%v\n", k, v)
-				}
+				fmt.Fprintf(w, "maxTermDays:\t%d\nclockSkewSeconds:\t%d\n", cfg.MaxTermDays, cfg.ClockSkewSeconds)
 			})
 		},
 	})
+	cmd.AddCommand(newConfigSetCommand(g))
+	return cmd
+}
+
+func newConfigSetCommand(g *globals) *cobra.Command {
 	var maxTerm, skew int
 	set := &cobra.Command{
 		Use:     "set",
@@ -33,14 +42,14 @@ func newConfigCommand(g *globals) *cobra.Command {
 		Example: "  recv --as CoreMSP/admin config set --max-term-days 183",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			body := map[string]int{}
+			var req wire.ConfigRequest
 			if cmd.Flags().Changed("max-term-days") {
-				body["maxTermDays"] = maxTerm
+				req.MaxTermDays = &maxTerm
 			}
 			if cmd.Flags().Changed("clock-skew-seconds") {
-				body["clockSkewSeconds"] = skew
+				req.ClockSkewSeconds = &skew
 			}
-			if len(body) == 0 {
+			if req.MaxTermDays == nil && req.ClockSkewSeconds == nil {
 				return usagef("nothing to set")
 			}
 			c, err := g.client()
@@ -49,8 +58,8 @@ func newConfigCommand(g *globals) *cobra.Command {
 			}
 			ctx, cancel := g.context(cmd)
 			defer cancel()
-			var res submitted
-			if err := c.Do(ctx, http.MethodPut, "/v1/config", body, &res, nil); err != nil {
+			res, err := c.Submit(ctx, "set-config", nil, req)
+			if err != nil {
 				return err
 			}
 			return g.printer().Print(res, func(w io.Writer) {
@@ -60,6 +69,5 @@ func newConfigCommand(g *globals) *cobra.Command {
 	}
 	set.Flags().IntVar(&maxTerm, "max-term-days", 0, "longest allowed term in days (at most 365)")
 	set.Flags().IntVar(&skew, "clock-skew-seconds", 0, "tolerated difference between a transaction's time and the peer's clock")
-	cmd.AddCommand(set)
-	return cmd
+	return set
 }

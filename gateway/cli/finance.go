@@ -1,6 +1,10 @@
 package cli
 
-import "github.com/spf13/cobra"
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
+)
 
 func newFinanceCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
@@ -23,7 +27,7 @@ func newFinanceRequestCommand(g *globals) *cobra.Command {
 			if bank == "" {
 				return usagef("--bank is required")
 			}
-			return g.write(cmd, wo, "request-financing", args[0], "/v1/receivables/"+args[0]+"/financing", map[string]string{"bank": bank})
+			return g.write(cmd, wo, "request-financing", args, wire.FinancingRequest{Bank: bank})
 		},
 	}
 	cmd.Flags().StringVar(&bank, "bank", "", "bank MSP ID, e.g. Bank1MSP (required)")
@@ -43,7 +47,7 @@ func newFinanceApproveCommand(g *globals) *cobra.Command {
 			if rate <= 0 {
 				return usagef("--rate-bps must be a positive number of basis points")
 			}
-			return g.write(cmd, wo, "approve-financing", args[0], "/v1/receivables/"+args[0]+"/financing/approve", map[string]int64{"rateBps": rate})
+			return g.write(cmd, wo, "approve-financing", args, wire.ApproveRequest{RateBps: rate})
 		},
 	}
 	cmd.Flags().Int64Var(&rate, "rate-bps", 0, "annual discount rate in basis points, e.g. 450 = 4.50% (required)")
@@ -60,7 +64,7 @@ func newFinanceRejectCommand(g *globals) *cobra.Command {
 		Example: `  recv --as Bank1MSP/officer finance reject R-1.2.1 --reason "limit reached"`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.write(cmd, wo, "reject-financing", args[0], "/v1/receivables/"+args[0]+"/financing/reject", map[string]string{"reason": reason})
+			return g.write(cmd, wo, "reject-financing", args, wire.ReasonRequest{Reason: reason})
 		},
 	}
 	cmd.Flags().StringVar(&reason, "reason", "", "why")

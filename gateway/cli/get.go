@@ -5,6 +5,8 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
 )
 
 func newGetCommand(g *globals) *cobra.Command {
@@ -14,11 +16,11 @@ func newGetCommand(g *globals) *cobra.Command {
 		Example: "  recv --as SupplierMSP/supplier-a get R-1.1",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var body raw
-			if err := g.read(cmd, "/v1/receivables/"+pathID(args[0]), &body); err != nil {
+			body, err := g.query(cmd, "get", args, nil)
+			if err != nil {
 				return err
 			}
-			var r Receivable
+			var r wire.Receivable
 			if err := json.Unmarshal(body, &r); err != nil {
 				return err
 			}

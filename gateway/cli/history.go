@@ -6,6 +6,8 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
 )
 
 func newHistoryCommand(g *globals) *cobra.Command {
@@ -15,17 +17,11 @@ func newHistoryCommand(g *globals) *cobra.Command {
 		Example: "  recv --as AuditorMSP/auditor history R-1",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var body raw
-			if err := g.read(cmd, "/v1/receivables/"+pathID(args[0])+"/history", &body); err != nil {
+			body, err := g.query(cmd, "history", args, nil)
+			if err != nil {
 				return err
 			}
-			var versions []struct {
-				TxID      string      `json:"txId"`
-				Timestamp string      `json:"timestamp"`
-				Submitter string      `json:"submitter"`
-				IsDelete  bool        `json:"isDelete"`
-				Value     *Receivable `json:"value"`
-			}
+			var versions []wire.HistoryEntry
 			if err := json.Unmarshal(body, &versions); err != nil {
 				return err
 			}
@@ -34,7 +30,7 @@ func newHistoryCommand(g *globals) *cobra.Command {
 				for _, v := range versions {
 					status, holder, amount := "DELETED", "", ""
 					if v.Value != nil {
-						status, holder, amount = v.Value.Status, holderText(v.Value), v.Value.Amount
+						status, holder, amount = string(v.Value.Status), holderText(v.Value.Holder, v.Value.PendingHolder), v.Value.Amount
 					}
 					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", v.Timestamp, v.Submitter, status, holder, amount, v.TxID)
 				}

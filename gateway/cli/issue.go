@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
 )
 
 type issueOptions struct {
@@ -39,7 +41,7 @@ func newIssueCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return g.write(cmd, &o.write, "issue", "", "/v1/receivables", body)
+			return g.write(cmd, &o.write, "issue", nil, body)
 		},
 	}
 	f := cmd.Flags()
@@ -55,7 +57,7 @@ func newIssueCommand(g *globals) *cobra.Command {
 	return cmd
 }
 
-func (o *issueOptions) request() (map[string]any, error) {
+func (o *issueOptions) request() (*wire.IssueRequest, error) {
 	if o.to == "" || o.amount == "" || o.maturity == "" {
 		return nil, usagef("--to, --amount and --maturity are required")
 	}
@@ -63,13 +65,13 @@ func (o *issueOptions) request() (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var invoices []map[string]string
+	var invoices []wire.Invoice
 	for _, inv := range o.invoices {
 		parts := strings.Split(inv, ":")
 		if len(parts) != 3 {
 			return nil, usagef("--invoice %q: want NUMBER:SHA256:AMOUNT", inv)
 		}
-		invoices = append(invoices, map[string]string{"number": parts[0], "sha256": parts[1], "amount": parts[2]})
+		invoices = append(invoices, wire.Invoice{Number: parts[0], SHA256: parts[1], Amount: parts[2]})
 	}
 	for _, spec := range o.invoiceFiles {
 		number, amount, path := "", o.amount, spec
@@ -85,31 +87,25 @@ func (o *issueOptions) request() (map[string]any, error) {
 		if number == "" {
 			number = baseName(path)
 		}
-		invoices = append(invoices, map[string]string{"number": number, "sha256": sum, "amount": amount})
+		invoices = append(invoices, wire.Invoice{Number: number, SHA256: sum, Amount: amount})
 	}
 	if len(invoices) == 0 {
 		return nil, usagef("give at least one --invoice or --invoice-file")
 	}
-	body := map[string]any{
-		"beneficiary": o.to, "amount": o.amount, "maturityDate": o.maturity,
-		"contract": contract, "invoices": invoices,
-	}
-	if o.id != "" {
-		body["id"] = o.id
-	}
-	return body, nil
+	return &wire.IssueRequest{ID: o.id, Beneficiary: o.to, Amount: o.amount, MaturityDate: o.maturity,
+		Contract: contract, Invoices: invoices}, nil
 }
 
-func (o *issueOptions) contractDoc() (map[string]string, error) {
+func (o *issueOptions) contractDoc() (wire.Document, error) {
 	switch {
 	case o.contract != "" && o.contractFile != "":
-		return nil, usagef("give --contract or --contract-file, not both")
+		return wire.Document{}, usagef("give --contract or --contract-file, not both")
 	case o.contract != "":
 		num, sum, ok := strings.Cut(o.contract, ":")
 		if !ok {
-			return nil, usagef("--contract %q: want NUMBER:SHA256", o.contract)
+			return wire.Document{}, usagef("--contract %q: want NUMBER:SHA256", o.contract)
 		}
-		return map[string]string{"number": num, "sha256": sum}, nil
+		return wire.Document{Number: num, SHA256: sum}, nil
 	case o.contractFile != "":
 		number, path := "", o.contractFile
 		if _, err := os.Stat(path); err != nil {
@@ -119,14 +115,14 @@ func (o *issueOptions) contractDoc() (map[string]string, error) {
 		}
 		sum, err := fileSHA256(path)
 		if err != nil {
-			return nil, usagef("--contract-file: %v", err)
+			return wire.Document{}, usagef("--contract-file: %v", err)
 		}
 		if number == "" {
 			number = baseName(path)
 		}
-		return map[string]string{"number": number, "sha256": sum}, nil
+		return wire.Document{Number: number, SHA256: sum}, nil
 	}
-	return nil, usagef("--contract or --contract-file is required")
+	return wire.Document{}, usagef("--contract or --contract-file is required")
 }
 
 // fileSHA256 is the hex SHA-256 of a file's bytes, read as a stream.

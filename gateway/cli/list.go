@@ -1,26 +1,19 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
-	"net/url"
-	"strconv"
 
 	"github.com/spf13/cobra"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
+	"github.com/recv-ledger/recv/gateway/client"
 )
 
 type listOptions struct {
 	holder, issuer, bookmark string
 	pageSize                 int
 	all                      bool
-}
-
-// listPage is one page of ListByHolder or ListByIssuer.
-type listPage struct {
-	Items    []Receivable `json:"items"`
-	Bookmark string       `json:"bookmark"`
-	Count    int          `json:"count"`
 }
 
 func newListCommand(g *globals) *cobra.Command {
@@ -35,43 +28,7 @@ func newListCommand(g *globals) *cobra.Command {
 			if (o.holder == "") == (o.issuer == "") {
 				return usagef("give exactly one of --holder or --issuer")
 			}
-			q := url.Values{}
-			if o.holder != "" {
-				q.Set("holder", o.holder)
-			} else {
-				q.Set("issuer", o.issuer)
-			}
-			if o.pageSize > 0 {
-				q.Set("pageSize", strconv.Itoa(o.pageSize))
-			}
-			all := listPage{}
-			bookmark := o.bookmark
-			for {
-				if bookmark != "" {
-					q.Set("bookmark", bookmark)
-				}
-				var page listPage
-				var body raw
-				if err := g.read(cmd, "/v1/receivables?"+q.Encode(), &body); err != nil {
-					return err
-				}
-				if err := json.Unmarshal(body, &page); err != nil {
-					return err
-				}
-				all.Items = append(all.Items, page.Items...)
-				all.Bookmark = page.Bookmark
-				if !o.all || page.Bookmark == "" || len(page.Items) == 0 {
-					break
-				}
-				bookmark = page.Bookmark
-			}
-			all.Count = len(all.Items)
-			return g.printer().Print(all, func(w io.Writer) {
-				receivableTable(w, all.Items)
-				if all.Bookmark != "" && !o.all {
-					fmt.Fprintf(w, "\nmore: --bookmark %s\n", all.Bookmark)
-				}
-			})
+			return o.run(cmd, g)
 		},
 	}
 	f := cmd.Flags()
@@ -81,4 +38,34 @@ func newListCommand(g *globals) *cobra.Command {
 	f.StringVar(&o.bookmark, "bookmark", "", "continue after this bookmark")
 	f.BoolVar(&o.all, "all", false, "follow bookmarks and print every page")
 	return cmd
+}
+
+func (o *listOptions) run(cmd *cobra.Command, g *globals) error {
+	c, err := g.client()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := g.context(cmd)
+	defer cancel()
+	q := client.ListQuery{Holder: o.holder, Issuer: o.issuer, PageSize: o.pageSize, Bookmark: o.bookmark}
+	all := wire.Page{Items: []*wire.Receivable{}}
+	for {
+		page, err := c.List(ctx, q)
+		if err != nil {
+			return err
+		}
+		all.Items = append(all.Items, page.Items...)
+		all.Bookmark = page.Bookmark
+		if !o.all || page.Bookmark == "" || len(page.Items) == 0 {
+			break
+		}
+		q.Bookmark = page.Bookmark
+	}
+	all.Count = len(all.Items)
+	return g.printer().Print(all, func(w io.Writer) {
+		receivableTable(w, all.Items)
+		if all.Bookmark != "" && !o.all {
+			fmt.Fprintf(w, "\nmore: --bookmark %s\n", all.Bookmark)
+		}
+	})
 }

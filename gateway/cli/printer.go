@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"text/tabwriter"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
 )
 
 // printer shows a command's result: a table for people, JSON for scripts.
@@ -29,44 +31,18 @@ func (p tablePrinter) Print(_ any, table func(io.Writer)) error {
 	return tw.Flush()
 }
 
-// Receivable is the chaincode's receivable JSON, as far as the CLI shows it.
-type Receivable struct {
-	ID            string        `json:"id"`
-	RootID        string        `json:"rootId"`
-	ParentID      string        `json:"parentId"`
-	Issuer        string        `json:"issuer"`
-	Holder        string        `json:"holder"`
-	PendingHolder string        `json:"pendingHolder"`
-	Amount        string        `json:"amount"`
-	Currency      string        `json:"currency"`
-	MaturityDate  string        `json:"maturityDate"`
-	Status        string        `json:"status"`
-	Children      []string      `json:"children"`
-	Financing     *Financing    `json:"financing"`
-	LastTxID      string        `json:"lastTxId"`
-	Pieces        []*Receivable `json:"pieces"`
-}
-
-// Financing is the financing part of a receivable.
-type Financing struct {
-	Bank      string `json:"bank"`
-	RateBps   int64  `json:"rateBps"`
-	Days      int64  `json:"days"`
-	Discount  string `json:"discount"`
-	Disbursed string `json:"disbursed"`
-}
-
-func holderText(r *Receivable) string {
-	if r.PendingHolder != "" && r.Holder == "" {
-		return "(offered) -> " + r.PendingHolder
+// holderText shows who holds a receivable and to whom it is offered.
+func holderText(holder, pending string) string {
+	if pending != "" && holder == "" {
+		return "(offered) -> " + pending
 	}
-	if r.PendingHolder != "" {
-		return r.Holder + " -> " + r.PendingHolder
+	if pending != "" {
+		return holder + " -> " + pending
 	}
-	return r.Holder
+	return holder
 }
 
-func financingText(r *Receivable) string {
+func financingText(r *wire.Receivable) string {
 	if r.Financing == nil || r.Financing.Bank == "" {
 		return ""
 	}
@@ -77,20 +53,19 @@ func financingText(r *Receivable) string {
 	return f.Bank + " requested"
 }
 
-func receivableTable(w io.Writer, items []Receivable) {
+func receivableTable(w io.Writer, items []*wire.Receivable) {
 	fmt.Fprintln(w, "ID\tSTATUS\tAMOUNT\tHOLDER\tMATURITY\tFINANCING")
-	for i := range items {
-		r := &items[i]
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Status, r.Amount, holderText(r), r.MaturityDate, financingText(r))
+	for _, r := range items {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Status, r.Amount, holderText(r.Holder, r.PendingHolder), r.MaturityDate, financingText(r))
 	}
 }
 
-func receivableDetail(w io.Writer, r *Receivable) {
+func receivableDetail(w io.Writer, r *wire.Receivable) {
 	fmt.Fprintf(w, "id:\t%s\n", r.ID)
 	fmt.Fprintf(w, "status:\t%s\n", r.Status)
 	fmt.Fprintf(w, "amount:\t%s %s\n", r.Amount, r.Currency)
 	fmt.Fprintf(w, "issuer:\t%s\n", r.Issuer)
-	fmt.Fprintf(w, "holder:\t%s\n", holderText(r))
+	fmt.Fprintf(w, "holder:\t%s\n", holderText(r.Holder, r.PendingHolder))
 	fmt.Fprintf(w, "maturity:\t%s\n", r.MaturityDate)
 	if r.RootID != r.ID {
 		fmt.Fprintf(w, "root / parent:\t%s / %s\n", r.RootID, r.ParentID)

@@ -2,24 +2,23 @@ package cli
 
 import (
 	"encoding/json"
-	"net/http"
 	"net/url"
 
 	"github.com/spf13/cobra"
 )
 
-// read GETs path and decodes the answer into out (a *json.RawMessage keeps it verbatim).
-func (g *globals) read(cmd *cobra.Command, path string, out any) error {
+// query runs a read op of the wire contract and keeps its answer verbatim, for -o json; the
+// table printers decode it into the wire types.
+func (g *globals) query(cmd *cobra.Command, op string, pathValues []string, q url.Values) (json.RawMessage, error) {
 	c, err := g.client()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ctx, cancel := g.context(cmd)
 	defer cancel()
-	return c.Do(ctx, http.MethodGet, path, nil, out, nil)
+	var body json.RawMessage
+	if err := c.Call(ctx, op, pathValues, q, nil, &body); err != nil {
+		return nil, err
+	}
+	return body, nil
 }
-
-func pathID(id string) string { return url.PathEscape(id) }
-
-// raw is a JSON answer kept verbatim for -o json.
-type raw = json.RawMessage

@@ -10,7 +10,7 @@ func newRedeemCommand(g *globals) *cobra.Command {
 		Example: "  recv --as CoreMSP/treasurer redeem R-1.1",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.write(cmd, wo, "redeem", args[0], "/v1/receivables/"+args[0]+"/redeem", nil)
+			return g.write(cmd, wo, "redeem", args, nil)
 		},
 	}
 	wo.bind(cmd)
@@ -25,7 +25,7 @@ func newRedeemAllCommand(g *globals) *cobra.Command {
 		Example: "  recv --as CoreMSP/treasurer redeem-all R-1",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.write(cmd, wo, "redeem-all", args[0], "/v1/roots/"+args[0]+"/redeem-all", nil)
+			return g.write(cmd, wo, "redeem-all", args, nil)
 		},
 	}
 	wo.bind(cmd)

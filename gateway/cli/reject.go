@@ -1,6 +1,10 @@
 package cli
 
-import "github.com/spf13/cobra"
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
+)
 
 func newRejectCommand(g *globals) *cobra.Command {
 	wo := &writeOptions{}
@@ -11,7 +15,7 @@ func newRejectCommand(g *globals) *cobra.Command {
 		Example: `  recv --as SupplierMSP/supplier-a reject R-1 --reason "wrong amount"`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.write(cmd, wo, "reject", args[0], "/v1/receivables/"+args[0]+"/reject", map[string]string{"reason": reason})
+			return g.write(cmd, wo, "reject", args, wire.ReasonRequest{Reason: reason})
 		},
 	}
 	cmd.Flags().StringVar(&reason, "reason", "", "why")

@@ -10,7 +10,7 @@ func newRevokeCommand(g *globals) *cobra.Command {
 		Example: "  recv --as CoreMSP/treasurer revoke R-1",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.write(cmd, wo, "revoke", args[0], "/v1/receivables/"+args[0]+"/revoke", nil)
+			return g.write(cmd, wo, "revoke", args, nil)
 		},
 	}
 	wo.bind(cmd)

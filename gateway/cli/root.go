@@ -1,6 +1,7 @@
 // Package cli is the recv command line: one file per command, each built by a newXCommand
-// function, sharing the global options, the REST client and the printer in this file's
-// neighbours.
+// function, sharing the global options and the printer in this file's neighbours. A command only
+// turns flags into a request of the wire contract, calls the gateway through package client and
+// prints the answer.
 package cli
 
 import (
@@ -9,24 +10,24 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/recv-ledger/recv/chaincode/wire"
+	"github.com/recv-ledger/recv/gateway/client"
 	"github.com/recv-ledger/recv/gateway/config"
-	"github.com/recv-ledger/recv/gateway/network"
 )
 
-// Exit codes of recv, fixed for scripts.
+// Exit codes of recv, fixed for scripts: the wire contract's (wire.Kinds maps each kind to one).
 const (
-	ExitOK        = 0
-	ExitFailure   = 1
-	ExitInvalid   = 2
-	ExitNotFound  = 3
-	ExitForbidden = 4
-	ExitConflict  = 5
+	ExitOK        = wire.ExitOK
+	ExitFailure   = wire.ExitFailure
+	ExitInvalid   = wire.ExitInvalid
+	ExitNotFound  = wire.ExitNotFound
+	ExitForbidden = wire.ExitForbidden
+	ExitConflict  = wire.ExitConflict
 )
 
 // globals are the options every command shares.
@@ -103,25 +104,19 @@ func (e *usageError) Error() string { return e.msg }
 
 func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
 
-// ExitCode maps an error to recv's exit code, in one table.
+// ExitCode maps an error to recv's exit code: a gateway's problem and a wire error by their kind
+// through wire.Kinds, bad input found here and cobra's argument errors as invalid.
 func ExitCode(err error) int {
 	var ue *usageError
 	if errors.As(err, &ue) {
 		return ExitInvalid
 	}
-	var ae *APIError
-	if errors.As(err, &ae) {
-		switch ae.Status {
-		case 400, 413, 422:
-			return ExitInvalid
-		case 404:
-			return ExitNotFound
-		case 401, 403:
-			return ExitForbidden
-		case 409:
-			return ExitConflict
-		}
-		return ExitFailure
+	var p *wire.Problem
+	if errors.As(err, &p) {
+		return p.Kind.Info().Exit
+	}
+	if k := wire.KindOf(err); k != "" {
+		return k.Info().Exit
 	}
 	// cobra's own argument and flag errors
 	msg := err.Error()
@@ -132,43 +127,42 @@ func ExitCode(err error) int {
 	return ExitFailure
 }
 
-// client resolves the gateway URL and token from the flags, the environment or --as.
-func (g *globals) client() (*Client, error) {
+// client resolves the gateway URL and token from the flags, the environment or --as (the
+// network's description and token files: client.Locate).
+func (g *globals) client() (*client.Client, error) {
 	gw, token, tokenFile := g.gateway, g.token, g.tokenFile
 	if g.as != "" {
-		msp, user, ok := strings.Cut(g.as, "/")
-		if !ok || msp == "" || user == "" {
-			return nil, usagef("--as wants MSP/user, e.g. SupplierMSP/supplier-a")
+		loc, err := client.Locate(config.NetDir(), g.as)
+		if wire.KindOf(err) == wire.KindInvalid {
+			return nil, usagef("--as: %v", err)
 		}
-		desc, err := network.Load(filepath.Join(config.NetDir(), "network.json"))
 		if err != nil {
 			return nil, fmt.Errorf("--as needs the local network: %w", err)
 		}
-		_, org, err := desc.Org(msp)
-		if err != nil {
-			return nil, usagef("%v", err)
-		}
 		if gw == "" {
-			gw = "http://" + org.Gateway.Address
+			gw = loc.BaseURL
 		}
 		if token == "" && tokenFile == "" {
-			tokenFile = filepath.Join(config.NetDir(), "gateways", org.Name, "tokens", user+".token")
+			tokenFile = loc.TokenFile
 		}
 	}
 	if gw == "" {
 		return nil, usagef("no gateway: give --gateway, RECV_GATEWAY or --as MSP/user")
 	}
 	if token == "" && tokenFile != "" {
-		b, err := os.ReadFile(tokenFile)
-		if err != nil {
-			return nil, fmt.Errorf("read token: %w", err)
+		var err error
+		if token, err = client.ReadToken(tokenFile); err != nil {
+			return nil, err
 		}
-		token = strings.TrimSpace(string(b))
 	}
 	if g.output != "table" && g.output != "json" {
 		return nil, usagef("--output must be table or json")
 	}
-	return NewClient(gw, token, g.timeout), nil
+	c, err := client.New(gw, token, client.WithRequestTimeout(g.timeout))
+	if err != nil {
+		return nil, usagef("--gateway: %v", err)
+	}
+	return c, nil
 }
 
 func (g *globals) context(cmd *cobra.Command) (context.Context, context.CancelFunc) {

@@ -1,6 +1,10 @@
 package cli
 
-import "github.com/spf13/cobra"
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
+)
 
 func newSplitCommand(g *globals) *cobra.Command {
 	wo := &writeOptions{}
@@ -14,7 +18,7 @@ func newSplitCommand(g *globals) *cobra.Command {
 			if len(parts) < 2 {
 				return usagef("--parts needs at least two amounts")
 			}
-			return g.write(cmd, wo, "split", args[0], "/v1/receivables/"+args[0]+"/split", map[string][]string{"parts": parts})
+			return g.write(cmd, wo, "split", args, wire.SplitRequest{Parts: parts})
 		},
 	}
 	cmd.Flags().StringSliceVar(&parts, "parts", nil, "amounts in yuan, comma separated (required)")

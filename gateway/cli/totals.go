@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
 )
 
 func newTotalsCommand(g *globals) *cobra.Command {
@@ -20,18 +22,16 @@ func newTotalsCommand(g *globals) *cobra.Command {
 			if !ok {
 				return usagef("ACCOUNT is MSP/user")
 			}
-			var body raw
-			if err := g.read(cmd, "/v1/accounts/"+pathID(msp)+"/"+pathID(user)+"/totals", &body); err != nil {
+			body, err := g.query(cmd, "totals", []string{msp, user}, nil)
+			if err != nil {
 				return err
 			}
-			var t map[string]any
+			var t wire.Totals
 			if err := json.Unmarshal(body, &t); err != nil {
 				return err
 			}
 			return g.printer().Print(body, func(w io.Writer) {
-				for _, k := range []string{"account", "outstanding", "financed", "redeemed"} {
-					fmt.Fprintf(w, "%s:\t%v\n", k, t[k])
-				}
+				fmt.Fprintf(w, "account:\t%s\noutstanding:\t%s\nfinanced:\t%s\nredeemed:\t%s\n", t.Account, t.Outstanding, t.Financed, t.Redeemed)
 			})
 		},
 	}

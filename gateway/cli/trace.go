@@ -6,6 +6,8 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
 )
 
 func newTraceCommand(g *globals) *cobra.Command {
@@ -15,18 +17,16 @@ func newTraceCommand(g *globals) *cobra.Command {
 		Example: "  recv --as AuditorMSP/auditor trace R-1",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var body raw
-			if err := g.read(cmd, "/v1/roots/"+pathID(args[0])+"/trace", &body); err != nil {
+			body, err := g.query(cmd, "trace", args, nil)
+			if err != nil {
 				return err
 			}
-			var t struct {
-				Root *Receivable `json:"root"`
-			}
+			var t wire.Trace
 			if err := json.Unmarshal(body, &t); err != nil {
 				return err
 			}
 			return g.printer().Print(body, func(w io.Writer) {
-				if t.Root != nil {
+				if t.Root != nil && t.Root.Receivable != nil {
 					drawTree(w, t.Root, "", "", "")
 				}
 			})
@@ -35,13 +35,16 @@ func newTraceCommand(g *globals) *cobra.Command {
 }
 
 // drawTree writes one node per line with box-drawing branches, children in chaincode order.
-func drawTree(w io.Writer, n *Receivable, prefix, branch, childPrefix string) {
-	line := fmt.Sprintf("%s%s%s  %s  %s  %s", prefix, branch, n.ID, n.Amount, n.Status, holderText(n))
-	if f := financingText(n); f != "" {
+func drawTree(w io.Writer, n *wire.TraceNode, prefix, branch, childPrefix string) {
+	line := fmt.Sprintf("%s%s%s  %s  %s  %s", prefix, branch, n.ID, n.Amount, n.Status, holderText(n.Holder, n.PendingHolder))
+	if f := financingText(n.Receivable); f != "" {
 		line += "  [" + f + "]"
 	}
 	fmt.Fprintln(w, line)
 	for i, c := range n.Pieces {
+		if c == nil || c.Receivable == nil {
+			continue
+		}
 		if i == len(n.Pieces)-1 {
 			drawTree(w, c, prefix+childPrefix, "└── ", "    ")
 		} else {

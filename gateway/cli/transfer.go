@@ -1,6 +1,10 @@
 package cli
 
-import "github.com/spf13/cobra"
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
+)
 
 func newTransferCommand(g *globals) *cobra.Command {
 	wo := &writeOptions{}
@@ -15,7 +19,7 @@ func newTransferCommand(g *globals) *cobra.Command {
 			if to == "" {
 				return usagef("--to is required")
 			}
-			return g.write(cmd, wo, "transfer", args[0], "/v1/receivables/"+args[0]+"/transfer", map[string]string{"to": to, "amount": amount})
+			return g.write(cmd, wo, "transfer", args, wire.TransferRequest{To: to, Amount: amount})
 		},
 	}
 	cmd.Flags().StringVar(&to, "to", "", "receiving account MSP/user (required)")

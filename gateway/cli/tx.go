@@ -14,17 +14,18 @@ func newTxCommand(g *globals) *cobra.Command {
 		Example: "  recv --as CoreMSP/treasurer tx 3f2a...",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var st struct {
-				TxID           string `json:"txId"`
-				ValidationCode string `json:"validationCode"`
-				Valid          bool   `json:"valid"`
-				BlockNumber    uint64 `json:"blockNumber"`
+			c, err := g.client()
+			if err != nil {
+				return err
 			}
-			if err := g.read(cmd, "/v1/transactions/"+pathID(args[0]), &st); err != nil {
+			ctx, cancel := g.context(cmd)
+			defer cancel()
+			st, err := c.Transaction(ctx, args[0])
+			if err != nil {
 				return err
 			}
 			return g.printer().Print(st, func(w io.Writer) {
-				fmt.Fprintf(w, "tx:\t%s\nvalidation:\t%s\nblock:\t%d\n", st.TxID, st.ValidationCode, st.BlockNumber)
+				fmt.Fprintf(w, "tx:\t%s\nvalidation:\t%s\nblock:\t%d\n", st.TransactionID, st.ValidationCode, st.BlockNumber)
 			})
 		},
 	}

@@ -3,12 +3,12 @@ package cli
 import (
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
 
+	"github.com/recv-ledger/recv/chaincode/wire"
 	"github.com/recv-ledger/recv/gateway/ca"
 )
 
@@ -38,13 +38,8 @@ keep it with --token-out.`,
 			}
 			ctx, cancel := g.context(cmd)
 			defer cancel()
-			var res struct {
-				Name    string `json:"name"`
-				Account string `json:"account"`
-				Role    string `json:"role"`
-				Token   string `json:"token"`
-			}
-			if err := c.Do(ctx, http.MethodPost, "/v1/admin/users", map[string]string{"name": args[0], "role": role}, &res, nil); err != nil {
+			res, err := c.AddUser(ctx, wire.NewUser{Name: args[0], Role: role})
+			if err != nil {
 				return err
 			}
 			if tokenOut != "" {

@@ -13,12 +13,18 @@ func newWhoamiCommand(g *globals) *cobra.Command {
 		Short: "Show the identity your token acts as",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var me map[string]any
-			if err := g.read(cmd, "/v1/whoami", &me); err != nil {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			ctx, cancel := g.context(cmd)
+			defer cancel()
+			me, err := c.WhoAmI(ctx)
+			if err != nil {
 				return err
 			}
 			return g.printer().Print(me, func(w io.Writer) {
-				fmt.Fprintf(w, "account:\t%v\nrole:\t%v\n", me["account"], me["role"])
+				fmt.Fprintf(w, "account:\t%s\nrole:\t%s\n", me.Account, me.Role)
 			})
 		},
 	}

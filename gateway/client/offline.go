@@ -1,0 +1,72 @@
+package client
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
+)
+
+// SubmitOffline runs a write op signed here with sign, so that the gateway never holds the
+// signer's key: the gateway prepares the proposal, sign signs its digest, the gateway has it
+// endorsed and returns the transaction's digest, sign signs that, and the gateway submits and
+// waits for the commit. id is the op's {id} path value ("" for none).
+func (c *Client) SubmitOffline(ctx context.Context, sign Signer, opName, id string, body any, opts ...CallOption) (*wire.SubmitResponse, error) {
+	op, ok := wire.Lookup(opName)
+	if !ok || !op.Submit {
+		return nil, wire.Errorf(wire.KindInvalid, "no write operation %q in the wire contract", opName)
+	}
+	req := wire.OfflineProposalRequest{Operation: op.Name, ID: id}
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, fmt.Errorf("encode request body: %w", err)
+		}
+		req.Body = b
+	}
+	var prop wire.OfflineDigest
+	if err := c.post(ctx, "/v1/offline/proposals", req, &prop, headerOf(opts)); err != nil {
+		return nil, err
+	}
+	sig, err := signDigest(sign, prop.Digest)
+	if err != nil {
+		return nil, err
+	}
+	var tx wire.OfflineDigest
+	if err := c.post(ctx, "/v1/offline/proposals/"+url.PathEscape(prop.TransactionID)+"/endorse", sig, &tx, nil); err != nil {
+		return nil, err
+	}
+	if sig, err = signDigest(sign, tx.Digest); err != nil {
+		return nil, err
+	}
+	var res wire.SubmitResponse
+	if err := c.post(ctx, "/v1/offline/transactions/"+url.PathEscape(tx.TransactionID)+"/submit", sig, &res, nil); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+func (c *Client) post(ctx context.Context, path string, body, out any, header http.Header) error {
+	resp, err := c.Do(ctx, http.MethodPost, path, body, header)
+	if err != nil {
+		return err
+	}
+	return resp.Decode(out)
+}
+
+// signDigest checks that the gateway sent a SHA-256 digest and signs it.
+func signDigest(sign Signer, digestB64 string) (wire.OfflineSignature, error) {
+	digest, err := base64.StdEncoding.DecodeString(digestB64)
+	if err != nil || len(digest) != 32 {
+		return wire.OfflineSignature{}, fmt.Errorf("gateway sent a malformed digest %q", digestB64)
+	}
+	sig, err := sign(digest)
+	if err != nil {
+		return wire.OfflineSignature{}, fmt.Errorf("sign digest: %w", err)
+	}
+	return wire.OfflineSignature{Signature: base64.StdEncoding.EncodeToString(sig)}, nil
+}

@@ -1,0 +1,162 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
+)
+
+// CallOption adds to one call.
+type CallOption func(http.Header)
+
+// WithIdempotencyKey makes a write retry-safe: a repeated request with the same key returns the
+// first result instead of running again.
+func WithIdempotencyKey(key string) CallOption {
+	return func(h http.Header) {
+		if key != "" {
+			h.Set("Idempotency-Key", key)
+		}
+	}
+}
+
+// WithHeader sets one request header.
+func WithHeader(name, value string) CallOption {
+	return func(h http.Header) { h.Set(name, value) }
+}
+
+func headerOf(opts []CallOption) http.Header {
+	h := http.Header{}
+	for _, o := range opts {
+		o(h)
+	}
+	return h
+}
+
+// Call runs the operation named opName in wire.Ops: its method and path come from the table,
+// filled with pathValues in order (each escaped) and query. body is the op's request body (nil
+// for none); the answer is decoded into out (nil: dropped; *json.RawMessage: kept verbatim). A
+// refusal or failure at the gateway is returned as *wire.Problem, whose kind is the gateway's.
+func (c *Client) Call(ctx context.Context, opName string, pathValues []string, query url.Values, body, out any, opts ...CallOption) error {
+	op, ok := wire.Lookup(opName)
+	if !ok {
+		return wire.Errorf(wire.KindInvalid, "no operation %q in the wire contract", opName)
+	}
+	if n := strings.Count(op.Path, "{"); n != len(pathValues) {
+		return wire.Errorf(wire.KindInvalid, "%s wants %d path values (%s), got %d", opName, n, op.Path, len(pathValues))
+	}
+	if op.Body == nil && body != nil {
+		return wire.Errorf(wire.KindInvalid, "%s takes no request body", opName)
+	}
+	resp, err := c.Do(ctx, op.Method, op.URL(pathValues, query), body, headerOf(opts))
+	if err != nil {
+		return err
+	}
+	return resp.Decode(out)
+}
+
+// Submit runs a write op and returns the committed transaction.
+func (c *Client) Submit(ctx context.Context, opName string, pathValues []string, body any, opts ...CallOption) (*wire.SubmitResponse, error) {
+	var res wire.SubmitResponse
+	if err := c.Call(ctx, opName, pathValues, nil, body, &res, opts...); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// EventOf decodes a write's result: the chaincode event of the transaction, naming the
+// receivables it changed.
+func EventOf(res *wire.SubmitResponse) (*wire.Event, error) {
+	var ev wire.Event
+	if err := json.Unmarshal(res.Result, &ev); err != nil {
+		return nil, err
+	}
+	return &ev, nil
+}
+
+// Get reads one receivable.
+func (c *Client) Get(ctx context.Context, id string) (*wire.Receivable, error) {
+	var r wire.Receivable
+	if err := c.Call(ctx, "get", []string{id}, nil, nil, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// ListQuery selects a list: by Holder (receivables held by, or offered to, an account) or by
+// Issuer; exactly one is given. PageSize 0 takes the gateway's default.
+type ListQuery struct {
+	Holder, Issuer string
+	PageSize       int
+	Bookmark       string
+}
+
+// List reads one page of a list query.
+func (c *Client) List(ctx context.Context, q ListQuery) (*wire.Page, error) {
+	op, v := "list-held", url.Values{}
+	if q.Holder != "" {
+		v.Set("holder", q.Holder)
+	}
+	if q.Issuer != "" {
+		op = "list-issued"
+		v.Set("issuer", q.Issuer)
+	}
+	if (q.Holder == "") == (q.Issuer == "") {
+		return nil, wire.Errorf(wire.KindInvalid, "give exactly one of holder or issuer")
+	}
+	if q.PageSize > 0 {
+		v.Set("pageSize", strconv.Itoa(q.PageSize))
+	}
+	if q.Bookmark != "" {
+		v.Set("bookmark", q.Bookmark)
+	}
+	var page wire.Page
+	if err := c.Call(ctx, op, nil, v, nil, &page); err != nil {
+		return nil, err
+	}
+	return &page, nil
+}
+
+// Transaction reads a transaction's commit status.
+func (c *Client) Transaction(ctx context.Context, txID string) (*wire.TxStatus, error) {
+	resp, err := c.Do(ctx, http.MethodGet, "/v1/transactions/"+url.PathEscape(txID), nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	var st wire.TxStatus
+	if err := resp.Decode(&st); err != nil {
+		return nil, err
+	}
+	return &st, nil
+}
+
+// WhoAmI reads the identity the token acts as.
+func (c *Client) WhoAmI(ctx context.Context) (*wire.WhoAmI, error) {
+	resp, err := c.Do(ctx, http.MethodGet, "/v1/whoami", nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	var me wire.WhoAmI
+	if err := resp.Decode(&me); err != nil {
+		return nil, err
+	}
+	return &me, nil
+}
+
+// AddUser registers and enrolls a user of the gateway's organisation (role admin); the answer
+// carries the new user's token, shown once.
+func (c *Client) AddUser(ctx context.Context, u wire.NewUser) (*wire.NewUserResult, error) {
+	resp, err := c.Do(ctx, http.MethodPost, "/v1/admin/users", u, nil)
+	if err != nil {
+		return nil, err
+	}
+	var res wire.NewUserResult
+	if err := resp.Decode(&res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
