@@ -1,7 +1,6 @@
 package contract_test
 
 import (
-	"encoding/json"
 	"testing"
 	"time"
 
@@ -75,29 +74,4 @@ func TestAccessTable_BadCreatorIsForbidden(t *testing.T) {
 	h := newHarness(t)
 	h.ids["bad"] = []byte("not a serialized identity")
 	h.refuse("forbidden: cannot read the caller's identity", "bad", "GetConfig")
-}
-
-func TestMetadata_MarksQueriesAsEvaluate(t *testing.T) {
-	h := newHarness(t)
-	var md struct {
-		Contracts map[string]struct {
-			Transactions []struct {
-				Name string   `json:"name"`
-				Tag  []string `json:"tag"`
-			} `json:"transactions"`
-		} `json:"contracts"`
-	}
-	require.NoError(t, json.Unmarshal([]byte(h.ok(treasurer, "org.hyperledger.fabric:GetMetadata")), &md))
-	tags := map[string][]string{}
-	for _, tx := range md.Contracts["receivables"].Transactions {
-		tags[tx.Name] = tx.Tag
-	}
-	for _, name := range []string{"Get", "GetConfig", "ListByHolder", "ListByIssuer", "Trace", "History", "Totals"} {
-		require.Contains(t, tags[name], "EVALUATE", name)
-	}
-	for _, name := range []string{"Issue", "Accept", "Reject", "Revoke", "Split", "Transfer", "RequestFinancing",
-		"ApproveFinancing", "RejectFinancing", "Redeem", "RedeemAll", "SetConfig"} {
-		require.Contains(t, tags[name], "SUBMIT", name)
-	}
-	require.Len(t, tags, 19)
 }

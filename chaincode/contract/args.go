@@ -87,6 +87,8 @@ func jsonKind(t reflect.Type) string {
 		return "number"
 	case reflect.Slice, reflect.Array:
 		return "array of " + jsonKind(t.Elem()) + "s"
+	case reflect.Map:
+		return "object of " + jsonKind(t.Elem()) + "s"
 	}
 	return "object"
 }

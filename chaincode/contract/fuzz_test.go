@@ -2,8 +2,6 @@ package contract_test
 
 import (
 	"testing"
-
-	"github.com/recv-ledger/recv/chaincode/receivable"
 )
 
 // FuzzTransactionArgs sends arbitrary arguments to every write transaction, through the whole
@@ -47,15 +45,7 @@ func FuzzTransactionArgs(f *testing.F) {
 		call := calls[int(op)%len(calls)]
 		_, err := h.invoke(call.caller, call.fn, call.args...)
 		if err != nil {
-			kind := receivable.Kind("")
-			for _, k := range []receivable.Kind{receivable.KindInvalid, receivable.KindNotFound, receivable.KindForbidden, receivable.KindConflict} {
-				if len(err.Error()) > len(k)+2 && err.Error()[:len(k)+2] == string(k)+": " {
-					kind = k
-				}
-			}
-			if kind == "" {
-				t.Fatalf("%s refused without a kind: %v", call.fn, err)
-			}
+			kindOf(t, err)
 			return
 		}
 		h.checkConservation(h.receivables())

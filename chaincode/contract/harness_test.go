@@ -17,6 +17,7 @@ import (
 	"github.com/recv-ledger/recv/chaincode/contract"
 	"github.com/recv-ledger/recv/chaincode/internal/memstub"
 	"github.com/recv-ledger/recv/chaincode/receivable"
+	"github.com/recv-ledger/recv/chaincode/wire"
 )
 
 // Accounts of the test network, as in docs/interfaces.md.
@@ -137,6 +138,16 @@ func (h *harness) refuse(prefix, account, fn string, args ...string) string {
 	require.True(h.t, strings.HasPrefix(err.Error(), prefix), "want %q, got %q", prefix, err.Error())
 	require.Equal(h.t, before, h.ledger.Snapshot(), "state changed on refusal")
 	return err.Error()
+}
+
+// kindOf reads a refusal's kind as the gateway does, with wire.ParseRefusal, and requires the
+// message to start with it.
+func kindOf(t testing.TB, err error) wire.Kind {
+	t.Helper()
+	e, ok := wire.ParseRefusal(err.Error())
+	require.True(t, ok, "refusal without a kind: %v", err)
+	require.True(t, strings.HasPrefix(err.Error(), string(e.Kind)+": "), "the kind must start the message: %v", err)
+	return e.Kind
 }
 
 func (h *harness) get(id string) receivable.Receivable {

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
+
+	"github.com/go-openapi/spec"
 
 	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
@@ -43,6 +46,9 @@ func typedMetadata(cc *contractapi.ContractChaincode) ([]byte, error) {
 	if err := nameParameters(c.Transactions); err != nil {
 		return nil, err
 	}
+	if err := describeBodies(c.Transactions, &md.Components); err != nil {
+		return nil, err
+	}
 	for _, t := range embedding {
 		inline(md.Components.Schemas, t)
 	}
@@ -76,6 +82,59 @@ func nameParameters(txs []metadata.TransactionMetadata) error {
 		}
 	}
 	return nil
+}
+
+// describeBodies gives every whole-body parameter the schema of its op's body type, which the
+// framework cannot always reflect: SetConfig takes a map because the framework refuses the pointer
+// fields by which wire.ConfigRequest tells an absent setting from a zero one.
+func describeBodies(txs []metadata.TransactionMetadata, components *metadata.ComponentMetadata) error {
+	for i := range txs {
+		op, _ := wire.ByTx(txs[i].Name)
+		for j, p := range op.Params {
+			if p.From != wire.FromWholeBody || op.Body == nil {
+				continue
+			}
+			t := reflect.TypeOf(op.Body()).Elem()
+			if _, ok := components.Schemas[t.Name()]; !ok {
+				obj, err := objectSchema(t, components)
+				if err != nil {
+					return fmt.Errorf("describing the %s of %s: %w", p.Name, op.Tx, err)
+				}
+				components.Schemas[t.Name()] = obj
+			}
+			txs[i].Parameters[j].Schema = spec.RefSchema("#/components/schemas/" + t.Name())
+		}
+	}
+	return nil
+}
+
+// objectSchema describes struct t by its JSON field names; a pointer to a basic type is that type,
+// optional like every omitempty field.
+func objectSchema(t reflect.Type, components *metadata.ComponentMetadata) (metadata.ObjectMetadata, error) {
+	obj := metadata.ObjectMetadata{ID: t.Name(), Properties: map[string]spec.Schema{}, Required: []string{}}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if !f.IsExported() || name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		ft := f.Type
+		if ft.Kind() == reflect.Pointer && ft.Elem().Kind() != reflect.Struct {
+			ft = ft.Elem()
+		}
+		s, err := metadata.GetSchema(ft, components)
+		if err != nil {
+			return metadata.ObjectMetadata{}, fmt.Errorf("field %s: %w", name, err)
+		}
+		obj.Properties[name] = *s
+		if !strings.Contains(opts, "omitempty") {
+			obj.Required = append(obj.Required, name)
+		}
+	}
+	return obj, nil
 }
 
 // inline adds to t's schema the properties of the structs t embeds by pointer.

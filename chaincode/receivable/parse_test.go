@@ -152,6 +152,11 @@ func TestErrors_KindIsTheStablePrefix(t *testing.T) {
 	require.Equal(t, KindConflict, KindOf(fmt.Errorf("wrapped: %w", err)))
 	require.Equal(t, Kind(""), KindOf(errors.New("plain")))
 	require.Equal(t, "not_found: x", NotFoundf("x").Error())
+	var e *wire.Error
+	require.ErrorAs(t, NotFoundf("receivable %s", "R-9"), &e, "domain errors are the wire's")
+	require.Equal(t, &wire.Error{Kind: wire.KindNotFound, Message: "receivable R-9"}, e)
+	require.ErrorIs(t, Invalidf("x"), wire.ErrInvalid)
+	require.ErrorIs(t, within("parts[0]", Invalidf("x")), wire.ErrInvalid)
 	require.Equal(t, "forbidden: x", Forbiddenf("x").Error())
 	require.Equal(t, "invoices[0]: plain", within("invoices[0]", errors.New("plain")).Error())
 }
