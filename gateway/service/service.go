@@ -158,4 +158,3 @@ func Run(ctx context.Context, cfg config.Serve, log *slog.Logger) error {
 	log.Info("stopped")
 	return nil
 }
-

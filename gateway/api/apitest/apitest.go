@@ -1,0 +1,222 @@
+// Package apitest runs the real REST server of package api over an in-memory ledger, so that the
+// gateway's clients (package client, the recv CLI) are tested against the routes, the error table
+// and the problem bodies they will meet, without a Fabric network.
+package apitest
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
+	"github.com/recv-ledger/recv/gateway/api"
+	"github.com/recv-ledger/recv/gateway/auth"
+	"github.com/recv-ledger/recv/gateway/fabric"
+)
+
+// Call is one call the ledger received.
+type Call struct {
+	Caller string
+	Tx     string
+	Args   []string
+}
+
+// Answer is what the ledger answers to a transaction: its payload, or an error (typically a
+// *fabric.Error of a refusal kind).
+type Answer struct {
+	Payload []byte
+	Err     error
+}
+
+// Ledger stands in for the Fabric client: it records calls and answers from Answers by
+// transaction name (default: a null payload). Offline signatures are checked against the
+// signing user's public key in OfflineKeys.
+type Ledger struct {
+	mu          sync.Mutex
+	Calls       []Call
+	Answers     map[string]Answer
+	Stream      []fabric.Event              // what Events streams
+	OfflineKeys map[string]*ecdsa.PublicKey // by user name
+	identities  map[string]*fabric.Identity
+	offline     map[string][]byte // digest by txId
+}
+
+func (l *Ledger) record(caller, tx string, args []string) Answer {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.Calls = append(l.Calls, Call{caller, tx, args})
+	return l.Answers[tx]
+}
+
+// Recorded returns a copy of the calls so far.
+func (l *Ledger) Recorded() []Call {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]Call(nil), l.Calls...)
+}
+
+// Submit implements api.Ledger.
+func (l *Ledger) Submit(_ context.Context, name, tx string, args []string, onSubmitted func(string)) (*fabric.Result, error) {
+	a := l.record(name, tx, args)
+	if a.Err != nil {
+		return nil, a.Err
+	}
+	if onSubmitted != nil {
+		onSubmitted("tx-" + tx)
+	}
+	return &fabric.Result{TransactionID: "tx-" + tx, BlockNumber: 5, Payload: a.Payload, Attempts: 1}, nil
+}
+
+// Evaluate implements api.Ledger.
+func (l *Ledger) Evaluate(_ context.Context, name, tx string, args ...string) ([]byte, error) {
+	a := l.record(name, tx, args)
+	return a.Payload, a.Err
+}
+
+// TransactionStatus implements api.Ledger: every id is valid in block 9 unless Answers["qscc"]
+// holds an error.
+func (l *Ledger) TransactionStatus(_ context.Context, name, txID string) (*fabric.TxStatus, error) {
+	if a := l.record(name, "qscc", []string{txID}); a.Err != nil {
+		return nil, a.Err
+	}
+	return &fabric.TxStatus{TransactionID: txID, ValidationCode: "VALID", Valid: true, BlockNumber: 9}, nil
+}
+
+// Events implements api.Ledger: it streams Stream, then ends the stream.
+func (l *Ledger) Events(ctx context.Context, _ string, _ fabric.Position) (<-chan fabric.Event, error) {
+	out := make(chan fabric.Event)
+	go func() {
+		defer close(out)
+		for _, e := range l.Stream {
+			select {
+			case out <- e:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, nil
+}
+
+func digestOf(s string) []byte {
+	d := sha256.Sum256([]byte(s))
+	return d[:]
+}
+
+// PrepareProposal implements api.Ledger.
+func (l *Ledger) PrepareProposal(name, tx string, args []string) (*fabric.Unsigned, error) {
+	l.record(name, "prepare:"+tx, args)
+	return l.unsigned("otx", "proposal", nil), nil
+}
+
+func (l *Ledger) unsigned(txID, stage string, result []byte) *fabric.Unsigned {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.offline == nil {
+		l.offline = map[string][]byte{}
+	}
+	d := digestOf(stage + ":" + txID)
+	l.offline[stage+"/"+txID] = d
+	return &fabric.Unsigned{TransactionID: txID, Bytes: []byte(stage), Digest: d, Result: result}
+}
+
+func (l *Ledger) verify(name, stage string, sig []byte) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	key, ok := l.OfflineKeys[name]
+	if !ok || !ecdsa.VerifyASN1(key, l.offline[stage+"/otx"], sig) {
+		return &fabric.Error{Kind: wire.KindInvalid, Stage: map[string]string{"proposal": "endorse", "transaction": "submit"}[stage],
+			Message: "invalid: the " + stage + " signature does not match " + name + "'s certificate"}
+	}
+	return nil
+}
+
+// EndorseSigned implements api.Ledger.
+func (l *Ledger) EndorseSigned(_ context.Context, name string, _, sig []byte) (*fabric.Unsigned, error) {
+	l.record(name, "endorse", nil)
+	if err := l.verify(name, "proposal", sig); err != nil {
+		return nil, err
+	}
+	return l.unsigned("otx", "transaction", []byte(`{"txId":"otx","op":"Accept","items":[]}`)), nil
+}
+
+// SubmitSigned implements api.Ledger.
+func (l *Ledger) SubmitSigned(_ context.Context, name, _ string, _, sig []byte) (*fabric.Result, error) {
+	l.record(name, "submit", nil)
+	if err := l.verify(name, "transaction", sig); err != nil {
+		return nil, err
+	}
+	return &fabric.Result{TransactionID: "otx", BlockNumber: 6, Payload: []byte(`{"txId":"otx","op":"Accept","items":[]}`), Attempts: 1}, nil
+}
+
+// Ready implements api.Ledger.
+func (l *Ledger) Ready(context.Context, string) error { return nil }
+
+// Identity implements api.Ledger.
+func (l *Ledger) Identity(name string) (*fabric.Identity, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	id, ok := l.identities[name]
+	return id, ok
+}
+
+// Gateway is a running test gateway: its URL, its ledger and a bearer token per user.
+type Gateway struct {
+	*httptest.Server
+	Ledger *Ledger
+	Tokens map[string]string
+}
+
+// Users are the test gateway's identities (all of CoreMSP) and their roles.
+var Users = map[string]string{"treasurer": wire.RoleIssuer, "supplier-a": wire.RoleSupplier, "admin": wire.RoleAdmin}
+
+// Start runs the api.Server over led on a loopback port until the test ends. admin, when not
+// nil, serves POST /v1/admin/users.
+func Start(t testing.TB, led *Ledger, admin api.UserAdmin) *Gateway {
+	t.Helper()
+	store, err := auth.OpenTokenStore("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &Gateway{Ledger: led, Tokens: map[string]string{}}
+	led.identities = map[string]*fabric.Identity{}
+	for name, role := range Users {
+		if g.Tokens[name], err = store.Mint(name); err != nil {
+			t.Fatal(err)
+		}
+		led.identities[name] = newIdentity(t, name, role)
+	}
+	srv := api.NewServer(api.Config{Ledger: led, Auth: &auth.Authenticator{Tokens: store}, Admin: admin, ServiceIdentity: "admin"})
+	g.Server = httptest.NewServer(srv)
+	t.Cleanup(g.Close)
+	return g
+}
+
+// newIdentity makes a CoreMSP identity with a self-signed certificate.
+func newIdentity(t testing.TB, name, role string) *fabric.Identity {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := fabric.NewIdentity("CoreMSP", name, role, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}

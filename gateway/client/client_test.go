@@ -1,0 +1,361 @@
+package client_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/asn1"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
+	"github.com/recv-ledger/recv/gateway/api/apitest"
+	"github.com/recv-ledger/recv/gateway/client"
+	"github.com/recv-ledger/recv/gateway/fabric"
+)
+
+func newClient(t *testing.T, g *apitest.Gateway, user string) *client.Client {
+	t.Helper()
+	c, err := client.New(g.URL, g.Tokens[user], client.WithRequestTimeout(time.Minute))
+	require.NoError(t, err)
+	return c
+}
+
+func TestCall_EveryOpReachesItsTransaction(t *testing.T) {
+	tests := []struct {
+		op     string
+		path   []string
+		query  url.Values
+		body   any
+		tx     string
+		args   []string
+		submit bool
+	}{
+		{"accept", []string{"R 1"}, nil, nil, "Accept", []string{"R 1"}, true},
+		{"split", []string{"R-1"}, nil, wire.SplitRequest{Parts: []string{"1", "2"}}, "Split", []string{"R-1", `["1","2"]`}, true},
+		{"transfer", []string{"R-1"}, nil, wire.TransferRequest{To: "S/b"}, "Transfer", []string{"R-1", "S/b", ""}, true},
+		{"approve-financing", []string{"R-1"}, nil, wire.ApproveRequest{RateBps: 450}, "ApproveFinancing", []string{"R-1", "450"}, true},
+		{"redeem-all", []string{"R"}, nil, nil, "RedeemAll", []string{"R"}, true},
+		{"set-config", nil, nil, json.RawMessage(`{"maxTermDays":90}`), "SetConfig", []string{`{"maxTermDays":90}`}, true},
+		{"get", []string{"R-1"}, nil, nil, "Get", []string{"R-1"}, false},
+		{"totals", []string{"SupplierMSP", "supplier-a"}, nil, nil, "Totals", []string{"SupplierMSP/supplier-a"}, false},
+		{"list-issued", nil, url.Values{"issuer": {"CoreMSP/treasurer"}}, nil, "ListByIssuer", []string{"CoreMSP/treasurer", "20", ""}, false},
+		{"get-config", nil, nil, nil, "GetConfig", nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.op, func(t *testing.T) {
+			g := apitest.Start(t, &apitest.Ledger{Answers: map[string]apitest.Answer{tt.tx: {Payload: []byte(`{"ok":true}`)}}}, nil)
+			c := newClient(t, g, "treasurer")
+			var out json.RawMessage
+			require.NoError(t, c.Call(context.Background(), tt.op, tt.path, tt.query, tt.body, &out))
+			calls := g.Ledger.Recorded()
+			require.Len(t, calls, 1)
+			require.Equal(t, tt.tx, calls[0].Tx)
+			if len(tt.args) > 0 {
+				require.Equal(t, tt.args, calls[0].Args)
+			}
+			if tt.submit {
+				var res wire.SubmitResponse
+				require.NoError(t, json.Unmarshal(out, &res))
+				require.Equal(t, "tx-"+tt.tx, res.TransactionID)
+				require.JSONEq(t, `{"ok":true}`, string(res.Result))
+			} else {
+				require.JSONEq(t, `{"ok":true}`, string(out))
+			}
+		})
+	}
+}
+
+func TestCall_RefusesMisuseBeforeSending(t *testing.T) {
+	g := apitest.Start(t, &apitest.Ledger{}, nil)
+	c := newClient(t, g, "treasurer")
+	ctx := context.Background()
+	for name, err := range map[string]error{
+		"unknown op":       c.Call(ctx, "mint", nil, nil, nil, nil),
+		"path values":      c.Call(ctx, "accept", nil, nil, nil, nil),
+		"body for no body": c.Call(ctx, "accept", []string{"R-1"}, nil, map[string]string{"x": "y"}, nil),
+	} {
+		require.ErrorIs(t, err, wire.ErrInvalid, name)
+	}
+	require.Empty(t, g.Ledger.Recorded())
+}
+
+func TestCall_FailuresAreTheGatewaysProblem(t *testing.T) {
+	tests := []struct {
+		err    error
+		kind   wire.Kind
+		status int
+	}{
+		{&fabric.Error{Kind: wire.KindNotFound, Stage: "evaluate", Message: "not_found: receivable R-9"}, wire.KindNotFound, 404},
+		{&fabric.Error{Kind: wire.KindConflict, Stage: "commit", TransactionID: "t9", Message: "conflict: retry"}, wire.KindConflict, 409},
+		{&fabric.Error{Kind: wire.KindTimeout, Stage: "commit_status", Message: "deadline"}, wire.KindTimeout, 504},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.kind), func(t *testing.T) {
+			g := apitest.Start(t, &apitest.Ledger{Answers: map[string]apitest.Answer{"Get": {Err: tt.err}}}, nil)
+			_, err := newClient(t, g, "supplier-a").Get(context.Background(), "R-9")
+			var p *wire.Problem
+			require.ErrorAs(t, err, &p)
+			require.Equal(t, tt.kind, p.Kind)
+			require.Equal(t, tt.status, p.Status)
+			require.Equal(t, tt.err.(*fabric.Error).Message, p.Detail)
+			require.ErrorIs(t, err, &wire.Error{Kind: tt.kind})
+		})
+	}
+}
+
+func TestProblem_KindComesFromTheBodyNeverTheStatus(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1/receivables/R-1" {
+			w.WriteHeader(http.StatusConflict)
+			_, _ = w.Write([]byte(`{"status":409,"kind":"not_found","detail":"odd but told"}`))
+			return
+		}
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = w.Write([]byte("404 page not found\n"))
+	}))
+	defer srv.Close()
+	c, err := client.New(srv.URL, "")
+	require.NoError(t, err)
+	_, err = c.Get(context.Background(), "R-1")
+	var p *wire.Problem
+	require.ErrorAs(t, err, &p)
+	require.Equal(t, wire.KindNotFound, p.Kind)
+	require.Equal(t, 409, p.Status)
+
+	resp, err := c.Do(context.Background(), http.MethodGet, "/elsewhere", nil, nil)
+	require.NoError(t, err)
+	require.False(t, resp.OK())
+	require.Equal(t, wire.Kind(""), resp.Problem().Kind, "no kind is made up from a 404")
+	require.Equal(t, "404 page not found", resp.Problem().Detail)
+}
+
+func TestDo_RawAnswersAndHeaders(t *testing.T) {
+	g := apitest.Start(t, &apitest.Ledger{}, nil)
+	c := newClient(t, g, "supplier-a")
+	resp, err := c.Do(context.Background(), http.MethodPost, "/v1/receivables/R-1/accept", nil, http.Header{"Idempotency-Key": {"k1"}})
+	require.NoError(t, err)
+	require.True(t, resp.OK())
+	require.Nil(t, resp.Problem())
+	again, err := c.Do(context.Background(), http.MethodPost, "/v1/receivables/R-1/accept", nil, http.Header{"Idempotency-Key": {"k1"}})
+	require.NoError(t, err)
+	require.Equal(t, "true", again.Header.Get("Idempotent-Replayed"))
+	require.Len(t, g.Ledger.Recorded(), 1)
+
+	anon, err := client.New(g.URL, "")
+	require.NoError(t, err)
+	resp, err = anon.Do(context.Background(), http.MethodGet, "/v1/whoami", nil, nil)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusUnauthorized, resp.Status)
+	require.Equal(t, wire.KindUnauthenticated, resp.Problem().Kind)
+}
+
+func TestSubmit_IdempotencyKeyDerivesTheIssueID(t *testing.T) {
+	g := apitest.Start(t, &apitest.Ledger{Answers: map[string]apitest.Answer{"Issue": {Payload: []byte(`{"txId":"tx-Issue","op":"Issue","items":[{"id":"R-1","status":"PENDING","amount":"1.00","amountFen":100}]}`)}}}, nil)
+	c := newClient(t, g, "treasurer")
+	req := wire.IssueRequest{Beneficiary: "SupplierMSP/supplier-a", Amount: "1.00", MaturityDate: "2027-01-01", Contract: wire.Document{Number: "C", SHA256: "a"}}
+	res, err := c.Submit(context.Background(), "issue", nil, req, client.WithIdempotencyKey("order-7"), client.WithHeader("Request-Timeout", "5s"))
+	require.NoError(t, err)
+	ev, err := client.EventOf(res)
+	require.NoError(t, err)
+	require.Equal(t, "R-1", ev.Items[0].ID)
+	var sent wire.IssueRequest
+	require.NoError(t, json.Unmarshal([]byte(g.Ledger.Recorded()[0].Args[0]), &sent))
+	require.True(t, strings.HasPrefix(sent.ID, "RK"), sent.ID)
+}
+
+func TestTypedHelpers(t *testing.T) {
+	led := &apitest.Ledger{Answers: map[string]apitest.Answer{
+		"ListByHolder": {Payload: []byte(`{"items":[{"id":"R-1","status":"ACTIVE"}],"bookmark":"b","count":1}`)},
+	}}
+	g := apitest.Start(t, led, nil)
+	c := newClient(t, g, "supplier-a")
+	ctx := context.Background()
+
+	page, err := c.List(ctx, client.ListQuery{Holder: "CoreMSP/supplier-a", PageSize: 5, Bookmark: "a"})
+	require.NoError(t, err)
+	require.Equal(t, wire.StatusActive, page.Items[0].Status)
+	require.Equal(t, []string{"CoreMSP/supplier-a", "5", "a"}, led.Recorded()[0].Args)
+	_, err = c.List(ctx, client.ListQuery{})
+	require.ErrorIs(t, err, wire.ErrInvalid)
+
+	st, err := c.Transaction(ctx, "abc")
+	require.NoError(t, err)
+	require.Equal(t, wire.TxStatus{TransactionID: "abc", ValidationCode: "VALID", Valid: true, BlockNumber: 9}, *st)
+
+	me, err := c.WhoAmI(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "CoreMSP/supplier-a", me.Account)
+	require.Equal(t, wire.RoleSupplier, me.Role)
+
+	_, err = c.AddUser(ctx, wire.NewUser{Name: "x", Role: "supplier"})
+	require.ErrorIs(t, err, wire.ErrNotFound, "no user administration on this gateway")
+}
+
+func TestEvents_StreamInOrderUntilTheEnd(t *testing.T) {
+	led := &apitest.Ledger{Stream: []fabric.Event{
+		{BlockNumber: 3, TransactionID: "a", Name: "Issue", Payload: []byte(`{"items":[{"id":"R-1"}]}`)},
+		{BlockNumber: 4, TransactionID: "b", Name: "Accept", Payload: []byte(`{"items":[{"id":"R-1"}]}`)},
+	}}
+	g := apitest.Start(t, led, nil)
+	c := newClient(t, g, "supplier-a")
+	var got []client.Event
+	err := c.Events(context.Background(), client.StreamOptions{StartBlock: 0, IdleStop: 5 * time.Second}, func(ev client.Event) bool {
+		got = append(got, ev)
+		return true
+	})
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	require.Equal(t, "3:a", got[0].ID)
+	require.Equal(t, "Accept", got[1].Name)
+	require.Equal(t, uint64(4), got[1].BlockNumber)
+	require.JSONEq(t, `{"items":[{"id":"R-1"}]}`, string(got[1].Payload))
+
+	// fn stops the stream.
+	n := 0
+	require.NoError(t, c.Events(context.Background(), client.StreamOptions{After: "3:a"}, func(client.Event) bool { n++; return false }))
+	require.Equal(t, 1, n)
+
+	// A refused stream is a problem.
+	err = c.Events(context.Background(), client.StreamOptions{After: "nonsense"}, func(client.Event) bool { return true })
+	require.ErrorIs(t, err, wire.ErrInvalid)
+}
+
+func TestEvents_IdleStop(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		_, _ = w.Write([]byte(": recv events\n\n"))
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	}))
+	defer srv.Close()
+	c, err := client.New(srv.URL, "")
+	require.NoError(t, err)
+	start := time.Now()
+	require.NoError(t, c.Events(context.Background(), client.StreamOptions{StartBlock: -1, IdleStop: 100 * time.Millisecond}, func(client.Event) bool { return true }))
+	require.Less(t, time.Since(start), 5*time.Second)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	require.ErrorIs(t, c.Events(ctx, client.StreamOptions{StartBlock: -1}, func(client.Event) bool { return true }), context.DeadlineExceeded)
+}
+
+func keyPair(t *testing.T) (*ecdsa.PrivateKey, []byte) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	require.NoError(t, err)
+	return key, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+}
+
+func TestSubmitOffline_SignsBothDigestsHere(t *testing.T) {
+	key, keyPEM := keyPair(t)
+	led := &apitest.Ledger{OfflineKeys: map[string]*ecdsa.PublicKey{"treasurer": &key.PublicKey}}
+	g := apitest.Start(t, led, nil)
+	c := newClient(t, g, "treasurer")
+	sign, err := client.NewSigner(keyPEM)
+	require.NoError(t, err)
+
+	res, err := c.SubmitOffline(context.Background(), sign, "split", "R-1", wire.SplitRequest{Parts: []string{"1", "2"}}, client.WithIdempotencyKey("k"))
+	require.NoError(t, err)
+	require.Equal(t, "otx", res.TransactionID)
+	require.Equal(t, uint64(6), res.BlockNumber)
+	calls := led.Recorded()
+	require.Equal(t, apitest.Call{Caller: "treasurer", Tx: "prepare:Split", Args: []string{"R-1", `["1","2"]`}}, calls[0])
+
+	// Another key is refused at endorsement.
+	_, otherPEM := keyPair(t)
+	wrong, err := client.NewSigner(otherPEM)
+	require.NoError(t, err)
+	_, err = c.SubmitOffline(context.Background(), wrong, "accept", "R-1", nil)
+	require.ErrorIs(t, err, wire.ErrInvalid)
+
+	_, err = c.SubmitOffline(context.Background(), sign, "get", "R-1", nil)
+	require.ErrorIs(t, err, wire.ErrInvalid, "queries are not signed")
+}
+
+func TestNewSigner_LowSAndKeyForms(t *testing.T) {
+	key, pkcs8 := keyPair(t)
+	sec1DER, err := x509.MarshalECPrivateKey(key)
+	require.NoError(t, err)
+	sec1 := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: sec1DER})
+	half := new(big.Int).Rsh(elliptic.P256().Params().N, 1)
+	for _, keyPEM := range [][]byte{pkcs8, sec1} {
+		sign, err := client.NewSigner(keyPEM)
+		require.NoError(t, err)
+		for i := 0; i < 20; i++ {
+			d := sha256.Sum256([]byte{byte(i)})
+			sig, err := sign(d[:])
+			require.NoError(t, err)
+			require.True(t, ecdsa.VerifyASN1(&key.PublicKey, d[:], sig))
+			var rs struct{ R, S *big.Int }
+			_, err = asn1.Unmarshal(sig, &rs)
+			require.NoError(t, err)
+			require.LessOrEqual(t, rs.S.Cmp(half), 0, "S is in the lower half")
+		}
+	}
+	_, err = client.NewSigner([]byte("not a key"))
+	require.Error(t, err)
+	_, err = client.NewSigner(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: []byte{1, 2}}))
+	require.Error(t, err)
+}
+
+func TestLocateAndAs_OneRuleForTokenFiles(t *testing.T) {
+	g := apitest.Start(t, &apitest.Ledger{}, nil)
+	dir := t.TempDir()
+	addr := strings.TrimPrefix(g.URL, "http://")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "network.json"), []byte(`{"channel":"c","chaincode":"c","orgs":{"CoreMSP":{"name":"core","gateway":{"address":"`+addr+`"}}}}`), 0o600))
+	tokenFile := client.TokenFile(dir, "core", "supplier-a")
+	require.Equal(t, filepath.Join(dir, "gateways", "core", "tokens", "supplier-a.token"), tokenFile)
+	require.NoError(t, os.MkdirAll(filepath.Dir(tokenFile), 0o700))
+	require.NoError(t, os.WriteFile(tokenFile, []byte(g.Tokens["supplier-a"]+"\n"), 0o600))
+
+	loc, err := client.Locate(dir, "core/supplier-a")
+	require.NoError(t, err)
+	require.Equal(t, client.Location{Account: "CoreMSP/supplier-a", MSPID: "CoreMSP", User: "supplier-a", Org: "core", BaseURL: g.URL, TokenFile: tokenFile}, *loc)
+
+	c, err := client.As(dir, "CoreMSP/supplier-a")
+	require.NoError(t, err)
+	require.Equal(t, g.URL, c.BaseURL())
+	me, err := c.WhoAmI(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, "supplier-a", me.Name)
+
+	for _, bad := range []string{"supplier-a", "/x", "NopeMSP/x"} {
+		_, err := client.Locate(dir, bad)
+		require.ErrorIs(t, err, wire.ErrInvalid, bad)
+	}
+	_, err = client.As(dir, "CoreMSP/nobody")
+	require.ErrorContains(t, err, "read token")
+	_, err = client.Locate(t.TempDir(), "CoreMSP/x")
+	require.Error(t, err)
+	require.False(t, errors.Is(err, wire.ErrInvalid), "a missing network is not bad input")
+}
+
+func TestNew_Options(t *testing.T) {
+	_, err := client.New("127.0.0.1:8801", "")
+	require.Error(t, err)
+	_, err = client.New("http://x", "", client.WithHTTPClient(nil))
+	require.Error(t, err)
+	_, err = client.New("http://x", "", client.WithRequestTimeout(-time.Second))
+	require.Error(t, err)
+	c, err := client.New("https://x/", "", client.WithHTTPClient(&http.Client{}))
+	require.NoError(t, err)
+	require.Equal(t, "https://x", c.BaseURL())
+}
