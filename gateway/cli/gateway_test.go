@@ -1,0 +1,269 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
+	"github.com/recv-ledger/recv/gateway/api/apitest"
+	"github.com/recv-ledger/recv/gateway/fabric"
+)
+
+// recv runs the CLI as user against a test gateway (the real api.Server over led).
+func recv(t *testing.T, g *apitest.Gateway, user string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := Execute(append([]string{"--gateway", g.URL, "--token", g.Tokens[user]}, args...), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+const receivableJSON = `{"id":"R-1.2","rootId":"R-1","parentId":"R-1","issuer":"CoreMSP/treasurer","holder":"Bank1MSP/officer",
+	"amount":"4.00","amountFen":400,"currency":"CNY","maturityDate":"2027-03-31","status":"ACTIVE","parties":[],
+	"financing":{"bank":"Bank1MSP","rateBps":450,"days":90,"disbursed":"3.96","approvedAt":"2026-11-30"},"lastTxId":"t7"}`
+
+func TestQueries_PrintTablesAndVerbatimJSON(t *testing.T) {
+	led := &apitest.Ledger{Answers: map[string]apitest.Answer{
+		"Get":          {Payload: []byte(receivableJSON)},
+		"ListByHolder": {Payload: []byte(`{"items":[` + receivableJSON + `,{"id":"R-2","status":"PENDING","pendingHolder":"CoreMSP/supplier-a","amount":"1.00"}],"bookmark":"b2","count":2}`)},
+		"History":      {Payload: []byte(`[{"txId":"t1","timestamp":"2026-11-30T01:00:00Z","submitter":"CoreMSP/treasurer","value":` + receivableJSON + `},{"txId":"t2","timestamp":"2026-11-30T02:00:00Z","submitter":"x","isDelete":true}]`)},
+		"Totals":       {Payload: []byte(`{"account":"CoreMSP/supplier-a","outstanding":"1.00","outstandingFen":100,"financed":"0.00","redeemed":"2.00"}`)},
+		"GetConfig":    {Payload: []byte(`{"maxTermDays":183,"clockSkewSeconds":300}`)},
+	}}
+	g := apitest.Start(t, led, nil)
+	tests := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"get", "R-1.2"}, []string{"id:             R-1.2", "amount:         4.00 CNY", "root / parent:  R-1 / R-1", "financing:      Bank1MSP 450bps 90d paid 3.96", "last tx:        t7"}},
+		{[]string{"list", "--holder", "CoreMSP/supplier-a", "--page-size", "5"}, []string{"R-1.2  ACTIVE   4.00    Bank1MSP/officer", "R-2    PENDING  1.00    (offered) -> CoreMSP/supplier-a", "more: --bookmark b2"}},
+		{[]string{"history", "R-1.2"}, []string{"TIME", "CoreMSP/treasurer  ACTIVE", "DELETED"}},
+		{[]string{"totals", "CoreMSP/supplier-a"}, []string{"outstanding:  1.00", "redeemed:     2.00"}},
+		{[]string{"config", "get"}, []string{"maxTermDays:       183", "clockSkewSeconds:  300"}},
+		{[]string{"whoami"}, []string{"account:  CoreMSP/supplier-a", "role:     supplier"}},
+		{[]string{"tx", "abc"}, []string{"tx:          abc", "validation:  VALID", "block:       9"}},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, out, stderr := recv(t, g, "supplier-a", tt.args...)
+			require.Equal(t, ExitOK, code, stderr)
+			for _, w := range tt.want {
+				require.Contains(t, out, w)
+			}
+		})
+	}
+
+	code, out, _ := recv(t, g, "supplier-a", "get", "R-1.2", "-o", "json")
+	require.Equal(t, ExitOK, code)
+	require.JSONEq(t, receivableJSON, out, "a query's JSON is the ledger's, verbatim")
+	code, out, _ = recv(t, g, "supplier-a", "list", "--issuer", "CoreMSP/treasurer", "-o", "json")
+	require.Equal(t, ExitOK, code)
+	var page wire.Page
+	require.NoError(t, json.Unmarshal([]byte(out), &page))
+	require.Equal(t, 0, page.Count, "ListByIssuer has no canned answer")
+	require.Equal(t, []string{"CoreMSP/treasurer", "20", ""}, led.Recorded()[len(led.Recorded())-1].Args)
+}
+
+func TestWrites_ThroughTheRealServer(t *testing.T) {
+	led := &apitest.Ledger{Answers: map[string]apitest.Answer{
+		"Split":     {Payload: []byte(`{"txId":"tx-Split","op":"Split","items":[{"id":"R-1.1","status":"ACTIVE","amount":"1.00","holder":"S/a"},{"id":"R-1.2","status":"PENDING","amount":"2.00","holder":"S/a","pendingHolder":"S/b"}]}`)},
+		"SetConfig": {Payload: []byte(`{"txId":"tx-SetConfig","op":"SetConfig","items":[]}`)},
+		"Reject":    {Payload: []byte(`"done"`)},
+	}}
+	g := apitest.Start(t, led, nil)
+	code, out, stderr := recv(t, g, "supplier-a", "split", "R-1", "--parts", "1.00,2.00")
+	require.Equal(t, ExitOK, code, stderr)
+	require.Contains(t, out, "committed:  tx tx-Split in block 5")
+	require.Contains(t, out, "R-1.2  PENDING  2.00    S/a -> S/b")
+	code, out, _ = recv(t, g, "supplier-a", "reject", "R-1", "--reason", "no")
+	require.Equal(t, ExitOK, code)
+	require.Contains(t, out, `result:     "done"`)
+	code, out, _ = recv(t, g, "admin", "config", "set", "--max-term-days", "90", "--clock-skew-seconds", "60", "-o", "json")
+	require.Equal(t, ExitOK, code)
+	require.Contains(t, out, `"txId": "tx-SetConfig"`)
+	code, _, _ = recv(t, g, "admin", "config", "set")
+	require.Equal(t, ExitInvalid, code)
+
+	calls := led.Recorded()
+	require.Equal(t, apitest.Call{Caller: "supplier-a", Tx: "Split", Args: []string{"R-1", `["1.00","2.00"]`}}, calls[0])
+	require.Equal(t, apitest.Call{Caller: "admin", Tx: "SetConfig", Args: []string{`{"maxTermDays":90,"clockSkewSeconds":60}`}}, calls[2])
+
+	// Bad input caught by the gateway's operation table is invalid, with the table's message.
+	code, _, stderr = recv(t, g, "supplier-a", "finance", "approve", "R-1", "--rate-bps", "-1")
+	require.Equal(t, ExitInvalid, code)
+	require.Contains(t, stderr, "--rate-bps")
+}
+
+func TestExitCodes_FromTheRealServersProblems(t *testing.T) {
+	tests := []struct {
+		err  error
+		code int
+	}{
+		{&fabric.Error{Kind: wire.KindNotFound, Stage: "evaluate", Message: "not_found: receivable R-9"}, ExitNotFound},
+		{&fabric.Error{Kind: wire.KindForbidden, Stage: "endorse", Message: "forbidden: not the holder"}, ExitForbidden},
+		{&fabric.Error{Kind: wire.KindConflict, Stage: "endorse", Message: "conflict: R-9 is PENDING"}, ExitConflict},
+		{&fabric.Error{Kind: wire.KindInvalid, Stage: "endorse", Message: "invalid: bad id"}, ExitInvalid},
+		{&fabric.Error{Kind: wire.KindUnavailable, Stage: "endorse", Message: "peer down"}, ExitFailure},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.err.(*fabric.Error).Kind), func(t *testing.T) {
+			g := apitest.Start(t, &apitest.Ledger{Answers: map[string]apitest.Answer{"Get": {Err: tt.err}, "Accept": {Err: tt.err}}}, nil)
+			code, _, stderr := recv(t, g, "supplier-a", "get", "R-9")
+			require.Equal(t, tt.code, code)
+			require.Contains(t, stderr, tt.err.(*fabric.Error).Message)
+			code, _, _ = recv(t, g, "supplier-a", "accept", "R-9")
+			require.Equal(t, tt.code, code)
+		})
+	}
+	g := apitest.Start(t, &apitest.Ledger{}, nil)
+	var errOut bytes.Buffer
+	code := Execute([]string{"--gateway", g.URL, "--token", "recv_wrong", "get", "R-1"}, &bytes.Buffer{}, &errOut)
+	require.Equal(t, ExitForbidden, code, "unauthenticated")
+	require.Contains(t, errOut.String(), "HTTP 401")
+}
+
+func TestSignWith_ThroughTheRealServer(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	der, err := x509.MarshalECPrivateKey(key)
+	require.NoError(t, err)
+	keyFile := filepath.Join(t.TempDir(), "key.pem")
+	require.NoError(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}), 0o600))
+	led := &apitest.Ledger{OfflineKeys: map[string]*ecdsa.PublicKey{"treasurer": &key.PublicKey}}
+	g := apitest.Start(t, led, nil)
+
+	code, out, stderr := recv(t, g, "treasurer", "transfer", "R-1", "--to", "CoreMSP/supplier-a", "--sign-with", keyFile)
+	require.Equal(t, ExitOK, code, stderr)
+	require.Contains(t, out, "committed:  tx otx in block 6")
+	require.Equal(t, apitest.Call{Caller: "treasurer", Tx: "prepare:Transfer", Args: []string{"R-1", "CoreMSP/supplier-a", ""}}, led.Recorded()[0])
+
+	code, _, _ = recv(t, g, "supplier-a", "accept", "R-1", "--sign-with", keyFile)
+	require.Equal(t, ExitInvalid, code, "the key is not supplier-a's")
+	code, _, _ = recv(t, g, "treasurer", "accept", "R-1", "--sign-with", filepath.Join(t.TempDir(), "none.pem"))
+	require.Equal(t, ExitInvalid, code)
+	code, _, _ = recv(t, g, "treasurer", "accept", "R-1", "--sign-with", "gateway_test.go")
+	require.Equal(t, ExitInvalid, code)
+}
+
+func TestEvents_PrintsOneLinePerTransaction(t *testing.T) {
+	led := &apitest.Ledger{Stream: []fabric.Event{
+		{BlockNumber: 3, TransactionID: "0123456789abcdef", Name: "Issue", Payload: []byte(`{"items":[{"id":"R-1","status":"PENDING","amount":"1.00"}]}`)},
+		{BlockNumber: 4, TransactionID: "b", Name: "Accept", Payload: []byte(`{"items":[{"id":"R-1","status":"ACTIVE","amount":"1.00"}]}`)},
+	}}
+	g := apitest.Start(t, led, nil)
+	code, out, stderr := recv(t, g, "supplier-a", "events", "--start-block", "0")
+	require.Equal(t, ExitOK, code, stderr)
+	require.Equal(t, "block 3     Issue              tx 0123456789ab  R-1 PENDING 1.00\nblock 4     Accept             tx b  R-1 ACTIVE 1.00\n", out)
+
+	code, out, _ = recv(t, g, "supplier-a", "events", "--count", "1", "-o", "json")
+	require.Equal(t, ExitOK, code)
+	var ev wire.StreamEvent
+	require.NoError(t, json.Unmarshal([]byte(out), &ev))
+	require.Equal(t, "Issue", ev.Name)
+
+	code, _, _ = recv(t, g, "supplier-a", "events", "--after", "bad")
+	require.Equal(t, ExitInvalid, code)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	root := NewRootCommand(&bytes.Buffer{}, &bytes.Buffer{})
+	root.SetArgs([]string{"--gateway", g.URL, "--token", g.Tokens["supplier-a"], "events", "--follow"})
+	require.NoError(t, root.ExecuteContext(ctx), "a cancelled follow ends quietly")
+}
+
+type admin struct{}
+
+func (admin) AddUser(_ context.Context, u wire.NewUser) (*wire.NewUserResult, error) {
+	return &wire.NewUserResult{Name: u.Name, Account: "CoreMSP/" + u.Name, Role: u.Role, Token: "recv_new"}, nil
+}
+
+func TestUserRegister_TokenShownOnceOrWritten(t *testing.T) {
+	g := apitest.Start(t, &apitest.Ledger{}, admin{})
+	code, out, stderr := recv(t, g, "admin", "user", "register", "supplier-d", "--role", "supplier")
+	require.Equal(t, ExitOK, code, stderr)
+	require.Contains(t, out, "token:    recv_new")
+	tokenFile := filepath.Join(t.TempDir(), "d.token")
+	code, out, _ = recv(t, g, "admin", "user", "register", "supplier-e", "--role", "supplier", "--token-out", tokenFile)
+	require.Equal(t, ExitOK, code)
+	require.Contains(t, out, "written to "+tokenFile)
+	b, err := os.ReadFile(tokenFile)
+	require.NoError(t, err)
+	require.Equal(t, "recv_new\n", string(b))
+
+	code, _, _ = recv(t, g, "admin", "user", "register", "x")
+	require.Equal(t, ExitInvalid, code, "--role is required")
+	code, _, _ = recv(t, g, "supplier-a", "user", "register", "x", "--role", "supplier")
+	require.Equal(t, ExitForbidden, code)
+	code, _, _ = recv(t, g, "admin", "user", "enroll", "x")
+	require.Equal(t, ExitInvalid, code, "enroll needs the CA's flags")
+}
+
+func TestGlobals_ResolveGatewayAndToken(t *testing.T) {
+	g := apitest.Start(t, &apitest.Ledger{}, nil)
+	dir := t.TempDir()
+	addr := strings.TrimPrefix(g.URL, "http://")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "network.json"), []byte(`{"channel":"c","chaincode":"c","orgs":{"CoreMSP":{"name":"core","gateway":{"address":"`+addr+`"},"users":{"treasurer":{"role":"issuer","key":"/keys/t.pem"}}}}}`), 0o600))
+	tokens := filepath.Join(dir, "gateways", "core", "tokens")
+	require.NoError(t, os.MkdirAll(tokens, 0o700))
+	require.NoError(t, os.WriteFile(filepath.Join(tokens, "supplier-a.token"), []byte(g.Tokens["supplier-a"]+"\n"), 0o600))
+	t.Setenv("RECV_NET_DIR", dir)
+
+	run := func(args ...string) (int, string, string) {
+		var out, errOut bytes.Buffer
+		code := Execute(args, &out, &errOut)
+		return code, out.String(), errOut.String()
+	}
+	code, out, stderr := run("--as", "CoreMSP/supplier-a", "whoami")
+	require.Equal(t, ExitOK, code, stderr)
+	require.Contains(t, out, "CoreMSP/supplier-a")
+	code, _, _ = run("--as", "core/treasurer", "whoami")
+	require.Equal(t, ExitFailure, code, "no token file for treasurer")
+	code, out, _ = run("--as", "core/treasurer", "--token", g.Tokens["treasurer"], "whoami", "-o", "json")
+	require.Equal(t, ExitOK, code)
+	require.Contains(t, out, `"account": "CoreMSP/treasurer"`)
+
+	for _, bad := range [][]string{
+		{"--as", "supplier-a", "whoami"}, {"--as", "NopeMSP/x", "whoami"}, {"whoami"},
+		{"--gateway", "127.0.0.1:1", "whoami"}, {"--gateway", g.URL, "-o", "yaml", "whoami"},
+		{"totals", "nobody", "--gateway", g.URL}, {"list", "--gateway", g.URL}, {"bogus"},
+	} {
+		code, _, _ := run(bad...)
+		require.Equal(t, ExitInvalid, code, "%v", bad)
+	}
+	t.Setenv("RECV_NET_DIR", t.TempDir())
+	code, _, stderr = run("--as", "CoreMSP/supplier-a", "whoami")
+	require.Equal(t, ExitFailure, code)
+	require.Contains(t, stderr, "--as needs the local network")
+	code, _, _ = run("--gateway", "http://127.0.0.1:1", "whoami")
+	require.Equal(t, ExitFailure, code, "no gateway there")
+
+	code, out, _ = run("netinfo", "--network", filepath.Join(dir, "network.json"))
+	require.Equal(t, ExitOK, code)
+	require.Equal(t, "CoreMSP core "+addr+"\n", out)
+	code, out, _ = run("netinfo", "--network", filepath.Join(dir, "network.json"), "--key", "CoreMSP/treasurer")
+	require.Equal(t, ExitOK, code)
+	require.Equal(t, "/keys/t.pem\n", out)
+	code, _, _ = run("netinfo", "--network", filepath.Join(dir, "network.json"), "--key", "CoreMSP/nobody")
+	require.Equal(t, ExitInvalid, code)
+}
+
+func TestServe_SettingsErrorsAreInvalid(t *testing.T) {
+	t.Setenv("RECV_ORG", "")
+	var errOut bytes.Buffer
+	code := Execute([]string{"serve", "--network", filepath.Join(t.TempDir(), "network.json")}, &bytes.Buffer{}, &errOut)
+	require.Equal(t, ExitInvalid, code)
+	require.Contains(t, errOut.String(), "--org")
+	code = Execute([]string{"serve", "--org", "CoreMSP", "--config", filepath.Join(t.TempDir(), "none.yaml")}, &bytes.Buffer{}, &bytes.Buffer{})
+	require.Equal(t, ExitInvalid, code)
+}
