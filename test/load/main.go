@@ -25,6 +25,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/recv-ledger/recv/chaincode/wire"
 	"github.com/recv-ledger/recv/gateway/network"
 )
 
@@ -35,11 +36,30 @@ func main() {
 	}
 }
 
-// submitter submits one transaction as account and returns once it committed.
+// submitter submits one step and returns once its transaction committed.
 type submitter interface {
 	name() string
-	submit(ctx context.Context, account, tx string, args ...string) error
+	submit(ctx context.Context, s step) error
 	close()
+}
+
+// step is one write of a round: an operation of the wire contract (wire.Ops) as account, on the
+// receivable id, with its request body.
+type step struct {
+	account string
+	op      string
+	id      string
+	body    any
+}
+
+// round is the path of receivable id to a bank.
+func round(id, maturity string) []step {
+	return []step{
+		{"CoreMSP/treasurer", "issue", "", issueRequest(id, maturity)},
+		{"SupplierMSP/supplier-a", "accept", id, nil},
+		{"SupplierMSP/supplier-a", "request-financing", id, wire.FinancingRequest{Bank: "Bank1MSP"}},
+		{"Bank1MSP/officer", "approve-financing", id, wire.ApproveRequest{RateBps: 450}},
+	}
 }
 
 func run() error {
@@ -109,23 +129,14 @@ func drive(s submitter, rounds, concurrency int, maxDuration time.Duration) *res
 			defer wg.Done()
 			for i := range work {
 				id := fmt.Sprintf("%s-%04d", prefix, i)
-				steps := []struct {
-					account, tx string
-					args        []string
-				}{
-					{"CoreMSP/treasurer", "Issue", []string{issueJSON(id, maturity)}},
-					{"SupplierMSP/supplier-a", "Accept", []string{id}},
-					{"SupplierMSP/supplier-a", "RequestFinancing", []string{id, "Bank1MSP"}},
-					{"Bank1MSP/officer", "ApproveFinancing", []string{id, "450"}},
-				}
-				for _, st := range steps {
+				for _, st := range round(id, maturity) {
 					t0 := time.Now()
-					err := retryStale(ctx, func() error { return s.submit(ctx, st.account, st.tx, st.args...) })
+					err := retryStale(ctx, func() error { return s.submit(ctx, st) })
 					if err != nil {
-						res.fail(fmt.Errorf("round %d %s: %w", i, st.tx, err))
+						res.fail(fmt.Errorf("round %d %s: %w", i, st.op, err))
 						break
 					}
-					res.add(st.tx, time.Since(t0))
+					res.add(txName(st.op), time.Since(t0))
 				}
 			}
 		}()
@@ -163,11 +174,37 @@ func retryStale(ctx context.Context, f func() error) error {
 
 var errStale = errors.New("state not yet on this peer")
 
-func issueJSON(id, maturity string) string {
+// stale marks the chaincode's not_found, conflict and forbidden refusals as possibly stale: the
+// next organisation's peer may not have the previous step's block yet. Other errors pass as they
+// are.
+func stale(err error) error {
+	switch wire.KindOf(err) {
+	case wire.KindNotFound, wire.KindConflict, wire.KindForbidden:
+		return fmt.Errorf("%w: %w", errStale, err)
+	}
+	var p *wire.Problem
+	if errors.As(err, &p) && (p.Kind == wire.KindNotFound || p.Kind == wire.KindConflict || p.Kind == wire.KindForbidden) {
+		return fmt.Errorf("%w: %w", errStale, err)
+	}
+	return err
+}
+
+// txName is the chaincode transaction of an op, the name results are reported under.
+func txName(op string) string {
+	if o, ok := wire.Lookup(op); ok {
+		return o.Tx
+	}
+	return op
+}
+
+// issueRequest issues id to supplier-a against a fresh contract and invoice.
+func issueRequest(id, maturity string) wire.IssueRequest {
 	salt := time.Now().UTC().Format(time.RFC3339Nano)
-	return fmt.Sprintf(`{"id":%q,"beneficiary":"SupplierMSP/supplier-a","amount":"10000.00","maturityDate":%q,`+
-		`"contract":{"number":"C-%s","sha256":"%s"},"invoices":[{"number":"INV-%s","sha256":"%s","amount":"10000.00"}]}`,
-		id, maturity, id, hashOf("contract "+id+salt), id, hashOf("invoice "+id+salt))
+	return wire.IssueRequest{
+		ID: id, Beneficiary: "SupplierMSP/supplier-a", Amount: "10000.00", MaturityDate: maturity,
+		Contract: wire.Document{Number: "C-" + id, SHA256: hashOf("contract " + id + salt)},
+		Invoices: []wire.Invoice{{Number: "INV-" + id, SHA256: hashOf("invoice " + id + salt), Amount: "10000.00"}},
+	}
 }
 
 func hashOf(s string) string {

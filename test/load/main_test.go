@@ -1,10 +1,13 @@
 package main
 
 import (
+	"errors"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
 )
 
 func TestPercentile_NearestRank(t *testing.T) {
@@ -19,8 +22,36 @@ func TestPercentile_NearestRank(t *testing.T) {
 	assert.Equal(t, []time.Duration{5, 1, 4, 2, 3, 10, 9, 8, 7, 6}, l, "the input is not reordered")
 }
 
-func TestIssueJSON_FreshHashesPerReceivable(t *testing.T) {
-	a, b := issueJSON("X-1", "2027-01-01"), issueJSON("X-2", "2027-01-01")
-	assert.NotEqual(t, a[len(a)-90:], b[len(b)-90:])
-	assert.Contains(t, a, `"id":"X-1"`)
+func TestIssueRequest_FreshHashesPerReceivable(t *testing.T) {
+	a, b := issueRequest("X-1", "2027-01-01"), issueRequest("X-2", "2027-01-01")
+	assert.NotEqual(t, a.Contract.SHA256, b.Contract.SHA256)
+	assert.NotEqual(t, a.Invoices[0].SHA256, b.Invoices[0].SHA256)
+	assert.Equal(t, "X-1", a.ID)
+}
+
+func TestRound_ArgumentsComeFromTheWireContract(t *testing.T) {
+	steps := round("R-1", "2027-01-01")
+	var txs []string
+	for _, st := range steps {
+		op, args, err := st.args()
+		assert.NoError(t, err)
+		txs = append(txs, op.Tx)
+		if op.Tx != "Issue" {
+			assert.Equal(t, "R-1", args[0])
+		}
+	}
+	assert.Equal(t, []string{"Issue", "Accept", "RequestFinancing", "ApproveFinancing"}, txs)
+	_, args, _ := steps[3].args()
+	assert.Equal(t, []string{"R-1", "450"}, args)
+	_, args, _ = steps[0].args()
+	assert.Contains(t, args[0], `"id":"R-1"`)
+}
+
+func TestStale_OnlyRefusalsThatALaggingPeerGives(t *testing.T) {
+	assert.ErrorIs(t, stale(&wire.Problem{Kind: wire.KindNotFound}), errStale)
+	assert.ErrorIs(t, stale(wire.Errorf(wire.KindForbidden, "not a party")), errStale)
+	assert.ErrorIs(t, classify(errors.New("chaincode response 500, conflict: R-1 is PENDING")), errStale)
+	assert.NotErrorIs(t, stale(&wire.Problem{Kind: wire.KindInvalid}), errStale)
+	assert.NotErrorIs(t, classify(errors.New("connection refused")), errStale)
+	assert.Nil(t, stale(nil))
 }

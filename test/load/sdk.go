@@ -2,13 +2,15 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/hyperledger/fabric-gateway/pkg/client"
+	"github.com/hyperledger/fabric-protos-go-apiv2/gateway"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/status"
 
+	"github.com/recv-ledger/recv/chaincode/wire"
 	"github.com/recv-ledger/recv/gateway/network"
 	"github.com/recv-ledger/recv/test/internal/testnet"
 )
@@ -43,38 +45,65 @@ func newSDK(desc *network.Description) (*sdkClient, error) {
 
 func (s *sdkClient) name() string { return "sdk" }
 
-func (s *sdkClient) submit(ctx context.Context, account, tx string, args ...string) error {
-	c, ok := s.contracts[account]
+// submit runs the step's transaction with the arguments the gateway would build for it: the
+// wire contract's operation table turns the same request into the same arguments.
+func (s *sdkClient) submit(ctx context.Context, st step) error {
+	c, ok := s.contracts[st.account]
 	if !ok {
-		return fmt.Errorf("no user %s in network.json", account)
+		return fmt.Errorf("no user %s in network.json", st.account)
 	}
-	_, commit, err := c.SubmitAsyncWithContext(ctx, tx, client.WithArguments(args...))
-	if err != nil {
-		return classify(err)
-	}
-	st, err := commit.StatusWithContext(ctx)
+	op, args, err := st.args()
 	if err != nil {
 		return err
 	}
-	if !st.Successful {
-		return fmt.Errorf("transaction %s committed as %s", st.TransactionID, st.Code)
+	_, commit, err := c.SubmitAsyncWithContext(ctx, op.Tx, client.WithArguments(args...))
+	if err != nil {
+		return classify(err)
+	}
+	res, err := commit.StatusWithContext(ctx)
+	if err != nil {
+		return err
+	}
+	if !res.Successful {
+		return fmt.Errorf("transaction %s committed as %s", res.TransactionID, res.Code)
 	}
 	return nil
 }
 
-// classify marks the chaincode's not-found, conflict and forbidden refusals at endorsement as
-// possibly stale reads: the next organisation's peer may not have the previous step's block yet.
-func classify(err error) error {
-	msg := err.Error()
-	if st, ok := status.FromError(err); ok {
-		for _, d := range st.Details() {
-			msg += "; " + fmt.Sprint(d)
+// args are the chaincode arguments of a step, built by its op in the wire contract.
+func (st step) args() (*wire.Op, []string, error) {
+	op, ok := wire.Lookup(st.op)
+	if !ok {
+		return nil, nil, fmt.Errorf("no operation %q in the wire contract", st.op)
+	}
+	var body []byte
+	if st.body != nil {
+		var err error
+		if body, err = json.Marshal(st.body); err != nil {
+			return nil, nil, err
 		}
 	}
-	if strings.Contains(msg, "not found: ") || strings.Contains(msg, "conflict: ") || strings.Contains(msg, "forbidden: ") {
-		return fmt.Errorf("%w: %s", errStale, msg)
+	args, err := op.Args(wire.Request{PathValue: func(string) string { return st.id }, Body: body})
+	return op, args, err
+}
+
+// classify reads the chaincode's refusal from an endorsement error (wire.ParseRefusal, the one
+// reader of refusals) so that stale refusals are retried.
+func classify(err error) error {
+	texts := []string{err.Error()}
+	if st, ok := status.FromError(err); ok {
+		for _, d := range st.Details() {
+			if ed, ok := d.(*gateway.ErrorDetail); ok {
+				texts = append(texts, ed.GetMessage())
+			}
+		}
 	}
-	return fmt.Errorf("%s: %w", msg, err)
+	for _, t := range texts {
+		if refusal, ok := wire.ParseRefusal(t); ok {
+			return stale(refusal)
+		}
+	}
+	return err
 }
 
 func (s *sdkClient) close() {
