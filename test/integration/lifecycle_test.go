@@ -17,14 +17,15 @@ import (
 	"github.com/recv-ledger/recv/test/internal/story"
 )
 
+// The accounts of the story, as in the gateway suites' story.
 const (
-	treasurer = "CoreMSP/treasurer"
-	tier1     = "SupplierMSP/supplier-a"
-	tier2     = "SupplierMSP/supplier-b"
-	tier3     = "SupplierMSP/supplier-c"
-	bank1     = "Bank1MSP/officer"
-	bank2     = "Bank2MSP/officer"
-	auditor   = "AuditorMSP/auditor"
+	treasurer = story.Treasurer
+	tier1     = story.Tier1
+	tier2     = story.Tier2
+	tier3     = story.Tier3
+	bank1     = story.Bank1
+	bank2     = story.Bank2
+	auditor   = story.Auditor
 )
 
 // TestLifecycle_ThreeTiersTwoBanks is the story of one receivable: the core enterprise issues
@@ -111,7 +112,7 @@ func TestLifecycle_ThreeTiersTwoBanks(t *testing.T) {
 
 	// The first receivable's pieces cannot be redeemed before maturity.
 	_, err := core.trySubmit("RedeemAll", root)
-	require.ErrorContains(t, err, "conflict: ")
+	require.ErrorContains(t, err, string(wire.KindConflict)+": ")
 	require.ErrorContains(t, err, "cannot be redeemed before")
 
 	// A second receivable that matures today: issued, accepted, split in three, then the core
@@ -128,7 +129,7 @@ func TestLifecycle_ThreeTiersTwoBanks(t *testing.T) {
 		assert.Equal(t, wire.StatusRedeemed, it.Status)
 	}
 	_, err = core.trySubmit("Redeem", due+".2")
-	require.ErrorContains(t, err, "conflict: ", "a redeemed leaf cannot be paid twice")
+	require.ErrorContains(t, err, string(wire.KindConflict)+": ", "a redeemed leaf cannot be paid twice")
 
 	// Conservation: for each root, the live and redeemed leaves add up to the root amount.
 	liveA, redeemedA := story.LeafSums(t, trace(t, aud, root))
