@@ -9,11 +9,6 @@ import (
 	"github.com/recv-ledger/recv/gateway/fabric"
 )
 
-// StatusOf returns the HTTP status for an error, from the wire contract's kind table.
-func StatusOf(err error) int {
-	return kindOf(err).Kind.Info().HTTPStatus
-}
-
 // kindOf classifies any error of a request: a Fabric error keeps its kind and stage, a wire error
 // (a request the HTTP layer or the operation table refused) is of the request stage, anything
 // else is classified from the SDK's error.
