@@ -15,16 +15,16 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/recv-ledger/recv/test/internal/restclient"
+	"github.com/recv-ledger/recv/test/internal/gwtest"
 )
 
 // as is a REST client of the gateway container of account's organisation.
-func as(t *testing.T, account string) *restclient.Client { return restclient.As(t, nw.Dir, account) }
+func as(t *testing.T, account string) *gwtest.Client { return gwtest.As(t, nw.Dir, account) }
 
 var (
-	uniqueID  = restclient.UniqueID
-	issueBody = restclient.IssueBody
-	inDays    = restclient.InDays
+	uniqueID  = gwtest.UniqueID
+	issueBody = gwtest.IssueBody
+	inDays    = gwtest.InDays
 )
 
 // compose runs `scripts/docker.sh compose ARGS...` (the suite's project and settings).

@@ -32,11 +32,11 @@ func TestPeerRestart(t *testing.T) {
 	var ids []string
 	for i := 0; i < 3; i++ {
 		id := uniqueID(t, "DP")
-		core.Write(t, "/v1/receivables", issueBody(t, id, "SupplierMSP/supplier-a", "1000.00", inDays(30)))
-		a.Write(t, "/v1/receivables/"+id+"/accept", nil)
+		core.Submit(t, "issue", "", issueBody(t, id, "SupplierMSP/supplier-a", "1000.00", inDays(30)))
+		a.Submit(t, "accept", id, nil)
 		ids = append(ids, id)
 	}
-	a.Write(t, "/v1/receivables/"+ids[0]+"/split", map[string]any{"parts": []string{"400", "600"}})
+	a.Submit(t, "split", ids[0], wire.SplitRequest{Parts: []string{"400", "600"}})
 	ids = append(ids, ids[0]+".1", ids[0]+".2")
 	ref := settledChain(t, "core", "supplier", "bank1", "auditor")
 	require.Greater(t, ref.Height, before.Height, "the network went on without peer0.bank2")
@@ -91,8 +91,8 @@ func TestOrdererRestart(t *testing.T) {
 	core, a := as(t, "CoreMSP/treasurer"), as(t, "SupplierMSP/supplier-a")
 	for i := 0; i < 2; i++ {
 		id := uniqueID(t, "DO")
-		core.Write(t, "/v1/receivables", issueBody(t, id, "SupplierMSP/supplier-a", "10.00", inDays(10)))
-		a.Write(t, "/v1/receivables/"+id+"/accept", nil)
+		core.Submit(t, "issue", "", issueBody(t, id, "SupplierMSP/supplier-a", "10.00", inDays(10)))
+		a.Submit(t, "accept", id, nil)
 	}
 	nodes := status(t)
 	require.Equal(t, "exited", nodes[victim].State)
@@ -120,7 +120,7 @@ func TestOrdererRestart(t *testing.T) {
 	}
 	require.True(t, first == 0 || first >= before, "%s kept its ledger: %d after restart, %d before", victim, first, before)
 	// The channel still orders with all three.
-	core.Write(t, "/v1/receivables", issueBody(t, uniqueID(t, "DO"), "SupplierMSP/supplier-a", "10.00", inDays(10)))
+	core.Submit(t, "issue", "", issueBody(t, uniqueID(t, "DO"), "SupplierMSP/supplier-a", "10.00", inDays(10)))
 }
 
 // TestGatewayRestart restarts a gateway container: it comes back with its state (token hashes in

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/recv-ledger/recv/chaincode/wire"
+	"github.com/recv-ledger/recv/test/internal/gwtest"
 )
 
 func TestAdmin_RegisterEnrollAndUseANewSupplier(t *testing.T) {
@@ -37,10 +38,10 @@ func TestAdmin_RegisterEnrollAndUseANewSupplier(t *testing.T) {
 
 	// The new identity acts on the ledger with its own certificate and role.
 	id := uniqueID(t, "GA")
-	as(t, "CoreMSP/treasurer").Write(t, "/v1/receivables", issueBody(t, id, added.Account, "70.00", inDays(20)))
-	user := &client{Base: g.Base, Token: added.Token}
-	user.Write(t, "/v1/receivables/"+id+"/accept", nil)
-	user.Write(t, "/v1/receivables/"+id+"/financing", map[string]string{"bank": "Bank2MSP"})
+	as(t, "CoreMSP/treasurer").Submit(t, "issue", "", issueBody(t, id, added.Account, "70.00", inDays(20)))
+	user := gwtest.New(t, g.Base, added.Token)
+	user.Submit(t, "accept", id, nil)
+	user.Submit(t, "request-financing", id, map[string]string{"bank": "Bank2MSP"})
 	require.Equal(t, wire.StatusFinancing, as(t, "AuditorMSP/auditor").Get(t, id).Status)
 
 	r = g.as(t, "admin").Do(t, http.MethodPost, "/v1/admin/users", map[string]string{"name": name, "role": "supplier"})
@@ -49,7 +50,7 @@ func TestAdmin_RegisterEnrollAndUseANewSupplier(t *testing.T) {
 	// After a restart on the same state the user and its token are still there.
 	stopGateway(t, state)
 	g2 := startGatewayIn(t, state, "SupplierMSP")
-	r = (&client{Base: g2.Base, Token: added.Token}).Do(t, http.MethodGet, "/v1/whoami", nil)
+	r = gwtest.New(t, g2.Base, added.Token).Do(t, http.MethodGet, "/v1/whoami", nil)
 	require.Equal(t, http.StatusOK, r.Status, string(r.Body))
 	require.Contains(t, string(r.Body), added.Account)
 }

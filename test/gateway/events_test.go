@@ -1,125 +1,90 @@
 package gateway_test
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/recv-ledger/recv/test/internal/restclient"
+	gwclient "github.com/recv-ledger/recv/gateway/client"
+	"github.com/recv-ledger/recv/test/internal/gwtest"
 )
 
-type sse struct {
-	id, name string
-	data     struct {
-		BlockNumber uint64 `json:"blockNumber"`
-		TxID        string `json:"txId"`
-		Name        string `json:"name"`
-	}
-}
-
-// readEvents opens the stream at query and returns events until stop says so or the timeout.
-func readEvents(t *testing.T, c *client, query, lastID string, stop func([]sse) bool) []sse {
+// readEvents reads the stream from o until stop says so (or a minute passed) and returns the events.
+func readEvents(t *testing.T, c *client, o gwclient.StreamOptions, stop func([]gwclient.Event) bool) []gwclient.Event {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.Base+"/v1/events"+query, nil)
+	var out []gwclient.Event
+	err := c.Events(ctx, o, func(e gwclient.Event) bool {
+		out = append(out, e)
+		return !stop(out)
+	})
 	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+c.Token)
-	if lastID != "" {
-		req.Header.Set("Last-Event-ID", lastID)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	require.Equal(t, http.StatusOK, resp.StatusCode)
-	var out []sse
-	var cur sse
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case strings.HasPrefix(line, "id: "):
-			cur.id = strings.TrimPrefix(line, "id: ")
-		case strings.HasPrefix(line, "event: "):
-			cur.name = strings.TrimPrefix(line, "event: ")
-		case strings.HasPrefix(line, "data: ") && cur.id != "":
-			require.NoError(t, json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &cur.data))
-		case line == "" && cur.id != "":
-			out = append(out, cur)
-			cur = sse{}
-			if stop(out) {
-				return out
-			}
-		}
-	}
-	t.Fatalf("stream ended after %d events: %v", len(out), sc.Err())
-	return nil
+	require.True(t, len(out) > 0 && stop(out), "the stream ended after %d events", len(out))
+	return out
 }
 
 func TestEvents_EveryEventOnceInOrderAndResumable(t *testing.T) {
 	core, a, auditor := as(t, "CoreMSP/treasurer"), as(t, "SupplierMSP/supplier-a"), as(t, "AuditorMSP/auditor")
 	id := uniqueID(t, "GE")
-	var txs []restclient.Committed
-	txs = append(txs, core.Write(t, "/v1/receivables", issueBody(t, id, "SupplierMSP/supplier-a", "90.00", inDays(30))))
-	txs = append(txs, a.Write(t, "/v1/receivables/"+id+"/accept", nil))
-	txs = append(txs, a.Write(t, "/v1/receivables/"+id+"/split", map[string]any{"parts": []string{"30", "60"}}))
-	txs = append(txs, a.Write(t, "/v1/receivables/"+id+".1/transfer", map[string]string{"to": "SupplierMSP/supplier-b"}))
-	txs = append(txs, a.Write(t, "/v1/receivables/"+id+".1/revoke", nil))
+	var txs []gwtest.Committed
+	txs = append(txs, core.Submit(t, "issue", "", issueBody(t, id, "SupplierMSP/supplier-a", "90.00", inDays(30))))
+	txs = append(txs, a.Submit(t, "accept", id, nil))
+	txs = append(txs, a.Submit(t, "split", id, map[string]any{"parts": []string{"30", "60"}}))
+	txs = append(txs, a.Submit(t, "transfer", id+".1", map[string]string{"to": "SupplierMSP/supplier-b"}))
+	txs = append(txs, a.Submit(t, "revoke", id+".1", nil))
 	wantNames := []string{"Issue", "Accept", "Split", "Transfer", "Revoke"}
 	last := txs[len(txs)-1].TxID
 
-	all := readEvents(t, auditor, fmt.Sprintf("?startBlock=%d", txs[0].BlockNumber), "", func(got []sse) bool {
-		return got[len(got)-1].data.TxID == last
+	all := readEvents(t, auditor, gwclient.StreamOptions{StartBlock: int64(txs[0].BlockNumber)}, func(got []gwclient.Event) bool {
+		return got[len(got)-1].TransactionID == last
 	})
 
 	seen := map[string]bool{}
-	var ours []sse
+	var ours []gwclient.Event
 	for i, e := range all {
-		require.False(t, seen[e.data.TxID], "event of %s delivered twice", e.data.TxID)
-		seen[e.data.TxID] = true
-		require.Equal(t, fmt.Sprintf("%d:%s", e.data.BlockNumber, e.data.TxID), e.id)
+		require.False(t, seen[e.TransactionID], "event of %s delivered twice", e.TransactionID)
+		seen[e.TransactionID] = true
+		require.Equal(t, fmt.Sprintf("%d:%s", e.BlockNumber, e.TransactionID), e.ID)
 		if i > 0 {
-			require.GreaterOrEqual(t, e.data.BlockNumber, all[i-1].data.BlockNumber, "ledger order")
+			require.GreaterOrEqual(t, e.BlockNumber, all[i-1].BlockNumber, "ledger order")
 		}
 		for _, tx := range txs {
-			if tx.TxID == e.data.TxID {
+			if tx.TxID == e.TransactionID {
 				ours = append(ours, e)
 			}
 		}
 	}
 	require.Len(t, ours, len(txs))
 	for i, e := range ours {
-		require.Equal(t, txs[i].TxID, e.data.TxID, "in commit order")
-		require.Equal(t, wantNames[i], e.name)
-		require.Equal(t, txs[i].BlockNumber, e.data.BlockNumber)
+		require.Equal(t, txs[i].TxID, e.TransactionID, "in commit order")
+		require.Equal(t, wantNames[i], e.Name)
+		require.Equal(t, txs[i].BlockNumber, e.BlockNumber)
 	}
 
-	// Reconnect after the second of ours with Last-Event-ID: the stream goes on with the third,
+	// Reconnect after the second of ours: the stream goes on with the third,
 	// never repeating the ones already delivered.
-	resume := readEvents(t, auditor, "", ours[1].id, func(got []sse) bool {
-		return got[len(got)-1].data.TxID == last
+	resume := readEvents(t, auditor, gwclient.StreamOptions{After: ours[1].ID}, func(got []gwclient.Event) bool {
+		return got[len(got)-1].TransactionID == last
 	})
 	var resumedOurs []string
 	for _, e := range resume {
-		require.NotEqual(t, ours[0].data.TxID, e.data.TxID)
-		require.NotEqual(t, ours[1].data.TxID, e.data.TxID)
+		require.NotEqual(t, ours[0].TransactionID, e.TransactionID)
+		require.NotEqual(t, ours[1].TransactionID, e.TransactionID)
 		for _, tx := range txs {
-			if tx.TxID == e.data.TxID {
-				resumedOurs = append(resumedOurs, e.data.TxID)
+			if tx.TxID == e.TransactionID {
+				resumedOurs = append(resumedOurs, e.TransactionID)
 			}
 		}
 	}
 	require.Equal(t, []string{txs[2].TxID, txs[3].TxID, txs[4].TxID}, resumedOurs)
 
 	// The CLI prints the same events, once each.
-	out := mustRecv(t, nil, "--as", "AuditorMSP/auditor", "events", "--after", ours[2].id, "--count", "2")
+	out := mustRecv(t, nil, "--as", "AuditorMSP/auditor", "events", "--after", ours[2].ID, "--count", "2")
 	require.Equal(t, 2, strings.Count(out, "\n"), out)
 	require.Contains(t, out, "Transfer")
 	require.Contains(t, out, "Revoke")

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -16,7 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/recv-ledger/recv/chaincode/wire"
-	"github.com/recv-ledger/recv/test/internal/restclient"
+	gwclient "github.com/recv-ledger/recv/gateway/client"
+	"github.com/recv-ledger/recv/test/internal/gwtest"
 )
 
 func TestAuth_UnauthenticatedCallsAre401AndChangeNothing(t *testing.T) {
@@ -24,28 +24,28 @@ func TestAuth_UnauthenticatedCallsAre401AndChangeNothing(t *testing.T) {
 	id := uniqueID(t, "GU")
 	body := issueBody(t, id, "SupplierMSP/supplier-a", "10.00", inDays(30))
 	for _, token := range []string{"", "recv_forged", core.Token + "x"} {
-		anon := &client{Base: core.Base, Token: token}
+		anon := gwtest.New(t, core.BaseURL(), token)
 		r := anon.Do(t, http.MethodPost, "/v1/receivables", body)
 		require.Equal(t, http.StatusUnauthorized, r.Status)
-		require.Equal(t, wire.KindUnauthenticated, r.Problem(t).Kind)
+		require.Equal(t, wire.KindUnauthenticated, r.Problem().Kind)
 		require.Equal(t, http.StatusUnauthorized, anon.Do(t, http.MethodGet, "/v1/receivables/"+id, nil).Status)
 	}
 	require.Equal(t, http.StatusNotFound, as(t, "AuditorMSP/auditor").Do(t, http.MethodGet, "/v1/receivables/"+id, nil).Status, "nothing was issued")
-	require.Equal(t, http.StatusOK, (&client{Base: core.Base}).Do(t, http.MethodGet, "/healthz", nil).Status)
+	require.Equal(t, http.StatusOK, (gwtest.New(t, core.BaseURL(), "")).Do(t, http.MethodGet, "/healthz", nil).Status)
 }
 
 func TestAuth_ACallerCannotActAsAnotherIdentity(t *testing.T) {
 	core, a, b := as(t, "CoreMSP/treasurer"), as(t, "SupplierMSP/supplier-a"), as(t, "SupplierMSP/supplier-b")
 	id := uniqueID(t, "GI")
-	core.Write(t, "/v1/receivables", issueBody(t, id, "SupplierMSP/supplier-a", "10.00", inDays(30)))
+	core.Submit(t, "issue", "", issueBody(t, id, "SupplierMSP/supplier-a", "10.00", inDays(30)))
 
 	// supplier-b's token is supplier-b, whatever the request says.
 	r := b.Do(t, http.MethodPost, "/v1/receivables/"+id+"/accept", nil, "X-Recv-Identity", "supplier-a", "X-Forwarded-User", "supplier-a")
 	require.Equal(t, http.StatusForbidden, r.Status, string(r.Body))
-	require.Contains(t, r.Problem(t).Detail, "forbidden:")
+	require.Contains(t, r.Problem().Detail, "forbidden:")
 
 	// A token of one organisation's gateway means nothing to another organisation's gateway.
-	foreign := &client{Base: core.Base, Token: a.Token}
+	foreign := gwtest.New(t, core.BaseURL(), a.Token)
 	require.Equal(t, http.StatusUnauthorized, foreign.Do(t, http.MethodPost, "/v1/receivables/"+id+"/accept", nil).Status)
 
 	var me map[string]any
@@ -66,7 +66,7 @@ func TestIdempotency_ARetryDoesNotIssueTwice(t *testing.T) {
 	require.Equal(t, string(first.Body), string(second.Body), "the first answer, replayed")
 	require.Equal(t, "true", second.Header.Get("Idempotent-Replayed"))
 
-	var issued restclient.Committed
+	var issued gwtest.Committed
 	require.NoError(t, json.Unmarshal(first.Body, &issued))
 	id := issued.Result.Items[0].ID
 	require.True(t, strings.HasPrefix(id, "RK"), id)
@@ -79,7 +79,7 @@ func TestIdempotency_ARetryDoesNotIssueTwice(t *testing.T) {
 
 	// One receivable carries the request's contract, whatever else the ledger holds.
 	n := 0
-	for _, it := range auditor.List(t, "issuer=CoreMSP/treasurer") {
+	for _, it := range auditor.List(t, gwclient.ListQuery{Issuer: "CoreMSP/treasurer"}) {
 		if it.Trade.Contract.SHA256 == body.Contract.SHA256 {
 			n++
 		}
@@ -95,12 +95,12 @@ func TestOfflineSigning_TheServiceNeverHoldsTheKey(t *testing.T) {
 
 	r := treasurer.Do(t, http.MethodPost, "/v1/receivables", body)
 	require.Equal(t, http.StatusForbidden, r.Status, "no key, no direct write: %s", r.Body)
-	require.Contains(t, r.Problem(t).Detail, "offline")
+	require.Contains(t, r.Problem().Detail, "offline")
 
 	_, core, err := nw.Desc.Org("CoreMSP")
 	require.NoError(t, err)
 	key := core.Users["treasurer"].Key
-	env := []string{"--gateway", treasurer.Base, "--token", treasurer.Token}
+	env := []string{"--gateway", treasurer.BaseURL(), "--token", treasurer.Token}
 
 	// A wrong key is refused before anything reaches the peer.
 	_, supplier, err := nw.Desc.Org("SupplierMSP")
@@ -138,9 +138,9 @@ type extraGateway struct {
 }
 
 func (g *extraGateway) as(t *testing.T, user string) *client {
-	tok, err := os.ReadFile(filepath.Join(g.stateDir, "tokens", user+".token"))
+	tok, err := gwclient.ReadToken(filepath.Join(g.stateDir, "tokens", user+".token"))
 	require.NoError(t, err)
-	return &client{Base: g.Base, Token: strings.TrimSpace(string(tok))}
+	return gwtest.New(t, g.Base, tok)
 }
 
 // startGateway runs another gateway of org on a free loopback port until the test ends, then

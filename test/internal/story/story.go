@@ -12,6 +12,7 @@
 package story
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -20,7 +21,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/recv-ledger/recv/chaincode/wire"
-	"github.com/recv-ledger/recv/test/internal/restclient"
+	"github.com/recv-ledger/recv/gateway/client"
+	"github.com/recv-ledger/recv/test/internal/gwtest"
 	"github.com/recv-ledger/recv/test/internal/testnet"
 )
 
@@ -40,27 +42,27 @@ const (
 // turned down by Bank2. Refusals keep their kind; trace, history, listing and totals agree. A
 // second receivable that matures today is split, one leaf redeemed, then every other live leaf.
 func REST(t *testing.T, n *testnet.Network) {
-	as := func(account string) *restclient.Client { return restclient.As(t, n.Dir, account) }
+	as := func(account string) *gwtest.Client { return gwtest.As(t, n.Dir, account) }
 	core, a, b, c := as(Treasurer), as(Tier1), as(Tier2), as(Tier3)
 	bank1, bank2, auditor := as(Bank1), as(Bank2), as(Auditor)
-	id := restclient.UniqueID(t, "LR")
+	id := gwtest.UniqueID(t, "LR")
 	is := func(s wire.Status) func(wire.Receivable) bool {
 		return func(r wire.Receivable) bool { return r.Status == s }
 	}
 
-	issued := core.Write(t, "/v1/receivables", restclient.IssueBody(t, id, Tier1, "1250000.00", restclient.InDays(120)))
+	issued := core.Submit(t, "issue", "", gwtest.IssueBody(t, id, Tier1, "1250000.00", gwtest.InDays(120)))
 	require.Equal(t, "Issue", issued.Result.Op)
 	require.Equal(t, wire.StatusPending, a.Eventually(t, id, is(wire.StatusPending)).Status)
 
-	a.Write(t, "/v1/receivables/"+id+"/accept", nil)
-	a.Write(t, "/v1/receivables/"+id+"/split", wire.SplitRequest{Parts: []string{"600000", "650000.00"}})
-	a.Write(t, "/v1/receivables/"+id+".2/transfer", wire.TransferRequest{To: Tier2})
-	b.Write(t, "/v1/receivables/"+id+".2/accept", nil)
-	b.Write(t, "/v1/receivables/"+id+".2/transfer", wire.TransferRequest{To: Tier3, Amount: "200000.00"})
-	c.Write(t, "/v1/receivables/"+id+".2.1/accept", nil)
-	c.Write(t, "/v1/receivables/"+id+".2.1/financing", wire.FinancingRequest{Bank: "Bank1MSP"})
+	a.Submit(t, "accept", id, nil)
+	a.Submit(t, "split", id, wire.SplitRequest{Parts: []string{"600000", "650000.00"}})
+	a.Submit(t, "transfer", id+".2", wire.TransferRequest{To: Tier2})
+	b.Submit(t, "accept", id+".2", nil)
+	b.Submit(t, "transfer", id+".2", wire.TransferRequest{To: Tier3, Amount: "200000.00"})
+	c.Submit(t, "accept", id+".2.1", nil)
+	c.Submit(t, "request-financing", id+".2.1", wire.FinancingRequest{Bank: "Bank1MSP"})
 	require.Equal(t, wire.StatusFinancing, c.Eventually(t, id+".2.1", is(wire.StatusFinancing)).Status)
-	bank1.Write(t, "/v1/receivables/"+id+".2.1/financing/approve", wire.ApproveRequest{RateBps: 450})
+	bank1.Submit(t, "approve-financing", id+".2.1", wire.ApproveRequest{RateBps: 450})
 
 	financed := auditor.Eventually(t, id+".2.1", func(r wire.Receivable) bool { return r.Financed() })
 	require.Equal(t, Bank1, financed.Holder)
@@ -73,66 +75,67 @@ func REST(t *testing.T, n *testnet.Network) {
 	// Tier 2 asks Bank2 to finance the 450,000.00 it kept; Bank2 declines and it is unlocked.
 	kept := id + ".2.2"
 	require.Equal(t, Tier2, auditor.Eventually(t, kept, func(r wire.Receivable) bool { return r.Holder == Tier2 }).Holder)
-	b.Write(t, "/v1/receivables/"+kept+"/financing", wire.FinancingRequest{Bank: "Bank2MSP"})
+	b.Submit(t, "request-financing", kept, wire.FinancingRequest{Bank: "Bank2MSP"})
 	require.Equal(t, wire.StatusFinancing, bank2.Eventually(t, kept, is(wire.StatusFinancing)).Status)
-	rejected := bank2.Write(t, "/v1/receivables/"+kept+"/financing/reject", wire.ReasonRequest{Reason: "credit line exhausted"})
+	rejected := bank2.Submit(t, "reject-financing", kept, wire.ReasonRequest{Reason: "credit line exhausted"})
 	require.Equal(t, wire.StatusActive, rejected.Result.Items[0].Status)
 	require.Equal(t, Tier2, b.Eventually(t, kept, is(wire.StatusActive)).Holder)
 
 	// The chaincode's refusals keep their kind through the gateway: conflict, invalid, not found,
 	// forbidden, the conflict with its message, stage and transaction.
-	r := core.Do(t, http.MethodPost, "/v1/roots/"+id+"/redeem-all", nil)
-	require.Equal(t, http.StatusConflict, r.Status, string(r.Body))
-	p := r.Problem(t)
+	p := core.Refusal(t, "redeem-all", id, nil)
+	require.Equal(t, http.StatusConflict, p.Status)
+	require.Equal(t, wire.KindConflict, p.Kind)
 	require.Contains(t, p.Detail, "cannot be redeemed before")
 	require.NotEmpty(t, p.TransactionID)
 	require.Equal(t, "endorse", p.Stage)
-	require.Equal(t, http.StatusBadRequest, a.Do(t, http.MethodPost, "/v1/receivables/"+id+".1/split", wire.SplitRequest{Parts: []string{"1", "2"}}).Status)
-	require.Equal(t, http.StatusNotFound, auditor.Do(t, http.MethodGet, "/v1/receivables/"+id+"-missing", nil).Status)
-	require.Equal(t, http.StatusForbidden, b.Do(t, http.MethodPost, "/v1/receivables/"+id+".1/transfer", wire.TransferRequest{To: Tier3}).Status)
+	require.Equal(t, http.StatusBadRequest, a.Refusal(t, "split", id+".1", wire.SplitRequest{Parts: []string{"1", "2"}}).Status)
+	require.Equal(t, http.StatusNotFound, auditor.Refusal(t, "get", id+"-missing", nil).Status)
+	require.Equal(t, http.StatusForbidden, b.Refusal(t, "transfer", id+".1", wire.TransferRequest{To: Tier3}).Status)
 
 	var trace wire.Trace
-	auditor.Read(t, "/v1/roots/"+id+"/trace", &trace)
+	auditor.Read(t, "trace", &trace, id)
 	live, redeemed := LeafSums(t, trace.Root)
 	require.Equal(t, int64(125000000), live, "the leaves add up to the root")
 	require.Zero(t, redeemed)
 
 	var history []wire.HistoryEntry
-	auditor.Read(t, "/v1/receivables/"+id+".2.1/history", &history)
+	auditor.Read(t, "history", &history, id+".2.1")
 	require.Len(t, history, 4, "offered, accepted, financing requested, approved")
 	require.Equal(t, Bank1, history[0].Submitter, "newest first")
 
-	r = c.Do(t, http.MethodGet, "/v1/receivables?holder="+Tier2+"&pageSize=10", nil)
-	require.Equal(t, http.StatusForbidden, r.Status, "tier 3 cannot list tier 2's holdings")
-	require.Contains(t, ids(b.List(t, "holder="+Tier2)), kept)
+	_, err := c.Client.List(context.Background(), client.ListQuery{Holder: Tier2})
+	require.ErrorIs(t, err, wire.ErrForbidden, "tier 3 cannot list tier 2's holdings")
+	require.Contains(t, ids(b.List(t, client.ListQuery{Holder: Tier2})), kept)
 
 	var totals wire.Totals
-	auditor.Read(t, "/v1/accounts/"+Bank1+"/totals", &totals)
+	auditor.Read(t, "totals", &totals, "Bank1MSP", "officer")
 	require.GreaterOrEqual(t, totals.FinancedFen, int64(20000000), "Bank1's financed total counts this piece")
-	auditor.Read(t, "/v1/accounts/"+Tier2+"/totals", &totals)
+	auditor.Read(t, "totals", &totals, "SupplierMSP", "supplier-b")
 	require.GreaterOrEqual(t, totals.OutstandingFen, int64(45000000), "tier 2's outstanding total counts what it kept")
 
 	// A receivable that matures today is redeemed at once: one leaf, then every other live leaf.
-	due := restclient.UniqueID(t, "LD")
-	core.Write(t, "/v1/receivables", restclient.IssueBody(t, due, Tier1, "80000.00", restclient.Today()))
-	a.Write(t, "/v1/receivables/"+due+"/accept", nil)
-	a.Write(t, "/v1/receivables/"+due+"/split", wire.SplitRequest{Parts: []string{"30000", "50000"}})
-	core.Write(t, "/v1/receivables/"+due+".1/redeem", nil)
-	all := core.Write(t, "/v1/roots/"+due+"/redeem-all", nil)
+	due := gwtest.UniqueID(t, "LD")
+	core.Submit(t, "issue", "", gwtest.IssueBody(t, due, Tier1, "80000.00", gwtest.Today()))
+	a.Submit(t, "accept", due, nil)
+	a.Submit(t, "split", due, wire.SplitRequest{Parts: []string{"30000", "50000"}})
+	core.Submit(t, "redeem", due+".1", nil)
+	all := core.Submit(t, "redeem-all", due, nil)
 	require.Len(t, all.Result.Items, 1)
 	require.Equal(t, due+".2", all.Result.Items[0].ID)
 	for _, piece := range []string{due + ".1", due + ".2"} {
 		require.Equal(t, wire.StatusRedeemed, auditor.Eventually(t, piece, is(wire.StatusRedeemed)).Status)
 	}
-	auditor.Read(t, "/v1/roots/"+due+"/trace", &trace)
+	auditor.Read(t, "trace", &trace, due)
 	live, redeemed = LeafSums(t, trace.Root)
 	require.Zero(t, live, "every live leaf of %s is redeemed", due)
 	require.Equal(t, int64(8000000), redeemed)
 
-	var st wire.TxStatus
-	auditor.Read(t, "/v1/transactions/"+all.TxID, &st)
+	st, err := auditor.Transaction(context.Background(), all.TxID)
+	require.NoError(t, err)
 	require.Equal(t, "VALID", st.ValidationCode)
-	require.Equal(t, http.StatusNotFound, auditor.Do(t, http.MethodGet, "/v1/transactions/"+strings.Repeat("0", 64), nil).Status)
+	_, err = auditor.Transaction(context.Background(), strings.Repeat("0", 64))
+	require.ErrorIs(t, err, wire.ErrNotFound)
 }
 
 // CLI tells the same story with the recv binary on this host, which finds the gateways and the
@@ -140,18 +143,18 @@ func REST(t *testing.T, n *testnet.Network) {
 // refusal (invalid 2, not found 3, forbidden 4, conflict 5).
 func CLI(t *testing.T, n *testnet.Network) {
 	require.NotEmpty(t, n.RecvBin, "the suite's testnet.Config needs RecvCLI")
-	cli := restclient.CLI{Bin: n.RecvBin, NetDir: n.Dir}
+	cli := gwtest.CLI{Bin: n.RecvBin, NetDir: n.Dir}
 	recv := func(as string, args ...string) string {
 		return cli.Must(t, nil, append([]string{"--as", as}, args...)...)
 	}
 	issue := func(id, amount, maturity string) string {
 		var issued wire.SubmitResponse
 		cli.Must(t, &issued, "--as", Treasurer, "-o", "json", "issue", "--id", id, "--to", Tier1, "--amount", amount,
-			"--maturity", maturity, "--contract", "C-9:"+restclient.RandomHex(t), "--invoice", "INV-"+id+":"+restclient.RandomHex(t)+":"+amount)
+			"--maturity", maturity, "--contract", "C-9:"+gwtest.RandomHex(t), "--invoice", "INV-"+id+":"+gwtest.RandomHex(t)+":"+amount)
 		return issued.TransactionID
 	}
-	id := restclient.UniqueID(t, "LC")
-	require.NotEmpty(t, issue(id, "1000.00", restclient.InDays(60)))
+	id := gwtest.UniqueID(t, "LC")
+	require.NotEmpty(t, issue(id, "1000.00", gwtest.InDays(60)))
 
 	recv(Tier1, "accept", id)
 	recv(Tier1, "split", id, "--parts", "400,600")
@@ -191,8 +194,8 @@ func CLI(t *testing.T, n *testnet.Network) {
 	require.Equal(t, 2, code, stderr)
 
 	// A receivable due today: one leaf redeemed, then the rest of the root.
-	due := restclient.UniqueID(t, "LT")
-	issue(due, "500.00", restclient.Today())
+	due := gwtest.UniqueID(t, "LT")
+	issue(due, "500.00", gwtest.Today())
 	recv(Tier1, "accept", due)
 	recv(Tier1, "split", due, "--parts", "200,300")
 	recv(Treasurer, "redeem", due+".1")

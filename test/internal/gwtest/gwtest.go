@@ -1,124 +1,124 @@
-// Package restclient is what the suites in test/ use to drive the recv gateways: a REST client
-// acting as one user with its bearer token that fails the test on a transport error, reads that
-// wait out a peer a block behind, issue requests with fresh document hashes, and the recv CLI run
-// as a person would run it. The JSON shapes are the wire contract's (chaincode/wire).
-package restclient
+// Package gwtest is gateway/client for tests: the suites in test/ drive the recv gateways through
+// the same Go client as the CLI and the load tool, and this package only adds what a test needs
+// around it: calls that fail the test on a transport error or an unexpected refusal, reads that
+// wait out a peer a block behind, issue requests with fresh document hashes and ids, and the recv
+// CLI run as a person would run it.
+package gwtest
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/recv-ledger/recv/chaincode/wire"
-	"github.com/recv-ledger/recv/gateway/network"
+	"github.com/recv-ledger/recv/gateway/client"
 )
 
-// Client calls one organisation's gateway as one user.
+// callTimeout bounds one call of a test.
+const callTimeout = 2 * time.Minute
+
+// Client is a gateway client acting as one user, with the token it sends.
 type Client struct {
-	Base  string // e.g. http://127.0.0.1:8801
-	Token string // bearer token; empty sends none
+	*client.Client
+	Token string
 }
 
-// As returns a client for MSPID/user of the network in netDir, with the token file the
-// gateways wrote to netDir/gateways/<org>/tokens/<user>.token.
+// As returns a client for account (MSP/user) of the network in netDir, with the token its
+// organisation's gateway wrote there.
 func As(t *testing.T, netDir, account string) *Client {
 	t.Helper()
-	d, err := network.Load(filepath.Join(netDir, "network.json"))
+	loc, err := client.Locate(netDir, account)
 	require.NoError(t, err)
-	msp, user, _ := strings.Cut(account, "/")
-	_, org, err := d.Org(msp)
+	token, err := client.ReadToken(loc.TokenFile)
 	require.NoError(t, err)
-	tok, err := os.ReadFile(filepath.Join(netDir, "gateways", org.Name, "tokens", user+".token"))
-	require.NoError(t, err)
-	return &Client{Base: "http://" + org.Gateway.Address, Token: strings.TrimSpace(string(tok))}
+	return New(t, loc.BaseURL, token)
 }
 
-// Response is a gateway's answer.
-type Response struct {
-	Status int
-	Body   []byte
-	Header http.Header
-}
-
-// Problem decodes an error answer's problem body.
-func (r Response) Problem(t *testing.T) wire.Problem {
+// New returns a client of the gateway at baseURL sending token ("" sends none).
+func New(t *testing.T, baseURL, token string) *Client {
 	t.Helper()
-	var p wire.Problem
-	require.NoError(t, json.Unmarshal(r.Body, &p), string(r.Body))
+	c, err := client.New(baseURL, token)
+	require.NoError(t, err)
+	return &Client{Client: c, Token: token}
+}
+
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), callTimeout)
+	t.Cleanup(cancel)
+	return c
+}
+
+// Do sends a request with body as JSON (nil: none) and header name/value pairs, and returns the
+// answer whatever its status.
+func (c *Client) Do(t *testing.T, method, path string, body any, header ...string) *client.Response {
+	t.Helper()
+	h := http.Header{}
+	for i := 0; i+1 < len(header); i += 2 {
+		h.Set(header[i], header[i+1])
+	}
+	r, err := c.Client.Do(ctx(t), method, path, body, h)
+	require.NoError(t, err)
+	return r
+}
+
+// Committed is a committed write with the chaincode's event as its result.
+type Committed struct {
+	TxID        string
+	BlockNumber uint64
+	Result      wire.Event
+}
+
+// Submit runs the write op named opName (wire.Ops) on id ("" for an op without one) and requires
+// it to commit.
+func (c *Client) Submit(t *testing.T, opName, id string, body any, opts ...client.CallOption) Committed {
+	t.Helper()
+	res, err := c.Client.Submit(ctx(t), opName, pathValues(id), body, opts...)
+	require.NoError(t, err, "%s %s", opName, id)
+	ev, err := client.EventOf(res)
+	require.NoError(t, err)
+	require.NotEmpty(t, res.TransactionID)
+	return Committed{TxID: res.TransactionID, BlockNumber: res.BlockNumber, Result: *ev}
+}
+
+// Refusal runs the op named opName on id and requires a refusal, which it returns.
+func (c *Client) Refusal(t *testing.T, opName, id string, body any) *wire.Problem {
+	t.Helper()
+	err := c.Call(ctx(t), opName, pathValues(id), nil, body, nil)
+	var p *wire.Problem
+	require.ErrorAs(t, err, &p, "%s %s", opName, id)
 	return p
 }
 
-// Do sends a request with body as JSON (nil: none) and header name/value pairs.
-func (c *Client) Do(t *testing.T, method, path string, body any, header ...string) Response {
+// Read runs the read op named opName with its path values and requires an answer, decoded into out.
+func (c *Client) Read(t *testing.T, opName string, out any, pathValues ...string) {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		require.NoError(t, err)
-		rd = bytes.NewReader(b)
+	require.NoError(t, c.Call(ctx(t), opName, pathValues, nil, nil, out), "%s %v", opName, pathValues)
+}
+
+func pathValues(id string) []string {
+	if id == "" {
+		return nil
 	}
-	req, err := http.NewRequest(method, c.Base+path, rd)
-	require.NoError(t, err)
-	if c.Token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.Token)
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := (&http.Client{Timeout: 2 * time.Minute}).Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	return Response{Status: resp.StatusCode, Body: b, Header: resp.Header}
+	return []string{id}
 }
 
-// Committed is the answer to a write, with the chaincode's event as its result.
-type Committed struct {
-	TxID        string     `json:"txId"`
-	BlockNumber uint64     `json:"blockNumber"`
-	Result      wire.Event `json:"result"`
-}
-
-// Write POSTs and requires a committed transaction.
-func (c *Client) Write(t *testing.T, path string, body any, header ...string) Committed {
-	t.Helper()
-	r := c.Do(t, http.MethodPost, path, body, header...)
-	require.Equal(t, http.StatusOK, r.Status, "POST %s: %s", path, r.Body)
-	var out Committed
-	require.NoError(t, json.Unmarshal(r.Body, &out))
-	require.NotEmpty(t, out.TxID)
-	return out
-}
-
-// Read GETs path, requires 200 and decodes the answer into out.
-func (c *Client) Read(t *testing.T, path string, out any) {
-	t.Helper()
-	r := c.Do(t, http.MethodGet, path, nil)
-	require.Equal(t, http.StatusOK, r.Status, "GET %s: %s", path, r.Body)
-	require.NoError(t, json.Unmarshal(r.Body, out), string(r.Body))
-}
-
-// Get reads one receivable and requires 200.
+// Get reads one receivable.
 func (c *Client) Get(t *testing.T, id string) wire.Receivable {
 	t.Helper()
-	var out wire.Receivable
-	c.Read(t, "/v1/receivables/"+id, &out)
-	return out
+	r, err := c.Client.Get(ctx(t), id)
+	require.NoError(t, err, id)
+	return *r
 }
 
 // Eventually reads the receivable until cond holds (or 10 s passed) and returns it: a gateway
@@ -136,18 +136,19 @@ func (c *Client) Eventually(t *testing.T, id string, cond func(wire.Receivable) 
 	}
 }
 
-// List reads every page of a list query ("holder=MSP/user" or "issuer=MSP/user").
-func (c *Client) List(t *testing.T, query string) []*wire.Receivable {
+// List reads every page of a list query, whatever else the ledger holds.
+func (c *Client) List(t *testing.T, q client.ListQuery) []*wire.Receivable {
 	t.Helper()
+	q.PageSize = wire.MaxPageSize
 	var all []*wire.Receivable
-	for bookmark := ""; ; {
-		var page wire.Page
-		c.Read(t, "/v1/receivables?"+query+"&pageSize=100&bookmark="+url.QueryEscape(bookmark), &page)
+	for {
+		page, err := c.Client.List(ctx(t), q)
+		require.NoError(t, err)
 		all = append(all, page.Items...)
 		if page.Bookmark == "" || len(page.Items) == 0 {
 			return all
 		}
-		bookmark = page.Bookmark
+		q.Bookmark = page.Bookmark
 	}
 }
 
