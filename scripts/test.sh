@@ -2,10 +2,13 @@
 # The test command (`make test`, and what CI runs):
 #   unit       chaincode and gateway unit tests, chaincode coverage (>= 85% required)
 #   fuzz       every chaincode fuzz target for a few seconds, as a regression test
-#   integration the suites in test/ against real Fabric nodes: native network, gateways, and the
-#              docker compose network when a Docker engine answers
+#   integration the suites in test/ against real Fabric nodes: one native network with a gateway per
+#              org shared by test/integration and test/gateway, and the docker compose network
+#              (test/docker) when a Docker engine answers
 # `scripts/test.sh unit|fuzz|integration` runs one part. Each suite's full log is kept in $TEST_LOG_DIR
 # (a temporary folder unless set); this script prints the go test summary lines and a closing count.
+# Ports and names of the test networks: RECV_PORT_OFFSET (the shared native network, default 4000),
+# RECV_TEST_DOCKER_PROJECT (default recvtest) and RECV_TEST_DOCKER_PORT_OFFSET (default 6000).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -86,23 +89,59 @@ integration() {
 		return 1
 	fi
 	go build -o bin/recv ./gateway/cmd/recv || { failed=$((failed + 1)) broken+=(build-recv); return 1; }
+	(cd test && go build -o "$log_dir/testnet" ./internal/cmd/testnet) || { failed=$((failed + 1)) broken+=(build-testnet); return 1; }
+
+	# One native network with a gateway per org for every suite that needs one (the test harness,
+	# test/internal/testnet, brings it up; the suites reuse it through RECV_TEST_NET_DIR), taken
+	# down when the suites are done or this script ends in any other way.
+	step "one native network and its gateways for test/integration and test/gateway"
+	native_dir=$log_dir/tmp/native/net
+	mkdir -p "$log_dir/tmp/native"
+	trap native_down EXIT
+	trap 'native_down; exit 130' INT
+	trap 'native_down; exit 143' TERM
+	local native_ok=1
+	if "$log_dir/testnet" up -gateways "$native_dir" >"$log_dir/native-up.log" 2>&1; then
+		grep -E '^network up in' "$log_dir/native-up.log"
+	else
+		native_ok=0 failed=$((failed + 1)) broken+=(native-network)
+		echo "--- the shared native network did not come up; the last 80 lines of $log_dir/native-up.log:"
+		tail -n 80 "$log_dir/native-up.log"
+	fi
 
 	local pkg name
 	for pkg in $(cd test && go list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./... | sort); do
 		name=${pkg##*/recv/test/}
 		name=${name//\//-}
 		step "suite test/${pkg##*/recv/test/}"
-		# The suites make their networks under TMPDIR; a suite killed by a panic or its timeout
-		# cannot take its network down itself, so sweep_networks does it afterwards.
+		# A suite makes its own network under TMPDIR; one killed by a panic or its timeout leaves
+		# its clean-up to the harness's reaper, and sweep_networks checks afterwards.
 		mkdir -p "$log_dir/tmp/$name"
-		TMPDIR="$log_dir/tmp/$name" run_go_test "$name" test -p 1 -timeout 25m "$pkg"
+		case $name in
+		integration | gateway)
+			[ $native_ok -eq 1 ] || { echo "skipped: no shared native network"; continue; }
+			RECV_TEST_NET_DIR=$native_dir TMPDIR="$log_dir/tmp/$name" run_go_test "$name" test -p 1 -timeout 25m "$pkg"
+			;;
+		*) TMPDIR="$log_dir/tmp/$name" run_go_test "$name" test -p 1 -timeout 25m "$pkg" ;;
+		esac
 		sweep_networks "$log_dir/tmp/$name"
-		# Likewise the compose project of the docker suite (recvtest, never the developer's own
+		# Likewise the compose project of the docker suite (never the developer's own
 		# `make docker-up` project) when the suite could not take it down.
 		if [ "$name" = docker ] && docker info >/dev/null 2>&1; then
-			RECV_DOCKER_PROJECT=recvtest RECV_DOCKER_DIR="$log_dir/tmp/$name/none" scripts/docker.sh down >/dev/null 2>&1 || true
+			RECV_DOCKER_PROJECT=${RECV_TEST_DOCKER_PROJECT:-recvtest} RECV_DOCKER_DIR="$log_dir/tmp/$name/none" \
+				scripts/docker.sh down >/dev/null 2>&1 || true
 		fi
 	done
+	native_down
+	trap - EXIT INT TERM
+}
+
+# native_down: takes the shared native network down (once) and sweeps what may be left of it.
+native_down() {
+	[ -n "${native_dir:-}" ] || return 0
+	"$log_dir/testnet" down "$native_dir" | grep -E 'down in' || true
+	sweep_networks "$log_dir/tmp/native"
+	native_dir=
 }
 
 # sweep_networks DIR: stops the gateways and nodes of any native network a suite left under DIR.
