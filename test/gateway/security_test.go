@@ -159,6 +159,8 @@ func startGatewayIn(t *testing.T, state, org string, extra ...string) *extraGate
 	require.NoError(t, ln.Close())
 	args := append([]string{"serve", "--network", filepath.Join(nw.Dir, "network.json"), "--org", org, "--listen", addr, "--state-dir", state}, extra...)
 	cmd := exec.Command(nw.RecvBin, args...)
+	// Ended with the test binary even when it dies without running its clean-ups.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	require.NoError(t, cmd.Start())

@@ -1,6 +1,39 @@
-// Package testnet holds what the suites and tools in test/ share to reach a running recv network:
-// the repository root, the TLS connection to an organisation's peer and a fabric-gateway
-// connection as one of the enrolled users listed in network.json.
+// Package testnet is the one test harness of the suites in test/: it brings a recv network up for
+// a `go test` run, or reuses a running one, and takes down what it started however the run ends;
+// and it holds what every suite and tool needs to reach the network (the repository root, the TLS
+// connection to an organisation's peer, a fabric-gateway connection as an enrolled user, the peer
+// CLI as an organisation's admin).
+//
+// A new suite (faults, browser, growth, ...) starts from it in a few lines:
+//
+//	var nw *testnet.Network
+//
+//	func TestMain(m *testing.M) {
+//		testnet.Main(m, testnet.Config{Kind: testnet.Native, Gateways: true, RecvCLI: true, PortOffset: 5000},
+//			func(n *testnet.Network) { nw = n })
+//	}
+//
+// then uses nw.Dir (network.json, the gateways' tokens: gwtest.As(t, nw.Dir, "CoreMSP/treasurer")),
+// nw.Desc, nw.RecvBin, nw.Script("status") or nw.PeerEnv and nw.Peer for Fabric's peer CLI, and
+// can tell the shared lifecycle story with story.REST(t, nw) and story.CLI(t, nw).
+//
+// Which network:
+//   - Native (scripts/network.sh, plus scripts/gateways.sh with Gateways): a fresh network in a
+//     temporary folder on ports RECV_PORT_OFFSET (default: the suite's Config.PortOffset), or the
+//     running one RECV_TEST_NET_DIR names (its gateways must be up when the suite needs them).
+//   - Compose (scripts/docker.sh, gateways included): a fresh compose network under project
+//     RECV_TEST_DOCKER_PROJECT (default recvtest) on ports RECV_TEST_DOCKER_PORT_OFFSET (default
+//     6000), or the running one RECV_TEST_DOCKER_DIR names. Without a Docker engine the suite
+//     prints "SKIPPED: no Docker engine" and passes.
+//
+// Main prints "network up in ..." ("compose network up in ..." for compose) with the bring-up
+// time, which scripts/test.sh reports. A network the harness started is taken down when the tests
+// end, fail, panic, time out (go test -timeout), or on SIGINT/SIGTERM (a bring-up in progress is
+// stopped first): a small reaper process waits on a pipe that only the test binary holds, so it
+// runs even when the binary dies without running its deferred calls. A reused network is never
+// taken down. Up and Down (and the testnet command in test/internal/cmd/testnet) keep a network
+// up across several suites: scripts/test.sh brings one native network up for test/integration and
+// test/gateway that way.
 package testnet
 
 import (
