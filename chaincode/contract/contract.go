@@ -170,10 +170,8 @@ func (c *Contract) SetConfig(ctx *TxContext, config map[string]int) (*wire.Event
 	var req wire.ConfigRequest
 	if err := wire.DecodeStrict(raw, &req); err != nil {
 		var e *wire.Error
-		if errors.As(err, &e) { // a map of integers can only have unknown fields
-			return nil, receivable.Invalidf("config has %s", e.Message)
-		}
-		return nil, err
+		errors.As(err, &e) // DecodeStrict refuses with a *wire.Error; a map of integers only by its keys
+		return nil, receivable.Invalidf("config has %s", e.Message)
 	}
 	next, err := receivable.ApplyConfig(ctx.config, req)
 	if err != nil {
