@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/go-openapi/spec"
-
 	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 	"github.com/hyperledger/fabric-contract-api-go/v2/metadata"
@@ -88,6 +87,9 @@ func nameParameters(txs []metadata.TransactionMetadata) error {
 // framework cannot always reflect: SetConfig takes a map because the framework refuses the pointer
 // fields by which wire.ConfigRequest tells an absent setting from a zero one.
 func describeBodies(txs []metadata.TransactionMetadata, components *metadata.ComponentMetadata) error {
+	if components.Schemas == nil {
+		components.Schemas = map[string]metadata.ObjectMetadata{}
+	}
 	for i := range txs {
 		op, _ := wire.ByTx(txs[i].Name)
 		for j, p := range op.Params {
