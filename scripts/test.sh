@@ -91,35 +91,23 @@ integration() {
 	go build -o bin/recv ./gateway/cmd/recv || { failed=$((failed + 1)) broken+=(build-recv); return 1; }
 	(cd test && go build -o "$log_dir/testnet" ./internal/cmd/testnet) || { failed=$((failed + 1)) broken+=(build-testnet); return 1; }
 
-	# One native network with a gateway per org for every suite that needs one (the test harness,
-	# test/internal/testnet, brings it up; the suites reuse it through RECV_TEST_NET_DIR), taken
-	# down when the suites are done or this script ends in any other way.
-	step "one native network and its gateways for test/integration and test/gateway"
-	native_dir=$log_dir/tmp/native/net
-	mkdir -p "$log_dir/tmp/native"
-	trap native_down EXIT
-	trap 'native_down; exit 130' INT
-	trap 'native_down; exit 143' TERM
-	local native_ok=1
-	if "$log_dir/testnet" up -gateways "$native_dir" >"$log_dir/native-up.log" 2>&1; then
-		grep -E '^network up in' "$log_dir/native-up.log"
-	else
-		native_ok=0 failed=$((failed + 1)) broken+=(native-network)
-		echo "--- the shared native network did not come up; the last 80 lines of $log_dir/native-up.log:"
-		tail -n 80 "$log_dir/native-up.log"
-	fi
-
-	local pkg name
+	local pkg name native_ok=
 	for pkg in $(cd test && go list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./... | sort); do
 		name=${pkg##*/recv/test/}
 		name=${name//\//-}
+		# The suites that need a native network share one; it is up only while they run, so that
+		# no two networks run at once.
+		case $name in
+		integration | gateway) [ -n "$native_ok" ] || { native_up && native_ok=1 || native_ok=0; } ;;
+		*) native_down ;;
+		esac
 		step "suite test/${pkg##*/recv/test/}"
 		# A suite makes its own network under TMPDIR; one killed by a panic or its timeout leaves
 		# its clean-up to the harness's reaper, and sweep_networks checks afterwards.
 		mkdir -p "$log_dir/tmp/$name"
 		case $name in
 		integration | gateway)
-			[ $native_ok -eq 1 ] || { echo "skipped: no shared native network"; continue; }
+			[ "$native_ok" = 1 ] || { echo "skipped: no shared native network"; continue; }
 			RECV_TEST_NET_DIR=$native_dir TMPDIR="$log_dir/tmp/$name" run_go_test "$name" test -p 1 -timeout 25m "$pkg"
 			;;
 		*) TMPDIR="$log_dir/tmp/$name" run_go_test "$name" test -p 1 -timeout 25m "$pkg" ;;
@@ -134,6 +122,27 @@ integration() {
 	done
 	native_down
 	trap - EXIT INT TERM
+}
+
+# native_up: one native network with a gateway per org for every suite that needs one (the test
+# harness, test/internal/testnet, brings it up; the suites reuse it through RECV_TEST_NET_DIR),
+# taken down by native_down when they are done or this script ends in any other way.
+native_up() {
+	step "one native network and its gateways for test/integration and test/gateway"
+	native_dir=$log_dir/tmp/native/net
+	mkdir -p "$log_dir/tmp/native"
+	trap native_down EXIT
+	trap 'native_down; exit 130' INT
+	trap 'native_down; exit 143' TERM
+	if "$log_dir/testnet" up -gateways "$native_dir" >"$log_dir/native-up.log" 2>&1; then
+		grep -E '^network up in' "$log_dir/native-up.log"
+		return 0
+	fi
+	native_dir=
+	failed=$((failed + 1)) broken+=(native-network)
+	echo "--- the shared native network did not come up; the last 80 lines of $log_dir/native-up.log:"
+	tail -n 80 "$log_dir/native-up.log"
+	return 1
 }
 
 # native_down: takes the shared native network down (once) and sweeps what may be left of it.
