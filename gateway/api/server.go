@@ -109,7 +109,7 @@ func (s *Server) routes() {
 	}
 	authed := func(pattern string, h http.HandlerFunc) {
 		var handler http.Handler = h
-		if strings.HasPrefix(pattern, "POST ") || strings.HasPrefix(pattern, "PUT ") {
+		if strings.HasPrefix(pattern, "POST ") {
 			handler = s.idempotent(handler)
 		}
 		handler = s.cfg.Auth.Require(handler, func(w http.ResponseWriter, r *http.Request) {
@@ -238,54 +238,4 @@ func (s *Server) transaction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, st)
-}
-
-func (s *Server) addUser(w http.ResponseWriter, r *http.Request) {
-	if s.cfg.Admin == nil {
-		s.writeError(w, r, &fabric.Error{Kind: fabric.KindNotFound, Stage: "admin", Message: "not_found: user administration is not enabled on this gateway"})
-		return
-	}
-	if id, ok := s.ledger.Identity(caller(r)); !ok || id.Role != "admin" {
-		s.writeError(w, r, &fabric.Error{Kind: fabric.KindForbidden, Stage: "admin", Message: "forbidden: only an identity with role admin may add users"})
-		return
-	}
-	body, err := readBody(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	var req wire.NewUser
-	if err := wire.DecodeStrict(body, &req); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if !validUserName(req.Name) || req.Role == "" {
-		s.writeError(w, r, badRequest("name ([A-Za-z0-9_-]{1,64}) and role are required"))
-		return
-	}
-	if _, exists := s.ledger.Identity(req.Name); exists {
-		s.writeError(w, r, &fabric.Error{Kind: fabric.KindConflict, Stage: "admin", Message: "conflict: user " + req.Name + " is already in the wallet"})
-		return
-	}
-	ctx, cancel := s.withTimeout(r)
-	defer cancel()
-	res, err := s.cfg.Admin.AddUser(ctx, req)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.log.Info("user added", "name", res.Name, "role", res.Role, "by", caller(r))
-	writeJSON(w, http.StatusCreated, res)
-}
-
-func validUserName(n string) bool {
-	if n == "" || len(n) > 64 {
-		return false
-	}
-	for _, c := range n {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
 }

@@ -32,7 +32,21 @@ func TestRoutes_MapToChaincodeTransactions(t *testing.T) {
 		{"POST", "/v1/receivables/R-1/financing/reject", `{"reason":"limit"}`, "RejectFinancing", []string{"R-1", "limit"}},
 		{"POST", "/v1/receivables/R-1/redeem", "", "Redeem", []string{"R-1"}},
 		{"POST", "/v1/roots/R-1/redeem-all", "", "RedeemAll", []string{"R-1"}},
-		{"PUT", "/v1/config", `{"maxTermDays":90}`, "SetConfig", []string{`{"maxTermDays":90}`}},
+		{"POST", "/v1/receivables/R-1/financing/withdraw", "", "WithdrawFinancing", []string{"R-1"}},
+		{"POST", "/v1/registry", `{"orgs":[{"mspId":"CoreMSP","kind":"core","name":"Core","creditCode":"x"}],"accounts":[]}`, "InitRegistry",
+			[]string{`{"orgs":[{"mspId":"CoreMSP","kind":"core","name":"Core","creditCode":"x"}],"accounts":[]}`}},
+		{"POST", "/v1/accounts", `{"user":"supplier-d","role":"supplier","displayName":"D"}`, "OpenAccount", []string{`{"user":"supplier-d","role":"supplier","displayName":"D"}`}},
+		{"POST", "/v1/accounts/SupplierMSP/supplier-b/freeze", `{"reason":"court order"}`, "FreezeAccount", []string{"SupplierMSP/supplier-b", "court order"}},
+		{"POST", "/v1/accounts/SupplierMSP/supplier-b/unfreeze", "", "UnfreezeAccount", []string{"SupplierMSP/supplier-b"}},
+		{"POST", "/v1/accounts/SupplierMSP/supplier-b/close", `{"reason":"left"}`, "CloseAccount", []string{"SupplierMSP/supplier-b", "left"}},
+		{"POST", "/v1/proposals", `{"id":"P-1","action":"set-config","config":{"maxTermDays":90}}`, "CreateProposal", []string{`{"id":"P-1","action":"set-config","config":{"maxTermDays":90}}`}},
+		{"POST", "/v1/proposals/P-1/approve", "", "ApproveProposal", []string{"P-1"}},
+		{"GET", "/v1/proposals/P-1", "", "GetProposal", []string{"P-1"}},
+		{"GET", "/v1/proposals?pageSize=5", "", "ListProposals", []string{"5", ""}},
+		{"GET", "/v1/orgs", "", "ListOrgs", []string{}},
+		{"GET", "/v1/orgs/Bank1MSP", "", "GetOrg", []string{"Bank1MSP"}},
+		{"GET", "/v1/orgs/SupplierMSP/accounts", "", "ListAccounts", []string{"SupplierMSP", "20", ""}},
+		{"GET", "/v1/accounts/SupplierMSP/supplier-a", "", "GetAccount", []string{"SupplierMSP/supplier-a"}},
 		{"GET", "/v1/config", "", "GetConfig", []string{}},
 		{"GET", "/v1/receivables/R-1", "", "Get", []string{"R-1"}},
 		{"GET", "/v1/receivables/R-1/history", "", "History", []string{"R-1"}},
@@ -204,7 +218,7 @@ func TestTransactions_StatusByID(t *testing.T) {
 	require.JSONEq(t, `{"txId":"abc","validationCode":"VALID","valid":true,"blockNumber":9}`, rec.Body.String())
 }
 
-func TestAdmin_OnlyAdminsAddUsers(t *testing.T) {
+func TestAdmin_RefusesBeforeTheLedgerAndTheCA(t *testing.T) {
 	s, tokens := testServer(t, &fakeLedger{})
 	// No UserAdmin configured: 404 for admins; 403 never reached first because admin is checked after enablement.
 	require.Equal(t, 404, do(t, s, "POST", "/v1/admin/users", tokens["admin"], `{"name":"x","role":"supplier"}`).Code)
@@ -214,8 +228,8 @@ func TestAdmin_OnlyAdminsAddUsers(t *testing.T) {
 	s2.cfg.Admin = fakeAdmin{}
 	require.Equal(t, 403, do(t, s2, "POST", "/v1/admin/users", tokens2["supplier-a"], `{"name":"x","role":"supplier"}`).Code)
 	require.Equal(t, 400, do(t, s2, "POST", "/v1/admin/users", tokens2["admin"], `{"name":"bad name","role":"supplier"}`).Code)
+	require.Equal(t, 400, do(t, s2, "POST", "/v1/admin/users", tokens2["admin"], `{"name":"x"}`).Code)
+	require.Equal(t, 400, do(t, s2, "POST", "/v1/admin/users", tokens2["admin"], `{"name":"x","role":"supplier","extra":1}`).Code)
 	require.Equal(t, 409, do(t, s2, "POST", "/v1/admin/users", tokens2["admin"], `{"name":"treasurer","role":"issuer"}`).Code)
-	rec := do(t, s2, "POST", "/v1/admin/users", tokens2["admin"], `{"name":"supplier-d","role":"supplier"}`)
-	require.Equal(t, 201, rec.Code, rec.Body.String())
-	require.Contains(t, rec.Body.String(), `"token":"recv_new"`)
+	require.Empty(t, led.calls, "refused before reading the ledger")
 }

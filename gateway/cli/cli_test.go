@@ -85,7 +85,17 @@ func TestCommands_SendTheRightRequests(t *testing.T) {
 		{[]string{"finance", "reject", "R-1", "--reason", "x"}, "POST", "/v1/receivables/R-1/financing/reject", `{"reason":"x"}`},
 		{[]string{"redeem", "R-1.1"}, "POST", "/v1/receivables/R-1.1/redeem", ""},
 		{[]string{"redeem-all", "R-1"}, "POST", "/v1/roots/R-1/redeem-all", ""},
-		{[]string{"config", "set", "--max-term-days", "90"}, "PUT", "/v1/config", `{"maxTermDays":90}`},
+		{[]string{"finance", "withdraw", "R-1"}, "POST", "/v1/receivables/R-1/financing/withdraw", ""},
+		{[]string{"account", "open", "supplier-d", "--role", "supplier", "--name", "Supplier D"}, "POST", "/v1/accounts", `{"user":"supplier-d","role":"supplier","displayName":"Supplier D"}`},
+		{[]string{"account", "open", "supplier-e", "--role", "supplier"}, "POST", "/v1/accounts", `{"user":"supplier-e","role":"supplier"}`},
+		{[]string{"account", "freeze", "SupplierMSP/supplier-b", "--reason", "court order"}, "POST", "/v1/accounts/SupplierMSP/supplier-b/freeze", `{"reason":"court order"}`},
+		{[]string{"account", "unfreeze", "SupplierMSP/supplier-b"}, "POST", "/v1/accounts/SupplierMSP/supplier-b/unfreeze", ""},
+		{[]string{"account", "close", "SupplierMSP/supplier-b", "--reason", "left"}, "POST", "/v1/accounts/SupplierMSP/supplier-b/close", `{"reason":"left"}`},
+		{[]string{"proposal", "create", "--id", "P-1", "--set", "maxTermDays=90", "--set", "clockSkewSeconds=300", "--note", "shorter"}, "POST", "/v1/proposals",
+			`{"id":"P-1","action":"set-config","config":{"maxTermDays":90,"clockSkewSeconds":300},"note":"shorter"}`},
+		{[]string{"proposal", "create", "--id", "P-2", "--add-org", "Bank3MSP", "--kind", "bank", "--name", "Bank Three", "--credit-code", "91310000MA1FL0000X"}, "POST", "/v1/proposals",
+			`{"id":"P-2","action":"set-org","org":{"mspId":"Bank3MSP","kind":"bank","name":"Bank Three","creditCode":"91310000MA1FL0000X"}}`},
+		{[]string{"proposal", "approve", "P-1"}, "POST", "/v1/proposals/P-1/approve", ""},
 		{[]string{"tx", "abc"}, "GET", "/v1/transactions/abc", ""},
 	}
 	for _, tt := range tests {

@@ -11,10 +11,10 @@ import (
 )
 
 func newConfigCommand(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "config", Short: "Read or change the channel's receivable settings"}
+	cmd := &cobra.Command{Use: "config", Short: "Show the channel's receivable settings (设置); change them by a proposal"}
 	cmd.AddCommand(&cobra.Command{
 		Use:   "get",
-		Short: "Show the settings (maximum term, clock skew)",
+		Short: "Show the settings (maximum term, clock skew, proposal lifetime)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			body, err := g.query(cmd, "get-config", nil, nil)
@@ -26,48 +26,25 @@ func newConfigCommand(g *globals) *cobra.Command {
 				return err
 			}
 			return g.printer().Print(body, func(w io.Writer) {
-				fmt.Fprintf(w, "maxTermDays:\t%d\nclockSkewSeconds:\t%d\n", cfg.MaxTermDays, cfg.ClockSkewSeconds)
+				fmt.Fprintf(w, "maxTermDays:\t%d\nclockSkewSeconds:\t%d\nproposalTtlHours:\t%d\n", cfg.MaxTermDays, cfg.ClockSkewSeconds, cfg.ProposalTTLHours)
 			})
 		},
 	})
-	cmd.AddCommand(newConfigSetCommand(g))
+	cmd.AddCommand(newConfigSetCommand())
 	return cmd
 }
 
-func newConfigSetCommand(g *globals) *cobra.Command {
-	var maxTerm, skew int
-	set := &cobra.Command{
-		Use:     "set",
-		Short:   "Change settings (role admin)",
-		Example: "  recv --as CoreMSP/admin config set --max-term-days 183",
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			var req wire.ConfigRequest
-			if cmd.Flags().Changed("max-term-days") {
-				req.MaxTermDays = &maxTerm
-			}
-			if cmd.Flags().Changed("clock-skew-seconds") {
-				req.ClockSkewSeconds = &skew
-			}
-			if req.MaxTermDays == nil && req.ClockSkewSeconds == nil {
-				return usagef("nothing to set")
-			}
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := g.context(cmd)
-			defer cancel()
-			res, err := c.Submit(ctx, "set-config", nil, req)
-			if err != nil {
-				return err
-			}
-			return g.printer().Print(res, func(w io.Writer) {
-				fmt.Fprintf(w, "committed:\ttx %s in block %d\n", res.TransactionID, res.BlockNumber)
-			})
+// newConfigSetCommand only points to the proposal that replaced it: no organisation changes the
+// settings on its own any more.
+func newConfigSetCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:                "set",
+		Short:              "Removed: settings change by a proposal a majority approves (recv proposal create --set ...)",
+		Hidden:             true,
+		DisableFlagParsing: true,
+		RunE: func(*cobra.Command, []string) error {
+			return usagef("settings change only through a proposal that a majority of the member organisations approve: " +
+				"recv proposal create --id ID --set maxTermDays=90 [--set clockSkewSeconds=600] [--note ...], then each admin runs recv proposal approve ID")
 		},
 	}
-	set.Flags().IntVar(&maxTerm, "max-term-days", 0, "longest allowed term in days (at most 365)")
-	set.Flags().IntVar(&skew, "clock-skew-seconds", 0, "tolerated difference between a transaction's time and the peer's clock")
-	return set
 }

@@ -9,9 +9,9 @@ import (
 func newFinanceCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "finance",
-		Short: "Ask a bank to finance a receivable, or approve or reject such a request (融资)",
+		Short: "Ask a bank to finance a receivable, withdraw the request, or approve or reject it (融资)",
 	}
-	cmd.AddCommand(newFinanceRequestCommand(g), newFinanceApproveCommand(g), newFinanceRejectCommand(g))
+	cmd.AddCommand(newFinanceRequestCommand(g), newFinanceWithdrawCommand(g), newFinanceApproveCommand(g), newFinanceRejectCommand(g))
 	return cmd
 }
 
@@ -31,6 +31,21 @@ func newFinanceRequestCommand(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&bank, "bank", "", "bank MSP ID, e.g. Bank1MSP (required)")
+	wo.bind(cmd)
+	return cmd
+}
+
+func newFinanceWithdrawCommand(g *globals) *cobra.Command {
+	wo := &writeOptions{}
+	cmd := &cobra.Command{
+		Use:     "withdraw ID",
+		Short:   "Withdraw your financing request before the bank answers (撤回融资); the receivable is unlocked",
+		Example: "  recv --as SupplierMSP/supplier-c finance withdraw R-1.2.1",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return g.write(cmd, wo, "withdraw-financing", args, nil)
+		},
+	}
 	wo.bind(cmd)
 	return cmd
 }

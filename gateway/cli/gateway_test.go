@@ -39,7 +39,7 @@ func TestQueries_PrintTablesAndVerbatimJSON(t *testing.T) {
 		"ListByHolder": {Payload: []byte(`{"items":[` + receivableJSON + `,{"id":"R-2","status":"PENDING","pendingHolder":"CoreMSP/supplier-a","amount":"1.00"}],"bookmark":"b2","count":2}`)},
 		"History":      {Payload: []byte(`[{"txId":"t1","timestamp":"2026-11-30T01:00:00Z","submitter":"CoreMSP/treasurer","value":` + receivableJSON + `},{"txId":"t2","timestamp":"2026-11-30T02:00:00Z","submitter":"x","isDelete":true}]`)},
 		"Totals":       {Payload: []byte(`{"account":"CoreMSP/supplier-a","outstanding":"1.00","outstandingFen":100,"financed":"0.00","redeemed":"2.00"}`)},
-		"GetConfig":    {Payload: []byte(`{"maxTermDays":183,"clockSkewSeconds":300}`)},
+		"GetConfig":    {Payload: []byte(`{"maxTermDays":183,"clockSkewSeconds":300,"proposalTtlHours":168}`)},
 	}}
 	g := apitest.Start(t, led, nil)
 	tests := []struct {
@@ -50,7 +50,7 @@ func TestQueries_PrintTablesAndVerbatimJSON(t *testing.T) {
 		{[]string{"list", "--holder", "CoreMSP/supplier-a", "--page-size", "5"}, []string{"R-1.2  ACTIVE   4.00    Bank1MSP/officer", "R-2    PENDING  1.00    (offered) -> CoreMSP/supplier-a", "more: --bookmark b2"}},
 		{[]string{"history", "R-1.2"}, []string{"TIME", "CoreMSP/treasurer  ACTIVE", "DELETED"}},
 		{[]string{"totals", "CoreMSP/supplier-a"}, []string{"outstanding:  1.00", "redeemed:     2.00"}},
-		{[]string{"config", "get"}, []string{"maxTermDays:       183", "clockSkewSeconds:  300"}},
+		{[]string{"config", "get"}, []string{"maxTermDays:       183", "clockSkewSeconds:  300", "proposalTtlHours:  168"}},
 		{[]string{"whoami"}, []string{"account:  CoreMSP/supplier-a", "role:     supplier"}},
 		{[]string{"tx", "abc"}, []string{"tx:          abc", "validation:  VALID", "block:       9"}},
 	}
@@ -77,9 +77,8 @@ func TestQueries_PrintTablesAndVerbatimJSON(t *testing.T) {
 
 func TestWrites_ThroughTheRealServer(t *testing.T) {
 	led := &apitest.Ledger{Answers: map[string]apitest.Answer{
-		"Split":     {Payload: []byte(`{"txId":"tx-Split","op":"Split","items":[{"id":"R-1.1","status":"ACTIVE","amount":"1.00","holder":"S/a"},{"id":"R-1.2","status":"PENDING","amount":"2.00","holder":"S/a","pendingHolder":"S/b"}]}`)},
-		"SetConfig": {Payload: []byte(`{"txId":"tx-SetConfig","op":"SetConfig","items":[]}`)},
-		"Reject":    {Payload: []byte(`"done"`)},
+		"Split":  {Payload: []byte(`{"txId":"tx-Split","op":"Split","items":[{"id":"R-1.1","status":"ACTIVE","amount":"1.00","holder":"S/a"},{"id":"R-1.2","status":"PENDING","amount":"2.00","holder":"S/a","pendingHolder":"S/b"}]}`)},
+		"Reject": {Payload: []byte(`"done"`)},
 	}}
 	g := apitest.Start(t, led, nil)
 	code, out, stderr := recv(t, g, "supplier-a", "split", "R-1", "--parts", "1.00,2.00")
@@ -89,15 +88,9 @@ func TestWrites_ThroughTheRealServer(t *testing.T) {
 	code, out, _ = recv(t, g, "supplier-a", "reject", "R-1", "--reason", "no")
 	require.Equal(t, ExitOK, code)
 	require.Contains(t, out, `result:     "done"`)
-	code, out, _ = recv(t, g, "admin", "config", "set", "--max-term-days", "90", "--clock-skew-seconds", "60", "-o", "json")
-	require.Equal(t, ExitOK, code)
-	require.Contains(t, out, `"txId": "tx-SetConfig"`)
-	code, _, _ = recv(t, g, "admin", "config", "set")
-	require.Equal(t, ExitInvalid, code)
 
 	calls := led.Recorded()
 	require.Equal(t, apitest.Call{Caller: "supplier-a", Tx: "Split", Args: []string{"R-1", `["1.00","2.00"]`}}, calls[0])
-	require.Equal(t, apitest.Call{Caller: "admin", Tx: "SetConfig", Args: []string{`{"maxTermDays":90,"clockSkewSeconds":60}`}}, calls[2])
 
 	// Bad input caught by the gateway's operation table is invalid, with the table's message.
 	code, _, stderr = recv(t, g, "supplier-a", "finance", "approve", "R-1", "--rate-bps", "-1")
@@ -182,24 +175,31 @@ func TestEvents_PrintsOneLinePerTransaction(t *testing.T) {
 	require.NoError(t, root.ExecuteContext(ctx), "a cancelled follow ends quietly")
 }
 
-type admin struct{}
-
-func (admin) AddUser(_ context.Context, u wire.NewUser) (*wire.NewUserResult, error) {
-	return &wire.NewUserResult{Name: u.Name, Account: "CoreMSP/" + u.Name, Role: u.Role, Token: "recv_new"}, nil
-}
-
-func TestUserRegister_TokenShownOnceOrWritten(t *testing.T) {
-	g := apitest.Start(t, &apitest.Ledger{}, admin{})
+func TestUserRegister_OpensTheAccountTokenShownOnceOrWritten(t *testing.T) {
+	members := apitest.NewMembers(wire.Org{MSPID: "CoreMSP", Kind: wire.OrgSupplier, Name: "Supplier Co", CreditCode: "91310000MA1FL0000X"})
+	admin := &apitest.Admin{}
+	g := apitest.Start(t, &apitest.Ledger{Members: members}, admin)
 	code, out, stderr := recv(t, g, "admin", "user", "register", "supplier-d", "--role", "supplier")
 	require.Equal(t, ExitOK, code, stderr)
 	require.Contains(t, out, "token:    recv_new")
+	require.Equal(t, wire.AccountOpen, members.Accounts["CoreMSP/supplier-d"].Status, "registration opens the account")
 	tokenFile := filepath.Join(t.TempDir(), "d.token")
-	code, out, _ = recv(t, g, "admin", "user", "register", "supplier-e", "--role", "supplier", "--token-out", tokenFile)
+	code, out, _ = recv(t, g, "admin", "user", "add", "supplier-e", "--role", "supplier", "--token-out", tokenFile)
 	require.Equal(t, ExitOK, code)
 	require.Contains(t, out, "written to "+tokenFile)
 	b, err := os.ReadFile(tokenFile)
 	require.NoError(t, err)
 	require.Equal(t, "recv_new\n", string(b))
+	require.Contains(t, members.Accounts, "CoreMSP/supplier-e")
+
+	code, _, stderr = recv(t, g, "admin", "user", "register", "x", "--role", "god")
+	require.Equal(t, ExitInvalid, code)
+	require.Contains(t, stderr, "allowed: supplier, admin")
+	code, _, stderr = recv(t, g, "admin", "user", "register", "x", "--role", "issuer")
+	require.Equal(t, ExitInvalid, code, "an issuer in a supplier organisation")
+	require.Contains(t, stderr, "CoreMSP, a supplier organisation")
+	require.Len(t, admin.Users(), 2, "refused before the CA")
+	require.NotContains(t, members.Accounts, "CoreMSP/x")
 
 	code, _, _ = recv(t, g, "admin", "user", "register", "x")
 	require.Equal(t, ExitInvalid, code, "--role is required")

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/recv-ledger/recv/chaincode/wire"
@@ -78,5 +79,39 @@ func receivableDetail(w io.Writer, r *wire.Receivable) {
 	}
 	if r.LastTxID != "" {
 		fmt.Fprintf(w, "last tx:\t%s\n", r.LastTxID)
+	}
+}
+
+// rolesText lists the roles an organisation of kind may give its accounts.
+func rolesText(kind wire.OrgKind) string { return strings.Join(wire.KindRoles[kind], ", ") }
+
+func orgTable(w io.Writer, orgs []wire.Org) {
+	fmt.Fprintln(w, "MSP\tKIND\tNAME\tCREDIT CODE")
+	for _, o := range orgs {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", o.MSPID, o.Kind, o.Name, o.CreditCode)
+	}
+}
+
+func accountTable(w io.Writer, accounts []*wire.Account) {
+	fmt.Fprintln(w, "ACCOUNT\tROLE\tSTATUS\tNAME\tREASON")
+	for _, a := range accounts {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", a.ID, a.Role, a.Status, a.DisplayName, a.Reason)
+	}
+}
+
+func accountDetail(w io.Writer, a *wire.Account) {
+	fmt.Fprintf(w, "account:\t%s\n", a.ID)
+	fmt.Fprintf(w, "role:\t%s\n", a.Role)
+	fmt.Fprintf(w, "status:\t%s\n", a.Status)
+	if a.DisplayName != "" {
+		fmt.Fprintf(w, "name:\t%s\n", a.DisplayName)
+	}
+	if a.Reason != "" {
+		fmt.Fprintf(w, "reason:\t%s\n", a.Reason)
+	}
+	fmt.Fprintf(w, "opened:\t%s\n", a.OpenedAt)
+	fmt.Fprintf(w, "updated:\t%s by %s\n", a.UpdatedAt, a.UpdatedBy)
+	if a.LastTxID != "" {
+		fmt.Fprintf(w, "last tx:\t%s\n", a.LastTxID)
 	}
 }

@@ -50,7 +50,8 @@ func NewRootCommand(stdout, stderr io.Writer) *cobra.Command {
 		Use:   "recv",
 		Short: "Digital receivables on Hyperledger Fabric: the gateway service and its command line",
 		Long: `recv talks to your organisation's gateway (REST) to issue, accept, split, transfer, finance and
-redeem receivables, and to read them. "recv serve" runs the gateway itself.
+redeem receivables, and to read them; admins open accounts and propose and approve governed
+changes. "recv serve" runs the gateway itself.
 
 Exit codes: 0 ok, 2 invalid input, 3 not found, 4 forbidden or unauthenticated, 5 conflict, 1 other failure.`,
 		Example: `  recv --as CoreMSP/treasurer issue --to SupplierMSP/supplier-a --amount 1250000.00 \
@@ -80,7 +81,8 @@ Exit codes: 0 ok, 2 invalid input, 3 not found, 4 forbidden or unauthenticated, 
 		newSplitCommand(g), newTransferCommand(g), newFinanceCommand(g), newRedeemCommand(g),
 		newRedeemAllCommand(g), newGetCommand(g), newListCommand(g), newTraceCommand(g),
 		newHistoryCommand(g), newTotalsCommand(g), newEventsCommand(g), newUserCommand(g),
-		newConfigCommand(g), newTxCommand(g), newWhoamiCommand(g), newServeCommand(stderr), newNetinfoCommand(g),
+		newConfigCommand(g), newOrgCommand(g), newAccountCommand(g), newProposalCommand(g),
+		newTxCommand(g), newWhoamiCommand(g), newServeCommand(stderr), newNetinfoCommand(g),
 	)
 	return root
 }

@@ -13,7 +13,7 @@ import (
 )
 
 func newUserCommand(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "user", Short: "Add users to your organisation"}
+	cmd := &cobra.Command{Use: "user", Short: "Add users to your organisation and open their accounts (用户)"}
 	cmd.AddCommand(newUserRegisterCommand(g), newUserEnrollCommand(g))
 	return cmd
 }
@@ -21,11 +21,14 @@ func newUserCommand(g *globals) *cobra.Command {
 func newUserRegisterCommand(g *globals) *cobra.Command {
 	var role, tokenOut string
 	cmd := &cobra.Command{
-		Use:   "register NAME",
-		Short: "Register and enroll a new user with the org's CA through the gateway (role admin)",
-		Long: `Register a user with your organisation's Fabric CA, with its recv.role attribute, enroll it, and
-add it to the gateway's wallet. The answer carries the new user's bearer token, shown only once:
-keep it with --token-out.`,
+		Use:     "register NAME",
+		Aliases: []string{"add"},
+		Short:   "Register and enroll a new user with the org's CA and open its account (开户; role admin)",
+		Long: `Register a user with your organisation's Fabric CA, with its recv.role attribute, enroll it, add
+it to the gateway's wallet and open its account on the ledger, as you. The role must be one your
+organisation's kind allows (core: issuer; supplier: supplier; bank: financier; auditor: auditor;
+every kind: admin); anything else is refused before the CA is asked. The answer carries the new
+user's bearer token, shown only once: keep it with --token-out.`,
 		Example: "  recv --as SupplierMSP/admin user register supplier-d --role supplier --token-out supplier-d.token",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -57,7 +60,7 @@ keep it with --token-out.`,
 			})
 		},
 	}
-	cmd.Flags().StringVar(&role, "role", "", "recv.role attribute: issuer, supplier, financier, auditor or admin (required)")
+	cmd.Flags().StringVar(&role, "role", "", "role, allowed by your organisation's kind: issuer, supplier, financier, auditor or admin (required)")
 	cmd.Flags().StringVar(&tokenOut, "token-out", "", "write the new user's token to this file (0600) instead of printing it")
 	return cmd
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -49,11 +50,7 @@ func (g *globals) write(cmd *cobra.Command, wo *writeOptions, op string, pathVal
 	if sign == nil {
 		res, err = c.Submit(ctx, op, pathValues, body, idem)
 	} else {
-		id := ""
-		if len(pathValues) > 0 {
-			id = pathValues[0]
-		}
-		res, err = c.SubmitOffline(ctx, sign, op, id, body, idem)
+		res, err = c.SubmitOffline(ctx, sign, op, strings.Join(pathValues, "/"), body, idem)
 	}
 	stop()
 	if err != nil {
@@ -65,22 +62,40 @@ func (g *globals) write(cmd *cobra.Command, wo *writeOptions, op string, pathVal
 	})
 }
 
-// printResult shows the chaincode's answer: the receivables the transaction changed as a table
-// (the answer is {"txId","op","items":[...]}), anything else as JSON.
+// printResult shows the chaincode's answer, the transaction's event: the receivables, accounts,
+// organisations or proposal it changed as a table, anything else as JSON.
 func printResult(w io.Writer, raw json.RawMessage) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return
 	}
 	var ev wire.Event
-	if json.Unmarshal(raw, &ev) == nil && len(ev.Items) > 0 && ev.Items[0].ID != "" {
+	if json.Unmarshal(raw, &ev) != nil {
+		fmt.Fprintf(w, "result:\t%s\n", raw)
+		return
+	}
+	switch {
+	case len(ev.Items) > 0 && ev.Items[0].ID != "":
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, "ID\tSTATUS\tAMOUNT\tHOLDER")
 		for _, it := range ev.Items {
 			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", it.ID, it.Status, it.Amount, holderText(it.Holder, it.PendingHolder))
 		}
-		return
+	case ev.Proposal != nil:
+		fmt.Fprintln(w)
+		proposalDetail(w, ev.Proposal)
+	case len(ev.Accounts) > 0:
+		fmt.Fprintln(w)
+		accountTable(w, ev.Accounts)
+	case len(ev.Orgs) > 0:
+		fmt.Fprintln(w)
+		orgs := make([]wire.Org, 0, len(ev.Orgs))
+		for _, o := range ev.Orgs {
+			orgs = append(orgs, *o)
+		}
+		orgTable(w, orgs)
+	default:
+		fmt.Fprintf(w, "result:\t%s\n", raw)
 	}
-	fmt.Fprintf(w, "result:\t%s\n", raw)
 }
 
 // progress shows "<msg> 1.2s" on stderr while waiting, when stderr is a terminal.

@@ -14,7 +14,8 @@ import (
 // SubmitOffline runs a write op signed here with sign, so that the gateway never holds the
 // signer's key: the gateway prepares the proposal, sign signs its digest, the gateway has it
 // endorsed and returns the transaction's digest, sign signs that, and the gateway submits and
-// waits for the commit. id is the op's {id} path value ("" for none).
+// waits for the commit. id is the op's path value: its {id}, MSP/user for an account's
+// {msp}/{user}, "" for none.
 func (c *Client) SubmitOffline(ctx context.Context, sign Signer, opName, id string, body any, opts ...CallOption) (*wire.SubmitResponse, error) {
 	op, ok := wire.Lookup(opName)
 	if !ok || !op.Submit {

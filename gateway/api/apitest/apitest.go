@@ -39,12 +39,13 @@ type Answer struct {
 }
 
 // Ledger stands in for the Fabric client: it records calls and answers from Answers by
-// transaction name (default: a null payload). Offline signatures are checked against the
-// signing user's public key in OfflineKeys.
+// transaction name, then from Members for the registry's transactions (default: a null
+// payload). Offline signatures are checked against the signing user's public key in OfflineKeys.
 type Ledger struct {
 	mu          sync.Mutex
 	Calls       []Call
 	Answers     map[string]Answer
+	Members     *Members
 	Stream      []fabric.Event              // what Events streams
 	OfflineKeys map[string]*ecdsa.PublicKey // by user name
 	identities  map[string]*fabric.Identity
@@ -55,7 +56,15 @@ func (l *Ledger) record(caller, tx string, args []string) Answer {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.Calls = append(l.Calls, Call{caller, tx, args})
-	return l.Answers[tx]
+	if a, ok := l.Answers[tx]; ok || l.Members == nil {
+		return a
+	}
+	msp := ""
+	if id, ok := l.identities[caller]; ok {
+		msp = id.ID.MspID()
+	}
+	a, _ := l.Members.answer(msp, tx, args)
+	return a
 }
 
 // Recorded returns a copy of the calls so far.

@@ -1,0 +1,228 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
+)
+
+func newProposalCommand(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "proposal",
+		Short: "Propose, approve and follow governed changes: settings, member organisations (治理提案)",
+		Long: `Settings and the membership registry change only by a proposal: an organisation's admin proposes
+(its organisation approves in the same step), the other organisations' admins approve, and the
+approval that reaches a majority of the member organisations applies the change. A proposal not
+approved in time expires.`,
+	}
+	cmd.AddCommand(newProposalCreateCommand(g), newProposalApproveCommand(g), newProposalListCommand(g), newProposalShowCommand(g))
+	return cmd
+}
+
+type proposalCreateOptions struct {
+	id, note                       string
+	set                            []string
+	addOrg, kind, name, creditCode string
+}
+
+// settings are the names --set accepts, as in wire.ConfigRequest.
+var settings = []string{"maxTermDays", "clockSkewSeconds", "proposalTtlHours"}
+
+func newProposalCreateCommand(g *globals) *cobra.Command {
+	wo := &writeOptions{}
+	o := &proposalCreateOptions{}
+	cmd := &cobra.Command{
+		Use:   "create --id ID (--set NAME=VALUE ... | --add-org MSP --kind KIND --name NAME --credit-code CODE)",
+		Short: "Propose a change of the settings or of a member organisation (提案; role admin)",
+		Example: `  recv --as CoreMSP/admin proposal create --id P-2026-07 --set maxTermDays=90 --note "shorter terms from 2027"
+  recv --as Bank1MSP/admin proposal create --id P-2026-08 --add-org Bank3MSP --kind bank \
+      --name "Example Bank Co., Ltd." --credit-code 91310000MA1FL0000X`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			req, err := o.request()
+			if err != nil {
+				return err
+			}
+			return g.write(cmd, wo, "create-proposal", nil, req)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.id, "id", "", "the proposal's id, [A-Za-z0-9_-]{1,64} (required)")
+	f.StringArrayVar(&o.set, "set", nil, "a setting to change, NAME=VALUE, repeatable: "+strings.Join(settings, ", "))
+	f.StringVar(&o.addOrg, "add-org", "", "MSP ID of the organisation to add to the registry or change")
+	f.StringVar(&o.kind, "kind", "", "with --add-org: core, supplier, bank or auditor")
+	f.StringVar(&o.name, "name", "", "with --add-org: the organisation's legal name")
+	f.StringVar(&o.creditCode, "credit-code", "", "with --add-org: its unified social credit code (统一社会信用代码, 18 characters)")
+	f.StringVar(&o.note, "note", "", "why, for the other organisations' admins")
+	wo.bind(cmd)
+	return cmd
+}
+
+// request builds the proposal from the flags: exactly one of a settings change or an organisation.
+func (o *proposalCreateOptions) request() (wire.ProposalRequest, error) {
+	req := wire.ProposalRequest{ID: o.id, Note: o.note}
+	if o.id == "" {
+		return req, usagef("--id is required")
+	}
+	if (len(o.set) > 0) == (o.addOrg != "") {
+		return req, usagef("give either --set NAME=VALUE (settings) or --add-org MSP (an organisation)")
+	}
+	if o.addOrg == "" {
+		if o.kind != "" || o.name != "" || o.creditCode != "" {
+			return req, usagef("--kind, --name and --credit-code go with --add-org")
+		}
+		cfg, err := configChange(o.set)
+		if err != nil {
+			return req, err
+		}
+		req.Action, req.Config = wire.ActionSetConfig, cfg
+		return req, nil
+	}
+	kind := wire.OrgKind(o.kind)
+	if _, ok := wire.KindRoles[kind]; !ok {
+		return req, usagef("--kind must be one of core, supplier, bank, auditor")
+	}
+	if o.name == "" || o.creditCode == "" {
+		return req, usagef("--add-org needs --name and --credit-code")
+	}
+	req.Action = wire.ActionSetOrg
+	req.Org = &wire.Org{MSPID: o.addOrg, Kind: kind, Name: o.name, CreditCode: o.creditCode}
+	return req, nil
+}
+
+// configChange reads --set NAME=VALUE pairs into the settings to change.
+func configChange(pairs []string) (*wire.ConfigRequest, error) {
+	cfg := &wire.ConfigRequest{}
+	fields := map[string]*int{"maxTermDays": &cfg.MaxTermDays, "clockSkewSeconds": &cfg.ClockSkewSeconds, "proposalTtlHours": &cfg.ProposalTTLHours}
+	for _, p := range pairs {
+		name, value, _ := strings.Cut(p, "=")
+		field, ok := fields[name]
+		if !ok {
+			return nil, usagef("--set %s: the settings are %s", p, strings.Join(settings, ", "))
+		}
+		n, err := strconv.Atoi(value)
+		if err != nil || n <= 0 {
+			return nil, usagef("--set %s: the value must be a positive whole number", p)
+		}
+		*field = n
+	}
+	return cfg, nil
+}
+
+func newProposalApproveCommand(g *globals) *cobra.Command {
+	wo := &writeOptions{}
+	cmd := &cobra.Command{
+		Use:     "approve ID",
+		Short:   "Approve a proposal for your organisation (批准; role admin); a majority applies it",
+		Example: "  recv --as Bank1MSP/admin proposal approve P-2026-07",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return g.write(cmd, wo, "approve-proposal", args, nil)
+		},
+	}
+	wo.bind(cmd)
+	return cmd
+}
+
+func newProposalListCommand(g *globals) *cobra.Command {
+	o := &accountListOptions{}
+	cmd := &cobra.Command{
+		Use:     "list",
+		Short:   "List the proposals: status and approvals",
+		Example: "  recv --as CoreMSP/admin proposal list --all",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			all, err := g.pages(cmd, "list-proposals", nil, o.pageSize, o.bookmark, o.all)
+			if err != nil {
+				return err
+			}
+			var ps []*wire.Proposal
+			if err := json.Unmarshal(all.Items, &ps); err != nil {
+				return err
+			}
+			return g.printer().Print(all, func(w io.Writer) {
+				proposalTable(w, ps)
+				if all.Bookmark != "" {
+					fmt.Fprintf(w, "\nmore: --bookmark %s\n", all.Bookmark)
+				}
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.IntVar(&o.pageSize, "page-size", 0, "proposals per page, 1..100 (default 20)")
+	f.StringVar(&o.bookmark, "bookmark", "", "continue after this bookmark")
+	f.BoolVar(&o.all, "all", false, "follow bookmarks and print every page")
+	return cmd
+}
+
+func newProposalShowCommand(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:     "show ID",
+		Short:   "Show a proposal: the change, its approvals, how many are needed, its status",
+		Example: "  recv --as AuditorMSP/auditor proposal show P-2026-07",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			body, err := g.query(cmd, "get-proposal", args, nil)
+			if err != nil {
+				return err
+			}
+			var p wire.Proposal
+			if err := json.Unmarshal(body, &p); err != nil {
+				return err
+			}
+			return g.printer().Print(body, func(w io.Writer) { proposalDetail(w, &p) })
+		},
+	}
+}
+
+// changeText says in one line what a proposal changes.
+func changeText(p *wire.Proposal) string {
+	switch {
+	case p.Config != nil:
+		var parts []string
+		for _, s := range []struct {
+			name  string
+			value int
+		}{{"maxTermDays", p.Config.MaxTermDays}, {"clockSkewSeconds", p.Config.ClockSkewSeconds}, {"proposalTtlHours", p.Config.ProposalTTLHours}} {
+			if s.value != 0 {
+				parts = append(parts, fmt.Sprintf("%s=%d", s.name, s.value))
+			}
+		}
+		return strings.Join(parts, " ")
+	case p.Org != nil:
+		return fmt.Sprintf("%s as %s: %s (%s)", p.Org.MSPID, p.Org.Kind, p.Org.Name, p.Org.CreditCode)
+	}
+	return ""
+}
+
+func proposalTable(w io.Writer, ps []*wire.Proposal) {
+	fmt.Fprintln(w, "ID\tACTION\tSTATUS\tAPPROVALS\tEXPIRES\tCHANGE")
+	for _, p := range ps {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%d/%d\t%s\t%s\n", p.ID, p.Action, p.Status, len(p.Approvals), p.Needed, p.ExpiresAt, changeText(p))
+	}
+}
+
+func proposalDetail(w io.Writer, p *wire.Proposal) {
+	fmt.Fprintf(w, "id:\t%s\n", p.ID)
+	fmt.Fprintf(w, "action:\t%s\n", p.Action)
+	fmt.Fprintf(w, "change:\t%s\n", changeText(p))
+	if p.Note != "" {
+		fmt.Fprintf(w, "note:\t%s\n", p.Note)
+	}
+	fmt.Fprintf(w, "status:\t%s\n", p.Status)
+	fmt.Fprintf(w, "approvals:\t%d of %d needed\n", len(p.Approvals), p.Needed)
+	fmt.Fprintf(w, "proposer:\t%s at %s\n", p.Proposer, p.CreatedAt)
+	fmt.Fprintf(w, "expires:\t%s\n", p.ExpiresAt)
+	if p.AppliedAt != "" {
+		fmt.Fprintf(w, "applied:\t%s\n", p.AppliedAt)
+	}
+	for _, a := range p.Approvals {
+		fmt.Fprintf(w, "  approved by %s:\t%s at %s (tx %s)\n", a.MSPID, a.Account, a.At, a.TxID)
+	}
+}
