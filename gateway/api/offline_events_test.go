@@ -62,6 +62,35 @@ func TestOffline_UnknownOperationAndBadSignature(t *testing.T) {
 	require.Equal(t, 400, do(t, s, "POST", "/v1/offline/proposals/otx/endorse", tokens["treasurer"], `{"signature":"***"}`).Code)
 }
 
+func TestOffline_AnAccountOpNamesItsAccountAsMSPUser(t *testing.T) {
+	tests := []struct {
+		body   string
+		status int
+		args   []string
+	}{
+		{`{"operation":"freeze-account","id":"SupplierMSP/supplier-b","body":{"reason":"court order"}}`, http.StatusCreated, []string{"SupplierMSP/supplier-b", "court order"}},
+		{`{"operation":"unfreeze-account","id":"SupplierMSP/supplier-b"}`, http.StatusCreated, []string{"SupplierMSP/supplier-b"}},
+		{`{"operation":"approve-proposal","id":"P-1"}`, http.StatusCreated, []string{"P-1"}},
+		{`{"operation":"open-account","body":{"user":"d","role":"supplier"}}`, http.StatusCreated, []string{`{"user":"d","role":"supplier"}`}},
+		{`{"operation":"freeze-account","id":"supplier-b","body":{"reason":"r"}}`, http.StatusBadRequest, nil},
+		{`{"operation":"close-account","id":"SupplierMSP/a/b","body":{"reason":"r"}}`, http.StatusBadRequest, nil},
+		{`{"operation":"unfreeze-account"}`, http.StatusBadRequest, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.body, func(t *testing.T) {
+			led := &fakeLedger{}
+			s, tokens := testServer(t, led)
+			rec := do(t, s, "POST", "/v1/offline/proposals", tokens["admin"], tt.body)
+			require.Equal(t, tt.status, rec.Code, rec.Body.String())
+			if tt.args == nil {
+				require.Empty(t, led.calls, "nothing prepared")
+				return
+			}
+			require.Equal(t, tt.args, led.calls[0].args)
+		})
+	}
+}
+
 func TestEvents_StreamInOrderWithResumableIDs(t *testing.T) {
 	led := &fakeLedger{events: []fabric.Event{
 		{BlockNumber: 3, TransactionID: "a", Name: "Issue", Payload: []byte(`{"op":"Issue"}`)},

@@ -222,7 +222,11 @@ func proposalDetail(w io.Writer, p *wire.Proposal) {
 	if p.AppliedAt != "" {
 		fmt.Fprintf(w, "applied:\t%s\n", p.AppliedAt)
 	}
-	for _, a := range p.Approvals {
-		fmt.Fprintf(w, "  approved by %s:\t%s at %s (tx %s)\n", a.MSPID, a.Account, a.At, a.TxID)
+	if len(p.Approvals) > 0 {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "APPROVED BY\tACCOUNT\tAT\tTX")
+		for _, a := range p.Approvals {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", a.MSPID, a.Account, a.At, a.TxID)
+		}
 	}
 }

@@ -1,0 +1,229 @@
+package cli
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
+	"github.com/recv-ledger/recv/gateway/api/apitest"
+)
+
+const (
+	bankJSON    = `{"mspId":"Bank1MSP","kind":"bank","name":"First Bank Co., Ltd.","creditCode":"91310000MA1FL0000X","updatedAt":"2026-11-30T01:00:00Z","updatedBy":"CoreMSP/admin","lastTxId":"t1"}`
+	accountJSON = `{"id":"SupplierMSP/supplier-b","mspId":"SupplierMSP","user":"supplier-b","role":"supplier","displayName":"Supplier B",
+		"status":"FROZEN","reason":"court order","openedAt":"2026-11-01T00:00:00Z","updatedAt":"2026-11-30T02:00:00Z","updatedBy":"SupplierMSP/admin","lastTxId":"t2"}`
+	proposalJSON = `{"id":"P-1","action":"set-config","config":{"maxTermDays":90,"clockSkewSeconds":300},"note":"shorter terms","proposer":"CoreMSP/admin",
+		"createdAt":"2026-11-30T01:00:00Z","expiresAt":"2026-12-07T01:00:00Z","status":"APPLIED","needed":3,
+		"approvals":[{"mspId":"CoreMSP","account":"CoreMSP/admin","at":"2026-11-30T01:00:00Z","txId":"t3"},
+		             {"mspId":"Bank1MSP","account":"Bank1MSP/admin","at":"2026-11-30T02:00:00Z","txId":"t4"},
+		             {"mspId":"Bank2MSP","account":"Bank2MSP/admin","at":"2026-11-30T03:00:00Z","txId":"t5"}],
+		"appliedAt":"2026-11-30T03:00:00Z","updatedAt":"2026-11-30T03:00:00Z","lastTxId":"t5"}`
+	orgProposalJSON = `{"id":"P-2","action":"set-org","org":{"mspId":"Bank3MSP","kind":"bank","name":"Third Bank","creditCode":"91310000MA1FL0000X"},
+		"proposer":"Bank1MSP/admin","createdAt":"2026-11-30T01:00:00Z","expiresAt":"2026-12-07T01:00:00Z","status":"OPEN","needed":3,
+		"approvals":[{"mspId":"Bank1MSP","account":"Bank1MSP/admin","at":"2026-11-30T01:00:00Z","txId":"t6"}],"updatedAt":"2026-11-30T01:00:00Z","lastTxId":"t6"}`
+)
+
+func TestMembershipQueries_PrintTablesAndVerbatimJSON(t *testing.T) {
+	led := &apitest.Ledger{Answers: map[string]apitest.Answer{
+		"ListOrgs":      {Payload: []byte(`{"orgs":[{"mspId":"CoreMSP","kind":"core","name":"Core Enterprise","creditCode":"91110000100000000X"},` + bankJSON + `]}`)},
+		"GetOrg":        {Payload: []byte(bankJSON)},
+		"GetAccount":    {Payload: []byte(accountJSON)},
+		"ListAccounts":  {Payload: []byte(`{"items":[` + accountJSON + `],"bookmark":"b2","count":1}`)},
+		"GetProposal":   {Payload: []byte(proposalJSON)},
+		"ListProposals": {Payload: []byte(`{"items":[` + proposalJSON + `,` + orgProposalJSON + `],"bookmark":"","count":2}`)},
+	}}
+	g := apitest.Start(t, led, nil)
+	tests := []struct {
+		args []string
+		want []string
+		tx   string
+		call []string
+	}{
+		{[]string{"org", "list"}, []string{"MSP       KIND  NAME", "CoreMSP   core  Core Enterprise", "Bank1MSP  bank  First Bank Co., Ltd.  91310000MA1FL0000X"}, "ListOrgs", nil},
+		{[]string{"org", "show", "Bank1MSP"}, []string{"kind:         bank", "roles:        financier, admin", "credit code:  91310000MA1FL0000X", "updated:      2026-11-30T01:00:00Z by CoreMSP/admin (tx t1)"}, "GetOrg", []string{"Bank1MSP"}},
+		{[]string{"account", "show", "SupplierMSP/supplier-b"}, []string{"account:  SupplierMSP/supplier-b", "status:   FROZEN", "name:     Supplier B", "reason:   court order", "last tx:  t2"}, "GetAccount", []string{"SupplierMSP/supplier-b"}},
+		{[]string{"account", "list", "SupplierMSP", "--page-size", "5"}, []string{"SupplierMSP/supplier-b  supplier  FROZEN  Supplier B  court order", "more: --bookmark b2"}, "ListAccounts", []string{"SupplierMSP", "5", ""}},
+		{[]string{"proposal", "show", "P-1"}, []string{"change:     maxTermDays=90 clockSkewSeconds=300", "status:     APPLIED", "approvals:  3 of 3 needed", "applied:    2026-11-30T03:00:00Z", "Bank2MSP     Bank2MSP/admin  2026-11-30T03:00:00Z  t5"}, "GetProposal", []string{"P-1"}},
+		{[]string{"proposal", "list"}, []string{"P-1  set-config  APPLIED  3/3", "P-2  set-org     OPEN     1/3        2026-12-07T01:00:00Z  Bank3MSP as bank: Third Bank (91310000MA1FL0000X)"}, "ListProposals", []string{"20", ""}},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, out, stderr := recv(t, g, "admin", tt.args...)
+			require.Equal(t, ExitOK, code, stderr)
+			for _, w := range tt.want {
+				require.Contains(t, out, w)
+			}
+			last := led.Recorded()[len(led.Recorded())-1]
+			require.Equal(t, tt.tx, last.Tx)
+			if tt.call != nil {
+				require.Equal(t, tt.call, last.Args)
+			}
+		})
+	}
+
+	code, out, _ := recv(t, g, "admin", "proposal", "show", "P-1", "-o", "json")
+	require.Equal(t, ExitOK, code)
+	require.JSONEq(t, proposalJSON, out, "a query's JSON is the ledger's, verbatim")
+	code, out, _ = recv(t, g, "admin", "account", "list", "SupplierMSP", "-o", "json")
+	require.Equal(t, ExitOK, code)
+	var page struct {
+		Items    []wire.Account `json:"items"`
+		Bookmark string         `json:"bookmark"`
+		Count    int            `json:"count"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &page))
+	require.Equal(t, 1, page.Count)
+	require.Equal(t, "b2", page.Bookmark)
+	require.Equal(t, wire.AccountFrozen, page.Items[0].Status)
+}
+
+func TestMembershipWrites_ShowWhatTheTransactionChanged(t *testing.T) {
+	led := &apitest.Ledger{Answers: map[string]apitest.Answer{
+		"CreateProposal":    {Payload: []byte(`{"txId":"tx-CreateProposal","op":"CreateProposal","items":[],"proposal":` + orgProposalJSON + `}`)},
+		"FreezeAccount":     {Payload: []byte(`{"txId":"tx-FreezeAccount","op":"FreezeAccount","items":[],"reason":"court order","accounts":[` + accountJSON + `]}`)},
+		"ApproveProposal":   {Payload: []byte(`{"txId":"tx-ApproveProposal","op":"ApproveProposal","items":[],"proposal":` + orgProposalJSON + `,"orgs":[` + bankJSON + `]}`)},
+		"WithdrawFinancing": {Payload: []byte(`{"txId":"tx-WithdrawFinancing","op":"WithdrawFinancing","items":[{"id":"R-1","status":"ACTIVE","amount":"1.00","holder":"S/a"}]}`)},
+		"InitRegistry":      {Payload: []byte(`{"txId":"tx-InitRegistry","op":"InitRegistry","items":[],"orgs":[` + bankJSON + `]}`)},
+	}}
+	g := apitest.Start(t, led, nil)
+	tests := []struct {
+		user string
+		args []string
+		want []string
+		call apitest.Call
+	}{
+		{"admin", []string{"proposal", "create", "--id", "P-2", "--add-org", "Bank3MSP", "--kind", "bank", "--name", "Third Bank", "--credit-code", "91310000MA1FL0000X"},
+			[]string{"committed:  tx tx-CreateProposal in block 5", "change:     Bank3MSP as bank: Third Bank", "approvals:  1 of 3 needed"},
+			apitest.Call{Caller: "admin", Tx: "CreateProposal", Args: []string{`{"id":"P-2","action":"set-org","org":{"mspId":"Bank3MSP","kind":"bank","name":"Third Bank","creditCode":"91310000MA1FL0000X"}}`}}},
+		{"admin", []string{"account", "freeze", "SupplierMSP/supplier-b", "--reason", "court order"},
+			[]string{"committed:  tx tx-FreezeAccount in block 5", "SupplierMSP/supplier-b  supplier  FROZEN"},
+			apitest.Call{Caller: "admin", Tx: "FreezeAccount", Args: []string{"SupplierMSP/supplier-b", "court order"}}},
+		{"admin", []string{"proposal", "approve", "P-2", "--idempotency-key", "k-7"},
+			[]string{"committed:  tx tx-ApproveProposal in block 5", "status:     OPEN"},
+			apitest.Call{Caller: "admin", Tx: "ApproveProposal", Args: []string{"P-2"}}},
+		{"supplier-a", []string{"finance", "withdraw", "R-1"},
+			[]string{"committed:  tx tx-WithdrawFinancing in block 5", "R-1  ACTIVE  1.00    S/a"},
+			apitest.Call{Caller: "supplier-a", Tx: "WithdrawFinancing", Args: []string{"R-1"}}},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args[:2], " "), func(t *testing.T) {
+			code, out, stderr := recv(t, g, tt.user, tt.args...)
+			require.Equal(t, ExitOK, code, stderr)
+			for _, w := range tt.want {
+				require.Contains(t, out, w)
+			}
+			require.Equal(t, tt.call, led.Recorded()[len(led.Recorded())-1])
+		})
+	}
+
+	var buf strings.Builder
+	require.NoError(t, tablePrinter{w: &buf}.Print(nil, func(w io.Writer) {
+		printResult(w, json.RawMessage(`{"txId":"t","op":"InitRegistry","items":[],"orgs":[`+bankJSON+`]}`))
+	}))
+	require.Contains(t, buf.String(), "Bank1MSP  bank  First Bank Co., Ltd.")
+	buf.Reset()
+	printResult(&buf, json.RawMessage(`{"txId":"t","op":"X","items":[]}`))
+	require.Contains(t, buf.String(), `result:`)
+}
+
+func TestMembershipCommands_RefuseBadInputBeforeSending(t *testing.T) {
+	for _, args := range [][]string{
+		{"account", "open", "x"},
+		{"account", "show", "supplier-b"},
+		{"account", "show", "SupplierMSP/"},
+		{"account", "freeze", "SupplierMSP/supplier-b"},
+		{"account", "close", "SupplierMSP/supplier-b", "--reason", " "},
+		{"account", "unfreeze", "SupplierMSP/a/b"},
+		{"account", "list"},
+		{"org", "show"},
+		{"proposal", "create", "--set", "maxTermDays=90"},
+		{"proposal", "create", "--id", "P-1"},
+		{"proposal", "create", "--id", "P-1", "--set", "maxTermDays=90", "--add-org", "Bank3MSP"},
+		{"proposal", "create", "--id", "P-1", "--set", "maxTermDays"},
+		{"proposal", "create", "--id", "P-1", "--set", "maxTermDays=-1"},
+		{"proposal", "create", "--id", "P-1", "--set", "maxTermDays=ninety"},
+		{"proposal", "create", "--id", "P-1", "--set", "godMode=1"},
+		{"proposal", "create", "--id", "P-1", "--set", "maxTermDays=90", "--kind", "bank"},
+		{"proposal", "create", "--id", "P-1", "--add-org", "Bank3MSP", "--kind", "central", "--name", "n", "--credit-code", "c"},
+		{"proposal", "create", "--id", "P-1", "--add-org", "Bank3MSP", "--kind", "bank"},
+		{"proposal", "approve"},
+		{"finance", "withdraw"},
+		{"config", "set", "--max-term-days", "90"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			f := &fakeGateway{}
+			code, _, _ := run(t, f, args...)
+			require.Equal(t, ExitInvalid, code)
+			require.Empty(t, f.requests, "bad input sends nothing")
+		})
+	}
+}
+
+func TestConfigSet_PointsToAProposal(t *testing.T) {
+	f := &fakeGateway{}
+	code, _, stderr := run(t, f, "config", "set", "--max-term-days", "90")
+	require.Equal(t, ExitInvalid, code)
+	require.Contains(t, stderr, "recv proposal create --id ID --set maxTermDays=90")
+	require.Contains(t, stderr, "recv proposal approve ID")
+}
+
+func TestPagedLists_FollowBookmarksAndReadBareArrays(t *testing.T) {
+	var queries []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		queries = append(queries, r.URL.RequestURI())
+		switch {
+		case r.URL.Path == "/v1/proposals":
+			_, _ = io.WriteString(w, `[`+proposalJSON+`]`)
+		case r.URL.Query().Get("bookmark") == "":
+			_, _ = io.WriteString(w, `{"items":[`+accountJSON+`],"bookmark":"b1","count":1}`)
+		default:
+			_, _ = io.WriteString(w, `{"items":[{"id":"SupplierMSP/supplier-c","status":"OPEN"}],"bookmark":"","count":1}`)
+		}
+	}))
+	defer srv.Close()
+	var out strings.Builder
+	code := Execute([]string{"--gateway", srv.URL, "account", "list", "SupplierMSP", "--all", "-o", "json"}, &out, io.Discard)
+	require.Equal(t, ExitOK, code)
+	require.Equal(t, []string{"/v1/orgs/SupplierMSP/accounts", "/v1/orgs/SupplierMSP/accounts?bookmark=b1"}, queries)
+	require.Contains(t, out.String(), `"count": 2`)
+	require.Contains(t, out.String(), `"bookmark": ""`)
+
+	out.Reset()
+	code = Execute([]string{"--gateway", srv.URL, "proposal", "list", "--bookmark", "x", "--all"}, &out, io.Discard)
+	require.Equal(t, ExitOK, code)
+	require.Contains(t, out.String(), "P-1  set-config  APPLIED")
+	require.NotContains(t, out.String(), "more:")
+}
+
+func TestAccountFreeze_SignWithNamesTheAccountAsMSPUser(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	der, err := x509.MarshalECPrivateKey(key)
+	require.NoError(t, err)
+	keyFile := filepath.Join(t.TempDir(), "key.pem")
+	require.NoError(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}), 0o600))
+	led := &apitest.Ledger{OfflineKeys: map[string]*ecdsa.PublicKey{"admin": &key.PublicKey}}
+	g := apitest.Start(t, led, nil)
+
+	code, out, stderr := recv(t, g, "admin", "account", "freeze", "SupplierMSP/supplier-b", "--reason", "court order", "--sign-with", keyFile)
+	require.Equal(t, ExitOK, code, stderr)
+	require.Contains(t, out, "committed:  tx otx in block 6")
+	require.Equal(t, apitest.Call{Caller: "admin", Tx: "prepare:FreezeAccount", Args: []string{"SupplierMSP/supplier-b", "court order"}}, led.Recorded()[0])
+
+	code, _, stderr = recv(t, g, "admin", "proposal", "create", "--id", "P-3", "--set", "proposalTtlHours=72", "--sign-with", keyFile)
+	require.Equal(t, ExitOK, code, stderr)
+	require.Equal(t, apitest.Call{Caller: "admin", Tx: "prepare:CreateProposal", Args: []string{`{"id":"P-3","action":"set-config","config":{"proposalTtlHours":72}}`}}, led.Recorded()[3])
+}
