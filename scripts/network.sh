@@ -17,49 +17,12 @@
 # See docs/network.md.
 set -euo pipefail
 
-lib=$(cd "$(dirname "$0")" && pwd)/lib
-# shellcheck source=lib/net-common.sh
-. "$lib/net-common.sh"
-# shellcheck source=lib/net-crypto.sh
-. "$lib/net-crypto.sh"
-# shellcheck source=lib/net-nodes.sh
-. "$lib/net-nodes.sh"
-# shellcheck source=lib/net-chaincode.sh
-. "$lib/net-chaincode.sh"
-# shellcheck source=lib/net-json.sh
-. "$lib/net-json.sh"
-
-usage() {
-	sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2
-	exit 2
-}
-
-# on_up_exit: when `up` fails part way, say which step and stop what this run started.
-on_up_exit() {
-	local rc=$?
-	[ $rc -eq 0 ] && return
-	printf '\nnetwork: step "%s" failed (exit %s); logs in %s/logs\n' "$STEP" "$rc" "$NET" >&2
-	[ ${#STARTED[@]} -eq 0 ] || stop_nodes "${STARTED[@]}"
-	exit $rc
-}
-
-# all_healthy: every node runs, and orderers and peers answer /healthz.
-all_healthy() {
-	local n o org
-	while read -r n; do is_running "$n" || return 1; done < <(nodes)
-	for o in "${ORDERERS[@]}"; do orderer_healthy "$o" || return 1; done
-	for org in "${ORGS[@]}"; do peer_healthy "$org" || return 1; done
-}
-
-check_state_dir() {
-	if [ -e "$NET" ] && [ ! -e "$NET/$MARKER" ] && [ -n "$(ls -A "$NET" 2>/dev/null)" ]; then
-		die "$NET exists and is not a recv network state folder; refusing to touch it"
-	fi
-}
+# shellcheck source=lib/net.sh
+. "$(cd "$(dirname "$0")" && pwd)/lib/net.sh" native
 
 cmd_up() {
 	check_state_dir
-	if [ -f "$NET/network.json" ] && all_healthy && [ -n "$(cc_state sequence)" ]; then
+	if [ -f "$NET/network.json" ] && network_complete; then
 		say "already up: every node is healthy ($NET/network.json); 'network.sh down' first to start afresh"
 		return 0
 	fi
@@ -67,9 +30,7 @@ cmd_up() {
 		say "a previous network in $NET is incomplete or stopped: removing it and starting afresh"
 		cmd_down
 	fi
-	trap on_up_exit EXIT
-	trap 'exit 130' INT
-	trap 'exit 143' TERM
+	guard_up
 	ensure_tool envsubst gettext-base
 	ensure_tool curl curl
 
@@ -83,32 +44,9 @@ cmd_up() {
 	mkdir -p "$NET"
 	touch "$NET/$MARKER"
 	mkdir -p "$NET/logs" "$NET/pids"
-
-	step "certificate authorities and identities (6 CAs, nodes, admins, users with recv.role)"
-	setup_identities
-	step_done
-
-	step "orderers (3 x Raft) and peers (5 orgs)"
-	start_nodes
-	step_done
-
-	step "channel $CHANNEL: genesis block, orderers join (osnadmin), peers join"
-	create_channel
-	step_done
-
-	step "chaincode $CC_NAME: package, install, serve, approve x5, commit"
-	deploy_chaincode 1
-	step_done
-
-	step "gossip: every peer sees the other orgs' peers (discovery can plan endorsements)"
-	local org
-	for org in "${ORGS[@]}"; do
-		wait_until "peer0.$org to know the other peers" "peer0.$org" "$READY_TIMEOUT" gossip_complete "$org"
-	done
-	step_done
-
+	bring_up
 	write_network_json
-	trap - EXIT INT TERM
+	unguard_up
 	say ""
 	say "network up in $((SECONDS - t0))s (from nothing to chaincode committed, binaries built; whole command $((SECONDS - RUN_STARTED))s)"
 	say "network.json: $NET/network.json"
@@ -134,29 +72,13 @@ cmd_down() {
 
 cmd_status() {
 	[ -e "$NET/$MARKER" ] || { say "no network in $NET"; return 1; }
-	local n o org state health height bad=0
+	local n state health height bad=0
 	printf '%-16s %-8s %-8s %-8s %s\n' NODE PID STATE HEALTH HEIGHT
 	while read -r n; do
-		state=stopped health=- height=-
-		if is_running "$n"; then state=running; fi
-		case $n in
-		orderer[0-9])
-			if orderer_healthy "$n"; then health=ok; else health=FAIL; fi
-			height=$(orderer_height "$n" || true)
-			;;
-		peer0.*)
-			org=${n#peer0.}
-			if peer_healthy "$org"; then health=ok; else health=FAIL; fi
-			height=$(peer_height "$org" || true)
-			;;
-		ca.*)
-			if ca_ready "${n#ca.}"; then health=ok; else health=FAIL; fi
-			;;
-		chaincode)
-			if port_open "${HOST}" "$(cc_port)"; then health=ok; else health=FAIL; fi
-			height="seq $(cc_state sequence -)"
-			;;
-		esac
+		state=stopped health=FAIL
+		if node_running "$n"; then state=running; fi
+		if node_ready "$n"; then health=ok; fi
+		height=$(node_height "$n")
 		[ "$state" = running ] && [ "$health" = ok ] || bad=1
 		printf '%-16s %-8s %-8s %-8s %s\n' "$n" "$(cat "$(pid_file "$n")" 2>/dev/null || echo -)" "$state" "$health" "${height:--}"
 	done < <(nodes)
@@ -169,6 +91,7 @@ cmd_deploy() {
 		say "chaincode $CC_NAME is already committed at sequence $(cc_state sequence); use 'network.sh upgrade'"
 		return 0
 	fi
+	build_chaincode
 	step "chaincode $CC_NAME: package, install, serve, approve x5, commit"
 	deploy_chaincode 1
 	step_done
@@ -178,39 +101,10 @@ cmd_deploy() {
 cmd_upgrade() {
 	[ -e "$NET/$MARKER" ] || die "no network in $NET: run 'network.sh up'"
 	local next=$(($(cc_state sequence 0) + 1))
+	build_chaincode
 	step "chaincode $CC_NAME: upgrade to sequence $next"
 	deploy_chaincode "$next"
 	step_done
-}
-
-cmd_logs() {
-	local n=${1:-} follow=${2:-}
-	[ -n "$n" ] || die "usage: network.sh logs NODE [-f]; nodes: $(nodes | paste -sd' ')"
-	[ -f "$(log_file "$n")" ] || die "no log for $n in $NET/logs; nodes: $(nodes | paste -sd' ')"
-	if [ "$follow" = -f ]; then
-		tail -n 100 -f "$(log_file "$n")"
-	else
-		cat "$(log_file "$n")"
-	fi
-}
-
-cmd_env() {
-	local org=${1:-} user=${2:-admin} dir
-	[ -n "$org" ] && [ -n "${MSP[$org]:-}" ] || die "usage: network.sh env ORG [USER]; orgs: ${ORGS[*]}"
-	dir=$(org_dir "$org")
-	[ -d "$dir/users/$user/msp" ] || die "no identity $user in $org"
-	cat <<EOF
-export FABRIC_CFG_PATH=$dir/peer0/config
-export CORE_PEER_LOCALMSPID=${MSP[$org]}
-export CORE_PEER_MSPCONFIGPATH=$dir/users/$user/msp
-export CORE_PEER_ADDRESS=$HOST:$(peer_port "$org")
-export CORE_PEER_TLS_ENABLED=true
-export CORE_PEER_TLS_ROOTCERT_FILE=$(ca_cert "$org")
-export ORDERER_ADDRESS=$HOST:$(orderer_port orderer1)
-export ORDERER_CA=$(ca_cert orderer)
-export ORDERER_CLIENT_CERT=$dir/users/admin/tls/cert.pem
-export ORDERER_CLIENT_KEY=$dir/users/admin/tls/key.pem
-EOF
 }
 
 case ${1:-} in

@@ -1,10 +1,10 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # CC_PACKAGE_ID is read by the backend's node_start
 # The receivables chaincode as a service: deterministic CCaaS package, install on every peer,
-# the chaincode server as its own process, approval by every org, commit, and a check that it answers.
+# the chaincode server (the backend's node "chaincode"), approval by every org, commit, and a check
+# that it answers. One deploy for both backends.
 
 CC_DIR() { echo "$NET/chaincode"; }
 cc_bin() { echo "${RECV_CC_BIN:-$BIN/receivables-cc}"; }
-cc_address() { echo "${RECV_CC_ADDRESS:-$HOST:$(cc_port)}"; }
 # Mutual TLS between the peers and the chaincode server (RECV_CC_TLS=false: plaintext on loopback).
 CC_TLS=${RECV_CC_TLS:-true}
 cc_tls_dir() { echo "$(org_dir core)/ccaas"; }
@@ -16,12 +16,12 @@ json_pem() { awk 'BEGIN { ORS = "" } { printf "%s\\n", $0 }' "$1"; }
 # client key pair.
 connection_json() {
 	if [ "$CC_TLS" != true ]; then
-		printf '{"address":"%s","dial_timeout":"10s","tls_required":false}\n' "$(cc_address)"
+		printf '{"address":"%s","dial_timeout":"10s","tls_required":false}\n' "$(cc_address net)"
 		return
 	fi
 	local tls
 	tls=$(cc_tls_dir)
-	printf '{"address":"%s","dial_timeout":"10s","tls_required":true,"client_auth_required":true,' "$(cc_address)"
+	printf '{"address":"%s","dial_timeout":"10s","tls_required":true,"client_auth_required":true,' "$(cc_address net)"
 	printf '"root_cert":"%s","client_key":"%s","client_cert":"%s"}\n' "$(json_pem "$tls/server/tls/ca.pem")" \
 		"$(json_pem "$tls/client/tls/key.pem")" "$(json_pem "$tls/client/tls/cert.pem")"
 }
@@ -59,59 +59,28 @@ package_chaincode() {
 	peer_cli core lifecycle chaincode calculatepackageid "$(CC_DIR)/$label.tar.gz"
 }
 
-install_everywhere() {
-	local pkg=$1 pkg_id=$2 org pids=() i=0
-	for org in "${ORGS[@]}"; do
-		(
-			# An identical package installed before (a repeated deploy) is not an error.
-			out=$(peer_cli "$org" lifecycle chaincode install "$pkg" 2>&1) && exit 0
-			echo "$out"
-			grep -q "chaincode already successfully installed" <<<"$out"
-		) >>"$NET/logs/chaincode.$org.log" 2>&1 &
-		pids+=($!)
-	done
-	for org in "${ORGS[@]}"; do
-		wait "${pids[$i]}" || { say "install on peer0.$org failed:" >&2; tail -n 20 "$NET/logs/chaincode.$org.log" >&2; return 1; }
-		i=$((i + 1))
-	done
+# install_one ORG PACKAGE: installs the package on the org's peer; an identical package installed
+# before (a repeated deploy) is not an error.
+install_one() {
+	local out
+	out=$(peer_cli "$1" lifecycle chaincode install "$2" 2>&1) && return 0
+	echo "$out"
+	grep -q "chaincode already successfully installed" <<<"$out"
 }
 
-# start_cc_server PACKAGE_ID: (re)starts the chaincode server for that package id.
-start_cc_server() {
-	local pkg_id=$1 addr
-	addr=$(cc_address)
-	stop_node chaincode
-	local tls
-	tls=$(cc_tls_dir)
-	if [ "$CC_TLS" = true ]; then
-		start_node chaincode env CHAINCODE_SERVER_ADDRESS="$addr" CHAINCODE_ID="$pkg_id" CHAINCODE_TLS_DISABLED=false \
-			CHAINCODE_TLS_CERT="$tls/server/tls/cert.pem" CHAINCODE_TLS_KEY="$tls/server/tls/key.pem" \
-			CHAINCODE_CLIENT_CA_CERT="$tls/client/tls/ca.pem" "$(cc_bin)"
-	else
-		start_node chaincode env CHAINCODE_SERVER_ADDRESS="$addr" CHAINCODE_ID="$pkg_id" "$(cc_bin)"
-	fi
-	wait_until "the chaincode server on $addr" chaincode "$READY_TIMEOUT" port_open "${addr%:*}" "${addr##*:}"
-}
-
-approve_everywhere() {
-	local version=$1 sequence=$2 pkg_id=$3 org pids=() i=0
-	for org in "${ORGS[@]}"; do
-		# shellcheck disable=SC2046
-		peer_cli "$org" lifecycle chaincode approveformyorg $(orderer_flags "$org") --channelID "$CHANNEL" \
-			--name "$CC_NAME" --version "$version" --package-id "$pkg_id" --sequence "$sequence" \
-			--signature-policy "$CC_POLICY" --waitForEventTimeout 60s >>"$NET/logs/chaincode.$org.log" 2>&1 &
-		pids+=($!)
-	done
-	for org in "${ORGS[@]}"; do
-		wait "${pids[$i]}" || { say "approval by ${MSP[$org]} failed:" >&2; tail -n 20 "$NET/logs/chaincode.$org.log" >&2; return 1; }
-		i=$((i + 1))
-	done
+# approve_one ORG VERSION SEQUENCE PACKAGE_ID: the org approves the definition.
+approve_one() {
+	local org=$1 version=$2 sequence=$3 pkg_id=$4
+	# shellcheck disable=SC2046
+	peer_cli "$org" lifecycle chaincode approveformyorg $(orderer_flags "$org") --channelID "$CHANNEL" \
+		--name "$CC_NAME" --version "$version" --package-id "$pkg_id" --sequence "$sequence" \
+		--signature-policy "$CC_POLICY" --waitForEventTimeout 60s
 }
 
 commit_definition() {
 	local version=$1 sequence=$2 org peers=()
 	for org in "${ORGS[@]}"; do
-		peers+=(--peerAddresses "$HOST:$(peer_port "$org")" --tlsRootCertFiles "$(ca_cert "$org")")
+		peers+=(--peerAddresses "$(addr host "peer0.$org")" --tlsRootCertFiles "$(ca_cert "$org")")
 	done
 	# shellcheck disable=SC2046
 	peer_cli core lifecycle chaincode commit $(orderer_flags core) --channelID "$CHANNEL" --name "$CC_NAME" \
@@ -129,17 +98,18 @@ cc_answers() {
 	peer_cli "$1" chaincode query -C "$CHANNEL" -n "$CC_NAME" -c '{"Args":["GetConfig"]}' >/dev/null
 }
 
-# deploy_chaincode SEQUENCE: package, install, serve, approve, commit and check SEQUENCE.
+# deploy_chaincode SEQUENCE: package, install, serve, approve, commit and check SEQUENCE (the
+# chaincode server is the backend's node "chaincode", started with the package id CC_PACKAGE_ID).
 deploy_chaincode() {
 	local sequence=$1 version label pkg_id org
 	version=$sequence
 	label="${CC_NAME}_v$version"
-	build_chaincode
 	pkg_id=$(package_chaincode "$label")
 	say "    package $pkg_id"
-	install_everywhere "$(CC_DIR)/$label.tar.gz" "$pkg_id"
-	start_cc_server "$pkg_id"
-	approve_everywhere "$version" "$sequence" "$pkg_id"
+	per_org chaincode "installing the chaincode" "${ORGS[*]}" install_one "$(CC_DIR)/$label.tar.gz"
+	CC_PACKAGE_ID=$pkg_id
+	start_and_wait chaincode
+	per_org chaincode "approving the definition" "${ORGS[*]}" approve_one "$version" "$sequence" "$pkg_id"
 	commit_definition "$version" "$sequence"
 	# The commit waited for the definition's block on every peer it names (all five).
 	local committed

@@ -1,11 +1,37 @@
-# shellcheck shell=bash
-# Shared settings and helpers of scripts/network.sh: layout of the state folder, ports, template
-# rendering and the processes the network starts (tracked by PID files, stopped only by PID).
+# shellcheck shell=bash disable=SC2034 # the settings here are read by the other files of lib/
+# Shared settings and helpers of scripts/network.sh and scripts/docker.sh: layout of the state
+# folder, ports and addresses, template rendering, waiting, and the per-organisation parallel loop.
+#
+# Where a node runs (a local process, a container) is the business of a backend, loaded after this
+# file by lib/net.sh: lib/net-native.sh or lib/net-compose.sh. Every other file calls only these
+# hooks, which each backend defines, and nothing is redefined:
+#
+#   Addressing: a node is seen FROM "host" (the tools on this machine: peer CLI, osnadmin, curl,
+#   fabric-ca-client, network.json), from "net" (the other nodes: channel configuration, gossip,
+#   the chaincode package's connection.json) or from "self" (where the node's own listener binds).
+#     node_host FROM NODE    host name of NODE seen FROM; empty when NODE is not reachable from there
+#     port_offset FROM       what is added to the default ports of node_port, seen FROM
+#     node_path NODE PATH    a file of the state folder as NODE's process sees it
+#     NODE_CONF              the folder (in the node's folder) of a peer's or orderer's own config;
+#                            when it is not "config", config/ gets a copy for the peer CLI on this host
+#   Lifecycle:
+#     node_start NAME...     start nodes whose configuration is rendered; returns without waiting
+#     node_running NAME      the node's process or container runs
+#     node_log NAME HOW      its log: HOW is "all", a number of last lines, or -f (follow)
+#     ca_root ORG            the CA's self-signed root is at $(ca_cert ORG) (the native CA writes it
+#                            there; a container's is copied out)
+#     abort_up               after a failed `up`: stop and remove what this run started
+#   Settings: MARKER (the state folder's marker file), STATE_WHAT (what the folder is called in
+#   messages), GATEWAY_NODES (1: the gateways are nodes of this backend).
+#
+# Waiting is the same for every backend: wait_until polls a check and fails early, showing the
+# node's log, when the node stopped; node_ready says what "ready" means for each kind of node.
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BIN=$ROOT/bin
 TEMPLATES=$ROOT/network/native
 BUILDER_DIR=$ROOT/network/builder
+SCRIPT=$(basename "$0")
 
 NET=$(realpath -m "${RECV_NET_DIR:-$ROOT/.recv-net}")
 OFFSET=${RECV_PORT_OFFSET:-0}
@@ -21,7 +47,6 @@ CC_POLICY=${RECV_CC_POLICY:-"AND('CoreMSP.peer',OR('SupplierMSP.peer','Bank1MSP.
 # admin endpoint and Raft cluster links are mutually authenticated either way.
 CLIENT_AUTH=${RECV_CLIENT_AUTH:-false}
 READY_TIMEOUT=${RECV_READY_TIMEOUT:-60}
-MARKER=.recv-net-state
 
 ORGS=(core supplier bank1 bank2 auditor)
 ORDERERS=(orderer1 orderer2 orderer3)
@@ -37,40 +62,91 @@ declare -A USERS=(
 	[orderer]=""
 )
 
-# Ports: every default below plus RECV_PORT_OFFSET. Defaults are distinct modulo 1000, so networks
-# with offsets that are multiples of 1000 never collide.
-p() { echo $(($1 + OFFSET)); }
-peer_port() { p $((7051 + 100 * ORG_INDEX[$1])); }
-peer_cc_port() { p $((7052 + 100 * ORG_INDEX[$1])); }
-peer_ops_port() { p $((9541 + ORG_INDEX[$1])); }
-ca_port() { p $((7054 + 100 * ORG_INDEX[$1])); }
-ca_ops_port() { p $((9641 + ORG_INDEX[$1])); }
-gateway_port() { p $((8801 + ORG_INDEX[$1])); }
-orderer_num() { echo "${1#orderer}"; }
-orderer_port() { p $((7050 + 10 * ($(orderer_num "$1") - 1))); }
-orderer_admin_port() { p $((7053 + 10 * ($(orderer_num "$1") - 1))); }
-orderer_ops_port() { p $((8443 + $(orderer_num "$1") - 1)); }
-cc_port() { p 7900; }
+# ---------------------------------------------------------------------------------------------
+# Nodes, ports and addresses
 
-org_dir() { echo "$NET/orgs/$1"; }
-ca_cert() { echo "$NET/orgs/$1/ca/ca-cert.pem"; }
-tls_bundle() { echo "$NET/tls-bundle.pem"; }
-peer_host() { echo "peer0.$1.$DOMAIN"; }
-orderer_host() { echo "$1.orderer.$DOMAIN"; }
-
-# All node names, in start order.
+# All node names, in start order (with the gateways when the backend runs them).
 nodes() {
 	local o
 	for o in orderer "${ORGS[@]}"; do echo "ca.$o"; done
 	for o in "${ORDERERS[@]}"; do echo "$o"; done
 	for o in "${ORGS[@]}"; do echo "peer0.$o"; done
 	echo chaincode
+	[ "${GATEWAY_NODES:-0}" != 1 ] || for o in "${ORGS[@]}"; do echo "gateway.$o"; done
 }
+
+# node_port NODE [KIND]: the default port of NODE's listener KIND (main, ops, admin, cc), before
+# any offset. Defaults are distinct modulo 1000, so offsets that are multiples of 1000 never collide.
+node_port() {
+	local node=$1 kind=${2:-main} i
+	case $node:$kind in
+	ca.*:main) echo $((7054 + 100 * ORG_INDEX[${node#ca.}])) ;;
+	ca.*:ops) echo $((9641 + ORG_INDEX[${node#ca.}])) ;;
+	orderer[0-9]:*)
+		i=$((${node#orderer} - 1))
+		case $kind in
+		main) echo $((7050 + 10 * i)) ;;
+		admin) echo $((7053 + 10 * i)) ;;
+		ops) echo $((8443 + i)) ;;
+		*) return 1 ;;
+		esac
+		;;
+	peer0.*:main) echo $((7051 + 100 * ORG_INDEX[${node#peer0.}])) ;;
+	peer0.*:cc) echo $((7052 + 100 * ORG_INDEX[${node#peer0.}])) ;;
+	peer0.*:ops) echo $((9541 + ORG_INDEX[${node#peer0.}])) ;;
+	chaincode:main) echo 7900 ;;
+	gateway.*:main) echo $((8801 + ORG_INDEX[${node#gateway.}])) ;;
+	*) return 1 ;;
+	esac
+}
+
+# port FROM NODE [KIND] and addr FROM NODE [KIND]: NODE's listener KIND as seen FROM (see above).
+port() { echo $(($(node_port "$2" "${3:-main}") + $(port_offset "$1"))); }
+addr() { echo "$(node_host "$1" "$2"):$(port "$@")"; }
+
+# Shorthands for this host's view.
+peer_port() { port host "peer0.$1"; }
+peer_ops_port() { port host "peer0.$1" ops; }
+ca_port() { port host "ca.$1"; }
+gateway_port() { port host "gateway.$1"; }
+orderer_port() { port host "$1"; }
+orderer_admin_port() { port host "$1" admin; }
+orderer_ops_port() { port host "$1" ops; }
+
+# tls_name NODE: the name in NODE's TLS certificate (network.json's serverName).
+tls_name() {
+	case $1 in
+	orderer[0-9]) echo "$1.orderer.$DOMAIN" ;;
+	*) echo "$1.$DOMAIN" ;;
+	esac
+}
+peer_host() { tls_name "peer0.$1"; }
+orderer_host() { tls_name "$1"; }
+
+org_dir() { echo "$NET/orgs/$1"; }
+ca_cert() { echo "$NET/orgs/$1/ca/ca-cert.pem"; }
+tls_bundle() { echo "$NET/tls-bundle.pem"; }
+
+# node_dir NODE: the node's folder (identities and rendered configuration).
+node_dir() {
+	case $1 in
+	ca.*) echo "$NET/orgs/${1#ca.}/ca" ;;
+	orderer[0-9]) echo "$NET/orgs/orderer/$1" ;;
+	peer0.*) echo "$NET/orgs/${1#peer0.}/peer0" ;;
+	gateway.*) echo "$NET/orgs/${1#gateway.}/gateway" ;;
+	chaincode) echo "$NET/orgs/core/ccaas/server" ;;
+	esac
+}
+
+# host_path NODE PATH: PATH, as this host sees it (the counterpart of the hook node_path).
+host_path() { echo "$2"; }
+
+# ---------------------------------------------------------------------------------------------
+# Messages, tools, templates
 
 STEP=""
 STEP_STARTED=0
 RUN_STARTED=$SECONDS
-STARTED=()
 
 say() { printf '%s\n' "$*"; }
 die() {
@@ -83,6 +159,11 @@ step() {
 	printf '==> %s\n' "$STEP"
 }
 step_done() { printf '    done in %ss\n' "$((SECONDS - STEP_STARTED))"; }
+
+usage() {
+	sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2
+	exit 2
+}
 
 ensure_tool() {
 	local cmd=$1 pkg=$2
@@ -105,104 +186,47 @@ render() {
 	)
 }
 
-pid_file() { echo "$NET/pids/$1.pid"; }
 log_file() { echo "$NET/logs/$1.log"; }
 
-# is_running NAME: the PID in the node's file is alive and is the process this network started
-# (its environment carries this network's tag), never some other process that reused the PID.
-is_running() {
-	local f pid
-	f=$(pid_file "$1")
-	[ -f "$f" ] || return 1
-	pid=$(cat "$f")
-	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
-	# No pipe into grep -q: with pipefail, tr's SIGPIPE after an early match reads as "no".
-	local environ
-	environ=$(tr '\0' '\n' 2>/dev/null <"/proc/$pid/environ") || return 1
-	grep -qxF "RECV_NODE=$NET#$1" <<<"$environ"
+check_state_dir() {
+	if [ -e "$NET" ] && [ ! -e "$NET/$MARKER" ] && [ -n "$(ls -A "$NET" 2>/dev/null)" ]; then
+		die "$NET exists and is not a $STATE_WHAT; refusing to touch it"
+	fi
 }
 
-# start_node NAME CMD...: starts a node in its own session with its log and PID file. The caller
-# sets the environment with `env VAR=...` in CMD.
-start_node() {
-	local name=$1
-	shift
-	mkdir -p "$NET/pids" "$NET/logs"
-	RECV_NODE="$NET#$name" setsid "$@" >>"$(log_file "$name")" 2>&1 </dev/null &
-	echo $! >"$(pid_file "$name")"
-	STARTED+=("$name")
-	# Until the forked shell has exec'd, /proc/PID/environ lacks the tag and is_running says no:
-	# wait for the exec so that callers never mistake a starting node for a dead one.
-	local i
-	for ((i = 0; i < 100; i++)); do
-		is_running "$name" && return 0
-		kill -0 "$!" 2>/dev/null || return 0
-		sleep 0.02
-	done
+# guard_up / unguard_up: while `up` runs, a failure or a signal says which step failed and lets
+# the backend remove what this run started (abort_up).
+guard_up() {
+	trap on_up_exit EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+}
+unguard_up() { trap - EXIT INT TERM; }
+on_up_exit() {
+	local rc=$?
+	[ $rc -eq 0 ] && return
+	printf '\n%s: step "%s" failed (exit %s)\n' "${SCRIPT%.sh}" "$STEP" "$rc" >&2
+	abort_up
+	exit $rc
 }
 
-# stop_nodes NAME...: TERM to each that runs, up to 15 s for all to exit, then KILL to the rest;
-# only PIDs this network recorded and whose environment carries its tag when signalled.
-stop_nodes() {
-	local name pid i
-	local -A pids=()
-	for name in "$@"; do
-		if is_running "$name"; then
-			pid=$(cat "$(pid_file "$name")")
-			kill -TERM "$pid" 2>/dev/null || true
-			pids[$name]=$pid
-		fi
-	done
-	for ((i = 0; i < 150; i++)); do
-		any_alive "${pids[@]}" || break
-		sleep 0.1
-	done
-	for name in "$@"; do
-		pid=${pids[$name]:-}
-		if [ -n "$pid" ]; then
-			if any_alive "$pid"; then
-				kill -KILL "$pid" 2>/dev/null || true
-				say "killed $name (pid $pid): it did not stop within 15 s"
-			else
-				say "stopped $name (pid $pid)"
-			fi
-		fi
-		rm -f "$(pid_file "$name")"
-	done
-	for ((i = 0; i < 50; i++)); do
-		any_alive "${pids[@]}" || return 0
-		sleep 0.1
-	done
-	say "still alive after KILL: ${pids[*]}" >&2
-	return 1
-}
+# ---------------------------------------------------------------------------------------------
+# Waiting and parallel work
 
-# any_alive PID...: one of the PIDs is a live (not zombie) process.
-any_alive() {
-	local pid state
-	for pid in "$@"; do
-		state=$(sed -n 's/^[0-9]* (.*) \([A-Za-z]\) .*/\1/p' "/proc/$pid/stat" 2>/dev/null || true)
-		[ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ] && return 0
-	done
-	return 1
-}
-
-stop_node() { stop_nodes "$1"; }
-
-# wait_until DESCRIPTION NODE TIMEOUT CMD...: polls CMD every 0.2 s; fails early when NODE died.
+# wait_until DESCRIPTION NODE TIMEOUT CMD...: polls CMD every 0.2 s; fails early when NODE stopped.
 wait_until() {
 	local what=$1 node=$2 timeout=$3
 	shift 3
 	local deadline=$((SECONDS + timeout))
 	until "$@" >/dev/null 2>&1; do
-		if [ -n "$node" ] && ! is_running "$node"; then
-			say "$node exited while waiting for $what; last lines of its log:" >&2
-			tail -n 30 "$(log_file "$node")" >&2 || true
+		if [ -n "$node" ] && ! node_running "$node"; then
+			say "$node is not running while waiting for $what; the last lines of its log:" >&2
+			node_log "$node" 30 >&2 || true
 			return 1
 		fi
 		if [ $SECONDS -ge $deadline ]; then
 			say "timed out after ${timeout}s waiting for $what" >&2
-			[ -n "$node" ] && tail -n 30 "$(log_file "$node")" >&2
+			[ -z "$node" ] || node_log "$node" 30 >&2 || true
 			return 1
 		fi
 		sleep 0.2
@@ -213,3 +237,143 @@ wait_until() {
 healthy() { curl -sf --max-time 5 --cacert "$2" "https://$1/healthz" >/dev/null; }
 
 port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+orderer_healthy() { healthy "$(addr host "$1" ops)" "$(ca_cert orderer)"; }
+peer_healthy() { healthy "$(addr host "peer0.$1" ops)" "$(ca_cert "$1")"; }
+gateway_ready() { curl -fsS --max-time 3 "http://$(addr host "gateway.$1")/readyz" >/dev/null 2>&1; }
+
+# cc_address FROM: the chaincode server's address seen FROM; RECV_CC_ADDRESS (native only)
+# replaces it for every viewer.
+cc_address() {
+	if [ -n "${RECV_CC_ADDRESS:-}" ]; then echo "$RECV_CC_ADDRESS"; else addr "$1" chaincode; fi
+}
+
+# cc_listening: the chaincode server accepts connections (when this host can reach it at all).
+cc_listening() {
+	local a
+	[ -n "$(node_host host chaincode)" ] || return 0
+	a=$(cc_address host)
+	port_open "${a%:*}" "${a##*:}"
+}
+
+# node_ready NAME: the node answers as it should: a CA its /cainfo, orderers and peers /healthz,
+# the chaincode server its port, a gateway /readyz.
+node_ready() {
+	case $1 in
+	ca.*) ca_root "${1#ca.}" && ca_ready "${1#ca.}" ;;
+	orderer[0-9]) orderer_healthy "$1" ;;
+	peer0.*) peer_healthy "${1#peer0.}" ;;
+	chaincode) cc_listening ;;
+	gateway.*) gateway_ready "${1#gateway.}" ;;
+	*) return 1 ;;
+	esac
+}
+
+# start_and_wait NAME...: starts the nodes (rendered before) and waits until each is ready.
+start_and_wait() {
+	local n
+	node_start "$@"
+	for n in "$@"; do
+		wait_until "$n to be ready" "$n" "$READY_TIMEOUT" node_ready "$n"
+	done
+}
+
+# all_ready: every node runs and answers.
+all_ready() {
+	local n
+	while read -r n; do
+		if ! node_running "$n" || ! node_ready "$n"; then return 1; fi
+	done < <(nodes)
+}
+
+# network_complete: a finished `up` (network.json is written last) whose nodes all run and answer.
+network_complete() {
+	[ -f "$NET/network.json" ] && [ -n "$(cc_state sequence)" ] && all_ready
+}
+
+# per_org LOG WHAT "ORG..." CMD [ARGS...]: runs `CMD ORG ARGS...` for every ORG at once, each in
+# the background with its output appended to $NET/logs/LOG.ORG.log; waits for all of them; says
+# "WHAT (ORG) failed" with the last lines of the log of each that failed, and then fails.
+per_org() {
+	local log=$1 what=$2 orgs=$3 org failed=0
+	shift 3
+	local -A pids=()
+	for org in $orgs; do
+		(
+			set -e
+			"$1" "$org" "${@:2}"
+		) >>"$NET/logs/$log.$org.log" 2>&1 &
+		pids[$org]=$!
+	done
+	for org in $orgs; do
+		wait "${pids[$org]}" && continue
+		say "$what ($org) failed; last lines of $NET/logs/$log.$org.log:" >&2
+		tail -n 20 "$NET/logs/$log.$org.log" >&2
+		failed=1
+	done
+	return $failed
+}
+
+# ---------------------------------------------------------------------------------------------
+# Commands both scripts share
+
+# bring_up: the steps of `up` after the binaries or images and before anything backend-specific:
+# identities, nodes, channel, chaincode, gossip.
+bring_up() {
+	step "certificate authorities and identities (6 CAs, nodes, admins, users with recv.role)"
+	setup_identities
+	step_done
+
+	step "orderers (3 x Raft) and peers (5 orgs)"
+	start_nodes
+	step_done
+
+	step "channel $CHANNEL: genesis block, orderers join (osnadmin), peers join"
+	create_channel
+	step_done
+
+	step "chaincode $CC_NAME: package, install, serve, approve x5, commit"
+	deploy_chaincode 1
+	step_done
+
+	step "gossip: every peer sees the other orgs' peers (discovery can plan endorsements)"
+	local org
+	for org in "${ORGS[@]}"; do
+		wait_until "peer0.$org to know the other peers" "peer0.$org" "$READY_TIMEOUT" gossip_complete "$org"
+	done
+	step_done
+}
+
+# node_height NAME: the channel's block height on an orderer or peer; the chaincode's sequence.
+node_height() {
+	case $1 in
+	orderer[0-9]) orderer_height "$1" || true ;;
+	peer0.*) peer_height "${1#peer0.}" || true ;;
+	chaincode) echo "seq $(cc_state sequence -)" ;;
+	esac
+}
+
+cmd_logs() {
+	local n=${1:-} follow=${2:-}
+	[ -n "$n" ] || die "usage: $SCRIPT logs NODE [-f]; nodes: $(nodes | paste -sd' ')"
+	node_log "$n" "${follow:-all}" || die "no log for $n; nodes: $(nodes | paste -sd' ')"
+}
+
+cmd_env() {
+	local org=${1:-} user=${2:-admin} dir
+	[ -n "${MSP[${org:-none}]:-}" ] || die "usage: $SCRIPT env ORG [USER]; orgs: ${ORGS[*]}"
+	dir=$(org_dir "$org")
+	[ -d "$dir/users/$user/msp" ] || die "no identity $user in $org"
+	cat <<EOF
+export FABRIC_CFG_PATH=$dir/peer0/config
+export CORE_PEER_LOCALMSPID=${MSP[$org]}
+export CORE_PEER_MSPCONFIGPATH=$dir/users/$user/msp
+export CORE_PEER_ADDRESS=$(addr host "peer0.$org")
+export CORE_PEER_TLS_ENABLED=true
+export CORE_PEER_TLS_ROOTCERT_FILE=$(ca_cert "$org")
+export ORDERER_ADDRESS=$(addr host orderer1)
+export ORDERER_CA=$(ca_cert orderer)
+export ORDERER_CLIENT_CERT=$dir/users/admin/tls/cert.pem
+export ORDERER_CLIENT_KEY=$dir/users/admin/tls/key.pem
+EOF
+}

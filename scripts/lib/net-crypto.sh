@@ -1,18 +1,10 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # render reads the upper-case locals through envsubst
 # Identities of scripts/network.sh: one Fabric CA per org (it issues enrollment certificates and,
 # with the "tls" profile, TLS certificates), then nodes, admins and named users with recv.role.
 
-# start_ca ORG: renders the CA's config (with a fresh random bootstrap password, 0600) and starts it.
-start_ca() {
-	local org=$1
-	write_ca_config "$org"
-	start_node "ca.$org" env -C "$(org_dir "$org")/ca" "$BIN/fabric-ca-server" start --home "$(org_dir "$org")/ca"
-}
-
-# write_ca_config ORG [LISTEN_HOST PORT OPS_LISTEN]: renders the CA's config into its home
-# (orgs/ORG/ca) with a fresh random bootstrap password and the org's identities (secrets in
-# secrets/, 0600). Without the optional arguments the CA listens on this host's loopback ports;
-# the compose network passes the address and ports inside its container.
+# write_ca_config ORG: renders the CA's config into its home (orgs/ORG/ca) with a fresh random
+# bootstrap password and the org's identities (secrets in secrets/, 0600), listening where the
+# backend says the CA binds.
 write_ca_config() {
 	local org=$1 home
 	home=$(org_dir "$org")/ca
@@ -20,12 +12,13 @@ write_ca_config() {
 	chmod 700 "$NET/secrets"
 	local secret_file="$NET/secrets/ca.$org.registrar"
 	(umask 077 && rand_secret >"$secret_file")
-	local CA_PORT CA_LISTEN_HOST=$HOST CA_NAME="ca.$org" CA_ADMIN=registrar CA_ADMIN_PASSWORD
-	local CA_AFFILIATION=$org CA_HOST="ca.$org.$DOMAIN" ORG_DOMAIN="$org.$DOMAIN" ORG_NAME=${MSP[$org]}
+	local CA_PORT CA_LISTEN_HOST CA_NAME="ca.$org" CA_ADMIN=registrar CA_ADMIN_PASSWORD
+	local CA_AFFILIATION=$org CA_HOST ORG_DOMAIN="$org.$DOMAIN" ORG_NAME=${MSP[$org]}
 	local CA_OPS_LISTEN
-	CA_LISTEN_HOST=${2:-$HOST}
-	CA_PORT=${3:-$(ca_port "$org")}
-	CA_OPS_LISTEN=${4:-$HOST:$(ca_ops_port "$org")}
+	CA_HOST=$(tls_name "ca.$org")
+	CA_LISTEN_HOST=$(node_host self "ca.$org")
+	CA_PORT=$(port self "ca.$org")
+	CA_OPS_LISTEN=$(addr self "ca.$org" ops)
 	CA_ADMIN_PASSWORD=$(cat "$secret_file")
 	local CA_IDENTITIES="" name type role
 	: >"$NET/secrets/ca.$org.ids"
@@ -70,7 +63,7 @@ org_identities() {
 ca_ready() {
 	local org=$1
 	[ -s "$(ca_cert "$org")" ] &&
-		curl -sf --max-time 5 --cacert "$(ca_cert "$org")" "https://$HOST:$(ca_port "$org")/cainfo" >/dev/null
+		curl -sf --max-time 5 --cacert "$(ca_cert "$org")" "https://$(addr host "ca.$org")/cainfo" >/dev/null
 }
 
 # ca_client ORG ARGS...: fabric-ca-client against the org's CA over TLS.
@@ -81,7 +74,7 @@ ca_client() {
 		--tls.certfiles "$(ca_cert "$org")" >>"$NET/logs/enroll.$org.log" 2>&1
 }
 
-ca_url() { echo "https://$1@$HOST:$(ca_port "$2")"; }
+ca_url() { echo "https://$1@$(addr host "ca.$2")"; }
 
 # tidy_msp DIR ORG: stable file names (cacerts/ca.pem, keystore/key.pem) and the NodeOU config.
 tidy_msp() {
@@ -185,32 +178,20 @@ enroll_org() {
 
 # setup_identities: every CA started and ready, every org enrolled (orgs in parallel).
 setup_identities() {
-	local org
-	for org in orderer "${ORGS[@]}"; do start_ca "$org"; done
+	local org cas=()
 	for org in orderer "${ORGS[@]}"; do
-		wait_until "ca.$org to serve" "ca.$org" "$READY_TIMEOUT" ca_ready "$org"
+		write_ca_config "$org"
+		cas+=("ca.$org")
 	done
+	start_and_wait "${cas[@]}"
 	say "    CAs ready in $((SECONDS - STEP_STARTED))s"
 	enroll_orgs
 }
 
 # enroll_orgs: every org enrolled at its (running) CA, orgs in parallel, then the TLS root bundle.
 enroll_orgs() {
-	local org pids=() failed=0
-	for org in orderer "${ORGS[@]}"; do
-		(set -e; enroll_org "$org") &
-		pids+=($!)
-	done
-	local i=0
-	for org in orderer "${ORGS[@]}"; do
-		if ! wait "${pids[$i]}"; then
-			say "enrolling $org failed; last lines of $NET/logs/enroll.$org.log:" >&2
-			tail -n 20 "$NET/logs/enroll.$org.log" >&2
-			failed=1
-		fi
-		i=$((i + 1))
-	done
-	[ $failed -eq 0 ] || return 1
+	local org
+	per_org enroll "enrolling the identities" "orderer ${ORGS[*]}" enroll_org
 	: >"$(tls_bundle)"
 	for org in orderer "${ORGS[@]}"; do cat "$(ca_cert "$org")" >>"$(tls_bundle)"; done
 }

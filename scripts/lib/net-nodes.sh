@@ -1,57 +1,72 @@
-# shellcheck shell=bash
-# Orderers, peers and the channel of scripts/network.sh.
+# shellcheck shell=bash disable=SC2034 # render reads the upper-case locals through envsubst
+# Orderers, peers and the channel (both backends).
 
-start_orderer() {
+# render_orderer O: O's orderer.yaml in its folder's $NODE_CONF/, as the orderer sees its files
+# and listeners.
+render_orderer() {
 	local o=$1 dir
-	dir=$(org_dir orderer)/$o
-	local ORDERER_LISTEN_HOST=$HOST ORDERER_PORT TLS_KEY=$dir/tls/key.pem TLS_CERT=$dir/tls/cert.pem
-	local TLS_CA=$dir/tls/ca.pem TLS_ROOT_BUNDLE MSP_DIR=$dir/msp MSP_ID=OrdererMSP ORDERER_DATA=$dir/data
-	local OPS_LISTEN ADMIN_LISTEN
-	ORDERER_PORT=$(orderer_port "$o")
-	TLS_ROOT_BUNDLE=$(tls_bundle)
-	OPS_LISTEN="$HOST:$(orderer_ops_port "$o")"
-	ADMIN_LISTEN="$HOST:$(orderer_admin_port "$o")"
-	mkdir -p "$dir/config" "$ORDERER_DATA"
-	render "$TEMPLATES/orderer.yaml" "$dir/config/orderer.yaml" ORDERER_LISTEN_HOST ORDERER_PORT TLS_KEY \
+	dir=$(node_dir "$o")
+	local ORDERER_LISTEN_HOST ORDERER_PORT TLS_KEY TLS_CERT TLS_CA TLS_ROOT_BUNDLE MSP_DIR MSP_ID=OrdererMSP
+	local ORDERER_DATA OPS_LISTEN ADMIN_LISTEN
+	ORDERER_LISTEN_HOST=$(node_host self "$o")
+	ORDERER_PORT=$(port self "$o")
+	TLS_KEY=$(node_path "$o" "$dir/tls/key.pem")
+	TLS_CERT=$(node_path "$o" "$dir/tls/cert.pem")
+	TLS_CA=$(node_path "$o" "$dir/tls/ca.pem")
+	TLS_ROOT_BUNDLE=$(node_path "$o" "$(tls_bundle)")
+	MSP_DIR=$(node_path "$o" "$dir/msp")
+	ORDERER_DATA=$(node_path "$o" "$dir/data")
+	OPS_LISTEN=$(addr self "$o" ops)
+	ADMIN_LISTEN=$(addr self "$o" admin)
+	mkdir -p "$dir/$NODE_CONF"
+	render "$TEMPLATES/orderer.yaml" "$dir/$NODE_CONF/orderer.yaml" ORDERER_LISTEN_HOST ORDERER_PORT TLS_KEY \
 		TLS_CERT TLS_CA TLS_ROOT_BUNDLE MSP_DIR MSP_ID ORDERER_DATA OPS_LISTEN ADMIN_LISTEN CLIENT_AUTH
-	start_node "$o" env FABRIC_CFG_PATH="$dir/config" "$BIN/orderer"
 }
 
-start_peer() {
-	local org=$1 dir
-	dir=$(org_dir "$org")/peer0
+# render_peer ORG VIEW: the peer's core.yaml as VIEW sees it: "self" (the peer, into $NODE_CONF/)
+# or "host" (the peer CLI on this host, into config/; natively the same file).
+render_peer() {
+	local org=$1 view=$2 node=peer0.$1 dir
+	dir=$(node_dir "$node")
 	local PEER_ID PEER_LISTEN PEER_ADDRESS PEER_CC_LISTEN PEER_CC_ADDRESS GOSSIP_BOOTSTRAP GOSSIP_EXTERNAL
-	local TLS_CERT=$dir/tls/cert.pem TLS_KEY=$dir/tls/key.pem TLS_ROOT_BUNDLE PEER_DATA=$dir/data
-	local MSP_DIR=$dir/msp MSP_ID=${MSP[$org]} OPS_LISTEN
-	PEER_ID=$(peer_host "$org")
-	PEER_LISTEN="$HOST:$(peer_port "$org")"
-	PEER_ADDRESS=$PEER_LISTEN
-	PEER_CC_LISTEN="$HOST:$(peer_cc_port "$org")"
-	PEER_CC_ADDRESS=$PEER_CC_LISTEN
+	local TLS_CERT TLS_KEY TLS_ROOT_BUNDLE PEER_DATA MSP_DIR MSP_ID=${MSP[$org]} OPS_LISTEN BUILDER_DIR=$BUILDER_DIR
+	local listen=self seen=net out=$dir/$NODE_CONF path=node_path
+	if [ "$view" = host ]; then
+		listen=host seen=host out=$dir/config path=host_path
+	fi
+	PEER_ID=$(tls_name "$node")
+	PEER_LISTEN=$(addr "$listen" "$node")
+	PEER_ADDRESS=$(addr "$seen" "$node")
+	PEER_CC_LISTEN=$(addr "$listen" "$node" cc)
+	PEER_CC_ADDRESS=$(addr "$seen" "$node" cc)
 	GOSSIP_BOOTSTRAP=$PEER_ADDRESS
 	GOSSIP_EXTERNAL=$PEER_ADDRESS
-	TLS_ROOT_BUNDLE=$(tls_bundle)
-	OPS_LISTEN="$HOST:$(peer_ops_port "$org")"
-	mkdir -p "$dir/config" "$PEER_DATA"
-	render "$TEMPLATES/core.yaml" "$dir/config/core.yaml" PEER_ID PEER_LISTEN PEER_ADDRESS PEER_CC_LISTEN \
+	TLS_CERT=$($path "$node" "$dir/tls/cert.pem")
+	TLS_KEY=$($path "$node" "$dir/tls/key.pem")
+	TLS_ROOT_BUNDLE=$($path "$node" "$(tls_bundle)")
+	PEER_DATA=$($path "$node" "$dir/data")
+	MSP_DIR=$($path "$node" "$dir/msp")
+	OPS_LISTEN=$(addr "$listen" "$node" ops)
+	BUILDER_DIR=$($path "$node" "$BUILDER_DIR")
+	mkdir -p "$out"
+	render "$TEMPLATES/core.yaml" "$out/core.yaml" PEER_ID PEER_LISTEN PEER_ADDRESS PEER_CC_LISTEN \
 		PEER_CC_ADDRESS GOSSIP_BOOTSTRAP GOSSIP_EXTERNAL TLS_CERT TLS_KEY TLS_ROOT_BUNDLE PEER_DATA MSP_DIR \
 		MSP_ID OPS_LISTEN BUILDER_DIR CLIENT_AUTH
-	start_node "peer0.$org" env FABRIC_CFG_PATH="$dir/config" "$BIN/peer" node start
 }
 
-orderer_healthy() { healthy "$HOST:$(orderer_ops_port "$1")" "$(ca_cert orderer)"; }
-peer_healthy() { healthy "$HOST:$(peer_ops_port "$1")" "$(ca_cert "$1")"; }
-
+# start_nodes: orderers and peers configured, started, and each healthy.
 start_nodes() {
-	local o org
-	for o in "${ORDERERS[@]}"; do start_orderer "$o"; done
-	for org in "${ORGS[@]}"; do start_peer "$org"; done
+	local o org names=()
 	for o in "${ORDERERS[@]}"; do
-		wait_until "$o /healthz" "$o" "$READY_TIMEOUT" orderer_healthy "$o"
+		render_orderer "$o"
+		names+=("$o")
 	done
 	for org in "${ORGS[@]}"; do
-		wait_until "peer0.$org /healthz" "peer0.$org" "$READY_TIMEOUT" peer_healthy "$org"
+		render_peer "$org" self
+		[ "$NODE_CONF" = config ] || render_peer "$org" host
+		names+=("peer0.$org")
 	done
+	start_and_wait "${names[@]}"
 }
 
 # osn ORDERER ARGS...: osnadmin against the orderer's admin endpoint with the orderer admin's
@@ -60,7 +75,7 @@ osn() {
 	local o=$1 admin
 	shift
 	admin=$(org_dir orderer)/users/admin/tls
-	"$BIN/osnadmin" channel "$@" -o "$HOST:$(orderer_admin_port "$o")" --ca-file "$(ca_cert orderer)" \
+	"$BIN/osnadmin" channel "$@" -o "$(addr host "$o" admin)" --ca-file "$(ca_cert orderer)" \
 		--client-cert "$admin/cert.pem" --client-key "$admin/key.pem"
 }
 
@@ -71,7 +86,7 @@ peer_cli() {
 	local dir
 	dir=$(org_dir "$org")
 	env FABRIC_CFG_PATH="$dir/peer0/config" CORE_PEER_LOCALMSPID="${MSP[$org]}" \
-		CORE_PEER_MSPCONFIGPATH="$dir/users/admin/msp" CORE_PEER_ADDRESS="$HOST:$(peer_port "$org")" \
+		CORE_PEER_MSPCONFIGPATH="$dir/users/admin/msp" CORE_PEER_ADDRESS="$(addr host "peer0.$org")" \
 		CORE_PEER_TLS_ENABLED=true CORE_PEER_TLS_ROOTCERT_FILE="$(ca_cert "$org")" \
 		CORE_PEER_TLS_CLIENTAUTHREQUIRED="$CLIENT_AUTH" CORE_PEER_TLS_CLIENTCERT_FILE="$dir/users/admin/tls/cert.pem" \
 		CORE_PEER_TLS_CLIENTKEY_FILE="$dir/users/admin/tls/key.pem" \
@@ -82,7 +97,7 @@ peer_cli() {
 orderer_flags() {
 	local tls
 	tls=$(org_dir "$1")/users/admin/tls
-	echo -o "$HOST:$(orderer_port orderer1)" --tls \
+	echo -o "$(addr host orderer1)" --tls \
 		--cafile "$(ca_cert orderer)" --clientauth --certfile "$tls/cert.pem" --keyfile "$tls/key.pem"
 }
 
@@ -98,7 +113,7 @@ ops_metrics() {
 raft_leader_known() {
 	local o metrics
 	for o in "${ORDERERS[@]}"; do
-		metrics=$(ops_metrics "$HOST:$(orderer_ops_port "$o")" orderer) || continue
+		metrics=$(ops_metrics "$(addr host "$o" ops)" orderer) || continue
 		grep -qE "^consensus_etcdraft_is_leader\\{channel=\"$CHANNEL\"\\} 1" <<<"$metrics" && return 0
 	done
 	return 1
@@ -108,19 +123,10 @@ raft_leader_known() {
 # can form cross-org endorsement plans.
 gossip_complete() {
 	local n
-	n=$(ops_metrics "$HOST:$(peer_ops_port "$1")" "$1" |
+	n=$(ops_metrics "$(addr host "peer0.$1" ops)" "$1" |
 		sed -n "s/^gossip_membership_total_peers_known{channel=\"$CHANNEL\"} \\([0-9]*\\)$/\\1/p")
 	[ "${n:-0}" -ge $((${#ORGS[@]} - 1)) ]
 }
-
-# channel_orderer_host ORDERER, channel_orderer_port ORDERER, channel_peer_host ORG and
-# channel_peer_port ORG: the addresses the channel configuration gives the nodes (Raft consenters,
-# orderer endpoints, anchor peers): where the other nodes reach them. Natively that is this host's
-# loopback; scripts/docker.sh redefines them with the containers' names and ports.
-channel_orderer_host() { echo "$HOST"; }
-channel_orderer_port() { orderer_port "$1"; }
-channel_peer_host() { echo "$HOST"; }
-channel_peer_port() { peer_port "$1"; }
 
 create_channel() {
 	local ORGS_DIR="$NET/orgs" BATCH_TIMEOUT BATCH_MAX_MESSAGES o org i
@@ -131,13 +137,13 @@ create_channel() {
 	BATCH_TIMEOUT=${RECV_BATCH_TIMEOUT:-150ms}
 	BATCH_MAX_MESSAGES=${RECV_BATCH_MAX_MESSAGES:-100}
 	for i in 1 2 3; do
-		printf -v "ORDERER${i}_HOST" '%s' "$(channel_orderer_host "orderer$i")"
-		printf -v "ORDERER${i}_PORT" '%s' "$(channel_orderer_port "orderer$i")"
-		printf -v "ORDERER${i}_ENDPOINT" '%s' "$(channel_orderer_host "orderer$i"):$(channel_orderer_port "orderer$i")"
+		printf -v "ORDERER${i}_HOST" '%s' "$(node_host net "orderer$i")"
+		printf -v "ORDERER${i}_PORT" '%s' "$(port net "orderer$i")"
+		printf -v "ORDERER${i}_ENDPOINT" '%s' "$(addr net "orderer$i")"
 	done
 	for org in "${ORGS[@]}"; do
-		printf -v "${org^^}_PEER_HOST" '%s' "$(channel_peer_host "$org")"
-		printf -v "${org^^}_PEER_PORT" '%s' "$(channel_peer_port "$org")"
+		printf -v "${org^^}_PEER_HOST" '%s' "$(node_host net "peer0.$org")"
+		printf -v "${org^^}_PEER_PORT" '%s' "$(port net "peer0.$org")"
 	done
 	local dir=$NET/channel
 	mkdir -p "$dir"
@@ -156,16 +162,7 @@ create_channel() {
 	done
 	wait_until "a Raft leader on $CHANNEL" "" "$READY_TIMEOUT" raft_leader_known
 
-	local pids=()
-	for org in "${ORGS[@]}"; do
-		peer_cli "$org" channel join -b "$dir/$CHANNEL.block" >>"$NET/logs/channel.$org.log" 2>&1 &
-		pids+=($!)
-	done
-	i=0
-	for org in "${ORGS[@]}"; do
-		wait "${pids[$i]}" || { say "peer0.$org could not join:" >&2; tail -n 20 "$NET/logs/channel.$org.log" >&2; return 1; }
-		i=$((i + 1))
-	done
+	per_org channel "joining $CHANNEL" "${ORGS[*]}" peer_cli channel join -b "$dir/$CHANNEL.block"
 }
 
 # peer_height ORG: the block height of the channel on the org's peer.

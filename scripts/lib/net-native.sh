@@ -1,0 +1,152 @@
+# shellcheck shell=bash disable=SC2034 # the backend settings are read by lib/net-common.sh
+# The native backend (scripts/network.sh): every node is a local process in its own session, with
+# its log in logs/NAME.log and its PID in pids/NAME.pid, listening on this host's loopback at the
+# default port plus RECV_PORT_OFFSET. Processes are only ever signalled by the PID this network
+# recorded, and only while their environment carries this network's tag. The hooks are described
+# at the top of lib/net-common.sh.
+
+MARKER=.recv-net-state
+STATE_WHAT="recv network state folder"
+NODE_CONF=config
+GATEWAY_NODES=0
+STARTED=()
+
+# Addressing: one loopback address for every viewer; files are where they are.
+node_host() { echo "$HOST"; }
+port_offset() { echo "$OFFSET"; }
+node_path() { echo "$2"; }
+
+pid_file() { echo "$NET/pids/$1.pid"; }
+
+# node_running NAME: the PID in the node's file is alive and is the process this network started
+# (its environment carries this network's tag), never some other process that reused the PID.
+node_running() {
+	local f pid
+	f=$(pid_file "$1")
+	[ -f "$f" ] || return 1
+	pid=$(cat "$f")
+	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+	# No pipe into grep -q: with pipefail, tr's SIGPIPE after an early match reads as "no".
+	local environ
+	environ=$(tr '\0' '\n' 2>/dev/null <"/proc/$pid/environ") || return 1
+	grep -qxF "RECV_NODE=$NET#$1" <<<"$environ"
+}
+
+node_log() {
+	local f
+	f=$(log_file "$1")
+	[ -f "$f" ] || return 1
+	case $2 in
+	all) cat "$f" ;;
+	-f) tail -n 100 -f "$f" ;;
+	*) tail -n "$2" "$f" ;;
+	esac
+}
+
+# The CA writes its root into its home, orgs/ORG/ca/ca-cert.pem, itself.
+ca_root() { [ -s "$(ca_cert "$1")" ]; }
+
+node_start() {
+	local n dir
+	for n in "$@"; do
+		dir=$(node_dir "$n")
+		case $n in
+		ca.*) spawn "$n" env -C "$dir" "$BIN/fabric-ca-server" start --home "$dir" ;;
+		orderer[0-9])
+			mkdir -p "$dir/data"
+			spawn "$n" env FABRIC_CFG_PATH="$dir/config" "$BIN/orderer"
+			;;
+		peer0.*)
+			mkdir -p "$dir/data"
+			spawn "$n" env FABRIC_CFG_PATH="$dir/config" "$BIN/peer" node start
+			;;
+		chaincode) start_cc_server ;;
+		*) die "$n is no node of the native network (the gateways: scripts/gateways.sh)" ;;
+		esac
+	done
+}
+
+# start_cc_server: (re)starts the chaincode server for the package id CC_PACKAGE_ID.
+start_cc_server() {
+	local addr tls
+	addr=$(cc_address self)
+	tls=$(cc_tls_dir)
+	stop_nodes chaincode
+	if [ "$CC_TLS" = true ]; then
+		spawn chaincode env CHAINCODE_SERVER_ADDRESS="$addr" CHAINCODE_ID="$CC_PACKAGE_ID" CHAINCODE_TLS_DISABLED=false \
+			CHAINCODE_TLS_CERT="$tls/server/tls/cert.pem" CHAINCODE_TLS_KEY="$tls/server/tls/key.pem" \
+			CHAINCODE_CLIENT_CA_CERT="$tls/client/tls/ca.pem" "$(cc_bin)"
+	else
+		spawn chaincode env CHAINCODE_SERVER_ADDRESS="$addr" CHAINCODE_ID="$CC_PACKAGE_ID" "$(cc_bin)"
+	fi
+}
+
+abort_up() {
+	say "network: logs in $NET/logs" >&2
+	[ ${#STARTED[@]} -eq 0 ] || stop_nodes "${STARTED[@]}"
+}
+
+# spawn NAME CMD...: starts a node in its own session with its log and PID file. The caller
+# sets the environment with `env VAR=...` in CMD.
+spawn() {
+	local name=$1
+	shift
+	mkdir -p "$NET/pids" "$NET/logs"
+	RECV_NODE="$NET#$name" setsid "$@" >>"$(log_file "$name")" 2>&1 </dev/null &
+	echo $! >"$(pid_file "$name")"
+	STARTED+=("$name")
+	# Until the forked shell has exec'd, /proc/PID/environ lacks the tag and node_running says no:
+	# wait for the exec so that callers never mistake a starting node for a dead one.
+	local i
+	for ((i = 0; i < 100; i++)); do
+		node_running "$name" && return 0
+		kill -0 "$!" 2>/dev/null || return 0
+		sleep 0.02
+	done
+}
+
+# stop_nodes NAME...: TERM to each that runs, up to 15 s for all to exit, then KILL to the rest;
+# only PIDs this network recorded and whose environment carries its tag when signalled.
+stop_nodes() {
+	local name pid i
+	local -A pids=()
+	for name in "$@"; do
+		if node_running "$name"; then
+			pid=$(cat "$(pid_file "$name")")
+			kill -TERM "$pid" 2>/dev/null || true
+			pids[$name]=$pid
+		fi
+	done
+	for ((i = 0; i < 150; i++)); do
+		any_alive "${pids[@]}" || break
+		sleep 0.1
+	done
+	for name in "$@"; do
+		pid=${pids[$name]:-}
+		if [ -n "$pid" ]; then
+			if any_alive "$pid"; then
+				kill -KILL "$pid" 2>/dev/null || true
+				say "killed $name (pid $pid): it did not stop within 15 s"
+			else
+				say "stopped $name (pid $pid)"
+			fi
+		fi
+		rm -f "$(pid_file "$name")"
+	done
+	for ((i = 0; i < 50; i++)); do
+		any_alive "${pids[@]}" || return 0
+		sleep 0.1
+	done
+	say "still alive after KILL: ${pids[*]}" >&2
+	return 1
+}
+
+# any_alive PID...: one of the PIDs is a live (not zombie) process.
+any_alive() {
+	local pid state
+	for pid in "$@"; do
+		state=$(sed -n 's/^[0-9]* (.*) \([A-Za-z]\) .*/\1/p' "/proc/$pid/stat" 2>/dev/null || true)
+		[ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ] && return 0
+	done
+	return 1
+}
