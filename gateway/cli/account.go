@@ -130,8 +130,8 @@ type rawPage struct {
 	Count    int             `json:"count"`
 }
 
-// pages reads one page of a paged list op or, with all, every page after bookmark. The ledger
-// may answer a page ({"items","bookmark"}) or a bare array.
+// pages reads one page of a paged list op (wire.AccountPage, wire.ProposalPage) or, with all,
+// every page after bookmark.
 func (g *globals) pages(cmd *cobra.Command, op string, pathValues []string, pageSize int, bookmark string, all bool) (*rawPage, error) {
 	var items []json.RawMessage
 	for {
@@ -150,10 +150,8 @@ func (g *globals) pages(cmd *cobra.Command, op string, pathValues []string, page
 			Items    []json.RawMessage `json:"items"`
 			Bookmark string            `json:"bookmark"`
 		}
-		if err := json.Unmarshal(body, &page.Items); err != nil {
-			if err := json.Unmarshal(body, &page); err != nil {
-				return nil, err
-			}
+		if err := json.Unmarshal(body, &page); err != nil {
+			return nil, err
 		}
 		items = append(items, page.Items...)
 		bookmark = page.Bookmark

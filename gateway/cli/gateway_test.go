@@ -191,6 +191,12 @@ func TestUserRegister_OpensTheAccountTokenShownOnceOrWritten(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "recv_new\n", string(b))
 	require.Contains(t, members.Accounts, "CoreMSP/supplier-e")
+	code, out, _ = recv(t, g, "admin", "account", "show", "CoreMSP/supplier-e")
+	require.Equal(t, ExitOK, code)
+	require.Contains(t, out, "status:   OPEN")
+	code, out, _ = recv(t, g, "admin", "org", "list")
+	require.Equal(t, ExitOK, code)
+	require.Contains(t, out, "CoreMSP  supplier  Supplier Co")
 
 	code, _, stderr = recv(t, g, "admin", "user", "register", "x", "--role", "god")
 	require.Equal(t, ExitInvalid, code)

@@ -180,13 +180,13 @@ func TestConfigSet_PointsToAProposal(t *testing.T) {
 	require.Contains(t, stderr, "recv proposal approve ID")
 }
 
-func TestPagedLists_FollowBookmarksAndReadBareArrays(t *testing.T) {
+func TestPagedLists_FollowBookmarks(t *testing.T) {
 	var queries []string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		queries = append(queries, r.URL.RequestURI())
 		switch {
 		case r.URL.Path == "/v1/proposals":
-			_, _ = io.WriteString(w, `[`+proposalJSON+`]`)
+			_, _ = io.WriteString(w, `{"items":[`+proposalJSON+`],"bookmark":"","count":1}`)
 		case r.URL.Query().Get("bookmark") == "":
 			_, _ = io.WriteString(w, `{"items":[`+accountJSON+`],"bookmark":"b1","count":1}`)
 		default:

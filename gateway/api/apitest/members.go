@@ -2,6 +2,7 @@ package apitest
 
 import (
 	"encoding/json"
+	"sort"
 	"strings"
 
 	"github.com/recv-ledger/recv/chaincode/wire"
@@ -59,6 +60,7 @@ func (m *Members) answer(callerMSP, tx string, args []string) (Answer, bool) {
 		for _, o := range m.Orgs {
 			out.Orgs = append(out.Orgs, o)
 		}
+		sort.Slice(out.Orgs, func(i, j int) bool { return out.Orgs[i].MSPID < out.Orgs[j].MSPID })
 		return jsonAnswer(out), true
 	case "GetAccount":
 		a, found := m.Accounts[arg(0)]
