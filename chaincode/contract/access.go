@@ -28,31 +28,45 @@ var (
 	issuers  = []string{receivable.RoleIssuer}
 	financer = []string{receivable.RoleFinancier}
 	anyone   = []string{}
+	admins   = []string{receivable.RoleAdmin}
 )
 
 // accessTable is the one place that says which roles may call which transaction (empty: any
 // identity); every transaction of wire.Ops has a row. Per-receivable checks (holder, pending
 // holder, bank, issuer's MSP) are the rules' business.
 var accessTable = map[string][]string{
-	"Issue":            issuers,
-	"Accept":           holders,
-	"Reject":           holders,
-	"Revoke":           holders,
-	"Split":            movers,
-	"Transfer":         movers,
-	"RequestFinancing": {receivable.RoleSupplier},
-	"ApproveFinancing": financer,
-	"RejectFinancing":  financer,
-	"Redeem":           issuers,
-	"RedeemAll":        issuers,
-	"SetConfig":        {receivable.RoleAdmin},
-	"GetConfig":        anyone,
-	"Get":              readers,
-	"ListByHolder":     readers,
-	"ListByIssuer":     readers,
-	"Trace":            readers,
-	"History":          readers,
-	"Totals":           readers,
+	"Issue":             issuers,
+	"Accept":            holders,
+	"Reject":            holders,
+	"Revoke":            holders,
+	"Split":             movers,
+	"Transfer":          movers,
+	"RequestFinancing":  {receivable.RoleSupplier},
+	"ApproveFinancing":  financer,
+	"RejectFinancing":   financer,
+	"Redeem":            issuers,
+	"RedeemAll":         issuers,
+	"WithdrawFinancing": {receivable.RoleSupplier},
+	"InitRegistry":      admins,
+	"OpenAccount":       admins,
+	"FreezeAccount":     admins,
+	"UnfreezeAccount":   admins,
+	"CloseAccount":      admins,
+	"CreateProposal":    admins,
+	"ApproveProposal":   admins,
+	"ListOrgs":          readers,
+	"GetOrg":            readers,
+	"GetAccount":        readers,
+	"ListAccounts":      readers,
+	"GetProposal":       readers,
+	"ListProposals":     readers,
+	"GetConfig":         anyone,
+	"Get":               readers,
+	"ListByHolder":      readers,
+	"ListByIssuer":      readers,
+	"Trace":             readers,
+	"History":           readers,
+	"Totals":            readers,
 }
 
 // TxContext is the transaction context: Fabric's, plus the caller and the settings that the
@@ -86,6 +100,15 @@ func (c *Contract) before(ctx *TxContext) error {
 	if len(roles) > 0 && !slices.Contains(roles, caller.Role) {
 		return receivable.Forbiddenf("%s needs role %s; %s has role %q", fn, strings.Join(roles, "|"), caller.Account(), caller.Role)
 	}
+	// Every transaction but the seeding of the registry checks the caller against the registry:
+	// a role that its organisation's kind does not allow, or an account not opened, is refused
+	// whatever the certificate says.
+	l := ledger{stub: ctx.GetStub()}
+	if fn != "InitRegistry" {
+		if err := admit(l, caller, op.Submit); err != nil {
+			return err
+		}
+	}
 	cfg, err := loadConfig(ctx.GetStub())
 	if err != nil {
 		return err
@@ -95,6 +118,18 @@ func (c *Contract) before(ctx *TxContext) error {
 		return c.checkClock(ctx)
 	}
 	return nil
+}
+
+// admit checks the caller against the registry, saying so when the registry was never seeded.
+func admit(l ledger, caller receivable.Caller, write bool) error {
+	err := receivable.Admit(l, caller, write)
+	if receivable.KindOf(err) != wire.KindForbidden {
+		return err
+	}
+	if orgs, oerr := l.Orgs(); oerr == nil && len(orgs) == 0 {
+		return receivable.Conflictf("the membership registry is not seeded yet: the network's deployment runs InitRegistry first")
+	}
+	return err
 }
 
 // paramList names an op's arguments for a refusal: "arguments (id, rateBps)".

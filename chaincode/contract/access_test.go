@@ -7,32 +7,31 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestConfig_DefaultsAndSetConfigByAdmin(t *testing.T) {
+func TestConfig_DefaultsAndAGovernedChange(t *testing.T) {
 	h := newHarness(t)
-	require.JSONEq(t, `{"maxTermDays":183,"clockSkewSeconds":600}`, h.ok(supA, "GetConfig"))
-	out := h.ok(admin, "SetConfig", `{"maxTermDays":365}`)
-	require.Contains(t, out, `"config":{"maxTermDays":365,"clockSkewSeconds":600}`)
-	require.JSONEq(t, `{"maxTermDays":365,"clockSkewSeconds":600}`, h.ok(auditor, "GetConfig"))
+	require.JSONEq(t, `{"maxTermDays":183,"clockSkewSeconds":600,"proposalTtlHours":168}`, h.ok(supA, "GetConfig"))
+	h.govern(`{"maxTermDays":365}`)
+	require.JSONEq(t, `{"maxTermDays":365,"clockSkewSeconds":600,"proposalTtlHours":168}`, h.ok(auditor, "GetConfig"))
 	h.ok(treasurer, "Issue", issueJSON(issueOpts{ID: "R-1", Maturity: "2027-11-22"})) // day0 + 365
 	h.refuse("invalid: maturityDate 2027-11-23 is 366 days away, more than the limit of 365 days", treasurer, "Issue",
 		issueJSON(issueOpts{ID: "R-2", Maturity: "2027-11-23"}))
 }
 
-func TestSetConfig_Refusals(t *testing.T) {
+func TestSetConfigProposal_Refusals(t *testing.T) {
 	tests := []struct{ name, caller, config, want string }{
-		{"only admin", treasurer, `{"maxTermDays":90}`, "forbidden: SetConfig needs role admin"},
+		{"only admin", treasurer, `{"maxTermDays":90}`, "forbidden: CreateProposal needs role admin"},
 		{"auditor writes nothing", auditor, `{"maxTermDays":90}`, "forbidden: "},
 		{"term above the one-year hard limit", admin, `{"maxTermDays":366}`, "invalid: maxTermDays 366 is outside 1..365"},
-		{"term zero", admin, `{"maxTermDays":0}`, "invalid: maxTermDays 0"},
-		{"skew zero", admin, `{"clockSkewSeconds":0}`, "invalid: clockSkewSeconds 0 is outside 1..3600"},
+		{"term negative", admin, `{"maxTermDays":-1}`, "invalid: maxTermDays -1"},
+		{"no setting", admin, `{}`, "invalid: config names no setting"},
 		{"skew above an hour", admin, `{"clockSkewSeconds":3601}`, "invalid: clockSkewSeconds"},
-		{"unknown field", admin, `{"maxTerm":90}`, "invalid: config has unknown field \"maxTerm\""},
-		{"not JSON", admin, `90`, "invalid: config"},
+		{"unknown field", admin, `{"maxTerm":90}`, "invalid: proposal has unknown field \"maxTerm\""},
+		{"not JSON", admin, `90`, "invalid: proposal"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t)
-			h.refuse(tt.want, tt.caller, "SetConfig", tt.config)
+			h.refuse(tt.want, tt.caller, "CreateProposal", `{"id":"P-1","action":"set-config","config":`+tt.config+`}`)
 		})
 	}
 }
@@ -47,17 +46,16 @@ func TestClockSkew_RefusesWritesTooFarFromThePeerClock(t *testing.T) {
 				supA, "Transfer", "R-1", supB, "")
 			h.ok(supA, "Get", "R-1") // queries change nothing and are not checked
 			h.skew = 0
-			h.ok(admin, "SetConfig", `{"clockSkewSeconds":3600}`)
+			h.govern(`{"clockSkewSeconds":3600}`)
 			h.skew = skew
 			h.ok(supA, "Transfer", "R-1", supB, "")
 		})
 	}
 }
 
-func TestIdentity_EnrollmentIDFallsBackToCommonNameAndNoRoleMayOnlyReadConfig(t *testing.T) {
+func TestIdentity_WithoutRoleIsRefusedEvenToReadConfig(t *testing.T) {
 	h := newHarness(t)
-	h.ok(treasurer, "Issue", issueJSON(issueOpts{ID: "R-1", Beneficiary: "SupplierMSP/no-attrs"}))
-	h.ok("SupplierMSP/no-attrs", "GetConfig")
+	h.refuse(`forbidden: role "" is not allowed in SupplierMSP, a supplier organisation`, "SupplierMSP/no-attrs", "GetConfig")
 	h.refuse(`forbidden: Accept needs role issuer|supplier|financier; SupplierMSP/no-attrs has role ""`, "SupplierMSP/no-attrs", "Accept", "R-1")
 }
 

@@ -4,8 +4,6 @@
 package contract
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -157,32 +155,6 @@ func (c *Contract) RedeemAll(ctx *TxContext, rootID string) (*wire.Event, error)
 	return c.run(ctx, func(rd receivable.Reader, tx receivable.Tx) (receivable.Change, error) {
 		return receivable.RedeemAll(rd, tx, rootID)
 	})
-}
-
-// SetConfig changes the settings present in config (maxTermDays, clockSkewSeconds); the others
-// keep their value. The parameter is a map because the framework cannot describe the pointer
-// fields of wire.ConfigRequest, which tell an absent setting from a zero one.
-func (c *Contract) SetConfig(ctx *TxContext, config map[string]int) (*wire.Event, error) {
-	raw, err := json.Marshal(config)
-	if err != nil {
-		return nil, fmt.Errorf("encoding config: %w", err)
-	}
-	var req wire.ConfigRequest
-	if err := wire.DecodeStrict(raw, &req); err != nil {
-		var e *wire.Error
-		errors.As(err, &e) // DecodeStrict refuses with a *wire.Error; a map of integers only by its keys
-		return nil, receivable.Invalidf("config has %s", e.Message)
-	}
-	next, err := receivable.ApplyConfig(ctx.config, req)
-	if err != nil {
-		return nil, err
-	}
-	l := ledger{stub: ctx.GetStub()}
-	if err := l.putConfig(next); err != nil {
-		return nil, err
-	}
-	ev := &wire.Event{TxID: ctx.GetStub().GetTxID(), Op: "SetConfig", Items: []wire.EventItem{}, Config: &next}
-	return ev, l.emit(ev)
 }
 
 // GetConfig returns the settings in force.

@@ -11,8 +11,9 @@ import (
 )
 
 // goldenResults is what the chaincode answered to the story of TestResults_AreByteCompatible
-// before its transactions were typed with the wire types; set RECV_UPDATE_GOLDEN=1 to rewrite it
-// after a deliberate change of the wire format.
+// (first recorded before its transactions were typed with the wire types, rewritten when the
+// settings became governed); set RECV_UPDATE_GOLDEN=1 to rewrite it after a deliberate change of
+// the wire format, and read the diff.
 var goldenResults = filepath.Join("testdata", "results.golden")
 
 // TestResults_AreByteCompatible runs one story through every transaction and requires each answer,
@@ -29,7 +30,11 @@ func TestResults_AreByteCompatible(t *testing.T) {
 	record(h.invoke(supB, "Reject", "R-1.1.1", "no"))
 	record(h.invoke(supA, "RequestFinancing", "R-1.2", "Bank1MSP"))
 	record(h.invoke(bank1, "ApproveFinancing", "R-1.2", "450"))
-	record(h.invoke(admin, "SetConfig", `{"maxTermDays":200}`))
+	record(h.invoke(admin, "CreateProposal", `{"id":"P-1","action":"set-config","config":{"maxTermDays":200}}`))
+	record(h.invoke(bank1Admin, "ApproveProposal", "P-1"))
+	record(h.invoke(bank2Admin, "ApproveProposal", "P-1"))
+	record(h.invoke(audAdmin, "ApproveProposal", "P-1"))
+	record(h.invoke(auditor, "GetProposal", "P-1"))
 	record(h.invoke(auditor, "GetConfig"))
 	record(h.invoke(auditor, "Get", "R-1.2"))
 	record(h.invoke(auditor, "Trace", "R-1"))

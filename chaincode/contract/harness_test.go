@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -32,12 +34,60 @@ const (
 	bank2      = "Bank2MSP/officer"
 	auditor    = "AuditorMSP/auditor"
 	admin      = "CoreMSP/admin"
+	supAdmin   = "SupplierMSP/admin"
+	bank1Admin = "Bank1MSP/admin"
+	bank2Admin = "Bank2MSP/admin"
+	audAdmin   = "AuditorMSP/admin"
 )
 
 var roles = map[string]string{
 	treasurer: "issuer", treasurer2: "issuer", otherCore: "issuer",
 	supA: "supplier", supB: "supplier", supC: "supplier",
 	bank1: "financier", bank2: "financier", auditor: "auditor", admin: "admin",
+	supAdmin: "admin", bank1Admin: "admin", bank2Admin: "admin", audAdmin: "admin",
+}
+
+// members are the organisations of the test network's registry, by MSP ID.
+var members = map[string]wire.OrgKind{
+	"CoreMSP": wire.OrgCore, "OtherCoreMSP": wire.OrgCore, "SupplierMSP": wire.OrgSupplier,
+	"Bank1MSP": wire.OrgBank, "Bank2MSP": wire.OrgBank, "AuditorMSP": wire.OrgAuditor,
+}
+
+// creditCode returns a valid unified social credit code numbered n.
+func creditCode(n int) string {
+	first := fmt.Sprintf("91310000MA1FL%04d", n)
+	c, _ := receivable.CreditCodeCheck(first)
+	return first + string(c)
+}
+
+// registryJSON is the registry the harness seeds: every member, every test account.
+func registryJSON() string {
+	var reg wire.Registry
+	for i, msp := range slices.Sorted(maps.Keys(members)) {
+		reg.Orgs = append(reg.Orgs, wire.Org{MSPID: msp, Kind: members[msp], Name: msp + " Co., Ltd.", CreditCode: creditCode(i)})
+	}
+	for _, account := range slices.Sorted(maps.Keys(roles)) {
+		msp, user, _ := strings.Cut(account, "/")
+		reg.Accounts = append(reg.Accounts, wire.SeedAccount{MSPID: msp, User: user, Role: roles[account]})
+	}
+	raw, _ := json.Marshal(reg)
+	return string(raw)
+}
+
+var (
+	caOnce sync.Once
+	ca     *memstub.CA
+)
+
+// testCA is the one test CA every identity of the tests is minted by.
+func testCA() *memstub.CA {
+	caOnce.Do(func() {
+		var err error
+		if ca, err = memstub.NewCA(); err != nil {
+			panic(err)
+		}
+	})
+	return ca
 }
 
 var (
@@ -50,11 +100,8 @@ var (
 // Fabric CA's attribute extension, so the chaincode reads them through the real cid code.
 func creators(t testing.TB) map[string][]byte {
 	identitiesOnce.Do(func() {
-		ca, err := memstub.NewCA()
-		if err != nil {
-			identitiesErr = err
-			return
-		}
+		ca := testCA()
+		var err error
 		identities = map[string][]byte{}
 		for account, role := range roles {
 			msp, id, _ := strings.Cut(account, "/")
@@ -83,6 +130,28 @@ type harness struct {
 }
 
 func newHarness(t testing.TB) *harness {
+	h := &harness{t: t, ledger: memstub.NewLedger(), ids: creators(t), now: day0}
+	cc, err := contract.NewChaincode(contract.WithClock(func() time.Time { return h.now.Add(h.skew) }))
+	require.NoError(t, err)
+	h.cc = cc
+	h.ok(admin, "InitRegistry", registryJSON())
+	return h
+}
+
+// govern changes the settings through a proposal that the core enterprise makes and both banks
+// approve: three of the six members, not yet a majority, so the auditor's approval applies it.
+func (h *harness) govern(config string) {
+	h.t.Helper()
+	h.seq++
+	id := fmt.Sprintf("P-%d", h.seq)
+	h.ok(admin, "CreateProposal", `{"id":"`+id+`","action":"set-config","config":`+config+`}`)
+	for _, a := range []string{bank1Admin, bank2Admin, audAdmin} {
+		h.ok(a, "ApproveProposal", id)
+	}
+}
+
+// newBareHarness is a harness whose registry is not seeded.
+func newBareHarness(t testing.TB) *harness {
 	h := &harness{t: t, ledger: memstub.NewLedger(), ids: creators(t), now: day0}
 	cc, err := contract.NewChaincode(contract.WithClock(func() time.Time { return h.now.Add(h.skew) }))
 	require.NoError(t, err)

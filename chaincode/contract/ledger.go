@@ -146,6 +146,9 @@ func (l ledger) apply(txID string, ch receivable.Change) (*wire.Event, error) {
 			return nil, fmt.Errorf("binding invoice %s: %w", h, err)
 		}
 	}
+	if err := l.applyDirectory(ch); err != nil {
+		return nil, err
+	}
 	ev := newEvent(txID, ch)
 	return ev, l.emit(ev)
 }
@@ -210,6 +213,10 @@ func newEvent(txID string, ch receivable.Change) *wire.Event {
 		r := w.After
 		ev.Items = append(ev.Items, wire.EventItem{ID: r.ID, Status: r.Status, Amount: r.Amount, AmountFen: r.AmountFen,
 			Holder: r.Holder, PendingHolder: r.PendingHolder})
+	}
+	ev.Orgs, ev.Accounts, ev.Config = ch.Orgs, ch.Accounts, ch.Config
+	if len(ch.Proposals) > 0 {
+		ev.Proposal = ch.Proposals[0]
 	}
 	return ev
 }

@@ -83,9 +83,9 @@ func nameParameters(txs []metadata.TransactionMetadata) error {
 	return nil
 }
 
-// describeBodies gives every whole-body parameter the schema of its op's body type, which the
-// framework cannot always reflect: SetConfig takes a map because the framework refuses the pointer
-// fields by which wire.ConfigRequest tells an absent setting from a zero one.
+// describeBodies gives every whole-body parameter the schema of its op's body type, described by
+// its JSON fields, which the framework's reflection does not always do (embedded pointers, pointer
+// fields).
 func describeBodies(txs []metadata.TransactionMetadata, components *metadata.ComponentMetadata) error {
 	if components.Schemas == nil {
 		components.Schemas = map[string]metadata.ObjectMetadata{}

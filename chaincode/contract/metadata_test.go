@@ -68,7 +68,8 @@ func TestMetadata_DescribesBodiesAndResultsAsTheWireTypes(t *testing.T) {
 		txs[tx.Name] = tx
 	}
 	require.Equal(t, "#/components/schemas/IssueRequest", txs["Issue"].Parameters[0].Schema.Ref.String())
-	require.Equal(t, "#/components/schemas/ConfigRequest", txs["SetConfig"].Parameters[0].Schema.Ref.String())
+	require.Equal(t, "#/components/schemas/ProposalRequest", txs["CreateProposal"].Parameters[0].Schema.Ref.String())
+	require.Equal(t, "#/components/schemas/Registry", txs["InitRegistry"].Parameters[0].Schema.Ref.String())
 	require.Equal(t, "#/components/schemas/Receivable", txs["Get"].Returns.Schema.Ref.String())
 	require.Equal(t, "#/components/schemas/Page", txs["ListByHolder"].Returns.Schema.Ref.String())
 	require.Equal(t, "integer", txs["ApproveFinancing"].Parameters[1].Schema.Type[0])

@@ -12,8 +12,14 @@ const MaxClockSkewSeconds = 3600
 // Config holds the channel settings the chaincode keeps on the ledger.
 type Config = wire.Config
 
-// DefaultConfig is in force until SetConfig is called.
-func DefaultConfig() Config { return Config{MaxTermDays: 183, ClockSkewSeconds: 600} }
+// MaxProposalTTLHours bounds how long a proposal may wait for its majority: 30 days.
+const MaxProposalTTLHours = 720
+
+// DefaultConfig is in force until the registry is seeded with other settings or a proposal
+// changes them.
+func DefaultConfig() Config {
+	return Config{MaxTermDays: 183, ClockSkewSeconds: 600, ProposalTTLHours: 168}
+}
 
 // ValidateConfig checks the bounds of every setting.
 func ValidateConfig(c Config) error {
@@ -23,17 +29,28 @@ func ValidateConfig(c Config) error {
 	if c.ClockSkewSeconds < 1 || c.ClockSkewSeconds > MaxClockSkewSeconds {
 		return Invalidf("clockSkewSeconds %d is outside 1..%d", c.ClockSkewSeconds, MaxClockSkewSeconds)
 	}
+	if c.ProposalTTLHours < 1 || c.ProposalTTLHours > MaxProposalTTLHours {
+		return Invalidf("proposalTtlHours %d is outside 1..%d", c.ProposalTTLHours, MaxProposalTTLHours)
+	}
 	return nil
 }
 
-// ApplyConfig returns current updated with the settings present in req, validated.
+// ApplyConfig returns current updated with the settings req names (non-zero), validated. A request
+// that names no setting is refused, so an empty proposal cannot pass for a change.
 func ApplyConfig(current Config, req wire.ConfigRequest) (Config, error) {
-	next := current
-	if req.MaxTermDays != nil {
-		next.MaxTermDays = *req.MaxTermDays
+	if req == (wire.ConfigRequest{}) {
+		return Config{}, Invalidf("config names no setting to change (maxTermDays, clockSkewSeconds, proposalTtlHours)")
 	}
-	if req.ClockSkewSeconds != nil {
-		next.ClockSkewSeconds = *req.ClockSkewSeconds
+	next := current
+	for _, s := range []struct {
+		to *int
+		v  int
+	}{
+		{&next.MaxTermDays, req.MaxTermDays}, {&next.ClockSkewSeconds, req.ClockSkewSeconds}, {&next.ProposalTTLHours, req.ProposalTTLHours},
+	} {
+		if s.v != 0 {
+			*s.to = s.v
+		}
 	}
 	return next, ValidateConfig(next)
 }

@@ -133,15 +133,15 @@ func TestValidateAccount_MSPSlashEnrollmentID(t *testing.T) {
 }
 
 func TestConfig_BoundsAndPartialUpdates(t *testing.T) {
-	skew, term := 60, 366
-	cfg, err := ApplyConfig(DefaultConfig(), wire.ConfigRequest{ClockSkewSeconds: &skew})
+	cfg, err := ApplyConfig(DefaultConfig(), wire.ConfigRequest{ClockSkewSeconds: 60})
 	require.NoError(t, err)
-	require.Equal(t, Config{MaxTermDays: 183, ClockSkewSeconds: 60}, cfg)
-	cfg, err = ApplyConfig(DefaultConfig(), wire.ConfigRequest{})
-	require.NoError(t, err)
-	require.Equal(t, DefaultConfig(), cfg)
-	_, err = ApplyConfig(DefaultConfig(), wire.ConfigRequest{MaxTermDays: &term})
-	require.ErrorIs(t, err, ErrInvalid)
+	require.Equal(t, Config{MaxTermDays: 183, ClockSkewSeconds: 60, ProposalTTLHours: 168}, cfg)
+	_, err = ApplyConfig(DefaultConfig(), wire.ConfigRequest{})
+	require.ErrorIs(t, err, ErrInvalid, "a change that names no setting")
+	for _, bad := range []wire.ConfigRequest{{MaxTermDays: 366}, {MaxTermDays: -1}, {ClockSkewSeconds: 3601}, {ProposalTTLHours: 721}} {
+		_, err = ApplyConfig(DefaultConfig(), bad)
+		require.ErrorIs(t, err, ErrInvalid, bad)
+	}
 }
 
 func TestErrors_KindIsTheStablePrefix(t *testing.T) {

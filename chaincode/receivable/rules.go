@@ -32,6 +32,8 @@ type Reader interface {
 	InvoiceRoot(sha256 string) (string, error)
 	// Tree returns every receivable of a root (the root and all its pieces), sorted by id.
 	Tree(rootID string) ([]*Receivable, error)
+	// Directory reads the registry: who is a member, which accounts are open.
+	Directory
 }
 
 // Tx is the context of one transaction: its id, timestamp, caller and the channel settings.
@@ -50,10 +52,14 @@ type Write struct {
 
 // Change is the outcome of an accepted transaction: what to write and what to announce.
 type Change struct {
-	Op       string
-	Writes   []Write
-	Invoices []string // invoice hashes to bind to the issued root
-	Reason   string
+	Op        string
+	Writes    []Write
+	Invoices  []string // invoice hashes to bind to the issued root
+	Reason    string
+	Orgs      []*wire.Org      // registry entries to write
+	Accounts  []*wire.Account  // accounts to write
+	Proposals []*wire.Proposal // proposals to write
+	Config    *Config          // settings to write
 }
 
 // IssueRequest is the argument of Issue.
@@ -84,12 +90,12 @@ func Issue(rd Reader, tx Tx, req IssueRequest) (Change, error) {
 	if !rootIDPattern.MatchString(req.ID) {
 		return Change{}, Invalidf("id %.80q must match [A-Za-z0-9_-]{1,64}", req.ID)
 	}
-	if err := ValidateAccount("beneficiary", req.Beneficiary); err != nil {
-		return Change{}, err
-	}
 	issuer := tx.Caller.Account()
 	if req.Beneficiary == issuer {
 		return Change{}, Invalidf("beneficiary %s is the issuer itself", req.Beneficiary)
+	}
+	if err := CheckRecipient(rd, "beneficiary", req.Beneficiary); err != nil {
+		return Change{}, err
 	}
 	amount, err := ParseAmount(req.Amount)
 	if err != nil {
@@ -388,7 +394,7 @@ func splitInto(rd Reader, tx Tx, op string, r *Receivable, amounts []int64, shap
 // Transfer offers a receivable (whole, or the given part of it) to another account. A part splits
 // the receivable into <id>.1, the offered part (PENDING), and <id>.2, the remainder kept (ACTIVE).
 func Transfer(rd Reader, tx Tx, id, to, amount string) (Change, error) {
-	if err := ValidateAccount("to", to); err != nil {
+	if err := CheckRecipient(rd, "to", to); err != nil {
 		return Change{}, err
 	}
 	if to == tx.Caller.Account() {
@@ -428,7 +434,7 @@ func Transfer(rd Reader, tx Tx, id, to, amount string) (Change, error) {
 
 // RequestFinancing locks an ACTIVE receivable held by a supplier while a bank decides.
 func RequestFinancing(rd Reader, tx Tx, id, bank string) (Change, error) {
-	if err := ValidateMSPID("bank", bank); err != nil {
+	if err := CheckBank(rd, bank); err != nil {
 		return Change{}, err
 	}
 	r, err := loadMovable(rd, tx, id, "financed")
@@ -508,6 +514,24 @@ func RejectFinancing(rd Reader, tx Tx, id, reason string) (Change, error) {
 	next := r.Clone()
 	next.Status, next.Financing = StatusActive, nil
 	return single("RejectFinancing", r, next, tx, reason), nil
+}
+
+// WithdrawFinancing takes back a financing request the bank has not answered: only the holder who
+// asked may, and the receivable is ACTIVE again.
+func WithdrawFinancing(rd Reader, tx Tx, id string) (Change, error) {
+	r, err := load(rd, tx, id)
+	if err != nil {
+		return Change{}, err
+	}
+	if r.Holder != tx.Caller.Account() {
+		return Change{}, Forbiddenf("receivable %s is held by %s, not by %s", id, r.Holder, tx.Caller.Account())
+	}
+	if r.Status != StatusFinancing {
+		return Change{}, Conflictf("receivable %s is %s: there is no open financing request to withdraw", id, r.Status)
+	}
+	next := r.Clone()
+	next.Status, next.Financing = StatusActive, nil
+	return single("WithdrawFinancing", r, next, tx, ""), nil
 }
 
 // checkRedeemer checks that the caller speaks for the obligor and that the receivable has matured.

@@ -14,12 +14,15 @@ import (
 
 // book is a map-backed Reader: the rules need nothing more.
 type book struct {
+	*directory
 	items    map[string]*Receivable
 	invoices map[string]string
 	fail     error
 }
 
-func newBook() *book { return &book{items: map[string]*Receivable{}, invoices: map[string]string{}} }
+func newBook() *book {
+	return &book{directory: seedDirectory(otherCore), items: map[string]*Receivable{}, invoices: map[string]string{}}
+}
 
 func (b *book) Get(id string) (*Receivable, error) {
 	if b.fail != nil {
@@ -44,6 +47,7 @@ func (b *book) Tree(rootID string) ([]*Receivable, error) {
 }
 
 func (b *book) apply(ch Change) {
+	b.directory.apply(ch)
 	for _, w := range ch.Writes {
 		b.items[w.After.ID] = w.After
 	}
@@ -190,7 +194,10 @@ func TestRules_OffersFinancingAndRefusalsWithoutFabric(t *testing.T) {
 			_, err := Transfer(b, txAs(supplier, t0), "R-1.2", other.Account(), "x")
 			return err
 		}, ErrInvalid},
-		{"transfer by a stranger", func() error { _, err := Transfer(b, txAs(other, t0), "R-1.2", core.Account(), ""); return err }, ErrForbidden},
+		{"transfer by a stranger", func() error {
+			_, err := Transfer(b, txAs(other, t0), "R-1.2", "SupplierMSP/supplier-c", "")
+			return err
+		}, ErrForbidden},
 		{"finance at a bad bank", func() error { _, err := RequestFinancing(b, txAs(supplier, t0), "R-1.2", "Bank 1"); return err }, ErrInvalid},
 		{"a bank that declined no longer reads it", func() error { _, err := ApproveFinancing(b, txAs(officer, t0), "R-1.2", 100); return err }, ErrForbidden},
 		{"reject financing without reason", func() error { _, err := RejectFinancing(b, txAs(officer, t0), "R-1.2", ""); return err }, ErrInvalid},

@@ -125,6 +125,8 @@ type Config struct {
 	MaxTermDays int `json:"maxTermDays"`
 	// ClockSkewSeconds is how far a transaction's timestamp may be from the endorsing peer's clock.
 	ClockSkewSeconds int `json:"clockSkewSeconds"`
+	// ProposalTTLHours is how long a governance proposal waits for its majority (default 168, a week).
+	ProposalTTLHours int `json:"proposalTtlHours"`
 }
 
 // Event is both the chaincode event of a write transaction (named after Op) and its result.
@@ -134,6 +136,10 @@ type Event struct {
 	Items  []EventItem `json:"items"`
 	Reason string      `json:"reason,omitempty" metadata:",optional"`
 	Config *Config     `json:"config,omitempty" metadata:",optional"`
+	// The registry, accounts and proposal a membership or governance transaction wrote.
+	Orgs     []*Org     `json:"orgs,omitempty" metadata:",optional"`
+	Accounts []*Account `json:"accounts,omitempty" metadata:",optional"`
+	Proposal *Proposal  `json:"proposal,omitempty" metadata:",optional"`
 }
 
 // EventItem is one receivable a write changed, as it is after the write.

@@ -60,7 +60,9 @@ const (
 var (
 	idParam     = Param{Name: "id", From: FromPath, Required: true}
 	reasonParam = Param{Name: "reason", From: FromBody}
-	pageParams  = []Param{
+	// accountParam is an account MSPID/user named by the path /{msp}/{user}.
+	accountParam = Param{Name: "account", From: FromPath, Field: "{msp}/{user}", Required: true}
+	pageParams   = []Param{
 		{Name: "pageSize", From: FromQuery, Default: strconv.Itoa(DefaultPageSize)},
 		{Name: "bookmark", From: FromQuery},
 	}
@@ -101,9 +103,28 @@ var Ops = []*Op{
 	{Name: "redeem-all", Tx: "RedeemAll", Method: "POST", Path: "/v1/roots/{id}/redeem-all", Submit: true,
 		Params:  []Param{{Name: "rootId", From: FromPath, Field: "id", Required: true}},
 		Summary: "pay every live piece of a matured root (清分)"},
-	{Name: "set-config", Tx: "SetConfig", Method: "PUT", Path: "/v1/config", Submit: true,
-		Params: []Param{{Name: "config", From: FromWholeBody}}, Body: body[ConfigRequest](),
-		Summary: "change the channel settings"},
+	{Name: "withdraw-financing", Tx: "WithdrawFinancing", Method: "POST", Path: "/v1/receivables/{id}/financing/withdraw", Submit: true,
+		Params: []Param{idParam}, Summary: "withdraw a financing request the bank has not answered"},
+
+	{Name: "init-registry", Tx: "InitRegistry", Method: "POST", Path: "/v1/registry", Submit: true,
+		Params: []Param{{Name: "registry", From: FromWholeBody}}, Body: body[Registry](),
+		Summary: "seed the membership registry, first accounts and settings when the network is created (once)"},
+	{Name: "open-account", Tx: "OpenAccount", Method: "POST", Path: "/v1/accounts", Submit: true,
+		Params: []Param{{Name: "request", From: FromWholeBody}}, Body: body[AccountRequest](),
+		Summary: "open an account of the caller's organisation (开户; its admin)"},
+	{Name: "freeze-account", Tx: "FreezeAccount", Method: "POST", Path: "/v1/accounts/{msp}/{user}/freeze", Submit: true,
+		Params: []Param{accountParam, reasonParam}, Body: body[ReasonRequest](),
+		Summary: "freeze an account: it can neither send nor receive (its organisation's admin)"},
+	{Name: "unfreeze-account", Tx: "UnfreezeAccount", Method: "POST", Path: "/v1/accounts/{msp}/{user}/unfreeze", Submit: true,
+		Params: []Param{accountParam}, Summary: "unfreeze an account (its organisation's admin)"},
+	{Name: "close-account", Tx: "CloseAccount", Method: "POST", Path: "/v1/accounts/{msp}/{user}/close", Submit: true,
+		Params: []Param{accountParam, reasonParam}, Body: body[ReasonRequest](),
+		Summary: "close an account for good (its organisation's admin)"},
+	{Name: "create-proposal", Tx: "CreateProposal", Method: "POST", Path: "/v1/proposals", Submit: true,
+		Params: []Param{{Name: "proposal", From: FromWholeBody}}, Body: body[ProposalRequest](),
+		Summary: "propose a governed change (settings, an organisation); the proposer's organisation approves it"},
+	{Name: "approve-proposal", Tx: "ApproveProposal", Method: "POST", Path: "/v1/proposals/{id}/approve", Submit: true,
+		Params: []Param{idParam}, Summary: "approve a proposal for the caller's organisation; a majority applies it"},
 
 	{Name: "get", Tx: "Get", Method: "GET", Path: "/v1/receivables/{id}",
 		Params: []Param{idParam}, Summary: "one receivable"},
@@ -120,6 +141,18 @@ var Ops = []*Op{
 	{Name: "totals", Tx: "Totals", Method: "GET", Path: "/v1/accounts/{msp}/{user}/totals",
 		Params: []Param{{Name: "account", From: FromPath, Field: "{msp}/{user}", Required: true}}, Summary: "an account's totals"},
 	{Name: "get-config", Tx: "GetConfig", Method: "GET", Path: "/v1/config", Summary: "the settings in force"},
+	{Name: "list-orgs", Tx: "ListOrgs", Method: "GET", Path: "/v1/orgs", Summary: "the member organisations and their kinds"},
+	{Name: "get-org", Tx: "GetOrg", Method: "GET", Path: "/v1/orgs/{msp}",
+		Params: []Param{{Name: "mspId", From: FromPath, Field: "msp", Required: true}}, Summary: "one member organisation"},
+	{Name: "get-account", Tx: "GetAccount", Method: "GET", Path: "/v1/accounts/{msp}/{user}",
+		Params: []Param{accountParam}, Summary: "one account (its own, its organisation's admin, the auditor)"},
+	{Name: "list-accounts", Tx: "ListAccounts", Method: "GET", Path: "/v1/orgs/{msp}/accounts",
+		Params:  append([]Param{{Name: "mspId", From: FromPath, Field: "msp", Required: true}}, pageParams...),
+		Summary: "the accounts of an organisation (its admin, the auditor)"},
+	{Name: "get-proposal", Tx: "GetProposal", Method: "GET", Path: "/v1/proposals/{id}",
+		Params: []Param{idParam}, Summary: "one governance proposal and its approvals"},
+	{Name: "list-proposals", Tx: "ListProposals", Method: "GET", Path: "/v1/proposals",
+		Params: pageParams, Summary: "the governance proposals"},
 }
 
 // Lookup returns the op named name.

@@ -53,7 +53,10 @@ func TestArgs(t *testing.T) {
 		{"redeem-all", Request{PathValue: pathValues("id", "R")}, []string{"R"}},
 		{"totals", Request{PathValue: pathValues("msp", "S", "user", "a")}, []string{"S/a"}},
 		{"list-held", Request{Query: url.Values{"holder": {"S/a"}}}, []string{"S/a", "20", ""}},
-		{"set-config", Request{Body: []byte(`{"maxTermDays":90}`)}, []string{`{"maxTermDays":90}`}},
+		{"create-proposal", Request{Body: []byte(`{"id":"P-1","action":"set-config","config":{"maxTermDays":90}}`)},
+			[]string{`{"id":"P-1","action":"set-config","config":{"maxTermDays":90}}`}},
+		{"freeze-account", Request{PathValue: pathValues("msp", "S", "user", "b"), Body: []byte(`{"reason":"court order"}`)}, []string{"S/b", "court order"}},
+		{"list-proposals", Request{}, []string{"20", ""}},
 		{"issue", Request{Body: []byte(`{"beneficiary":"S/a","amount":"1.00","maturityDate":"2027-01-01","contract":{"number":"C","sha256":"x"},"invoices":[]}`)},
 			[]string{`{"beneficiary":"S/a","amount":"1.00","maturityDate":"2027-01-01","contract":{"number":"C","sha256":"x"},"invoices":[]}`}},
 	}

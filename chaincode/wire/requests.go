@@ -47,10 +47,12 @@ type ApproveRequest struct {
 	RateBps int64 `json:"rateBps,omitempty"`
 }
 
-// ConfigRequest is the body of set-config: the settings to change; absent fields keep their value.
+// ConfigRequest names settings to change in a set-config proposal; an absent (zero) field keeps
+// its value: no setting has zero among its allowed values.
 type ConfigRequest struct {
-	MaxTermDays      *int `json:"maxTermDays,omitempty" metadata:",optional"`
-	ClockSkewSeconds *int `json:"clockSkewSeconds,omitempty" metadata:",optional"`
+	MaxTermDays      int `json:"maxTermDays,omitempty" metadata:",optional"`
+	ClockSkewSeconds int `json:"clockSkewSeconds,omitempty" metadata:",optional"`
+	ProposalTTLHours int `json:"proposalTtlHours,omitempty" metadata:",optional"`
 }
 
 // SubmitResponse is the gateway's answer to every committed write.

@@ -1,0 +1,156 @@
+package contract
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/recv-ledger/recv/chaincode/receivable"
+	"github.com/recv-ledger/recv/chaincode/wire"
+)
+
+// State layout of the membership registry and governance (plain keys, each a JSON document):
+//
+//	org/<mspId>              a member organisation
+//	acct/<mspId>/<user>      an account; the accounts of an organisation are the range acct/<mspId>/*
+//	proposal/<id>            a governance proposal
+const (
+	orgPrefix      = "org/"
+	accountPrefix  = "acct/"
+	proposalPrefix = "proposal/"
+)
+
+// rangeEnd is the end of the key range of prefix, which ends in '/': '0' follows '/'.
+func rangeEnd(prefix string) string { return prefix[:len(prefix)-1] + "0" }
+
+// getJSON reads key into v; found is false when the key is absent.
+func (l ledger) getJSON(key string, v any) (bool, error) {
+	raw, err := l.stub.GetState(key)
+	if err != nil {
+		return false, fmt.Errorf("reading %s: %w", key, err)
+	}
+	if raw == nil {
+		return false, nil
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return false, fmt.Errorf("decoding %s: %w", key, err)
+	}
+	return true, nil
+}
+
+func (l ledger) putJSON(key string, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encoding %s: %w", key, err)
+	}
+	if err := l.stub.PutState(key, raw); err != nil {
+		return fmt.Errorf("writing %s: %w", key, err)
+	}
+	return nil
+}
+
+// Org implements receivable.Directory.
+func (l ledger) Org(mspID string) (*wire.Org, error) {
+	var o wire.Org
+	found, err := l.getJSON(orgPrefix+mspID, &o)
+	if !found || err != nil {
+		return nil, err
+	}
+	return &o, nil
+}
+
+// Orgs implements receivable.Directory: one bounded range scan, sorted by MSP ID.
+func (l ledger) Orgs() ([]wire.Org, error) {
+	it, err := l.stub.GetStateByRange(orgPrefix, rangeEnd(orgPrefix))
+	if err != nil {
+		return nil, fmt.Errorf("scanning the registry: %w", err)
+	}
+	defer it.Close()
+	orgs := []wire.Org{}
+	for it.HasNext() {
+		kv, err := it.Next()
+		if err != nil {
+			return nil, fmt.Errorf("scanning the registry: %w", err)
+		}
+		if len(orgs) >= receivable.MaxOrgs {
+			return nil, fmt.Errorf("the registry holds more than %d organisations", receivable.MaxOrgs)
+		}
+		var o wire.Org
+		if err := json.Unmarshal(kv.Value, &o); err != nil {
+			return nil, fmt.Errorf("decoding %s: %w", kv.Key, err)
+		}
+		orgs = append(orgs, o)
+	}
+	return orgs, nil
+}
+
+// Account implements receivable.Directory.
+func (l ledger) Account(id string) (*wire.Account, error) {
+	var a wire.Account
+	found, err := l.getJSON(accountPrefix+id, &a)
+	if !found || err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+// Proposal implements receivable.Directory.
+func (l ledger) Proposal(id string) (*wire.Proposal, error) {
+	var p wire.Proposal
+	found, err := l.getJSON(proposalPrefix+id, &p)
+	if !found || err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// applyDirectory writes the registry entries, accounts, proposals and settings of a change.
+func (l ledger) applyDirectory(ch receivable.Change) error {
+	for _, o := range ch.Orgs {
+		if err := l.putJSON(orgPrefix+o.MSPID, o); err != nil {
+			return err
+		}
+	}
+	for _, a := range ch.Accounts {
+		if err := l.putJSON(accountPrefix+a.ID, a); err != nil {
+			return err
+		}
+	}
+	for _, p := range ch.Proposals {
+		if err := l.putJSON(proposalPrefix+p.ID, p); err != nil {
+			return err
+		}
+	}
+	if ch.Config != nil {
+		return l.putConfig(*ch.Config)
+	}
+	return nil
+}
+
+// pageJSON reads one page of the documents under prefix into items via decode.
+func pageJSON[T any](l ledger, prefix string, pageSize int32, bookmark string) ([]T, string, error) {
+	if pageSize < 1 || pageSize > wire.MaxPageSize {
+		return nil, "", receivable.Invalidf("pageSize %d is outside 1..%d", pageSize, wire.MaxPageSize)
+	}
+	it, meta, err := l.stub.GetStateByRangeWithPagination(prefix, rangeEnd(prefix), pageSize, bookmark)
+	if err != nil {
+		return nil, "", fmt.Errorf("scanning %s: %w", prefix, err)
+	}
+	defer it.Close()
+	items := []T{}
+	for it.HasNext() {
+		kv, err := it.Next()
+		if err != nil {
+			return nil, "", fmt.Errorf("scanning %s: %w", prefix, err)
+		}
+		var v T
+		if err := json.Unmarshal(kv.Value, &v); err != nil {
+			return nil, "", fmt.Errorf("decoding %s: %w", kv.Key, err)
+		}
+		items = append(items, v)
+	}
+	next := ""
+	if meta != nil && int32(len(items)) == pageSize {
+		next = meta.Bookmark
+	}
+	return items, next, nil
+}

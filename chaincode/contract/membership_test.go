@@ -1,0 +1,138 @@
+package contract_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
+)
+
+func TestRegistry_IsSeededOnceAndReadByEveryMember(t *testing.T) {
+	bare := newBareHarness(t)
+	bare.refuse("conflict: the membership registry is not seeded yet", supA, "GetConfig")
+	bare.refuse("forbidden: InitRegistry needs role admin", treasurer, "InitRegistry", registryJSON())
+	bare.ok(admin, "InitRegistry", registryJSON())
+
+	h := newHarness(t)
+	h.refuse("conflict: the registry already holds 6 organisations", supAdmin, "InitRegistry", registryJSON())
+	var members wire.Members
+	require.NoError(t, json.Unmarshal([]byte(h.ok(supA, "ListOrgs")), &members))
+	require.Len(t, members.Orgs, 6)
+	var bank wire.Org
+	require.NoError(t, json.Unmarshal([]byte(h.ok(treasurer, "GetOrg", "Bank1MSP")), &bank))
+	require.Equal(t, wire.OrgBank, bank.Kind)
+	h.refuse("not_found: organisation Bank3MSP is not a member", supA, "GetOrg", "Bank3MSP")
+}
+
+// A member's own CA can mint any recv.role attribute; the registry bounds what it buys.
+func TestRegistry_ForgedRolesAreRefused(t *testing.T) {
+	h := newHarness(t)
+	ids, err := forgedIdentities()
+	require.NoError(t, err)
+	for account, creator := range ids {
+		h.ids[account] = creator
+	}
+	h.refuse(`forbidden: role "issuer" is not allowed in SupplierMSP, a supplier organisation`, "SupplierMSP/forger", "Issue",
+		issueJSON(issueOpts{ID: "R-F", Beneficiary: supB}))
+	h.refuse(`forbidden: role "auditor" is not allowed in Bank1MSP, a bank organisation`, "Bank1MSP/snoop", "Get", "R-F")
+	h.refuse(`forbidden: role "financier" is not allowed in CoreMSP, a core organisation`, "CoreMSP/banker", "GetConfig")
+	h.refuse(`forbidden: account SupplierMSP/stranger is not opened on the ledger`, "SupplierMSP/stranger", "GetConfig")
+}
+
+func TestAccounts_OpenedByTheirAdminFrozenAndClosed(t *testing.T) {
+	h := newHarness(t)
+	h.ids["SupplierMSP/stranger"] = mustForged(t)["SupplierMSP/stranger"]
+	h.active("R-1", supA, "100")
+
+	h.refuse("not_found: to SupplierMSP/stranger is not an account opened on the ledger", supA, "Transfer", "R-1", "SupplierMSP/stranger", "")
+	h.refuse("forbidden: OpenAccount needs role admin", supA, "OpenAccount", `{"user":"stranger","role":"supplier"}`)
+	h.refuse(`invalid: role "issuer" is not allowed in SupplierMSP`, supAdmin, "OpenAccount", `{"user":"stranger","role":"issuer"}`)
+	h.ok(supAdmin, "OpenAccount", `{"user":"stranger","role":"supplier","displayName":"三级供应商"}`)
+	h.ok(supA, "Transfer", "R-1", "SupplierMSP/stranger", "")
+	h.ok("SupplierMSP/stranger", "Accept", "R-1")
+
+	h.refuse("forbidden: only an admin of SupplierMSP may change account", bank1Admin, "FreezeAccount", "SupplierMSP/stranger", "court order")
+	h.ok(supAdmin, "FreezeAccount", "SupplierMSP/stranger", "court order (2026) 沪01执1号")
+	h.refuse("forbidden: account SupplierMSP/stranger is FROZEN", "SupplierMSP/stranger", "Transfer", "R-1", supA, "")
+	var acct wire.Account
+	require.NoError(t, json.Unmarshal([]byte(h.ok("SupplierMSP/stranger", "GetAccount", "SupplierMSP/stranger")), &acct))
+	require.Equal(t, wire.AccountFrozen, acct.Status)
+	h.refuse("conflict: beneficiary SupplierMSP/stranger is FROZEN and cannot receive", treasurer, "Issue",
+		issueJSON(issueOpts{ID: "R-2", Beneficiary: "SupplierMSP/stranger"}))
+	h.refuse("forbidden: ", supA, "GetAccount", "SupplierMSP/stranger")
+
+	h.ok(supAdmin, "UnfreezeAccount", "SupplierMSP/stranger")
+	h.ok("SupplierMSP/stranger", "Transfer", "R-1", supA, "")
+	h.ok(supAdmin, "CloseAccount", "SupplierMSP/stranger", "left the supply chain")
+	h.refuse("forbidden: account SupplierMSP/stranger is closed", "SupplierMSP/stranger", "Get", "R-1")
+
+	var page wire.AccountPage
+	require.NoError(t, json.Unmarshal([]byte(h.ok(supAdmin, "ListAccounts", "SupplierMSP", "2", "")), &page))
+	require.Len(t, page.Items, 2)
+	require.NotEmpty(t, page.Bookmark)
+	h.refuse("forbidden: ", supA, "ListAccounts", "SupplierMSP", "20", "")
+	h.refuse("invalid: pageSize 0", auditor, "ListAccounts", "SupplierMSP", "0", "")
+}
+
+func TestFinancing_OnlyAtABankAndWithdrawable(t *testing.T) {
+	h := newHarness(t)
+	h.active("R-1", supA, "100")
+	h.refuse("not_found: bank Bank3MSP is not a member", supA, "RequestFinancing", "R-1", "Bank3MSP")
+	h.refuse("invalid: bank CoreMSP is a core organisation, not a bank", supA, "RequestFinancing", "R-1", "CoreMSP")
+	h.ok(supA, "RequestFinancing", "R-1", "Bank1MSP")
+	h.refuse("forbidden: ", bank1, "WithdrawFinancing", "R-1")
+	h.ok(supA, "WithdrawFinancing", "R-1")
+	require.Equal(t, wire.StatusActive, h.get("R-1").Status)
+}
+
+func TestProposals_AMajorityChangesTheRules(t *testing.T) {
+	h := newHarness(t)
+	h.refuse("forbidden: CreateProposal needs role admin", treasurer, "CreateProposal", `{"id":"P-1","action":"set-config","config":{"maxTermDays":30}}`)
+	h.ok(admin, "CreateProposal", `{"id":"P-1","action":"set-config","config":{"maxTermDays":30}}`)
+	h.refuse("conflict: proposal P-1 is already approved by CoreMSP", admin, "ApproveProposal", "P-1")
+	h.ok(bank1Admin, "ApproveProposal", "P-1")
+	h.ok(bank2Admin, "ApproveProposal", "P-1")
+	require.Contains(t, h.ok(supA, "GetConfig"), `"maxTermDays":183`, "3 of 6 is no majority")
+	out := h.ok(supAdmin, "ApproveProposal", "P-1")
+	require.Contains(t, out, `"config":{"maxTermDays":30,`)
+	require.Contains(t, h.ok(supA, "GetConfig"), `"maxTermDays":30`)
+	var p wire.Proposal
+	require.NoError(t, json.Unmarshal([]byte(h.ok(auditor, "GetProposal", "P-1")), &p))
+	require.Equal(t, wire.ProposalApplied, p.Status)
+	require.Equal(t, 4, p.Needed)
+
+	bank3 := `{"mspId":"Bank3MSP","kind":"bank","name":"Bank Three","creditCode":"` + creditCode(42) + `"}`
+	h.ok(bank1Admin, "CreateProposal", `{"id":"add-bank3","action":"set-org","org":`+bank3+`}`)
+	h.days(8)
+	h.refuse("conflict: proposal add-bank3 is EXPIRED", admin, "ApproveProposal", "add-bank3")
+	var page wire.ProposalPage
+	require.NoError(t, json.Unmarshal([]byte(h.ok(supA, "ListProposals", "20", "")), &page))
+	require.Len(t, page.Items, 2)
+	require.Equal(t, wire.ProposalExpired, page.Items[1].Status)
+}
+
+// forgedIdentities are certificates a member's own CA could mint: roles its kind does not allow,
+// or a user nobody opened an account for.
+func forgedIdentities() (map[string][]byte, error) {
+	out := map[string][]byte{}
+	for account, role := range map[string]string{
+		"SupplierMSP/forger": "issuer", "Bank1MSP/snoop": "auditor", "CoreMSP/banker": "financier", "SupplierMSP/stranger": "supplier",
+	} {
+		msp, id, _ := strings.Cut(account, "/")
+		raw, err := testCA().User(msp, id, role)
+		if err != nil {
+			return nil, err
+		}
+		out[account] = raw
+	}
+	return out, nil
+}
+
+func mustForged(t *testing.T) map[string][]byte {
+	ids, err := forgedIdentities()
+	require.NoError(t, err)
+	return ids
+}
