@@ -44,7 +44,7 @@ func txs(calls []apitest.Call) []string {
 }
 
 func coreAs(kind wire.OrgKind) wire.Org {
-	return wire.Org{MSPID: "CoreMSP", Kind: kind, Name: "Test Org", CreditCode: "91310000MA1FL0000X"}
+	return wire.Org{MSPID: "CoreMSP", Kind: kind, Name: "Test Org", CreditCode: "91310000MA1FL0000N"}
 }
 
 func TestAddUser_OpensTheAccountWithARoleTheKindAllows(t *testing.T) {

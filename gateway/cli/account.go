@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -82,91 +80,32 @@ func newAccountShowCommand(g *globals) *cobra.Command {
 	}
 }
 
-type accountListOptions struct {
-	pageSize int
-	bookmark string
-	all      bool
-}
-
 func newAccountListCommand(g *globals) *cobra.Command {
-	o := &accountListOptions{}
+	o := &pageOptions{}
 	cmd := &cobra.Command{
 		Use:     "list MSP",
 		Short:   "List the accounts of an organisation (its admin, the auditor)",
 		Example: "  recv --as AuditorMSP/auditor account list SupplierMSP --all",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return o.run(cmd, g, args[0])
+			all, err := g.pages(cmd, "list-accounts", args, o)
+			if err != nil {
+				return err
+			}
+			var accounts []*wire.Account
+			if err := json.Unmarshal(all.Items, &accounts); err != nil {
+				return err
+			}
+			return g.printer().Print(all, func(w io.Writer) {
+				accountTable(w, accounts)
+				if all.Bookmark != "" {
+					fmt.Fprintf(w, "\nmore: --bookmark %s\n", all.Bookmark)
+				}
+			})
 		},
 	}
-	f := cmd.Flags()
-	f.IntVar(&o.pageSize, "page-size", 0, "accounts per page, 1..100 (default 20)")
-	f.StringVar(&o.bookmark, "bookmark", "", "continue after this bookmark")
-	f.BoolVar(&o.all, "all", false, "follow bookmarks and print every page")
+	o.bind(cmd, "accounts")
 	return cmd
-}
-
-func (o *accountListOptions) run(cmd *cobra.Command, g *globals, msp string) error {
-	all, err := g.pages(cmd, "list-accounts", []string{msp}, o.pageSize, o.bookmark, o.all)
-	if err != nil {
-		return err
-	}
-	var accounts []*wire.Account
-	if err := json.Unmarshal(all.Items, &accounts); err != nil {
-		return err
-	}
-	return g.printer().Print(all, func(w io.Writer) {
-		accountTable(w, accounts)
-		if all.Bookmark != "" {
-			fmt.Fprintf(w, "\nmore: --bookmark %s\n", all.Bookmark)
-		}
-	})
-}
-
-// rawPage is one page, or all pages, of a list whose items are kept verbatim for -o json.
-type rawPage struct {
-	Items    json.RawMessage `json:"items"`
-	Bookmark string          `json:"bookmark"`
-	Count    int             `json:"count"`
-}
-
-// pages reads one page of a paged list op (wire.AccountPage, wire.ProposalPage) or, with all,
-// every page after bookmark.
-func (g *globals) pages(cmd *cobra.Command, op string, pathValues []string, pageSize int, bookmark string, all bool) (*rawPage, error) {
-	var items []json.RawMessage
-	for {
-		q := url.Values{}
-		if pageSize > 0 {
-			q.Set("pageSize", strconv.Itoa(pageSize))
-		}
-		if bookmark != "" {
-			q.Set("bookmark", bookmark)
-		}
-		body, err := g.query(cmd, op, pathValues, q)
-		if err != nil {
-			return nil, err
-		}
-		var page struct {
-			Items    []json.RawMessage `json:"items"`
-			Bookmark string            `json:"bookmark"`
-		}
-		if err := json.Unmarshal(body, &page); err != nil {
-			return nil, err
-		}
-		items = append(items, page.Items...)
-		bookmark = page.Bookmark
-		if !all || bookmark == "" || len(page.Items) == 0 {
-			break
-		}
-	}
-	if items == nil {
-		items = []json.RawMessage{}
-	}
-	raw, err := json.Marshal(items)
-	if err != nil {
-		return nil, err
-	}
-	return &rawPage{Items: raw, Bookmark: bookmark, Count: len(items)}, nil
 }
 
 func newAccountStatusCommand(g *globals, verb, op, short string, needsReason bool) *cobra.Command {

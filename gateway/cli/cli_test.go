@@ -93,8 +93,8 @@ func TestCommands_SendTheRightRequests(t *testing.T) {
 		{[]string{"account", "close", "SupplierMSP/supplier-b", "--reason", "left"}, "POST", "/v1/accounts/SupplierMSP/supplier-b/close", `{"reason":"left"}`},
 		{[]string{"proposal", "create", "--id", "P-1", "--set", "maxTermDays=90", "--set", "clockSkewSeconds=300", "--note", "shorter"}, "POST", "/v1/proposals",
 			`{"id":"P-1","action":"set-config","config":{"maxTermDays":90,"clockSkewSeconds":300},"note":"shorter"}`},
-		{[]string{"proposal", "create", "--id", "P-2", "--add-org", "Bank3MSP", "--kind", "bank", "--name", "Bank Three", "--credit-code", "91310000MA1FL0000X"}, "POST", "/v1/proposals",
-			`{"id":"P-2","action":"set-org","org":{"mspId":"Bank3MSP","kind":"bank","name":"Bank Three","creditCode":"91310000MA1FL0000X"}}`},
+		{[]string{"proposal", "create", "--id", "P-2", "--add-org", "Bank3MSP", "--kind", "bank", "--name", "Bank Three", "--credit-code", "91310000MA1FL0000N"}, "POST", "/v1/proposals",
+			`{"id":"P-2","action":"set-org","org":{"mspId":"Bank3MSP","kind":"bank","name":"Bank Three","creditCode":"91310000MA1FL0000N"}}`},
 		{[]string{"proposal", "approve", "P-1"}, "POST", "/v1/proposals/P-1/approve", ""},
 		{[]string{"tx", "abc"}, "GET", "/v1/transactions/abc", ""},
 	}

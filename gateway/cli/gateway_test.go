@@ -176,7 +176,7 @@ func TestEvents_PrintsOneLinePerTransaction(t *testing.T) {
 }
 
 func TestUserRegister_OpensTheAccountTokenShownOnceOrWritten(t *testing.T) {
-	members := apitest.NewMembers(wire.Org{MSPID: "CoreMSP", Kind: wire.OrgSupplier, Name: "Supplier Co", CreditCode: "91310000MA1FL0000X"})
+	members := apitest.NewMembers(wire.Org{MSPID: "CoreMSP", Kind: wire.OrgSupplier, Name: "Supplier Co", CreditCode: "91310000MA1FL0000N"})
 	admin := &apitest.Admin{}
 	g := apitest.Start(t, &apitest.Ledger{Members: members}, admin)
 	code, out, stderr := recv(t, g, "admin", "user", "register", "supplier-d", "--role", "supplier")

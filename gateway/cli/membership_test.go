@@ -22,7 +22,7 @@ import (
 )
 
 const (
-	bankJSON    = `{"mspId":"Bank1MSP","kind":"bank","name":"First Bank Co., Ltd.","creditCode":"91310000MA1FL0000X","updatedAt":"2026-11-30T01:00:00Z","updatedBy":"CoreMSP/admin","lastTxId":"t1"}`
+	bankJSON    = `{"mspId":"Bank1MSP","kind":"bank","name":"First Bank Co., Ltd.","creditCode":"91310000MA1FL0000N","updatedAt":"2026-11-30T01:00:00Z","updatedBy":"CoreMSP/admin","lastTxId":"t1"}`
 	accountJSON = `{"id":"SupplierMSP/supplier-b","mspId":"SupplierMSP","user":"supplier-b","role":"supplier","displayName":"Supplier B",
 		"status":"FROZEN","reason":"court order","openedAt":"2026-11-01T00:00:00Z","updatedAt":"2026-11-30T02:00:00Z","updatedBy":"SupplierMSP/admin","lastTxId":"t2"}`
 	proposalJSON = `{"id":"P-1","action":"set-config","config":{"maxTermDays":90,"clockSkewSeconds":300},"note":"shorter terms","proposer":"CoreMSP/admin",
@@ -31,7 +31,7 @@ const (
 		             {"mspId":"Bank1MSP","account":"Bank1MSP/admin","at":"2026-11-30T02:00:00Z","txId":"t4"},
 		             {"mspId":"Bank2MSP","account":"Bank2MSP/admin","at":"2026-11-30T03:00:00Z","txId":"t5"}],
 		"appliedAt":"2026-11-30T03:00:00Z","updatedAt":"2026-11-30T03:00:00Z","lastTxId":"t5"}`
-	orgProposalJSON = `{"id":"P-2","action":"set-org","org":{"mspId":"Bank3MSP","kind":"bank","name":"Third Bank","creditCode":"91310000MA1FL0000X"},
+	orgProposalJSON = `{"id":"P-2","action":"set-org","org":{"mspId":"Bank3MSP","kind":"bank","name":"Third Bank","creditCode":"91310000MA1FL0000N"},
 		"proposer":"Bank1MSP/admin","createdAt":"2026-11-30T01:00:00Z","expiresAt":"2026-12-07T01:00:00Z","status":"OPEN","needed":3,
 		"approvals":[{"mspId":"Bank1MSP","account":"Bank1MSP/admin","at":"2026-11-30T01:00:00Z","txId":"t6"}],"updatedAt":"2026-11-30T01:00:00Z","lastTxId":"t6"}`
 )
@@ -52,12 +52,12 @@ func TestMembershipQueries_PrintTablesAndVerbatimJSON(t *testing.T) {
 		tx   string
 		call []string
 	}{
-		{[]string{"org", "list"}, []string{"MSP       KIND  NAME", "CoreMSP   core  Core Enterprise", "Bank1MSP  bank  First Bank Co., Ltd.  91310000MA1FL0000X"}, "ListOrgs", nil},
-		{[]string{"org", "show", "Bank1MSP"}, []string{"kind:         bank", "roles:        financier, admin", "credit code:  91310000MA1FL0000X", "updated:      2026-11-30T01:00:00Z by CoreMSP/admin (tx t1)"}, "GetOrg", []string{"Bank1MSP"}},
+		{[]string{"org", "list"}, []string{"MSP       KIND  NAME", "CoreMSP   core  Core Enterprise", "Bank1MSP  bank  First Bank Co., Ltd.  91310000MA1FL0000N"}, "ListOrgs", nil},
+		{[]string{"org", "show", "Bank1MSP"}, []string{"kind:         bank", "roles:        financier, admin", "credit code:  91310000MA1FL0000N", "updated:      2026-11-30T01:00:00Z by CoreMSP/admin (tx t1)"}, "GetOrg", []string{"Bank1MSP"}},
 		{[]string{"account", "show", "SupplierMSP/supplier-b"}, []string{"account:  SupplierMSP/supplier-b", "status:   FROZEN", "name:     Supplier B", "reason:   court order", "last tx:  t2"}, "GetAccount", []string{"SupplierMSP/supplier-b"}},
 		{[]string{"account", "list", "SupplierMSP", "--page-size", "5"}, []string{"SupplierMSP/supplier-b  supplier  FROZEN  Supplier B  court order", "more: --bookmark b2"}, "ListAccounts", []string{"SupplierMSP", "5", ""}},
 		{[]string{"proposal", "show", "P-1"}, []string{"change:     maxTermDays=90 clockSkewSeconds=300", "status:     APPLIED", "approvals:  3 of 3 needed", "applied:    2026-11-30T03:00:00Z", "Bank2MSP     Bank2MSP/admin  2026-11-30T03:00:00Z  t5"}, "GetProposal", []string{"P-1"}},
-		{[]string{"proposal", "list"}, []string{"P-1  set-config  APPLIED  3/3", "P-2  set-org     OPEN     1/3        2026-12-07T01:00:00Z  Bank3MSP as bank: Third Bank (91310000MA1FL0000X)"}, "ListProposals", []string{"20", ""}},
+		{[]string{"proposal", "list"}, []string{"P-1  set-config  APPLIED  3/3", "P-2  set-org     OPEN     1/3        2026-12-07T01:00:00Z  Bank3MSP as bank: Third Bank (91310000MA1FL0000N)"}, "ListProposals", []string{"20", ""}},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -105,9 +105,9 @@ func TestMembershipWrites_ShowWhatTheTransactionChanged(t *testing.T) {
 		want []string
 		call apitest.Call
 	}{
-		{"admin", []string{"proposal", "create", "--id", "P-2", "--add-org", "Bank3MSP", "--kind", "bank", "--name", "Third Bank", "--credit-code", "91310000MA1FL0000X"},
+		{"admin", []string{"proposal", "create", "--id", "P-2", "--add-org", "Bank3MSP", "--kind", "bank", "--name", "Third Bank", "--credit-code", "91310000MA1FL0000N"},
 			[]string{"committed:  tx tx-CreateProposal in block 5", "change:     Bank3MSP as bank: Third Bank", "approvals:  1 of 3 needed"},
-			apitest.Call{Caller: "admin", Tx: "CreateProposal", Args: []string{`{"id":"P-2","action":"set-org","org":{"mspId":"Bank3MSP","kind":"bank","name":"Third Bank","creditCode":"91310000MA1FL0000X"}}`}}},
+			apitest.Call{Caller: "admin", Tx: "CreateProposal", Args: []string{`{"id":"P-2","action":"set-org","org":{"mspId":"Bank3MSP","kind":"bank","name":"Third Bank","creditCode":"91310000MA1FL0000N"}}`}}},
 		{"admin", []string{"account", "freeze", "SupplierMSP/supplier-b", "--reason", "court order"},
 			[]string{"committed:  tx tx-FreezeAccount in block 5", "SupplierMSP/supplier-b  supplier  FROZEN"},
 			apitest.Call{Caller: "admin", Tx: "FreezeAccount", Args: []string{"SupplierMSP/supplier-b", "court order"}}},

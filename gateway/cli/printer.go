@@ -115,3 +115,53 @@ func accountDetail(w io.Writer, a *wire.Account) {
 		fmt.Fprintf(w, "last tx:\t%s\n", a.LastTxID)
 	}
 }
+
+// changeText says in one line what a proposal changes.
+func changeText(p *wire.Proposal) string {
+	switch {
+	case p.Config != nil:
+		var parts []string
+		for _, s := range []struct {
+			name  string
+			value int
+		}{{"maxTermDays", p.Config.MaxTermDays}, {"clockSkewSeconds", p.Config.ClockSkewSeconds}, {"proposalTtlHours", p.Config.ProposalTTLHours}} {
+			if s.value != 0 {
+				parts = append(parts, fmt.Sprintf("%s=%d", s.name, s.value))
+			}
+		}
+		return strings.Join(parts, " ")
+	case p.Org != nil:
+		return fmt.Sprintf("%s as %s: %s (%s)", p.Org.MSPID, p.Org.Kind, p.Org.Name, p.Org.CreditCode)
+	}
+	return ""
+}
+
+func proposalTable(w io.Writer, ps []*wire.Proposal) {
+	fmt.Fprintln(w, "ID\tACTION\tSTATUS\tAPPROVALS\tEXPIRES\tCHANGE")
+	for _, p := range ps {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%d/%d\t%s\t%s\n", p.ID, p.Action, p.Status, len(p.Approvals), p.Needed, p.ExpiresAt, changeText(p))
+	}
+}
+
+func proposalDetail(w io.Writer, p *wire.Proposal) {
+	fmt.Fprintf(w, "id:\t%s\n", p.ID)
+	fmt.Fprintf(w, "action:\t%s\n", p.Action)
+	fmt.Fprintf(w, "change:\t%s\n", changeText(p))
+	if p.Note != "" {
+		fmt.Fprintf(w, "note:\t%s\n", p.Note)
+	}
+	fmt.Fprintf(w, "status:\t%s\n", p.Status)
+	fmt.Fprintf(w, "approvals:\t%d of %d needed\n", len(p.Approvals), p.Needed)
+	fmt.Fprintf(w, "proposer:\t%s at %s\n", p.Proposer, p.CreatedAt)
+	fmt.Fprintf(w, "expires:\t%s\n", p.ExpiresAt)
+	if p.AppliedAt != "" {
+		fmt.Fprintf(w, "applied:\t%s\n", p.AppliedAt)
+	}
+	if len(p.Approvals) > 0 {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "APPROVED BY\tACCOUNT\tAT\tTX")
+		for _, a := range p.Approvals {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", a.MSPID, a.Account, a.At, a.TxID)
+		}
+	}
+}

@@ -42,7 +42,7 @@ func newProposalCreateCommand(g *globals) *cobra.Command {
 		Short: "Propose a change of the settings or of a member organisation (提案; role admin)",
 		Example: `  recv --as CoreMSP/admin proposal create --id P-2026-07 --set maxTermDays=90 --note "shorter terms from 2027"
   recv --as Bank1MSP/admin proposal create --id P-2026-08 --add-org Bank3MSP --kind bank \
-      --name "Example Bank Co., Ltd." --credit-code 91310000MA1FL0000X`,
+      --name "Example Bank Co., Ltd." --credit-code 91310000MA1FL0000N`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			req, err := o.request()
@@ -131,14 +131,14 @@ func newProposalApproveCommand(g *globals) *cobra.Command {
 }
 
 func newProposalListCommand(g *globals) *cobra.Command {
-	o := &accountListOptions{}
+	o := &pageOptions{}
 	cmd := &cobra.Command{
 		Use:     "list",
 		Short:   "List the proposals: status and approvals",
 		Example: "  recv --as CoreMSP/admin proposal list --all",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			all, err := g.pages(cmd, "list-proposals", nil, o.pageSize, o.bookmark, o.all)
+			all, err := g.pages(cmd, "list-proposals", nil, o)
 			if err != nil {
 				return err
 			}
@@ -154,10 +154,7 @@ func newProposalListCommand(g *globals) *cobra.Command {
 			})
 		},
 	}
-	f := cmd.Flags()
-	f.IntVar(&o.pageSize, "page-size", 0, "proposals per page, 1..100 (default 20)")
-	f.StringVar(&o.bookmark, "bookmark", "", "continue after this bookmark")
-	f.BoolVar(&o.all, "all", false, "follow bookmarks and print every page")
+	o.bind(cmd, "proposals")
 	return cmd
 }
 
@@ -178,55 +175,5 @@ func newProposalShowCommand(g *globals) *cobra.Command {
 			}
 			return g.printer().Print(body, func(w io.Writer) { proposalDetail(w, &p) })
 		},
-	}
-}
-
-// changeText says in one line what a proposal changes.
-func changeText(p *wire.Proposal) string {
-	switch {
-	case p.Config != nil:
-		var parts []string
-		for _, s := range []struct {
-			name  string
-			value int
-		}{{"maxTermDays", p.Config.MaxTermDays}, {"clockSkewSeconds", p.Config.ClockSkewSeconds}, {"proposalTtlHours", p.Config.ProposalTTLHours}} {
-			if s.value != 0 {
-				parts = append(parts, fmt.Sprintf("%s=%d", s.name, s.value))
-			}
-		}
-		return strings.Join(parts, " ")
-	case p.Org != nil:
-		return fmt.Sprintf("%s as %s: %s (%s)", p.Org.MSPID, p.Org.Kind, p.Org.Name, p.Org.CreditCode)
-	}
-	return ""
-}
-
-func proposalTable(w io.Writer, ps []*wire.Proposal) {
-	fmt.Fprintln(w, "ID\tACTION\tSTATUS\tAPPROVALS\tEXPIRES\tCHANGE")
-	for _, p := range ps {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%d/%d\t%s\t%s\n", p.ID, p.Action, p.Status, len(p.Approvals), p.Needed, p.ExpiresAt, changeText(p))
-	}
-}
-
-func proposalDetail(w io.Writer, p *wire.Proposal) {
-	fmt.Fprintf(w, "id:\t%s\n", p.ID)
-	fmt.Fprintf(w, "action:\t%s\n", p.Action)
-	fmt.Fprintf(w, "change:\t%s\n", changeText(p))
-	if p.Note != "" {
-		fmt.Fprintf(w, "note:\t%s\n", p.Note)
-	}
-	fmt.Fprintf(w, "status:\t%s\n", p.Status)
-	fmt.Fprintf(w, "approvals:\t%d of %d needed\n", len(p.Approvals), p.Needed)
-	fmt.Fprintf(w, "proposer:\t%s at %s\n", p.Proposer, p.CreatedAt)
-	fmt.Fprintf(w, "expires:\t%s\n", p.ExpiresAt)
-	if p.AppliedAt != "" {
-		fmt.Fprintf(w, "applied:\t%s\n", p.AppliedAt)
-	}
-	if len(p.Approvals) > 0 {
-		fmt.Fprintln(w)
-		fmt.Fprintln(w, "APPROVED BY\tACCOUNT\tAT\tTX")
-		for _, a := range p.Approvals {
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", a.MSPID, a.Account, a.At, a.TxID)
-		}
 	}
 }

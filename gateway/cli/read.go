@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"net/url"
+	"strconv"
 
 	"github.com/spf13/cobra"
 )
@@ -21,4 +22,65 @@ func (g *globals) query(cmd *cobra.Command, op string, pathValues []string, q ur
 		return nil, err
 	}
 	return body, nil
+}
+
+// pageOptions are the options of a paged list (accounts, proposals).
+type pageOptions struct {
+	pageSize int
+	bookmark string
+	all      bool
+}
+
+func (o *pageOptions) bind(cmd *cobra.Command, what string) {
+	f := cmd.Flags()
+	f.IntVar(&o.pageSize, "page-size", 0, what+" per page, 1..100 (default 20)")
+	f.StringVar(&o.bookmark, "bookmark", "", "continue after this bookmark")
+	f.BoolVar(&o.all, "all", false, "follow bookmarks and print every page")
+}
+
+// rawPage is one page, or all pages, of a list whose items are kept verbatim for -o json.
+type rawPage struct {
+	Items    json.RawMessage `json:"items"`
+	Bookmark string          `json:"bookmark"`
+	Count    int             `json:"count"`
+}
+
+// pages reads one page of a paged list op (wire.AccountPage, wire.ProposalPage) or, with all,
+// every page after bookmark.
+func (g *globals) pages(cmd *cobra.Command, op string, pathValues []string, o *pageOptions) (*rawPage, error) {
+	var items []json.RawMessage
+	bookmark := o.bookmark
+	for {
+		q := url.Values{}
+		if o.pageSize > 0 {
+			q.Set("pageSize", strconv.Itoa(o.pageSize))
+		}
+		if bookmark != "" {
+			q.Set("bookmark", bookmark)
+		}
+		body, err := g.query(cmd, op, pathValues, q)
+		if err != nil {
+			return nil, err
+		}
+		var page struct {
+			Items    []json.RawMessage `json:"items"`
+			Bookmark string            `json:"bookmark"`
+		}
+		if err := json.Unmarshal(body, &page); err != nil {
+			return nil, err
+		}
+		items = append(items, page.Items...)
+		bookmark = page.Bookmark
+		if !o.all || bookmark == "" || len(page.Items) == 0 {
+			break
+		}
+	}
+	if items == nil {
+		items = []json.RawMessage{}
+	}
+	raw, err := json.Marshal(items)
+	if err != nil {
+		return nil, err
+	}
+	return &rawPage{Items: raw, Bookmark: bookmark, Count: len(items)}, nil
 }
