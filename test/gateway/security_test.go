@@ -51,7 +51,7 @@ func TestAuth_ACallerCannotActAsAnotherIdentity(t *testing.T) {
 	var me map[string]any
 	mustRecv(t, &me, "--as", "SupplierMSP/supplier-b", "-o", "json", "whoami")
 	require.Equal(t, "SupplierMSP/supplier-b", me["account"])
-	require.Equal(t, "PENDING", a.Get(t, id).Status, "still waiting for supplier-a")
+	require.Equal(t, wire.StatusPending, a.Get(t, id).Status, "still waiting for supplier-a")
 }
 
 func TestIdempotency_ARetryDoesNotIssueTwice(t *testing.T) {
