@@ -230,7 +230,8 @@ func loadConfig(stub shim.ChaincodeStubInterface) (receivable.Config, error) {
 	if raw == nil {
 		return receivable.DefaultConfig(), nil
 	}
-	var cfg receivable.Config
+	// Settings added after a ledger was written read as their defaults.
+	cfg := receivable.DefaultConfig()
 	if err := json.Unmarshal(raw, &cfg); err != nil {
 		return receivable.Config{}, fmt.Errorf("decoding config: %w", err)
 	}

@@ -321,6 +321,11 @@ func TestProposal_ExpiresAndAddsOrganisations(t *testing.T) {
 		d.apply(ch)
 	}
 	require.NoError(t, CheckBank(d, "Bank3MSP"))
+	require.NoError(t, Admit(d, Caller{MSPID: "Bank3MSP", ID: "admin", Role: RoleAdmin}, true), "the newcomer's admin can act")
+	ch, err = OpenAccount(d, adminTx("Bank3MSP", mt0.Add(3*time.Hour), d.config), wire.AccountRequest{User: "officer", Role: RoleFinancier})
+	require.NoError(t, err)
+	d.apply(ch)
+	require.NoError(t, CheckRecipient(d, "to", "Bank3MSP/officer"))
 }
 
 func TestCreateProposal_RefusesBadRequests(t *testing.T) {

@@ -39,6 +39,12 @@ func CreateProposal(d Directory, tx Tx, req wire.ProposalRequest) (Change, error
 		if err := ValidateOrg(*req.Org); err != nil {
 			return Change{}, err
 		}
+		if req.Admin == "" {
+			req.Admin = "admin"
+		}
+		if !userPattern.MatchString(req.Admin) {
+			return Change{}, Invalidf("admin %.80q must match [A-Za-z0-9._@-]{1,64}", req.Admin)
+		}
 	default:
 		return Change{}, Invalidf("action %.40q is not one of set-config, set-org", req.Action)
 	}
@@ -48,7 +54,7 @@ func CreateProposal(d Directory, tx Tx, req wire.ProposalRequest) (Change, error
 		return Change{}, Conflictf("proposal %s already exists", req.ID)
 	}
 	p := &wire.Proposal{
-		ID: req.ID, Action: req.Action, Config: req.Config, Org: req.Org, Note: req.Note,
+		ID: req.ID, Action: req.Action, Config: req.Config, Org: req.Org, Note: req.Note, Admin: req.Admin,
 		Proposer: tx.Caller.Account(), CreatedAt: FormatTime(tx.Time),
 		ExpiresAt: FormatTime(tx.Time.Add(time.Duration(tx.Config.ProposalTTLHours) * time.Hour)),
 		Status:    wire.ProposalOpen, Approvals: []wire.Approval{},
@@ -106,6 +112,16 @@ func approve(d Directory, tx Tx, p *wire.Proposal, op string) (Change, error) {
 		org := *p.Org
 		stampOrg(&org, tx)
 		ch.Orgs = []*wire.Org{&org}
+		// A newcomer gets its admin's account, from which it opens its own accounts.
+		if existing, err := d.Org(org.MSPID); err != nil {
+			return Change{}, err
+		} else if existing == nil {
+			acct, err := newAccount(org.Kind, org.MSPID, wire.AccountRequest{User: p.Admin, Role: RoleAdmin}, tx)
+			if err != nil {
+				return Change{}, within("proposal "+p.ID, err)
+			}
+			ch.Accounts = []*wire.Account{acct}
+		}
 	}
 	return ch, nil
 }

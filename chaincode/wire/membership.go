@@ -114,6 +114,9 @@ type ProposalRequest struct {
 	Config *ConfigRequest `json:"config,omitempty" metadata:",optional"`
 	Org    *Org           `json:"org,omitempty" metadata:",optional"`
 	Note   string         `json:"note,omitempty" metadata:",optional"`
+	// Admin is the user whose admin account a set-org proposal opens when it adds a new
+	// organisation, so the newcomer can open its own accounts (default "admin").
+	Admin string `json:"admin,omitempty" metadata:",optional"`
 }
 
 // Proposal is a governed change: it takes effect in the transaction that brings its approvals to a
@@ -124,6 +127,7 @@ type Proposal struct {
 	Config    *ConfigRequest `json:"config,omitempty" metadata:",optional"`
 	Org       *Org           `json:"org,omitempty" metadata:",optional"`
 	Note      string         `json:"note,omitempty" metadata:",optional"`
+	Admin     string         `json:"admin,omitempty" metadata:",optional"`
 	Proposer  string         `json:"proposer"`
 	CreatedAt string         `json:"createdAt"`
 	ExpiresAt string         `json:"expiresAt"`
