@@ -94,8 +94,57 @@ committed_sequence() {
 		sed -n 's/.*Sequence: \([0-9]*\),.*/\1/p'
 }
 
+# cc_answers ORG: the chaincode answers on the org's peer (its metadata needs no registry).
 cc_answers() {
-	peer_cli "$1" chaincode query -C "$CHANNEL" -n "$CC_NAME" -c '{"Args":["GetConfig"]}' >/dev/null
+	peer_cli "$1" chaincode query -C "$CHANNEL" -n "$CC_NAME" -c '{"Args":["org.hyperledger.fabric:GetMetadata"]}' >/dev/null
+}
+
+# registry_json: the registry InitRegistry seeds, from the network definition: every org with its
+# kind, legal name and credit code; an account for every org's admin and named users.
+registry_json() {
+	local org u first=1 users
+	printf '{"orgs":['
+	for org in "${ORGS[@]}"; do
+		[ $first -eq 1 ] || printf ','
+		first=0
+		printf '{"mspId":%s,"kind":%s,"name":%s,"creditCode":%s}' "$(json_str "${MSP[$org]}")" \
+			"$(json_str "${ORG_KIND[$org]}")" "$(json_str "${ORG_LEGAL_NAME[$org]}")" "$(json_str "${ORG_CREDIT_CODE[$org]}")"
+	done
+	printf '],"accounts":['
+	first=1
+	for org in "${ORGS[@]}"; do
+		users="admin:admin ${USERS[$org]}"
+		for u in $users; do
+			[ $first -eq 1 ] || printf ','
+			first=0
+			printf '{"mspId":%s,"user":%s,"role":%s}' "$(json_str "${MSP[$org]}")" "$(json_str "${u%%:*}")" "$(json_str "${u#*:}")"
+		done
+	done
+	printf ']}\n'
+}
+
+# registry_seeded ORG: the chaincode on the org's peer admits the org's admin, so the registry exists.
+registry_seeded() {
+	peer_cli "$1" chaincode query -C "$CHANNEL" -n "$CC_NAME" -c '{"Args":["GetOrg","CoreMSP"]}' >/dev/null 2>&1
+}
+
+# seed_registry: InitRegistry as the core enterprise's admin, endorsed as the chaincode's policy
+# asks (the core enterprise and a holder-side org), once: a seeded registry changes only through
+# proposals that a majority approves.
+seed_registry() {
+	registry_seeded core && return 0
+	local args
+	args='{"Args":["InitRegistry",'$(json_str "$(registry_json)")']}'
+	# shellcheck disable=SC2046
+	peer_cli core chaincode invoke $(orderer_flags core) -C "$CHANNEL" -n "$CC_NAME" \
+		--peerAddresses "$(addr host peer0.core)" --tlsRootCertFiles "$(ca_cert core)" \
+		--peerAddresses "$(addr host peer0.supplier)" --tlsRootCertFiles "$(ca_cert supplier)" \
+		--waitForEvent --waitForEventTimeout 60s -c "$args" >>"$NET/logs/chaincode.core.log" 2>&1 ||
+		{ tail -n 20 "$NET/logs/chaincode.core.log" >&2; return 1; }
+	local org
+	for org in "${ORGS[@]}"; do
+		wait_until "the registry on peer0.$org" chaincode "$READY_TIMEOUT" registry_seeded "$org"
+	done
 }
 
 # deploy_chaincode SEQUENCE: package, install, serve, approve, commit and check SEQUENCE (the
@@ -118,6 +167,7 @@ deploy_chaincode() {
 	for org in "${ORGS[@]}"; do
 		wait_until "chaincode sequence $sequence to answer on peer0.$org" chaincode "$READY_TIMEOUT" cc_answers "$org"
 	done
+	seed_registry
 	echo "$sequence" >"$(CC_DIR)/sequence"
 	echo "$version" >"$(CC_DIR)/version"
 	echo "$label" >"$(CC_DIR)/label"

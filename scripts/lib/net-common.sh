@@ -52,6 +52,19 @@ ORGS=(core supplier bank1 bank2 auditor)
 ORDERERS=(orderer1 orderer2 orderer3)
 declare -A MSP=([core]=CoreMSP [supplier]=SupplierMSP [bank1]=Bank1MSP [bank2]=Bank2MSP [auditor]=AuditorMSP [orderer]=OrdererMSP)
 declare -A ORG_INDEX=([core]=0 [supplier]=1 [bank1]=2 [bank2]=3 [auditor]=4 [orderer]=5)
+# The membership registry the chaincode is seeded with (InitRegistry, once, at the first deploy):
+# each org's kind (it bounds the roles the org's identities may have), legal name and unified
+# social credit code (统一社会信用代码, 18 characters, the last a GB 32100-2015 check character).
+declare -A ORG_KIND=([core]=core [supplier]=supplier [bank1]=bank [bank2]=bank [auditor]=auditor)
+declare -A ORG_LEGAL_NAME=(
+	[core]="华东重工集团有限公司 East China Heavy Industry Group Co., Ltd."
+	[supplier]="长江精密零部件有限公司 Changjiang Precision Parts Co., Ltd."
+	[bank1]="第一商业银行股份有限公司 First Commercial Bank Co., Ltd."
+	[bank2]="第二商业银行股份有限公司 Second Commercial Bank Co., Ltd."
+	[auditor]="信诚会计师事务所 Xincheng Certified Public Accountants"
+)
+declare -A ORG_CREDIT_CODE=([core]=91310000MA1K3C0R0X [supplier]=91310000MA1K3G0P1U [bank1]=91310000MA1K3B1K2C
+	[bank2]=91310000MA1K3B2K35 [auditor]=91310000MA1K3A0D4F)
 # Named users per org as name:role; every org also has "admin" (role admin, Fabric admin OU).
 declare -A USERS=(
 	[core]="treasurer:issuer"
