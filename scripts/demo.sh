@@ -7,6 +7,8 @@
 #   A matures in 90 days: issued (signed offline by the core enterprise), accepted, split,
 #     transferred down three tiers of suppliers, financed at Bank1; its redemption today is refused.
 #   B matures today: issued, accepted, split and settled (redeem one leaf, redeem-all the rest).
+# Around them: the membership registry, a financing request to a non-bank refused, and a settings
+# change that takes effect only when a majority of the organisations' admins approve it.
 # Ids are unique per run, so the demo can be run again on the same network.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,6 +45,9 @@ treasurer_key=$("$RECV" netinfo --key CoreMSP/treasurer)
 
 printf '%sThe recv lifecycle story%s (network %s, today %s UTC)\n' "$B" "$N" "$RECV_NET_DIR" "$today"
 
+step "Who is who: the membership registry on the ledger (a role is only valid in an organisation of the right kind)"
+as AuditorMSP/auditor org list
+
 step "The core enterprise issues receivable $A to its tier-1 supplier against a contract and an invoice"
 say "The CLI hashes the documents (SHA-256); the treasurer signs the transaction with its own key,"
 say "so the gateway prepares it and sends back digests to sign (--sign-with): the key never leaves here."
@@ -62,6 +67,13 @@ as SupplierMSP/supplier-b accept "$A.2"
 step "Supplier B transfers 200,000.00 of it to Supplier C (tier 3), who accepts"
 as SupplierMSP/supplier-b transfer "$A.2" --to SupplierMSP/supplier-c --amount 200000.00
 as SupplierMSP/supplier-c accept "$A.2.1"
+
+step "Supplier C asks the core enterprise to finance its piece: refused, CoreMSP is not a bank"
+if as SupplierMSP/supplier-c finance request "$A.2.1" --bank CoreMSP; then
+	echo "demo: financing at a non-bank was accepted; the registry should refuse it" >&2
+	exit 1
+fi
+say "${Y}refused with exit code 2 (invalid): only a bank organisation finances${N}"
 
 step "Supplier C asks Bank1 to finance its piece; Bank1's officer approves at 4.50% and pays (融资)"
 as SupplierMSP/supplier-c finance request "$A.2.1" --bank Bank1MSP
@@ -99,5 +111,11 @@ step "The auditor reconciles the accounts"
 as AuditorMSP/auditor totals SupplierMSP/supplier-a
 as AuditorMSP/auditor totals SupplierMSP/supplier-c
 as AuditorMSP/auditor totals Bank1MSP/officer
+
+step "A governed change: the core enterprise proposes a 180-day term cap; it applies once a majority (3 of 5) approves"
+as CoreMSP/admin proposal create --id "P-$run" --set maxTermDays=180 --note "align with the banks' credit policy"
+as Bank1MSP/admin proposal approve "P-$run"
+as Bank2MSP/admin proposal approve "P-$run"
+as AuditorMSP/auditor config get
 
 printf '\n%sDone.%s %s pieces are live until %s; %s is fully redeemed.\n' "$G" "$N" "$A" "$later" "$RB"
