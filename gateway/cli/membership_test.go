@@ -38,7 +38,7 @@ const (
 
 func TestMembershipQueries_PrintTablesAndVerbatimJSON(t *testing.T) {
 	led := &apitest.Ledger{Answers: map[string]apitest.Answer{
-		"ListOrgs":      {Payload: []byte(`{"orgs":[{"mspId":"CoreMSP","kind":"core","name":"Core Enterprise","creditCode":"91110000100000000X"},` + bankJSON + `]}`)},
+		"ListOrgs":      {Payload: []byte(`{"orgs":[{"mspId":"CoreMSP","kind":"core","name":"Core Enterprise","creditCode":"91110000100000000R"},` + bankJSON + `]}`)},
 		"GetOrg":        {Payload: []byte(bankJSON)},
 		"GetAccount":    {Payload: []byte(accountJSON)},
 		"ListAccounts":  {Payload: []byte(`{"items":[` + accountJSON + `],"bookmark":"b2","count":1}`)},
@@ -52,10 +52,10 @@ func TestMembershipQueries_PrintTablesAndVerbatimJSON(t *testing.T) {
 		tx   string
 		call []string
 	}{
-		{[]string{"org", "list"}, []string{"MSP       KIND  NAME", "CoreMSP   core  Core Enterprise", "Bank1MSP  bank  First Bank Co., Ltd.  91310000MA1FL0000N"}, "ListOrgs", nil},
+		{[]string{"org", "list"}, []string{"MSP       KIND  CREDIT CODE         NAME", "CoreMSP   core  91110000100000000R  Core Enterprise", "Bank1MSP  bank  91310000MA1FL0000N  First Bank Co., Ltd."}, "ListOrgs", nil},
 		{[]string{"org", "show", "Bank1MSP"}, []string{"kind:         bank", "roles:        financier, admin", "credit code:  91310000MA1FL0000N", "updated:      2026-11-30T01:00:00Z by CoreMSP/admin (tx t1)"}, "GetOrg", []string{"Bank1MSP"}},
 		{[]string{"account", "show", "SupplierMSP/supplier-b"}, []string{"account:  SupplierMSP/supplier-b", "status:   FROZEN", "name:     Supplier B", "reason:   court order", "last tx:  t2"}, "GetAccount", []string{"SupplierMSP/supplier-b"}},
-		{[]string{"account", "list", "SupplierMSP", "--page-size", "5"}, []string{"SupplierMSP/supplier-b  supplier  FROZEN  Supplier B  court order", "more: --bookmark b2"}, "ListAccounts", []string{"SupplierMSP", "5", ""}},
+		{[]string{"account", "list", "SupplierMSP", "--page-size", "5"}, []string{"SupplierMSP/supplier-b  supplier  FROZEN  court order  Supplier B", "more: --bookmark b2"}, "ListAccounts", []string{"SupplierMSP", "5", ""}},
 		{[]string{"proposal", "show", "P-1"}, []string{"change:     maxTermDays=90 clockSkewSeconds=300", "status:     APPLIED", "approvals:  3 of 3 needed", "applied:    2026-11-30T03:00:00Z", "Bank2MSP     Bank2MSP/admin  2026-11-30T03:00:00Z  t5"}, "GetProposal", []string{"P-1"}},
 		{[]string{"proposal", "list"}, []string{"P-1  set-config  APPLIED  3/3", "P-2  set-org     OPEN     1/3        2026-12-07T01:00:00Z  Bank3MSP as bank: Third Bank (91310000MA1FL0000N)"}, "ListProposals", []string{"20", ""}},
 	}
@@ -133,7 +133,7 @@ func TestMembershipWrites_ShowWhatTheTransactionChanged(t *testing.T) {
 	require.NoError(t, tablePrinter{w: &buf}.Print(nil, func(w io.Writer) {
 		printResult(w, json.RawMessage(`{"txId":"t","op":"InitRegistry","items":[],"orgs":[`+bankJSON+`]}`))
 	}))
-	require.Contains(t, buf.String(), "Bank1MSP  bank  First Bank Co., Ltd.")
+	require.Contains(t, buf.String(), "Bank1MSP  bank  91310000MA1FL0000N  First Bank Co., Ltd.")
 	buf.Reset()
 	printResult(&buf, json.RawMessage(`{"txId":"t","op":"X","items":[]}`))
 	require.Contains(t, buf.String(), `result:`)

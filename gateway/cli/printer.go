@@ -85,17 +85,19 @@ func receivableDetail(w io.Writer, r *wire.Receivable) {
 // rolesText lists the roles an organisation of kind may give its accounts.
 func rolesText(kind wire.OrgKind) string { return strings.Join(wire.KindRoles[kind], ", ") }
 
+// orgTable puts the legal name last: a Chinese name is twice as wide on a terminal as the
+// tabwriter counts, so any column after it would go out of line.
 func orgTable(w io.Writer, orgs []wire.Org) {
-	fmt.Fprintln(w, "MSP\tKIND\tNAME\tCREDIT CODE")
+	fmt.Fprintln(w, "MSP\tKIND\tCREDIT CODE\tNAME")
 	for _, o := range orgs {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", o.MSPID, o.Kind, o.Name, o.CreditCode)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", o.MSPID, o.Kind, o.CreditCode, o.Name)
 	}
 }
 
 func accountTable(w io.Writer, accounts []*wire.Account) {
-	fmt.Fprintln(w, "ACCOUNT\tROLE\tSTATUS\tNAME\tREASON")
+	fmt.Fprintln(w, "ACCOUNT\tROLE\tSTATUS\tREASON\tNAME")
 	for _, a := range accounts {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", a.ID, a.Role, a.Status, a.DisplayName, a.Reason)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", a.ID, a.Role, a.Status, a.Reason, a.DisplayName)
 	}
 }
 
