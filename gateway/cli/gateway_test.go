@@ -196,7 +196,7 @@ func TestUserRegister_OpensTheAccountTokenShownOnceOrWritten(t *testing.T) {
 	require.Contains(t, out, "status:   OPEN")
 	code, out, _ = recv(t, g, "admin", "org", "list")
 	require.Equal(t, ExitOK, code)
-	require.Contains(t, out, "CoreMSP  supplier  Supplier Co")
+	require.Contains(t, out, "CoreMSP  supplier  91310000MA1FL0000N  Supplier Co")
 
 	code, _, stderr = recv(t, g, "admin", "user", "register", "x", "--role", "god")
 	require.Equal(t, ExitInvalid, code)
