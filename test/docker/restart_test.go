@@ -33,6 +33,7 @@ func TestPeerRestart(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		id := uniqueID(t, "DP")
 		core.Submit(t, "issue", "", issueBody(t, id, "SupplierMSP/supplier-a", "1000.00", inDays(30)))
+		a.Sees(t, id, wire.StatusPending)
 		a.Submit(t, "accept", id, nil)
 		ids = append(ids, id)
 	}
@@ -92,6 +93,7 @@ func TestOrdererRestart(t *testing.T) {
 	for i := 0; i < 2; i++ {
 		id := uniqueID(t, "DO")
 		core.Submit(t, "issue", "", issueBody(t, id, "SupplierMSP/supplier-a", "10.00", inDays(10)))
+		a.Sees(t, id, wire.StatusPending)
 		a.Submit(t, "accept", id, nil)
 	}
 	nodes := status(t)

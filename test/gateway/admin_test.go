@@ -40,9 +40,10 @@ func TestAdmin_RegisterEnrollAndUseANewSupplier(t *testing.T) {
 	id := uniqueID(t, "GA")
 	as(t, "CoreMSP/treasurer").Submit(t, "issue", "", issueBody(t, id, added.Account, "70.00", inDays(20)))
 	user := gwtest.New(t, g.Base, added.Token)
+	user.Sees(t, id, wire.StatusPending)
 	user.Submit(t, "accept", id, nil)
 	user.Submit(t, "request-financing", id, map[string]string{"bank": "Bank2MSP"})
-	require.Equal(t, wire.StatusFinancing, as(t, "AuditorMSP/auditor").Get(t, id).Status)
+	as(t, "AuditorMSP/auditor").Sees(t, id, wire.StatusFinancing)
 
 	r = g.as(t, "admin").Do(t, http.MethodPost, "/v1/admin/users", map[string]string{"name": name, "role": "supplier"})
 	require.Equal(t, http.StatusConflict, r.Status)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/recv-ledger/recv/chaincode/wire"
 	gwclient "github.com/recv-ledger/recv/gateway/client"
 	"github.com/recv-ledger/recv/test/internal/gwtest"
 )
@@ -33,6 +34,7 @@ func TestEvents_EveryEventOnceInOrderAndResumable(t *testing.T) {
 	id := uniqueID(t, "GE")
 	var txs []gwtest.Committed
 	txs = append(txs, core.Submit(t, "issue", "", issueBody(t, id, "SupplierMSP/supplier-a", "90.00", inDays(30))))
+	a.Sees(t, id, wire.StatusPending)
 	txs = append(txs, a.Submit(t, "accept", id, nil))
 	txs = append(txs, a.Submit(t, "split", id, map[string]any{"parts": []string{"30", "60"}}))
 	txs = append(txs, a.Submit(t, "transfer", id+".1", map[string]string{"to": "SupplierMSP/supplier-b"}))

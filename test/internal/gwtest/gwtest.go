@@ -123,17 +123,31 @@ func (c *Client) Get(t *testing.T, id string) wire.Receivable {
 
 // Eventually reads the receivable until cond holds (or 10 s passed) and returns it: a gateway
 // waits for a write's commit on its own organisation's peer only, and another organisation's
-// peer may be a block behind for a moment.
+// peer may be a block or two behind for a moment, not knowing the receivable yet (not found) or
+// its last change. After 10 s the last answer must be a receivable.
 func (c *Client) Eventually(t *testing.T, id string, cond func(wire.Receivable) bool) wire.Receivable {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		got := c.Get(t, id)
-		if cond(got) || time.Now().After(deadline) {
-			return got
+		got, err := c.Client.Get(ctx(t), id)
+		if err == nil && cond(*got) {
+			return *got
+		}
+		if time.Now().After(deadline) {
+			require.NoError(t, err, id)
+			return *got
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// Sees waits until c's gateway answers id in status s, before c acts on it after another
+// organisation's write, and returns it.
+func (c *Client) Sees(t *testing.T, id string, s wire.Status) wire.Receivable {
+	t.Helper()
+	r := c.Eventually(t, id, func(r wire.Receivable) bool { return r.Status == s })
+	require.Equal(t, s, r.Status, id)
+	return r
 }
 
 // List reads every page of a list query, whatever else the ledger holds.

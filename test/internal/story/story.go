@@ -46,13 +46,10 @@ func REST(t *testing.T, n *testnet.Network) {
 	core, a, b, c := as(Treasurer), as(Tier1), as(Tier2), as(Tier3)
 	bank1, bank2, auditor := as(Bank1), as(Bank2), as(Auditor)
 	id := gwtest.UniqueID(t, "LR")
-	is := func(s wire.Status) func(wire.Receivable) bool {
-		return func(r wire.Receivable) bool { return r.Status == s }
-	}
 
 	issued := core.Submit(t, "issue", "", gwtest.IssueBody(t, id, Tier1, "1250000.00", gwtest.InDays(120)))
 	require.Equal(t, "Issue", issued.Result.Op)
-	require.Equal(t, wire.StatusPending, a.Eventually(t, id, is(wire.StatusPending)).Status)
+	a.Sees(t, id, wire.StatusPending)
 
 	a.Submit(t, "accept", id, nil)
 	a.Submit(t, "split", id, wire.SplitRequest{Parts: []string{"600000", "650000.00"}})
@@ -61,7 +58,7 @@ func REST(t *testing.T, n *testnet.Network) {
 	b.Submit(t, "transfer", id+".2", wire.TransferRequest{To: Tier3, Amount: "200000.00"})
 	c.Submit(t, "accept", id+".2.1", nil)
 	c.Submit(t, "request-financing", id+".2.1", wire.FinancingRequest{Bank: "Bank1MSP"})
-	require.Equal(t, wire.StatusFinancing, c.Eventually(t, id+".2.1", is(wire.StatusFinancing)).Status)
+	bank1.Sees(t, id+".2.1", wire.StatusFinancing)
 	bank1.Submit(t, "approve-financing", id+".2.1", wire.ApproveRequest{RateBps: 450})
 
 	financed := auditor.Eventually(t, id+".2.1", func(r wire.Receivable) bool { return r.Financed() })
@@ -76,10 +73,10 @@ func REST(t *testing.T, n *testnet.Network) {
 	kept := id + ".2.2"
 	require.Equal(t, Tier2, auditor.Eventually(t, kept, func(r wire.Receivable) bool { return r.Holder == Tier2 }).Holder)
 	b.Submit(t, "request-financing", kept, wire.FinancingRequest{Bank: "Bank2MSP"})
-	require.Equal(t, wire.StatusFinancing, bank2.Eventually(t, kept, is(wire.StatusFinancing)).Status)
+	bank2.Sees(t, kept, wire.StatusFinancing)
 	rejected := bank2.Submit(t, "reject-financing", kept, wire.ReasonRequest{Reason: "credit line exhausted"})
 	require.Equal(t, wire.StatusActive, rejected.Result.Items[0].Status)
-	require.Equal(t, Tier2, b.Eventually(t, kept, is(wire.StatusActive)).Holder)
+	require.Equal(t, Tier2, b.Sees(t, kept, wire.StatusActive).Holder)
 
 	// The chaincode's refusals keep their kind through the gateway: conflict, invalid, not found,
 	// forbidden, the conflict with its message, stage and transaction.
@@ -117,14 +114,16 @@ func REST(t *testing.T, n *testnet.Network) {
 	// A receivable that matures today is redeemed at once: one leaf, then every other live leaf.
 	due := gwtest.UniqueID(t, "LD")
 	core.Submit(t, "issue", "", gwtest.IssueBody(t, due, Tier1, "80000.00", gwtest.Today()))
+	a.Sees(t, due, wire.StatusPending)
 	a.Submit(t, "accept", due, nil)
 	a.Submit(t, "split", due, wire.SplitRequest{Parts: []string{"30000", "50000"}})
+	core.Sees(t, due+".1", wire.StatusActive)
 	core.Submit(t, "redeem", due+".1", nil)
 	all := core.Submit(t, "redeem-all", due, nil)
 	require.Len(t, all.Result.Items, 1)
 	require.Equal(t, due+".2", all.Result.Items[0].ID)
 	for _, piece := range []string{due + ".1", due + ".2"} {
-		require.Equal(t, wire.StatusRedeemed, auditor.Eventually(t, piece, is(wire.StatusRedeemed)).Status)
+		auditor.Sees(t, piece, wire.StatusRedeemed)
 	}
 	auditor.Read(t, "trace", &trace, due)
 	live, redeemed = LeafSums(t, trace.Root)
@@ -153,8 +152,11 @@ func CLI(t *testing.T, n *testnet.Network) {
 			"--maturity", maturity, "--contract", "C-9:"+gwtest.RandomHex(t), "--invoice", "INV-"+id+":"+gwtest.RandomHex(t)+":"+amount)
 		return issued.TransactionID
 	}
+	// Before an organisation acts on another's write, its gateway must see it (see gwtest.Sees).
+	sees := func(account, id string, s wire.Status) { gwtest.As(t, n.Dir, account).Sees(t, id, s) }
 	id := gwtest.UniqueID(t, "LC")
 	require.NotEmpty(t, issue(id, "1000.00", gwtest.InDays(60)))
+	sees(Tier1, id, wire.StatusPending)
 
 	recv(Tier1, "accept", id)
 	recv(Tier1, "split", id, "--parts", "400,600")
@@ -163,6 +165,7 @@ func CLI(t *testing.T, n *testnet.Network) {
 	recv(Tier2, "transfer", id+".2", "--to", Tier3, "--amount", "100")
 	recv(Tier3, "accept", id+".2.1")
 	recv(Tier3, "finance", "request", id+".2.1", "--bank", "Bank1MSP")
+	sees(Bank1, id+".2.1", wire.StatusFinancing)
 	recv(Bank1, "finance", "approve", id+".2.1", "--rate-bps", "450")
 
 	out := cli.Eventually(t, func(s string) bool { return strings.Contains(s, "Bank1MSP 450bps") }, "--as", Auditor, "trace", id)
@@ -174,6 +177,7 @@ func CLI(t *testing.T, n *testnet.Network) {
 	require.Len(t, strings.Split(strings.TrimSpace(out), "\n"), 5, "header and four versions:\n%s", out)
 
 	recv(Tier2, "finance", "request", id+".2.2", "--bank", "Bank2MSP")
+	sees(Bank2, id+".2.2", wire.StatusFinancing)
 	recv(Bank2, "finance", "reject", id+".2.2", "--reason", "limit reached")
 	var got wire.Receivable
 	cli.Eventually(t, func(s string) bool { return decode(s, &got) && got.Status == wire.StatusActive }, "--as", Tier2, "-o", "json", "get", id+".2.2")
@@ -196,8 +200,10 @@ func CLI(t *testing.T, n *testnet.Network) {
 	// A receivable due today: one leaf redeemed, then the rest of the root.
 	due := gwtest.UniqueID(t, "LT")
 	issue(due, "500.00", gwtest.Today())
+	sees(Tier1, due, wire.StatusPending)
 	recv(Tier1, "accept", due)
 	recv(Tier1, "split", due, "--parts", "200,300")
+	sees(Treasurer, due+".1", wire.StatusActive)
 	recv(Treasurer, "redeem", due+".1")
 	recv(Treasurer, "redeem-all", due)
 	cli.Eventually(t, func(s string) bool { return decode(s, &got) && got.Status == wire.StatusRedeemed }, "--as", Auditor, "-o", "json", "get", due+".2")
