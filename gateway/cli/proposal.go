@@ -29,6 +29,7 @@ type proposalCreateOptions struct {
 	id, note                       string
 	set                            []string
 	addOrg, kind, name, creditCode string
+	admin                          string
 }
 
 // settings are the names --set accepts, as in wire.ConfigRequest.
@@ -59,6 +60,7 @@ func newProposalCreateCommand(g *globals) *cobra.Command {
 	f.StringVar(&o.kind, "kind", "", "with --add-org: core, supplier, bank or auditor")
 	f.StringVar(&o.name, "name", "", "with --add-org: the organisation's legal name")
 	f.StringVar(&o.creditCode, "credit-code", "", "with --add-org: its unified social credit code (统一社会信用代码, 18 characters)")
+	f.StringVar(&o.admin, "admin", "", "with --add-org: the newcomer's admin user, whose account the applied proposal opens (default admin)")
 	f.StringVar(&o.note, "note", "", "why, for the other organisations' admins")
 	wo.bind(cmd)
 	return cmd
@@ -74,8 +76,8 @@ func (o *proposalCreateOptions) request() (wire.ProposalRequest, error) {
 		return req, usagef("give either --set NAME=VALUE (settings) or --add-org MSP (an organisation)")
 	}
 	if o.addOrg == "" {
-		if o.kind != "" || o.name != "" || o.creditCode != "" {
-			return req, usagef("--kind, --name and --credit-code go with --add-org")
+		if o.kind != "" || o.name != "" || o.creditCode != "" || o.admin != "" {
+			return req, usagef("--kind, --name, --credit-code and --admin go with --add-org")
 		}
 		cfg, err := configChange(o.set)
 		if err != nil {
@@ -93,6 +95,7 @@ func (o *proposalCreateOptions) request() (wire.ProposalRequest, error) {
 	}
 	req.Action = wire.ActionSetOrg
 	req.Org = &wire.Org{MSPID: o.addOrg, Kind: kind, Name: o.name, CreditCode: o.creditCode}
+	req.Admin = o.admin
 	return req, nil
 }
 
