@@ -61,11 +61,11 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request) {
 func (s *Server) newUserRequest(r *http.Request) (*fabric.Identity, wire.NewUser, error) {
 	var req wire.NewUser
 	if s.cfg.Admin == nil {
-		return nil, req, &fabric.Error{Kind: fabric.KindNotFound, Stage: "admin", Message: "not_found: user administration is not enabled on this gateway"}
+		return nil, req, &fabric.Error{Kind: wire.KindNotFound, Stage: "admin", Message: "not_found: user administration is not enabled on this gateway"}
 	}
 	admin, ok := s.ledger.Identity(caller(r))
 	if !ok || admin.Role != wire.RoleAdmin {
-		return nil, req, &fabric.Error{Kind: fabric.KindForbidden, Stage: "admin", Message: "forbidden: only an identity with role admin may add users"}
+		return nil, req, &fabric.Error{Kind: wire.KindForbidden, Stage: "admin", Message: "forbidden: only an identity with role admin may add users"}
 	}
 	body, err := readBody(r)
 	if err != nil {
@@ -78,7 +78,7 @@ func (s *Server) newUserRequest(r *http.Request) (*fabric.Identity, wire.NewUser
 		return nil, req, badRequest("name ([A-Za-z0-9_-]{1,64}) and role are required")
 	}
 	if _, exists := s.ledger.Identity(req.Name); exists {
-		return nil, req, &fabric.Error{Kind: fabric.KindConflict, Stage: "admin", Message: "conflict: user " + req.Name + " is already in the wallet"}
+		return nil, req, &fabric.Error{Kind: wire.KindConflict, Stage: "admin", Message: "conflict: user " + req.Name + " is already in the wallet"}
 	}
 	return admin, req, nil
 }

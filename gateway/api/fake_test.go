@@ -12,6 +12,8 @@ import (
 
 	"github.com/recv-ledger/recv/gateway/auth"
 	"github.com/recv-ledger/recv/gateway/fabric"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
 )
 
 type call struct {
@@ -86,7 +88,7 @@ func (f *fakeLedger) PrepareProposal(name, tx string, args []string) (*fabric.Un
 func (f *fakeLedger) EndorseSigned(_ context.Context, name string, b, sig []byte) (*fabric.Unsigned, error) {
 	f.record(name, "endorse", []string{string(b), string(sig)})
 	if string(sig) != "good" {
-		return nil, &fabric.Error{Kind: fabric.KindInvalid, Stage: "endorse", Message: "invalid: proposal signature does not match"}
+		return nil, &fabric.Error{Kind: wire.KindInvalid, Stage: "endorse", Message: "invalid: proposal signature does not match"}
 	}
 	return &fabric.Unsigned{TransactionID: "otx", Bytes: []byte("transaction"), Digest: make([]byte, 32), Result: []byte(`{"id":"R-1"}`)}, nil
 }

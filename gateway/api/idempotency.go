@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/recv-ledger/recv/gateway/fabric"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
 )
 
 // IdempotencyStore remembers the first answer to each (caller, Idempotency-Key) so that a retry
@@ -131,18 +133,18 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 		e, fresh := s.idem.begin(caller(r)+"\x00"+key, fingerprint)
 		if !fresh {
 			if e.fingerprint != fingerprint {
-				s.writeError(w, r, &fabric.Error{Kind: fabric.KindInvalid, Stage: "request",
+				s.writeError(w, r, &fabric.Error{Kind: wire.KindInvalid, Stage: "request",
 					Message: "invalid: this Idempotency-Key was used for a different request"})
 				return
 			}
 			select {
 			case <-e.done:
 			case <-r.Context().Done():
-				s.writeError(w, r, &fabric.Error{Kind: fabric.KindTimeout, Stage: "request", Message: "timed out waiting for the first request with this Idempotency-Key"})
+				s.writeError(w, r, &fabric.Error{Kind: wire.KindTimeout, Stage: "request", Message: "timed out waiting for the first request with this Idempotency-Key"})
 				return
 			}
 			if e.status == 0 {
-				s.writeError(w, r, &fabric.Error{Kind: fabric.KindConflict, Stage: "request", Message: "conflict: the first request with this Idempotency-Key failed; retry"})
+				s.writeError(w, r, &fabric.Error{Kind: wire.KindConflict, Stage: "request", Message: "conflict: the first request with this Idempotency-Key failed; retry"})
 				return
 			}
 			for k, v := range e.header {

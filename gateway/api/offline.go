@@ -147,7 +147,7 @@ func (s *Server) offlineEndorse(w http.ResponseWriter, r *http.Request) {
 	txID := r.PathValue("txid")
 	b, ok := s.offline.take("proposal/"+txID, caller(r))
 	if !ok {
-		s.writeError(w, r, &fabric.Error{Kind: fabric.KindNotFound, Stage: "endorse", TransactionID: txID,
+		s.writeError(w, r, &fabric.Error{Kind: wire.KindNotFound, Stage: "endorse", TransactionID: txID,
 			Message: "not_found: no prepared proposal " + txID + " of this caller (expired, used, or never prepared)"})
 		return
 	}
@@ -155,7 +155,7 @@ func (s *Server) offlineEndorse(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	tx, err := s.ledger.EndorseSigned(ctx, caller(r), b, sig)
 	if err != nil {
-		if fe := kindOf(err); fe.Kind == fabric.KindInvalid && fe.Stage == "endorse" {
+		if fe := kindOf(err); fe.Kind == wire.KindInvalid && fe.Stage == "endorse" {
 			// A bad signature leaves the proposal usable: put it back for a corrected attempt.
 			s.offline.put("proposal/"+txID, caller(r), b)
 		}
@@ -179,7 +179,7 @@ func (s *Server) offlineSubmit(w http.ResponseWriter, r *http.Request) {
 	txID := r.PathValue("txid")
 	b, ok := s.offline.take("transaction/"+txID, caller(r))
 	if !ok {
-		s.writeError(w, r, &fabric.Error{Kind: fabric.KindNotFound, Stage: "submit", TransactionID: txID,
+		s.writeError(w, r, &fabric.Error{Kind: wire.KindNotFound, Stage: "submit", TransactionID: txID,
 			Message: "not_found: no endorsed transaction " + txID + " of this caller (expired, used, or never endorsed)"})
 		return
 	}
@@ -187,7 +187,7 @@ func (s *Server) offlineSubmit(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	res, err := s.ledger.SubmitSigned(ctx, caller(r), s.cfg.ServiceIdentity, b, sig)
 	if err != nil {
-		if fe := kindOf(err); fe.Kind == fabric.KindInvalid && fe.Stage == "submit" {
+		if fe := kindOf(err); fe.Kind == wire.KindInvalid && fe.Stage == "submit" {
 			s.offline.put("transaction/"+txID, caller(r), b)
 		}
 		s.writeError(w, r, err)

@@ -172,7 +172,7 @@ func (s *Server) whoami(w http.ResponseWriter, r *http.Request) {
 	name := caller(r)
 	id, ok := s.ledger.Identity(name)
 	if !ok {
-		s.writeError(w, r, &fabric.Error{Kind: fabric.KindForbidden, Stage: "identity", Message: "forbidden: identity not in wallet"})
+		s.writeError(w, r, &fabric.Error{Kind: wire.KindForbidden, Stage: "identity", Message: "forbidden: identity not in wallet"})
 		return
 	}
 	writeJSON(w, http.StatusOK, wire.WhoAmI{Name: name, Account: id.Account(), Role: id.Role, OfflineOnly: id.Sign == nil})

@@ -79,15 +79,15 @@ func TestErrors_MapKindsToStatusAndProblemBody(t *testing.T) {
 		status int
 		kind   string
 	}{
-		{&fabric.Error{Kind: fabric.KindInvalid, Stage: "endorse", Message: "invalid: amount must be positive"}, 400, "invalid"},
-		{&fabric.Error{Kind: fabric.KindNotFound, Stage: "evaluate", Message: "not_found: receivable R-9"}, 404, "not_found"},
-		{&fabric.Error{Kind: fabric.KindForbidden, Stage: "endorse", Message: "forbidden: not the holder"}, 403, "forbidden"},
-		{&fabric.Error{Kind: fabric.KindConflict, Stage: "commit", TransactionID: "tx9", ValidationCode: "MVCC_READ_CONFLICT", Message: "conflict"}, 409, "conflict"},
-		{&fabric.Error{Kind: fabric.KindEndorse, Stage: "endorse", TransactionID: "tx9", Message: "no peers"}, 502, "endorse"},
-		{&fabric.Error{Kind: fabric.KindSubmit, Stage: "submit", TransactionID: "tx9", Message: "orderer down"}, 502, "submit"},
-		{&fabric.Error{Kind: fabric.KindCommit, Stage: "commit", TransactionID: "tx9", Message: "invalid"}, 502, "commit"},
-		{&fabric.Error{Kind: fabric.KindTimeout, Stage: "commit_status", TransactionID: "tx9", Message: "deadline"}, 504, "timeout"},
-		{&fabric.Error{Kind: fabric.KindUnavailable, Stage: "endorse", Message: "down"}, 503, "unavailable"},
+		{&fabric.Error{Kind: wire.KindInvalid, Stage: "endorse", Message: "invalid: amount must be positive"}, 400, "invalid"},
+		{&fabric.Error{Kind: wire.KindNotFound, Stage: "evaluate", Message: "not_found: receivable R-9"}, 404, "not_found"},
+		{&fabric.Error{Kind: wire.KindForbidden, Stage: "endorse", Message: "forbidden: not the holder"}, 403, "forbidden"},
+		{&fabric.Error{Kind: wire.KindConflict, Stage: "commit", TransactionID: "tx9", ValidationCode: "MVCC_READ_CONFLICT", Message: "conflict"}, 409, "conflict"},
+		{&fabric.Error{Kind: wire.KindEndorse, Stage: "endorse", TransactionID: "tx9", Message: "no peers"}, 502, "endorse"},
+		{&fabric.Error{Kind: wire.KindSubmit, Stage: "submit", TransactionID: "tx9", Message: "orderer down"}, 502, "submit"},
+		{&fabric.Error{Kind: wire.KindCommit, Stage: "commit", TransactionID: "tx9", Message: "invalid"}, 502, "commit"},
+		{&fabric.Error{Kind: wire.KindTimeout, Stage: "commit_status", TransactionID: "tx9", Message: "deadline"}, 504, "timeout"},
+		{&fabric.Error{Kind: wire.KindUnavailable, Stage: "endorse", Message: "down"}, 503, "unavailable"},
 		{errors.New("boom"), 500, "internal"},
 	}
 	for _, tt := range tests {
@@ -179,7 +179,7 @@ func TestIdempotency_SameKeyReplaysFirstResult(t *testing.T) {
 }
 
 func TestIdempotency_ServerErrorsAreNotKept(t *testing.T) {
-	led := &fakeLedger{err: &fabric.Error{Kind: fabric.KindTimeout, Stage: "commit_status", Message: "deadline"}}
+	led := &fakeLedger{err: &fabric.Error{Kind: wire.KindTimeout, Stage: "commit_status", Message: "deadline"}}
 	s, tokens := testServer(t, led)
 	require.Equal(t, 504, do(t, s, "POST", "/v1/receivables/R-1/accept", tokens["supplier-a"], "", "Idempotency-Key", "k").Code)
 	led.err = nil

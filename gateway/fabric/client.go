@@ -19,6 +19,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
 )
 
 // Options configure a Client. Zero values take the defaults noted on each field.
@@ -174,7 +176,7 @@ func (c *Client) user(name string) (*user, error) {
 	defer c.mu.RUnlock()
 	u, ok := c.users[name]
 	if !ok {
-		return nil, &Error{Kind: KindForbidden, Stage: "identity", Message: fmt.Sprintf("forbidden: no identity %q in the wallet", name)}
+		return nil, &Error{Kind: wire.KindForbidden, Stage: "identity", Message: fmt.Sprintf("forbidden: no identity %q in the wallet", name)}
 	}
 	return u, nil
 }
@@ -185,7 +187,7 @@ func (c *Client) signing(name string) (*client.Gateway, error) {
 		return nil, err
 	}
 	if u.gw == nil {
-		return nil, &Error{Kind: KindForbidden, Stage: "identity",
+		return nil, &Error{Kind: wire.KindForbidden, Stage: "identity",
 			Message: fmt.Sprintf("forbidden: %s signs offline only; use the offline-signing endpoints", name)}
 	}
 	return u.gw, nil
@@ -297,7 +299,7 @@ func (c *Client) Submit(ctx context.Context, name, txName string, args []string,
 // that only other organisations' peers gave. This organisation's peer endorses first and is up to
 // date with what this gateway committed, so its refusal is certain.
 func (c *Client) staleRefusal(e *Error) bool {
-	if e.Stage != "endorse" || (e.Kind != KindNotFound && e.Kind != KindConflict && e.Kind != KindForbidden) {
+	if e.Stage != "endorse" || (e.Kind != wire.KindNotFound && e.Kind != wire.KindConflict && e.Kind != wire.KindForbidden) {
 		return false
 	}
 	orgs := refusingOrgs(e.Err)
@@ -341,7 +343,7 @@ func (c *Client) waitCommit(ctx context.Context, commit *client.Commit, payload 
 	}
 	if !st.Successful {
 		e := Classify(&client.CommitError{TransactionID: st.TransactionID, Code: st.Code}, "commit")
-		if e.Kind != KindConflict {
+		if e.Kind != wire.KindConflict {
 			e.Message = fmt.Sprintf("transaction committed as invalid: %s", st.Code)
 		}
 		return nil, e

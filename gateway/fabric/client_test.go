@@ -10,6 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
 )
 
 func TestSubmit_RetriesMVCCConflictWithAFreshProposal(t *testing.T) {
@@ -37,7 +39,7 @@ func TestSubmit_MVCCConflictAfterRetriesIsAConflict(t *testing.T) {
 	_, err := c.Submit(context.Background(), "treasurer", "Accept", []string{"R-1"}, nil)
 
 	fe := Classify(err, "submit")
-	require.Equal(t, KindConflict, fe.Kind)
+	require.Equal(t, wire.KindConflict, fe.Kind)
 	require.Equal(t, "commit", fe.Stage)
 	require.Equal(t, "MVCC_READ_CONFLICT", fe.ValidationCode)
 	require.NotEmpty(t, fe.TransactionID)
@@ -54,7 +56,7 @@ func TestSubmit_ChaincodeRefusalIsNotRetriedAndKeepsItsMessage(t *testing.T) {
 	_, err = c.Submit(context.Background(), "treasurer", "Split", []string{"R-1", `["1","2"]`}, nil)
 
 	fe := Classify(err, "submit")
-	require.Equal(t, KindInvalid, fe.Kind)
+	require.Equal(t, wire.KindInvalid, fe.Kind)
 	require.Equal(t, "endorse", fe.Stage)
 	require.Equal(t, "invalid: parts must sum to the amount", fe.Message)
 	require.NotEmpty(t, fe.TransactionID)
@@ -69,7 +71,7 @@ func TestSubmit_InvalidAtCommitIsACommitFailure(t *testing.T) {
 	_, err := c.Submit(context.Background(), "treasurer", "Accept", []string{"R-1"}, nil)
 
 	fe := Classify(err, "submit")
-	require.Equal(t, KindCommit, fe.Kind)
+	require.Equal(t, wire.KindCommit, fe.Kind)
 	require.Equal(t, "ENDORSEMENT_POLICY_FAILURE", fe.ValidationCode)
 	require.Len(t, fp.endorsed, 1)
 }
@@ -77,7 +79,7 @@ func TestSubmit_InvalidAtCommitIsACommitFailure(t *testing.T) {
 func TestSubmit_UnknownIdentityIsForbidden(t *testing.T) {
 	c := newTestClient(t, &fakePeer{}, "treasurer")
 	_, err := c.Submit(context.Background(), "mallory", "Accept", []string{"R-1"}, nil)
-	require.Equal(t, KindForbidden, Classify(err, "submit").Kind)
+	require.Equal(t, wire.KindForbidden, Classify(err, "submit").Kind)
 }
 
 func TestEvaluate_ChaincodeNotFound(t *testing.T) {
@@ -87,7 +89,7 @@ func TestEvaluate_ChaincodeNotFound(t *testing.T) {
 	_, err := c.Evaluate(context.Background(), "treasurer", "Get", "R-9")
 
 	fe := Classify(err, "evaluate")
-	require.Equal(t, KindNotFound, fe.Kind)
+	require.Equal(t, wire.KindNotFound, fe.Kind)
 	require.Equal(t, "not_found: receivable R-9", fe.Message)
 }
 
@@ -98,7 +100,7 @@ func TestEvaluate_RefusalOfTheOwnPeerIsNotRetried(t *testing.T) {
 	start := time.Now()
 	_, err := c.Evaluate(context.Background(), "treasurer", "Get", "R-9")
 
-	require.Equal(t, KindNotFound, Classify(err, "evaluate").Kind)
+	require.Equal(t, wire.KindNotFound, Classify(err, "evaluate").Kind)
 	require.Equal(t, 1, fp.evaluations)
 	require.Less(t, time.Since(start), 100*time.Millisecond)
 }
@@ -140,7 +142,7 @@ func TestSubmit_PersistentNotFoundEndsAfterTheStaleRetries(t *testing.T) {
 
 	_, err = c.Submit(context.Background(), "supplier-a", "Accept", []string{"R-1"}, nil)
 
-	require.Equal(t, KindNotFound, Classify(err, "submit").Kind)
+	require.Equal(t, wire.KindNotFound, Classify(err, "submit").Kind)
 	require.Len(t, fp.endorsed, 3, "one try and two stale retries")
 	require.Empty(t, fp.submitted)
 }
@@ -156,7 +158,7 @@ func TestSubmit_RefusalOfTheOwnOrgsPeerIsFinal(t *testing.T) {
 
 			_, err = c.Submit(context.Background(), "treasurer", "Revoke", []string{"R-1"}, nil)
 
-			require.Equal(t, Kind(kind), Classify(err, "submit").Kind)
+			require.Equal(t, wire.Kind(kind), Classify(err, "submit").Kind)
 			require.Len(t, fp.endorsed, 1, "the own peer is up to date with this gateway's writes")
 		})
 	}
@@ -170,6 +172,6 @@ func TestSubmit_RefusalOfAnUnnamedPeerIsFinal(t *testing.T) {
 
 	_, err = c.Submit(context.Background(), "treasurer", "Revoke", []string{"R-1"}, nil)
 
-	require.Equal(t, KindConflict, Classify(err, "submit").Kind)
+	require.Equal(t, wire.KindConflict, Classify(err, "submit").Kind)
 	require.Len(t, fp.endorsed, 1)
 }

@@ -14,33 +14,13 @@ import (
 	"github.com/recv-ledger/recv/chaincode/wire"
 )
 
-// Kind says what went wrong, in terms a caller can act on: one of the kinds of the wire contract,
-// which maps each to an HTTP status and an exit code in one table (wire.Kinds).
-type Kind = wire.Kind
-
-// The kinds a Fabric call fails with: the chaincode's refusals (read from its message by
-// wire.ParseRefusal) and the stage of the Fabric flow that failed.
-const (
-	KindInvalid      = wire.KindInvalid
-	KindNotFound     = wire.KindNotFound
-	KindForbidden    = wire.KindForbidden
-	KindConflict     = wire.KindConflict
-	KindEndorse      = wire.KindEndorse
-	KindSubmit       = wire.KindSubmit
-	KindCommit       = wire.KindCommit
-	KindCommitStatus = wire.KindCommitStatus
-	KindTimeout      = wire.KindTimeout
-	KindUnavailable  = wire.KindUnavailable
-	KindInternal     = wire.KindInternal
-)
-
 // Error is a failed Fabric call: its kind, the stage, the transaction id when there is one, and
 // the message a person should read (the chaincode's own message for chaincode refusals).
 type Error struct {
-	Kind           Kind
+	Kind           wire.Kind
 	Stage          string // evaluate, endorse, submit, commit, commit_status, events
 	TransactionID  string
-	ValidationCode string // for KindCommit: the peer's validation code, e.g. MVCC_READ_CONFLICT
+	ValidationCode string // for wire.KindCommit: the peer's validation code, e.g. MVCC_READ_CONFLICT
 	Message        string
 	Err            error
 }
@@ -65,7 +45,7 @@ func Classify(err error, stage string) *Error {
 	if errors.As(err, &fe) {
 		return fe
 	}
-	out := &Error{Kind: KindInternal, Stage: stage, Message: err.Error(), Err: err}
+	out := &Error{Kind: wire.KindInternal, Stage: stage, Message: err.Error(), Err: err}
 
 	var endorseErr *client.EndorseError
 	var submitErr *client.SubmitError
@@ -73,27 +53,27 @@ func Classify(err error, stage string) *Error {
 	var commitErr *client.CommitError
 	switch {
 	case errors.As(err, &endorseErr):
-		out.Stage, out.TransactionID, out.Kind = "endorse", endorseErr.TransactionID, KindEndorse
+		out.Stage, out.TransactionID, out.Kind = "endorse", endorseErr.TransactionID, wire.KindEndorse
 	case errors.As(err, &submitErr):
-		out.Stage, out.TransactionID, out.Kind = "submit", submitErr.TransactionID, KindSubmit
+		out.Stage, out.TransactionID, out.Kind = "submit", submitErr.TransactionID, wire.KindSubmit
 	case errors.As(err, &statusErr):
-		out.Stage, out.TransactionID, out.Kind = "commit_status", statusErr.TransactionID, KindCommitStatus
+		out.Stage, out.TransactionID, out.Kind = "commit_status", statusErr.TransactionID, wire.KindCommitStatus
 	case errors.As(err, &commitErr):
-		out.Stage, out.TransactionID, out.Kind = "commit", commitErr.TransactionID, KindCommit
+		out.Stage, out.TransactionID, out.Kind = "commit", commitErr.TransactionID, wire.KindCommit
 		out.ValidationCode = commitErr.Code.String()
 		if isConflictCode(commitErr.Code) {
-			out.Kind = KindConflict
+			out.Kind = wire.KindConflict
 			out.Message = "the transaction conflicted with a concurrent one (" + out.ValidationCode + "); retry it"
 		}
 		return out
 	}
 
 	if errors.Is(err, context.DeadlineExceeded) {
-		out.Kind, out.Message = KindTimeout, "deadline exceeded waiting for the "+out.Stage+" step"
+		out.Kind, out.Message = wire.KindTimeout, "deadline exceeded waiting for the "+out.Stage+" step"
 		return out
 	}
 	if errors.Is(err, context.Canceled) {
-		out.Kind, out.Message = KindTimeout, "request cancelled during the "+out.Stage+" step"
+		out.Kind, out.Message = wire.KindTimeout, "request cancelled during the "+out.Stage+" step"
 		return out
 	}
 
@@ -108,15 +88,15 @@ func Classify(err error, stage string) *Error {
 	}
 	switch st.Code() {
 	case codes.DeadlineExceeded, codes.Canceled:
-		out.Kind = KindTimeout
+		out.Kind = wire.KindTimeout
 	case codes.Unavailable:
-		out.Kind = KindUnavailable
+		out.Kind = wire.KindUnavailable
 	case codes.NotFound:
 		// qscc and commit-status lookups of an unknown transaction id.
-		out.Kind = KindNotFound
+		out.Kind = wire.KindNotFound
 	default:
-		if out.Kind == KindInternal && stage == "evaluate" {
-			out.Kind = KindEndorse
+		if out.Kind == wire.KindInternal && stage == "evaluate" {
+			out.Kind = wire.KindEndorse
 		}
 	}
 	if details := detailMessages(st); details != "" {
@@ -185,10 +165,10 @@ func isConflictCode(code peer.TxValidationCode) bool {
 // conflict at commit, or a peer that is briefly unable to form an endorsement plan (gossip
 // membership settling after a restart). Nothing was committed in either case.
 func retryable(e *Error) bool {
-	if e.Kind == KindConflict && e.Stage == "commit" {
+	if e.Kind == wire.KindConflict && e.Stage == "commit" {
 		return true
 	}
-	if e.Stage != "endorse" || e.Kind != KindEndorse {
+	if e.Stage != "endorse" || e.Kind != wire.KindEndorse {
 		return false
 	}
 	var endorseErr *client.EndorseError

@@ -6,6 +6,8 @@ import (
 	"sort"
 
 	"github.com/hyperledger/fabric-gateway/pkg/client"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
 )
 
 // Unsigned is a proposal or transaction waiting for the caller's signature: its serialized bytes
@@ -47,7 +49,7 @@ func (c *Client) EndorseSigned(ctx context.Context, name string, proposalBytes, 
 		return nil, Classify(err, "proposal")
 	}
 	if err := VerifyDigestSignature(u.id.ID, p.Digest(), signature); err != nil {
-		return nil, &Error{Kind: KindInvalid, Stage: "endorse", TransactionID: p.TransactionID(), Message: "invalid: proposal " + err.Error(), Err: err}
+		return nil, &Error{Kind: wire.KindInvalid, Stage: "endorse", TransactionID: p.TransactionID(), Message: "invalid: proposal " + err.Error(), Err: err}
 	}
 	tx, err := p.EndorseWithContext(ctx)
 	if err != nil {
@@ -75,7 +77,7 @@ func (c *Client) SubmitSigned(ctx context.Context, name, statusIdentity string, 
 		return nil, Classify(err, "submit")
 	}
 	if err := VerifyDigestSignature(u.id.ID, tx.Digest(), signature); err != nil {
-		return nil, &Error{Kind: KindInvalid, Stage: "submit", TransactionID: tx.TransactionID(), Message: "invalid: transaction " + err.Error(), Err: err}
+		return nil, &Error{Kind: wire.KindInvalid, Stage: "submit", TransactionID: tx.TransactionID(), Message: "invalid: transaction " + err.Error(), Err: err}
 	}
 	if _, err := tx.SubmitWithContext(ctx); err != nil {
 		e := Classify(err, "submit")

@@ -14,6 +14,8 @@ import (
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
 )
 
 // offlineClient has "treasurer" known by certificate only and "admin" with its key.
@@ -35,7 +37,7 @@ func TestOffline_FullFlowWithCallerSignatures(t *testing.T) {
 	ctx := context.Background()
 
 	_, err := c.Submit(ctx, "treasurer", "Issue", []string{"{}"}, nil)
-	require.Equal(t, KindForbidden, Classify(err, "submit").Kind, "the service cannot sign for an offline user")
+	require.Equal(t, wire.KindForbidden, Classify(err, "submit").Kind, "the service cannot sign for an offline user")
 
 	prop, err := c.PrepareProposal("treasurer", "Issue", []string{`{"id":"R-1"}`})
 	require.NoError(t, err)
@@ -80,7 +82,7 @@ func TestOffline_WrongKeyIsRefusedBeforeTheNetwork(t *testing.T) {
 	_, err = c.EndorseSigned(context.Background(), "treasurer", prop.Bytes, sig)
 
 	fe := Classify(err, "endorse")
-	require.Equal(t, KindInvalid, fe.Kind)
+	require.Equal(t, wire.KindInvalid, fe.Kind)
 	require.Contains(t, fe.Message, "signature does not match")
 	require.Empty(t, fp.endorsed)
 }
@@ -111,15 +113,15 @@ func TestClassify_Table(t *testing.T) {
 	tests := []struct {
 		name string
 		err  error
-		kind Kind
+		kind wire.Kind
 		msg  string
 	}{
-		{"invalid from evaluate", statusErr(2, "chaincode response 500, invalid: amount must be positive"), KindInvalid, "invalid: amount must be positive"},
-		{"conflict", statusErr(2, "chaincode response 500, conflict: receivable R-1 already exists"), KindConflict, "conflict: receivable R-1 already exists"},
-		{"forbidden", statusErr(2, "chaincode response 500, forbidden: role auditor may not issue"), KindForbidden, "forbidden: role auditor may not issue"},
-		{"deadline", context.DeadlineExceeded, KindTimeout, ""},
-		{"grpc deadline", statusErr(4, "context deadline exceeded"), KindTimeout, ""},
-		{"unavailable", statusErr(14, "connection refused"), KindUnavailable, ""},
+		{"invalid from evaluate", statusErr(2, "chaincode response 500, invalid: amount must be positive"), wire.KindInvalid, "invalid: amount must be positive"},
+		{"conflict", statusErr(2, "chaincode response 500, conflict: receivable R-1 already exists"), wire.KindConflict, "conflict: receivable R-1 already exists"},
+		{"forbidden", statusErr(2, "chaincode response 500, forbidden: role auditor may not issue"), wire.KindForbidden, "forbidden: role auditor may not issue"},
+		{"deadline", context.DeadlineExceeded, wire.KindTimeout, ""},
+		{"grpc deadline", statusErr(4, "context deadline exceeded"), wire.KindTimeout, ""},
+		{"unavailable", statusErr(14, "connection refused"), wire.KindUnavailable, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

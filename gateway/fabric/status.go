@@ -10,6 +10,8 @@ import (
 	"github.com/hyperledger/fabric-protos-go-apiv2/msp"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
 )
 
 // TxStatus is where a transaction ended up: its validation code and block.
@@ -22,7 +24,7 @@ type TxStatus struct {
 
 // TransactionStatus looks a transaction up in the peer's ledger (qscc GetTransactionByID and
 // GetBlockByTxID), so a client that lost the answer to a submit can learn whether it committed.
-// An unknown id is a KindNotFound error.
+// An unknown id is a wire.KindNotFound error.
 func (c *Client) TransactionStatus(ctx context.Context, name, txID string) (*TxStatus, error) {
 	gw, err := c.signing(name)
 	if err != nil {
@@ -56,8 +58,8 @@ func (c *Client) TransactionStatus(ctx context.Context, name, txID string) (*TxS
 
 // notFoundIfUnknown turns qscc's "no such transaction ID" into a not-found error.
 func notFoundIfUnknown(e *Error, txID string) *Error {
-	if e.Kind == KindEndorse || e.Kind == KindInternal || e.Kind == KindNotFound {
-		e.Kind = KindNotFound
+	if e.Kind == wire.KindEndorse || e.Kind == wire.KindInternal || e.Kind == wire.KindNotFound {
+		e.Kind = wire.KindNotFound
 		e.Message = "not_found: no transaction " + txID + " in the ledger of this organisation's peer"
 	}
 	return e
