@@ -1,0 +1,378 @@
+// Package audit verifies a Fabric channel's blocks without trusting the peer that delivered them,
+// and rebuilds the receivables from the write sets of the valid transactions: each block's
+// header must hash-link to the one before and its data hash match its contents; every valid
+// endorser transaction's creator and endorsers must hold certificates of the channel's member
+// organisations (their CAs in the channel configuration) and have signed what they signed; the
+// receivables chaincode's transactions must carry endorsements that satisfy its endorsement
+// policy. The rebuilt state is then compared with what the chaincode answers and checked for
+// conservation. Pure functions over parsed blocks: no network, no Fabric SDK.
+package audit
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset"
+	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset/kvrwset"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/recv-ledger/recv/chaincode/receivable"
+	"github.com/recv-ledger/recv/chaincode/wire"
+)
+
+// KeyPrefix is the state key prefix of a receivable (docs/design.md section 3.4).
+const KeyPrefix = "rcv/"
+
+// Options configure an Auditor.
+type Options struct {
+	// Chaincode is the namespace replayed and checked against Policy (default "receivables").
+	Chaincode string
+	// Policy is the chaincode's endorsement policy.
+	Policy *Policy
+	// Start resumes after a verified block; nil starts at block 0.
+	Start *Position
+}
+
+// Position is a verified block: the next block must carry its header hash.
+type Position struct {
+	Number     uint64 `json:"number"`
+	HeaderHash []byte `json:"headerHash"`
+}
+
+// BlockError is a verification failure, naming the block and, when it is one transaction's,
+// its index and id.
+type BlockError struct {
+	Block uint64
+	Tx    int // -1: the block itself
+	TxID  string
+	Err   error
+}
+
+func (e *BlockError) Error() string {
+	if e.Tx < 0 {
+		return fmt.Sprintf("block %d: %v", e.Block, e.Err)
+	}
+	return fmt.Sprintf("block %d, transaction %d (%s): %v", e.Block, e.Tx, e.TxID, e.Err)
+}
+
+func (e *BlockError) Unwrap() error { return e.Err }
+
+// Auditor verifies blocks given in order and keeps the rebuilt receivables; nothing else of a
+// block is kept once it is verified, so memory is bounded by the state, not the chain.
+type Auditor struct {
+	opts    Options
+	members Members
+	next    uint64
+	prev    []byte // header hash of the last verified block; nil before block 0
+	state   map[string]*wire.Receivable
+	rep     Report
+}
+
+// Report is what an audit checked and found.
+type Report struct {
+	Channel          string         `json:"channel,omitempty"`
+	FirstBlock       uint64         `json:"firstBlock"`
+	LastBlock        uint64         `json:"lastBlock"`
+	LastHeaderHash   string         `json:"lastHeaderHash"`
+	Blocks           int            `json:"blocks"`
+	ConfigBlocks     int            `json:"configBlocks"`
+	Transactions     int            `json:"transactions"`
+	Valid            int            `json:"valid"`
+	Invalid          map[string]int `json:"invalid"`
+	ChaincodeTxs     int            `json:"chaincodeTransactions"`
+	Endorsements     int            `json:"endorsementsVerified"`
+	Receivables      int            `json:"receivablesRebuilt"`
+	Roots            int            `json:"roots"`
+	Conservation     []string       `json:"conservationViolations"`
+	Differences      []Difference   `json:"differences"`
+	ComparedWithPeer int            `json:"comparedWithChaincode"`
+	Seconds          float64        `json:"seconds"`
+}
+
+// New returns an auditor. Resuming (opts.Start) needs the channel's members before the first
+// block: call LoadConfig with the latest configuration block.
+func New(opts Options) (*Auditor, error) {
+	if opts.Policy == nil {
+		return nil, errors.New("audit: an endorsement policy is required")
+	}
+	if opts.Chaincode == "" {
+		opts.Chaincode = "receivables"
+	}
+	a := &Auditor{opts: opts, state: map[string]*wire.Receivable{}, rep: Report{Invalid: map[string]int{}}}
+	if opts.Start != nil {
+		a.next, a.prev = opts.Start.Number+1, opts.Start.HeaderHash
+		a.rep.FirstBlock = a.next
+	}
+	return a, nil
+}
+
+// Next is the number of the block Verify expects.
+func (a *Auditor) Next() uint64 { return a.next }
+
+// LoadConfig takes the channel's members from a configuration block without verifying its place
+// in the chain: a resumed audit trusts the configuration its checkpoint's audit verified.
+func (a *Auditor) LoadConfig(b *common.Block) error {
+	m, err := MembersFromConfig(b)
+	if err != nil {
+		return err
+	}
+	a.members = m
+	return nil
+}
+
+// Verify checks the next block and replays its valid transactions. A failure names the block;
+// the auditor must not be used after one.
+func (a *Auditor) Verify(b *common.Block) error {
+	h := b.GetHeader()
+	num := h.GetNumber()
+	fail := func(err error) error { return &BlockError{Block: num, Tx: -1, Err: err} }
+	if num != a.next {
+		return fail(fmt.Errorf("expected block %d", a.next))
+	}
+	if a.prev != nil && !bytes.Equal(h.GetPreviousHash(), a.prev) {
+		return fail(fmt.Errorf("previous hash %x does not match block %d's header hash %x", h.GetPreviousHash(), num-1, a.prev))
+	}
+	if !bytes.Equal(h.GetDataHash(), DataHash(b.GetData())) {
+		return fail(errors.New("data hash does not match the block's transactions"))
+	}
+	if num == 0 || a.members == nil {
+		if err := a.LoadConfig(b); err != nil {
+			return fail(err)
+		}
+	}
+	filter := txFilter(b)
+	if len(filter) != len(b.GetData().GetData()) {
+		return fail(fmt.Errorf("transactions filter has %d codes for %d transactions", len(filter), len(b.GetData().GetData())))
+	}
+	for i, env := range b.GetData().GetData() {
+		if err := a.transaction(b, env, peer.TxValidationCode(filter[i])); err != nil {
+			var be *BlockError
+			if errors.As(err, &be) {
+				be.Block, be.Tx = num, i
+				return be
+			}
+			return &BlockError{Block: num, Tx: i, Err: err}
+		}
+	}
+	a.prev, a.next = HeaderHash(h), num+1
+	if a.rep.Blocks == 0 {
+		a.rep.FirstBlock = num
+	}
+	a.rep.Blocks++
+	a.rep.LastBlock, a.rep.LastHeaderHash = num, hex.EncodeToString(a.prev)
+	return nil
+}
+
+// Position is the last verified block, from which a later audit may resume.
+func (a *Auditor) Position() (Position, bool) {
+	if a.prev == nil {
+		return Position{}, false
+	}
+	return Position{Number: a.next - 1, HeaderHash: append([]byte(nil), a.prev...)}, true
+}
+
+// transaction checks one envelope and, when the peer marked it valid, replays its writes.
+func (a *Auditor) transaction(b *common.Block, raw []byte, code peer.TxValidationCode) error {
+	a.rep.Transactions++
+	payload, chdr, err := envelopeHeader(raw)
+	if err != nil {
+		return err
+	}
+	a.rep.Channel = chdr.GetChannelId()
+	if code != peer.TxValidationCode_VALID {
+		a.rep.Invalid[code.String()]++
+		return nil
+	}
+	a.rep.Valid++
+	switch common.HeaderType(chdr.GetType()) {
+	case common.HeaderType_CONFIG:
+		a.rep.ConfigBlocks++
+		return a.LoadConfig(b)
+	case common.HeaderType_ENDORSER_TRANSACTION:
+		return a.endorserTx(raw, payload, chdr)
+	default:
+		return fmt.Errorf("unexpected valid transaction of type %s", common.HeaderType(chdr.GetType()))
+	}
+}
+
+func (a *Auditor) endorserTx(raw []byte, payload *common.Payload, chdr *common.ChannelHeader) error {
+	var env common.Envelope
+	if err := proto.Unmarshal(raw, &env); err != nil {
+		return err
+	}
+	var shdr common.SignatureHeader
+	if err := proto.Unmarshal(payload.GetHeader().GetSignatureHeader(), &shdr); err != nil {
+		return fmt.Errorf("decode signature header: %w", err)
+	}
+	at := chdr.GetTimestamp().AsTime()
+	txErr := func(err error) error { return &BlockError{TxID: chdr.GetTxId(), Err: err} }
+	if _, err := a.members.verify(shdr.GetCreator(), env.GetPayload(), env.GetSignature(), at); err != nil {
+		return txErr(fmt.Errorf("creator: %w", err))
+	}
+	var tx peer.Transaction
+	if err := proto.Unmarshal(payload.GetData(), &tx); err != nil {
+		return txErr(fmt.Errorf("decode transaction: %w", err))
+	}
+	for _, act := range tx.GetActions() {
+		var cap peer.ChaincodeActionPayload
+		if err := proto.Unmarshal(act.GetPayload(), &cap); err != nil {
+			return txErr(fmt.Errorf("decode action: %w", err))
+		}
+		prp := cap.GetAction().GetProposalResponsePayload()
+		var endorsers []signer
+		for _, e := range cap.GetAction().GetEndorsements() {
+			s, err := a.members.verify(e.GetEndorser(), append(append([]byte(nil), prp...), e.GetEndorser()...), e.GetSignature(), at)
+			if err != nil {
+				return txErr(fmt.Errorf("endorsement: %w", err))
+			}
+			endorsers = append(endorsers, s)
+			a.rep.Endorsements++
+		}
+		if err := a.action(prp, endorsers); err != nil {
+			return txErr(err)
+		}
+	}
+	return nil
+}
+
+// action checks the policy of a receivables chaincode action and applies its writes.
+func (a *Auditor) action(prp []byte, endorsers []signer) error {
+	var resp peer.ProposalResponsePayload
+	if err := proto.Unmarshal(prp, &resp); err != nil {
+		return fmt.Errorf("decode proposal response: %w", err)
+	}
+	var cca peer.ChaincodeAction
+	if err := proto.Unmarshal(resp.GetExtension(), &cca); err != nil {
+		return fmt.Errorf("decode chaincode action: %w", err)
+	}
+	if cca.GetChaincodeId().GetName() != a.opts.Chaincode {
+		return nil
+	}
+	a.rep.ChaincodeTxs++
+	if !a.opts.Policy.satisfiedBy(endorsers) {
+		msps := make([]string, len(endorsers))
+		for i, e := range endorsers {
+			msps[i] = e.msp
+		}
+		return fmt.Errorf("endorsements by [%s] do not satisfy %s", strings.Join(msps, " "), a.opts.Policy)
+	}
+	var rws rwset.TxReadWriteSet
+	if err := proto.Unmarshal(cca.GetResults(), &rws); err != nil {
+		return fmt.Errorf("decode read-write set: %w", err)
+	}
+	for _, ns := range rws.GetNsRwset() {
+		if ns.GetNamespace() != a.opts.Chaincode {
+			continue
+		}
+		var kv kvrwset.KVRWSet
+		if err := proto.Unmarshal(ns.GetRwset(), &kv); err != nil {
+			return fmt.Errorf("decode write set: %w", err)
+		}
+		for _, w := range kv.GetWrites() {
+			if err := a.apply(w); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (a *Auditor) apply(w *kvrwset.KVWrite) error {
+	id, ok := strings.CutPrefix(w.GetKey(), KeyPrefix)
+	if !ok {
+		return nil
+	}
+	if w.GetIsDelete() {
+		delete(a.state, id)
+		return nil
+	}
+	var r wire.Receivable
+	if err := json.Unmarshal(w.GetValue(), &r); err != nil {
+		return fmt.Errorf("write of %s: %w", w.GetKey(), err)
+	}
+	if r.ID != id {
+		return fmt.Errorf("write of %s holds receivable %q", w.GetKey(), r.ID)
+	}
+	a.state[id] = &r
+	return nil
+}
+
+// envelopeHeader decodes an envelope's payload and channel header.
+func envelopeHeader(raw []byte) (*common.Payload, *common.ChannelHeader, error) {
+	var env common.Envelope
+	if err := proto.Unmarshal(raw, &env); err != nil {
+		return nil, nil, fmt.Errorf("decode envelope: %w", err)
+	}
+	var p common.Payload
+	if err := proto.Unmarshal(env.GetPayload(), &p); err != nil {
+		return nil, nil, fmt.Errorf("decode payload: %w", err)
+	}
+	var ch common.ChannelHeader
+	if err := proto.Unmarshal(p.GetHeader().GetChannelHeader(), &ch); err != nil {
+		return nil, nil, fmt.Errorf("decode channel header: %w", err)
+	}
+	return &p, &ch, nil
+}
+
+// IDs are the rebuilt receivables' ids, sorted.
+func (a *Auditor) IDs() []string {
+	ids := make([]string, 0, len(a.state))
+	for id := range a.state {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// Receivable is a rebuilt receivable, or nil.
+func (a *Auditor) Receivable(id string) *wire.Receivable { return a.state[id] }
+
+// Conservation checks the invariant on every root of the rebuilt state whose pieces were all
+// rebuilt (on a resumed audit, roots older than the checkpoint may be partial and are skipped).
+func (a *Auditor) Conservation() (roots int, violations []string) {
+	trees := map[string][]*wire.Receivable{}
+	for _, id := range a.IDs() {
+		r := a.state[id]
+		trees[r.RootID] = append(trees[r.RootID], r)
+	}
+	for _, rootID := range sortedKeys(trees) {
+		if _, ok := a.state[rootID]; !ok {
+			continue
+		}
+		roots++
+		if err := receivable.CheckConservation(trees[rootID]); err != nil {
+			violations = append(violations, err.Error())
+		}
+	}
+	return roots, violations
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Report is what the audit found so far, conservation included.
+func (a *Auditor) Report() Report {
+	r := a.rep
+	r.Receivables = len(a.state)
+	r.Roots, r.Conservation = a.Conservation()
+	if r.Conservation == nil {
+		r.Conservation = []string{}
+	}
+	if r.Differences == nil {
+		r.Differences = []Difference{}
+	}
+	return r
+}

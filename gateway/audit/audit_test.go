@@ -1,0 +1,222 @@
+package audit
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"github.com/stretchr/testify/require"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
+)
+
+const testPolicy = "AND('CoreMSP.peer',OR('SupplierMSP.peer','Bank1MSP.peer','Bank2MSP.peer'))"
+
+func newAuditor(t *testing.T) *Auditor {
+	t.Helper()
+	p, err := ParsePolicy(testPolicy)
+	require.NoError(t, err)
+	a, err := New(Options{Policy: p})
+	require.NoError(t, err)
+	return a
+}
+
+func verifyAll(a *Auditor, blocks []*common.Block) error {
+	for _, b := range blocks {
+		if err := a.Verify(b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func TestVerify_ValidChainRebuildsEveryReceivable(t *testing.T) {
+	c := newTestChain(t)
+	a := newAuditor(t)
+	require.NoError(t, verifyAll(a, c.blocks))
+
+	rep := a.Report()
+	require.Equal(t, 3, rep.Blocks)
+	require.Equal(t, uint64(2), rep.LastBlock)
+	require.Equal(t, 4, rep.Transactions)
+	require.Equal(t, 3, rep.Valid)
+	require.Equal(t, map[string]int{"MVCC_READ_CONFLICT": 1}, rep.Invalid)
+	require.Equal(t, 2, rep.ChaincodeTxs)
+	require.Equal(t, 4, rep.Endorsements)
+	require.Equal(t, []string{"R-1", "R-1.1", "R-1.2"}, a.IDs())
+	require.Equal(t, 1, rep.Roots)
+	require.Empty(t, rep.Conservation)
+	require.Equal(t, wire.StatusSplit, a.Receivable("R-1").Status)
+	pos, ok := a.Position()
+	require.True(t, ok)
+	require.Equal(t, HeaderHash(c.blocks[2].Header), pos.HeaderHash)
+}
+
+func TestVerify_MVCCInvalidTransactionIsCountedNotReplayed(t *testing.T) {
+	c := newTestChain(t)
+	a := newAuditor(t)
+	require.NoError(t, verifyAll(a, c.blocks[:2]))
+	require.Nil(t, a.Receivable("R-X"), "the write of an invalid transaction is not state")
+	require.Equal(t, 1, a.Report().Invalid[peer.TxValidationCode_MVCC_READ_CONFLICT.String()])
+}
+
+func TestVerify_TamperedWriteSetAmountFailsNamingTheBlock(t *testing.T) {
+	c := newTestChain(t)
+	forged := rcv("R-1.1", "R-1", "SupplierMSP/a", 9000, wire.StatusActive)
+	tampered := endorserTx(t, "tx3", "receivables", c.supplier.user, []*wire.Receivable{
+		rcv("R-1", "R-1", "SupplierMSP/a", 10000, wire.StatusSplit, "R-1.1", "R-1.2"), forged,
+		rcv("R-1.2", "R-1", "SupplierMSP/a", 4000, wire.StatusActive)}, c.core.peer, c.supplier.peer)
+
+	t.Run("data hash kept", func(t *testing.T) {
+		b := clone(t, c.blocks[2])
+		b.Data.Data[0] = tampered
+		err := verifyAll(newAuditor(t), append(c.blocks[:2:2], b))
+		var be *BlockError
+		require.ErrorAs(t, err, &be)
+		require.Equal(t, uint64(2), be.Block)
+		require.ErrorContains(t, err, "block 2: data hash does not match")
+	})
+	t.Run("data hash recomputed, endorsements kept", func(t *testing.T) {
+		// A tamperer who edits the amount inside the endorsed payload and fixes the data hash
+		// still cannot make the creator's and endorsers' signatures cover the new amount.
+		b := clone(t, c.blocks[2])
+		b.Data.Data[0] = swapEndorsedResults(t, b.Data.Data[0], tampered)
+		b.Header.DataHash = DataHash(b.Data)
+		err := verifyAll(newAuditor(t), append(c.blocks[:2:2], b))
+		require.ErrorContains(t, err, "block 2, transaction 0 (tx3): ")
+		require.ErrorContains(t, err, "signature does not verify")
+	})
+}
+
+func TestVerify_BrokenHashLinkFailsNamingTheBlock(t *testing.T) {
+	c := newTestChain(t)
+	b1 := clone(t, c.blocks[1])
+	b1.Header.DataHash = DataHash(&common.BlockData{Data: b1.Data.Data[:1]})
+	b1.Data.Data, b1.Metadata.Metadata[2] = b1.Data.Data[:1], b1.Metadata.Metadata[2][:1] // drop a transaction, block 1 consistent
+	err := verifyAll(newAuditor(t), []*common.Block{c.blocks[0], b1, c.blocks[2]})
+	var be *BlockError
+	require.ErrorAs(t, err, &be)
+	require.Equal(t, uint64(2), be.Block)
+	require.ErrorContains(t, err, "previous hash")
+}
+
+func TestVerify_RefusesBlocksOutOfOrder(t *testing.T) {
+	c := newTestChain(t)
+	require.ErrorContains(t, verifyAll(newAuditor(t), []*common.Block{c.blocks[0], c.blocks[2]}), "block 2: expected block 1")
+}
+
+func TestVerify_EndorsementsMustSatisfyThePolicy(t *testing.T) {
+	c := newTestChain(t)
+	onlyCore := block(t, c.blocks[0], []peer.TxValidationCode{peer.TxValidationCode_VALID},
+		endorserTx(t, "tx9", "receivables", c.core.user, []*wire.Receivable{rcv("R-9", "R-9", "", 100, wire.StatusPending)}, c.core.peer))
+	err := verifyAll(newAuditor(t), []*common.Block{c.blocks[0], onlyCore})
+	require.ErrorContains(t, err, "block 1, transaction 0 (tx9): endorsements by [CoreMSP] do not satisfy")
+
+	userNotPeer := block(t, c.blocks[0], []peer.TxValidationCode{peer.TxValidationCode_VALID},
+		endorserTx(t, "tx9", "receivables", c.core.user, []*wire.Receivable{rcv("R-9", "R-9", "", 100, wire.StatusPending)}, c.core.user, c.supplier.peer))
+	require.ErrorContains(t, verifyAll(newAuditor(t), []*common.Block{c.blocks[0], userNotPeer}), "do not satisfy")
+
+	otherChaincode := block(t, c.blocks[0], []peer.TxValidationCode{peer.TxValidationCode_VALID},
+		endorserTx(t, "tx9", "_lifecycle", c.core.user, nil, c.core.peer))
+	require.NoError(t, verifyAll(newAuditor(t), []*common.Block{c.blocks[0], otherChaincode}), "other namespaces follow their own policies")
+}
+
+func TestVerify_IdentitiesMustChainToTheirMembersCA(t *testing.T) {
+	c := newTestChain(t)
+	rogue := newTestOrg(t, "RogueMSP")
+	forged := c.core.issueBy(t, "peer0", "peer", rogue.caCert, rogue.caKey) // claims CoreMSP, rogue CA
+	cases := map[string]struct {
+		creator, endorser *testIdentity
+		want              string
+	}{
+		"endorser of another CA": {c.core.user, forged, "endorsement: certificate \"peer0\" does not chain to CoreMSP's CA"},
+		"creator of another CA":  {forged, c.core.peer, "creator: certificate \"peer0\" does not chain"},
+		"not a member":           {rogue.user, c.core.peer, "creator: identity of \"RogueMSP\", not a member"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			b := block(t, c.blocks[0], []peer.TxValidationCode{peer.TxValidationCode_VALID},
+				endorserTx(t, "tx9", "receivables", tc.creator, nil, tc.endorser, c.supplier.peer))
+			require.ErrorContains(t, verifyAll(newAuditor(t), []*common.Block{c.blocks[0], b}), tc.want)
+		})
+	}
+}
+
+func TestVerify_ConservationViolationIsReported(t *testing.T) {
+	c := newTestChain(t)
+	bad := block(t, c.blocks[2], []peer.TxValidationCode{peer.TxValidationCode_VALID},
+		endorserTx(t, "tx4", "receivables", c.core.user, []*wire.Receivable{rcv("R-1.2", "R-1", "SupplierMSP/a", 3000, wire.StatusActive)}, c.core.peer, c.supplier.peer))
+	a := newAuditor(t)
+	require.NoError(t, verifyAll(a, append(c.blocks[:3:3], bad)))
+	require.Equal(t, []string{"root R-1: leaves sum to 9000 fen, root is 10000 fen"}, a.Report().Conservation)
+}
+
+func TestResume_FromAPositionVerifiesOnlyTheRest(t *testing.T) {
+	c := newTestChain(t)
+	first := newAuditor(t)
+	require.NoError(t, verifyAll(first, c.blocks[:2]))
+	pos, _ := first.Position()
+
+	p, _ := ParsePolicy(testPolicy)
+	a, err := New(Options{Policy: p, Start: &pos})
+	require.NoError(t, err)
+	idx, err := LastConfigIndex(c.blocks[2])
+	require.NoError(t, err)
+	require.NoError(t, a.LoadConfig(c.blocks[idx]))
+	require.NoError(t, a.Verify(c.blocks[2]))
+	rep := a.Report()
+	require.Equal(t, 1, rep.Blocks)
+	require.Equal(t, uint64(2), rep.FirstBlock)
+
+	broken := Position{Number: pos.Number, HeaderHash: make([]byte, 32)}
+	a, _ = New(Options{Policy: p, Start: &broken})
+	require.NoError(t, a.LoadConfig(c.blocks[0]))
+	require.ErrorContains(t, a.Verify(c.blocks[2]), "block 2: previous hash")
+}
+
+func TestCompare_ReportsEveryDifferenceByID(t *testing.T) {
+	c := newTestChain(t)
+	a := newAuditor(t)
+	require.NoError(t, verifyAll(a, c.blocks))
+	diffs, err := a.Compare(context.Background(), func(_ context.Context, id string) (json.RawMessage, error) {
+		switch id {
+		case "R-1.1":
+			return nil, nil
+		case "R-1.2":
+			r := *a.Receivable(id)
+			r.Holder = "SupplierMSP/b"
+			return json.Marshal(r)
+		}
+		return json.Marshal(a.Receivable(id))
+	})
+	require.NoError(t, err)
+	require.Equal(t, []Difference{
+		{ID: "R-1.1", Detail: "rebuilt from the blocks, unknown to the chaincode"},
+		{ID: "R-1.2", Fields: []string{"holder"}, Detail: "the chaincode's answer differs from the replay"},
+	}, diffs)
+	rep := a.Report()
+	require.Len(t, rep.Differences, 2)
+	require.Equal(t, 3, rep.ComparedWithPeer)
+}
+
+func TestCheckpoint_SignedAndCheckedByTheAuditorsKey(t *testing.T) {
+	key, other := pemKey(t), pemKey(t)
+	pos := Position{Number: 7, HeaderHash: HeaderHash(&common.BlockHeader{Number: 7})}
+	cp, err := NewCheckpoint("receivables", pos, key)
+	require.NoError(t, err)
+
+	got, err := cp.Verify(nil)
+	require.NoError(t, err)
+	require.Equal(t, pos, *got)
+	_, err = cp.Verify(key)
+	require.NoError(t, err)
+	_, err = cp.Verify(other)
+	require.ErrorContains(t, err, "another key")
+
+	forged := *cp
+	forged.Block = 8
+	_, err = forged.Verify(nil)
+	require.ErrorContains(t, err, "signature does not verify")
+}

@@ -1,0 +1,71 @@
+package audit
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"sort"
+)
+
+// Difference is a receivable on which the rebuilt state and the chaincode disagree.
+type Difference struct {
+	ID     string   `json:"id"`
+	Fields []string `json:"fields,omitempty"` // the JSON fields that differ
+	Detail string   `json:"detail"`
+}
+
+// Getter reads a receivable as the chaincode answers it (recv get): its JSON, or nil when the
+// chaincode says it does not exist.
+type Getter func(ctx context.Context, id string) (json.RawMessage, error)
+
+// Compare asks the chaincode for every rebuilt receivable and records each difference in the
+// report. An error is a failure to ask, not a difference.
+func (a *Auditor) Compare(ctx context.Context, get Getter) ([]Difference, error) {
+	var diffs []Difference
+	for _, id := range a.IDs() {
+		raw, err := get(ctx, id)
+		if err != nil {
+			return nil, fmt.Errorf("get %s: %w", id, err)
+		}
+		a.rep.ComparedWithPeer++
+		if raw == nil {
+			diffs = append(diffs, Difference{ID: id, Detail: "rebuilt from the blocks, unknown to the chaincode"})
+			continue
+		}
+		mine, err := json.Marshal(a.state[id])
+		if err != nil {
+			return nil, err
+		}
+		if fields, err := differingFields(mine, raw); err != nil {
+			diffs = append(diffs, Difference{ID: id, Detail: "chaincode answer unreadable: " + err.Error()})
+		} else if len(fields) > 0 {
+			diffs = append(diffs, Difference{ID: id, Fields: fields, Detail: "the chaincode's answer differs from the replay"})
+		}
+	}
+	a.rep.Differences = append(a.rep.Differences, diffs...)
+	return diffs, nil
+}
+
+func differingFields(a, b []byte) ([]string, error) {
+	var ma, mb map[string]any
+	if err := json.Unmarshal(a, &ma); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(b, &mb); err != nil {
+		return nil, err
+	}
+	var out []string
+	for k, v := range ma {
+		if !reflect.DeepEqual(v, mb[k]) {
+			out = append(out, k)
+		}
+	}
+	for k := range mb {
+		if _, ok := ma[k]; !ok {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}

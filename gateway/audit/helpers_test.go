@@ -1,0 +1,42 @@
+package audit
+
+import (
+	"crypto/x509"
+	"encoding/pem"
+	"testing"
+
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/proto"
+)
+
+func pemKey(t *testing.T) []byte {
+	der, err := x509.MarshalPKCS8PrivateKey(newKey(t))
+	require.NoError(t, err)
+	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+}
+
+// swapEndorsedResults puts the proposal response (the write set) of donor into orig, keeping
+// orig's endorsements and creator signature: the edit a tamperer could make to a copy.
+func swapEndorsedResults(t *testing.T, orig, donor []byte) []byte {
+	t.Helper()
+	prpOf := func(raw []byte) (*common.Envelope, *common.Payload, *peer.Transaction, *peer.ChaincodeActionPayload) {
+		var env common.Envelope
+		require.NoError(t, proto.Unmarshal(raw, &env))
+		var p common.Payload
+		require.NoError(t, proto.Unmarshal(env.Payload, &p))
+		var tx peer.Transaction
+		require.NoError(t, proto.Unmarshal(p.Data, &tx))
+		var cap peer.ChaincodeActionPayload
+		require.NoError(t, proto.Unmarshal(tx.Actions[0].Payload, &cap))
+		return &env, &p, &tx, &cap
+	}
+	env, p, tx, cap := prpOf(orig)
+	_, _, _, donorCap := prpOf(donor)
+	cap.Action.ProposalResponsePayload = donorCap.Action.ProposalResponsePayload
+	tx.Actions[0].Payload = mustMarshal(t, cap)
+	p.Data = mustMarshal(t, tx)
+	env.Payload = mustMarshal(t, p)
+	return mustMarshal(t, env)
+}
