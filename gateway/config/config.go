@@ -28,6 +28,8 @@ type Serve struct {
 	TLSKey         string        `yaml:"tlsKey"`
 	LogLevel       string        `yaml:"logLevel"` // debug, info, warn, error
 	LogFormat      string        `yaml:"logFormat"`
+	// MetricsPublic serves /metrics without a credential; by default it needs an admin's token.
+	MetricsPublic bool `yaml:"metricsPublic"`
 }
 
 // NetDir is the network state folder: RECV_NET_DIR or .recv-net.
@@ -61,6 +63,7 @@ func (c *Serve) Bind(fs *pflag.FlagSet) {
 	fs.StringVar(&c.TLSKey, "tls-key", env("TLS_KEY", ""), "key of --tls-cert (env RECV_TLS_KEY)")
 	fs.StringVar(&c.LogLevel, "log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (env RECV_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("LOG_FORMAT", "text"), "text or json (env RECV_LOG_FORMAT)")
+	fs.BoolVar(&c.MetricsPublic, "metrics-public", env("METRICS_PUBLIC", "") == "true", "serve /metrics to anyone who reaches the listener; by default it needs the bearer token (or client certificate) of an admin of the organisation (env RECV_METRICS_PUBLIC=true)")
 }
 
 // ApplyFile fills every setting that was neither given as a flag nor set in the environment from
@@ -100,6 +103,9 @@ func (c *Serve) ApplyFile(path string, fs *pflag.FlagSet) error {
 	str("log-format", "LOG_FORMAT", &c.LogFormat, file.LogFormat)
 	if len(file.OfflineUsers) > 0 {
 		set("offline-users", "OFFLINE_USERS", func() { c.OfflineUsers = file.OfflineUsers })
+	}
+	if file.MetricsPublic {
+		set("metrics-public", "METRICS_PUBLIC", func() { c.MetricsPublic = true })
 	}
 	if file.RequestTimeout > 0 {
 		set("request-timeout", "REQUEST_TIMEOUT", func() { c.RequestTimeout = file.RequestTimeout })

@@ -37,3 +37,25 @@ func TestServe_Validate(t *testing.T) {
 	require.Error(t, (&Serve{Org: "CoreMSP", TLSCert: "c.pem"}).Validate(), "cert without key")
 	require.NoError(t, (&Serve{Org: "CoreMSP"}).Validate())
 }
+
+// /metrics needs an admin's credential unless --metrics-public (or RECV_METRICS_PUBLIC=true, or
+// metricsPublic: true in the file) says otherwise.
+func TestServe_MetricsPublicIsOffByDefault(t *testing.T) {
+	parse := func(args []string, file string) Serve {
+		var c Serve
+		fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+		c.Bind(fs)
+		require.NoError(t, fs.Parse(args))
+		if file != "" {
+			require.NoError(t, c.ApplyFile(file, fs))
+		}
+		return c
+	}
+	require.False(t, parse(nil, "").MetricsPublic)
+	require.True(t, parse([]string{"--metrics-public"}, "").MetricsPublic)
+	file := filepath.Join(t.TempDir(), "gw.yaml")
+	require.NoError(t, os.WriteFile(file, []byte("org: CoreMSP\nmetricsPublic: true\n"), 0o600))
+	require.True(t, parse(nil, file).MetricsPublic)
+	t.Setenv("RECV_METRICS_PUBLIC", "true")
+	require.True(t, parse(nil, "").MetricsPublic)
+}

@@ -115,8 +115,17 @@ func Run(ctx context.Context, cfg config.Serve, log *slog.Logger) error {
 		Ledger: fc, Auth: authn, Admin: admin, Logger: log,
 		ServiceIdentity: serviceUser, RequestTimeout: cfg.RequestTimeout,
 	})
+	roleOf := func(name string) string {
+		if id, ok := fc.Identity(name); ok {
+			return id.Role
+		}
+		return ""
+	}
+	if cfg.MetricsPublic {
+		log.Warn("/metrics is served to anyone who reaches the listener (--metrics-public)", "listen", cfg.Listen)
+	}
 	httpServer := &http.Server{
-		Handler:           srv,
+		Handler:           guardMetrics(srv, authn, roleOf, cfg.MetricsPublic, log),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
