@@ -22,7 +22,8 @@
 #                            there; a container's is copied out)
 #     abort_up               after a failed `up`: stop and remove what this run started
 #   Settings: MARKER (the state folder's marker file), STATE_WHAT (what the folder is called in
-#   messages), GATEWAY_NODES (1: the gateways are nodes of this backend).
+#   messages), GATEWAY_NODES (1: the gateways are nodes of this backend), CA_OPS_FROM_HOST (0: the
+#   CAs' operations endpoints are not reachable from this host; default 1).
 #
 # Waiting is the same for every backend: wait_until polls a check and fails early, showing the
 # node's log, when the node stopped; node_ready says what "ready" means for each kind of node.
@@ -269,11 +270,12 @@ cc_listening() {
 	port_open "${a%:*}" "${a##*:}"
 }
 
-# node_ready NAME: the node answers as it should: a CA its /cainfo, orderers and peers /healthz,
+# node_ready NAME: the node answers as it should: a CA its /cainfo (and its operations /healthz
+# over TLS where this host reaches it), orderers and peers /healthz,
 # the chaincode server its port, a gateway /readyz.
 node_ready() {
 	case $1 in
-	ca.*) ca_root "${1#ca.}" && ca_ready "${1#ca.}" ;;
+	ca.*) ca_root "${1#ca.}" && ca_ready "${1#ca.}" && ca_ops_healthy "${1#ca.}" ;;
 	orderer[0-9]) orderer_healthy "$1" ;;
 	peer0.*) peer_healthy "${1#peer0.}" ;;
 	chaincode) cc_listening ;;

@@ -10,6 +10,8 @@ MARKER=.recv-docker-state
 STATE_WHAT="recv docker state folder"
 NODE_CONF=container
 GATEWAY_NODES=1
+# The CAs' operations endpoints are not published: their containers' healthchecks probe them.
+CA_OPS_FROM_HOST=0
 COMPOSE_FILE=$ROOT/network/docker/compose.yaml
 ENV_FILE=$NET/compose.env
 

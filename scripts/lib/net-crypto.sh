@@ -44,6 +44,35 @@ write_ca_config() {
 		CA_OPS_LISTEN CA_IDENTITIES)
 }
 
+# write_ca_ops_tls ORG: the key pair of the CA's operations listener, in its home's ops-tls/ (the
+# config names it there), made before the CA's first start: a self-signed ECDSA P-256 certificate
+# for the CA's TLS name, localhost and 127.0.0.1, which clients of /healthz trust by itself
+# (ca_ops_healthy). The CA cannot serve its operations endpoint over the TLS certificate it issues
+# itself, which it writes only after that endpoint has started.
+write_ca_ops_tls() {
+	local org=$1 dir
+	dir=$(node_dir "ca.$org")/ops-tls
+	mkdir -p "$dir"
+	[ -s "$dir/cert.pem" ] && [ -s "$dir/key.pem" ] && return 0
+	local name
+	name=$(tls_name "ca.$org")
+	(umask 077 && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
+		-keyout "$dir/key.pem" -out "$dir/cert.pem" -subj "/O=$org.$DOMAIN/CN=$name operations" \
+		-addext "subjectAltName=DNS:$name,DNS:localhost,IP:127.0.0.1" \
+		-addext "extendedKeyUsage=serverAuth" >/dev/null 2>&1) || { say "openssl: no key pair for ca.$org operations" >&2; return 1; }
+	chmod 700 "$dir"
+	chmod 600 "$dir/key.pem"
+}
+
+# ca_ops_healthy ORG: the CA's operations endpoint answers /healthz over TLS; true without a check
+# when the backend does not publish it on this host (CA_OPS_FROM_HOST=0: compose checks it inside
+# the container, network/docker/compose.yaml).
+ca_ops_healthy() {
+	local org=$1
+	[ "${CA_OPS_FROM_HOST:-1}" = 1 ] || return 0
+	healthy "$(addr host "ca.$org" ops)" "$(node_dir "ca.$org")/ops-tls/cert.pem"
+}
+
 # org_identities ORG: "name type role" per identity the org's CA registers at first start.
 org_identities() {
 	local org=$1 o u
@@ -181,6 +210,7 @@ setup_identities() {
 	local org cas=()
 	for org in orderer "${ORGS[@]}"; do
 		write_ca_config "$org"
+		write_ca_ops_tls "$org"
 		cas+=("ca.$org")
 	done
 	start_and_wait "${cas[@]}"

@@ -5,6 +5,12 @@
 # recorded, and only while their environment carries this network's tag. The hooks are described
 # at the top of lib/net-common.sh.
 
+# Owner-only state: everything this backend creates under the state folder (keys, CA databases,
+# ledgers, logs, PID files, rendered configuration) and everything the nodes and tools it starts
+# create there (they inherit it) is readable by this user only (docs/security.md, "A local user on
+# a member's host"; test/security: TestStateFolder_OwnerOnly).
+umask 077
+
 MARKER=.recv-net-state
 STATE_WHAT="recv network state folder"
 NODE_CONF=config

@@ -30,6 +30,7 @@ render_peer() {
 	dir=$(node_dir "$node")
 	local PEER_ID PEER_LISTEN PEER_ADDRESS PEER_CC_LISTEN PEER_CC_ADDRESS GOSSIP_BOOTSTRAP GOSSIP_EXTERNAL
 	local TLS_CERT TLS_KEY TLS_ROOT_BUNDLE PEER_DATA MSP_DIR MSP_ID=${MSP[$org]} OPS_LISTEN BUILDER_DIR=$BUILDER_DIR
+	local OPS_CLIENT_CA
 	local listen=self seen=net out=$dir/$NODE_CONF path=node_path
 	if [ "$view" = host ]; then
 		listen=host seen=host out=$dir/config path=host_path
@@ -44,6 +45,8 @@ render_peer() {
 	TLS_CERT=$($path "$node" "$dir/tls/cert.pem")
 	TLS_KEY=$($path "$node" "$dir/tls/key.pem")
 	TLS_ROOT_BUNDLE=$($path "$node" "$(tls_bundle)")
+	# The operations endpoint's client roots: the peer's own organisation's CA only.
+	OPS_CLIENT_CA=$($path "$node" "$dir/tls/ca.pem")
 	PEER_DATA=$($path "$node" "$dir/data")
 	MSP_DIR=$($path "$node" "$dir/msp")
 	OPS_LISTEN=$(addr "$listen" "$node" ops)
@@ -51,7 +54,7 @@ render_peer() {
 	mkdir -p "$out"
 	render "$TEMPLATES/core.yaml" "$out/core.yaml" PEER_ID PEER_LISTEN PEER_ADDRESS PEER_CC_LISTEN \
 		PEER_CC_ADDRESS GOSSIP_BOOTSTRAP GOSSIP_EXTERNAL TLS_CERT TLS_KEY TLS_ROOT_BUNDLE PEER_DATA MSP_DIR \
-		MSP_ID OPS_LISTEN BUILDER_DIR CLIENT_AUTH
+		MSP_ID OPS_LISTEN OPS_CLIENT_CA BUILDER_DIR CLIENT_AUTH
 }
 
 # start_nodes: orderers and peers configured, started, and each healthy.
@@ -102,7 +105,7 @@ orderer_flags() {
 }
 
 # ops_metrics HOSTPORT ORG: a node's Prometheus metrics; /metrics requires a TLS client
-# certificate, the org admin's.
+# certificate of the node's own organisation: ORG's admin's (the orderer org's for an orderer).
 ops_metrics() {
 	local tls
 	tls=$(org_dir "$2")/users/admin/tls
