@@ -131,7 +131,11 @@ func pageJSON[T any](l ledger, prefix string, pageSize int32, bookmark string) (
 	if pageSize < 1 || pageSize > wire.MaxPageSize {
 		return nil, "", receivable.Invalidf("pageSize %d is outside 1..%d", pageSize, wire.MaxPageSize)
 	}
-	it, meta, err := l.stub.GetStateByRangeWithPagination(prefix, rangeEnd(prefix), pageSize, bookmark)
+	raw, err := decodeBookmark(bookmark, prefix)
+	if err != nil {
+		return nil, "", err
+	}
+	it, meta, err := l.stub.GetStateByRangeWithPagination(prefix, rangeEnd(prefix), pageSize, raw)
 	if err != nil {
 		return nil, "", fmt.Errorf("scanning %s: %w", prefix, err)
 	}
@@ -150,7 +154,7 @@ func pageJSON[T any](l ledger, prefix string, pageSize int32, bookmark string) (
 	}
 	next := ""
 	if meta != nil && int32(len(items)) == pageSize {
-		next = meta.Bookmark
+		next = encodeBookmark(meta.Bookmark)
 	}
 	return items, next, nil
 }

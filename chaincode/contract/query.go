@@ -43,7 +43,15 @@ func (c *Contract) list(ctx *TxContext, index, account string, pageSize int32, b
 		return nil, receivable.Invalidf("pageSize %d must be an integer in 1..%d", pageSize, wire.MaxPageSize)
 	}
 	stub := ctx.GetStub()
-	it, meta, err := stub.GetStateByPartialCompositeKeyWithPagination(index, []string{account}, pageSize, bookmark)
+	prefix, err := stub.CreateCompositeKey(index, []string{account})
+	if err != nil {
+		return nil, err
+	}
+	raw, err := decodeBookmark(bookmark, prefix)
+	if err != nil {
+		return nil, err
+	}
+	it, meta, err := stub.GetStateByPartialCompositeKeyWithPagination(index, []string{account}, pageSize, raw)
 	if err != nil {
 		return nil, receivable.Invalidf("bookmark %.80q: %v", bookmark, err)
 	}
@@ -69,7 +77,7 @@ func (c *Contract) list(ctx *TxContext, index, account string, pageSize int32, b
 	}
 	p.Count = len(p.Items)
 	if meta != nil {
-		p.Bookmark = meta.Bookmark
+		p.Bookmark = encodeBookmark(meta.Bookmark)
 	}
 	return p, nil
 }

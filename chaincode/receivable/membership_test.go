@@ -2,6 +2,7 @@ package receivable
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -413,4 +414,11 @@ func TestWithdrawFinancing_OnlyTheHolderBeforeTheBankAnswers(t *testing.T) {
 	require.Nil(t, r.Financing)
 	_, err = ApproveFinancing(b, txAs(officer, t0), "R-1", 450)
 	require.ErrorIs(t, err, ErrForbidden, "the bank cannot approve a withdrawn request: it is no longer asked")
+}
+
+func TestCheckReason_CountsCharactersNotBytes(t *testing.T) {
+	require.NoError(t, checkReason(strings.Repeat("拒", maxReasonLen)), "512 Chinese characters are 1536 bytes")
+	require.ErrorIs(t, checkReason(strings.Repeat("拒", maxReasonLen+1)), ErrInvalid)
+	require.ErrorIs(t, checkReason("\xff"), ErrInvalid)
+	require.ErrorIs(t, checkReason("  "), ErrInvalid)
 }

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/recv-ledger/recv/chaincode/wire"
 )
@@ -216,8 +217,11 @@ func Readable(rd Reader, c Caller, id string) (*Receivable, error) {
 func load(rd Reader, tx Tx, id string) (*Receivable, error) { return Readable(rd, tx.Caller, id) }
 
 func checkReason(reason string) error {
-	if strings.TrimSpace(reason) == "" || len(reason) > maxReasonLen {
-		return Invalidf("reason must have 1..%d characters", maxReasonLen)
+	if !utf8.ValidString(reason) {
+		return Invalidf("reason is not valid UTF-8 text")
+	}
+	if n := utf8.RuneCountInString(reason); strings.TrimSpace(reason) == "" || n > maxReasonLen {
+		return Invalidf("reason must have 1..%d characters, it has %d", maxReasonLen, n)
 	}
 	return nil
 }

@@ -21,15 +21,17 @@ const (
 
 // Failures of the path between a client and the ledger.
 const (
-	KindUnauthenticated Kind = "unauthenticated" // no or a bad credential at the gateway
-	KindTooLarge        Kind = "too_large"       // a request body over the gateway's limit
-	KindEndorse         Kind = "endorse"         // endorsement failed for another reason than a refusal
-	KindSubmit          Kind = "submit"          // the orderer did not accept the transaction
-	KindCommit          Kind = "commit"          // the transaction committed as invalid
-	KindCommitStatus    Kind = "commit_status"   // the commit status could not be obtained
-	KindTimeout         Kind = "timeout"         // a deadline passed; the transaction may still commit
-	KindUnavailable     Kind = "unavailable"     // a peer or the gateway cannot be reached
-	KindInternal        Kind = "internal"        // anything else
+	KindUnauthenticated Kind = "unauthenticated"        // no or a bad credential at the gateway
+	KindTooLarge        Kind = "too_large"              // a request body over the gateway's limit
+	KindUnsupportedType Kind = "unsupported_media_type" // a request body that is not application/json
+	KindNoRoute         Kind = "no_route"               // no such route, or not with this method
+	KindEndorse         Kind = "endorse"                // endorsement failed for another reason than a refusal
+	KindSubmit          Kind = "submit"                 // the orderer did not accept the transaction
+	KindCommit          Kind = "commit"                 // the transaction committed as invalid
+	KindCommitStatus    Kind = "commit_status"          // the commit status could not be obtained
+	KindTimeout         Kind = "timeout"                // a deadline passed; the transaction may still commit
+	KindUnavailable     Kind = "unavailable"            // a peer or the gateway cannot be reached
+	KindInternal        Kind = "internal"               // anything else
 )
 
 // KindInfo is how one kind shows at each boundary.
@@ -57,6 +59,8 @@ var Kinds = map[Kind]KindInfo{
 	KindConflict:        {http.StatusConflict, "Conflict", ExitConflict},
 	KindUnauthenticated: {http.StatusUnauthorized, "Unauthenticated", ExitForbidden},
 	KindTooLarge:        {http.StatusRequestEntityTooLarge, "Request too large", ExitInvalid},
+	KindUnsupportedType: {http.StatusUnsupportedMediaType, "Unsupported media type", ExitInvalid},
+	KindNoRoute:         {http.StatusNotFound, "No such route", ExitInvalid},
 	KindEndorse:         {http.StatusBadGateway, "Endorsement failed", ExitFailure},
 	KindSubmit:          {http.StatusBadGateway, "Ordering failed", ExitFailure},
 	KindCommit:          {http.StatusBadGateway, "Transaction invalidated at commit", ExitFailure},

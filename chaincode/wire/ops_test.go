@@ -85,6 +85,8 @@ func TestArgs_RefusesBadBodies(t *testing.T) {
 		{"approve-financing", `{"rateBps":"450"}`, `field "rateBps" must be a JSON number, not string`},
 		{"transfer", `{"to":"S/b","colour":"red"}`, `unknown field "colour"`},
 		{"transfer", `{"to":"S/b"} {"to":"S/c"}`, "data after its JSON value"},
+		{"transfer", `{"to":"S/b","to":"S/c"}`, `field "to" is given twice`},
+		{"issue", `{"beneficiary":"S/a","contract":{"number":"C","number":"D"}}`, `field "number" is given twice`},
 		{"transfer", `{"to":`, "ends in the middle"},
 		{"transfer", `to=S/b`, "not valid JSON"},
 		{"accept", `{"x":1}`, "accept takes no request body"},
