@@ -1,0 +1,27 @@
+// Package security proves on a real native network what keeps one member's operators, and a local
+// user of a member's host, out of another organisation's nodes and state (issue 17, points 1 and 6;
+// docs/security.md, "Another member's operator" and "A local user on a member's host"):
+//
+//   - the state folder holds nothing readable by group or others (TestStateFolder_OwnerOnly);
+//   - a peer's and an orderer's operations endpoint serve /metrics and /logspec to their own
+//     organisation's certificates only (TestOperations_OnlyTheNodesOwnOrganisation,
+//     TestOperations_OrdererOnlyTheOrdererOrganisation), /healthz stays open;
+//   - the CAs' operations endpoints speak TLS only (TestCAOperations_TLSOnly).
+//
+// The network comes from the harness (test/internal/testnet): a fresh one on ports
+// RECV_PORT_OFFSET (default 41000), or the running one RECV_TEST_NET_DIR names. The tests change
+// only a peer's log level, and set it back.
+package security
+
+import (
+	"testing"
+
+	"github.com/recv-ledger/recv/test/internal/testnet"
+)
+
+var nw *testnet.Network // the network under test
+
+func TestMain(m *testing.M) {
+	testnet.Main(m, testnet.Config{Kind: testnet.Native, PortOffset: 41000},
+		func(n *testnet.Network) { nw = n })
+}
