@@ -24,7 +24,8 @@ const (
 	KindUnauthenticated Kind = "unauthenticated"        // no or a bad credential at the gateway
 	KindTooLarge        Kind = "too_large"              // a request body over the gateway's limit
 	KindUnsupportedType Kind = "unsupported_media_type" // a request body that is not application/json
-	KindNoRoute         Kind = "no_route"               // no such route, or not with this method
+	KindNoRoute         Kind = "no_route"               // no such route
+	KindNoMethod        Kind = "method_not_allowed"     // the route exists, not with this method
 	KindEndorse         Kind = "endorse"                // endorsement failed for another reason than a refusal
 	KindSubmit          Kind = "submit"                 // the orderer did not accept the transaction
 	KindCommit          Kind = "commit"                 // the transaction committed as invalid
@@ -61,6 +62,7 @@ var Kinds = map[Kind]KindInfo{
 	KindTooLarge:        {http.StatusRequestEntityTooLarge, "Request too large", ExitInvalid},
 	KindUnsupportedType: {http.StatusUnsupportedMediaType, "Unsupported media type", ExitInvalid},
 	KindNoRoute:         {http.StatusNotFound, "No such route", ExitInvalid},
+	KindNoMethod:        {http.StatusMethodNotAllowed, "Method not allowed", ExitInvalid},
 	KindEndorse:         {http.StatusBadGateway, "Endorsement failed", ExitFailure},
 	KindSubmit:          {http.StatusBadGateway, "Ordering failed", ExitFailure},
 	KindCommit:          {http.StatusBadGateway, "Transaction invalidated at commit", ExitFailure},

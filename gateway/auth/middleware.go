@@ -46,8 +46,9 @@ func (a *Authenticator) AddCertificate(identity string, cert *x509.Certificate) 
 // Identify returns the identity of a request, or false.
 func (a *Authenticator) Identify(r *http.Request) (string, bool) {
 	if h := r.Header.Get("Authorization"); h != "" {
-		token, ok := strings.CutPrefix(h, "Bearer ")
-		if !ok || a.Tokens == nil {
+		// The scheme is case-insensitive (RFC 9110 section 11.1).
+		scheme, token, ok := strings.Cut(h, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || a.Tokens == nil {
 			return "", false
 		}
 		return a.Tokens.Lookup(strings.TrimSpace(token))

@@ -80,6 +80,9 @@ func TestAuthenticator_BindsEachTokenToOneIdentity(t *testing.T) {
 		who    string
 	}{
 		{"Bearer " + ta, 200, "a"},
+		{"bearer " + ta, 200, "a"},
+		{"BEARER  " + ta, 200, "a"},
+		{"Basic " + ta, 401, ""},
 		{"Bearer wrong", 401, ""},
 		{"Basic " + ta, 401, ""},
 		{"", 401, ""},
