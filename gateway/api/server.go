@@ -130,6 +130,8 @@ func (s *Server) routes() {
 		authed(p, s.opHandler(byPattern[p]))
 	}
 	authed("GET /v1/transactions/{txid}", s.transaction)
+	authed("GET /v1/chain", s.chain)
+	authed("GET /v1/blocks/{number}", s.block)
 	authed("GET /v1/events", s.events)
 	authed("GET /v1/whoami", s.whoami)
 	authed("POST /v1/offline/proposals", s.offlinePrepare)

@@ -1,0 +1,68 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
+	"github.com/recv-ledger/recv/gateway/fabric"
+)
+
+// BlockReader relays the channel's blocks from this organisation's peer, read as the caller
+// (fabric.Client implements it). The gateway verifies nothing: a reader that wants to trust no
+// one verifies the blocks itself (recv audit, package audit).
+type BlockReader interface {
+	ChainInfo(ctx context.Context, name string) (*fabric.ChainInfo, error)
+	Block(ctx context.Context, name string, number uint64) ([]byte, error)
+}
+
+// blocks is the ledger's BlockReader, or a not-found error when the ledger relays no blocks.
+func (s *Server) blocks() (BlockReader, error) {
+	if br, ok := s.ledger.(BlockReader); ok {
+		return br, nil
+	}
+	return nil, &fabric.Error{Kind: wire.KindNotFound, Stage: "request", Message: "not_found: this gateway relays no blocks"}
+}
+
+// chain answers GET /v1/chain: the height and last block hash on this organisation's peer.
+func (s *Server) chain(w http.ResponseWriter, r *http.Request) {
+	br, err := s.blocks()
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	ctx, cancel := s.withTimeout(r)
+	defer cancel()
+	info, err := br.ChainInfo(ctx, caller(r))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, info)
+}
+
+// block answers GET /v1/blocks/{number} with the block's protobuf bytes
+// (application/octet-stream), exactly as the peer stores it.
+func (s *Server) block(w http.ResponseWriter, r *http.Request) {
+	n, err := strconv.ParseUint(r.PathValue("number"), 10, 64)
+	if err != nil {
+		s.writeError(w, r, badRequest("block number must be a non-negative integer, got "+strconv.Quote(r.PathValue("number"))))
+		return
+	}
+	br, err := s.blocks()
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	ctx, cancel := s.withTimeout(r)
+	defer cancel()
+	raw, err := br.Block(ctx, caller(r), n)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Length", strconv.Itoa(len(raw)))
+	_, _ = w.Write(raw)
+}
