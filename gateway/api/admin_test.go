@@ -19,6 +19,7 @@ func addUser(t *testing.T, g *apitest.Gateway, body string) (int, []byte) {
 	req, err := http.NewRequest(http.MethodPost, g.URL+"/v1/admin/users", bytes.NewBufferString(body))
 	require.NoError(t, err)
 	req.Header.Set("Authorization", "Bearer "+g.Tokens["admin"])
+	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()

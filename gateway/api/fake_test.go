@@ -125,6 +125,9 @@ func testServer(t *testing.T, led *fakeLedger) (*Server, map[string]string) {
 func do(t *testing.T, s http.Handler, method, path, token, body string, hdr ...string) *httptest.ResponseRecorder {
 	t.Helper()
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}

@@ -97,7 +97,7 @@ func NewServer(cfg Config) *Server {
 }
 
 // ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.strict(w, r) }
 
 // Routes lists the registered "METHOD /path" patterns (docs/openapi.yaml documents each).
 func (s *Server) Routes() []string { return append([]string(nil), s.patterns...) }
