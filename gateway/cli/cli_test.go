@@ -165,6 +165,16 @@ func TestExitCodes_FollowTheProblemKind(t *testing.T) {
 	require.Equal(t, ExitInvalid, code)
 	code, _, _ = run(t, f, "accept")
 	require.Equal(t, ExitInvalid, code)
+	for _, args := range [][]string{
+		{"list", "--holder", "SupplierMSP/supplier-a", "--page-size", "0"},
+		{"list", "--holder", "SupplierMSP/supplier-a", "--page-size", "101"},
+		{"account", "list", "SupplierMSP", "--page-size", "-1"},
+		{"proposal", "list", "--page-size", "0"},
+	} {
+		code, _, stderr := run(t, f, args...)
+		require.Equal(t, ExitInvalid, code, args)
+		require.Contains(t, stderr, "--page-size must be 1..100", args)
+	}
 	require.Empty(t, f.requests, "bad input sends nothing")
 }
 

@@ -41,6 +41,9 @@ func newListCommand(g *globals) *cobra.Command {
 }
 
 func (o *listOptions) run(cmd *cobra.Command, g *globals) error {
+	if err := checkPageSize(cmd, o.pageSize); err != nil {
+		return err
+	}
 	c, err := g.client()
 	if err != nil {
 		return err

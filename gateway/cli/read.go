@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"github.com/recv-ledger/recv/chaincode/wire"
 	"net/url"
 	"strconv"
 
@@ -38,6 +39,15 @@ func (o *pageOptions) bind(cmd *cobra.Command, what string) {
 	f.BoolVar(&o.all, "all", false, "follow bookmarks and print every page")
 }
 
+// checkPageSize refuses a --page-size given outside 1..wire.MaxPageSize, rather than letting 0 or
+// a negative number silently mean the default.
+func checkPageSize(cmd *cobra.Command, n int) error {
+	if cmd.Flags().Changed("page-size") && (n < 1 || n > wire.MaxPageSize) {
+		return usagef("--page-size must be 1..%d, got %d", wire.MaxPageSize, n)
+	}
+	return nil
+}
+
 // rawPage is one page, or all pages, of a list whose items are kept verbatim for -o json.
 type rawPage struct {
 	Items    json.RawMessage `json:"items"`
@@ -48,6 +58,9 @@ type rawPage struct {
 // pages reads one page of a paged list op (wire.AccountPage, wire.ProposalPage) or, with all,
 // every page after bookmark.
 func (g *globals) pages(cmd *cobra.Command, op string, pathValues []string, o *pageOptions) (*rawPage, error) {
+	if err := checkPageSize(cmd, o.pageSize); err != nil {
+		return nil, err
+	}
 	var items []json.RawMessage
 	bookmark := o.bookmark
 	for {

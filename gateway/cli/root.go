@@ -83,6 +83,7 @@ Exit codes: 0 ok, 2 invalid input, 3 not found, 4 forbidden or unauthenticated, 
 		newHistoryCommand(g), newTotalsCommand(g), newEventsCommand(g), newUserCommand(g),
 		newConfigCommand(g), newOrgCommand(g), newAccountCommand(g), newProposalCommand(g),
 		newTxCommand(g), newWhoamiCommand(g), newServeCommand(stderr), newNetinfoCommand(g),
+		newAuditCommand(g),
 	)
 	return root
 }
