@@ -38,6 +38,9 @@ type Options struct {
 	Policy *Policy
 	// Start resumes after a verified block; nil starts at block 0.
 	Start *Position
+	// Channel, when set, is the only channel whose transactions are accepted (a resumed audit
+	// takes it from its checkpoint); otherwise the first block names it.
+	Channel string
 }
 
 // Position is a verified block: the next block must carry its header hash.
@@ -108,8 +111,10 @@ func New(opts Options) (*Auditor, error) {
 	a := &Auditor{opts: opts, state: map[string]*wire.Receivable{}, rep: Report{Invalid: map[string]int{}}}
 	if opts.Start != nil {
 		a.next, a.prev = opts.Start.Number+1, opts.Start.HeaderHash
-		a.rep.FirstBlock = a.next
+		a.rep.FirstBlock, a.rep.LastBlock = a.next, opts.Start.Number
+		a.rep.LastHeaderHash = hex.EncodeToString(opts.Start.HeaderHash)
 	}
+	a.rep.Channel = opts.Channel
 	return a, nil
 }
 
@@ -185,7 +190,11 @@ func (a *Auditor) transaction(b *common.Block, raw []byte, code peer.TxValidatio
 	if err != nil {
 		return err
 	}
-	a.rep.Channel = chdr.GetChannelId()
+	if a.rep.Channel == "" {
+		a.rep.Channel = chdr.GetChannelId()
+	} else if chdr.GetChannelId() != a.rep.Channel {
+		return fmt.Errorf("transaction of channel %q in channel %q", chdr.GetChannelId(), a.rep.Channel)
+	}
 	if code != peer.TxValidationCode_VALID {
 		a.rep.Invalid[code.String()]++
 		return nil
