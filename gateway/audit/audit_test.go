@@ -1,4 +1,4 @@
-package audit
+package audit_test
 
 import (
 	"context"
@@ -10,20 +10,22 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/recv-ledger/recv/chaincode/wire"
+	"github.com/recv-ledger/recv/gateway/audit"
+	"github.com/recv-ledger/recv/gateway/audit/audittest"
 )
 
 const testPolicy = "AND('CoreMSP.peer',OR('SupplierMSP.peer','Bank1MSP.peer','Bank2MSP.peer'))"
 
-func newAuditor(t *testing.T) *Auditor {
+func newAuditor(t *testing.T) *audit.Auditor {
 	t.Helper()
-	p, err := ParsePolicy(testPolicy)
+	p, err := audit.ParsePolicy(testPolicy)
 	require.NoError(t, err)
-	a, err := New(Options{Policy: p})
+	a, err := audit.New(audit.Options{Policy: p})
 	require.NoError(t, err)
 	return a
 }
 
-func verifyAll(a *Auditor, blocks []*common.Block) error {
+func verifyAll(a *audit.Auditor, blocks []*common.Block) error {
 	for _, b := range blocks {
 		if err := a.Verify(b); err != nil {
 			return err
@@ -33,9 +35,9 @@ func verifyAll(a *Auditor, blocks []*common.Block) error {
 }
 
 func TestVerify_ValidChainRebuildsEveryReceivable(t *testing.T) {
-	c := newTestChain(t)
+	c := audittest.NewChain(t)
 	a := newAuditor(t)
-	require.NoError(t, verifyAll(a, c.blocks))
+	require.NoError(t, verifyAll(a, c.Blocks))
 
 	rep := a.Report()
 	require.Equal(t, 3, rep.Blocks)
@@ -51,29 +53,29 @@ func TestVerify_ValidChainRebuildsEveryReceivable(t *testing.T) {
 	require.Equal(t, wire.StatusSplit, a.Receivable("R-1").Status)
 	pos, ok := a.Position()
 	require.True(t, ok)
-	require.Equal(t, HeaderHash(c.blocks[2].Header), pos.HeaderHash)
+	require.Equal(t, audit.HeaderHash(c.Blocks[2].Header), pos.HeaderHash)
 }
 
 func TestVerify_MVCCInvalidTransactionIsCountedNotReplayed(t *testing.T) {
-	c := newTestChain(t)
+	c := audittest.NewChain(t)
 	a := newAuditor(t)
-	require.NoError(t, verifyAll(a, c.blocks[:2]))
+	require.NoError(t, verifyAll(a, c.Blocks[:2]))
 	require.Nil(t, a.Receivable("R-X"), "the write of an invalid transaction is not state")
 	require.Equal(t, 1, a.Report().Invalid[peer.TxValidationCode_MVCC_READ_CONFLICT.String()])
 }
 
 func TestVerify_TamperedWriteSetAmountFailsNamingTheBlock(t *testing.T) {
-	c := newTestChain(t)
-	forged := rcv("R-1.1", "R-1", "SupplierMSP/a", 9000, wire.StatusActive)
-	tampered := endorserTx(t, "tx3", "receivables", c.supplier.user, []*wire.Receivable{
-		rcv("R-1", "R-1", "SupplierMSP/a", 10000, wire.StatusSplit, "R-1.1", "R-1.2"), forged,
-		rcv("R-1.2", "R-1", "SupplierMSP/a", 4000, wire.StatusActive)}, c.core.peer, c.supplier.peer)
+	c := audittest.NewChain(t)
+	forged := audittest.Receivable("R-1.1", "R-1", "SupplierMSP/a", 9000, wire.StatusActive)
+	tampered := audittest.EndorserTx(t, "tx3", "receivables", c.Supplier.User, []*wire.Receivable{
+		audittest.Receivable("R-1", "R-1", "SupplierMSP/a", 10000, wire.StatusSplit, "R-1.1", "R-1.2"), forged,
+		audittest.Receivable("R-1.2", "R-1", "SupplierMSP/a", 4000, wire.StatusActive)}, c.Core.Peer, c.Supplier.Peer)
 
 	t.Run("data hash kept", func(t *testing.T) {
-		b := clone(t, c.blocks[2])
+		b := audittest.Clone(t, c.Blocks[2])
 		b.Data.Data[0] = tampered
-		err := verifyAll(newAuditor(t), append(c.blocks[:2:2], b))
-		var be *BlockError
+		err := verifyAll(newAuditor(t), append(c.Blocks[:2:2], b))
+		var be *audit.BlockError
 		require.ErrorAs(t, err, &be)
 		require.Equal(t, uint64(2), be.Block)
 		require.ErrorContains(t, err, "block 2: data hash does not match")
@@ -81,105 +83,105 @@ func TestVerify_TamperedWriteSetAmountFailsNamingTheBlock(t *testing.T) {
 	t.Run("data hash recomputed, endorsements kept", func(t *testing.T) {
 		// A tamperer who edits the amount inside the endorsed payload and fixes the data hash
 		// still cannot make the creator's and endorsers' signatures cover the new amount.
-		b := clone(t, c.blocks[2])
+		b := audittest.Clone(t, c.Blocks[2])
 		b.Data.Data[0] = swapEndorsedResults(t, b.Data.Data[0], tampered)
-		b.Header.DataHash = DataHash(b.Data)
-		err := verifyAll(newAuditor(t), append(c.blocks[:2:2], b))
+		b.Header.DataHash = audit.DataHash(b.Data)
+		err := verifyAll(newAuditor(t), append(c.Blocks[:2:2], b))
 		require.ErrorContains(t, err, "block 2, transaction 0 (tx3): ")
 		require.ErrorContains(t, err, "signature does not verify")
 	})
 }
 
 func TestVerify_BrokenHashLinkFailsNamingTheBlock(t *testing.T) {
-	c := newTestChain(t)
-	b1 := clone(t, c.blocks[1])
-	b1.Header.DataHash = DataHash(&common.BlockData{Data: b1.Data.Data[:1]})
+	c := audittest.NewChain(t)
+	b1 := audittest.Clone(t, c.Blocks[1])
+	b1.Header.DataHash = audit.DataHash(&common.BlockData{Data: b1.Data.Data[:1]})
 	b1.Data.Data, b1.Metadata.Metadata[2] = b1.Data.Data[:1], b1.Metadata.Metadata[2][:1] // drop a transaction, block 1 consistent
-	err := verifyAll(newAuditor(t), []*common.Block{c.blocks[0], b1, c.blocks[2]})
-	var be *BlockError
+	err := verifyAll(newAuditor(t), []*common.Block{c.Blocks[0], b1, c.Blocks[2]})
+	var be *audit.BlockError
 	require.ErrorAs(t, err, &be)
 	require.Equal(t, uint64(2), be.Block)
 	require.ErrorContains(t, err, "previous hash")
 }
 
 func TestVerify_RefusesBlocksOutOfOrder(t *testing.T) {
-	c := newTestChain(t)
-	require.ErrorContains(t, verifyAll(newAuditor(t), []*common.Block{c.blocks[0], c.blocks[2]}), "block 2: expected block 1")
+	c := audittest.NewChain(t)
+	require.ErrorContains(t, verifyAll(newAuditor(t), []*common.Block{c.Blocks[0], c.Blocks[2]}), "block 2: expected block 1")
 }
 
 func TestVerify_EndorsementsMustSatisfyThePolicy(t *testing.T) {
-	c := newTestChain(t)
-	onlyCore := block(t, c.blocks[0], []peer.TxValidationCode{peer.TxValidationCode_VALID},
-		endorserTx(t, "tx9", "receivables", c.core.user, []*wire.Receivable{rcv("R-9", "R-9", "", 100, wire.StatusPending)}, c.core.peer))
-	err := verifyAll(newAuditor(t), []*common.Block{c.blocks[0], onlyCore})
+	c := audittest.NewChain(t)
+	onlyCore := audittest.Block(t, c.Blocks[0], []peer.TxValidationCode{peer.TxValidationCode_VALID},
+		audittest.EndorserTx(t, "tx9", "receivables", c.Core.User, []*wire.Receivable{audittest.Receivable("R-9", "R-9", "", 100, wire.StatusPending)}, c.Core.Peer))
+	err := verifyAll(newAuditor(t), []*common.Block{c.Blocks[0], onlyCore})
 	require.ErrorContains(t, err, "block 1, transaction 0 (tx9): endorsements by [CoreMSP] do not satisfy")
 
-	userNotPeer := block(t, c.blocks[0], []peer.TxValidationCode{peer.TxValidationCode_VALID},
-		endorserTx(t, "tx9", "receivables", c.core.user, []*wire.Receivable{rcv("R-9", "R-9", "", 100, wire.StatusPending)}, c.core.user, c.supplier.peer))
-	require.ErrorContains(t, verifyAll(newAuditor(t), []*common.Block{c.blocks[0], userNotPeer}), "do not satisfy")
+	userNotPeer := audittest.Block(t, c.Blocks[0], []peer.TxValidationCode{peer.TxValidationCode_VALID},
+		audittest.EndorserTx(t, "tx9", "receivables", c.Core.User, []*wire.Receivable{audittest.Receivable("R-9", "R-9", "", 100, wire.StatusPending)}, c.Core.User, c.Supplier.Peer))
+	require.ErrorContains(t, verifyAll(newAuditor(t), []*common.Block{c.Blocks[0], userNotPeer}), "do not satisfy")
 
-	otherChaincode := block(t, c.blocks[0], []peer.TxValidationCode{peer.TxValidationCode_VALID},
-		endorserTx(t, "tx9", "_lifecycle", c.core.user, nil, c.core.peer))
-	require.NoError(t, verifyAll(newAuditor(t), []*common.Block{c.blocks[0], otherChaincode}), "other namespaces follow their own policies")
+	otherChaincode := audittest.Block(t, c.Blocks[0], []peer.TxValidationCode{peer.TxValidationCode_VALID},
+		audittest.EndorserTx(t, "tx9", "_lifecycle", c.Core.User, nil, c.Core.Peer))
+	require.NoError(t, verifyAll(newAuditor(t), []*common.Block{c.Blocks[0], otherChaincode}), "other namespaces follow their own policies")
 }
 
 func TestVerify_IdentitiesMustChainToTheirMembersCA(t *testing.T) {
-	c := newTestChain(t)
-	rogue := newTestOrg(t, "RogueMSP")
-	forged := c.core.issueBy(t, "peer0", "peer", rogue.caCert, rogue.caKey) // claims CoreMSP, rogue CA
+	c := audittest.NewChain(t)
+	rogue := audittest.NewOrg(t, "RogueMSP")
+	forged := c.Core.IssueBy(t, "peer0", "peer", rogue.CACert, rogue.CAKey) // claims CoreMSP, rogue CA
 	cases := map[string]struct {
-		creator, endorser *testIdentity
+		creator, endorser *audittest.Identity
 		want              string
 	}{
-		"endorser of another CA": {c.core.user, forged, "endorsement: certificate \"peer0\" does not chain to CoreMSP's CA"},
-		"creator of another CA":  {forged, c.core.peer, "creator: certificate \"peer0\" does not chain"},
-		"not a member":           {rogue.user, c.core.peer, "creator: identity of \"RogueMSP\", not a member"},
+		"endorser of another CA": {c.Core.User, forged, "endorsement: certificate \"peer0\" does not chain to CoreMSP's CA"},
+		"creator of another CA":  {forged, c.Core.Peer, "creator: certificate \"peer0\" does not chain"},
+		"not a member":           {rogue.User, c.Core.Peer, "creator: identity of \"RogueMSP\", not a member"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			b := block(t, c.blocks[0], []peer.TxValidationCode{peer.TxValidationCode_VALID},
-				endorserTx(t, "tx9", "receivables", tc.creator, nil, tc.endorser, c.supplier.peer))
-			require.ErrorContains(t, verifyAll(newAuditor(t), []*common.Block{c.blocks[0], b}), tc.want)
+			b := audittest.Block(t, c.Blocks[0], []peer.TxValidationCode{peer.TxValidationCode_VALID},
+				audittest.EndorserTx(t, "tx9", "receivables", tc.creator, nil, tc.endorser, c.Supplier.Peer))
+			require.ErrorContains(t, verifyAll(newAuditor(t), []*common.Block{c.Blocks[0], b}), tc.want)
 		})
 	}
 }
 
 func TestVerify_ConservationViolationIsReported(t *testing.T) {
-	c := newTestChain(t)
-	bad := block(t, c.blocks[2], []peer.TxValidationCode{peer.TxValidationCode_VALID},
-		endorserTx(t, "tx4", "receivables", c.core.user, []*wire.Receivable{rcv("R-1.2", "R-1", "SupplierMSP/a", 3000, wire.StatusActive)}, c.core.peer, c.supplier.peer))
+	c := audittest.NewChain(t)
+	bad := audittest.Block(t, c.Blocks[2], []peer.TxValidationCode{peer.TxValidationCode_VALID},
+		audittest.EndorserTx(t, "tx4", "receivables", c.Core.User, []*wire.Receivable{audittest.Receivable("R-1.2", "R-1", "SupplierMSP/a", 3000, wire.StatusActive)}, c.Core.Peer, c.Supplier.Peer))
 	a := newAuditor(t)
-	require.NoError(t, verifyAll(a, append(c.blocks[:3:3], bad)))
+	require.NoError(t, verifyAll(a, append(c.Blocks[:3:3], bad)))
 	require.Equal(t, []string{"root R-1: leaves sum to 9000 fen, root is 10000 fen"}, a.Report().Conservation)
 }
 
 func TestResume_FromAPositionVerifiesOnlyTheRest(t *testing.T) {
-	c := newTestChain(t)
+	c := audittest.NewChain(t)
 	first := newAuditor(t)
-	require.NoError(t, verifyAll(first, c.blocks[:2]))
+	require.NoError(t, verifyAll(first, c.Blocks[:2]))
 	pos, _ := first.Position()
 
-	p, _ := ParsePolicy(testPolicy)
-	a, err := New(Options{Policy: p, Start: &pos})
+	p, _ := audit.ParsePolicy(testPolicy)
+	a, err := audit.New(audit.Options{Policy: p, Start: &pos})
 	require.NoError(t, err)
-	idx, err := LastConfigIndex(c.blocks[2])
+	idx, err := audit.LastConfigIndex(c.Blocks[2])
 	require.NoError(t, err)
-	require.NoError(t, a.LoadConfig(c.blocks[idx]))
-	require.NoError(t, a.Verify(c.blocks[2]))
+	require.NoError(t, a.LoadConfig(c.Blocks[idx]))
+	require.NoError(t, a.Verify(c.Blocks[2]))
 	rep := a.Report()
 	require.Equal(t, 1, rep.Blocks)
 	require.Equal(t, uint64(2), rep.FirstBlock)
 
-	broken := Position{Number: pos.Number, HeaderHash: make([]byte, 32)}
-	a, _ = New(Options{Policy: p, Start: &broken})
-	require.NoError(t, a.LoadConfig(c.blocks[0]))
-	require.ErrorContains(t, a.Verify(c.blocks[2]), "block 2: previous hash")
+	broken := audit.Position{Number: pos.Number, HeaderHash: make([]byte, 32)}
+	a, _ = audit.New(audit.Options{Policy: p, Start: &broken})
+	require.NoError(t, a.LoadConfig(c.Blocks[0]))
+	require.ErrorContains(t, a.Verify(c.Blocks[2]), "block 2: previous hash")
 }
 
 func TestCompare_ReportsEveryDifferenceByID(t *testing.T) {
-	c := newTestChain(t)
+	c := audittest.NewChain(t)
 	a := newAuditor(t)
-	require.NoError(t, verifyAll(a, c.blocks))
+	require.NoError(t, verifyAll(a, c.Blocks))
 	diffs, err := a.Compare(context.Background(), func(_ context.Context, id string) (json.RawMessage, error) {
 		switch id {
 		case "R-1.1":
@@ -192,7 +194,7 @@ func TestCompare_ReportsEveryDifferenceByID(t *testing.T) {
 		return json.Marshal(a.Receivable(id))
 	})
 	require.NoError(t, err)
-	require.Equal(t, []Difference{
+	require.Equal(t, []audit.Difference{
 		{ID: "R-1.1", Detail: "rebuilt from the blocks, unknown to the chaincode"},
 		{ID: "R-1.2", Fields: []string{"holder"}, Detail: "the chaincode's answer differs from the replay"},
 	}, diffs)
@@ -202,9 +204,9 @@ func TestCompare_ReportsEveryDifferenceByID(t *testing.T) {
 }
 
 func TestCheckpoint_SignedAndCheckedByTheAuditorsKey(t *testing.T) {
-	key, other := pemKey(t), pemKey(t)
-	pos := Position{Number: 7, HeaderHash: HeaderHash(&common.BlockHeader{Number: 7})}
-	cp, err := NewCheckpoint("receivables", pos, key)
+	key, other := audittest.KeyPEM(t), audittest.KeyPEM(t)
+	pos := audit.Position{Number: 7, HeaderHash: audit.HeaderHash(&common.BlockHeader{Number: 7})}
+	cp, err := audit.NewCheckpoint("receivables", pos, key)
 	require.NoError(t, err)
 
 	got, err := cp.Verify(nil)

@@ -1,21 +1,15 @@
-package audit
+package audit_test
 
 import (
-	"crypto/x509"
-	"encoding/pem"
 	"testing"
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
-)
 
-func pemKey(t *testing.T) []byte {
-	der, err := x509.MarshalPKCS8PrivateKey(newKey(t))
-	require.NoError(t, err)
-	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
-}
+	"github.com/recv-ledger/recv/gateway/audit/audittest"
+)
 
 // swapEndorsedResults puts the proposal response (the write set) of donor into orig, keeping
 // orig's endorsements and creator signature: the edit a tamperer could make to a copy.
@@ -35,8 +29,8 @@ func swapEndorsedResults(t *testing.T, orig, donor []byte) []byte {
 	env, p, tx, cap := prpOf(orig)
 	_, _, _, donorCap := prpOf(donor)
 	cap.Action.ProposalResponsePayload = donorCap.Action.ProposalResponsePayload
-	tx.Actions[0].Payload = mustMarshal(t, cap)
-	p.Data = mustMarshal(t, tx)
-	env.Payload = mustMarshal(t, p)
-	return mustMarshal(t, env)
+	tx.Actions[0].Payload = audittest.Marshal(t, cap)
+	p.Data = audittest.Marshal(t, tx)
+	env.Payload = audittest.Marshal(t, p)
+	return audittest.Marshal(t, env)
 }

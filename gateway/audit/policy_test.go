@@ -6,6 +6,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+const testPolicy = "AND('CoreMSP.peer',OR('SupplierMSP.peer','Bank1MSP.peer','Bank2MSP.peer'))"
+
 func TestPolicy_SatisfiedLikeFabricsSignaturePolicies(t *testing.T) {
 	p := func(msp string) signer { return signer{msp: msp, isPeer: true} }
 	client := func(msp string) signer { return signer{msp: msp} }

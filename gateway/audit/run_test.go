@@ -1,4 +1,4 @@
-package audit
+package audit_test
 
 import (
 	"context"
@@ -8,6 +8,9 @@ import (
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/stretchr/testify/require"
+
+	"github.com/recv-ledger/recv/gateway/audit"
+	"github.com/recv-ledger/recv/gateway/audit/audittest"
 )
 
 // memSource serves blocks from memory and counts what was read.
@@ -24,30 +27,32 @@ func (m *memSource) Block(_ context.Context, n uint64) ([]byte, error) {
 		return nil, fmt.Errorf("no block %d", n)
 	}
 	m.read = append(m.read, n)
-	return mustMarshal(m.t, m.blocks[n]), nil
+	return audittest.Marshal(m.t, m.blocks[n]), nil
 }
 
 func TestRun_WholeChainThenResumeFromTheSignedCheckpoint(t *testing.T) {
-	c := newTestChain(t)
-	pol, _ := ParsePolicy(testPolicy)
-	src := &memSource{t: t, blocks: c.blocks[:2]}
+	c := audittest.NewChain(t)
+	pol, _ := audit.ParsePolicy(testPolicy)
+	src := &memSource{t: t, blocks: c.Blocks[:2]}
 	chaincode := newAuditor(t) // stands for the chaincode's answers
-	require.NoError(t, verifyAll(chaincode, c.blocks[:2]))
-	get := func(_ context.Context, id string) (json.RawMessage, error) { return json.Marshal(chaincode.Receivable(id)) }
-	a, err := Run(context.Background(), src, Options{Policy: pol}, get)
+	require.NoError(t, verifyAll(chaincode, c.Blocks[:2]))
+	get := func(_ context.Context, id string) (json.RawMessage, error) {
+		return json.Marshal(chaincode.Receivable(id))
+	}
+	a, err := audit.Run(context.Background(), src, audit.Options{Policy: pol}, get)
 	require.NoError(t, err)
 	require.Equal(t, 2, a.Report().Blocks)
 	require.Empty(t, a.Report().Differences)
 
 	pos, _ := a.Position()
-	key := pemKey(t)
-	cp, err := NewCheckpoint("receivables", pos, key)
+	key := audittest.KeyPEM(t)
+	cp, err := audit.NewCheckpoint("receivables", pos, key)
 	require.NoError(t, err)
 	from, err := cp.Verify(key)
 	require.NoError(t, err)
 
-	src = &memSource{t: t, blocks: c.blocks}
-	a, err = Run(context.Background(), src, Options{Policy: pol, Start: from}, nil)
+	src = &memSource{t: t, blocks: c.Blocks}
+	a, err = audit.Run(context.Background(), src, audit.Options{Policy: pol, Start: from}, nil)
 	require.NoError(t, err)
 	require.Equal(t, []uint64{2, 0, 2}, src.read, "the first new block, its last configuration, then the new blocks")
 	rep := a.Report()
@@ -57,11 +62,11 @@ func TestRun_WholeChainThenResumeFromTheSignedCheckpoint(t *testing.T) {
 }
 
 func TestRun_NamesTheBlockThatFails(t *testing.T) {
-	c := newTestChain(t)
-	b := clone(t, c.blocks[1])
+	c := audittest.NewChain(t)
+	b := audittest.Clone(t, c.Blocks[1])
 	b.Header.DataHash[0] ^= 1
-	pol, _ := ParsePolicy(testPolicy)
-	a, err := Run(context.Background(), &memSource{t: t, blocks: []*common.Block{c.blocks[0], b, c.blocks[2]}}, Options{Policy: pol}, nil)
+	pol, _ := audit.ParsePolicy(testPolicy)
+	a, err := audit.Run(context.Background(), &memSource{t: t, blocks: []*common.Block{c.Blocks[0], b, c.Blocks[2]}}, audit.Options{Policy: pol}, nil)
 	require.ErrorContains(t, err, "block 1: data hash does not match")
 	require.Equal(t, 1, a.Report().Blocks, "block 0 was verified")
 }

@@ -1,0 +1,243 @@
+// Package audittest builds Fabric blocks in Go for tests of package audit and its users: member
+// organisations with their own CAs, endorser transactions really signed by their peers and
+// users, blocks chained by their header hashes.
+package audittest
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"encoding/json"
+	"encoding/pem"
+	"math/big"
+	"testing"
+	"time"
+
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset"
+	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset/kvrwset"
+	"github.com/hyperledger/fabric-protos-go-apiv2/msp"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
+	"github.com/recv-ledger/recv/gateway/audit"
+)
+
+// Org is an organisation with its own CA, one peer and one user, all with real keys.
+type Org struct {
+	MSPID  string
+	CACert *x509.Certificate
+	CAKey  *ecdsa.PrivateKey
+	CAPEM  []byte
+	Peer   *Identity
+	User   *Identity
+}
+
+// Identity is a serialized identity and its key.
+type Identity struct {
+	Serialized []byte
+	Key        *ecdsa.PrivateKey
+}
+
+// Sign signs msg as Fabric does: ECDSA over SHA-256, low S.
+func (id *Identity) Sign(t testing.TB, msg []byte) []byte {
+	t.Helper()
+	sig, err := signLowS(id.Key, msg)
+	require.NoError(t, err)
+	return sig
+}
+
+var serial int64
+
+func newCert(t testing.TB, tmpl *x509.Certificate, parent *x509.Certificate, pub *ecdsa.PublicKey, signer *ecdsa.PrivateKey) (*x509.Certificate, []byte) {
+	t.Helper()
+	serial++
+	tmpl.SerialNumber = big.NewInt(serial)
+	tmpl.NotBefore = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	tmpl.NotAfter = tmpl.NotBefore.AddDate(5, 0, 0)
+	if parent == nil {
+		parent = tmpl
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, signer)
+	require.NoError(t, err)
+	c, err := x509.ParseCertificate(der)
+	require.NoError(t, err)
+	return c, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+}
+
+// NewKey is a new P-256 key.
+func NewKey(t testing.TB) *ecdsa.PrivateKey {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	return k
+}
+
+// NewOrg is an organisation with its own CA, one peer and one user.
+func NewOrg(t testing.TB, mspID string) *Org {
+	t.Helper()
+	o := &Org{MSPID: mspID, CAKey: NewKey(t)}
+	o.CACert, o.CAPEM = newCert(t, &x509.Certificate{Subject: pkix.Name{CommonName: "ca." + mspID}, IsCA: true,
+		BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}, nil, &o.CAKey.PublicKey, o.CAKey)
+	o.Peer = o.Issue(t, "peer0", "peer")
+	o.User = o.Issue(t, "user1", "client")
+	return o
+}
+
+// Issue makes an identity of the organisation signed by its CA; ou is "peer" or "client".
+func (o *Org) Issue(t testing.TB, cn, ou string) *Identity {
+	return o.IssueBy(t, cn, ou, o.CACert, o.CAKey)
+}
+
+// IssueBy makes an identity claiming the organisation but signed by another CA: a forgery.
+func (o *Org) IssueBy(t testing.TB, cn, ou string, ca *x509.Certificate, caKey *ecdsa.PrivateKey) *Identity {
+	t.Helper()
+	k := NewKey(t)
+	_, certPEM := newCert(t, &x509.Certificate{Subject: pkix.Name{CommonName: cn, OrganizationalUnit: []string{ou}},
+		KeyUsage: x509.KeyUsageDigitalSignature}, ca, &k.PublicKey, caKey)
+	sid, err := proto.Marshal(&msp.SerializedIdentity{Mspid: o.MSPID, IdBytes: certPEM})
+	require.NoError(t, err)
+	return &Identity{Serialized: sid, Key: k}
+}
+
+func (o *Org) mspValue(t testing.TB) []byte {
+	fc, err := proto.Marshal(&msp.FabricMSPConfig{Name: o.MSPID, RootCerts: [][]byte{o.CAPEM},
+		FabricNodeOus: &msp.FabricNodeOUs{Enable: true, PeerOuIdentifier: &msp.FabricOUIdentifier{OrganizationalUnitIdentifier: "peer"},
+			ClientOuIdentifier: &msp.FabricOUIdentifier{OrganizationalUnitIdentifier: "client"}}})
+	require.NoError(t, err)
+	v, err := proto.Marshal(&msp.MSPConfig{Type: 0, Config: fc})
+	require.NoError(t, err)
+	return v
+}
+
+// Marshal encodes m or fails the test.
+func Marshal(t testing.TB, m proto.Message) []byte {
+	t.Helper()
+	b, err := proto.Marshal(m)
+	require.NoError(t, err)
+	return b
+}
+
+// TxTime is the timestamp of every transaction built here.
+var TxTime = timestamppb.New(time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC))
+
+// ConfigEnvelope is the genesis transaction naming the orgs as the channel's application members.
+func ConfigEnvelope(t testing.TB, orgs ...*Org) []byte {
+	groups := map[string]*common.ConfigGroup{}
+	for _, o := range orgs {
+		groups[o.MSPID] = &common.ConfigGroup{Values: map[string]*common.ConfigValue{"MSP": {Value: o.mspValue(t)}}}
+	}
+	cfg := &common.ConfigEnvelope{Config: &common.Config{ChannelGroup: &common.ConfigGroup{
+		Groups: map[string]*common.ConfigGroup{"Application": {Groups: groups}}}}}
+	chdr := Marshal(t, &common.ChannelHeader{Type: int32(common.HeaderType_CONFIG), ChannelId: "receivables", Timestamp: TxTime})
+	payload := Marshal(t, &common.Payload{Header: &common.Header{ChannelHeader: chdr}, Data: Marshal(t, cfg)})
+	return Marshal(t, &common.Envelope{Payload: payload})
+}
+
+// EndorserTx is a transaction of chaincode cc by creator that writes the receivables, endorsed
+// (really signed) by each endorser.
+func EndorserTx(t testing.TB, txID, cc string, creator *Identity, writes []*wire.Receivable, endorsers ...*Identity) []byte {
+	t.Helper()
+	var kv kvrwset.KVRWSet
+	for _, r := range writes {
+		v, err := json.Marshal(r)
+		require.NoError(t, err)
+		kv.Writes = append(kv.Writes, &kvrwset.KVWrite{Key: audit.KeyPrefix + r.ID, Value: v})
+	}
+	results := Marshal(t, &rwset.TxReadWriteSet{DataModel: rwset.TxReadWriteSet_KV,
+		NsRwset: []*rwset.NsReadWriteSet{{Namespace: cc, Rwset: Marshal(t, &kv)}}})
+	cca := Marshal(t, &peer.ChaincodeAction{Results: results, ChaincodeId: &peer.ChaincodeID{Name: cc}})
+	prp := Marshal(t, &peer.ProposalResponsePayload{ProposalHash: []byte("h"), Extension: cca})
+	var ends []*peer.Endorsement
+	for _, e := range endorsers {
+		ends = append(ends, &peer.Endorsement{Endorser: e.Serialized, Signature: e.Sign(t, append(append([]byte(nil), prp...), e.Serialized...))})
+	}
+	cap := Marshal(t, &peer.ChaincodeActionPayload{Action: &peer.ChaincodeEndorsedAction{ProposalResponsePayload: prp, Endorsements: ends}})
+	shdr := Marshal(t, &common.SignatureHeader{Creator: creator.Serialized, Nonce: []byte(txID)})
+	tx := Marshal(t, &peer.Transaction{Actions: []*peer.TransactionAction{{Header: shdr, Payload: cap}}})
+	chdr := Marshal(t, &common.ChannelHeader{Type: int32(common.HeaderType_ENDORSER_TRANSACTION), ChannelId: "receivables", TxId: txID, Timestamp: TxTime})
+	payload := Marshal(t, &common.Payload{Header: &common.Header{ChannelHeader: chdr, SignatureHeader: shdr}, Data: tx})
+	return Marshal(t, &common.Envelope{Payload: payload, Signature: creator.Sign(t, payload)})
+}
+
+// Block chains envelopes after prev (nil for block 0) with their validation codes.
+func Block(t testing.TB, prev *common.Block, codes []peer.TxValidationCode, envs ...[]byte) *common.Block {
+	b := &common.Block{Header: &common.BlockHeader{}, Data: &common.BlockData{Data: envs}}
+	if prev != nil {
+		b.Header.Number = prev.Header.Number + 1
+		b.Header.PreviousHash = audit.HeaderHash(prev.Header)
+	}
+	b.Header.DataHash = audit.DataHash(b.Data)
+	filter := make([]byte, len(envs))
+	for i, c := range codes {
+		filter[i] = byte(c)
+	}
+	sigs := Marshal(t, &common.Metadata{Value: Marshal(t, &common.OrdererBlockMetadata{LastConfig: &common.LastConfig{Index: 0}})})
+	b.Metadata = &common.BlockMetadata{Metadata: [][]byte{sigs, nil, filter, nil, nil}}
+	return b
+}
+
+// Receivable is a receivable of root (a root when id == root).
+func Receivable(id, root, holder string, fen int64, st wire.Status, children ...string) *wire.Receivable {
+	r := &wire.Receivable{ID: id, RootID: root, Issuer: "CoreMSP/treasurer", Holder: holder, AmountFen: fen,
+		Currency: "CNY", Status: st, Children: children}
+	if id != root {
+		r.ParentID = root
+	}
+	return r
+}
+
+// Chain is a chain of blocks by two member organisations.
+type Chain struct {
+	Core, Supplier *Org
+	Blocks         []*common.Block
+}
+
+// NewChain is a valid chain of three blocks: the configuration; an issue that commits and
+// one that lost an MVCC race; a split of the first.
+func NewChain(t testing.TB) *Chain {
+	c := &Chain{Core: NewOrg(t, "CoreMSP"), Supplier: NewOrg(t, "SupplierMSP")}
+	b0 := Block(t, nil, []peer.TxValidationCode{peer.TxValidationCode_VALID}, ConfigEnvelope(t, c.Core, c.Supplier))
+	b1 := Block(t, b0, []peer.TxValidationCode{peer.TxValidationCode_VALID, peer.TxValidationCode_MVCC_READ_CONFLICT},
+		EndorserTx(t, "tx1", "receivables", c.Core.User, []*wire.Receivable{Receivable("R-1", "R-1", "SupplierMSP/a", 10000, wire.StatusActive)}, c.Core.Peer, c.Supplier.Peer),
+		EndorserTx(t, "tx2", "receivables", c.Core.User, []*wire.Receivable{Receivable("R-X", "R-X", "SupplierMSP/a", 500, wire.StatusActive)}, c.Core.Peer, c.Supplier.Peer))
+	b2 := Block(t, b1, []peer.TxValidationCode{peer.TxValidationCode_VALID},
+		EndorserTx(t, "tx3", "receivables", c.Supplier.User, []*wire.Receivable{
+			Receivable("R-1", "R-1", "SupplierMSP/a", 10000, wire.StatusSplit, "R-1.1", "R-1.2"),
+			Receivable("R-1.1", "R-1", "SupplierMSP/a", 6000, wire.StatusActive),
+			Receivable("R-1.2", "R-1", "SupplierMSP/a", 4000, wire.StatusActive)}, c.Core.Peer, c.Supplier.Peer))
+	c.Blocks = []*common.Block{b0, b1, b2}
+	return c
+}
+
+// Clone copies a block through its wire form, as a tamperer would edit a copy.
+func Clone(t testing.TB, b *common.Block) *common.Block {
+	out, err := audit.ParseBlock(Marshal(t, b))
+	require.NoError(t, err)
+	return out
+}
+
+func signLowS(key *ecdsa.PrivateKey, msg []byte) ([]byte, error) {
+	d := sha256.Sum256(msg)
+	r, s, err := ecdsa.Sign(rand.Reader, key, d[:])
+	if err != nil {
+		return nil, err
+	}
+	if n := key.Params().N; s.Cmp(new(big.Int).Rsh(n, 1)) > 0 {
+		s.Sub(n, s)
+	}
+	return asn1.Marshal(struct{ R, S *big.Int }{r, s})
+}
+
+// KeyPEM is a new ECDSA private key in PKCS #8 PEM.
+func KeyPEM(t testing.TB) []byte {
+	der, err := x509.MarshalPKCS8PrivateKey(NewKey(t))
+	require.NoError(t, err)
+	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+}
