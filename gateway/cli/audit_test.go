@@ -1,0 +1,115 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	"github.com/stretchr/testify/require"
+
+	"github.com/recv-ledger/recv/gateway/audit"
+	"github.com/recv-ledger/recv/gateway/audit/audittest"
+)
+
+// chainGateway answers /v1/chain, /v1/blocks/{n} and get for each receivable the blocks write.
+func chainGateway(t *testing.T, blocks []*common.Block) *fakeGateway {
+	f := &fakeGateway{answers: map[string]answer{
+		"GET /v1/chain": {status: 200, body: `{"height":` + strconv.Itoa(len(blocks)) + `}`},
+	}}
+	pol, err := audit.ParsePolicy(DefaultPolicy)
+	require.NoError(t, err)
+	ref, err := audit.New(audit.Options{Policy: pol}) // the chaincode's state, for its answers
+	require.NoError(t, err)
+	for i, b := range blocks {
+		f.answers["GET /v1/blocks/"+strconv.Itoa(i)] = answer{status: 200, body: string(audittest.Marshal(t, b))}
+		_ = ref.Verify(b)
+	}
+	for _, id := range ref.IDs() {
+		body, err := json.Marshal(ref.Receivable(id))
+		require.NoError(t, err)
+		f.answers["GET /v1/receivables/"+id] = answer{status: 200, body: string(body)}
+	}
+	return f
+}
+
+func TestAudit_VerifiesRebuildsAndSignsACheckpoint(t *testing.T) {
+	c := audittest.NewChain(t)
+	f := chainGateway(t, c.Blocks)
+	dir := t.TempDir()
+	key := filepath.Join(dir, "key.pem")
+	require.NoError(t, os.WriteFile(key, audittest.KeyPEM(t), 0o600))
+	cp := filepath.Join(dir, "checkpoint.json")
+
+	code, out, stderr := run(t, f, "audit", "--sign-with", key, "--checkpoint-out", cp)
+	require.Equal(t, ExitOK, code, stderr)
+	require.Contains(t, out, "blocks verified          3 (0..2)")
+	require.Contains(t, out, "1 MVCC_READ_CONFLICT")
+	require.Contains(t, out, "receivables rebuilt      3 in 1 roots")
+	require.Contains(t, out, "compared with chaincode  3, 0 differences")
+	require.Contains(t, out, "block 2 signed, written to "+cp)
+
+	// Nothing new since the checkpoint: only the height is asked.
+	f.requests = nil
+	code, out, stderr = run(t, f, "audit", "--from-checkpoint", cp, "--sign-with", key, "-o", "json")
+	require.Equal(t, ExitOK, code, stderr)
+	var res auditResult
+	require.NoError(t, json.Unmarshal([]byte(out), &res))
+	require.Equal(t, 0, res.Blocks)
+	require.Equal(t, uint64(2), res.LastBlock)
+	require.Equal(t, "receivables", res.Checkpoint.Channel)
+	require.Len(t, f.requests, 1)
+}
+
+func TestAudit_ResumesAfterTheCheckpointWithTheLatestConfiguration(t *testing.T) {
+	c := audittest.NewChain(t)
+	dir := t.TempDir()
+	key := filepath.Join(dir, "key.pem")
+	require.NoError(t, os.WriteFile(key, audittest.KeyPEM(t), 0o600))
+	cp := filepath.Join(dir, "checkpoint.json")
+	code, _, stderr := run(t, chainGateway(t, c.Blocks[:2]), "audit", "--sign-with", key, "--checkpoint-out", cp, "--no-compare")
+	require.Equal(t, ExitOK, code, stderr)
+
+	f := chainGateway(t, c.Blocks)
+	code, out, stderr := run(t, f, "audit", "--from-checkpoint", cp, "-o", "json")
+	require.Equal(t, ExitOK, code, stderr)
+	var paths []string
+	for _, r := range f.requests {
+		paths = append(paths, r.path)
+	}
+	require.Equal(t, []string{"/v1/chain", "/v1/blocks/2", "/v1/blocks/0", "/v1/blocks/2",
+		"/v1/receivables/R-1", "/v1/receivables/R-1.1", "/v1/receivables/R-1.2"}, paths)
+	var res auditResult
+	require.NoError(t, json.Unmarshal([]byte(out), &res))
+	require.Equal(t, 1, res.Blocks)
+	require.Nil(t, res.Checkpoint, "no key, no checkpoint")
+
+	other := filepath.Join(dir, "other.pem")
+	require.NoError(t, os.WriteFile(other, audittest.KeyPEM(t), 0o600))
+	code, _, stderr = run(t, f, "audit", "--from-checkpoint", cp, "--sign-with", other)
+	require.Equal(t, ExitInvalid, code)
+	require.Contains(t, stderr, "signed by another key")
+}
+
+func TestAudit_FailsOnATamperedBlockOrADifference(t *testing.T) {
+	c := audittest.NewChain(t)
+	f := chainGateway(t, c.Blocks)
+	b := audittest.Clone(t, c.Blocks[1])
+	b.Header.PreviousHash[0] ^= 1
+	f.answers["GET /v1/blocks/1"] = answer{status: 200, body: string(audittest.Marshal(t, b))}
+	code, out, stderr := run(t, f, "audit")
+	require.Equal(t, ExitFailure, code)
+	require.Contains(t, stderr, "audit failed: block 1: previous hash")
+	require.Contains(t, out, "FAILED")
+
+	f = chainGateway(t, c.Blocks)
+	f.answers["GET /v1/receivables/R-1.2"] = answer{status: 404, body: `{"kind":"not_found","detail":"not_found: no R-1.2"}`}
+	code, out, stderr = run(t, f, "audit", "-o", "json")
+	require.Equal(t, ExitFailure, code)
+	require.Contains(t, stderr, "audit found 1 differences")
+	var res auditResult
+	require.NoError(t, json.Unmarshal([]byte(out), &res))
+	require.Equal(t, []audit.Difference{{ID: "R-1.2", Detail: "rebuilt from the blocks, unknown to the chaincode"}}, res.Differences)
+}
