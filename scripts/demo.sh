@@ -118,4 +118,8 @@ as Bank1MSP/admin proposal approve "P-$run"
 as Bank2MSP/admin proposal approve "P-$run"
 as AuditorMSP/auditor config get
 
+step "The auditor verifies every block from its own peer and rebuilds every receivable from the blocks (docs/audit.md)"
+as AuditorMSP/auditor audit --sign-with "$("$RECV" netinfo --key AuditorMSP/auditor)" \
+	--checkpoint-out "$RECV_NET_DIR/audit-checkpoint.json"
+
 printf '\n%sDone.%s %s pieces are live until %s; %s is fully redeemed.\n' "$G" "$N" "$A" "$later" "$RB"

@@ -184,9 +184,11 @@ func auditTable(w io.Writer, r *auditResult, pol *audit.Policy, checkpointOut st
 	fmt.Fprintf(w, "channel\t%s\n", r.Channel)
 	if r.Blocks > 0 {
 		fmt.Fprintf(w, "blocks verified\t%d (%d..%d), %d configuration\n", r.Blocks, r.FirstBlock, r.LastBlock, r.ConfigBlocks)
-		fmt.Fprintf(w, "last block\t%d, header hash %s\n", r.LastBlock, r.LastHeaderHash)
 	} else {
 		fmt.Fprintf(w, "blocks verified\t0 (nothing new)\n")
+	}
+	if r.LastHeaderHash != "" {
+		fmt.Fprintf(w, "last block\t%d, header hash %s\n", r.LastBlock, r.LastHeaderHash)
 	}
 	fmt.Fprintf(w, "transactions\t%d: %d valid, %s\n", r.Transactions, r.Valid, invalidText(r.Invalid))
 	fmt.Fprintf(w, "chaincode transactions\t%d, %d endorsements verified, policy %s\n", r.ChaincodeTxs, r.Endorsements, pol)
