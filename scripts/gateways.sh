@@ -6,6 +6,8 @@
 # State per org in $RECV_NET_DIR/gateways/<org>/: recv.pid, gateway.log, token-hashes.json, wallet/,
 # tokens/<user>.token (0600, the bearer tokens of network.json's users). Running `up` twice is safe.
 set -euo pipefail
+# Owner-only state: tokens, logs and pid files are the organisation's business (docs/security.md).
+umask 077
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 NET=$(realpath -m "${RECV_NET_DIR:-$ROOT/.recv-net}")
