@@ -96,6 +96,7 @@ type Report struct {
 	Conservation     []string       `json:"conservationViolations"`
 	Differences      []Difference   `json:"differences"`
 	ComparedWithPeer int            `json:"comparedWithChaincode"`
+	RootsTraced      int            `json:"rootsTraced"`
 	Seconds          float64        `json:"seconds"`
 }
 

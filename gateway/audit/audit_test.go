@@ -222,3 +222,22 @@ func TestCheckpoint_SignedAndCheckedByTheAuditorsKey(t *testing.T) {
 	_, err = forged.Verify(nil)
 	require.ErrorContains(t, err, "signature does not verify")
 }
+
+func TestCompareTrees_FindsWhatTheChaincodeHasBesides(t *testing.T) {
+	c := audittest.NewChain(t)
+	a := newAuditor(t)
+	require.NoError(t, verifyAll(a, c.Blocks))
+	node := func(id string, pieces ...*wire.TraceNode) *wire.TraceNode {
+		return &wire.TraceNode{Receivable: &wire.Receivable{ID: id}, Pieces: pieces}
+	}
+	diffs, err := a.CompareTrees(context.Background(), func(_ context.Context, root string) (*wire.TraceNode, error) {
+		require.Equal(t, "R-1", root)
+		return node("R-1", node("R-1.1"), node("R-1.3")), nil
+	})
+	require.NoError(t, err)
+	require.Equal(t, []audit.Difference{
+		{ID: "R-1.2", Detail: "rebuilt from the blocks, missing from the chaincode's trace of R-1"},
+		{ID: "R-1.3", Detail: "in the chaincode's trace of R-1, written by no valid transaction"},
+	}, diffs)
+	require.Equal(t, 1, a.Report().RootsTraced)
+}

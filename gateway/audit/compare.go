@@ -3,9 +3,12 @@ package audit
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"sort"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
 )
 
 // Difference is a receivable on which the rebuilt state and the chaincode disagree.
@@ -68,4 +71,56 @@ func differingFields(a, b []byte) ([]string, error) {
 	}
 	sort.Strings(out)
 	return out, nil
+}
+
+// Tracer reads the chaincode's lineage tree of a root (recv trace).
+type Tracer func(ctx context.Context, rootID string) (*wire.TraceNode, error)
+
+// CompareTrees asks the chaincode for the tree of every rebuilt root and records each piece it
+// holds that no valid write set wrote, and each rebuilt piece missing from its tree: Compare reads
+// only the ids the blocks name, this finds what the chaincode has besides. Meaningful for a whole
+// chain only: after a checkpoint the older pieces were not rebuilt.
+func (a *Auditor) CompareTrees(ctx context.Context, trace Tracer) ([]Difference, error) {
+	if a.opts.Start != nil {
+		return nil, errors.New("audit: trees are compared on a whole chain only, not after a checkpoint")
+	}
+	trees := map[string][]string{}
+	for _, id := range a.IDs() {
+		r := a.state[id]
+		trees[r.RootID] = append(trees[r.RootID], id)
+	}
+	var diffs []Difference
+	for _, rootID := range sortedKeys(trees) {
+		if a.state[rootID] == nil {
+			continue
+		}
+		tree, err := trace(ctx, rootID)
+		if err != nil {
+			return nil, fmt.Errorf("trace %s: %w", rootID, err)
+		}
+		a.rep.RootsTraced++
+		seen := map[string]bool{}
+		walkTrace(tree, func(id string) { seen[id] = true })
+		for _, id := range trees[rootID] {
+			if !seen[id] {
+				diffs = append(diffs, Difference{ID: id, Detail: "rebuilt from the blocks, missing from the chaincode's trace of " + rootID})
+			}
+			delete(seen, id)
+		}
+		for _, id := range sortedKeys(seen) {
+			diffs = append(diffs, Difference{ID: id, Detail: "in the chaincode's trace of " + rootID + ", written by no valid transaction"})
+		}
+	}
+	a.rep.Differences = append(a.rep.Differences, diffs...)
+	return diffs, nil
+}
+
+func walkTrace(n *wire.TraceNode, visit func(id string)) {
+	if n == nil || n.Receivable == nil {
+		return
+	}
+	visit(n.ID)
+	for _, p := range n.Pieces {
+		walkTrace(p, visit)
+	}
 }

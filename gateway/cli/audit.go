@@ -47,7 +47,7 @@ each block's hash link and data hash; that every valid transaction's creator and
 certificates of the channel's member organisations (their CAs in the channel configuration) and
 signed it; that the receivables chaincode's endorsements satisfy --policy. It replays the write
 sets of the valid transactions, rebuilds every receivable, checks conservation and compares each
-one with what the chaincode answers. Invalid transactions are counted by validation code, not
+one with what the chaincode answers (get, and the trace of every root on a whole-chain audit). Invalid transactions are counted by validation code, not
 replayed. With --sign-with the last verified block is signed into a checkpoint from which a later
 audit resumes (--from-checkpoint). See docs/audit.md for what an auditor must still trust.
 
@@ -99,6 +99,9 @@ func (g *globals) audit(cmd *cobra.Command, o *auditOptions) error {
 	}
 	stop := g.progress("verifying blocks")
 	a, runErr := audit.Run(ctx, gatewaySource{c}, opts, get)
+	if runErr == nil && get != nil && opts.Start == nil {
+		_, runErr = a.CompareTrees(ctx, chaincodeTracer(c))
+	}
 	stop()
 	if a == nil {
 		return runErr
@@ -141,6 +144,17 @@ func (s gatewaySource) Height(ctx context.Context) (uint64, error) {
 }
 
 func (s gatewaySource) Block(ctx context.Context, n uint64) ([]byte, error) { return s.c.Block(ctx, n) }
+
+// chaincodeTracer asks the chaincode (recv trace) for a root's lineage tree.
+func chaincodeTracer(c *client.Client) audit.Tracer {
+	return func(ctx context.Context, rootID string) (*wire.TraceNode, error) {
+		var tr wire.Trace
+		if err := c.Call(ctx, "trace", []string{rootID}, nil, nil, &tr); err != nil {
+			return nil, err
+		}
+		return tr.Root, nil
+	}
+}
 
 // chaincodeGetter asks the chaincode (recv get) for a receivable's JSON; not found is nil.
 func chaincodeGetter(c *client.Client) audit.Getter {
@@ -199,7 +213,7 @@ func auditTable(w io.Writer, r *auditResult, pol *audit.Policy, checkpointOut st
 	for _, v := range r.Conservation {
 		fmt.Fprintf(w, "conservation VIOLATED\t%s\n", v)
 	}
-	fmt.Fprintf(w, "compared with chaincode\t%d, %d differences\n", r.ComparedWithPeer, len(r.Differences))
+	fmt.Fprintf(w, "compared with chaincode\t%d receivables, %d root trees: %d differences\n", r.ComparedWithPeer, r.RootsTraced, len(r.Differences))
 	for _, d := range r.Differences {
 		fmt.Fprintf(w, "  DIFFERENCE %s\t%s %s\n", d.ID, d.Detail, strings.Join(d.Fields, ","))
 	}

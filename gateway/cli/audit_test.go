@@ -10,6 +10,7 @@ import (
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/stretchr/testify/require"
 
+	"github.com/recv-ledger/recv/chaincode/wire"
 	"github.com/recv-ledger/recv/gateway/audit"
 	"github.com/recv-ledger/recv/gateway/audit/audittest"
 )
@@ -27,10 +28,23 @@ func chainGateway(t *testing.T, blocks []*common.Block) *fakeGateway {
 		f.answers["GET /v1/blocks/"+strconv.Itoa(i)] = answer{status: 200, body: string(audittest.Marshal(t, b))}
 		_ = ref.Verify(b)
 	}
+	var tree func(id string) *wire.TraceNode
+	tree = func(id string) *wire.TraceNode {
+		n := &wire.TraceNode{Receivable: ref.Receivable(id), Pieces: []*wire.TraceNode{}}
+		for _, child := range n.Children {
+			n.Pieces = append(n.Pieces, tree(child))
+		}
+		return n
+	}
 	for _, id := range ref.IDs() {
 		body, err := json.Marshal(ref.Receivable(id))
 		require.NoError(t, err)
 		f.answers["GET /v1/receivables/"+id] = answer{status: 200, body: string(body)}
+		if ref.Receivable(id).RootID == id {
+			body, err = json.Marshal(wire.Trace{Root: tree(id)})
+			require.NoError(t, err)
+			f.answers["GET /v1/roots/"+id+"/trace"] = answer{status: 200, body: string(body)}
+		}
 	}
 	return f
 }
@@ -48,7 +62,7 @@ func TestAudit_VerifiesRebuildsAndSignsACheckpoint(t *testing.T) {
 	require.Contains(t, out, "blocks verified          3 (0..2)")
 	require.Contains(t, out, "1 MVCC_READ_CONFLICT")
 	require.Contains(t, out, "receivables rebuilt      3 in 1 roots")
-	require.Contains(t, out, "compared with chaincode  3, 0 differences")
+	require.Contains(t, out, "compared with chaincode  3 receivables, 1 root trees: 0 differences")
 	require.Contains(t, out, "block 2 signed, written to "+cp)
 
 	// Nothing new since the checkpoint: only the height is asked.

@@ -72,6 +72,10 @@ func TestAudit_TheAuditorRebuildsTheLedgerFromItsPeersBlocks(t *testing.T) {
 	require.NoError(t, err)
 	au, err := audit.Run(context.Background(), src, audit.Options{Chaincode: net.Chaincode, Policy: pol}, get)
 	require.NoError(t, err)
+	_, err = au.CompareTrees(context.Background(), func(_ context.Context, rootID string) (*wire.TraceNode, error) {
+		return trace(t, aud, rootID), nil
+	})
+	require.NoError(t, err)
 	diffs := au.Report().Differences
 	rep := au.Report()
 	t.Logf("audit: %d blocks, %d transactions (%d valid, invalid %v), %d of the chaincode with %d endorsements verified, %d receivables, %d roots, %.1fs",
@@ -80,6 +84,7 @@ func TestAudit_TheAuditorRebuildsTheLedgerFromItsPeersBlocks(t *testing.T) {
 	require.Empty(t, rep.Conservation)
 	require.GreaterOrEqual(t, uint64(rep.Blocks), height)
 	require.Positive(t, rep.ChaincodeTxs)
+	require.Equal(t, rep.Roots, rep.RootsTraced)
 	require.GreaterOrEqual(t, rep.Endorsements, 2*rep.ChaincodeTxs)
 	require.GreaterOrEqual(t, rep.Invalid[peer.TxValidationCode_MVCC_READ_CONFLICT.String()], 1)
 	require.Equal(t, wire.StatusSplit, au.Receivable(root).Status)
