@@ -70,15 +70,17 @@ unit() {
 }
 
 fuzz() {
-	step "chaincode fuzz targets, ${fuzz_time} each"
-	local file dir target
-	while IFS= read -r file; do
-		dir=$(dirname "$file")
-		for target in $(grep -oE '^func Fuzz[A-Za-z0-9_]+' "$file" | cut -d' ' -f2); do
-			printf '%-24s ' "$target"
-			run_go_test "fuzz-$target" chaincode -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzz_time" "./${dir#chaincode/}"
-		done
-	done < <(grep -rlE '^func Fuzz' --include='*_test.go' chaincode | sort)
+	step "fuzz targets of the chaincode and the gateway, ${fuzz_time} each"
+	local file dir target module
+	for module in chaincode gateway; do
+		while IFS= read -r file; do
+			dir=$(dirname "$file")
+			for target in $(grep -oE '^func Fuzz[A-Za-z0-9_]+' "$file" | cut -d' ' -f2); do
+				printf '%-24s ' "$target"
+				run_go_test "fuzz-$target" "$module" -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzz_time" "./${dir#"$module"/}"
+			done
+		done < <(grep -rlE '^func Fuzz' --include='*_test.go' "$module" | sort)
+	done
 }
 
 integration() {
