@@ -34,8 +34,13 @@ const KeyPrefix = "rcv/"
 type Options struct {
 	// Chaincode is the namespace replayed and checked against Policy (default "receivables").
 	Chaincode string
-	// Policy is the chaincode's endorsement policy.
-	Policy *Policy
+	// Policy is the chaincode's endorsement policy until the blocks define the chaincode (its
+	// _lifecycle definition replaces it from the next block on), or for good when FixedPolicy.
+	// Nil: the chain must define the chaincode before its first transaction.
+	Policy      *Policy
+	FixedPolicy bool
+	// PolicySource says where Policy came from, for the report ("given", "checkpoint").
+	PolicySource string
 	// Start resumes after a verified block; nil starts at block 0.
 	Start *Position
 	// Channel, when set, is the only channel whose transactions are accepted (a resumed audit
@@ -76,11 +81,16 @@ type Auditor struct {
 	prev    []byte // header hash of the last verified block; nil before block 0
 	state   map[string]*wire.Receivable
 	rep     Report
+
+	policy        *Policy
+	pendingPolicy *Policy // defined in the block being verified: applies from the next block
 }
 
 // Report is what an audit checked and found.
 type Report struct {
 	Channel          string         `json:"channel,omitempty"`
+	Policy           string         `json:"policy"`
+	PolicySource     string         `json:"policySource"`
 	FirstBlock       uint64         `json:"firstBlock"`
 	LastBlock        uint64         `json:"lastBlock"`
 	LastHeaderHash   string         `json:"lastHeaderHash"`
@@ -103,13 +113,16 @@ type Report struct {
 // New returns an auditor. Resuming (opts.Start) needs the channel's members before the first
 // block: call LoadConfig with the latest configuration block.
 func New(opts Options) (*Auditor, error) {
-	if opts.Policy == nil {
-		return nil, errors.New("audit: an endorsement policy is required")
+	if opts.FixedPolicy && opts.Policy == nil {
+		return nil, errors.New("audit: a fixed policy needs a policy")
 	}
 	if opts.Chaincode == "" {
 		opts.Chaincode = "receivables"
 	}
-	a := &Auditor{opts: opts, state: map[string]*wire.Receivable{}, rep: Report{Invalid: map[string]int{}}}
+	a := &Auditor{opts: opts, state: map[string]*wire.Receivable{}, rep: Report{Invalid: map[string]int{}}, policy: opts.Policy}
+	if opts.Policy != nil {
+		a.rep.Policy, a.rep.PolicySource = opts.Policy.String(), opts.PolicySource
+	}
 	if opts.Start != nil {
 		a.next, a.prev = opts.Start.Number+1, opts.Start.HeaderHash
 		a.rep.FirstBlock, a.rep.LastBlock = a.next, opts.Start.Number
@@ -166,6 +179,10 @@ func (a *Auditor) Verify(b *common.Block) error {
 			}
 			return &BlockError{Block: num, Tx: i, Err: err}
 		}
+	}
+	if a.pendingPolicy != nil {
+		a.policy, a.pendingPolicy = a.pendingPolicy, nil
+		a.rep.Policy, a.rep.PolicySource = a.policy.String(), fmt.Sprintf("chaincode definition in block %d", num)
 	}
 	a.prev, a.next = HeaderHash(h), num+1
 	if a.rep.Blocks == 0 {
@@ -262,16 +279,22 @@ func (a *Auditor) action(prp []byte, endorsers []signer) error {
 	if err := proto.Unmarshal(resp.GetExtension(), &cca); err != nil {
 		return fmt.Errorf("decode chaincode action: %w", err)
 	}
+	if cca.GetChaincodeId().GetName() == lifecycleNS {
+		return a.lifecycle(cca.GetResults())
+	}
 	if cca.GetChaincodeId().GetName() != a.opts.Chaincode {
 		return nil
 	}
 	a.rep.ChaincodeTxs++
-	if !a.opts.Policy.satisfiedBy(endorsers) {
+	if a.policy == nil {
+		return fmt.Errorf("no endorsement policy for %s: no chaincode definition before it and none given", a.opts.Chaincode)
+	}
+	if !a.policy.satisfiedBy(endorsers) {
 		msps := make([]string, len(endorsers))
 		for i, e := range endorsers {
 			msps[i] = e.msp
 		}
-		return fmt.Errorf("endorsements by [%s] do not satisfy %s", strings.Join(msps, " "), a.opts.Policy)
+		return fmt.Errorf("endorsements by [%s] do not satisfy %s", strings.Join(msps, " "), a.policy)
 	}
 	var rws rwset.TxReadWriteSet
 	if err := proto.Unmarshal(cca.GetResults(), &rws); err != nil {
@@ -293,6 +316,39 @@ func (a *Auditor) action(prp []byte, endorsers []signer) error {
 	}
 	return nil
 }
+
+// lifecycle takes the chaincode's endorsement policy from a committed definition's writes.
+func (a *Auditor) lifecycle(results []byte) error {
+	var rws rwset.TxReadWriteSet
+	if err := proto.Unmarshal(results, &rws); err != nil {
+		return fmt.Errorf("decode read-write set: %w", err)
+	}
+	for _, ns := range rws.GetNsRwset() {
+		if ns.GetNamespace() != lifecycleNS {
+			continue
+		}
+		var kv kvrwset.KVRWSet
+		if err := proto.Unmarshal(ns.GetRwset(), &kv); err != nil {
+			return fmt.Errorf("decode write set: %w", err)
+		}
+		for _, w := range kv.GetWrites() {
+			if w.GetKey() != validationInfoKey(a.opts.Chaincode) || w.GetIsDelete() {
+				continue
+			}
+			p, err := PolicyFromValidationInfo(w.GetValue())
+			if err != nil {
+				return fmt.Errorf("chaincode definition of %s: %w", a.opts.Chaincode, err)
+			}
+			if !a.opts.FixedPolicy {
+				a.pendingPolicy = p
+			}
+		}
+	}
+	return nil
+}
+
+// Policy is the endorsement policy in force after the last verified block, or nil.
+func (a *Auditor) Policy() *Policy { return a.policy }
 
 func (a *Auditor) apply(w *kvrwset.KVWrite) error {
 	id, ok := strings.CutPrefix(w.GetKey(), KeyPrefix)

@@ -206,7 +206,7 @@ func TestCompare_ReportsEveryDifferenceByID(t *testing.T) {
 func TestCheckpoint_SignedAndCheckedByTheAuditorsKey(t *testing.T) {
 	key, other := audittest.KeyPEM(t), audittest.KeyPEM(t)
 	pos := audit.Position{Number: 7, HeaderHash: audit.HeaderHash(&common.BlockHeader{Number: 7})}
-	cp, err := audit.NewCheckpoint("receivables", pos, key)
+	cp, err := audit.NewCheckpoint("receivables", pos, testPolicy, key)
 	require.NoError(t, err)
 
 	got, err := cp.Verify(nil)
@@ -217,10 +217,15 @@ func TestCheckpoint_SignedAndCheckedByTheAuditorsKey(t *testing.T) {
 	_, err = cp.Verify(other)
 	require.ErrorContains(t, err, "another key")
 
-	forged := *cp
-	forged.Block = 8
-	_, err = forged.Verify(nil)
-	require.ErrorContains(t, err, "signature does not verify")
+	for _, edit := range []func(c *audit.Checkpoint){
+		func(c *audit.Checkpoint) { c.Block = 8 },
+		func(c *audit.Checkpoint) { c.Policy = "OR('CoreMSP.peer')" },
+	} {
+		forged := *cp
+		edit(&forged)
+		_, err = forged.Verify(nil)
+		require.ErrorContains(t, err, "signature does not verify")
+	}
 }
 
 func TestCompareTrees_FindsWhatTheChaincodeHasBesides(t *testing.T) {

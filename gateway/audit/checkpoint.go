@@ -17,18 +17,21 @@ type Checkpoint struct {
 	Channel    string `json:"channel"`
 	Block      uint64 `json:"block"`
 	HeaderHash string `json:"headerHash"` // hex
+	Policy     string `json:"policy"`     // the endorsement policy in force after Block`
 	PublicKey  string `json:"publicKey"`  // PEM of the auditor's key that signed it
 	Signature  []byte `json:"signature"`  // ECDSA (ASN.1) over Digest
 }
 
-// Digest is what the auditor signs: SHA-256 of the checkpoint's channel, block and header hash.
+// Digest is what the auditor signs: SHA-256 of the checkpoint's channel, block, header hash and
+// policy.
 func (c *Checkpoint) Digest() []byte {
-	sum := sha256.Sum256(fmt.Appendf(nil, "recv-audit-checkpoint/v1\n%s\n%d\n%s\n", c.Channel, c.Block, c.HeaderHash))
+	sum := sha256.Sum256(fmt.Appendf(nil, "recv-audit-checkpoint/v1\n%s\n%d\n%s\n%s\n", c.Channel, c.Block, c.HeaderHash, c.Policy))
 	return sum[:]
 }
 
-// NewCheckpoint signs pos with the auditor's ECDSA key (PEM, PKCS #8 or SEC 1).
-func NewCheckpoint(channel string, pos Position, keyPEM []byte) (*Checkpoint, error) {
+// NewCheckpoint signs pos and the policy in force there with the auditor's ECDSA key (PEM,
+// PKCS #8 or SEC 1).
+func NewCheckpoint(channel string, pos Position, policy string, keyPEM []byte) (*Checkpoint, error) {
 	key, err := parseKey(keyPEM)
 	if err != nil {
 		return nil, err
@@ -37,7 +40,7 @@ func NewCheckpoint(channel string, pos Position, keyPEM []byte) (*Checkpoint, er
 	if err != nil {
 		return nil, err
 	}
-	c := &Checkpoint{Channel: channel, Block: pos.Number, HeaderHash: hex.EncodeToString(pos.HeaderHash),
+	c := &Checkpoint{Channel: channel, Block: pos.Number, HeaderHash: hex.EncodeToString(pos.HeaderHash), Policy: policy,
 		PublicKey: string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub}))}
 	if c.Signature, err = ecdsa.SignASN1(rand.Reader, key, c.Digest()); err != nil {
 		return nil, err

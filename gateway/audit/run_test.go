@@ -46,7 +46,7 @@ func TestRun_WholeChainThenResumeFromTheSignedCheckpoint(t *testing.T) {
 
 	pos, _ := a.Position()
 	key := audittest.KeyPEM(t)
-	cp, err := audit.NewCheckpoint("receivables", pos, key)
+	cp, err := audit.NewCheckpoint("receivables", pos, testPolicy, key)
 	require.NoError(t, err)
 	from, err := cp.Verify(key)
 	require.NoError(t, err)

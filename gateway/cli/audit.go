@@ -17,10 +17,6 @@ import (
 	"github.com/recv-ledger/recv/gateway/client"
 )
 
-// DefaultPolicy is the chaincode endorsement policy the network deploys (scripts/lib/net-common.sh
-// CC_POLICY).
-const DefaultPolicy = "AND('CoreMSP.peer',OR('SupplierMSP.peer','Bank1MSP.peer','Bank2MSP.peer'))"
-
 type auditOptions struct {
 	policy         string
 	chaincode      string
@@ -45,7 +41,8 @@ func newAuditCommand(g *globals) *cobra.Command {
 		Long: `audit reads the channel's blocks through your organisation's gateway and verifies them itself:
 each block's hash link and data hash; that every valid transaction's creator and endorsers hold
 certificates of the channel's member organisations (their CAs in the channel configuration) and
-signed it; that the receivables chaincode's endorsements satisfy --policy. It replays the write
+signed it; that the receivables chaincode's endorsements satisfy its endorsement policy, read from
+the chaincode definition committed in the blocks (or --policy). It replays the write
 sets of the valid transactions, rebuilds every receivable, checks conservation and compares each
 one with what the chaincode answers (get, and the trace of every root on a whole-chain audit). Invalid transactions are counted by validation code, not
 replayed. With --sign-with the last verified block is signed into a checkpoint from which a later
@@ -58,7 +55,7 @@ Exit code 0: verified, no difference; 1: a block failed verification or a differ
 		RunE: func(cmd *cobra.Command, _ []string) error { return g.audit(cmd, o) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.policy, "policy", DefaultPolicy, "the chaincode's endorsement policy (signature-policy syntax)")
+	f.StringVar(&o.policy, "policy", "", "check against this endorsement policy (signature-policy syntax) instead of the chaincode definition in the blocks")
 	f.StringVar(&o.chaincode, "chaincode", "receivables", "the chaincode whose write sets are replayed")
 	f.StringVar(&o.fromCheckpoint, "from-checkpoint", "", "resume after the block this signed checkpoint names")
 	f.StringVar(&o.checkpointOut, "checkpoint-out", "", "write the signed checkpoint of the last verified block here (needs --sign-with)")
@@ -68,22 +65,26 @@ Exit code 0: verified, no difference; 1: a block failed verification or a differ
 }
 
 func (g *globals) audit(cmd *cobra.Command, o *auditOptions) error {
-	pol, err := audit.ParsePolicy(o.policy)
-	if err != nil {
-		return usagef("--policy: %v", err)
+	opts := audit.Options{Chaincode: o.chaincode}
+	if o.policy != "" {
+		pol, err := audit.ParsePolicy(o.policy)
+		if err != nil {
+			return usagef("--policy: %v", err)
+		}
+		opts.Policy, opts.FixedPolicy, opts.PolicySource = pol, true, "given"
 	}
 	if o.checkpointOut != "" && o.signWith == "" {
 		return usagef("--checkpoint-out needs --sign-with")
 	}
 	var key []byte
+	var err error
 	if o.signWith != "" {
 		if key, err = os.ReadFile(o.signWith); err != nil {
 			return usagef("--sign-with: %v", err)
 		}
 	}
-	opts := audit.Options{Chaincode: o.chaincode, Policy: pol}
 	if o.fromCheckpoint != "" {
-		if opts.Start, opts.Channel, err = readCheckpoint(o.fromCheckpoint, key); err != nil {
+		if err := resumeFrom(o.fromCheckpoint, key, &opts); err != nil {
 			return usagef("--from-checkpoint: %v", err)
 		}
 	}
@@ -111,7 +112,7 @@ func (g *globals) audit(cmd *cobra.Command, o *auditOptions) error {
 		res.Failure = runErr.Error()
 	}
 	if pos, ok := a.Position(); ok && key != nil && runErr == nil && len(res.Differences) == 0 && len(res.Conservation) == 0 {
-		if res.Checkpoint, err = audit.NewCheckpoint(res.Channel, pos, key); err != nil {
+		if res.Checkpoint, err = audit.NewCheckpoint(res.Channel, pos, res.Policy, key); err != nil {
 			return usagef("--sign-with %s: %v", o.signWith, err)
 		}
 		if o.checkpointOut != "" {
@@ -120,7 +121,7 @@ func (g *globals) audit(cmd *cobra.Command, o *auditOptions) error {
 			}
 		}
 	}
-	if err := g.printer().Print(res, func(w io.Writer) { auditTable(w, &res, pol, o.checkpointOut) }); err != nil {
+	if err := g.printer().Print(res, func(w io.Writer) { auditTable(w, &res, o.checkpointOut) }); err != nil {
 		return err
 	}
 	switch {
@@ -169,18 +170,28 @@ func chaincodeGetter(c *client.Client) audit.Getter {
 	}
 }
 
-// readCheckpoint reads and verifies a checkpoint: the position after which to resume, and its channel.
-func readCheckpoint(path string, key []byte) (*audit.Position, string, error) {
+// resumeFrom reads and verifies a checkpoint and sets where the audit resumes: after its block, on
+// its channel, with its policy unless --policy fixed one.
+func resumeFrom(path string, key []byte, opts *audit.Options) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, "", err
+		return err
 	}
 	var cp audit.Checkpoint
 	if err := json.Unmarshal(b, &cp); err != nil {
-		return nil, "", err
+		return err
 	}
-	pos, err := cp.Verify(key)
-	return pos, cp.Channel, err
+	if opts.Start, err = cp.Verify(key); err != nil {
+		return err
+	}
+	opts.Channel = cp.Channel
+	if opts.Policy == nil && cp.Policy != "" {
+		if opts.Policy, err = audit.ParsePolicy(cp.Policy); err != nil {
+			return err
+		}
+		opts.PolicySource = "checkpoint"
+	}
+	return nil
 }
 
 func writeJSONFile(path string, v any) error {
@@ -191,7 +202,7 @@ func writeJSONFile(path string, v any) error {
 	return os.WriteFile(path, append(b, '\n'), 0o644)
 }
 
-func auditTable(w io.Writer, r *auditResult, pol *audit.Policy, checkpointOut string) {
+func auditTable(w io.Writer, r *auditResult, checkpointOut string) {
 	if r.Failure != "" {
 		fmt.Fprintf(w, "FAILED\t%s\n", r.Failure)
 	}
@@ -205,7 +216,10 @@ func auditTable(w io.Writer, r *auditResult, pol *audit.Policy, checkpointOut st
 		fmt.Fprintf(w, "last block\t%d, header hash %s\n", r.LastBlock, r.LastHeaderHash)
 	}
 	fmt.Fprintf(w, "transactions\t%d: %d valid, %s\n", r.Transactions, r.Valid, invalidText(r.Invalid))
-	fmt.Fprintf(w, "chaincode transactions\t%d, %d endorsements verified, policy %s\n", r.ChaincodeTxs, r.Endorsements, pol)
+	fmt.Fprintf(w, "chaincode transactions\t%d, %d endorsements verified\n", r.ChaincodeTxs, r.Endorsements)
+	if r.Policy != "" {
+		fmt.Fprintf(w, "endorsement policy\t%s (%s)\n", r.Policy, r.PolicySource)
+	}
 	fmt.Fprintf(w, "receivables rebuilt\t%d in %d roots\n", r.Receivables, r.Roots)
 	if len(r.Conservation) == 0 {
 		fmt.Fprintf(w, "conservation\tholds for every root\n")

@@ -15,14 +15,17 @@ import (
 	"github.com/recv-ledger/recv/gateway/audit/audittest"
 )
 
+// networkPolicy is the policy scripts/lib/net-common.sh deploys; the test chains define none.
+const networkPolicy = "AND('CoreMSP.peer',OR('SupplierMSP.peer','Bank1MSP.peer','Bank2MSP.peer'))"
+
 // chainGateway answers /v1/chain, /v1/blocks/{n} and get for each receivable the blocks write.
 func chainGateway(t *testing.T, blocks []*common.Block) *fakeGateway {
 	f := &fakeGateway{answers: map[string]answer{
 		"GET /v1/chain": {status: 200, body: `{"height":` + strconv.Itoa(len(blocks)) + `}`},
 	}}
-	pol, err := audit.ParsePolicy(DefaultPolicy)
+	pol, err := audit.ParsePolicy(networkPolicy)
 	require.NoError(t, err)
-	ref, err := audit.New(audit.Options{Policy: pol}) // the chaincode's state, for its answers
+	ref, err := audit.New(audit.Options{Policy: pol, FixedPolicy: true}) // the chaincode's state, for its answers
 	require.NoError(t, err)
 	for i, b := range blocks {
 		f.answers["GET /v1/blocks/"+strconv.Itoa(i)] = answer{status: 200, body: string(audittest.Marshal(t, b))}
@@ -57,13 +60,14 @@ func TestAudit_VerifiesRebuildsAndSignsACheckpoint(t *testing.T) {
 	require.NoError(t, os.WriteFile(key, audittest.KeyPEM(t), 0o600))
 	cp := filepath.Join(dir, "checkpoint.json")
 
-	code, out, stderr := run(t, f, "audit", "--sign-with", key, "--checkpoint-out", cp)
+	code, out, stderr := run(t, f, "audit", "--policy", networkPolicy, "--sign-with", key, "--checkpoint-out", cp)
 	require.Equal(t, ExitOK, code, stderr)
 	require.Contains(t, out, "blocks verified          3 (0..2)")
 	require.Contains(t, out, "1 MVCC_READ_CONFLICT")
 	require.Contains(t, out, "receivables rebuilt      3 in 1 roots")
 	require.Contains(t, out, "compared with chaincode  3 receivables, 1 root trees: 0 differences")
 	require.Contains(t, out, "block 2 signed, written to "+cp)
+	require.Contains(t, out, "endorsement policy       "+networkPolicy+" (given)")
 
 	// Nothing new since the checkpoint: only the height is asked.
 	f.requests = nil
@@ -83,7 +87,7 @@ func TestAudit_ResumesAfterTheCheckpointWithTheLatestConfiguration(t *testing.T)
 	key := filepath.Join(dir, "key.pem")
 	require.NoError(t, os.WriteFile(key, audittest.KeyPEM(t), 0o600))
 	cp := filepath.Join(dir, "checkpoint.json")
-	code, _, stderr := run(t, chainGateway(t, c.Blocks[:2]), "audit", "--sign-with", key, "--checkpoint-out", cp, "--no-compare")
+	code, _, stderr := run(t, chainGateway(t, c.Blocks[:2]), "audit", "--policy", networkPolicy, "--sign-with", key, "--checkpoint-out", cp, "--no-compare")
 	require.Equal(t, ExitOK, code, stderr)
 
 	f := chainGateway(t, c.Blocks)
@@ -98,6 +102,7 @@ func TestAudit_ResumesAfterTheCheckpointWithTheLatestConfiguration(t *testing.T)
 	var res auditResult
 	require.NoError(t, json.Unmarshal([]byte(out), &res))
 	require.Equal(t, 1, res.Blocks)
+	require.Equal(t, "checkpoint", res.PolicySource, "the policy signed into the checkpoint")
 	require.Nil(t, res.Checkpoint, "no key, no checkpoint")
 
 	other := filepath.Join(dir, "other.pem")
@@ -113,17 +118,21 @@ func TestAudit_FailsOnATamperedBlockOrADifference(t *testing.T) {
 	b := audittest.Clone(t, c.Blocks[1])
 	b.Header.PreviousHash[0] ^= 1
 	f.answers["GET /v1/blocks/1"] = answer{status: 200, body: string(audittest.Marshal(t, b))}
-	code, out, stderr := run(t, f, "audit")
+	code, out, stderr := run(t, f, "audit", "--policy", networkPolicy)
 	require.Equal(t, ExitFailure, code)
 	require.Contains(t, stderr, "audit failed: block 1: previous hash")
 	require.Contains(t, out, "FAILED")
 
 	f = chainGateway(t, c.Blocks)
 	f.answers["GET /v1/receivables/R-1.2"] = answer{status: 404, body: `{"kind":"not_found","detail":"not_found: no R-1.2"}`}
-	code, out, stderr = run(t, f, "audit", "-o", "json")
+	code, out, stderr = run(t, f, "audit", "--policy", networkPolicy, "-o", "json")
 	require.Equal(t, ExitFailure, code)
 	require.Contains(t, stderr, "audit found 1 differences")
 	var res auditResult
 	require.NoError(t, json.Unmarshal([]byte(out), &res))
 	require.Equal(t, []audit.Difference{{ID: "R-1.2", Detail: "rebuilt from the blocks, unknown to the chaincode"}}, res.Differences)
+
+	code, _, stderr = run(t, chainGateway(t, c.Blocks), "audit")
+	require.Equal(t, ExitFailure, code)
+	require.Contains(t, stderr, "no endorsement policy for receivables: no chaincode definition before it and none given")
 }

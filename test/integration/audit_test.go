@@ -19,7 +19,8 @@ import (
 	"github.com/recv-ledger/recv/gateway/audit"
 )
 
-// networkPolicy is the chaincode endorsement policy scripts/lib/net-common.sh deploys (CC_POLICY).
+// networkPolicy is the chaincode endorsement policy scripts/lib/net-common.sh deploys (CC_POLICY);
+// the audit must read it from the chaincode definition in the blocks.
 const networkPolicy = "AND('CoreMSP.peer',OR('SupplierMSP.peer','Bank1MSP.peer','Bank2MSP.peer'))"
 
 // TestAudit_TheAuditorRebuildsTheLedgerFromItsPeersBlocks verifies every block of the channel as
@@ -58,8 +59,6 @@ func TestAudit_TheAuditorRebuildsTheLedgerFromItsPeersBlocks(t *testing.T) {
 	}
 	require.NotEmpty(t, lostTx, "one of the two splits lost the race")
 
-	pol, err := audit.ParsePolicy(networkPolicy)
-	require.NoError(t, err)
 	get := func(_ context.Context, id string) (json.RawMessage, error) {
 		b, err := aud.tryEvaluate(aud.mspID, "Get", id)
 		if err != nil && strings.Contains(err.Error(), "not_found") {
@@ -70,7 +69,7 @@ func TestAudit_TheAuditorRebuildsTheLedgerFromItsPeersBlocks(t *testing.T) {
 	src := qsccSource{aud}
 	height, err := src.Height(context.Background())
 	require.NoError(t, err)
-	au, err := audit.Run(context.Background(), src, audit.Options{Chaincode: net.Chaincode, Policy: pol}, get)
+	au, err := audit.Run(context.Background(), src, audit.Options{Chaincode: net.Chaincode}, get)
 	require.NoError(t, err)
 	_, err = au.CompareTrees(context.Background(), func(_ context.Context, rootID string) (*wire.TraceNode, error) {
 		return trace(t, aud, rootID), nil
@@ -84,6 +83,8 @@ func TestAudit_TheAuditorRebuildsTheLedgerFromItsPeersBlocks(t *testing.T) {
 	require.Empty(t, rep.Conservation)
 	require.GreaterOrEqual(t, uint64(rep.Blocks), height)
 	require.Positive(t, rep.ChaincodeTxs)
+	require.Equal(t, networkPolicy, rep.Policy)
+	require.Contains(t, rep.PolicySource, "chaincode definition in block")
 	require.Equal(t, rep.Roots, rep.RootsTraced)
 	require.GreaterOrEqual(t, rep.Endorsements, 2*rep.ChaincodeTxs)
 	require.GreaterOrEqual(t, rep.Invalid[peer.TxValidationCode_MVCC_READ_CONFLICT.String()], 1)
@@ -98,7 +99,7 @@ func TestAudit_TheAuditorRebuildsTheLedgerFromItsPeersBlocks(t *testing.T) {
 		require.True(t, amount.Match(raw))
 		return amount.ReplaceAll(raw, []byte(`"amountFen":900000,`))
 	}}
-	_, err = audit.Run(context.Background(), tampered, audit.Options{Chaincode: net.Chaincode, Policy: pol}, nil)
+	_, err = audit.Run(context.Background(), tampered, audit.Options{Chaincode: net.Chaincode}, nil)
 	require.ErrorContains(t, err, fmt.Sprintf("block %d: data hash does not match", issued.Block))
 
 	unlinked := tamperSource{src, issued.Block + 1, func(raw []byte) []byte {
@@ -109,7 +110,7 @@ func TestAudit_TheAuditorRebuildsTheLedgerFromItsPeersBlocks(t *testing.T) {
 		require.NoError(t, err)
 		return out
 	}}
-	_, err = audit.Run(context.Background(), unlinked, audit.Options{Chaincode: net.Chaincode, Policy: pol}, nil)
+	_, err = audit.Run(context.Background(), unlinked, audit.Options{Chaincode: net.Chaincode}, nil)
 	require.ErrorContains(t, err, fmt.Sprintf("block %d: previous hash", issued.Block+1))
 }
 

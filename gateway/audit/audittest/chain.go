@@ -22,6 +22,7 @@ import (
 	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset/kvrwset"
 	"github.com/hyperledger/fabric-protos-go-apiv2/msp"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer/lifecycle"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -144,14 +145,44 @@ func ConfigEnvelope(t testing.TB, orgs ...*Org) []byte {
 // (really signed) by each endorser.
 func EndorserTx(t testing.TB, txID, cc string, creator *Identity, writes []*wire.Receivable, endorsers ...*Identity) []byte {
 	t.Helper()
-	var kv kvrwset.KVRWSet
+	var kv []*kvrwset.KVWrite
 	for _, r := range writes {
 		v, err := json.Marshal(r)
 		require.NoError(t, err)
-		kv.Writes = append(kv.Writes, &kvrwset.KVWrite{Key: audit.KeyPrefix + r.ID, Value: v})
+		kv = append(kv, &kvrwset.KVWrite{Key: audit.KeyPrefix + r.ID, Value: v})
 	}
+	return Tx(t, txID, cc, cc, creator, kv, endorsers...)
+}
+
+// LifecycleTx commits a definition of chaincode cc whose endorsement policy is env, as Fabric's
+// _lifecycle writes it.
+func LifecycleTx(t testing.TB, txID, cc string, env *common.SignaturePolicyEnvelope, creator *Identity, endorsers ...*Identity) []byte {
+	t.Helper()
+	ap := Marshal(t, &peer.ApplicationPolicy{Type: &peer.ApplicationPolicy_SignaturePolicy{SignaturePolicy: env}})
+	vi := Marshal(t, &lifecycle.ChaincodeValidationInfo{ValidationPlugin: "vscc", ValidationParameter: ap})
+	value := Marshal(t, &lifecycle.StateData{Type: &lifecycle.StateData_Bytes{Bytes: vi}})
+	return Tx(t, txID, "_lifecycle", "_lifecycle", creator,
+		[]*kvrwset.KVWrite{{Key: "namespaces/fields/" + cc + "/ValidationInfo", Value: value}}, endorsers...)
+}
+
+// PeersPolicy is the signature policy envelope of n out of the peers of msps (n == len: AND).
+func PeersPolicy(t testing.TB, n int, msps ...string) *common.SignaturePolicyEnvelope {
+	env := &common.SignaturePolicyEnvelope{Rule: &common.SignaturePolicy{Type: &common.SignaturePolicy_NOutOf_{NOutOf: &common.SignaturePolicy_NOutOf{N: int32(n)}}}}
+	for i, m := range msps {
+		env.Identities = append(env.Identities, &msp.MSPPrincipal{PrincipalClassification: msp.MSPPrincipal_ROLE,
+			Principal: Marshal(t, &msp.MSPRole{MspIdentifier: m, Role: msp.MSPRole_PEER})})
+		rules := env.Rule.GetNOutOf()
+		rules.Rules = append(rules.Rules, &common.SignaturePolicy{Type: &common.SignaturePolicy_SignedBy{SignedBy: int32(i)}})
+	}
+	return env
+}
+
+// Tx is an endorser transaction of chaincode cc by creator writing kv in namespace ns, endorsed
+// (really signed) by each endorser.
+func Tx(t testing.TB, txID, cc, ns string, creator *Identity, kv []*kvrwset.KVWrite, endorsers ...*Identity) []byte {
+	t.Helper()
 	results := Marshal(t, &rwset.TxReadWriteSet{DataModel: rwset.TxReadWriteSet_KV,
-		NsRwset: []*rwset.NsReadWriteSet{{Namespace: cc, Rwset: Marshal(t, &kv)}}})
+		NsRwset: []*rwset.NsReadWriteSet{{Namespace: ns, Rwset: Marshal(t, &kvrwset.KVRWSet{Writes: kv})}}})
 	cca := Marshal(t, &peer.ChaincodeAction{Results: results, ChaincodeId: &peer.ChaincodeID{Name: cc}})
 	prp := Marshal(t, &peer.ProposalResponsePayload{ProposalHash: []byte("h"), Extension: cca})
 	var ends []*peer.Endorsement
