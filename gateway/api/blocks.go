@@ -17,17 +17,24 @@ type BlockReader interface {
 	Block(ctx context.Context, name string, number uint64) ([]byte, error)
 }
 
-// blocks is the ledger's BlockReader, or a not-found error when the ledger relays no blocks.
-func (s *Server) blocks() (BlockReader, error) {
-	if br, ok := s.ledger.(BlockReader); ok {
-		return br, nil
+// blocks is the ledger's BlockReader for a caller who may read whole blocks, the organisation's
+// auditors and admins: a block carries every deal of the channel, which the chaincode's read checks
+// would hide from the other users of the organisation. A ledger that relays no blocks is not found.
+func (s *Server) blocks(r *http.Request) (BlockReader, error) {
+	br, ok := s.ledger.(BlockReader)
+	if !ok {
+		return nil, &fabric.Error{Kind: wire.KindNotFound, Stage: "request", Message: "not_found: this gateway relays no blocks"}
 	}
-	return nil, &fabric.Error{Kind: wire.KindNotFound, Stage: "request", Message: "not_found: this gateway relays no blocks"}
+	if id, ok := s.ledger.Identity(caller(r)); !ok || (id.Role != wire.RoleAuditor && id.Role != wire.RoleAdmin) {
+		return nil, &fabric.Error{Kind: wire.KindForbidden, Stage: "request",
+			Message: "forbidden: whole blocks carry every deal of the channel; only an auditor or an admin of the organisation reads them"}
+	}
+	return br, nil
 }
 
 // chain answers GET /v1/chain: the height and last block hash on this organisation's peer.
 func (s *Server) chain(w http.ResponseWriter, r *http.Request) {
-	br, err := s.blocks()
+	br, err := s.blocks(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -50,7 +57,7 @@ func (s *Server) block(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, badRequest("block number must be a non-negative integer, got "+strconv.Quote(r.PathValue("number"))))
 		return
 	}
-	br, err := s.blocks()
+	br, err := s.blocks(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
