@@ -4,7 +4,7 @@
 // endorser transaction's creator and endorsers must hold certificates of the channel's member
 // organisations (their CAs in the channel configuration) and have signed what they signed; the
 // receivables chaincode's transactions must carry endorsements that satisfy its endorsement
-// policy. The rebuilt state is then compared with what the chaincode answers and checked for
+// policy, as the chaincode definition committed in the blocks sets it. The rebuilt state is then compared with what the chaincode answers and checked for
 // conservation. Pure functions over parsed blocks: no network, no Fabric SDK.
 package audit
 
