@@ -9,7 +9,7 @@
 //   - the CAs' operations endpoints speak TLS only (TestCAOperations_TLSOnly).
 //
 // The network comes from the harness (test/internal/testnet): a fresh one on ports
-// RECV_PORT_OFFSET (default 41000), or the running one RECV_TEST_NET_DIR names. The tests change
+// RECV_PORT_OFFSET (default 5000: below the ephemeral port range, so no outgoing connection holds one of its ports), or the running one RECV_TEST_NET_DIR names. The tests change
 // only a peer's log level, and set it back.
 package security
 
@@ -22,6 +22,6 @@ import (
 var nw *testnet.Network // the network under test
 
 func TestMain(m *testing.M) {
-	testnet.Main(m, testnet.Config{Kind: testnet.Native, PortOffset: 41000},
+	testnet.Main(m, testnet.Config{Kind: testnet.Native, PortOffset: 5000},
 		func(n *testnet.Network) { nw = n })
 }
