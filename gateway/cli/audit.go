@@ -44,7 +44,8 @@ certificates of the channel's member organisations (their CAs in the channel con
 signed it; that the receivables chaincode's endorsements satisfy its endorsement policy, read from
 the chaincode definition committed in the blocks (or --policy). It replays the write
 sets of the valid transactions, rebuilds every receivable, checks conservation and compares each
-one with what the chaincode answers (get, and the trace of every root on a whole-chain audit). Invalid transactions are counted by validation code, not
+one with what the chaincode answers (get, and on a whole-chain audit the trace of every root and
+the totals of every account holding a rebuilt receivable). Invalid transactions are counted by validation code, not
 replayed. With --sign-with the last verified block is signed into a checkpoint from which a later
 audit resumes (--from-checkpoint). See docs/audit.md for what an auditor must still trust.
 
@@ -101,7 +102,9 @@ func (g *globals) audit(cmd *cobra.Command, o *auditOptions) error {
 	stop := g.progress("verifying blocks")
 	a, runErr := audit.Run(ctx, gatewaySource{c}, opts, get)
 	if runErr == nil && get != nil && opts.Start == nil {
-		_, runErr = a.CompareTrees(ctx, chaincodeTracer(c))
+		if _, runErr = a.CompareTrees(ctx, chaincodeTracer(c)); runErr == nil {
+			_, runErr = a.CompareTotals(ctx, chaincodeTotals(c))
+		}
 	}
 	stop()
 	if a == nil {
@@ -154,6 +157,21 @@ func chaincodeTracer(c *client.Client) audit.Tracer {
 			return nil, err
 		}
 		return tr.Root, nil
+	}
+}
+
+// chaincodeTotals asks the chaincode (recv totals, as the auditor) for an account's totals.
+func chaincodeTotals(c *client.Client) audit.TotalsReader {
+	return func(ctx context.Context, account string) (*wire.Totals, error) {
+		msp, user, ok := strings.Cut(account, "/")
+		if !ok {
+			return nil, fmt.Errorf("account %q is not MSP/user", account)
+		}
+		var t wire.Totals
+		if err := c.Call(ctx, "totals", []string{msp, user}, nil, nil, &t); err != nil {
+			return nil, err
+		}
+		return &t, nil
 	}
 }
 
@@ -227,7 +245,7 @@ func auditTable(w io.Writer, r *auditResult, checkpointOut string) {
 	for _, v := range r.Conservation {
 		fmt.Fprintf(w, "conservation VIOLATED\t%s\n", v)
 	}
-	fmt.Fprintf(w, "compared with chaincode\t%d receivables, %d root trees: %d differences\n", r.ComparedWithPeer, r.RootsTraced, len(r.Differences))
+	fmt.Fprintf(w, "compared with chaincode\t%d receivables, %d root trees, %d accounts' totals: %d differences\n", r.ComparedWithPeer, r.RootsTraced, r.AccountsTotalled, len(r.Differences))
 	for _, d := range r.Differences {
 		fmt.Fprintf(w, "  DIFFERENCE %s\t%s %s\n", d.ID, d.Detail, strings.Join(d.Fields, ","))
 	}

@@ -18,7 +18,8 @@ import (
 // networkPolicy is the policy scripts/lib/net-common.sh deploys; the test chains define none.
 const networkPolicy = "AND('CoreMSP.peer',OR('SupplierMSP.peer','Bank1MSP.peer','Bank2MSP.peer'))"
 
-// chainGateway answers /v1/chain, /v1/blocks/{n} and get for each receivable the blocks write.
+// chainGateway answers /v1/chain, /v1/blocks/{n}, get for each receivable the blocks write, the
+// trace of each root and the totals of each holder.
 func chainGateway(t *testing.T, blocks []*common.Block) *fakeGateway {
 	f := &fakeGateway{answers: map[string]answer{
 		"GET /v1/chain": {status: 200, body: `{"height":` + strconv.Itoa(len(blocks)) + `}`},
@@ -49,6 +50,13 @@ func chainGateway(t *testing.T, blocks []*common.Block) *fakeGateway {
 			f.answers["GET /v1/roots/"+id+"/trace"] = answer{status: 200, body: string(body)}
 		}
 	}
+	totals, err := ref.Totals()
+	require.NoError(t, err)
+	for _, tot := range totals {
+		body, err := json.Marshal(tot)
+		require.NoError(t, err)
+		f.answers["GET /v1/accounts/"+tot.Account+"/totals"] = answer{status: 200, body: string(body)}
+	}
 	return f
 }
 
@@ -65,7 +73,7 @@ func TestAudit_VerifiesRebuildsAndSignsACheckpoint(t *testing.T) {
 	require.Contains(t, out, "blocks verified          3 (0..2)")
 	require.Contains(t, out, "1 MVCC_READ_CONFLICT")
 	require.Contains(t, out, "receivables rebuilt      3 in 1 roots")
-	require.Contains(t, out, "compared with chaincode  3 receivables, 1 root trees: 0 differences")
+	require.Contains(t, out, "compared with chaincode  3 receivables, 1 root trees, 1 accounts' totals: 0 differences")
 	require.Contains(t, out, "block 2 signed, written to "+cp)
 	require.Contains(t, out, "endorsement policy       "+networkPolicy+" (given)")
 

@@ -127,12 +127,7 @@ func TestExitCodes_FromTheRealServersProblems(t *testing.T) {
 }
 
 func TestSignWith_ThroughTheRealServer(t *testing.T) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	der, err := x509.MarshalECPrivateKey(key)
-	require.NoError(t, err)
-	keyFile := filepath.Join(t.TempDir(), "key.pem")
-	require.NoError(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}), 0o600))
+	key, keyFile := signingKey(t)
 	led := &apitest.Ledger{OfflineKeys: map[string]*ecdsa.PublicKey{"treasurer": &key.PublicKey}}
 	g := apitest.Start(t, led, nil)
 
@@ -272,4 +267,16 @@ func TestServe_SettingsErrorsAreInvalid(t *testing.T) {
 	require.Contains(t, errOut.String(), "--org")
 	code = Execute([]string{"serve", "--org", "CoreMSP", "--config", filepath.Join(t.TempDir(), "none.yaml")}, &bytes.Buffer{}, &bytes.Buffer{})
 	require.Equal(t, ExitInvalid, code)
+}
+
+// signingKey makes an offline signing key and writes it as a PEM file, as a user keeps it.
+func signingKey(t *testing.T) (*ecdsa.PrivateKey, string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	der, err := x509.MarshalECPrivateKey(key)
+	require.NoError(t, err)
+	keyFile := filepath.Join(t.TempDir(), "key.pem")
+	require.NoError(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}), 0o600))
+	return key, keyFile
 }

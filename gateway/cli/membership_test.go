@@ -2,16 +2,10 @@ package cli
 
 import (
 	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -209,12 +203,7 @@ func TestPagedLists_FollowBookmarks(t *testing.T) {
 }
 
 func TestAccountFreeze_SignWithNamesTheAccountAsMSPUser(t *testing.T) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	der, err := x509.MarshalECPrivateKey(key)
-	require.NoError(t, err)
-	keyFile := filepath.Join(t.TempDir(), "key.pem")
-	require.NoError(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}), 0o600))
+	key, keyFile := signingKey(t)
 	led := &apitest.Ledger{OfflineKeys: map[string]*ecdsa.PublicKey{"admin": &key.PublicKey}}
 	g := apitest.Start(t, led, nil)
 
