@@ -107,6 +107,7 @@ type Report struct {
 	Differences      []Difference   `json:"differences"`
 	ComparedWithPeer int            `json:"comparedWithChaincode"`
 	RootsTraced      int            `json:"rootsTraced"`
+	AccountsTotalled int            `json:"accountsTotalled"`
 	Seconds          float64        `json:"seconds"`
 }
 
@@ -395,6 +396,16 @@ func (a *Auditor) IDs() []string {
 	}
 	sort.Strings(ids)
 	return ids
+}
+
+// each calls fn with every rebuilt receivable, in id order.
+func (a *Auditor) each(fn func(r *wire.Receivable) error) error {
+	for _, id := range a.IDs() {
+		if err := fn(a.state[id]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Receivable is a rebuilt receivable, or nil.
