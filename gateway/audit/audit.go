@@ -46,6 +46,11 @@ type Options struct {
 	// Channel, when set, is the only channel whose transactions are accepted (a resumed audit
 	// takes it from its checkpoint); otherwise the first block names it.
 	Channel string
+	// MemoryEntries is how many rebuilt receivables stay in memory; past it the state moves into
+	// an embedded store (bbolt) in a temporary folder under TempDir (default the system's), removed
+	// by Close. 0: DefaultMemoryEntries.
+	MemoryEntries int
+	TempDir       string
 }
 
 // Position is a verified block: the next block must carry its header hash.
@@ -73,13 +78,14 @@ func (e *BlockError) Error() string {
 func (e *BlockError) Unwrap() error { return e.Err }
 
 // Auditor verifies blocks given in order and keeps the rebuilt receivables; nothing else of a
-// block is kept once it is verified, so memory is bounded by the state, not the chain.
+// block is kept once it is verified, and the state moves into an on-disk store past
+// Options.MemoryEntries, so memory is bounded by neither the chain nor the state. Close it.
 type Auditor struct {
 	opts    Options
 	members Members
 	next    uint64
 	prev    []byte // header hash of the last verified block; nil before block 0
-	state   map[string]*wire.Receivable
+	state   *spillState
 	rep     Report
 
 	policy        *Policy
@@ -108,6 +114,7 @@ type Report struct {
 	ComparedWithPeer int            `json:"comparedWithChaincode"`
 	RootsTraced      int            `json:"rootsTraced"`
 	AccountsTotalled int            `json:"accountsTotalled"`
+	Store            string         `json:"store"`
 	Seconds          float64        `json:"seconds"`
 }
 
@@ -120,7 +127,7 @@ func New(opts Options) (*Auditor, error) {
 	if opts.Chaincode == "" {
 		opts.Chaincode = "receivables"
 	}
-	a := &Auditor{opts: opts, state: map[string]*wire.Receivable{}, rep: Report{Invalid: map[string]int{}}, policy: opts.Policy}
+	a := &Auditor{opts: opts, state: newSpillState(opts.MemoryEntries, opts.TempDir), rep: Report{Invalid: map[string]int{}}, policy: opts.Policy}
 	if opts.Policy != nil {
 		a.rep.Policy, a.rep.PolicySource = opts.Policy.String(), opts.PolicySource
 	}
@@ -180,6 +187,9 @@ func (a *Auditor) Verify(b *common.Block) error {
 			}
 			return &BlockError{Block: num, Tx: i, Err: err}
 		}
+	}
+	if err := a.state.flush(); err != nil {
+		return fail(err)
 	}
 	if a.pendingPolicy != nil {
 		a.policy, a.pendingPolicy = a.pendingPolicy, nil
@@ -357,8 +367,7 @@ func (a *Auditor) apply(w *kvrwset.KVWrite) error {
 		return nil
 	}
 	if w.GetIsDelete() {
-		delete(a.state, id)
-		return nil
+		return a.state.Delete(id)
 	}
 	var r wire.Receivable
 	if err := json.Unmarshal(w.GetValue(), &r); err != nil {
@@ -367,8 +376,7 @@ func (a *Auditor) apply(w *kvrwset.KVWrite) error {
 	if r.ID != id {
 		return fmt.Errorf("write of %s holds receivable %q", w.GetKey(), r.ID)
 	}
-	a.state[id] = &r
-	return nil
+	return a.state.Put(&r)
 }
 
 // envelopeHeader decodes an envelope's payload and channel header.
@@ -388,45 +396,60 @@ func envelopeHeader(raw []byte) (*common.Payload, *common.ChannelHeader, error) 
 	return &p, &ch, nil
 }
 
-// IDs are the rebuilt receivables' ids, sorted.
+// Close releases the rebuilt state: an on-disk store and its temporary folder are removed.
+func (a *Auditor) Close() error { return a.state.Close() }
+
+// IDs are the rebuilt receivables' ids, sorted (nil when the store fails to read).
 func (a *Auditor) IDs() []string {
-	ids := make([]string, 0, len(a.state))
-	for id := range a.state {
-		ids = append(ids, id)
+	var ids []string
+	if err := a.state.Scan("", func(r *wire.Receivable) error { ids = append(ids, r.ID); return nil }); err != nil {
+		return nil
 	}
-	sort.Strings(ids)
 	return ids
 }
 
 // each calls fn with every rebuilt receivable, in id order.
-func (a *Auditor) each(fn func(r *wire.Receivable) error) error {
-	for _, id := range a.IDs() {
-		if err := fn(a.state[id]); err != nil {
-			return err
-		}
-	}
-	return nil
+func (a *Auditor) each(fn func(r *wire.Receivable) error) error { return a.state.Scan("", fn) }
+
+// Receivable is a rebuilt receivable, or nil (also when the store fails to read).
+func (a *Auditor) Receivable(id string) *wire.Receivable {
+	r, _ := a.state.Get(id)
+	return r
 }
 
-// Receivable is a rebuilt receivable, or nil.
-func (a *Auditor) Receivable(id string) *wire.Receivable { return a.state[id] }
+// rebuiltTrees calls fn with every root that was itself rebuilt and the ids of its rebuilt
+// pieces, one tree at a time (on a resumed audit, roots older than the checkpoint are skipped).
+func (a *Auditor) rebuiltTrees(fn func(root string, ids []string) error) error {
+	return a.state.Trees(func(root string, ids []string) error {
+		r, err := a.state.Get(root)
+		if err != nil || r == nil {
+			return err
+		}
+		return fn(root, ids)
+	})
+}
 
 // Conservation checks the invariant on every root of the rebuilt state whose pieces were all
-// rebuilt (on a resumed audit, roots older than the checkpoint may be partial and are skipped).
+// rebuilt (on a resumed audit, roots older than the checkpoint may be partial and are skipped),
+// reading one tree at a time. A store that fails to read is a violation too.
 func (a *Auditor) Conservation() (roots int, violations []string) {
-	trees := map[string][]*wire.Receivable{}
-	for _, id := range a.IDs() {
-		r := a.state[id]
-		trees[r.RootID] = append(trees[r.RootID], r)
-	}
-	for _, rootID := range sortedKeys(trees) {
-		if _, ok := a.state[rootID]; !ok {
-			continue
-		}
+	err := a.rebuiltTrees(func(root string, ids []string) error {
 		roots++
-		if err := receivable.CheckConservation(trees[rootID]); err != nil {
+		tree := make([]*wire.Receivable, 0, len(ids))
+		for _, id := range ids {
+			r, err := a.state.Get(id)
+			if err != nil {
+				return err
+			}
+			tree = append(tree, r)
+		}
+		if err := receivable.CheckConservation(tree); err != nil {
 			violations = append(violations, err.Error())
 		}
+		return nil
+	})
+	if err != nil {
+		violations = append(violations, "rebuilt state unreadable: "+err.Error())
 	}
 	return roots, violations
 }
@@ -443,7 +466,8 @@ func sortedKeys[V any](m map[string]V) []string {
 // Report is what the audit found so far, conservation included.
 func (a *Auditor) Report() Report {
 	r := a.rep
-	r.Receivables = len(a.state)
+	r.Receivables = a.state.Len()
+	r.Store = a.state.where()
 	r.Roots, r.Conservation = a.Conservation()
 	if r.Conservation == nil {
 		r.Conservation = []string{}

@@ -26,25 +26,30 @@ type Getter func(ctx context.Context, id string) (json.RawMessage, error)
 // report. An error is a failure to ask, not a difference.
 func (a *Auditor) Compare(ctx context.Context, get Getter) ([]Difference, error) {
 	var diffs []Difference
-	for _, id := range a.IDs() {
+	err := a.each(func(r *wire.Receivable) error {
+		id := r.ID
 		raw, err := get(ctx, id)
 		if err != nil {
-			return nil, fmt.Errorf("get %s: %w", id, err)
+			return fmt.Errorf("get %s: %w", id, err)
 		}
 		a.rep.ComparedWithPeer++
 		if raw == nil {
 			diffs = append(diffs, Difference{ID: id, Detail: "rebuilt from the blocks, unknown to the chaincode"})
-			continue
+			return nil
 		}
-		mine, err := json.Marshal(a.state[id])
+		mine, err := json.Marshal(r)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if fields, err := differingFields(mine, raw); err != nil {
 			diffs = append(diffs, Difference{ID: id, Detail: "chaincode answer unreadable: " + err.Error()})
 		} else if len(fields) > 0 {
 			diffs = append(diffs, Difference{ID: id, Fields: fields, Detail: "the chaincode's answer differs from the replay"})
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	a.rep.Differences = append(a.rep.Differences, diffs...)
 	return diffs, nil
@@ -84,24 +89,16 @@ func (a *Auditor) CompareTrees(ctx context.Context, trace Tracer) ([]Difference,
 	if a.opts.Start != nil {
 		return nil, errors.New("audit: trees are compared on a whole chain only, not after a checkpoint")
 	}
-	trees := map[string][]string{}
-	for _, id := range a.IDs() {
-		r := a.state[id]
-		trees[r.RootID] = append(trees[r.RootID], id)
-	}
 	var diffs []Difference
-	for _, rootID := range sortedKeys(trees) {
-		if a.state[rootID] == nil {
-			continue
-		}
+	err := a.rebuiltTrees(func(rootID string, ids []string) error {
 		tree, err := trace(ctx, rootID)
 		if err != nil {
-			return nil, fmt.Errorf("trace %s: %w", rootID, err)
+			return fmt.Errorf("trace %s: %w", rootID, err)
 		}
 		a.rep.RootsTraced++
 		seen := map[string]bool{}
 		walkTrace(tree, func(id string) { seen[id] = true })
-		for _, id := range trees[rootID] {
+		for _, id := range ids {
 			if !seen[id] {
 				diffs = append(diffs, Difference{ID: id, Detail: "rebuilt from the blocks, missing from the chaincode's trace of " + rootID})
 			}
@@ -110,6 +107,10 @@ func (a *Auditor) CompareTrees(ctx context.Context, trace Tracer) ([]Difference,
 		for _, id := range sortedKeys(seen) {
 			diffs = append(diffs, Difference{ID: id, Detail: "in the chaincode's trace of " + rootID + ", written by no valid transaction"})
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	a.rep.Differences = append(a.rep.Differences, diffs...)
 	return diffs, nil

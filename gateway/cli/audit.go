@@ -24,6 +24,7 @@ type auditOptions struct {
 	checkpointOut  string
 	signWith       string
 	noCompare      bool
+	memoryEntries  int
 }
 
 // auditResult is what recv audit prints: the report and, when signed, the checkpoint.
@@ -43,7 +44,8 @@ each block's hash link and data hash; that every valid transaction's creator and
 certificates of the channel's member organisations (their CAs in the channel configuration) and
 signed it; that the receivables chaincode's endorsements satisfy its endorsement policy, read from
 the chaincode definition committed in the blocks (or --policy). It replays the write
-sets of the valid transactions, rebuilds every receivable, checks conservation and compares each
+sets of the valid transactions, rebuilds every receivable (in memory, or past --memory-entries in an
+embedded store in a temporary folder), checks conservation and compares each
 one with what the chaincode answers (get, and on a whole-chain audit the trace of every root and
 the totals of every account holding a rebuilt receivable). Invalid transactions are counted by validation code, not
 replayed. With --sign-with the last verified block is signed into a checkpoint from which a later
@@ -62,11 +64,15 @@ Exit code 0: verified, no difference; 1: a block failed verification or a differ
 	f.StringVar(&o.checkpointOut, "checkpoint-out", "", "write the signed checkpoint of the last verified block here (needs --sign-with)")
 	f.StringVar(&o.signWith, "sign-with", "", "the auditor's private key (PEM) that signs the checkpoint and checks --from-checkpoint's")
 	f.BoolVar(&o.noCompare, "no-compare", false, "do not ask the chaincode for each rebuilt receivable")
+	f.IntVar(&o.memoryEntries, "memory-entries", audit.DefaultMemoryEntries, "rebuilt receivables kept in memory; past this the state moves into an embedded store in a temporary folder, removed at the end")
 	return cmd
 }
 
 func (g *globals) audit(cmd *cobra.Command, o *auditOptions) error {
-	opts := audit.Options{Chaincode: o.chaincode}
+	if o.memoryEntries < 1 {
+		return usagef("--memory-entries must be at least 1")
+	}
+	opts := audit.Options{Chaincode: o.chaincode, MemoryEntries: o.memoryEntries}
 	if o.policy != "" {
 		pol, err := audit.ParsePolicy(o.policy)
 		if err != nil {
@@ -110,6 +116,7 @@ func (g *globals) audit(cmd *cobra.Command, o *auditOptions) error {
 	if a == nil {
 		return runErr
 	}
+	defer a.Close()
 	res := auditResult{Report: a.Report()}
 	if runErr != nil {
 		res.Failure = runErr.Error()
@@ -238,7 +245,7 @@ func auditTable(w io.Writer, r *auditResult, checkpointOut string) {
 	if r.Policy != "" {
 		fmt.Fprintf(w, "endorsement policy\t%s (%s)\n", r.Policy, r.PolicySource)
 	}
-	fmt.Fprintf(w, "receivables rebuilt\t%d in %d roots\n", r.Receivables, r.Roots)
+	fmt.Fprintf(w, "receivables rebuilt\t%d in %d roots, state in %s\n", r.Receivables, r.Roots, r.Store)
 	if len(r.Conservation) == 0 {
 		fmt.Fprintf(w, "conservation\tholds for every root\n")
 	}

@@ -144,3 +144,42 @@ func TestAudit_FailsOnATamperedBlockOrADifference(t *testing.T) {
 	require.Equal(t, ExitFailure, code)
 	require.Contains(t, stderr, "no endorsement policy for receivables: no chaincode definition before it and none given")
 }
+
+func TestAudit_MemoryEntriesMovesTheStateToDiskWithTheSameResult(t *testing.T) {
+	c := audittest.NewChain(t)
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	report := func(args ...string) auditResult {
+		t.Helper()
+		code, out, stderr := run(t, chainGateway(t, c.Blocks), append([]string{"audit", "--policy", networkPolicy, "-o", "json"}, args...)...)
+		require.Equal(t, ExitOK, code, stderr)
+		var res auditResult
+		require.NoError(t, json.Unmarshal([]byte(out), &res))
+		res.Seconds = 0
+		return res
+	}
+	mem, disk := report(), report("--memory-entries", "1")
+	require.Equal(t, "memory", mem.Store)
+	require.Contains(t, disk.Store, "disk")
+	disk.Store = mem.Store
+	require.Equal(t, mem, disk)
+	require.Equal(t, 1, mem.AccountsTotalled)
+	entries, err := os.ReadDir(tmp)
+	require.NoError(t, err)
+	require.Empty(t, entries, "the on-disk state's folder is removed at the end")
+
+	code, _, stderr := run(t, chainGateway(t, c.Blocks), "audit", "--policy", networkPolicy, "--memory-entries", "0")
+	require.Equal(t, ExitInvalid, code)
+	require.Contains(t, stderr, "--memory-entries must be at least 1")
+}
+
+func TestAudit_ReportsAnAccountWhoseTotalsDiffer(t *testing.T) {
+	c := audittest.NewChain(t)
+	f := chainGateway(t, c.Blocks)
+	f.answers["GET /v1/accounts/SupplierMSP/a/totals"] = answer{status: 200, body: `{"account":"SupplierMSP/a","outstanding":"99.00","outstandingFen":9900,"financed":"0.00","redeemed":"0.00"}`}
+	code, out, stderr := run(t, f, "audit", "--policy", networkPolicy, "--memory-entries", "1")
+	require.Equal(t, ExitFailure, code)
+	require.Contains(t, stderr, "audit found 1 differences")
+	require.Contains(t, out, "DIFFERENCE SupplierMSP/a")
+	require.Contains(t, out, "outstanding 99.00, rebuilt 100.00")
+}
