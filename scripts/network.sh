@@ -92,7 +92,7 @@ cmd_deploy() {
 		return 0
 	fi
 	build_chaincode
-	step "chaincode $CC_NAME: package, install, serve, approve x5, commit"
+	step "chaincode $CC_NAME: package, install, serve, approve x5, commit, seed the membership registry"
 	deploy_chaincode 1
 	step_done
 	write_network_json

@@ -347,7 +347,7 @@ bring_up() {
 	create_channel
 	step_done
 
-	step "chaincode $CC_NAME: package, install, serve, approve x5, commit"
+	step "chaincode $CC_NAME: package, install, serve, approve x5, commit, seed the membership registry"
 	deploy_chaincode 1
 	step_done
 
