@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,10 +25,14 @@ type Serve struct {
 	OfflineUsers   []string      `yaml:"offlineUsers"`   // users whose keys the service must not load
 	ServiceUser    string        `yaml:"serviceUser"`    // identity for readiness and offline commit status; default admin
 	RequestTimeout time.Duration `yaml:"requestTimeout"` // upper bound of a request
-	TLSCert        string        `yaml:"tlsCert"`        // serve HTTPS with this certificate (enables mTLS callers)
-	TLSKey         string        `yaml:"tlsKey"`
-	LogLevel       string        `yaml:"logLevel"` // debug, info, warn, error
-	LogFormat      string        `yaml:"logFormat"`
+	// IdempotencyEntries and IdempotencyTTL bound the idempotency records kept in
+	// <stateDir>/idempotency.db (default 10000 for 24h).
+	IdempotencyEntries int           `yaml:"idempotencyEntries"`
+	IdempotencyTTL     time.Duration `yaml:"idempotencyTTL"`
+	TLSCert            string        `yaml:"tlsCert"` // serve HTTPS with this certificate (enables mTLS callers)
+	TLSKey             string        `yaml:"tlsKey"`
+	LogLevel           string        `yaml:"logLevel"` // debug, info, warn, error
+	LogFormat          string        `yaml:"logFormat"`
 	// MetricsPublic serves /metrics without a credential; by default it needs an admin's token.
 	MetricsPublic bool `yaml:"metricsPublic"`
 }
@@ -59,6 +64,10 @@ func (c *Serve) Bind(fs *pflag.FlagSet) {
 	fs.StringVar(&c.ServiceUser, "service-user", env("SERVICE_USER", "admin"), "identity for readiness checks and offline commit status (env RECV_SERVICE_USER)")
 	d, _ := time.ParseDuration(env("REQUEST_TIMEOUT", "90s"))
 	fs.DurationVar(&c.RequestTimeout, "request-timeout", d, "upper bound of one request (env RECV_REQUEST_TIMEOUT)")
+	n, _ := strconv.Atoi(env("IDEMPOTENCY_ENTRIES", "10000"))
+	fs.IntVar(&c.IdempotencyEntries, "idempotency-entries", n, "idempotency records kept in <state-dir>/idempotency.db, oldest pruned first (env RECV_IDEMPOTENCY_ENTRIES)")
+	ttl, _ := time.ParseDuration(env("IDEMPOTENCY_TTL", "24h"))
+	fs.DurationVar(&c.IdempotencyTTL, "idempotency-ttl", ttl, "how long an idempotency record is kept (env RECV_IDEMPOTENCY_TTL)")
 	fs.StringVar(&c.TLSCert, "tls-cert", env("TLS_CERT", ""), "serve HTTPS with this certificate; callers may then use client certificates (env RECV_TLS_CERT)")
 	fs.StringVar(&c.TLSKey, "tls-key", env("TLS_KEY", ""), "key of --tls-cert (env RECV_TLS_KEY)")
 	fs.StringVar(&c.LogLevel, "log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (env RECV_LOG_LEVEL)")
@@ -109,6 +118,12 @@ func (c *Serve) ApplyFile(path string, fs *pflag.FlagSet) error {
 	}
 	if file.RequestTimeout > 0 {
 		set("request-timeout", "REQUEST_TIMEOUT", func() { c.RequestTimeout = file.RequestTimeout })
+	}
+	if file.IdempotencyEntries > 0 {
+		set("idempotency-entries", "IDEMPOTENCY_ENTRIES", func() { c.IdempotencyEntries = file.IdempotencyEntries })
+	}
+	if file.IdempotencyTTL > 0 {
+		set("idempotency-ttl", "IDEMPOTENCY_TTL", func() { c.IdempotencyTTL = file.IdempotencyTTL })
 	}
 	return nil
 }

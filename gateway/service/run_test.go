@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/recv-ledger/recv/chaincode/wire"
+	"github.com/recv-ledger/recv/gateway/api"
 	"github.com/recv-ledger/recv/gateway/ca"
 	"github.com/recv-ledger/recv/gateway/client"
 	"github.com/recv-ledger/recv/gateway/config"
@@ -133,6 +134,12 @@ func TestRun_ServesTheNetworksUsersUntilCancelled(t *testing.T) {
 		t.Fatal("Run did not stop")
 	}
 	require.Contains(t, logs.String(), "stopped")
+
+	// The idempotency records live in the state folder, and the file is released on shutdown.
+	require.FileExists(t, filepath.Join(stateDir, "idempotency.db"))
+	idem, err := api.OpenIdempotencyStore(filepath.Join(stateDir, "idempotency.db"), 0, 0)
+	require.NoError(t, err)
+	require.NoError(t, idem.Close())
 }
 
 func TestCAError_MapsRefusalsToKinds(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -114,7 +115,18 @@ func Run(ctx context.Context, cfg config.Serve, log *slog.Logger) error {
 	srv := api.NewServer(api.Config{
 		Ledger: fc, Auth: authn, Admin: admin, Logger: log,
 		ServiceIdentity: serviceUser, RequestTimeout: cfg.RequestTimeout,
+		IdempotencyEntries: cfg.IdempotencyEntries, IdempotencyTTL: cfg.IdempotencyTTL,
 	})
+	// The idempotency records survive a restart: a retry after a crash gets the first answer.
+	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
+		return err
+	}
+	idem, err := api.OpenIdempotencyStore(filepath.Join(cfg.StateDir, "idempotency.db"), cfg.IdempotencyEntries, cfg.IdempotencyTTL)
+	if err != nil {
+		return err
+	}
+	defer idem.Close()
+	srv.UseIdempotencyStore(idem)
 	roleOf := func(name string) string {
 		if id, ok := fc.Identity(name); ok {
 			return id.Role

@@ -1,0 +1,170 @@
+package api
+
+import (
+	"container/list"
+	"errors"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
+)
+
+func openStore(t *testing.T, path string, max int, ttl time.Duration) *IdempotencyStore {
+	t.Helper()
+	st, err := OpenIdempotencyStore(path, max, ttl)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	return st
+}
+
+func TestIdempotencyStore_SurvivesARestart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "idempotency.db")
+	led := &fakeLedger{payload: []byte(`{"id":"R-1"}`)}
+	s, tokens := testServer(t, led)
+	st := openStore(t, path, 0, 0)
+	s.UseIdempotencyStore(st)
+	first := do(t, s, "POST", "/v1/receivables/R-1/accept", tokens["supplier-a"], "", "Idempotency-Key", "k1")
+	require.Equal(t, http.StatusOK, first.Code)
+	require.Len(t, led.calls, 1)
+	require.NoError(t, st.Close())
+
+	// A new process: a new server and store over the same file, the same tokens.
+	s2 := NewServer(s.cfg)
+	s2.UseIdempotencyStore(openStore(t, path, 0, 0))
+	again := do(t, s2, "POST", "/v1/receivables/R-1/accept", tokens["supplier-a"], "", "Idempotency-Key", "k1")
+	require.Equal(t, http.StatusOK, again.Code)
+	require.Equal(t, first.Body.String(), again.Body.String())
+	require.Equal(t, first.Header().Get("Content-Type"), again.Header().Get("Content-Type"))
+	require.Equal(t, "true", again.Header().Get("Idempotent-Replayed"))
+	require.Len(t, led.calls, 1, "no second transaction after the restart")
+
+	// The same key for another request is still refused.
+	require.Equal(t, http.StatusBadRequest, do(t, s2, "POST", "/v1/receivables/R-2/accept", tokens["supplier-a"], "", "Idempotency-Key", "k1").Code)
+	require.Len(t, led.calls, 1)
+}
+
+func TestIdempotencyStore_InterruptedRequestIsNotRunAgain(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "idempotency.db")
+	st := openStore(t, path, 0, 0)
+	// The gateway stopped after recording the key and before recording the answer.
+	_, fresh, err := st.claim("supplier-a\x00k1", "fp")
+	require.NoError(t, err)
+	require.True(t, fresh)
+	require.NoError(t, st.Close())
+
+	st2 := openStore(t, path, 0, 0)
+	e, fresh, err := st2.claim("supplier-a\x00k1", "fp")
+	require.NoError(t, err)
+	require.False(t, fresh)
+	require.True(t, e.interrupted)
+}
+
+func TestIdempotencyStore_DurableTTLAndBound(t *testing.T) {
+	st := openStore(t, filepath.Join(t.TempDir(), "idempotency.db"), 3, time.Hour)
+	now := time.Unix(1_800_000_000, 0)
+	st.now = func() time.Time { return now }
+	keep := func(key string) {
+		t.Helper()
+		e, fresh, err := st.claim(key, "f")
+		require.NoError(t, err)
+		require.True(t, fresh, key)
+		require.NoError(t, st.settle(e, 200, nil, []byte(key), true))
+	}
+	for i := 0; i < 10; i++ {
+		now = now.Add(time.Second)
+		keep(strings.Repeat("k", i+1))
+	}
+	require.Equal(t, 3, st.Len(), "the oldest are pruned beyond the bound")
+	rec, err := st.durable.get("k")
+	require.NoError(t, err)
+	require.Nil(t, rec, "the oldest is gone from the file")
+	rec, err = st.durable.get(strings.Repeat("k", 10))
+	require.NoError(t, err)
+	require.Equal(t, strings.Repeat("k", 10), string(rec.Body))
+
+	// Past the TTL a record is not replayed, and the next write prunes every expired one.
+	now = now.Add(2 * time.Hour)
+	st.mu.Lock()
+	st.entries = map[string]*list.Element{}
+	st.order.Init()
+	st.mu.Unlock()
+	_, fresh, err := st.claim(strings.Repeat("k", 10), "other")
+	require.NoError(t, err)
+	require.True(t, fresh, "an expired key is new again")
+	require.Equal(t, 1, st.Len())
+}
+
+// failingBackend stands for a state folder whose disk is full.
+type failingBackend struct {
+	idemBackend
+	failPuts int // puts from this one on fail (1: the first)
+	puts     int
+}
+
+func (f *failingBackend) put(key string, rec idemRecord, max int, exp int64) error {
+	f.puts++
+	if f.puts >= f.failPuts {
+		return errors.New("write idempotency.db: no space left on device")
+	}
+	return f.idemBackend.put(key, rec, max, exp)
+}
+
+func TestIdempotencyStore_WriteFailureIs503AndNoTransaction(t *testing.T) {
+	dir := t.TempDir()
+	led := &fakeLedger{payload: []byte(`{"id":"R-1"}`)}
+	s, tokens := testServer(t, led)
+	st := openStore(t, filepath.Join(dir, "idempotency.db"), 0, 0)
+	fb := &failingBackend{idemBackend: st.durable, failPuts: 1}
+	st.durable = fb
+	s.UseIdempotencyStore(st)
+
+	for i := 0; i < 2; i++ {
+		rec := do(t, s, "POST", "/v1/receivables/R-1/accept", tokens["supplier-a"], "", "Idempotency-Key", "k1")
+		require.Equal(t, http.StatusServiceUnavailable, rec.Code, rec.Body.String())
+		require.Equal(t, "application/problem+json", rec.Header().Get("Content-Type"))
+		require.Contains(t, rec.Body.String(), `"kind":"unavailable"`)
+		require.Contains(t, rec.Body.String(), dir, "the message names the state folder")
+		require.Empty(t, led.calls, "nothing submitted when the key cannot be recorded")
+	}
+	require.Equal(t, 0, st.Len(), "a failed write leaves nothing behind")
+
+	// Space returns: the request runs once.
+	fb.failPuts = 1 << 30
+	require.Equal(t, http.StatusOK, do(t, s, "POST", "/v1/receivables/R-1/accept", tokens["supplier-a"], "", "Idempotency-Key", "k1").Code)
+	require.Len(t, led.calls, 1)
+
+	// The answer cannot be recorded: 503, and the retry gets the answer without a second transaction.
+	fb.puts, fb.failPuts = 0, 2
+	rec := do(t, s, "POST", "/v1/receivables/R-1/accept", tokens["supplier-a"], "", "Idempotency-Key", "k2")
+	require.Equal(t, http.StatusServiceUnavailable, rec.Code, rec.Body.String())
+	require.Contains(t, rec.Body.String(), string(wire.KindUnavailable))
+	require.Len(t, led.calls, 2)
+	rec = do(t, s, "POST", "/v1/receivables/R-1/accept", tokens["supplier-a"], "", "Idempotency-Key", "k2")
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	require.Equal(t, "true", rec.Header().Get("Idempotent-Replayed"))
+	require.Len(t, led.calls, 2, "no second transaction")
+}
+
+func TestIdempotencyStore_ReadOnlyFileIs503(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "idempotency.db")
+	st := openStore(t, path, 0, 0)
+	require.NoError(t, st.Close())
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	require.NoError(t, err)
+	st2 := NewIdempotencyStore(0, 0)
+	st2.durable = &boltIdemBackend{db: db, dir: filepath.Dir(path)}
+	t.Cleanup(func() { _ = st2.Close() })
+	led := &fakeLedger{}
+	s, tokens := testServer(t, led)
+	s.UseIdempotencyStore(st2)
+	rec := do(t, s, "POST", "/v1/receivables/R-1/accept", tokens["supplier-a"], "", "Idempotency-Key", "k1")
+	require.Equal(t, http.StatusServiceUnavailable, rec.Code, rec.Body.String())
+	require.Contains(t, rec.Body.String(), `"kind":"unavailable"`)
+	require.Empty(t, led.calls)
+}
