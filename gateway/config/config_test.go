@@ -59,3 +59,29 @@ func TestServe_MetricsPublicIsOffByDefault(t *testing.T) {
 	t.Setenv("RECV_METRICS_PUBLIC", "true")
 	require.True(t, parse(nil, "").MetricsPublic)
 }
+
+// The idempotency store's bound and age: 10000 for 24h by default, then file, env and flag.
+func TestServe_IdempotencyBounds(t *testing.T) {
+	parse := func(args []string, file string) Serve {
+		var c Serve
+		fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+		c.Bind(fs)
+		require.NoError(t, fs.Parse(args))
+		if file != "" {
+			require.NoError(t, c.ApplyFile(file, fs))
+		}
+		return c
+	}
+	c := parse(nil, "")
+	require.Equal(t, 10000, c.IdempotencyEntries)
+	require.Equal(t, 24*time.Hour, c.IdempotencyTTL)
+	file := filepath.Join(t.TempDir(), "gw.yaml")
+	require.NoError(t, os.WriteFile(file, []byte("org: CoreMSP\nidempotencyEntries: 50\nidempotencyTTL: 2h\n"), 0o600))
+	c = parse(nil, file)
+	require.Equal(t, 50, c.IdempotencyEntries)
+	require.Equal(t, 2*time.Hour, c.IdempotencyTTL)
+	t.Setenv("RECV_IDEMPOTENCY_ENTRIES", "70")
+	c = parse([]string{"--idempotency-ttl", "1h"}, file)
+	require.Equal(t, 70, c.IdempotencyEntries)
+	require.Equal(t, time.Hour, c.IdempotencyTTL)
+}
