@@ -11,6 +11,8 @@ import (
 
 	"github.com/hyperledger/fabric-contract-api-go/v2/metadata"
 	"github.com/hyperledger/fabric-contract-api-go/v2/serializer"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
 )
 
 // argSerializer turns the transaction's string arguments into the typed parameters and the results
@@ -69,6 +71,10 @@ func decodeStrict(arg string, v any, t reflect.Type) error {
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return errors.New("has data after its JSON value")
+	}
+	// The same rule as the gateway's (wire.DecodeStrict), so a caller of the peer directly gets it too.
+	if field := wire.DuplicateKey([]byte(arg)); field != "" {
+		return fmt.Errorf("gives field %q twice", field)
 	}
 	return nil
 }

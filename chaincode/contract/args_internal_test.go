@@ -32,6 +32,7 @@ func TestArgSerializer_FromString(t *testing.T) {
 		{`{"reason":1}`, reflect.TypeFor[wire.ReasonRequest](), nil, "field reason must be a JSON string, not number"},
 		{`{"colour":"red"}`, reflect.TypeFor[wire.ReasonRequest](), nil, `has unknown field "colour"`},
 		{`{} {}`, reflect.TypeFor[wire.ReasonRequest](), nil, "has data after its JSON value"},
+		{`{"reason":"a","reason":"b"}`, reflect.TypeFor[wire.ReasonRequest](), nil, `gives field "reason" twice`},
 		{`{"reason":`, reflect.TypeFor[wire.ReasonRequest](), nil, "must be a JSON object"},
 		{"true", reflect.TypeFor[bool](), true, ""},
 		{"1.5", reflect.TypeFor[float64](), 1.5, ""},

@@ -136,3 +136,10 @@ func mustForged(t *testing.T) map[string][]byte {
 	require.NoError(t, err)
 	return ids
 }
+
+// The gateway refuses a key given twice; a member calling its peer directly is refused the same.
+func TestArguments_DuplicateKeysRefusedAtThePeerToo(t *testing.T) {
+	h := newHarness(t)
+	h.refuse(`invalid: proposal gives field "id" twice`, admin, "CreateProposal",
+		`{"id":"P-1","id":"P-2","action":"set-config","config":{"maxTermDays":30}}`)
+}

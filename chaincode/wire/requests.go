@@ -135,15 +135,15 @@ func DecodeStrict(data []byte, v any) error {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return &Error{Kind: KindInvalid, Message: "request body has data after its JSON value"}
 	}
-	if field := duplicateKey(data); field != "" {
+	if field := DuplicateKey(data); field != "" {
 		return &Error{Kind: KindInvalid, Message: fmt.Sprintf("field %q is given twice", field)}
 	}
 	return nil
 }
 
-// duplicateKey returns the first object key that appears twice in the same object of a JSON value
+// DuplicateKey returns the first object key that appears twice in the same object of a JSON value
 // known to be valid, or "": encoding/json keeps the last silently, so a client could hide a value.
-func duplicateKey(data []byte) string {
+func DuplicateKey(data []byte) string {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	type frame struct {
 		object bool
