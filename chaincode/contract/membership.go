@@ -130,11 +130,7 @@ func (c *Contract) ListProposals(ctx *TxContext, pageSize int32, bookmark string
 		return nil, err
 	}
 	for i := range items {
-		p, err := receivable.ReadProposal(l, tx, items[i].ID)
-		if err != nil {
-			return nil, err
-		}
-		items[i] = *p
+		items[i] = receivable.ProposalAsOf(items[i], tx.Time)
 	}
 	return &wire.ProposalPage{Items: items, Bookmark: next, Count: len(items)}, nil
 }

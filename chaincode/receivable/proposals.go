@@ -152,12 +152,16 @@ func ReadProposal(d Directory, tx Tx, id string) (*wire.Proposal, error) {
 	if p == nil {
 		return nil, NotFoundf("proposal %s", id)
 	}
+	q := ProposalAsOf(*p, tx.Time)
+	return &q, nil
+}
+
+// ProposalAsOf returns p as it reads at t: an OPEN proposal past its expiry is EXPIRED.
+func ProposalAsOf(p wire.Proposal, t time.Time) wire.Proposal {
 	if p.Status == wire.ProposalOpen {
-		if exp, err := time.Parse(TimeLayout, p.ExpiresAt); err == nil && !tx.Time.Before(exp) {
-			q := *p
-			q.Status = wire.ProposalExpired
-			return &q, nil
+		if exp, err := time.Parse(TimeLayout, p.ExpiresAt); err == nil && !t.Before(exp) {
+			p.Status = wire.ProposalExpired
 		}
 	}
-	return p, nil
+	return p
 }
