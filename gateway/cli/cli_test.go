@@ -20,6 +20,8 @@ import (
 
 	"github.com/hyperledger/fabric-gateway/pkg/identity"
 	"github.com/stretchr/testify/require"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
 )
 
 type seen struct {
@@ -102,7 +104,7 @@ func TestCommands_SendTheRightRequests(t *testing.T) {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			f := &fakeGateway{}
 			code, _, stderr := run(t, f, tt.args...)
-			require.Equal(t, ExitOK, code, stderr)
+			require.Equal(t, wire.ExitOK, code, stderr)
 			require.Len(t, f.requests, 1)
 			require.Equal(t, tt.method, f.requests[0].method)
 			require.Equal(t, tt.path, f.requests[0].path)
@@ -125,7 +127,7 @@ func TestIssue_HashesDocumentsAndBuildsTheRequest(t *testing.T) {
 	code, _, stderr := run(t, f, "issue", "--to", "SupplierMSP/supplier-a", "--amount", "100.00", "--maturity", "2027-03-31",
 		"--contract", "C-1:"+strings.Repeat("a", 64), "--invoice", "INV-1:"+strings.Repeat("b", 64)+":40.00",
 		"--invoice-file", "INV-2:60.00:"+inv, "--idempotency-key", "k-1")
-	require.Equal(t, ExitOK, code, stderr)
+	require.Equal(t, wire.ExitOK, code, stderr)
 	require.Equal(t, "/v1/receivables", f.requests[0].path)
 	require.Equal(t, "k-1", f.requests[0].idem)
 	require.JSONEq(t, `{"beneficiary":"SupplierMSP/supplier-a","amount":"100.00","maturityDate":"2027-03-31",
@@ -136,7 +138,7 @@ func TestIssue_HashesDocumentsAndBuildsTheRequest(t *testing.T) {
 	// A plain path: number from the file name, amount from --amount.
 	f = &fakeGateway{}
 	code, _, _ = run(t, f, "issue", "--to", "S/a", "--amount", "5", "--maturity", "2027-01-01", "--contract-file", inv, "--invoice-file", inv)
-	require.Equal(t, ExitOK, code)
+	require.Equal(t, wire.ExitOK, code)
 	require.Contains(t, f.requests[0].body, `{"number":"INV-9","sha256":"`+hex.EncodeToString(sum[:])+`","amount":"5"}`)
 }
 
@@ -146,11 +148,11 @@ func TestExitCodes_FollowTheProblemKind(t *testing.T) {
 		kind   string
 		code   int
 	}{
-		{400, "invalid", ExitInvalid}, {413, "too_large", ExitInvalid}, {401, "unauthenticated", ExitForbidden},
-		{403, "forbidden", ExitForbidden}, {404, "not_found", ExitNotFound}, {409, "conflict", ExitConflict},
-		{502, "endorse", ExitFailure}, {504, "timeout", ExitFailure},
+		{400, "invalid", wire.ExitInvalid}, {413, "too_large", wire.ExitInvalid}, {401, "unauthenticated", wire.ExitForbidden},
+		{403, "forbidden", wire.ExitForbidden}, {404, "not_found", wire.ExitNotFound}, {409, "conflict", wire.ExitConflict},
+		{502, "endorse", wire.ExitFailure}, {504, "timeout", wire.ExitFailure},
 		// The kind decides, never the status: a body without a known kind is a failure.
-		{409, "", ExitFailure}, {404, "bogus", ExitFailure}, {500, "not_found", ExitNotFound},
+		{409, "", wire.ExitFailure}, {404, "bogus", wire.ExitFailure}, {500, "not_found", wire.ExitNotFound},
 	}
 	for _, tt := range tests {
 		f := &fakeGateway{answers: map[string]answer{"POST /v1/receivables/R-1/accept": {status: tt.status,
@@ -162,9 +164,9 @@ func TestExitCodes_FollowTheProblemKind(t *testing.T) {
 	}
 	f := &fakeGateway{}
 	code, _, _ := run(t, f, "split", "R-1", "--parts", "1")
-	require.Equal(t, ExitInvalid, code)
+	require.Equal(t, wire.ExitInvalid, code)
 	code, _, _ = run(t, f, "accept")
-	require.Equal(t, ExitInvalid, code)
+	require.Equal(t, wire.ExitInvalid, code)
 	for _, args := range [][]string{
 		{"list", "--holder", "SupplierMSP/supplier-a", "--page-size", "0"},
 		{"list", "--holder", "SupplierMSP/supplier-a", "--page-size", "101"},
@@ -172,7 +174,7 @@ func TestExitCodes_FollowTheProblemKind(t *testing.T) {
 		{"proposal", "list", "--page-size", "0"},
 	} {
 		code, _, stderr := run(t, f, args...)
-		require.Equal(t, ExitInvalid, code, args)
+		require.Equal(t, wire.ExitInvalid, code, args)
 		require.Contains(t, stderr, "--page-size must be 1..100", args)
 	}
 	require.Empty(t, f.requests, "bad input sends nothing")
@@ -206,7 +208,7 @@ func TestSignWith_SignsBothDigestsLocally(t *testing.T) {
 		"POST /v1/offline/transactions/otx/submit": {status: 200, body: `{"txId":"otx","blockNumber":8,"result":null}`, check: verify(d2[:])},
 	}}
 	code, out, stderr := run(t, f, "accept", "R-1", "--sign-with", keyFile, "-o", "json")
-	require.Equal(t, ExitOK, code, stderr)
+	require.Equal(t, wire.ExitOK, code, stderr)
 	require.Len(t, f.requests, 3)
 	require.JSONEq(t, `{"txId":"otx","blockNumber":8,"result":null}`, out)
 	for _, r := range f.requests {
@@ -219,7 +221,7 @@ func TestTrace_DrawsATree(t *testing.T) {
 		"pieces":[{"id":"R-1.1","amount":"6.00","status":"ACTIVE","holder":"S/a"},
 		          {"id":"R-1.2","amount":"4.00","status":"SPLIT","holder":"S/a","pieces":[{"id":"R-1.2.1","amount":"4.00","status":"REDEEMED","holder":"B/x"}]}]}}`}}}
 	code, out, _ := run(t, f, "trace", "R-1")
-	require.Equal(t, ExitOK, code)
+	require.Equal(t, wire.ExitOK, code)
 	require.Equal(t, "R-1  10.00  SPLIT  S/a\n├── R-1.1  6.00  ACTIVE  S/a\n└── R-1.2  4.00  SPLIT  S/a\n    └── R-1.2.1  4.00  REDEEMED  B/x\n", out)
 }
 
@@ -236,7 +238,7 @@ func TestList_FollowsBookmarksWithAll(t *testing.T) {
 	defer srv.Close()
 	var out bytes.Buffer
 	code := Execute([]string{"--gateway", srv.URL, "list", "--holder", "S/a", "--all", "-o", "json"}, &out, io.Discard)
-	require.Equal(t, ExitOK, code)
+	require.Equal(t, wire.ExitOK, code)
 	require.Equal(t, 2, calls)
 	require.Contains(t, out.String(), `"count": 2`)
 }
@@ -252,6 +254,6 @@ func TestAs_ReadsGatewayAndTokenFromTheNetworkDir(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "gateways", "supplier", "tokens", "supplier-a.token"), []byte("secret-token\n"), 0o600))
 	t.Setenv("RECV_NET_DIR", dir)
 	code := Execute([]string{"--as", "SupplierMSP/supplier-a", "accept", "R-1"}, io.Discard, io.Discard)
-	require.Equal(t, ExitOK, code)
+	require.Equal(t, wire.ExitOK, code)
 	require.Equal(t, "Bearer secret-token", f.requests[0].auth)
 }

@@ -57,7 +57,7 @@ func TestQueries_PrintTablesAndVerbatimJSON(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			code, out, stderr := recv(t, g, "supplier-a", tt.args...)
-			require.Equal(t, ExitOK, code, stderr)
+			require.Equal(t, wire.ExitOK, code, stderr)
 			for _, w := range tt.want {
 				require.Contains(t, out, w)
 			}
@@ -65,10 +65,10 @@ func TestQueries_PrintTablesAndVerbatimJSON(t *testing.T) {
 	}
 
 	code, out, _ := recv(t, g, "supplier-a", "get", "R-1.2", "-o", "json")
-	require.Equal(t, ExitOK, code)
+	require.Equal(t, wire.ExitOK, code)
 	require.JSONEq(t, receivableJSON, out, "a query's JSON is the ledger's, verbatim")
 	code, out, _ = recv(t, g, "supplier-a", "list", "--issuer", "CoreMSP/treasurer", "-o", "json")
-	require.Equal(t, ExitOK, code)
+	require.Equal(t, wire.ExitOK, code)
 	var page wire.Page
 	require.NoError(t, json.Unmarshal([]byte(out), &page))
 	require.Equal(t, 0, page.Count, "ListByIssuer has no canned answer")
@@ -82,11 +82,11 @@ func TestWrites_ThroughTheRealServer(t *testing.T) {
 	}}
 	g := apitest.Start(t, led, nil)
 	code, out, stderr := recv(t, g, "supplier-a", "split", "R-1", "--parts", "1.00,2.00")
-	require.Equal(t, ExitOK, code, stderr)
+	require.Equal(t, wire.ExitOK, code, stderr)
 	require.Contains(t, out, "committed:  tx tx-Split in block 5")
 	require.Contains(t, out, "R-1.2  PENDING  2.00    S/a -> S/b")
 	code, out, _ = recv(t, g, "supplier-a", "reject", "R-1", "--reason", "no")
-	require.Equal(t, ExitOK, code)
+	require.Equal(t, wire.ExitOK, code)
 	require.Contains(t, out, `result:     "done"`)
 
 	calls := led.Recorded()
@@ -94,7 +94,7 @@ func TestWrites_ThroughTheRealServer(t *testing.T) {
 
 	// Bad input caught by the gateway's operation table is invalid, with the table's message.
 	code, _, stderr = recv(t, g, "supplier-a", "finance", "approve", "R-1", "--rate-bps", "-1")
-	require.Equal(t, ExitInvalid, code)
+	require.Equal(t, wire.ExitInvalid, code)
 	require.Contains(t, stderr, "--rate-bps")
 }
 
@@ -103,11 +103,11 @@ func TestExitCodes_FromTheRealServersProblems(t *testing.T) {
 		err  error
 		code int
 	}{
-		{&fabric.Error{Kind: wire.KindNotFound, Stage: "evaluate", Message: "not_found: receivable R-9"}, ExitNotFound},
-		{&fabric.Error{Kind: wire.KindForbidden, Stage: "endorse", Message: "forbidden: not the holder"}, ExitForbidden},
-		{&fabric.Error{Kind: wire.KindConflict, Stage: "endorse", Message: "conflict: R-9 is PENDING"}, ExitConflict},
-		{&fabric.Error{Kind: wire.KindInvalid, Stage: "endorse", Message: "invalid: bad id"}, ExitInvalid},
-		{&fabric.Error{Kind: wire.KindUnavailable, Stage: "endorse", Message: "peer down"}, ExitFailure},
+		{&fabric.Error{Kind: wire.KindNotFound, Stage: "evaluate", Message: "not_found: receivable R-9"}, wire.ExitNotFound},
+		{&fabric.Error{Kind: wire.KindForbidden, Stage: "endorse", Message: "forbidden: not the holder"}, wire.ExitForbidden},
+		{&fabric.Error{Kind: wire.KindConflict, Stage: "endorse", Message: "conflict: R-9 is PENDING"}, wire.ExitConflict},
+		{&fabric.Error{Kind: wire.KindInvalid, Stage: "endorse", Message: "invalid: bad id"}, wire.ExitInvalid},
+		{&fabric.Error{Kind: wire.KindUnavailable, Stage: "endorse", Message: "peer down"}, wire.ExitFailure},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.err.(*fabric.Error).Kind), func(t *testing.T) {
@@ -122,7 +122,7 @@ func TestExitCodes_FromTheRealServersProblems(t *testing.T) {
 	g := apitest.Start(t, &apitest.Ledger{}, nil)
 	var errOut bytes.Buffer
 	code := Execute([]string{"--gateway", g.URL, "--token", "recv_wrong", "get", "R-1"}, &bytes.Buffer{}, &errOut)
-	require.Equal(t, ExitForbidden, code, "unauthenticated")
+	require.Equal(t, wire.ExitForbidden, code, "unauthenticated")
 	require.Contains(t, errOut.String(), "HTTP 401")
 }
 
@@ -132,16 +132,16 @@ func TestSignWith_ThroughTheRealServer(t *testing.T) {
 	g := apitest.Start(t, led, nil)
 
 	code, out, stderr := recv(t, g, "treasurer", "transfer", "R-1", "--to", "CoreMSP/supplier-a", "--sign-with", keyFile)
-	require.Equal(t, ExitOK, code, stderr)
+	require.Equal(t, wire.ExitOK, code, stderr)
 	require.Contains(t, out, "committed:  tx otx in block 6")
 	require.Equal(t, apitest.Call{Caller: "treasurer", Tx: "prepare:Transfer", Args: []string{"R-1", "CoreMSP/supplier-a", ""}}, led.Recorded()[0])
 
 	code, _, _ = recv(t, g, "supplier-a", "accept", "R-1", "--sign-with", keyFile)
-	require.Equal(t, ExitInvalid, code, "the key is not supplier-a's")
+	require.Equal(t, wire.ExitInvalid, code, "the key is not supplier-a's")
 	code, _, _ = recv(t, g, "treasurer", "accept", "R-1", "--sign-with", filepath.Join(t.TempDir(), "none.pem"))
-	require.Equal(t, ExitInvalid, code)
+	require.Equal(t, wire.ExitInvalid, code)
 	code, _, _ = recv(t, g, "treasurer", "accept", "R-1", "--sign-with", "gateway_test.go")
-	require.Equal(t, ExitInvalid, code)
+	require.Equal(t, wire.ExitInvalid, code)
 }
 
 func TestEvents_PrintsOneLinePerTransaction(t *testing.T) {
@@ -151,17 +151,17 @@ func TestEvents_PrintsOneLinePerTransaction(t *testing.T) {
 	}}
 	g := apitest.Start(t, led, nil)
 	code, out, stderr := recv(t, g, "supplier-a", "events", "--start-block", "0")
-	require.Equal(t, ExitOK, code, stderr)
+	require.Equal(t, wire.ExitOK, code, stderr)
 	require.Equal(t, "block 3     Issue              tx 0123456789ab  R-1 PENDING 1.00\nblock 4     Accept             tx b  R-1 ACTIVE 1.00\n", out)
 
 	code, out, _ = recv(t, g, "supplier-a", "events", "--count", "1", "-o", "json")
-	require.Equal(t, ExitOK, code)
+	require.Equal(t, wire.ExitOK, code)
 	var ev wire.StreamEvent
 	require.NoError(t, json.Unmarshal([]byte(out), &ev))
 	require.Equal(t, "Issue", ev.Name)
 
 	code, _, _ = recv(t, g, "supplier-a", "events", "--after", "bad")
-	require.Equal(t, ExitInvalid, code)
+	require.Equal(t, wire.ExitInvalid, code)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -175,39 +175,39 @@ func TestUserRegister_OpensTheAccountTokenShownOnceOrWritten(t *testing.T) {
 	admin := &apitest.Admin{}
 	g := apitest.Start(t, &apitest.Ledger{Members: members}, admin)
 	code, out, stderr := recv(t, g, "admin", "user", "register", "supplier-d", "--role", "supplier")
-	require.Equal(t, ExitOK, code, stderr)
+	require.Equal(t, wire.ExitOK, code, stderr)
 	require.Contains(t, out, "token:    recv_new")
 	require.Equal(t, wire.AccountOpen, members.Accounts["CoreMSP/supplier-d"].Status, "registration opens the account")
 	tokenFile := filepath.Join(t.TempDir(), "d.token")
 	code, out, _ = recv(t, g, "admin", "user", "add", "supplier-e", "--role", "supplier", "--token-out", tokenFile)
-	require.Equal(t, ExitOK, code)
+	require.Equal(t, wire.ExitOK, code)
 	require.Contains(t, out, "written to "+tokenFile)
 	b, err := os.ReadFile(tokenFile)
 	require.NoError(t, err)
 	require.Equal(t, "recv_new\n", string(b))
 	require.Contains(t, members.Accounts, "CoreMSP/supplier-e")
 	code, out, _ = recv(t, g, "admin", "account", "show", "CoreMSP/supplier-e")
-	require.Equal(t, ExitOK, code)
+	require.Equal(t, wire.ExitOK, code)
 	require.Contains(t, out, "status:   OPEN")
 	code, out, _ = recv(t, g, "admin", "org", "list")
-	require.Equal(t, ExitOK, code)
+	require.Equal(t, wire.ExitOK, code)
 	require.Contains(t, out, "CoreMSP  supplier  91310000MA1FL0000N  Supplier Co")
 
 	code, _, stderr = recv(t, g, "admin", "user", "register", "x", "--role", "god")
-	require.Equal(t, ExitInvalid, code)
+	require.Equal(t, wire.ExitInvalid, code)
 	require.Contains(t, stderr, "allowed: supplier, admin")
 	code, _, stderr = recv(t, g, "admin", "user", "register", "x", "--role", "issuer")
-	require.Equal(t, ExitInvalid, code, "an issuer in a supplier organisation")
+	require.Equal(t, wire.ExitInvalid, code, "an issuer in a supplier organisation")
 	require.Contains(t, stderr, "CoreMSP, a supplier organisation")
 	require.Len(t, admin.Users(), 2, "refused before the CA")
 	require.NotContains(t, members.Accounts, "CoreMSP/x")
 
 	code, _, _ = recv(t, g, "admin", "user", "register", "x")
-	require.Equal(t, ExitInvalid, code, "--role is required")
+	require.Equal(t, wire.ExitInvalid, code, "--role is required")
 	code, _, _ = recv(t, g, "supplier-a", "user", "register", "x", "--role", "supplier")
-	require.Equal(t, ExitForbidden, code)
+	require.Equal(t, wire.ExitForbidden, code)
 	code, _, _ = recv(t, g, "admin", "user", "enroll", "x")
-	require.Equal(t, ExitInvalid, code, "enroll needs the CA's flags")
+	require.Equal(t, wire.ExitInvalid, code, "enroll needs the CA's flags")
 }
 
 func TestGlobals_ResolveGatewayAndToken(t *testing.T) {
@@ -226,12 +226,12 @@ func TestGlobals_ResolveGatewayAndToken(t *testing.T) {
 		return code, out.String(), errOut.String()
 	}
 	code, out, stderr := run("--as", "CoreMSP/supplier-a", "whoami")
-	require.Equal(t, ExitOK, code, stderr)
+	require.Equal(t, wire.ExitOK, code, stderr)
 	require.Contains(t, out, "CoreMSP/supplier-a")
 	code, _, _ = run("--as", "core/treasurer", "whoami")
-	require.Equal(t, ExitFailure, code, "no token file for treasurer")
+	require.Equal(t, wire.ExitFailure, code, "no token file for treasurer")
 	code, out, _ = run("--as", "core/treasurer", "--token", g.Tokens["treasurer"], "whoami", "-o", "json")
-	require.Equal(t, ExitOK, code)
+	require.Equal(t, wire.ExitOK, code)
 	require.Contains(t, out, `"account": "CoreMSP/treasurer"`)
 
 	for _, bad := range [][]string{
@@ -240,33 +240,33 @@ func TestGlobals_ResolveGatewayAndToken(t *testing.T) {
 		{"totals", "nobody", "--gateway", g.URL}, {"list", "--gateway", g.URL}, {"bogus"},
 	} {
 		code, _, _ := run(bad...)
-		require.Equal(t, ExitInvalid, code, "%v", bad)
+		require.Equal(t, wire.ExitInvalid, code, "%v", bad)
 	}
 	t.Setenv("RECV_NET_DIR", t.TempDir())
 	code, _, stderr = run("--as", "CoreMSP/supplier-a", "whoami")
-	require.Equal(t, ExitFailure, code)
+	require.Equal(t, wire.ExitFailure, code)
 	require.Contains(t, stderr, "--as needs the local network")
 	code, _, _ = run("--gateway", "http://127.0.0.1:1", "whoami")
-	require.Equal(t, ExitFailure, code, "no gateway there")
+	require.Equal(t, wire.ExitFailure, code, "no gateway there")
 
 	code, out, _ = run("netinfo", "--network", filepath.Join(dir, "network.json"))
-	require.Equal(t, ExitOK, code)
+	require.Equal(t, wire.ExitOK, code)
 	require.Equal(t, "CoreMSP core "+addr+"\n", out)
 	code, out, _ = run("netinfo", "--network", filepath.Join(dir, "network.json"), "--key", "CoreMSP/treasurer")
-	require.Equal(t, ExitOK, code)
+	require.Equal(t, wire.ExitOK, code)
 	require.Equal(t, "/keys/t.pem\n", out)
 	code, _, _ = run("netinfo", "--network", filepath.Join(dir, "network.json"), "--key", "CoreMSP/nobody")
-	require.Equal(t, ExitInvalid, code)
+	require.Equal(t, wire.ExitInvalid, code)
 }
 
 func TestServe_SettingsErrorsAreInvalid(t *testing.T) {
 	t.Setenv("RECV_ORG", "")
 	var errOut bytes.Buffer
 	code := Execute([]string{"serve", "--network", filepath.Join(t.TempDir(), "network.json")}, &bytes.Buffer{}, &errOut)
-	require.Equal(t, ExitInvalid, code)
+	require.Equal(t, wire.ExitInvalid, code)
 	require.Contains(t, errOut.String(), "--org")
 	code = Execute([]string{"serve", "--org", "CoreMSP", "--config", filepath.Join(t.TempDir(), "none.yaml")}, &bytes.Buffer{}, &bytes.Buffer{})
-	require.Equal(t, ExitInvalid, code)
+	require.Equal(t, wire.ExitInvalid, code)
 }
 
 // signingKey makes an offline signing key and writes it as a PEM file, as a user keeps it.

@@ -56,7 +56,7 @@ func TestMembershipQueries_PrintTablesAndVerbatimJSON(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			code, out, stderr := recv(t, g, "admin", tt.args...)
-			require.Equal(t, ExitOK, code, stderr)
+			require.Equal(t, wire.ExitOK, code, stderr)
 			for _, w := range tt.want {
 				require.Contains(t, out, w)
 			}
@@ -69,10 +69,10 @@ func TestMembershipQueries_PrintTablesAndVerbatimJSON(t *testing.T) {
 	}
 
 	code, out, _ := recv(t, g, "admin", "proposal", "show", "P-1", "-o", "json")
-	require.Equal(t, ExitOK, code)
+	require.Equal(t, wire.ExitOK, code)
 	require.JSONEq(t, proposalJSON, out, "a query's JSON is the ledger's, verbatim")
 	code, out, _ = recv(t, g, "admin", "account", "list", "SupplierMSP", "-o", "json")
-	require.Equal(t, ExitOK, code)
+	require.Equal(t, wire.ExitOK, code)
 	var page struct {
 		Items    []wire.Account `json:"items"`
 		Bookmark string         `json:"bookmark"`
@@ -115,7 +115,7 @@ func TestMembershipWrites_ShowWhatTheTransactionChanged(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args[:2], " "), func(t *testing.T) {
 			code, out, stderr := recv(t, g, tt.user, tt.args...)
-			require.Equal(t, ExitOK, code, stderr)
+			require.Equal(t, wire.ExitOK, code, stderr)
 			for _, w := range tt.want {
 				require.Contains(t, out, w)
 			}
@@ -160,7 +160,7 @@ func TestMembershipCommands_RefuseBadInputBeforeSending(t *testing.T) {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			f := &fakeGateway{}
 			code, _, _ := run(t, f, args...)
-			require.Equal(t, ExitInvalid, code)
+			require.Equal(t, wire.ExitInvalid, code)
 			require.Empty(t, f.requests, "bad input sends nothing")
 		})
 	}
@@ -169,7 +169,7 @@ func TestMembershipCommands_RefuseBadInputBeforeSending(t *testing.T) {
 func TestConfigSet_PointsToAProposal(t *testing.T) {
 	f := &fakeGateway{}
 	code, _, stderr := run(t, f, "config", "set", "--max-term-days", "90")
-	require.Equal(t, ExitInvalid, code)
+	require.Equal(t, wire.ExitInvalid, code)
 	require.Contains(t, stderr, "recv proposal create --id ID --set maxTermDays=90")
 	require.Contains(t, stderr, "recv proposal approve ID")
 }
@@ -190,14 +190,14 @@ func TestPagedLists_FollowBookmarks(t *testing.T) {
 	defer srv.Close()
 	var out strings.Builder
 	code := Execute([]string{"--gateway", srv.URL, "account", "list", "SupplierMSP", "--all", "-o", "json"}, &out, io.Discard)
-	require.Equal(t, ExitOK, code)
+	require.Equal(t, wire.ExitOK, code)
 	require.Equal(t, []string{"/v1/orgs/SupplierMSP/accounts", "/v1/orgs/SupplierMSP/accounts?bookmark=b1"}, queries)
 	require.Contains(t, out.String(), `"count": 2`)
 	require.Contains(t, out.String(), `"bookmark": ""`)
 
 	out.Reset()
 	code = Execute([]string{"--gateway", srv.URL, "proposal", "list", "--bookmark", "x", "--all"}, &out, io.Discard)
-	require.Equal(t, ExitOK, code)
+	require.Equal(t, wire.ExitOK, code)
 	require.Contains(t, out.String(), "P-1  set-config  APPLIED")
 	require.NotContains(t, out.String(), "more:")
 }
@@ -208,11 +208,11 @@ func TestAccountFreeze_SignWithNamesTheAccountAsMSPUser(t *testing.T) {
 	g := apitest.Start(t, led, nil)
 
 	code, out, stderr := recv(t, g, "admin", "account", "freeze", "SupplierMSP/supplier-b", "--reason", "court order", "--sign-with", keyFile)
-	require.Equal(t, ExitOK, code, stderr)
+	require.Equal(t, wire.ExitOK, code, stderr)
 	require.Contains(t, out, "committed:  tx otx in block 6")
 	require.Equal(t, apitest.Call{Caller: "admin", Tx: "prepare:FreezeAccount", Args: []string{"SupplierMSP/supplier-b", "court order"}}, led.Recorded()[0])
 
 	code, _, stderr = recv(t, g, "admin", "proposal", "create", "--id", "P-3", "--set", "proposalTtlHours=72", "--sign-with", keyFile)
-	require.Equal(t, ExitOK, code, stderr)
+	require.Equal(t, wire.ExitOK, code, stderr)
 	require.Equal(t, apitest.Call{Caller: "admin", Tx: "prepare:CreateProposal", Args: []string{`{"id":"P-3","action":"set-config","config":{"proposalTtlHours":72}}`}}, led.Recorded()[3])
 }

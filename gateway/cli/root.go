@@ -20,16 +20,6 @@ import (
 	"github.com/recv-ledger/recv/gateway/config"
 )
 
-// Exit codes of recv, fixed for scripts: the wire contract's (wire.Kinds maps each kind to one).
-const (
-	ExitOK        = wire.ExitOK
-	ExitFailure   = wire.ExitFailure
-	ExitInvalid   = wire.ExitInvalid
-	ExitNotFound  = wire.ExitNotFound
-	ExitForbidden = wire.ExitForbidden
-	ExitConflict  = wire.ExitConflict
-)
-
 // globals are the options every command shares.
 type globals struct {
 	gateway   string
@@ -94,7 +84,7 @@ func Execute(args []string, stdout, stderr io.Writer) int {
 	root.SetArgs(args)
 	err := root.Execute()
 	if err == nil {
-		return ExitOK
+		return wire.ExitOK
 	}
 	fmt.Fprintln(stderr, "Error:", err)
 	return ExitCode(err)
@@ -112,7 +102,7 @@ func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(form
 func ExitCode(err error) int {
 	var ue *usageError
 	if errors.As(err, &ue) {
-		return ExitInvalid
+		return wire.ExitInvalid
 	}
 	var p *wire.Problem
 	if errors.As(err, &p) {
@@ -125,9 +115,9 @@ func ExitCode(err error) int {
 	msg := err.Error()
 	if strings.Contains(msg, "unknown flag") || strings.Contains(msg, "accepts ") || strings.Contains(msg, "required flag") ||
 		strings.Contains(msg, "invalid argument") || strings.Contains(msg, "unknown command") || strings.Contains(msg, "unknown shorthand") {
-		return ExitInvalid
+		return wire.ExitInvalid
 	}
-	return ExitFailure
+	return wire.ExitFailure
 }
 
 // client resolves the gateway URL and token from the flags, the environment or --as (the
