@@ -326,6 +326,41 @@ func pathValue(field string, get func(string) string) string {
 	return b.String()
 }
 
+// PathNames lists the op's path placeholders in order: ["id"], ["msp", "user"], or none.
+func (o *Op) PathNames() []string {
+	var names []string
+	for rest := o.Path; ; {
+		open := strings.IndexByte(rest, '{')
+		if open < 0 {
+			return names
+		}
+		end := strings.IndexByte(rest[open:], '}')
+		names = append(names, rest[open+1:open+end])
+		rest = rest[open+end+1:]
+	}
+}
+
+// PathValuesOf reads the op's path values from the one id an offline-signing request (and the
+// CLI) carries: the {id} itself, or several values joined by "/" in path order
+// ("SupplierMSP/supplier-b" for {msp}/{user}).
+func (o *Op) PathValuesOf(id string) (func(string) string, error) {
+	names := o.PathNames()
+	values := map[string]string{}
+	switch {
+	case len(names) == 1:
+		values[names[0]] = id
+	case len(names) > 1 && id != "":
+		parts := strings.Split(id, "/")
+		if len(parts) != len(names) {
+			return nil, Errorf(KindInvalid, "id of %s must be {%s}", o.Name, strings.Join(names, "}/{"))
+		}
+		for i, n := range names {
+			values[n] = parts[i]
+		}
+	}
+	return func(name string) string { return values[name] }, nil
+}
+
 // URL returns the op's path with its path values filled in order, each escaped, and the query.
 func (o *Op) URL(pathValues []string, query url.Values) string {
 	var b strings.Builder

@@ -162,3 +162,21 @@ func TestKinds_EveryKindHasARow(t *testing.T) {
 		t.Error("an unknown kind must read as internal")
 	}
 }
+
+func TestPathValuesOf_TheOneIDOfAnOfflineRequest(t *testing.T) {
+	o, _ := Lookup("freeze-account")
+	require := func(ok bool, msg string) {
+		t.Helper()
+		if !ok {
+			t.Fatal(msg)
+		}
+	}
+	require(reflect.DeepEqual(o.PathNames(), []string{"msp", "user"}), "names")
+	get, err := o.PathValuesOf("SupplierMSP/supplier-b")
+	require(err == nil && get("msp") == "SupplierMSP" && get("user") == "supplier-b", "values")
+	_, err = o.PathValuesOf("supplier-b")
+	require(errors.Is(err, ErrInvalid), "a bad id is invalid")
+	o, _ = Lookup("accept")
+	get, _ = o.PathValuesOf("R-1.2")
+	require(get("id") == "R-1.2", "one value")
+}

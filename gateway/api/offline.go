@@ -3,9 +3,7 @@ package api
 import (
 	"container/list"
 	"encoding/base64"
-	"fmt"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -97,7 +95,7 @@ func (s *Server) offlinePrepare(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, badRequest("unknown operation "+req.Operation))
 		return
 	}
-	pathValue, err := offlinePathValues(op, req.ID)
+	pathValue, err := op.PathValuesOf(req.ID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -194,32 +192,4 @@ func (s *Server) offlineSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, submitResponse(res))
-}
-
-// offlinePathValues reads the op's path values from an offline request's id: the {id} itself, or
-// for a path of several values ({msp}/{user}) the values joined by "/" in path order.
-func offlinePathValues(op *wire.Op, id string) (func(string) string, error) {
-	var names []string
-	for rest := op.Path; ; {
-		open := strings.IndexByte(rest, '{')
-		if open < 0 {
-			break
-		}
-		end := strings.IndexByte(rest[open:], '}')
-		names = append(names, rest[open+1:open+end])
-		rest = rest[open+end+1:]
-	}
-	values := map[string]string{}
-	if len(names) == 1 {
-		values[names[0]] = id
-	} else if len(names) > 1 && id != "" {
-		parts := strings.Split(id, "/")
-		if len(parts) != len(names) {
-			return nil, badRequest(fmt.Sprintf("id of %s must be %s", op.Name, "{"+strings.Join(names, "}/{")+"}"))
-		}
-		for i, n := range names {
-			values[n] = parts[i]
-		}
-	}
-	return func(name string) string { return values[name] }, nil
 }
