@@ -65,6 +65,12 @@ docker-status: ## each container's health and block height
 bench: ## chaincode benchmarks (go test -bench)
 	@cd chaincode && go test -run '^$$' -bench . -benchmem ./...
 
+.PHONY: bench-network soak
+bench-network: ## every write transaction and a bare chaincode against the running network, concurrency raised to the knee: table, JSON, PNG in .bench/ (BENCH_ARGS='-workloads Issue,bare-1024')
+	@scripts/bench-network.sh bench $(BENCH_ARGS)
+soak: ## 10 minutes of mixed load against the running network, the memory of every process sampled and charted (SOAK_ARGS='-duration 3m')
+	@scripts/bench-network.sh soak $(SOAK_ARGS)
+
 .PHONY: load
 load: ## financing rounds against the running network, SDK and REST side by side: make load LOAD_ARGS='-rounds 300 -concurrency 60'
 	@cd test && go run ./load $(LOAD_ARGS)

@@ -3,7 +3,8 @@
 #   unit       chaincode and gateway unit tests, chaincode coverage (>= 85% required)
 #   fuzz       every chaincode fuzz target for a few seconds, as a regression test
 #   integration the suites in test/ against real Fabric nodes: one native network with a gateway per
-#              org shared by test/integration and test/gateway, and the docker compose network
+#              org shared by test/integration and test/gateway (and then by `make bench-network`
+#              in its smoke mode: it works, no speed asserted), and the docker compose network
 #              (test/docker) when a Docker engine answers
 # `scripts/test.sh unit|fuzz|integration` runs one part. Each suite's full log is kept in $TEST_LOG_DIR
 # (a temporary folder unless set); this script prints the go test summary lines and a closing count.
@@ -101,7 +102,7 @@ integration() {
 		# no two networks run at once.
 		case $name in
 		integration | gateway) [ -n "$native_ok" ] || { native_up && native_ok=1 || native_ok=0; } ;;
-		*) native_down ;;
+		*) bench_smoke && native_down ;;
 		esac
 		step "suite test/${pkg##*/recv/test/}"
 		# A suite makes its own network under TMPDIR; one killed by a panic or its timeout leaves
@@ -122,8 +123,30 @@ integration() {
 				scripts/docker.sh down >/dev/null 2>&1 || true
 		fi
 	done
+	bench_smoke
 	native_down
 	trap - EXIT INT TERM
+}
+
+# bench_smoke: once the suites that share the native network are done with it, `make
+# bench-network` in its smoke mode on it (the bare chaincode deployed beside receivables, two
+# levels of a few transactions of every workload through the SDK and REST): checks that the
+# benchmark works; asserts no speed.
+bench_smoke() {
+	[ -n "${native_dir:-}" ] && [ -z "${bench_smoked:-}" ] || return 0
+	bench_smoked=1
+	step "make bench-network, smoke mode, on the shared native network"
+	local log="$log_dir/bench-smoke.log" t0=$SECONDS
+	if RECV_NET_DIR=$native_dir RECV_PORT_OFFSET=${RECV_PORT_OFFSET:-4000} BENCH_OUT=$log_dir/bench \
+		scripts/bench-network.sh -smoke >"$log" 2>&1; then
+		passed=$((passed + 1))
+		echo "ok   bench-network smoke in $((SECONDS - t0))s: $(grep -E '^smoke:' "$log")"
+	else
+		failed=$((failed + 1)) broken+=(bench-smoke)
+		echo "--- bench-network smoke failed; the last 40 lines of $log:"
+		tail -n 40 "$log"
+	fi
+	return 0
 }
 
 # native_up: one native network with a gateway per org for every suite that needs one (the test

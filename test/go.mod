@@ -1,6 +1,6 @@
 module github.com/recv-ledger/recv/test
 
-go 1.24
+go 1.25.0
 
 require (
 	github.com/hyperledger/fabric-gateway v1.7.1
@@ -11,7 +11,10 @@ require (
 	google.golang.org/protobuf v1.36.1
 )
 
-require go.etcd.io/bbolt v1.4.3 // indirect
+require (
+	go.etcd.io/bbolt v1.4.3 // indirect
+	golang.org/x/image v0.41.0 // indirect
+)
 
 require (
 	github.com/davecgh/go-spew v1.1.1 // indirect
@@ -21,7 +24,7 @@ require (
 	golang.org/x/crypto v0.31.0 // indirect
 	golang.org/x/net v0.33.0 // indirect
 	golang.org/x/sys v0.29.0 // indirect
-	golang.org/x/text v0.21.0 // indirect
+	golang.org/x/text v0.37.0 // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20241015192408-796eee8c2d53 // indirect
 	gopkg.in/yaml.v3 v3.0.1 // indirect
 )

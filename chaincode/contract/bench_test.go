@@ -1,16 +1,15 @@
 package contract_test
 
 import (
-	"bytes"
 	"fmt"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
-	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 	"github.com/stretchr/testify/require"
 
+	"github.com/recv-ledger/recv/chaincode/bare"
 	"github.com/recv-ledger/recv/chaincode/internal/memstub"
 )
 
@@ -94,20 +93,9 @@ func BenchmarkWrite(b *testing.B) {
 	}
 }
 
-// bareContract is the baseline: one PutState, no rules, same framework and identity handling.
-type bareContract struct {
-	contractapi.Contract
-}
-
-// Put writes size bytes under key; the value is made in the chaincode so that, like the
-// lifecycle transactions, the arguments stay small.
-func (c *bareContract) Put(ctx contractapi.TransactionContextInterface, key string, size int) error {
-	return ctx.GetStub().PutState(key, bytes.Repeat([]byte{'x'}, size))
-}
-
 // BenchmarkBarePut is a one-write chaincode writing as many bytes as each write transaction.
 func BenchmarkBarePut(b *testing.B) {
-	cc, err := contractapi.NewChaincode(&bareContract{})
+	cc, err := bare.NewChaincode()
 	require.NoError(b, err)
 	h := benchLedger(b)
 	creator := h.ids[supA]

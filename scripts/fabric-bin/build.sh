@@ -3,6 +3,8 @@
 #   peer, orderer, configtxgen, osnadmin   Fabric v2.5.0 (module fabric/), static, CGO_ENABLED=0
 #   fabric-ca-server, fabric-ca-client     Fabric CA v1.5.15 (module ca/), cgo for sqlite
 #   receivables-cc                         the chaincode server, ./chaincode/cmd/receivables
+#   bare-cc                                the benchmarks' bare chaincode server, ./chaincode/cmd/bare
+#                                          (`build.sh bare` only: the network benchmark builds it)
 # The Fabric and CA binaries are rebuilt only when one is missing or when the module pins changed
 # (a stamp in bin/ holds the hash of each module's go.mod and go.sum). The chaincode server is
 # rebuilt on every call: go build is incremental, so that costs little when nothing changed.
@@ -78,10 +80,16 @@ build_chaincode() {
 	(cd "$root/chaincode" && GOWORK=off CGO_ENABLED=0 go build -o "$bin/receivables-cc" ./cmd/receivables)
 }
 
+build_bare() {
+	say "bare: go build -o bin/bare-cc ./chaincode/cmd/bare"
+	(cd "$root/chaincode" && GOWORK=off CGO_ENABLED=0 go build -o "$bin/bare-cc" ./cmd/bare)
+}
+
 case ${1:-all} in
 fabric) build_fabric ;;
 ca) build_ca ;;
 chaincode) build_chaincode ;;
+bare) build_bare ;;
 all) build_fabric; build_ca; build_chaincode ;;
-*) echo "usage: $0 [all|fabric|ca|chaincode]" >&2; exit 2 ;;
+*) echo "usage: $0 [all|fabric|ca|chaincode|bare]" >&2; exit 2 ;;
 esac

@@ -2,9 +2,24 @@
 # The receivables chaincode as a service: deterministic CCaaS package, install on every peer,
 # the chaincode server (the backend's node "chaincode"), approval by every org, commit, and a check
 # that it answers. One deploy for both backends.
+#
+# Which chaincode: CC_NAME (its name on the channel, lib/net-common.sh), CC_SERVER (its server's
+# node), cc_bin (the server's binary), CC_DIR (its deploy state) and CC_SEED (true: seed the
+# membership registry). They name the receivables chaincode unless with_bare_chaincode sets them
+# for one call: the benchmarks' bare chaincode (chaincode/cmd/bare) deploys the same way beside it,
+# on the same channel with the same endorsement policy, as its own server (native backend only).
+CC_SERVER=chaincode
+CC_SEED=true
+CC_DIR() { echo "$NET/$CC_SERVER"; }
+cc_bin() {
+	if [ "$CC_SERVER" = chaincode ]; then echo "${RECV_CC_BIN:-$BIN/receivables-cc}"; else echo "$BIN/$CC_NAME-cc"; fi
+}
 
-CC_DIR() { echo "$NET/chaincode"; }
-cc_bin() { echo "${RECV_CC_BIN:-$BIN/receivables-cc}"; }
+# with_bare_chaincode CMD...: runs CMD (deploy_chaincode, cc_state, ...) for the bare chaincode.
+with_bare_chaincode() {
+	local CC_NAME=bare CC_SERVER=chaincode-bare CC_SEED=false
+	"$@"
+}
 # Mutual TLS between the peers and the chaincode server (RECV_CC_TLS=false: plaintext on loopback).
 CC_TLS=${RECV_CC_TLS:-true}
 cc_tls_dir() { echo "$(org_dir core)/ccaas"; }
@@ -16,12 +31,12 @@ json_pem() { awk 'BEGIN { ORS = "" } { printf "%s\\n", $0 }' "$1"; }
 # client key pair.
 connection_json() {
 	if [ "$CC_TLS" != true ]; then
-		printf '{"address":"%s","dial_timeout":"10s","tls_required":false}\n' "$(cc_address net)"
+		printf '{"address":"%s","dial_timeout":"10s","tls_required":false}\n' "$(cc_address net "$CC_SERVER")"
 		return
 	fi
 	local tls
 	tls=$(cc_tls_dir)
-	printf '{"address":"%s","dial_timeout":"10s","tls_required":true,"client_auth_required":true,' "$(cc_address net)"
+	printf '{"address":"%s","dial_timeout":"10s","tls_required":true,"client_auth_required":true,' "$(cc_address net "$CC_SERVER")"
 	printf '"root_cert":"%s","client_key":"%s","client_cert":"%s"}\n' "$(json_pem "$tls/server/tls/ca.pem")" \
 		"$(json_pem "$tls/client/tls/key.pem")" "$(json_pem "$tls/client/tls/cert.pem")"
 }
@@ -30,6 +45,11 @@ connection_json() {
 cc_state() { cat "$(CC_DIR)/$1" 2>/dev/null || echo "${2:-}"; }
 
 build_chaincode() {
+	if [ "$CC_SERVER" != chaincode ]; then
+		"$ROOT/scripts/fabric-bin/build.sh" "$CC_NAME"
+		[ -x "$(cc_bin)" ] || die "no chaincode server at $(cc_bin): ./chaincode/cmd/$CC_NAME must build"
+		return 0
+	fi
 	if [ -n "${RECV_CC_BIN:-}" ]; then
 		[ -x "$RECV_CC_BIN" ] || die "RECV_CC_BIN=$RECV_CC_BIN is not an executable"
 		return 0
@@ -148,7 +168,7 @@ seed_registry() {
 }
 
 # deploy_chaincode SEQUENCE: package, install, serve, approve, commit and check SEQUENCE (the
-# chaincode server is the backend's node "chaincode", started with the package id CC_PACKAGE_ID).
+# chaincode server is the backend's node CC_SERVER, started with the package id CC_PACKAGE_ID).
 deploy_chaincode() {
 	local sequence=$1 version label pkg_id org
 	version=$sequence
@@ -157,7 +177,7 @@ deploy_chaincode() {
 	say "    package $pkg_id"
 	per_org chaincode "installing the chaincode" "${ORGS[*]}" install_one "$(CC_DIR)/$label.tar.gz"
 	CC_PACKAGE_ID=$pkg_id
-	start_and_wait chaincode
+	start_and_wait "$CC_SERVER"
 	per_org chaincode "approving the definition" "${ORGS[*]}" approve_one "$version" "$sequence" "$pkg_id"
 	commit_definition "$version" "$sequence"
 	# The commit waited for the definition's block on every peer it names (all five).
@@ -167,7 +187,7 @@ deploy_chaincode() {
 	for org in "${ORGS[@]}"; do
 		wait_until "chaincode sequence $sequence to answer on peer0.$org" chaincode "$READY_TIMEOUT" cc_answers "$org"
 	done
-	seed_registry
+	[ "$CC_SEED" != true ] || seed_registry
 	echo "$sequence" >"$(CC_DIR)/sequence"
 	echo "$version" >"$(CC_DIR)/version"
 	echo "$label" >"$(CC_DIR)/label"

@@ -109,6 +109,7 @@ node_port() {
 	peer0.*:cc) echo $((7052 + 100 * ORG_INDEX[${node#peer0.}])) ;;
 	peer0.*:ops) echo $((9541 + ORG_INDEX[${node#peer0.}])) ;;
 	chaincode:main) echo 7900 ;;
+	chaincode-bare:main) echo 7950 ;;
 	gateway.*:main) echo $((8801 + ORG_INDEX[${node#gateway.}])) ;;
 	*) return 1 ;;
 	esac
@@ -256,17 +257,19 @@ orderer_healthy() { healthy "$(addr host "$1" ops)" "$(ca_cert orderer)"; }
 peer_healthy() { healthy "$(addr host "peer0.$1" ops)" "$(ca_cert "$1")"; }
 gateway_ready() { curl -fsS --max-time 3 "http://$(addr host "gateway.$1")/readyz" >/dev/null 2>&1; }
 
-# cc_address FROM: the chaincode server's address seen FROM; RECV_CC_ADDRESS (native only)
-# replaces it for every viewer.
+# cc_address FROM [SERVER]: the address of the chaincode server SERVER (default: the receivables
+# chaincode's, "chaincode") seen FROM; RECV_CC_ADDRESS (native only) replaces that one for every
+# viewer.
 cc_address() {
-	if [ -n "${RECV_CC_ADDRESS:-}" ]; then echo "$RECV_CC_ADDRESS"; else addr "$1" chaincode; fi
+	local server=${2:-chaincode}
+	if [ -n "${RECV_CC_ADDRESS:-}" ] && [ "$server" = chaincode ]; then echo "$RECV_CC_ADDRESS"; else addr "$1" "$server"; fi
 }
 
-# cc_listening: the chaincode server accepts connections (when this host can reach it at all).
+# cc_listening [SERVER]: the chaincode server accepts connections (when this host can reach it at all).
 cc_listening() {
-	local a
-	[ -n "$(node_host host chaincode)" ] || return 0
-	a=$(cc_address host)
+	local a server=${1:-chaincode}
+	[ -n "$(node_host host "$server")" ] || return 0
+	a=$(cc_address host "$server")
 	port_open "${a%:*}" "${a##*:}"
 }
 
@@ -278,7 +281,7 @@ node_ready() {
 	ca.*) ca_root "${1#ca.}" && ca_ready "${1#ca.}" && ca_ops_healthy "${1#ca.}" ;;
 	orderer[0-9]) orderer_healthy "$1" ;;
 	peer0.*) peer_healthy "${1#peer0.}" ;;
-	chaincode) cc_listening ;;
+	chaincode | chaincode-*) cc_listening "$1" ;;
 	gateway.*) gateway_ready "${1#gateway.}" ;;
 	*) return 1 ;;
 	esac

@@ -66,24 +66,25 @@ node_start() {
 			mkdir -p "$dir/data"
 			spawn "$n" env FABRIC_CFG_PATH="$dir/config" "$BIN/peer" node start
 			;;
-		chaincode) start_cc_server ;;
+		chaincode | chaincode-*) start_cc_server "$n" ;;
 		*) die "$n is no node of the native network (the gateways: scripts/gateways.sh)" ;;
 		esac
 	done
 }
 
-# start_cc_server: (re)starts the chaincode server for the package id CC_PACKAGE_ID.
+# start_cc_server NAME: (re)starts the chaincode server NAME (cc_bin) for the package id
+# CC_PACKAGE_ID.
 start_cc_server() {
-	local addr tls
-	addr=$(cc_address self)
+	local name=$1 addr tls
+	addr=$(cc_address self "$name")
 	tls=$(cc_tls_dir)
-	stop_nodes chaincode
+	stop_nodes "$name"
 	if [ "$CC_TLS" = true ]; then
-		spawn chaincode env CHAINCODE_SERVER_ADDRESS="$addr" CHAINCODE_ID="$CC_PACKAGE_ID" CHAINCODE_TLS_DISABLED=false \
+		spawn "$name" env CHAINCODE_SERVER_ADDRESS="$addr" CHAINCODE_ID="$CC_PACKAGE_ID" CHAINCODE_TLS_DISABLED=false \
 			CHAINCODE_TLS_CERT="$tls/server/tls/cert.pem" CHAINCODE_TLS_KEY="$tls/server/tls/key.pem" \
 			CHAINCODE_CLIENT_CA_CERT="$tls/client/tls/ca.pem" "$(cc_bin)"
 	else
-		spawn chaincode env CHAINCODE_SERVER_ADDRESS="$addr" CHAINCODE_ID="$CC_PACKAGE_ID" "$(cc_bin)"
+		spawn "$name" env CHAINCODE_SERVER_ADDRESS="$addr" CHAINCODE_ID="$CC_PACKAGE_ID" "$(cc_bin)"
 	fi
 }
 

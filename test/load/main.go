@@ -1,6 +1,12 @@
-// Command load drives financing rounds against a running recv network and reports throughput and
-// commit latency, directly through the fabric-gateway SDK and through the REST gateways, in the
-// same run so that the two can be compared as a ratio.
+// Command load drives load against a running recv network, directly through the fabric-gateway
+// SDK and through the REST gateways, in the same run so that the two can be compared as a ratio.
+// It has three modes:
+//
+//	load [flags]        financing rounds (make load)
+//	load bench [flags]  every write transaction and the bare chaincode, concurrency raised until
+//	                    throughput stops rising (make bench-network; bench.go)
+//	load soak [flags]   mixed load for a long while, the memory of every process sampled
+//	                    (make soak; soak.go)
 //
 // A round is the path a receivable takes to a bank: Issue (core enterprise) -> Accept (tier-1
 // supplier) -> RequestFinancing (supplier, at Bank1) -> ApproveFinancing (Bank1's officer). Rounds
@@ -30,7 +36,22 @@ import (
 )
 
 func main() {
-	if err := run(); err != nil {
+	mode, args := "rounds", os.Args[1:]
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		mode, args = args[0], args[1:]
+	}
+	var err error
+	switch mode {
+	case "rounds":
+		err = run(args)
+	case "bench":
+		err = runBench(args)
+	case "soak":
+		err = runSoak(args)
+	default:
+		err = fmt.Errorf("no mode %q: want bench, soak or none (financing rounds)", mode)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "load:", err)
 		os.Exit(1)
 	}
@@ -62,35 +83,22 @@ func round(id, maturity string) []step {
 	}
 }
 
-func run() error {
-	netDir := flag.String("net", envOr("RECV_NET_DIR", "../.recv-net"), "the network's state folder (holds network.json and gateways/)")
-	rounds := flag.Int("rounds", 100, "financing rounds per client kind (4 transactions each)")
-	concurrency := flag.Int("concurrency", 10, "rounds in flight at once")
-	via := flag.String("via", "both", "sdk, rest or both")
-	maxDuration := flag.Duration("max-duration", 3*time.Minute, "stop each client kind after this long")
-	flag.Parse()
+func run(args []string) error {
+	fs := flag.NewFlagSet("load", flag.ExitOnError)
+	netDir := netFlag(fs)
+	rounds := fs.Int("rounds", 100, "financing rounds per client kind (4 transactions each)")
+	concurrency := fs.Int("concurrency", 10, "rounds in flight at once")
+	via := fs.String("via", "both", "sdk, rest or both")
+	maxDuration := fs.Duration("max-duration", 3*time.Minute, "stop each client kind after this long")
+	_ = fs.Parse(args)
 
 	desc, err := network.Load(filepath.Join(*netDir, "network.json"))
 	if err != nil {
 		return err
 	}
-	var kinds []submitter
-	if *via == "sdk" || *via == "both" {
-		s, err := newSDK(desc)
-		if err != nil {
-			return err
-		}
-		kinds = append(kinds, s)
-	}
-	if *via == "rest" || *via == "both" {
-		r, err := newREST(desc, *netDir)
-		if err != nil {
-			return err
-		}
-		kinds = append(kinds, r)
-	}
-	if len(kinds) == 0 {
-		return fmt.Errorf("-via %q: want sdk, rest or both", *via)
+	kinds, err := submitters(desc, *netDir, *via)
+	if err != nil {
+		return err
 	}
 
 	fmt.Printf("%d financing rounds (Issue, Accept, RequestFinancing, ApproveFinancing), %d in flight\n\n", *rounds, *concurrency)
@@ -112,9 +120,40 @@ func run() error {
 	return nil
 }
 
+func netFlag(fs *flag.FlagSet) *string {
+	return fs.String("net", envOr("RECV_NET_DIR", "../.recv-net"), "the network's state folder (holds network.json and gateways/)")
+}
+
+// submitters are the client kinds -via names: sdk, rest or both, in that order.
+func submitters(desc *network.Description, netDir, via string) ([]submitter, error) {
+	var kinds []submitter
+	if via == "sdk" || via == "both" {
+		s, err := newSDK(desc)
+		if err != nil {
+			return nil, err
+		}
+		kinds = append(kinds, s)
+	}
+	if via == "rest" || via == "both" {
+		r, err := newREST(desc, netDir)
+		if err != nil {
+			return nil, err
+		}
+		kinds = append(kinds, r)
+	}
+	if len(kinds) == 0 {
+		return nil, fmt.Errorf("-via %q: want sdk, rest or both", via)
+	}
+	return kinds, nil
+}
+
 // drive runs rounds with the given concurrency and collects latencies per transaction name.
 func drive(s submitter, rounds, concurrency int, maxDuration time.Duration) *result {
-	ctx, cancel := context.WithTimeout(context.Background(), maxDuration)
+	// Feeding stops after maxDuration; rounds in progress finish (within a minute more), so that
+	// the end of the run is not counted as failures.
+	stop, cancelStop := context.WithTimeout(context.Background(), maxDuration)
+	defer cancelStop()
+	ctx, cancel := context.WithTimeout(context.Background(), maxDuration+time.Minute)
 	defer cancel()
 	res := &result{kind: s.name(), latencies: map[string][]time.Duration{}}
 	prefix := fmt.Sprintf("LD%s-%s", strings.ToUpper(s.name()[:1]), time.Now().UTC().Format("150405"))
@@ -145,7 +184,7 @@ feed:
 	for i := 0; i < rounds; i++ {
 		select {
 		case work <- i:
-		case <-ctx.Done():
+		case <-stop.Done():
 			break feed
 		}
 	}

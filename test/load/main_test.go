@@ -53,5 +53,6 @@ func TestStale_OnlyRefusalsThatALaggingPeerGives(t *testing.T) {
 	assert.ErrorIs(t, classify(errors.New("chaincode response 500, conflict: R-1 is PENDING")), errStale)
 	assert.NotErrorIs(t, stale(&wire.Problem{Kind: wire.KindInvalid}), errStale)
 	assert.NotErrorIs(t, classify(errors.New("connection refused")), errStale)
+	assert.ErrorIs(t, classify(errors.New("endorse: ProposalResponsePayloads do not match")), errStale, "a lagging endorser")
 	assert.Nil(t, stale(nil))
 }

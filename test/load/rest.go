@@ -37,6 +37,9 @@ func newREST(desc *network.Description, netDir string) (*restClient, error) {
 func (r *restClient) name() string { return "rest" }
 
 func (r *restClient) submit(ctx context.Context, s step) error {
+	if s.op == barePut {
+		return fmt.Errorf("the REST gateway serves the %s chaincode only, not the bare one", "receivables")
+	}
 	c, ok := r.clients[s.account]
 	if !ok {
 		return fmt.Errorf("no user %s in network.json", s.account)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/hyperledger/fabric-gateway/pkg/client"
 	"github.com/hyperledger/fabric-protos-go-apiv2/gateway"
@@ -20,11 +22,12 @@ import (
 type sdkClient struct {
 	conns     []*grpc.ClientConn
 	contracts map[string]*client.Contract // by account
+	bare      map[string]*client.Contract // the bare chaincode, by account
 	gateways  []*client.Gateway
 }
 
 func newSDK(desc *network.Description) (*sdkClient, error) {
-	s := &sdkClient{contracts: map[string]*client.Contract{}}
+	s := &sdkClient{contracts: map[string]*client.Contract{}, bare: map[string]*client.Contract{}}
 	for _, mspID := range desc.MSPIDs() {
 		conn, err := testnet.DialPeer(desc, mspID)
 		if err != nil {
@@ -38,6 +41,7 @@ func newSDK(desc *network.Description) (*sdkClient, error) {
 			}
 			s.gateways = append(s.gateways, gw)
 			s.contracts[mspID+"/"+name] = gw.GetNetwork(desc.Channel).GetContract(desc.Chaincode)
+			s.bare[mspID+"/"+name] = gw.GetNetwork(desc.Channel).GetContract(bareChaincode)
 		}
 	}
 	return s, nil
@@ -48,15 +52,21 @@ func (s *sdkClient) name() string { return "sdk" }
 // submit runs the step's transaction with the arguments the gateway would build for it: the
 // wire contract's operation table turns the same request into the same arguments.
 func (s *sdkClient) submit(ctx context.Context, st step) error {
-	c, ok := s.contracts[st.account]
+	contracts, tx, args := s.contracts, "", []string(nil)
+	if st.op == barePut {
+		contracts, tx, args = s.bare, "Put", []string{st.id, strconv.Itoa(st.body.(int))}
+	} else {
+		op, opArgs, err := st.args()
+		if err != nil {
+			return err
+		}
+		tx, args = op.Tx, opArgs
+	}
+	c, ok := contracts[st.account]
 	if !ok {
 		return fmt.Errorf("no user %s in network.json", st.account)
 	}
-	op, args, err := st.args()
-	if err != nil {
-		return err
-	}
-	_, commit, err := c.SubmitAsyncWithContext(ctx, op.Tx, client.WithArguments(args...))
+	_, commit, err := c.SubmitAsyncWithContext(ctx, tx, client.WithArguments(args...))
 	if err != nil {
 		return classify(err)
 	}
@@ -65,7 +75,7 @@ func (s *sdkClient) submit(ctx context.Context, st step) error {
 		return err
 	}
 	if !res.Successful {
-		return fmt.Errorf("transaction %s committed as %s", res.TransactionID, res.Code)
+		return &commitError{txID: res.TransactionID, code: res.Code.String()}
 	}
 	return nil
 }
@@ -103,6 +113,13 @@ func classify(err error) error {
 			return stale(refusal)
 		}
 	}
+	for _, t := range texts {
+		// Two endorsers answered differently: one of them has not committed the latest block
+		// that the transaction reads yet.
+		if strings.Contains(t, "ProposalResponsePayloads do not match") {
+			return fmt.Errorf("%w: %w", errStale, err)
+		}
+	}
 	return err
 }
 
@@ -113,4 +130,13 @@ func (s *sdkClient) close() {
 	for _, c := range s.conns {
 		_ = c.Close()
 	}
+}
+
+// commitError is a transaction that committed as invalid, with the peer's validation code.
+type commitError struct {
+	txID, code string
+}
+
+func (e *commitError) Error() string {
+	return fmt.Sprintf("transaction %s committed as %s", e.txID, e.code)
 }

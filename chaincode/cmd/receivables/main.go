@@ -4,80 +4,18 @@
 package main
 
 import (
-	"fmt"
 	"log"
-	"os"
-	"strconv"
-
-	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
 
 	"github.com/recv-ledger/recv/chaincode/contract"
+	"github.com/recv-ledger/recv/chaincode/internal/ccserver"
 )
 
 func main() {
-	if err := run(); err != nil {
-		log.Fatalf("receivables chaincode: %v", err)
-	}
-}
-
-func run() error {
 	cc, err := contract.NewChaincode()
 	if err != nil {
-		return err
+		log.Fatalf("receivables chaincode: %v", err)
 	}
-	address := os.Getenv("CHAINCODE_SERVER_ADDRESS")
-	if address == "" {
-		return shim.Start(cc)
+	if err := ccserver.Run("receivables", cc); err != nil {
+		log.Fatalf("receivables chaincode: %v", err)
 	}
-	ccid := os.Getenv("CHAINCODE_ID")
-	if ccid == "" {
-		return fmt.Errorf("CHAINCODE_ID is required with CHAINCODE_SERVER_ADDRESS")
-	}
-	tlsProps, err := tlsFromEnv()
-	if err != nil {
-		return err
-	}
-	server := &shim.ChaincodeServer{CCID: ccid, Address: address, CC: cc, TLSProps: tlsProps}
-	log.Printf("receivables chaincode %s listening on %s (tls %t)", ccid, address, !tlsProps.Disabled)
-	return server.Start()
-}
-
-// tlsFromEnv reads CHAINCODE_TLS_DISABLED (default true) and, with TLS, the key, certificate and
-// optional client CA files.
-func tlsFromEnv() (shim.TLSProperties, error) {
-	disabled := true
-	if v := os.Getenv("CHAINCODE_TLS_DISABLED"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return shim.TLSProperties{}, fmt.Errorf("CHAINCODE_TLS_DISABLED=%q: %w", v, err)
-		}
-		disabled = b
-	}
-	if disabled {
-		return shim.TLSProperties{Disabled: true}, nil
-	}
-	props := shim.TLSProperties{}
-	for _, f := range []struct {
-		env      string
-		dst      *[]byte
-		optional bool
-	}{
-		{"CHAINCODE_TLS_KEY", &props.Key, false},
-		{"CHAINCODE_TLS_CERT", &props.Cert, false},
-		{"CHAINCODE_CLIENT_CA_CERT", &props.ClientCACerts, true},
-	} {
-		path := os.Getenv(f.env)
-		if path == "" {
-			if f.optional {
-				continue
-			}
-			return shim.TLSProperties{}, fmt.Errorf("%s is required when TLS is enabled", f.env)
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return shim.TLSProperties{}, fmt.Errorf("%s: %w", f.env, err)
-		}
-		*f.dst = b
-	}
-	return props, nil
 }

@@ -1,4 +1,4 @@
-package main
+package ccserver
 
 import (
 	"os"
@@ -54,5 +54,5 @@ func TestTLSFromEnv_Refusals(t *testing.T) {
 func TestRun_ServerNeedsChaincodeID(t *testing.T) {
 	t.Setenv("CHAINCODE_SERVER_ADDRESS", "127.0.0.1:0")
 	t.Setenv("CHAINCODE_ID", "")
-	require.ErrorContains(t, run(), "CHAINCODE_ID is required")
+	require.ErrorContains(t, Run("test", nil), "CHAINCODE_ID is required")
 }
