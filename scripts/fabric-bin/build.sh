@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the pinned Fabric binaries and the chaincode server into bin/ at the repo root:
-#   peer, orderer, configtxgen, osnadmin   Fabric v2.5.0 (module fabric/), static, CGO_ENABLED=0
+#   peer, orderer, configtxgen,            Fabric v2.5.0 (module fabric/), static, CGO_ENABLED=0
+#   configtxlator, osnadmin
 #   fabric-ca-server, fabric-ca-client     Fabric CA v1.5.15 (module ca/), cgo for sqlite
 #   receivables-cc                         the chaincode server, ./chaincode/cmd/receivables
 #   bare-cc                                the benchmarks' bare chaincode server, ./chaincode/cmd/bare
@@ -56,6 +57,7 @@ build_fabric() {
 		github.com/hyperledger/fabric/cmd/peer \
 		github.com/hyperledger/fabric/cmd/orderer \
 		github.com/hyperledger/fabric/cmd/configtxgen \
+		github.com/hyperledger/fabric/cmd/configtxlator \
 		github.com/hyperledger/fabric/cmd/osnadmin
 }
 

@@ -131,12 +131,47 @@ gossip_complete() {
 	[ "${n:-0}" -ge $((${#ORGS[@]} - 1)) ]
 }
 
-create_channel() {
-	local ORGS_DIR="$NET/orgs" BATCH_TIMEOUT BATCH_MAX_MESSAGES o org i
+# configtx_org ORG: the org's entry in configtx.yaml's Organizations (a YAML list item with the
+# anchor &MSPID): its MSP folder, its member/admin/peer policies, its peer as anchor peer.
+configtx_org() {
+	local org=$1 msp=${MSP[$1]}
+	cat <<EOF
+  - &$msp
+    Name: $msp
+    ID: $msp
+    MSPDir: $NET/orgs/$org/msp
+    Policies:
+      Readers: {Type: Signature, Rule: "OR('$msp.admin', '$msp.peer', '$msp.client')"}
+      Writers: {Type: Signature, Rule: "OR('$msp.admin', '$msp.client')"}
+      Admins: {Type: Signature, Rule: "OR('$msp.admin')"}
+      Endorsement: {Type: Signature, Rule: "OR('$msp.peer')"}
+    AnchorPeers:
+      - {Host: $(node_host net "peer0.$org"), Port: $(port net "peer0.$org")}
+EOF
+}
+
+# veto_orgs: the organisations every change of the channel's application configuration and every
+# chaincode definition needs (docs/security.md): the core enterprise and every bank.
+veto_orgs() {
+	local org
+	for org in "${ORGS[@]}"; do
+		case ${ORG_KIND[$org]} in core | bank) echo "$org" ;; esac
+	done
+}
+
+# veto_rule ROLE: AND('CoreMSP.ROLE', 'Bank1MSP.ROLE', ...) over veto_orgs.
+veto_rule() {
+	local org rule=""
+	for org in $(veto_orgs); do rule+="${rule:+, }'${MSP[$org]}.$1'"; done
+	echo "AND($rule)"
+}
+
+# render_configtx DIR: DIR/configtx.yaml from the template and the current network definition
+# (every org in ORGS, the veto policies over them).
+render_configtx() {
+	local dir=$1 ORGS_DIR="$NET/orgs" BATCH_TIMEOUT BATCH_MAX_MESSAGES org i
 	local ORDERER1_HOST ORDERER2_HOST ORDERER3_HOST ORDERER1_PORT ORDERER2_PORT ORDERER3_PORT
-	local ORDERER1_ENDPOINT ORDERER2_ENDPOINT ORDERER3_ENDPOINT
-	local CORE_PEER_HOST SUPPLIER_PEER_HOST BANK1_PEER_HOST BANK2_PEER_HOST AUDITOR_PEER_HOST
-	local CORE_PEER_PORT SUPPLIER_PEER_PORT BANK1_PEER_PORT BANK2_PEER_PORT AUDITOR_PEER_PORT
+	local ORDERER1_ENDPOINT ORDERER2_ENDPOINT ORDERER3_ENDPOINT PEER_ORGS="" PEER_ORG_REFS="" VETO_ADMINS VETO_PEERS
 	BATCH_TIMEOUT=${RECV_BATCH_TIMEOUT:-150ms}
 	BATCH_MAX_MESSAGES=${RECV_BATCH_MAX_MESSAGES:-100}
 	for i in 1 2 3; do
@@ -145,16 +180,20 @@ create_channel() {
 		printf -v "ORDERER${i}_ENDPOINT" '%s' "$(addr net "orderer$i")"
 	done
 	for org in "${ORGS[@]}"; do
-		printf -v "${org^^}_PEER_HOST" '%s' "$(node_host net "peer0.$org")"
-		printf -v "${org^^}_PEER_PORT" '%s' "$(port net "peer0.$org")"
+		PEER_ORGS+="$(configtx_org "$org")"$'\n\n'
+		PEER_ORG_REFS+="        - *${MSP[$org]}"$'\n'
 	done
-	local dir=$NET/channel
+	VETO_ADMINS=$(veto_rule admin)
+	VETO_PEERS=$(veto_rule peer)
 	mkdir -p "$dir"
 	render "$TEMPLATES/configtx.yaml" "$dir/configtx.yaml" ORGS_DIR BATCH_TIMEOUT BATCH_MAX_MESSAGES \
 		ORDERER1_HOST ORDERER2_HOST ORDERER3_HOST ORDERER1_PORT ORDERER2_PORT ORDERER3_PORT \
-		ORDERER1_ENDPOINT ORDERER2_ENDPOINT ORDERER3_ENDPOINT \
-		CORE_PEER_HOST SUPPLIER_PEER_HOST BANK1_PEER_HOST BANK2_PEER_HOST AUDITOR_PEER_HOST \
-		CORE_PEER_PORT SUPPLIER_PEER_PORT BANK1_PEER_PORT BANK2_PEER_PORT AUDITOR_PEER_PORT
+		ORDERER1_ENDPOINT ORDERER2_ENDPOINT ORDERER3_ENDPOINT PEER_ORGS PEER_ORG_REFS VETO_ADMINS VETO_PEERS
+}
+
+create_channel() {
+	local dir=$NET/channel o
+	render_configtx "$dir"
 	"$BIN/configtxgen" -configPath "$dir" -profile ReceivablesChannel -channelID "$CHANNEL" \
 		-outputBlock "$dir/$CHANNEL.block" >"$NET/logs/configtxgen.log" 2>&1 ||
 		{ tail -n 20 "$NET/logs/configtxgen.log" >&2; return 1; }

@@ -13,4 +13,6 @@ esac
 . "$_net_lib/net-nodes.sh"
 . "$_net_lib/net-chaincode.sh"
 . "$_net_lib/net-json.sh"
+. "$_net_lib/net-config.sh"
+. "$_net_lib/net-org.sh"
 unset _net_lib
