@@ -5,6 +5,7 @@
 
 SHELL := /bin/bash
 NODE ?=
+NAME ?=
 
 .DEFAULT_GOAL := help
 
@@ -40,6 +41,10 @@ deploy: ## deploy the chaincode (package, install, approve, commit)
 	@scripts/network.sh deploy
 upgrade: ## rebuild the chaincode and upgrade it with a new sequence
 	@scripts/network.sh upgrade
+
+.PHONY: add-org
+add-org: ## a bank joins the running native network (CA, peer, channel update, chaincode, registry, gateway): make add-org NAME=bank3
+	@scripts/network.sh add-org $(NAME)
 
 .PHONY: logs
 logs: ## show a node's log: make logs NODE=peer0.core

@@ -9,6 +9,13 @@
 #   network.sh upgrade        rebuild the chaincode, restart its server, commit sequence + 1
 #   network.sh logs NODE [-f] a node's log (names from `status`)
 #   network.sh env ORG [USER] shell exports for the peer CLI as that identity (default admin)
+#   network.sh add-org NAME [LEGAL_NAME] [CREDIT_CODE]
+#                             a bank joins the running network: its CA, identities and peer, the
+#                             channel update, the chaincode definition, the registry, its gateway
+#   network.sh config-update WHAT JQ_FILTER [ORG...]
+#                             change the channel configuration by a jq filter over its JSON, signed
+#                             by the admins its policies require (or by ORG... only), submitted by
+#                             the core enterprise's admin (or the first ORG)
 #
 # Environment: RECV_NET_DIR, RECV_PORT_OFFSET (added to every port), RECV_BATCH_TIMEOUT (150ms),
 # RECV_BATCH_MAX_MESSAGES (100), RECV_CC_POLICY, RECV_CC_BIN (a prebuilt chaincode server),
@@ -107,6 +114,44 @@ cmd_upgrade() {
 	step_done
 }
 
+cmd_add_org() {
+	local name=${1:-} legal=${2:-} code=${3:-}
+	[ -n "$name" ] || die "usage: $SCRIPT add-org NAME [LEGAL_NAME] [CREDIT_CODE], e.g. add-org bank3"
+	[ -f "$NET/network.json" ] && [ -n "$(cc_state sequence)" ] || die "no running network in $NET: run 'network.sh up'"
+	ensure_tool jq jq
+	"$ROOT/scripts/fabric-bin/build.sh" fabric
+	build_chaincode
+	local t0=$SECONDS
+	if [ -z "$code" ]; then
+		local first17
+		first17=91310000MA1K3B$(printf '%03d' "$(($(printf '%s\n' "${ORG_INDEX[@]}" | sort -n | tail -n 1) + 1))")
+		code=$first17$(credit_code_check "$first17")
+	fi
+	define_org "$name" bank "${legal:-${name^} Commercial Bank Co., Ltd.}" "$code"
+	add_org_network "$name"
+	write_network_json
+	step "$name: gateway, and ${MSP[$name]} in the registry (set-org proposal, approved by a majority of the admins)"
+	"$ROOT/scripts/gateways.sh" up
+	org_registered "$name"
+	step_done
+	say ""
+	say "${MSP[$name]} joined in $((SECONDS - t0))s: peer0.$name at $(addr host "peer0.$name"), gateway at $(addr host "gateway.$name")"
+}
+
+cmd_config_update() {
+	local what=${1:-} filter=${2:-}
+	[ -n "$what" ] && [ -n "$filter" ] || die "usage: $SCRIPT config-update WHAT JQ_FILTER [ORG...]"
+	shift 2
+	[ -e "$NET/$MARKER" ] || die "no network in $NET: run 'network.sh up'"
+	ensure_tool jq jq
+	local submitter=core
+	if [ $# -gt 0 ]; then
+		CONFIG_SIGNERS="$*"
+		submitter=$1
+	fi
+	config_change "$what" "$submitter" jq_edit "$filter"
+}
+
 case ${1:-} in
 up) cmd_up ;;
 down) cmd_down ;;
@@ -115,5 +160,7 @@ deploy) cmd_deploy ;;
 upgrade) cmd_upgrade ;;
 logs) cmd_logs "${2:-}" "${3:-}" ;;
 env) cmd_env "${2:-}" "${3:-}" ;;
+add-org) cmd_add_org "${@:2}" ;;
+config-update) cmd_config_update "${@:2}" ;;
 *) usage ;;
 esac

@@ -192,4 +192,5 @@ deploy_chaincode() {
 	echo "$version" >"$(CC_DIR)/version"
 	echo "$label" >"$(CC_DIR)/label"
 	echo "$pkg_id" >"$(CC_DIR)/package_id"
+	echo "$CC_POLICY" >"$(CC_DIR)/policy"
 }

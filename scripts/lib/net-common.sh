@@ -42,8 +42,6 @@ CHANNEL=receivables
 CC_NAME=receivables
 BATCH_TIMEOUT=${RECV_BATCH_TIMEOUT:-150ms}
 BATCH_MAX_MESSAGES=${RECV_BATCH_MAX_MESSAGES:-100}
-# The obligor's org plus one holder-side org (docs/network.md explains the choice).
-CC_POLICY=${RECV_CC_POLICY:-"AND('CoreMSP.peer',OR('SupplierMSP.peer','Bank1MSP.peer','Bank2MSP.peer'))"}
 # Mutual TLS on the peers' and orderers' main listeners (off: see docs/network.md). The orderer
 # admin endpoint and Raft cluster links are mutually authenticated either way.
 CLIENT_AUTH=${RECV_CLIENT_AUTH:-false}
@@ -75,6 +73,37 @@ declare -A USERS=(
 	[auditor]="auditor:auditor"
 	[orderer]=""
 )
+
+# Organisations that joined the running network (add-org, lib/net-org.sh), in the state folder so
+# that every later command (status, down, gateways, deploy) treats them as members: one line each,
+# tab-separated: NAME INDEX MSPID KIND CREDIT_CODE USERS LEGAL_NAME (USERS: name:role, space-separated).
+ADDED_ORGS_FILE=$NET/orgs.added
+
+# load_added_orgs: appends the joined organisations of ADDED_ORGS_FILE to the network definition.
+load_added_orgs() {
+	[ -f "$ADDED_ORGS_FILE" ] || return 0
+	local name index msp kind code users legal
+	while IFS=$'\t' read -r name index msp kind code users legal; do
+		[ -n "$name" ] || continue
+		case " ${ORGS[*]} " in *" $name "*) continue ;; esac
+		ORGS+=("$name")
+		ORG_INDEX[$name]=$index MSP[$name]=$msp ORG_KIND[$name]=$kind ORG_CREDIT_CODE[$name]=$code
+		USERS[$name]=$users ORG_LEGAL_NAME[$name]=$legal
+	done <"$ADDED_ORGS_FILE"
+}
+load_added_orgs
+
+# cc_policy: the chaincode's endorsement policy: the obligor's org (the core enterprise) plus one
+# holder-side org, a supplier or any bank of the network definition (docs/network.md explains the
+# choice); a bank that joins is in it from the definition that follows its joining.
+cc_policy() {
+	local org holders=""
+	for org in "${ORGS[@]}"; do
+		case ${ORG_KIND[$org]} in supplier | bank) holders+="${holders:+,}'${MSP[$org]}.peer'" ;; esac
+	done
+	echo "AND('CoreMSP.peer',OR($holders))"
+}
+CC_POLICY=${RECV_CC_POLICY:-$(cc_policy)}
 
 # ---------------------------------------------------------------------------------------------
 # Nodes, ports and addresses

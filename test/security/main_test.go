@@ -6,11 +6,14 @@
 //   - a peer's and an orderer's operations endpoint serve /metrics and /logspec to their own
 //     organisation's certificates only (TestOperations_OnlyTheNodesOwnOrganisation,
 //     TestOperations_OrdererOnlyTheOrdererOrganisation), /healthz stays open;
-//   - the CAs' operations endpoints speak TLS only (TestCAOperations_TLSOnly).
+//   - the CAs' operations endpoints speak TLS only (TestCAOperations_TLSOnly);
+//   - the core enterprise and every bank hold vetoes on chaincode definitions and channel changes
+//     (issue 17, point 5: TestVeto_...), and a bank joins the running network under that rule
+//     (issue 10, part 3: TestGrowth_ABankJoinsTheRunningNetwork; the network has six orgs after it).
 //
 // The network comes from the harness (test/internal/testnet): a fresh one on ports
 // RECV_PORT_OFFSET (default 5000: below the ephemeral port range, so no outgoing connection holds one of its ports), or the running one RECV_TEST_NET_DIR names. The tests change
-// only a peer's log level, and set it back.
+// a peer's log level (and set it back) and, in TestGrowth_ABankJoinsTheRunningNetwork, add a bank.
 package security
 
 import (
@@ -22,6 +25,6 @@ import (
 var nw *testnet.Network // the network under test
 
 func TestMain(m *testing.M) {
-	testnet.Main(m, testnet.Config{Kind: testnet.Native, PortOffset: 5000},
+	testnet.Main(m, testnet.Config{Kind: testnet.Native, Gateways: true, RecvCLI: true, PortOffset: 5000},
 		func(n *testnet.Network) { nw = n })
 }

@@ -1,0 +1,186 @@
+# shellcheck shell=bash
+# A bank joins the running network (both backends' `add-org`; docs/network.md, "A bank joins the
+# running network"). The steps, each a function of its own:
+#   define_org NAME ...   the network definition gains the org (ADDED_ORGS_FILE, lib/net-common.sh),
+#                         so status, down, network.json and the gateways treat it as a member
+#   org_identities_up     its CA (config rendered like the others'), started; its identities enrolled
+#   org_channel_update    the channel configuration update: the org's group, and the veto policies
+#                         (Admins, LifecycleEndorsement) with the org in them; signed by the admins
+#                         the current Admins policy names (the core enterprise and every bank)
+#   org_peer_up           its peer, joined from the genesis block; it catches up with the orderers
+#   (deploy_chaincode)    a new definition sequence (endorsement policy and, with them, the private
+#                         data collections from the org list) approved by every org and committed
+#   org_registered        the set-org proposal: the core enterprise's admin proposes, the other
+#                         admins approve until a majority applies it; the new org's admin then
+#                         opens its users' accounts
+# The backend's script calls add_org, then starts the org's gateway.
+
+# credit_code_check FIRST17: the GB 32100-2015 check character of a unified social credit code
+# (the chaincode's receivable.CreditCodeCheck).
+credit_code_check() {
+	local chars=0123456789ABCDEFGHJKLMNPQRTUWXY weights=(1 3 9 27 19 26 16 17 20 29 25 13 8 24 10 30 28)
+	local s=$1 sum=0 i c v
+	for ((i = 0; i < 17; i++)); do
+		c=${s:i:1}
+		v=${chars%%"$c"*}
+		[ ${#v} -lt ${#chars} ] || return 1
+		sum=$((sum + ${#v} * weights[i]))
+	done
+	echo "${chars:$(((31 - sum % 31) % 31)):1}"
+}
+
+# define_org NAME KIND LEGAL_NAME CREDIT_CODE: records the org in ADDED_ORGS_FILE at the next free
+# index (its ports follow from it) with MSP ID NameMSP and the kind's named users, and loads it.
+define_org() {
+	local name=$1 kind=$2 legal=$3 code=$4 index=0 o users
+	case $name in
+	[a-z]*) ;;
+	*) die "add-org: NAME must start with a lower-case letter: '$name'" ;;
+	esac
+	[[ $name =~ ^[a-z][a-z0-9]{1,14}$ ]] || die "add-org: NAME must be 2-15 lower-case letters and digits: '$name'"
+	if [ -n "${MSP[$name]:-}" ]; then
+		grep -q "^$name	" "$ADDED_ORGS_FILE" 2>/dev/null || die "add-org: $name is already an organisation of this network"
+		say "$name joined before (or half-way): every step that is done is skipped"
+		return 0
+	fi
+	[ "$kind" = bank ] || die "add-org: only a bank can join (kind '$kind')"
+	for o in "${!ORG_INDEX[@]}"; do [ "${ORG_INDEX[$o]}" -lt $index ] || index=$((ORG_INDEX[$o] + 1)); done
+	# Port layout (lib/net-common.sh, node_port): 100 per index from 7051 stays below 8000 up to 8.
+	[ $index -le 8 ] || die "add-org: no free port block for another organisation (index $index)"
+	users="officer:financier"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$index" "${name^}MSP" "$kind" "$code" "$users" "$legal" >>"$ADDED_ORGS_FILE"
+	load_added_orgs
+	CC_POLICY=${RECV_CC_POLICY:-$(cc_policy)}
+}
+
+# org_identities_up ORG: the org's CA started and ready, its identities enrolled, the TLS root
+# bundle rewritten with its root (nodes started from now on trust it; the running ones learn it
+# from the channel configuration).
+org_identities_up() {
+	local org=$1
+	if node_running "ca.$org" && [ -s "$(org_dir "$org")/users/admin/msp/signcerts/cert.pem" ]; then
+		say "    ca.$org runs and the identities are enrolled"
+		return 0
+	fi
+	write_ca_config "$org"
+	write_ca_ops_tls "$org"
+	start_and_wait "ca.$org"
+	per_org enroll "enrolling the identities" "$org" enroll_org
+	local o
+	: >"$(tls_bundle)"
+	for o in orderer "${ORGS[@]}"; do cat "$(ca_cert "$o")" >>"$(tls_bundle)"; done
+}
+
+# org_group_edit IN OUT ORG: the channel configuration with ORG's group (as configtxgen renders it
+# from the same configtx.yaml the channel was created from, anchor peer included) and the veto
+# policies over the network definition that now includes it.
+org_group_edit() {
+	local in=$1 out=$2 org=$3 work
+	work=$(mktemp -d "$(config_dir)/org.XXXXXX")
+	render_configtx "$work"
+	"$BIN/configtxgen" -configPath "$work" -profile ReceivablesChannel -channelID "$CHANNEL" \
+		-outputBlock "$work/genesis.block" >"$work/configtxgen.log" 2>&1 || { cat "$work/configtxgen.log" >&2; return 1; }
+	ctl proto_decode --input "$work/genesis.block" --type common.Block | jq '.data.data[0].payload.data.config' >"$work/want.json"
+	jq --slurpfile w "$work/want.json" --arg m "${MSP[$org]}" '
+		$w[0].channel_group.groups.Application as $a |
+		.channel_group.groups.Application.groups[$m] = $a.groups[$m] |
+		.channel_group.groups.Application.policies.Admins.policy = $a.policies.Admins.policy |
+		.channel_group.groups.Application.policies.LifecycleEndorsement.policy = $a.policies.LifecycleEndorsement.policy' \
+		"$in" >"$out"
+	rm -rf "$work"
+}
+
+# org_channel_update ORG: the update that makes ORG a member of the channel (see org_group_edit),
+# submitted by the core enterprise's admin.
+org_channel_update() {
+	config_change "add-${MSP[$1]}" core org_group_edit "$1"
+}
+
+# org_peer_up ORG: the org's peer configured, started, joined to the channel from its genesis block,
+# at the orderers' height, and known to the other peers (gossip).
+org_peer_up() {
+	local org=$1
+	if ! node_running "peer0.$org"; then
+		render_peer "$org" self
+		[ "$NODE_CONF" = config ] || render_peer "$org" host
+		start_and_wait "peer0.$org"
+	fi
+	if [ -z "$(peer_height "$org")" ]; then
+		peer_cli "$org" channel join -b "$NET/channel/$CHANNEL.block" >>"$NET/logs/channel.log" 2>&1 ||
+			{ tail -n 20 "$NET/logs/channel.log" >&2; return 1; }
+	fi
+	config_wait_peers
+	local o
+	for o in "${ORGS[@]}"; do
+		wait_until "peer0.$o to know the other peers" "peer0.$o" "$READY_TIMEOUT" gossip_complete "$o"
+	done
+}
+
+# recv_as ACCOUNT ARGS...: the recv CLI as MSP/user through its organisation's gateway.
+recv_as() {
+	local who=$1
+	shift
+	"${RECV_BIN:-$ROOT/bin/recv}" --as "$who" "$@"
+}
+
+# org_registered ORG: the org is a bank in the on-ledger registry (the governed set-org proposal,
+# proposed by the core enterprise's admin and approved by the others' until a majority applies it;
+# it opens the org's admin account) and its named users' accounts are open. Needs the existing
+# orgs' gateways and the new org's.
+org_registered() {
+	local org=$1 msp=${MSP[$1]} id u o status
+	if recv_as "$msp/admin" -o json org show "$msp" >/dev/null 2>&1; then
+		say "    $msp is in the registry already"
+	else
+		id="add-$msp-$(date -u +%Y%m%d%H%M%S)"
+		recv_as CoreMSP/admin proposal create --id "$id" --add-org "$msp" --kind "${ORG_KIND[$org]}" \
+			--name "${ORG_LEGAL_NAME[$org]}" --credit-code "${ORG_CREDIT_CODE[$org]}" \
+			--note "$msp joins the channel (add-org)" >/dev/null
+		for o in "${ORGS[@]}"; do
+			[ "$o" != core ] && [ "$o" != "$org" ] || continue
+			status=$(recv_as CoreMSP/admin -o json proposal show "$id" | jq -r .status)
+			[ "$status" = OPEN ] || break
+			recv_as "${MSP[$o]}/admin" proposal approve "$id" >/dev/null
+		done
+		status=$(recv_as CoreMSP/admin -o json proposal show "$id" | jq -r .status)
+		[ "$status" = APPLIED ] || die "the set-org proposal $id is $status, not APPLIED"
+		say "    proposal $id applied: $msp is a ${ORG_KIND[$org]} in the registry"
+	fi
+	for u in ${USERS[$org]}; do
+		recv_as "$msp/admin" -o json account show "$msp/${u%%:*}" >/dev/null 2>&1 && continue
+		recv_as "$msp/admin" account open "${u%%:*}" --role "${u#*:}" >/dev/null
+	done
+}
+
+# add_org NAME [LEGAL_NAME] [CREDIT_CODE]: every step above up to the registry; the backend's
+# script brings the gateways in between (org_registered needs them).
+add_org_network() {
+	local org=$1
+	step "$org: CA and identities (${MSP[$org]})"
+	org_identities_up "$org"
+	step_done
+
+	step "$org: channel configuration update (the org, and the veto policies with it)"
+	org_channel_update "$org"
+	step_done
+
+	step "$org: peer0.$org joins $CHANNEL from the genesis block and catches up"
+	org_peer_up "$org"
+	step_done
+
+	if definition_names "${MSP[$org]}"; then
+		say "    the chaincode definition (sequence $(cc_state sequence)) already names ${MSP[$org]}"
+		return 0
+	fi
+	local next=$(($(cc_state sequence 0) + 1))
+	step "chaincode $CC_NAME: definition sequence $next with ${MSP[$org]} (policy, collections), approved by every org, committed"
+	deploy_chaincode "$next"
+	step_done
+}
+
+# definition_names MSPID: the committed chaincode definition's endorsement policy names MSPID.
+definition_names() {
+	local seq
+	seq=$(cc_state sequence)
+	[ -n "$seq" ] && [ "$(committed_sequence core)" = "$seq" ] && [ -f "$(CC_DIR)/policy" ] && grep -qF "'$1.peer'" "$(CC_DIR)/policy"
+}
