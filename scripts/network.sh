@@ -18,9 +18,10 @@
 #                             the core enterprise's admin (or the first ORG)
 #
 # Environment: RECV_NET_DIR, RECV_PORT_OFFSET (added to every port), RECV_BATCH_TIMEOUT (150ms),
-# RECV_BATCH_MAX_MESSAGES (100), RECV_CC_POLICY, RECV_CC_BIN (a prebuilt chaincode server),
-# RECV_CC_TLS (true: mutual TLS to the chaincode server), RECV_CLIENT_AUTH (false),
-# RECV_READY_TIMEOUT (seconds per readiness wait, 60), RECV_TLS_EXTRA_HOSTS (more TLS SANs).
+# RECV_BATCH_MAX_MESSAGES (100), RECV_LOG_SPEC (the nodes' FABRIC_LOGGING_SPEC), RECV_CC_POLICY,
+# RECV_CC_BIN (a prebuilt chaincode server), RECV_CC_TLS (true: mutual TLS to the chaincode
+# server), RECV_CLIENT_AUTH (false), RECV_READY_TIMEOUT (seconds per readiness wait, 60),
+# RECV_TLS_EXTRA_HOSTS (more TLS SANs).
 # See docs/network.md.
 set -euo pipefail
 

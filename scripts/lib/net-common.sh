@@ -40,6 +40,10 @@ HOST=127.0.0.1
 DOMAIN=recv.local
 CHANNEL=receivables
 CC_NAME=receivables
+# Log levels of the peers and orderers (FABRIC_LOGGING_SPEC): INFO, except the loggers that write a
+# line per gRPC call, endorsement or broadcast (docs/PERFORMANCE.md, "Tuning": they cost CPU per
+# transaction; per-block lines and every warning stay).
+LOG_SPEC=${RECV_LOG_SPEC:-info:comm.grpc.server=warning:endorser=warning:gateway=warning:orderer.common.broadcast=warning}
 BATCH_TIMEOUT=${RECV_BATCH_TIMEOUT:-150ms}
 BATCH_MAX_MESSAGES=${RECV_BATCH_MAX_MESSAGES:-100}
 # Mutual TLS on the peers' and orderers' main listeners (off: see docs/network.md). The orderer

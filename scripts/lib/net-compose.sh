@@ -118,6 +118,7 @@ write_env() {
 		echo "RECV_UID=$(id -u)"
 		echo "RECV_GID=$(id -g)"
 		echo "RECV_CC_PACKAGE_ID=${CC_PACKAGE_ID:-$(cc_state package_id not-deployed)}"
+		echo "RECV_LOG_SPEC=$LOG_SPEC"
 		for org in orderer "${ORGS[@]}"; do echo "RECV_PORT_CA_${org^^}=$(ca_port "$org")"; done
 		for o in "${ORDERERS[@]}"; do
 			up=${o^^}

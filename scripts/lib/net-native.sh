@@ -60,11 +60,11 @@ node_start() {
 		ca.*) spawn "$n" env -C "$dir" "$BIN/fabric-ca-server" start --home "$dir" ;;
 		orderer[0-9])
 			mkdir -p "$dir/data"
-			spawn "$n" env FABRIC_CFG_PATH="$dir/config" "$BIN/orderer"
+			spawn "$n" env FABRIC_CFG_PATH="$dir/config" FABRIC_LOGGING_SPEC="$LOG_SPEC" "$BIN/orderer"
 			;;
 		peer0.*)
 			mkdir -p "$dir/data"
-			spawn "$n" env FABRIC_CFG_PATH="$dir/config" "$BIN/peer" node start
+			spawn "$n" env FABRIC_CFG_PATH="$dir/config" FABRIC_LOGGING_SPEC="$LOG_SPEC" "$BIN/peer" node start
 			;;
 		chaincode | chaincode-*) start_cc_server "$n" ;;
 		*) die "$n is no node of the native network (the gateways: scripts/gateways.sh)" ;;
