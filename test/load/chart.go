@@ -21,8 +21,9 @@ import (
 type point struct{ x, y float64 }
 
 type series struct {
-	name string
-	pts  []point
+	name   string
+	pts    []point
+	dashed bool // a reference (the bare chaincode), drawn dashed
 }
 
 type panel struct {
@@ -93,13 +94,24 @@ func drawChart(path string, panels []panel) error {
 	for i, n := range names {
 		colours[n] = palette(i, len(names))
 	}
+	dashedNames := map[string]bool{}
+	for _, p := range panels {
+		for _, s := range p.series {
+			dashedNames[s.name] = dashedNames[s.name] || s.dashed
+		}
+	}
 	for i, p := range panels {
 		drawPanel(img, image.Pt((i%cols)*panelW, (i/cols)*panelH), p, colours)
 	}
 	y0 := rows*panelH + 6
 	for i, n := range names {
 		x, y := (i%legendCols)*legendColW+marginL/2, y0+(i/legendCols)*legendRowH
-		fillRect(img, image.Rect(x, y+4, x+18, y+8), colours[n])
+		if dashedNames[n] {
+			fillRect(img, image.Rect(x, y+4, x+7, y+8), colours[n])
+			fillRect(img, image.Rect(x+11, y+4, x+18, y+8), colours[n])
+		} else {
+			fillRect(img, image.Rect(x, y+4, x+18, y+8), colours[n])
+		}
 		text(img, x+24, y+11, n, ink)
 	}
 	f, err := os.Create(path)
@@ -173,7 +185,7 @@ func drawPanel(img *image.RGBA, at image.Point, p panel, colours map[string]colo
 			fillRect(img, image.Rect(px(pt.x)-2, py(pt.y)-2, px(pt.x)+3, py(pt.y)+3), c)
 			if i > 0 {
 				prev := s.pts[i-1]
-				thickLine(img, px(prev.x), py(prev.y), px(pt.x), py(pt.y), c)
+				thickLine(img, px(prev.x), py(prev.y), px(pt.x), py(pt.y), c, s.dashed)
 			}
 		}
 	}
@@ -224,11 +236,18 @@ func fillRect(img *image.RGBA, r image.Rectangle, c color.Color) {
 
 // line draws a one-pixel line (Bresenham).
 func line(img *image.RGBA, x0, y0, x1, y1 int, c color.RGBA) {
+	dashedLine(img, x0, y0, x1, y1, c, false)
+}
+
+// dashedLine draws a one-pixel line, dashed (6 on, 4 off) or not.
+func dashedLine(img *image.RGBA, x0, y0, x1, y1 int, c color.RGBA, dashed bool) {
 	dx, dy := abs(x1-x0), -abs(y1-y0)
 	sx, sy := sign(x1-x0), sign(y1-y0)
 	e := dx + dy
-	for {
-		img.SetRGBA(x0, y0, c)
+	for n := 0; ; n++ {
+		if !dashed || n%10 < 6 {
+			img.SetRGBA(x0, y0, c)
+		}
 		if x0 == x1 && y0 == y1 {
 			return
 		}
@@ -244,9 +263,9 @@ func line(img *image.RGBA, x0, y0, x1, y1 int, c color.RGBA) {
 	}
 }
 
-func thickLine(img *image.RGBA, x0, y0, x1, y1 int, c color.RGBA) {
-	line(img, x0, y0, x1, y1, c)
-	line(img, x0, y0+1, x1, y1+1, c)
+func thickLine(img *image.RGBA, x0, y0, x1, y1 int, c color.RGBA, dashed bool) {
+	dashedLine(img, x0, y0, x1, y1, c, dashed)
+	dashedLine(img, x0, y0+1, x1, y1+1, c, dashed)
 }
 
 func abs(v int) int {

@@ -216,6 +216,8 @@ func (r *report) chartPanels() []panel {
 			}
 			var t, p series
 			t.name, p.name = rr.Workload, rr.Workload
+			t.dashed = strings.HasPrefix(rr.Workload, "bare-")
+			p.dashed = t.dashed
 			for _, l := range rr.Levels {
 				t.pts = append(t.pts, point{float64(l.Concurrency), l.TPS})
 				p.pts = append(p.pts, point{float64(l.Concurrency), l.P99ms})
