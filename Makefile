@@ -29,12 +29,18 @@ unit: ## unit tests only (no network)
 bins: ## build the pinned Fabric binaries into bin/ (only when missing or the pin changed)
 	@scripts/fabric-bin/build.sh
 
-.PHONY: up down status deploy upgrade
+.PHONY: up down stop start status deploy upgrade
 up: ## start the native network and deploy the chaincode
 	@scripts/network.sh up
 down: ## stop every process the native network started and remove its state
 	@scripts/gateways.sh down || true
 	@scripts/network.sh down
+stop: ## stop the gateways and every node, keep the state (ledgers, identities, gateways' records)
+	@scripts/gateways.sh down
+	@scripts/network.sh stop
+start: ## start a stopped native network and its gateways again from the state folder
+	@scripts/network.sh start
+	@scripts/gateways.sh up
 status: ## show each node: running, healthy, block height
 	@scripts/network.sh status
 deploy: ## deploy the chaincode (package, install, approve, commit)
@@ -56,13 +62,17 @@ gateways: ## start one gateway per org against the running network
 demo: ## run the lifecycle story through the recv CLI
 	@scripts/demo.sh
 
-.PHONY: images docker-up docker-down docker-status
+.PHONY: images docker-up docker-down docker-stop docker-start docker-status
 images: ## build the container images locally (never pulled)
 	@scripts/docker.sh images
 docker-up: ## start the same network with docker compose
 	@scripts/docker.sh up
 docker-down: ## remove the compose network's containers, networks and volumes
 	@scripts/docker.sh down
+docker-stop: ## stop the compose network's containers, keep them and their volumes
+	@scripts/docker.sh stop
+docker-start: ## start a stopped compose network again
+	@scripts/docker.sh start
 docker-status: ## each container's health and block height
 	@scripts/docker.sh status
 

@@ -6,6 +6,8 @@
 #   docker.sh images            build the images (only those whose inputs changed), tag :VERSION
 #   docker.sh up                images, CAs, identities, orderers, peers, channel, chaincode, gateways
 #   docker.sh down              remove the project's containers, networks and volumes, and its state
+#   docker.sh stop              stop the containers, keep them and their volumes (ledgers, CA databases)
+#   docker.sh start             start a stopped network's containers again and wait until it answers
 #   docker.sh status            each container: state, health, block height
 #   docker.sh logs NODE [-f]    a container's log (NODE: ca.core, orderer1, peer0.bank1, chaincode, gateway.core, ...)
 #   docker.sh env ORG [USER]    shell exports for the peer CLI on this host as that identity (default admin)
@@ -286,6 +288,21 @@ cmd_down() {
 	say "removed project $PROJECT (containers, network, volumes) and $NET"
 }
 
+cmd_stop() {
+	[ -e "$NET/$MARKER" ] || die "no compose network in $NET"
+	have_docker || die "no Docker engine (docker info fails)"
+	find_compose
+	compose stop --timeout 15 >>"$NET/logs/compose.log" 2>&1 || die "compose stop failed; log: $NET/logs/compose.log"
+	say "stopped project $PROJECT; containers and volumes kept ('docker.sh start' resumes, 'docker.sh down' removes)"
+}
+
+cmd_start() {
+	[ -e "$NET/$MARKER" ] || die "no compose network in $NET"
+	have_docker || die "no Docker engine (docker info fails)"
+	find_compose
+	restart_stopped || die "project $PROJECT in $NET is no complete stopped network: 'docker.sh down', then 'up'"
+}
+
 cmd_status() {
 	[ -e "$NET/$MARKER" ] || { say "no compose network in $NET"; return 1; }
 	local svc state health height bad=0
@@ -306,6 +323,8 @@ case ${1:-} in
 images) cmd_images ;;
 up) cmd_up ;;
 down) cmd_down ;;
+stop) cmd_stop ;;
+start) cmd_start ;;
 status) cmd_status ;;
 logs) cmd_logs "${2:-}" "${3:-}" ;;
 env) cmd_env "${2:-}" "${3:-}" ;;

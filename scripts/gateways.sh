@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # One recv gateway per organisation of the native network (docs/gateway.md).
 #   scripts/gateways.sh up       start `recv serve` for every org in $RECV_NET_DIR/network.json, wait for /readyz
-#   scripts/gateways.sh down     stop the gateways this script started (by their PID files)
+#   scripts/gateways.sh down     stop the gateways this script started (by their PID files); their
+#                                state stays (tokens, idempotency records): `up` starts them again
+#   scripts/gateways.sh kill ORG [SIGNAL]  send one gateway a signal by its PID file (default KILL):
+#                                fault injection for tests; `up` restarts a killed one
 #   scripts/gateways.sh status   each gateway: running, ready
 # State per org in $RECV_NET_DIR/gateways/<org>/: recv.pid, gateway.log, token-hashes.json, wallet/,
 # tokens/<user>.token (0600, the bearer tokens of network.json's users). Running `up` twice is safe.
@@ -75,7 +78,7 @@ down() {
 	for pidfile in "$NET"/gateways/*/recv.pid; do
 		dir=$(dirname "$pidfile")
 		pid=$(cat "$pidfile")
-		if [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "serve .*--state-dir $dir"; then
+		if serves "$dir" "$pid"; then
 			kill -TERM "$pid" 2>/dev/null || true
 			for i in $(seq 1 50); do
 				[ -d "/proc/$pid" ] || break
@@ -88,6 +91,27 @@ down() {
 		fi
 		rm -f "$pidfile"
 	done
+}
+
+# serves DIR PID: PID is a `recv serve` with state folder DIR (the gateway this script started there).
+serves() { [ -n "$2" ] && [ -r "/proc/$2/cmdline" ] && tr '\0' ' ' <"/proc/$2/cmdline" | grep -q -- "serve .*--state-dir $1"; }
+
+# kill_one NAME [SIGNAL]: the signal to the gateway of org NAME (core, bank1, ...), only while its
+# PID file names the `recv serve` this script started there; after KILL, waits until it is gone.
+kill_one() {
+	local name=${1:-} sig=${2:-KILL} dir pid i
+	[ -n "$name" ] || die "usage: $0 kill ORG [SIGNAL]"
+	dir=$NET/gateways/$name
+	pid=$(cat "$dir/recv.pid" 2>/dev/null || true)
+	serves "$dir" "$pid" || die "gateway $name is not running"
+	kill -s "$sig" "$pid" || die "kill -s $sig $pid (gateway $name) failed"
+	if [ "${sig#SIG}" = KILL ]; then
+		for i in $(seq 1 100); do
+			[ -d "/proc/$pid" ] && [ "$(sed -n 's/^[0-9]* (.*) \([A-Za-z]\) .*/\1/p' "/proc/$pid/stat" 2>/dev/null)" != Z ] || break
+			sleep 0.05
+		done
+	fi
+	echo "gateway $name: sent SIG${sig#SIG} to pid $pid"
 }
 
 status() {
@@ -109,5 +133,6 @@ case ${1:-status} in
 up) up ;;
 down) down ;;
 status) status ;;
-*) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+kill) kill_one "${2:-}" "${3:-}" ;;
+*) echo "usage: $0 up|down|status|kill ORG [SIGNAL]" >&2; exit 2 ;;
 esac

@@ -4,6 +4,16 @@
 #
 #   network.sh up             build what is missing, start everything, deploy, write network.json
 #   network.sh down           stop every process this network started (by PID) and remove its state
+#   network.sh stop           stop every node (by PID) and keep the state folder: ledgers, identities,
+#                             CA databases, chaincode package (the gateways: scripts/gateways.sh down)
+#   network.sh start [NODE...] start a stopped network again from its state folder and wait until it
+#                             answers; with NODEs, start those of them that are not running
+#   network.sh kill NODE [SIGNAL] send a node a signal by its PID file (default KILL; STOP and CONT
+#                             pause and resume it): fault injection for tests
+#   network.sh height NODE    the channel's block height on a peer or an orderer
+#   network.sh leader         the orderer that is the channel's Raft leader (from the orderers'
+#                             operations endpoints, metric consensus_etcdraft_is_leader)
+#   network.sh nodes          the node names
 #   network.sh status         each node: running, /healthz, block height
 #   network.sh deploy         deploy the chaincode (sequence 1) when it is not committed yet
 #   network.sh upgrade        rebuild the chaincode, restart its server, commit sequence + 1
@@ -28,14 +38,22 @@ set -euo pipefail
 # shellcheck source=lib/net.sh
 . "$(cd "$(dirname "$0")" && pwd)/lib/net.sh" native
 
+# STOPPED: the marker of a network that `stop` stopped and `start` may start again.
+STOPPED=.stopped
+
 cmd_up() {
 	check_state_dir
 	if [ -f "$NET/network.json" ] && network_complete; then
 		say "already up: every node is healthy ($NET/network.json); 'network.sh down' first to start afresh"
 		return 0
 	fi
+	if [ -e "$NET/$STOPPED" ] && [ -f "$NET/network.json" ]; then
+		say "the network in $NET was stopped: starting it again from its state folder"
+		cmd_start
+		return
+	fi
 	if [ -e "$NET/$MARKER" ]; then
-		say "a previous network in $NET is incomplete or stopped: removing it and starting afresh"
+		say "a previous network in $NET is incomplete: removing it and starting afresh"
 		cmd_down
 	fi
 	guard_up
@@ -80,6 +98,7 @@ cmd_down() {
 
 cmd_status() {
 	[ -e "$NET/$MARKER" ] || { say "no network in $NET"; return 1; }
+	[ ! -e "$NET/$STOPPED" ] || say "stopped by 'network.sh stop'; 'network.sh start' resumes it"
 	local n state health height bad=0
 	printf '%-16s %-8s %-8s %-8s %s\n' NODE PID STATE HEALTH HEIGHT
 	while read -r n; do
@@ -91,6 +110,58 @@ cmd_status() {
 		printf '%-16s %-8s %-8s %-8s %s\n' "$n" "$(cat "$(pid_file "$n")" 2>/dev/null || echo -)" "$state" "$health" "${height:--}"
 	done < <(nodes)
 	return $bad
+}
+
+cmd_stop() {
+	[ -e "$NET/$MARKER" ] || die "no network in $NET"
+	[ -f "$NET/network.json" ] || die "the network in $NET never came up completely: 'network.sh down', then 'up'"
+	local t0=$SECONDS names=()
+	mapfile -t names < <(nodes)
+	stop_nodes "${names[@]}"
+	touch "$NET/$STOPPED"
+	say "stopped in $((SECONDS - t0))s; state kept in $NET ('network.sh start' resumes it, 'network.sh down' removes it)"
+}
+
+# cmd_start [NODE...]: every node (a stopped network), or the named ones, started unless running,
+# each waited for; the whole network also needs a Raft leader and complete gossip.
+cmd_start() {
+	[ -e "$NET/$MARKER" ] && [ -f "$NET/network.json" ] || die "no complete network in $NET to start: 'network.sh up' makes one"
+	local t0=$SECONDS n all names=() todo=()
+	mapfile -t all < <(nodes)
+	if [ $# -gt 0 ]; then names=("$@"); else names=("${all[@]}"); fi
+	for n in "${names[@]}"; do
+		case " ${all[*]} " in *" $n "*) ;; *) die "no node '$n'; nodes: ${all[*]}" ;; esac
+		node_running "$n" || todo+=("$n")
+	done
+	# The chaincode server serves the package the peers installed.
+	CC_PACKAGE_ID=$(cc_state package_id)
+	[ ${#todo[@]} -eq 0 ] || start_and_wait "${todo[@]}"
+	if [ $# -eq 0 ]; then
+		wait_until "a Raft leader on $CHANNEL" "" "$READY_TIMEOUT" raft_leader_known
+		local org
+		for org in "${ORGS[@]}"; do
+			wait_until "peer0.$org to know the other peers" "peer0.$org" "$READY_TIMEOUT" gossip_complete "$org"
+		done
+		rm -f "$NET/$STOPPED"
+	fi
+	say "started ${todo[*]:-nothing (all running)} in $((SECONDS - t0))s"
+}
+
+# cmd_kill NODE [SIGNAL]: the signal to the node's process, by its PID file and tag only; after
+# KILL, waits until the process is gone so that its ports are free for a restart.
+cmd_kill() {
+	local n=${1:-} sig=${2:-KILL} pid i
+	[ -n "$n" ] || die "usage: $SCRIPT kill NODE [SIGNAL]; nodes: $(nodes | paste -sd' ')"
+	node_running "$n" || die "$n is not running"
+	pid=$(cat "$(pid_file "$n")")
+	kill -s "$sig" "$pid" || die "kill -s $sig $pid ($n) failed"
+	if [ "${sig#SIG}" = KILL ]; then
+		for ((i = 0; i < 100; i++)); do
+			any_alive "$pid" || break
+			sleep 0.05
+		done
+	fi
+	say "sent SIG${sig#SIG} to $n (pid $pid)"
 }
 
 cmd_deploy() {
@@ -159,6 +230,18 @@ down) cmd_down ;;
 status) cmd_status ;;
 deploy) cmd_deploy ;;
 upgrade) cmd_upgrade ;;
+stop) cmd_stop ;;
+start)
+	shift
+	cmd_start "$@"
+	;;
+kill) cmd_kill "${2:-}" "${3:-}" ;;
+height)
+	[ -n "${2:-}" ] || die "usage: $SCRIPT height NODE"
+	node_height "$2"
+	;;
+nodes) nodes ;;
+leader) raft_leader || die "no orderer reports itself the Raft leader of $CHANNEL" ;;
 logs) cmd_logs "${2:-}" "${3:-}" ;;
 env) cmd_env "${2:-}" "${3:-}" ;;
 add-org) cmd_add_org "${@:2}" ;;

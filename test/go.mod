@@ -12,8 +12,8 @@ require (
 )
 
 require (
-	go.etcd.io/bbolt v1.4.3 // indirect
-	golang.org/x/image v0.41.0 // indirect
+	go.etcd.io/bbolt v1.4.3
+	golang.org/x/image v0.41.0
 )
 
 require (

@@ -42,6 +42,7 @@ type idemEntry struct {
 	header      http.Header
 	body        []byte
 	interrupted bool // recorded by an earlier process that stopped before its answer
+	unsaved     bool // answered, but the durable store could not record the answer (a full disk)
 }
 
 // NewIdempotencyStore keeps at most max entries (default 10000) for ttl (default 24h).
@@ -107,7 +108,15 @@ func (s *IdempotencyStore) claim(key, fingerprint string) (e *idemEntry, fresh b
 		delete(s.entries, oldest.key)
 	}
 	if el, ok := s.entries[key]; ok {
-		return el.Value.(*idemEntry), false, nil
+		e := el.Value.(*idemEntry)
+		if e.unsaved {
+			// Space may have returned: record the answer now, so that it outlives this process.
+			rec := idemRecord{Fingerprint: e.fingerprint, Created: e.created.UnixNano(), Status: e.status, Header: e.header, Body: e.body}
+			if s.durable.put(key, rec, s.max, now.Add(-s.ttl).UnixNano()) == nil {
+				e.unsaved = false
+			}
+		}
+		return e, false, nil
 	}
 	if s.durable != nil {
 		rec, err := s.durable.get(key)
@@ -160,6 +169,8 @@ func (s *IdempotencyStore) settle(e *idemEntry, status int, header http.Header, 
 	if s.durable != nil {
 		rec := idemRecord{Fingerprint: e.fingerprint, Created: e.created.UnixNano(), Status: status, Header: header, Body: body}
 		if err := s.durable.put(e.key, rec, s.max, s.now().Add(-s.ttl).UnixNano()); err != nil {
+			// Kept in memory; the next request with this key tries to record it again.
+			e.unsaved = true
 			return &errStore{dir: s.durable.where(), err: err}
 		}
 	}

@@ -149,6 +149,19 @@ func TestIdempotencyStore_WriteFailureIs503AndNoTransaction(t *testing.T) {
 	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
 	require.Equal(t, "true", rec.Header().Get("Idempotent-Replayed"))
 	require.Len(t, led.calls, 2, "no second transaction")
+
+	// Space returns: the next retry also records the answer, which then outlives the process.
+	fb.failPuts = 1 << 30
+	rec = do(t, s, "POST", "/v1/receivables/R-1/accept", tokens["supplier-a"], "", "Idempotency-Key", "k2")
+	require.Equal(t, "true", rec.Header().Get("Idempotent-Replayed"))
+	require.NoError(t, st.Close())
+	st2 := openStore(t, filepath.Join(dir, "idempotency.db"), 0, 0)
+	s2, tokens2 := testServer(t, led)
+	s2.UseIdempotencyStore(st2)
+	rec = do(t, s2, "POST", "/v1/receivables/R-1/accept", tokens2["supplier-a"], "", "Idempotency-Key", "k2")
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	require.Equal(t, "true", rec.Header().Get("Idempotent-Replayed"))
+	require.Len(t, led.calls, 2, "no second transaction after a restart")
 }
 
 func TestIdempotencyStore_ReadOnlyFileIs503(t *testing.T) {

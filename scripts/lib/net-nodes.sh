@@ -112,15 +112,22 @@ ops_metrics() {
 	curl -sf --max-time 5 --cacert "$(tls_bundle)" --cert "$tls/cert.pem" --key "$tls/key.pem" "https://$1/metrics"
 }
 
-# raft_leader_known: some orderer reports itself the Raft leader of the channel.
-raft_leader_known() {
+# raft_leader: prints the orderer that reports itself the Raft leader of the channel; fails when
+# none does.
+raft_leader() {
 	local o metrics
 	for o in "${ORDERERS[@]}"; do
 		metrics=$(ops_metrics "$(addr host "$o" ops)" orderer) || continue
-		grep -qE "^consensus_etcdraft_is_leader\\{channel=\"$CHANNEL\"\\} 1" <<<"$metrics" && return 0
+		if grep -qE "^consensus_etcdraft_is_leader\\{channel=\"$CHANNEL\"\\} 1" <<<"$metrics"; then
+			echo "$o"
+			return 0
+		fi
 	done
 	return 1
 }
+
+# raft_leader_known: some orderer reports itself the Raft leader of the channel.
+raft_leader_known() { raft_leader >/dev/null; }
 
 # gossip_complete ORG: the org's peer knows the other four peers on the channel, so discovery
 # can form cross-org endorsement plans.

@@ -1,0 +1,317 @@
+package fault
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/recv-ledger/recv/gateway/client"
+	"github.com/recv-ledger/recv/test/internal/gwtest"
+	"github.com/recv-ledger/recv/test/internal/story"
+)
+
+// downtime is how long a killed node stays down, under load, before it is restarted.
+const downtime = 5 * time.Second
+
+// EnvPause names how long the paused peer stays stopped (a Go duration, default 30s).
+const EnvPause = "RECV_FAULT_PAUSE"
+
+// row is one fault's line in docs/reliability.md.
+type row struct {
+	Fault      string
+	Done       string
+	Acked      int // writes the gateways acknowledged during the round
+	Found      int // of them, in every peer's blocks exactly once, valid
+	Duplicated int // writes applied more than once (on any peer)
+	Applied    int // writes applied whose answer was lost, found on the ledger
+	Retries    int
+	Cut        int // attempts whose connection failed or was cut: no answer
+	Stall      time.Duration // the longest time without an acknowledged write after the fault
+	CatchUp    time.Duration
+	CatchUpOf  string // what CatchUp measures
+}
+
+// recovery is what a fault's injection reports.
+type recovery struct {
+	at      time.Time     // the fault
+	back    time.Time     // the node restarted or resumed
+	catchUp time.Duration // measured by the fault (0: until the first write acknowledged after back)
+	of      string
+	gateway string // the organisation whose gateway's first answer after back ends the catch-up
+}
+
+type fault struct {
+	name, done string
+	inject     func(t *testing.T, l *load) recovery
+}
+
+func TestFaults_UnderLoad(t *testing.T) {
+	pause := 30 * time.Second
+	if v := os.Getenv(EnvPause); v != "" {
+		d, err := time.ParseDuration(v)
+		require.NoError(t, err, "%s=%q", EnvPause, v)
+		pause = d
+	}
+	s := newSuite(t)
+	faults := []fault{
+		{"orderer killed", fmt.Sprintf("SIGKILL a Raft follower, restart it after %s", downtime), s.killOrderer(false)},
+		{"Raft leader killed", fmt.Sprintf("SIGKILL the Raft leader (from the orderers' operations metrics), restart it after %s", downtime), s.killOrderer(true)},
+		{"endorsing peer killed", fmt.Sprintf("SIGKILL peer0.core (endorses every write), restart it after %s", downtime), s.killNode("peer0.core")},
+		{"peer paused", fmt.Sprintf("SIGSTOP peer0.supplier for %s, then SIGCONT", pause), s.pausePeer("peer0.supplier", pause)},
+		{"chaincode server killed", fmt.Sprintf("SIGKILL the chaincode server, restart it after %s", downtime), s.killChaincode},
+		{"gateway killed mid-request", "SIGKILL the core enterprise's gateway with requests in flight, restart it; clients retry with the same keys", s.killGateway("CoreMSP", "gateway.core")},
+		{"network stopped and started", "make stop under load, then make start from the state folder", s.restartNetwork},
+	}
+	for _, f := range faults {
+		t.Run(strings.ReplaceAll(f.name, " ", "_"), func(t *testing.T) { s.round(t, f) })
+	}
+	s.print()
+
+	// The auditor's rebuilt receivables are what the chaincode answers.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	aud := s.ledgers[len(s.ledgers)-1]
+	diffs, err := aud.aud.Compare(ctx, chaincodeGetter(s.auditor))
+	require.NoError(t, err)
+	require.Empty(t, diffs, "the receivables rebuilt from the blocks are what the chaincode answers")
+}
+
+type suite struct {
+	ledgers []*ledger // one per organisation's peer; the auditor's last
+	auditor *client.Client
+	rows    []row
+}
+
+func newSuite(t *testing.T) *suite {
+	s := &suite{}
+	for _, msp := range []string{"CoreMSP", "SupplierMSP", "Bank1MSP", "Bank2MSP", "AuditorMSP"} {
+		l, err := newLedger(msp, account(t, msp+"/admin"))
+		require.NoError(t, err)
+		s.ledgers = append(s.ledgers, l)
+	}
+	s.auditor = account(t, story.Auditor)
+	return s
+}
+
+func account(t *testing.T, name string) *client.Client {
+	return gwtest.As(t, nw.Dir, name).Client
+}
+
+// round runs the load, injects the fault once the load is steady, lets the load go on until
+// writes are acknowledged again after the recovery, stops it and checks the ledgers.
+func (s *suite) round(t *testing.T, f fault) {
+	l := newLoad(t, nw.Dir, gwtest.UniqueID(t, "F"))
+	start := time.Now()
+	l.start(t)
+	stopped := false
+	defer func() {
+		if !stopped {
+			l.stop()
+		}
+	}()
+	require.True(t, l.waitAcks(start, "", 8, 2*time.Minute), "the load before the fault: %v", l.errs)
+	rec := f.inject(t, l)
+	require.True(t, l.waitAcks(rec.back, rec.gateway, 8, 3*time.Minute), "writes acknowledged after the recovery: %v", l.errs)
+	l.stop()
+	stopped = true
+	require.Empty(t, l.errs, "the load")
+
+	acks := l.acked()
+	r := row{Fault: f.name, Done: f.done, Acked: len(acks), Applied: l.applied, Retries: l.retries, Cut: l.cuts(),
+		Stall: stall(acks, rec.at), CatchUp: rec.catchUp, CatchUpOf: rec.of}
+	if r.CatchUp == 0 {
+		after := l.ackedSince(rec.back, rec.gateway)
+		require.NotEmpty(t, after)
+		r.CatchUp = after[0].At.Sub(rec.back)
+	}
+	s.check(t, l.run, acks, &r)
+	s.rows = append(s.rows, r)
+	t.Log(r.markdown())
+}
+
+// check waits until the peers agree, reads their new blocks and requires: every acknowledged
+// transaction once and valid in every peer's blocks, no write applied twice, the same last block
+// and rebuilt state everywhere, conservation on every root.
+func (s *suite) check(t *testing.T, run string, acks []ack, r *row) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	height, hash, err := converge(ctx, s.ledgers, 2*time.Minute)
+	require.NoError(t, err)
+	var digest string
+	for _, l := range s.ledgers {
+		require.NoError(t, l.read(ctx, height))
+		require.Equal(t, hash, l.hash, "%s: the last block read is the one its peer reports", l.msp)
+		var missing []string
+		for _, a := range acks {
+			if l.txs[a.TxID] != 1 || l.valid[a.TxID] != 1 {
+				missing = append(missing, fmt.Sprintf("%s %s (in the blocks %d times, valid %d)", a.Write, a.TxID, l.txs[a.TxID], l.valid[a.TxID]))
+			}
+		}
+		require.Empty(t, missing, "%s: acknowledged transactions not exactly once and valid", l.msp)
+		twice := l.repeated(run)
+		r.Duplicated = max(r.Duplicated, len(twice))
+		require.Empty(t, twice, "%s: writes applied more than once", l.msp)
+		d, n, err := l.stateDigest()
+		require.NoError(t, err)
+		if digest == "" {
+			digest = d
+		}
+		require.Equal(t, digest, d, "%s: the state rebuilt from its blocks (%d receivables) is every peer's", l.msp, n)
+		roots, violations := l.aud.Conservation()
+		require.Empty(t, violations, "%s: conservation", l.msp)
+		require.Positive(t, roots)
+	}
+	r.Found = len(acks)
+}
+
+func (s *suite) print() {
+	fmt.Println("\n| Fault | What was done | Acknowledged | Found on every peer once | Applied twice | Applied, answer lost | Retries (no answer) | Commits stalled | Catch-up |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|")
+	for _, r := range s.rows {
+		fmt.Println(r.markdown())
+	}
+}
+
+func (r row) markdown() string {
+	return fmt.Sprintf("| %s | %s | %d | %d | %d | %d | %d (%d) | %.1f s | %.1f s (%s) |", r.Fault, r.Done, r.Acked, r.Found,
+		r.Duplicated, r.Applied, r.Retries, r.Cut, r.Stall.Seconds(), r.CatchUp.Seconds(), r.CatchUpOf)
+}
+
+// orderers are the Raft orderers' node names.
+var orderers = []string{"orderer1", "orderer2", "orderer3"}
+
+func (s *suite) killOrderer(leader bool) func(*testing.T, *load) recovery {
+	return func(t *testing.T, _ *load) recovery {
+		lead, err := nw.RaftLeader()
+		require.NoError(t, err)
+		victim := lead
+		if !leader {
+			for _, o := range orderers {
+				if o != lead {
+					victim = o
+					break
+				}
+			}
+		}
+		return killRestart(t, victim, others(orderers, victim), "the orderer's height reaches the others'")
+	}
+}
+
+func (s *suite) killNode(node string) func(*testing.T, *load) recovery {
+	return func(t *testing.T, _ *load) recovery {
+		return killRestart(t, node, orderers, "the peer's height reaches the orderers'")
+	}
+}
+
+// killRestart kills node, restarts it after downtime and waits until its height reaches refs'.
+func killRestart(t *testing.T, node string, refs []string, of string) recovery {
+	at := time.Now()
+	require.NoError(t, nw.Signal(node, "KILL"))
+	time.Sleep(downtime)
+	back := time.Now()
+	require.NoError(t, nw.Restart(node))
+	return recovery{at: at, back: back, catchUp: caughtUp(t, node, refs, back), of: node + " restarted: " + of}
+}
+
+func (s *suite) pausePeer(node string, pause time.Duration) func(*testing.T, *load) recovery {
+	return func(t *testing.T, _ *load) recovery {
+		at := time.Now()
+		require.NoError(t, nw.Signal(node, "STOP"))
+		resumed := false
+		defer func() {
+			if !resumed {
+				_ = nw.Signal(node, "CONT")
+			}
+		}()
+		time.Sleep(pause)
+		back := time.Now()
+		require.NoError(t, nw.Signal(node, "CONT"))
+		resumed = true
+		return recovery{at: at, back: back, catchUp: caughtUp(t, node, orderers, back),
+			of: node + " resumed: its height reaches the orderers'"}
+	}
+}
+
+func (s *suite) killChaincode(t *testing.T, _ *load) recovery {
+	nodes, err := nw.Nodes()
+	require.NoError(t, err)
+	var servers []string
+	for _, n := range nodes {
+		if strings.HasPrefix(n, "chaincode") {
+			servers = append(servers, n)
+		}
+	}
+	require.NotEmpty(t, servers)
+	at := time.Now()
+	for _, n := range servers {
+		require.NoError(t, nw.Signal(n, "KILL"))
+	}
+	time.Sleep(downtime)
+	back := time.Now()
+	require.NoError(t, nw.Restart(servers...))
+	return recovery{at: at, back: back, of: "server restarted: the first write acknowledged"}
+}
+
+func (s *suite) killGateway(msp, node string) func(*testing.T, *load) recovery {
+	return func(t *testing.T, l *load) recovery {
+		// A write takes at least the orderers' batch timeout (150 ms) to commit; the kill comes
+		// within milliseconds of a request sent.
+		deadline := time.Now().Add(time.Minute)
+		for l.inflight[msp].Load() == 0 || time.Since(time.Unix(0, l.sent[msp].Load())) > 20*time.Millisecond {
+			require.True(t, time.Now().Before(deadline), "no request in flight at %s's gateway", msp)
+			time.Sleep(time.Millisecond)
+		}
+		at := time.Now()
+		require.NoError(t, nw.Signal(node, "KILL"))
+		require.Eventually(t, func() bool { return l.cuts() > 0 }, 5*time.Second, 10*time.Millisecond,
+			"a request in flight at the killed gateway lost its connection")
+		time.Sleep(time.Second)
+		back := time.Now()
+		require.NoError(t, nw.Restart(node))
+		return recovery{at: at, back: back, gateway: msp, of: "gateway restarted: its first write acknowledged"}
+	}
+}
+
+func (s *suite) restartNetwork(t *testing.T, _ *load) recovery {
+	at := time.Now()
+	require.NoError(t, nw.Stop())
+	time.Sleep(2 * time.Second)
+	back := time.Now()
+	require.NoError(t, nw.Start())
+	return recovery{at: at, back: back, of: "make start begun: the first write acknowledged"}
+}
+
+// caughtUp waits until node's height reaches the highest of refs' (read just before it, so that
+// a node keeping up with a growing chain counts as caught up) and returns the time since from.
+func caughtUp(t *testing.T, node string, refs []string, from time.Time) time.Duration {
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		var ref uint64
+		for _, r := range refs {
+			if rh, err := nw.Height(r); err == nil {
+				ref = max(ref, rh)
+			}
+		}
+		h, err := nw.Height(node)
+		if err == nil && ref > 0 && h >= ref {
+			return time.Since(from)
+		}
+		require.True(t, time.Now().Before(deadline), "%s did not catch up within 3 minutes (height %d of %d, %v)", node, h, ref, err)
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func others(all []string, not string) []string {
+	var out []string
+	for _, s := range all {
+		if s != not {
+			out = append(out, s)
+		}
+	}
+	return out
+}
