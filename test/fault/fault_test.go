@@ -30,7 +30,7 @@ type row struct {
 	Duplicated int // writes applied more than once (on any peer)
 	Applied    int // writes applied whose answer was lost, found on the ledger
 	Retries    int
-	Cut        int // attempts whose connection failed or was cut: no answer
+	Cut        int           // attempts whose connection failed or was cut: no answer
 	Stall      time.Duration // the longest time without an acknowledged write after the fault
 	CatchUp    time.Duration
 	CatchUpOf  string // what CatchUp measures
