@@ -78,19 +78,28 @@ cmd_up() {
 	say "network.json: $NET/network.json"
 }
 
+# started_nodes: every node, and any other node this network wrote a PID file for (the benchmarks'
+# bare chaincode server, which bench-network.sh starts again when it needs it); each is still
+# signalled only by PID and tag.
+started_nodes() {
+	local f n names
+	names=" $(nodes | paste -sd' ') "
+	nodes
+	for f in "$NET"/pids/*.pid; do
+		[ -e "$f" ] || continue
+		n=$(basename "$f" .pid)
+		case $names in *" $n "*) ;; *) echo "$n" ;; esac
+	done
+}
+
 cmd_down() {
 	if [ ! -e "$NET" ]; then
 		say "nothing to stop: $NET does not exist"
 		return 0
 	fi
 	check_state_dir
-	local f names=()
-	mapfile -t names < <(nodes)
-	# Any other PID file this network wrote (none expected), still only by PID and tag.
-	for f in "$NET"/pids/*.pid; do
-		[ -e "$f" ] || continue
-		case " ${names[*]} " in *" $(basename "$f" .pid) "*) ;; *) names+=("$(basename "$f" .pid)") ;; esac
-	done
+	local names=()
+	mapfile -t names < <(started_nodes)
 	stop_nodes "${names[@]}"
 	rm -rf "$NET"
 	say "removed $NET"
@@ -116,7 +125,7 @@ cmd_stop() {
 	[ -e "$NET/$MARKER" ] || die "no network in $NET"
 	[ -f "$NET/network.json" ] || die "the network in $NET never came up completely: 'network.sh down', then 'up'"
 	local t0=$SECONDS names=()
-	mapfile -t names < <(nodes)
+	mapfile -t names < <(started_nodes)
 	stop_nodes "${names[@]}"
 	touch "$NET/$STOPPED"
 	say "stopped in $((SECONDS - t0))s; state kept in $NET ('network.sh start' resumes it, 'network.sh down' removes it)"
