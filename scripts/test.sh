@@ -3,8 +3,9 @@
 #   unit       chaincode and gateway unit tests, chaincode coverage (>= 85% required)
 #   fuzz       every chaincode fuzz target for a few seconds, as a regression test
 #   integration the suites in test/ against real Fabric nodes: one native network with a gateway per
-#              org shared by test/integration and test/gateway (and then by `make bench-network`
-#              in its smoke mode: it works, no speed asserted), and the docker compose network
+#              org shared by test/integration, test/gateway and test/console (the browser suite, in
+#              Debian's chromium, installed when missing), and then by `make bench-network` in its
+#              smoke mode (it works, no speed asserted), and the docker compose network
 #              (test/docker) when a Docker engine answers
 # `scripts/test.sh unit|fuzz|integration` runs one part. Each suite's full log is kept in $TEST_LOG_DIR
 # (a temporary folder unless set); this script prints the go test summary lines and a closing count.
@@ -94,14 +95,16 @@ integration() {
 	go build -o bin/recv ./gateway/cmd/recv || { failed=$((failed + 1)) broken+=(build-recv); return 1; }
 	(cd test && go build -o "$log_dir/testnet" ./internal/cmd/testnet) || { failed=$((failed + 1)) broken+=(build-testnet); return 1; }
 
-	local pkg name native_ok=
-	for pkg in $(cd test && go list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./... | sort); do
+	local pkg name native_ok= pkgs shared='/test/(integration|gateway|console)$'
+	pkgs=$(cd test && go list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./... | sort)
+	# The suites that share the native network run one after the other, before the rest.
+	for pkg in $(grep -E "$shared" <<<"$pkgs"; grep -vE "$shared" <<<"$pkgs"); do
 		name=${pkg##*/recv/test/}
 		name=${name//\//-}
 		# The suites that need a native network share one; it is up only while they run, so that
 		# no two networks run at once.
 		case $name in
-		integration | gateway) [ -n "$native_ok" ] || { native_up && native_ok=1 || native_ok=0; } ;;
+		integration | gateway | console) [ -n "$native_ok" ] || { native_up && native_ok=1 || native_ok=0; } ;;
 		*) bench_smoke && native_down ;;
 		esac
 		step "suite test/${pkg##*/recv/test/}"
@@ -112,6 +115,13 @@ integration() {
 		integration | gateway)
 			[ "$native_ok" = 1 ] || { echo "skipped: no shared native network"; continue; }
 			RECV_TEST_NET_DIR=$native_dir TMPDIR="$log_dir/tmp/$name" run_go_test "$name" test -p 1 -timeout 25m "$pkg"
+			;;
+		console)
+			# The browser suite: Debian's chromium, installed when missing; screenshots kept with the logs.
+			[ "$native_ok" = 1 ] || { echo "skipped: no shared native network"; continue; }
+			ensure_chromium || { failed=$((failed + 1)) broken+=(chromium); continue; }
+			RECV_TEST_NET_DIR=$native_dir RECV_CONSOLE_SHOTS="$log_dir/console-shots" TMPDIR="$log_dir/tmp/$name" \
+				run_go_test "$name" test -p 1 -timeout 10m "$pkg"
 			;;
 		*) TMPDIR="$log_dir/tmp/$name" run_go_test "$name" test -p 1 -timeout 25m "$pkg" ;;
 		esac
@@ -149,11 +159,22 @@ bench_smoke() {
 	return 0
 }
 
+# ensure_chromium installs Debian's chromium for the browser suite (test/console) when it is missing,
+# with a font that has the Chinese of the console's labels (for the screenshots).
+ensure_chromium() {
+	command -v chromium >/dev/null 2>&1 && [ -d /usr/share/fonts/truetype/wqy ] && return 0
+	echo "installing chromium and fonts-wqy-microhei (Debian packages) for the browser suite"
+	{ apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium fonts-wqy-microhei; } >"$log_dir/chromium-install.log" 2>&1 && return 0
+	echo "--- could not install chromium; the last 40 lines of $log_dir/chromium-install.log:"
+	tail -n 40 "$log_dir/chromium-install.log"
+	return 1
+}
+
 # native_up: one native network with a gateway per org for every suite that needs one (the test
 # harness, test/internal/testnet, brings it up; the suites reuse it through RECV_TEST_NET_DIR),
 # taken down by native_down when they are done or this script ends in any other way.
 native_up() {
-	step "one native network and its gateways for test/integration and test/gateway"
+	step "one native network and its gateways for test/integration, test/gateway and test/console"
 	native_dir=$log_dir/tmp/native/net
 	mkdir -p "$log_dir/tmp/native"
 	trap native_down EXIT

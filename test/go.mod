@@ -12,8 +12,14 @@ require (
 )
 
 require (
+	github.com/gobwas/ws v1.4.0
 	go.etcd.io/bbolt v1.4.3
 	golang.org/x/image v0.41.0
+)
+
+require (
+	github.com/gobwas/httphead v0.1.0 // indirect
+	github.com/gobwas/pool v0.2.1 // indirect
 )
 
 require (

@@ -35,6 +35,9 @@ type Serve struct {
 	LogFormat          string        `yaml:"logFormat"`
 	// MetricsPublic serves /metrics without a credential; by default it needs an admin's token.
 	MetricsPublic bool `yaml:"metricsPublic"`
+	// NoConsole turns the web console at / off; ConsoleSessionTTL is how long a sign-in lasts.
+	NoConsole         bool          `yaml:"noConsole"`
+	ConsoleSessionTTL time.Duration `yaml:"consoleSessionTTL"`
 }
 
 // NetDir is the network state folder: RECV_NET_DIR or .recv-net.
@@ -72,6 +75,9 @@ func (c *Serve) Bind(fs *pflag.FlagSet) {
 	fs.StringVar(&c.TLSKey, "tls-key", env("TLS_KEY", ""), "key of --tls-cert (env RECV_TLS_KEY)")
 	fs.StringVar(&c.LogLevel, "log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (env RECV_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("LOG_FORMAT", "text"), "text or json (env RECV_LOG_FORMAT)")
+	fs.BoolVar(&c.NoConsole, "no-console", env("NO_CONSOLE", "") == "true", "serve no web console at / (env RECV_NO_CONSOLE=true)")
+	sttl, _ := time.ParseDuration(env("CONSOLE_SESSION_TTL", "8h"))
+	fs.DurationVar(&c.ConsoleSessionTTL, "console-session-ttl", sttl, "how long a sign-in to the web console lasts (env RECV_CONSOLE_SESSION_TTL)")
 	fs.BoolVar(&c.MetricsPublic, "metrics-public", env("METRICS_PUBLIC", "") == "true", "serve /metrics to anyone who reaches the listener; by default it needs the bearer token (or client certificate) of an admin of the organisation (env RECV_METRICS_PUBLIC=true)")
 }
 
@@ -115,6 +121,12 @@ func (c *Serve) ApplyFile(path string, fs *pflag.FlagSet) error {
 	}
 	if file.MetricsPublic {
 		set("metrics-public", "METRICS_PUBLIC", func() { c.MetricsPublic = true })
+	}
+	if file.NoConsole {
+		set("no-console", "NO_CONSOLE", func() { c.NoConsole = true })
+	}
+	if file.ConsoleSessionTTL > 0 {
+		set("console-session-ttl", "CONSOLE_SESSION_TTL", func() { c.ConsoleSessionTTL = file.ConsoleSessionTTL })
 	}
 	if file.RequestTimeout > 0 {
 		set("request-timeout", "REQUEST_TIMEOUT", func() { c.RequestTimeout = file.RequestTimeout })

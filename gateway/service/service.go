@@ -136,8 +136,12 @@ func Run(ctx context.Context, cfg config.Serve, log *slog.Logger) error {
 	if cfg.MetricsPublic {
 		log.Warn("/metrics is served to anyone who reaches the listener (--metrics-public)", "listen", cfg.Listen)
 	}
+	handler, err := withConsole(ctx, guardMetrics(srv, authn, roleOf, cfg.MetricsPublic, log), srv, cfg, mspID, org.Name, fc, log)
+	if err != nil {
+		return err
+	}
 	httpServer := &http.Server{
-		Handler:           guardMetrics(srv, authn, roleOf, cfg.MetricsPublic, log),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
@@ -160,7 +164,7 @@ func Run(ctx context.Context, cfg config.Serve, log *slog.Logger) error {
 		scheme = "https"
 	}
 	log.Info("gateway listening", "org", mspID, "url", scheme+"://"+ln.Addr().String(), "peer", org.Peer.Address,
-		"identities", strings.Join(fc.Names(), ","), "tokens", cfg.TokensDir)
+		"identities", strings.Join(fc.Names(), ","), "tokens", cfg.TokensDir, "console", !cfg.NoConsole)
 
 	errc := make(chan error, 1)
 	go func() { errc <- httpServer.Serve(ln) }()

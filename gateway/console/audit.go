@@ -1,0 +1,208 @@
+package console
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
+	"github.com/recv-ledger/recv/gateway/audit"
+	"github.com/recv-ledger/recv/gateway/client"
+)
+
+type searchData struct {
+	Q      string
+	Found  *wire.Receivable
+	Held   []*wire.Receivable
+	Issued []*wire.Receivable
+	Err    string
+}
+
+// audit searches by receivable id, or by account (MSP/user): what it holds and what it issued.
+func (c *Console) audit(w http.ResponseWriter, r *http.Request, s *session) {
+	ctx, cancel := c.reading(r)
+	defer cancel()
+	cl := c.clientOf(s.token)
+	d := searchData{Q: strings.TrimSpace(r.URL.Query().Get("q"))}
+	switch {
+	case d.Q == "":
+	case strings.Contains(d.Q, "/"):
+		var errs []string
+		var err error
+		if d.Held, err = listAll(ctx, cl, client.ListQuery{Holder: d.Q}); err != nil {
+			errs = append(errs, problemText(err))
+		}
+		if d.Issued, err = listAll(ctx, cl, client.ListQuery{Issuer: d.Q}); err != nil {
+			errs = append(errs, problemText(err))
+		}
+		d.Err = strings.Join(errs, "; ")
+	default:
+		it, err := cl.Get(ctx, d.Q)
+		if err != nil {
+			d.Err = problemText(err)
+		}
+		d.Found = it
+	}
+	c.render(w, r, http.StatusOK, "audit", s, view{Title: "查询 Search", Data: d})
+}
+
+type traceData struct {
+	ID          string
+	Root        *wire.TraceNode
+	LiveFen     int64
+	RedeemedFen int64
+	IssuedFen   int64
+	Balanced    bool
+	Err         string
+}
+
+// sumLeaves adds the live and the redeemed leaves of a lineage tree.
+func sumLeaves(n *wire.TraceNode, liveFen, redeemedFen *int64) {
+	if n == nil || n.Receivable == nil {
+		return
+	}
+	if len(n.Pieces) == 0 {
+		switch {
+		case n.Status == wire.StatusRedeemed:
+			*redeemedFen += n.AmountFen
+		case live(n.Status):
+			*liveFen += n.AmountFen
+		}
+	}
+	for _, p := range n.Pieces {
+		sumLeaves(p, liveFen, redeemedFen)
+	}
+}
+
+// trace shows the lineage tree of a root and its reconciliation: live + redeemed = issued.
+func (c *Console) trace(w http.ResponseWriter, r *http.Request, s *session) {
+	ctx, cancel := c.reading(r)
+	defer cancel()
+	d := traceData{ID: r.PathValue("id")}
+	var t wire.Trace
+	if err := c.clientOf(s.token).Call(ctx, "trace", []string{d.ID}, nil, nil, &t); err != nil {
+		d.Err = problemText(err)
+	} else if t.Root != nil && t.Root.Receivable != nil {
+		d.Root = t.Root
+		sumLeaves(t.Root, &d.LiveFen, &d.RedeemedFen)
+		d.IssuedFen = t.Root.AmountFen
+		d.Balanced = d.LiveFen+d.RedeemedFen == d.IssuedFen
+	}
+	c.render(w, r, http.StatusOK, "trace", s, view{Title: "溯源 Lineage " + d.ID, Data: d})
+}
+
+type historyRow struct {
+	wire.HistoryEntry
+	Block uint64
+	Known bool
+}
+
+type historyData struct {
+	ID      string
+	Entries []historyRow
+	Err     string
+}
+
+// history shows every version of a receivable with the transaction and block that wrote it.
+func (c *Console) history(w http.ResponseWriter, r *http.Request, s *session) {
+	ctx, cancel := c.reading(r)
+	defer cancel()
+	cl := c.clientOf(s.token)
+	d := historyData{ID: r.PathValue("id")}
+	var entries []wire.HistoryEntry
+	if err := cl.Call(ctx, "history", []string{d.ID}, nil, nil, &entries); err != nil {
+		d.Err = problemText(err)
+	}
+	for _, e := range entries {
+		row := historyRow{HistoryEntry: e}
+		if st, err := cl.Transaction(ctx, e.TxID); err == nil {
+			row.Block, row.Known = st.BlockNumber, true
+		}
+		d.Entries = append(d.Entries, row)
+	}
+	c.render(w, r, http.StatusOK, "history", s, view{Title: "历史 History " + d.ID, Data: d})
+}
+
+// blockTx is one transaction of a block as the chain page lists it.
+type blockTx struct {
+	TxID, Type, Validation, Event string
+}
+
+type blockRow struct {
+	Number uint64
+	Txs    []blockTx
+}
+
+type chainData struct {
+	Height  uint64
+	Hash    string
+	Blocks  []blockRow
+	Recent  []recentTx
+	Err     string
+	Showing int
+}
+
+// recentBlocks is how many of the last blocks the chain page decodes.
+const recentBlocks = 8
+
+// chain shows the height, the last blocks with their transactions and the recent events.
+func (c *Console) chain(w http.ResponseWriter, r *http.Request, s *session) {
+	ctx, cancel := c.reading(r)
+	defer cancel()
+	cl := c.clientOf(s.token)
+	var d chainData
+	info, err := cl.ChainInfo(ctx)
+	if err != nil {
+		d.Err = problemText(err)
+	} else {
+		d.Height, d.Hash = info.Height, info.CurrentBlockHash
+		for n := info.Height; n > 0 && len(d.Blocks) < recentBlocks; n-- {
+			raw, err := cl.Block(ctx, n-1)
+			if err != nil {
+				d.Err = problemText(err)
+				break
+			}
+			row, err := c.decodeBlock(raw)
+			if err != nil {
+				d.Err = err.Error()
+				break
+			}
+			d.Blocks = append(d.Blocks, row)
+		}
+	}
+	d.Recent = c.watch.latest()
+	d.Showing = len(d.Blocks)
+	c.render(w, r, http.StatusOK, "chain", s, view{Title: "区块 Chain", Data: d})
+}
+
+// decodeBlock lists a block's transactions: id, type and the peer's validation code.
+func (c *Console) decodeBlock(raw []byte) (blockRow, error) {
+	b, err := audit.ParseBlock(raw)
+	if err != nil {
+		return blockRow{}, err
+	}
+	row := blockRow{Number: b.GetHeader().GetNumber()}
+	var filter []byte
+	if md := b.GetMetadata().GetMetadata(); len(md) > int(common.BlockMetadataIndex_TRANSACTIONS_FILTER) {
+		filter = md[common.BlockMetadataIndex_TRANSACTIONS_FILTER]
+	}
+	for i, data := range b.GetData().GetData() {
+		tx := blockTx{Type: "?", Validation: "?"}
+		var env common.Envelope
+		var pl common.Payload
+		var ch common.ChannelHeader
+		if proto.Unmarshal(data, &env) == nil && proto.Unmarshal(env.GetPayload(), &pl) == nil &&
+			proto.Unmarshal(pl.GetHeader().GetChannelHeader(), &ch) == nil {
+			tx.TxID, tx.Type = ch.GetTxId(), common.HeaderType(ch.GetType()).String()
+		}
+		if i < len(filter) {
+			tx.Validation = peer.TxValidationCode(filter[i]).String()
+		}
+		tx.Event = c.watch.nameOf(tx.TxID)
+		row.Txs = append(row.Txs, tx)
+	}
+	return row, nil
+}

@@ -1,0 +1,151 @@
+package console
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
+	"github.com/recv-ledger/recv/gateway/fabric"
+)
+
+// maxRecent bounds the recent transactions kept for the auditor's chain page.
+const maxRecent = 50
+
+// watcher follows the chaincode events from the first block and keeps what no list of the ledger
+// gives: the receivables that went into FINANCING (candidates of a bank's queue: each is read
+// again as the officer before it is shown) and the latest transactions.
+type watcher struct {
+	src EventSource
+	log *slog.Logger
+
+	mu        sync.Mutex
+	changed   *sync.Cond
+	financing map[string]bool // receivable id -> in FINANCING as of its last event
+	recent    []recentTx      // newest last
+	byTx      map[string]string
+	block     uint64 // the last block an event was seen in
+	started   bool
+}
+
+// recentTx is one transaction of the chain as its event told it.
+type recentTx struct {
+	Block uint64
+	TxID  string
+	Name  string
+	IDs   []string
+}
+
+func newWatcher(src EventSource, log *slog.Logger) *watcher {
+	w := &watcher{src: src, log: log, financing: map[string]bool{}, byTx: map[string]string{}}
+	w.changed = sync.NewCond(&w.mu)
+	return w
+}
+
+// run reads the events until ctx ends, resuming after the last one when the stream breaks.
+func (w *watcher) run(ctx context.Context) {
+	if w.src == nil {
+		return
+	}
+	go func() { // wake the waiters when ctx ends
+		<-ctx.Done()
+		w.mu.Lock()
+		w.changed.Broadcast()
+		w.mu.Unlock()
+	}()
+	pos := fabric.Position{}
+	backoff := 500 * time.Millisecond
+	for ctx.Err() == nil {
+		events, err := w.src(ctx, pos)
+		if err != nil {
+			w.log.Warn("console: cannot follow the events", "err", err)
+		} else {
+			for ev := range events {
+				w.add(ev)
+				pos = fabric.Position{StartBlock: ev.BlockNumber, AfterTx: ev.TransactionID}
+				backoff = 500 * time.Millisecond
+			}
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(backoff):
+			backoff = min(2*backoff, 10*time.Second)
+		}
+	}
+}
+
+func (w *watcher) add(ev fabric.Event) {
+	var e wire.Event
+	_ = json.Unmarshal(ev.Payload, &e)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	tx := recentTx{Block: ev.BlockNumber, TxID: ev.TransactionID, Name: ev.Name}
+	for _, it := range e.Items {
+		tx.IDs = append(tx.IDs, it.ID)
+		if it.Status == wire.StatusFinancing {
+			w.financing[it.ID] = true
+		} else {
+			delete(w.financing, it.ID)
+		}
+	}
+	w.recent = append(w.recent, tx)
+	w.byTx[tx.TxID] = tx.Name
+	if len(w.recent) > maxRecent {
+		delete(w.byTx, w.recent[0].TxID)
+		w.recent = w.recent[1:]
+	}
+	w.block = ev.BlockNumber
+	w.changed.Broadcast()
+}
+
+// caughtUp waits (at most d) until an event of block n or later was seen: a page refreshed by the
+// browser after an event shows what that event changed.
+func (w *watcher) caughtUp(ctx context.Context, n uint64, d time.Duration) {
+	if w.src == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() {
+		w.mu.Lock()
+		w.changed.Broadcast()
+		w.mu.Unlock()
+	})
+	defer stop()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for w.block < n && ctx.Err() == nil {
+		w.changed.Wait()
+	}
+}
+
+// inFinancing lists the receivables whose last event left them in FINANCING, sorted.
+func (w *watcher) inFinancing() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	ids := make([]string, 0, len(w.financing))
+	for id := range w.financing {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// latest returns the recent transactions, newest first.
+func (w *watcher) latest() []recentTx {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := slices.Clone(w.recent)
+	slices.Reverse(out)
+	return out
+}
+
+// nameOf is the event name of a recent transaction, or "".
+func (w *watcher) nameOf(txID string) string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.byTx[txID]
+}
