@@ -35,7 +35,7 @@ func browser(t *testing.T) *chrome {
 	defer cancel()
 	profile, err := os.MkdirTemp("", "recv-chromium-")
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = os.RemoveAll(profile) }) // after the browser stopped (cleanups run last first)
+	t.Cleanup(func() { _ = os.RemoveAll(profile) })               // after the browser stopped (cleanups run last first)
 	c, err := startChrome(ctx, bin, "--headless", "--no-sandbox", // the suite may run as root, which the sandbox refuses
 		"--user-data-dir="+profile, "--window-size=1280,900", "--disable-gpu", "--disable-dev-shm-usage",
 		"--no-first-run", "--no-default-browser-check", "--disable-extensions", "--disable-background-networking",
