@@ -6,6 +6,7 @@
 #   scripts/gateways.sh kill ORG [SIGNAL]  send one gateway a signal by its PID file (default KILL):
 #                                fault injection for tests; `up` restarts a killed one
 #   scripts/gateways.sh status   each gateway: running, ready
+#   scripts/gateways.sh console  each organisation's web console URL and how to sign in (docs/console.md)
 # State per org in $RECV_NET_DIR/gateways/<org>/: recv.pid, gateway.log, token-hashes.json, wallet/,
 # tokens/<user>.token (0600, the bearer tokens of network.json's users). Running `up` twice is safe.
 set -euo pipefail
@@ -114,6 +115,20 @@ kill_one() {
 	echo "gateway $name: sent SIG${sig#SIG} to pid $pid"
 }
 
+# console: where each organisation's people open the web console, and the token file each user
+# signs in with (the file's name, never the token: it stays owner-only).
+console() {
+	[ -f "$NET/network.json" ] || die "no $NET/network.json"
+	local msp name addr user dir
+	echo "Web console of each organisation: open its URL and sign in with a user's token (the content of its file):"
+	while read -r msp name addr; do
+		dir=$(realpath -m --relative-base="$ROOT" "$NET/gateways/$name/tokens")
+		for user in $(jq -r --arg m "$msp" '.orgs[$m].users | keys[] | select(. != "admin")' "$NET/network.json"); do
+			printf '  %-12s http://%-18s %-11s %s\n' "$msp" "$addr/" "$user" "$dir/$user.token"
+		done
+	done < <(orgs)
+}
+
 status() {
 	[ -f "$NET/network.json" ] || die "no $NET/network.json"
 	local msp name addr dir state
@@ -133,6 +148,7 @@ case ${1:-status} in
 up) up ;;
 down) down ;;
 status) status ;;
+console) console ;;
 kill) kill_one "${2:-}" "${3:-}" ;;
-*) echo "usage: $0 up|down|status|kill ORG [SIGNAL]" >&2; exit 2 ;;
+*) echo "usage: $0 up|down|status|console|kill ORG [SIGNAL]" >&2; exit 2 ;;
 esac

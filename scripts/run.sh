@@ -27,3 +27,6 @@ The network and the gateways are still running:
   bin/recv --as AuditorMSP/auditor list --issuer CoreMSP/treasurer
   make down                stop everything and remove the state
 MSG
+
+step "Web console, one per organisation (docs/console.md)"
+scripts/gateways.sh console

@@ -146,7 +146,7 @@ func (c *Console) do(w http.ResponseWriter, r *http.Request, s *session) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Minute)
 	defer cancel()
 	// The form's key makes a double submission one transaction.
-	res, err := c.clientOf(s.token).Submit(ctx, name, pathValues, body, client.WithIdempotencyKey(r.PostFormValue("key")))
+	res, err := c.clientOf(r, s.token).Submit(ctx, name, pathValues, body, client.WithIdempotencyKey(r.PostFormValue("key")))
 	if err != nil {
 		n.Kind, n.Detail = "error", problemText(err)
 		if p, ok := err.(*wire.Problem); ok {

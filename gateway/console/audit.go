@@ -25,7 +25,7 @@ type searchData struct {
 func (c *Console) audit(w http.ResponseWriter, r *http.Request, s *session) {
 	ctx, cancel := c.reading(r)
 	defer cancel()
-	cl := c.clientOf(s.token)
+	cl := c.clientOf(r, s.token)
 	d := searchData{Q: strings.TrimSpace(r.URL.Query().Get("q"))}
 	switch {
 	case d.Q == "":
@@ -83,7 +83,7 @@ func (c *Console) trace(w http.ResponseWriter, r *http.Request, s *session) {
 	defer cancel()
 	d := traceData{ID: r.PathValue("id")}
 	var t wire.Trace
-	if err := c.clientOf(s.token).Call(ctx, "trace", []string{d.ID}, nil, nil, &t); err != nil {
+	if err := c.clientOf(r, s.token).Call(ctx, "trace", []string{d.ID}, nil, nil, &t); err != nil {
 		d.Err = problemText(err)
 	} else if t.Root != nil && t.Root.Receivable != nil {
 		d.Root = t.Root
@@ -110,7 +110,7 @@ type historyData struct {
 func (c *Console) history(w http.ResponseWriter, r *http.Request, s *session) {
 	ctx, cancel := c.reading(r)
 	defer cancel()
-	cl := c.clientOf(s.token)
+	cl := c.clientOf(r, s.token)
 	d := historyData{ID: r.PathValue("id")}
 	var entries []wire.HistoryEntry
 	if err := cl.Call(ctx, "history", []string{d.ID}, nil, nil, &entries); err != nil {
@@ -152,7 +152,7 @@ const recentBlocks = 8
 func (c *Console) chain(w http.ResponseWriter, r *http.Request, s *session) {
 	ctx, cancel := c.reading(r)
 	defer cancel()
-	cl := c.clientOf(s.token)
+	cl := c.clientOf(r, s.token)
 	var d chainData
 	info, err := cl.ChainInfo(ctx)
 	if err != nil {

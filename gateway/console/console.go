@@ -256,19 +256,25 @@ func (c *Console) setCookie(w http.ResponseWriter, name, value string, maxAge in
 		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: c.cfg.Secure})
 }
 
-// clientOf is a gateway client acting as the session's identity, served in this process.
-func (c *Console) clientOf(token string) *client.Client {
-	cl, _ := client.New("http://console.invalid", token, client.WithHTTPClient(&http.Client{Transport: inProcess{c.cfg.API}}))
+// clientOf is a gateway client acting as the session's identity, served in this process; the
+// REST handler sees the browser's address as the caller's (its logs and limits name the person's
+// machine, not the console).
+func (c *Console) clientOf(r *http.Request, token string) *client.Client {
+	cl, _ := client.New("http://console.invalid", token,
+		client.WithHTTPClient(&http.Client{Transport: inProcess{h: c.cfg.API, remote: r.RemoteAddr}}))
 	return cl
 }
 
 // inProcess hands a request to the REST handler in this process and returns its recorded answer.
-type inProcess struct{ h http.Handler }
+type inProcess struct {
+	h      http.Handler
+	remote string
+}
 
 func (t inProcess) RoundTrip(r *http.Request) (*http.Response, error) {
 	rec := httptest.NewRecorder()
 	in := r.Clone(r.Context())
-	in.RemoteAddr = "console"
+	in.RemoteAddr = t.remote
 	in.RequestURI = in.URL.RequestURI()
 	if in.Body == nil {
 		in.Body = http.NoBody // a server's request always has a body
@@ -326,7 +332,7 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 	token := strings.TrimSpace(r.PostFormValue("token"))
 	ctx, cancel := context.WithTimeout(r.Context(), 15*time.Second)
 	defer cancel()
-	me, err := c.clientOf(token).WhoAmI(ctx)
+	me, err := c.clientOf(r, token).WhoAmI(ctx)
 	if err != nil || token == "" {
 		c.log.Info("console: sign-in refused", "source", r.RemoteAddr)
 		c.signinForm(w, r, http.StatusUnauthorized, "登录失败 Sign-in refused: this token is not one of "+c.cfg.MSPID+"'s identities")

@@ -138,7 +138,7 @@ func (c *Console) inbox(w http.ResponseWriter, r *http.Request, s *session) {
 	ctx, cancel := c.reading(r)
 	defer cancel()
 	var d inboxData
-	items, err := listAll(ctx, c.clientOf(s.token), client.ListQuery{Holder: s.account})
+	items, err := listAll(ctx, c.clientOf(r, s.token), client.ListQuery{Holder: s.account})
 	if err != nil {
 		d.Err = problemText(err)
 	}
@@ -166,7 +166,7 @@ type holdingsData struct {
 func (c *Console) holdings(w http.ResponseWriter, r *http.Request, s *session) {
 	ctx, cancel := c.reading(r)
 	defer cancel()
-	cl := c.clientOf(s.token)
+	cl := c.clientOf(r, s.token)
 	var d holdingsData
 	var errs []string
 	items, err := listAll(ctx, cl, client.ListQuery{Holder: s.account})
@@ -233,7 +233,7 @@ func (c *Console) issued(w http.ResponseWriter, r *http.Request, s *session) {
 	ctx, cancel := c.reading(r)
 	defer cancel()
 	var d issuedData
-	items, err := listAll(ctx, c.clientOf(s.token), client.ListQuery{Issuer: s.account})
+	items, err := listAll(ctx, c.clientOf(r, s.token), client.ListQuery{Issuer: s.account})
 	if err != nil {
 		d.Err = problemText(err)
 	}
@@ -297,7 +297,7 @@ type financingData struct {
 func (c *Console) financing(w http.ResponseWriter, r *http.Request, s *session) {
 	ctx, cancel := c.reading(r)
 	defer cancel()
-	cl := c.clientOf(s.token)
+	cl := c.clientOf(r, s.token)
 	d := financingData{Watching: c.cfg.Events != nil}
 	now := c.cfg.Now()
 	for _, id := range c.watch.inFinancing() {
@@ -323,7 +323,7 @@ type bookData struct {
 func (c *Console) book(w http.ResponseWriter, r *http.Request, s *session) {
 	ctx, cancel := c.reading(r)
 	defer cancel()
-	cl := c.clientOf(s.token)
+	cl := c.clientOf(r, s.token)
 	var d bookData
 	var errs []string
 	items, err := listAll(ctx, cl, client.ListQuery{Holder: s.account})
