@@ -140,7 +140,8 @@ EOF
 
 # enroll_identity ORG NAME DIR [HOSTS [TLS_ONLY]]: enrolls NAME (registered by the CA's config)
 # into DIR/msp (unless TLS_ONLY); with HOSTS, also a TLS certificate into DIR/tls (cert.pem,
-# key.pem, ca.pem).
+# key.pem, ca.pem). The secret enrolls once (the CAs' maxenrollments is 1): the TLS certificate of
+# an identity that has an enrollment certificate comes from a reenrollment signed with it.
 enroll_identity() {
 	local org=$1 name=$2 dir=$3 hosts=${4:-} tls_only=${5:-}
 	local secret
@@ -152,9 +153,19 @@ enroll_identity() {
 			--csr.hosts "${hosts:-$name}"
 		tidy_msp "$dir/msp" "$org"
 	fi
-	if [ -n "$hosts" ]; then
+	if [ -n "$hosts" ] && [ -z "$tls_only" ]; then
+		rm -rf "$dir/tls-msp"
+		cp -r "$dir/msp" "$dir/tls-msp"
+		rm -f "$dir/tls-msp/keystore/"*
+		cp "$dir/msp/keystore/key.pem" "$dir/tls-msp/keystore/enrollment_sk"
+		ca_client "$org" reenroll -u "https://$(addr host "ca.$org")" --mspdir "$dir/tls-msp" \
+			--enrollment.profile tls --csr.names "$csr_names" --csr.hosts "$hosts"
+		rm -f "$dir/tls-msp/keystore/enrollment_sk"
+	elif [ -n "$hosts" ]; then
 		ca_client "$org" enroll -u "$(ca_url "$name:$secret" "$org")" --mspdir "$dir/tls-msp" \
 			--enrollment.profile tls --csr.names "$csr_names" --csr.hosts "$hosts"
+	fi
+	if [ -n "$hosts" ]; then
 		mkdir -p "$dir/tls"
 		cp "$dir/tls-msp/signcerts/cert.pem" "$dir/tls/cert.pem"
 		cp "$(find "$dir/tls-msp/keystore" -name '*_sk' -print -quit)" "$dir/tls/key.pem"
@@ -205,6 +216,15 @@ enroll_org() {
 	done
 }
 
+# forget_secrets ORG: once every identity of the org's CA config is enrolled, the secrets are
+# gone: the secrets files are removed and the CA's config keeps no password (the CA registered the
+# identities in its database at its first start and never reads them from the config again).
+forget_secrets() {
+	local org=$1
+	rm -f "$NET/secrets/ca.$org.ids" "$NET/secrets/ca.$org.registrar"
+	sed -i '/^[[:space:]]*pass:/d' "$(org_dir "$org")/ca/fabric-ca-server-config.yaml"
+}
+
 # setup_identities: every CA started and ready, every org enrolled (orgs in parallel).
 setup_identities() {
 	local org cas=()
@@ -222,6 +242,7 @@ setup_identities() {
 enroll_orgs() {
 	local org
 	per_org enroll "enrolling the identities" "orderer ${ORGS[*]}" enroll_org
+	for org in orderer "${ORGS[@]}"; do forget_secrets "$org"; done
 	: >"$(tls_bundle)"
 	for org in orderer "${ORGS[@]}"; do cat "$(ca_cert "$org")" >>"$(tls_bundle)"; done
 }

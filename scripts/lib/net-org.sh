@@ -66,6 +66,7 @@ org_identities_up() {
 	write_ca_ops_tls "$org"
 	start_and_wait "ca.$org"
 	per_org enroll "enrolling the identities" "$org" enroll_org
+	forget_secrets "$org"
 	local o
 	: >"$(tls_bundle)"
 	for o in orderer "${ORGS[@]}"; do cat "$(ca_cert "$o")" >>"$(tls_bundle)"; done
