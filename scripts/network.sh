@@ -22,6 +22,9 @@
 #   network.sh add-org NAME [LEGAL_NAME] [CREDIT_CODE]
 #                             a bank joins the running network: its CA, identities and peer, the
 #                             channel update, the chaincode definition, the registry, its gateway
+#   network.sh revoke-user ORG NAME [REASON]
+#                             revoke a user: its certificates at the org's CA (recv user revoke,
+#                             through the org's gateway), the CA's CRL into the org's channel MSP
 #   network.sh config-update WHAT JQ_FILTER [ORG...]
 #                             change the channel configuration by a jq filter over its JSON, signed
 #                             by the admins its policies require (or by ORG... only), submitted by
@@ -219,6 +222,21 @@ cmd_add_org() {
 	say "${MSP[$name]} joined in $((SECONDS - t0))s: peer0.$name at $(addr host "peer0.$name"), gateway at $(addr host "gateway.$name")"
 }
 
+cmd_revoke_user() {
+	local org=${1:-} name=${2:-} reason=${3:-}
+	[ -n "$org" ] && [ -n "$name" ] || die "usage: $SCRIPT revoke-user ORG NAME [REASON]"
+	[ -n "${MSP[$org]:-}" ] || die "no organisation $org; orgs: ${ORGS[*]}"
+	[ -f "$NET/network.json" ] || die "no network in $NET: run 'network.sh up'"
+	ensure_tool jq jq
+	local crl
+	crl=$(mktemp "$NET/channel/crl.XXXXXX")
+	step "${MSP[$org]}/$name: revoked at ca.$org, the CRL into ${MSP[$org]}'s channel MSP"
+	recv_as "${MSP[$org]}/admin" user revoke "$name" ${reason:+--reason "$reason"} --crl-out "$crl"
+	org_crl_update "$org" "$crl"
+	rm -f "$crl"
+	step_done
+}
+
 cmd_config_update() {
 	local what=${1:-} filter=${2:-}
 	[ -n "$what" ] && [ -n "$filter" ] || die "usage: $SCRIPT config-update WHAT JQ_FILTER [ORG...]"
@@ -255,5 +273,6 @@ logs) cmd_logs "${2:-}" "${3:-}" ;;
 env) cmd_env "${2:-}" "${3:-}" ;;
 add-org) cmd_add_org "${@:2}" ;;
 config-update) cmd_config_update "${@:2}" ;;
+revoke-user) cmd_revoke_user "${@:2}" ;;
 *) usage ;;
 esac

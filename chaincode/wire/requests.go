@@ -88,11 +88,30 @@ type WhoAmI struct {
 	OfflineOnly bool   `json:"offlineOnly"`
 }
 
-// NewUser is the body of POST /v1/admin/users.
+// NewUser is the body of POST /v1/admin/users. With CSR (a PEM certificate signing request made
+// by the user with its own key), the gateway enrolls that request and keeps only the certificate:
+// the user signs offline (docs/gateway.md), whatever its organisation.
 type NewUser struct {
 	Name   string `json:"name"`
 	Role   string `json:"role"`
 	Secret string `json:"secret,omitempty"`
+	CSR    string `json:"csr,omitempty"`
+}
+
+// RevokeUser is the body of POST /v1/admin/users/{name}/revoke: why (an RFC 5280 reason name such
+// as keycompromise, affiliationchanged, superseded, cessationofoperation; empty: unspecified).
+type RevokeUser struct {
+	Reason string `json:"reason,omitempty"`
+}
+
+// RevokeUserResult is the answer: the serial numbers of the user's revoked certificates and the
+// CA's certificate revocation list (PEM), which takes effect on the channel once a configuration
+// update puts it into the organisation's MSP (scripts/network.sh revoke-user).
+type RevokeUserResult struct {
+	Name    string   `json:"name"`
+	Account string   `json:"account"`
+	Serials []string `json:"serials"`
+	CRL     string   `json:"crl"`
 }
 
 // NewUserResult is the answer: the user's account and its bearer token (shown once).
@@ -101,6 +120,8 @@ type NewUserResult struct {
 	Account string `json:"account"`
 	Role    string `json:"role"`
 	Token   string `json:"token"`
+	// Certificate is the enrollment certificate (PEM) of a user enrolled with its own CSR.
+	Certificate string `json:"certificate,omitempty"`
 }
 
 // OfflineProposalRequest asks for an unsigned proposal of one write operation, by its name in Ops;

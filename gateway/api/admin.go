@@ -2,7 +2,9 @@ package api
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"net/http"
 	"strings"
@@ -80,7 +82,71 @@ func (s *Server) newUserRequest(r *http.Request) (*fabric.Identity, wire.NewUser
 	if _, exists := s.ledger.Identity(req.Name); exists {
 		return nil, req, &fabric.Error{Kind: wire.KindConflict, Stage: "admin", Message: "conflict: user " + req.Name + " is already in the wallet"}
 	}
+	if req.CSR != "" {
+		if err := checkCSR(req.CSR, req.Name); err != nil {
+			return nil, req, err
+		}
+	}
 	return admin, req, nil
+}
+
+// checkCSR: a PEM certificate signing request for name, signed by the key it carries.
+func checkCSR(csrPEM, name string) error {
+	block, _ := pem.Decode([]byte(csrPEM))
+	if block == nil || block.Type != "CERTIFICATE REQUEST" {
+		return badRequest("csr: not a PEM CERTIFICATE REQUEST")
+	}
+	csr, err := x509.ParseCertificateRequest(block.Bytes)
+	if err != nil {
+		return badRequest("csr: " + err.Error())
+	}
+	if err := csr.CheckSignature(); err != nil {
+		return badRequest("csr: its signature does not verify: " + err.Error())
+	}
+	if csr.Subject.CommonName != name {
+		return badRequest(fmt.Sprintf("csr: its common name %q is not the user's name %q", csr.Subject.CommonName, name))
+	}
+	return nil
+}
+
+// revokeUser revokes a user of the gateway's organisation at its CA (role admin) and answers with
+// the CA's new CRL, which an update of the channel configuration puts into the organisation's MSP.
+func (s *Server) revokeUser(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Admin == nil {
+		s.writeError(w, r, &fabric.Error{Kind: wire.KindNotFound, Stage: "admin", Message: "not_found: user administration is not enabled on this gateway"})
+		return
+	}
+	admin, ok := s.ledger.Identity(caller(r))
+	if !ok || admin.Role != wire.RoleAdmin {
+		s.writeError(w, r, &fabric.Error{Kind: wire.KindForbidden, Stage: "admin", Message: "forbidden: only an identity with role admin may revoke users"})
+		return
+	}
+	name := r.PathValue("name")
+	if !validUserName(name) {
+		s.writeError(w, r, badRequest("name ([A-Za-z0-9_-]{1,64}) is required"))
+		return
+	}
+	var req wire.RevokeUser
+	body, err := readBody(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if len(body) > 0 {
+		if err := wire.DecodeStrict(body, &req); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	ctx, cancel := s.withTimeout(r)
+	defer cancel()
+	res, err := s.cfg.Admin.RevokeUser(ctx, name, req.Reason)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.log.Info("user revoked", "name", name, "serials", res.Serials, "by", admin.Name)
+	writeJSON(w, http.StatusOK, res)
 }
 
 // checkNewAccount refuses a role the organisation's kind does not allow (read from the registry

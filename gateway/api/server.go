@@ -34,6 +34,8 @@ type Ledger interface {
 // and returns its bearer token (shown once).
 type UserAdmin interface {
 	AddUser(ctx context.Context, req wire.NewUser) (*wire.NewUserResult, error)
+	// RevokeUser revokes the user's certificates at the CA and returns its new CRL.
+	RevokeUser(ctx context.Context, name, reason string) (*wire.RevokeUserResult, error)
 }
 
 // Config configures a Server.
@@ -138,6 +140,7 @@ func (s *Server) routes() {
 	authed("POST /v1/offline/proposals/{txid}/endorse", s.offlineEndorse)
 	authed("POST /v1/offline/transactions/{txid}/submit", s.offlineSubmit)
 	authed("POST /v1/admin/users", s.addUser)
+	authed("POST /v1/admin/users/{name}/revoke", s.revokeUser)
 }
 
 func caller(r *http.Request) string {

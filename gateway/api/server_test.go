@@ -1,6 +1,9 @@
 package api
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -10,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/recv-ledger/recv/chaincode/wire"
+	"github.com/recv-ledger/recv/gateway/ca"
 	"github.com/recv-ledger/recv/gateway/fabric"
 )
 
@@ -232,4 +236,41 @@ func TestAdmin_RefusesBeforeTheLedgerAndTheCA(t *testing.T) {
 	require.Equal(t, 400, do(t, s2, "POST", "/v1/admin/users", tokens2["admin"], `{"name":"x","role":"supplier","extra":1}`).Code)
 	require.Equal(t, 409, do(t, s2, "POST", "/v1/admin/users", tokens2["admin"], `{"name":"treasurer","role":"issuer"}`).Code)
 	require.Empty(t, led.calls, "refused before reading the ledger")
+}
+
+// TestAdmin_CSRMustBeTheUsersOwnSignedRequest: a CSR that is not PEM, whose signature does not
+// verify, or made out to another name is refused before the CA is asked.
+func TestAdmin_CSRMustBeTheUsersOwnSignedRequest(t *testing.T) {
+	led := &fakeLedger{}
+	s, tokens := testServer(t, led)
+	s.cfg.Admin = fakeAdmin{}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	other, err := ca.NewCSR("someone-else", key)
+	require.NoError(t, err)
+	body := func(csr string) string {
+		b, _ := json.Marshal(wire.NewUser{Name: "supplier-d", Role: "supplier", CSR: csr})
+		return string(b)
+	}
+	for _, csr := range []string{"not a csr", string(other)} {
+		rec := do(t, s, "POST", "/v1/admin/users", tokens["admin"], body(csr))
+		require.Equal(t, 400, rec.Code, rec.Body.String())
+		require.Contains(t, rec.Body.String(), "csr:")
+	}
+	require.Empty(t, led.calls, "refused before reading the ledger")
+}
+
+// TestAdmin_RevokeOnlyByAnAdmin: revoking is an admin's; the answer carries the CRL.
+func TestAdmin_RevokeOnlyByAnAdmin(t *testing.T) {
+	s, tokens := testServer(t, &fakeLedger{})
+	require.Equal(t, 404, do(t, s, "POST", "/v1/admin/users/x/revoke", tokens["admin"], "").Code)
+	s.cfg.Admin = fakeAdmin{}
+	require.Equal(t, 403, do(t, s, "POST", "/v1/admin/users/x/revoke", tokens["supplier-a"], "").Code)
+	require.Equal(t, 400, do(t, s, "POST", "/v1/admin/users/x/revoke", tokens["admin"], `{"why":1}`).Code)
+	rec := do(t, s, "POST", "/v1/admin/users/x/revoke", tokens["admin"], `{"reason":"keycompromise"}`)
+	require.Equal(t, 200, rec.Code, rec.Body.String())
+	var res wire.RevokeUserResult
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &res))
+	require.Equal(t, "x", res.Name)
+	require.Contains(t, res.CRL, "X509 CRL")
 }

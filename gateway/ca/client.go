@@ -107,12 +107,33 @@ func (c *Client) Enroll(ctx context.Context, name, secret string) (certPEM, keyP
 	if err != nil {
 		return nil, nil, err
 	}
-	csrDER, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: name}}, key)
+	csr, err := NewCSR(name, key)
 	if err != nil {
 		return nil, nil, err
 	}
-	csr := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: csrDER})
-	body, _ := json.Marshal(map[string]string{"certificate_request": string(csr), "caname": c.CAName})
+	if certPEM, err = c.EnrollCSR(ctx, name, secret, csr); err != nil {
+		return nil, nil, err
+	}
+	keyPEM, err = identity.PrivateKeyToPEM(key)
+	if err != nil {
+		return nil, nil, err
+	}
+	return certPEM, keyPEM, nil
+}
+
+// NewCSR is a PEM certificate signing request for name (the common name) signed by key.
+func NewCSR(name string, key *ecdsa.PrivateKey) ([]byte, error) {
+	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: name}}, key)
+	if err != nil {
+		return nil, err
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der}), nil
+}
+
+// EnrollCSR enrolls an identity with its secret and a certificate signing request made by whoever
+// holds the key (the user, on its own machine): the key is never here. It returns the certificate.
+func (c *Client) EnrollCSR(ctx context.Context, name, secret string, csrPEM []byte) ([]byte, error) {
+	body, _ := json.Marshal(map[string]string{"certificate_request": string(csrPEM), "caname": c.CAName})
 	var out struct {
 		Cert string `json:"Cert"`
 	}
@@ -120,17 +141,52 @@ func (c *Client) Enroll(ctx context.Context, name, secret string) (certPEM, keyP
 		h.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(name+":"+secret)))
 	}
 	if err := c.do(ctx, "enroll", body, basic, &out); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	certPEM, err = base64.StdEncoding.DecodeString(out.Cert)
+	certPEM, err := base64.StdEncoding.DecodeString(out.Cert)
 	if err != nil {
-		return nil, nil, fmt.Errorf("decode enrollment certificate: %w", err)
+		return nil, fmt.Errorf("decode enrollment certificate: %w", err)
 	}
-	keyPEM, err = identity.PrivateKeyToPEM(key)
+	return certPEM, nil
+}
+
+// Revocation is what Revoke did: the serial numbers of the certificates it revoked and the CA's
+// certificate revocation list that lists them (PEM), to be put into the organisation's MSP.
+type Revocation struct {
+	Serials []string
+	CRL     []byte
+}
+
+// Revoke revokes every certificate of the identity name, and the identity itself, as the
+// registrar (which needs hf.Revoker), with a reason (RFC 5280 name, e.g. "keycompromise"; empty:
+// unspecified), and returns the CA's new CRL.
+func (c *Client) Revoke(ctx context.Context, reg Registrar, name, reason string) (*Revocation, error) {
+	body, err := json.Marshal(map[string]any{"id": name, "reason": reason, "gencrl": true, "caname": c.CAName})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return certPEM, keyPEM, nil
+	token, err := Token(reg, http.MethodPost, "/api/v1/revoke", body)
+	if err != nil {
+		return nil, err
+	}
+	var out struct {
+		RevokedCerts []struct {
+			Serial string `json:"Serial"`
+		} `json:"RevokedCerts"`
+		CRL string `json:"CRL"`
+	}
+	if err := c.do(ctx, "revoke", body, func(h http.Header) { h.Set("Authorization", token) }, &out); err != nil {
+		return nil, err
+	}
+	crl, err := base64.StdEncoding.DecodeString(out.CRL)
+	if err != nil {
+		return nil, fmt.Errorf("decode the CRL: %w", err)
+	}
+	rev := &Revocation{CRL: crl}
+	for _, r := range out.RevokedCerts {
+		rev.Serials = append(rev.Serials, r.Serial)
+	}
+	return rev, nil
 }
 
 func (c *Client) do(ctx context.Context, endpoint string, body []byte, auth func(http.Header), out any) error {

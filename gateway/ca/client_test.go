@@ -102,3 +102,25 @@ func TestRegister_RefusalCarriesTheCAMessage(t *testing.T) {
 	require.Equal(t, 400, ce.Status)
 	require.Contains(t, ce.Message, "already registered")
 }
+
+func TestRevoke_AsTheRegistrarReturnsTheCRL(t *testing.T) {
+	reg, pub := registrar(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		require.Equal(t, "/api/v1/revoke", r.URL.Path)
+		verifyToken(t, pub, r.Header.Get("Authorization"), r.Method, r.URL.RequestURI(), body)
+		var req map[string]any
+		require.NoError(t, json.Unmarshal(body, &req))
+		require.Equal(t, "supplier-d", req["id"])
+		require.Equal(t, "keycompromise", req["reason"])
+		require.Equal(t, true, req["gencrl"], "the answer carries the new CRL")
+		crl := base64.StdEncoding.EncodeToString([]byte("-----BEGIN X509 CRL-----\n"))
+		_, _ = w.Write([]byte(`{"success":true,"result":{"RevokedCerts":[{"Serial":"0a1b","AKI":"ff"}],"CRL":"` + crl + `"}}`))
+	}))
+	defer srv.Close()
+	c := &Client{URL: srv.URL, HTTP: srv.Client()}
+	rev, err := c.Revoke(context.Background(), reg, "supplier-d", "keycompromise")
+	require.NoError(t, err)
+	require.Equal(t, []string{"0a1b"}, rev.Serials)
+	require.Equal(t, "-----BEGIN X509 CRL-----\n", string(rev.CRL))
+}

@@ -160,3 +160,17 @@ func (c *Client) AddUser(ctx context.Context, u wire.NewUser) (*wire.NewUserResu
 	}
 	return &res, nil
 }
+
+// RevokeUser revokes a user of the gateway's organisation at its CA (role admin); the answer
+// carries the CA's new CRL (PEM) for the organisation's channel MSP.
+func (c *Client) RevokeUser(ctx context.Context, name, reason string) (*wire.RevokeUserResult, error) {
+	resp, err := c.Do(ctx, http.MethodPost, "/v1/admin/users/"+url.PathEscape(name)+"/revoke", wire.RevokeUser{Reason: reason}, nil)
+	if err != nil {
+		return nil, err
+	}
+	var res wire.RevokeUserResult
+	if err := resp.Decode(&res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}

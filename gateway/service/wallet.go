@@ -64,7 +64,12 @@ func (w *wallet) loadSaved() error {
 		if err != nil {
 			return err
 		}
-		if err := w.load(e.Name(), strings.TrimSpace(string(role)), filepath.Join(d, "cert.pem"), filepath.Join(d, "key.pem")); err != nil {
+		// No key.pem: a user enrolled with its own CSR, who signs offline.
+		key := filepath.Join(d, "key.pem")
+		if _, err := os.Stat(key); errors.Is(err, os.ErrNotExist) {
+			key = ""
+		}
+		if err := w.load(e.Name(), strings.TrimSpace(string(role)), filepath.Join(d, "cert.pem"), key); err != nil {
 			return err
 		}
 	}
@@ -77,6 +82,9 @@ func (w *wallet) save(name, role string, certPEM, keyPEM []byte) error {
 		return err
 	}
 	for file, data := range map[string][]byte{"cert.pem": certPEM, "key.pem": keyPEM, "role": []byte(role + "\n")} {
+		if data == nil {
+			continue // no key: the user signs offline
+		}
 		if err := os.WriteFile(filepath.Join(d, file), data, 0o600); err != nil {
 			return err
 		}
@@ -108,14 +116,21 @@ func newUserAdmin(org network.Org, w *wallet) (*userAdmin, error) {
 }
 
 func (a *userAdmin) AddUser(ctx context.Context, req wire.NewUser) (*wire.NewUserResult, error) {
+	// One enrollment per secret (the CAs' maxenrollments is 1 too): the secret is spent here.
 	secret, err := a.ca.Register(ctx, a.registrar, ca.Registration{
-		Name: req.Name, Secret: req.Secret, MaxEnrollments: -1,
+		Name: req.Name, Secret: req.Secret, MaxEnrollments: 1,
 		Attributes: []ca.Attribute{{Name: "recv.role", Value: req.Role, ECert: true}},
 	})
 	if err != nil {
 		return nil, caError(err)
 	}
-	certPEM, keyPEM, err := a.ca.Enroll(ctx, req.Name, secret)
+	var certPEM, keyPEM []byte
+	if req.CSR != "" {
+		// The user's own key made the request: the gateway keeps only the certificate.
+		certPEM, err = a.ca.EnrollCSR(ctx, req.Name, secret, []byte(req.CSR))
+	} else {
+		certPEM, keyPEM, err = a.ca.Enroll(ctx, req.Name, secret)
+	}
 	if err != nil {
 		return nil, caError(err)
 	}
@@ -133,7 +148,26 @@ func (a *userAdmin) AddUser(ctx context.Context, req wire.NewUser) (*wire.NewUse
 	if err != nil {
 		return nil, err
 	}
-	return &wire.NewUserResult{Name: req.Name, Account: id.Account(), Role: req.Role, Token: token}, nil
+	res := &wire.NewUserResult{Name: req.Name, Account: id.Account(), Role: req.Role, Token: token}
+	if req.CSR != "" {
+		res.Certificate = string(certPEM)
+	}
+	return res, nil
+}
+
+// RevokeUser revokes the user's certificates at the organisation's CA and returns the CA's new
+// CRL. The gateway keeps the user (its certificate, any key): what stops it is the channel, once
+// the CRL is in the organisation's MSP.
+func (a *userAdmin) RevokeUser(ctx context.Context, name, reason string) (*wire.RevokeUserResult, error) {
+	rev, err := a.ca.Revoke(ctx, a.registrar, name, reason)
+	if err != nil {
+		return nil, caError(err)
+	}
+	serials := rev.Serials
+	if serials == nil {
+		serials = []string{}
+	}
+	return &wire.RevokeUserResult{Name: name, Account: a.wallet.mspID + "/" + name, Serials: serials, CRL: string(rev.CRL)}, nil
 }
 
 // caError maps a CA refusal: an identity that already exists is a conflict, other refusals are

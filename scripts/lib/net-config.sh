@@ -17,6 +17,7 @@
 #   config_sign ENV.pb ORG...         each ORG's admin adds its signature (peer channel signconfigtx)
 #   config_submit ENV.pb ORG          ORG's admin submits it (peer channel update) to orderer1
 #   config_wait_peers                 every peer's height reaches the orderer's
+#   org_crl_update ORG CRL            a CA's revocation list into ORG's channel MSP (revoke-user)
 #
 # configtxlator is built from the pinned Fabric module (scripts/fabric-bin/build.sh) and used as a
 # command (proto_decode, proto_encode, compute_update); the JSON work is jq.
@@ -195,3 +196,23 @@ config_change() {
 
 # jq_edit IN OUT FILTER: the configuration changed by a jq filter (network.sh config-update).
 jq_edit() { jq "$3" "$1" >"$2"; }
+
+# crl_edit IN OUT ORG CRL: ORG's MSP in the channel configuration with CRL (a PEM file: the CA's
+# whole current list) as its revocation list.
+crl_edit() {
+	jq --arg m "${MSP[$3]}" --arg crl "$(base64 -w0 "$4")" \
+		'.channel_group.groups.Application.groups[$m].values.MSP.value.config.revocation_list = [$crl]' "$1" >"$2"
+}
+
+# org_crl_update ORG CRL: the CRL into ORG's channel MSP (a change of ORG's own group: its admin
+# signs and submits), and into the local MSPs of its peer and users (crls/) for their next start.
+# Every peer refuses the revoked certificates once it has the configuration block.
+org_crl_update() {
+	local org=$1 crl=$2 dir
+	config_change "crl-${MSP[$org]}" "$org" crl_edit "$org" "$crl"
+	for dir in "$(org_dir "$org")/msp" "$(org_dir "$org")/peer0/msp"; do
+		[ -d "$dir" ] || continue
+		mkdir -p "$dir/crls"
+		cp "$crl" "$dir/crls/crl.pem"
+	done
+}

@@ -10,9 +10,10 @@ import (
 // Admin stands in for the CA user administration: it records the users it was asked to add and
 // answers each with its CoreMSP account and the token "recv_new", or with Err.
 type Admin struct {
-	mu    sync.Mutex
-	Added []wire.NewUser
-	Err   error
+	mu      sync.Mutex
+	Added   []wire.NewUser
+	Revoked []string
+	Err     error
 }
 
 // AddUser implements api.UserAdmin.
@@ -31,4 +32,15 @@ func (a *Admin) Users() []wire.NewUser {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return append([]wire.NewUser(nil), a.Added...)
+}
+
+// RevokeUser implements api.UserAdmin: it records the name and answers with one serial and a CRL.
+func (a *Admin) RevokeUser(_ context.Context, name, _ string) (*wire.RevokeUserResult, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.Err != nil {
+		return nil, a.Err
+	}
+	a.Revoked = append(a.Revoked, name)
+	return &wire.RevokeUserResult{Name: name, Account: "CoreMSP/" + name, Serials: []string{"0a1b"}, CRL: "-----BEGIN X509 CRL-----\n"}, nil
 }
