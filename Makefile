@@ -52,6 +52,10 @@ upgrade: ## rebuild the chaincode and upgrade it with a new sequence
 add-org: ## a bank joins the running native network (CA, peer, channel update, chaincode, registry, gateway): make add-org NAME=bank3
 	@scripts/network.sh add-org $(NAME)
 
+.PHONY: docker-add-org
+docker-add-org: ## a bank joins the running compose network: make docker-add-org NAME=bank3
+	@scripts/docker.sh add-org $(NAME)
+
 .PHONY: logs
 logs: ## show a node's log: make logs NODE=peer0.core
 	@scripts/network.sh logs $(NODE)

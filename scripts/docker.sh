@@ -12,6 +12,11 @@
 #   docker.sh logs NODE [-f]    a container's log (NODE: ca.core, orderer1, peer0.bank1, chaincode, gateway.core, ...)
 #   docker.sh env ORG [USER]    shell exports for the peer CLI on this host as that identity (default admin)
 #   docker.sh compose ARGS...   docker compose with this network's project, file and settings
+#   docker.sh add-org NAME [LEGAL_NAME] [CREDIT_CODE]
+#                               a bank joins the running compose network (as network.sh add-org): its
+#                               CA, peer and gateway containers (compose.orgs.yaml in the state folder)
+#   docker.sh revoke-user ORG NAME [REASON]
+#                               revoke a user at its CA and on the channel (as network.sh revoke-user)
 #
 # Environment: RECV_DOCKER_DIR (state on the host, default .recv-docker), RECV_DOCKER_PROJECT
 # (compose project name, default recv), RECV_DOCKER_PORT_OFFSET (added to the native default ports
@@ -319,6 +324,34 @@ cmd_status() {
 	return $bad
 }
 
+# org_gateway_up ORG: the org's gateway container, reading its own network.json.
+org_gateway_up() {
+	write_network_json "$1"
+	mkdir -p "$NET/gateways/$1"
+	chmod 700 "$NET/gateways/$1"
+	start_and_wait "gateway.$1"
+	wait_until "every container's Docker health check to pass" "" "$READY_TIMEOUT" all_docker_healthy ||
+		{ states >&2; return 1; }
+}
+
+cmd_add_org() {
+	[ -n "${1:-}" ] || die "usage: $SCRIPT add-org NAME [LEGAL_NAME] [CREDIT_CODE], e.g. add-org bank3"
+	have_docker || die "no Docker engine (docker info fails)"
+	[ -f "$NET/network.json" ] && [ -n "$(cc_state sequence)" ] || die "no running compose network in $NET: run 'docker.sh up'"
+	ensure_tool jq jq
+	"$ROOT/scripts/fabric-bin/build.sh" fabric
+	local recv=${RECV_BIN:-$ROOT/bin/recv}
+	[ -x "$recv" ] || (cd "$ROOT/gateway" && GOWORK=off go build -o "$recv" ./cmd/recv)
+	add_org "$@"
+}
+
+cmd_revoke_user() {
+	[ -n "${1:-}" ] && [ -n "${2:-}" ] || die "usage: $SCRIPT revoke-user ORG NAME [REASON]"
+	[ -f "$NET/network.json" ] || die "no compose network in $NET: run 'docker.sh up'"
+	ensure_tool jq jq
+	revoke_user "$@"
+}
+
 case ${1:-} in
 images) cmd_images ;;
 up) cmd_up ;;
@@ -328,6 +361,8 @@ start) cmd_start ;;
 status) cmd_status ;;
 logs) cmd_logs "${2:-}" "${3:-}" ;;
 env) cmd_env "${2:-}" "${3:-}" ;;
+add-org) cmd_add_org "${@:2}" ;;
+revoke-user) cmd_revoke_user "${@:2}" ;;
 compose)
 	shift
 	compose "$@"

@@ -198,42 +198,26 @@ cmd_upgrade() {
 	step_done
 }
 
+# org_gateway_up ORG: the native gateways run from scripts/gateways.sh, which starts every org's
+# that is not running.
+org_gateway_up() { RECV_BIN=${RECV_BIN:-$ROOT/bin/recv} "$ROOT/scripts/gateways.sh" up; }
+
 cmd_add_org() {
-	local name=${1:-} legal=${2:-} code=${3:-}
+	local name=${1:-}
 	[ -n "$name" ] || die "usage: $SCRIPT add-org NAME [LEGAL_NAME] [CREDIT_CODE], e.g. add-org bank3"
 	[ -f "$NET/network.json" ] && [ -n "$(cc_state sequence)" ] || die "no running network in $NET: run 'network.sh up'"
 	ensure_tool jq jq
 	"$ROOT/scripts/fabric-bin/build.sh" fabric
 	build_chaincode
-	local t0=$SECONDS
-	if [ -z "$code" ]; then
-		local first17
-		first17=91310000MA1K3B$(printf '%03d' "$(($(printf '%s\n' "${ORG_INDEX[@]}" | sort -n | tail -n 1) + 1))")
-		code=$first17$(credit_code_check "$first17")
-	fi
-	define_org "$name" bank "${legal:-${name^} Commercial Bank Co., Ltd.}" "$code"
-	add_org_network "$name"
-	write_network_json
-	step "$name: gateway, and ${MSP[$name]} in the registry (set-org proposal, approved by a majority of the admins)"
-	"$ROOT/scripts/gateways.sh" up
-	org_registered "$name"
-	step_done
-	say ""
-	say "${MSP[$name]} joined in $((SECONDS - t0))s: peer0.$name at $(addr host "peer0.$name"), gateway at $(addr host "gateway.$name")"
+	add_org "$@"
 }
 
 cmd_revoke_user() {
-	local org=${1:-} name=${2:-} reason=${3:-}
-	[ -n "$org" ] && [ -n "$name" ] || die "usage: $SCRIPT revoke-user ORG NAME [REASON]"
-	[ -n "${MSP[$org]:-}" ] || die "no organisation $org; orgs: ${ORGS[*]}"
+	[ -n "${1:-}" ] && [ -n "${2:-}" ] || die "usage: $SCRIPT revoke-user ORG NAME [REASON]"
 	[ -f "$NET/network.json" ] || die "no network in $NET: run 'network.sh up'"
 	ensure_tool jq jq
-	local crl
-	crl=$(mktemp "$NET/channel/crl.XXXXXX")
-	step "${MSP[$org]}/$name: revoked at ca.$org, the CRL into ${MSP[$org]}'s channel MSP"
-	recv_as "${MSP[$org]}/admin" user revoke "$name" ${reason:+--reason "$reason"} --crl-out "$crl"
-	org_crl_update "$org" "$crl"
-	rm -f "$crl"
+	step "${MSP[$1]:-$1}/$2: revoked at ca.$1, the CRL into the org's channel MSP"
+	revoke_user "$@"
 	step_done
 }
 

@@ -14,6 +14,8 @@ GATEWAY_NODES=1
 CA_OPS_FROM_HOST=0
 COMPOSE_FILE=$ROOT/network/docker/compose.yaml
 ENV_FILE=$NET/compose.env
+# The services of the organisations that joined later (add-org): written by compose_org_overlay.
+ORGS_COMPOSE_FILE=$NET/compose.orgs.yaml
 
 # node_host FROM NODE: published on 127.0.0.1 (all but the chaincode server); the TLS name inside
 # the network; a container's listeners bind all its interfaces.
@@ -55,6 +57,7 @@ node_path() {
 # node_start NAME...: (re)creates the services with the current compose.env (the chaincode's
 # package id is CC_PACKAGE_ID once deploy_chaincode set it).
 node_start() {
+	compose_org_overlay
 	write_env
 	compose up -d --no-deps "$@" >>"$NET/logs/compose.log" 2>&1 || { tail -n 20 "$NET/logs/compose.log" >&2; return 1; }
 }
@@ -144,8 +147,9 @@ compose() {
 		write_env "$tmp"
 		env=$tmp
 	fi
-	local rc=0
-	"${COMPOSE[@]}" --env-file "$env" -p "$PROJECT" -f "$COMPOSE_FILE" "$@" || rc=$?
+	local rc=0 files=(-f "$COMPOSE_FILE")
+	[ ! -f "$ORGS_COMPOSE_FILE" ] || files+=(-f "$ORGS_COMPOSE_FILE")
+	"${COMPOSE[@]}" --env-file "$env" -p "$PROJECT" "${files[@]}" "$@" || rc=$?
 	[ -z "$tmp" ] || rm -f "$tmp"
 	return $rc
 }
@@ -183,4 +187,38 @@ all_docker_healthy() {
 	local svc state health
 	while read -r svc state health; do st[$svc]="$state $health"; done < <(states)
 	while read -r svc; do [ "${st[$svc]:-}" = "running healthy" ] || return 1; done < <(nodes)
+}
+
+# compose_org_overlay: ORGS_COMPOSE_FILE with the CA, peer and gateway services (and their volumes)
+# of every organisation in ADDED_ORGS_FILE, made from the template of a bank of compose.yaml
+# (bank2's services: the same images, mounts, health checks) with the name, MSP ID and ports of
+# each. compose.yaml's x- anchors are repeated, as a second file cannot refer to the first's.
+compose_org_overlay() {
+	local org tmp t=bank2 services="" volumes=""
+	[ -f "$ADDED_ORGS_FILE" ] || return 0
+	tmp=$(mktemp "$NET/.compose.orgs.XXXXXX")
+	for org in "${ORGS[@]}"; do
+		grep -q "^$org	" "$ADDED_ORGS_FILE" || continue
+		services+=$(awk -v t="$t" '
+			/^  [a-z]/ { keep = ($1 == "ca." t ":" || $1 == "peer0." t ":" || $1 == "gateway." t ":") }
+			/^[a-z]/ && !/^services:/ { keep = 0 }
+			keep' "$COMPOSE_FILE" |
+			sed -e "s/\b${MSP[$t]}\b/${MSP[$org]}/g" -e "s/${t^^}/${org^^}/g" -e "s/\b$t\b/$org/g" \
+				-e "s/\b$(node_port "peer0.$t")\b/$(node_port "peer0.$org")/g" \
+				-e "s/\b$(node_port "peer0.$t" ops)\b/$(node_port "peer0.$org" ops)/g" \
+				-e "s/\b$(node_port "ca.$t")\b/$(node_port "ca.$org")/g" \
+				-e "s/\b$(node_port "ca.$t" ops)\b/$(node_port "ca.$org" ops)/g" \
+				-e "s/\b$(node_port "gateway.$t")\b/$(node_port "gateway.$org")/g")$'\n'
+		volumes+="  ca-$org: {}"$'\n'"  ledger-peer0.$org: {}"$'\n'
+	done
+	{
+		echo "# Written by scripts/docker.sh add-org: the services of the organisations that joined later,"
+		echo "# from the template of ${t}'s in network/docker/compose.yaml."
+		sed -n '/^x-node:/,/^services:/p' "$COMPOSE_FILE" | sed '$d'
+		echo "services:"
+		printf '%s' "$services"
+		echo "volumes:"
+		printf '%s' "$volumes"
+	} >"$tmp"
+	mv "$tmp" "$ORGS_COMPOSE_FILE"
 }

@@ -216,3 +216,14 @@ org_crl_update() {
 		cp "$crl" "$dir/crls/crl.pem"
 	done
 }
+
+# revoke_user ORG NAME [REASON]: NAME's certificates revoked at ORG's CA through ORG's gateway
+# (recv user revoke, as ORG's admin), and the CA's CRL into ORG's channel MSP (org_crl_update).
+revoke_user() {
+	local org=$1 name=$2 reason=${3:-} crl
+	[ -n "${MSP[$org]:-}" ] || die "no organisation $org; orgs: ${ORGS[*]}"
+	crl=$(mktemp "$NET/channel/crl.XXXXXX")
+	recv_as "${MSP[$org]}/admin" user revoke "$name" ${reason:+--reason "$reason"} --crl-out "$crl"
+	org_crl_update "$org" "$crl"
+	rm -f "$crl"
+}

@@ -13,7 +13,7 @@
 #   org_registered        the set-org proposal: the core enterprise's admin proposes, the other
 #                         admins approve until a majority applies it; the new org's admin then
 #                         opens its users' accounts
-# The backend's script calls add_org, then starts the org's gateway.
+# add_org runs them all; each backend's script says how its gateways start (org_gateway_up).
 
 # credit_code_check FIRST17: the GB 32100-2015 check character of a unified social credit code
 # (the chaincode's receivable.CreditCodeCheck).
@@ -29,10 +29,12 @@ credit_code_check() {
 	echo "${chars:$(((31 - sum % 31) % 31)):1}"
 }
 
-# define_org NAME KIND LEGAL_NAME CREDIT_CODE: records the org in ADDED_ORGS_FILE at the next free
-# index (its ports follow from it) with MSP ID NameMSP and the kind's named users, and loads it.
+# define_org NAME KIND [LEGAL_NAME] [CREDIT_CODE]: records the org in ADDED_ORGS_FILE at the next
+# free index (its ports follow from it) with MSP ID NameMSP and the kind's named users, and loads
+# it. The legal name defaults to "Name Commercial Bank Co., Ltd.", the credit code to a valid one
+# made from the index.
 define_org() {
-	local name=$1 kind=$2 legal=$3 code=$4 index=0 o users
+	local name=$1 kind=$2 legal=${3:-} code=${4:-} index=0 o users
 	case $name in
 	[a-z]*) ;;
 	*) die "add-org: NAME must start with a lower-case letter: '$name'" ;;
@@ -47,6 +49,11 @@ define_org() {
 	for o in "${!ORG_INDEX[@]}"; do [ "${ORG_INDEX[$o]}" -lt $index ] || index=$((ORG_INDEX[$o] + 1)); done
 	# Port layout (lib/net-common.sh, node_port): 100 per index from 7051 stays below 8000 up to 8.
 	[ $index -le 8 ] || die "add-org: no free port block for another organisation (index $index)"
+	legal=${legal:-${name^} Commercial Bank Co., Ltd.}
+	if [ -z "$code" ]; then
+		code=91310000MA1K3B$(printf '%03d' "$index")
+		code+=$(credit_code_check "$code")
+	fi
 	users="officer:financier"
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$index" "${name^}MSP" "$kind" "$code" "$users" "$legal" >>"$ADDED_ORGS_FILE"
 	load_added_orgs
@@ -153,8 +160,23 @@ org_registered() {
 	done
 }
 
-# add_org NAME [LEGAL_NAME] [CREDIT_CODE]: every step above up to the registry; the backend's
-# script brings the gateways in between (org_registered needs them).
+# add_org NAME [LEGAL_NAME] [CREDIT_CODE]: the whole join, for both scripts; the calling script
+# defines org_gateway_up ORG (how its gateways run), which starts the new org's gateway (and the
+# others' when they are not running: the registry step needs them).
+add_org() {
+	local name=$1 t0=$SECONDS
+	define_org "$name" bank "${2:-}" "${3:-}"
+	add_org_network "$name"
+	write_network_json
+	step "$name: gateway, and ${MSP[$name]} in the registry (set-org proposal, approved by a majority of the admins)"
+	org_gateway_up "$name"
+	org_registered "$name"
+	step_done
+	say ""
+	say "${MSP[$name]} joined in $((SECONDS - t0))s: peer0.$name at $(addr host "peer0.$name"), gateway at $(addr host "gateway.$name")"
+}
+
+# add_org_network ORG: every step above up to the chaincode definition.
 add_org_network() {
 	local org=$1
 	step "$org: CA and identities (${MSP[$org]})"
