@@ -159,7 +159,15 @@ func TestSoakGrowth_FromTheFirstSampleAfterWarmUp(t *testing.T) {
 		{Seconds: 40, RSSMiB: map[string]float64{"peer0.core": 105}},
 	}}
 	r.growth(20)
-	assert.InDelta(t, 0.05, r.Growth["peer0.core"], 1e-9)
+	assert.InDelta(t, 0.05, r.Growth["peer0.core"], 1e-9, "one sample at each end when there are two")
 	assert.InDelta(t, 0.05, r.MaxGrowth, 1e-9)
+
+	// A sawtooth compares by its means: +10% at the peaks alone, +0% over whole periods.
+	r = &soakReport{WarmUp: "0s"}
+	for i, v := range []float64{50, 60, 70, 50, 60, 70, 50, 60, 70, 50, 60, 70} {
+		r.Samples = append(r.Samples, rssSample{Seconds: float64(10 * i), RSSMiB: map[string]float64{"orderer1": v}})
+	}
+	r.growth(0)
+	assert.InDelta(t, 0, r.Growth["orderer1"], 1e-9)
 	require.NoError(t, r.write(t.TempDir()))
 }

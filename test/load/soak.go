@@ -16,7 +16,8 @@ import (
 
 // The soak (make soak): financing rounds through the SDK and the REST gateways at once for a long
 // while, the resident memory of every process of the network sampled at a fixed interval. A
-// process's growth is its last sample over its first after the warm-up.
+// process's growth is its mean over the last minute (growthWindow samples) over its mean over the
+// first minute after the warm-up.
 
 type soakReport struct {
 	Started     string             `json:"started"`
@@ -132,32 +133,47 @@ func (r *soakReport) sample(procs []proc, start time.Time) {
 	r.Samples = append(r.Samples, s)
 }
 
-// growth compares each process's last sample with its first at or after the warm-up.
+// growthWindow is how many samples are averaged at each end: a process whose memory saws (the
+// orderers' Raft log between snapshots) is compared by its mean, not by where one sample fell.
+const growthWindow = 6
+
+// growth compares each process's mean over the last samples with its mean over the first samples
+// at or after the warm-up.
 func (r *soakReport) growth(warmUp float64) {
 	r.Growth = map[string]float64{}
-	var base *rssSample
+	first := -1
 	for i := range r.Samples {
 		if r.Samples[i].Seconds >= warmUp {
-			base = &r.Samples[i]
+			first = i
 			break
 		}
 	}
-	if base == nil || len(r.Samples) == 0 {
+	if first < 0 {
 		return
 	}
-	last := r.Samples[len(r.Samples)-1]
-	for name, b := range base.RSSMiB {
-		if b > 0 && last.RSSMiB[name] > 0 {
-			g := last.RSSMiB[name]/b - 1
+	n := min(growthWindow, (len(r.Samples)-first+1)/2)
+	base, last := r.Samples[first:first+n], r.Samples[len(r.Samples)-n:]
+	for name := range r.Samples[first].RSSMiB {
+		b, l := meanRSS(base, name), meanRSS(last, name)
+		if b > 0 && l > 0 {
+			g := l/b - 1
 			r.Growth[name] = math.Round(g*1000) / 1000
 			r.MaxGrowth = math.Max(r.MaxGrowth, g)
 		}
 	}
 }
 
+func meanRSS(samples []rssSample, name string) float64 {
+	sum := 0.0
+	for _, s := range samples {
+		sum += s.RSSMiB[name]
+	}
+	return sum / float64(len(samples))
+}
+
 func (r *soakReport) printTable(w io.Writer) {
 	fmt.Fprintf(w, "%d transactions committed (%.1f tx/s), %d rounds failed\n\n", r.Committed, r.TxPerSec, r.Failed)
-	fmt.Fprintln(w, "| process | RSS MiB at start | after warm-up | at end | growth after warm-up |")
+	fmt.Fprintln(w, "| process | RSS MiB at start | after warm-up | at end | growth after warm-up (means of a minute) |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|")
 	if len(r.Samples) == 0 {
 		return
