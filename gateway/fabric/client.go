@@ -33,6 +33,12 @@ type Options struct {
 	EndorseTimeout  time.Duration // default 15s
 	SubmitTimeout   time.Duration // default 10s
 	CommitTimeout   time.Duration // default 60s
+	// ResubmitAfter is how long a commit wait lasts before the same signed transaction is sent
+	// to the ordering service again, within CommitTimeout: a transaction that the ordering
+	// service lost (its Raft leader died before ordering it) then commits instead of being waited
+	// for in vain. Every copy has the same transaction id, so at most one is valid (the peers mark
+	// a later copy DUPLICATE_TXID). Default 10s; negative: never.
+	ResubmitAfter time.Duration
 
 	// Retries is how many times a transaction that failed with an MVCC conflict, or whose
 	// endorsement found no available peers, is tried again with a fresh proposal. Default 3.
@@ -58,6 +64,9 @@ func (o *Options) setDefaults() {
 	def(&o.EndorseTimeout, 15*time.Second)
 	def(&o.SubmitTimeout, 10*time.Second)
 	def(&o.CommitTimeout, 60*time.Second)
+	if o.ResubmitAfter == 0 {
+		o.ResubmitAfter = 10 * time.Second
+	}
 	def(&o.Backoff, 100*time.Millisecond)
 	if o.StaleRetries < 0 {
 		o.StaleRetries = 0
@@ -331,11 +340,32 @@ func (c *Client) submitOnce(ctx context.Context, contract *client.Contract, txNa
 	if onSubmitted != nil {
 		onSubmitted(tx.TransactionID())
 	}
-	return c.waitCommit(ctx, commit, tx.Result())
+	return c.waitCommit(ctx, commit, tx.Result(), func() {
+		// A failure to send again is no answer either: the wait goes on.
+		_, _ = tx.SubmitWithContext(ctx)
+	})
 }
 
-func (c *Client) waitCommit(ctx context.Context, commit *client.Commit, payload []byte) (*Result, *Error) {
-	st, err := commit.StatusWithContext(ctx)
+// waitCommit waits up to CommitTimeout for the transaction's commit status; every ResubmitAfter
+// without one, it calls resubmit (nil: never).
+func (c *Client) waitCommit(ctx context.Context, commit *client.Commit, payload []byte, resubmit func()) (*Result, *Error) {
+	ctx, cancel := context.WithTimeout(ctx, c.opts.CommitTimeout)
+	defer cancel()
+	var st *client.Status
+	var err error
+	for {
+		wait, stop := ctx, context.CancelFunc(func() {})
+		if resubmit != nil && c.opts.ResubmitAfter > 0 {
+			wait, stop = context.WithTimeout(ctx, c.opts.ResubmitAfter)
+		}
+		st, err = commit.StatusWithContext(wait)
+		lapsed := err != nil && wait.Err() != nil && ctx.Err() == nil
+		stop()
+		if !lapsed {
+			break
+		}
+		resubmit()
+	}
 	if err != nil {
 		e := Classify(err, "commit_status")
 		e.TransactionID = commit.TransactionID()

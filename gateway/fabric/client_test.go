@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/recv-ledger/recv/chaincode/wire"
 )
@@ -62,6 +63,33 @@ func TestSubmit_ChaincodeRefusalIsNotRetriedAndKeepsItsMessage(t *testing.T) {
 	require.NotEmpty(t, fe.TransactionID)
 	require.Len(t, fp.endorsed, 1)
 	require.Empty(t, fp.submitted, "nothing reaches the orderer after a refusal")
+}
+
+func TestSubmit_NoCommitSendsTheSameTransactionAgain(t *testing.T) {
+	fp := &fakePeer{result: []byte(`{"id":"R-1"}`), lost: 2}
+	c := newTestClient(t, fp, "treasurer")
+	c.opts.ResubmitAfter = 20 * time.Millisecond
+	res, err := c.Submit(context.Background(), "treasurer", "Issue", []string{"{}"}, nil)
+	require.NoError(t, err)
+	require.Len(t, fp.endorsed, 1, "one proposal")
+	require.Len(t, fp.submitted, 3, "sent, then sent again after each lapsed wait")
+	for _, s := range fp.submitted {
+		require.Equal(t, fp.submitted[0].GetTransactionId(), s.GetTransactionId())
+		require.True(t, proto.Equal(fp.submitted[0].GetPreparedTransaction(), s.GetPreparedTransaction()), "the same signed transaction")
+	}
+	require.Equal(t, fp.submitted[0].GetTransactionId(), res.TransactionID)
+}
+
+func TestSubmit_CommitWaitEndsAtTheCommitTimeout(t *testing.T) {
+	fp := &fakePeer{result: []byte(`{"id":"R-1"}`), lost: 1 << 20}
+	c := newTestClient(t, fp, "treasurer")
+	c.opts.ResubmitAfter, c.opts.CommitTimeout = 20*time.Millisecond, 200*time.Millisecond
+	_, err := c.Submit(context.Background(), "treasurer", "Issue", []string{"{}"}, nil)
+	var fe *Error
+	require.ErrorAs(t, err, &fe)
+	require.Equal(t, "commit_status", fe.Stage)
+	require.NotEmpty(t, fe.TransactionID)
+	require.Greater(t, len(fp.submitted), 2)
 }
 
 func TestSubmit_InvalidAtCommitIsACommitFailure(t *testing.T) {

@@ -34,13 +34,21 @@ type fakePeer struct {
 	evaluations int
 	result      []byte
 	commitCodes []peer.TxValidationCode // one per CommitStatus call; VALID when exhausted
+	lost        int                     // the first CommitStatus calls that hang until their context ends
 	endorsed    []*gateway.EndorseRequest
 	submitted   []*gateway.SubmitRequest
 	statusReqs  []*gateway.SignedCommitStatusRequest
 }
 
-func (f *fakePeer) Invoke(_ context.Context, method string, args, reply any, _ ...grpc.CallOption) error {
+func (f *fakePeer) Invoke(ctx context.Context, method string, args, reply any, _ ...grpc.CallOption) error {
 	f.mu.Lock()
+	if method == "/gateway.Gateway/CommitStatus" && f.lost > 0 {
+		f.lost--
+		f.statusReqs = append(f.statusReqs, args.(*gateway.SignedCommitStatusRequest))
+		f.mu.Unlock()
+		<-ctx.Done()
+		return status.FromContextError(ctx.Err()).Err()
+	}
 	defer f.mu.Unlock()
 	switch method {
 	case "/gateway.Gateway/Evaluate":

@@ -89,5 +89,5 @@ func (c *Client) waitCommitAs(ctx context.Context, name, txID string) (*Result, 
 	if err != nil {
 		return nil, Classify(err, "commit_status")
 	}
-	return c.waitCommit(ctx, commit, nil)
+	return c.waitCommit(ctx, commit, nil, nil)
 }

@@ -6,8 +6,8 @@
 //     peer of the core enterprise killed and restarted; a peer paused (SIGSTOP) and resumed; the
 //     chaincode server killed and restarted; a gateway killed mid-request and restarted, its
 //     clients retrying with the same keys; the whole network stopped and started again from its
-//     state folder (make stop / make start). After each: every acknowledged transaction is in
-//     every peer's blocks exactly once and valid, no write applied twice, every peer at the same
+//     state folder (make stop / make start). After each: every acknowledged transaction is valid
+//     exactly once in every peer's blocks, no write applied twice, every peer at the same
 //     height, last block hash and rebuilt state, conservation on every root; the stall of commits
 //     and the faulted node's catch-up are measured and printed as docs/reliability.md's rows.
 //   - TestGatewayStateDisk_Full: a gateway whose state folder is on a full filesystem answers a
