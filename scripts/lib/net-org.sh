@@ -113,15 +113,20 @@ org_peer_up() {
 		[ "$NODE_CONF" = config ] || render_peer "$org" host
 		start_and_wait "peer0.$org"
 	fi
-	if [ -z "$(peer_height "$org")" ]; then
-		peer_cli "$org" channel join -b "$NET/channel/$CHANNEL.block" >>"$NET/logs/channel.log" 2>&1 ||
-			{ tail -n 20 "$NET/logs/channel.log" >&2; return 1; }
-	fi
+	# A container's published port may reset the first connections right after it turned healthy.
+	wait_until "peer0.$org to join $CHANNEL" "peer0.$org" "$READY_TIMEOUT" org_joined "$org" ||
+		{ tail -n 20 "$NET/logs/channel.log" >&2; return 1; }
 	config_wait_peers
 	local o
 	for o in "${ORGS[@]}"; do
 		wait_until "peer0.$o to know the other peers" "peer0.$o" "$READY_TIMEOUT" gossip_complete "$o"
 	done
+}
+
+# org_joined ORG: the org's peer has the channel, joining it from the genesis block when not.
+org_joined() {
+	[ -n "$(peer_height "$1")" ] && return 0
+	peer_cli "$1" channel join -b "$NET/channel/$CHANNEL.block" >>"$NET/logs/channel.log" 2>&1
 }
 
 # recv_as ACCOUNT ARGS...: the recv CLI as MSP/user through its organisation's gateway.
