@@ -137,9 +137,13 @@ func TestGrowth_ABankJoinsTheRunningNetwork(t *testing.T) {
 	require.NoError(t, err, "status after add-org:\n%s", status)
 	require.Contains(t, string(status), "peer0.bank3")
 
-	// The veto set grew with the bank: its peer is in LifecycleEndorsement.
-	cfg := fetchConfig(t, "bank3")
-	require.Contains(t, cfg, "Bank3MSP")
+	// The veto set grew with the bank in the same update: its admin is in Admins, its peer in
+	// LifecycleEndorsement, beside the core enterprise and the other banks.
+	for _, policy := range []string{"Admins", "LifecycleEndorsement"} {
+		named := fetchConfig(t, "bank3", ".channel_group.groups.Application.policies."+policy+
+			".policy.value.identities | map(.principal.msp_identifier) | sort")
+		require.Equal(t, `["Bank1MSP","Bank2MSP","Bank3MSP","CoreMSP"]`, named, "the %s policy names", policy)
+	}
 
 	as := func(account string) *gwtest.Client { return gwtest.As(t, nw.Dir, account) }
 	core, supplier, bank3 := as("CoreMSP/treasurer"), as("SupplierMSP/supplier-a"), as("Bank3MSP/officer")
@@ -201,13 +205,14 @@ func commitHash(t *testing.T, org string, n int) string {
 	return decodeBlock(t, file, ".metadata.metadata[4]")
 }
 
-// fetchConfig is the channel's configuration (JSON) as org's admin fetches it from orderer1.
-func fetchConfig(t *testing.T, org string) string {
+// fetchConfig is what the jq filter selects from the channel's configuration, as org's admin
+// fetches it from orderer1.
+func fetchConfig(t *testing.T, org, filter string) string {
 	t.Helper()
 	file := filepath.Join(t.TempDir(), "config.block")
 	_, err := peerAs(t, org, append([]string{"channel", "fetch", "config", file, "-c", channel}, ordererFlags(t, org)...)...)
 	require.NoError(t, err)
-	return decodeBlock(t, file, ".data.data[0].payload.data.config")
+	return decodeBlock(t, file, ".data.data[0].payload.data.config"+filter)
 }
 
 // decodeBlock decodes a block file with configtxlator and returns what the jq path selects.
