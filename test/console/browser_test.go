@@ -39,7 +39,9 @@ func browser(t *testing.T) *chrome {
 	c, err := startChrome(ctx, bin, "--headless", "--no-sandbox", // the suite may run as root, which the sandbox refuses
 		"--user-data-dir="+profile, "--window-size=1280,900", "--disable-gpu", "--disable-dev-shm-usage",
 		"--no-first-run", "--no-default-browser-check", "--disable-extensions", "--disable-background-networking",
-		"--disable-component-update", "--disable-sync", "--mute-audio", "--hide-scrollbars")
+		"--disable-component-update", "--disable-sync", "--mute-audio", "--hide-scrollbars",
+		// Five people share one browser: none of their pages is slowed as a background tab.
+		"--disable-background-timer-throttling", "--disable-backgrounding-occluded-windows", "--disable-renderer-backgrounding")
 	require.NoError(t, err, "start chromium")
 	t.Cleanup(c.close)
 	return c
@@ -55,25 +57,36 @@ type person struct {
 	session string
 }
 
-// signIn opens a browser context for account and signs in at its organisation's gateway with the
-// token the gateway wrote for it.
-func signIn(t *testing.T, c *chrome, account string) *person {
+// signIn opens a browser context for each account and signs it in at its organisation's gateway
+// with the token the gateway wrote for it. The people start together: each step is taken for all
+// of them before the next, so that their pages load side by side.
+func signIn(t *testing.T, c *chrome, accounts ...string) []*person {
 	t.Helper()
-	loc, err := client.Locate(nw.Dir, account)
-	require.NoError(t, err)
-	token, err := client.ReadToken(loc.TokenFile)
-	require.NoError(t, err)
-	p := &person{t: t, account: account, base: loc.BaseURL, chrome: c}
-	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
-	defer cancel()
-	p.session, err = c.newPage(ctx)
-	require.NoError(t, err)
-	p.nav("/signin")
-	p.fill("#token", token)
-	p.click("form.signin button[type=submit]")
-	p.waitFor("#me")
-	require.Equal(t, account, p.attr("#me", "data-account"))
-	return p
+	people := make([]*person, len(accounts))
+	tokens := make([]string, len(accounts))
+	for i, account := range accounts {
+		loc, err := client.Locate(nw.Dir, account)
+		require.NoError(t, err)
+		tokens[i], err = client.ReadToken(loc.TokenFile)
+		require.NoError(t, err)
+		p := &person{t: t, account: account, base: loc.BaseURL, chrome: c}
+		ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
+		p.session, err = c.newPage(ctx)
+		cancel()
+		require.NoError(t, err)
+		require.NoError(t, p.call("Page.navigate", map[string]any{"url": p.base + "/signin"}, nil))
+		people[i] = p
+	}
+	for i, p := range people {
+		p.waitFor("#token")
+		p.fill("#token", tokens[i])
+		p.click("form.signin button[type=submit]")
+	}
+	for _, p := range people {
+		p.waitFor("#me")
+		require.Equal(t, p.account, p.attr("#me", "data-account"))
+	}
+	return people
 }
 
 // call sends one DevTools command to this person's page.
@@ -215,11 +228,15 @@ type outcome struct {
 // the next page shows: the committed transaction or the refusal.
 func (p *person) submit(steps ...func()) outcome {
 	p.t.Helper()
+	started := time.Now()
 	require.NoError(p.t, p.js(`document.querySelectorAll('.notice').forEach(n => n.remove())`, nil))
 	for _, s := range steps {
 		s()
 	}
 	p.waitFor(".notice")
+	defer func() {
+		p.t.Logf("%s: %s in %s", p.account, p.text(".notice"), time.Since(started).Round(time.Millisecond))
+	}()
 	o := outcome{OK: strings.Contains(p.attr(".notice", "class"), "ok"), Target: p.attr(".notice", "data-target")}
 	if o.OK {
 		o.TxID, o.Block = p.text(".notice .txid"), p.text(".notice .block")
@@ -251,9 +268,17 @@ func shotDir(t *testing.T) string {
 	return dir
 }
 
-// shot saves the page as name.png.
+// shot saves the page as name.png, after checking that every field of the page can be reached
+// and named by keyboard and screen reader: each has a label, and nothing is made unfocusable.
 func (p *person) shot(name string) {
 	p.t.Helper()
+	var unlabelled []string
+	require.NoError(p.t, p.js(`Array.from(document.querySelectorAll('input:not([type=hidden]), select, textarea'))
+		.filter(e => e.labels.length === 0 && !e.getAttribute('aria-label')).map(e => e.outerHTML)`, &unlabelled))
+	require.Empty(p.t, unlabelled, "%s: fields without a label", name)
+	var untabbable int
+	require.NoError(p.t, p.js(`document.querySelectorAll('[tabindex]:not([tabindex="0"]):not([tabindex="-1"]), a:not([href])').length`, &untabbable))
+	require.Zero(p.t, untabbable, "%s: a positive tabindex or a link without href", name)
 	var size struct {
 		CSS struct {
 			Width  float64 `json:"width"`
