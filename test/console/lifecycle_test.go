@@ -38,8 +38,9 @@ func document(t *testing.T, name string) (string, string) {
 }
 
 // issue fills the treasurer's issue form: the documents are chosen as files and hashed by the
-// browser; the returned outcome names the new receivable.
-func issue(t *testing.T, p *person, to, amount, maturity string) (outcome, string, string) {
+// browser; the form is saved as shot (when named) before it is sent; the returned outcome names
+// the new receivable.
+func issue(t *testing.T, p *person, shot, to, amount, maturity string) (outcome, string, string) {
 	t.Helper()
 	contract, contractSum := document(t, "contract.pdf")
 	invoice, invoiceSum := document(t, "invoice.pdf")
@@ -59,6 +60,9 @@ func issue(t *testing.T, p *person, to, amount, maturity string) (outcome, strin
 	var named int
 	require.NoError(t, p.js(`document.querySelectorAll('input[type=file][name]').length`, &named))
 	require.Zero(t, named, "no file input is part of the form: the files never leave the browser")
+	if shot != "" {
+		p.shot(shot)
+	}
 	o := p.committed(p.submit(func() { p.click("#issue-form button[type=submit]") }))
 	require.NotEmpty(t, o.Target)
 	return o, contractSum, invoiceSum
@@ -80,9 +84,8 @@ func TestConsole_Lifecycle(t *testing.T) {
 
 	// 开立 Issue, with the documents hashed in the browser.
 	maturity := time.Now().UTC().AddDate(0, 0, 120)
-	issued, contractSum, invoiceSum := issue(t, core, supplierA, "1250000.00", maturity.Format("2006-01-02"))
+	issued, contractSum, invoiceSum := issue(t, core, "core-issue", supplierA, "1250000.00", maturity.Format("2006-01-02"))
 	id := issued.Target
-	core.shot("core-issue")
 	r := gwtest.As(t, nw.Dir, auditor).Eventually(t, id, func(wire.Receivable) bool { return true })
 	require.Equal(t, contractSum, r.Trade.Contract.SHA256)
 	require.Equal(t, invoiceSum, r.Trade.Invoices[0].SHA256)
@@ -150,7 +153,7 @@ func TestConsole_Lifecycle(t *testing.T) {
 	bank.shot("bank-book")
 
 	// A receivable due today: issued, accepted, then 全部兑付 Redeem all.
-	due, _, _ := issue(t, core, supplierB, "80000.00", time.Now().UTC().Format("2006-01-02"))
+	due, _, _ := issue(t, core, "", supplierB, "80000.00", time.Now().UTC().Format("2006-01-02"))
 	dueOffer := fmt.Sprintf(`article.offer[data-id=%q]`, due.Target)
 	b.waitFor(dueOffer)
 	b.committed(b.submit(func() { b.click(dueOffer + ` form[action="/do/accept"] button`) }))
