@@ -2,6 +2,7 @@ package contract
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -61,6 +62,7 @@ var accessTable = map[string][]string{
 	"GetProposal":       readers,
 	"ListProposals":     readers,
 	"GetConfig":         anyone,
+	"GetTerms":          readers,
 	"Get":               readers,
 	"ListByHolder":      readers,
 	"ListByIssuer":      readers,
@@ -73,8 +75,9 @@ var accessTable = map[string][]string{
 // BeforeTransaction hook resolved once for the whole transaction.
 type TxContext struct {
 	contractapi.TransactionContext
-	caller receivable.Caller
-	config receivable.Config
+	caller    receivable.Caller
+	config    receivable.Config
+	transient map[string]string // the op's transient values (wire.Op.Transient and the salt)
 }
 
 // before runs ahead of every transaction: it checks the transaction and its number of arguments
@@ -113,11 +116,44 @@ func (c *Contract) before(ctx *TxContext) error {
 	if err != nil {
 		return err
 	}
+	if ctx.transient, err = transientOf(ctx, op); err != nil {
+		return err
+	}
 	ctx.caller, ctx.config = caller, cfg
 	if op.Submit {
 		return c.checkClock(ctx)
 	}
 	return nil
+}
+
+// transientOf reads the op's transient values: exactly its Transient params and the salt, no other
+// key; an op without transient values refuses any.
+func transientOf(ctx *TxContext, op *wire.Op) (map[string]string, error) {
+	raw, err := ctx.GetStub().GetTransient()
+	if err != nil {
+		return nil, fmt.Errorf("reading the transient data: %w", err)
+	}
+	if len(op.Transient) == 0 {
+		if len(raw) > 0 {
+			return nil, receivable.Invalidf("%s takes no transient data", op.Tx)
+		}
+		return nil, nil
+	}
+	allowed := map[string]bool{wire.SaltKey: true}
+	values := make(map[string]string, len(raw))
+	for _, p := range op.Transient {
+		allowed[p.Name] = true
+		if p.Required && len(raw[p.Name]) == 0 {
+			return nil, receivable.Invalidf("%s needs %s in the transient data (never in the arguments)", op.Tx, p.Name)
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(raw)) {
+		if !allowed[k] {
+			return nil, receivable.Invalidf("%s takes no transient value %.40q", op.Tx, k)
+		}
+		values[k] = string(raw[k])
+	}
+	return values, nil
 }
 
 // admit checks the caller against the registry, saying so when the registry was never seeded.

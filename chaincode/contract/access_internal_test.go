@@ -102,7 +102,7 @@ func TestObjectSchema_RefusesATypeTheFrameworkCannotDescribe(t *testing.T) {
 
 func TestClassify_NamesTheRefusedParameter(t *testing.T) {
 	tests := []struct{ fn, msg, want string }{
-		{"ApproveFinancing", `error managing parameter param1. "x" is not an integer`, `invalid: rateBps "x" is not an integer`},
+		{"ListByHolder", `error managing parameter param1. "x" is not an integer`, `invalid: pageSize "x" is not an integer`},
 		{"receivables:Split", "error managing parameter param1. must be a JSON array of strings", "invalid: parts must be a JSON array of strings"},
 		{"Accept", "error managing parameter param7. odd", "invalid: error managing parameter param7. odd"},
 		{"Mint", "error managing parameter param0. odd", "invalid: error managing parameter param0. odd"},

@@ -62,12 +62,20 @@ func writeBytes(s *memstub.Stub) int {
 	for k, v := range s.Writes() {
 		n += len(k) + len(v)
 	}
+	for _, kv := range s.PrivateWrites() {
+		for k, v := range kv {
+			n += len(k) + len(v)
+		}
+	}
 	return n
 }
 
 // simulate runs one transaction without committing it.
 func simulate(b *testing.B, cc shim.Chaincode, l *memstub.Ledger, h *harness, creator []byte, args []string) *memstub.Stub {
-	s := l.NewStub("0c7e8d5f9a3b41d2a6e0f4c8b7d9e1f3a5c7e9b1d3f5a7c9e1b3d5f7a9c1e3b5", h.now, creator, args...)
+	const txID = "0c7e8d5f9a3b41d2a6e0f4c8b7d9e1f3a5c7e9b1d3f5a7c9e1b3d5f7a9c1e3b5"
+	params, transient := splitTransient(args[0], args[1:], txID)
+	s := l.NewStub(txID, h.now, creator, append([]string{args[0]}, params...)...)
+	s.SetTransient(transient)
 	if resp := cc.Invoke(s); resp.Status != shim.OK {
 		b.Fatalf("%s: %s", args[0], resp.Message)
 	}

@@ -5,6 +5,7 @@ package contract
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
@@ -128,18 +129,23 @@ func (c *Contract) RequestFinancing(ctx *TxContext, id, bank string) (*wire.Even
 	})
 }
 
-// ApproveFinancing discounts a receivable at rateBps (annual, basis points); the caller's account
-// becomes the holder.
-func (c *Contract) ApproveFinancing(ctx *TxContext, id string, rateBps int64) (*wire.Event, error) {
+// ApproveFinancing discounts a receivable at the transient rateBps (annual, basis points); the
+// caller's account becomes the holder. The terms go to the private collection of the requester's
+// organisation and the bank.
+func (c *Contract) ApproveFinancing(ctx *TxContext, id string) (*wire.Event, error) {
+	rate, err := strconv.ParseInt(ctx.transient["rateBps"], 10, 64)
+	if err != nil {
+		return nil, receivable.Invalidf("rateBps %.40q is not an integer", ctx.transient["rateBps"])
+	}
 	return c.run(ctx, func(rd receivable.Reader, tx receivable.Tx) (receivable.Change, error) {
-		return receivable.ApproveFinancing(rd, tx, id, rateBps)
+		return receivable.ApproveFinancing(rd, tx, id, rate, ctx.transient[wire.SaltKey])
 	})
 }
 
-// RejectFinancing declines a financing request.
-func (c *Contract) RejectFinancing(ctx *TxContext, id, reason string) (*wire.Event, error) {
+// RejectFinancing declines a financing request; its transient reason stays private like terms.
+func (c *Contract) RejectFinancing(ctx *TxContext, id string) (*wire.Event, error) {
 	return c.run(ctx, func(rd receivable.Reader, tx receivable.Tx) (receivable.Change, error) {
-		return receivable.RejectFinancing(rd, tx, id, reason)
+		return receivable.RejectFinancing(rd, tx, id, ctx.transient["reason"], ctx.transient[wire.SaltKey])
 	})
 }
 

@@ -172,10 +172,14 @@ func (h *harness) invoke(account, fn string, args ...string) (string, error) {
 	h.t.Helper()
 	creator, ok := h.ids[account]
 	require.True(h.t, ok, "unknown account %s", account)
-	stub := h.ledger.NewStub(h.nextTxID(), h.now, creator, append([]string{fn}, args...)...)
+	txID := h.nextTxID()
+	args, transient := splitTransient(fn, args, txID)
+	stub := h.ledger.NewStub(txID, h.now, creator, append([]string{fn}, args...)...)
+	stub.SetTransient(transient)
 	resp := h.cc.Invoke(stub)
 	if resp.Status != shim.OK {
 		require.Empty(h.t, stub.Writes(), "%s refused but wrote", fn)
+		require.Empty(h.t, stub.PrivateWrites(), "%s refused but wrote private data", fn)
 		require.Empty(h.t, stub.Events(), "%s refused but set an event", fn)
 		return "", errors.New(resp.Message)
 	}
@@ -188,6 +192,23 @@ func (h *harness) invoke(account, fn string, args ...string) (string, error) {
 	}
 	stub.Commit()
 	return string(resp.Payload), nil
+}
+
+// splitTransient passes the arguments after an op's Params as its transient values, in the order
+// of wire.Op.Transient, with a salt made from the transaction id: h.ok(bank1, "ApproveFinancing",
+// id, "450") sends rateBps 450 as transient data, as the gateway does.
+func splitTransient(fn string, args []string, txID string) ([]string, map[string][]byte) {
+	op, ok := wire.ByTx(fn)
+	if !ok || len(op.Transient) == 0 || len(args) <= len(op.Params) {
+		return args, nil
+	}
+	transient := map[string][]byte{wire.SaltKey: []byte(hash("salt" + txID))}
+	for i, v := range args[len(op.Params):] {
+		if i < len(op.Transient) {
+			transient[op.Transient[i].Name] = []byte(v)
+		}
+	}
+	return args[:len(op.Params)], transient
 }
 
 func (h *harness) ok(account, fn string, args ...string) string {
@@ -276,6 +297,8 @@ type event struct {
 		Amount        string `json:"amount"`
 		Holder        string `json:"holder"`
 		PendingHolder string `json:"pendingHolder"`
+		Bank          string `json:"bank"`
+		TermsHash     string `json:"termsHash"`
 	} `json:"items"`
 }
 

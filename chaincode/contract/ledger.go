@@ -149,6 +149,11 @@ func (l ledger) apply(txID string, ch receivable.Change) (*wire.Event, error) {
 	if err := l.applyDirectory(ch); err != nil {
 		return nil, err
 	}
+	for _, pw := range ch.Private {
+		if err := l.stub.PutPrivateData(pw.Collection, pw.Key, pw.Value); err != nil {
+			return nil, fmt.Errorf("writing the terms of %s to %s: %w", pw.ID, pw.Collection, err)
+		}
+	}
 	ev := newEvent(txID, ch)
 	return ev, l.emit(ev)
 }
@@ -211,8 +216,17 @@ func newEvent(txID string, ch receivable.Change) *wire.Event {
 	ev := &wire.Event{TxID: txID, Op: ch.Op, Items: make([]wire.EventItem, 0, len(ch.Writes)), Reason: ch.Reason}
 	for _, w := range ch.Writes {
 		r := w.After
-		ev.Items = append(ev.Items, wire.EventItem{ID: r.ID, Status: r.Status, Amount: r.Amount, AmountFen: r.AmountFen,
-			Holder: r.Holder, PendingHolder: r.PendingHolder})
+		item := wire.EventItem{ID: r.ID, Status: r.Status, Amount: r.Amount, AmountFen: r.AmountFen,
+			Holder: r.Holder, PendingHolder: r.PendingHolder}
+		if r.Financing != nil {
+			item.Bank, item.TermsHash = r.Financing.Bank, r.Financing.TermsHash
+		}
+		for _, pw := range ch.Private {
+			if pw.ID == r.ID {
+				item.Bank, item.TermsHash = pw.Bank, pw.Hash
+			}
+		}
+		ev.Items = append(ev.Items, item)
 	}
 	ev.Orgs, ev.Accounts, ev.Config = ch.Orgs, ch.Accounts, ch.Config
 	if len(ch.Proposals) > 0 {

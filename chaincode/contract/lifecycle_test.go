@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/recv-ledger/recv/chaincode/receivable"
+	"github.com/recv-ledger/recv/chaincode/wire"
 )
 
 func TestSplit_MakesActiveChildrenWithTheSameHolder(t *testing.T) {
@@ -196,11 +197,13 @@ func TestFinancing_ApprovalDiscountsAndMakesTheBankHolder(t *testing.T) {
 	require.Equal(t, receivable.StatusActive, r.Status)
 	require.Equal(t, bank1, r.Holder)
 	f := r.Financing
-	require.Equal(t, int64(129), f.Days) // 2026-11-22 .. 2027-03-31
+	require.NotNil(t, f.Terms, "the auditor reads the terms")
+	require.Equal(t, int64(450), f.Terms.RateBps)
+	require.Equal(t, int64(129), f.Terms.Days) // 2026-11-22 .. 2027-03-31
 	// 125000000 x 450 x 129 / 3600000 = 2015625.0 fen
-	require.Equal(t, int64(2015625), f.DiscountFen)
-	require.Equal(t, "20156.25", f.Discount)
-	require.Equal(t, "1229843.75", f.Disbursed)
+	require.Equal(t, int64(2015625), f.Terms.DiscountFen)
+	require.Equal(t, "20156.25", f.Terms.Discount)
+	require.Equal(t, "1229843.75", f.Terms.Disbursed)
 	require.Equal(t, bank1, f.Financier)
 	require.Equal(t, "2026-11-22T10:00:00Z", f.ApprovedAt)
 	require.Contains(t, r.Parties, bank1)
@@ -213,7 +216,13 @@ func TestFinancing_RejectUnlocksAndKeepsTheReason(t *testing.T) {
 	h.active("R-1", supA, "1000")
 	h.ok(supA, "RequestFinancing", "R-1", "Bank2MSP")
 	h.ok(bank2, "RejectFinancing", "R-1", "limit reached")
-	require.Equal(t, "limit reached", h.lastEvent().Reason)
+	ev := h.lastEvent()
+	require.Empty(t, ev.Reason, "the reason is private")
+	require.NotContains(t, string(h.ledger.Events()[len(h.ledger.Events())-1].Payload), "limit reached")
+	var terms wire.Terms
+	require.NoError(t, json.Unmarshal([]byte(h.ok(supA, "GetTerms", "R-1", ev.Items[0].TermsHash)), &terms))
+	require.Equal(t, "limit reached", terms.Reason)
+	require.Equal(t, wire.DecisionRejected, terms.Decision)
 	r := h.get("R-1")
 	require.Equal(t, receivable.StatusActive, r.Status)
 	require.Nil(t, r.Financing)

@@ -12,7 +12,12 @@ import (
 
 // Get returns one receivable.
 func (c *Contract) Get(ctx *TxContext, id string) (*wire.Receivable, error) {
-	return receivable.Readable(ledger{stub: ctx.GetStub()}, ctx.caller, id)
+	l := ledger{stub: ctx.GetStub()}
+	r, err := receivable.Readable(l, ctx.caller, id)
+	if err != nil {
+		return nil, err
+	}
+	return l.withTerms(ctx.caller, r)
 }
 
 // ListByHolder pages through the receivables held by, or offered to, account.
@@ -71,6 +76,9 @@ func (c *Contract) list(ctx *TxContext, index, account string, pageSize int32, b
 		if err != nil {
 			return nil, err
 		}
+		if r, err = l.withTerms(ctx.caller, r); err != nil {
+			return nil, err
+		}
 		if r != nil {
 			p.Items = append(p.Items, r)
 		}
@@ -99,8 +107,12 @@ func (c *Contract) Trace(ctx *TxContext, rootID string) (*wire.Trace, error) {
 	}
 	allowed := false
 	byID := make(map[string]*wire.TraceNode, len(nodes))
+	l := ledger{stub: ctx.GetStub()}
 	for _, n := range nodes {
 		allowed = allowed || receivable.CanRead(ctx.caller, n)
+		if n, err = l.withTerms(ctx.caller, n); err != nil {
+			return nil, err
+		}
 		byID[n.ID] = &wire.TraceNode{Receivable: n, Pieces: []*wire.TraceNode{}}
 	}
 	if !allowed {
@@ -118,7 +130,8 @@ func (c *Contract) Trace(ctx *TxContext, rootID string) (*wire.Trace, error) {
 
 // History returns every version of a receivable, oldest first as the peer returns them.
 func (c *Contract) History(ctx *TxContext, id string) ([]wire.HistoryEntry, error) {
-	if _, err := receivable.Readable(ledger{stub: ctx.GetStub()}, ctx.caller, id); err != nil {
+	l := ledger{stub: ctx.GetStub()}
+	if _, err := receivable.Readable(l, ctx.caller, id); err != nil {
 		return nil, err
 	}
 	it, err := ctx.GetStub().GetHistoryForKey(receivableKey(id))
@@ -141,7 +154,11 @@ func (c *Contract) History(ctx *TxContext, id string) ([]wire.HistoryEntry, erro
 			if err := json.Unmarshal(m.Value, &r); err != nil {
 				return nil, fmt.Errorf("decoding version %s of receivable %s: %w", m.TxId, id, err)
 			}
-			e.Submitter, e.Value = r.UpdatedBy, &r
+			v, err := l.withTerms(ctx.caller, &r)
+			if err != nil {
+				return nil, err
+			}
+			e.Submitter, e.Value = r.UpdatedBy, v
 		}
 		entries = append(entries, e)
 	}
@@ -166,6 +183,7 @@ func (c *Contract) Totals(ctx *TxContext, account string) (*wire.Totals, error) 
 	defer it.Close()
 	l := ledger{stub: stub}
 	t := &wire.Totals{Account: account}
+	disbursed, allTerms := int64(0), true
 	for it.HasNext() {
 		kv, err := it.Next()
 		if err != nil {
@@ -182,6 +200,19 @@ func (c *Contract) Totals(ctx *TxContext, account string) (*wire.Totals, error) 
 		if err := addTo(t, r); err != nil {
 			return nil, err
 		}
+		if r != nil && r.Holder == account && r.Financed() && r.Status != receivable.StatusRedeemed {
+			if r, err = l.withTerms(ctx.caller, r); err != nil {
+				return nil, err
+			}
+			if r.Financing.Terms == nil || disbursed > math.MaxInt64-r.Financing.Terms.DisbursedFen {
+				allTerms = false
+			} else {
+				disbursed += r.Financing.Terms.DisbursedFen
+			}
+		}
+	}
+	if allTerms && t.FinancedFen > 0 {
+		t.DisbursedFen, t.Disbursed = disbursed, receivable.FormatAmount(disbursed)
 	}
 	t.Outstanding = receivable.FormatAmount(t.OutstandingFen)
 	t.Financed = receivable.FormatAmount(t.FinancedFen)

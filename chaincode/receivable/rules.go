@@ -1,6 +1,9 @@
 package receivable
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"math/big"
 	"strconv"
@@ -61,6 +64,7 @@ type Change struct {
 	Accounts  []*wire.Account  // accounts to write
 	Proposals []*wire.Proposal // proposals to write
 	Config    *Config          // settings to write
+	Private   []PrivateWrite   // private data to write (a decision's terms)
 }
 
 // IssueRequest is the argument of Issue.
@@ -470,10 +474,15 @@ func loadFinancingFor(rd Reader, tx Tx, id string) (*Receivable, error) {
 }
 
 // ApproveFinancing discounts the receivable at rateBps a year: the approving account becomes the
-// holder and the receivable waits for redemption.
-func ApproveFinancing(rd Reader, tx Tx, id string, rate int64) (Change, error) {
+// holder and the receivable waits for redemption. The terms (rate, days, discount, disbursed
+// amount) are written to the private collection of the requester's organisation and the bank;
+// the public receivable keeps their hash.
+func ApproveFinancing(rd Reader, tx Tx, id string, rate int64, salt string) (Change, error) {
 	if rate < MinRateBps || rate > MaxRateBps {
 		return Change{}, Invalidf("rateBps %d must be an integer in %d..%d", rate, MinRateBps, MaxRateBps)
+	}
+	if err := checkSalt(salt); err != nil {
+		return Change{}, err
 	}
 	r, err := loadFinancingFor(rd, tx, id)
 	if err != nil {
@@ -484,15 +493,64 @@ func ApproveFinancing(rd Reader, tx Tx, id string, rate int64) (Change, error) {
 		return Change{}, err
 	}
 	discount := Discount(r.AmountFen, rate, int64(days))
+	terms := decision(r, tx, wire.DecisionApproved, salt)
+	terms.RateBps, terms.Days = rate, int64(days)
+	terms.DiscountFen, terms.Discount = discount, FormatAmount(discount)
+	terms.DisbursedFen, terms.Disbursed = r.AmountFen-discount, FormatAmount(r.AmountFen-discount)
+	pw, err := privateTerms(r, terms)
+	if err != nil {
+		return Change{}, err
+	}
 	next := r.Clone()
 	f := next.Financing
-	f.Financier, f.RateBps, f.Days = tx.Caller.Account(), rate, int64(days)
-	f.DiscountFen, f.Discount = discount, FormatAmount(discount)
-	f.DisbursedFen, f.Disbursed = r.AmountFen-discount, FormatAmount(r.AmountFen-discount)
-	f.ApprovedAt = FormatTime(tx.Time)
+	f.Financier, f.ApprovedAt, f.TermsHash = tx.Caller.Account(), FormatTime(tx.Time), pw.Hash
 	next.Status, next.Holder = StatusActive, tx.Caller.Account()
 	next.AddParty(tx.Caller.Account())
-	return single("ApproveFinancing", r, next, tx, ""), nil
+	ch := single("ApproveFinancing", r, next, tx, "")
+	ch.Private = []PrivateWrite{pw}
+	return ch, nil
+}
+
+// decision starts the terms of the bank's decision on r's financing request.
+func decision(r *Receivable, tx Tx, what, salt string) wire.Terms {
+	return wire.Terms{ID: r.ID, Bank: r.Financing.Bank, RequestedBy: r.Financing.RequestedBy, Decision: what,
+		DecidedBy: tx.Caller.Account(), DecidedAt: FormatTime(tx.Time), TxID: tx.ID, Salt: strings.ToLower(salt)}
+}
+
+// checkSalt requires the 32 random bytes (64 hex characters) that salt a decision's terms.
+func checkSalt(salt string) error {
+	if !hashPattern.MatchString(salt) {
+		return Invalidf("salt must be 64 hex characters (32 random bytes, sent as transient data)")
+	}
+	return nil
+}
+
+// PrivateWrite is a value written to a private data collection: a decision's terms. Hash is the
+// hex SHA-256 of Value, the hash the public state and the event carry.
+type PrivateWrite struct {
+	Collection string
+	Key        string
+	Value      []byte
+	ID         string // the receivable
+	Bank       string
+	Hash       string
+}
+
+// privateTerms encodes terms for the collection of r's requester and bank.
+func privateTerms(r *Receivable, t wire.Terms) (PrivateWrite, error) {
+	raw, err := json.Marshal(t)
+	if err != nil {
+		return PrivateWrite{}, fmt.Errorf("encoding terms of %s: %w", r.ID, err)
+	}
+	h := TermsHash(raw)
+	return PrivateWrite{Collection: wire.TermsCollection(MSPOf(t.RequestedBy), t.Bank), Key: wire.TermsKey(r.ID, h),
+		Value: raw, ID: r.ID, Bank: t.Bank, Hash: h}, nil
+}
+
+// TermsHash is the hex SHA-256 of a decision's terms as stored.
+func TermsHash(raw []byte) string {
+	sum := sha256.Sum256(raw)
+	return hex.EncodeToString(sum[:])
 }
 
 // Discount returns amount x rateBps x days / (10000 x 360) in fen, rounded half up, computed exactly.
@@ -506,18 +564,30 @@ func Discount(amountFen, rateBps, days int64) int64 {
 	return num.Int64()
 }
 
-// RejectFinancing unlocks a receivable in FINANCING: it is ACTIVE again with its holder.
-func RejectFinancing(rd Reader, tx Tx, id, reason string) (Change, error) {
+// RejectFinancing unlocks a receivable in FINANCING: it is ACTIVE again with its holder. The
+// reason is private like an approval's terms; the event carries the bank and their hash.
+func RejectFinancing(rd Reader, tx Tx, id, reason, salt string) (Change, error) {
 	if err := checkReason(reason); err != nil {
+		return Change{}, err
+	}
+	if err := checkSalt(salt); err != nil {
 		return Change{}, err
 	}
 	r, err := loadFinancingFor(rd, tx, id)
 	if err != nil {
 		return Change{}, err
 	}
+	terms := decision(r, tx, wire.DecisionRejected, salt)
+	terms.Reason = reason
+	pw, err := privateTerms(r, terms)
+	if err != nil {
+		return Change{}, err
+	}
 	next := r.Clone()
 	next.Status, next.Financing = StatusActive, nil
-	return single("RejectFinancing", r, next, tx, reason), nil
+	ch := single("RejectFinancing", r, next, tx, "")
+	ch.Private = []PrivateWrite{pw}
+	return ch, nil
 }
 
 // WithdrawFinancing takes back a financing request the bank has not answered: only the holder who

@@ -3,6 +3,7 @@ package receivable
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"maps"
 	"slices"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
 )
 
 // book is a map-backed Reader: the rules need nothing more.
@@ -66,6 +69,7 @@ var (
 	supplier = Caller{MSPID: "SupplierMSP", ID: "supplier-a", Role: RoleSupplier}
 	officer  = Caller{MSPID: "Bank1MSP", ID: "officer", Role: RoleFinancier}
 	t0       = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	salt     = sha("salt")
 )
 
 func txAs(c Caller, at time.Time) Tx {
@@ -93,10 +97,23 @@ func TestRules_LifecycleWithoutFabric(t *testing.T) {
 	do(Accept(b, txAs(supplier, t0), "R-1"))
 	do(Split(b, txAs(supplier, t0), "R-1", []string{"250", "750"}))
 	do(RequestFinancing(b, txAs(supplier, t0), "R-1.2", "Bank1MSP"))
-	do(ApproveFinancing(b, txAs(officer, t0), "R-1.2", 600))
+	approval, err := ApproveFinancing(b, txAs(officer, t0), "R-1.2", 600, salt)
+	do(approval, err)
 	require.Equal(t, officer.Account(), b.items["R-1.2"].Holder)
-	// 75000 fen x 600 x 70 days / 3600000 = 875 fen
-	require.Equal(t, int64(875), b.items["R-1.2"].Financing.DiscountFen)
+	// 75000 fen x 600 x 70 days / 3600000 = 875 fen, in the private terms only
+	require.Len(t, approval.Private, 1)
+	pw := approval.Private[0]
+	require.Equal(t, "terms_SupplierMSP_Bank1MSP", pw.Collection)
+	require.Equal(t, TermsHash(pw.Value), b.items["R-1.2"].Financing.TermsHash)
+	require.Equal(t, "terms/R-1.2/"+pw.Hash, pw.Key)
+	var terms wire.Terms
+	require.NoError(t, json.Unmarshal(pw.Value, &terms))
+	require.Equal(t, int64(875), terms.DiscountFen)
+	require.Equal(t, int64(74125), terms.DisbursedFen)
+	require.Equal(t, int64(70), terms.Days)
+	require.Equal(t, salt, terms.Salt)
+	_, err = ApproveFinancing(b, txAs(officer, t0), "R-1.2", 600, "short")
+	require.ErrorIs(t, err, ErrInvalid)
 	nodes, _ := b.Tree("R-1")
 	require.NoError(t, CheckConservation(nodes))
 
@@ -172,7 +189,7 @@ func TestRules_OffersFinancingAndRefusalsWithoutFabric(t *testing.T) {
 	do(Transfer(b, txAs(supplier, t0), "R-1.1", other.Account(), ""))
 	do(Revoke(b, txAs(supplier, t0), "R-1.1"))
 	do(RequestFinancing(b, txAs(supplier, t0), "R-1.2", "Bank1MSP"))
-	do(RejectFinancing(b, txAs(officer, t0), "R-1.2", "no limit"))
+	do(RejectFinancing(b, txAs(officer, t0), "R-1.2", "no limit", salt))
 	require.Nil(t, b.items["R-1.2"].Financing)
 	require.True(t, CanRead(other, b.items["R-1.1"]))
 	require.False(t, CanRead(other, b.items["R-1.2"]))
@@ -199,8 +216,8 @@ func TestRules_OffersFinancingAndRefusalsWithoutFabric(t *testing.T) {
 			return err
 		}, ErrForbidden},
 		{"finance at a bad bank", func() error { _, err := RequestFinancing(b, txAs(supplier, t0), "R-1.2", "Bank 1"); return err }, ErrInvalid},
-		{"a bank that declined no longer reads it", func() error { _, err := ApproveFinancing(b, txAs(officer, t0), "R-1.2", 100); return err }, ErrForbidden},
-		{"reject financing without reason", func() error { _, err := RejectFinancing(b, txAs(officer, t0), "R-1.2", ""); return err }, ErrInvalid},
+		{"a bank that declined no longer reads it", func() error { _, err := ApproveFinancing(b, txAs(officer, t0), "R-1.2", 100, salt); return err }, ErrForbidden},
+		{"reject financing without reason", func() error { _, err := RejectFinancing(b, txAs(officer, t0), "R-1.2", "", salt); return err }, ErrInvalid},
 		{"redeem before maturity", func() error { _, err := Redeem(b, txAs(core, t0), "R-1.2"); return err }, ErrConflict},
 		{"redeem by another obligor", func() error {
 			_, err := Redeem(b, txAs(Caller{MSPID: "X", ID: "y", Role: RoleIssuer}, t0), "R-1.2")

@@ -72,19 +72,62 @@ type Invoice struct {
 	Amount string `json:"amount"`
 }
 
-// Financing records a financing request and, once approved, its terms.
+// Financing records a financing request and, once approved, who approved it and the SHA-256 of
+// its private terms. The terms themselves live in the private data collection of the holder's
+// organisation and the bank (TermsCollection); a query fills Terms for the parties to them.
 type Financing struct {
+	Bank        string `json:"bank"`
+	RequestedBy string `json:"requestedBy"`
+	RequestedAt string `json:"requestedAt"`
+	Financier   string `json:"financier,omitempty" metadata:",optional"`
+	ApprovedAt  string `json:"approvedAt,omitempty" metadata:",optional"`
+	TermsHash   string `json:"termsHash,omitempty" metadata:",optional"`
+	Terms       *Terms `json:"terms,omitempty" metadata:",optional"`
+}
+
+// The decisions of a bank that Terms record.
+const (
+	DecisionApproved = "approved"
+	DecisionRejected = "rejected"
+)
+
+// Terms are the private terms of a bank's decision on a financing request: the price of an
+// approval (rate, days, discount, disbursed amount) or the reason of a rejection. They are stored,
+// as their JSON encoding, in TermsCollection(MSP of RequestedBy, Bank) under TermsKey; the public
+// state and the event carry only TermsHash, the SHA-256 of that encoding, which Fabric's hashed
+// private write set in the block carries too. Salt, 32 random bytes the client sends with the
+// terms, keeps the hash of a handful of plausible rates from being guessed.
+type Terms struct {
+	ID           string `json:"id"`
 	Bank         string `json:"bank"`
 	RequestedBy  string `json:"requestedBy"`
-	RequestedAt  string `json:"requestedAt"`
-	Financier    string `json:"financier,omitempty" metadata:",optional"`
+	Decision     string `json:"decision"`
+	DecidedBy    string `json:"decidedBy"`
+	DecidedAt    string `json:"decidedAt"`
+	TxID         string `json:"txId"`
+	Salt         string `json:"salt"`
 	RateBps      int64  `json:"rateBps,omitempty" metadata:",optional"`
 	Days         int64  `json:"days,omitempty" metadata:",optional"`
 	Discount     string `json:"discount,omitempty" metadata:",optional"`
 	DiscountFen  int64  `json:"discountFen,omitempty" metadata:",optional"`
 	Disbursed    string `json:"disbursed,omitempty" metadata:",optional"`
 	DisbursedFen int64  `json:"disbursedFen,omitempty" metadata:",optional"`
-	ApprovedAt   string `json:"approvedAt,omitempty" metadata:",optional"`
+	Reason       string `json:"reason,omitempty" metadata:",optional"`
+}
+
+// TermsCollection names the private data collection of the financing terms between the holder-side
+// organisation holderMSP and the bank bankMSP; its members are those two and the auditor
+// organisations (scripts/lib/net-chaincode.sh collections_json writes one per pair).
+func TermsCollection(holderMSP, bankMSP string) string { return "terms_" + holderMSP + "_" + bankMSP }
+
+// TermsKey is the key of one decision's terms in its collection.
+func TermsKey(id, termsHash string) string { return "terms/" + id + "/" + termsHash }
+
+// TermsParty reports whether the caller (its MSP, account and role) is a party to the terms of a
+// financing between requestedBy and bank: the requesting account, the bank's financiers, the
+// auditor.
+func TermsParty(mspID, account, role, requestedBy, bank string) bool {
+	return role == RoleAuditor || account == requestedBy || (role == RoleFinancier && mspID == bank)
 }
 
 // Financed reports whether a bank has approved financing on r: it then waits for redemption.
@@ -94,6 +137,7 @@ func (r *Receivable) Financed() bool { return r.Financing != nil && r.Financing.
 func (r *Receivable) IsLeaf() bool { return r.Status != StatusSplit }
 
 // Clone returns a deep copy, so rules never modify what a caller loaded.
+// Terms are shared: they are never changed once read.
 func (r *Receivable) Clone() *Receivable {
 	c := *r
 	c.Children = slices.Clone(r.Children)
@@ -150,6 +194,11 @@ type EventItem struct {
 	AmountFen     int64  `json:"amountFen"`
 	Holder        string `json:"holder,omitempty" metadata:",optional"`
 	PendingHolder string `json:"pendingHolder,omitempty" metadata:",optional"`
+	// Bank and TermsHash: a bank's decision on financing (its terms stay private).
+	Bank      string `json:"bank,omitempty" metadata:",optional"`
+	TermsHash string `json:"termsHash,omitempty" metadata:",optional"`
+	// Terms are filled by a gateway's event stream for the parties to them; never by the chaincode.
+	Terms *Terms `json:"terms,omitempty" metadata:",optional"`
 }
 
 // Page is one page of a list query; Bookmark continues it ("" on the last page).
@@ -188,4 +237,8 @@ type Totals struct {
 	FinancedFen    int64  `json:"financedFen"`
 	Redeemed       string `json:"redeemed"`
 	RedeemedFen    int64  `json:"redeemedFen"`
+	// Disbursed sums the private disbursed amounts of the financed part, when the caller may read
+	// all their terms on this peer; otherwise it is absent.
+	Disbursed    string `json:"disbursed,omitempty" metadata:",optional"`
+	DisbursedFen int64  `json:"disbursedFen,omitempty" metadata:",optional"`
 }

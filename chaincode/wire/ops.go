@@ -2,7 +2,10 @@ package wire
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -38,14 +41,18 @@ func (p Param) field() string {
 // Op is one operation: what the CLI calls it, the chaincode transaction it runs, its REST route,
 // and how the transaction's arguments are taken from a request.
 type Op struct {
-	Name    string     // "request-financing": CLI, offline signing, metrics
-	Tx      string     // "RequestFinancing": the chaincode transaction
-	Method  string     // HTTP method
-	Path    string     // ServeMux path: "/v1/receivables/{id}/financing"
-	Submit  bool       // writes the ledger (submit) rather than reads it (evaluate)
-	Params  []Param    // the transaction's arguments, in order
-	Body    func() any // a new value of the JSON body's type; nil when the op takes no body
-	Summary string     // one line for docs and help
+	Name   string  // "request-financing": CLI, offline signing, metrics
+	Tx     string  // "RequestFinancing": the chaincode transaction
+	Method string  // HTTP method
+	Path   string  // ServeMux path: "/v1/receivables/{id}/financing"
+	Submit bool    // writes the ledger (submit) rather than reads it (evaluate)
+	Params []Param // the transaction's arguments, in order
+	// Transient are values sent in the proposal's transient data, never in its arguments (they are
+	// not recorded in the block): the private terms of a financing decision. Taken from the body
+	// like Params (FromBody); an op with transient values also gets SaltKey.
+	Transient []Param
+	Body      func() any // a new value of the JSON body's type; nil when the op takes no body
+	Summary   string     // one line for docs and help
 }
 
 // Pattern is the op's ServeMux pattern, "METHOD /path".
@@ -93,11 +100,11 @@ var Ops = []*Op{
 		Params: []Param{idParam, {Name: "bank", From: FromBody, Required: true}}, Body: body[FinancingRequest](),
 		Summary: "ask a bank to finance a held receivable (融资申请)"},
 	{Name: "approve-financing", Tx: "ApproveFinancing", Method: "POST", Path: "/v1/receivables/{id}/financing/approve", Submit: true,
-		Params: []Param{idParam, {Name: "rateBps", From: FromBody, Required: true}}, Body: body[ApproveRequest](),
-		Summary: "approve financing at an annual rate; the bank pays and becomes holder (放款)"},
+		Params: []Param{idParam}, Transient: []Param{{Name: "rateBps", From: FromBody, Required: true}}, Body: body[ApproveRequest](),
+		Summary: "approve financing at an annual rate, kept private to the parties; the bank pays and becomes holder (放款)"},
 	{Name: "reject-financing", Tx: "RejectFinancing", Method: "POST", Path: "/v1/receivables/{id}/financing/reject", Submit: true,
-		Params: []Param{idParam, reasonParam}, Body: body[ReasonRequest](),
-		Summary: "decline a financing request"},
+		Params: []Param{idParam}, Transient: []Param{reasonParam}, Body: body[ReasonRequest](),
+		Summary: "decline a financing request; the reason is private to the parties"},
 	{Name: "redeem", Tx: "Redeem", Method: "POST", Path: "/v1/receivables/{id}/redeem", Submit: true,
 		Params: []Param{idParam}, Summary: "pay the holder of a matured receivable (兑付)"},
 	{Name: "redeem-all", Tx: "RedeemAll", Method: "POST", Path: "/v1/roots/{id}/redeem-all", Submit: true,
@@ -130,6 +137,9 @@ var Ops = []*Op{
 		Params: []Param{idParam}, Summary: "one receivable"},
 	{Name: "history", Tx: "History", Method: "GET", Path: "/v1/receivables/{id}/history",
 		Params: []Param{idParam}, Summary: "every version of a receivable with its transaction"},
+	{Name: "get-terms", Tx: "GetTerms", Method: "GET", Path: "/v1/receivables/{id}/terms/{hash}",
+		Params:  []Param{idParam, {Name: "termsHash", From: FromPath, Field: "hash", Required: true}},
+		Summary: "the private terms of a financing decision, by their hash (the parties to them)"},
 	{Name: "trace", Tx: "Trace", Method: "GET", Path: "/v1/roots/{id}/trace",
 		Params: []Param{{Name: "rootId", From: FromPath, Field: "id", Required: true}}, Summary: "the lineage tree of a root"},
 	{Name: "list-held", Tx: "ListByHolder", Method: "GET", Path: "/v1/receivables",
@@ -251,7 +261,51 @@ func (o *Op) Args(req Request) ([]string, error) {
 		}
 		args = append(args, v)
 	}
+	for _, p := range o.Transient {
+		if p.Required && bodyArg(fields[p.field()]) == "" {
+			return nil, Errorf(KindInvalid, "%s is required", p.field())
+		}
+	}
 	return args, nil
+}
+
+// SaltKey is the transient value that salts an op's private terms: 64 hex characters.
+const SaltKey = "salt"
+
+// TransientArgs builds the op's transient data from a request's body, adding salt (NewSalt when
+// ""): nil for an op without transient values. It refuses what Args refuses.
+func (o *Op) TransientArgs(req Request, salt string) (map[string][]byte, error) {
+	if len(o.Transient) == 0 {
+		return nil, nil
+	}
+	fields, err := o.decodeBody(req.Body)
+	if err != nil {
+		return nil, err
+	}
+	if salt == "" {
+		if salt, err = NewSalt(); err != nil {
+			return nil, err
+		}
+	}
+	out := map[string][]byte{SaltKey: []byte(salt)}
+	for _, p := range o.Transient {
+		v := bodyArg(fields[p.field()])
+		if p.Required && v == "" {
+			return nil, Errorf(KindInvalid, "%s is required", p.field())
+		}
+		out[p.Name] = []byte(v)
+	}
+	return out, nil
+}
+
+// NewSalt returns 32 random bytes in hex, the salt of a decision's terms. Clients call it; the
+// chaincode only checks the form of the salt it is given.
+func NewSalt() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("making a salt: %w", err)
+	}
+	return hex.EncodeToString(b), nil
 }
 
 // decodeBody checks the body against the op's Body type and returns its top-level fields, with

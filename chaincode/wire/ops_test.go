@@ -47,9 +47,10 @@ func TestArgs(t *testing.T) {
 		{"accept", Request{PathValue: pathValues("id", "R-1"), Body: []byte(" {} ")}, []string{"R-1"}},
 		{"reject", Request{PathValue: pathValues("id", "R-1"), Body: []byte(`{"reason":"wrong amount"}`)}, []string{"R-1", "wrong amount"}},
 		{"reject", Request{PathValue: pathValues("id", "R-1")}, []string{"R-1", ""}},
+		{"reject-financing", Request{PathValue: pathValues("id", "R-1"), Body: []byte(`{"reason":"limit"}`)}, []string{"R-1"}},
 		{"split", Request{PathValue: pathValues("id", "R-1"), Body: []byte(`{"parts":["1.00","2.00"]}`)}, []string{"R-1", `["1.00","2.00"]`}},
 		{"transfer", Request{PathValue: pathValues("id", "R-1"), Body: []byte(`{"to":"S/b"}`)}, []string{"R-1", "S/b", ""}},
-		{"approve-financing", Request{PathValue: pathValues("id", "R-1"), Body: []byte(`{"rateBps":450}`)}, []string{"R-1", "450"}},
+		{"approve-financing", Request{PathValue: pathValues("id", "R-1"), Body: []byte(`{"rateBps":450}`)}, []string{"R-1"}},
 		{"redeem-all", Request{PathValue: pathValues("id", "R")}, []string{"R"}},
 		{"totals", Request{PathValue: pathValues("msp", "S", "user", "a")}, []string{"S/a"}},
 		{"list-held", Request{Query: url.Values{"holder": {"S/a"}}}, []string{"S/a", "20", ""}},
@@ -74,6 +75,35 @@ func TestArgs(t *testing.T) {
 				t.Fatalf("args %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestTransientArgs_CarryTheTermsAndASalt(t *testing.T) {
+	o, _ := Lookup("approve-financing")
+	req := Request{PathValue: pathValues("id", "R-1"), Body: []byte(`{"rateBps":450}`)}
+	m, err := o.TransientArgs(req, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(m["rateBps"]) != "450" || len(m[SaltKey]) != 64 {
+		t.Fatalf("transient %q", m)
+	}
+	again, _ := o.TransientArgs(req, "")
+	if string(again[SaltKey]) == string(m[SaltKey]) {
+		t.Fatal("each request gets a new salt")
+	}
+	if m, _ = o.TransientArgs(req, "ab"); string(m[SaltKey]) != "ab" {
+		t.Fatalf("a given salt is kept: %q", m)
+	}
+	if _, err := o.TransientArgs(Request{Body: []byte(`{}`)}, ""); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("missing rate: %v", err)
+	}
+	if _, err := o.TransientArgs(Request{Body: []byte(`{"x":1}`)}, ""); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("bad body: %v", err)
+	}
+	accept, _ := Lookup("accept")
+	if m, err := accept.TransientArgs(Request{}, ""); m != nil || err != nil {
+		t.Fatalf("no transient data for accept: %v %v", m, err)
 	}
 }
 

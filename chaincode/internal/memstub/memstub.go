@@ -27,7 +27,7 @@ const (
 )
 
 // ErrUnsupported is returned by the parts of the stub API the chaincode must not use (rich queries,
-// private data, chaincode-to-chaincode calls).
+// private data iterators and hashes, chaincode-to-chaincode calls).
 var ErrUnsupported = errors.New("memstub: not supported")
 
 // Event is a chaincode event set by a transaction.
@@ -42,12 +42,27 @@ type Ledger struct {
 	state   map[string][]byte
 	history map[string][]*queryresult.KeyModification
 	events  []Event
+	private map[string]map[string][]byte // collection -> key -> value, as a member peer holds them
 }
 
 // NewLedger returns an empty ledger.
 func NewLedger() *Ledger {
-	return &Ledger{state: map[string][]byte{}, history: map[string][]*queryresult.KeyModification{}}
+	return &Ledger{state: map[string][]byte{}, history: map[string][]*queryresult.KeyModification{},
+		private: map[string]map[string][]byte{}}
 }
+
+// Private returns a copy of the committed private data of every collection.
+func (l *Ledger) Private() map[string]map[string][]byte {
+	out := make(map[string]map[string][]byte, len(l.private))
+	for c, kv := range l.private {
+		out[c] = maps.Clone(kv)
+	}
+	return out
+}
+
+// ForgetPrivate drops a collection's private data, as a peer outside the collection (or one that
+// has not reconciled yet) lacks it.
+func (l *Ledger) ForgetPrivate(collection string) { delete(l.private, collection) }
 
 // Snapshot returns a copy of the whole committed state.
 func (l *Ledger) Snapshot() map[string][]byte {
@@ -78,6 +93,7 @@ type Stub struct {
 	writes    map[string][]byte // nil value: delete
 	events    []Event
 	transient map[string][]byte
+	private   map[string]map[string][]byte // the transaction's private writes
 }
 
 var _ shim.ChaincodeStubInterface = (*Stub)(nil)
@@ -86,7 +102,7 @@ var _ shim.ChaincodeStubInterface = (*Stub)(nil)
 // arguments (function name first).
 func (l *Ledger) NewStub(txID string, ts time.Time, creator []byte, args ...string) *Stub {
 	s := &Stub{ledger: l, txID: txID, channel: "receivables", timestamp: timestamppb.New(ts),
-		creator: creator, writes: map[string][]byte{}}
+		creator: creator, writes: map[string][]byte{}, private: map[string]map[string][]byte{}}
 	for _, a := range args {
 		s.args = append(s.args, []byte(a))
 	}
@@ -106,7 +122,19 @@ func (s *Stub) Commit() {
 		s.ledger.history[k] = append(s.ledger.history[k], mod)
 	}
 	s.ledger.events = append(s.ledger.events, s.events...)
+	for c, kv := range s.private {
+		if s.ledger.private[c] == nil {
+			s.ledger.private[c] = map[string][]byte{}
+		}
+		maps.Copy(s.ledger.private[c], kv)
+	}
 }
+
+// SetTransient sets the transaction's transient data.
+func (s *Stub) SetTransient(m map[string][]byte) { s.transient = m }
+
+// PrivateWrites returns the transaction's private writes by collection.
+func (s *Stub) PrivateWrites() map[string]map[string][]byte { return maps.Clone(s.private) }
 
 // Writes returns the transaction's write set (a nil value is a delete).
 func (s *Stub) Writes() map[string][]byte { return maps.Clone(s.writes) }
@@ -316,14 +344,37 @@ func (s *Stub) GetHistoryForKey(key string) (shim.HistoryQueryIteratorInterface,
 	return &historyIterator{mods: mods}, nil
 }
 
-// GetPrivateData implements shim.ChaincodeStubInterface; not supported.
-func (s *Stub) GetPrivateData(string, string) ([]byte, error) { return nil, ErrUnsupported }
+// GetPrivateData implements shim.ChaincodeStubInterface: the committed value, nil when absent.
+func (s *Stub) GetPrivateData(collection, key string) ([]byte, error) {
+	if collection == "" {
+		return nil, errors.New("memstub: collection must not be empty")
+	}
+	if err := checkKey(key); err != nil {
+		return nil, err
+	}
+	return slices.Clone(s.ledger.private[collection][key]), nil
+}
 
 // GetPrivateDataHash implements shim.ChaincodeStubInterface; not supported.
 func (s *Stub) GetPrivateDataHash(string, string) ([]byte, error) { return nil, ErrUnsupported }
 
-// PutPrivateData implements shim.ChaincodeStubInterface; not supported.
-func (s *Stub) PutPrivateData(string, string, []byte) error { return ErrUnsupported }
+// PutPrivateData implements shim.ChaincodeStubInterface.
+func (s *Stub) PutPrivateData(collection, key string, value []byte) error {
+	if collection == "" {
+		return errors.New("memstub: collection must not be empty")
+	}
+	if err := checkKey(key); err != nil {
+		return err
+	}
+	if len(value) == 0 {
+		return fmt.Errorf("memstub: empty value for private key %q", key)
+	}
+	if s.private[collection] == nil {
+		s.private[collection] = map[string][]byte{}
+	}
+	s.private[collection][key] = slices.Clone(value)
+	return nil
+}
 
 // DelPrivateData implements shim.ChaincodeStubInterface; not supported.
 func (s *Stub) DelPrivateData(string, string) error { return ErrUnsupported }

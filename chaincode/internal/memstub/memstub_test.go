@@ -125,6 +125,31 @@ func TestIdentity_WorksWithTheRealClientIdentityLibrary(t *testing.T) {
 	require.Equal(t, "supplier-a", cert.Subject.CommonName)
 }
 
+func TestStub_PrivateDataIsCommittedWithTheTransaction(t *testing.T) {
+	l := NewLedger()
+	s := l.NewStub("tx", time.Unix(5, 0), nil, "Fn")
+	s.SetTransient(map[string][]byte{"k": []byte("v")})
+	tm, err := s.GetTransient()
+	require.NoError(t, err)
+	require.Equal(t, "v", string(tm["k"]))
+	require.Error(t, s.PutPrivateData("", "k", []byte("v")))
+	require.Error(t, s.PutPrivateData("c", "k", nil))
+	require.NoError(t, s.PutPrivateData("c", "k", []byte("v")))
+	got, err := s.GetPrivateData("c", "k")
+	require.NoError(t, err)
+	require.Nil(t, got, "reads never see the transaction's own writes")
+	require.Len(t, s.PrivateWrites(), 1)
+	s.Commit()
+	got, err = l.NewStub("tx2", time.Unix(6, 0), nil).GetPrivateData("c", "k")
+	require.NoError(t, err)
+	require.Equal(t, "v", string(got))
+	require.Equal(t, "v", string(l.Private()["c"]["k"]))
+	_, err = s.GetPrivateData("", "k")
+	require.Error(t, err)
+	l.ForgetPrivate("c")
+	require.Empty(t, l.Private())
+}
+
 func TestStub_ArgsEventsAndUnsupportedCalls(t *testing.T) {
 	l := NewLedger()
 	s := l.NewStub("tx", time.Unix(5, 0), []byte("creator"), "Fn", "a", "b")
@@ -154,8 +179,7 @@ func TestStub_ArgsEventsAndUnsupportedCalls(t *testing.T) {
 	require.ErrorIs(t, err, ErrUnsupported)
 	_, _, err = s.GetQueryResultWithPagination("{}", 1, "")
 	require.ErrorIs(t, err, ErrUnsupported)
-	require.ErrorIs(t, s.PutPrivateData("c", "k", nil), ErrUnsupported)
-	_, err = s.GetPrivateData("c", "k")
+	_, err = s.GetPrivateDataHash("c", "k")
 	require.ErrorIs(t, err, ErrUnsupported)
 	require.Equal(t, int32(shim.ERROR), s.InvokeChaincode("x", nil, "").Status)
 	sp, err := s.GetSignedProposal()
