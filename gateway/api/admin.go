@@ -189,7 +189,7 @@ func (s *Server) openAccount(ctx context.Context, admin *fabric.Identity, req wi
 	if err != nil {
 		return err
 	}
-	_, err = s.ledger.Submit(ctx, admin.Name, openAccountOp.Tx, args, nil)
+	_, err = s.ledger.Submit(ctx, admin.Name, openAccountOp.Tx, args, nil, nil)
 	return err
 }
 

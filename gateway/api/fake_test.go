@@ -17,9 +17,10 @@ import (
 )
 
 type call struct {
-	caller string
-	tx     string
-	args   []string
+	caller    string
+	tx        string
+	args      []string
+	transient map[string][]byte
 }
 
 // fakeLedger records calls and answers with canned results; it stands in for the Fabric client.
@@ -37,11 +38,14 @@ type fakeLedger struct {
 func (f *fakeLedger) record(name, tx string, args []string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.calls = append(f.calls, call{name, tx, args})
+	f.calls = append(f.calls, call{caller: name, tx: tx, args: args})
 }
 
-func (f *fakeLedger) Submit(_ context.Context, name, tx string, args []string, _ func(string)) (*fabric.Result, error) {
+func (f *fakeLedger) Submit(_ context.Context, name, tx string, args []string, transient map[string][]byte, _ func(string)) (*fabric.Result, error) {
 	f.record(name, tx, args)
+	f.mu.Lock()
+	f.calls[len(f.calls)-1].transient = transient
+	f.mu.Unlock()
 	if f.err != nil {
 		return nil, f.err
 	}
@@ -80,8 +84,11 @@ func (f *fakeLedger) Events(ctx context.Context, name string, pos fabric.Positio
 	return out, nil
 }
 
-func (f *fakeLedger) PrepareProposal(name, tx string, args []string) (*fabric.Unsigned, error) {
+func (f *fakeLedger) PrepareProposal(name, tx string, args []string, transient map[string][]byte) (*fabric.Unsigned, error) {
 	f.record(name, "prepare:"+tx, args)
+	f.mu.Lock()
+	f.calls[len(f.calls)-1].transient = transient
+	f.mu.Unlock()
 	return &fabric.Unsigned{TransactionID: "otx", Bytes: []byte("proposal"), Digest: make([]byte, 32)}, nil
 }
 

@@ -100,12 +100,12 @@ func (s *Server) offlinePrepare(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	args, err := opArgs(op, r, wire.Request{PathValue: pathValue, Body: req.Body})
+	args, transient, err := opArgs(op, r, wire.Request{PathValue: pathValue, Body: req.Body})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	p, err := s.ledger.PrepareProposal(caller(r), op.Tx, args)
+	p, err := s.ledger.PrepareProposal(caller(r), op.Tx, args, transient)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -40,7 +40,7 @@ func TestOffline_PrepareEndorseSubmit(t *testing.T) {
 	var d wire.OfflineDigest
 	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &d))
 	require.Equal(t, "otx", d.TransactionID)
-	require.Equal(t, call{"treasurer", "prepare:Split", []string{"R-1", `["1","2"]`}}, led.calls[0], "same mapping as the direct endpoint")
+	require.Equal(t, call{caller: "treasurer", tx: "prepare:Split", args: []string{"R-1", `["1","2"]`}}, led.calls[0], "same mapping as the direct endpoint")
 
 	// Another caller cannot use this proposal.
 	require.Equal(t, http.StatusNotFound, do(t, s, "POST", "/v1/offline/proposals/otx/endorse", tokens["supplier-a"], sig("good")).Code)
@@ -55,7 +55,7 @@ func TestOffline_PrepareEndorseSubmit(t *testing.T) {
 	rec = do(t, s, "POST", "/v1/offline/transactions/otx/submit", tok, sig("good2"))
 	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
 	last := led.calls[len(led.calls)-1]
-	require.Equal(t, call{"treasurer", "submit", []string{"admin", "transaction", "good2"}}, last, "commit status signed by the service identity")
+	require.Equal(t, call{caller: "treasurer", tx: "submit", args: []string{"admin", "transaction", "good2"}}, last, "commit status signed by the service identity")
 	require.Equal(t, http.StatusNotFound, do(t, s, "POST", "/v1/offline/transactions/otx/submit", tok, sig("good2")).Code)
 }
 

@@ -29,33 +29,39 @@ func (s *Server) opHandler(ops []*wire.Op) http.HandlerFunc {
 				return
 			}
 		}
-		args, err := opArgs(op, r, wire.Request{PathValue: r.PathValue, Query: r.URL.Query(), Body: body})
+		args, transient, err := opArgs(op, r, wire.Request{PathValue: r.PathValue, Query: r.URL.Query(), Body: body})
 		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
 		if op.Submit {
-			s.submit(w, r, op, args)
+			s.submit(w, r, op, args, transient)
 			return
 		}
 		s.evaluate(w, r, op.Tx, args...)
 	}
 }
 
-// opArgs builds op's arguments; an issue without an id gets one derived from the caller's
+// opArgs builds op's arguments and transient data (a decision's private terms, with a new salt:
+// op.TransientArgs); an issue without an id gets one derived from the caller's
 // Idempotency-Key.
-func opArgs(op *wire.Op, r *http.Request, req wire.Request) ([]string, error) {
+func opArgs(op *wire.Op, r *http.Request, req wire.Request) ([]string, map[string][]byte, error) {
 	if op.Name == "issue" {
 		body, err := withIssueID(req.Body, caller(r), r.Header.Get("Idempotency-Key"))
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		req.Body = body
 	}
 	if req.Query == nil {
 		req.Query = url.Values{}
 	}
-	return op.Args(req)
+	args, err := op.Args(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	transient, err := op.TransientArgs(req, "")
+	return args, transient, err
 }
 
 // withIssueID fills in the receivable id from the Idempotency-Key when the request has none.

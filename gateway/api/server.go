@@ -19,11 +19,11 @@ import (
 
 // Ledger is what the handlers need from the Fabric client (fabric.Client implements it).
 type Ledger interface {
-	Submit(ctx context.Context, name, txName string, args []string, onSubmitted func(txID string)) (*fabric.Result, error)
+	Submit(ctx context.Context, name, txName string, args []string, transient map[string][]byte, onSubmitted func(txID string)) (*fabric.Result, error)
 	Evaluate(ctx context.Context, name, txName string, args ...string) ([]byte, error)
 	TransactionStatus(ctx context.Context, name, txID string) (*fabric.TxStatus, error)
 	Events(ctx context.Context, name string, pos fabric.Position) (<-chan fabric.Event, error)
-	PrepareProposal(name, txName string, args []string) (*fabric.Unsigned, error)
+	PrepareProposal(name, txName string, args []string, transient map[string][]byte) (*fabric.Unsigned, error)
 	EndorseSigned(ctx context.Context, name string, proposalBytes, signature []byte) (*fabric.Unsigned, error)
 	SubmitSigned(ctx context.Context, name, statusIdentity string, txBytes, signature []byte) (*fabric.Result, error)
 	Ready(ctx context.Context, name string) error
@@ -208,10 +208,10 @@ func asJSON(payload []byte) json.RawMessage {
 }
 
 // submit runs a write op as the caller and answers with the committed transaction.
-func (s *Server) submit(w http.ResponseWriter, r *http.Request, op *wire.Op, args []string) {
+func (s *Server) submit(w http.ResponseWriter, r *http.Request, op *wire.Op, args []string, transient map[string][]byte) {
 	ctx, cancel := s.withTimeout(r)
 	defer cancel()
-	res, err := s.ledger.Submit(ctx, caller(r), op.Tx, args, func(txID string) {
+	res, err := s.ledger.Submit(ctx, caller(r), op.Tx, args, transient, func(txID string) {
 		s.log.Debug("submitted", "tx", op.Tx, "txId", txID, "caller", caller(r))
 	})
 	if err != nil {

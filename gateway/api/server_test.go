@@ -32,8 +32,8 @@ func TestRoutes_MapToChaincodeTransactions(t *testing.T) {
 		{"POST", "/v1/receivables/R-1.2/transfer", `{"to":"SupplierMSP/supplier-b","amount":"1"}`, "Transfer", []string{"R-1.2", "SupplierMSP/supplier-b", "1"}},
 		{"POST", "/v1/receivables/R-1.2/transfer", `{"to":"SupplierMSP/supplier-b"}`, "Transfer", []string{"R-1.2", "SupplierMSP/supplier-b", ""}},
 		{"POST", "/v1/receivables/R-1/financing", `{"bank":"Bank1MSP"}`, "RequestFinancing", []string{"R-1", "Bank1MSP"}},
-		{"POST", "/v1/receivables/R-1/financing/approve", `{"rateBps":450}`, "ApproveFinancing", []string{"R-1", "450"}},
-		{"POST", "/v1/receivables/R-1/financing/reject", `{"reason":"limit"}`, "RejectFinancing", []string{"R-1", "limit"}},
+		{"POST", "/v1/receivables/R-1/financing/approve", `{"rateBps":450}`, "ApproveFinancing", []string{"R-1"}},
+		{"POST", "/v1/receivables/R-1/financing/reject", `{"reason":"limit"}`, "RejectFinancing", []string{"R-1"}},
 		{"POST", "/v1/receivables/R-1/redeem", "", "Redeem", []string{"R-1"}},
 		{"POST", "/v1/roots/R-1/redeem-all", "", "RedeemAll", []string{"R-1"}},
 		{"POST", "/v1/receivables/R-1/financing/withdraw", "", "WithdrawFinancing", []string{"R-1"}},
@@ -54,6 +54,7 @@ func TestRoutes_MapToChaincodeTransactions(t *testing.T) {
 		{"GET", "/v1/config", "", "GetConfig", []string{}},
 		{"GET", "/v1/receivables/R-1", "", "Get", []string{"R-1"}},
 		{"GET", "/v1/receivables/R-1/history", "", "History", []string{"R-1"}},
+		{"GET", "/v1/receivables/R-1/terms/ab12", "", "GetTerms", []string{"R-1", "ab12"}},
 		{"GET", "/v1/roots/R-1/trace", "", "Trace", []string{"R-1"}},
 		{"GET", "/v1/receivables?holder=SupplierMSP/supplier-a&pageSize=5&bookmark=b", "", "ListByHolder", []string{"SupplierMSP/supplier-a", "5", "b"}},
 		{"GET", "/v1/receivables?issuer=CoreMSP/treasurer", "", "ListByIssuer", []string{"CoreMSP/treasurer", "20", ""}},
@@ -75,6 +76,32 @@ func TestRoutes_MapToChaincodeTransactions(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestRoutes_FinancingTermsTravelAsTransientData(t *testing.T) {
+	for _, tt := range []struct{ path, body, key, value string }{
+		{"/v1/receivables/R-1/financing/approve", `{"rateBps":450}`, "rateBps", "450"},
+		{"/v1/receivables/R-1/financing/reject", `{"reason":"limit"}`, "reason", "limit"},
+	} {
+		led := &fakeLedger{payload: []byte(`{"ok":true}`)}
+		s, tokens := testServer(t, led)
+		rec := do(t, s, "POST", tt.path, tokens["treasurer"], tt.body)
+		require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+		require.Equal(t, []string{"R-1"}, led.calls[0].args, "never in the arguments")
+		require.Equal(t, tt.value, string(led.calls[0].transient[tt.key]))
+		require.Len(t, led.calls[0].transient[wire.SaltKey], 64, "a fresh salt")
+	}
+	led := &fakeLedger{payload: []byte(`{"ok":true}`)}
+	s, tokens := testServer(t, led)
+	// Offline signing puts the terms in the prepared proposal's transient data too.
+	rec := do(t, s, "POST", "/v1/offline/proposals", tokens["treasurer"], `{"operation":"approve-financing","id":"R-1","body":{"rateBps":450}}`)
+	require.Equal(t, http.StatusCreated, rec.Code, rec.Body.String())
+	require.Equal(t, []string{"R-1"}, led.calls[0].args)
+	require.Equal(t, "450", string(led.calls[0].transient["rateBps"]))
+	led.calls = nil
+	rec = do(t, s, "POST", "/v1/receivables/R-1/financing/approve", tokens["treasurer"], `{}`)
+	require.Equal(t, http.StatusBadRequest, rec.Code, rec.Body.String())
+	require.Empty(t, led.calls)
 }
 
 func TestErrors_MapKindsToStatusAndProblemBody(t *testing.T) {

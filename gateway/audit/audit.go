@@ -112,10 +112,14 @@ type Report struct {
 	Conservation     []string       `json:"conservationViolations"`
 	Differences      []Difference   `json:"differences"`
 	ComparedWithPeer int            `json:"comparedWithChaincode"`
-	RootsTraced      int            `json:"rootsTraced"`
-	AccountsTotalled int            `json:"accountsTotalled"`
-	Store            string         `json:"store"`
-	Seconds          float64        `json:"seconds"`
+	// TermsHashes counts the financing terms whose public hash the block's private write hashes
+	// confirm; TermsRead those whose private terms the chaincode showed and that hash to it.
+	TermsHashes      int     `json:"termsHashesConfirmed"`
+	TermsRead        int     `json:"termsRead"`
+	RootsTraced      int     `json:"rootsTraced"`
+	AccountsTotalled int     `json:"accountsTotalled"`
+	Store            string  `json:"store"`
+	Seconds          float64 `json:"seconds"`
 }
 
 // New returns an auditor. Resuming (opts.Start) needs the channel's members before the first
@@ -319,13 +323,35 @@ func (a *Auditor) action(prp []byte, endorsers []signer) error {
 		if err := proto.Unmarshal(ns.GetRwset(), &kv); err != nil {
 			return fmt.Errorf("decode write set: %w", err)
 		}
+		private, err := privateValueHashes(ns)
+		if err != nil {
+			return err
+		}
 		for _, w := range kv.GetWrites() {
-			if err := a.apply(w); err != nil {
+			if err := a.apply(w, private); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// privateValueHashes are the hex SHA-256 of the values a transaction wrote to the chaincode's
+// private data collections: the block carries only these hashes (and the keys' hashes).
+func privateValueHashes(ns *rwset.NsReadWriteSet) (map[string]bool, error) {
+	out := map[string]bool{}
+	for _, c := range ns.GetCollectionHashedRwset() {
+		var h kvrwset.HashedRWSet
+		if err := proto.Unmarshal(c.GetHashedRwset(), &h); err != nil {
+			return nil, fmt.Errorf("decode hashed write set of %s: %w", c.GetCollectionName(), err)
+		}
+		for _, w := range h.GetHashedWrites() {
+			if !w.GetIsDelete() {
+				out[hex.EncodeToString(w.GetValueHash())] = true
+			}
+		}
+	}
+	return out, nil
 }
 
 // lifecycle takes the chaincode's endorsement policy from a committed definition's writes.
@@ -361,7 +387,10 @@ func (a *Auditor) lifecycle(results []byte) error {
 // Policy is the endorsement policy in force after the last verified block, or nil.
 func (a *Auditor) Policy() *Policy { return a.policy }
 
-func (a *Auditor) apply(w *kvrwset.KVWrite) error {
+// apply replays one public write. The write approving a financing must write its terms privately
+// in the same transaction: its public termsHash is one of the transaction's private value hashes,
+// or the chain would hold the hash of nothing.
+func (a *Auditor) apply(w *kvrwset.KVWrite, private map[string]bool) error {
 	id, ok := strings.CutPrefix(w.GetKey(), KeyPrefix)
 	if !ok {
 		return nil
@@ -375,6 +404,13 @@ func (a *Auditor) apply(w *kvrwset.KVWrite) error {
 	}
 	if r.ID != id {
 		return fmt.Errorf("write of %s holds receivable %q", w.GetKey(), r.ID)
+	}
+	if f := r.Financing; f != nil && f.TermsHash != "" && f.Financier == r.UpdatedBy && f.ApprovedAt == r.UpdatedAt {
+		// The approving write (later writes, a redemption, carry the hash along).
+		if !private[f.TermsHash] {
+			return fmt.Errorf("write of %s: terms hash %s is not the hash of a private write of the transaction", w.GetKey(), f.TermsHash)
+		}
+		a.rep.TermsHashes++
 	}
 	return a.state.Put(&r)
 }

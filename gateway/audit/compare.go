@@ -2,6 +2,8 @@ package audit
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -37,6 +39,10 @@ func (a *Auditor) Compare(ctx context.Context, get Getter) ([]Difference, error)
 			diffs = append(diffs, Difference{ID: id, Detail: "rebuilt from the blocks, unknown to the chaincode"})
 			return nil
 		}
+		raw, termsDiff := a.checkTerms(r, raw)
+		if termsDiff != "" {
+			diffs = append(diffs, Difference{ID: id, Fields: []string{"financing"}, Detail: termsDiff})
+		}
 		mine, err := json.Marshal(r)
 		if err != nil {
 			return err
@@ -53,6 +59,41 @@ func (a *Auditor) Compare(ctx context.Context, get Getter) ([]Difference, error)
 	}
 	a.rep.Differences = append(a.rep.Differences, diffs...)
 	return diffs, nil
+}
+
+// checkTerms verifies the private terms the chaincode showed (to the auditor, a member of every
+// terms collection) against the public hash the blocks carry, and returns the answer without them
+// for the field comparison; a mismatch is a difference.
+func (a *Auditor) checkTerms(r *wire.Receivable, raw json.RawMessage) (json.RawMessage, string) {
+	var ans wire.Receivable
+	if json.Unmarshal(raw, &ans) != nil || ans.Financing == nil || ans.Financing.Terms == nil {
+		return raw, ""
+	}
+	terms, err := json.Marshal(ans.Financing.Terms)
+	if err != nil {
+		return raw, "terms unreadable: " + err.Error()
+	}
+	sum := sha256.Sum256(terms)
+	want := ""
+	if r.Financing != nil {
+		want = r.Financing.TermsHash
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return raw, ""
+	}
+	if f, ok := m["financing"].(map[string]any); ok {
+		delete(f, "terms")
+	}
+	stripped, err := json.Marshal(m)
+	if err != nil {
+		return raw, ""
+	}
+	if got := hex.EncodeToString(sum[:]); got != want {
+		return stripped, fmt.Sprintf("the private terms the chaincode shows hash to %s, the blocks' termsHash is %s", got, want)
+	}
+	a.rep.TermsRead++
+	return stripped, ""
 }
 
 func differingFields(a, b []byte) ([]string, error) {

@@ -252,6 +252,7 @@ func auditTable(w io.Writer, r *auditResult, checkpointOut string) {
 	for _, v := range r.Conservation {
 		fmt.Fprintf(w, "conservation VIOLATED\t%s\n", v)
 	}
+	fmt.Fprintf(w, "financing terms\t%d public hashes backed by a private write, %d private terms read and matching\n", r.TermsHashes, r.TermsRead)
 	fmt.Fprintf(w, "compared with chaincode\t%d receivables, %d root trees, %d accounts' totals: %d differences\n", r.ComparedWithPeer, r.RootsTraced, r.AccountsTotalled, len(r.Differences))
 	for _, d := range r.Differences {
 		fmt.Fprintf(w, "  DIFFERENCE %s\t%s %s\n", d.ID, d.Detail, strings.Join(d.Fields, ","))

@@ -1,6 +1,9 @@
 package cli
 
 import (
+	"encoding/json"
+	"io"
+
 	"github.com/spf13/cobra"
 
 	"github.com/recv-ledger/recv/chaincode/wire"
@@ -11,7 +14,8 @@ func newFinanceCommand(g *globals) *cobra.Command {
 		Use:   "finance",
 		Short: "Ask a bank to finance a receivable, withdraw the request, or approve or reject it (融资)",
 	}
-	cmd.AddCommand(newFinanceRequestCommand(g), newFinanceWithdrawCommand(g), newFinanceApproveCommand(g), newFinanceRejectCommand(g))
+	cmd.AddCommand(newFinanceRequestCommand(g), newFinanceWithdrawCommand(g), newFinanceApproveCommand(g), newFinanceRejectCommand(g),
+		newFinanceTermsCommand(g))
 	return cmd
 }
 
@@ -85,4 +89,24 @@ func newFinanceRejectCommand(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&reason, "reason", "", "why")
 	wo.bind(cmd)
 	return cmd
+}
+
+func newFinanceTermsCommand(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:     "terms ID HASH",
+		Short:   "Show the private terms of a bank's decision (rate, discount, disbursed; or the reason) by their SHA-256 (the parties only)",
+		Example: "  recv --as SupplierMSP/supplier-c finance terms R-1.2.1 3f2a...e9",
+		Args:    cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			body, err := g.query(cmd, "get-terms", args, nil)
+			if err != nil {
+				return err
+			}
+			var t wire.Terms
+			if err := json.Unmarshal(body, &t); err != nil {
+				return err
+			}
+			return g.printer().Print(body, func(w io.Writer) { termsDetail(w, &t) })
+		},
+	}
 }

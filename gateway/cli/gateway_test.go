@@ -31,7 +31,7 @@ func recv(t *testing.T, g *apitest.Gateway, user string, args ...string) (int, s
 
 const receivableJSON = `{"id":"R-1.2","rootId":"R-1","parentId":"R-1","issuer":"CoreMSP/treasurer","holder":"Bank1MSP/officer",
 	"amount":"4.00","amountFen":400,"currency":"CNY","maturityDate":"2027-03-31","status":"ACTIVE","parties":[],
-	"financing":{"bank":"Bank1MSP","rateBps":450,"days":90,"disbursed":"3.96","approvedAt":"2026-11-30"},"lastTxId":"t7"}`
+	"financing":{"bank":"Bank1MSP","approvedAt":"2026-11-30","termsHash":"ab12","terms":{"rateBps":450,"days":90,"disbursed":"3.96"}},"lastTxId":"t7"}`
 
 func TestQueries_PrintTablesAndVerbatimJSON(t *testing.T) {
 	led := &apitest.Ledger{Answers: map[string]apitest.Answer{

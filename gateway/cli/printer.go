@@ -48,10 +48,28 @@ func financingText(r *wire.Receivable) string {
 		return ""
 	}
 	f := r.Financing
-	if f.Disbursed != "" {
-		return fmt.Sprintf("%s %dbps %dd paid %s", f.Bank, f.RateBps, f.Days, f.Disbursed)
+	switch {
+	case f.Terms != nil:
+		return fmt.Sprintf("%s %dbps %dd paid %s", f.Bank, f.Terms.RateBps, f.Terms.Days, f.Terms.Disbursed)
+	case f.ApprovedAt != "":
+		// The terms are private to the parties: others see the hash that proves them.
+		return fmt.Sprintf("%s approved, terms sha256 %.12s...", f.Bank, f.TermsHash)
 	}
 	return f.Bank + " requested"
+}
+
+func termsDetail(w io.Writer, t *wire.Terms) {
+	fmt.Fprintf(w, "receivable:\t%s\n", t.ID)
+	fmt.Fprintf(w, "decision:\t%s by %s at %s\n", t.Decision, t.DecidedBy, t.DecidedAt)
+	fmt.Fprintf(w, "bank / requested by:\t%s / %s\n", t.Bank, t.RequestedBy)
+	if t.Decision == wire.DecisionApproved {
+		fmt.Fprintf(w, "rate:\t%d bps for %d days\n", t.RateBps, t.Days)
+		fmt.Fprintf(w, "discount / disbursed:\t%s / %s\n", t.Discount, t.Disbursed)
+	}
+	if t.Reason != "" {
+		fmt.Fprintf(w, "reason:\t%s\n", t.Reason)
+	}
+	fmt.Fprintf(w, "transaction:\t%s\n", t.TxID)
 }
 
 func receivableTable(w io.Writer, items []*wire.Receivable) {

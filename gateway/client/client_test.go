@@ -49,7 +49,7 @@ func TestCall_EveryOpReachesItsTransaction(t *testing.T) {
 		{"accept", []string{"R 1"}, nil, nil, "Accept", []string{"R 1"}, true},
 		{"split", []string{"R-1"}, nil, wire.SplitRequest{Parts: []string{"1", "2"}}, "Split", []string{"R-1", `["1","2"]`}, true},
 		{"transfer", []string{"R-1"}, nil, wire.TransferRequest{To: "S/b"}, "Transfer", []string{"R-1", "S/b", ""}, true},
-		{"approve-financing", []string{"R-1"}, nil, wire.ApproveRequest{RateBps: 450}, "ApproveFinancing", []string{"R-1", "450"}, true},
+		{"approve-financing", []string{"R-1"}, nil, wire.ApproveRequest{RateBps: 450}, "ApproveFinancing", []string{"R-1"}, true},
 		{"redeem-all", []string{"R"}, nil, nil, "RedeemAll", []string{"R"}, true},
 		{"create-proposal", nil, nil, wire.ProposalRequest{ID: "P-1", Action: wire.ActionSetConfig, Config: &wire.ConfigRequest{MaxTermDays: 90}},
 			"CreateProposal", []string{`{"id":"P-1","action":"set-config","config":{"maxTermDays":90}}`}, true},
@@ -71,6 +71,9 @@ func TestCall_EveryOpReachesItsTransaction(t *testing.T) {
 			require.Equal(t, tt.tx, calls[0].Tx)
 			if len(tt.args) > 0 {
 				require.Equal(t, tt.args, calls[0].Args)
+			}
+			if tt.op == "approve-financing" {
+				require.Equal(t, "450", string(calls[0].Transient["rateBps"]), "the rate travels as transient data")
 			}
 			if tt.submit {
 				var res wire.SubmitResponse

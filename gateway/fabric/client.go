@@ -265,11 +265,23 @@ type Result struct {
 	Attempts      int    `json:"attempts"`
 }
 
+// proposalOptions are a proposal's arguments and, when there are any, its transient data: values
+// the endorsing peers see but the block does not record (a financing decision's private terms).
+// With transient data the peer's gateway endorses only on members of the private data collections
+// the transaction writes.
+func proposalOptions(args []string, transient map[string][]byte) []client.ProposalOption {
+	opts := []client.ProposalOption{client.WithArguments(args...)}
+	if len(transient) > 0 {
+		opts = append(opts, client.WithTransient(transient))
+	}
+	return opts
+}
+
 // Submit endorses, orders and waits for the commit of a transaction as the named identity.
 // MVCC conflicts and a momentarily empty endorsement plan are retried with a fresh proposal and
 // exponential backoff; onSubmitted, when not nil, is called with each transaction id as it is sent
 // to the orderer (the id a caller needs to check the status after a timeout).
-func (c *Client) Submit(ctx context.Context, name, txName string, args []string, onSubmitted func(txID string)) (*Result, error) {
+func (c *Client) Submit(ctx context.Context, name, txName string, args []string, transient map[string][]byte, onSubmitted func(txID string)) (*Result, error) {
 	gw, err := c.signing(name)
 	if err != nil {
 		return nil, err
@@ -278,7 +290,7 @@ func (c *Client) Submit(ctx context.Context, name, txName string, args []string,
 	wait, staleWait := c.opts.Backoff, c.opts.Backoff
 	retries, stale := 0, 0
 	for attempt := 1; ; attempt++ {
-		res, ferr := c.submitOnce(ctx, contract, txName, args, onSubmitted)
+		res, ferr := c.submitOnce(ctx, contract, txName, proposalOptions(args, transient), onSubmitted)
 		if ferr == nil {
 			res.Attempts = attempt
 			return res, nil
@@ -320,8 +332,8 @@ func (c *Client) staleRefusal(e *Error) bool {
 	return len(orgs) > 0
 }
 
-func (c *Client) submitOnce(ctx context.Context, contract *client.Contract, txName string, args []string, onSubmitted func(string)) (*Result, *Error) {
-	proposal, err := contract.NewProposal(txName, client.WithArguments(args...))
+func (c *Client) submitOnce(ctx context.Context, contract *client.Contract, txName string, opts []client.ProposalOption, onSubmitted func(string)) (*Result, *Error) {
+	proposal, err := contract.NewProposal(txName, opts...)
 	if err != nil {
 		return nil, Classify(err, "proposal")
 	}

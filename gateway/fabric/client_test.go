@@ -19,7 +19,7 @@ func TestSubmit_RetriesMVCCConflictWithAFreshProposal(t *testing.T) {
 	fp := &fakePeer{result: []byte(`{"id":"R-1"}`), commitCodes: []peer.TxValidationCode{peer.TxValidationCode_MVCC_READ_CONFLICT}}
 	c := newTestClient(t, fp, "treasurer")
 
-	res, err := c.Submit(context.Background(), "treasurer", "Accept", []string{"R-1"}, nil)
+	res, err := c.Submit(context.Background(), "treasurer", "Accept", []string{"R-1"}, nil, nil)
 
 	require.NoError(t, err)
 	require.Equal(t, 2, res.Attempts)
@@ -37,7 +37,7 @@ func TestSubmit_MVCCConflictAfterRetriesIsAConflict(t *testing.T) {
 	fp := &fakePeer{commitCodes: codesSeq}
 	c := newTestClient(t, fp, "treasurer")
 
-	_, err := c.Submit(context.Background(), "treasurer", "Accept", []string{"R-1"}, nil)
+	_, err := c.Submit(context.Background(), "treasurer", "Accept", []string{"R-1"}, nil, nil)
 
 	fe := Classify(err, "submit")
 	require.Equal(t, wire.KindConflict, fe.Kind)
@@ -54,7 +54,7 @@ func TestSubmit_ChaincodeRefusalIsNotRetriedAndKeepsItsMessage(t *testing.T) {
 	fp := &fakePeer{endorseErr: st.Err()}
 	c := newTestClient(t, fp, "treasurer")
 
-	_, err = c.Submit(context.Background(), "treasurer", "Split", []string{"R-1", `["1","2"]`}, nil)
+	_, err = c.Submit(context.Background(), "treasurer", "Split", []string{"R-1", `["1","2"]`}, nil, nil)
 
 	fe := Classify(err, "submit")
 	require.Equal(t, wire.KindInvalid, fe.Kind)
@@ -96,7 +96,7 @@ func TestSubmit_InvalidAtCommitIsACommitFailure(t *testing.T) {
 	fp := &fakePeer{commitCodes: []peer.TxValidationCode{peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE}}
 	c := newTestClient(t, fp, "treasurer")
 
-	_, err := c.Submit(context.Background(), "treasurer", "Accept", []string{"R-1"}, nil)
+	_, err := c.Submit(context.Background(), "treasurer", "Accept", []string{"R-1"}, nil, nil)
 
 	fe := Classify(err, "submit")
 	require.Equal(t, wire.KindCommit, fe.Kind)
@@ -106,7 +106,7 @@ func TestSubmit_InvalidAtCommitIsACommitFailure(t *testing.T) {
 
 func TestSubmit_UnknownIdentityIsForbidden(t *testing.T) {
 	c := newTestClient(t, &fakePeer{}, "treasurer")
-	_, err := c.Submit(context.Background(), "mallory", "Accept", []string{"R-1"}, nil)
+	_, err := c.Submit(context.Background(), "mallory", "Accept", []string{"R-1"}, nil, nil)
 	require.Equal(t, wire.KindForbidden, Classify(err, "submit").Kind)
 }
 
@@ -142,7 +142,7 @@ func TestSubmit_RefusalFromAnotherOrgsPeerIsRetried(t *testing.T) {
 	fp := &fakePeer{endorseErr: st.Err(), endorseErrN: 1}
 	c := newTestClient(t, fp, "supplier-a")
 
-	res, err := c.Submit(context.Background(), "supplier-a", "Accept", []string{"R-1"}, nil)
+	res, err := c.Submit(context.Background(), "supplier-a", "Accept", []string{"R-1"}, nil, nil)
 
 	require.NoError(t, err)
 	require.Equal(t, 2, res.Attempts)
@@ -155,7 +155,7 @@ func TestSubmit_ForbiddenFromAnotherOrgsPeerIsRetried(t *testing.T) {
 	fp := &fakePeer{endorseErr: st.Err(), endorseErrN: 1}
 	c := newTestClient(t, fp, "supplier-a")
 
-	res, err := c.Submit(context.Background(), "supplier-a", "ApproveFinancing", []string{"R-1", "450"}, nil)
+	res, err := c.Submit(context.Background(), "supplier-a", "ApproveFinancing", []string{"R-1", "450"}, nil, nil)
 
 	require.NoError(t, err)
 	require.Equal(t, 2, res.Attempts)
@@ -168,7 +168,7 @@ func TestSubmit_PersistentNotFoundEndsAfterTheStaleRetries(t *testing.T) {
 	fp := &fakePeer{endorseErr: st.Err()}
 	c := newTestClient(t, fp, "supplier-a")
 
-	_, err = c.Submit(context.Background(), "supplier-a", "Accept", []string{"R-1"}, nil)
+	_, err = c.Submit(context.Background(), "supplier-a", "Accept", []string{"R-1"}, nil, nil)
 
 	require.Equal(t, wire.KindNotFound, Classify(err, "submit").Kind)
 	require.Len(t, fp.endorsed, 3, "one try and two stale retries")
@@ -184,7 +184,7 @@ func TestSubmit_RefusalOfTheOwnOrgsPeerIsFinal(t *testing.T) {
 			fp := &fakePeer{endorseErr: st.Err(), endorseErrN: 1}
 			c := newTestClient(t, fp, "treasurer")
 
-			_, err = c.Submit(context.Background(), "treasurer", "Revoke", []string{"R-1"}, nil)
+			_, err = c.Submit(context.Background(), "treasurer", "Revoke", []string{"R-1"}, nil, nil)
 
 			require.Equal(t, wire.Kind(kind), Classify(err, "submit").Kind)
 			require.Len(t, fp.endorsed, 1, "the own peer is up to date with this gateway's writes")
@@ -198,7 +198,7 @@ func TestSubmit_RefusalOfAnUnnamedPeerIsFinal(t *testing.T) {
 	fp := &fakePeer{endorseErr: st, endorseErrN: 1}
 	c := newTestClient(t, fp, "treasurer")
 
-	_, err = c.Submit(context.Background(), "treasurer", "Revoke", []string{"R-1"}, nil)
+	_, err = c.Submit(context.Background(), "treasurer", "Revoke", []string{"R-1"}, nil, nil)
 
 	require.Equal(t, wire.KindConflict, Classify(err, "submit").Kind)
 	require.Len(t, fp.endorsed, 1)

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/hyperledger/fabric-gateway/pkg/client"
-
 	"github.com/recv-ledger/recv/chaincode/wire"
 )
 
@@ -19,14 +17,15 @@ type Unsigned struct {
 	Result        []byte // for an endorsed transaction: the chaincode's payload
 }
 
-// PrepareProposal builds an unsigned proposal for the named identity. The identity's key is not
-// used: the caller signs Digest and passes the signature to EndorseSigned.
-func (c *Client) PrepareProposal(name, txName string, args []string) (*Unsigned, error) {
+// PrepareProposal builds an unsigned proposal for the named identity, with its transient data
+// (nil: none). The identity's key is not used: the caller signs Digest and passes the signature to
+// EndorseSigned.
+func (c *Client) PrepareProposal(name, txName string, args []string, transient map[string][]byte) (*Unsigned, error) {
 	u, err := c.user(name)
 	if err != nil {
 		return nil, err
 	}
-	p, err := c.contract(u.offline).NewProposal(txName, client.WithArguments(args...))
+	p, err := c.contract(u.offline).NewProposal(txName, proposalOptions(args, transient)...)
 	if err != nil {
 		return nil, Classify(err, "proposal")
 	}

@@ -36,10 +36,10 @@ func TestOffline_FullFlowWithCallerSignatures(t *testing.T) {
 	c, sign := offlineClient(t, fp)
 	ctx := context.Background()
 
-	_, err := c.Submit(ctx, "treasurer", "Issue", []string{"{}"}, nil)
+	_, err := c.Submit(ctx, "treasurer", "Issue", []string{"{}"}, nil, nil)
 	require.Equal(t, wire.KindForbidden, Classify(err, "submit").Kind, "the service cannot sign for an offline user")
 
-	prop, err := c.PrepareProposal("treasurer", "Issue", []string{`{"id":"R-1"}`})
+	prop, err := c.PrepareProposal("treasurer", "Issue", []string{`{"id":"R-1"}`}, nil)
 	require.NoError(t, err)
 	require.Len(t, prop.Digest, 32)
 	sig, err := sign(prop.Digest)
@@ -75,7 +75,7 @@ func TestOffline_WrongKeyIsRefusedBeforeTheNetwork(t *testing.T) {
 	wrong, err := NewSigner(otherKey)
 	require.NoError(t, err)
 
-	prop, err := c.PrepareProposal("treasurer", "Accept", []string{"R-1"})
+	prop, err := c.PrepareProposal("treasurer", "Accept", []string{"R-1"}, nil)
 	require.NoError(t, err)
 	sig, err := wrong(prop.Digest)
 	require.NoError(t, err)

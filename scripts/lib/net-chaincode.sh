@@ -10,6 +10,7 @@
 # on the same channel with the same endorsement policy, as its own server (native backend only).
 CC_SERVER=chaincode
 CC_SEED=true
+CC_COLLECTIONS=true # the definition carries collections_json
 CC_DIR() { echo "$NET/$CC_SERVER"; }
 cc_bin() {
 	if [ "$CC_SERVER" = chaincode ]; then echo "${RECV_CC_BIN:-$BIN/receivables-cc}"; else echo "$BIN/$CC_NAME-cc"; fi
@@ -17,7 +18,7 @@ cc_bin() {
 
 # with_bare_chaincode CMD...: runs CMD (deploy_chaincode, cc_state, ...) for the bare chaincode.
 with_bare_chaincode() {
-	local CC_NAME=bare CC_SERVER=chaincode-bare CC_SEED=false
+	local CC_NAME=bare CC_SERVER=chaincode-bare CC_SEED=false CC_COLLECTIONS=false
 	"$@"
 }
 # Mutual TLS between the peers and the chaincode server (RECV_CC_TLS=false: plaintext on loopback).
@@ -39,6 +40,52 @@ connection_json() {
 	printf '{"address":"%s","dial_timeout":"10s","tls_required":true,"client_auth_required":true,' "$(cc_address net "$CC_SERVER")"
 	printf '"root_cert":"%s","client_key":"%s","client_cert":"%s"}\n' "$(json_pem "$tls/server/tls/ca.pem")" \
 		"$(json_pem "$tls/client/tls/key.pem")" "$(json_pem "$tls/client/tls/cert.pem")"
+}
+
+# orgs_of_kind KIND...: the network's orgs (keys of ORGS) of these kinds, in ORGS order.
+orgs_of_kind() {
+	local org
+	for org in "${ORGS[@]}"; do
+		[[ " $* " == *" ${ORG_KIND[$org]} "* ]] && echo "$org"
+	done
+	return 0
+}
+
+# principals ROLE ORG...: 'MSP.ROLE' of each org, comma-separated.
+principals() {
+	local role=$1 org out=()
+	shift
+	for org in "$@"; do out+=("'${MSP[$org]}.$role'"); done
+	local IFS=,
+	echo "${out[*]}"
+}
+
+# collections_json: the chaincode's private data collections, from the org list (ORG_KIND): for
+# every supplier-side org and bank, "terms_<SupplierMSP>_<BankMSP>" (wire.TermsCollection) whose
+# members are the two and every auditor org. memberOnlyRead/Write; blockToLive 0 keeps the terms
+# for good (past redemption: they are the evidence the public hash proves); requiredPeerCount 1 of
+# the other two members' peers, so an endorsement survives one member peer down. Run again with a
+# new bank in the lists (make add-org), it adds that bank's collections; a new definition (the
+# next sequence) carries them.
+collections_json() {
+	local s b first=1 auditors
+	auditors=$(principals member $(orgs_of_kind auditor))
+	printf '['
+	for s in $(orgs_of_kind supplier); do
+		for b in $(orgs_of_kind bank); do
+			[ $first -eq 1 ] || printf ','
+			first=0
+			printf '{"name":"terms_%s_%s","policy":"OR(%s)","requiredPeerCount":1,"maxPeerCount":2,' \
+				"${MSP[$s]}" "${MSP[$b]}" "$(principals member "$s" "$b")${auditors:+,$auditors}"
+			printf '"blockToLive":0,"memberOnlyRead":true,"memberOnlyWrite":true}'
+		done
+	done
+	printf ']\n'
+}
+
+# collections_flags: the definition's --collections-config, for a chaincode that has collections.
+collections_flags() {
+	[ "$CC_COLLECTIONS" != true ] || echo "--collections-config $(CC_DIR)/collections.json"
 }
 
 # cc_state KEY [DEFAULT]: the deployed definition (sequence, version, label, package_id).
@@ -94,7 +141,7 @@ approve_one() {
 	# shellcheck disable=SC2046
 	peer_cli "$org" lifecycle chaincode approveformyorg $(orderer_flags "$org") --channelID "$CHANNEL" \
 		--name "$CC_NAME" --version "$version" --package-id "$pkg_id" --sequence "$sequence" \
-		--signature-policy "$CC_POLICY" --waitForEventTimeout 60s
+		--signature-policy "$CC_POLICY" $(collections_flags) --waitForEventTimeout 60s
 }
 
 commit_definition() {
@@ -104,7 +151,7 @@ commit_definition() {
 	done
 	# shellcheck disable=SC2046
 	peer_cli core lifecycle chaincode commit $(orderer_flags core) --channelID "$CHANNEL" --name "$CC_NAME" \
-		--version "$version" --sequence "$sequence" --signature-policy "$CC_POLICY" "${peers[@]}" \
+		--version "$version" --sequence "$sequence" --signature-policy "$CC_POLICY" $(collections_flags) "${peers[@]}" \
 		--waitForEventTimeout 60s >>"$NET/logs/chaincode.core.log" 2>&1 ||
 		{ tail -n 20 "$NET/logs/chaincode.core.log" >&2; return 1; }
 }
@@ -178,6 +225,7 @@ deploy_chaincode() {
 	per_org chaincode "installing the chaincode" "${ORGS[*]}" install_one "$(CC_DIR)/$label.tar.gz"
 	CC_PACKAGE_ID=$pkg_id
 	start_and_wait "$CC_SERVER"
+	[ "$CC_COLLECTIONS" != true ] || collections_json >"$(CC_DIR)/collections.json"
 	per_org chaincode "approving the definition" "${ORGS[*]}" approve_one "$version" "$sequence" "$pkg_id"
 	commit_definition "$version" "$sequence"
 	# The commit waited for the definition's block on every peer it names (all five).

@@ -97,15 +97,19 @@ load_added_orgs() {
 }
 load_added_orgs
 
-# cc_policy: the chaincode's endorsement policy: the obligor's org (the core enterprise) plus one
-# holder-side org, a supplier or any bank of the network definition (docs/network.md explains the
-# choice); a bank that joins is in it from the definition that follows its joining.
+# cc_policy: the chaincode's endorsement policy: a witness (the core enterprise, the obligor, or the
+# auditor, which endorses the financing decisions whose private terms the obligor may not see) plus
+# one holder-side org, a supplier or any bank of the network definition (docs/network.md explains
+# the choice); a bank that joins is in it from the definition that follows its joining.
 cc_policy() {
-	local org holders=""
+	local org witnesses="" holders=""
 	for org in "${ORGS[@]}"; do
-		case ${ORG_KIND[$org]} in supplier | bank) holders+="${holders:+,}'${MSP[$org]}.peer'" ;; esac
+		case ${ORG_KIND[$org]} in
+		core | auditor) witnesses+="${witnesses:+,}'${MSP[$org]}.peer'" ;;
+		supplier | bank) holders+="${holders:+,}'${MSP[$org]}.peer'" ;;
+		esac
 	done
-	echo "AND('CoreMSP.peer',OR($holders))"
+	echo "AND(OR($witnesses),OR($holders))"
 }
 CC_POLICY=${RECV_CC_POLICY:-$(cc_policy)}
 

@@ -26,9 +26,10 @@ import (
 
 // Call is one call the ledger received.
 type Call struct {
-	Caller string
-	Tx     string
-	Args   []string
+	Caller    string
+	Tx        string
+	Args      []string
+	Transient map[string][]byte // a submitted or prepared proposal's transient data
 }
 
 // Answer is what the ledger answers to a transaction: its payload, or an error (typically a
@@ -55,7 +56,7 @@ type Ledger struct {
 func (l *Ledger) record(caller, tx string, args []string) Answer {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.Calls = append(l.Calls, Call{caller, tx, args})
+	l.Calls = append(l.Calls, Call{Caller: caller, Tx: tx, Args: args})
 	if a, ok := l.Answers[tx]; ok || l.Members == nil {
 		return a
 	}
@@ -67,6 +68,13 @@ func (l *Ledger) record(caller, tx string, args []string) Answer {
 	return a
 }
 
+// withTransient notes the transient data of the call just recorded.
+func (l *Ledger) withTransient(transient map[string][]byte) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.Calls[len(l.Calls)-1].Transient = transient
+}
+
 // Recorded returns a copy of the calls so far.
 func (l *Ledger) Recorded() []Call {
 	l.mu.Lock()
@@ -75,8 +83,9 @@ func (l *Ledger) Recorded() []Call {
 }
 
 // Submit implements api.Ledger.
-func (l *Ledger) Submit(_ context.Context, name, tx string, args []string, onSubmitted func(string)) (*fabric.Result, error) {
+func (l *Ledger) Submit(_ context.Context, name, tx string, args []string, transient map[string][]byte, onSubmitted func(string)) (*fabric.Result, error) {
 	a := l.record(name, tx, args)
+	l.withTransient(transient)
 	if a.Err != nil {
 		return nil, a.Err
 	}
@@ -123,8 +132,9 @@ func digestOf(s string) []byte {
 }
 
 // PrepareProposal implements api.Ledger.
-func (l *Ledger) PrepareProposal(name, tx string, args []string) (*fabric.Unsigned, error) {
+func (l *Ledger) PrepareProposal(name, tx string, args []string, transient map[string][]byte) (*fabric.Unsigned, error) {
 	l.record(name, "prepare:"+tx, args)
+	l.withTransient(transient)
 	return l.unsigned("otx", "proposal", nil), nil
 }
 

@@ -181,8 +181,28 @@ func PeersPolicy(t testing.TB, n int, msps ...string) *common.SignaturePolicyEnv
 // (really signed) by each endorser.
 func Tx(t testing.TB, txID, cc, ns string, creator *Identity, kv []*kvrwset.KVWrite, endorsers ...*Identity) []byte {
 	t.Helper()
-	results := Marshal(t, &rwset.TxReadWriteSet{DataModel: rwset.TxReadWriteSet_KV,
-		NsRwset: []*rwset.NsReadWriteSet{{Namespace: ns, Rwset: Marshal(t, &kvrwset.KVRWSet{Writes: kv})}}})
+	return nsTx(t, txID, cc, &rwset.NsReadWriteSet{Namespace: ns, Rwset: Marshal(t, &kvrwset.KVRWSet{Writes: kv})}, creator, endorsers...)
+}
+
+// PrivateTx is EndorserTx that also writes value to a private data collection under key: the block
+// carries only their SHA-256 hashes, as Fabric's hashed write set.
+func PrivateTx(t testing.TB, txID, cc string, creator *Identity, writes []*wire.Receivable, collection, key string, value []byte, endorsers ...*Identity) []byte {
+	t.Helper()
+	var kv []*kvrwset.KVWrite
+	for _, r := range writes {
+		v, err := json.Marshal(r)
+		require.NoError(t, err)
+		kv = append(kv, &kvrwset.KVWrite{Key: audit.KeyPrefix + r.ID, Value: v})
+	}
+	kh, vh := sha256.Sum256([]byte(key)), sha256.Sum256(value)
+	hashed := Marshal(t, &kvrwset.HashedRWSet{HashedWrites: []*kvrwset.KVWriteHash{{KeyHash: kh[:], ValueHash: vh[:]}}})
+	ns := &rwset.NsReadWriteSet{Namespace: cc, Rwset: Marshal(t, &kvrwset.KVRWSet{Writes: kv}),
+		CollectionHashedRwset: []*rwset.CollectionHashedReadWriteSet{{CollectionName: collection, HashedRwset: hashed}}}
+	return nsTx(t, txID, cc, ns, creator, endorsers...)
+}
+
+func nsTx(t testing.TB, txID, cc string, ns *rwset.NsReadWriteSet, creator *Identity, endorsers ...*Identity) []byte {
+	results := Marshal(t, &rwset.TxReadWriteSet{DataModel: rwset.TxReadWriteSet_KV, NsRwset: []*rwset.NsReadWriteSet{ns}})
 	cca := Marshal(t, &peer.ChaincodeAction{Results: results, ChaincodeId: &peer.ChaincodeID{Name: cc}})
 	prp := Marshal(t, &peer.ProposalResponsePayload{ProposalHash: []byte("h"), Extension: cca})
 	var ends []*peer.Endorsement
