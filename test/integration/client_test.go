@@ -102,8 +102,15 @@ func (a *actor) settle(t *testing.T, block uint64) {
 	})
 }
 
+// trySubmit submits tx; for an op with transient values (a financing decision's terms) the
+// arguments after its Params are those values, sent as transient data with a fresh salt, as the
+// gateway sends them.
 func (a *actor) trySubmit(tx string, args ...string) (committed, error) {
-	result, commit, err := a.contract.SubmitAsync(tx, client.WithArguments(args...))
+	opts, err := proposalOptions(tx, args)
+	if err != nil {
+		return committed{}, err
+	}
+	result, commit, err := a.contract.SubmitAsync(tx, opts...)
 	if err != nil {
 		return committed{}, describe(err)
 	}
@@ -122,6 +129,24 @@ func (a *actor) trySubmit(tx string, args ...string) (committed, error) {
 		written.Store(it.ID, true)
 	}
 	return committed{TxID: st.TransactionID, Block: st.BlockNumber, Result: ev}, nil
+}
+
+func proposalOptions(tx string, args []string) ([]client.ProposalOption, error) {
+	op, ok := wire.ByTx(tx)
+	if !ok || len(op.Transient) == 0 || len(args) <= len(op.Params) {
+		return []client.ProposalOption{client.WithArguments(args...)}, nil
+	}
+	salt, err := wire.NewSalt()
+	if err != nil {
+		return nil, err
+	}
+	transient := map[string][]byte{wire.SaltKey: []byte(salt)}
+	for i, v := range args[len(op.Params):] {
+		if i < len(op.Transient) {
+			transient[op.Transient[i].Name] = []byte(v)
+		}
+	}
+	return []client.ProposalOption{client.WithArguments(args[:len(op.Params)]...), client.WithTransient(transient)}, nil
 }
 
 // evaluate runs a query on the caller's own organisation's peer.

@@ -96,10 +96,13 @@ func TestLifecycle_ThreeTiersTwoBanks(t *testing.T) {
 	assert.Equal(t, wire.StatusActive, r.Status)
 	assert.Equal(t, bank1, r.Holder)
 	assert.Equal(t, bank1, r.Financing.Financier)
-	wantDiscount := discountFen(15000000, 450, r.Financing.Days)
-	assert.Equal(t, wantDiscount, r.Financing.DiscountFen)
-	assert.Equal(t, int64(15000000)-wantDiscount, r.Financing.DisbursedFen)
-	assert.InDelta(t, 90, r.Financing.Days, 1, "days to maturity")
+	require.NotNil(t, r.Financing.Terms, "the bank reads its private terms on its own peer")
+	terms := r.Financing.Terms
+	wantDiscount := discountFen(15000000, 450, terms.Days)
+	assert.Equal(t, wantDiscount, terms.DiscountFen)
+	assert.Equal(t, int64(15000000)-wantDiscount, terms.DisbursedFen)
+	assert.InDelta(t, 90, terms.Days, 1, "days to maturity")
+	assert.Equal(t, r.Financing.TermsHash, approved.Result.Items[0].TermsHash)
 	assert.Equal(t, bank1, approved.Result.Items[0].Holder)
 
 	// Tier 2 asks Bank2 for its remaining 250,000.00; Bank2 turns it down and it is unlocked.

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -83,7 +84,7 @@ type Committed struct {
 // it to commit.
 func (c *Client) Submit(t *testing.T, opName, id string, body any, opts ...client.CallOption) Committed {
 	t.Helper()
-	res, err := c.Client.Submit(ctx(t), opName, pathValues(id), body, opts...)
+	res, err := c.Client.Submit(ctx(t), opName, pathValues(opName, id), body, opts...)
 	require.NoError(t, err, "%s %s", opName, id)
 	ev, err := client.EventOf(res)
 	require.NoError(t, err)
@@ -94,7 +95,7 @@ func (c *Client) Submit(t *testing.T, opName, id string, body any, opts ...clien
 // Refusal runs the op named opName on id and requires a refusal, which it returns.
 func (c *Client) Refusal(t *testing.T, opName, id string, body any) *wire.Problem {
 	t.Helper()
-	err := c.Call(ctx(t), opName, pathValues(id), nil, body, nil)
+	err := c.Call(ctx(t), opName, pathValues(opName, id), nil, body, nil)
 	var p *wire.Problem
 	require.ErrorAs(t, err, &p, "%s %s", opName, id)
 	return p
@@ -106,9 +107,14 @@ func (c *Client) Read(t *testing.T, opName string, out any, pathValues ...string
 	require.NoError(t, c.Call(ctx(t), opName, pathValues, nil, nil, out), "%s %v", opName, pathValues)
 }
 
-func pathValues(id string) []string {
+// pathValues are an op's path values from one id, as offline signing reads them: the {id}, or
+// several values joined by "/" ("SupplierMSP/supplier-b", "R-1/<terms hash>").
+func pathValues(opName, id string) []string {
 	if id == "" {
 		return nil
+	}
+	if op, ok := wire.Lookup(opName); ok && len(op.PathNames()) > 1 {
+		return strings.Split(id, "/")
 	}
 	return []string{id}
 }

@@ -13,6 +13,8 @@ package story
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -65,9 +67,10 @@ func REST(t *testing.T, n *testnet.Network) {
 	require.Equal(t, Bank1, financed.Holder)
 	require.Equal(t, wire.StatusActive, financed.Status)
 	require.NotNil(t, financed.Financing)
-	require.Equal(t, int64(450), financed.Financing.RateBps)
-	require.Equal(t, int64(20000000), financed.Financing.DiscountFen+financed.Financing.DisbursedFen)
-	require.Less(t, financed.Financing.DisbursedFen, int64(20000000), "the bank pays the discounted amount")
+	terms := PrivateTerms(t, n, id+".2.1", Tier3, Bank1MSP)
+	require.Equal(t, int64(450), terms.RateBps)
+	require.Equal(t, int64(20000000), terms.DiscountFen+terms.DisbursedFen)
+	require.Less(t, terms.DisbursedFen, int64(20000000), "the bank pays the discounted amount")
 
 	// Tier 2 asks Bank2 to finance the 450,000.00 it kept; Bank2 declines and it is unlocked.
 	kept := id + ".2.2"
@@ -76,6 +79,13 @@ func REST(t *testing.T, n *testnet.Network) {
 	bank2.Sees(t, kept, wire.StatusFinancing)
 	rejected := bank2.Submit(t, "reject-financing", kept, wire.ReasonRequest{Reason: "credit line exhausted"})
 	require.Equal(t, wire.StatusActive, rejected.Result.Items[0].Status)
+	require.Empty(t, rejected.Result.Reason, "the reason is private")
+	require.Equal(t, "Bank2MSP", rejected.Result.Items[0].Bank)
+	var reason wire.Terms
+	b.Read(t, "get-terms", &reason, kept, rejected.Result.Items[0].TermsHash)
+	require.Equal(t, "credit line exhausted", reason.Reason, "the requester reads the reason")
+	require.Equal(t, http.StatusNotFound, bank1.Refusal(t, "get-terms", kept+"/"+rejected.Result.Items[0].TermsHash, nil).Status,
+		"another bank does not")
 	require.Equal(t, Tier2, b.Sees(t, kept, wire.StatusActive).Holder)
 
 	// The chaincode's refusals keep their kind through the gateway: conflict, invalid, not found,
@@ -208,6 +218,44 @@ func CLI(t *testing.T, n *testnet.Network) {
 	recv(Treasurer, "redeem-all", due)
 	cli.Eventually(t, func(s string) bool { return decode(s, &got) && got.Status == wire.StatusRedeemed }, "--as", Auditor, "-o", "json", "get", due+".2")
 	require.Equal(t, wire.StatusRedeemed, got.Status)
+}
+
+// Bank1MSP is the bank of the story's financing.
+const Bank1MSP = "Bank1MSP"
+
+// PrivateTerms checks who sees the terms of id's approved financing, requested by requester from
+// bank: the requester, the bank's financier and the auditor read the same terms, which hash to
+// the public termsHash everyone who may read the receivable sees; the core enterprise sees the
+// hash only, the other bank neither the receivable nor the terms. It returns the terms.
+func PrivateTerms(t *testing.T, n *testnet.Network, id, requester, bank string) wire.Terms {
+	t.Helper()
+	as := func(account string) *gwtest.Client { return gwtest.As(t, n.Dir, account) }
+	other := Bank2
+	if bank != Bank1MSP {
+		other = Bank1
+	}
+	var seen *wire.Terms
+	for _, party := range []string{requester, bank + "/officer", Auditor} {
+		// A member peer that did not endorse gets the terms from the endorsers, a moment later.
+		r := as(party).Eventually(t, id, func(r wire.Receivable) bool { return r.Financing != nil && r.Financing.Terms != nil })
+		require.NotNil(t, r.Financing.Terms, "%s is a party to the terms of %s", party, id)
+		raw, err := json.Marshal(r.Financing.Terms)
+		require.NoError(t, err)
+		sum := sha256.Sum256(raw)
+		require.Equal(t, r.Financing.TermsHash, hex.EncodeToString(sum[:]), "the public hash is the SHA-256 of the terms")
+		if seen != nil {
+			require.Equal(t, *seen, *r.Financing.Terms)
+		}
+		seen = r.Financing.Terms
+	}
+	obligor := as(Treasurer).Get(t, id)
+	require.Nil(t, obligor.Financing.Terms, "the core enterprise sees the hash, not the price")
+	require.Equal(t, seen.ID, id)
+	require.NotEmpty(t, obligor.Financing.TermsHash)
+	rival := as(other)
+	require.Equal(t, http.StatusForbidden, rival.Refusal(t, "get", id, nil).Status)
+	require.Equal(t, http.StatusNotFound, rival.Refusal(t, "get-terms", id+"/"+obligor.Financing.TermsHash, nil).Status)
+	return *seen
 }
 
 // LeafSums adds the amounts of a lineage tree's live (pending, active, financing) and redeemed
