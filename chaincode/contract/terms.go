@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/recv-ledger/recv/chaincode/receivable"
 	"github.com/recv-ledger/recv/chaincode/wire"
@@ -14,10 +15,17 @@ import (
 // parties (wire.TermsParty) when this peer holds them, and the hash to everyone else; the rules
 // never read them, so no write depends on private data.
 
+// notHeldHere is how a peer outside a collection (or a member peer that has not received the data
+// yet) refuses a member's read of a key whose hash it has committed: the terms are not on this peer.
+const notHeldHere = "private data matching public hash version is not available"
+
 // readTerms returns the terms stored under hash in collection, or nil when this peer holds none; a
 // value that does not hash to hash is an error (a corrupt private store).
 func (l ledger) readTerms(collection, id, hash string) (*wire.Terms, error) {
 	raw, err := l.stub.GetPrivateData(collection, wire.TermsKey(id, hash))
+	if err != nil && strings.Contains(err.Error(), notHeldHere) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("reading the terms of %s from %s: %w", id, collection, err)
 	}

@@ -43,6 +43,7 @@ type Ledger struct {
 	history map[string][]*queryresult.KeyModification
 	events  []Event
 	private map[string]map[string][]byte // collection -> key -> value, as a member peer holds them
+	missing map[string]bool              // collections whose values this "peer" lacks
 }
 
 // NewLedger returns an empty ledger.
@@ -61,8 +62,18 @@ func (l *Ledger) Private() map[string]map[string][]byte {
 }
 
 // ForgetPrivate drops a collection's private data, as a peer outside the collection (or one that
-// has not reconciled yet) lacks it.
-func (l *Ledger) ForgetPrivate(collection string) { delete(l.private, collection) }
+// has not reconciled yet) lacks it: reading a key of it then fails as on such a peer.
+func (l *Ledger) ForgetPrivate(collection string) {
+	delete(l.private, collection)
+	if l.missing == nil {
+		l.missing = map[string]bool{}
+	}
+	l.missing[collection] = true
+}
+
+// ErrPrivateDataNotHeld is what a peer answers a member's read of private data whose hash it
+// committed but whose value it does not hold (Fabric's message).
+var ErrPrivateDataNotHeld = errors.New("private data matching public hash version is not available")
 
 // Snapshot returns a copy of the whole committed state.
 func (l *Ledger) Snapshot() map[string][]byte {
@@ -351,6 +362,9 @@ func (s *Stub) GetPrivateData(collection, key string) ([]byte, error) {
 	}
 	if err := checkKey(key); err != nil {
 		return nil, err
+	}
+	if s.ledger.missing[collection] {
+		return nil, fmt.Errorf("GET_STATE failed: transaction ID: %s: %w", s.txID, ErrPrivateDataNotHeld)
 	}
 	return slices.Clone(s.ledger.private[collection][key]), nil
 }

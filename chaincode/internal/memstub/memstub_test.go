@@ -148,6 +148,8 @@ func TestStub_PrivateDataIsCommittedWithTheTransaction(t *testing.T) {
 	require.Error(t, err)
 	l.ForgetPrivate("c")
 	require.Empty(t, l.Private())
+	_, err = s.GetPrivateData("c", "k")
+	require.ErrorIs(t, err, ErrPrivateDataNotHeld)
 }
 
 func TestStub_ArgsEventsAndUnsupportedCalls(t *testing.T) {
