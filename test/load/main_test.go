@@ -41,8 +41,11 @@ func TestRound_ArgumentsComeFromTheWireContract(t *testing.T) {
 		}
 	}
 	assert.Equal(t, []string{"Issue", "Accept", "RequestFinancing", "ApproveFinancing"}, txs)
-	_, args, _ := steps[3].args()
-	assert.Equal(t, []string{"R-1", "450"}, args)
+	op, args, _ := steps[3].args()
+	assert.Equal(t, []string{"R-1"}, args)
+	transient, err := steps[3].transient(op)
+	assert.NoError(t, err)
+	assert.Equal(t, "450", string(transient["rateBps"]), "the rate travels as transient data")
 	_, args, _ = steps[0].args()
 	assert.Contains(t, args[0], `"id":"R-1"`)
 }

@@ -53,6 +53,7 @@ func (s *sdkClient) name() string { return "sdk" }
 // wire contract's operation table turns the same request into the same arguments.
 func (s *sdkClient) submit(ctx context.Context, st step) error {
 	contracts, tx, args := s.contracts, "", []string(nil)
+	var transient map[string][]byte
 	if st.op == barePut {
 		contracts, tx, args = s.bare, "Put", []string{st.id, strconv.Itoa(st.body.(int))}
 	} else {
@@ -61,12 +62,19 @@ func (s *sdkClient) submit(ctx context.Context, st step) error {
 			return err
 		}
 		tx, args = op.Tx, opArgs
+		if transient, err = st.transient(op); err != nil {
+			return err
+		}
 	}
 	c, ok := contracts[st.account]
 	if !ok {
 		return fmt.Errorf("no user %s in network.json", st.account)
 	}
-	_, commit, err := c.SubmitAsyncWithContext(ctx, tx, client.WithArguments(args...))
+	opts := []client.ProposalOption{client.WithArguments(args...)}
+	if transient != nil {
+		opts = append(opts, client.WithTransient(transient))
+	}
+	_, commit, err := c.SubmitAsyncWithContext(ctx, tx, opts...)
 	if err != nil {
 		return classify(err)
 	}
@@ -78,6 +86,16 @@ func (s *sdkClient) submit(ctx context.Context, st step) error {
 		return &commitError{txID: res.TransactionID, code: res.Code.String()}
 	}
 	return nil
+}
+
+// transient is a step's transient data (a financing decision's terms and salt), as the gateway
+// builds it.
+func (st step) transient(op *wire.Op) (map[string][]byte, error) {
+	body, err := json.Marshal(st.body)
+	if err != nil || st.body == nil {
+		return nil, err
+	}
+	return op.TransientArgs(wire.Request{Body: body}, "")
 }
 
 // args are the chaincode arguments of a step, built by its op in the wire contract.
