@@ -24,7 +24,7 @@ deploy_bare() {
 		step_done
 		return 0
 	fi
-	step "bare chaincode: package, install, serve, approve x${#ORGS[@]}, commit (beside $CC_NAME, policy $(cc_policy))"
+	step "bare chaincode: package, install, serve, approve x${#ORGS[@]}, commit (beside $CC_NAME, policy $CC_POLICY)"
 	with_bare_chaincode deploy_chaincode 1
 	step_done
 }

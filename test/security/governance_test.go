@@ -15,6 +15,7 @@ import (
 	"github.com/recv-ledger/recv/chaincode/wire"
 	"github.com/recv-ledger/recv/gateway/network"
 	"github.com/recv-ledger/recv/test/internal/gwtest"
+	"github.com/recv-ledger/recv/test/internal/story"
 )
 
 // Issue 17, point 5 (docs/security.md, "Three colluding members"): the channel's LifecycleEndorsement
@@ -156,6 +157,10 @@ func TestGrowth_ABankJoinsTheRunningNetwork(t *testing.T) {
 	bank3.Submit(t, "approve-financing", id, wire.ApproveRequest{RateBps: 380})
 	financed := supplier.Eventually(t, id, func(r wire.Receivable) bool { return r.Financed() })
 	require.Equal(t, "Bank3MSP/officer", financed.Holder)
+	// Its terms are in its own collection with the supplier's organisation (the new definition's
+	// collections_json): the supplier, Bank3 and the auditor read them, Bank1 does not.
+	terms := story.PrivateTerms(t, nw, id, "SupplierMSP/supplier-a", "Bank3MSP")
+	require.Equal(t, int64(380), terms.RateBps)
 
 	orgs := []string{"core", "supplier", "bank1", "bank2", "auditor", "bank3"}
 	height := sameHeight(t, orgs)
