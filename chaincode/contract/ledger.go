@@ -217,7 +217,7 @@ func newEvent(txID string, ch receivable.Change) *wire.Event {
 	for _, w := range ch.Writes {
 		r := w.After
 		item := wire.EventItem{ID: r.ID, Status: r.Status, Amount: r.Amount, AmountFen: r.AmountFen,
-			Holder: r.Holder, PendingHolder: r.PendingHolder}
+			Holder: r.Holder, PendingHolder: r.PendingHolder, Issuer: r.Issuer, Parties: r.Parties}
 		if r.Financing != nil {
 			item.Bank, item.TermsHash = r.Financing.Bank, r.Financing.TermsHash
 		}

@@ -107,7 +107,7 @@ func ReadableAccount(d Directory, c Caller, account string) (*wire.Account, erro
 	if err := ValidateAccount("account", account); err != nil {
 		return nil, err
 	}
-	if c.Role != RoleAuditor && c.Account() != account && (c.Role != RoleAdmin || MSPOf(account) != c.MSPID) {
+	if !c.Viewer().MayReadAccount(account) {
 		return nil, Forbiddenf("%s may not read account %s", c.Account(), account)
 	}
 	acct, err := d.Account(account)

@@ -50,6 +50,9 @@ type Caller struct {
 // Account returns MSPID/enrollmentID.
 func (c Caller) Account() string { return c.MSPID + "/" + c.ID }
 
+// Viewer is the caller as the read rules see it.
+func (c Caller) Viewer() wire.Viewer { return wire.Viewer{MSPID: c.MSPID, Account: c.Account(), Role: c.Role} }
+
 var (
 	rootIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 	mspPattern    = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)

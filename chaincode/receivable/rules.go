@@ -70,21 +70,15 @@ type Change struct {
 // IssueRequest is the argument of Issue.
 type IssueRequest = wire.IssueRequest
 
-// CanRead reports whether c may read r: the auditor reads all; otherwise the issuer's MSP issuers,
-// the holder, the pending holder, the financing bank's financiers and every party of its lineage.
+// CanRead reports whether c may read r (wire.Viewer.MayRead, the rule the gateways' event streams
+// apply too): the auditor reads all; otherwise the issuer's MSP issuers, the holder, the pending
+// holder, the financing bank's financiers and every party of its lineage.
 func CanRead(c Caller, r *Receivable) bool {
-	account := c.Account()
-	switch {
-	case c.Role == RoleAuditor:
-		return true
-	case c.Role == RoleIssuer && MSPOf(r.Issuer) == c.MSPID:
-		return true
-	case account == r.Holder || account == r.PendingHolder:
-		return true
-	case c.Role == RoleFinancier && r.Financing != nil && r.Financing.Bank == c.MSPID:
-		return true
+	bank := ""
+	if r.Financing != nil {
+		bank = r.Financing.Bank
 	}
-	return r.HasParty(account)
+	return c.Viewer().MayRead(r.Issuer, r.Holder, r.PendingHolder, bank, r.Parties)
 }
 
 // Issue creates a root receivable offered to the beneficiary (PENDING).

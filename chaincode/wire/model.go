@@ -194,6 +194,9 @@ type EventItem struct {
 	AmountFen     int64  `json:"amountFen"`
 	Holder        string `json:"holder,omitempty" metadata:",optional"`
 	PendingHolder string `json:"pendingHolder,omitempty" metadata:",optional"`
+	// Issuer and Parties: who may read the item (Viewer.MayRead), as on the receivable.
+	Issuer  string   `json:"issuer,omitempty" metadata:",optional"`
+	Parties []string `json:"parties,omitempty" metadata:",optional"`
 	// Bank and TermsHash: a bank's decision on financing (its terms stay private).
 	Bank      string `json:"bank,omitempty" metadata:",optional"`
 	TermsHash string `json:"termsHash,omitempty" metadata:",optional"`

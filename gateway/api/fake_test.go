@@ -12,6 +12,7 @@ import (
 
 	"github.com/recv-ledger/recv/gateway/auth"
 	"github.com/recv-ledger/recv/gateway/fabric"
+	"github.com/recv-ledger/recv/gateway/fabric/fabrictest"
 
 	"github.com/recv-ledger/recv/chaincode/wire"
 )
@@ -124,7 +125,8 @@ func testServer(t *testing.T, led *fakeLedger) (*Server, map[string]string) {
 		tokens[n] = tok
 	}
 	if led.identity == nil {
-		led.identity = map[string]*fabric.Identity{"treasurer": {Name: "treasurer", Role: "issuer"}, "admin": {Name: "admin", Role: "admin"}, "supplier-a": {Name: "supplier-a", Role: "supplier"}}
+		led.identity = map[string]*fabric.Identity{"treasurer": fabrictest.Identity(t, "CoreMSP", "treasurer", "issuer"),
+			"admin": fabrictest.Identity(t, "CoreMSP", "admin", "admin"), "supplier-a": fabrictest.Identity(t, "CoreMSP", "supplier-a", "supplier")}
 	}
 	return NewServer(Config{Ledger: led, Auth: &auth.Authenticator{Tokens: store}, ServiceIdentity: "admin"}), tokens
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -125,7 +126,73 @@ func TestEvents_StreamInOrderWithResumableIDs(t *testing.T) {
 	require.Equal(t, fabric.Position{StartBlock: 2, AfterTx: "z"}, led.gotPos)
 	ia, ib, ic := strings.Index(out, "id: 3:a\nevent: Issue\n"), strings.Index(out, "id: 3:b\nevent: Accept\n"), strings.Index(out, "id: 4:c\nevent: Split\n")
 	require.True(t, ia >= 0 && ib > ia && ic > ib, out)
-	require.Contains(t, out, `data: {"blockNumber":4,"txId":"c","name":"Split","payload":{"op":"Split"}}`)
+	require.Contains(t, out, `data: {"blockNumber":4,"txId":"c","name":"Split","payload":{"txId":"","op":"Split","items":[]}}`)
+}
+
+// sse reads the event stream as the holder of token until it ends, and returns its data lines.
+func sse(t *testing.T, s http.Handler, token string) []wire.StreamEvent {
+	t.Helper()
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	req, _ := http.NewRequest("GET", srv.URL+"/v1/events?startBlock=1", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	var out []wire.StreamEvent
+	for _, line := range strings.Split(string(body), "\n") {
+		if data, ok := strings.CutPrefix(line, "data: "); ok && data != "{}" {
+			var e wire.StreamEvent
+			require.NoError(t, json.Unmarshal([]byte(data), &e))
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func TestEvents_EachCallerGetsWhatItMayRead(t *testing.T) {
+	item := func(id, holder string, parties ...string) wire.EventItem {
+		return wire.EventItem{ID: id, Issuer: "CoreMSP/treasurer", Holder: holder, Parties: parties}
+	}
+	evs := []wire.Event{
+		{TxID: "a", Op: "Issue", Items: []wire.EventItem{{ID: "R-1", Issuer: "CoreMSP/treasurer", PendingHolder: "CoreMSP/supplier-a"}}},
+		{TxID: "b", Op: "Transfer", Items: []wire.EventItem{item("R-2", "CoreMSP/supplier-b"), item("R-2.1", "CoreMSP/supplier-b", "CoreMSP/supplier-a")}},
+		{TxID: "c", Op: "ApproveFinancing", Items: []wire.EventItem{{ID: "R-3", Issuer: "OtherMSP/treasurer", Holder: "Bank1MSP/officer", Bank: "Bank1MSP", TermsHash: "h3",
+			Parties: []string{"Bank1MSP/officer", "CoreMSP/supplier-a"}}}},
+		{TxID: "d", Op: "Issue", Items: []wire.EventItem{{ID: "R-4", Issuer: "OtherMSP/treasurer", PendingHolder: "OtherMSP/x"}}},
+		{TxID: "e", Op: "OpenAccount", Items: []wire.EventItem{}, Accounts: []*wire.Account{{ID: "OtherMSP/y"}}},
+	}
+	led := &fakeLedger{payload: []byte(`{"id":"R-3","bank":"Bank1MSP","requestedBy":"CoreMSP/supplier-a","decision":"approved","rateBps":450}`)}
+	for i, e := range evs {
+		raw, err := json.Marshal(e)
+		require.NoError(t, err)
+		led.events = append(led.events, fabric.Event{BlockNumber: uint64(i + 1), TransactionID: e.TxID, Name: e.Op, Payload: raw})
+	}
+	s, tokens := testServer(t, led)
+
+	got := sse(t, s, tokens["supplier-a"])
+	require.Len(t, got, 3, "R-1 offered to it, its piece of R-2, the financing of R-3 it asked for")
+	var b, c wire.Event
+	require.NoError(t, json.Unmarshal(got[1].Payload, &b))
+	require.Len(t, b.Items, 1)
+	require.Equal(t, "R-2.1", b.Items[0].ID)
+	require.NoError(t, json.Unmarshal(got[2].Payload, &c))
+	require.NotNil(t, c.Items[0].Terms, "a party to the terms gets them")
+	require.Equal(t, int64(450), c.Items[0].Terms.RateBps)
+	require.Equal(t, "GetTerms", led.calls[len(led.calls)-1].tx)
+	require.Equal(t, []string{"R-3", "h3"}, led.calls[len(led.calls)-1].args)
+
+	led.calls = nil
+	got = sse(t, s, tokens["treasurer"])
+	require.Len(t, got, 2, "the issuer's MSP reads what it issued, nothing of another obligor")
+	for _, e := range got {
+		require.NotEqual(t, "c", e.TransactionID)
+	}
+	for _, c := range led.calls {
+		require.NotEqual(t, "GetTerms", c.tx, "an issuer is never a party to terms")
+	}
 }
 
 func TestEvents_Positions(t *testing.T) {

@@ -146,8 +146,8 @@ func TestSignWith_ThroughTheRealServer(t *testing.T) {
 
 func TestEvents_PrintsOneLinePerTransaction(t *testing.T) {
 	led := &apitest.Ledger{Stream: []fabric.Event{
-		{BlockNumber: 3, TransactionID: "0123456789abcdef", Name: "Issue", Payload: []byte(`{"items":[{"id":"R-1","status":"PENDING","amount":"1.00"}]}`)},
-		{BlockNumber: 4, TransactionID: "b", Name: "Accept", Payload: []byte(`{"items":[{"id":"R-1","status":"ACTIVE","amount":"1.00"}]}`)},
+		{BlockNumber: 3, TransactionID: "0123456789abcdef", Name: "Issue", Payload: []byte(`{"items":[{"id":"R-1","status":"PENDING","amount":"1.00","pendingHolder":"CoreMSP/supplier-a"}]}`)},
+		{BlockNumber: 4, TransactionID: "b", Name: "Accept", Payload: []byte(`{"items":[{"id":"R-1","status":"ACTIVE","amount":"1.00","holder":"CoreMSP/supplier-a"}]}`)},
 	}}
 	g := apitest.Start(t, led, nil)
 	code, out, stderr := recv(t, g, "supplier-a", "events", "--start-block", "0")

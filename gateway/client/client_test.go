@@ -215,8 +215,9 @@ func TestTypedHelpers(t *testing.T) {
 
 func TestEvents_StreamInOrderUntilTheEnd(t *testing.T) {
 	led := &apitest.Ledger{Stream: []fabric.Event{
-		{BlockNumber: 3, TransactionID: "a", Name: "Issue", Payload: []byte(`{"items":[{"id":"R-1"}]}`)},
-		{BlockNumber: 4, TransactionID: "b", Name: "Accept", Payload: []byte(`{"items":[{"id":"R-1"}]}`)},
+		{BlockNumber: 3, TransactionID: "a", Name: "Issue", Payload: []byte(`{"items":[{"id":"R-1","holder":"CoreMSP/supplier-a"}]}`)},
+		{BlockNumber: 4, TransactionID: "b", Name: "Accept", Payload: []byte(`{"items":[{"id":"R-1","holder":"CoreMSP/supplier-a"}]}`)},
+		{BlockNumber: 4, TransactionID: "c", Name: "Issue", Payload: []byte(`{"items":[{"id":"R-9","holder":"CoreMSP/someone-else"}]}`)},
 	}}
 	g := apitest.Start(t, led, nil)
 	c := newClient(t, g, "supplier-a")
@@ -230,7 +231,8 @@ func TestEvents_StreamInOrderUntilTheEnd(t *testing.T) {
 	require.Equal(t, "3:a", got[0].ID)
 	require.Equal(t, "Accept", got[1].Name)
 	require.Equal(t, uint64(4), got[1].BlockNumber)
-	require.JSONEq(t, `{"items":[{"id":"R-1"}]}`, string(got[1].Payload))
+	require.JSONEq(t, `{"txId":"","op":"","items":[{"id":"R-1","status":"","amount":"","amountFen":0,"holder":"CoreMSP/supplier-a"}]}`, string(got[1].Payload),
+		"the gateway re-encodes what the caller may read; another holder's R-9 is not delivered")
 
 	// fn stops the stream.
 	n := 0

@@ -10,6 +10,8 @@ import (
 	"os"
 
 	"github.com/hyperledger/fabric-gateway/pkg/identity"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
 )
 
 // Identity is one enrolled user of the organisation: the certificate always, the signer only
@@ -22,7 +24,20 @@ type Identity struct {
 }
 
 // Account is the user's account name, MSPID/enrollmentID.
-func (id *Identity) Account() string { return id.ID.MspID() + "/" + id.Name }
+func (id *Identity) Account() string { return id.MSPID() + "/" + id.Name }
+
+// MSPID is the user's organisation ("" for an identity without a certificate).
+func (id *Identity) MSPID() string {
+	if id.ID == nil {
+		return ""
+	}
+	return id.ID.MspID()
+}
+
+// Viewer is the user as the read rules see it.
+func (id *Identity) Viewer() wire.Viewer {
+	return wire.Viewer{MSPID: id.MSPID(), Account: id.Account(), Role: id.Role}
+}
 
 // LoadIdentity reads a user's certificate and, when keyPath is not empty, its private key.
 func LoadIdentity(mspID, name, role, certPath, keyPath string) (*Identity, error) {

@@ -65,8 +65,10 @@ func TestVeto_ThreeOrgsWithoutTheCoreEnterpriseCannotCommitADefinition(t *testin
 	colluders := []string{"supplier", "bank1", "bank2"}
 	before := committedSequence(t, "core")
 	next := strconv.Itoa(before + 1)
+	// The same private data collections (a definition may not drop them), another policy.
 	def := []string{"--channelID", channel, "--name", chaincode, "--version", "colluders", "--sequence", next,
-		"--signature-policy", "OR('SupplierMSP.peer','Bank1MSP.peer','Bank2MSP.peer')"}
+		"--signature-policy", "OR('SupplierMSP.peer','Bank1MSP.peer','Bank2MSP.peer')",
+		"--collections-config", filepath.Join(nw.Dir, "chaincode", "collections.json")}
 	for _, org := range colluders {
 		_, err := peerAs(t, org, append(append([]string{"lifecycle", "chaincode", "approveformyorg"}, ordererFlags(t, org)...),
 			append(def, "--package-id", "colluders:0000", "--waitForEventTimeout", "60s")...)...)

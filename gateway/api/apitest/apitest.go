@@ -6,22 +6,16 @@ package apitest
 import (
 	"context"
 	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net/http/httptest"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/recv-ledger/recv/chaincode/wire"
 	"github.com/recv-ledger/recv/gateway/api"
 	"github.com/recv-ledger/recv/gateway/auth"
 	"github.com/recv-ledger/recv/gateway/fabric"
+	"github.com/recv-ledger/recv/gateway/fabric/fabrictest"
 )
 
 // Call is one call the ledger received.
@@ -213,29 +207,10 @@ func Start(t testing.TB, led *Ledger, admin api.UserAdmin) *Gateway {
 		if g.Tokens[name], err = store.Mint(name); err != nil {
 			t.Fatal(err)
 		}
-		led.identities[name] = newIdentity(t, name, role)
+		led.identities[name] = fabrictest.Identity(t, "CoreMSP", name, role)
 	}
 	srv := api.NewServer(api.Config{Ledger: led, Auth: &auth.Authenticator{Tokens: store}, Admin: admin, ServiceIdentity: "admin"})
 	g.Server = httptest.NewServer(srv)
 	t.Cleanup(g.Close)
 	return g
-}
-
-// newIdentity makes a CoreMSP identity with a self-signed certificate.
-func newIdentity(t testing.TB, name, role string) *fabric.Identity {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, err := fabric.NewIdentity("CoreMSP", name, role, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
 }
