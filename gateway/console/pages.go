@@ -333,9 +333,10 @@ func (c *Console) book(w http.ResponseWriter, r *http.Request, s *session) {
 	for _, it := range items {
 		if it.Holder == s.account && it.Financed() && it.IsLeaf() {
 			d.Financed = append(d.Financed, it)
-			if it.Status != wire.StatusRedeemed {
-				d.DisbursedFen += it.Financing.DisbursedFen
-				d.DiscountFen += it.Financing.DiscountFen
+			// The terms are private; the bank reads its own (financing.terms).
+			if t := it.Financing.Terms; t != nil && it.Status != wire.StatusRedeemed {
+				d.DisbursedFen += t.DisbursedFen
+				d.DiscountFen += t.DiscountFen
 			}
 		}
 	}
