@@ -15,7 +15,8 @@ func TestIssue_CreatesPendingReceivableOfferedToBeneficiary(t *testing.T) {
 	h := newHarness(t)
 	out := h.ok(treasurer, "Issue", issueJSON(issueOpts{ID: "R-1"}))
 	require.JSONEq(t, `{"txId":"`+h.lastEvent().TxID+`","op":"Issue","items":[{"id":"R-1","status":"PENDING",
-		"amount":"1250000.00","amountFen":125000000,"pendingHolder":"SupplierMSP/supplier-a"}]}`, out)
+		"amount":"1250000.00","amountFen":125000000,"pendingHolder":"SupplierMSP/supplier-a",
+		"issuer":"CoreMSP/treasurer","parties":["CoreMSP/treasurer","SupplierMSP/supplier-a"]}]}`, out)
 
 	r := h.get("R-1")
 	require.Equal(t, receivable.StatusPending, r.Status)
