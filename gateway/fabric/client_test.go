@@ -69,7 +69,7 @@ func TestSubmit_NoCommitSendsTheSameTransactionAgain(t *testing.T) {
 	fp := &fakePeer{result: []byte(`{"id":"R-1"}`), lost: 2}
 	c := newTestClient(t, fp, "treasurer")
 	c.opts.ResubmitAfter = 20 * time.Millisecond
-	res, err := c.Submit(context.Background(), "treasurer", "Issue", []string{"{}"}, nil)
+	res, err := c.Submit(context.Background(), "treasurer", "Issue", []string{"{}"}, nil, nil)
 	require.NoError(t, err)
 	require.Len(t, fp.endorsed, 1, "one proposal")
 	require.Len(t, fp.submitted, 3, "sent, then sent again after each lapsed wait")
@@ -84,7 +84,7 @@ func TestSubmit_CommitWaitEndsAtTheCommitTimeout(t *testing.T) {
 	fp := &fakePeer{result: []byte(`{"id":"R-1"}`), lost: 1 << 20}
 	c := newTestClient(t, fp, "treasurer")
 	c.opts.ResubmitAfter, c.opts.CommitTimeout = 20*time.Millisecond, 200*time.Millisecond
-	_, err := c.Submit(context.Background(), "treasurer", "Issue", []string{"{}"}, nil)
+	_, err := c.Submit(context.Background(), "treasurer", "Issue", []string{"{}"}, nil, nil)
 	var fe *Error
 	require.ErrorAs(t, err, &fe)
 	require.Equal(t, "commit_status", fe.Stage)
