@@ -9,7 +9,9 @@
 //   - the CAs' operations endpoints speak TLS only (TestCAOperations_TLSOnly);
 //   - the core enterprise and every bank hold vetoes on chaincode definitions and channel changes
 //     (issue 17, point 5: TestVeto_...), and a bank joins the running network under that rule
-//     (issue 10, part 3: TestGrowth_ABankJoinsTheRunningNetwork; the network has six orgs after it).
+//     (issue 10, part 3: TestGrowth_ABankJoinsTheRunningNetwork; the network has six orgs after it);
+//   - a member peer of a financing terms collection that was down while terms were written gets
+//     them after its restart (issue 10: TestPrivacy_AMemberPeerDownWhileTermsAreWrittenGetsThemAfterRestart).
 //
 // The network comes from the harness (test/internal/testnet): a fresh one on ports
 // RECV_PORT_OFFSET (default 5000: below the ephemeral port range, so no outgoing connection holds one of its ports), or the running one RECV_TEST_NET_DIR names. The tests change

@@ -1,0 +1,56 @@
+package security
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
+	"github.com/recv-ledger/recv/test/internal/gwtest"
+)
+
+// TestPrivacy_AMemberPeerDownWhileTermsAreWrittenGetsThemAfterRestart (issue 10): the supplier's
+// peer, a member of the terms collection of SupplierMSP and Bank1MSP, is killed; Bank1 approves a
+// financing the supplier asked for (endorsed by Bank1's and the auditor's peers, the other members,
+// with requiredPeerCount 1 met by one of them); the auditor reads the terms at once. Restarted, the
+// supplier's peer catches up with the blocks and pulls the terms it missed from the other members
+// (at commit, or by reconciliation), so the supplier reads them from its own peer.
+func TestPrivacy_AMemberPeerDownWhileTermsAreWrittenGetsThemAfterRestart(t *testing.T) {
+	as := func(account string) *gwtest.Client { return gwtest.As(t, nw.Dir, account) }
+	core, supplier, bank1, auditor := as("CoreMSP/treasurer"), as("SupplierMSP/supplier-a"), as("Bank1MSP/officer"), as("AuditorMSP/auditor")
+	id := gwtest.UniqueID(t, "PR")
+	core.Submit(t, "issue", "", gwtest.IssueBody(t, id, "SupplierMSP/supplier-a", "5000.00", gwtest.InDays(30)))
+	supplier.Sees(t, id, wire.StatusPending)
+	supplier.Submit(t, "accept", id, nil)
+	supplier.Submit(t, "request-financing", id, wire.FinancingRequest{Bank: "Bank1MSP"})
+	bank1.Sees(t, id, wire.StatusFinancing)
+
+	require.NoError(t, nw.Signal("peer0.supplier", "KILL"))
+	restarted := false
+	t.Cleanup(func() {
+		if !restarted {
+			_ = nw.Restart("peer0.supplier")
+		}
+	})
+	approved := bank1.Submit(t, "approve-financing", id, wire.ApproveRequest{RateBps: 512})
+	hash := approved.Result.Items[0].TermsHash
+	r := auditor.Eventually(t, id, func(r wire.Receivable) bool { return r.Financing != nil && r.Financing.Terms != nil })
+	require.Equal(t, int64(512), r.Financing.Terms.RateBps, "the auditor's peer holds the terms")
+
+	require.NoError(t, nw.Restart("peer0.supplier"))
+	restarted = true
+	// The peer catches up from the orderers and fetches the terms from Bank1's or the auditor's
+	// peer: wait for the outcome, however long the machine takes, within two minutes.
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		got, err := supplier.Client.Get(t.Context(), id)
+		if err == nil && got.Financing != nil && got.Financing.Terms != nil {
+			require.Equal(t, hash, got.Financing.TermsHash)
+			require.Equal(t, int64(512), got.Financing.Terms.RateBps, "the supplier's own peer now holds the terms")
+			return
+		}
+		require.True(t, time.Now().Before(deadline), "the supplier's peer never got the terms (last answer %+v, %v)", got, err)
+		time.Sleep(500 * time.Millisecond)
+	}
+}
