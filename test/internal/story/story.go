@@ -248,7 +248,8 @@ func PrivateTerms(t *testing.T, n *testnet.Network, id, requester, bank string) 
 		}
 		seen = r.Financing.Terms
 	}
-	obligor := as(Treasurer).Get(t, id)
+	// The core enterprise's peer may be a block behind the parties' for a moment.
+	obligor := as(Treasurer).Eventually(t, id, func(r wire.Receivable) bool { return r.Financing != nil && r.Financing.TermsHash != "" })
 	require.Nil(t, obligor.Financing.Terms, "the core enterprise sees the hash, not the price")
 	require.Equal(t, seen.ID, id)
 	require.NotEmpty(t, obligor.Financing.TermsHash)
