@@ -101,6 +101,21 @@ func (c *Client) Refusal(t *testing.T, opName, id string, body any) *wire.Proble
 	return p
 }
 
+// ReadEventually is Read retried for up to 10 s: another organisation's write may be a block
+// away on c's peer.
+func (c *Client) ReadEventually(t *testing.T, opName string, out any, pathValues ...string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := c.Call(ctx(t), opName, pathValues, nil, nil, out)
+		if err == nil || time.Now().After(deadline) {
+			require.NoError(t, err, "%s %v", opName, pathValues)
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // Read runs the read op named opName with its path values and requires an answer, decoded into out.
 func (c *Client) Read(t *testing.T, opName string, out any, pathValues ...string) {
 	t.Helper()

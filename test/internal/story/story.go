@@ -82,7 +82,7 @@ func REST(t *testing.T, n *testnet.Network) {
 	require.Empty(t, rejected.Result.Reason, "the reason is private")
 	require.Equal(t, "Bank2MSP", rejected.Result.Items[0].Bank)
 	var reason wire.Terms
-	b.Read(t, "get-terms", &reason, kept, rejected.Result.Items[0].TermsHash)
+	b.ReadEventually(t, "get-terms", &reason, kept, rejected.Result.Items[0].TermsHash)
 	require.Equal(t, "credit line exhausted", reason.Reason, "the requester reads the reason")
 	require.Equal(t, http.StatusNotFound, bank1.Refusal(t, "get-terms", kept+"/"+rejected.Result.Items[0].TermsHash, nil).Status,
 		"another bank does not")
