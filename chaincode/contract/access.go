@@ -25,50 +25,73 @@ const (
 var (
 	holders  = []string{receivable.RoleIssuer, receivable.RoleSupplier, receivable.RoleFinancier}
 	movers   = []string{receivable.RoleSupplier, receivable.RoleFinancier}
-	readers  = []string{receivable.RoleIssuer, receivable.RoleSupplier, receivable.RoleFinancier, receivable.RoleAuditor, receivable.RoleAdmin}
+	readers  = []string{receivable.RoleIssuer, receivable.RoleApprover, receivable.RoleSupplier, receivable.RoleFinancier, receivable.RoleAuditor, receivable.RoleAdmin}
 	issuers  = []string{receivable.RoleIssuer}
 	financer = []string{receivable.RoleFinancier}
 	anyone   = []string{}
 	admins   = []string{receivable.RoleAdmin}
+	// approvers are the checkers of two-person control.
+	approvers = []string{receivable.RoleApprover}
+	// auditors freeze and unfreeze.
+	auditors = []string{receivable.RoleAuditor}
+	// overdueMarkers are the holders' roles and the auditor.
+	overdueMarkers = []string{receivable.RoleSupplier, receivable.RoleFinancier, receivable.RoleAuditor}
+	// riskReaders see the risk view.
+	riskReaders = []string{receivable.RoleFinancier, receivable.RoleAuditor}
+	// coreReaders are the roles of a core enterprise and the auditor.
+	coreReaders = []string{receivable.RoleIssuer, receivable.RoleApprover, receivable.RoleAdmin, receivable.RoleAuditor}
+	// limitReaders read limits and lines.
+	limitReaders = []string{receivable.RoleIssuer, receivable.RoleApprover, receivable.RoleAdmin, receivable.RoleFinancier, receivable.RoleAuditor}
 )
 
 // accessTable is the one place that says which roles may call which transaction (empty: any
 // identity); every transaction of wire.Ops has a row. Per-receivable checks (holder, pending
 // holder, bank, issuer's MSP) are the rules' business.
 var accessTable = map[string][]string{
-	"Issue":             issuers,
-	"Accept":            holders,
-	"Reject":            holders,
-	"Revoke":            holders,
-	"Split":             movers,
-	"Transfer":          movers,
-	"RequestFinancing":  {receivable.RoleSupplier},
-	"ApproveFinancing":  financer,
-	"RejectFinancing":   financer,
-	"Redeem":            issuers,
-	"RedeemAll":         issuers,
-	"WithdrawFinancing": {receivable.RoleSupplier},
-	"InitRegistry":      admins,
-	"OpenAccount":       admins,
-	"FreezeAccount":     admins,
-	"UnfreezeAccount":   admins,
-	"CloseAccount":      admins,
-	"CreateProposal":    admins,
-	"ApproveProposal":   admins,
-	"ListOrgs":          readers,
-	"GetOrg":            readers,
-	"GetAccount":        readers,
-	"ListAccounts":      readers,
-	"GetProposal":       readers,
-	"ListProposals":     readers,
-	"GetConfig":         anyone,
-	"GetTerms":          readers,
-	"Get":               readers,
-	"ListByHolder":      readers,
-	"ListByIssuer":      readers,
-	"Trace":             readers,
-	"History":           readers,
-	"Totals":            readers,
+	"Issue":              issuers,
+	"Accept":             holders,
+	"Reject":             holders,
+	"Revoke":             holders,
+	"Split":              movers,
+	"Transfer":           movers,
+	"RequestFinancing":   {receivable.RoleSupplier},
+	"ApproveFinancing":   financer,
+	"RejectFinancing":    financer,
+	"Redeem":             issuers,
+	"RedeemAll":          issuers,
+	"WithdrawFinancing":  {receivable.RoleSupplier},
+	"InitRegistry":       admins,
+	"OpenAccount":        admins,
+	"FreezeAccount":      admins,
+	"UnfreezeAccount":    admins,
+	"CloseAccount":       admins,
+	"CreateProposal":     admins,
+	"ApproveProposal":    admins,
+	"ListOrgs":           readers,
+	"GetOrg":             readers,
+	"GetAccount":         readers,
+	"ListAccounts":       readers,
+	"GetProposal":        readers,
+	"ListProposals":      readers,
+	"GetConfig":          anyone,
+	"Get":                readers,
+	"ListByHolder":       readers,
+	"ListByIssuer":       readers,
+	"Trace":              readers,
+	"History":            readers,
+	"Totals":             readers,
+	"GetTerms":           readers,
+	"ConfirmInstruction": approvers,
+	"RefuseInstruction":  approvers,
+	"GetInstruction":     coreReaders,
+	"FreezeReceivable":   auditors,
+	"UnfreezeReceivable": auditors,
+	"MarkOverdue":        overdueMarkers,
+	"ExerciseRecourse":   financer,
+	"SetCreditLine":      financer,
+	"SetIssuanceLimit":   approvers,
+	"Limits":             limitReaders,
+	"Risk":               riskReaders,
 }
 
 // TxContext is the transaction context: Fabric's, plus the caller and the settings that the

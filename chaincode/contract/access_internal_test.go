@@ -21,7 +21,7 @@ func TestAccessTable_HasARowForEveryOpAndNoOther(t *testing.T) {
 		_, ok := wire.ByTx(tx)
 		require.True(t, ok, "the access table has a row for %s, which is not in wire.Ops", tx)
 		for _, r := range roles {
-			require.Contains(t, []string{receivable.RoleIssuer, receivable.RoleSupplier, receivable.RoleFinancier,
+			require.Contains(t, []string{receivable.RoleIssuer, receivable.RoleApprover, receivable.RoleSupplier, receivable.RoleFinancier,
 				receivable.RoleAuditor, receivable.RoleAdmin}, r, tx)
 		}
 	}

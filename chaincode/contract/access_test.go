@@ -9,10 +9,10 @@ import (
 
 func TestConfig_DefaultsAndAGovernedChange(t *testing.T) {
 	h := newHarness(t)
-	require.JSONEq(t, `{"maxTermDays":183,"clockSkewSeconds":600,"proposalTtlHours":168}`, h.ok(supA, "GetConfig"))
+	require.JSONEq(t, `{"maxTermDays":183,"clockSkewSeconds":600,"proposalTtlHours":168,"instructionTtlHours":24,"graceDays":3}`, h.ok(supA, "GetConfig"))
 	h.govern(`{"maxTermDays":365}`)
-	require.JSONEq(t, `{"maxTermDays":365,"clockSkewSeconds":600,"proposalTtlHours":168}`, h.ok(auditor, "GetConfig"))
-	h.ok(treasurer, "Issue", issueJSON(issueOpts{ID: "R-1", Maturity: "2027-11-22"})) // day0 + 365
+	require.JSONEq(t, `{"maxTermDays":365,"clockSkewSeconds":600,"proposalTtlHours":168,"instructionTtlHours":24,"graceDays":3}`, h.ok(auditor, "GetConfig"))
+	h.issue(issueJSON(issueOpts{ID: "R-1", Maturity: "2027-11-22"})) // day0 + 365
 	h.refuse("invalid: maturityDate 2027-11-23 is 366 days away, more than the limit of 365 days", treasurer, "Issue",
 		issueJSON(issueOpts{ID: "R-2", Maturity: "2027-11-23"}))
 }

@@ -35,10 +35,10 @@ var benchCases = []benchCase{
 	{"TransferWhole", supA, []string{"Transfer", "R-1", supB, ""}, nil},
 	{"TransferPart", supA, []string{"Transfer", "R-1", supB, "300"}, nil},
 	{"RequestFinancing", supA, []string{"RequestFinancing", "R-1", "Bank1MSP"}, nil},
-	{"ApproveFinancing", bank1, []string{"ApproveFinancing", "R-F", "450"}, nil},
+	{"ApproveFinancing", bank1, []string{"ApproveFinancing", "R-F", "", "450"}, nil},
 	{"RejectFinancing", bank1, []string{"RejectFinancing", "R-F", "limit"}, nil},
-	{"Redeem", treasurer, []string{"Redeem", "R-M"}, func(h *harness) { h.days(129) }},
-	{"RedeemAll10", treasurer, []string{"RedeemAll", "R-M"}, func(h *harness) {
+	{"Redeem", treasurer, []string{"Redeem", "R-M", "PAY-1"}, func(h *harness) { h.days(129) }},
+	{"RedeemAll10", treasurer, []string{"RedeemAll", "R-M", "PAY-1"}, func(h *harness) {
 		h.ok(supA, "Split", "R-M", `["100","100","100","100","100","100","100","100","100","100"]`)
 		h.days(129)
 	}},
@@ -46,7 +46,7 @@ var benchCases = []benchCase{
 
 func benchLedger(b *testing.B) *harness {
 	h := newHarness(b)
-	h.ok(treasurer, "Issue", issueJSON(issueOpts{ID: "R-P"}))
+	h.issue(issueJSON(issueOpts{ID: "R-P"}))
 	h.active("R-1", supA, "1000")
 	h.active("R-F", supA, "1000")
 	h.ok(supA, "RequestFinancing", "R-F", "Bank1MSP")

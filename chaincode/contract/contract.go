@@ -83,7 +83,7 @@ func (c *Contract) run(ctx *TxContext, rule func(receivable.Reader, receivable.T
 // Issue creates a receivable offered to its beneficiary.
 func (c *Contract) Issue(ctx *TxContext, request wire.IssueRequest) (*wire.Event, error) {
 	return c.run(ctx, func(rd receivable.Reader, tx receivable.Tx) (receivable.Change, error) {
-		return receivable.Issue(rd, tx, request)
+		return receivable.RequestIssue(rd, tx, request)
 	})
 }
 
@@ -131,14 +131,14 @@ func (c *Contract) RequestFinancing(ctx *TxContext, id, bank string) (*wire.Even
 
 // ApproveFinancing discounts a receivable at the transient rateBps (annual, basis points); the
 // caller's account becomes the holder. The terms go to the private collection of the requester's
-// organisation and the bank.
-func (c *Contract) ApproveFinancing(ctx *TxContext, id string) (*wire.Event, error) {
+// organisation and the bank; whether the financing is without recourse ("true") is public.
+func (c *Contract) ApproveFinancing(ctx *TxContext, id, withoutRecourse string) (*wire.Event, error) {
 	rate, err := strconv.ParseInt(ctx.transient["rateBps"], 10, 64)
 	if err != nil {
 		return nil, receivable.Invalidf("rateBps %.40q is not an integer", ctx.transient["rateBps"])
 	}
 	return c.run(ctx, func(rd receivable.Reader, tx receivable.Tx) (receivable.Change, error) {
-		return receivable.ApproveFinancing(rd, tx, id, rate, ctx.transient[wire.SaltKey])
+		return receivable.ApproveFinancing(rd, tx, id, rate, ctx.transient[wire.SaltKey], withoutRecourse)
 	})
 }
 
@@ -149,17 +149,17 @@ func (c *Contract) RejectFinancing(ctx *TxContext, id string) (*wire.Event, erro
 	})
 }
 
-// Redeem pays the holder of one matured receivable.
-func (c *Contract) Redeem(ctx *TxContext, id string) (*wire.Event, error) {
+// Redeem pays the holder of one matured receivable, under the payment paymentRef.
+func (c *Contract) Redeem(ctx *TxContext, id, paymentRef string) (*wire.Event, error) {
 	return c.run(ctx, func(rd receivable.Reader, tx receivable.Tx) (receivable.Change, error) {
-		return receivable.Redeem(rd, tx, id)
+		return receivable.RequestRedeem(rd, tx, id, paymentRef)
 	})
 }
 
-// RedeemAll pays every live piece of a matured root.
-func (c *Contract) RedeemAll(ctx *TxContext, rootID string) (*wire.Event, error) {
+// RedeemAll pays every live piece of a matured root, under the payment paymentRef.
+func (c *Contract) RedeemAll(ctx *TxContext, rootID, paymentRef string) (*wire.Event, error) {
 	return c.run(ctx, func(rd receivable.Reader, tx receivable.Tx) (receivable.Change, error) {
-		return receivable.RedeemAll(rd, tx, rootID)
+		return receivable.RequestRedeemAll(rd, tx, rootID, paymentRef)
 	})
 }
 

@@ -27,7 +27,7 @@ func TestRefusals_CarryTheWireKinds(t *testing.T) {
 		{"wrong status", supA, "Accept", []string{"R-1"}, wire.KindConflict, "receivable R-1 is ACTIVE, not PENDING"},
 		{"unknown transaction", supA, "Mint", nil, wire.KindInvalid, `unknown transaction "Mint"`},
 		{"argument count", supA, "Accept", nil, wire.KindInvalid, "Accept takes arguments (id), 0 given"},
-		{"argument type", bank1, "ApproveFinancing", []string{"R-1", "x"}, wire.KindInvalid, `rateBps "x" is not an integer`},
+		{"argument type", bank1, "ApproveFinancing", []string{"R-1", "", "x"}, wire.KindInvalid, `rateBps "x" is not an integer`},
 		{"framework: blank function", supA, "", nil, wire.KindInvalid, "Blank function name passed"},
 		{"framework: no such contract", supA, "nosuch:Get", []string{"R-1"}, wire.KindInvalid, "Contract not found with name nosuch"},
 	}

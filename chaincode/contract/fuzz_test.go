@@ -12,7 +12,7 @@ func FuzzTransactionArgs(f *testing.F) {
 	base := newHarness(f)
 	base.active("R-1", supA, "1000")
 	base.ok(supA, "Split", "R-1", `["400","600"]`)
-	base.ok(treasurer, "Issue", issueJSON(issueOpts{ID: "R-P", Beneficiary: supA}))
+	base.issue(issueJSON(issueOpts{ID: "R-P", Beneficiary: supA}))
 	base.active("R-F", supA, "500")
 	base.ok(supA, "RequestFinancing", "R-F", "Bank1MSP")
 
@@ -33,7 +33,7 @@ func FuzzTransactionArgs(f *testing.F) {
 		}{
 			{supA, "Split", []string{a, b}},
 			{supA, "Transfer", []string{a, b, c}},
-			{bank1, "ApproveFinancing", []string{a, b}},
+			{bank1, "ApproveFinancing", []string{a, b, c}},
 			{supA, "Accept", []string{a}},
 			{treasurer, "Issue", []string{a}},
 			{bank1, "RejectFinancing", []string{a, b}},
@@ -43,7 +43,15 @@ func FuzzTransactionArgs(f *testing.F) {
 			{supAdmin, "FreezeAccount", []string{a, b}},
 			{supA, "Reject", []string{a, b}},
 			{supA, "RequestFinancing", []string{a, b}},
-			{treasurer, "RedeemAll", []string{a}},
+			{treasurer, "RedeemAll", []string{a, b}},
+			{approver, "ConfirmInstruction", []string{a}},
+			{approver, "RefuseInstruction", []string{a, b}},
+			{auditor, "FreezeReceivable", []string{a, b, c}},
+			{auditor, "UnfreezeReceivable", []string{a, b, c}},
+			{supA, "MarkOverdue", []string{a}},
+			{bank1, "ExerciseRecourse", []string{a}},
+			{bank1, "SetCreditLine", []string{a, b}},
+			{approver, "SetIssuanceLimit", []string{a}},
 		}
 		call := calls[int(op)%len(calls)]
 		_, err := h.invoke(call.caller, call.fn, call.args...)

@@ -26,6 +26,9 @@ import (
 const (
 	treasurer  = "CoreMSP/treasurer"
 	treasurer2 = "CoreMSP/deputy"
+	approver   = "CoreMSP/approver"
+	approver2  = "CoreMSP/approver-2"
+	otherAppr  = "OtherCoreMSP/approver"
 	otherCore  = "OtherCoreMSP/treasurer"
 	supA       = "SupplierMSP/supplier-a"
 	supB       = "SupplierMSP/supplier-b"
@@ -42,6 +45,7 @@ const (
 
 var roles = map[string]string{
 	treasurer: "issuer", treasurer2: "issuer", otherCore: "issuer",
+	approver: "approver", approver2: "approver", otherAppr: "approver",
 	supA: "supplier", supB: "supplier", supC: "supplier",
 	bank1: "financier", bank2: "financier", auditor: "auditor", admin: "admin",
 	supAdmin: "admin", bank1Admin: "admin", bank2Admin: "admin", audAdmin: "admin",
@@ -283,8 +287,42 @@ func issueJSON(o issueOpts) string {
 // active issues id to beneficiary and has it accepted.
 func (h *harness) active(id, beneficiary, amount string) {
 	h.t.Helper()
-	h.ok(treasurer, "Issue", issueJSON(issueOpts{ID: id, Beneficiary: beneficiary, Amount: amount}))
+	h.issue(issueJSON(issueOpts{ID: id, Beneficiary: beneficiary, Amount: amount}))
 	h.ok(beneficiary, "Accept", id)
+}
+
+// instructionOf returns the id of the instruction a maker's request recorded.
+func (h *harness) instructionOf(out string) string {
+	h.t.Helper()
+	var ev wire.Event
+	require.NoError(h.t, json.Unmarshal([]byte(out), &ev))
+	require.NotNil(h.t, ev.Instruction, "the request recorded no instruction: %s", out)
+	return ev.Instruction.ID
+}
+
+// made runs a maker's request (Issue, Redeem, RedeemAll) as maker and has the approver confirm
+// it: the one way the tests issue and redeem at the core enterprise, under two-person control.
+func (h *harness) made(maker, fn string, args ...string) string {
+	h.t.Helper()
+	return h.ok(approver, "ConfirmInstruction", h.instructionOf(h.ok(maker, fn, args...)))
+}
+
+// issue issues a request as the treasurer, confirmed by the approver.
+func (h *harness) issue(request string) string {
+	h.t.Helper()
+	return h.made(treasurer, "Issue", request)
+}
+
+// redeem redeems id as maker, confirmed by the approver.
+func (h *harness) redeem(maker, id string) string {
+	h.t.Helper()
+	return h.made(maker, "Redeem", id, "PAY-"+id)
+}
+
+// redeemAll redeems every live piece of root as maker, confirmed by the approver.
+func (h *harness) redeemAll(maker, root string) string {
+	h.t.Helper()
+	return h.made(maker, "RedeemAll", root, "PAY-"+root)
 }
 
 type event struct {

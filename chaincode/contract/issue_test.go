@@ -9,14 +9,26 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/recv-ledger/recv/chaincode/receivable"
+	"github.com/recv-ledger/recv/chaincode/wire"
 )
 
 func TestIssue_CreatesPendingReceivableOfferedToBeneficiary(t *testing.T) {
 	h := newHarness(t)
-	out := h.ok(treasurer, "Issue", issueJSON(issueOpts{ID: "R-1"}))
-	require.JSONEq(t, `{"txId":"`+h.lastEvent().TxID+`","op":"Issue","items":[{"id":"R-1","status":"PENDING",
-		"amount":"1250000.00","amountFen":125000000,"pendingHolder":"SupplierMSP/supplier-a",
-		"issuer":"CoreMSP/treasurer","parties":["CoreMSP/treasurer","SupplierMSP/supplier-a"]}]}`, out)
+	requested := h.ok(treasurer, "Issue", issueJSON(issueOpts{ID: "R-1"}))
+	h.refuse("not_found: receivable R-1", auditor, "Get", "R-1")
+	var ev wire.Event
+	require.NoError(t, json.Unmarshal([]byte(requested), &ev))
+	require.Empty(t, ev.Items, "the maker's request commits no receivable")
+	require.Equal(t, wire.InstructionOpen, ev.Instruction.Status)
+	require.Equal(t, "R-1", ev.Instruction.Target)
+	require.Equal(t, treasurer, ev.Instruction.Maker)
+	out := h.ok(approver, "ConfirmInstruction", ev.Instruction.ID)
+	require.NoError(t, json.Unmarshal([]byte(out), &ev))
+	require.Equal(t, "ConfirmInstruction", ev.Op)
+	require.Equal(t, []wire.EventItem{{ID: "R-1", Status: receivable.StatusPending, Amount: "1250000.00", AmountFen: 125000000,
+		PendingHolder: supA, Issuer: treasurer, Parties: []string{treasurer, supA}}}, ev.Items)
+	require.Equal(t, wire.InstructionConfirmed, ev.Instruction.Status)
+	require.Equal(t, approver, ev.Instruction.Checker)
 
 	r := h.get("R-1")
 	require.Equal(t, receivable.StatusPending, r.Status)
@@ -30,21 +42,22 @@ func TestIssue_CreatesPendingReceivableOfferedToBeneficiary(t *testing.T) {
 	require.Equal(t, "2026-11-22T10:00:00Z", r.IssuedAt)
 	require.Equal(t, []string{treasurer, supA}, r.Parties)
 	require.Len(t, r.Trade.Invoices, 1)
-	require.Equal(t, treasurer, r.UpdatedBy)
+	require.Equal(t, approver, r.UpdatedBy, "the checker's transaction wrote it")
 }
 
 func TestIssue_IDDefaultsToTransactionID(t *testing.T) {
 	h := newHarness(t)
-	h.ok(treasurer, "Issue", issueJSON(issueOpts{ID: ""}))
-	e := h.lastEvent()
-	require.Equal(t, "R"+e.TxID[:20], e.Items[0].ID)
+	requested := h.ok(treasurer, "Issue", issueJSON(issueOpts{ID: ""}))
+	maker := h.lastEvent().TxID
+	h.ok(approver, "ConfirmInstruction", h.instructionOf(requested))
+	require.Equal(t, "R"+maker[:20], h.lastEvent().Items[0].ID, "the id comes from the maker's transaction")
 }
 
 func TestIssue_AcceptsEveryMaturityUpToTheCap(t *testing.T) {
 	for _, maturity := range []string{"2026-11-22", "2027-05-24"} { // the transaction day, and day0 + 183
 		t.Run(maturity, func(t *testing.T) {
 			h := newHarness(t)
-			h.ok(treasurer, "Issue", issueJSON(issueOpts{ID: "R-1", Maturity: maturity}))
+			h.issue(issueJSON(issueOpts{ID: "R-1", Maturity: maturity}))
 		})
 	}
 }
@@ -96,7 +109,7 @@ func TestIssue_Refusals(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t)
-			h.ok(treasurer, "Issue", issueJSON(issueOpts{ID: "R-1"}))
+			h.issue(issueJSON(issueOpts{ID: "R-1"}))
 			h.refuse(tt.want, tt.caller, "Issue", tt.request)
 		})
 	}
@@ -116,7 +129,7 @@ func TestIssue_ContractHashMustBeHex(t *testing.T) {
 
 func TestAccept_MakesBeneficiaryTheHolder(t *testing.T) {
 	h := newHarness(t)
-	h.ok(treasurer, "Issue", issueJSON(issueOpts{ID: "R-1"}))
+	h.issue(issueJSON(issueOpts{ID: "R-1"}))
 	h.ok(supA, "Accept", "R-1")
 	r := h.get("R-1")
 	require.Equal(t, receivable.StatusActive, r.Status)
@@ -149,7 +162,7 @@ func TestAcceptRejectRevoke_Refusals(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t)
-			h.ok(treasurer, "Issue", issueJSON(issueOpts{ID: "R-1"}))
+			h.issue(issueJSON(issueOpts{ID: "R-1"}))
 			h.active("R-A", supA, "100.00")
 			h.refuse(tt.want, tt.caller, tt.fn, tt.args...)
 		})
@@ -158,7 +171,7 @@ func TestAcceptRejectRevoke_Refusals(t *testing.T) {
 
 func TestReject_IssuanceIsTerminalAndKeepsInvoicesBound(t *testing.T) {
 	h := newHarness(t)
-	h.ok(treasurer, "Issue", issueJSON(issueOpts{ID: "R-1"}))
+	h.issue(issueJSON(issueOpts{ID: "R-1"}))
 	h.ok(supA, "Reject", "R-1", "wrong amount")
 	require.Equal(t, "wrong amount", h.lastEvent().Reason)
 	r := h.get("R-1")
@@ -171,7 +184,7 @@ func TestReject_IssuanceIsTerminalAndKeepsInvoicesBound(t *testing.T) {
 
 func TestRevoke_PendingIssuanceBecomesRevoked(t *testing.T) {
 	h := newHarness(t)
-	h.ok(treasurer, "Issue", issueJSON(issueOpts{ID: "R-1"}))
+	h.issue(issueJSON(issueOpts{ID: "R-1"}))
 	h.ok(treasurer, "Revoke", "R-1")
 	require.Equal(t, receivable.StatusRevoked, h.get("R-1").Status)
 	h.refuse("conflict: receivable R-1 is REVOKED", supA, "Accept", "R-1")

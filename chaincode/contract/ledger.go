@@ -125,6 +125,13 @@ func (l ledger) indexKeys(r *receivable.Receivable) ([]string, error) {
 			return nil, err
 		}
 	}
+	if r.Status == receivable.StatusOverdue {
+		k, err := l.stub.CreateCompositeKey(overdueIndex, []string{receivable.MSPOf(r.Issuer), r.MaturityDate, r.ID})
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
 	slices.Sort(keys)
 	return slices.Compact(keys), nil
 }
@@ -153,6 +160,12 @@ func (l ledger) apply(txID string, ch receivable.Change) (*wire.Event, error) {
 		if err := l.stub.PutPrivateData(pw.Collection, pw.Key, pw.Value); err != nil {
 			return nil, fmt.Errorf("writing the terms of %s to %s: %w", pw.ID, pw.Collection, err)
 		}
+	}
+	if err := l.applyBusiness(ch); err != nil {
+		return nil, err
+	}
+	if err := l.applyExposure(txID, ch); err != nil {
+		return nil, err
 	}
 	ev := newEvent(txID, ch)
 	return ev, l.emit(ev)
@@ -231,6 +244,12 @@ func newEvent(txID string, ch receivable.Change) *wire.Event {
 	ev.Orgs, ev.Accounts, ev.Config = ch.Orgs, ch.Accounts, ch.Config
 	if len(ch.Proposals) > 0 {
 		ev.Proposal = ch.Proposals[0]
+	}
+	if len(ch.Instructions) > 0 {
+		ev.Instruction = ch.Instructions[0]
+	}
+	if len(ch.Lines) > 0 {
+		ev.Line = ch.Lines[0]
 	}
 	return ev
 }

@@ -81,12 +81,12 @@ func TestSplit_Refusals(t *testing.T) {
 			h.active("R-1", supA, "1250000.00")
 			h.active("R-S", supA, "100")
 			h.ok(supA, "Split", "R-S", `["50","50"]`)
-			h.ok(treasurer, "Issue", issueJSON(issueOpts{ID: "R-P", Amount: "100"}))
+			h.issue(issueJSON(issueOpts{ID: "R-P", Amount: "100"}))
 			h.active("R-F", supA, "100")
 			h.ok(supA, "RequestFinancing", "R-F", "Bank1MSP")
 			h.active("R-B", supA, "100")
 			h.ok(supA, "RequestFinancing", "R-B", "Bank1MSP")
-			h.ok(bank1, "ApproveFinancing", "R-B", "450")
+			h.ok(bank1, "ApproveFinancing", "R-B", "", "450")
 			h.refuse(tt.want, tt.caller, "Split", tt.id, tt.parts)
 		})
 	}
@@ -192,7 +192,7 @@ func TestFinancing_ApprovalDiscountsAndMakesTheBankHolder(t *testing.T) {
 	// a bank financier may read what it is asked to finance
 	require.Contains(t, h.ok(bank1, "Get", "R-1"), `"status":"FINANCING"`)
 
-	h.ok(bank1, "ApproveFinancing", "R-1", "450")
+	h.ok(bank1, "ApproveFinancing", "R-1", "", "450")
 	r = h.get("R-1")
 	require.Equal(t, receivable.StatusActive, r.Status)
 	require.Equal(t, bank1, r.Holder)
@@ -244,13 +244,13 @@ func TestFinancing_Refusals(t *testing.T) {
 		{"request with a bad bank", supA, "RequestFinancing", []string{"R-1", "Bank 1"}, 0, "invalid: bank"},
 		{"request twice", supA, "RequestFinancing", []string{"R-F", "Bank1MSP"}, 0, "conflict: receivable R-F is FINANCING"},
 		{"request on the maturity day", supA, "RequestFinancing", []string{"R-1", "Bank1MSP"}, 129, "conflict: receivable R-1 matures on 2027-03-31: it can no longer be financed"},
-		{"approve by the other bank", bank2, "ApproveFinancing", []string{"R-F", "450"}, 0, "forbidden: "},
-		{"approve by a supplier", supA, "ApproveFinancing", []string{"R-F", "450"}, 0, "forbidden: ApproveFinancing needs role financier"},
-		{"approve rate zero", bank1, "ApproveFinancing", []string{"R-F", "0"}, 0, "invalid: rateBps 0 must be an integer in 1..3600"},
-		{"approve rate above 36%", bank1, "ApproveFinancing", []string{"R-F", "3601"}, 0, "invalid: rateBps"},
-		{"approve rate not integer", bank1, "ApproveFinancing", []string{"R-F", "4.5"}, 0, "invalid: rateBps \"4.5\" is not an integer"},
-		{"approve what was not requested", bank1, "ApproveFinancing", []string{"R-B", "450"}, 0, "conflict: receivable R-B is ACTIVE, not FINANCING"},
-		{"approve on the maturity day", bank1, "ApproveFinancing", []string{"R-F", "450"}, 129, "conflict: receivable R-F matures on 2027-03-31"},
+		{"approve by the other bank", bank2, "ApproveFinancing", []string{"R-F", "", "450"}, 0, "forbidden: "},
+		{"approve by a supplier", supA, "ApproveFinancing", []string{"R-F", "", "450"}, 0, "forbidden: ApproveFinancing needs role financier"},
+		{"approve rate zero", bank1, "ApproveFinancing", []string{"R-F", "", "0"}, 0, "invalid: rateBps 0 must be an integer in 1..3600"},
+		{"approve rate above 36%", bank1, "ApproveFinancing", []string{"R-F", "", "3601"}, 0, "invalid: rateBps"},
+		{"approve rate not integer", bank1, "ApproveFinancing", []string{"R-F", "", "4.5"}, 0, "invalid: rateBps \"4.5\" is not an integer"},
+		{"approve what was not requested", bank1, "ApproveFinancing", []string{"R-B", "", "450"}, 0, "conflict: receivable R-B is ACTIVE, not FINANCING"},
+		{"approve on the maturity day", bank1, "ApproveFinancing", []string{"R-F", "", "450"}, 129, "conflict: receivable R-F matures on 2027-03-31"},
 		{"reject by the other bank", bank2, "RejectFinancing", []string{"R-F", "no"}, 0, "forbidden: "},
 		{"reject without reason", bank1, "RejectFinancing", []string{"R-F", ""}, 0, "invalid: reason"},
 		{"reject what was approved", bank1, "RejectFinancing", []string{"R-B", "no"}, 0, "conflict: receivable R-B is ACTIVE, not FINANCING"},
@@ -266,7 +266,7 @@ func TestFinancing_Refusals(t *testing.T) {
 			h.ok(supA, "RequestFinancing", "R-F", "Bank1MSP")
 			h.active("R-B", supA, "1000")
 			h.ok(supA, "RequestFinancing", "R-B", "Bank1MSP")
-			h.ok(bank1, "ApproveFinancing", "R-B", "450")
+			h.ok(bank1, "ApproveFinancing", "R-B", "", "450")
 			h.days(tt.days)
 			h.refuse(tt.want, tt.caller, tt.fn, tt.args...)
 		})
@@ -279,12 +279,12 @@ func TestRedeem_PaysTheHolderOnOrAfterMaturity(t *testing.T) {
 	h.ok(supA, "Transfer", "R-1", supB, "400")
 	h.ok(supB, "Accept", "R-1.1")
 	h.days(129)
-	h.ok(treasurer2, "Redeem", "R-1.1") // any issuer of the obligor's MSP
+	h.redeem(treasurer2, "R-1.1") // any issuer of the obligor's MSP
 	r := h.get("R-1.1")
 	require.Equal(t, receivable.StatusRedeemed, r.Status)
 	require.Equal(t, supB, r.RedeemedTo)
 	require.Equal(t, "2027-03-31T10:00:00Z", r.RedeemedAt)
-	h.refuse("conflict: receivable R-1.1 is REDEEMED", treasurer, "Redeem", "R-1.1")
+	h.refuse("conflict: receivable R-1.1 is REDEEMED", treasurer, "Redeem", "R-1.1", "PAY-1")
 }
 
 func TestRedeem_Refusals(t *testing.T) {
@@ -311,7 +311,7 @@ func TestRedeem_Refusals(t *testing.T) {
 			h.active("R-F", supA, "1000")
 			h.ok(supA, "RequestFinancing", "R-F", "Bank1MSP")
 			h.days(tt.days)
-			h.refuse(tt.want, tt.caller, "Redeem", tt.id)
+			h.refuse(tt.want, tt.caller, "Redeem", tt.id, "PAY-1")
 		})
 	}
 }
@@ -323,10 +323,10 @@ func TestRedeemAll_SettlesEveryActiveLeafAndSkipsRedeemedOnes(t *testing.T) {
 	h.ok(supA, "Transfer", "R-1.3", supB, "300")
 	h.ok(supB, "Accept", "R-1.3.1")
 	h.ok(supA, "RequestFinancing", "R-1.2", "Bank1MSP")
-	h.ok(bank1, "ApproveFinancing", "R-1.2", "500")
+	h.ok(bank1, "ApproveFinancing", "R-1.2", "", "500")
 	h.days(129)
-	h.ok(treasurer, "Redeem", "R-1.1")
-	h.ok(treasurer, "RedeemAll", "R-1")
+	h.redeem(treasurer, "R-1.1")
+	h.redeemAll(treasurer, "R-1")
 	e := h.lastEvent()
 	var ids []string
 	for _, it := range e.Items {
@@ -336,7 +336,7 @@ func TestRedeemAll_SettlesEveryActiveLeafAndSkipsRedeemedOnes(t *testing.T) {
 	require.Equal(t, []string{"R-1.2", "R-1.3.1", "R-1.3.2"}, ids)
 	require.Equal(t, bank1, h.get("R-1.2").RedeemedTo)
 	require.Equal(t, supB, h.get("R-1.3.1").RedeemedTo)
-	h.refuse("conflict: root R-1 has nothing left to redeem", treasurer, "RedeemAll", "R-1")
+	h.refuse("conflict: root R-1 has nothing left to redeem", treasurer, "RedeemAll", "R-1", "PAY-1")
 }
 
 func TestRedeemAll_Refusals(t *testing.T) {
@@ -361,12 +361,12 @@ func TestRedeemAll_Refusals(t *testing.T) {
 			h := newHarness(t)
 			h.active("R-1", supA, "1000")
 			h.ok(supA, "Split", "R-1", `["400","600"]`)
-			h.ok(treasurer, "Issue", issueJSON(issueOpts{ID: "R-P"}))
+			h.issue(issueJSON(issueOpts{ID: "R-P"}))
 			if tt.setup != nil {
 				tt.setup(h)
 			}
 			h.days(tt.days)
-			h.refuse(tt.want, tt.caller, "RedeemAll", tt.id)
+			h.refuse(tt.want, tt.caller, "RedeemAll", tt.id, "PAY-1")
 		})
 	}
 }
@@ -381,7 +381,7 @@ func TestRedeemAll_IsBoundedTo500Leaves(t *testing.T) {
 		h.ok(supA, "Split", fmt.Sprintf("R-1.%d", i), string(hundred))
 	}
 	h.days(129)
-	msg := h.refuse("invalid: root R-1 has 595 pieces, more than 500", treasurer, "RedeemAll", "R-1")
+	msg := h.refuse("invalid: root R-1 has 595 pieces, more than 500", treasurer, "RedeemAll", "R-1", "PAY-1")
 	require.True(t, strings.Contains(msg, "redeem them one by one"))
-	h.ok(treasurer, "Redeem", "R-1.1.1")
+	h.redeem(treasurer, "R-1.1.1")
 }

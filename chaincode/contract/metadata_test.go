@@ -72,7 +72,7 @@ func TestMetadata_DescribesBodiesAndResultsAsTheWireTypes(t *testing.T) {
 	require.Equal(t, "#/components/schemas/Registry", txs["InitRegistry"].Parameters[0].Schema.Ref.String())
 	require.Equal(t, "#/components/schemas/Receivable", txs["Get"].Returns.Schema.Ref.String())
 	require.Equal(t, "#/components/schemas/Page", txs["ListByHolder"].Returns.Schema.Ref.String())
-	require.Len(t, txs["ApproveFinancing"].Parameters, 1, "the rate travels as transient data, not as an argument")
+	require.Len(t, txs["ApproveFinancing"].Parameters, 2, "the rate travels as transient data, not as an argument; withoutRecourse is public")
 	require.Equal(t, "#/components/schemas/Terms", txs["GetTerms"].Returns.Schema.Ref.String())
 	require.Equal(t, "array", txs["Split"].Parameters[1].Schema.Type[0])
 

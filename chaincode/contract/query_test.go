@@ -61,7 +61,7 @@ func TestListByHolder_PagesWithBookmarks(t *testing.T) {
 	for i := range 5 {
 		h.active(fmt.Sprintf("R-%d", i), supA, "10")
 	}
-	h.ok(treasurer, "Issue", issueJSON(issueOpts{ID: "R-P", Beneficiary: supA})) // offered to supA: listed too
+	h.issue(issueJSON(issueOpts{ID: "R-P", Beneficiary: supA})) // offered to supA: listed too
 	h.active("R-X", supB, "10")
 
 	var seen []string
@@ -160,7 +160,7 @@ func TestHistory_ListsEveryVersionWithSubmitter(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal([]byte(h.ok(supB, "History", "R-1")), &hist))
 	require.Len(t, hist, 3)
-	require.Equal(t, []string{supA, supA, treasurer}, []string{hist[0].Submitter, hist[1].Submitter, hist[2].Submitter})
+	require.Equal(t, []string{supA, supA, approver}, []string{hist[0].Submitter, hist[1].Submitter, hist[2].Submitter})
 	require.Equal(t, "2026-11-22T10:00:00Z", hist[0].Timestamp)
 	require.NotEmpty(t, hist[0].TxID)
 	var v receivable.Receivable
@@ -177,9 +177,9 @@ func TestTotals_SumsOutstandingFinancedAndRedeemed(t *testing.T) {
 	h.ok(supA, "Transfer", "R-1.1", supB, "")           // offered, still held by supA
 	h.ok(supA, "RequestFinancing", "R-1.2", "Bank1MSP") // locked, still held
 	h.ok(supA, "RequestFinancing", "R-1.3", "Bank1MSP")
-	h.ok(bank1, "ApproveFinancing", "R-1.3", "100") // moved to the bank
+	h.ok(bank1, "ApproveFinancing", "R-1.3", "", "100") // moved to the bank
 	h.days(129)
-	h.ok(treasurer, "Redeem", "R-1.4")
+	h.redeem(treasurer, "R-1.4")
 
 	var tot struct {
 		Account        string `json:"account"`

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -11,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/recv-ledger/recv/chaincode/receivable"
+	"github.com/recv-ledger/recv/chaincode/wire"
 )
 
 // receivables decodes every receivable of the committed state, by id.
@@ -44,15 +47,54 @@ func (h *harness) checkConservation(all map[string]*receivable.Receivable, roots
 	}
 }
 
+// checkExposure requires the risk view's figures, which the writes keep as aggregates, to be what
+// a full scan of the receivables computes.
+func (h *harness) checkExposure(all map[string]*receivable.Receivable) {
+	h.t.Helper()
+	var outstanding, overdue int64
+	financed, holders := map[string]int64{}, map[string]int64{}
+	for _, r := range all {
+		if receivable.MSPOf(r.Issuer) != "CoreMSP" || !r.Live() {
+			continue
+		}
+		outstanding += r.AmountFen
+		if r.Status == receivable.StatusOverdue {
+			overdue += r.AmountFen
+		}
+		if r.Financed() && r.Recourse == nil {
+			financed[r.Financing.Bank] += r.AmountFen
+		}
+		if r.Holder != "" {
+			holders[r.Holder] += r.AmountFen
+		}
+	}
+	var page wire.RiskPage
+	require.NoError(h.t, json.Unmarshal([]byte(h.ok(auditor, "Risk", "1", "")), &page))
+	require.Len(h.t, page.Items, 1)
+	x := page.Items[0]
+	require.Equal(h.t, "CoreMSP", x.Obligor)
+	require.Equal(h.t, outstanding, x.OutstandingFen)
+	require.Equal(h.t, overdue, x.OverdueFen)
+	got := map[string]int64{}
+	for _, f := range x.Financed {
+		got[f.Bank] = f.AmountFen
+	}
+	require.Equal(h.t, financed, got)
+	for _, top := range x.TopHolders {
+		require.Equal(h.t, holders[top.Holder], top.AmountFen, top.Holder)
+	}
+}
+
 // TestConservation_HoldsAfterEveryStepOfARandomSequence runs a seeded, reproducible sequence of
 // lifecycle operations over several roots, with mostly plausible and sometimes wrong callers,
 // and checks after every step that no refusal wrote anything and that, for the root touched, the
 // live and redeemed leaves still sum exactly to the root amount.
 func TestConservation_HoldsAfterEveryStepOfARandomSequence(t *testing.T) {
-	const steps = 1500
+	const steps = 2000
 	h := newHarness(t)
 	rng := rand.New(rand.NewPCG(20261122, 1))
-	accounts := []string{treasurer, treasurer2, otherCore, supA, supB, supC, bank1, bank2, auditor}
+	accounts := []string{treasurer, treasurer2, otherCore, approver, approver2, otherAppr, supA, supB, supC, bank1, bank2, auditor}
+	var instructions []string
 	suppliers := []string{supA, supB, supC}
 	succeeded := map[string]int{}
 	roots := 0
@@ -82,7 +124,12 @@ func TestConservation_HoldsAfterEveryStepOfARandomSequence(t *testing.T) {
 		case len(ids) > 0:
 			r = all[pick(ids)]
 		}
-		switch op := rng.IntN(13); {
+		switch op := rng.IntN(22); {
+		case len(instructions) > 0 && rng.IntN(2) == 0:
+			caller, fn, args = pick([]string{approver, approver2}), "ConfirmInstruction", []string{pick(instructions)}
+			if rng.IntN(8) == 0 {
+				fn, args = "RefuseInstruction", append(args, "not ours")
+			}
 		case op == 0 || r == nil || roots < 6 && op < 3:
 			roots++
 			caller, fn = treasurer, "Issue"
@@ -126,14 +173,29 @@ func TestConservation_HoldsAfterEveryStepOfARandomSequence(t *testing.T) {
 			if r.Financing != nil && r.Financing.Bank == "Bank2MSP" {
 				bank = bank2
 			}
-			caller, fn, args = bank, "ApproveFinancing", []string{r.ID, fmt.Sprint(1 + rng.IntN(3600))}
+			caller, fn, args = bank, "ApproveFinancing", []string{r.ID, pick([]string{"", "true"}), fmt.Sprint(1 + rng.IntN(3600))}
 			if op == 9 {
 				fn, args = "RejectFinancing", []string{r.ID, "declined"}
 			}
 		case op == 10:
-			caller, fn, args = treasurer, "Redeem", []string{r.ID}
+			caller, fn, args = treasurer, "Redeem", []string{r.ID, "PAY-" + r.ID}
 		case op == 11:
-			caller, fn, args = treasurer, "RedeemAll", []string{r.RootID}
+			caller, fn, args = treasurer, "RedeemAll", []string{r.RootID, "PAY-" + r.RootID}
+		case op == 16 && rng.IntN(3) == 0:
+			caller, fn, args = auditor, "FreezeReceivable", []string{r.ID, "court order", "REF-1"}
+		case op == 16 || op == 17:
+			caller, fn, args = auditor, "UnfreezeReceivable", []string{r.ID, "lifted", "REF-1"}
+		case op == 18:
+			caller, fn, args = r.Holder, "MarkOverdue", []string{r.ID}
+		case op == 19:
+			caller, fn, args = r.Holder, "ExerciseRecourse", []string{r.ID}
+		case op == 20 && rng.IntN(3) == 0:
+			caller, fn, args = pick([]string{bank1, bank2}), "SetCreditLine", []string{"CoreMSP", fmt.Sprintf("%d", 1+rng.IntN(10_000_000))}
+		case op == 21 && rng.IntN(4) == 0:
+			caller, fn, args = approver, "SetIssuanceLimit", []string{fmt.Sprintf("%d", 1+rng.IntN(100_000_000))}
+		case op == 12:
+			h.days(1 + rng.IntN(3))
+			continue
 		default:
 			h.days(1)
 			continue
@@ -144,11 +206,23 @@ func TestConservation_HoldsAfterEveryStepOfARandomSequence(t *testing.T) {
 		out, err := h.invoke(caller, fn, args...)
 		if err == nil {
 			succeeded[fn]++
-			var e event
+			var e wire.Event
 			require.NoError(t, json.Unmarshal([]byte(out), &e))
 			require.Equal(t, fn, e.Op)
+			if e.Instruction != nil && e.Instruction.Status == wire.InstructionOpen {
+				instructions = append(instructions, e.Instruction.ID)
+			} else if e.Instruction != nil {
+				instructions = slices.DeleteFunc(instructions, func(id string) bool { return id == e.Instruction.ID })
+			}
 		} else {
 			kindOf(t, err)
+			if strings.Contains(err.Error(), "expired at") || strings.Contains(err.Error(), " is CONFIRMED") ||
+				strings.Contains(err.Error(), "was made at OtherCoreMSP") {
+				instructions = slices.DeleteFunc(instructions, func(id string) bool { return id == args[0] })
+			}
+			if os.Getenv("RECV_DEBUG_RANDOM") != "" && plausible {
+				t.Logf("%s %s: %v", caller, fn, err)
+			}
 		}
 		after := h.receivables()
 		if r != nil {
@@ -156,12 +230,15 @@ func TestConservation_HoldsAfterEveryStepOfARandomSequence(t *testing.T) {
 		}
 		if step%100 == 0 {
 			h.checkConservation(after)
+			h.checkExposure(after)
 		}
 	}
 	h.checkConservation(h.receivables())
+	h.checkExposure(h.receivables())
 	for _, fn := range []string{"Issue", "Accept", "Reject", "Revoke", "Split", "Transfer", "RequestFinancing",
-		"ApproveFinancing", "RejectFinancing", "Redeem", "RedeemAll"} {
-		require.Positive(t, succeeded[fn], "the sequence never got %s through: %v", fn, succeeded)
+		"ApproveFinancing", "RejectFinancing", "Redeem", "RedeemAll", "ConfirmInstruction", "RefuseInstruction",
+		"FreezeReceivable", "UnfreezeReceivable", "MarkOverdue", "SetCreditLine", "SetIssuanceLimit"} {
+		require.Positivef(t, succeeded[fn], "the sequence never got %s through: %v", fn, succeeded)
 	}
 	t.Logf("succeeded: %v", succeeded)
 }

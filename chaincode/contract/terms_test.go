@@ -18,7 +18,7 @@ func financed(t *testing.T) *harness {
 	h := newHarness(t)
 	h.active("R-1", supA, "1250000.00")
 	h.ok(supA, "RequestFinancing", "R-1", "Bank1MSP")
-	h.ok(bank1, "ApproveFinancing", "R-1", "450")
+	h.ok(bank1, "ApproveFinancing", "R-1", "", "450")
 	return h
 }
 
@@ -119,12 +119,12 @@ func TestTerms_TravelOnlyAsTransientData(t *testing.T) {
 		return resp.Message
 	}
 	salt := []byte(hash("s"))
-	require.Contains(t, run([]string{"ApproveFinancing", "R-1", "450"}, nil), "invalid: ApproveFinancing takes arguments (id), 2 given")
-	require.Contains(t, run([]string{"ApproveFinancing", "R-1"}, nil), "invalid: ApproveFinancing needs rateBps in the transient data")
-	require.Contains(t, run([]string{"ApproveFinancing", "R-1"}, map[string][]byte{"rateBps": []byte("450")}), "invalid: salt must be 64 hex")
-	require.Contains(t, run([]string{"ApproveFinancing", "R-1"}, map[string][]byte{"rateBps": []byte("450"), "salt": []byte("00")}), "invalid: salt")
-	require.Contains(t, run([]string{"ApproveFinancing", "R-1"}, map[string][]byte{"rateBps": []byte("450"), "salt": salt, "x": nil}), `invalid: ApproveFinancing takes no transient value "x"`)
-	require.Contains(t, run([]string{"ApproveFinancing", "R-1"}, map[string][]byte{"rateBps": []byte("4.5"), "salt": salt}), `invalid: rateBps "4.5" is not an integer`)
+	require.Contains(t, run([]string{"ApproveFinancing", "R-1", "", "450"}, nil), "invalid: ApproveFinancing takes arguments (id, withoutRecourse), 3 given")
+	require.Contains(t, run([]string{"ApproveFinancing", "R-1", ""}, nil), "invalid: ApproveFinancing needs rateBps in the transient data")
+	require.Contains(t, run([]string{"ApproveFinancing", "R-1", ""}, map[string][]byte{"rateBps": []byte("450")}), "invalid: salt must be 64 hex")
+	require.Contains(t, run([]string{"ApproveFinancing", "R-1", ""}, map[string][]byte{"rateBps": []byte("450"), "salt": []byte("00")}), "invalid: salt")
+	require.Contains(t, run([]string{"ApproveFinancing", "R-1", ""}, map[string][]byte{"rateBps": []byte("450"), "salt": salt, "x": nil}), `invalid: ApproveFinancing takes no transient value "x"`)
+	require.Contains(t, run([]string{"ApproveFinancing", "R-1", ""}, map[string][]byte{"rateBps": []byte("4.5"), "salt": salt}), `invalid: rateBps "4.5" is not an integer`)
 	require.Contains(t, run([]string{"Get", "R-1"}, map[string][]byte{"salt": salt}), "invalid: Get takes no transient data")
 	require.Equal(t, receivable.StatusFinancing, h.get("R-1").Status)
 }
@@ -136,6 +136,6 @@ func TestTerms_SaltChangesTheHash(t *testing.T) {
 	b.active("R-1", supA, "1250000.00")
 	b.ok(supA, "RequestFinancing", "R-1", "Bank1MSP")
 	b.now = a.now
-	b.ok(bank1, "ApproveFinancing", "R-1", "450")
+	b.ok(bank1, "ApproveFinancing", "R-1", "", "450")
 	require.NotEqual(t, a.lastEvent().Items[0].TermsHash, b.lastEvent().Items[0].TermsHash)
 }

@@ -15,10 +15,13 @@ type Config = wire.Config
 // MaxProposalTTLHours bounds how long a proposal may wait for its majority: 30 days.
 const MaxProposalTTLHours = 720
 
+// MaxGraceDays bounds the grace period after maturity before a piece may be marked overdue.
+const MaxGraceDays = 30
+
 // DefaultConfig is in force until the registry is seeded with other settings or a proposal
 // changes them.
 func DefaultConfig() Config {
-	return Config{MaxTermDays: 183, ClockSkewSeconds: 600, ProposalTTLHours: 168}
+	return Config{MaxTermDays: 183, ClockSkewSeconds: 600, ProposalTTLHours: 168, InstructionTTLHours: 24, GraceDays: 3}
 }
 
 // ValidateConfig checks the bounds of every setting.
@@ -32,6 +35,12 @@ func ValidateConfig(c Config) error {
 	if c.ProposalTTLHours < 1 || c.ProposalTTLHours > MaxProposalTTLHours {
 		return Invalidf("proposalTtlHours %d is outside 1..%d", c.ProposalTTLHours, MaxProposalTTLHours)
 	}
+	if c.InstructionTTLHours < 1 || c.InstructionTTLHours > MaxProposalTTLHours {
+		return Invalidf("instructionTtlHours %d is outside 1..%d", c.InstructionTTLHours, MaxProposalTTLHours)
+	}
+	if c.GraceDays < 1 || c.GraceDays > MaxGraceDays {
+		return Invalidf("graceDays %d is outside 1..%d", c.GraceDays, MaxGraceDays)
+	}
 	return nil
 }
 
@@ -39,7 +48,7 @@ func ValidateConfig(c Config) error {
 // that names no setting is refused, so an empty proposal cannot pass for a change.
 func ApplyConfig(current Config, req wire.ConfigRequest) (Config, error) {
 	if req == (wire.ConfigRequest{}) {
-		return Config{}, Invalidf("config names no setting to change (maxTermDays, clockSkewSeconds, proposalTtlHours)")
+		return Config{}, Invalidf("config names no setting to change (maxTermDays, clockSkewSeconds, proposalTtlHours, instructionTtlHours, graceDays)")
 	}
 	next := current
 	for _, s := range []struct {
@@ -47,6 +56,7 @@ func ApplyConfig(current Config, req wire.ConfigRequest) (Config, error) {
 		v  int
 	}{
 		{&next.MaxTermDays, req.MaxTermDays}, {&next.ClockSkewSeconds, req.ClockSkewSeconds}, {&next.ProposalTTLHours, req.ProposalTTLHours},
+		{&next.InstructionTTLHours, req.InstructionTTLHours}, {&next.GraceDays, req.GraceDays},
 	} {
 		if s.v != 0 {
 			*s.to = s.v

@@ -26,6 +26,7 @@ const (
 	StatusRedeemed  = wire.StatusRedeemed
 	StatusRejected  = wire.StatusRejected
 	StatusRevoked   = wire.StatusRevoked
+	StatusOverdue   = wire.StatusOverdue
 )
 
 // Roles carried by the recv.role certificate attribute.
@@ -35,6 +36,7 @@ const (
 	RoleFinancier = wire.RoleFinancier
 	RoleAuditor   = wire.RoleAuditor
 	RoleAdmin     = wire.RoleAdmin
+	RoleApprover  = wire.RoleApprover
 )
 
 // Currency is the only currency the ledger keeps.
@@ -51,7 +53,9 @@ type Caller struct {
 func (c Caller) Account() string { return c.MSPID + "/" + c.ID }
 
 // Viewer is the caller as the read rules see it.
-func (c Caller) Viewer() wire.Viewer { return wire.Viewer{MSPID: c.MSPID, Account: c.Account(), Role: c.Role} }
+func (c Caller) Viewer() wire.Viewer {
+	return wire.Viewer{MSPID: c.MSPID, Account: c.Account(), Role: c.Role}
+}
 
 var (
 	rootIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)

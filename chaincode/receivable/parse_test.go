@@ -135,10 +135,11 @@ func TestValidateAccount_MSPSlashEnrollmentID(t *testing.T) {
 func TestConfig_BoundsAndPartialUpdates(t *testing.T) {
 	cfg, err := ApplyConfig(DefaultConfig(), wire.ConfigRequest{ClockSkewSeconds: 60})
 	require.NoError(t, err)
-	require.Equal(t, Config{MaxTermDays: 183, ClockSkewSeconds: 60, ProposalTTLHours: 168}, cfg)
+	require.Equal(t, Config{MaxTermDays: 183, ClockSkewSeconds: 60, ProposalTTLHours: 168, InstructionTTLHours: 24, GraceDays: 3}, cfg)
 	_, err = ApplyConfig(DefaultConfig(), wire.ConfigRequest{})
 	require.ErrorIs(t, err, ErrInvalid, "a change that names no setting")
-	for _, bad := range []wire.ConfigRequest{{MaxTermDays: 366}, {MaxTermDays: -1}, {ClockSkewSeconds: 3601}, {ProposalTTLHours: 721}} {
+	for _, bad := range []wire.ConfigRequest{{MaxTermDays: 366}, {MaxTermDays: -1}, {ClockSkewSeconds: 3601}, {ProposalTTLHours: 721},
+		{InstructionTTLHours: 721}, {InstructionTTLHours: -1}, {GraceDays: 31}, {GraceDays: -1}} {
 		_, err = ApplyConfig(DefaultConfig(), bad)
 		require.ErrorIs(t, err, ErrInvalid, bad)
 	}

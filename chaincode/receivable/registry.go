@@ -77,7 +77,25 @@ func ValidateOrg(o wire.Org) error {
 	if err := ValidateCreditCode(o.CreditCode); err != nil {
 		return within("org "+o.MSPID, err)
 	}
+	if o.DualControl != "" && o.DualControl != wire.DualControlOn && o.DualControl != wire.DualControlOff {
+		return Invalidf("org %s: dualControl %.20q is not one of on, off (empty: the kind's default)", o.MSPID, o.DualControl)
+	}
 	return nil
+}
+
+// RequiresDualControl reports whether org's issuances and redemptions need a maker and a checker:
+// its registry setting, by default on for core enterprises.
+func RequiresDualControl(org *wire.Org) bool {
+	if org == nil {
+		return false
+	}
+	switch org.DualControl {
+	case wire.DualControlOn:
+		return true
+	case wire.DualControlOff:
+		return false
+	}
+	return org.Kind == wire.OrgCore
 }
 
 // loadOrg returns the member organisation mspID, or not found.

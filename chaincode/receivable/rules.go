@@ -38,6 +38,13 @@ type Reader interface {
 	Tree(rootID string) ([]*Receivable, error)
 	// Directory reads the registry: who is a member, which accounts are open.
 	Directory
+	// Exposure returns an obligor's exposure as of the last commit.
+	Exposure(obligor string) (Exposure, error)
+	// Line returns bank's credit line on obligor, or with bank "" obligor's issuance limit; nil
+	// when none is set.
+	Line(obligor, bank string) (*wire.CreditLine, error)
+	// Instruction returns the maker-checker instruction id, or nil.
+	Instruction(id string) (*wire.Instruction, error)
 }
 
 // Tx is the context of one transaction: its id, timestamp, caller and the channel settings.
@@ -65,6 +72,11 @@ type Change struct {
 	Proposals []*wire.Proposal // proposals to write
 	Config    *Config          // settings to write
 	Private   []PrivateWrite   // private data to write (a decision's terms)
+	// Fold lists the obligors whose exposure the rule read to check a limit: the ledger folds their
+	// pending changes into one total in the same transaction.
+	Fold         []string
+	Lines        []*wire.CreditLine  // credit lines and issuance limits to write
+	Instructions []*wire.Instruction // maker-checker instructions to write
 }
 
 // IssueRequest is the argument of Issue.
@@ -121,6 +133,10 @@ func Issue(rd Reader, tx Tx, req IssueRequest) (Change, error) {
 			return Change{}, Conflictf("invoice %s (sha256 %s) already backs receivable %s", trade.Invoices[i].Number, h, root)
 		}
 	}
+	fold, err := checkIssuanceLimit(rd, tx.Caller.MSPID, amount)
+	if err != nil {
+		return Change{}, err
+	}
 	r := &Receivable{
 		ID: req.ID, RootID: req.ID, Issuer: issuer, PendingHolder: req.Beneficiary,
 		AmountFen: amount, Currency: Currency, IssuedAt: FormatTime(tx.Time),
@@ -130,7 +146,7 @@ func Issue(rd Reader, tx Tx, req IssueRequest) (Change, error) {
 	r.AddParty(issuer)
 	r.AddParty(req.Beneficiary)
 	stamp(r, tx)
-	return Change{Op: "Issue", Writes: []Write{{After: r}}, Invoices: hashes}, nil
+	return Change{Op: "Issue", Writes: []Write{{After: r}}, Invoices: hashes, Fold: fold}, nil
 }
 
 func checkMaturity(tx Tx, maturity string) error {
@@ -277,7 +293,7 @@ func loadPendingFor(rd Reader, tx Tx, id string) (*Receivable, error) {
 	if r.PendingHolder != tx.Caller.Account() {
 		return nil, Forbiddenf("receivable %s is offered to %s, not to %s", id, r.PendingHolder, tx.Caller.Account())
 	}
-	return r, nil
+	return r, checkNotFrozen(r, "accepted or rejected")
 }
 
 // Revoke withdraws an offer: the issuer revokes a pending issuance (REVOKED), the holder a pending
@@ -296,6 +312,9 @@ func Revoke(rd Reader, tx Tx, id string) (Change, error) {
 	}
 	if offerer != tx.Caller.Account() {
 		return Change{}, Forbiddenf("receivable %s was offered by %s, not by %s", id, offerer, tx.Caller.Account())
+	}
+	if err := checkNotFrozen(r, "revoked"); err != nil {
+		return Change{}, err
 	}
 	next := r.Clone()
 	next.PendingHolder = ""
@@ -321,7 +340,7 @@ func loadMovable(rd Reader, tx Tx, id, verb string) (*Receivable, error) {
 	if r.Financed() {
 		return nil, Conflictf("receivable %s is financed by %s and waits for redemption", id, r.Financing.Bank)
 	}
-	return r, nil
+	return r, checkNotFrozen(r, verb)
 }
 
 func checkBeforeMaturity(r *Receivable, tx Tx, verb string) (int, error) {
@@ -464,14 +483,18 @@ func loadFinancingFor(rd Reader, tx Tx, id string) (*Receivable, error) {
 	if r.Financing.Bank != tx.Caller.MSPID {
 		return nil, Forbiddenf("receivable %s asks %s for financing, not %s", id, r.Financing.Bank, tx.Caller.MSPID)
 	}
-	return r, nil
+	return r, checkNotFrozen(r, "financed")
 }
 
 // ApproveFinancing discounts the receivable at rateBps a year: the approving account becomes the
 // holder and the receivable waits for redemption. The terms (rate, days, discount, disbursed
 // amount) are written to the private collection of the requester's organisation and the bank;
-// the public receivable keeps their hash.
-func ApproveFinancing(rd Reader, tx Tx, id string, rate int64, salt string) (Change, error) {
+// the public receivable keeps their hash, and whether the financing is without recourse.
+func ApproveFinancing(rd Reader, tx Tx, id string, rate int64, salt, withoutRecourse string) (Change, error) {
+	noRecourse, err := parseFlag("withoutRecourse", withoutRecourse)
+	if err != nil {
+		return Change{}, err
+	}
 	if rate < MinRateBps || rate > MaxRateBps {
 		return Change{}, Invalidf("rateBps %d must be an integer in %d..%d", rate, MinRateBps, MaxRateBps)
 	}
@@ -483,6 +506,10 @@ func ApproveFinancing(rd Reader, tx Tx, id string, rate int64, salt string) (Cha
 		return Change{}, err
 	}
 	days, err := checkBeforeMaturity(r, tx, "financed")
+	if err != nil {
+		return Change{}, err
+	}
+	fold, err := checkCreditLine(rd, MSPOf(r.Issuer), tx.Caller.MSPID, r)
 	if err != nil {
 		return Change{}, err
 	}
@@ -498,10 +525,11 @@ func ApproveFinancing(rd Reader, tx Tx, id string, rate int64, salt string) (Cha
 	next := r.Clone()
 	f := next.Financing
 	f.Financier, f.ApprovedAt, f.TermsHash = tx.Caller.Account(), FormatTime(tx.Time), pw.Hash
+	f.WithoutRecourse = noRecourse
 	next.Status, next.Holder = StatusActive, tx.Caller.Account()
 	next.AddParty(tx.Caller.Account())
 	ch := single("ApproveFinancing", r, next, tx, "")
-	ch.Private = []PrivateWrite{pw}
+	ch.Private, ch.Fold = []PrivateWrite{pw}, fold
 	return ch, nil
 }
 
@@ -597,6 +625,9 @@ func WithdrawFinancing(rd Reader, tx Tx, id string) (Change, error) {
 	if r.Status != StatusFinancing {
 		return Change{}, Conflictf("receivable %s is %s: there is no open financing request to withdraw", id, r.Status)
 	}
+	if err := checkNotFrozen(r, "withdrawn from financing"); err != nil {
+		return Change{}, err
+	}
 	next := r.Clone()
 	next.Status, next.Financing = StatusActive, nil
 	return single("WithdrawFinancing", r, next, tx, ""), nil
@@ -617,15 +648,30 @@ func checkRedeemer(r *Receivable, tx Tx) error {
 	return nil
 }
 
-func redeemed(r *Receivable, tx Tx) *Receivable {
+func redeemed(r *Receivable, tx Tx, paymentRef string) *Receivable {
 	next := r.Clone()
 	next.Status, next.RedeemedAt, next.RedeemedTo = StatusRedeemed, FormatTime(tx.Time), r.Holder
+	next.Redemption = &wire.Redemption{PaymentRef: paymentRef, Paid: r.Amount, PaidFen: r.AmountFen, PaidTo: r.Holder, Late: r.Status == StatusOverdue}
 	stamp(next, tx)
 	return next
 }
 
-// Redeem pays the holder of one ACTIVE leaf at or after maturity.
-func Redeem(rd Reader, tx Tx, id string) (Change, error) {
+// redeemable reports whether a leaf can be paid: ACTIVE, or OVERDUE (paid late).
+func redeemable(r *Receivable) bool { return r.Status == StatusActive || r.Status == StatusOverdue }
+
+// checkPaymentRef checks the reference of the payment that settles a redemption.
+func checkPaymentRef(ref string) error {
+	if err := checkReference(ref); err != nil {
+		return Invalidf("paymentRef must have 1..%d characters", maxReferenceLen)
+	}
+	return nil
+}
+
+// Redeem pays the holder of one ACTIVE (or, late, OVERDUE) leaf at or after maturity.
+func Redeem(rd Reader, tx Tx, id, paymentRef string) (Change, error) {
+	if err := checkPaymentRef(paymentRef); err != nil {
+		return Change{}, err
+	}
 	r, err := load(rd, tx, id)
 	if err != nil {
 		return Change{}, err
@@ -633,15 +679,21 @@ func Redeem(rd Reader, tx Tx, id string) (Change, error) {
 	if err := checkRedeemer(r, tx); err != nil {
 		return Change{}, err
 	}
-	if r.Status != StatusActive {
-		return Change{}, Conflictf("receivable %s is %s, only an ACTIVE receivable can be redeemed", id, r.Status)
+	if !redeemable(r) {
+		return Change{}, Conflictf("receivable %s is %s, only an ACTIVE or OVERDUE receivable can be redeemed", id, r.Status)
 	}
-	return Change{Op: "Redeem", Writes: []Write{{Before: r, After: redeemed(r, tx)}}}, nil
+	if err := checkNotFrozen(r, "redeemed"); err != nil {
+		return Change{}, err
+	}
+	return Change{Op: "Redeem", Writes: []Write{{Before: r, After: redeemed(r, tx, paymentRef)}}}, nil
 }
 
 // RedeemAll settles every ACTIVE leaf of a root in one transaction (清分). It refuses, writing
 // nothing, while any leaf is PENDING or FINANCING, or when the root has more than MaxRedeemLeaves.
-func RedeemAll(rd Reader, tx Tx, rootID string) (Change, error) {
+func RedeemAll(rd Reader, tx Tx, rootID, paymentRef string) (Change, error) {
+	if err := checkPaymentRef(paymentRef); err != nil {
+		return Change{}, err
+	}
 	root, err := load(rd, tx, rootID)
 	if err != nil {
 		return Change{}, err
@@ -668,8 +720,11 @@ func RedeemAll(rd Reader, tx Tx, rootID string) (Change, error) {
 	var writes []Write
 	for _, l := range leaves {
 		switch l.Status {
-		case StatusActive:
-			writes = append(writes, Write{Before: l, After: redeemed(l, tx)})
+		case StatusActive, StatusOverdue:
+			if err := checkNotFrozen(l, "redeemed"); err != nil {
+				return Change{}, err
+			}
+			writes = append(writes, Write{Before: l, After: redeemed(l, tx, paymentRef)})
 		case StatusRedeemed:
 		default:
 			return Change{}, Conflictf("receivable %s is %s: settle it before redeeming root %s", l.ID, l.Status, rootID)
@@ -682,7 +737,7 @@ func RedeemAll(rd Reader, tx Tx, rootID string) (Change, error) {
 }
 
 // CheckConservation verifies the invariant of one root: once accepted, the amounts of its leaves
-// that are ACTIVE, PENDING, FINANCING or REDEEMED sum exactly to the root amount, and no leaf is in
+// that are ACTIVE, PENDING, FINANCING, OVERDUE or REDEEMED sum exactly to the root amount, and no leaf is in
 // any other status.
 func CheckConservation(nodes []*Receivable) error {
 	var root *Receivable
@@ -703,7 +758,7 @@ func CheckConservation(nodes []*Receivable) error {
 			continue
 		}
 		switch n.Status {
-		case StatusActive, StatusPending, StatusFinancing, StatusRedeemed:
+		case StatusActive, StatusPending, StatusFinancing, StatusOverdue, StatusRedeemed:
 			sum += n.AmountFen
 		default:
 			return fmt.Errorf("leaf %s of root %s is %s", n.ID, root.ID, n.Status)

@@ -18,13 +18,16 @@ import (
 // book is a map-backed Reader: the rules need nothing more.
 type book struct {
 	*directory
-	items    map[string]*Receivable
-	invoices map[string]string
-	fail     error
+	items        map[string]*Receivable
+	invoices     map[string]string
+	lines        map[string]wire.CreditLine
+	instructions map[string]wire.Instruction
+	fail         error
 }
 
 func newBook() *book {
-	return &book{directory: seedDirectory(otherCore), items: map[string]*Receivable{}, invoices: map[string]string{}}
+	return &book{directory: seedDirectory(otherCore), items: map[string]*Receivable{}, invoices: map[string]string{},
+		lines: map[string]wire.CreditLine{}, instructions: map[string]wire.Instruction{}}
 }
 
 func (b *book) Get(id string) (*Receivable, error) {
@@ -49,7 +52,41 @@ func (b *book) Tree(rootID string) ([]*Receivable, error) {
 	return out, b.fail
 }
 
+// Exposure sums the contributions of every receivable: the reference the ledger's aggregates are
+// checked against.
+func (b *book) Exposure(obligor string) (Exposure, error) {
+	var e Exposure
+	for _, id := range slices.Sorted(maps.Keys(b.items)) {
+		if r := b.items[id]; MSPOf(r.Issuer) == obligor {
+			if err := e.Add(contribution(r), 1); err != nil {
+				return e, err
+			}
+		}
+	}
+	return e, b.fail
+}
+
+func (b *book) Line(obligor, bank string) (*wire.CreditLine, error) {
+	if l, ok := b.lines[obligor+"/"+bank]; ok {
+		return &l, nil
+	}
+	return nil, nil
+}
+
+func (b *book) Instruction(id string) (*wire.Instruction, error) {
+	if in, ok := b.instructions[id]; ok {
+		return &in, nil
+	}
+	return nil, nil
+}
+
 func (b *book) apply(ch Change) {
+	for _, l := range ch.Lines {
+		b.lines[l.Obligor+"/"+l.Bank] = *l
+	}
+	for _, in := range ch.Instructions {
+		b.instructions[in.ID] = *in
+	}
 	b.directory.apply(ch)
 	for _, w := range ch.Writes {
 		b.items[w.After.ID] = w.After
@@ -97,7 +134,7 @@ func TestRules_LifecycleWithoutFabric(t *testing.T) {
 	do(Accept(b, txAs(supplier, t0), "R-1"))
 	do(Split(b, txAs(supplier, t0), "R-1", []string{"250", "750"}))
 	do(RequestFinancing(b, txAs(supplier, t0), "R-1.2", "Bank1MSP"))
-	approval, err := ApproveFinancing(b, txAs(officer, t0), "R-1.2", 600, salt)
+	approval, err := ApproveFinancing(b, txAs(officer, t0), "R-1.2", 600, salt, "")
 	do(approval, err)
 	require.Equal(t, officer.Account(), b.items["R-1.2"].Holder)
 	// 75000 fen x 600 x 70 days / 3600000 = 875 fen, in the private terms only
@@ -112,13 +149,13 @@ func TestRules_LifecycleWithoutFabric(t *testing.T) {
 	require.Equal(t, int64(74125), terms.DisbursedFen)
 	require.Equal(t, int64(70), terms.Days)
 	require.Equal(t, salt, terms.Salt)
-	_, err = ApproveFinancing(b, txAs(officer, t0), "R-1.2", 600, "short")
+	_, err = ApproveFinancing(b, txAs(officer, t0), "R-1.2", 600, "short", "")
 	require.ErrorIs(t, err, ErrInvalid)
 	nodes, _ := b.Tree("R-1")
 	require.NoError(t, CheckConservation(nodes))
 
 	maturity := time.Date(2027, 1, 31, 9, 0, 0, 0, time.UTC)
-	do(RedeemAll(b, txAs(core, maturity), "R-1"))
+	do(RedeemAll(b, txAs(core, maturity), "R-1", "PAY-1"))
 	nodes, _ = b.Tree("R-1")
 	require.NoError(t, CheckConservation(nodes))
 	require.Equal(t, StatusRedeemed, b.items["R-1.1"].Status)
@@ -216,16 +253,16 @@ func TestRules_OffersFinancingAndRefusalsWithoutFabric(t *testing.T) {
 			return err
 		}, ErrForbidden},
 		{"finance at a bad bank", func() error { _, err := RequestFinancing(b, txAs(supplier, t0), "R-1.2", "Bank 1"); return err }, ErrInvalid},
-		{"a bank that declined no longer reads it", func() error { _, err := ApproveFinancing(b, txAs(officer, t0), "R-1.2", 100, salt); return err }, ErrForbidden},
+		{"a bank that declined no longer reads it", func() error { _, err := ApproveFinancing(b, txAs(officer, t0), "R-1.2", 100, salt, ""); return err }, ErrForbidden},
 		{"reject financing without reason", func() error { _, err := RejectFinancing(b, txAs(officer, t0), "R-1.2", "", salt); return err }, ErrInvalid},
-		{"redeem before maturity", func() error { _, err := Redeem(b, txAs(core, t0), "R-1.2"); return err }, ErrConflict},
+		{"redeem before maturity", func() error { _, err := Redeem(b, txAs(core, t0), "R-1.2", "PAY-1"); return err }, ErrConflict},
 		{"redeem by another obligor", func() error {
-			_, err := Redeem(b, txAs(Caller{MSPID: "X", ID: "y", Role: RoleIssuer}, t0), "R-1.2")
+			_, err := Redeem(b, txAs(Caller{MSPID: "X", ID: "y", Role: RoleIssuer}, t0), "R-1.2", "PAY-1")
 			return err
 		}, ErrForbidden},
-		{"redeem a split parent", func() error { _, err := Redeem(b, txAs(core, t0.AddDate(1, 0, 0)), "R-1"); return err }, ErrConflict},
-		{"redeem all from a piece", func() error { _, err := RedeemAll(b, txAs(core, t0.AddDate(1, 0, 0)), "R-1.1"); return err }, ErrInvalid},
-		{"redeem all with a pending piece", func() error { _, err := RedeemAll(b, txAs(core, t0.AddDate(1, 0, 0)), "R-1"); return err }, ErrConflict},
+		{"redeem a split parent", func() error { _, err := Redeem(b, txAs(core, t0.AddDate(1, 0, 0)), "R-1", "PAY-1"); return err }, ErrConflict},
+		{"redeem all from a piece", func() error { _, err := RedeemAll(b, txAs(core, t0.AddDate(1, 0, 0)), "R-1.1", "PAY-1"); return err }, ErrInvalid},
+		{"redeem all with a pending piece", func() error { _, err := RedeemAll(b, txAs(core, t0.AddDate(1, 0, 0)), "R-1", "PAY-1"); return err }, ErrConflict},
 		{"unknown id", func() error { _, err := Accept(b, txAs(supplier, t0), "R-9"); return err }, ErrNotFound},
 	}
 	for _, tt := range refusals {
@@ -237,7 +274,7 @@ func TestRules_OffersFinancingAndRefusalsWithoutFabric(t *testing.T) {
 			}
 		})
 	}
-	do(Redeem(b, txAs(core, t0.AddDate(1, 0, 0)), "R-1.2"))
+	do(Redeem(b, txAs(core, t0.AddDate(1, 0, 0)), "R-1.2", "PAY-1"))
 	require.Equal(t, supplier.Account(), b.items["R-1.2"].RedeemedTo)
 	nodes, _ := b.Tree("R-1")
 	require.NoError(t, CheckConservation(nodes))

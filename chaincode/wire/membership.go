@@ -17,7 +17,7 @@ const (
 // transaction checks the caller's role against its organisation's kind on the ledger, so a
 // certificate attribute minted by a member's own CA cannot reach beyond it.
 var KindRoles = map[OrgKind][]string{
-	OrgCore:     {RoleIssuer, RoleAdmin},
+	OrgCore:     {RoleIssuer, RoleApprover, RoleAdmin},
 	OrgSupplier: {RoleSupplier, RoleAdmin},
 	OrgBank:     {RoleFinancier, RoleAdmin},
 	OrgAuditor:  {RoleAuditor, RoleAdmin},
@@ -35,9 +35,12 @@ type Org struct {
 	Kind       OrgKind `json:"kind"`
 	Name       string  `json:"name"`       // legal name
 	CreditCode string  `json:"creditCode"` // unified social credit code (统一社会信用代码), 18 characters
-	UpdatedAt  string  `json:"updatedAt,omitempty" metadata:",optional"`
-	UpdatedBy  string  `json:"updatedBy,omitempty" metadata:",optional"`
-	LastTxID   string  `json:"lastTxId,omitempty" metadata:",optional"`
+	// DualControl says whether the organisation's issuances and redemptions need a maker and a
+	// different checker: "on", "off", or empty for its kind's default (on for a core enterprise).
+	DualControl string `json:"dualControl,omitempty" metadata:",optional"`
+	UpdatedAt   string `json:"updatedAt,omitempty" metadata:",optional"`
+	UpdatedBy   string `json:"updatedBy,omitempty" metadata:",optional"`
+	LastTxID    string `json:"lastTxId,omitempty" metadata:",optional"`
 }
 
 // AccountStatus is the state of an account.

@@ -14,6 +14,7 @@ const (
 	StatusRedeemed  Status = "REDEEMED"  // paid at maturity, terminal
 	StatusRejected  Status = "REJECTED"  // issuance refused by the beneficiary, terminal
 	StatusRevoked   Status = "REVOKED"   // issuance withdrawn by the issuer, terminal
+	StatusOverdue   Status = "OVERDUE"   // not redeemed by maturity plus the grace period; still live
 )
 
 // Roles carried by the recv.role certificate attribute.
@@ -23,6 +24,9 @@ const (
 	RoleFinancier = "financier"
 	RoleAuditor   = "auditor"
 	RoleAdmin     = "admin"
+	// RoleApprover is the checker of a core enterprise (复核): it confirms or refuses what an
+	// issuer (the maker, 经办) asked for, and sets the enterprise's issuance limit.
+	RoleApprover = "approver"
 )
 
 // Currency is the only currency the ledger keeps.
@@ -30,27 +34,31 @@ const Currency = "CNY"
 
 // Receivable is one ledger object. Amount is derived from AmountFen and kept for readers.
 type Receivable struct {
-	ID            string     `json:"id"`
-	RootID        string     `json:"rootId"`
-	ParentID      string     `json:"parentId,omitempty" metadata:",optional"`
-	Issuer        string     `json:"issuer"`
-	Holder        string     `json:"holder"`
-	PendingHolder string     `json:"pendingHolder,omitempty" metadata:",optional"`
-	Amount        string     `json:"amount"`
-	AmountFen     int64      `json:"amountFen"`
-	Currency      string     `json:"currency"`
-	IssuedAt      string     `json:"issuedAt"`
-	MaturityDate  string     `json:"maturityDate"`
-	Status        Status     `json:"status"`
-	Children      []string   `json:"children,omitempty" metadata:",optional"`
-	Parties       []string   `json:"parties"`
-	Trade         Trade      `json:"trade"`
-	Financing     *Financing `json:"financing,omitempty" metadata:",optional"`
-	RedeemedAt    string     `json:"redeemedAt,omitempty" metadata:",optional"`
-	RedeemedTo    string     `json:"redeemedTo,omitempty" metadata:",optional"`
-	UpdatedAt     string     `json:"updatedAt"`
-	UpdatedBy     string     `json:"updatedBy"`
-	LastTxID      string     `json:"lastTxId"`
+	ID            string      `json:"id"`
+	RootID        string      `json:"rootId"`
+	ParentID      string      `json:"parentId,omitempty" metadata:",optional"`
+	Issuer        string      `json:"issuer"`
+	Holder        string      `json:"holder"`
+	PendingHolder string      `json:"pendingHolder,omitempty" metadata:",optional"`
+	Amount        string      `json:"amount"`
+	AmountFen     int64       `json:"amountFen"`
+	Currency      string      `json:"currency"`
+	IssuedAt      string      `json:"issuedAt"`
+	MaturityDate  string      `json:"maturityDate"`
+	Status        Status      `json:"status"`
+	Children      []string    `json:"children,omitempty" metadata:",optional"`
+	Parties       []string    `json:"parties"`
+	Trade         Trade       `json:"trade"`
+	Financing     *Financing  `json:"financing,omitempty" metadata:",optional"`
+	RedeemedAt    string      `json:"redeemedAt,omitempty" metadata:",optional"`
+	RedeemedTo    string      `json:"redeemedTo,omitempty" metadata:",optional"`
+	Redemption    *Redemption `json:"redemption,omitempty" metadata:",optional"`
+	Frozen        *Freeze     `json:"frozen,omitempty" metadata:",optional"`
+	OverdueAt     string      `json:"overdueAt,omitempty" metadata:",optional"`
+	Recourse      *Recourse   `json:"recourse,omitempty" metadata:",optional"`
+	UpdatedAt     string      `json:"updatedAt"`
+	UpdatedBy     string      `json:"updatedBy"`
+	LastTxID      string      `json:"lastTxId"`
 }
 
 // Trade is the trade background: the contract and the invoices behind a root receivable.
@@ -83,6 +91,10 @@ type Financing struct {
 	ApprovedAt  string `json:"approvedAt,omitempty" metadata:",optional"`
 	TermsHash   string `json:"termsHash,omitempty" metadata:",optional"`
 	Terms       *Terms `json:"terms,omitempty" metadata:",optional"`
+	// WithoutRecourse is a term of the financing, public to every reader: without recourse (无追索权)
+	// the bank keeps an overdue claim; with recourse (the default) it may move it back to the
+	// supplier that asked for the financing.
+	WithoutRecourse bool `json:"withoutRecourse,omitempty" metadata:",optional"`
 }
 
 // The decisions of a bank that Terms record.
@@ -115,6 +127,34 @@ type Terms struct {
 	Reason       string `json:"reason,omitempty" metadata:",optional"`
 }
 
+// Redemption records how a piece was paid (清分): the payment reference, the amount paid to its
+// holder, and whether it was paid after being marked overdue.
+type Redemption struct {
+	PaymentRef  string `json:"paymentRef"`
+	Paid        string `json:"paid"`
+	PaidFen     int64  `json:"paidFen"`
+	PaidTo      string `json:"paidTo"`
+	Late        bool   `json:"late,omitempty" metadata:",optional"`
+	Instruction string `json:"instruction,omitempty" metadata:",optional"`
+}
+
+// Freeze is a hold the auditor put on a receivable (a court order, a dispute): a frozen piece
+// cannot move until it is unfrozen.
+type Freeze struct {
+	Reason    string `json:"reason"`
+	Reference string `json:"reference"`
+	By        string `json:"by"`
+	At        string `json:"at"`
+}
+
+// Recourse records that the financing bank moved an overdue claim back to the supplier (追索).
+type Recourse struct {
+	Bank string `json:"bank"`
+	From string `json:"from"`
+	To   string `json:"to"`
+	At   string `json:"at"`
+}
+
 // TermsCollection names the private data collection of the financing terms between the holder-side
 // organisation holderMSP and the bank bankMSP; its members are those two and the auditor
 // organisations (scripts/lib/net-chaincode.sh collections_json writes one per pair).
@@ -133,6 +173,15 @@ func TermsParty(mspID, account, role, requestedBy, bank string) bool {
 // Financed reports whether a bank has approved financing on r: it then waits for redemption.
 func (r *Receivable) Financed() bool { return r.Financing != nil && r.Financing.ApprovedAt != "" }
 
+// Live reports whether r is a leaf that still owes money: ACTIVE, PENDING, FINANCING or OVERDUE.
+func (r *Receivable) Live() bool {
+	switch r.Status {
+	case StatusActive, StatusPending, StatusFinancing, StatusOverdue:
+		return true
+	}
+	return false
+}
+
 // IsLeaf reports whether r has not been split.
 func (r *Receivable) IsLeaf() bool { return r.Status != StatusSplit }
 
@@ -146,6 +195,18 @@ func (r *Receivable) Clone() *Receivable {
 	if r.Financing != nil {
 		f := *r.Financing
 		c.Financing = &f
+	}
+	if r.Frozen != nil {
+		f := *r.Frozen
+		c.Frozen = &f
+	}
+	if r.Redemption != nil {
+		d := *r.Redemption
+		c.Redemption = &d
+	}
+	if r.Recourse != nil {
+		d := *r.Recourse
+		c.Recourse = &d
 	}
 	return &c
 }
@@ -171,6 +232,11 @@ type Config struct {
 	ClockSkewSeconds int `json:"clockSkewSeconds"`
 	// ProposalTTLHours is how long a governance proposal waits for its majority (default 168, a week).
 	ProposalTTLHours int `json:"proposalTtlHours"`
+	// InstructionTTLHours is how long a maker's request waits for its checker (default 24).
+	InstructionTTLHours int `json:"instructionTtlHours"`
+	// GraceDays is how many days after maturity a live piece may still be redeemed before a holder
+	// or the auditor may mark it OVERDUE (default 3).
+	GraceDays int `json:"graceDays"`
 }
 
 // Event is both the chaincode event of a write transaction (named after Op) and its result.
@@ -184,6 +250,9 @@ type Event struct {
 	Orgs     []*Org     `json:"orgs,omitempty" metadata:",optional"`
 	Accounts []*Account `json:"accounts,omitempty" metadata:",optional"`
 	Proposal *Proposal  `json:"proposal,omitempty" metadata:",optional"`
+	// The maker-checker instruction, credit line or issuance limit a transaction wrote.
+	Instruction *Instruction `json:"instruction,omitempty" metadata:",optional"`
+	Line        *CreditLine  `json:"line,omitempty" metadata:",optional"`
 }
 
 // EventItem is one receivable a write changed, as it is after the write.

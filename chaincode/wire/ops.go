@@ -67,6 +67,8 @@ const (
 var (
 	idParam     = Param{Name: "id", From: FromPath, Required: true}
 	reasonParam = Param{Name: "reason", From: FromBody}
+	// paymentRefParam is the reference of the payment that settles a redemption.
+	paymentRefParam = Param{Name: "paymentRef", From: FromBody, Required: true}
 	// accountParam is an account MSPID/user named by the path /{msp}/{user}.
 	accountParam = Param{Name: "account", From: FromPath, Field: "{msp}/{user}", Required: true}
 	pageParams   = []Param{
@@ -82,7 +84,7 @@ func body[T any]() func() any { return func() any { return new(T) } }
 var Ops = []*Op{
 	{Name: "issue", Tx: "Issue", Method: "POST", Path: "/v1/receivables", Submit: true,
 		Params: []Param{{Name: "request", From: FromWholeBody}}, Body: body[IssueRequest](),
-		Summary: "issue a receivable to a supplier against a contract and invoices (开立)"},
+		Summary: "issue a receivable to a supplier against a contract and invoices (开立; a request for the checker under two-person control)"},
 	{Name: "accept", Tx: "Accept", Method: "POST", Path: "/v1/receivables/{id}/accept", Submit: true,
 		Params: []Param{idParam}, Summary: "accept a receivable offered to the caller (签收)"},
 	{Name: "reject", Tx: "Reject", Method: "POST", Path: "/v1/receivables/{id}/reject", Submit: true,
@@ -100,18 +102,42 @@ var Ops = []*Op{
 		Params: []Param{idParam, {Name: "bank", From: FromBody, Required: true}}, Body: body[FinancingRequest](),
 		Summary: "ask a bank to finance a held receivable (融资申请)"},
 	{Name: "approve-financing", Tx: "ApproveFinancing", Method: "POST", Path: "/v1/receivables/{id}/financing/approve", Submit: true,
-		Params: []Param{idParam}, Transient: []Param{{Name: "rateBps", From: FromBody, Required: true}}, Body: body[ApproveRequest](),
-		Summary: "approve financing at an annual rate, kept private to the parties; the bank pays and becomes holder (放款)"},
+		Params: []Param{idParam, {Name: "withoutRecourse", From: FromBody}}, Transient: []Param{{Name: "rateBps", From: FromBody, Required: true}},
+		Body:    body[ApproveRequest](),
+		Summary: "approve financing at an annual rate, kept private to the parties, with recourse unless withoutRecourse (public); the bank pays and becomes holder (放款)"},
 	{Name: "reject-financing", Tx: "RejectFinancing", Method: "POST", Path: "/v1/receivables/{id}/financing/reject", Submit: true,
 		Params: []Param{idParam}, Transient: []Param{reasonParam}, Body: body[ReasonRequest](),
 		Summary: "decline a financing request; the reason is private to the parties"},
 	{Name: "redeem", Tx: "Redeem", Method: "POST", Path: "/v1/receivables/{id}/redeem", Submit: true,
-		Params: []Param{idParam}, Summary: "pay the holder of a matured receivable (兑付)"},
+		Params: []Param{idParam, paymentRefParam}, Body: body[RedeemRequest](),
+		Summary: "pay the holder of a matured receivable under a payment reference (兑付; a request for the checker under two-person control)"},
 	{Name: "redeem-all", Tx: "RedeemAll", Method: "POST", Path: "/v1/roots/{id}/redeem-all", Submit: true,
-		Params:  []Param{{Name: "rootId", From: FromPath, Field: "id", Required: true}},
-		Summary: "pay every live piece of a matured root (清分)"},
+		Params: []Param{{Name: "rootId", From: FromPath, Field: "id", Required: true}, paymentRefParam}, Body: body[RedeemRequest](),
+		Summary: "pay every live piece of a matured root under a payment reference (清分; a request for the checker under two-person control)"},
 	{Name: "withdraw-financing", Tx: "WithdrawFinancing", Method: "POST", Path: "/v1/receivables/{id}/financing/withdraw", Submit: true,
 		Params: []Param{idParam}, Summary: "withdraw a financing request the bank has not answered"},
+
+	{Name: "confirm", Tx: "ConfirmInstruction", Method: "POST", Path: "/v1/instructions/{id}/confirm", Submit: true,
+		Params: []Param{idParam}, Summary: "confirm a maker's issue or redeem request: it commits now (复核; an approver other than the maker)"},
+	{Name: "refuse", Tx: "RefuseInstruction", Method: "POST", Path: "/v1/instructions/{id}/refuse", Submit: true,
+		Params: []Param{idParam, reasonParam}, Body: body[ReasonRequest](),
+		Summary: "refuse a maker's request with a reason (an approver other than the maker)"},
+	{Name: "freeze", Tx: "FreezeReceivable", Method: "POST", Path: "/v1/receivables/{id}/freeze", Submit: true,
+		Params: []Param{idParam, reasonParam, {Name: "reference", From: FromBody}}, Body: body[FreezeRequest](),
+		Summary: "freeze a receivable and its pieces on a court order or dispute (冻结; the auditor)"},
+	{Name: "unfreeze", Tx: "UnfreezeReceivable", Method: "POST", Path: "/v1/receivables/{id}/unfreeze", Submit: true,
+		Params: []Param{idParam, reasonParam, {Name: "reference", From: FromBody}}, Body: body[FreezeRequest](),
+		Summary: "lift the freeze of a receivable and its pieces (the auditor)"},
+	{Name: "mark-overdue", Tx: "MarkOverdue", Method: "POST", Path: "/v1/receivables/{id}/overdue", Submit: true,
+		Params: []Param{idParam}, Summary: "mark a piece unpaid after maturity and grace OVERDUE (逾期; its holder or the auditor)"},
+	{Name: "recourse", Tx: "ExerciseRecourse", Method: "POST", Path: "/v1/receivables/{id}/recourse", Submit: true,
+		Params: []Param{idParam}, Summary: "move an overdue piece financed with recourse back to the supplier (追索; the bank)"},
+	{Name: "set-credit-line", Tx: "SetCreditLine", Method: "POST", Path: "/v1/orgs/{msp}/credit-line", Submit: true,
+		Params: []Param{{Name: "obligor", From: FromPath, Field: "msp", Required: true}, {Name: "amount", From: FromBody, Required: true}},
+		Body:   body[LineRequest](), Summary: "set the caller's bank's credit line on a core enterprise (授信额度)"},
+	{Name: "set-issuance-limit", Tx: "SetIssuanceLimit", Method: "POST", Path: "/v1/issuance-limit", Submit: true,
+		Params: []Param{{Name: "amount", From: FromBody, Required: true}}, Body: body[LineRequest](),
+		Summary: "cap the outstanding issuance of the caller's core enterprise (its approver)"},
 
 	{Name: "init-registry", Tx: "InitRegistry", Method: "POST", Path: "/v1/registry", Submit: true,
 		Params: []Param{{Name: "registry", From: FromWholeBody}}, Body: body[Registry](),
@@ -163,6 +189,13 @@ var Ops = []*Op{
 		Params: []Param{idParam}, Summary: "one governance proposal and its approvals"},
 	{Name: "list-proposals", Tx: "ListProposals", Method: "GET", Path: "/v1/proposals",
 		Params: pageParams, Summary: "the governance proposals"},
+	{Name: "get-instruction", Tx: "GetInstruction", Method: "GET", Path: "/v1/instructions/{id}",
+		Params: []Param{idParam}, Summary: "one maker-checker instruction (its organisation, the auditor)"},
+	{Name: "limits", Tx: "Limits", Method: "GET", Path: "/v1/orgs/{msp}/limits",
+		Params:  []Param{{Name: "obligor", From: FromPath, Field: "msp", Required: true}},
+		Summary: "a core enterprise's issuance limit and credit lines with use and headroom"},
+	{Name: "risk", Tx: "Risk", Method: "GET", Path: "/v1/risk",
+		Params: pageParams, Summary: "per core enterprise: outstanding, overdue, days past due, financed per bank, largest holders, lines (a bank, the auditor)"},
 }
 
 // Lookup returns the op named name.

@@ -50,8 +50,11 @@ func TestArgs(t *testing.T) {
 		{"reject-financing", Request{PathValue: pathValues("id", "R-1"), Body: []byte(`{"reason":"limit"}`)}, []string{"R-1"}},
 		{"split", Request{PathValue: pathValues("id", "R-1"), Body: []byte(`{"parts":["1.00","2.00"]}`)}, []string{"R-1", `["1.00","2.00"]`}},
 		{"transfer", Request{PathValue: pathValues("id", "R-1"), Body: []byte(`{"to":"S/b"}`)}, []string{"R-1", "S/b", ""}},
-		{"approve-financing", Request{PathValue: pathValues("id", "R-1"), Body: []byte(`{"rateBps":450}`)}, []string{"R-1"}},
-		{"redeem-all", Request{PathValue: pathValues("id", "R")}, []string{"R"}},
+		{"approve-financing", Request{PathValue: pathValues("id", "R-1"), Body: []byte(`{"rateBps":450}`)}, []string{"R-1", ""}},
+		{"approve-financing", Request{PathValue: pathValues("id", "R-1"), Body: []byte(`{"rateBps":450,"withoutRecourse":true}`)}, []string{"R-1", "true"}},
+		{"redeem-all", Request{PathValue: pathValues("id", "R"), Body: []byte(`{"paymentRef":"PAY-9"}`)}, []string{"R", "PAY-9"}},
+		{"freeze", Request{PathValue: pathValues("id", "R"), Body: []byte(`{"reason":"court","reference":"(2026)1"}`)}, []string{"R", "court", "(2026)1"}},
+		{"set-credit-line", Request{PathValue: pathValues("msp", "CoreMSP"), Body: []byte(`{"amount":"100"}`)}, []string{"CoreMSP", "100"}},
 		{"totals", Request{PathValue: pathValues("msp", "S", "user", "a")}, []string{"S/a"}},
 		{"list-held", Request{Query: url.Values{"holder": {"S/a"}}}, []string{"S/a", "20", ""}},
 		{"create-proposal", Request{Body: []byte(`{"id":"P-1","action":"set-config","config":{"maxTermDays":90}}`)},
@@ -112,6 +115,7 @@ func TestArgs_RefusesBadBodies(t *testing.T) {
 		op, body, msg string
 	}{
 		{"approve-financing", `{}`, "rateBps is required"},
+		{"redeem", `{}`, "paymentRef is required"},
 		{"approve-financing", `{"rateBps":"450"}`, `field "rateBps" must be a JSON number, not string`},
 		{"transfer", `{"to":"S/b","colour":"red"}`, `unknown field "colour"`},
 		{"transfer", `{"to":"S/b"} {"to":"S/c"}`, "data after its JSON value"},

@@ -18,7 +18,7 @@ func (v Viewer) MayRead(issuer, holder, pendingHolder, bank string, parties []st
 	switch {
 	case v.Role == RoleAuditor:
 		return true
-	case v.Role == RoleIssuer && mspOf(issuer) == v.MSPID:
+	case (v.Role == RoleIssuer || v.Role == RoleApprover) && mspOf(issuer) == v.MSPID:
 		return true
 	case v.Account == holder || v.Account == pendingHolder:
 		return true

@@ -42,17 +42,21 @@ type FinancingRequest struct {
 	Bank string `json:"bank"`
 }
 
-// ApproveRequest is the body of approve-financing: the annual rate in basis points.
+// ApproveRequest is the body of approve-financing: the annual rate in basis points and whether
+// the financing is without recourse (default: with recourse).
 type ApproveRequest struct {
-	RateBps int64 `json:"rateBps,omitempty"`
+	RateBps         int64 `json:"rateBps,omitempty"`
+	WithoutRecourse bool  `json:"withoutRecourse,omitempty"`
 }
 
 // ConfigRequest names settings to change in a set-config proposal; an absent (zero) field keeps
 // its value: no setting has zero among its allowed values.
 type ConfigRequest struct {
-	MaxTermDays      int `json:"maxTermDays,omitempty" metadata:",optional"`
-	ClockSkewSeconds int `json:"clockSkewSeconds,omitempty" metadata:",optional"`
-	ProposalTTLHours int `json:"proposalTtlHours,omitempty" metadata:",optional"`
+	MaxTermDays         int `json:"maxTermDays,omitempty" metadata:",optional"`
+	ClockSkewSeconds    int `json:"clockSkewSeconds,omitempty" metadata:",optional"`
+	ProposalTTLHours    int `json:"proposalTtlHours,omitempty" metadata:",optional"`
+	InstructionTTLHours int `json:"instructionTtlHours,omitempty" metadata:",optional"`
+	GraceDays           int `json:"graceDays,omitempty" metadata:",optional"`
 }
 
 // SubmitResponse is the gateway's answer to every committed write.

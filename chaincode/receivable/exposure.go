@@ -1,0 +1,103 @@
+package receivable
+
+import (
+	"maps"
+	"math"
+	"slices"
+)
+
+// Exposure is what an obligor (a core enterprise's MSP) owes, summed over the live leaves of every
+// receivable it issued: outstanding, overdue, financed per bank (while the bank bears it) and held
+// per account. The ledger keeps it up to date from every write's Before and After, so reading it
+// never scans the receivables.
+type Exposure struct {
+	OutstandingFen int64            `json:"outstandingFen,omitempty"`
+	OverdueFen     int64            `json:"overdueFen,omitempty"`
+	Financed       map[string]int64 `json:"financed,omitempty"` // by bank MSP ID
+	Holders        map[string]int64 `json:"holders,omitempty"`  // by account
+}
+
+// contribution is what one receivable adds to its obligor's exposure: nothing unless it is a live
+// leaf. A pending issuance counts as outstanding (the issuer owes it once the supplier accepts).
+func contribution(r *Receivable) Exposure {
+	var e Exposure
+	if r == nil || !r.Live() {
+		return e
+	}
+	e.OutstandingFen = r.AmountFen
+	if r.Status == StatusOverdue {
+		e.OverdueFen = r.AmountFen
+	}
+	if r.Financed() && r.Recourse == nil {
+		e.Financed = map[string]int64{r.Financing.Bank: r.AmountFen}
+	}
+	if r.Holder != "" {
+		e.Holders = map[string]int64{r.Holder: r.AmountFen}
+	}
+	return e
+}
+
+// Add adds sign (+1 or -1) times d to e, refusing an overflow; zero entries are dropped.
+func (e *Exposure) Add(d Exposure, sign int64) error {
+	add := func(to *int64, v int64) bool {
+		v *= sign
+		if (v > 0 && *to > math.MaxInt64-v) || (v < 0 && *to < math.MinInt64-v) {
+			return false
+		}
+		*to += v
+		return true
+	}
+	addMap := func(to *map[string]int64, from map[string]int64) bool {
+		for _, k := range slices.Sorted(maps.Keys(from)) {
+			if *to == nil {
+				*to = map[string]int64{}
+			}
+			v := (*to)[k]
+			if !add(&v, from[k]) {
+				return false
+			}
+			if v == 0 {
+				delete(*to, k)
+			} else {
+				(*to)[k] = v
+			}
+		}
+		if len(*to) == 0 {
+			*to = nil
+		}
+		return true
+	}
+	if !add(&e.OutstandingFen, d.OutstandingFen) || !add(&e.OverdueFen, d.OverdueFen) ||
+		!addMap(&e.Financed, d.Financed) || !addMap(&e.Holders, d.Holders) {
+		return Conflictf("the exposure totals overflow int64 fen")
+	}
+	return nil
+}
+
+// IsZero reports whether e changes nothing.
+func (e Exposure) IsZero() bool {
+	return e.OutstandingFen == 0 && e.OverdueFen == 0 && len(e.Financed) == 0 && len(e.Holders) == 0
+}
+
+// ExposureDeltas returns, per obligor, how a change's writes move its exposure; obligors whose
+// exposure does not move (a split, an offer) are left out, so such writes touch no aggregate.
+func ExposureDeltas(writes []Write) (map[string]Exposure, error) {
+	out := map[string]Exposure{}
+	for _, w := range writes {
+		obligor := MSPOf(w.After.Issuer)
+		d := out[obligor]
+		if err := d.Add(contribution(w.Before), -1); err != nil {
+			return nil, err
+		}
+		if err := d.Add(contribution(w.After), 1); err != nil {
+			return nil, err
+		}
+		out[obligor] = d
+	}
+	for k, d := range out {
+		if d.IsZero() {
+			delete(out, k)
+		}
+	}
+	return out, nil
+}
