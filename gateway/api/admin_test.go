@@ -87,7 +87,7 @@ func TestAddUser_RoleOutsideTheKindIsRefusedBeforeTheCA(t *testing.T) {
 		{wire.OrgSupplier, wire.RoleIssuer, "allowed: supplier, admin"},
 		{wire.OrgSupplier, wire.RoleAuditor, "allowed: supplier, admin"},
 		{wire.OrgBank, wire.RoleIssuer, "allowed: financier, admin"},
-		{wire.OrgCore, wire.RoleFinancier, "allowed: issuer, admin"},
+		{wire.OrgCore, wire.RoleFinancier, "allowed: issuer, approver, admin"},
 		{wire.OrgAuditor, wire.RoleSupplier, "allowed: auditor, admin"},
 	}
 	for _, tt := range tests {

@@ -57,6 +57,7 @@ func newFinanceWithdrawCommand(g *globals) *cobra.Command {
 func newFinanceApproveCommand(g *globals) *cobra.Command {
 	wo := &writeOptions{}
 	var rate int64
+	var withoutRecourse bool
 	cmd := &cobra.Command{
 		Use:     "approve ID",
 		Short:   "Approve financing at an annual rate; the bank pays the discounted amount and becomes holder",
@@ -66,10 +67,11 @@ func newFinanceApproveCommand(g *globals) *cobra.Command {
 			if rate <= 0 {
 				return usagef("--rate-bps must be a positive number of basis points")
 			}
-			return g.write(cmd, wo, "approve-financing", args, wire.ApproveRequest{RateBps: rate})
+			return g.write(cmd, wo, "approve-financing", args, wire.ApproveRequest{RateBps: rate, WithoutRecourse: withoutRecourse})
 		},
 	}
 	cmd.Flags().Int64Var(&rate, "rate-bps", 0, "annual discount rate in basis points, e.g. 450 = 4.50% (required)")
+	cmd.Flags().BoolVar(&withoutRecourse, "without-recourse", false, "finance without recourse (无追索权): the bank keeps an overdue claim")
 	wo.bind(cmd)
 	return cmd
 }

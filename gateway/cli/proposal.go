@@ -29,11 +29,11 @@ type proposalCreateOptions struct {
 	id, note                       string
 	set                            []string
 	addOrg, kind, name, creditCode string
-	admin                          string
+	admin, dualControl             string
 }
 
 // settings are the names --set accepts, as in wire.ConfigRequest.
-var settings = []string{"maxTermDays", "clockSkewSeconds", "proposalTtlHours"}
+var settings = []string{"maxTermDays", "clockSkewSeconds", "proposalTtlHours", "instructionTtlHours", "graceDays"}
 
 func newProposalCreateCommand(g *globals) *cobra.Command {
 	wo := &writeOptions{}
@@ -61,6 +61,7 @@ func newProposalCreateCommand(g *globals) *cobra.Command {
 	f.StringVar(&o.name, "name", "", "with --add-org: the organisation's legal name")
 	f.StringVar(&o.creditCode, "credit-code", "", "with --add-org: its unified social credit code (统一社会信用代码, 18 characters)")
 	f.StringVar(&o.admin, "admin", "", "with --add-org: the newcomer's admin user, whose account the applied proposal opens (default admin)")
+	f.StringVar(&o.dualControl, "dual-control", "", "with --add-org: on or off, whether its issuances and redemptions need a maker and a checker (default: on for a core enterprise)")
 	f.StringVar(&o.note, "note", "", "why, for the other organisations' admins")
 	wo.bind(cmd)
 	return cmd
@@ -76,8 +77,8 @@ func (o *proposalCreateOptions) request() (wire.ProposalRequest, error) {
 		return req, usagef("give either --set NAME=VALUE (settings) or --add-org MSP (an organisation)")
 	}
 	if o.addOrg == "" {
-		if o.kind != "" || o.name != "" || o.creditCode != "" || o.admin != "" {
-			return req, usagef("--kind, --name, --credit-code and --admin go with --add-org")
+		if o.kind != "" || o.name != "" || o.creditCode != "" || o.admin != "" || o.dualControl != "" {
+			return req, usagef("--kind, --name, --credit-code, --admin and --dual-control go with --add-org")
 		}
 		cfg, err := configChange(o.set)
 		if err != nil {
@@ -94,7 +95,7 @@ func (o *proposalCreateOptions) request() (wire.ProposalRequest, error) {
 		return req, usagef("--add-org needs --name and --credit-code")
 	}
 	req.Action = wire.ActionSetOrg
-	req.Org = &wire.Org{MSPID: o.addOrg, Kind: kind, Name: o.name, CreditCode: o.creditCode}
+	req.Org = &wire.Org{MSPID: o.addOrg, Kind: kind, Name: o.name, CreditCode: o.creditCode, DualControl: o.dualControl}
 	req.Admin = o.admin
 	return req, nil
 }
@@ -102,7 +103,8 @@ func (o *proposalCreateOptions) request() (wire.ProposalRequest, error) {
 // configChange reads --set NAME=VALUE pairs into the settings to change.
 func configChange(pairs []string) (*wire.ConfigRequest, error) {
 	cfg := &wire.ConfigRequest{}
-	fields := map[string]*int{"maxTermDays": &cfg.MaxTermDays, "clockSkewSeconds": &cfg.ClockSkewSeconds, "proposalTtlHours": &cfg.ProposalTTLHours}
+	fields := map[string]*int{"maxTermDays": &cfg.MaxTermDays, "clockSkewSeconds": &cfg.ClockSkewSeconds, "proposalTtlHours": &cfg.ProposalTTLHours,
+		"instructionTtlHours": &cfg.InstructionTTLHours, "graceDays": &cfg.GraceDays}
 	for _, p := range pairs {
 		name, value, _ := strings.Cut(p, "=")
 		field, ok := fields[name]

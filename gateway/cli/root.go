@@ -73,7 +73,9 @@ Exit codes: 0 ok, 2 invalid input, 3 not found, 4 forbidden or unauthenticated, 
 		newHistoryCommand(g), newTotalsCommand(g), newEventsCommand(g), newUserCommand(g),
 		newConfigCommand(g), newOrgCommand(g), newAccountCommand(g), newProposalCommand(g),
 		newTxCommand(g), newWhoamiCommand(g), newServeCommand(stderr), newNetinfoCommand(g),
-		newAuditCommand(g),
+		newAuditCommand(g), newConfirmCommand(g), newRefuseCommand(g), newInstructionCommand(g),
+		newFreezeCommand(g, true), newFreezeCommand(g, false), newOverdueCommand(g), newRecourseCommand(g),
+		newLimitsCommand(g), newCreditLineCommand(g), newIssuanceLimitCommand(g), newRiskCommand(g),
 	)
 	return root
 }

@@ -73,7 +73,14 @@ func printResult(w io.Writer, raw json.RawMessage) {
 		fmt.Fprintf(w, "result:\t%s\n", raw)
 		return
 	}
+	if ev.Instruction != nil {
+		fmt.Fprintln(w)
+		instructionDetail(w, ev.Instruction)
+	}
 	switch {
+	case ev.Instruction != nil && len(ev.Items) == 0:
+	case ev.Line != nil:
+		fmt.Fprintf(w, "\nobligor:\t%s\nbank:\t%s\nlimit:\t%s\n", ev.Line.Obligor, orDash(ev.Line.Bank), ev.Line.Limit)
 	case len(ev.Items) > 0 && ev.Items[0].ID != "":
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, "ID\tSTATUS\tAMOUNT\tHOLDER")

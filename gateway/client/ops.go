@@ -174,3 +174,32 @@ func (c *Client) RevokeUser(ctx context.Context, name, reason string) (*wire.Rev
 	}
 	return &res, nil
 }
+
+// InstructionOf returns the maker-checker instruction a write recorded, or nil when the write
+// committed at once (an organisation without two-person control, or any other write).
+func InstructionOf(res *wire.SubmitResponse) (*wire.Instruction, error) {
+	ev, err := EventOf(res)
+	if err != nil {
+		return nil, err
+	}
+	if ev.Instruction == nil || ev.Instruction.Status != wire.InstructionOpen {
+		return nil, nil
+	}
+	return ev.Instruction, nil
+}
+
+// SubmitConfirmed runs a maker's write (issue, redeem, redeem-all) as c and, when the maker's
+// organisation requires two-person control, has checker (an approver of the same organisation)
+// confirm the instruction it recorded. It returns the write that committed the change: the
+// confirmation, or the write itself when it needed none.
+func (c *Client) SubmitConfirmed(ctx context.Context, checker *Client, opName string, pathValues []string, body any, opts ...CallOption) (*wire.SubmitResponse, error) {
+	res, err := c.Submit(ctx, opName, pathValues, body, opts...)
+	if err != nil {
+		return nil, err
+	}
+	in, err := InstructionOf(res)
+	if err != nil || in == nil {
+		return res, err
+	}
+	return checker.Submit(ctx, "confirm", []string{in.ID}, nil)
+}
