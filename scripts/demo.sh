@@ -4,11 +4,17 @@
 #
 # Two receivables, because the chaincode's date rules cannot be bent: a receivable can be
 # transferred or financed only before its maturity day, and redeemed only on or after it.
-#   A matures in 90 days: issued (signed offline by the core enterprise), accepted, split,
-#     transferred down three tiers of suppliers, financed at Bank1; its redemption today is refused.
-#   B matures today: issued, accepted, split and settled (redeem one leaf, redeem-all the rest).
-# Around them: the membership registry, a financing request to a non-bank refused, and a settings
-# change that takes effect only when a majority of the organisations' admins approve it.
+#   A matures in 90 days: asked for by the core enterprise's treasurer (the maker) and confirmed by
+#     its approver (the checker), each signing offline with its own key; accepted, split,
+#     transferred down three tiers of suppliers, financed at Bank1 within the credit line Bank1
+#     set, while a second financing that would exceed the line is refused; a piece is frozen by
+#     the auditor on a court order and cannot move until it is unfrozen; its redemption today is
+#     refused.
+#   B matures today: issued, accepted, split and settled (redeem one leaf, redeem-all the rest),
+#     each payment asked by the maker and confirmed by the checker.
+# Around them: the membership registry, a financing request to a non-bank refused, the risk view
+# of the auditor and of a bank, and a settings change that takes effect only when a majority of the
+# organisations' admins approve it.
 # Ids are unique per run, so the demo can be run again on the same network.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,8 +32,18 @@ as() {
 	local who=$1
 	shift
 	printf '%s    $ recv --as %s %s%s\n' "$C" "$who" "$*" "$N"
-	"$RECV" --as "$who" "$@" 2>&1 | sed 's/^/    /'
+	"$RECV" --as "$who" "$@" 2>&1 | tee "$docs/last" | sed 's/^/    /'
 	return "${PIPESTATUS[0]}"
+}
+# instruction: the id of the instruction the last maker's request recorded (two-person control).
+instruction() { awk '$1 == "instruction:" { print $2; exit }' "$docs/last"; }
+# refused CODE WHAT WHO ARGS...: run recv as WHO and require the refusal exit code CODE.
+refused() {
+	local want=$1 what=$2 code=0
+	shift 2
+	as "$@" || code=$?
+	[ "$code" -eq "$want" ] || { echo "demo: $what: expected exit code $want, got $code" >&2; exit 1; }
+	say "${Y}refused with exit code $code: $what${N}"
 }
 
 run=$(date -u +%m%d%H%M%S)
@@ -37,22 +53,34 @@ A=RA-$run
 RB=RB-$run
 docs=$(mktemp -d -t recv-demo.XXXXXX)
 trap 'rm -rf "$docs"' EXIT
+: >"$docs/last"
 printf 'Purchase contract C-%s: CoreCo buys 1,250,000.00 CNY of parts from Supplier A.\n' "$run" >"$docs/C-$run.txt"
 printf 'Invoice INV-%s-1 to CoreCo: 1,250,000.00 CNY\n' "$run" >"$docs/INV-$run-1.txt"
 printf 'Purchase contract C-%s-B: CoreCo buys 80,000.00 CNY of packaging.\n' "$run" >"$docs/C-$run-B.txt"
 printf 'Invoice INV-%s-B to CoreCo: 80,000.00 CNY\n' "$run" >"$docs/INV-$run-B.txt"
 treasurer_key=$("$RECV" netinfo --key CoreMSP/treasurer)
+approver_key=$("$RECV" netinfo --key CoreMSP/approver)
 
 printf '%sThe recv lifecycle story%s (network %s, today %s UTC)\n' "$B" "$N" "$RECV_NET_DIR" "$today"
 
 step "Who is who: the membership registry on the ledger (a role is only valid in an organisation of the right kind)"
 as AuditorMSP/auditor org list
 
-step "The core enterprise issues receivable $A to its tier-1 supplier against a contract and an invoice"
+step "The core enterprise's treasurer (the maker, 经办) asks to issue receivable $A to its tier-1 supplier"
 say "The CLI hashes the documents (SHA-256); the treasurer signs the transaction with its own key,"
 say "so the gateway prepares it and sends back digests to sign (--sign-with): the key never leaves here."
+say "Two-person control is on for the core enterprise: this records a request, nothing is issued yet."
 as CoreMSP/treasurer issue --id "$A" --to SupplierMSP/supplier-a --amount 1250000.00 --maturity "$later" \
 	--contract-file "$docs/C-$run.txt" --invoice-file "INV-$run-1:1250000.00:$docs/INV-$run-1.txt" --sign-with "$treasurer_key"
+IA=$(instruction)
+[ -n "$IA" ] || { echo "demo: the issue request recorded no instruction" >&2; exit 1; }
+
+step "The treasurer cannot confirm its own request: only an approver, another identity, can"
+refused 4 "forbidden, the maker is not the checker" CoreMSP/treasurer confirm "$IA"
+
+step "The approver (the checker, 复核) reviews the request and confirms it, signing with its own key: $A is issued"
+as CoreMSP/approver instruction "$IA"
+as CoreMSP/approver confirm "$IA" --sign-with "$approver_key"
 
 step "Supplier A (tier 1) accepts it (签收)"
 as SupplierMSP/supplier-a accept "$A"
@@ -75,13 +103,30 @@ if as SupplierMSP/supplier-c finance request "$A.2.1" --bank CoreMSP; then
 fi
 say "${Y}refused with exit code 2 (invalid): only a bank organisation finances${N}"
 
+step "Bank1 grants the core enterprise a credit line 300,000.00 above what it already finances on it (授信额度)"
+used=$("$RECV" --as Bank1MSP/officer -o json risk --all | grep -o '"bank":"Bank1MSP","amount":"[0-9.]*"' | head -n1 | sed 's/.*"amount":"//; s/"//')
+line=$(awk -v u="${used:-0}" 'BEGIN { printf "%.2f", u + 300000 }')
+as Bank1MSP/officer credit-line CoreMSP --amount "$line"
+as Bank1MSP/officer limits CoreMSP
+
 step "Supplier C asks Bank1 to finance its piece; Bank1's officer approves at 4.50% and pays (融资)"
 as SupplierMSP/supplier-c finance request "$A.2.1" --bank Bank1MSP
 as Bank1MSP/officer finance approve "$A.2.1" --rate-bps 450
 as Bank1MSP/officer get "$A.2.1"
 
+step "Supplier B asks Bank1 to finance the 450,000.00 it kept: refused, it would exceed Bank1's line on the core enterprise"
+as SupplierMSP/supplier-b finance request "$A.2.2" --bank Bank1MSP
+refused 5 "conflict, the credit line would be exceeded" Bank1MSP/officer finance approve "$A.2.2" --rate-bps 450
+as SupplierMSP/supplier-b finance withdraw "$A.2.2"
+as Bank1MSP/officer limits CoreMSP
+
+step "A court orders a hold on Supplier A's piece: the auditor freezes it (冻结), and it cannot move"
+as AuditorMSP/auditor freeze "$A.1" --reason "property preservation order" --reference "(2026)沪0115财保1号"
+refused 5 "conflict, the piece is frozen" SupplierMSP/supplier-a transfer "$A.1" --to SupplierMSP/supplier-b
+as AuditorMSP/auditor unfreeze "$A.1" --reason "order lifted" --reference "(2026)沪0115财保1号"
+
 step "The core enterprise tries to redeem $A today: refused, it matures on $later"
-if as CoreMSP/treasurer redeem-all "$A"; then
+if as CoreMSP/treasurer redeem-all "$A" --payment-ref "TRF-$run-A"; then
 	echo "demo: redemption before maturity was accepted; the chaincode should refuse it" >&2
 	exit 1
 else
@@ -93,12 +138,16 @@ fi
 step "Receivable $RB matures today: issued, accepted and split into two pieces"
 as CoreMSP/treasurer issue --id "$RB" --to SupplierMSP/supplier-a --amount 80000.00 --maturity "$today" \
 	--contract-file "$docs/C-$run-B.txt" --invoice-file "INV-$run-B:80000.00:$docs/INV-$run-B.txt"
+as CoreMSP/approver confirm "$(instruction)"
 as SupplierMSP/supplier-a accept "$RB"
 as SupplierMSP/supplier-a split "$RB" --parts 30000,50000
 
-step "At maturity the core enterprise redeems one leaf, then every remaining live leaf at once (兑付, 清分)"
-as CoreMSP/treasurer redeem "$RB.1"
-as CoreMSP/treasurer redeem-all "$RB"
+step "At maturity the core enterprise pays one leaf, then every remaining live leaf at once (兑付, 清分)"
+say "Each payment is asked by the treasurer under its bank transfer's reference and confirmed by the approver."
+as CoreMSP/treasurer redeem "$RB.1" --payment-ref "TRF-$run-B1"
+as CoreMSP/approver confirm "$(instruction)"
+as CoreMSP/treasurer redeem-all "$RB" --payment-ref "TRF-$run-B"
+as CoreMSP/approver confirm "$(instruction)"
 
 step "The auditor traces both roots to every piece"
 as AuditorMSP/auditor trace "$A"
@@ -106,6 +155,10 @@ as AuditorMSP/auditor trace "$RB"
 
 step "The auditor reads the full history of the financed piece"
 as AuditorMSP/auditor history "$A.2.1"
+
+step "Risk signals (冒烟指数): the auditor's view of every core enterprise, and Bank1's own view"
+as AuditorMSP/auditor risk
+as Bank1MSP/officer risk
 
 step "The auditor reconciles the accounts"
 as AuditorMSP/auditor totals SupplierMSP/supplier-a

@@ -227,7 +227,7 @@ func addTo(t *wire.Totals, r *wire.Receivable) error {
 	}
 	var sum *int64
 	switch r.Status {
-	case receivable.StatusActive, receivable.StatusPending, receivable.StatusFinancing:
+	case receivable.StatusActive, receivable.StatusPending, receivable.StatusFinancing, receivable.StatusOverdue:
 		sum = &t.OutstandingFen
 		if r.Financed() {
 			if t.FinancedFen > math.MaxInt64-r.AmountFen {

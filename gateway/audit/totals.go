@@ -54,7 +54,7 @@ func addTotals(t *wire.Totals, r *wire.Receivable) error {
 		return nil
 	}
 	switch r.Status {
-	case receivable.StatusActive, receivable.StatusPending, receivable.StatusFinancing:
+	case receivable.StatusActive, receivable.StatusPending, receivable.StatusFinancing, receivable.StatusOverdue:
 		if r.Financed() {
 			if err := add(&t.FinancedFen); err != nil {
 				return err

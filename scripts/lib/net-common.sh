@@ -70,7 +70,7 @@ declare -A ORG_CREDIT_CODE=([core]=91310000MA1K3C0R0X [supplier]=91310000MA1K3G0
 	[bank2]=91310000MA1K3B2K35 [auditor]=91310000MA1K3A0D4F)
 # Named users per org as name:role; every org also has "admin" (role admin, Fabric admin OU).
 declare -A USERS=(
-	[core]="treasurer:issuer"
+	[core]="treasurer:issuer approver:approver"
 	[supplier]="supplier-a:supplier supplier-b:supplier supplier-c:supplier"
 	[bank1]="officer:financier"
 	[bank2]="officer:financier"

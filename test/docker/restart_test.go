@@ -32,7 +32,7 @@ func TestPeerRestart(t *testing.T) {
 	var ids []string
 	for i := 0; i < 3; i++ {
 		id := uniqueID(t, "DP")
-		core.Submit(t, "issue", "", issueBody(t, id, "SupplierMSP/supplier-a", "1000.00", inDays(30)))
+		core.Made(t, as(t, "CoreMSP/approver"), "issue", "", issueBody(t, id, "SupplierMSP/supplier-a", "1000.00", inDays(30)))
 		a.Sees(t, id, wire.StatusPending)
 		a.Submit(t, "accept", id, nil)
 		ids = append(ids, id)
@@ -92,7 +92,7 @@ func TestOrdererRestart(t *testing.T) {
 	core, a := as(t, "CoreMSP/treasurer"), as(t, "SupplierMSP/supplier-a")
 	for i := 0; i < 2; i++ {
 		id := uniqueID(t, "DO")
-		core.Submit(t, "issue", "", issueBody(t, id, "SupplierMSP/supplier-a", "10.00", inDays(10)))
+		core.Made(t, as(t, "CoreMSP/approver"), "issue", "", issueBody(t, id, "SupplierMSP/supplier-a", "10.00", inDays(10)))
 		a.Sees(t, id, wire.StatusPending)
 		a.Submit(t, "accept", id, nil)
 	}
@@ -122,7 +122,7 @@ func TestOrdererRestart(t *testing.T) {
 	}
 	require.True(t, first == 0 || first >= before, "%s kept its ledger: %d after restart, %d before", victim, first, before)
 	// The channel still orders with all three.
-	core.Submit(t, "issue", "", issueBody(t, uniqueID(t, "DO"), "SupplierMSP/supplier-a", "10.00", inDays(10)))
+	core.Made(t, as(t, "CoreMSP/approver"), "issue", "", issueBody(t, uniqueID(t, "DO"), "SupplierMSP/supplier-a", "10.00", inDays(10)))
 }
 
 // TestGatewayRestart restarts a gateway container: it comes back with its state (token hashes in

@@ -38,7 +38,7 @@ func TestAdmin_RegisterEnrollAndUseANewSupplier(t *testing.T) {
 
 	// The new identity acts on the ledger with its own certificate and role.
 	id := uniqueID(t, "GA")
-	as(t, "CoreMSP/treasurer").Submit(t, "issue", "", issueBody(t, id, added.Account, "70.00", inDays(20)))
+	as(t, "CoreMSP/treasurer").Made(t, as(t, "CoreMSP/approver"), "issue", "", issueBody(t, id, added.Account, "70.00", inDays(20)))
 	user := gwtest.New(t, g.Base, added.Token)
 	user.Sees(t, id, wire.StatusPending)
 	user.Submit(t, "accept", id, nil)

@@ -33,13 +33,13 @@ func TestEvents_EveryEventOnceInOrderAndResumable(t *testing.T) {
 	core, a, auditor := as(t, "CoreMSP/treasurer"), as(t, "SupplierMSP/supplier-a"), as(t, "AuditorMSP/auditor")
 	id := uniqueID(t, "GE")
 	var txs []gwtest.Committed
-	txs = append(txs, core.Submit(t, "issue", "", issueBody(t, id, "SupplierMSP/supplier-a", "90.00", inDays(30))))
+	txs = append(txs, core.Made(t, as(t, "CoreMSP/approver"), "issue", "", issueBody(t, id, "SupplierMSP/supplier-a", "90.00", inDays(30))))
 	a.Sees(t, id, wire.StatusPending)
 	txs = append(txs, a.Submit(t, "accept", id, nil))
 	txs = append(txs, a.Submit(t, "split", id, map[string]any{"parts": []string{"30", "60"}}))
 	txs = append(txs, a.Submit(t, "transfer", id+".1", map[string]string{"to": "SupplierMSP/supplier-b"}))
 	txs = append(txs, a.Submit(t, "revoke", id+".1", nil))
-	wantNames := []string{"Issue", "Accept", "Split", "Transfer", "Revoke"}
+	wantNames := []string{"ConfirmInstruction", "Accept", "Split", "Transfer", "Revoke"}
 	last := txs[len(txs)-1].TxID
 
 	all := readEvents(t, auditor, gwclient.StreamOptions{StartBlock: int64(txs[0].BlockNumber)}, func(got []gwclient.Event) bool {

@@ -37,7 +37,7 @@ func TestAuth_UnauthenticatedCallsAre401AndChangeNothing(t *testing.T) {
 func TestAuth_ACallerCannotActAsAnotherIdentity(t *testing.T) {
 	core, a, b := as(t, "CoreMSP/treasurer"), as(t, "SupplierMSP/supplier-a"), as(t, "SupplierMSP/supplier-b")
 	id := uniqueID(t, "GI")
-	core.Submit(t, "issue", "", issueBody(t, id, "SupplierMSP/supplier-a", "10.00", inDays(30)))
+	core.Made(t, as(t, "CoreMSP/approver"), "issue", "", issueBody(t, id, "SupplierMSP/supplier-a", "10.00", inDays(30)))
 	a.Sees(t, id, wire.StatusPending) // supplier-b's peer is supplier-a's: it knows the receivable
 
 	// supplier-b's token is supplier-b, whatever the request says.
@@ -89,8 +89,8 @@ func TestIdempotency_ARetryDoesNotIssueTwice(t *testing.T) {
 }
 
 func TestOfflineSigning_TheServiceNeverHoldsTheKey(t *testing.T) {
-	g := startGateway(t, "CoreMSP", "--offline-users", "treasurer")
-	treasurer := g.as(t, "treasurer")
+	g := startGateway(t, "CoreMSP", "--offline-users", "treasurer,approver")
+	treasurer, approver := g.as(t, "treasurer"), g.as(t, "approver")
 	id := uniqueID(t, "GO")
 	body := issueBody(t, id, "SupplierMSP/supplier-a", "500.00", inDays(45))
 
@@ -100,8 +100,9 @@ func TestOfflineSigning_TheServiceNeverHoldsTheKey(t *testing.T) {
 
 	_, core, err := nw.Desc.Org("CoreMSP")
 	require.NoError(t, err)
-	key := core.Users["treasurer"].Key
+	key, checkerKey := core.Users["treasurer"].Key, core.Users["approver"].Key
 	env := []string{"--gateway", treasurer.BaseURL(), "--token", treasurer.Token}
+	checkerEnv := []string{"--gateway", approver.BaseURL(), "--token", approver.Token}
 
 	// A wrong key is refused before anything reaches the peer.
 	_, supplier, err := nw.Desc.Org("SupplierMSP")
@@ -111,13 +112,16 @@ func TestOfflineSigning_TheServiceNeverHoldsTheKey(t *testing.T) {
 	require.Equal(t, 2, code, stderr)
 	require.Contains(t, stderr, "signature does not match")
 
-	var res struct {
-		TxID        string `json:"txId"`
-		BlockNumber uint64 `json:"blockNumber"`
-	}
+	// Two-person control: the maker's request and the checker's confirmation are each signed
+	// offline with the signer's own key.
+	var res wire.SubmitResponse
 	mustRecv(t, &res, append(env, "-o", "json", "issue", "--id", id, "--to", "SupplierMSP/supplier-a", "--amount", "500.00", "--maturity", inDays(45),
 		"--contract", "C-1:"+randomHex(t), "--invoice", "INV-"+id+":"+randomHex(t)+":500.00", "--sign-with", key)...)
-	require.NotEmpty(t, res.TxID)
+	in, err := gwclient.InstructionOf(&res)
+	require.NoError(t, err)
+	require.NotNil(t, in, "the maker's request awaits the checker")
+	mustRecv(t, &res, append(checkerEnv, "-o", "json", "confirm", in.ID, "--sign-with", checkerKey)...)
+	require.NotEmpty(t, res.TransactionID)
 	as(t, "AuditorMSP/auditor").Sees(t, id, wire.StatusPending)
 	as(t, "SupplierMSP/supplier-a").Sees(t, id, wire.StatusPending)
 
@@ -128,8 +132,8 @@ func TestOfflineSigning_TheServiceNeverHoldsTheKey(t *testing.T) {
 		TxID      string `json:"txId"`
 	}
 	mustRecv(t, &history, "--as", "AuditorMSP/auditor", "-o", "json", "history", id)
-	require.Equal(t, "CoreMSP/treasurer", history[len(history)-1].Submitter)
-	require.Equal(t, res.TxID, history[len(history)-1].TxID)
+	require.Equal(t, "CoreMSP/approver", history[len(history)-1].Submitter, "the checker's confirmation wrote it")
+	require.Equal(t, res.TransactionID, history[len(history)-1].TxID)
 }
 
 // extraGateway is a recv serve started by a test, with its own state folder and port.

@@ -31,7 +31,7 @@ func TestAudit_TheAuditorRebuildsTheLedgerFromItsPeersBlocks(t *testing.T) {
 	core, a, aud := as(t, treasurer), as(t, tier1), as(t, auditor)
 	root := uniqueID("RA")
 	maturity := time.Now().UTC().AddDate(0, 0, 90).Format("2006-01-02")
-	issued := core.submit(t, "Issue", issueRequest(t, root, tier1, "1000.00", maturity, "1000.00"))
+	issued := core.made(t, "Issue", issueRequest(t, root, tier1, "1000.00", maturity, "1000.00"))
 	a.submit(t, "Accept", root)
 
 	// Two splits of the same receivable endorsed before either is ordered: one commits, the other

@@ -18,6 +18,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/recv-ledger/recv/chaincode/wire"
+	"github.com/recv-ledger/recv/test/internal/story"
 	"github.com/recv-ledger/recv/test/internal/testnet"
 )
 
@@ -81,6 +82,18 @@ func (a *actor) submit(t *testing.T, tx string, args ...string) committed {
 	require.NoError(t, err, "%s %s %v", a.account, tx, args)
 	a.settle(t, c.Block)
 	return c
+}
+
+// made runs a maker's transaction (Issue, Redeem, RedeemAll) as a and, when a's organisation
+// requires two-person control, has its approver (story.Approver) confirm the instruction it
+// recorded; it returns the transaction that committed the change.
+func (a *actor) made(t *testing.T, tx string, args ...string) committed {
+	t.Helper()
+	c := a.submit(t, tx, args...)
+	if c.Result.Instruction == nil || c.Result.Instruction.Status != wire.InstructionOpen {
+		return c
+	}
+	return as(t, story.Approver).submit(t, "ConfirmInstruction", c.Result.Instruction.ID)
 }
 
 // settle waits until every organisation's peer has committed block: the commit status came from

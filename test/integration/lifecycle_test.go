@@ -46,8 +46,8 @@ func TestLifecycle_ThreeTiersTwoBanks(t *testing.T) {
 	root := uniqueID("RI")
 
 	// Issue: PENDING until the tier-1 supplier accepts.
-	issued := record(core.submit(t, "Issue", issueRequest(t, root, tier1, "1250000.00", maturity, "700000.00", "550000.00")))
-	require.Equal(t, "Issue", issued.Result.Op)
+	issued := record(core.made(t, "Issue", issueRequest(t, root, tier1, "1250000.00", maturity, "700000.00", "550000.00")))
+	require.Equal(t, "ConfirmInstruction", issued.Result.Op, "the approver's confirmation commits the issuance")
 	require.Equal(t, issued.TxID, issued.Result.TxID)
 	r := a.get(t, root)
 	assert.Equal(t, wire.StatusPending, r.Status)
@@ -114,7 +114,7 @@ func TestLifecycle_ThreeTiersTwoBanks(t *testing.T) {
 	assert.Equal(t, tier2, r.Holder)
 
 	// The first receivable's pieces cannot be redeemed before maturity.
-	_, err := core.trySubmit("RedeemAll", root)
+	_, err := core.trySubmit("RedeemAll", root, "TRF-"+root)
 	require.ErrorContains(t, err, string(wire.KindConflict)+": ")
 	require.ErrorContains(t, err, "cannot be redeemed before")
 
@@ -122,16 +122,16 @@ func TestLifecycle_ThreeTiersTwoBanks(t *testing.T) {
 	// enterprise redeems one leaf and settles every other live leaf in one transaction.
 	today := time.Now().UTC().Format("2006-01-02")
 	due := uniqueID("RD")
-	record(core.submit(t, "Issue", issueRequest(t, due, tier1, "90000.00", today, "90000.00")))
+	record(core.made(t, "Issue", issueRequest(t, due, tier1, "90000.00", today, "90000.00")))
 	record(a.submit(t, "Accept", due))
 	record(a.submit(t, "Split", due, `["10000","30000","50000"]`))
-	record(core.submit(t, "Redeem", due+".1"))
-	all := record(core.submit(t, "RedeemAll", due))
+	record(core.made(t, "Redeem", due+".1", "TRF-"+due+".1"))
+	all := record(core.made(t, "RedeemAll", due, "TRF-"+due))
 	assert.ElementsMatch(t, []string{due + ".2", due + ".3"}, ids(all.Result.Items))
 	for _, it := range all.Result.Items {
 		assert.Equal(t, wire.StatusRedeemed, it.Status)
 	}
-	_, err = core.trySubmit("Redeem", due+".2")
+	_, err = core.trySubmit("Redeem", due+".2", "TRF-"+due+".2")
 	require.ErrorContains(t, err, string(wire.KindConflict)+": ", "a redeemed leaf cannot be paid twice")
 
 	// Conservation: for each root, the live and redeemed leaves add up to the root amount.

@@ -83,7 +83,7 @@ func TestMembership_RecipientsAndBanksComeFromTheRegistry(t *testing.T) {
 	core, a, aud, supAdmin := as(t, treasurer), as(t, tier1), as(t, auditor), as(t, "SupplierMSP/admin")
 	maturity := time.Now().UTC().AddDate(0, 0, 60).Format("2006-01-02")
 	id := uniqueID("RM")
-	core.submit(t, "Issue", issueRequest(t, id, tier1, "3000.00", maturity, "3000.00"))
+	core.made(t, "Issue", issueRequest(t, id, tier1, "3000.00", maturity, "3000.00"))
 	a.submit(t, "Accept", id)
 	before := aud.get(t, id)
 

@@ -19,7 +19,7 @@ func TestRefusals_OrgRoleAndAuditor(t *testing.T) {
 	core, a, aud := as(t, treasurer), as(t, tier1), as(t, auditor)
 	maturity := time.Now().UTC().AddDate(0, 0, 60).Format("2006-01-02")
 	id := uniqueID("RX")
-	core.submit(t, "Issue", issueRequest(t, id, tier1, "5000.00", maturity, "5000.00"))
+	core.made(t, "Issue", issueRequest(t, id, tier1, "5000.00", maturity, "5000.00"))
 	a.submit(t, "Accept", id)
 	a.submit(t, "RequestFinancing", id, "Bank1MSP")
 	before := aud.get(t, id)
@@ -44,8 +44,11 @@ func TestRefusals_OrgRoleAndAuditor(t *testing.T) {
 		{"the auditor cannot transfer (read only)", auditor, "Transfer",
 			[]string{id, tier2, ""}, forbidden},
 		{"another supplier cannot redeem (wrong organisation)", tier2, "Redeem",
-			[]string{id}, forbidden},
-		{"an unknown receivable", treasurer, "Redeem", []string{"NO-SUCH-" + id}, notFound},
+			[]string{id, "TRF-1"}, forbidden},
+		{"an unknown receivable", treasurer, "Redeem", []string{"NO-SUCH-" + id, "TRF-1"}, notFound},
+		{"the maker cannot confirm its own request (role approver only)", treasurer, "ConfirmInstruction", []string{"I0000"}, forbidden},
+		{"a supplier cannot freeze (auditor only)", tier1, "FreezeReceivable", []string{id, "dispute", "REF-1"}, forbidden},
+		{"marking overdue a piece in financing", tier1, "MarkOverdue", []string{id}, conflict},
 		{"a negative amount", treasurer, "Issue",
 			[]string{issueRequest(t, uniqueID("RX"), tier1, "-1.00", maturity, "1.00")}, invalid},
 		{"a duplicate id", treasurer, "Issue",

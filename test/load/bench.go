@@ -316,7 +316,7 @@ func runLevel(cfg benchConfig, w workload, k submitter, p *pools, g *ids, procs 
 				}
 				st := w.step(id)
 				t := time.Now()
-				err := retryStale(ctx, func() error { return k.submit(ctx, st) })
+				err := submitMade(ctx, k, st)
 				done := time.Now()
 				mu.Lock()
 				l.Started++

@@ -8,7 +8,8 @@
 //	load soak [flags]   mixed load for a long while, the memory of every process sampled
 //	                    (make soak; soak.go)
 //
-// A round is the path a receivable takes to a bank: Issue (core enterprise) -> Accept (tier-1
+// A round is the path a receivable takes to a bank: Issue (core enterprise's maker, with its
+// checker's ConfirmInstruction under two-person control) -> Accept (tier-1
 // supplier) -> RequestFinancing (supplier, at Bank1) -> ApproveFinancing (Bank1's officer). Rounds
 // run concurrently; each transaction is timed from its first attempt until its commit. The run is
 // bounded by -rounds and -max-duration and stops by itself.
@@ -21,6 +22,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -57,10 +59,11 @@ func main() {
 	}
 }
 
-// submitter submits one step and returns once its transaction committed.
+// submitter submits one step and returns once its transaction committed, with the chaincode's
+// answer (the transaction's event).
 type submitter interface {
 	name() string
-	submit(ctx context.Context, s step) error
+	submit(ctx context.Context, s step) (json.RawMessage, error)
 	close()
 }
 
@@ -101,7 +104,7 @@ func run(args []string) error {
 		return err
 	}
 
-	fmt.Printf("%d financing rounds (Issue, Accept, RequestFinancing, ApproveFinancing), %d in flight\n\n", *rounds, *concurrency)
+	fmt.Printf("%d financing rounds (Issue and its confirmation, Accept, RequestFinancing, ApproveFinancing), %d in flight\n\n", *rounds, *concurrency)
 	var results []*result
 	for _, k := range kinds {
 		res := drive(k, *rounds, *concurrency, *maxDuration)
@@ -170,7 +173,7 @@ func drive(s submitter, rounds, concurrency int, maxDuration time.Duration) *res
 				id := fmt.Sprintf("%s-%04d", prefix, i)
 				for _, st := range round(id, maturity) {
 					t0 := time.Now()
-					err := retryStale(ctx, func() error { return s.submit(ctx, st) })
+					err := submitMade(ctx, s, st)
 					if err != nil {
 						res.fail(fmt.Errorf("round %d %s: %w", i, st.op, err))
 						break
@@ -192,6 +195,35 @@ feed:
 	wg.Wait()
 	res.elapsed = time.Since(start)
 	return res
+}
+
+// approver is the core enterprise's checker: under two-person control it confirms what the
+// treasurer (the maker) asks.
+const approver = "CoreMSP/approver"
+
+// submitMade submits st and, when it recorded a maker-checker instruction (two-person control at
+// the core enterprise: issue, redeem, redeem-all), the checker's confirmation of it, so that the
+// change exists when it returns. Every step of the load and bench tools goes through it; the time
+// of a maker's step therefore includes its confirmation.
+func submitMade(ctx context.Context, s submitter, st step) error {
+	var res json.RawMessage
+	if err := retryStale(ctx, func() (err error) { res, err = s.submit(ctx, st); return err }); err != nil {
+		return err
+	}
+	if id := instructionOf(res); id != "" {
+		confirm := step{account: approver, op: "confirm", id: id}
+		return retryStale(ctx, func() error { _, err := s.submit(ctx, confirm); return err })
+	}
+	return nil
+}
+
+// instructionOf is the id of the open instruction a maker's write recorded, or "".
+func instructionOf(result json.RawMessage) string {
+	var ev wire.Event
+	if json.Unmarshal(result, &ev) != nil || ev.Instruction == nil || ev.Instruction.Status != wire.InstructionOpen {
+		return ""
+	}
+	return ev.Instruction.ID
 }
 
 // retryStale retries a refusal that only means the next organisation's peer has not committed the

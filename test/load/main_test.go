@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/recv-ledger/recv/chaincode/wire"
 )
@@ -34,7 +35,7 @@ func TestRound_ArgumentsComeFromTheWireContract(t *testing.T) {
 	var txs []string
 	for _, st := range steps {
 		op, args, err := st.args()
-		assert.NoError(t, err)
+		require.NoError(t, err, st.op)
 		txs = append(txs, op.Tx)
 		if op.Tx != "Issue" {
 			assert.Equal(t, "R-1", args[0])
@@ -42,12 +43,18 @@ func TestRound_ArgumentsComeFromTheWireContract(t *testing.T) {
 	}
 	assert.Equal(t, []string{"Issue", "Accept", "RequestFinancing", "ApproveFinancing"}, txs)
 	op, args, _ := steps[3].args()
-	assert.Equal(t, []string{"R-1"}, args)
+	assert.Equal(t, []string{"R-1", ""}, args)
 	transient, err := steps[3].transient(op)
 	assert.NoError(t, err)
 	assert.Equal(t, "450", string(transient["rateBps"]), "the rate travels as transient data")
 	_, args, _ = steps[0].args()
 	assert.Contains(t, args[0], `"id":"R-1"`)
+}
+
+func TestInstructionOf_TheOpenInstructionOfAMakersWrite(t *testing.T) {
+	assert.Equal(t, "I1", instructionOf([]byte(`{"op":"Issue","items":[],"instruction":{"id":"I1","status":"OPEN"}}`)))
+	assert.Empty(t, instructionOf([]byte(`{"op":"Issue","items":[{"id":"R-1"}]}`)), "no two-person control: nothing to confirm")
+	assert.Empty(t, instructionOf(nil))
 }
 
 func TestStale_OnlyRefusalsThatALaggingPeerGives(t *testing.T) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 
@@ -36,20 +37,23 @@ func newREST(desc *network.Description, netDir string) (*restClient, error) {
 
 func (r *restClient) name() string { return "rest" }
 
-func (r *restClient) submit(ctx context.Context, s step) error {
+func (r *restClient) submit(ctx context.Context, s step) (json.RawMessage, error) {
 	if s.op == barePut {
-		return fmt.Errorf("the REST gateway serves the %s chaincode only, not the bare one", "receivables")
+		return nil, fmt.Errorf("the REST gateway serves the %s chaincode only, not the bare one", "receivables")
 	}
 	c, ok := r.clients[s.account]
 	if !ok {
-		return fmt.Errorf("no user %s in network.json", s.account)
+		return nil, fmt.Errorf("no user %s in network.json", s.account)
 	}
 	var pathValues []string
 	if s.id != "" {
 		pathValues = []string{s.id}
 	}
-	_, err := c.Submit(ctx, s.op, pathValues, s.body)
-	return stale(err)
+	res, err := c.Submit(ctx, s.op, pathValues, s.body)
+	if err != nil {
+		return nil, stale(err)
+	}
+	return res.Result, nil
 }
 
 func (r *restClient) close() { r.http.CloseIdleConnections() }

@@ -51,7 +51,7 @@ func (s *sdkClient) name() string { return "sdk" }
 
 // submit runs the step's transaction with the arguments the gateway would build for it: the
 // wire contract's operation table turns the same request into the same arguments.
-func (s *sdkClient) submit(ctx context.Context, st step) error {
+func (s *sdkClient) submit(ctx context.Context, st step) (json.RawMessage, error) {
 	contracts, tx, args := s.contracts, "", []string(nil)
 	var transient map[string][]byte
 	if st.op == barePut {
@@ -59,7 +59,7 @@ func (s *sdkClient) submit(ctx context.Context, st step) error {
 	} else {
 		op, opArgs, err := st.args()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		tx, args = op.Tx, opArgs
 		if transient, err = st.transient(op); err != nil {
@@ -68,24 +68,24 @@ func (s *sdkClient) submit(ctx context.Context, st step) error {
 	}
 	c, ok := contracts[st.account]
 	if !ok {
-		return fmt.Errorf("no user %s in network.json", st.account)
+		return nil, fmt.Errorf("no user %s in network.json", st.account)
 	}
 	opts := []client.ProposalOption{client.WithArguments(args...)}
 	if transient != nil {
 		opts = append(opts, client.WithTransient(transient))
 	}
-	_, commit, err := c.SubmitAsyncWithContext(ctx, tx, opts...)
+	result, commit, err := c.SubmitAsyncWithContext(ctx, tx, opts...)
 	if err != nil {
-		return classify(err)
+		return nil, classify(err)
 	}
 	res, err := commit.StatusWithContext(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if !res.Successful {
-		return &commitError{txID: res.TransactionID, code: res.Code.String()}
+		return nil, &commitError{txID: res.TransactionID, code: res.Code.String()}
 	}
-	return nil
+	return result, nil
 }
 
 // transient is a step's transient data (a financing decision's terms and salt), as the gateway

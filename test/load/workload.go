@@ -60,7 +60,8 @@ const (
 
 var tenParts = []string{"1000.00", "1000.00", "1000.00", "1000.00", "1000.00", "1000.00", "1000.00", "1000.00", "1000.00", "1000.00"}
 
-// workloads are the write transactions of issue 11 in an order where each one's output feeds a
+// workloads are the write transactions of issue 11 (Issue, Redeem and RedeemAll10 each with the
+// checker's confirmation, under the core enterprise's two-person control) in an order where each one's output feeds a
 // later one's input, then the bare chaincode at the value sizes they are compared with. bareSize
 // is the size of the bare write nearest each transaction's write set (docs/PERFORMANCE.md,
 // "Chaincode": ~0.7-1 KiB for single-receivable writes, ~2.3 KiB for Split and partial Transfer,
@@ -88,9 +89,13 @@ func workloads(today, later string) []workload {
 				return step{supplierA, "transfer", id, wire.TransferRequest{To: supplierB, Amount: partAmount}}
 			}},
 		{name: "Redeem", needs: due, bareSize: 1024,
-			step: func(id string) step { return step{treasurer, "redeem", id, nil} }},
+			step: func(id string) step {
+				return step{treasurer, "redeem", id, wire.RedeemRequest{PaymentRef: "TRF-" + id}}
+			}},
 		{name: "RedeemAll10", needs: dueSplit, bareSize: 8192,
-			step: func(id string) step { return step{treasurer, "redeem-all", id, nil} }},
+			step: func(id string) step {
+				return step{treasurer, "redeem-all", id, wire.RedeemRequest{PaymentRef: "TRF-" + id}}
+			}},
 		bareWorkload(1024), bareWorkload(2048), bareWorkload(8192),
 	}
 }
@@ -214,7 +219,7 @@ func prepare(ctx context.Context, s submitter, p *pools, g *ids, st state, n, co
 // runSteps submits the steps in order, each once its predecessor committed.
 func runSteps(ctx context.Context, s submitter, steps []step) error {
 	for _, st := range steps {
-		if err := retryStale(ctx, func() error { return s.submit(ctx, st) }); err != nil {
+		if err := submitMade(ctx, s, st); err != nil {
 			return fmt.Errorf("%s %s: %w", st.op, st.id, err)
 		}
 	}

@@ -92,6 +92,19 @@ func (c *Client) Submit(t *testing.T, opName, id string, body any, opts ...clien
 	return Committed{TxID: res.TransactionID, BlockNumber: res.BlockNumber, Result: *ev}
 }
 
+// Made runs a maker's write (issue, redeem, redeem-all) as c and, when c's organisation requires
+// two-person control, has checker (an approver of the same organisation) confirm the instruction
+// it recorded. It requires both to commit and returns the write that committed the change. Every
+// suite issues and redeems through it.
+func (c *Client) Made(t *testing.T, checker *Client, opName, id string, body any) Committed {
+	t.Helper()
+	res, err := c.Client.SubmitConfirmed(ctx(t), checker.Client, opName, pathValues(id), body)
+	require.NoError(t, err, "%s %s", opName, id)
+	ev, err := client.EventOf(res)
+	require.NoError(t, err)
+	return Committed{TxID: res.TransactionID, BlockNumber: res.BlockNumber, Result: *ev}
+}
+
 // Refusal runs the op named opName on id and requires a refusal, which it returns.
 func (c *Client) Refusal(t *testing.T, opName, id string, body any) *wire.Problem {
 	t.Helper()
@@ -248,6 +261,22 @@ func (c CLI) Must(t *testing.T, out any, args ...string) string {
 		require.NoError(t, json.Unmarshal([]byte(stdout), out), stdout)
 	}
 	return stdout
+}
+
+// Made runs a maker's write with the recv CLI (args without --as and -o) as maker and, when it
+// recorded an instruction, confirms it as checker with recv confirm; it returns the committing
+// write's answer.
+func (c CLI) Made(t *testing.T, maker, checker string, args ...string) wire.SubmitResponse {
+	t.Helper()
+	var res wire.SubmitResponse
+	c.Must(t, &res, append([]string{"--as", maker, "-o", "json"}, args...)...)
+	in, err := client.InstructionOf(&res)
+	require.NoError(t, err)
+	if in == nil {
+		return res
+	}
+	c.Must(t, &res, "--as", checker, "-o", "json", "confirm", in.ID)
+	return res
 }
 
 // Eventually runs recv until its output satisfies cond (or 10 s passed) and returns it, for the

@@ -31,6 +31,7 @@ import (
 // The accounts of the story: the core enterprise, three tiers of suppliers, two banks, the auditor.
 const (
 	Treasurer = "CoreMSP/treasurer"
+	Approver  = "CoreMSP/approver" // the checker of the core enterprise's two-person control
 	Tier1     = "SupplierMSP/supplier-a"
 	Tier2     = "SupplierMSP/supplier-b"
 	Tier3     = "SupplierMSP/supplier-c"
@@ -45,12 +46,13 @@ const (
 // second receivable that matures today is split, one leaf redeemed, then every other live leaf.
 func REST(t *testing.T, n *testnet.Network) {
 	as := func(account string) *gwtest.Client { return gwtest.As(t, n.Dir, account) }
-	core, a, b, c := as(Treasurer), as(Tier1), as(Tier2), as(Tier3)
+	core, checker, a, b, c := as(Treasurer), as(Approver), as(Tier1), as(Tier2), as(Tier3)
 	bank1, bank2, auditor := as(Bank1), as(Bank2), as(Auditor)
 	id := gwtest.UniqueID(t, "LR")
 
-	issued := core.Submit(t, "issue", "", gwtest.IssueBody(t, id, Tier1, "1250000.00", gwtest.InDays(120)))
-	require.Equal(t, "Issue", issued.Result.Op)
+	issued := core.Made(t, checker, "issue", "", gwtest.IssueBody(t, id, Tier1, "1250000.00", gwtest.InDays(120)))
+	require.Equal(t, "ConfirmInstruction", issued.Result.Op, "the checker's confirmation commits the issuance")
+	require.Equal(t, Approver, issued.Result.Instruction.Checker)
 	a.Sees(t, id, wire.StatusPending)
 
 	a.Submit(t, "accept", id, nil)
@@ -90,7 +92,7 @@ func REST(t *testing.T, n *testnet.Network) {
 
 	// The chaincode's refusals keep their kind through the gateway: conflict, invalid, not found,
 	// forbidden, the conflict with its message, stage and transaction.
-	p := core.Refusal(t, "redeem-all", id, nil)
+	p := core.Refusal(t, "redeem-all", id, wire.RedeemRequest{PaymentRef: "TRF-" + id})
 	require.Equal(t, http.StatusConflict, p.Status)
 	require.Equal(t, wire.KindConflict, p.Kind)
 	require.Contains(t, p.Detail, "cannot be redeemed before")
@@ -123,18 +125,19 @@ func REST(t *testing.T, n *testnet.Network) {
 
 	// A receivable that matures today is redeemed at once: one leaf, then every other live leaf.
 	due := gwtest.UniqueID(t, "LD")
-	core.Submit(t, "issue", "", gwtest.IssueBody(t, due, Tier1, "80000.00", gwtest.Today()))
+	core.Made(t, checker, "issue", "", gwtest.IssueBody(t, due, Tier1, "80000.00", gwtest.Today()))
 	a.Sees(t, due, wire.StatusPending)
 	a.Submit(t, "accept", due, nil)
 	a.Submit(t, "split", due, wire.SplitRequest{Parts: []string{"30000", "50000"}})
 	core.Sees(t, due+".1", wire.StatusActive)
-	core.Submit(t, "redeem", due+".1", nil)
-	all := core.Submit(t, "redeem-all", due, nil)
+	core.Made(t, checker, "redeem", due+".1", wire.RedeemRequest{PaymentRef: "TRF-" + due + "-1"})
+	all := core.Made(t, checker, "redeem-all", due, wire.RedeemRequest{PaymentRef: "TRF-" + due})
 	require.Len(t, all.Result.Items, 1)
 	require.Equal(t, due+".2", all.Result.Items[0].ID)
 	for _, piece := range []string{due + ".1", due + ".2"} {
 		auditor.Sees(t, piece, wire.StatusRedeemed)
 	}
+	require.Equal(t, "TRF-"+due, auditor.Get(t, due+".2").Redemption.PaymentRef, "the redemption records its payment")
 	auditor.Read(t, "trace", &trace, due)
 	live, redeemed = LeafSums(t, trace.Root)
 	require.Zero(t, live, "every live leaf of %s is redeemed", due)
@@ -157,8 +160,7 @@ func CLI(t *testing.T, n *testnet.Network) {
 		return cli.Must(t, nil, append([]string{"--as", as}, args...)...)
 	}
 	issue := func(id, amount, maturity string) string {
-		var issued wire.SubmitResponse
-		cli.Must(t, &issued, "--as", Treasurer, "-o", "json", "issue", "--id", id, "--to", Tier1, "--amount", amount,
+		issued := cli.Made(t, Treasurer, Approver, "issue", "--id", id, "--to", Tier1, "--amount", amount,
 			"--maturity", maturity, "--contract", "C-9:"+gwtest.RandomHex(t), "--invoice", "INV-"+id+":"+gwtest.RandomHex(t)+":"+amount)
 		return issued.TransactionID
 	}
@@ -197,7 +199,7 @@ func CLI(t *testing.T, n *testnet.Network) {
 	cli.Must(t, &totals, "--as", Auditor, "-o", "json", "totals", Bank1)
 	require.GreaterOrEqual(t, totals.FinancedFen, int64(10000))
 
-	code, _, stderr := cli.Run(t, "--as", Treasurer, "redeem-all", id)
+	code, _, stderr := cli.Run(t, "--as", Treasurer, "redeem-all", id, "--payment-ref", "TRF-"+id)
 	require.Equal(t, 5, code, stderr)
 	require.Contains(t, stderr, "cannot be redeemed before")
 	code, _, stderr = cli.Run(t, "--as", Auditor, "get", id+"-nope")
@@ -214,8 +216,8 @@ func CLI(t *testing.T, n *testnet.Network) {
 	recv(Tier1, "accept", due)
 	recv(Tier1, "split", due, "--parts", "200,300")
 	sees(Treasurer, due+".1", wire.StatusActive)
-	recv(Treasurer, "redeem", due+".1")
-	recv(Treasurer, "redeem-all", due)
+	cli.Made(t, Treasurer, Approver, "redeem", due+".1", "--payment-ref", "TRF-"+due+"-1")
+	cli.Made(t, Treasurer, Approver, "redeem-all", due, "--payment-ref", "TRF-"+due)
 	cli.Eventually(t, func(s string) bool { return decode(s, &got) && got.Status == wire.StatusRedeemed }, "--as", Auditor, "-o", "json", "get", due+".2")
 	require.Equal(t, wire.StatusRedeemed, got.Status)
 }
