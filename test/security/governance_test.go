@@ -151,7 +151,7 @@ func TestGrowth_ABankJoinsTheRunningNetwork(t *testing.T) {
 	as := func(account string) *gwtest.Client { return gwtest.As(t, nw.Dir, account) }
 	core, supplier, bank3 := as("CoreMSP/treasurer"), as("SupplierMSP/supplier-a"), as("Bank3MSP/officer")
 	id := gwtest.UniqueID(t, "B3")
-	core.Submit(t, "issue", "", gwtest.IssueBody(t, id, "SupplierMSP/supplier-a", "100000.00", gwtest.InDays(90)))
+	core.Made(t, as("CoreMSP/approver"), "issue", "", gwtest.IssueBody(t, id, "SupplierMSP/supplier-a", "100000.00", gwtest.InDays(90)))
 	supplier.Sees(t, id, wire.StatusPending)
 	supplier.Submit(t, "accept", id, nil)
 	supplier.Submit(t, "request-financing", id, wire.FinancingRequest{Bank: "Bank3MSP"})
