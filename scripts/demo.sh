@@ -104,7 +104,8 @@ fi
 say "${Y}refused with exit code 2 (invalid): only a bank organisation finances${N}"
 
 step "Bank1 grants the core enterprise a credit line 300,000.00 above what it already finances on it (授信额度)"
-used=$("$RECV" --as Bank1MSP/officer -o json risk --all | grep -o '"bank":"Bank1MSP","amount":"[0-9.]*"' | head -n1 | sed 's/.*"amount":"//; s/"//')
+used=$("$RECV" --as Bank1MSP/officer -o json risk --all | tr -d ' \n' |
+	{ grep -o '"bank":"Bank1MSP","amount":"[0-9.]*"' || true; } | head -n1 | sed 's/.*"amount":"//; s/"//')
 line=$(awk -v u="${used:-0}" 'BEGIN { printf "%.2f", u + 300000 }')
 as Bank1MSP/officer credit-line CoreMSP --amount "$line"
 as Bank1MSP/officer limits CoreMSP

@@ -23,6 +23,9 @@ type TotalsReader func(ctx context.Context, account string) (*wire.Totals, error
 func (a *Auditor) Totals() ([]*wire.Totals, error) {
 	byAccount := map[string]*wire.Totals{}
 	err := a.each(func(r *wire.Receivable) error {
+		if r.Holder == "" { // a pending, rejected or revoked issuance: no account holds it
+			return nil
+		}
 		t := byAccount[r.Holder]
 		if t == nil {
 			t = &wire.Totals{Account: r.Holder}
