@@ -92,6 +92,7 @@ var accessTable = map[string][]string{
 	"SetIssuanceLimit":   approvers,
 	"Limits":             limitReaders,
 	"Risk":               riskReaders,
+	"FoldExposure":       limitReaders,
 }
 
 // TxContext is the transaction context: Fabric's, plus the caller and the settings that the

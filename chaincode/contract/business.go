@@ -79,6 +79,14 @@ func (c *Contract) SetIssuanceLimit(ctx *TxContext, amount string) (*wire.Event,
 	})
 }
 
+// FoldExposure folds the pending changes of a core enterprise's exposure into its total, so that
+// reading it stays cheap; it changes no figure.
+func (c *Contract) FoldExposure(ctx *TxContext, obligor string) (*wire.Event, error) {
+	return c.run(ctx, func(rd receivable.Reader, tx receivable.Tx) (receivable.Change, error) {
+		return receivable.FoldExposure(rd, tx, obligor)
+	})
+}
+
 // Limits returns a core enterprise's issuance limit and the credit lines on it, with use and
 // headroom, as far as the caller may read them.
 func (c *Contract) Limits(ctx *TxContext, obligor string) (*wire.Limits, error) {

@@ -248,3 +248,14 @@ func TestFreeze_AConfirmationOfAFrozenPieceIsRefused(t *testing.T) {
 	h.redeem(treasurer, "R-2")
 	h.refuse("conflict: receivable R-2 is REDEEMED: there is nothing left to freeze", auditor, "FreezeReceivable", "R-2", "x", "y")
 }
+
+func TestFoldExposure_ChangesNoFigure(t *testing.T) {
+	h := newHarness(t)
+	h.active("R-1", supA, "1000")
+	before := h.ok(auditor, "Risk", "10", "")
+	h.ok(auditor, "FoldExposure", "CoreMSP")
+	require.JSONEq(t, before, h.ok(auditor, "Risk", "10", ""))
+	h.refuse("forbidden: FoldExposure needs role", supA, "FoldExposure", "CoreMSP")
+	h.refuse("invalid: obligor Bank1MSP is a bank organisation", bank1, "FoldExposure", "Bank1MSP")
+	h.refuse("not_found: organisation NoMSP", bank1, "FoldExposure", "NoMSP")
+}

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/recv-ledger/recv/chaincode/receivable"
 	"github.com/recv-ledger/recv/chaincode/wire"
@@ -21,8 +20,10 @@ import (
 //
 // Every write that moves an obligor's exposure writes its change under a key of its own without
 // reading the total, so writes on one obligor never conflict with each other. A reader adds the
-// changes to the base; a transaction that checks a limit (and one write in 256, chosen by its
-// transaction id) folds them into the base, which keeps the number of changes a read adds small.
+// changes to the base; a transaction that checks a limit, and FoldExposure, fold them into the
+// base, which keeps the number of changes a read adds small. No other write folds: folding reads
+// the range of changes, and a change another transaction of the same block adds to it would make
+// the folding transaction a phantom-read conflict.
 const (
 	exposurePrefix    = "exposure/"
 	linePrefix        = "line/"
@@ -31,7 +32,7 @@ const (
 )
 
 // maxExposureDeltas bounds the changes one read of an exposure adds up.
-var maxExposureDeltas = 5000
+var maxExposureDeltas = 20000
 
 func exposureBase(obligor string) string   { return exposurePrefix + obligor + "/base" }
 func exposureDeltas(obligor string) string { return exposurePrefix + obligor + "/d/" }
@@ -62,7 +63,7 @@ func (l ledger) readExposure(obligor string) (receivable.Exposure, []string, err
 			return e, nil, fmt.Errorf("reading the exposure of %s: %w", obligor, err)
 		}
 		if len(keys) >= maxExposureDeltas {
-			return e, nil, receivable.Conflictf("the exposure of %s has more than %d unfolded changes", obligor, maxExposureDeltas)
+			return e, nil, receivable.Conflictf("the exposure of %s has more than %d unfolded changes: fold them first (recv fold-exposure %s)", obligor, maxExposureDeltas, obligor)
 		}
 		var d receivable.Exposure
 		if err := json.Unmarshal(kv.Value, &d); err != nil {
@@ -104,7 +105,7 @@ func (l ledger) Instruction(id string) (*wire.Instruction, error) {
 
 // applyExposure records how the change moves each obligor's exposure: blind, under the
 // transaction's own key, or folded into the base with every earlier change when the rule read the
-// exposure (or the transaction id picks this write to fold).
+// exposure (a limit check, FoldExposure).
 func (l ledger) applyExposure(txID string, ch receivable.Change) error {
 	deltas, err := receivable.ExposureDeltas(ch.Writes)
 	if err != nil {
@@ -117,7 +118,7 @@ func (l ledger) applyExposure(txID string, ch receivable.Change) error {
 	slices.Sort(obligors)
 	for _, o := range slices.Compact(obligors) {
 		d, moved := deltas[o]
-		if !slices.Contains(ch.Fold, o) && !strings.HasSuffix(txID, "00") {
+		if !slices.Contains(ch.Fold, o) {
 			if err := l.putJSON(exposureDeltas(o)+txID, d); err != nil {
 				return err
 			}

@@ -2,6 +2,8 @@ package receivable
 
 import (
 	"maps"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
 	"math"
 	"slices"
 )
@@ -100,4 +102,23 @@ func ExposureDeltas(writes []Write) (map[string]Exposure, error) {
 		}
 	}
 	return out, nil
+}
+
+// FoldExposure asks the ledger to fold the pending changes of an obligor's exposure into its
+// total: it changes no figure, it keeps reading the exposure cheap.
+func FoldExposure(rd Reader, tx Tx, obligor string) (Change, error) {
+	if err := ValidateMSPID("obligor", obligor); err != nil {
+		return Change{}, err
+	}
+	org, err := loadOrg(rd, obligor)
+	if err != nil {
+		return Change{}, err
+	}
+	if org.Kind != wire.OrgCore {
+		return Change{}, Invalidf("obligor %s is a %s organisation, not a core enterprise", obligor, org.Kind)
+	}
+	if _, err := rd.Exposure(obligor); err != nil {
+		return Change{}, err
+	}
+	return Change{Op: "FoldExposure", Fold: []string{obligor}}, nil
 }

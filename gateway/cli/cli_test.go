@@ -93,6 +93,7 @@ func TestCommands_SendTheRightRequests(t *testing.T) {
 		{[]string{"recourse", "R-1"}, "POST", "/v1/receivables/R-1/recourse", ""},
 		{[]string{"credit-line", "CoreMSP", "--amount", "100"}, "POST", "/v1/orgs/CoreMSP/credit-line", `{"amount":"100"}`},
 		{[]string{"issuance-limit", "--amount", "100"}, "POST", "/v1/issuance-limit", `{"amount":"100"}`},
+		{[]string{"fold-exposure", "CoreMSP"}, "POST", "/v1/orgs/CoreMSP/exposure/fold", ""},
 		{[]string{"finance", "reject", "R-1", "--reason", "x"}, "POST", "/v1/receivables/R-1/financing/reject", `{"reason":"x"}`},
 		{[]string{"redeem", "R-1.1", "--payment-ref", "TRF-1"}, "POST", "/v1/receivables/R-1.1/redeem", `{"paymentRef":"TRF-1"}`},
 		{[]string{"redeem-all", "R-1", "--payment-ref", "TRF-2"}, "POST", "/v1/roots/R-1/redeem-all", `{"paymentRef":"TRF-2"}`},

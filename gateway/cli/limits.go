@@ -133,3 +133,22 @@ func orDefault(s, def string) string {
 	}
 	return s
 }
+
+func newFoldExposureCommand(g *globals) *cobra.Command {
+	wo := &writeOptions{}
+	cmd := &cobra.Command{
+		Use:   "fold-exposure CORE_MSP",
+		Short: "Fold the pending changes of a core enterprise's exposure into its total (keeps recv risk cheap; changes no figure)",
+		Long: `Every write records its change to the obligor's exposure under a key of its own, so that writes never
+conflict over the total; limit checks fold the changes into the total, and so does this command.
+Run it now and then (a bank, the auditor, the core enterprise) where no credit line or issuance
+limit is set, or when recv risk says there are too many unfolded changes.`,
+		Example: "  recv --as AuditorMSP/auditor fold-exposure CoreMSP",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return g.write(cmd, wo, "fold-exposure", args, nil)
+		},
+	}
+	wo.bind(cmd)
+	return cmd
+}
