@@ -6,8 +6,8 @@
 # transferred or financed only before its maturity day, and redeemed only on or after it.
 #   A matures in 90 days: asked for by the core enterprise's treasurer (the maker) and confirmed by
 #     its approver (the checker), each signing offline with its own key; accepted, split,
-#     transferred down three tiers of suppliers, financed at Bank1 within the credit line Bank1
-#     set, while a second financing that would exceed the line is refused; a piece is frozen by
+#     transferred down three tiers of suppliers, financed at Bank1, while a financing at Bank2 that
+#     would exceed the credit line Bank2 set is refused; a piece is frozen by
 #     the auditor on a court order and cannot move until it is unfrozen; its redemption today is
 #     refused.
 #   B matures today: issued, accepted, split and settled (redeem one leaf, redeem-all the rest),
@@ -103,23 +103,22 @@ if as SupplierMSP/supplier-c finance request "$A.2.1" --bank CoreMSP; then
 fi
 say "${Y}refused with exit code 2 (invalid): only a bank organisation finances${N}"
 
-step "Bank1 grants the core enterprise a credit line 300,000.00 above what it already finances on it (授信额度)"
-used=$("$RECV" --as Bank1MSP/officer -o json risk --all | tr -d ' \n' |
-	{ grep -o '"bank":"Bank1MSP","amount":"[0-9.]*"' || true; } | head -n1 | sed 's/.*"amount":"//; s/"//')
-line=$(awk -v u="${used:-0}" 'BEGIN { printf "%.2f", u + 300000 }')
-as Bank1MSP/officer credit-line CoreMSP --amount "$line"
-as Bank1MSP/officer limits CoreMSP
-
 step "Supplier C asks Bank1 to finance its piece; Bank1's officer approves at 4.50% and pays (融资)"
 as SupplierMSP/supplier-c finance request "$A.2.1" --bank Bank1MSP
 as Bank1MSP/officer finance approve "$A.2.1" --rate-bps 450
 as Bank1MSP/officer get "$A.2.1"
 
-step "Supplier B asks Bank1 to finance the 450,000.00 it kept: refused, it would exceed Bank1's line on the core enterprise"
-as SupplierMSP/supplier-b finance request "$A.2.2" --bank Bank1MSP
-refused 5 "conflict, the credit line would be exceeded" Bank1MSP/officer finance approve "$A.2.2" --rate-bps 450
+step "Bank2 grants the core enterprise a credit line 300,000.00 above what it already finances on it (授信额度)"
+used=$("$RECV" --as Bank2MSP/officer -o json risk --all | tr -d ' \n' |
+	{ grep -o '"bank":"Bank2MSP","amount":"[0-9.]*"' || true; } | head -n1 | sed 's/.*"amount":"//; s/"//')
+line=$(awk -v u="${used:-0}" 'BEGIN { printf "%.2f", u + 300000 }')
+as Bank2MSP/officer credit-line CoreMSP --amount "$line"
+as Bank2MSP/officer limits CoreMSP
+
+step "Supplier B asks Bank2 to finance the 450,000.00 it kept: refused, it would exceed Bank2's line on the core enterprise"
+as SupplierMSP/supplier-b finance request "$A.2.2" --bank Bank2MSP
+refused 5 "conflict, the credit line would be exceeded" Bank2MSP/officer finance approve "$A.2.2" --rate-bps 450
 as SupplierMSP/supplier-b finance withdraw "$A.2.2"
-as Bank1MSP/officer limits CoreMSP
 
 step "A court orders a hold on Supplier A's piece: the auditor freezes it (冻结), and it cannot move"
 as AuditorMSP/auditor freeze "$A.1" --reason "property preservation order" --reference "(2026)沪0115财保1号"
@@ -157,9 +156,9 @@ as AuditorMSP/auditor trace "$RB"
 step "The auditor reads the full history of the financed piece"
 as AuditorMSP/auditor history "$A.2.1"
 
-step "Risk signals (冒烟指数): the auditor's view of every core enterprise, and Bank1's own view"
+step "Risk signals (冒烟指数): the auditor's view of every core enterprise, and Bank2's own view"
 as AuditorMSP/auditor risk
-as Bank1MSP/officer risk
+as Bank2MSP/officer risk
 
 step "The auditor reconciles the accounts"
 as AuditorMSP/auditor totals SupplierMSP/supplier-a
