@@ -259,3 +259,11 @@ func TestFoldExposure_ChangesNoFigure(t *testing.T) {
 	h.refuse("invalid: obligor Bank1MSP is a bank organisation", bank1, "FoldExposure", "Bank1MSP")
 	h.refuse("not_found: organisation NoMSP", bank1, "FoldExposure", "NoMSP")
 }
+
+func TestTwoPersonControl_AMakerWhoCanNoLongerActIsNotConfirmed(t *testing.T) {
+	h := newHarness(t)
+	id := h.requested(treasurer2, "Issue", issueJSON(issueOpts{ID: "R-1"}))
+	h.ok(admin, "FreezeAccount", treasurer2, "left the company")
+	h.refuse("conflict: instruction "+id+": its maker CoreMSP/deputy can no longer act", approver, "ConfirmInstruction", id)
+	h.ok(approver, "RefuseInstruction", id, "maker left")
+}
