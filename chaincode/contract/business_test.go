@@ -68,9 +68,16 @@ func TestTwoPersonControl_RefusedAndExpiredRequestsCommitNothing(t *testing.T) {
 func TestTwoPersonControl_TheRuleRunsAgainAtConfirmation(t *testing.T) {
 	h := newHarness(t)
 	first := h.requested(treasurer, "Issue", issueJSON(issueOpts{ID: "R-1"}))
+	h.refuse("conflict: Issue of R-1 already waits for its checker: instruction "+first+", asked by CoreMSP/treasurer",
+		treasurer2, "Issue", issueJSON(issueOpts{ID: "R-1"}))
+	h.now = h.now.Add(25 * 3600e9) // the first expires: a new request may replace it
 	second := h.requested(treasurer2, "Issue", issueJSON(issueOpts{ID: "R-1"}))
-	h.ok(approver, "ConfirmInstruction", first)
-	h.refuse("conflict: instruction "+second+": receivable R-1 already exists", approver, "ConfirmInstruction", second)
+	h.refuse("conflict: instruction "+first+" expired", approver, "ConfirmInstruction", first)
+	h.ok(approver, "ConfirmInstruction", second)
+	third := h.requested(treasurer, "Issue", issueJSON(issueOpts{ID: "R-2", Invoices: []receivable.Invoice{{Number: "INV-X", SHA256: hash("inv-x"), Amount: "1250000.00"}}}))
+	fourth := h.requested(treasurer2, "Issue", issueJSON(issueOpts{ID: "R-3", Invoices: []receivable.Invoice{{Number: "INV-X", SHA256: hash("inv-x"), Amount: "1250000.00"}}}))
+	h.ok(approver, "ConfirmInstruction", third)
+	h.refuse("conflict: instruction "+fourth+": invoice INV-X", approver, "ConfirmInstruction", fourth)
 	h.refuse("invalid: beneficiary", treasurer, "Issue", issueJSON(issueOpts{ID: "R-2", Beneficiary: treasurer}))
 }
 

@@ -16,6 +16,7 @@ import (
 //	line/<obligor>                     the obligor's issuance limit
 //	line/<obligor>/<bank>              a bank's credit line on the obligor
 //	instr/<id>                         a maker-checker instruction
+//	instrfor/<tx>/<target>             the id of the undecided instruction asking tx on target
 //	\x00overdue\x00<obligor>\x00<maturity>\x00<id>   index: the overdue pieces, oldest maturity first
 //
 // Every write that moves an obligor's exposure writes its change under a key of its own without
@@ -28,6 +29,7 @@ const (
 	exposurePrefix    = "exposure/"
 	linePrefix        = "line/"
 	instructionPrefix = "instr/"
+	openPrefix        = "instrfor/"
 	overdueIndex      = "overdue"
 )
 
@@ -103,6 +105,15 @@ func (l ledger) Instruction(id string) (*wire.Instruction, error) {
 	return &in, nil
 }
 
+// OpenInstruction implements receivable.Reader.
+func (l ledger) OpenInstruction(tx, target string) (string, error) {
+	raw, err := l.stub.GetState(openPrefix + tx + "/" + target)
+	if err != nil {
+		return "", fmt.Errorf("reading the open instruction of %s %s: %w", tx, target, err)
+	}
+	return string(raw), nil
+}
+
 // applyExposure records how the change moves each obligor's exposure: blind, under the
 // transaction's own key, or folded into the base with every earlier change when the rule read the
 // exposure (a limit check, FoldExposure).
@@ -147,6 +158,7 @@ func (l ledger) applyExposure(txID string, ch receivable.Change) error {
 
 // applyBusiness writes the credit lines and instructions of a change.
 func (l ledger) applyBusiness(ch receivable.Change) error {
+	var err error
 	for _, c := range ch.Lines {
 		if err := l.putJSON(lineKey(c.Obligor, c.Bank), c); err != nil {
 			return err
@@ -155,6 +167,15 @@ func (l ledger) applyBusiness(ch receivable.Change) error {
 	for _, in := range ch.Instructions {
 		if err := l.putJSON(instructionPrefix+in.ID, in); err != nil {
 			return err
+		}
+		open := openPrefix + in.Tx + "/" + in.Target
+		if in.Status == wire.InstructionOpen {
+			err = l.stub.PutState(open, []byte(in.ID))
+		} else {
+			err = l.stub.DelState(open)
+		}
+		if err != nil {
+			return fmt.Errorf("indexing instruction %s: %w", in.ID, err)
 		}
 	}
 	return nil

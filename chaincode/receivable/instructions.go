@@ -30,6 +30,19 @@ func instruct(rd Reader, tx Tx, ch Change, in wire.Instruction) (Change, error) 
 	if !RequiresDualControl(org) {
 		return ch, nil
 	}
+	// One open request per receivable and transaction: a second would only wait to be refused,
+	// and a maker's retry must not leave two requests a checker could both confirm.
+	if open, err := rd.OpenInstruction(ch.Op, in.Target); err != nil {
+		return Change{}, err
+	} else if open != "" {
+		prev, err := rd.Instruction(open)
+		if err != nil {
+			return Change{}, err
+		}
+		if prev != nil && InstructionAsOf(*prev, tx.Time).Status == wire.InstructionOpen {
+			return Change{}, Conflictf("%s of %s already waits for its checker: instruction %s, asked by %s", ch.Op, in.Target, prev.ID, prev.Maker)
+		}
+	}
 	in.ID = "I" + firstN(tx.ID, 20)
 	if existing, err := rd.Instruction(in.ID); err != nil {
 		return Change{}, err

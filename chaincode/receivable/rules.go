@@ -45,6 +45,9 @@ type Reader interface {
 	Line(obligor, bank string) (*wire.CreditLine, error)
 	// Instruction returns the maker-checker instruction id, or nil.
 	Instruction(id string) (*wire.Instruction, error)
+	// OpenInstruction returns the id of the last instruction asking tx on target that was not
+	// decided (it may have expired since), or "".
+	OpenInstruction(tx, target string) (string, error)
 }
 
 // Tx is the context of one transaction: its id, timestamp, caller and the channel settings.

@@ -80,6 +80,15 @@ func (b *book) Instruction(id string) (*wire.Instruction, error) {
 	return nil, nil
 }
 
+func (b *book) OpenInstruction(tx, target string) (string, error) {
+	for _, id := range slices.Sorted(maps.Keys(b.instructions)) {
+		if in := b.instructions[id]; in.Tx == tx && in.Target == target && in.Status == wire.InstructionOpen {
+			return id, nil
+		}
+	}
+	return "", nil
+}
+
 func (b *book) apply(ch Change) {
 	for _, l := range ch.Lines {
 		b.lines[l.Obligor+"/"+l.Bank] = *l

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -64,7 +65,7 @@ type load struct {
 func newLoad(t *testing.T, netDir, run string) *load {
 	l := &load{run: run, clients: map[string]*client.Client{}, inflight: map[string]*atomic.Int64{},
 		sent: map[string]*atomic.Int64{}}
-	for _, account := range []string{story.Treasurer, story.Tier1, story.Tier2, story.Bank1, story.Auditor} {
+	for _, account := range []string{story.Treasurer, story.Approver, story.Tier1, story.Tier2, story.Bank1, story.Auditor} {
 		loc, err := client.Locate(netDir, account)
 		require.NoError(t, err)
 		token, err := client.ReadToken(loc.TokenFile)
@@ -155,8 +156,9 @@ func (l *load) chain(t *testing.T, id string, financed bool) error {
 		)
 	} else {
 		steps = append(steps,
-			write{as: story.Treasurer, op: "redeem", id: id + ".1", ready: status(wire.StatusActive), done: status(wire.StatusRedeemed)},
-			write{as: story.Treasurer, op: "redeem-all", id: id, check: id + ".2",
+			write{as: story.Treasurer, op: "redeem", id: id + ".1", body: wire.RedeemRequest{PaymentRef: "TRF-" + id + ".1"},
+				ready: status(wire.StatusActive), done: status(wire.StatusRedeemed)},
+			write{as: story.Treasurer, op: "redeem-all", id: id, check: id + ".2", body: wire.RedeemRequest{PaymentRef: "TRF-" + id},
 				ready: func(*wire.Receivable) bool { return true }, done: status(wire.StatusRedeemed)},
 		)
 	}
@@ -218,6 +220,11 @@ func (l *load) do(s write) error {
 			l.mu.Lock()
 			l.acks = append(l.acks, ack{Write: name, Gateway: msp, TxID: res.TransactionID, At: time.Now()})
 			l.mu.Unlock()
+			if in, ierr := client.InstructionOf(res); ierr == nil && in != nil {
+				// Two-person control: the maker's write recorded a request; the approver's
+				// confirmation, a write of its own with its own key, makes the effect.
+				return l.do(write{as: story.Approver, op: "confirm", id: in.ID, check: s.check, done: s.done})
+			}
 			return nil
 		}
 		var p *wire.Problem
@@ -227,6 +234,11 @@ func (l *load) do(s write) error {
 		}
 		if p.Status >= 500 || p.Status == http.StatusTooManyRequests {
 			continue // the gateway could not finish: the same key again
+		}
+		// A maker's request an earlier attempt recorded before its answer was lost: the approver
+		// confirms that one (the chaincode keeps one open request per receivable).
+		if m := waiting.FindStringSubmatch(p.Detail); m != nil && s.op != "confirm" {
+			return l.do(write{as: story.Approver, op: "confirm", id: m[1], check: s.check, done: s.done})
 		}
 		// A refusal: the first attempt may have applied the write before its answer was lost.
 		if r, gerr := l.reader.Get(ctx, s.check); gerr == nil && s.done(r) {
@@ -242,6 +254,9 @@ func (l *load) do(s write) error {
 		key = fmt.Sprintf("%s#%d", base, attempt)
 	}
 }
+
+// waiting finds the open request a maker's refused write names (two-person control).
+var waiting = regexp.MustCompile(`already waits for its checker: instruction (I[0-9A-Za-z]+)`)
 
 // cuts is the number of attempts that got no answer so far.
 func (l *load) cuts() int {
