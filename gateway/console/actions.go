@@ -31,14 +31,26 @@ var actions = map[string]action{
 	"approve-financing":  {label: "放款 Approve financing", body: approveBody},
 	"reject-financing":   {label: "拒绝融资 Reject financing", body: reasonBody},
 	"issue":              {label: "开立 Issue", body: issueBody},
-	"redeem":             {label: "兑付 Redeem"},
-	"redeem-all":         {label: "全部兑付 Redeem all"},
+	"redeem":             {label: "兑付 Redeem", body: redeemBody},
+	"redeem-all":         {label: "全部兑付 Redeem all", body: redeemBody},
+	// Two-person control: an issuer's issue and redeem are requests; an approver confirms them.
+	"confirm": {label: "复核 Confirm"},
+	"refuse":  {label: "退回 Refuse", body: reasonBody},
 }
 
 // formError is a form the console cannot turn into a request; it is shown like a refusal.
 type formError string
 
 func (e formError) Error() string { return string(e) }
+
+// redeemBody is a redemption's payment reference (付款流水号).
+func redeemBody(f url.Values) (any, error) {
+	ref := strings.TrimSpace(f.Get("paymentRef"))
+	if ref == "" {
+		return nil, formError("付款流水号 the payment reference is required")
+	}
+	return wire.RedeemRequest{PaymentRef: ref}, nil
+}
 
 func reasonBody(f url.Values) (any, error) {
 	return wire.ReasonRequest{Reason: strings.TrimSpace(f.Get("reason"))}, nil
@@ -156,7 +168,20 @@ func (c *Console) do(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	n.OK, n.TxID, n.Block = true, res.TransactionID, res.BlockNumber
-	if ev, err := client.EventOf(res); err == nil && n.Target == "" && len(ev.Items) > 0 {
+	ev, err := client.EventOf(res)
+	if err != nil {
+		return
+	}
+	if in := ev.Instruction; in != nil {
+		// A maker's request (or its decision): the notice names the receivable and, while the
+		// request waits for the approver, the instruction to confirm.
+		n.Target = in.Target
+		if in.Status == wire.InstructionOpen {
+			n.Instruction = in.ID
+		}
+		return
+	}
+	if n.Target == "" && len(ev.Items) > 0 {
 		n.Target = ev.Items[0].ID
 	}
 }

@@ -31,6 +31,9 @@ type notice struct {
 	OK     bool
 	Action string // "签收 Accept"
 	Target string // the receivable or root
+	// Instruction is the request a maker's write recorded, waiting for the approver (two-person
+	// control at the core enterprise).
+	Instruction string
 	TxID   string
 	Block  uint64
 	Kind   string // the refusal's kind

@@ -222,6 +222,7 @@ type outcome struct {
 	OK                bool
 	TxID, Block, Kind string
 	Target, Detail    string
+	Instruction       string // the maker's request waiting for the approver (two-person control)
 }
 
 // submit clears the notices shown, runs steps that fill and send a form, and returns the outcome
@@ -237,7 +238,8 @@ func (p *person) submit(steps ...func()) outcome {
 	defer func() {
 		p.t.Logf("%s: %s in %s", p.account, p.text(".notice"), time.Since(started).Round(time.Millisecond))
 	}()
-	o := outcome{OK: strings.Contains(p.attr(".notice", "class"), "ok"), Target: p.attr(".notice", "data-target")}
+	o := outcome{OK: strings.Contains(p.attr(".notice", "class"), "ok"), Target: p.attr(".notice", "data-target"),
+		Instruction: p.attr(".notice", "data-instruction")}
 	if o.OK {
 		o.TxID, o.Block = p.text(".notice .txid"), p.text(".notice .block")
 	} else {

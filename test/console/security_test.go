@@ -20,7 +20,7 @@ import (
 // sees the offer.
 func restIssue(t *testing.T, account string) string {
 	id := gwtest.UniqueID(t, "CS")
-	gwtest.As(t, nw.Dir, treasurer).Submit(t, "issue", "", gwtest.IssueBody(t, id, account, "1000.00", gwtest.InDays(60)))
+	gwtest.As(t, nw.Dir, treasurer).Made(t, gwtest.As(t, nw.Dir, approver), "issue", "", gwtest.IssueBody(t, id, account, "1000.00", gwtest.InDays(60)))
 	gwtest.As(t, nw.Dir, account).Sees(t, id, wire.StatusPending)
 	return id
 }
