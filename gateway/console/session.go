@@ -34,10 +34,10 @@ type notice struct {
 	// Instruction is the request a maker's write recorded, waiting for the approver (two-person
 	// control at the core enterprise).
 	Instruction string
-	TxID   string
-	Block  uint64
-	Kind   string // the refusal's kind
-	Detail string // the refusal's message
+	TxID        string
+	Block       uint64
+	Kind        string // the refusal's kind
+	Detail      string // the refusal's message
 }
 
 func (s *session) push(n notice) {

@@ -111,7 +111,7 @@ func TestIdentities_ABankUserEnrollsWithItsOwnKeyAndSignsOffline(t *testing.T) {
 
 	core, supplier := gwtest.As(t, nw.Dir, "CoreMSP/treasurer"), gwtest.As(t, nw.Dir, "SupplierMSP/supplier-a")
 	id := gwtest.UniqueID(t, "OK")
-	core.Submit(t, "issue", "", gwtest.IssueBody(t, id, "SupplierMSP/supplier-a", "5000.00", gwtest.InDays(60)))
+	core.Made(t, gwtest.As(t, nw.Dir, "CoreMSP/approver"), "issue", "", gwtest.IssueBody(t, id, "SupplierMSP/supplier-a", "5000.00", gwtest.InDays(60)))
 	supplier.Sees(t, id, wire.StatusPending)
 	supplier.Submit(t, "accept", id, nil)
 	supplier.Submit(t, "request-financing", id, wire.FinancingRequest{Bank: "Bank1MSP"})
