@@ -25,7 +25,7 @@ func TestEvents_EachCallerGetsOnlyWhatItMayRead(t *testing.T) {
 	offer := func(name, bank string) string {
 		id := uniqueID(t, "GP")
 		ids[id] = name
-		c := core.Submit(t, "issue", "", issueBody(t, id, "SupplierMSP/supplier-a", "100.00", inDays(60)))
+		c := core.Made(t, as(t, "CoreMSP/approver"), "issue", "", issueBody(t, id, "SupplierMSP/supplier-a", "100.00", inDays(60)))
 		if start == 0 {
 			start = c.BlockNumber
 		}

@@ -61,8 +61,8 @@ func TestBusiness_MakerCheckerLinesFreezeAndRisk(t *testing.T) {
 		a.submit(t, "RequestFinancing", id, "Bank2MSP")
 		ids = append(ids, id)
 	}
-	b2.submit(t, "ApproveFinancing", ids[0], "450", "")
-	_, err = b2.trySubmit("ApproveFinancing", ids[1], "450", "true")
+	b2.submit(t, "ApproveFinancing", ids[0], "", "450")
+	_, err = b2.trySubmit("ApproveFinancing", ids[1], "true", "450")
 	require.ErrorContains(t, err, conflict)
 	require.ErrorContains(t, err, "0.01 over the line")
 	var after wire.Limits

@@ -90,7 +90,7 @@ func TestLifecycle_ThreeTiersTwoBanks(t *testing.T) {
 	// amount - discount, the discount computed to the fen by the chaincode.
 	record(c.submit(t, "RequestFinancing", toTier3, "Bank1MSP"))
 	assert.Equal(t, wire.StatusFinancing, c.get(t, toTier3).Status)
-	approved := record(b1.submit(t, "ApproveFinancing", toTier3, "450", ""))
+	approved := record(b1.submit(t, "ApproveFinancing", toTier3, "", "450"))
 	r = b1.get(t, toTier3)
 	require.NotNil(t, r.Financing)
 	assert.Equal(t, wire.StatusActive, r.Status)

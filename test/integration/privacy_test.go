@@ -24,14 +24,14 @@ func TestPrivacy_FinancingTermsStayBetweenTheParties(t *testing.T) {
 	core, a, b1, b2, aud := as(t, treasurer), as(t, tier1), as(t, bank1), as(t, bank2), as(t, auditor)
 	maturity := time.Now().UTC().AddDate(0, 0, 60).Format("2006-01-02")
 	id := uniqueID("RP")
-	core.submit(t, "Issue", issueRequest(t, id, tier1, "1000.00", maturity, "1000.00"))
+	core.made(t, "Issue", issueRequest(t, id, tier1, "1000.00", maturity, "1000.00"))
 	a.submit(t, "Accept", id)
 	a.submit(t, "RequestFinancing", id, "Bank1MSP")
 
-	_, err := b1.contract.Submit("ApproveFinancing", client.WithArguments(id, "333"))
-	require.ErrorContains(t, describe(err), "invalid: ApproveFinancing takes arguments (id), 2 given")
+	_, err := b1.contract.Submit("ApproveFinancing", client.WithArguments(id, "", "333"))
+	require.ErrorContains(t, describe(err), "invalid: ApproveFinancing takes arguments (id, withoutRecourse), 3 given")
 
-	approved := b1.submit(t, "ApproveFinancing", id, "333")
+	approved := b1.submit(t, "ApproveFinancing", id, "", "333")
 	item := approved.Result.Items[0]
 	require.Equal(t, "Bank1MSP", item.Bank)
 	require.Len(t, item.TermsHash, 64)
@@ -78,7 +78,7 @@ func TestPrivacy_FinancingTermsStayBetweenTheParties(t *testing.T) {
 
 	// Bank2 turns another request down: the reason is private to the supplier, Bank2, the auditor.
 	other := uniqueID("RP")
-	core.submit(t, "Issue", issueRequest(t, other, tier1, "500.00", maturity, "500.00"))
+	core.made(t, "Issue", issueRequest(t, other, tier1, "500.00", maturity, "500.00"))
 	a.submit(t, "Accept", other)
 	a.submit(t, "RequestFinancing", other, "Bank2MSP")
 	rejected := b2.submit(t, "RejectFinancing", other, "rate too low for this tenor")

@@ -63,7 +63,7 @@ func (s *sdkClient) submit(ctx context.Context, st step) (json.RawMessage, error
 		}
 		tx, args = op.Tx, opArgs
 		if transient, err = st.transient(op); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	c, ok := contracts[st.account]

@@ -98,7 +98,7 @@ func (c *Client) Submit(t *testing.T, opName, id string, body any, opts ...clien
 // suite issues and redeems through it.
 func (c *Client) Made(t *testing.T, checker *Client, opName, id string, body any) Committed {
 	t.Helper()
-	res, err := c.Client.SubmitConfirmed(ctx(t), checker.Client, opName, pathValues(id), body)
+	res, err := c.Client.SubmitConfirmed(ctx(t), checker.Client, opName, pathValues(opName, id), body)
 	require.NoError(t, err, "%s %s", opName, id)
 	ev, err := client.EventOf(res)
 	require.NoError(t, err)
