@@ -55,6 +55,17 @@ func (v Viewer) Filter(ev *Event) *Event {
 	if len(ev.Items) > 0 && len(out.Items) == 0 {
 		return nil
 	}
+	// A maker-checker instruction is its organisation's (and the auditor's); a credit line or an
+	// issuance limit its obligor's, its bank's and the auditor's.
+	if in := ev.Instruction; in != nil && v.Role != RoleAuditor && mspOf(in.Maker) != v.MSPID {
+		out.Instruction = nil
+		if len(ev.Items) == 0 {
+			return nil
+		}
+	}
+	if l := ev.Line; l != nil && v.Role != RoleAuditor && v.MSPID != l.Obligor && v.MSPID != l.Bank {
+		return nil
+	}
 	if len(ev.Accounts) > 0 && len(out.Accounts) == 0 && len(ev.Orgs) == 0 && ev.Config == nil && ev.Proposal == nil {
 		return nil
 	}

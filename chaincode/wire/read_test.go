@@ -74,3 +74,22 @@ func TestViewer_FilterAccountsAndGovernance(t *testing.T) {
 		t.Fatal("proposals are everyone's")
 	}
 }
+
+func TestViewer_FilterInstructionsAndLines(t *testing.T) {
+	core := Viewer{MSPID: "CoreMSP", Account: "CoreMSP/approver", Role: RoleApprover}
+	supplier := Viewer{MSPID: "SupplierMSP", Account: "SupplierMSP/a", Role: RoleSupplier}
+	bank2 := Viewer{MSPID: "Bank2MSP", Account: "Bank2MSP/o", Role: RoleFinancier}
+	request := &Event{Op: "Issue", Items: []EventItem{}, Instruction: &Instruction{ID: "I1", Maker: "CoreMSP/treasurer"}}
+	if core.Filter(request) == nil || supplier.Filter(request) != nil {
+		t.Fatal("a maker's request is its organisation's")
+	}
+	confirmed := &Event{Op: "ConfirmInstruction", Items: []EventItem{{ID: "R-1", Issuer: "CoreMSP/treasurer", PendingHolder: "SupplierMSP/a"}},
+		Instruction: &Instruction{ID: "I1", Maker: "CoreMSP/treasurer"}}
+	if got := supplier.Filter(confirmed); got == nil || got.Instruction != nil || len(got.Items) != 1 {
+		t.Fatalf("the supplier reads the offer, not the instruction: %+v", got)
+	}
+	line := &Event{Op: "SetCreditLine", Items: []EventItem{}, Line: &CreditLine{Obligor: "CoreMSP", Bank: "Bank1MSP"}}
+	if core.Filter(line) == nil || bank2.Filter(line) != nil || supplier.Filter(line) != nil {
+		t.Fatal("a credit line is its obligor's and its bank's")
+	}
+}
