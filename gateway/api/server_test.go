@@ -84,15 +84,18 @@ func TestRoutes_MapToChaincodeTransactions(t *testing.T) {
 }
 
 func TestRoutes_FinancingTermsTravelAsTransientData(t *testing.T) {
-	for _, tt := range []struct{ path, body, key, value string }{
-		{"/v1/receivables/R-1/financing/approve", `{"rateBps":450}`, "rateBps", "450"},
-		{"/v1/receivables/R-1/financing/reject", `{"reason":"limit"}`, "reason", "limit"},
+	for _, tt := range []struct {
+		path, body, key, value string
+		args                   []string
+	}{
+		{"/v1/receivables/R-1/financing/approve", `{"rateBps":450}`, "rateBps", "450", []string{"R-1", ""}}, // withoutRecourse is public
+		{"/v1/receivables/R-1/financing/reject", `{"reason":"limit"}`, "reason", "limit", []string{"R-1"}},
 	} {
 		led := &fakeLedger{payload: []byte(`{"ok":true}`)}
 		s, tokens := testServer(t, led)
 		rec := do(t, s, "POST", tt.path, tokens["treasurer"], tt.body)
 		require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
-		require.Equal(t, []string{"R-1"}, led.calls[0].args, "never in the arguments")
+		require.Equal(t, tt.args, led.calls[0].args, "never in the arguments")
 		require.Equal(t, tt.value, string(led.calls[0].transient[tt.key]))
 		require.Len(t, led.calls[0].transient[wire.SaltKey], 64, "a fresh salt")
 	}
@@ -101,7 +104,7 @@ func TestRoutes_FinancingTermsTravelAsTransientData(t *testing.T) {
 	// Offline signing puts the terms in the prepared proposal's transient data too.
 	rec := do(t, s, "POST", "/v1/offline/proposals", tokens["treasurer"], `{"operation":"approve-financing","id":"R-1","body":{"rateBps":450}}`)
 	require.Equal(t, http.StatusCreated, rec.Code, rec.Body.String())
-	require.Equal(t, []string{"R-1"}, led.calls[0].args)
+	require.Equal(t, []string{"R-1", ""}, led.calls[0].args)
 	require.Equal(t, "450", string(led.calls[0].transient["rateBps"]))
 	led.calls = nil
 	rec = do(t, s, "POST", "/v1/receivables/R-1/financing/approve", tokens["treasurer"], `{}`)
