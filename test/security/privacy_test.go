@@ -20,7 +20,7 @@ func TestPrivacy_AMemberPeerDownWhileTermsAreWrittenGetsThemAfterRestart(t *test
 	as := func(account string) *gwtest.Client { return gwtest.As(t, nw.Dir, account) }
 	core, supplier, bank1, auditor := as("CoreMSP/treasurer"), as("SupplierMSP/supplier-a"), as("Bank1MSP/officer"), as("AuditorMSP/auditor")
 	id := gwtest.UniqueID(t, "PR")
-	core.Submit(t, "issue", "", gwtest.IssueBody(t, id, "SupplierMSP/supplier-a", "5000.00", gwtest.InDays(30)))
+	core.Made(t, as("CoreMSP/approver"), "issue", "", gwtest.IssueBody(t, id, "SupplierMSP/supplier-a", "5000.00", gwtest.InDays(30)))
 	supplier.Sees(t, id, wire.StatusPending)
 	supplier.Submit(t, "accept", id, nil)
 	supplier.Submit(t, "request-financing", id, wire.FinancingRequest{Bank: "Bank1MSP"})
