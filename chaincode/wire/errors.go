@@ -22,6 +22,7 @@ const (
 // Failures of the path between a client and the ledger.
 const (
 	KindUnauthenticated Kind = "unauthenticated"        // no or a bad credential at the gateway
+	KindRateLimited     Kind = "rate_limited"           // too many failed authentications from the caller's address
 	KindTooLarge        Kind = "too_large"              // a request body over the gateway's limit
 	KindUnsupportedType Kind = "unsupported_media_type" // a request body that is not application/json
 	KindNoRoute         Kind = "no_route"               // no such route
@@ -59,6 +60,7 @@ var Kinds = map[Kind]KindInfo{
 	KindForbidden:       {http.StatusForbidden, "Forbidden", ExitForbidden},
 	KindConflict:        {http.StatusConflict, "Conflict", ExitConflict},
 	KindUnauthenticated: {http.StatusUnauthorized, "Unauthenticated", ExitForbidden},
+	KindRateLimited:     {http.StatusTooManyRequests, "Too many failed authentications", ExitFailure},
 	KindTooLarge:        {http.StatusRequestEntityTooLarge, "Request too large", ExitInvalid},
 	KindUnsupportedType: {http.StatusUnsupportedMediaType, "Unsupported media type", ExitInvalid},
 	KindNoRoute:         {http.StatusNotFound, "No such route", ExitInvalid},

@@ -185,7 +185,7 @@ func TestParseRefusal(t *testing.T) {
 }
 
 func TestKinds_EveryKindHasARow(t *testing.T) {
-	for _, k := range []Kind{KindInvalid, KindNotFound, KindForbidden, KindConflict, KindUnauthenticated, KindTooLarge,
+	for _, k := range []Kind{KindInvalid, KindNotFound, KindForbidden, KindConflict, KindUnauthenticated, KindRateLimited, KindTooLarge,
 		KindUnsupportedType, KindNoRoute, KindNoMethod,
 		KindEndorse, KindSubmit, KindCommit, KindCommitStatus, KindTimeout, KindUnavailable, KindInternal} {
 		if _, ok := Kinds[k]; !ok {

@@ -37,7 +37,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	fe := kindOf(err)
 	p := wire.NewProblem(fe.Kind, fe.Message)
 	p.Instance, p.Stage, p.TransactionID, p.ValidationCode = r.URL.Path, fe.Stage, fe.TransactionID, fe.ValidationCode
-	if fe.Stage != "request" && fe.Kind != wire.KindUnauthenticated {
+	if fe.Stage != "request" && fe.Kind != wire.KindUnauthenticated && fe.Kind != wire.KindRateLimited {
 		s.metrics.fabricErrors.WithLabelValues(string(fe.Kind)).Inc()
 	}
 	if p.Status >= 500 {

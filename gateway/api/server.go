@@ -114,9 +114,12 @@ func (s *Server) routes() {
 		if strings.HasPrefix(pattern, "POST ") {
 			handler = s.idempotent(handler)
 		}
-		handler = s.cfg.Auth.Require(handler, func(w http.ResponseWriter, r *http.Request) {
-			s.writeError(w, r, &fabric.Error{Kind: wire.KindUnauthenticated, Stage: "auth",
-				Message: "unauthenticated: send Authorization: Bearer <token> or a client certificate of this organisation"})
+		handler = s.cfg.Auth.Require(pattern, handler, func(w http.ResponseWriter, r *http.Request, refusal *auth.Refusal) {
+			msg := "unauthenticated: send Authorization: Bearer <token> or a client certificate of this organisation"
+			if refusal.Kind == wire.KindRateLimited {
+				msg = "rate_limited: too many failed authentications from this address; try again after Retry-After seconds"
+			}
+			s.writeError(w, r, &fabric.Error{Kind: refusal.Kind, Stage: "auth", Message: msg})
 		})
 		s.patterns = append(s.patterns, pattern)
 		s.mux.Handle(pattern, s.metrics.instrument(pattern, handler))

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/recv-ledger/recv/chaincode/wire"
+	"github.com/recv-ledger/recv/gateway/auth"
 	"github.com/recv-ledger/recv/gateway/ca"
 	"github.com/recv-ledger/recv/gateway/fabric"
 )
@@ -157,6 +158,24 @@ func TestAuth_UnauthenticatedIs401AndNothingRuns(t *testing.T) {
 		require.Contains(t, rec.Header().Get("WWW-Authenticate"), "Bearer")
 		require.Empty(t, led.calls)
 	}
+}
+
+func TestAuth_TooManyFailuresFromOneAddressAre429ProblemsAndNothingRuns(t *testing.T) {
+	led := &fakeLedger{}
+	s, tokens := testServer(t, led)
+	s.cfg.Auth.Limiter = auth.NewFailureLimiter(2, 1)
+	for i := 0; i < 2; i++ {
+		require.Equal(t, http.StatusUnauthorized, do(t, s, "POST", "/v1/receivables/R-1/accept", "recv_guess", "").Code)
+	}
+	rec := do(t, s, "POST", "/v1/receivables/R-1/accept", tokens["supplier-a"], "")
+	require.Equal(t, http.StatusTooManyRequests, rec.Code, rec.Body.String())
+	require.Equal(t, "application/problem+json", rec.Header().Get("Content-Type"))
+	require.Equal(t, "60", rec.Header().Get("Retry-After"))
+	var p wire.Problem
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &p))
+	require.Equal(t, wire.KindRateLimited, p.Kind)
+	require.Equal(t, "/v1/receivables/R-1/accept", p.Instance)
+	require.Empty(t, led.calls, "nothing reached the ledger")
 }
 
 func TestAuth_OpenEndpointsNeedNoToken(t *testing.T) {

@@ -5,9 +5,14 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
+	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
 )
 
 type callerKey struct{}
@@ -24,9 +29,13 @@ func WithCaller(ctx context.Context, name string) context.Context {
 }
 
 // Authenticator finds the caller of a request from its bearer token or its TLS client
-// certificate. A request with neither, or with an unknown one, is refused with 401.
+// certificate. A request with neither, or with an unknown one, is refused with 401; every refusal
+// is logged (source, route, what was wrong, never the credential) and counted against its source
+// by Limiter, which answers 429 to a source that failed too often.
 type Authenticator struct {
-	Tokens *TokenStore
+	Tokens  *TokenStore
+	Limiter *FailureLimiter // nil: no limit
+	Log     *slog.Logger    // nil: refusals are not logged
 
 	mu    sync.RWMutex
 	certs map[string]string // hex SHA-256 of DER enrollment certificate -> identity
@@ -45,30 +54,75 @@ func (a *Authenticator) AddCertificate(identity string, cert *x509.Certificate) 
 
 // Identify returns the identity of a request, or false.
 func (a *Authenticator) Identify(r *http.Request) (string, bool) {
+	id, why := a.identify(r)
+	return id, why == ""
+}
+
+// identify returns the identity of a request, or why there is none (never the credential).
+func (a *Authenticator) identify(r *http.Request) (id, why string) {
 	if h := r.Header.Get("Authorization"); h != "" {
 		// The scheme is case-insensitive (RFC 9110 section 11.1).
 		scheme, token, ok := strings.Cut(h, " ")
 		if !ok || !strings.EqualFold(scheme, "Bearer") || a.Tokens == nil {
-			return "", false
+			return "", "authorization header is not Bearer <token>"
 		}
-		return a.Tokens.Lookup(strings.TrimSpace(token))
+		if id, ok := a.Tokens.Lookup(strings.TrimSpace(token)); ok {
+			return id, ""
+		}
+		return "", "unknown bearer token"
 	}
 	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
 		sum := sha256.Sum256(r.TLS.PeerCertificates[0].Raw)
 		a.mu.RLock()
 		defer a.mu.RUnlock()
-		id, ok := a.certs[hex.EncodeToString(sum[:])]
-		return id, ok
+		if id, ok := a.certs[hex.EncodeToString(sum[:])]; ok {
+			return id, ""
+		}
+		return "", "unknown client certificate"
 	}
-	return "", false
+	return "", "no credential"
 }
 
-// Require wraps next so that it runs only for an identified caller; deny writes the refusal.
-func (a *Authenticator) Require(next http.Handler, deny func(http.ResponseWriter, *http.Request)) http.Handler {
+// Refusal is why a request was not authenticated: wire.KindUnauthenticated (401), or
+// wire.KindRateLimited (429) with the time after which its source may try again.
+type Refusal struct {
+	Kind       wire.Kind
+	RetryAfter time.Duration
+}
+
+// Authenticate returns the caller of r, a request for route (the pattern, never the raw path with
+// its ids), or the refusal. A source over its limit is refused before its credential is looked at.
+func (a *Authenticator) Authenticate(r *http.Request, route string) (string, *Refusal) {
+	source := Source(r)
+	if blocked, wait := a.Limiter.Blocked(source); blocked {
+		a.logRefusal("authentication refused: too many failures from this source", source, route, "retryAfter", wait.String())
+		return "", &Refusal{Kind: wire.KindRateLimited, RetryAfter: wait}
+	}
+	id, why := a.identify(r)
+	if why == "" {
+		return id, nil
+	}
+	a.Limiter.Fail(source)
+	a.logRefusal("authentication failed", source, route, "reason", why)
+	return "", &Refusal{Kind: wire.KindUnauthenticated}
+}
+
+func (a *Authenticator) logRefusal(msg, source, route string, args ...any) {
+	if a.Log != nil {
+		a.Log.Warn(msg, append([]any{"source", source, "route", route}, args...)...)
+	}
+}
+
+// Require wraps next, the handler of route, so that it runs only for an authenticated caller;
+// deny writes the refusal.
+func (a *Authenticator) Require(route string, next http.Handler, deny func(http.ResponseWriter, *http.Request, *Refusal)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, ok := a.Identify(r)
-		if !ok {
-			deny(w, r)
+		id, refusal := a.Authenticate(r, route)
+		if refusal != nil {
+			if refusal.RetryAfter > 0 {
+				w.Header().Set("Retry-After", strconv.Itoa(int(refusal.RetryAfter/time.Second)))
+			}
+			deny(w, r, refusal)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(WithCaller(r.Context(), id)))

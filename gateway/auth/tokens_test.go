@@ -70,9 +70,9 @@ func TestAuthenticator_BindsEachTokenToOneIdentity(t *testing.T) {
 	ta, _ := s.Mint("a")
 	a := &Authenticator{Tokens: s}
 	var seen string
-	h := a.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := a.Require("GET /", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		seen, _ = Caller(r.Context())
-	}), func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(401) })
+	}), func(w http.ResponseWriter, r *http.Request, _ *Refusal) { w.WriteHeader(401) })
 
 	tests := []struct {
 		header string

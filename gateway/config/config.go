@@ -5,6 +5,7 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -38,6 +39,13 @@ type Serve struct {
 	// NoConsole turns the web console at / off; ConsoleSessionTTL is how long a sign-in lasts.
 	NoConsole         bool          `yaml:"noConsole"`
 	ConsoleSessionTTL time.Duration `yaml:"consoleSessionTTL"`
+	// PlainHTTP allows plain HTTP on a listener beyond loopback (by default the service refuses to
+	// start there without TLS): only where the network in between is the operator's own.
+	PlainHTTP bool `yaml:"plainHTTP"`
+	// AuthFailBurst and AuthFailPerMinute bound the failed authentications per source address
+	// (default 20 at once, 20 a minute); past them the source gets 429. AuthFailBurst 0: no limit.
+	AuthFailBurst     int `yaml:"authFailBurst"`
+	AuthFailPerMinute int `yaml:"authFailPerMinute"`
 }
 
 // NetDir is the network state folder: RECV_NET_DIR or .recv-net.
@@ -78,6 +86,11 @@ func (c *Serve) Bind(fs *pflag.FlagSet) {
 	fs.BoolVar(&c.NoConsole, "no-console", env("NO_CONSOLE", "") == "true", "serve no web console at / (env RECV_NO_CONSOLE=true)")
 	sttl, _ := time.ParseDuration(env("CONSOLE_SESSION_TTL", "8h"))
 	fs.DurationVar(&c.ConsoleSessionTTL, "console-session-ttl", sttl, "how long a sign-in to the web console lasts (env RECV_CONSOLE_SESSION_TTL)")
+	fs.BoolVar(&c.PlainHTTP, "plain-http", env("PLAIN_HTTP", "") == "true", "allow plain HTTP on a listener beyond loopback; by default such a listener needs --tls-cert (env RECV_PLAIN_HTTP=true)")
+	burst, _ := strconv.Atoi(env("AUTH_FAIL_BURST", "20"))
+	fs.IntVar(&c.AuthFailBurst, "auth-fail-burst", burst, "failed authentications a source address may make at once before it gets 429; 0: no limit (env RECV_AUTH_FAIL_BURST)")
+	perMin, _ := strconv.Atoi(env("AUTH_FAIL_PER_MINUTE", "20"))
+	fs.IntVar(&c.AuthFailPerMinute, "auth-fail-per-minute", perMin, "failed authentications a minute a source address may make in the long run (env RECV_AUTH_FAIL_PER_MINUTE)")
 	fs.BoolVar(&c.MetricsPublic, "metrics-public", env("METRICS_PUBLIC", "") == "true", "serve /metrics to anyone who reaches the listener; by default it needs the bearer token (or client certificate) of an admin of the organisation (env RECV_METRICS_PUBLIC=true)")
 }
 
@@ -128,6 +141,15 @@ func (c *Serve) ApplyFile(path string, fs *pflag.FlagSet) error {
 	if file.ConsoleSessionTTL > 0 {
 		set("console-session-ttl", "CONSOLE_SESSION_TTL", func() { c.ConsoleSessionTTL = file.ConsoleSessionTTL })
 	}
+	if file.PlainHTTP {
+		set("plain-http", "PLAIN_HTTP", func() { c.PlainHTTP = true })
+	}
+	if file.AuthFailBurst > 0 {
+		set("auth-fail-burst", "AUTH_FAIL_BURST", func() { c.AuthFailBurst = file.AuthFailBurst })
+	}
+	if file.AuthFailPerMinute > 0 {
+		set("auth-fail-per-minute", "AUTH_FAIL_PER_MINUTE", func() { c.AuthFailPerMinute = file.AuthFailPerMinute })
+	}
 	if file.RequestTimeout > 0 {
 		set("request-timeout", "REQUEST_TIMEOUT", func() { c.RequestTimeout = file.RequestTimeout })
 	}
@@ -148,7 +170,34 @@ func (c *Serve) Validate() error {
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return fmt.Errorf("--tls-cert and --tls-key go together")
 	}
+	if c.AuthFailBurst < 0 || c.AuthFailPerMinute < 0 {
+		return fmt.Errorf("--auth-fail-burst and --auth-fail-per-minute cannot be negative")
+	}
 	return nil
+}
+
+// CheckListener refuses a listener beyond loopback without TLS, unless PlainHTTP allows it: the
+// bearer tokens and the business data would cross the network in clear.
+func (c *Serve) CheckListener(listen string) error {
+	if c.TLSCert != "" || c.PlainHTTP || IsLoopback(listen) {
+		return nil
+	}
+	return fmt.Errorf("listen %s reaches beyond loopback: serve TLS (--tls-cert and --tls-key), or listen on 127.0.0.1, "+
+		"or accept plain HTTP there with --plain-http", listen)
+}
+
+// IsLoopback says whether the listen address host:port binds loopback only ("localhost", 127.0.0.0/8,
+// ::1); an empty host or an unspecified address binds every interface.
+func IsLoopback(listen string) bool {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func splitList(s string) []string {

@@ -85,3 +85,15 @@ func TestServe_IdempotencyBounds(t *testing.T) {
 	require.Equal(t, 70, c.IdempotencyEntries)
 	require.Equal(t, time.Hour, c.IdempotencyTTL)
 }
+
+func TestCheckListener_TLSBeyondLoopback(t *testing.T) {
+	for _, l := range []string{"127.0.0.1:8801", "127.9.9.9:1", "[::1]:8801", "localhost:8801"} {
+		require.NoError(t, (&Serve{}).CheckListener(l), l)
+	}
+	for _, l := range []string{"0.0.0.0:8801", ":8801", "[::]:8801", "10.0.0.5:8801", "gateway.core.recv.local:8801", "nonsense"} {
+		err := (&Serve{}).CheckListener(l)
+		require.ErrorContains(t, err, "beyond loopback", l)
+		require.NoError(t, (&Serve{TLSCert: "c.pem", TLSKey: "k.pem"}).CheckListener(l), "with TLS: %s", l)
+		require.NoError(t, (&Serve{PlainHTTP: true}).CheckListener(l), "deliberately plain: %s", l)
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/recv-ledger/recv/chaincode/wire"
 	"github.com/recv-ledger/recv/gateway/auth"
@@ -26,9 +28,13 @@ func guardMetrics(next http.Handler, authn *auth.Authenticator, roleOf func(name
 			next.ServeHTTP(w, r)
 			return
 		}
-		name, ok := authn.Identify(r)
-		if !ok {
-			log.Info("metrics refused: no credential", "source", r.RemoteAddr)
+		name, refusal := authn.Authenticate(r, "GET "+metricsPath)
+		if refusal != nil && refusal.Kind == wire.KindRateLimited {
+			w.Header().Set("Retry-After", strconv.Itoa(int(refusal.RetryAfter/time.Second)))
+			writeProblem(w, r, wire.KindRateLimited, "rate_limited: too many failed authentications from this address")
+			return
+		}
+		if refusal != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="recv"`)
 			writeProblem(w, r, wire.KindUnauthenticated,
 				"unauthenticated: /metrics needs Authorization: Bearer <token> of an admin of this organisation (or the gateway runs with --metrics-public)")

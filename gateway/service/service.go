@@ -62,6 +62,12 @@ func Run(ctx context.Context, cfg config.Serve, log *slog.Logger) error {
 	if cfg.Listen == "" {
 		cfg.Listen = org.Gateway.Address
 	}
+	if err := cfg.CheckListener(cfg.Listen); err != nil {
+		return &ConfigError{err}
+	}
+	if cfg.PlainHTTP && cfg.TLSCert == "" && !config.IsLoopback(cfg.Listen) {
+		log.Warn("plain HTTP beyond loopback (--plain-http): tokens cross the network in clear", "listen", cfg.Listen)
+	}
 	if cfg.StateDir == "" {
 		cfg.StateDir = filepath.Join(filepath.Dir(cfg.Network), "gateways", org.Name)
 	}
@@ -79,7 +85,7 @@ func Run(ctx context.Context, cfg config.Serve, log *slog.Logger) error {
 	}
 	defer fc.Close()
 
-	authn := &auth.Authenticator{}
+	authn := &auth.Authenticator{Limiter: auth.NewFailureLimiter(cfg.AuthFailBurst, cfg.AuthFailPerMinute), Log: log}
 	if authn.Tokens, err = auth.OpenTokenStore(filepath.Join(cfg.StateDir, "token-hashes.json")); err != nil {
 		return err
 	}

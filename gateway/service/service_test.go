@@ -25,6 +25,9 @@ func TestRun_SettingsErrorsAreConfigErrors(t *testing.T) {
 		{"no org", config.Serve{Network: netFile}},
 		{"half a TLS pair", config.Serve{Network: netFile, Org: "CoreMSP", TLSCert: "c.pem"}},
 		{"unknown org", config.Serve{Network: netFile, Org: "NopeMSP"}},
+		{"plain HTTP on every interface", config.Serve{Network: netFile, Org: "CoreMSP", Listen: "0.0.0.0:8801"}},
+		{"plain HTTP on a public name", config.Serve{Network: netFile, Org: "CoreMSP", Listen: "gateway.example:8801"}},
+		{"negative failure limit", config.Serve{Network: netFile, Org: "CoreMSP", AuthFailBurst: -1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -42,7 +45,7 @@ func TestRun_MissingNetworkOrPeerIsAnError(t *testing.T) {
 
 	dir := t.TempDir()
 	netFile := filepath.Join(dir, "network.json")
-	require.NoError(t, os.WriteFile(netFile, []byte(`{"channel":"c","chaincode":"c","orgs":{"CoreMSP":{"name":"core","peer":{"address":"127.0.0.1:1","tlsCACert":"`+filepath.Join(dir, "no-ca.pem")+`"}}}}`), 0o600))
+	require.NoError(t, os.WriteFile(netFile, []byte(`{"channel":"c","chaincode":"c","orgs":{"CoreMSP":{"name":"core","peer":{"address":"127.0.0.1:1","tlsCACert":"`+filepath.Join(dir, "no-ca.pem")+`"},"gateway":{"address":"127.0.0.1:0"}}}}`), 0o600))
 	err = Run(context.Background(), config.Serve{Network: netFile, Org: "CoreMSP"}, log)
 	require.ErrorContains(t, err, "peer TLS CA")
 }
