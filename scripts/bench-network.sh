@@ -18,9 +18,11 @@ set -euo pipefail
 deploy_bare() {
 	with_bare_chaincode build_chaincode >/dev/null
 	if [ -n "$(with_bare_chaincode cc_state sequence)" ]; then
-		node_running chaincode-bare && return 0
-		step "bare chaincode: its server was not running; starting it"
-		CC_PACKAGE_ID=$(with_bare_chaincode cc_state package_id) with_bare_chaincode start_and_wait chaincode-bare
+		local n stopped=()
+		for n in $(with_bare_chaincode cc_servers); do node_running "$n" || stopped+=("$n"); done
+		[ ${#stopped[@]} -gt 0 ] || return 0
+		step "bare chaincode: servers not running (${stopped[*]}); starting them"
+		with_bare_chaincode start_and_wait "${stopped[@]}"
 		step_done
 		return 0
 	fi

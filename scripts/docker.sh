@@ -9,7 +9,7 @@
 #   docker.sh stop              stop the containers, keep them and their volumes (ledgers, CA databases)
 #   docker.sh start             start a stopped network's containers again and wait until it answers
 #   docker.sh status            each container: state, health, block height
-#   docker.sh logs NODE [-f]    a container's log (NODE: ca.core, orderer1, peer0.bank1, chaincode, gateway.core, ...)
+#   docker.sh logs NODE [-f]    a container's log (NODE: ca.core, orderer1, peer0.bank1, chaincode.bank1, gateway.core, ...)
 #   docker.sh env ORG [USER]    shell exports for the peer CLI on this host as that identity (default admin)
 #   docker.sh compose ARGS...   docker compose with this network's project, file and settings
 #   docker.sh add-org NAME [LEGAL_NAME] [CREDIT_CODE]
@@ -48,13 +48,13 @@ if [ -n "$RECORDED_OFFSET" ] && [ "$RECORDED_OFFSET" != "$RECV_PORT_OFFSET" ]; t
 	echo "docker: $RECV_NET_DIR was made with RECV_DOCKER_PORT_OFFSET=$RECORDED_OFFSET, not $RECV_PORT_OFFSET" >&2
 	exit 1
 fi
-# Mutual TLS to the chaincode server as natively; peers and orderers do not require client
-# certificates; the chaincode server is the image's (RECV_CLIENT_AUTH, RECV_CC_BIN and
-# RECV_CC_ADDRESS are native-only options).
+# Mutual TLS to the chaincode servers and on the peers' and orderers' main listeners, as natively
+# by default; the chaincode servers are the image's (RECV_CC_BIN is a
+# native-only option).
 RECV_CC_TLS=true
-RECV_CLIENT_AUTH=false
+RECV_CLIENT_AUTH=true
 export RECV_NET_DIR RECV_PORT_OFFSET RECV_CC_TLS RECV_CLIENT_AUTH
-unset RECV_CC_BIN RECV_CC_ADDRESS
+unset RECV_CC_BIN
 
 # shellcheck source=lib/net.sh
 . "$here/lib/net.sh" compose

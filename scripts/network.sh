@@ -33,8 +33,8 @@
 # Environment: RECV_NET_DIR, RECV_PORT_OFFSET (added to every port), RECV_BATCH_TIMEOUT (150ms),
 # RECV_BATCH_MAX_MESSAGES (100), RECV_LOG_SPEC (the nodes' FABRIC_LOGGING_SPEC), RECV_CC_POLICY,
 # RECV_CC_BIN (a prebuilt chaincode server), RECV_CC_TLS (true: mutual TLS to the chaincode
-# server), RECV_CLIENT_AUTH (false), RECV_READY_TIMEOUT (seconds per readiness wait, 60),
-# RECV_TLS_EXTRA_HOSTS (more TLS SANs).
+# servers), RECV_CLIENT_AUTH (true: mutual TLS on peers and orderers), RECV_READY_TIMEOUT (seconds
+# per readiness wait, 60), RECV_TLS_EXTRA_HOSTS (more TLS SANs).
 # See docs/network.md.
 set -euo pipefail
 
@@ -145,8 +145,7 @@ cmd_start() {
 		case " ${all[*]} " in *" $n "*) ;; *) die "no node '$n'; nodes: ${all[*]}" ;; esac
 		node_running "$n" || todo+=("$n")
 	done
-	# The chaincode server serves the package the peers installed.
-	CC_PACKAGE_ID=$(cc_state package_id)
+	# Each chaincode server serves the package its org's peer installed (start_cc_server reads it).
 	[ ${#todo[@]} -eq 0 ] || start_and_wait "${todo[@]}"
 	if [ $# -eq 0 ]; then
 		wait_until "a Raft leader on $CHANNEL" "" "$READY_TIMEOUT" raft_leader_known

@@ -7,10 +7,8 @@ package fabric
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
-	"os"
 	"sort"
 	"sync"
 	"time"
@@ -95,19 +93,10 @@ type user struct {
 	offline *client.Gateway // never signs: offline flows supply signatures
 }
 
-// Dial opens the shared TLS connection to a peer. tlsCACertPath is the PEM of the peer's TLS CA;
-// serverName is the host name in the peer's TLS certificate.
-func Dial(address, serverName, tlsCACertPath string) (*grpc.ClientConn, error) {
-	pem, err := os.ReadFile(tlsCACertPath)
-	if err != nil {
-		return nil, fmt.Errorf("read peer TLS CA: %w", err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("no certificate in %s", tlsCACertPath)
-	}
-	creds := credentials.NewTLS(&tls.Config{RootCAs: pool, ServerName: serverName, MinVersion: tls.VersionTLS12})
-	conn, err := grpc.NewClient(address, grpc.WithTransportCredentials(creds))
+// Dial opens the shared TLS connection to a peer at address with cfg (network.Peer.TLSConfig: the
+// peer's TLS CA and host name, the organisation's TLS client pair).
+func Dial(address string, cfg *tls.Config) (*grpc.ClientConn, error) {
+	conn, err := grpc.NewClient(address, grpc.WithTransportCredentials(credentials.NewTLS(cfg)))
 	if err != nil {
 		return nil, fmt.Errorf("connect to peer %s: %w", address, err)
 	}

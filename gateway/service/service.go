@@ -74,7 +74,11 @@ func Run(ctx context.Context, cfg config.Serve, log *slog.Logger) error {
 	if cfg.TokensDir == "" {
 		cfg.TokensDir = filepath.Join(cfg.StateDir, "tokens")
 	}
-	conn, err := fabric.Dial(org.Peer.Address, org.Peer.ServerName, org.Peer.TLSCACert)
+	tlsCfg, err := org.Peer.TLSConfig()
+	if err != nil {
+		return err
+	}
+	conn, err := fabric.Dial(org.Peer.Address, tlsCfg)
 	if err != nil {
 		return err
 	}

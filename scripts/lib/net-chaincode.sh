@@ -1,13 +1,17 @@
-# shellcheck shell=bash disable=SC2034 # CC_PACKAGE_ID is read by the backend's node_start
-# The receivables chaincode as a service: deterministic CCaaS package, install on every peer,
-# the chaincode server (the backend's node "chaincode"), approval by every org, commit, and a check
-# that it answers. One deploy for both backends.
+# shellcheck shell=bash disable=SC2034 # CC_PACKAGE_IDS is read by the backend's node_start
+# The receivables chaincode as a service, one chaincode server per organisation: each org's peer
+# dials its own org's server only, so "endorsed by the core enterprise and a holder-side org"
+# means two servers of two organisations ran the rules (docs/security.md). Deterministic CCaaS
+# package per org, installed on that org's peer only; the servers (the backend's nodes
+# CC_SERVER.ORG); approval by every org with its own package id; commit; a check that it answers.
+# One deploy for both backends.
 #
-# Which chaincode: CC_NAME (its name on the channel, lib/net-common.sh), CC_SERVER (its server's
-# node), cc_bin (the server's binary), CC_DIR (its deploy state) and CC_SEED (true: seed the
-# membership registry). They name the receivables chaincode unless with_bare_chaincode sets them
-# for one call: the benchmarks' bare chaincode (chaincode/cmd/bare) deploys the same way beside it,
-# on the same channel with the same endorsement policy, as its own server (native backend only).
+# Which chaincode: CC_NAME (its name on the channel, lib/net-common.sh), CC_SERVER (the base name of
+# its servers' nodes, CC_SERVER.ORG), cc_bin (the servers' binary), CC_DIR (its deploy state) and
+# CC_SEED (true: seed the membership registry). They name the receivables chaincode unless
+# with_bare_chaincode sets them for one call: the benchmarks' bare chaincode (chaincode/cmd/bare)
+# deploys the same way beside it, on the same channel with the same endorsement policy, as its own
+# servers, one per org (native backend only).
 CC_SERVER=chaincode
 CC_SEED=true
 CC_COLLECTIONS=true # the definition carries collections_json
@@ -19,25 +23,47 @@ cc_bin() {
 # with_bare_chaincode CMD...: runs CMD (deploy_chaincode, cc_state, ...) for the bare chaincode.
 with_bare_chaincode() {
 	local CC_NAME=bare CC_SERVER=chaincode-bare CC_SEED=false CC_COLLECTIONS=false
+	local -A CC_PACKAGE_IDS=()
 	"$@"
 }
-# Mutual TLS between the peers and the chaincode server (RECV_CC_TLS=false: plaintext on loopback).
+
+# with_server_chaincode NODE CMD...: runs CMD for the chaincode whose server NODE (CC_SERVER.ORG) is.
+with_server_chaincode() {
+	local node=$1
+	shift
+	case ${node%.*} in
+	chaincode-bare) with_bare_chaincode "$@" ;;
+	*) "$@" ;;
+	esac
+}
+
+# cc_servers: the chaincode's server nodes, one per org.
+cc_servers() {
+	local org
+	for org in "${ORGS[@]}"; do echo "$CC_SERVER.$org"; done
+}
+# Mutual TLS between each peer and its org's chaincode server (RECV_CC_TLS=false: plaintext on
+# loopback).
 CC_TLS=${RECV_CC_TLS:-true}
-cc_tls_dir() { echo "$(org_dir core)/ccaas"; }
+# cc_tls_dir ORG: the org's chaincode TLS pairs, issued by the org's CA: server/tls (the server's)
+# and client/tls (the one its peer presents, the only client certificate the server accepts).
+cc_tls_dir() { echo "$(org_dir "$1")/ccaas"; }
 
 # json_pem FILE: the file's contents as a JSON string (PEM lines joined by \n).
 json_pem() { awk 'BEGIN { ORS = "" } { printf "%s\\n", $0 }' "$1"; }
 
-# connection_json: what the peers dial; with TLS it carries the server's root and the peers'
-# client key pair.
+# connection_json ORG: what ORG's peer dials, its org's server; with TLS it carries the server's
+# root (ORG's CA) and the peer's client key pair.
 connection_json() {
+	local org=$1 address
+	address=$(cc_address net "$CC_SERVER.$org")
 	if [ "$CC_TLS" != true ]; then
-		printf '{"address":"%s","dial_timeout":"10s","tls_required":false}\n' "$(cc_address net "$CC_SERVER")"
+		printf '{"address":"%s","dial_timeout":"10s","tls_required":false}\n' "$address"
 		return
 	fi
 	local tls
-	tls=$(cc_tls_dir)
-	printf '{"address":"%s","dial_timeout":"10s","tls_required":true,"client_auth_required":true,' "$(cc_address net "$CC_SERVER")"
+	tls=$(cc_tls_dir "$org")
+	printf '{"address":"%s","dial_timeout":"10s","tls_required":true,"client_auth_required":true,' "$address"
 	printf '"root_cert":"%s","client_key":"%s","client_cert":"%s"}\n' "$(json_pem "$tls/server/tls/ca.pem")" \
 		"$(json_pem "$tls/client/tls/key.pem")" "$(json_pem "$tls/client/tls/cert.pem")"
 }
@@ -105,39 +131,47 @@ build_chaincode() {
 	[ -x "$(cc_bin)" ] || die "no chaincode server at $(cc_bin): ./chaincode/cmd/receivables must build"
 }
 
-# deterministic_tgz OUT DIR FILE...: a tar.gz whose bytes depend only on the files' contents.
+# deterministic_tgz OUT DIR FILE...: a tar.gz whose bytes depend only on the files' contents,
+# readable by its owner only (the outer package holds the peer's client key).
 deterministic_tgz() {
 	local out=$1 dir=$2
 	shift 2
-	tar -C "$dir" --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 --mode=a+rX,u+w,go-w \
-		--format=gnu -cf - "$@" | gzip -n -9 >"$out"
+	(umask 077 && tar -C "$dir" --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 --mode=u=rwX,go= \
+		--format=gnu -cf - "$@" | gzip -n -9 >"$out")
+	chmod 600 "$out"
 }
 
-# package_chaincode LABEL: writes $(CC_DIR)/LABEL.tar.gz and prints its package id.
+# cc_package LABEL ORG: the path of ORG's package of LABEL.
+cc_package() { echo "$(CC_DIR)/$1.$2.tar.gz"; }
+
+# package_chaincode LABEL ORG: writes ORG's package (connection.json to ORG's server, 0600) and
+# prints its package id; the ids differ between orgs, whose servers and keys differ.
 package_chaincode() {
-	local label=$1 work
+	local label=$1 org=$2 work
 	work=$(mktemp -d)
 	mkdir -p "$work/src" "$work/pkg" "$(CC_DIR)"
-	connection_json >"$work/src/connection.json"
+	chmod 700 "$(CC_DIR)"
+	(umask 077 && connection_json "$org" >"$work/src/connection.json")
 	deterministic_tgz "$work/pkg/code.tar.gz" "$work/src" connection.json
 	printf '{"type":"ccaas","label":"%s"}\n' "$label" >"$work/pkg/metadata.json"
-	deterministic_tgz "$(CC_DIR)/$label.tar.gz" "$work/pkg" code.tar.gz metadata.json
+	deterministic_tgz "$(cc_package "$label" "$org")" "$work/pkg" code.tar.gz metadata.json
 	rm -rf "$work"
-	peer_cli core lifecycle chaincode calculatepackageid "$(CC_DIR)/$label.tar.gz"
+	peer_cli "$org" lifecycle chaincode calculatepackageid "$(cc_package "$label" "$org")"
 }
 
-# install_one ORG PACKAGE: installs the package on the org's peer; an identical package installed
+# install_one ORG LABEL: installs ORG's package on ORG's peer; an identical package installed
 # before (a repeated deploy) is not an error.
 install_one() {
 	local out
-	out=$(peer_cli "$1" lifecycle chaincode install "$2" 2>&1) && return 0
+	out=$(peer_cli "$1" lifecycle chaincode install "$(cc_package "$2" "$1")" 2>&1) && return 0
 	echo "$out"
 	grep -q "chaincode already successfully installed" <<<"$out"
 }
 
-# approve_one ORG VERSION SEQUENCE PACKAGE_ID: the org approves the definition.
+# approve_one ORG VERSION SEQUENCE: the org approves the definition with its own package id
+# (CC_PACKAGE_IDS[ORG]); what must match between orgs is the definition, not the package.
 approve_one() {
-	local org=$1 version=$2 sequence=$3 pkg_id=$4
+	local org=$1 version=$2 sequence=$3 pkg_id=${CC_PACKAGE_IDS[$1]}
 	# shellcheck disable=SC2046
 	peer_cli "$org" lifecycle chaincode approveformyorg $(orderer_flags "$org") --channelID "$CHANNEL" \
 		--name "$CC_NAME" --version "$version" --package-id "$pkg_id" --sequence "$sequence" \
@@ -152,8 +186,8 @@ commit_definition() {
 	# shellcheck disable=SC2046
 	peer_cli core lifecycle chaincode commit $(orderer_flags core) --channelID "$CHANNEL" --name "$CC_NAME" \
 		--version "$version" --sequence "$sequence" --signature-policy "$CC_POLICY" $(collections_flags) "${peers[@]}" \
-		--waitForEventTimeout 60s >>"$NET/logs/chaincode.core.log" 2>&1 ||
-		{ tail -n 20 "$NET/logs/chaincode.core.log" >&2; return 1; }
+		--waitForEventTimeout 60s >>"$NET/logs/deploy.core.log" 2>&1 ||
+		{ tail -n 20 "$NET/logs/deploy.core.log" >&2; return 1; }
 }
 
 committed_sequence() {
@@ -206,39 +240,49 @@ seed_registry() {
 	peer_cli core chaincode invoke $(orderer_flags core) -C "$CHANNEL" -n "$CC_NAME" \
 		--peerAddresses "$(addr host peer0.core)" --tlsRootCertFiles "$(ca_cert core)" \
 		--peerAddresses "$(addr host peer0.supplier)" --tlsRootCertFiles "$(ca_cert supplier)" \
-		--waitForEvent --waitForEventTimeout 60s -c "$args" >>"$NET/logs/chaincode.core.log" 2>&1 ||
-		{ tail -n 20 "$NET/logs/chaincode.core.log" >&2; return 1; }
+		--waitForEvent --waitForEventTimeout 60s -c "$args" >>"$NET/logs/deploy.core.log" 2>&1 ||
+		{ tail -n 20 "$NET/logs/deploy.core.log" >&2; return 1; }
 	local org
 	for org in "${ORGS[@]}"; do
-		wait_until "the registry on peer0.$org" chaincode "$READY_TIMEOUT" registry_seeded "$org"
+		wait_until "the registry on peer0.$org" "$CC_SERVER.$org" "$READY_TIMEOUT" registry_seeded "$org"
 	done
 }
 
-# deploy_chaincode SEQUENCE: package, install, serve, approve, commit and check SEQUENCE (the
-# chaincode server is the backend's node CC_SERVER, started with the package id CC_PACKAGE_ID).
+# cc_package_ids: loads CC_PACKAGE_IDS (ORG -> package id) of the deployed definition.
+declare -A CC_PACKAGE_IDS=()
+cc_package_ids() {
+	local org
+	for org in "${ORGS[@]}"; do CC_PACKAGE_IDS[$org]=$(cc_state "package_id.$org"); done
+}
+
+# deploy_chaincode SEQUENCE: package (one per org), install, serve, approve, commit and check
+# SEQUENCE (the chaincode servers are the backend's nodes CC_SERVER.ORG, each started with its
+# org's package id CC_PACKAGE_IDS[ORG]).
 deploy_chaincode() {
-	local sequence=$1 version label pkg_id org
+	local sequence=$1 version label org
 	version=$sequence
 	label="${CC_NAME}_v$version"
-	pkg_id=$(package_chaincode "$label")
-	say "    package $pkg_id"
-	per_org chaincode "installing the chaincode" "${ORGS[*]}" install_one "$(CC_DIR)/$label.tar.gz"
-	CC_PACKAGE_ID=$pkg_id
-	start_and_wait "$CC_SERVER"
+	for org in "${ORGS[@]}"; do
+		CC_PACKAGE_IDS[$org]=$(package_chaincode "$label" "$org")
+		say "    package of $org: ${CC_PACKAGE_IDS[$org]}"
+	done
+	per_org deploy "installing the chaincode" "${ORGS[*]}" install_one "$label"
+	# shellcheck disable=SC2046
+	start_and_wait $(cc_servers)
 	[ "$CC_COLLECTIONS" != true ] || collections_json >"$(CC_DIR)/collections.json"
-	per_org chaincode "approving the definition" "${ORGS[*]}" approve_one "$version" "$sequence" "$pkg_id"
+	per_org deploy "approving the definition" "${ORGS[*]}" approve_one "$version" "$sequence"
 	commit_definition "$version" "$sequence"
 	# The commit waited for the definition's block on every peer it names (all five).
 	local committed
 	committed=$(committed_sequence core)
 	[ "$committed" = "$sequence" ] || die "peer0.core reports sequence '$committed' after committing $sequence"
 	for org in "${ORGS[@]}"; do
-		wait_until "chaincode sequence $sequence to answer on peer0.$org" chaincode "$READY_TIMEOUT" cc_answers "$org"
+		wait_until "chaincode sequence $sequence to answer on peer0.$org" "$CC_SERVER.$org" "$READY_TIMEOUT" cc_answers "$org"
 	done
 	[ "$CC_SEED" != true ] || seed_registry
 	echo "$sequence" >"$(CC_DIR)/sequence"
 	echo "$version" >"$(CC_DIR)/version"
 	echo "$label" >"$(CC_DIR)/label"
-	echo "$pkg_id" >"$(CC_DIR)/package_id"
+	for org in "${ORGS[@]}"; do echo "${CC_PACKAGE_IDS[$org]}" >"$(CC_DIR)/package_id.$org"; done
 	echo "$CC_POLICY" >"$(CC_DIR)/policy"
 }

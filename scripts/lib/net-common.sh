@@ -46,9 +46,9 @@ CC_NAME=receivables
 LOG_SPEC=${RECV_LOG_SPEC:-info:comm.grpc.server=warning:endorser=warning:gateway=warning:orderer.common.broadcast=warning}
 BATCH_TIMEOUT=${RECV_BATCH_TIMEOUT:-150ms}
 BATCH_MAX_MESSAGES=${RECV_BATCH_MAX_MESSAGES:-100}
-# Mutual TLS on the peers' and orderers' main listeners (off: see docs/network.md). The orderer
-# admin endpoint and Raft cluster links are mutually authenticated either way.
-CLIENT_AUTH=${RECV_CLIENT_AUTH:-false}
+# Mutual TLS on the peers' and orderers' main listeners (on by default; docs/network.md, "TLS").
+# The orderer admin endpoint and Raft cluster links are mutually authenticated either way.
+CLIENT_AUTH=${RECV_CLIENT_AUTH:-true}
 READY_TIMEOUT=${RECV_READY_TIMEOUT:-60}
 
 ORGS=(core supplier bank1 bank2 auditor)
@@ -122,7 +122,7 @@ nodes() {
 	for o in orderer "${ORGS[@]}"; do echo "ca.$o"; done
 	for o in "${ORDERERS[@]}"; do echo "$o"; done
 	for o in "${ORGS[@]}"; do echo "peer0.$o"; done
-	echo chaincode
+	for o in "${ORGS[@]}"; do echo "chaincode.$o"; done
 	[ "${GATEWAY_NODES:-0}" != 1 ] || for o in "${ORGS[@]}"; do echo "gateway.$o"; done
 }
 
@@ -145,8 +145,8 @@ node_port() {
 	peer0.*:main) echo $((7051 + 100 * ORG_INDEX[${node#peer0.}])) ;;
 	peer0.*:cc) echo $((7052 + 100 * ORG_INDEX[${node#peer0.}])) ;;
 	peer0.*:ops) echo $((9541 + ORG_INDEX[${node#peer0.}])) ;;
-	chaincode:main) echo 7900 ;;
-	chaincode-bare:main) echo 7950 ;;
+	chaincode.*:main) echo $((7900 + ORG_INDEX[${node#chaincode.}])) ;;
+	chaincode-bare.*:main) echo $((7950 + ORG_INDEX[${node#chaincode-bare.}])) ;;
 	gateway.*:main) echo $((8801 + ORG_INDEX[${node#gateway.}])) ;;
 	*) return 1 ;;
 	esac
@@ -186,7 +186,7 @@ node_dir() {
 	orderer[0-9]) echo "$NET/orgs/orderer/$1" ;;
 	peer0.*) echo "$NET/orgs/${1#peer0.}/peer0" ;;
 	gateway.*) echo "$NET/orgs/${1#gateway.}/gateway" ;;
-	chaincode) echo "$NET/orgs/core/ccaas/server" ;;
+	chaincode.*) echo "$NET/orgs/${1#chaincode.}/ccaas/server" ;;
 	esac
 }
 
@@ -294,19 +294,14 @@ orderer_healthy() { healthy "$(addr host "$1" ops)" "$(ca_cert orderer)"; }
 peer_healthy() { healthy "$(addr host "peer0.$1" ops)" "$(ca_cert "$1")"; }
 gateway_ready() { curl -fsS --max-time 3 "http://$(addr host "gateway.$1")/readyz" >/dev/null 2>&1; }
 
-# cc_address FROM [SERVER]: the address of the chaincode server SERVER (default: the receivables
-# chaincode's, "chaincode") seen FROM; RECV_CC_ADDRESS (native only) replaces that one for every
-# viewer.
-cc_address() {
-	local server=${2:-chaincode}
-	if [ -n "${RECV_CC_ADDRESS:-}" ] && [ "$server" = chaincode ]; then echo "$RECV_CC_ADDRESS"; else addr "$1" "$server"; fi
-}
+# cc_address FROM SERVER: the address of the chaincode server node SERVER (chaincode.ORG) seen FROM.
+cc_address() { addr "$1" "$2"; }
 
-# cc_listening [SERVER]: the chaincode server accepts connections (when this host can reach it at all).
+# cc_listening SERVER: the chaincode server accepts connections (when this host can reach it at all).
 cc_listening() {
-	local a server=${1:-chaincode}
-	[ -n "$(node_host host "$server")" ] || return 0
-	a=$(cc_address host "$server")
+	local a
+	[ -n "$(node_host host "$1")" ] || return 0
+	a=$(cc_address host "$1")
 	port_open "${a%:*}" "${a##*:}"
 }
 
@@ -318,7 +313,7 @@ node_ready() {
 	ca.*) ca_root "${1#ca.}" && ca_ready "${1#ca.}" && ca_ops_healthy "${1#ca.}" ;;
 	orderer[0-9]) orderer_healthy "$1" ;;
 	peer0.*) peer_healthy "${1#peer0.}" ;;
-	chaincode | chaincode-*) cc_listening "$1" ;;
+	chaincode.* | chaincode-*.*) cc_listening "$1" ;;
 	gateway.*) gateway_ready "${1#gateway.}" ;;
 	*) return 1 ;;
 	esac
@@ -387,7 +382,7 @@ bring_up() {
 	create_channel
 	step_done
 
-	step "chaincode $CC_NAME: package, install, serve, approve x5, commit, seed the membership registry"
+	step "chaincode $CC_NAME: a package and a server per org, install, approve x5, commit, seed the membership registry"
 	deploy_chaincode 1
 	step_done
 
@@ -404,7 +399,7 @@ node_height() {
 	case $1 in
 	orderer[0-9]) orderer_height "$1" || true ;;
 	peer0.*) peer_height "${1#peer0.}" || true ;;
-	chaincode) echo "seq $(cc_state sequence -)" ;;
+	chaincode.*) echo "seq $(cc_state sequence -)" ;;
 	esac
 }
 
@@ -419,6 +414,13 @@ cmd_env() {
 	[ -n "${MSP[${org:-none}]:-}" ] || die "usage: $SCRIPT env ORG [USER]; orgs: ${ORGS[*]}"
 	dir=$(org_dir "$org")
 	[ -d "$dir/users/$user/msp" ] || die "no identity $user in $org"
+	# The TLS client pair the peers require: the identity's own TLS pair where it has one (admin),
+	# else its enrollment pair (the org's CA, no extended key usage: valid for TLS client auth).
+	local cert=$dir/users/$user/tls/cert.pem key=$dir/users/$user/tls/key.pem
+	if [ ! -f "$cert" ]; then
+		cert=$dir/users/$user/msp/signcerts/cert.pem
+		key=$dir/users/$user/msp/keystore/key.pem
+	fi
 	cat <<EOF
 export FABRIC_CFG_PATH=$dir/peer0/config
 export CORE_PEER_LOCALMSPID=${MSP[$org]}
@@ -426,6 +428,9 @@ export CORE_PEER_MSPCONFIGPATH=$dir/users/$user/msp
 export CORE_PEER_ADDRESS=$(addr host "peer0.$org")
 export CORE_PEER_TLS_ENABLED=true
 export CORE_PEER_TLS_ROOTCERT_FILE=$(ca_cert "$org")
+export CORE_PEER_TLS_CLIENTAUTHREQUIRED=$CLIENT_AUTH
+export CORE_PEER_TLS_CLIENTCERT_FILE=$cert
+export CORE_PEER_TLS_CLIENTKEY_FILE=$key
 export ORDERER_ADDRESS=$(addr host orderer1)
 export ORDERER_CA=$(ca_cert orderer)
 export ORDERER_CLIENT_CERT=$dir/users/admin/tls/cert.pem

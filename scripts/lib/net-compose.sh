@@ -54,8 +54,8 @@ node_path() {
 	esac
 }
 
-# node_start NAME...: (re)creates the services with the current compose.env (the chaincode's
-# package id is CC_PACKAGE_ID once deploy_chaincode set it).
+# node_start NAME...: (re)creates the services with the current compose.env (the chaincode
+# servers' package ids are CC_PACKAGE_IDS once deploy_chaincode set them).
 node_start() {
 	compose_org_overlay
 	write_env
@@ -120,7 +120,9 @@ write_env() {
 		echo "RECV_VERSION=$VERSION"
 		echo "RECV_UID=$(id -u)"
 		echo "RECV_GID=$(id -g)"
-		echo "RECV_CC_PACKAGE_ID=${CC_PACKAGE_ID:-$(cc_state package_id not-deployed)}"
+		for org in "${ORGS[@]}"; do
+			echo "RECV_CC_PACKAGE_ID_${org^^}=${CC_PACKAGE_IDS[$org]:-$(cc_state "package_id.$org" not-deployed)}"
+		done
 		echo "RECV_LOG_SPEC=$LOG_SPEC"
 		for org in orderer "${ORGS[@]}"; do echo "RECV_PORT_CA_${org^^}=$(ca_port "$org")"; done
 		for o in "${ORDERERS[@]}"; do

@@ -80,13 +80,11 @@ org_identities() {
 		for o in "${ORDERERS[@]}"; do echo "$o orderer -"; done
 	else
 		echo "peer0 peer -"
-	fi
-	echo "admin admin admin"
-	for u in ${USERS[$org]}; do echo "${u%%:*} client ${u#*:}"; done
-	if [ "$org" = core ]; then
 		echo "ccaas-server client -"
 		echo "ccaas-client client -"
 	fi
+	echo "admin admin admin"
+	for u in ${USERS[$org]}; do echo "${u%%:*} client ${u#*:}"; done
 }
 
 ca_ready() {
@@ -200,12 +198,12 @@ enroll_org() {
 		done
 	else
 		enroll_identity "$org" peer0 "$dir/peer0" "$(peer_host "$org"),peer0.$org,localhost,$HOST$(extra_hosts)"
-	fi
-	if [ "$org" = core ]; then
-		# The chaincode server's TLS certificate, and the client certificate every peer presents
-		# to it (it travels in the package's connection.json, as CCaaS prescribes).
-		enroll_identity core ccaas-server "$dir/ccaas/server" "chaincode.$DOMAIN,chaincode,localhost,$HOST$(extra_hosts)" tls-only
-		enroll_identity core ccaas-client "$dir/ccaas/client" "ccaas-client.$DOMAIN" tls-only
+		# The org's own chaincode server's TLS certificate, and the client certificate the org's
+		# peer presents to it (it travels in the org's package's connection.json, as CCaaS
+		# prescribes); both from the org's CA.
+		enroll_identity "$org" ccaas-server "$dir/ccaas/server" \
+			"$(tls_name "chaincode.$org"),chaincode.$org,localhost,$HOST$(extra_hosts)" tls-only
+		enroll_identity "$org" ccaas-client "$dir/ccaas/client" "ccaas-client.$org.$DOMAIN" tls-only
 	fi
 	# The admin also gets a TLS client certificate: for osnadmin, operations /metrics and, with
 	# RECV_CLIENT_AUTH, the orderers.

@@ -42,9 +42,12 @@ write_network_json() {
 			[ $first -eq 1 ] || printf ','
 			first=0
 			printf '\n    %s: {\n      "name": %s,\n' "$(json_str "${MSP[$org]}")" "$(json_str "$org")"
-			printf '      "peer": {"name": %s, "address": %s, "serverName": %s, "tlsCACert": %s, "operations": %s},\n' \
+			# The org's software (gateway, tests) presents the org admin's TLS pair to the peer.
+			printf '      "peer": {"name": %s, "address": %s, "serverName": %s, "tlsCACert": %s, "operations": %s,\n' \
 				"$(json_str "peer0.$org")" "$(json_str "$(addr "$from" "peer0.$org")")" "$(json_str "$(peer_host "$org")")" \
 				"$(json_str "$($P "$reader" "$(ca_cert "$org")")")" "$(json_str "$(addr "$from" "peer0.$org" ops)")"
+			printf '        "tlsClientCert": %s, "tlsClientKey": %s},\n' \
+				"$(json_str "$($P "$reader" "$dir/users/admin/tls/cert.pem")")" "$(json_str "$($P "$reader" "$dir/users/admin/tls/key.pem")")"
 			printf '      "ca": {"url": %s, "name": %s, "tlsCACert": %s, "adminCert": %s, "adminKey": %s},\n' \
 				"$(json_str "https://$(addr "$from" "ca.$org")")" "$(json_str "ca.$org")" "$(json_str "$($P "$reader" "$(ca_cert "$org")")")" \
 				"$(json_str "$($P "$reader" "$dir/registrar/msp/signcerts/cert.pem")")" "$(json_str "$($P "$reader" "$dir/registrar/msp/keystore/key.pem")")"

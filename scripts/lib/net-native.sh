@@ -66,25 +66,28 @@ node_start() {
 			mkdir -p "$dir/data"
 			spawn "$n" env FABRIC_CFG_PATH="$dir/config" FABRIC_LOGGING_SPEC="$LOG_SPEC" "$BIN/peer" node start
 			;;
-		chaincode | chaincode-*) start_cc_server "$n" ;;
+		chaincode.* | chaincode-*.*) with_server_chaincode "$n" start_cc_server "$n" ;;
 		*) die "$n is no node of the native network (the gateways: scripts/gateways.sh)" ;;
 		esac
 	done
 }
 
-# start_cc_server NAME: (re)starts the chaincode server NAME (cc_bin) for the package id
-# CC_PACKAGE_ID.
+# start_cc_server NAME: (re)starts the chaincode server NAME (CC_SERVER.ORG) of ORG for ORG's
+# package id (CC_PACKAGE_IDS[ORG], else the deployed one). With TLS it serves the org's server pair
+# and accepts client certificates of ORG's CA only: another organisation's peer fails the handshake.
 start_cc_server() {
-	local name=$1 addr tls
+	local name=$1 org=${1##*.} addr tls pkg_id
 	addr=$(cc_address self "$name")
-	tls=$(cc_tls_dir)
+	tls=$(cc_tls_dir "$org")
+	pkg_id=${CC_PACKAGE_IDS[$org]:-$(cc_state "package_id.$org")}
+	[ -n "$pkg_id" ] || die "no package id for $name: deploy the chaincode first"
 	stop_nodes "$name"
 	if [ "$CC_TLS" = true ]; then
-		spawn "$name" env CHAINCODE_SERVER_ADDRESS="$addr" CHAINCODE_ID="$CC_PACKAGE_ID" CHAINCODE_TLS_DISABLED=false \
+		spawn "$name" env CHAINCODE_SERVER_ADDRESS="$addr" CHAINCODE_ID="$pkg_id" CHAINCODE_TLS_DISABLED=false \
 			CHAINCODE_TLS_CERT="$tls/server/tls/cert.pem" CHAINCODE_TLS_KEY="$tls/server/tls/key.pem" \
 			CHAINCODE_CLIENT_CA_CERT="$tls/client/tls/ca.pem" "$(cc_bin)"
 	else
-		spawn "$name" env CHAINCODE_SERVER_ADDRESS="$addr" CHAINCODE_ID="$CC_PACKAGE_ID" "$(cc_bin)"
+		spawn "$name" env CHAINCODE_SERVER_ADDRESS="$addr" CHAINCODE_ID="$pkg_id" "$(cc_bin)"
 	fi
 }
 

@@ -37,7 +37,6 @@
 package testnet
 
 import (
-	"crypto/x509"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -71,22 +70,18 @@ func FindRoot() (string, error) {
 }
 
 // DialPeer opens a TLS connection to the peer of organisation mspID, verified against the
-// organisation's TLS CA and the peer's host name.
+// organisation's TLS CA and the peer's host name, presenting the organisation's TLS client pair
+// (the peers require one: mutual TLS).
 func DialPeer(desc *network.Description, mspID string) (*grpc.ClientConn, error) {
 	org, ok := desc.Orgs[mspID]
 	if !ok {
 		return nil, fmt.Errorf("no organisation %s in network.json", mspID)
 	}
-	pem, err := os.ReadFile(org.Peer.TLSCACert)
+	cfg, err := org.Peer.TLSConfig()
 	if err != nil {
 		return nil, err
 	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("no certificate in the TLS CA file of %s", mspID)
-	}
-	return grpc.NewClient(org.Peer.Address,
-		grpc.WithTransportCredentials(credentials.NewClientTLSFromCert(pool, org.Peer.ServerName)))
+	return grpc.NewClient(org.Peer.Address, grpc.WithTransportCredentials(credentials.NewTLS(cfg)))
 }
 
 // Connect returns a fabric-gateway connection over conn that signs as account (MSPID/user),

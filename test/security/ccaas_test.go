@@ -1,0 +1,168 @@
+package security
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"crypto/tls"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hyperledger/fabric-gateway/pkg/client"
+	"github.com/stretchr/testify/require"
+
+	"github.com/recv-ledger/recv/test/internal/testnet"
+)
+
+// orgNames are the short names of the member organisations (the state folder's orgs/ and the
+// chaincode servers' nodes chaincode.<org>).
+var orgNames = map[string]string{"CoreMSP": "core", "SupplierMSP": "supplier", "Bank1MSP": "bank1", "Bank2MSP": "bank2", "AuditorMSP": "auditor"}
+
+// connection is what an organisation's CCaaS package tells its peer: where its chaincode server is,
+// the server's root, and the client pair the peer presents.
+type connection struct {
+	Address    string `json:"address"`
+	RootCert   string `json:"root_cert"`
+	ClientCert string `json:"client_cert"`
+	ClientKey  string `json:"client_key"`
+	TLS        bool   `json:"tls_required"`
+	ClientAuth bool   `json:"client_auth_required"`
+}
+
+// untar returns the file name of the tar.gz in data.
+func untar(t *testing.T, data []byte, name string) []byte {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	require.NoError(t, err)
+	tr := tar.NewReader(zr)
+	for {
+		h, err := tr.Next()
+		require.NoError(t, err, "no %s in the package", name)
+		if h.Name == name {
+			b, err := io.ReadAll(tr)
+			require.NoError(t, err)
+			return b
+		}
+	}
+}
+
+// packageOf reads the organisation's installed package of the deployed chaincode (the one its peer
+// got) and checks that only its owner may read it.
+func packageOf(t *testing.T, org string) connection {
+	t.Helper()
+	label, err := os.ReadFile(filepath.Join(nw.Dir, "chaincode", "label"))
+	require.NoError(t, err, "no deployed chaincode in %s", nw.Dir)
+	path := filepath.Join(nw.Dir, "chaincode", strings.TrimSpace(string(label))+"."+org+".tar.gz")
+	st, err := os.Stat(path)
+	require.NoError(t, err, "no package of %s", org)
+	require.Equal(t, os.FileMode(0o600), st.Mode().Perm(), "%s holds %s's peer's chaincode client key", path, org)
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var c connection
+	require.NoError(t, json.Unmarshal(untar(t, untar(t, data, "code.tar.gz"), "connection.json"), &c))
+	require.True(t, c.TLS && c.ClientAuth, "%s's connection.json: %+v", org, c)
+	return c
+}
+
+func pairOf(t *testing.T, c connection) *tls.Certificate {
+	t.Helper()
+	pair, err := tls.X509KeyPair([]byte(c.ClientCert), []byte(c.ClientKey))
+	require.NoError(t, err)
+	return &pair
+}
+
+// Each organisation's peer dials its own chaincode server, whose TLS pair its own CA issued, and
+// that server serves client certificates of its own organisation's CA only: another organisation's
+// peer's certificate (or admin's), a stranger's and none are refused at the TLS handshake.
+func TestChaincodeServers_OnePerOrganisationServingOnlyItsOwnOrganisation(t *testing.T) {
+	conns := map[string]connection{}
+	addrs := map[string]string{}
+	for mspID, org := range orgNames {
+		c := packageOf(t, org)
+		require.Empty(t, addrs[c.Address], "%s and %s share the chaincode server %s", org, addrs[c.Address], c.Address)
+		addrs[c.Address] = org
+		conns[mspID] = c
+		caPEM, err := os.ReadFile(nw.Desc.Orgs[mspID].Peer.TLSCACert)
+		require.NoError(t, err)
+		require.Equal(t, strings.TrimSpace(string(caPEM)), strings.TrimSpace(c.RootCert), "%s's chaincode server's root is not %s's CA", org, org)
+	}
+	ids := nw.Desc.MSPIDs()
+	for i, mspID := range ids {
+		org, c := orgNames[mspID], conns[mspID]
+		name := "chaincode." + org + ".recv.local"
+		root := []byte(c.RootCert)
+		require.NoError(t, servesPEM(t, c.Address, name, root, pairOf(t, c)), "%s's server refused its own peer", org)
+		other := ids[(i+1)%len(ids)]
+		require.Error(t, servesPEM(t, c.Address, name, root, pairOf(t, conns[other])),
+			"%s's chaincode server served %s's peer's certificate", org, other)
+		otherAdmin := nw.Desc.Orgs[other].Peer // the other org's admin's TLS pair
+		require.Error(t, servesPEM(t, c.Address, name, root, loadPair(t, otherAdmin.TLSClientCert, otherAdmin.TLSClientKey)),
+			"%s's chaincode server served %s's admin", org, other)
+		require.Error(t, servesPEM(t, c.Address, name, root, nil), "%s's chaincode server served a client without a certificate", org)
+		require.Error(t, servesPEM(t, c.Address, name, root, strangerPair(t)), "%s's chaincode server served a stranger", org)
+	}
+}
+
+// query runs GetOrg on the peer of org as org's admin with the peer CLI: an endorsement of the
+// chaincode by that peer alone, computed by that organisation's chaincode server.
+func query(t *testing.T, org string) (string, error) {
+	t.Helper()
+	env, err := nw.PeerEnv(org, "admin", org)
+	require.NoError(t, err)
+	return nw.Peer(env, "chaincode", "query", "-C", nw.Desc.Channel, "-n", nw.Desc.Chaincode, "-c", `{"Args":["GetOrg","CoreMSP"]}`)
+}
+
+// One organisation's chaincode server down: its peer's endorsements fail (and say why), the other
+// organisations' peers endorse, and a write endorsed by the core enterprise and another bank
+// commits. Started again, the server endorses for its peer again.
+func TestChaincodeServers_OneDownLeavesTheOthersEndorsing(t *testing.T) {
+	out, err := nw.Script("kill", "chaincode.bank2", "TERM")
+	require.NoError(t, err, "%s", out)
+	restarted := false
+	t.Cleanup(func() {
+		if !restarted {
+			_, _ = nw.Script("start", "chaincode.bank2")
+		}
+	})
+
+	_, err = query(t, "bank2")
+	require.Error(t, err, "Bank2MSP's peer endorsed without its chaincode server")
+	t.Logf("Bank2MSP's peer without its chaincode server: %v", err)
+	require.Regexp(t, `(?i)chaincode|connect|unavailable`, err.Error())
+	for _, org := range []string{"core", "supplier", "bank1", "auditor"} {
+		out, err := query(t, org)
+		require.NoError(t, err, "%s's peer no longer endorses while Bank2MSP's server is down", org)
+		require.Contains(t, out, "CoreMSP")
+	}
+
+	conn, err := testnet.DialPeer(nw.Desc, "Bank1MSP")
+	require.NoError(t, err)
+	defer conn.Close()
+	gw, err := testnet.Connect(nw.Desc, "Bank1MSP/admin", conn)
+	require.NoError(t, err)
+	defer gw.Close()
+	contract := gw.GetNetwork(nw.Desc.Channel).GetContract(nw.Desc.Chaincode)
+	on := client.WithEndorsingOrganizations("CoreMSP", "Bank1MSP")
+	_, err = contract.Submit("FreezeAccount", client.WithArguments("Bank1MSP/officer", "security test: Bank2MSP's chaincode server is down"), on)
+	require.NoError(t, err, "a write endorsed by CoreMSP and Bank1MSP while Bank2MSP's server is down")
+	_, err = contract.Submit("UnfreezeAccount", client.WithArguments("Bank1MSP/officer"), on)
+	require.NoError(t, err)
+
+	out, err = nw.Script("start", "chaincode.bank2")
+	require.NoError(t, err, "%s", out)
+	restarted = true
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		_, err = query(t, "bank2")
+		if err == nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Second)
+	}
+	require.NoError(t, err, "Bank2MSP's peer does not endorse again after its chaincode server restarted")
+}
