@@ -9,6 +9,8 @@
 #   scripts/gateways.sh console  each organisation's web console URL and how to sign in (docs/console.md)
 # State per org in $RECV_NET_DIR/gateways/<org>/: recv.pid, gateway.log, token-hashes.json, wallet/,
 # tokens/<user>.token (0600, the bearer tokens of network.json's users). Running `up` twice is safe.
+# The gateways of RECV_BEACON_ORGS (MSP IDs, default CoreMSP) advance the network's time beacon every
+# RECV_BEACON_INTERVAL (default 60s; 0s: none) as their admin (docs/security.md, "No back-dating").
 set -euo pipefail
 # Owner-only state: tokens, logs and pid files are the organisation's business (docs/security.md).
 umask 077
@@ -17,6 +19,8 @@ ROOT=$(pwd)
 NET=$(realpath -m "${RECV_NET_DIR:-$ROOT/.recv-net}")
 RECV=$(realpath -m "${RECV_BIN:-$ROOT/bin/recv}")
 READY_TIMEOUT=${RECV_READY_TIMEOUT:-60}
+BEACON_ORGS=${RECV_BEACON_ORGS:-CoreMSP}
+BEACON_INTERVAL=${RECV_BEACON_INTERVAL:-60s}
 export RECV_NET_DIR=$NET
 
 die() { echo "gateways: $*" >&2; exit 1; }
@@ -51,8 +55,10 @@ up() {
 			echo "gateway $name ($msp): already running, pid $(cat "$dir/recv.pid"), http://$addr"
 			continue
 		fi
+		local beacon=()
+		case " $BEACON_ORGS " in *" $msp "*) beacon=(--beacon-interval "$BEACON_INTERVAL") ;; esac
 		nohup "$RECV" serve --network "$NET/network.json" --org "$msp" --listen "$addr" \
-			--state-dir "$dir" >>"$dir/gateway.log" 2>&1 </dev/null &
+			--state-dir "$dir" "${beacon[@]}" >>"$dir/gateway.log" 2>&1 </dev/null &
 		echo $! >"$dir/recv.pid"
 		started+=("$msp $name $addr")
 	done < <(orgs)

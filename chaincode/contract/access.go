@@ -67,6 +67,7 @@ var accessTable = map[string][]string{
 	"CloseAccount":       admins,
 	"CreateProposal":     admins,
 	"ApproveProposal":    admins,
+	"Tick":               admins,
 	"ListOrgs":           readers,
 	"GetOrg":             readers,
 	"GetAccount":         readers,
@@ -102,11 +103,12 @@ type TxContext struct {
 	caller    receivable.Caller
 	config    receivable.Config
 	transient map[string]string // the op's transient values (wire.Op.Transient and the salt)
+	beacon    *wire.Beacon      // the time beacon a write read (nil for queries and before the first Tick)
 }
 
 // before runs ahead of every transaction: it checks the transaction and its number of arguments
 // against wire.Ops, resolves the caller, enforces the access table and, for writes, the clock skew
-// between the transaction and the endorsing peer.
+// between the transaction and the endorsing peer and the time beacon.
 func (c *Contract) before(ctx *TxContext) error {
 	fn, args := ctx.GetStub().GetFunctionAndParameters()
 	if i := strings.LastIndexByte(fn, ':'); i >= 0 {
@@ -237,7 +239,10 @@ func callerOf(ctx *TxContext) (receivable.Caller, error) {
 }
 
 // checkClock refuses a write whose timestamp is further from the peer's clock than the setting, so a
-// client cannot back- or forward-date a transfer or a redemption.
+// client cannot back- or forward-date a transfer or a redemption, or earlier than the time beacon.
+// It is the one place where every write reads the time beacon (docs/security.md, "No
+// back-dating"): the read puts the beacon's version into the write's read set, so an endorsement
+// held until the beacon advanced commits as MVCC_READ_CONFLICT and changes nothing.
 func (c *Contract) checkClock(ctx *TxContext) error {
 	ts, err := ctx.GetStub().GetTxTimestamp()
 	if err != nil {
@@ -249,5 +254,8 @@ func (c *Contract) checkClock(ctx *TxContext) error {
 		return receivable.Invalidf("transaction timestamp %s is %s away from the peer clock, more than %d s allowed",
 			ts.AsTime().UTC().Format(time.RFC3339), skew.Round(time.Second).Abs(), ctx.config.ClockSkewSeconds)
 	}
-	return nil
+	if ctx.beacon, err = readBeacon(ctx.GetStub()); err != nil {
+		return err
+	}
+	return receivable.NotBeforeBeacon(receivable.Tx{Time: ts.AsTime().UTC()}, ctx.beacon)
 }

@@ -77,7 +77,26 @@ func (c *Contract) run(ctx *TxContext, rule func(receivable.Reader, receivable.T
 	if err != nil {
 		return nil, err
 	}
+	if err := receivable.NotBackdated(l, tx, ch); err != nil {
+		return nil, err
+	}
 	return l.apply(tx.ID, ch)
+}
+
+// Tick advances the network's time beacon to the transaction's time, which must be within
+// receivable.MaxTickSkew of the endorsing peer's clock.
+func (c *Contract) Tick(ctx *TxContext) (*wire.Event, error) {
+	ts, err := ctx.GetStub().GetTxTimestamp()
+	if err != nil {
+		return nil, fmt.Errorf("reading the transaction timestamp: %w", err)
+	}
+	if skew := c.now().Sub(ts.AsTime()); skew > receivable.MaxTickSkew || skew < -receivable.MaxTickSkew {
+		return nil, receivable.Invalidf("a Tick's timestamp %s is %s away from the peer clock, more than %s allowed",
+			ts.AsTime().UTC().Format(time.RFC3339), skew.Round(time.Second).Abs(), receivable.MaxTickSkew)
+	}
+	return c.run(ctx, func(_ receivable.Reader, tx receivable.Tx) (receivable.Change, error) {
+		return receivable.Tick(tx, ctx.beacon)
+	})
 }
 
 // Issue creates a receivable offered to its beneficiary.

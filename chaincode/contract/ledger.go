@@ -15,12 +15,14 @@ import (
 //
 //	rcv/<id>                         the receivable JSON; the pieces of root R are the range rcv/R.*
 //	config                           the settings JSON
+//	beacon                           the time beacon JSON (every write reads it; Tick advances it)
 //	\x00holder\x00<account>\x00<id>   index: held by or offered to account
 //	\x00issuer\x00<account>\x00<id>   index: issued by account
 //	\x00invoice\x00<sha256>\x00       value: the root id the invoice backs
 const (
 	keyPrefix   = "rcv/"
 	configKey   = "config"
+	beaconKey   = "beacon"
 	holderIndex = "holder"
 	issuerIndex = "issuer"
 	invoiceKey  = "invoice"
@@ -167,6 +169,15 @@ func (l ledger) apply(txID string, ch receivable.Change) (*wire.Event, error) {
 	if err := l.applyExposure(txID, ch); err != nil {
 		return nil, err
 	}
+	if ch.Beacon != nil {
+		raw, err := json.Marshal(ch.Beacon)
+		if err != nil {
+			return nil, fmt.Errorf("encoding the time beacon: %w", err)
+		}
+		if err := l.stub.PutState(beaconKey, raw); err != nil {
+			return nil, fmt.Errorf("writing the time beacon: %w", err)
+		}
+	}
 	ev := newEvent(txID, ch)
 	return ev, l.emit(ev)
 }
@@ -241,7 +252,7 @@ func newEvent(txID string, ch receivable.Change) *wire.Event {
 		}
 		ev.Items = append(ev.Items, item)
 	}
-	ev.Orgs, ev.Accounts, ev.Config = ch.Orgs, ch.Accounts, ch.Config
+	ev.Orgs, ev.Accounts, ev.Config, ev.Beacon = ch.Orgs, ch.Accounts, ch.Config, ch.Beacon
 	if len(ch.Proposals) > 0 {
 		ev.Proposal = ch.Proposals[0]
 	}
@@ -252,6 +263,24 @@ func newEvent(txID string, ch receivable.Change) *wire.Event {
 		ev.Line = ch.Lines[0]
 	}
 	return ev
+}
+
+// readBeacon returns the time beacon (nil before the first Tick). The read enters the
+// transaction's read set, which is the point: a write endorsed before the beacon advances fails
+// validation at commit with MVCC_READ_CONFLICT.
+func readBeacon(stub shim.ChaincodeStubInterface) (*wire.Beacon, error) {
+	raw, err := stub.GetState(beaconKey)
+	if err != nil {
+		return nil, fmt.Errorf("reading the time beacon: %w", err)
+	}
+	if raw == nil {
+		return nil, nil
+	}
+	var b wire.Beacon
+	if err := json.Unmarshal(raw, &b); err != nil {
+		return nil, fmt.Errorf("decoding the time beacon: %w", err)
+	}
+	return &b, nil
 }
 
 // loadConfig returns the settings on the ledger, or the defaults.

@@ -80,6 +80,7 @@ type Change struct {
 	Fold         []string
 	Lines        []*wire.CreditLine  // credit lines and issuance limits to write
 	Instructions []*wire.Instruction // maker-checker instructions to write
+	Beacon       *wire.Beacon        // the time beacon to write
 }
 
 // IssueRequest is the argument of Issue.

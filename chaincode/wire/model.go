@@ -253,6 +253,16 @@ type Event struct {
 	// The maker-checker instruction, credit line or issuance limit a transaction wrote.
 	Instruction *Instruction `json:"instruction,omitempty" metadata:",optional"`
 	Line        *CreditLine  `json:"line,omitempty" metadata:",optional"`
+	// The time beacon a Tick advanced.
+	Beacon *Beacon `json:"beacon,omitempty" metadata:",optional"`
+}
+
+// Beacon is the network's time beacon: every write reads it, so a write endorsed before the
+// beacon last advanced can no longer commit (MVCC), and none may be dated before it.
+type Beacon struct {
+	Time string `json:"time"` // the Tick's transaction time
+	By   string `json:"by"`   // the account that advanced it
+	TxID string `json:"txId"`
 }
 
 // EventItem is one receivable a write changed, as it is after the write.

@@ -161,6 +161,8 @@ var Ops = []*Op{
 		Summary: "propose a governed change (settings, an organisation); the proposer's organisation approves it"},
 	{Name: "approve-proposal", Tx: "ApproveProposal", Method: "POST", Path: "/v1/proposals/{id}/approve", Submit: true,
 		Params: []Param{idParam}, Summary: "approve a proposal for the caller's organisation; a majority applies it"},
+	{Name: "tick", Tx: "Tick", Method: "POST", Path: "/v1/beacon/tick", Submit: true,
+		Summary: "advance the network's time beacon to this transaction's time (any member's admin; the gateways do it on a schedule)"},
 
 	{Name: "get", Tx: "Get", Method: "GET", Path: "/v1/receivables/{id}",
 		Params: []Param{idParam}, Summary: "one receivable"},

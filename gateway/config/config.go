@@ -46,6 +46,9 @@ type Serve struct {
 	// (default 20 at once, 20 a minute); past them the source gets 429. AuthFailBurst 0: no limit.
 	AuthFailBurst     int `yaml:"authFailBurst"`
 	AuthFailPerMinute int `yaml:"authFailPerMinute"`
+	// BeaconInterval is how often the service advances the network's time beacon (the chaincode's
+	// Tick) as ServiceUser; 0: never (another member's gateway does it).
+	BeaconInterval time.Duration `yaml:"beaconInterval"`
 }
 
 // NetDir is the network state folder: RECV_NET_DIR or .recv-net.
@@ -91,6 +94,8 @@ func (c *Serve) Bind(fs *pflag.FlagSet) {
 	fs.IntVar(&c.AuthFailBurst, "auth-fail-burst", burst, "failed authentications a source address may make at once before it gets 429; 0: no limit (env RECV_AUTH_FAIL_BURST)")
 	perMin, _ := strconv.Atoi(env("AUTH_FAIL_PER_MINUTE", "20"))
 	fs.IntVar(&c.AuthFailPerMinute, "auth-fail-per-minute", perMin, "failed authentications a minute a source address may make in the long run (env RECV_AUTH_FAIL_PER_MINUTE)")
+	bi, _ := time.ParseDuration(env("BEACON_INTERVAL", "0s"))
+	fs.DurationVar(&c.BeaconInterval, "beacon-interval", bi, "advance the network's time beacon this often as --service-user; 0: never (env RECV_BEACON_INTERVAL)")
 	fs.BoolVar(&c.MetricsPublic, "metrics-public", env("METRICS_PUBLIC", "") == "true", "serve /metrics to anyone who reaches the listener; by default it needs the bearer token (or client certificate) of an admin of the organisation (env RECV_METRICS_PUBLIC=true)")
 }
 
@@ -150,6 +155,9 @@ func (c *Serve) ApplyFile(path string, fs *pflag.FlagSet) error {
 	if file.AuthFailPerMinute > 0 {
 		set("auth-fail-per-minute", "AUTH_FAIL_PER_MINUTE", func() { c.AuthFailPerMinute = file.AuthFailPerMinute })
 	}
+	if file.BeaconInterval > 0 {
+		set("beacon-interval", "BEACON_INTERVAL", func() { c.BeaconInterval = file.BeaconInterval })
+	}
 	if file.RequestTimeout > 0 {
 		set("request-timeout", "REQUEST_TIMEOUT", func() { c.RequestTimeout = file.RequestTimeout })
 	}
@@ -169,6 +177,9 @@ func (c *Serve) Validate() error {
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return fmt.Errorf("--tls-cert and --tls-key go together")
+	}
+	if c.BeaconInterval < 0 || (c.BeaconInterval > 0 && c.BeaconInterval < time.Second) {
+		return fmt.Errorf("--beacon-interval %s: 0 (off) or at least 1s", c.BeaconInterval)
 	}
 	if c.AuthFailBurst < 0 || c.AuthFailPerMinute < 0 {
 		return fmt.Errorf("--auth-fail-burst and --auth-fail-per-minute cannot be negative")

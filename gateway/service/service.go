@@ -173,6 +173,10 @@ func Run(ctx context.Context, cfg config.Serve, log *slog.Logger) error {
 		ln = tls.NewListener(ln, httpServer.TLSConfig)
 		scheme = "https"
 	}
+	if cfg.BeaconInterval > 0 {
+		go runBeacon(ctx, fc, cfg.ServiceUser, cfg.BeaconInterval, log)
+		log.Info("advancing the time beacon", "every", cfg.BeaconInterval, "as", cfg.ServiceUser)
+	}
 	log.Info("gateway listening", "org", mspID, "url", scheme+"://"+ln.Addr().String(), "peer", org.Peer.Address,
 		"identities", strings.Join(fc.Names(), ","), "tokens", cfg.TokensDir, "console", !cfg.NoConsole)
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hyperledger/fabric-gateway/pkg/client"
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/status"
@@ -115,21 +116,33 @@ func (a *actor) settle(t *testing.T, block uint64) {
 	})
 }
 
-// trySubmit submits tx; for an op with transient values (a financing decision's terms) the
-// arguments after its Params are those values, sent as transient data with a fresh salt, as the
-// gateway sends them.
+// trySubmit submits tx and waits for its commit; for an op with transient values (a financing
+// decision's terms) the arguments after its Params are those values, sent as transient data with a
+// fresh salt, as the gateway sends them. A transaction invalidated as MVCC_READ_CONFLICT changed
+// nothing and is submitted afresh, up to 3 times, as the gateways do: every write reads the
+// network's time beacon, so a tick committed while the transaction was in flight makes it stale
+// (docs/security.md, "No back-dating").
 func (a *actor) trySubmit(tx string, args ...string) (committed, error) {
 	opts, err := proposalOptions(tx, args)
 	if err != nil {
 		return committed{}, err
 	}
-	result, commit, err := a.contract.SubmitAsync(tx, opts...)
-	if err != nil {
-		return committed{}, describe(err)
-	}
-	st, err := commit.Status()
-	if err != nil {
-		return committed{}, describe(err)
+	var (
+		result []byte
+		st     *client.Status
+	)
+	for attempt := 1; ; attempt++ {
+		var commit *client.Commit
+		result, commit, err = a.contract.SubmitAsync(tx, opts...)
+		if err != nil {
+			return committed{}, describe(err)
+		}
+		if st, err = commit.Status(); err != nil {
+			return committed{}, describe(err)
+		}
+		if st.Code != peer.TxValidationCode_MVCC_READ_CONFLICT || attempt == 3 {
+			break
+		}
 	}
 	if !st.Successful {
 		return committed{}, fmt.Errorf("transaction %s committed as %s", st.TransactionID, st.Code)

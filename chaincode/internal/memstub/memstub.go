@@ -39,16 +39,17 @@ type Event struct {
 
 // Ledger is the committed state shared by the transactions of one test.
 type Ledger struct {
-	state   map[string][]byte
-	history map[string][]*queryresult.KeyModification
-	events  []Event
-	private map[string]map[string][]byte // collection -> key -> value, as a member peer holds them
-	missing map[string]bool              // collections whose values this "peer" lacks
+	state    map[string][]byte
+	versions map[string]int // key -> how many committed transactions wrote it
+	history  map[string][]*queryresult.KeyModification
+	events   []Event
+	private  map[string]map[string][]byte // collection -> key -> value, as a member peer holds them
+	missing  map[string]bool              // collections whose values this "peer" lacks
 }
 
 // NewLedger returns an empty ledger.
 func NewLedger() *Ledger {
-	return &Ledger{state: map[string][]byte{}, history: map[string][]*queryresult.KeyModification{},
+	return &Ledger{state: map[string][]byte{}, versions: map[string]int{}, history: map[string][]*queryresult.KeyModification{},
 		private: map[string]map[string][]byte{}}
 }
 
@@ -102,6 +103,7 @@ type Stub struct {
 	args      [][]byte
 	creator   []byte
 	writes    map[string][]byte // nil value: delete
+	reads     map[string]int    // key -> its version when first read (GetState)
 	events    []Event
 	transient map[string][]byte
 	private   map[string]map[string][]byte // the transaction's private writes
@@ -113,7 +115,7 @@ var _ shim.ChaincodeStubInterface = (*Stub)(nil)
 // arguments (function name first).
 func (l *Ledger) NewStub(txID string, ts time.Time, creator []byte, args ...string) *Stub {
 	s := &Stub{ledger: l, txID: txID, channel: "receivables", timestamp: timestamppb.New(ts),
-		creator: creator, writes: map[string][]byte{}, private: map[string]map[string][]byte{}}
+		creator: creator, writes: map[string][]byte{}, reads: map[string]int{}, private: map[string]map[string][]byte{}}
 	for _, a := range args {
 		s.args = append(s.args, []byte(a))
 	}
@@ -129,6 +131,7 @@ func (s *Stub) Commit() {
 		} else {
 			s.ledger.state[k] = v
 		}
+		s.ledger.versions[k]++
 		mod := &queryresult.KeyModification{TxId: s.txID, Value: v, Timestamp: s.timestamp, IsDelete: v == nil}
 		s.ledger.history[k] = append(s.ledger.history[k], mod)
 	}
@@ -146,6 +149,20 @@ func (s *Stub) SetTransient(m map[string][]byte) { s.transient = m }
 
 // PrivateWrites returns the transaction's private writes by collection.
 func (s *Stub) PrivateWrites() map[string]map[string][]byte { return maps.Clone(s.private) }
+
+// ReadConflicts returns the keys the transaction read (GetState) that another transaction wrote
+// since: Fabric's validation would mark the transaction MVCC_READ_CONFLICT and apply none of it.
+// Range reads are not tracked.
+func (s *Stub) ReadConflicts() []string {
+	var stale []string
+	for k, v := range s.reads {
+		if s.ledger.versions[k] != v {
+			stale = append(stale, k)
+		}
+	}
+	slices.Sort(stale)
+	return stale
+}
 
 // Writes returns the transaction's write set (a nil value is a delete).
 func (s *Stub) Writes() map[string][]byte { return maps.Clone(s.writes) }
@@ -208,6 +225,9 @@ func checkKey(key string) error {
 func (s *Stub) GetState(key string) ([]byte, error) {
 	if err := checkKey(key); err != nil {
 		return nil, err
+	}
+	if _, seen := s.reads[key]; !seen {
+		s.reads[key] = s.ledger.versions[key]
 	}
 	return slices.Clone(s.ledger.state[key]), nil
 }
