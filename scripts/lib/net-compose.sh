@@ -21,7 +21,7 @@ ORGS_COMPOSE_FILE=$NET/compose.orgs.yaml
 # the network; a container's listeners bind all its interfaces.
 node_host() {
 	case $1:$2 in
-	host:chaincode) echo "" ;;
+	host:chaincode.*) echo "" ;;
 	host:*) echo "$HOST" ;;
 	self:*) echo 0.0.0.0 ;;
 	net:*) tls_name "$2" ;;
