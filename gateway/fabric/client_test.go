@@ -135,6 +135,19 @@ func TestEvaluate_RefusalOfTheOwnPeerIsNotRetried(t *testing.T) {
 
 func statusErr(code uint32, msg string) error { return status.Error(codes.Code(code), msg) }
 
+func TestSubmit_EndorsementsThatDifferAreRetried(t *testing.T) {
+	st, err := status.New(codes.Aborted, "failed to collect enough transaction endorsements, see attached details for more info").
+		WithDetails(&gateway.ErrorDetail{Address: "peer0.supplier:7051", MspId: "SupplierMSP", Message: "ProposalResponsePayloads do not match"})
+	require.NoError(t, err)
+	fp := &fakePeer{endorseErr: st.Err(), endorseErrN: 1}
+	c := newTestClient(t, fp, "treasurer")
+
+	res, err := c.Submit(context.Background(), "treasurer", "RedeemAll", []string{"R-1"}, nil)
+
+	require.NoError(t, err, "a peer one block behind (a tick of the time beacon) gives another result: a fresh proposal agrees")
+	require.Equal(t, 2, res.Attempts)
+}
+
 func TestSubmit_RefusalFromAnotherOrgsPeerIsRetried(t *testing.T) {
 	st, err := status.New(codes.Aborted, "failed to endorse transaction").
 		WithDetails(&gateway.ErrorDetail{Address: "peer0.supplier:7051", MspId: "SupplierMSP", Message: "chaincode response 500, not_found: receivable R-1"})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/hyperledger/fabric-gateway/pkg/client"
 	"github.com/hyperledger/fabric-protos-go-apiv2/gateway"
@@ -176,5 +177,26 @@ func retryable(e *Error) bool {
 		return false
 	}
 	code := status.Code(endorseErr)
-	return code == codes.Unavailable || code == codes.FailedPrecondition
+	return code == codes.Unavailable || code == codes.FailedPrecondition || endorsementsDiffer(endorseErr)
+}
+
+// endorsementsDiffer: the peers' results differed ("ProposalResponsePayloads do not match"), as
+// when one peer had committed a block that another had not yet, e.g. a tick of the time beacon
+// that every write reads (docs/security.md, "No back-dating"). A fresh proposal a moment later
+// agrees.
+func endorsementsDiffer(err error) bool {
+	st, ok := status.FromError(err)
+	if !ok {
+		return false
+	}
+	const mismatch = "ProposalResponsePayloads do not match"
+	if strings.Contains(st.Message(), mismatch) {
+		return true
+	}
+	for _, d := range st.Details() {
+		if ed, ok := d.(*gateway.ErrorDetail); ok && strings.Contains(ed.GetMessage(), mismatch) {
+			return true
+		}
+	}
+	return false
 }

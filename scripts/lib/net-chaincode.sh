@@ -27,13 +27,18 @@ with_bare_chaincode() {
 	"$@"
 }
 
-# with_server_chaincode NODE CMD...: runs CMD for the chaincode whose server NODE (CC_SERVER.ORG) is.
+# with_server_chaincode NODE CMD...: runs CMD for the chaincode whose server NODE (CC_SERVER.ORG)
+# is (as it is when that chaincode is the one in scope, e.g. during its deploy).
 with_server_chaincode() {
 	local node=$1
 	shift
+	if [ "${node%.*}" = "$CC_SERVER" ]; then
+		"$@"
+		return
+	fi
 	case ${node%.*} in
 	chaincode-bare) with_bare_chaincode "$@" ;;
-	*) "$@" ;;
+	*) local CC_NAME=receivables CC_SERVER=chaincode CC_SEED=true && "$@" ;;
 	esac
 }
 

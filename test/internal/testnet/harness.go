@@ -213,6 +213,14 @@ func (n *Network) configure(cfg Config) error {
 	}
 	off, err := envInt(EnvPortOffset, cfg.PortOffset)
 	n.env = append(n.env, n.dirEnv(), "RECV_PORT_OFFSET="+strconv.Itoa(off))
+	// The gateways' schedule of the time beacon (scripts/gateways.sh) is off unless the environment
+	// sets it, so that no scheduled tick invalidates a suite's own transactions in flight; the
+	// suites that need the beacon to advance tick themselves (test/security).
+	beacon := os.Getenv("RECV_BEACON_INTERVAL")
+	if beacon == "" {
+		beacon = "0s"
+	}
+	n.env = append(n.env, "RECV_BEACON_INTERVAL="+beacon)
 	return err
 }
 
