@@ -124,6 +124,7 @@ write_env() {
 			echo "RECV_CC_PACKAGE_ID_${org^^}=${CC_PACKAGE_IDS[$org]:-$(cc_state "package_id.$org" not-deployed)}"
 		done
 		echo "RECV_LOG_SPEC=$LOG_SPEC"
+		echo "RECV_BEACON_INTERVAL=${RECV_BEACON_INTERVAL:-60s}"
 		for org in orderer "${ORGS[@]}"; do echo "RECV_PORT_CA_${org^^}=$(ca_port "$org")"; done
 		for o in "${ORDERERS[@]}"; do
 			up=${o^^}

@@ -208,20 +208,24 @@ func (n *Network) configure(cfg Config) error {
 		if project == "" {
 			project = defaultProject
 		}
-		n.env = append(n.env, n.dirEnv(), "RECV_DOCKER_PROJECT="+project, "RECV_DOCKER_PORT_OFFSET="+strconv.Itoa(off))
+		n.env = append(n.env, n.dirEnv(), "RECV_DOCKER_PROJECT="+project, "RECV_DOCKER_PORT_OFFSET="+strconv.Itoa(off), beaconEnv())
 		return err
 	}
 	off, err := envInt(EnvPortOffset, cfg.PortOffset)
-	n.env = append(n.env, n.dirEnv(), "RECV_PORT_OFFSET="+strconv.Itoa(off))
-	// The gateways' schedule of the time beacon (scripts/gateways.sh) is off unless the environment
-	// sets it, so that no scheduled tick invalidates a suite's own transactions in flight; the
-	// suites that need the beacon to advance tick themselves (test/security).
+	n.env = append(n.env, n.dirEnv(), "RECV_PORT_OFFSET="+strconv.Itoa(off), beaconEnv())
+	return err
+}
+
+// beaconEnv turns the gateways' schedule of the time beacon (scripts/gateways.sh, the compose
+// network's gateway.core) off unless the environment sets it, so that no scheduled tick adds a
+// block or invalidates a suite's own transactions in flight; the suites that need the beacon to
+// advance tick themselves (test/security).
+func beaconEnv() string {
 	beacon := os.Getenv("RECV_BEACON_INTERVAL")
 	if beacon == "" {
 		beacon = "0s"
 	}
-	n.env = append(n.env, "RECV_BEACON_INTERVAL="+beacon)
-	return err
+	return "RECV_BEACON_INTERVAL=" + beacon
 }
 
 func (n *Network) dirEnv() string {
