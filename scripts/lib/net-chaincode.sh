@@ -38,7 +38,7 @@ with_server_chaincode() {
 	fi
 	case ${node%.*} in
 	chaincode-bare) with_bare_chaincode "$@" ;;
-	*) local CC_NAME=receivables CC_SERVER=chaincode CC_SEED=true && "$@" ;;
+	*) local CC_NAME=receivables CC_SERVER=chaincode CC_SEED=true CC_COLLECTIONS=true && "$@" ;;
 	esac
 }
 
