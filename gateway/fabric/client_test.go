@@ -142,7 +142,7 @@ func TestSubmit_EndorsementsThatDifferAreRetried(t *testing.T) {
 	fp := &fakePeer{endorseErr: st.Err(), endorseErrN: 1}
 	c := newTestClient(t, fp, "treasurer")
 
-	res, err := c.Submit(context.Background(), "treasurer", "RedeemAll", []string{"R-1"}, nil)
+	res, err := c.Submit(context.Background(), "treasurer", "RedeemAll", []string{"R-1"}, nil, nil)
 
 	require.NoError(t, err, "a peer one block behind (a tick of the time beacon) gives another result: a fresh proposal agrees")
 	require.Equal(t, 2, res.Attempts)

@@ -11,7 +11,7 @@ import (
 
 // ticker is what the beacon needs of the Fabric client.
 type ticker interface {
-	Submit(ctx context.Context, name, txName string, args []string, onSubmitted func(txID string)) (*fabric.Result, error)
+	Submit(ctx context.Context, name, txName string, args []string, transient map[string][]byte, onSubmitted func(txID string)) (*fabric.Result, error)
 }
 
 // runBeacon advances the network's time beacon (the chaincode's Tick, docs/security.md "No
@@ -29,7 +29,7 @@ func runBeacon(ctx context.Context, fc ticker, identity string, interval time.Du
 	defer t.Stop()
 	for {
 		tctx, cancel := context.WithTimeout(ctx, interval)
-		res, err := fc.Submit(tctx, identity, op.Tx, nil, nil)
+		res, err := fc.Submit(tctx, identity, op.Tx, nil, nil, nil)
 		cancel()
 		switch {
 		case err == nil:

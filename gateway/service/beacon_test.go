@@ -22,7 +22,7 @@ type fakeTicker struct {
 	want  int
 }
 
-func (f *fakeTicker) Submit(_ context.Context, name, txName string, args []string, _ func(string)) (*fabric.Result, error) {
+func (f *fakeTicker) Submit(_ context.Context, name, txName string, args []string, _ map[string][]byte, _ func(string)) (*fabric.Result, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, name+"/"+txName)
