@@ -36,15 +36,14 @@ func (h *harness) beacon() wire.Beacon {
 func TestBeacon_AnEndorsementHeldPastATickCannotCommit(t *testing.T) {
 	h := newHarness(t)
 	h.active("R-1", supA, "100")
-	h.ok(supA, "RequestFinancing", "R-1", "Bank1MSP")
 	h.ok(admin, "Tick")
 
-	held := h.endorse(bank1, "ApproveFinancing", "R-1", "350")
+	held := h.endorse(supA, "Transfer", "R-1", supB, "")
 	require.Empty(t, held.ReadConflicts(), "nothing changed yet: it would commit")
 
 	h.now = h.now.Add(time.Minute)
 	h.ok(bank1Admin, "Tick") // the network's schedule, any member's admin
-	require.Contains(t, held.ReadConflicts(), "beacon", "the held approval read the beacon, which advanced since")
+	require.Contains(t, held.ReadConflicts(), "beacon", "the held transfer read the beacon, which advanced since")
 	require.Equal(t, "2026-11-22T10:01:00Z", h.beacon().Time)
 	require.Equal(t, bank1Admin, h.beacon().By)
 
@@ -58,6 +57,11 @@ func TestBeacon_AnEndorsementHeldPastATickCannotCommit(t *testing.T) {
 		var stub *memstub.Stub
 		for _, account := range []string{admin, treasurer, supA, bank1} {
 			stub = h.ledger.NewStub(h.nextTxID(), h.now, h.ids[account], append([]string{op.Tx}, args...)...)
+			transient := map[string][]byte{}
+			for _, p := range op.Transient {
+				transient[p.Name] = []byte("1")
+			}
+			stub.SetTransient(transient)
 			if resp := h.cc.Invoke(stub); !strings.Contains(resp.Message, "needs role") {
 				break
 			}
@@ -103,7 +107,7 @@ func TestBeacon_NoWriteDatedBeforeIt(t *testing.T) {
 }
 
 // A write's time is never earlier than the last change of what it changes, even within the clock
-// skew and with no tick in between: an acceptance dated before the offer, an approval dated before
+// skew and with no tick in between: an acceptance dated before the offer, a withdrawal dated before
 // the financing request, an account change dated before the last one, a proposal approved before
 // it was made.
 func TestNotBackdated_NoWriteBeforeTheStateItChanges(t *testing.T) {
@@ -119,7 +123,7 @@ func TestNotBackdated_NoWriteBeforeTheStateItChanges(t *testing.T) {
 	h.now = h.now.Add(time.Minute)
 	h.ok(supA, "RequestFinancing", "R-1", "Bank1MSP")
 	h.now, h.skew = h.now.Add(-30*time.Second), 30*time.Second
-	h.refuse("conflict: back-dated: receivable R-1 was last changed at 2026-11-22T10:11:00Z", bank1, "ApproveFinancing", "R-1", "350")
+	h.refuse("conflict: back-dated: receivable R-1 was last changed at 2026-11-22T10:11:00Z", supA, "WithdrawFinancing", "R-1")
 	h.now, h.skew = h.now.Add(30*time.Second), 0
 
 	h.ok(supAdmin, "FreezeAccount", supC, "audit")
