@@ -55,7 +55,7 @@ func TestBeacon_AnEndorsementHeldPastATickCannotCommit(t *testing.T) {
 		// read in one place of the admission path.
 		args := make([]string, len(op.Params))
 		var stub *memstub.Stub
-		for _, account := range []string{admin, treasurer, supA, bank1} {
+		for _, account := range []string{admin, treasurer, supA, bank1, approver, auditor} {
 			stub = h.ledger.NewStub(h.nextTxID(), h.now, h.ids[account], append([]string{op.Tx}, args...)...)
 			transient := map[string][]byte{}
 			for _, p := range op.Transient {
@@ -113,7 +113,7 @@ func TestBeacon_NoWriteDatedBeforeIt(t *testing.T) {
 func TestNotBackdated_NoWriteBeforeTheStateItChanges(t *testing.T) {
 	h := newHarness(t)
 	h.now = h.now.Add(10 * time.Minute)
-	h.ok(treasurer, "Issue", issueJSON(issueOpts{ID: "R-1", Amount: "100"}))
+	h.issue(issueJSON(issueOpts{ID: "R-1", Amount: "100"}))
 	h.now, h.skew = h.now.Add(-time.Minute), time.Minute
 	h.refuse("conflict: back-dated: receivable R-1 was last changed at 2026-11-22T10:10:00Z, after this transaction's time 2026-11-22T10:09:00Z",
 		supA, "Accept", "R-1")
