@@ -34,8 +34,8 @@ var actions = map[string]action{
 	"redeem":             {label: "兑付 Redeem", body: redeemBody},
 	"redeem-all":         {label: "全部兑付 Redeem all", body: redeemBody},
 	// Two-person control: an issuer's issue and redeem are requests; an approver confirms them.
-	"confirm": {label: "复核 Confirm"},
-	"refuse":  {label: "退回 Refuse", body: reasonBody},
+	"confirm": {label: "确认 Confirm"},
+	"refuse":  {label: "拒绝 Refuse", body: reasonBody},
 }
 
 // formError is a form the console cannot turn into a request; it is shown like a refusal.

@@ -171,6 +171,7 @@ func (c *Console) routes() {
 	c.mux.HandleFunc("GET /issued", c.page(c.issued))
 	c.mux.HandleFunc("GET /financing", c.page(c.financing))
 	c.mux.HandleFunc("GET /book", c.page(c.book))
+	c.mux.HandleFunc("GET /approvals", c.page(c.approvals))
 	c.mux.HandleFunc("GET /audit", c.page(c.audit))
 	c.mux.HandleFunc("GET /audit/trace/{id}", c.page(c.trace))
 	c.mux.HandleFunc("GET /audit/history/{id}", c.page(c.history))
@@ -294,6 +295,8 @@ func roleHome(role string) string {
 		return "/financing"
 	case wire.RoleAuditor:
 		return "/audit"
+	case wire.RoleApprover:
+		return "/approvals"
 	}
 	return ""
 }

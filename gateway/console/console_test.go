@@ -146,7 +146,7 @@ func TestConsole_PagesHaveNoInlineScriptOrStyle(t *testing.T) {
 	c, _ := newTestConsole(t, "SupplierMSP")
 	b := newBrowser(t, c)
 	require.Equal(t, http.StatusSeeOther, b.signIn("good").Code)
-	for _, path := range []string{"/signin", "/inbox", "/holdings", "/issue", "/issued", "/financing", "/book", "/audit", "/audit/trace/R1", "/audit/history/R1"} {
+	for _, path := range []string{"/signin", "/inbox", "/holdings", "/issue", "/issued", "/financing", "/book", "/approvals", "/audit", "/audit/trace/R1", "/audit/history/R1"} {
 		body := b.do("GET", path, nil).Body.String()
 		require.NotRegexp(t, `<script(?:\s+[^>]*)?>[^<]`, body, path)
 		require.NotRegexp(t, `<script(?:[^>]*)?>`+"$", body, path)

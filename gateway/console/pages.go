@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/recv-ledger/recv/chaincode/receivable"
 	"github.com/recv-ledger/recv/chaincode/wire"
 	"github.com/recv-ledger/recv/gateway/client"
 )
@@ -43,7 +44,8 @@ type navItem struct {
 // navs lists each role's pages.
 var navs = map[string][]navItem{
 	wire.RoleSupplier:  {{Path: "/inbox", Label: "待签收 Inbox"}, {Path: "/holdings", Label: "持有 Holdings"}},
-	wire.RoleIssuer:    {{Path: "/issue", Label: "开立 Issue"}, {Path: "/issued", Label: "已开立 Issued"}},
+	wire.RoleIssuer:    {{Path: "/issue", Label: "开立 Issue"}, {Path: "/issued", Label: "已开立 Issued"}, {Path: "/approvals", Label: "待复核 Awaiting approval"}},
+	wire.RoleApprover:  {{Path: "/approvals", Label: "待复核 Approvals"}},
 	wire.RoleFinancier: {{Path: "/financing", Label: "融资申请 Requests"}, {Path: "/book", Label: "账簿 Book"}},
 	wire.RoleAuditor:   {{Path: "/audit", Label: "查询 Search"}, {Path: "/audit/chain", Label: "区块 Chain"}},
 }
@@ -350,4 +352,43 @@ func (c *Console) book(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	d.Err = strings.Join(errs, "; ")
 	c.render(w, r, http.StatusOK, "book", s, view{Title: "账簿 Book", Data: d})
+}
+
+// approvalRow is a maker's instruction still OPEN, as the signed-in person read it.
+type approvalRow struct {
+	*wire.Instruction
+	AmountFen int64 // the amount it issues or redeems; -1 when the instruction names none
+	Mine      bool  // made by the signed-in person: another identity must decide it
+}
+
+type approvalsData struct {
+	Open     []approvalRow
+	Watching bool
+	Approver bool // the signed-in person may confirm and refuse
+}
+
+// approvals is the queue of two-person control (复核): every instruction of this organisation the
+// events left OPEN, read again as the signed-in person and kept while it is still OPEN (not
+// decided, not expired). An approver confirms or refuses it; its maker sees it wait.
+func (c *Console) approvals(w http.ResponseWriter, r *http.Request, s *session) {
+	ctx, cancel := c.reading(r)
+	defer cancel()
+	cl := c.clientOf(r, s.token)
+	d := approvalsData{Watching: c.cfg.Events != nil, Approver: s.role == wire.RoleApprover}
+	for _, id := range c.watch.openInstructions(c.cfg.MSPID) {
+		var in wire.Instruction
+		if err := cl.Call(ctx, "get-instruction", []string{id}, nil, nil, &in); err != nil || in.Status != wire.InstructionOpen {
+			continue // decided or expired since its last event, or not readable by this person
+		}
+		row := approvalRow{Instruction: &in, AmountFen: -1, Mine: in.Maker == s.account}
+		amount := in.Amount
+		if in.Issue != nil {
+			amount = in.Issue.Amount
+		}
+		if fen, err := receivable.ParseAmount(amount); err == nil {
+			row.AmountFen = fen
+		}
+		d.Open = append(d.Open, row)
+	}
+	c.render(w, r, http.StatusOK, "approvals", s, view{Title: "待复核 Awaiting approval", Data: d})
 }

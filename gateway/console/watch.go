@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,15 +18,17 @@ const maxRecent = 50
 
 // watcher follows the chaincode events from the first block and keeps what no list of the ledger
 // gives: the receivables that went into FINANCING (candidates of a bank's queue: each is read
-// again as the officer before it is shown) and the latest transactions.
+// again as the officer before it is shown), the makers' instructions still OPEN (candidates of an
+// approver's queue, read again as the approver) and the latest transactions.
 type watcher struct {
 	src EventSource
 	log *slog.Logger
 
 	mu        sync.Mutex
 	changed   *sync.Cond
-	financing map[string]bool // receivable id -> in FINANCING as of its last event
-	recent    []recentTx      // newest last
+	financing map[string]bool   // receivable id -> in FINANCING as of its last event
+	open      map[string]string // instruction id -> its maker's MSP, while OPEN as of its last event
+	recent    []recentTx        // newest last
 	byTx      map[string]string
 	block     uint64 // the last block an event was seen in
 	started   bool
@@ -40,7 +43,7 @@ type recentTx struct {
 }
 
 func newWatcher(src EventSource, log *slog.Logger) *watcher {
-	w := &watcher{src: src, log: log, financing: map[string]bool{}, byTx: map[string]string{}}
+	w := &watcher{src: src, log: log, financing: map[string]bool{}, open: map[string]string{}, byTx: map[string]string{}}
 	w.changed = sync.NewCond(&w.mu)
 	return w
 }
@@ -91,6 +94,14 @@ func (w *watcher) add(ev fabric.Event) {
 			delete(w.financing, it.ID)
 		}
 	}
+	if in := e.Instruction; in != nil {
+		if in.Status == wire.InstructionOpen {
+			msp, _, _ := strings.Cut(in.Maker, "/")
+			w.open[in.ID] = msp
+		} else {
+			delete(w.open, in.ID)
+		}
+	}
 	w.recent = append(w.recent, tx)
 	w.byTx[tx.TxID] = tx.Name
 	if len(w.recent) > maxRecent {
@@ -129,6 +140,21 @@ func (w *watcher) inFinancing() []string {
 	ids := make([]string, 0, len(w.financing))
 	for id := range w.financing {
 		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// openInstructions lists the instructions of makers of organisation msp whose last event left them
+// OPEN, sorted.
+func (w *watcher) openInstructions(msp string) []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var ids []string
+	for id, m := range w.open {
+		if m == msp {
+			ids = append(ids, id)
+		}
 	}
 	slices.Sort(ids)
 	return ids

@@ -27,14 +27,34 @@ const (
 	approver  = "CoreMSP/approver" // the checker of the core enterprise's two-person control
 )
 
-// confirmed has the approver confirm what a maker's write in the console asked (through the
-// REST API: the console has no approver's page yet) and returns the committed outcome.
-func confirmed(t *testing.T, o outcome) outcome {
+// confirmed has the approver confirm in its own browser what a maker's write in the console asked:
+// the request appears on the approver's page of two-person control (saved as shot when named),
+// 确认 Confirm commits it; returns the maker's outcome.
+func confirmed(t *testing.T, checker *person, o outcome, shot string) outcome {
 	t.Helper()
 	if o.Instruction == "" {
 		return o
 	}
-	gwtest.As(t, nw.Dir, approver).Submit(t, "confirm", o.Instruction, nil)
+	card := fmt.Sprintf(`article.instruction[data-id=%q]`, o.Instruction)
+	// The page refreshes itself when the maker's event arrives; a page loaded before the console
+	// saw that event is loaded again.
+	for range 20 {
+		var shown bool
+		require.NoError(t, checker.js("!!"+q(card), &shown))
+		if shown {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+		checker.open("/approvals")
+	}
+	checker.waitFor(card)
+	require.Equal(t, o.Target, checker.attr(card, "data-target"))
+	require.Contains(t, checker.text(card), treasurer, "the maker is shown")
+	if shot != "" {
+		checker.shot(shot)
+	}
+	done := checker.committed(checker.submit(func() { checker.click(card + ` form[action="/do/confirm"] button`) }))
+	require.Equal(t, o.Target, done.Target, "the confirmation names what it committed")
 	return o
 }
 
@@ -52,7 +72,7 @@ func document(t *testing.T, name string) (string, string) {
 // issue fills the treasurer's issue form: the documents are chosen as files and hashed by the
 // browser; the form is saved as shot (when named) before it is sent; the returned outcome names
 // the new receivable.
-func issue(t *testing.T, p *person, shot, to, amount, maturity string) (outcome, string, string) {
+func issue(t *testing.T, p, checker *person, shot, to, amount, maturity string) (outcome, string, string) {
 	t.Helper()
 	contract, contractSum := document(t, "contract.pdf")
 	invoice, invoiceSum := document(t, "invoice.pdf")
@@ -75,7 +95,11 @@ func issue(t *testing.T, p *person, shot, to, amount, maturity string) (outcome,
 	if shot != "" {
 		p.shot(shot)
 	}
-	o := confirmed(t, p.committed(p.submit(func() { p.click("#issue-form button[type=submit]") })))
+	approval := ""
+	if shot != "" {
+		approval = "approver-confirm"
+	}
+	o := confirmed(t, checker, p.committed(p.submit(func() { p.click("#issue-form button[type=submit]") })), approval)
 	require.NotEmpty(t, o.Target)
 	return o, contractSum, invoiceSum
 }
@@ -87,16 +111,17 @@ func issue(t *testing.T, p *person, shot, to, amount, maturity string) (outcome,
 func TestConsole_Lifecycle(t *testing.T) {
 	started := time.Now()
 	root := browser(t)
-	people := signIn(t, root, treasurer, supplierA, supplierB, officer, auditor)
-	core, a, b, bank, aud := people[0], people[1], people[2], people[3], people[4]
-	t.Logf("five people signed in after %s", time.Since(started).Round(time.Millisecond))
+	people := signIn(t, root, treasurer, supplierA, supplierB, officer, auditor, approver)
+	core, a, b, bank, aud, checker := people[0], people[1], people[2], people[3], people[4], people[5]
+	t.Logf("six people signed in after %s", time.Since(started).Round(time.Millisecond))
 	a.open("/inbox")
 	b.open("/inbox")
 	bank.open("/financing")
+	checker.open("/approvals")
 
 	// 开立 Issue, with the documents hashed in the browser.
 	maturity := time.Now().UTC().AddDate(0, 0, 120)
-	issued, contractSum, invoiceSum := issue(t, core, "core-issue", supplierA, "1250000.00", maturity.Format("2006-01-02"))
+	issued, contractSum, invoiceSum := issue(t, core, checker, "core-issue", supplierA, "1250000.00", maturity.Format("2006-01-02"))
 	id := issued.Target
 	r := gwtest.As(t, nw.Dir, auditor).Eventually(t, id, func(wire.Receivable) bool { return true })
 	require.Equal(t, contractSum, r.Trade.Contract.SHA256)
@@ -165,7 +190,7 @@ func TestConsole_Lifecycle(t *testing.T) {
 	bank.shot("bank-book")
 
 	// A receivable due today: issued, accepted, then 全部兑付 Redeem all.
-	due, _, _ := issue(t, core, "", supplierB, "80000.00", time.Now().UTC().Format("2006-01-02"))
+	due, _, _ := issue(t, core, checker, "", supplierB, "80000.00", time.Now().UTC().Format("2006-01-02"))
 	dueOffer := fmt.Sprintf(`article.offer[data-id=%q]`, due.Target)
 	b.waitFor(dueOffer)
 	b.committed(b.submit(func() { b.click(dueOffer + ` form[action="/do/accept"] button`) }))
@@ -174,7 +199,7 @@ func TestConsole_Lifecycle(t *testing.T) {
 	core.waitFor(dueRoot + ` form[action="/do/redeem-all"]`)
 	core.shot("core-issued")
 	core.fill(dueRoot+` form[action="/do/redeem-all"] input[name=paymentRef]`, "TRF-"+due.Target)
-	confirmed(t, core.committed(core.submit(func() { core.click(dueRoot + ` form[action="/do/redeem-all"] button`) })))
+	confirmed(t, checker, core.committed(core.submit(func() { core.click(dueRoot + ` form[action="/do/redeem-all"] button`) })), "")
 
 	// The auditor: search, the lineage tree with the financing marked and the reconciliation,
 	// the history with its transactions, the chain.
