@@ -40,7 +40,9 @@ ready() { curl -fsS --max-time 3 "http://$1/readyz" >/dev/null 2>&1; }
 
 up() {
 	[ -f "$NET/network.json" ] || die "no $NET/network.json: run scripts/network.sh up first"
-	if [ ! -x "$RECV" ] || [ -n "$(find gateway -name '*.go' -newer "$RECV" -print -quit)" ]; then
+	# Any input of the binary counts: Go sources, go.mod/go.sum, the console's embedded templates
+	# and assets, and the wire contract it shares with the chaincode.
+	if [ ! -x "$RECV" ] || [ -n "$(find gateway chaincode/wire -type f ! -name '*_test.go' -newer "$RECV" -print -quit)" ]; then
 		echo "building $RECV"
 		# The gateway module builds on its own (GOWORK=off): no need for the other modules.
 		(cd gateway && GOWORK=off go build -o "$RECV" ./cmd/recv)
