@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -16,7 +17,41 @@ import (
 // endorsed and returns the transaction's digest, sign signs that, and the gateway submits and
 // waits for the commit. id is the op's path value: its {id}, MSP/user for an account's
 // {msp}/{user}, "" for none.
+//
+// A transaction invalidated at commit by an MVCC conflict (a concurrent write to a key it read,
+// such as the network's time beacon advancing between endorsement and commit) applied nothing, and
+// the gateway cannot redo it without the signer: it is redone here from a fresh proposal, up to
+// OfflineAttempts times in all. A retry carries the Idempotency-Key with a suffix (the first
+// proposal under the key is spent).
 func (c *Client) SubmitOffline(ctx context.Context, sign Signer, opName, id string, body any, opts ...CallOption) (*wire.SubmitResponse, error) {
+	header := headerOf(opts)
+	key := header.Get(IdempotencyHeader)
+	for attempt := 1; ; attempt++ {
+		if attempt > 1 && key != "" {
+			header.Set(IdempotencyHeader, fmt.Sprintf("%s.retry%d", key, attempt))
+		}
+		res, err := c.submitOffline(ctx, sign, opName, id, body, header)
+		var p *wire.Problem
+		if err == nil || attempt >= OfflineAttempts || !errors.As(err, &p) || !commitConflict(p) {
+			return res, err
+		}
+	}
+}
+
+// OfflineAttempts bounds how many times SubmitOffline tries a transaction that an MVCC conflict
+// invalidated.
+const OfflineAttempts = 3
+
+// IdempotencyHeader is the request header carrying an idempotency key.
+const IdempotencyHeader = "Idempotency-Key"
+
+// commitConflict reports whether p is a transaction invalidated at commit by a read conflict.
+func commitConflict(p *wire.Problem) bool {
+	return p.Kind == wire.KindConflict && p.Stage == "commit" &&
+		(p.ValidationCode == "MVCC_READ_CONFLICT" || p.ValidationCode == "PHANTOM_READ_CONFLICT")
+}
+
+func (c *Client) submitOffline(ctx context.Context, sign Signer, opName, id string, body any, header http.Header) (*wire.SubmitResponse, error) {
 	op, ok := wire.Lookup(opName)
 	if !ok || !op.Submit {
 		return nil, wire.Errorf(wire.KindInvalid, "no write operation %q in the wire contract", opName)
@@ -30,7 +65,7 @@ func (c *Client) SubmitOffline(ctx context.Context, sign Signer, opName, id stri
 		req.Body = b
 	}
 	var prop wire.OfflineDigest
-	if err := c.post(ctx, "/v1/offline/proposals", req, &prop, headerOf(opts)); err != nil {
+	if err := c.post(ctx, "/v1/offline/proposals", req, &prop, header); err != nil {
 		return nil, err
 	}
 	sig, err := signDigest(sign, prop.Digest)

@@ -19,7 +19,7 @@ type CallOption func(http.Header)
 func WithIdempotencyKey(key string) CallOption {
 	return func(h http.Header) {
 		if key != "" {
-			h.Set("Idempotency-Key", key)
+			h.Set(IdempotencyHeader, key)
 		}
 	}
 }

@@ -1,0 +1,97 @@
+package client_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
+	"github.com/recv-ledger/recv/gateway/client"
+)
+
+// offlineGateway answers the three offline steps; its submit step fails with fail for the first
+// failures transactions.
+type offlineGateway struct {
+	mu       sync.Mutex
+	fail     wire.Problem
+	failures int
+	keys     []string // the Idempotency-Key of each proposal
+	submits  int
+}
+
+func (g *offlineGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	digest := sha256.Sum256([]byte(r.URL.Path))
+	d := wire.OfflineDigest{TransactionID: "tx", Digest: base64.StdEncoding.EncodeToString(digest[:])}
+	switch {
+	case r.URL.Path == "/v1/offline/proposals":
+		g.keys = append(g.keys, r.Header.Get("Idempotency-Key"))
+	case strings.HasSuffix(r.URL.Path, "/endorse"):
+	case strings.HasSuffix(r.URL.Path, "/submit"):
+		g.submits++
+		if g.submits <= g.failures {
+			w.Header().Set("Content-Type", "application/problem+json")
+			w.WriteHeader(g.fail.Status)
+			_ = json.NewEncoder(w).Encode(g.fail)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(wire.SubmitResponse{TransactionID: "tx", BlockNumber: 9})
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(d)
+}
+
+func mvccConflict() wire.Problem {
+	p := wire.NewProblem(wire.KindConflict, "the transaction conflicted with a concurrent one (MVCC_READ_CONFLICT); retry it")
+	p.Stage, p.ValidationCode = "commit", "MVCC_READ_CONFLICT"
+	return p
+}
+
+func TestSubmitOffline_RedoesATransactionAnMVCCConflictInvalidated(t *testing.T) {
+	_, keyPEM := keyPair(t)
+	sign, err := client.NewSigner(keyPEM)
+	require.NoError(t, err)
+
+	g := &offlineGateway{fail: mvccConflict(), failures: 1}
+	srv := httptest.NewServer(g)
+	defer srv.Close()
+	res, err := newOffline(t, srv.URL).SubmitOffline(context.Background(), sign, "accept", "R-1", nil, client.WithIdempotencyKey("k"))
+	require.NoError(t, err)
+	require.Equal(t, uint64(9), res.BlockNumber)
+	require.Equal(t, []string{"k", "k.retry2"}, g.keys, "the retry is a fresh proposal under a derived key")
+
+	// Bounded: a conflict every time ends after OfflineAttempts transactions, with the conflict.
+	g = &offlineGateway{fail: mvccConflict(), failures: 100}
+	srv2 := httptest.NewServer(g)
+	defer srv2.Close()
+	_, err = newOffline(t, srv2.URL).SubmitOffline(context.Background(), sign, "accept", "R-1", nil)
+	require.ErrorIs(t, err, wire.ErrConflict)
+	require.Equal(t, client.OfflineAttempts, g.submits)
+
+	// Any other refusal is final: a rule's conflict at endorsement is not redone.
+	rule := wire.NewProblem(wire.KindConflict, "conflict: R-1 is not pending")
+	rule.Stage = "endorse"
+	g = &offlineGateway{fail: rule, failures: 100}
+	srv3 := httptest.NewServer(g)
+	defer srv3.Close()
+	_, err = newOffline(t, srv3.URL).SubmitOffline(context.Background(), sign, "accept", "R-1", nil)
+	require.ErrorIs(t, err, wire.ErrConflict)
+	require.Equal(t, 1, g.submits)
+}
+
+func newOffline(t *testing.T, url string) *client.Client {
+	c, err := client.New(url, "token")
+	require.NoError(t, err)
+	return c
+}
