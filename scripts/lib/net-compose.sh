@@ -192,7 +192,7 @@ all_docker_healthy() {
 	while read -r svc; do [ "${st[$svc]:-}" = "running healthy" ] || return 1; done < <(nodes)
 }
 
-# compose_org_overlay: ORGS_COMPOSE_FILE with the CA, peer and gateway services (and their volumes)
+# compose_org_overlay: ORGS_COMPOSE_FILE with the CA, peer, chaincode server and gateway services (and their volumes)
 # of every organisation in ADDED_ORGS_FILE, made from the template of a bank of compose.yaml
 # (bank2's services: the same images, mounts, health checks) with the name, MSP ID and ports of
 # each. compose.yaml's x- anchors are repeated, as a second file cannot refer to the first's.
@@ -203,7 +203,7 @@ compose_org_overlay() {
 	for org in "${ORGS[@]}"; do
 		grep -q "^$org	" "$ADDED_ORGS_FILE" || continue
 		services+=$(awk -v t="$t" '
-			/^  [a-z]/ { keep = ($1 == "ca." t ":" || $1 == "peer0." t ":" || $1 == "gateway." t ":") }
+			/^  [a-z]/ { keep = ($1 == "ca." t ":" || $1 == "peer0." t ":" || $1 == "chaincode." t ":" || $1 == "gateway." t ":") }
 			/^[a-z]/ && !/^services:/ { keep = 0 }
 			keep' "$COMPOSE_FILE" |
 			sed -e "s/\b${MSP[$t]}\b/${MSP[$org]}/g" -e "s/${t^^}/${org^^}/g" -e "s/\b$t\b/$org/g" \
@@ -211,6 +211,7 @@ compose_org_overlay() {
 				-e "s/\b$(node_port "peer0.$t" ops)\b/$(node_port "peer0.$org" ops)/g" \
 				-e "s/\b$(node_port "ca.$t")\b/$(node_port "ca.$org")/g" \
 				-e "s/\b$(node_port "ca.$t" ops)\b/$(node_port "ca.$org" ops)/g" \
+				-e "s/\b$(node_port "chaincode.$t")\b/$(node_port "chaincode.$org")/g" \
 				-e "s/\b$(node_port "gateway.$t")\b/$(node_port "gateway.$org")/g")$'\n'
 		volumes+="  ca-$org: {}"$'\n'"  ledger-peer0.$org: {}"$'\n'
 	done
