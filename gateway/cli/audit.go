@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -103,7 +102,7 @@ func (g *globals) audit(cmd *cobra.Command, o *auditOptions) error {
 	defer cancel()
 	var get audit.Getter
 	if !o.noCompare {
-		get = chaincodeGetter(c)
+		get = c.GetRaw
 	}
 	stop := g.progress("verifying blocks")
 	a, runErr := audit.Run(ctx, gatewaySource{c}, opts, get)
@@ -179,19 +178,6 @@ func chaincodeTotals(c *client.Client) audit.TotalsReader {
 			return nil, err
 		}
 		return &t, nil
-	}
-}
-
-// chaincodeGetter asks the chaincode (recv get) for a receivable's JSON; not found is nil.
-func chaincodeGetter(c *client.Client) audit.Getter {
-	return func(ctx context.Context, id string) (json.RawMessage, error) {
-		var raw json.RawMessage
-		err := c.Call(ctx, "get", []string{id}, nil, nil, &raw)
-		var p *wire.Problem
-		if errors.As(err, &p) && p.Kind == wire.KindNotFound {
-			return nil, nil
-		}
-		return raw, err
 	}
 }
 

@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -85,6 +86,19 @@ func (c *Client) Get(ctx context.Context, id string) (*wire.Receivable, error) {
 		return nil, err
 	}
 	return &r, nil
+}
+
+// GetRaw reads one receivable as the chaincode answers it (its JSON, verbatim); a receivable that
+// does not exist is nil, not an error. It is an audit.Getter, for comparing a replay with the
+// chaincode.
+func (c *Client) GetRaw(ctx context.Context, id string) (json.RawMessage, error) {
+	var raw json.RawMessage
+	err := c.Call(ctx, "get", []string{id}, nil, nil, &raw)
+	var p *wire.Problem
+	if errors.As(err, &p) && p.Kind == wire.KindNotFound {
+		return nil, nil
+	}
+	return raw, err
 }
 
 // ListQuery selects a list: by Holder (receivables held by, or offered to, an account) or by

@@ -78,7 +78,7 @@ func TestFaults_UnderLoad(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	aud := s.ledgers[len(s.ledgers)-1]
-	diffs, err := aud.aud.Compare(ctx, chaincodeGetter(s.auditor))
+	diffs, err := aud.aud.Compare(ctx, s.auditor.GetRaw)
 	require.NoError(t, err)
 	require.Empty(t, diffs, "the receivables rebuilt from the blocks are what the chaincode answers")
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/recv-ledger/recv/chaincode/wire"
 	"github.com/recv-ledger/recv/gateway/audit"
 	"github.com/recv-ledger/recv/gateway/client"
 )
@@ -193,18 +192,5 @@ func converge(ctx context.Context, ledgers []*ledger, bound time.Duration) (uint
 			return 0, "", fmt.Errorf("the peers do not agree after %s: %s", bound, last)
 		}
 		time.Sleep(250 * time.Millisecond)
-	}
-}
-
-// chaincodeGetter reads a receivable as the chaincode answers it through c; not found is nil.
-func chaincodeGetter(c *client.Client) audit.Getter {
-	return func(ctx context.Context, id string) (json.RawMessage, error) {
-		var raw json.RawMessage
-		err := c.Call(ctx, "get", []string{id}, nil, nil, &raw)
-		var p *wire.Problem
-		if errors.As(err, &p) && p.Kind == wire.KindNotFound {
-			return nil, nil
-		}
-		return raw, err
 	}
 }
