@@ -78,7 +78,9 @@ policy_msps() {
 # writes (a changed group is modified under its mod_policy, "Admins" for every group here), the
 # MSP IDs its Admins policy names: for the Application group the explicit policy of the core
 # enterprise and every bank; for one organisation's group that organisation's admin; for an
-# implicit-meta policy (MAJORITY Admins) every organisation of the group. Printed as org names.
+# implicit-meta policy (MAJORITY Admins) every organisation of the group; for the Orderer group
+# (BatchTimeout, BatchSize: `network.sh config-update`) the ordering organisation's admin.
+# Printed as org names.
 config_signers() {
 	local cfg=$1 env=$2 groups msps="" g
 	groups=$(ctl proto_decode --input "$env" --type common.Envelope | jq -r '
@@ -87,10 +89,12 @@ config_signers() {
 		def changed(w; r): r == null or ver(w) != ver(r) or differs(w; r; "policies") or differs(w; r; "values");
 		.payload.data.config_update as $u | ($u.write_set.groups.Application // null) as $w |
 		($u.read_set.groups.Application // {}) as $r |
-		if $w == null then empty else
+		($u.write_set.groups.Orderer // null) as $ow | ($u.read_set.groups.Orderer // {}) as $ordr |
+		(if $w == null then empty else
 			(if changed($w; $r) then "Application" else empty end),
 			(($w.groups // {}) | to_entries[] | select(changed(.value; $r.groups[.key] // null)) | "Application/" + .key)
-		end')
+		end),
+		(if $ow != null and changed($ow; $ordr) then "Orderer" else empty end)')
 	for g in $groups; do
 		case $g in
 		Application)
@@ -99,6 +103,10 @@ config_signers() {
 			else
 				msps+=" $(jq -r '.channel_group.groups.Application.groups | keys[]' "$cfg")"
 			fi
+			;;
+		Orderer)
+			# Block cutting and consensus values: the ordering organisation's admins (MAJORITY).
+			msps+=" $(jq -r '.channel_group.groups.Orderer.groups | keys[]' "$cfg")"
 			;;
 		Application/*)
 			# A new organisation's group is added under the Application group's policy (above); an
@@ -116,10 +124,10 @@ config_signers() {
 	done
 }
 
-# org_of_msp MSPID: the network's org name for an MSP ID.
+# org_of_msp MSPID: the network's org name for an MSP ID (the ordering organisation's included).
 org_of_msp() {
 	local org
-	for org in "${ORGS[@]}"; do
+	for org in "${ORGS[@]}" orderer; do
 		[ "${MSP[$org]}" = "$1" ] && { echo "$org"; return 0; }
 	done
 	return 1

@@ -86,9 +86,13 @@ osn() {
 peer_cli() {
 	local org=$1
 	shift
-	local dir
+	local dir cfg
 	dir=$(org_dir "$org")
-	env FABRIC_CFG_PATH="$dir/peer0/config" CORE_PEER_LOCALMSPID="${MSP[$org]}" \
+	cfg=$dir/peer0/config
+	# An organisation without a peer (the ordering organisation, signing a configuration update)
+	# borrows a member peer's CLI settings; its own MSP and TLS pair still sign and connect.
+	[ -d "$cfg" ] || cfg=$(org_dir "${ORGS[0]}")/peer0/config
+	env FABRIC_CFG_PATH="$cfg" CORE_PEER_LOCALMSPID="${MSP[$org]}" \
 		CORE_PEER_MSPCONFIGPATH="$dir/users/admin/msp" CORE_PEER_ADDRESS="$(addr host "peer0.$org")" \
 		CORE_PEER_TLS_ENABLED=true CORE_PEER_TLS_ROOTCERT_FILE="$(ca_cert "$org")" \
 		CORE_PEER_TLS_CLIENTAUTHREQUIRED="$CLIENT_AUTH" CORE_PEER_TLS_CLIENTCERT_FILE="$dir/users/admin/tls/cert.pem" \

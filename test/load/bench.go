@@ -156,19 +156,22 @@ type rampResult struct {
 	Via        string       `json:"via"`
 	BareSize   int          `json:"bareSize"`
 	Levels     []levelStats `json:"levels"`
-	MaxTPS     float64      `json:"maxTxPerSec"`
-	Knee       int          `json:"knee"`       // the lowest concurrency reaching 95% of MaxTPS
-	HalfKnee   int          `json:"halfKnee"`   // the level at half the knee's concurrency (or the one below)
-	StopReason string       `json:"stopReason"` // why the ramp ended
+	MaxTPS     float64      `json:"maxTxPerSec"`    // ledger transactions per second, at the best level
+	TxPerOp    float64      `json:"txPerOperation"` // ledger transactions per operation (2: maker's instruction and checker's confirmation)
+	Knee       int          `json:"knee"`           // the lowest concurrency reaching 95% of MaxTPS
+	HalfKnee   int          `json:"halfKnee"`       // the level at half the knee's concurrency (or the one below)
+	StopReason string       `json:"stopReason"`     // why the ramp ended
 }
 
 // levelStats is one concurrency level of a ramp.
 type levelStats struct {
 	Concurrency int                `json:"concurrency"`
 	Started     int                `json:"started"`
-	Committed   int                `json:"committed"`          // committed within the level's window
+	Committed   int                `json:"committed"`          // ledger transactions committed within the level's window
+	Operations  int                `json:"operations"`         // operations (a maker's write and its confirmation are one) completed within it
 	Seconds     float64            `json:"seconds"`            // the window
 	TPS         float64            `json:"txPerSec"`           // Committed / Seconds
+	OpsPerSec   float64            `json:"opsPerSec"`          // Operations / Seconds
 	P50ms       float64            `json:"p50ms"`              // latencies of every transaction it started
 	P95ms       float64            `json:"p95ms"`              //
 	P99ms       float64            `json:"p99ms"`              //
@@ -234,6 +237,13 @@ func ramp(cfg benchConfig, w workload, k submitter, prep submitter, p *pools, g 
 		r.StopReason = "last level"
 	}
 	r.MaxTPS, r.Knee, r.HalfKnee = knee(r.Levels)
+	txs, ops := 0, 0
+	for _, l := range r.Levels {
+		txs, ops = txs+l.Committed, ops+l.Operations
+	}
+	if ops > 0 {
+		r.TxPerOp = float64(txs) / float64(ops)
+	}
 	return r, nil
 }
 
@@ -242,8 +252,8 @@ func ramp(cfg benchConfig, w workload, k submitter, prep submitter, p *pools, g 
 // level's time, with a margin; a first level gets one per 100 ms per worker.
 func inputEstimate(prev levelStats, c int, levelTime time.Duration) int {
 	rate := float64(c) * 10
-	if prev.Concurrency > 0 && prev.TPS > 0 {
-		rate = prev.TPS * float64(c) / float64(prev.Concurrency)
+	if prev.Concurrency > 0 && prev.OpsPerSec > 0 {
+		rate = prev.OpsPerSec * float64(c) / float64(prev.Concurrency)
 	}
 	return int(math.Ceil(rate*levelTime.Seconds()*1.2)) + c
 }
@@ -276,7 +286,8 @@ func runLevel(cfg benchConfig, w workload, k submitter, p *pools, g *ids, procs 
 	var (
 		mu        sync.Mutex
 		latencies []time.Duration
-		inWindow  int
+		inWindow  int // ledger transactions
+		opsIn     int
 		lastAt    time.Time
 		taken     int
 	)
@@ -316,7 +327,7 @@ func runLevel(cfg benchConfig, w workload, k submitter, p *pools, g *ids, procs 
 				}
 				st := w.step(id)
 				t := time.Now()
-				err := submitMade(ctx, k, st)
+				txs, err := submitMade(ctx, k, st)
 				done := time.Now()
 				mu.Lock()
 				l.Started++
@@ -329,7 +340,8 @@ func runLevel(cfg benchConfig, w workload, k submitter, p *pools, g *ids, procs 
 				} else {
 					latencies = append(latencies, done.Sub(t))
 					if !done.After(end) {
-						inWindow++
+						inWindow += txs
+						opsIn++
 						lastAt = done
 					}
 					p.put(w.yields, st.outputID())
@@ -346,9 +358,10 @@ func runLevel(cfg benchConfig, w workload, k submitter, p *pools, g *ids, procs 
 		// The inputs ran out before the time: the window ends with the last commit.
 		window = lastAt.Sub(t0)
 	}
-	l.Committed, l.Seconds = inWindow, window.Seconds()
+	l.Committed, l.Operations, l.Seconds = inWindow, opsIn, window.Seconds()
 	if l.Seconds > 0 {
 		l.TPS = float64(inWindow) / l.Seconds
+		l.OpsPerSec = float64(opsIn) / l.Seconds
 	}
 	l.P50ms, l.P95ms, l.P99ms = msOf(percentile(latencies, 50)), msOf(percentile(latencies, 95)), msOf(percentile(latencies, 99))
 	l.CPUmsPerTx = map[string]float64{}

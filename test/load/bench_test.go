@@ -29,7 +29,7 @@ func TestKnee_LowestLevelWithin5PercentOfTheBest(t *testing.T) {
 
 func TestInputEstimate_ScalesThePreviousRate(t *testing.T) {
 	assert.Equal(t, 61, inputEstimate(levelStats{}, 1, 5*time.Second), "first level: 10/s per worker, 20% margin, plus one")
-	assert.Equal(t, 4*60+4, inputEstimate(levelStats{Concurrency: 2, TPS: 20}, 4, 5*time.Second))
+	assert.Equal(t, 4*60+4, inputEstimate(levelStats{Concurrency: 2, TPS: 40, OpsPerSec: 20}, 4, 5*time.Second), "operations, not ledger transactions, use inputs")
 }
 
 func TestParseLevels_IncreasingPositive(t *testing.T) {
@@ -133,6 +133,7 @@ func TestReport_TableJSONAndChart(t *testing.T) {
 	}
 	r.add(rampResult{Workload: "Issue", Via: "sdk", BareSize: 1024, Levels: []levelStats{lv(1, 5), lv(2, 9)}, MaxTPS: 9, Knee: 2, HalfKnee: 1})
 	r.add(rampResult{Workload: "Issue", Via: "rest", BareSize: 1024, Levels: []levelStats{lv(1, 5), lv(2, 8.1)}, MaxTPS: 8.1, Knee: 2, HalfKnee: 1})
+	r.add(rampResult{Workload: "Redeem", Via: "sdk", BareSize: 1024, Levels: []levelStats{lv(1, 4), lv(2, 8)}, MaxTPS: 8, Knee: 2, HalfKnee: 1, TxPerOp: 2})
 	r.add(rampResult{Workload: "bare-1024", Via: "sdk", BareSize: 1024, Levels: []levelStats{lv(1, 6), lv(2, 10)}, MaxTPS: 10, Knee: 2, HalfKnee: 1})
 	r.finish()
 	dir := t.TempDir()
@@ -141,6 +142,7 @@ func TestReport_TableJSONAndChart(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(md), "| Issue | sdk | 9.0 | 0.90 | - | 2 |")
 	assert.Contains(t, string(md), "| Issue | rest | 8.1 | - | 0.90 | 2 |")
+	assert.Contains(t, string(md), "| Redeem (2 tx/op) | sdk | 8.0 | 0.80 | - | 2 |", "a confirmed write's two ledger transactions are named")
 	f, err := os.Open(filepath.Join(dir, "bench-network.png"))
 	require.NoError(t, err)
 	defer f.Close()

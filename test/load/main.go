@@ -173,7 +173,7 @@ func drive(s submitter, rounds, concurrency int, maxDuration time.Duration) *res
 				id := fmt.Sprintf("%s-%04d", prefix, i)
 				for _, st := range round(id, maturity) {
 					t0 := time.Now()
-					err := submitMade(ctx, s, st)
+					_, err := submitMade(ctx, s, st)
 					if err != nil {
 						res.fail(fmt.Errorf("round %d %s: %w", i, st.op, err))
 						break
@@ -204,17 +204,21 @@ const approver = "CoreMSP/approver"
 // submitMade submits st and, when it recorded a maker-checker instruction (two-person control at
 // the core enterprise: issue, redeem, redeem-all), the checker's confirmation of it, so that the
 // change exists when it returns. Every step of the load and bench tools goes through it; the time
-// of a maker's step therefore includes its confirmation.
-func submitMade(ctx context.Context, s submitter, st step) error {
+// of a maker's step therefore includes its confirmation. It returns how many ledger transactions
+// committed: 1, or 2 with a confirmation.
+func submitMade(ctx context.Context, s submitter, st step) (int, error) {
 	var res json.RawMessage
 	if err := retryStale(ctx, func() (err error) { res, err = s.submit(ctx, st); return err }); err != nil {
-		return err
+		return 0, err
 	}
 	if id := instructionOf(res); id != "" {
 		confirm := step{account: approver, op: "confirm", id: id}
-		return retryStale(ctx, func() error { _, err := s.submit(ctx, confirm); return err })
+		if err := retryStale(ctx, func() error { _, err := s.submit(ctx, confirm); return err }); err != nil {
+			return 1, err
+		}
+		return 2, nil
 	}
-	return nil
+	return 1, nil
 }
 
 // instructionOf is the id of the open instruction a maker's write recorded, or "".

@@ -219,7 +219,7 @@ func prepare(ctx context.Context, s submitter, p *pools, g *ids, st state, n, co
 // runSteps submits the steps in order, each once its predecessor committed.
 func runSteps(ctx context.Context, s submitter, steps []step) error {
 	for _, st := range steps {
-		if err := submitMade(ctx, s, st); err != nil {
+		if _, err := submitMade(ctx, s, st); err != nil {
 			return fmt.Errorf("%s %s: %w", st.op, st.id, err)
 		}
 	}
