@@ -8,7 +8,8 @@
 //     TestOperations_OrdererOnlyTheOrdererOrganisation), /healthz stays open;
 //   - the CAs' operations endpoints speak TLS only (TestCAOperations_TLSOnly);
 //   - the core enterprise and every bank hold vetoes on chaincode definitions and channel changes
-//     (issue 17, point 5: TestVeto_...), and a bank joins the running network under that rule
+//     (issue 17, point 5: TestVeto_...); block cutting is the ordering organisation's
+//     (TestOrdererConfig_BlockCuttingIsTheOrderingOrganisations); and a bank joins the running network under that rule
 //     (issue 10, part 3: TestGrowth_ABankJoinsTheRunningNetwork; the network has six orgs after it);
 //   - a member peer of a financing terms collection that was down while terms were written gets
 //     them after its restart (issue 10: TestPrivacy_AMemberPeerDownWhileTermsAreWrittenGetsThemAfterRestart).
