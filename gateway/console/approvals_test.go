@@ -73,7 +73,7 @@ func instructionEvent(t *testing.T, block uint64, tx string, in wire.Instruction
 
 func TestConsole_TheApproverConfirmsOrRefusesWhatAMakerAsked(t *testing.T) {
 	api := &coreAPI{}
-	c, err := New(Config{API: api, MSPID: "CoreMSP", OrgName: "core", SessionTTL: time.Hour})
+	c, err := New(Config{API: api, Auth: knownTokens{"maker": "treasurer", "checker": "approver"}, MSPID: "CoreMSP", OrgName: "core", SessionTTL: time.Hour})
 	require.NoError(t, err)
 	open := func(id, maker string) wire.Instruction {
 		return wire.Instruction{ID: id, Maker: maker, Status: wire.InstructionOpen}

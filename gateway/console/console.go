@@ -7,11 +7,13 @@
 // The console holds no operation of its own: every read and write goes through the gateway's REST
 // handler in the same process (gateway/client over an in-process transport), as the signed-in
 // identity, so the routes of wire.Ops, their checks, idempotency and error mapping are the ones
-// the CLI meets. A person signs in with the bearer token of one identity of the organisation; the
-// gateway then keeps the token in memory and gives the browser only an HttpOnly, SameSite=Strict
-// session cookie that expires. Every form carries the session's CSRF token, every page a strict
-// Content-Security-Policy. Private keys never reach the browser: identities that sign offline see
-// the pages and are sent to the CLI for their writes.
+// the CLI meets. A person signs in with the bearer token of one identity of the organisation,
+// checked by the gateway's authenticator (its failures count against the same per-address limit
+// as the REST API's, and are logged the same way); the gateway then keeps the token in memory
+// and gives the browser only an HttpOnly, SameSite=Strict session cookie that expires. Every form
+// carries the session's CSRF token, every page a strict Content-Security-Policy. Private keys never
+// reach the browser: identities that sign offline see the pages and are sent to the CLI for their
+// writes.
 package console
 
 import (
@@ -25,10 +27,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/recv-ledger/recv/chaincode/wire"
+	"github.com/recv-ledger/recv/gateway/auth"
 	"github.com/recv-ledger/recv/gateway/client"
 	"github.com/recv-ledger/recv/gateway/fabric"
 )
@@ -44,10 +48,23 @@ var staticFS embed.FS
 // to find the requests waiting at a bank, which no list of the ledger names.
 type EventSource func(ctx context.Context, pos fabric.Position) (<-chan fabric.Event, error)
 
+// Authenticator checks the token of a sign-in (auth.Authenticator.AuthenticateToken): a source
+// over its limit of failed authentications is refused before the token is looked at, and every
+// failure is counted against its source and logged under route, never with the token.
+type Authenticator interface {
+	AuthenticateToken(r *http.Request, route, token string) (identity string, refusal *auth.Refusal)
+}
+
+// signinRoute is the route the console's sign-in failures are logged under.
+const signinRoute = "POST /signin"
+
 // Config configures a Console.
 type Config struct {
 	// API is the gateway's REST handler (api.Server): every call of the console goes through it.
 	API http.Handler
+	// Auth checks sign-in tokens: the authenticator of the REST handler, so that failures through
+	// the console and through the API spend one budget per source address.
+	Auth Authenticator
 	// MSPID and OrgName are the organisation this gateway serves.
 	MSPID, OrgName string
 	// Events feeds the financing queue and the recent transactions; nil: both stay empty.
@@ -86,6 +103,9 @@ var nonWord = regexp.MustCompile(`[^A-Za-z0-9]`)
 func New(cfg Config) (*Console, error) {
 	if cfg.API == nil {
 		return nil, fmt.Errorf("console: no API handler")
+	}
+	if cfg.Auth == nil {
+		return nil, fmt.Errorf("console: no authenticator for sign-ins")
 	}
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = 8 * time.Hour
@@ -323,8 +343,10 @@ func (c *Console) signinForm(w http.ResponseWriter, r *http.Request, status int,
 	c.render(w, r, status, "signin", nil, view{Title: "登录 Sign in", CSRF: pre, Data: problem})
 }
 
-// signin checks the token by asking the gateway who it is, so the gateway's own authentication
-// (and its logging of failures) decides; the sign-in form is protected by a CSRF cookie of its own.
+// signin checks the token with the gateway's authenticator, under the limit of failed
+// authentications per source address it shares with the REST API (a source over it gets 429 and its
+// token is not looked at), then asks the gateway who the identity is. The sign-in form is protected
+// by a CSRF cookie of its own; a form that fails that check is no guess and is not counted.
 func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	pre, err := r.Cookie(c.pre)
@@ -333,12 +355,23 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token := strings.TrimSpace(r.PostFormValue("token"))
+	if _, refusal := c.cfg.Auth.AuthenticateToken(r, signinRoute, token); refusal != nil {
+		if refusal.Kind == wire.KindRateLimited {
+			wait := int(refusal.RetryAfter / time.Second)
+			w.Header().Set("Retry-After", strconv.Itoa(wait))
+			c.signinForm(w, r, http.StatusTooManyRequests, fmt.Sprintf(
+				"请求过多 Too many failed sign-ins from this address: no token is checked until %d s from now; try again then", wait))
+			return
+		}
+		c.signinForm(w, r, http.StatusUnauthorized, "登录失败 Sign-in refused: this token is not one of "+c.cfg.MSPID+"'s identities")
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), 15*time.Second)
 	defer cancel()
 	me, err := c.clientOf(r, token).WhoAmI(ctx)
-	if err != nil || token == "" {
-		c.log.Info("console: sign-in refused", "source", r.RemoteAddr)
-		c.signinForm(w, r, http.StatusUnauthorized, "登录失败 Sign-in refused: this token is not one of "+c.cfg.MSPID+"'s identities")
+	if err != nil {
+		c.log.Warn("console: sign-in with a good token, but the gateway could not say who it is", "source", auth.Source(r), "err", err)
+		c.signinForm(w, r, http.StatusServiceUnavailable, "登录失败 Sign-in failed: the gateway could not read this identity; try again ("+err.Error()+")")
 		return
 	}
 	s := c.sessions.create(&session{token: token, name: me.Name, account: me.Account, role: me.Role, offline: me.OfflineOnly})

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/recv-ledger/recv/chaincode/wire"
+	"github.com/recv-ledger/recv/gateway/auth"
 )
 
 // fakeAPI answers the REST calls the console makes for one supplier identity with token "good".
@@ -64,10 +65,21 @@ func (f *fakeAPI) posts() []string {
 	return out
 }
 
+// knownTokens checks sign-in tokens against a fixed set and limits nothing (the real check, with
+// its limit, is auth.Authenticator: signin_test.go).
+type knownTokens map[string]string
+
+func (k knownTokens) AuthenticateToken(_ *http.Request, _, token string) (string, *auth.Refusal) {
+	if id, ok := k[token]; ok {
+		return id, nil
+	}
+	return "", &auth.Refusal{Kind: wire.KindUnauthenticated}
+}
+
 func newTestConsole(t *testing.T, msp string) (*Console, *fakeAPI) {
 	t.Helper()
 	api := &fakeAPI{}
-	c, err := New(Config{API: api, MSPID: msp, OrgName: "supplier", SessionTTL: time.Hour})
+	c, err := New(Config{API: api, Auth: knownTokens{"good": "supplier-a"}, MSPID: msp, OrgName: "supplier", SessionTTL: time.Hour})
 	require.NoError(t, err)
 	return c, api
 }

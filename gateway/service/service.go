@@ -146,7 +146,7 @@ func Run(ctx context.Context, cfg config.Serve, log *slog.Logger) error {
 	if cfg.MetricsPublic {
 		log.Warn("/metrics is served to anyone who reaches the listener (--metrics-public)", "listen", cfg.Listen)
 	}
-	handler, err := withConsole(ctx, guardMetrics(srv, authn, roleOf, cfg.MetricsPublic, log), srv, cfg, mspID, org.Name, fc, log)
+	handler, err := withConsole(ctx, guardMetrics(srv, authn, roleOf, cfg.MetricsPublic, log), srv, authn, cfg, mspID, org.Name, fc, log)
 	if err != nil {
 		return err
 	}
