@@ -75,6 +75,7 @@ var accessTable = map[string][]string{
 	"GetProposal":        readers,
 	"ListProposals":      readers,
 	"GetConfig":          anyone,
+	"GetBeacon":          anyone,
 	"Get":                readers,
 	"ListByHolder":       readers,
 	"ListByIssuer":       readers,

@@ -93,6 +93,28 @@ func TestBeacon_TickOnlyForwardByAdminsNearThePeerClock(t *testing.T) {
 	require.Equal(t, "2026-11-22T10:00:01Z", h.beacon().Time)
 }
 
+// GetBeacon is how a standby ticker (recv serve --beacon-standby) sees whether the beacon is late:
+// any member reads it, it is not_found before the first tick, and reading it is a query that
+// changes nothing and invalidates no write.
+func TestBeacon_GetBeaconReadsTheLastTick(t *testing.T) {
+	h := newHarness(t)
+	h.refuse("not_found: no time beacon yet: no Tick has committed", audAdmin, "GetBeacon")
+	h.ok(admin, "Tick")
+	h.now = h.now.Add(90 * time.Second)
+	h.ok(bank1Admin, "Tick")
+	for _, account := range []string{audAdmin, supA, auditor} {
+		var b wire.Beacon
+		require.NoError(t, json.Unmarshal([]byte(h.ok(account, "GetBeacon")), &b))
+		require.Equal(t, h.beacon(), b, account)
+		require.Equal(t, "2026-11-22T10:01:30Z", b.Time)
+		require.Equal(t, bank1Admin, b.By)
+	}
+	h.active("R-1", supA, "100")
+	held := h.endorse(supA, "Transfer", "R-1", supB, "")
+	h.ok(audAdmin, "GetBeacon")
+	require.Empty(t, held.ReadConflicts(), "reading the beacon does not move it")
+}
+
 func TestBeacon_NoWriteDatedBeforeIt(t *testing.T) {
 	h := newHarness(t)
 	h.active("R-1", supA, "100")

@@ -99,6 +99,19 @@ func (c *Contract) Tick(ctx *TxContext) (*wire.Event, error) {
 	})
 }
 
+// GetBeacon returns the time beacon, for a gateway that ticks only when the beacon is late. Like
+// every query it adds nothing to any write's read set.
+func (c *Contract) GetBeacon(ctx *TxContext) (*wire.Beacon, error) {
+	b, err := readBeacon(ctx.GetStub())
+	if err != nil {
+		return nil, err
+	}
+	if b == nil {
+		return nil, receivable.NotFoundf("no time beacon yet: no Tick has committed")
+	}
+	return b, nil
+}
+
 // Issue creates a receivable offered to its beneficiary.
 func (c *Contract) Issue(ctx *TxContext, request wire.IssueRequest) (*wire.Event, error) {
 	return c.run(ctx, func(rd receivable.Reader, tx receivable.Tx) (receivable.Change, error) {

@@ -182,6 +182,8 @@ var Ops = []*Op{
 	{Name: "totals", Tx: "Totals", Method: "GET", Path: "/v1/accounts/{msp}/{user}/totals",
 		Params: []Param{{Name: "account", From: FromPath, Field: "{msp}/{user}", Required: true}}, Summary: "an account's totals"},
 	{Name: "get-config", Tx: "GetConfig", Method: "GET", Path: "/v1/config", Summary: "the settings in force"},
+	{Name: "get-beacon", Tx: "GetBeacon", Method: "GET", Path: "/v1/beacon",
+		Summary: "the network's time beacon: the time, account and transaction of the last tick (not_found before the first)"},
 	{Name: "list-orgs", Tx: "ListOrgs", Method: "GET", Path: "/v1/orgs", Summary: "the member organisations and their kinds"},
 	{Name: "get-org", Tx: "GetOrg", Method: "GET", Path: "/v1/orgs/{msp}",
 		Params: []Param{{Name: "mspId", From: FromPath, Field: "msp", Required: true}}, Summary: "one member organisation"},

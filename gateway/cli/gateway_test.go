@@ -40,6 +40,7 @@ func TestQueries_PrintTablesAndVerbatimJSON(t *testing.T) {
 		"History":      {Payload: []byte(`[{"txId":"t1","timestamp":"2026-11-30T01:00:00Z","submitter":"CoreMSP/treasurer","value":` + receivableJSON + `},{"txId":"t2","timestamp":"2026-11-30T02:00:00Z","submitter":"x","isDelete":true}]`)},
 		"Totals":       {Payload: []byte(`{"account":"CoreMSP/supplier-a","outstanding":"1.00","outstandingFen":100,"financed":"0.00","redeemed":"2.00"}`)},
 		"GetConfig":    {Payload: []byte(`{"maxTermDays":183,"clockSkewSeconds":300,"proposalTtlHours":168}`)},
+		"GetBeacon":    {Payload: []byte(`{"time":"2026-11-30T12:00:00Z","by":"CoreMSP/admin","txId":"t9"}`)},
 	}}
 	g := apitest.Start(t, led, nil)
 	tests := []struct {
@@ -51,6 +52,7 @@ func TestQueries_PrintTablesAndVerbatimJSON(t *testing.T) {
 		{[]string{"history", "R-1.2"}, []string{"TIME", "CoreMSP/treasurer  ACTIVE", "DELETED"}},
 		{[]string{"totals", "CoreMSP/supplier-a"}, []string{"outstanding:  1.00", "redeemed:     2.00"}},
 		{[]string{"config", "get"}, []string{"maxTermDays:       183", "clockSkewSeconds:  300", "proposalTtlHours:  168"}},
+		{[]string{"beacon"}, []string{"time:  2026-11-30T12:00:00Z", "by:    CoreMSP/admin", "txId:  t9"}},
 		{[]string{"whoami"}, []string{"account:  CoreMSP/supplier-a", "role:     supplier"}},
 		{[]string{"tx", "abc"}, []string{"tx:          abc", "validation:  VALID", "block:       9"}},
 	}
