@@ -11,6 +11,9 @@
 # tokens/<user>.token (0600, the bearer tokens of network.json's users). Running `up` twice is safe.
 # The gateways of RECV_BEACON_ORGS (MSP IDs, default CoreMSP) advance the network's time beacon every
 # RECV_BEACON_INTERVAL (default 60s; 0s: none) as their admin (docs/security.md, "No back-dating").
+# The gateways of RECV_BEACON_STANDBY_ORGS (default AuditorMSP; empty: none) stand by: they read the
+# beacon and tick only when it is older than 1.5 intervals (`recv serve --beacon-standby`), so the
+# beacon keeps going while the core enterprise's gateway is down, without doubling the ticks.
 set -euo pipefail
 # Owner-only state: tokens, logs and pid files are the organisation's business (docs/security.md).
 umask 077
@@ -20,6 +23,7 @@ NET=$(realpath -m "${RECV_NET_DIR:-$ROOT/.recv-net}")
 RECV=$(realpath -m "${RECV_BIN:-$ROOT/bin/recv}")
 READY_TIMEOUT=${RECV_READY_TIMEOUT:-60}
 BEACON_ORGS=${RECV_BEACON_ORGS:-CoreMSP}
+BEACON_STANDBY_ORGS=${RECV_BEACON_STANDBY_ORGS-AuditorMSP}
 BEACON_INTERVAL=${RECV_BEACON_INTERVAL:-60s}
 export RECV_NET_DIR=$NET
 
@@ -58,7 +62,10 @@ up() {
 			continue
 		fi
 		local beacon=()
-		case " $BEACON_ORGS " in *" $msp "*) beacon=(--beacon-interval "$BEACON_INTERVAL") ;; esac
+		case " $BEACON_ORGS " in
+		*" $msp "*) beacon=(--beacon-interval "$BEACON_INTERVAL") ;;
+		*) case " $BEACON_STANDBY_ORGS " in *" $msp "*) beacon=(--beacon-interval "$BEACON_INTERVAL" --beacon-standby) ;; esac ;;
+		esac
 		nohup "$RECV" serve --network "$NET/network.json" --org "$msp" --listen "$addr" \
 			--state-dir "$dir" "${beacon[@]}" >>"$dir/gateway.log" 2>&1 </dev/null &
 		echo $! >"$dir/recv.pid"

@@ -49,6 +49,9 @@ type Serve struct {
 	// BeaconInterval is how often the service advances the network's time beacon (the chaincode's
 	// Tick) as ServiceUser; 0: never (another member's gateway does it).
 	BeaconInterval time.Duration `yaml:"beaconInterval"`
+	// BeaconStandby ticks only when the beacon is older than 1.5 BeaconInterval (the primary
+	// organisation's gateway missed a tick) or cannot be read; it reads the beacon otherwise.
+	BeaconStandby bool `yaml:"beaconStandby"`
 }
 
 // NetDir is the network state folder: RECV_NET_DIR or .recv-net.
@@ -96,6 +99,7 @@ func (c *Serve) Bind(fs *pflag.FlagSet) {
 	fs.IntVar(&c.AuthFailPerMinute, "auth-fail-per-minute", perMin, "failed authentications a minute a source address may make in the long run (env RECV_AUTH_FAIL_PER_MINUTE)")
 	bi, _ := time.ParseDuration(env("BEACON_INTERVAL", "0s"))
 	fs.DurationVar(&c.BeaconInterval, "beacon-interval", bi, "advance the network's time beacon this often as --service-user; 0: never (env RECV_BEACON_INTERVAL)")
+	fs.BoolVar(&c.BeaconStandby, "beacon-standby", env("BEACON_STANDBY", "") == "true", "with --beacon-interval: tick only when the beacon is older than 1.5 intervals, as a standby for the gateway that ticks it (env RECV_BEACON_STANDBY=true)")
 	fs.BoolVar(&c.MetricsPublic, "metrics-public", env("METRICS_PUBLIC", "") == "true", "serve /metrics to anyone who reaches the listener; by default it needs the bearer token (or client certificate) of an admin of the organisation (env RECV_METRICS_PUBLIC=true)")
 }
 
@@ -157,6 +161,9 @@ func (c *Serve) ApplyFile(path string, fs *pflag.FlagSet) error {
 	}
 	if file.BeaconInterval > 0 {
 		set("beacon-interval", "BEACON_INTERVAL", func() { c.BeaconInterval = file.BeaconInterval })
+	}
+	if file.BeaconStandby {
+		set("beacon-standby", "BEACON_STANDBY", func() { c.BeaconStandby = true })
 	}
 	if file.RequestTimeout > 0 {
 		set("request-timeout", "REQUEST_TIMEOUT", func() { c.RequestTimeout = file.RequestTimeout })

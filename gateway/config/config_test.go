@@ -97,3 +97,31 @@ func TestCheckListener_TLSBeyondLoopback(t *testing.T) {
 		require.NoError(t, (&Serve{PlainHTTP: true}).CheckListener(l), "deliberately plain: %s", l)
 	}
 }
+
+// A gateway ticks the time beacon as the primary unless --beacon-standby (RECV_BEACON_STANDBY=true,
+// beaconStandby: true) makes it tick only when the beacon is late.
+func TestServe_BeaconStandby(t *testing.T) {
+	parse := func(args []string, file string) Serve {
+		var c Serve
+		fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+		c.Bind(fs)
+		require.NoError(t, fs.Parse(args))
+		if file != "" {
+			require.NoError(t, c.ApplyFile(file, fs))
+		}
+		return c
+	}
+	c := parse(nil, "")
+	require.Zero(t, c.BeaconInterval, "no ticking unless asked")
+	require.False(t, c.BeaconStandby)
+	c = parse([]string{"--beacon-interval", "60s", "--beacon-standby"}, "")
+	require.Equal(t, time.Minute, c.BeaconInterval)
+	require.True(t, c.BeaconStandby)
+	file := filepath.Join(t.TempDir(), "gw.yaml")
+	require.NoError(t, os.WriteFile(file, []byte("org: AuditorMSP\nbeaconInterval: 30s\nbeaconStandby: true\n"), 0o600))
+	c = parse(nil, file)
+	require.Equal(t, 30*time.Second, c.BeaconInterval)
+	require.True(t, c.BeaconStandby)
+	t.Setenv("RECV_BEACON_STANDBY", "true")
+	require.True(t, parse(nil, "").BeaconStandby)
+}

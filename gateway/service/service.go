@@ -174,8 +174,13 @@ func Run(ctx context.Context, cfg config.Serve, log *slog.Logger) error {
 		scheme = "https"
 	}
 	if cfg.BeaconInterval > 0 {
-		go runBeacon(ctx, fc, cfg.ServiceUser, cfg.BeaconInterval, log)
-		log.Info("advancing the time beacon", "every", cfg.BeaconInterval, "as", cfg.ServiceUser)
+		go runBeacon(ctx, fc, beaconSchedule{Identity: cfg.ServiceUser, Interval: cfg.BeaconInterval, Standby: cfg.BeaconStandby}, log)
+		if cfg.BeaconStandby {
+			log.Info("standing by for the time beacon: ticking when it is late", "interval", cfg.BeaconInterval,
+				"lateAfter", time.Duration(lateAfter*float64(cfg.BeaconInterval)), "as", cfg.ServiceUser)
+		} else {
+			log.Info("advancing the time beacon", "every", cfg.BeaconInterval, "as", cfg.ServiceUser)
+		}
 	}
 	log.Info("gateway listening", "org", mspID, "url", scheme+"://"+ln.Addr().String(), "peer", org.Peer.Address,
 		"identities", strings.Join(fc.Names(), ","), "tokens", cfg.TokensDir, "console", !cfg.NoConsole)

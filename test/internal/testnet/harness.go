@@ -217,7 +217,7 @@ func (n *Network) configure(cfg Config) error {
 }
 
 // beaconEnv turns the gateways' schedule of the time beacon (scripts/gateways.sh, the compose
-// network's gateway.core) off unless the environment sets it, so that no scheduled tick adds a
+// network's gateway.core, and the auditor's standby in both) off unless the environment sets it, so that no scheduled tick adds a
 // block or invalidates a suite's own transactions in flight; the suites that need the beacon to
 // advance tick themselves (test/security).
 func beaconEnv() string {
