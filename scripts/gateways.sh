@@ -25,6 +25,9 @@ READY_TIMEOUT=${RECV_READY_TIMEOUT:-60}
 BEACON_ORGS=${RECV_BEACON_ORGS:-CoreMSP}
 BEACON_STANDBY_ORGS=${RECV_BEACON_STANDBY_ORGS-AuditorMSP}
 BEACON_INTERVAL=${RECV_BEACON_INTERVAL:-60s}
+# recv serve reads these as its flags' defaults: the flags below decide which gateways tick, so that
+# RECV_BEACON_INTERVAL set for this script does not make every gateway tick.
+unset RECV_BEACON_INTERVAL RECV_BEACON_STANDBY
 export RECV_NET_DIR=$NET
 
 die() { echo "gateways: $*" >&2; exit 1; }
