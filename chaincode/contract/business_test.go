@@ -100,7 +100,7 @@ func TestTwoPersonControl_RedemptionRecordsThePaymentPerHolder(t *testing.T) {
 func TestTwoPersonControl_AnOrganisationMayTurnItOff(t *testing.T) {
 	h := newHarness(t)
 	h.ok(admin, "CreateProposal", `{"id":"single","action":"set-org","org":{"mspId":"CoreMSP","kind":"core","name":"CoreMSP Co., Ltd.","creditCode":"`+creditCode(3)+`","dualControl":"off"}}`)
-	for _, a := range []string{bank1Admin, bank2Admin, audAdmin} {
+	for _, a := range vetoAdmins[1:] {
 		h.ok(a, "ApproveProposal", "single")
 	}
 	var ev wire.Event

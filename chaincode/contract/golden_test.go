@@ -42,6 +42,7 @@ func TestResults_AreByteCompatible(t *testing.T) {
 	record(h.invoke(bank1Admin, "ApproveProposal", "P-1"))
 	record(h.invoke(bank2Admin, "ApproveProposal", "P-1"))
 	record(h.invoke(audAdmin, "ApproveProposal", "P-1"))
+	record(h.invoke(otherAdmin, "ApproveProposal", "P-1"))
 	record(h.invoke(auditor, "GetProposal", "P-1"))
 	record(h.invoke(auditor, "GetConfig"))
 	record(h.invoke(auditor, "Get", "R-1.2"))

@@ -37,6 +37,7 @@ const (
 	bank2      = "Bank2MSP/officer"
 	auditor    = "AuditorMSP/auditor"
 	admin      = "CoreMSP/admin"
+	otherAdmin = "OtherCoreMSP/admin"
 	supAdmin   = "SupplierMSP/admin"
 	bank1Admin = "Bank1MSP/admin"
 	bank2Admin = "Bank2MSP/admin"
@@ -48,7 +49,7 @@ var roles = map[string]string{
 	approver: "approver", approver2: "approver", otherAppr: "approver",
 	supA: "supplier", supB: "supplier", supC: "supplier",
 	bank1: "financier", bank2: "financier", auditor: "auditor", admin: "admin",
-	supAdmin: "admin", bank1Admin: "admin", bank2Admin: "admin", audAdmin: "admin",
+	otherAdmin: "admin", supAdmin: "admin", bank1Admin: "admin", bank2Admin: "admin", audAdmin: "admin",
 }
 
 // members are the organisations of the test network's registry, by MSP ID.
@@ -142,17 +143,22 @@ func newHarness(t testing.TB) *harness {
 	return h
 }
 
-// govern changes the settings through a proposal that the core enterprise makes and both banks
-// approve: three of the six members, not yet a majority, so the auditor's approval applies it.
+// govern changes the settings through a proposal that the core enterprise makes and the other core
+// enterprise and both banks approve: the four vetoing organisations, four of the six members, a
+// majority.
 func (h *harness) govern(config string) {
 	h.t.Helper()
 	h.seq++
 	id := fmt.Sprintf("P-%d", h.seq)
 	h.ok(admin, "CreateProposal", `{"id":"`+id+`","action":"set-config","config":`+config+`}`)
-	for _, a := range []string{bank1Admin, bank2Admin, audAdmin} {
+	for _, a := range vetoAdmins[1:] {
 		h.ok(a, "ApproveProposal", id)
 	}
 }
+
+// vetoAdmins are the admins of the organisations whose approval every proposal needs: the core
+// enterprises and the banks.
+var vetoAdmins = []string{admin, otherAdmin, bank1Admin, bank2Admin}
 
 // newBareHarness is a harness whose registry is not seeded.
 func newBareHarness(t testing.TB) *harness {

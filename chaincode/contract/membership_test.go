@@ -97,12 +97,17 @@ func TestProposals_AMajorityChangesTheRules(t *testing.T) {
 	h.ok(bank2Admin, "ApproveProposal", "P-1")
 	require.Contains(t, h.ok(supA, "GetConfig"), `"maxTermDays":183`, "3 of 6 is no majority")
 	out := h.ok(supAdmin, "ApproveProposal", "P-1")
+	require.Contains(t, out, `"waiting":["OtherCoreMSP"]`, "4 of 6 is a majority, but without the other core enterprise")
+	require.Contains(t, h.ok(supA, "GetConfig"), `"maxTermDays":183`)
+	out = h.ok(otherAdmin, "ApproveProposal", "P-1")
 	require.Contains(t, out, `"config":{"maxTermDays":30,`)
 	require.Contains(t, h.ok(supA, "GetConfig"), `"maxTermDays":30`)
 	var p wire.Proposal
 	require.NoError(t, json.Unmarshal([]byte(h.ok(auditor, "GetProposal", "P-1")), &p))
 	require.Equal(t, wire.ProposalApplied, p.Status)
 	require.Equal(t, 4, p.Needed)
+	require.Equal(t, []string{"Bank1MSP", "Bank2MSP", "CoreMSP", "OtherCoreMSP"}, p.Vetoes)
+	require.Empty(t, p.Waiting)
 
 	bank3 := `{"mspId":"Bank3MSP","kind":"bank","name":"Bank Three","creditCode":"` + creditCode(42) + `"}`
 	h.ok(bank1Admin, "CreateProposal", `{"id":"add-bank3","action":"set-org","org":`+bank3+`}`)
@@ -112,6 +117,32 @@ func TestProposals_AMajorityChangesTheRules(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(h.ok(supA, "ListProposals", "20", "")), &page))
 	require.Len(t, page.Items, 2)
 	require.Equal(t, wire.ProposalExpired, page.Items[1].Status)
+}
+
+// Issue 17: the members other than the core enterprises and the banks, however many, cannot change
+// the registry: the supplier and the auditor with one bank (or the other core enterprise) make
+// their friend a core enterprise only with every vetoing organisation's approval.
+func TestProposals_SetOrgNeedsTheCoreEnterprisesAndEveryBank(t *testing.T) {
+	h := newHarness(t)
+	friend := `{"mspId":"SupplierMSP","kind":"core","name":"SupplierMSP Co., Ltd.","creditCode":"` + creditCode(5) + `"}`
+	before := h.ok(auditor, "GetOrg", "SupplierMSP")
+	h.ok(supAdmin, "CreateProposal", `{"id":"promote","action":"set-org","org":`+friend+`}`)
+	for _, a := range []string{audAdmin, bank1Admin, otherAdmin} {
+		h.ok(a, "ApproveProposal", "promote")
+	}
+	var p wire.Proposal
+	require.NoError(t, json.Unmarshal([]byte(h.ok(auditor, "GetProposal", "promote")), &p))
+	require.Equal(t, wire.ProposalOpen, p.Status, "4 of 6 without CoreMSP and Bank2MSP")
+	require.Equal(t, []string{"Bank2MSP", "CoreMSP"}, p.Waiting)
+	require.Equal(t, "waiting for Bank2MSP, CoreMSP", p.Pending())
+	require.Equal(t, before, h.ok(auditor, "GetOrg", "SupplierMSP"), "the registry is unchanged")
+	h.refuse(`invalid: role "issuer" is not allowed in SupplierMSP, a supplier organisation`, supAdmin, "OpenAccount", `{"user":"forger2","role":"issuer"}`)
+
+	h.ok(bank2Admin, "ApproveProposal", "promote")
+	require.Equal(t, before, h.ok(auditor, "GetOrg", "SupplierMSP"), "still without CoreMSP")
+	out := h.ok(admin, "ApproveProposal", "promote")
+	require.Contains(t, out, `"status":"APPLIED"`)
+	require.Contains(t, h.ok(auditor, "GetOrg", "SupplierMSP"), `"kind":"core"`)
 }
 
 // forgedIdentities are certificates a member's own CA could mint: roles its kind does not allow,

@@ -329,6 +329,115 @@ func TestProposal_ExpiresAndAddsOrganisations(t *testing.T) {
 	require.NoError(t, CheckRecipient(d, "to", "Bank3MSP/officer"))
 }
 
+// Issue 17: a majority of the members changes the registry or the settings only with the core
+// enterprise and every bank among it, the veto set of the channel's Admins policy, so three members
+// cannot change the rules behind the others' backs; the proposal says whose approval it waits for.
+func TestProposal_NeedsTheCoreEnterpriseAndEveryBank(t *testing.T) {
+	friend := wire.Org{MSPID: "AuditorMSP", Kind: wire.OrgBank, Name: "Auditor LLP", CreditCode: withCheck("91310000MA1FL0004")}
+	bank3 := wire.Org{MSPID: "Bank3MSP", Kind: wire.OrgBank, Name: "Bank Three", CreditCode: withCheck("91310000MA1FL0005")}
+	setOrg := func(o wire.Org) wire.ProposalRequest {
+		return wire.ProposalRequest{ID: "P-1", Action: wire.ActionSetOrg, Org: &o}
+	}
+	setConfig := wire.ProposalRequest{ID: "P-1", Action: wire.ActionSetConfig, Config: &wire.ConfigRequest{ClockSkewSeconds: 3600}}
+	tests := []struct {
+		name      string
+		req       wire.ProposalRequest
+		approvers []string // the first proposes
+		waiting   []string // nil: applied by the last approval
+		pending   string
+	}{
+		{"3 of 5 without the core enterprise do not change another's kind", setOrg(friend),
+			[]string{"SupplierMSP", "Bank1MSP", "Bank2MSP"}, []string{"CoreMSP"}, "waiting for CoreMSP"},
+		{"the supplier, the auditor and one bank do not add a bank", setOrg(bank3),
+			[]string{"SupplierMSP", "AuditorMSP", "Bank1MSP"}, []string{"Bank2MSP", "CoreMSP"}, "waiting for Bank2MSP, CoreMSP"},
+		{"4 of 5 without the second bank do not add a bank", setOrg(bank3),
+			[]string{"CoreMSP", "SupplierMSP", "AuditorMSP", "Bank1MSP"}, []string{"Bank2MSP"}, "waiting for Bank2MSP"},
+		{"the supplier and the auditor alone wait for all three", setOrg(bank3),
+			[]string{"SupplierMSP", "AuditorMSP"}, []string{"Bank1MSP", "Bank2MSP", "CoreMSP"}, "waiting for Bank1MSP, Bank2MSP, CoreMSP"},
+		{"the core enterprise alone waits for both banks", setOrg(bank3),
+			[]string{"CoreMSP"}, []string{"Bank1MSP", "Bank2MSP"}, "waiting for Bank1MSP, Bank2MSP"},
+		{"4 of 5 without the core enterprise do not widen the clock skew", setConfig,
+			[]string{"SupplierMSP", "AuditorMSP", "Bank1MSP", "Bank2MSP"}, []string{"CoreMSP"}, "waiting for CoreMSP"},
+		{"the core enterprise and both banks add a bank", setOrg(bank3),
+			[]string{"CoreMSP", "Bank1MSP", "Bank2MSP"}, nil, ""},
+		{"the core enterprise and both banks change another's kind", setOrg(friend),
+			[]string{"Bank2MSP", "Bank1MSP", "CoreMSP"}, nil, ""},
+		{"the core enterprise and both banks change the settings", setConfig,
+			[]string{"Bank1MSP", "CoreMSP", "Bank2MSP"}, nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := seeded(t)
+			before := d.snapshot()
+			var ch Change
+			var err error
+			for i, msp := range tt.approvers {
+				tx := adminTx(msp, mt0.Add(time.Duration(i)*time.Minute), d.config)
+				if i == 0 {
+					ch, err = CreateProposal(d, tx, tt.req)
+				} else {
+					ch, err = ApproveProposal(d, tx, "P-1")
+				}
+				require.NoError(t, err)
+				d.apply(ch)
+			}
+			p := d.proposals["P-1"]
+			require.Equal(t, []string{"Bank1MSP", "Bank2MSP", "CoreMSP"}, p.Vetoes)
+			require.Equal(t, tt.pending, p.Pending())
+			if tt.waiting != nil {
+				require.Equal(t, wire.ProposalOpen, p.Status)
+				require.Equal(t, tt.waiting, p.Waiting)
+				require.Equal(t, before.orgs, d.orgs, "the registry is unchanged")
+				require.Equal(t, before.accounts, d.accounts)
+				require.Equal(t, before.config, d.config, "the settings are unchanged")
+				return
+			}
+			require.Equal(t, wire.ProposalApplied, p.Status)
+			require.Empty(t, p.Waiting)
+			if tt.req.Org != nil {
+				require.Equal(t, tt.req.Org.Kind, d.orgs[tt.req.Org.MSPID].Kind)
+			} else {
+				require.Equal(t, 3600, d.config.ClockSkewSeconds)
+			}
+		})
+	}
+}
+
+// A bank that joins holds the same veto from then on.
+func TestProposal_ANewBankJoinsTheVetoSet(t *testing.T) {
+	d := seeded(t)
+	bank3 := wire.Org{MSPID: "Bank3MSP", Kind: wire.OrgBank, Name: "Bank Three", CreditCode: withCheck("91310000MA1FL0005")}
+	at := mt0
+	run := func(msps []string, req wire.ProposalRequest) {
+		t.Helper()
+		for i, msp := range msps {
+			at = at.Add(time.Minute)
+			var ch Change
+			var err error
+			if i == 0 {
+				ch, err = CreateProposal(d, adminTx(msp, at, d.config), req)
+			} else {
+				ch, err = ApproveProposal(d, adminTx(msp, at, d.config), req.ID)
+			}
+			require.NoError(t, err)
+			d.apply(ch)
+		}
+	}
+	run([]string{"CoreMSP", "Bank1MSP", "Bank2MSP"}, wire.ProposalRequest{ID: "add-bank3", Action: wire.ActionSetOrg, Org: &bank3})
+	require.NoError(t, CheckBank(d, "Bank3MSP"))
+
+	run([]string{"CoreMSP", "Bank1MSP", "Bank2MSP", "SupplierMSP"}, wire.ProposalRequest{ID: "P-1", Action: wire.ActionSetConfig, Config: &wire.ConfigRequest{GraceDays: 1}})
+	p := d.proposals["P-1"]
+	require.Equal(t, []string{"Bank1MSP", "Bank2MSP", "Bank3MSP", "CoreMSP"}, p.Vetoes)
+	require.Equal(t, "waiting for Bank3MSP", p.Pending(), "4 of 6 without the newcomer bank")
+	require.Equal(t, 3, d.config.GraceDays)
+	ch, err := ApproveProposal(d, adminTx("Bank3MSP", at.Add(time.Minute), d.config), "P-1")
+	require.NoError(t, err)
+	d.apply(ch)
+	require.Equal(t, wire.ProposalApplied, d.proposals["P-1"].Status)
+	require.Equal(t, 1, d.config.GraceDays)
+}
+
 func TestCreateProposal_RefusesBadRequests(t *testing.T) {
 	d := seeded(t)
 	negative := -1

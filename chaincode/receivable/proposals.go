@@ -2,6 +2,7 @@ package receivable
 
 import (
 	"regexp"
+	"slices"
 	"time"
 
 	"github.com/recv-ledger/recv/chaincode/wire"
@@ -12,8 +13,23 @@ var proposalIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 // Majority is how many of n member organisations make a majority.
 func Majority(n int) int { return n/2 + 1 }
 
+// Vetoes returns the organisations whose approval every proposal needs besides the majority: each
+// core enterprise and each bank in the registry, in the registry's order. They are the veto set of
+// the channel's Admins and LifecycleEndorsement policies, so a majority without the obligor or a
+// financier changes neither the channel nor the chaincode's own rules (docs/security.md, 5).
+func Vetoes(orgs []wire.Org) []string {
+	var out []string
+	for _, o := range orgs {
+		if o.Kind == wire.OrgCore || o.Kind == wire.OrgBank {
+			out = append(out, o.MSPID)
+		}
+	}
+	return out
+}
+
 // CreateProposal records a governed change proposed by an organisation's admin; the proposer's
-// organisation approves it in the same step. It takes effect when a majority has approved.
+// organisation approves it in the same step. It takes effect when a majority has approved, the
+// core enterprise and every bank among them.
 func CreateProposal(d Directory, tx Tx, req wire.ProposalRequest) (Change, error) {
 	if tx.Caller.Role != RoleAdmin {
 		return Change{}, Forbiddenf("only an organisation admin proposes changes; %s has role %q", tx.Caller.Account(), tx.Caller.Role)
@@ -62,8 +78,8 @@ func CreateProposal(d Directory, tx Tx, req wire.ProposalRequest) (Change, error
 	return approve(d, tx, p, "CreateProposal")
 }
 
-// ApproveProposal adds the caller's organisation's approval; the approval that reaches the majority
-// applies the change in the same transaction.
+// ApproveProposal adds the caller's organisation's approval; the approval that completes the majority
+// and the vetoing organisations' approvals applies the change in the same transaction.
 func ApproveProposal(d Directory, tx Tx, id string) (Change, error) {
 	if tx.Caller.Role != RoleAdmin {
 		return Change{}, Forbiddenf("only an organisation admin approves proposals; %s has role %q", tx.Caller.Account(), tx.Caller.Role)
@@ -86,7 +102,8 @@ func ApproveProposal(d Directory, tx Tx, id string) (Change, error) {
 }
 
 // approve records the caller's approval on p and applies p when the approvals reach a majority of
-// the organisations in the registry now.
+// the organisations in the registry now and include every vetoing organisation (Vetoes); until
+// then p.Waiting names the vetoing organisations it waits for.
 func approve(d Directory, tx Tx, p *wire.Proposal, op string) (Change, error) {
 	orgs, err := d.Orgs()
 	if err != nil {
@@ -95,9 +112,11 @@ func approve(d Directory, tx Tx, p *wire.Proposal, op string) (Change, error) {
 	now := FormatTime(tx.Time)
 	p.Approvals = append(p.Approvals, wire.Approval{MSPID: tx.Caller.MSPID, Account: tx.Caller.Account(), At: now, TxID: tx.ID})
 	p.Needed = Majority(len(orgs))
+	p.Vetoes = Vetoes(orgs)
+	p.Waiting = notApproved(p.Vetoes, p.Approvals)
 	p.UpdatedAt, p.LastTxID = now, tx.ID
 	ch := Change{Op: op, Proposals: []*wire.Proposal{p}}
-	if countMembers(orgs, p.Approvals) < p.Needed {
+	if countMembers(orgs, p.Approvals) < p.Needed || len(p.Waiting) > 0 {
 		return ch, nil
 	}
 	p.Status, p.AppliedAt = wire.ProposalApplied, now
@@ -124,6 +143,17 @@ func approve(d Directory, tx Tx, p *wire.Proposal, op string) (Change, error) {
 		}
 	}
 	return ch, nil
+}
+
+// notApproved returns those of msps that no approval comes from, or nil.
+func notApproved(msps []string, approvals []wire.Approval) []string {
+	var out []string
+	for _, m := range msps {
+		if !slices.ContainsFunc(approvals, func(a wire.Approval) bool { return a.MSPID == m }) {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // countMembers counts the approvals by organisations that are members now.

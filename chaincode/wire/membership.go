@@ -1,6 +1,10 @@
 package wire
 
-import "slices"
+import (
+	"slices"
+	"strconv"
+	"strings"
+)
 
 // OrgKind is what an organisation is on the network; it bounds the roles its identities may have.
 type OrgKind string
@@ -123,7 +127,8 @@ type ProposalRequest struct {
 }
 
 // Proposal is a governed change: it takes effect in the transaction that brings its approvals to a
-// majority of the member organisations (one approval per organisation, by its admin).
+// majority of the member organisations with every core enterprise and every bank among them (one
+// approval per organisation, by its admin).
 type Proposal struct {
 	ID        string         `json:"id"`
 	Action    ProposalAction `json:"action"`
@@ -136,10 +141,38 @@ type Proposal struct {
 	ExpiresAt string         `json:"expiresAt"`
 	Status    ProposalStatus `json:"status"`
 	Needed    int            `json:"needed"` // approvals needed: a majority of the members when last approved
-	Approvals []Approval     `json:"approvals"`
-	AppliedAt string         `json:"appliedAt,omitempty" metadata:",optional"`
-	UpdatedAt string         `json:"updatedAt"`
-	LastTxID  string         `json:"lastTxId"`
+	// Vetoes are the organisations that must be among the approvals whatever the count: every core
+	// enterprise and every bank in the registry when last approved.
+	Vetoes []string `json:"vetoes,omitempty" metadata:",optional"`
+	// Waiting are those of Vetoes that have not approved: while it is not empty, no majority
+	// applies the proposal.
+	Waiting   []string   `json:"waiting,omitempty" metadata:",optional"`
+	Approvals []Approval `json:"approvals"`
+	AppliedAt string     `json:"appliedAt,omitempty" metadata:",optional"`
+	UpdatedAt string     `json:"updatedAt"`
+	LastTxID  string     `json:"lastTxId"`
+}
+
+// Pending says in one phrase whose approval an OPEN proposal waits for ("waiting for CoreMSP,
+// Bank2MSP", "waiting for Bank2MSP and 1 more organisation"), or "" when it is not open or nothing
+// holds it back. The vetoing organisations' approvals count towards the majority too.
+func (p *Proposal) Pending() string {
+	if p.Status != ProposalOpen {
+		return ""
+	}
+	var parts []string
+	if len(p.Waiting) > 0 {
+		parts = append(parts, strings.Join(p.Waiting, ", "))
+	}
+	if more := p.Needed - len(p.Approvals) - len(p.Waiting); more == 1 {
+		parts = append(parts, "1 more organisation")
+	} else if more > 1 {
+		parts = append(parts, strconv.Itoa(more)+" more organisations")
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "waiting for " + strings.Join(parts, " and ")
 }
 
 // Approval is one organisation's approval of a proposal.

@@ -39,11 +39,11 @@ func newConfigCommand(g *globals) *cobra.Command {
 func newConfigSetCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:                "set",
-		Short:              "Removed: settings change by a proposal a majority approves (recv proposal create --set ...)",
+		Short:              "Removed: settings change by a proposal a majority with the core enterprise and every bank approves (recv proposal create --set ...)",
 		Hidden:             true,
 		DisableFlagParsing: true,
 		RunE: func(*cobra.Command, []string) error {
-			return usagef("settings change only through a proposal that a majority of the member organisations approve: " +
+			return usagef("settings change only through a proposal that a majority of the member organisations, the core enterprise and every bank among them, approve: " +
 				"recv proposal create --id ID --set maxTermDays=90 [--set clockSkewSeconds=600] [--note ...], then each admin runs recv proposal approve ID")
 		},
 	}

@@ -20,13 +20,14 @@ const (
 	accountJSON = `{"id":"SupplierMSP/supplier-b","mspId":"SupplierMSP","user":"supplier-b","role":"supplier","displayName":"Supplier B",
 		"status":"FROZEN","reason":"court order","openedAt":"2026-11-01T00:00:00Z","updatedAt":"2026-11-30T02:00:00Z","updatedBy":"SupplierMSP/admin","lastTxId":"t2"}`
 	proposalJSON = `{"id":"P-1","action":"set-config","config":{"maxTermDays":90,"clockSkewSeconds":300},"note":"shorter terms","proposer":"CoreMSP/admin",
-		"createdAt":"2026-11-30T01:00:00Z","expiresAt":"2026-12-07T01:00:00Z","status":"APPLIED","needed":3,
+		"createdAt":"2026-11-30T01:00:00Z","expiresAt":"2026-12-07T01:00:00Z","status":"APPLIED","needed":3,"vetoes":["Bank1MSP","Bank2MSP","CoreMSP"],
 		"approvals":[{"mspId":"CoreMSP","account":"CoreMSP/admin","at":"2026-11-30T01:00:00Z","txId":"t3"},
 		             {"mspId":"Bank1MSP","account":"Bank1MSP/admin","at":"2026-11-30T02:00:00Z","txId":"t4"},
 		             {"mspId":"Bank2MSP","account":"Bank2MSP/admin","at":"2026-11-30T03:00:00Z","txId":"t5"}],
 		"appliedAt":"2026-11-30T03:00:00Z","updatedAt":"2026-11-30T03:00:00Z","lastTxId":"t5"}`
 	orgProposalJSON = `{"id":"P-2","action":"set-org","org":{"mspId":"Bank3MSP","kind":"bank","name":"Third Bank","creditCode":"91310000MA1FL0000N"},
 		"proposer":"Bank1MSP/admin","createdAt":"2026-11-30T01:00:00Z","expiresAt":"2026-12-07T01:00:00Z","status":"OPEN","needed":3,
+		"vetoes":["Bank1MSP","Bank2MSP","CoreMSP"],"waiting":["Bank2MSP","CoreMSP"],
 		"approvals":[{"mspId":"Bank1MSP","account":"Bank1MSP/admin","at":"2026-11-30T01:00:00Z","txId":"t6"}],"updatedAt":"2026-11-30T01:00:00Z","lastTxId":"t6"}`
 )
 
@@ -50,8 +51,8 @@ func TestMembershipQueries_PrintTablesAndVerbatimJSON(t *testing.T) {
 		{[]string{"org", "show", "Bank1MSP"}, []string{"kind:         bank", "roles:        financier, admin", "credit code:  91310000MA1FL0000N", "updated:      2026-11-30T01:00:00Z by CoreMSP/admin (tx t1)"}, "GetOrg", []string{"Bank1MSP"}},
 		{[]string{"account", "show", "SupplierMSP/supplier-b"}, []string{"account:  SupplierMSP/supplier-b", "status:   FROZEN", "name:     Supplier B", "reason:   court order", "last tx:  t2"}, "GetAccount", []string{"SupplierMSP/supplier-b"}},
 		{[]string{"account", "list", "SupplierMSP", "--page-size", "5"}, []string{"SupplierMSP/supplier-b  supplier  FROZEN  court order  Supplier B", "more: --bookmark b2"}, "ListAccounts", []string{"SupplierMSP", "5", ""}},
-		{[]string{"proposal", "show", "P-1"}, []string{"change:     maxTermDays=90 clockSkewSeconds=300", "status:     APPLIED", "approvals:  3 of 3 needed", "applied:    2026-11-30T03:00:00Z", "Bank2MSP     Bank2MSP/admin  2026-11-30T03:00:00Z  t5"}, "GetProposal", []string{"P-1"}},
-		{[]string{"proposal", "list"}, []string{"P-1  set-config  APPLIED  3/3", "P-2  set-org     OPEN     1/3        2026-12-07T01:00:00Z  Bank3MSP as bank: Third Bank (91310000MA1FL0000N)"}, "ListProposals", []string{"20", ""}},
+		{[]string{"proposal", "show", "P-1"}, []string{"change:     maxTermDays=90 clockSkewSeconds=300", "status:     APPLIED", "approvals:  3 of 3 needed", "vetoes:     Bank1MSP, Bank2MSP, CoreMSP (each must approve)", "applied:    2026-11-30T03:00:00Z", "Bank2MSP     Bank2MSP/admin  2026-11-30T03:00:00Z  t5"}, "GetProposal", []string{"P-1"}},
+		{[]string{"proposal", "list"}, []string{"P-1  set-config  APPLIED  3/3", "P-2  set-org     OPEN     1/3        Bank2MSP, CoreMSP  2026-12-07T01:00:00Z  Bank3MSP as bank: Third Bank (91310000MA1FL0000N)"}, "ListProposals", []string{"20", ""}},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -106,7 +107,7 @@ func TestMembershipWrites_ShowWhatTheTransactionChanged(t *testing.T) {
 			[]string{"committed:  tx tx-FreezeAccount in block 5", "SupplierMSP/supplier-b  supplier  FROZEN"},
 			apitest.Call{Caller: "admin", Tx: "FreezeAccount", Args: []string{"SupplierMSP/supplier-b", "court order"}}},
 		{"admin", []string{"proposal", "approve", "P-2", "--idempotency-key", "k-7"},
-			[]string{"committed:  tx tx-ApproveProposal in block 5", "status:     OPEN"},
+			[]string{"committed:  tx tx-ApproveProposal in block 5", "status:     OPEN, waiting for Bank2MSP, CoreMSP"},
 			apitest.Call{Caller: "admin", Tx: "ApproveProposal", Args: []string{"P-2"}}},
 		{"supplier-a", []string{"finance", "withdraw", "R-1"},
 			[]string{"committed:  tx tx-WithdrawFinancing in block 5", "R-1  ACTIVE  1.00    S/a"},

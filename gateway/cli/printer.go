@@ -157,9 +157,13 @@ func changeText(p *wire.Proposal) string {
 }
 
 func proposalTable(w io.Writer, ps []*wire.Proposal) {
-	fmt.Fprintln(w, "ID\tACTION\tSTATUS\tAPPROVALS\tEXPIRES\tCHANGE")
+	fmt.Fprintln(w, "ID\tACTION\tSTATUS\tAPPROVALS\tWAITING FOR\tEXPIRES\tCHANGE")
 	for _, p := range ps {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%d/%d\t%s\t%s\n", p.ID, p.Action, p.Status, len(p.Approvals), p.Needed, p.ExpiresAt, changeText(p))
+		waiting := strings.TrimPrefix(p.Pending(), "waiting for ")
+		if waiting == "" {
+			waiting = "-"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%d/%d\t%s\t%s\t%s\n", p.ID, p.Action, p.Status, len(p.Approvals), p.Needed, waiting, p.ExpiresAt, changeText(p))
 	}
 }
 
@@ -170,8 +174,15 @@ func proposalDetail(w io.Writer, p *wire.Proposal) {
 	if p.Note != "" {
 		fmt.Fprintf(w, "note:\t%s\n", p.Note)
 	}
-	fmt.Fprintf(w, "status:\t%s\n", p.Status)
+	if pending := p.Pending(); pending != "" {
+		fmt.Fprintf(w, "status:\t%s, %s\n", p.Status, pending)
+	} else {
+		fmt.Fprintf(w, "status:\t%s\n", p.Status)
+	}
 	fmt.Fprintf(w, "approvals:\t%d of %d needed\n", len(p.Approvals), p.Needed)
+	if len(p.Vetoes) > 0 {
+		fmt.Fprintf(w, "vetoes:\t%s (each must approve)\n", strings.Join(p.Vetoes, ", "))
+	}
 	fmt.Fprintf(w, "proposer:\t%s at %s\n", p.Proposer, p.CreatedAt)
 	fmt.Fprintf(w, "expires:\t%s\n", p.ExpiresAt)
 	if p.AppliedAt != "" {

@@ -18,8 +18,9 @@ func newProposalCommand(g *globals) *cobra.Command {
 		Short: "Propose, approve and follow governed changes: settings, member organisations (治理提案)",
 		Long: `Settings and the membership registry change only by a proposal: an organisation's admin proposes
 (its organisation approves in the same step), the other organisations' admins approve, and the
-approval that reaches a majority of the member organisations applies the change. A proposal not
-approved in time expires.`,
+change applies once a majority of the member organisations approved it with the core enterprise
+and every bank among them (each of them has a veto, as on the channel's Admins policy). Until then
+"proposal show" says whose approval it waits for. A proposal not approved in time expires.`,
 	}
 	cmd.AddCommand(newProposalCreateCommand(g), newProposalApproveCommand(g), newProposalListCommand(g), newProposalShowCommand(g))
 	return cmd
@@ -124,7 +125,7 @@ func newProposalApproveCommand(g *globals) *cobra.Command {
 	wo := &writeOptions{}
 	cmd := &cobra.Command{
 		Use:     "approve ID",
-		Short:   "Approve a proposal for your organisation (批准; role admin); a majority applies it",
+		Short:   "Approve a proposal for your organisation (批准; role admin); a majority with the core enterprise and every bank applies it",
 		Example: "  recv --as Bank1MSP/admin proposal approve P-2026-07",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -166,7 +167,7 @@ func newProposalListCommand(g *globals) *cobra.Command {
 func newProposalShowCommand(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:     "show ID",
-		Short:   "Show a proposal: the change, its approvals, how many are needed, its status",
+		Short:   "Show a proposal: the change, its approvals, how many are needed, whose it waits for, its status",
 		Example: "  recv --as AuditorMSP/auditor proposal show P-2026-07",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
