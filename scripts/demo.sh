@@ -14,7 +14,7 @@
 #     each payment asked by the maker and confirmed by the checker.
 # Around them: the membership registry, a financing request to a non-bank refused, the risk view
 # of the auditor and of a bank, and a settings change that takes effect only when a majority of the
-# organisations' admins approve it.
+# organisations' admins, the core enterprise and both banks among them, approve it.
 # Ids are unique per run, so the demo can be run again on the same network.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -165,7 +165,7 @@ as AuditorMSP/auditor totals SupplierMSP/supplier-a
 as AuditorMSP/auditor totals SupplierMSP/supplier-c
 as AuditorMSP/auditor totals Bank1MSP/officer
 
-step "A governed change: the core enterprise proposes a 180-day term cap; it applies once a majority (3 of 5) approves"
+step "A governed change: the core enterprise proposes a 180-day term cap; it applies once both banks approve too (a majority, 3 of 5, with every veto)"
 as CoreMSP/admin proposal create --id "P-$run" --set maxTermDays=180 --note "align with the banks' credit policy"
 as Bank1MSP/admin proposal approve "P-$run"
 as Bank2MSP/admin proposal approve "P-$run"

@@ -10,9 +10,10 @@
 #   org_peer_up           its peer, joined from the genesis block; it catches up with the orderers
 #   (deploy_chaincode)    a new definition sequence (endorsement policy and, with them, the private
 #                         data collections from the org list) approved by every org and committed
-#   org_registered        the set-org proposal: the core enterprise's admin proposes, the other
-#                         admins approve until a majority applies it; the new org's admin then
-#                         opens its users' accounts
+#   org_registered        the set-org proposal: the core enterprise's admin proposes, every bank's
+#                         admin approves (each holds a veto, as on the channel), then the others'
+#                         until a majority applies it; the new org's admin then opens its users'
+#                         accounts
 # add_org runs them all; each backend's script says how its gateways start (org_gateway_up).
 
 # credit_code_check FIRST17: the GB 32100-2015 check character of a unified social credit code
@@ -137,8 +138,9 @@ recv_as() {
 }
 
 # org_registered ORG: the org is a bank in the on-ledger registry (the governed set-org proposal,
-# proposed by the core enterprise's admin and approved by the others' until a majority applies it;
-# it opens the org's admin account) and its named users' accounts are open. Needs the existing
+# proposed by the core enterprise's admin and approved by every other core enterprise's and bank's
+# admin, whose approval it needs whatever the count, then by the others' until a majority applies
+# it; it opens the org's admin account) and its named users' accounts are open. Needs the existing
 # orgs' gateways and the new org's.
 org_registered() {
 	local org=$1 msp=${MSP[$1]} id u o status
@@ -149,13 +151,14 @@ org_registered() {
 		recv_as CoreMSP/admin proposal create --id "$id" --add-org "$msp" --kind "${ORG_KIND[$org]}" \
 			--name "${ORG_LEGAL_NAME[$org]}" --credit-code "${ORG_CREDIT_CODE[$org]}" \
 			--note "$msp joins the channel (add-org)" >/dev/null
-		for o in "${ORGS[@]}"; do
+		# The vetoing organisations first (the newcomer is not a member yet), then the others.
+		for o in $(veto_orgs) $(orgs_of_kind supplier auditor); do
 			[ "$o" != core ] && [ "$o" != "$org" ] || continue
 			status=$(recv_as CoreMSP/admin -o json proposal show "$id" | jq -r .status)
 			[ "$status" = OPEN ] || break
 			recv_as "${MSP[$o]}/admin" proposal approve "$id" >/dev/null
 		done
-		status=$(recv_as CoreMSP/admin -o json proposal show "$id" | jq -r .status)
+		status=$(recv_as CoreMSP/admin proposal show "$id" | sed -n 's/^status: *//p')
 		[ "$status" = APPLIED ] || die "the set-org proposal $id is $status, not APPLIED"
 		say "    proposal $id applied: $msp is a ${ORG_KIND[$org]} in the registry"
 	fi
@@ -173,7 +176,7 @@ add_org() {
 	define_org "$name" bank "${2:-}" "${3:-}"
 	add_org_network "$name"
 	write_network_json
-	step "$name: gateway, and ${MSP[$name]} in the registry (set-org proposal, approved by a majority of the admins)"
+	step "$name: gateway, and ${MSP[$name]} in the registry (set-org proposal, approved by the core enterprise, every bank and a majority of the admins)"
 	org_gateway_up "$name"
 	org_registered "$name"
 	step_done

@@ -126,8 +126,8 @@ func TestMembership_RecipientsAndBanksComeFromTheRegistry(t *testing.T) {
 }
 
 // TestMembership_SettingsChangeOnlyByAMajority: a proposal by one organisation's admin changes
-// nothing until a majority of the members' admins approved it; the approval that reaches the
-// majority applies it.
+// nothing until a majority of the members' admins approved it, the core enterprise and both banks
+// among them; the approval that completes both applies it.
 func TestMembership_SettingsChangeOnlyByAMajority(t *testing.T) {
 	coreAdmin, bank1Admin, bank2Admin, aud := as(t, "CoreMSP/admin"), as(t, "Bank1MSP/admin"), as(t, "Bank2MSP/admin"), as(t, auditor)
 	config := func() wire.Config {
@@ -150,10 +150,13 @@ func TestMembership_SettingsChangeOnlyByAMajority(t *testing.T) {
 	c := bank1Admin.submit(t, "ApproveProposal", id)
 	assert.Equal(t, wire.ProposalOpen, c.Result.Proposal.Status)
 	assert.NotEqual(t, next, config().ProposalTTLHours, "two of five organisations change nothing")
+	assert.Equal(t, []string{"Bank2MSP"}, c.Result.Proposal.Waiting, "the other bank's veto is still missing")
 
 	c = bank2Admin.submit(t, "ApproveProposal", id)
 	assert.Equal(t, wire.ProposalApplied, c.Result.Proposal.Status)
 	assert.Equal(t, 3, c.Result.Proposal.Needed)
+	assert.Equal(t, []string{"Bank1MSP", "Bank2MSP", "CoreMSP"}, c.Result.Proposal.Vetoes)
+	assert.Empty(t, c.Result.Proposal.Waiting)
 	assert.Equal(t, next, config().ProposalTTLHours)
 
 	var p wire.Proposal

@@ -124,7 +124,8 @@ func TestVeto_ChannelChangeWithoutTheCoreEnterpriseIsRefused(t *testing.T) {
 
 // TestGrowth_ABankJoinsTheRunningNetwork (issue 10, part 3): `network.sh add-org bank3` on the
 // running network: its CA, identities and peer, the channel update signed by the core enterprise
-// and both banks, a new chaincode definition, the set-org proposal, its gateway. Then Bank3
+// and both banks, a new chaincode definition, the set-org proposal (approved by the same three,
+// the chaincode's veto set), its gateway. Then Bank3
 // finances a receivable like the others, and every peer, old and new, ends at the same height with
 // the same commit hash (the hash of every state update so far).
 func TestGrowth_ABankJoinsTheRunningNetwork(t *testing.T) {
@@ -149,6 +150,21 @@ func TestGrowth_ABankJoinsTheRunningNetwork(t *testing.T) {
 	}
 
 	as := func(account string) *gwtest.Client { return gwtest.As(t, nw.Dir, account) }
+	// The registry took Bank3 by the set-org proposal that add-org's org_registered made: applied
+	// once the chaincode's own veto set, the core enterprise and both banks, had approved it.
+	var proposals wire.ProposalPage
+	as("AuditorMSP/auditor").Read(t, "list-proposals", &proposals)
+	var added *wire.Proposal
+	for i, p := range proposals.Items {
+		if p.Action == wire.ActionSetOrg && p.Org != nil && p.Org.MSPID == "Bank3MSP" {
+			added = &proposals.Items[i]
+		}
+	}
+	require.NotNil(t, added, "no set-org proposal for Bank3MSP in %+v", proposals.Items)
+	require.Equal(t, wire.ProposalApplied, added.Status)
+	require.Equal(t, []string{"Bank1MSP", "Bank2MSP", "CoreMSP"}, added.Vetoes)
+	require.Empty(t, added.Waiting)
+
 	core, supplier, bank3 := as("CoreMSP/treasurer"), as("SupplierMSP/supplier-a"), as("Bank3MSP/officer")
 	id := gwtest.UniqueID(t, "B3")
 	core.Made(t, as("CoreMSP/approver"), "issue", "", gwtest.IssueBody(t, id, "SupplierMSP/supplier-a", "100000.00", gwtest.InDays(90)))
