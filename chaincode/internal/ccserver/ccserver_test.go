@@ -56,3 +56,11 @@ func TestRun_ServerNeedsChaincodeID(t *testing.T) {
 	t.Setenv("CHAINCODE_ID", "")
 	require.ErrorContains(t, Run("test", nil), "CHAINCODE_ID is required")
 }
+
+func TestRun_APinNeedsTLS(t *testing.T) {
+	t.Setenv("CHAINCODE_SERVER_ADDRESS", "127.0.0.1:0")
+	t.Setenv("CHAINCODE_ID", "receivables_v1:0123abcd")
+	t.Setenv("CHAINCODE_TLS_DISABLED", "true")
+	t.Setenv("CHAINCODE_CLIENT_CERT", filepath.Join(t.TempDir(), "cert.pem"))
+	require.ErrorContains(t, Run("test", nil), "CHAINCODE_CLIENT_CERT needs TLS")
+}
