@@ -74,7 +74,8 @@ node_start() {
 
 # start_cc_server NAME: (re)starts the chaincode server NAME (CC_SERVER.ORG) of ORG for ORG's
 # package id (CC_PACKAGE_IDS[ORG], else the deployed one). With TLS it serves the org's server pair
-# and accepts client certificates of ORG's CA only: another organisation's peer fails the handshake.
+# and one client certificate only, its peer's (the one in ORG's connection.json, issued by ORG's
+# CA): another organisation's peer, and any other certificate of ORG's CA, fail the handshake.
 start_cc_server() {
 	local name=$1 org=${1##*.} addr tls pkg_id
 	addr=$(cc_address self "$name")
@@ -85,7 +86,8 @@ start_cc_server() {
 	if [ "$CC_TLS" = true ]; then
 		spawn "$name" env CHAINCODE_SERVER_ADDRESS="$addr" CHAINCODE_ID="$pkg_id" CHAINCODE_TLS_DISABLED=false \
 			CHAINCODE_TLS_CERT="$tls/server/tls/cert.pem" CHAINCODE_TLS_KEY="$tls/server/tls/key.pem" \
-			CHAINCODE_CLIENT_CA_CERT="$tls/client/tls/ca.pem" "$(cc_bin)"
+			CHAINCODE_CLIENT_CA_CERT="$tls/client/tls/ca.pem" CHAINCODE_CLIENT_CERT="$tls/client/tls/cert.pem" \
+			"$(cc_bin)"
 	else
 		spawn "$name" env CHAINCODE_SERVER_ADDRESS="$addr" CHAINCODE_ID="$pkg_id" "$(cc_bin)"
 	fi

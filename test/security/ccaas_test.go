@@ -77,8 +77,10 @@ func pairOf(t *testing.T, c connection) *tls.Certificate {
 }
 
 // Each organisation's peer dials its own chaincode server, whose TLS pair its own CA issued, and
-// that server serves client certificates of its own organisation's CA only: another organisation's
-// peer's certificate (or admin's), a stranger's and none are refused at the TLS handshake.
+// that server serves one client certificate only, its peer's chaincode client certificate (the one
+// in the organisation's connection.json): another certificate of its own organisation's CA (the
+// peer's own TLS pair, the organisation admin's), another organisation's peer's certificate (or
+// admin's), a stranger's and none are refused at the TLS handshake.
 func TestChaincodeServers_OnePerOrganisationServingOnlyItsOwnOrganisation(t *testing.T) {
 	conns := map[string]connection{}
 	addrs := map[string]string{}
@@ -97,6 +99,17 @@ func TestChaincodeServers_OnePerOrganisationServingOnlyItsOwnOrganisation(t *tes
 		name := "chaincode." + org + ".recv.local"
 		root := []byte(c.RootCert)
 		require.NoError(t, servesPEM(t, c.Address, name, root, pairOf(t, c)), "%s's server refused its own peer", org)
+		// Certificates of the organisation's own CA, which the server names as its acceptable
+		// client CA (so a client sends them), that are not its peer's chaincode client certificate.
+		orgDir := filepath.Join(nw.Dir, "orgs", org)
+		for _, own := range []struct{ what, cert, key string }{
+			{"its admin's TLS pair", nw.Desc.Orgs[mspID].Peer.TLSClientCert, nw.Desc.Orgs[mspID].Peer.TLSClientKey},
+			{"its peer's own TLS pair", filepath.Join(orgDir, "peer0", "tls", "cert.pem"), filepath.Join(orgDir, "peer0", "tls", "key.pem")},
+			{"its admin's enrollment pair", filepath.Join(orgDir, "users", "admin", "msp", "signcerts", "cert.pem"), filepath.Join(orgDir, "users", "admin", "msp", "keystore", "key.pem")},
+		} {
+			require.Error(t, servesPEM(t, c.Address, name, root, loadPair(t, own.cert, own.key)),
+				"%s's chaincode server served %s, not its peer's chaincode client certificate", org, own.what)
+		}
 		other := ids[(i+1)%len(ids)]
 		require.Error(t, servesPEM(t, c.Address, name, root, pairOf(t, conns[other])),
 			"%s's chaincode server served %s's peer's certificate", org, other)

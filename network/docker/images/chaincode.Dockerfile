@@ -1,6 +1,7 @@
 # recv chaincode: the receivables chaincode server (chaincode as a service; static, CGO_ENABLED=0)
 # on an empty base, with the health probe. Set CHAINCODE_ID (the installed package id) and, for
-# TLS, CHAINCODE_TLS_DISABLED=false, CHAINCODE_TLS_CERT, CHAINCODE_TLS_KEY, CHAINCODE_CLIENT_CA_CERT.
+# TLS, CHAINCODE_TLS_DISABLED=false, CHAINCODE_TLS_CERT, CHAINCODE_TLS_KEY, CHAINCODE_CLIENT_CA_CERT
+# and CHAINCODE_CLIENT_CERT (the only client certificate served: its peer's).
 FROM scratch
 ARG VERSION=dev
 ARG INPUTS=unknown
