@@ -14,6 +14,10 @@
 //   - a member peer of a financing terms collection that was down while terms were written gets
 //     them after its restart (issue 10: TestPrivacy_AMemberPeerDownWhileTermsAreWrittenGetsThemAfterRestart).
 //
+// The checks that hold on a compose network too (mutual TLS, operations endpoints, chaincode
+// servers, identities) live in test/internal/securitycheck, which test/docker runs on the compose
+// network; the tests here call them on the native network.
+//
 // The network comes from the harness (test/internal/testnet): a fresh one on ports
 // RECV_PORT_OFFSET (default 5000: below the ephemeral port range, so no outgoing connection holds one of its ports), or the running one RECV_TEST_NET_DIR names. The tests change
 // a peer's log level (and set it back) and, in TestGrowth_ABankJoinsTheRunningNetwork, add a bank.

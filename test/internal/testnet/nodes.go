@@ -2,6 +2,8 @@ package testnet
 
 import (
 	"fmt"
+	"net"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -118,4 +120,37 @@ func (n *Network) run(script string, args ...string) (string, error) {
 		return out.String(), fmt.Errorf("%s %s: %w: %s", filepath.Base(script), strings.Join(args, " "), err, strings.TrimSpace(errOut.String()+"\n"+out.String()))
 	}
 	return out.String(), nil
+}
+
+// HostAddress is where this host reaches the listener at addr of node service, as the network's
+// own nodes name it (a chaincode server in its package's connection.json: chaincode.bank1.recv.local:7902).
+// A native network's nodes listen on this host: addr itself. A compose network's unpublished
+// listeners are reached at the service's container address on the project's network, at the same
+// port: a Docker engine on this host routes to its bridge networks (Docker Desktop or a remote
+// engine does not; the caller finds out when it dials).
+func (n *Network) HostAddress(service, addr string) (string, error) {
+	if n.Kind != Compose {
+		return addr, nil
+	}
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", fmt.Errorf("address %q of %s: %w", addr, service, err)
+	}
+	id, err := n.run(n.script(), "compose", "ps", "-q", service)
+	if err != nil {
+		return "", err
+	}
+	id = strings.TrimSpace(id)
+	if id == "" {
+		return "", fmt.Errorf("no container of %s in the compose project", service)
+	}
+	out, err := exec.Command("docker", "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}", id).Output()
+	if err != nil {
+		return "", fmt.Errorf("docker inspect %s (%s): %w", service, id, err)
+	}
+	ips := strings.Fields(string(out))
+	if len(ips) == 0 {
+		return "", fmt.Errorf("the container of %s has no address on a network", service)
+	}
+	return net.JoinHostPort(ips[0], port), nil
 }
