@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -281,4 +282,30 @@ func signingKey(t *testing.T) (*ecdsa.PrivateKey, string) {
 	keyFile := filepath.Join(t.TempDir(), "key.pem")
 	require.NoError(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}), 0o600))
 	return key, keyFile
+}
+
+// An https:// gateway is verified against --gateway-ca (RECV_GATEWAY_CA): without it the
+// system's roots refuse the gateway's certificate; a file with no certificate is bad input.
+func TestGatewayCA_AnHTTPSGatewayIsTrustedWithItsRoot(t *testing.T) {
+	g := apitest.Start(t, &apitest.Ledger{}, nil)
+	ts := httptest.NewTLSServer(g.Server.Config.Handler)
+	t.Cleanup(ts.Close)
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	require.NoError(t, os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.Certificate().Raw}), 0o600))
+	run := func(args ...string) (int, string, string) {
+		var out, errOut bytes.Buffer
+		code := Execute(append([]string{"--gateway", ts.URL, "--token", g.Tokens["supplier-a"]}, args...), &out, &errOut)
+		return code, out.String(), errOut.String()
+	}
+	code, _, stderr := run("whoami")
+	require.Equal(t, wire.ExitFailure, code)
+	require.Contains(t, stderr, "certificate")
+	code, out, stderr := run("--gateway-ca", ca, "whoami")
+	require.Equal(t, wire.ExitOK, code, stderr)
+	require.Contains(t, out, "CoreMSP/supplier-a")
+	t.Setenv("RECV_GATEWAY_CA", ca)
+	code, _, stderr = run("whoami")
+	require.Equal(t, wire.ExitOK, code, stderr)
+	code, _, _ = run("--gateway-ca", filepath.Join(t.TempDir(), "missing.pem"), "whoami")
+	require.Equal(t, wire.ExitInvalid, code)
 }

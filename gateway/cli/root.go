@@ -23,6 +23,7 @@ import (
 // globals are the options every command shares.
 type globals struct {
 	gateway   string
+	gatewayCA string
 	token     string
 	tokenFile string
 	as        string
@@ -56,6 +57,7 @@ Exit codes: 0 ok, 2 invalid input, 3 not found, 4 forbidden or unauthenticated, 
 	root.SetErr(stderr)
 	fs := root.PersistentFlags()
 	fs.StringVar(&g.gateway, "gateway", os.Getenv("RECV_GATEWAY"), "gateway URL, e.g. http://127.0.0.1:8801 (env RECV_GATEWAY)")
+	fs.StringVar(&g.gatewayCA, "gateway-ca", os.Getenv("RECV_GATEWAY_CA"), "PEM file of the CA that issued an https:// gateway's certificate (default: the system's roots; with --as, network.json names it) (env RECV_GATEWAY_CA)")
 	fs.StringVar(&g.token, "token", os.Getenv("RECV_TOKEN"), "bearer token (env RECV_TOKEN)")
 	fs.StringVar(&g.tokenFile, "token-file", os.Getenv("RECV_TOKEN_FILE"), "file holding the bearer token (env RECV_TOKEN_FILE)")
 	fs.StringVar(&g.as, "as", os.Getenv("RECV_AS"), "act as MSP/user of the local network: its gateway and token file from $RECV_NET_DIR/network.json (env RECV_AS)")
@@ -125,7 +127,7 @@ func ExitCode(err error) int {
 // client resolves the gateway URL and token from the flags, the environment or --as (the
 // network's description and token files: client.Locate).
 func (g *globals) client() (*client.Client, error) {
-	gw, token, tokenFile := g.gateway, g.token, g.tokenFile
+	gw, gwCA, token, tokenFile := g.gateway, g.gatewayCA, g.token, g.tokenFile
 	if g.as != "" {
 		loc, err := client.Locate(config.NetDir(), g.as)
 		if wire.KindOf(err) == wire.KindInvalid {
@@ -136,6 +138,9 @@ func (g *globals) client() (*client.Client, error) {
 		}
 		if gw == "" {
 			gw = loc.BaseURL
+			if gwCA == "" {
+				gwCA = loc.TLSCACert
+			}
 		}
 		if token == "" && tokenFile == "" {
 			tokenFile = loc.TokenFile
@@ -153,7 +158,11 @@ func (g *globals) client() (*client.Client, error) {
 	if g.output != "table" && g.output != "json" {
 		return nil, usagef("--output must be table or json")
 	}
-	c, err := client.New(gw, token, client.WithRequestTimeout(g.timeout))
+	opts := []client.Option{client.WithRequestTimeout(g.timeout)}
+	if gwCA != "" {
+		opts = append(opts, client.WithTLSCAFile(gwCA))
+	}
+	c, err := client.New(gw, token, opts...)
 	if err != nil {
 		return nil, usagef("--gateway: %v", err)
 	}

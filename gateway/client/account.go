@@ -17,7 +17,8 @@ type Location struct {
 	MSPID     string
 	User      string
 	Org       string // the organisation's short name in network.json
-	BaseURL   string // http://<the org's gateway address>
+	BaseURL   string // http://<the org's gateway address>, https:// when it serves TLS
+	TLSCACert string // the root of the gateway's HTTPS certificate ("" for plain HTTP)
 	TokenFile string
 }
 
@@ -45,7 +46,7 @@ func Locate(netDir, account string) (*Location, error) {
 	}
 	return &Location{
 		Account: mspID + "/" + user, MSPID: mspID, User: user, Org: org.Name,
-		BaseURL: "http://" + org.Gateway.Address, TokenFile: TokenFile(netDir, org.Name, user),
+		BaseURL: org.Gateway.URL(), TLSCACert: org.Gateway.TLSCACert, TokenFile: TokenFile(netDir, org.Name, user),
 	}, nil
 }
 
@@ -59,7 +60,8 @@ func ReadToken(path string) (string, error) {
 }
 
 // As returns a client acting as account ("MSP/user") of the network in netDir: its
-// organisation's gateway, with the token the gateway wrote for it.
+// organisation's gateway, with the token the gateway wrote for it, trusting the gateway's TLS CA
+// when it serves HTTPS (an opts' WithHTTPClient replaces that transport).
 func As(netDir, account string, opts ...Option) (*Client, error) {
 	loc, err := Locate(netDir, account)
 	if err != nil {
@@ -68,6 +70,9 @@ func As(netDir, account string, opts ...Option) (*Client, error) {
 	token, err := ReadToken(loc.TokenFile)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", account, err)
+	}
+	if loc.TLSCACert != "" {
+		opts = append([]Option{WithTLSCAFile(loc.TLSCACert)}, opts...)
 	}
 	return New(loc.BaseURL, token, opts...)
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/recv-ledger/recv/chaincode/wire"
+	"github.com/recv-ledger/recv/gateway/network"
 )
 
 // maxAnswer bounds the body of one answer read into memory.
@@ -42,6 +43,21 @@ func WithHTTPClient(hc *http.Client) Option {
 			return errors.New("client: nil http.Client")
 		}
 		c.http = hc
+		return nil
+	}
+}
+
+// WithTLSCAFile verifies the gateway's HTTPS certificate against the CA certificates of the PEM
+// file path (the gateway's organisation's CA; default: the system's roots).
+func WithTLSCAFile(path string) Option {
+	return func(c *Client) error {
+		cfg, err := network.RootsConfig(path)
+		if err != nil {
+			return fmt.Errorf("client: gateway TLS CA: %w", err)
+		}
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.TLSClientConfig = cfg
+		c.http = &http.Client{Transport: tr}
 		return nil
 	}
 }

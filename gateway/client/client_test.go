@@ -368,3 +368,53 @@ func TestNew_Options(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "https://x", c.BaseURL())
 }
+
+// A gateway that serves HTTPS: network.json names the root of its certificate, and client.As
+// (and Locate, for the CLI) verifies the gateway against that root only.
+func TestAs_AnHTTPSGatewayIsVerifiedAgainstTheRootNetworkJSONNames(t *testing.T) {
+	g := apitest.Start(t, &apitest.Ledger{}, nil)
+	ts := httptest.NewTLSServer(g.Server.Config.Handler)
+	t.Cleanup(ts.Close)
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "ca.pem")
+	require.NoError(t, os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.Certificate().Raw}), 0o600))
+	addr := strings.TrimPrefix(ts.URL, "https://")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "network.json"),
+		[]byte(`{"channel":"c","chaincode":"c","orgs":{"CoreMSP":{"name":"core","gateway":{"address":"`+addr+`","tlsCACert":"`+ca+`"}}}}`), 0o600))
+	tokenFile := client.TokenFile(dir, "core", "supplier-a")
+	require.NoError(t, os.MkdirAll(filepath.Dir(tokenFile), 0o700))
+	require.NoError(t, os.WriteFile(tokenFile, []byte(g.Tokens["supplier-a"]), 0o600))
+
+	loc, err := client.Locate(dir, "CoreMSP/supplier-a")
+	require.NoError(t, err)
+	require.Equal(t, ts.URL, loc.BaseURL)
+	require.Equal(t, ca, loc.TLSCACert)
+	c, err := client.As(dir, "CoreMSP/supplier-a")
+	require.NoError(t, err)
+	me, err := c.WhoAmI(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, "supplier-a", me.Name)
+
+	// Without the root (the system's roots), or with another root, the handshake fails.
+	plain, err := client.New(ts.URL, g.Tokens["supplier-a"])
+	require.NoError(t, err)
+	_, err = plain.WhoAmI(context.Background())
+	require.ErrorContains(t, err, "certificate")
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tpl := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	der, err := x509.CreateCertificate(rand.Reader, tpl, tpl, &key.PublicKey, key)
+	require.NoError(t, err)
+	otherCA := filepath.Join(dir, "other.pem")
+	require.NoError(t, os.WriteFile(otherCA, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600))
+	wrong, err := client.New(ts.URL, g.Tokens["supplier-a"], client.WithTLSCAFile(otherCA))
+	require.NoError(t, err)
+	_, err = wrong.WhoAmI(context.Background())
+	require.ErrorContains(t, err, "certificate")
+
+	_, err = client.New(ts.URL, "", client.WithTLSCAFile(filepath.Join(dir, "missing.pem")))
+	require.Error(t, err)
+	_, err = client.New(ts.URL, "", client.WithTLSCAFile(tokenFile))
+	require.ErrorContains(t, err, "no certificate")
+}

@@ -84,6 +84,39 @@ type CA struct {
 // Gateway is where the organisation's recv gateway listens.
 type Gateway struct {
 	Address string `json:"address"`
+	// TLSCACert is the root the gateway's HTTPS certificate chains to (its organisation's CA):
+	// the gateway serves HTTPS. Empty: plain HTTP (a gateway on loopback).
+	TLSCACert string `json:"tlsCACert,omitempty"`
+}
+
+// URL is the gateway's base URL: https:// when it serves TLS, else http://.
+func (g Gateway) URL() string {
+	if g.TLSCACert != "" {
+		return "https://" + g.Address
+	}
+	return "http://" + g.Address
+}
+
+// TLSConfig is how a client verifies the gateway's HTTPS certificate: nil for a plain HTTP
+// gateway.
+func (g Gateway) TLSConfig() (*tls.Config, error) {
+	if g.TLSCACert == "" {
+		return nil, nil
+	}
+	return RootsConfig(g.TLSCACert)
+}
+
+// RootsConfig is a TLS client configuration that trusts the certificates of the PEM file path.
+func RootsConfig(path string) (*tls.Config, error) {
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read TLS CA: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("no certificate in %s", path)
+	}
+	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, nil
 }
 
 // User is an enrolled identity: its role attribute and the paths of its certificate and key.

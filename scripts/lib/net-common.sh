@@ -292,7 +292,16 @@ port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 
 orderer_healthy() { healthy "$(addr host "$1" ops)" "$(ca_cert orderer)"; }
 peer_healthy() { healthy "$(addr host "peer0.$1" ops)" "$(ca_cert "$1")"; }
-gateway_ready() { curl -fsS --max-time 3 "http://$(addr host "gateway.$1")/readyz" >/dev/null 2>&1; }
+# gateway_tls: the backend's gateways serve HTTPS with a certificate of their organisation's CA
+# (GATEWAY_NODES: a gateway node listens beyond loopback, on its container's interface).
+gateway_tls() { [ "${GATEWAY_NODES:-0}" = 1 ]; }
+gateway_ready() {
+	if gateway_tls; then
+		curl -fsS --max-time 3 --cacert "$(ca_cert "$1")" "https://$(addr host "gateway.$1")/readyz" >/dev/null 2>&1
+	else
+		curl -fsS --max-time 3 "http://$(addr host "gateway.$1")/readyz" >/dev/null 2>&1
+	fi
+}
 
 # cc_address FROM SERVER: the address of the chaincode server node SERVER (chaincode.ORG) seen FROM.
 cc_address() { addr "$1" "$2"; }

@@ -82,6 +82,7 @@ org_identities() {
 		echo "peer0 peer -"
 		echo "ccaas-server client -"
 		echo "ccaas-client client -"
+		! gateway_tls || echo "gateway-server client -"
 	fi
 	echo "admin admin admin"
 	for u in ${USERS[$org]}; do echo "${u%%:*} client ${u#*:}"; done
@@ -204,6 +205,10 @@ enroll_org() {
 		enroll_identity "$org" ccaas-server "$dir/ccaas/server" \
 			"$(tls_name "chaincode.$org"),chaincode.$org,localhost,$HOST$(extra_hosts)" tls-only
 		enroll_identity "$org" ccaas-client "$dir/ccaas/client" "ccaas-client.$org.$DOMAIN" tls-only
+		# A gateway node's HTTPS pair (gateway node folder's tls/), from the org's CA, for its TLS
+		# name and this host's published address.
+		! gateway_tls || enroll_identity "$org" gateway-server "$(node_dir "gateway.$org")" \
+			"$(tls_name "gateway.$org"),gateway.$org,localhost,$HOST$(extra_hosts)" tls-only
 	fi
 	# The admin also gets a TLS client certificate: for osnadmin, operations /metrics and, with
 	# RECV_CLIENT_AUTH, the orderers.

@@ -51,7 +51,10 @@ write_network_json() {
 			printf '      "ca": {"url": %s, "name": %s, "tlsCACert": %s, "adminCert": %s, "adminKey": %s},\n' \
 				"$(json_str "https://$(addr "$from" "ca.$org")")" "$(json_str "ca.$org")" "$(json_str "$($P "$reader" "$(ca_cert "$org")")")" \
 				"$(json_str "$($P "$reader" "$dir/registrar/msp/signcerts/cert.pem")")" "$(json_str "$($P "$reader" "$dir/registrar/msp/keystore/key.pem")")"
-			printf '      "gateway": {"address": %s},\n      "users": {' "$(json_str "$(addr "$gw_from" "gateway.$org")")"
+			# A gateway that serves HTTPS: the root its certificate chains to, as the reader sees it.
+			local gw_tls=""
+			! gateway_tls || gw_tls=", \"tlsCACert\": $(json_str "$($P "$reader" "$(ca_cert "$org")")")"
+			printf '      "gateway": {"address": %s%s},\n      "users": {' "$(json_str "$(addr "$gw_from" "gateway.$org")")" "$gw_tls"
 			local ufirst=1
 			for u in ${USERS[$org]} admin:admin; do
 				[ $ufirst -eq 1 ] || printf ','

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/recv-ledger/recv/chaincode/wire"
+	"github.com/recv-ledger/recv/test/internal/testnet"
 )
 
 // catchUpTimeout bounds how long a restarted node may take to reach the others.
@@ -143,12 +144,8 @@ func waitReady(t *testing.T, msp string) {
 	require.NoError(t, err)
 	deadline := time.Now().Add(catchUpTimeout)
 	for {
-		resp, err := http.Get("http://" + org.Gateway.Address + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
+		if testnet.Ready(org.Gateway) == nil {
+			return
 		}
 		require.True(t, time.Now().Before(deadline), "gateway of %s not ready after %s", msp, catchUpTimeout)
 		time.Sleep(300 * time.Millisecond)

@@ -43,13 +43,17 @@ func As(t *testing.T, netDir, account string) *Client {
 	require.NoError(t, err)
 	token, err := client.ReadToken(loc.TokenFile)
 	require.NoError(t, err)
-	return New(t, loc.BaseURL, token)
+	var opts []client.Option
+	if loc.TLSCACert != "" { // the gateway serves HTTPS with a certificate of its organisation's CA
+		opts = append(opts, client.WithTLSCAFile(loc.TLSCACert))
+	}
+	return New(t, loc.BaseURL, token, opts...)
 }
 
 // New returns a client of the gateway at baseURL sending token ("" sends none).
-func New(t *testing.T, baseURL, token string) *Client {
+func New(t *testing.T, baseURL, token string, opts ...client.Option) *Client {
 	t.Helper()
-	c, err := client.New(baseURL, token)
+	c, err := client.New(baseURL, token, opts...)
 	require.NoError(t, err)
 	return &Client{Client: c, Token: token}
 }

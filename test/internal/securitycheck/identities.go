@@ -119,7 +119,11 @@ func ABankUserEnrollsWithItsOwnKeyAndSignsOffline(t *testing.T, nw *testnet.Netw
 	supplier.Submit(t, "request-financing", id, wire.FinancingRequest{Bank: "Bank1MSP"})
 	supplier.Sees(t, id, wire.StatusFinancing)
 
-	gw := []string{"--gateway", "http://" + nw.Desc.Orgs["Bank1MSP"].Gateway.Address, "--token-file", token}
+	bank1 := nw.Desc.Orgs["Bank1MSP"].Gateway
+	gw := []string{"--gateway", bank1.URL(), "--token-file", token}
+	if bank1.TLSCACert != "" {
+		gw = append(gw, "--gateway-ca", bank1.TLSCACert)
+	}
 	code, _, stderr := cli.Run(t, append(gw, "finance", "approve", id, "--rate-bps", "400")...)
 	require.NotEqual(t, 0, code, "the gateway signed for a user whose key it does not have")
 	require.Contains(t, stderr, "signs offline only")

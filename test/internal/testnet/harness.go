@@ -337,15 +337,22 @@ func (n *Network) load(cfg Config) error {
 		if err != nil {
 			return err
 		}
-		if err := ready("http://" + org.Gateway.Address + "/readyz"); err != nil {
+		if err := Ready(org.Gateway); err != nil {
 			return fmt.Errorf("the gateway of %s in %s does not answer (scripts/gateways.sh up?): %w", msp, n.Dir, err)
 		}
 	}
 	return nil
 }
 
-func ready(url string) error {
-	resp, err := (&http.Client{Timeout: 5 * time.Second}).Get(url)
+// Ready checks that the gateway answers /readyz with 200, over HTTPS verified against its
+// organisation's CA when network.json names one.
+func Ready(gw network.Gateway) error {
+	cfg, err := gw.TLSConfig()
+	if err != nil {
+		return err
+	}
+	hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: cfg, DisableKeepAlives: true}}
+	resp, err := hc.Get(gw.URL() + "/readyz")
 	if err != nil {
 		return err
 	}
