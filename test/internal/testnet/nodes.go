@@ -3,6 +3,7 @@ package testnet
 import (
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -136,13 +137,29 @@ func (n *Network) HostAddress(service, addr string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("address %q of %s: %w", addr, service, err)
 	}
-	id, err := n.run(n.script(), "compose", "ps", "-q", service)
+	// The project's container of the service, by the labels both compose versions set (much
+	// quicker than a compose call); the project is the one the state folder records.
+	env, err := os.ReadFile(filepath.Join(n.Dir, "compose.env"))
 	if err != nil {
 		return "", err
 	}
-	id = strings.TrimSpace(id)
+	project := ""
+	for _, line := range strings.Split(string(env), "\n") {
+		if v, ok := strings.CutPrefix(line, "COMPOSE_PROJECT_NAME="); ok {
+			project = strings.TrimSpace(v)
+		}
+	}
+	if project == "" {
+		return "", fmt.Errorf("%s/compose.env names no compose project", n.Dir)
+	}
+	ps, err := exec.Command("docker", "ps", "-q", "--filter", "label=com.docker.compose.project="+project,
+		"--filter", "label=com.docker.compose.service="+service).Output()
+	if err != nil {
+		return "", fmt.Errorf("docker ps for %s: %w", service, err)
+	}
+	id, _, _ := strings.Cut(strings.TrimSpace(string(ps)), "\n")
 	if id == "" {
-		return "", fmt.Errorf("no container of %s in the compose project", service)
+		return "", fmt.Errorf("no running container of %s in compose project %s", service, project)
 	}
 	out, err := exec.Command("docker", "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}", id).Output()
 	if err != nil {
