@@ -90,13 +90,16 @@ func BenchmarkWrite(b *testing.B) {
 				bc.setup(h)
 			}
 			creator := h.ids[bc.caller]
-			size := writeBytes(simulate(b, h.cc, h.ledger, h, creator, bc.args))
+			first := simulate(b, h.cc, h.ledger, h, creator, bc.args)
+			size, reads, writes := writeBytes(first), first.Reads(), len(first.Writes())
 			b.ReportAllocs()
 			b.ResetTimer()
 			for range b.N {
 				simulate(b, h.cc, h.ledger, h, creator, bc.args)
 			}
 			b.ReportMetric(float64(size), "wbytes")
+			b.ReportMetric(float64(reads), "rkeys")
+			b.ReportMetric(float64(writes), "wkeys")
 		})
 	}
 }

@@ -164,6 +164,10 @@ func (s *Stub) ReadConflicts() []string {
 	return stale
 }
 
+// Reads returns how many distinct keys the transaction read with GetState: its read set, each of
+// which the peer serves over the chaincode stream and every peer checks at validation.
+func (s *Stub) Reads() int { return len(s.reads) }
+
 // Writes returns the transaction's write set (a nil value is a delete).
 func (s *Stub) Writes() map[string][]byte { return maps.Clone(s.writes) }
 
