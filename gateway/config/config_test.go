@@ -41,16 +41,7 @@ func TestServe_Validate(t *testing.T) {
 // /metrics needs an admin's credential unless --metrics-public (or RECV_METRICS_PUBLIC=true, or
 // metricsPublic: true in the file) says otherwise.
 func TestServe_MetricsPublicIsOffByDefault(t *testing.T) {
-	parse := func(args []string, file string) Serve {
-		var c Serve
-		fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
-		c.Bind(fs)
-		require.NoError(t, fs.Parse(args))
-		if file != "" {
-			require.NoError(t, c.ApplyFile(file, fs))
-		}
-		return c
-	}
+	parse := func(args []string, file string) Serve { return parseServe(t, args, file) }
 	require.False(t, parse(nil, "").MetricsPublic)
 	require.True(t, parse([]string{"--metrics-public"}, "").MetricsPublic)
 	file := filepath.Join(t.TempDir(), "gw.yaml")
@@ -62,16 +53,7 @@ func TestServe_MetricsPublicIsOffByDefault(t *testing.T) {
 
 // The idempotency store's bound and age: 10000 for 24h by default, then file, env and flag.
 func TestServe_IdempotencyBounds(t *testing.T) {
-	parse := func(args []string, file string) Serve {
-		var c Serve
-		fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
-		c.Bind(fs)
-		require.NoError(t, fs.Parse(args))
-		if file != "" {
-			require.NoError(t, c.ApplyFile(file, fs))
-		}
-		return c
-	}
+	parse := func(args []string, file string) Serve { return parseServe(t, args, file) }
 	c := parse(nil, "")
 	require.Equal(t, 10000, c.IdempotencyEntries)
 	require.Equal(t, 24*time.Hour, c.IdempotencyTTL)
@@ -101,16 +83,7 @@ func TestCheckListener_TLSBeyondLoopback(t *testing.T) {
 // A gateway ticks the time beacon as the primary unless --beacon-standby (RECV_BEACON_STANDBY=true,
 // beaconStandby: true) makes it tick only when the beacon is late.
 func TestServe_BeaconStandby(t *testing.T) {
-	parse := func(args []string, file string) Serve {
-		var c Serve
-		fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
-		c.Bind(fs)
-		require.NoError(t, fs.Parse(args))
-		if file != "" {
-			require.NoError(t, c.ApplyFile(file, fs))
-		}
-		return c
-	}
+	parse := func(args []string, file string) Serve { return parseServe(t, args, file) }
 	c := parse(nil, "")
 	require.Zero(t, c.BeaconInterval, "no ticking unless asked")
 	require.False(t, c.BeaconStandby)
@@ -124,4 +97,17 @@ func TestServe_BeaconStandby(t *testing.T) {
 	require.True(t, c.BeaconStandby)
 	t.Setenv("RECV_BEACON_STANDBY", "true")
 	require.True(t, parse(nil, "").BeaconStandby)
+}
+
+// parseServe is `recv serve`'s configuration from args and, when file is not "", a config file.
+func parseServe(t *testing.T, args []string, file string) Serve {
+	t.Helper()
+	var c Serve
+	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+	c.Bind(fs)
+	require.NoError(t, fs.Parse(args))
+	if file != "" {
+		require.NoError(t, c.ApplyFile(file, fs))
+	}
+	return c
 }
