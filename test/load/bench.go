@@ -96,6 +96,7 @@ func runBench(args []string) error {
 		return err
 	}
 	rep.printTable(os.Stdout)
+	rep.printDrift(os.Stdout)
 	fmt.Printf("\nwrote %s/bench-network.{json,md,png}\n", *out)
 	if cfg.smoke {
 		return rep.smokeCheck()

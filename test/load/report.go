@@ -202,6 +202,7 @@ func (r *report) write(dir string) error {
 	fmt.Fprintf(f, "Run %s .. %s on %d CPUs (%s), load average %s at the start, %s at the end.\n\n", r.Started, r.Finished,
 		r.Machine.CPUs, r.Machine.Model, r.Machine.LoadAtStart, r.Machine.LoadAtFinish)
 	r.printTable(f)
+	r.printDrift(f)
 	if err := f.Close(); err != nil {
 		return err
 	}
@@ -255,4 +256,20 @@ func (r *report) smokeCheck() error {
 	}
 	fmt.Printf("smoke: %d ramps, every level committed, no failures\n", len(r.Ramps))
 	return nil
+}
+
+// printDrift says how far the bare chaincode's ceiling moved between its first ramp and its last
+// (1 KiB, SDK): the "vs bare" ratios divide by the last one.
+func (r *report) printDrift(w io.Writer) {
+	first, ok1 := r.find(bareFirst, "sdk")
+	last, ok2 := r.find("bare-1024", "sdk")
+	if !ok1 || !ok2 || first.MaxTPS == 0 {
+		return
+	}
+	network := func(rr rampResult) float64 {
+		l, _ := rr.level(rr.Knee)
+		return l.CPUmsPerTx["peers"] + l.CPUmsPerTx["orderers"] + l.CPUmsPerTx["chaincode"] + l.CPUmsPerTx["gateways"]
+	}
+	fmt.Fprintf(w, "\nBare chaincode (1 KiB, SDK) first and last: max %.1f -> %.1f tx/s (%+.0f%%), network CPU at the knee %.2f -> %.2f ms/tx; \"vs bare\" divides by the last.\n",
+		first.MaxTPS, last.MaxTPS, (last.MaxTPS/first.MaxTPS-1)*100, network(first), network(last))
 }
