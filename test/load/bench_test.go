@@ -175,3 +175,21 @@ func TestSoakGrowth_FromTheFirstSampleAfterWarmUp(t *testing.T) {
 	assert.InDelta(t, 0, r.Growth["orderer1"], 1e-9)
 	require.NoError(t, r.write(t.TempDir()))
 }
+
+// The settings come from the network's rendered configuration; an empty YAML value is Fabric's
+// default, not the next line's key.
+func TestNetworkSettings_ReadsTheRenderedConfiguration(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "channel"), 0o755))
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "orgs", "core", "peer0", "config"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "channel", "configtx.yaml"),
+		[]byte("  BatchTimeout: 150ms\n  BatchSize:\n    MaxMessageCount: 100\n"), 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "orgs", "core", "peer0", "config", "core.yaml"),
+		[]byte("peer:\n  validatorPoolSize:\n  discovery:\n    enabled: true\nlogging:\n  level: info\nledger:\n  state:\n    stateDatabase: goleveldb # fast\n"), 0o600))
+	m := networkSettings(dir)
+	assert.Equal(t, "150ms", m["BatchTimeout"])
+	assert.Equal(t, "100", m["MaxMessageCount"])
+	assert.Equal(t, "(Fabric's default)", m["peer.validatorPoolSize"])
+	assert.Equal(t, "info", m["peer.level"])
+	assert.Equal(t, "goleveldb", m["peer.stateDatabase"])
+}

@@ -94,9 +94,13 @@ func networkSettings(netDir string) map[string]string {
 	}
 	if b, err := os.ReadFile(filepath.Join(netDir, "orgs", "core", "peer0", "config", "core.yaml")); err == nil {
 		for _, key := range []string{"validatorPoolSize", "level", "stateDatabase"} {
-			re := regexp.MustCompile(`(?m)^\s*` + key + `:\s*(\S*)`)
+			re := regexp.MustCompile(`(?m)^[ \t]*` + key + `:[ \t]*([^\s#]*)`)
 			if s := re.FindSubmatch(b); s != nil {
-				m["peer."+key] = string(s[1])
+				v := string(s[1])
+				if v == "" {
+					v = "(Fabric's default)"
+				}
+				m["peer."+key] = v
 			}
 		}
 	}
