@@ -94,6 +94,19 @@ func RequestRedeemAll(rd Reader, tx Tx, rootID, paymentRef string) (Change, erro
 // ReadInstruction returns an instruction the caller may read (its organisation's issuers,
 // approvers and admin, and the auditor), reading an OPEN one past its expiry as EXPIRED.
 func ReadInstruction(rd Reader, tx Tx, id string) (*wire.Instruction, error) {
+	in, err := loadInstruction(rd, id)
+	if err != nil {
+		return nil, err
+	}
+	if tx.Caller.Role != RoleAuditor && MSPOf(in.Maker) != tx.Caller.MSPID {
+		return nil, Forbiddenf("instruction %s belongs to %s, not to %s", id, MSPOf(in.Maker), tx.Caller.MSPID)
+	}
+	q := InstructionAsOf(*in, tx.Time)
+	return &q, nil
+}
+
+// loadInstruction reads instruction id, refusing a malformed id and an unknown one.
+func loadInstruction(rd Reader, id string) (*wire.Instruction, error) {
 	if !instructionIDPattern.MatchString(id) {
 		return nil, Invalidf("instruction id %.80q must match I[0-9a-zA-Z]{1,40}", id)
 	}
@@ -104,11 +117,7 @@ func ReadInstruction(rd Reader, tx Tx, id string) (*wire.Instruction, error) {
 	if in == nil {
 		return nil, NotFoundf("instruction %s", id)
 	}
-	if tx.Caller.Role != RoleAuditor && MSPOf(in.Maker) != tx.Caller.MSPID {
-		return nil, Forbiddenf("instruction %s belongs to %s, not to %s", id, MSPOf(in.Maker), tx.Caller.MSPID)
-	}
-	q := InstructionAsOf(*in, tx.Time)
-	return &q, nil
+	return in, nil
 }
 
 // InstructionAsOf returns in as it reads at t: an OPEN instruction past its expiry is EXPIRED.
@@ -127,15 +136,9 @@ func loadDecidable(rd Reader, tx Tx, id string) (*wire.Instruction, error) {
 	if tx.Caller.Role != RoleApprover {
 		return nil, Forbiddenf("only an approver confirms or refuses instructions; %s has role %q", tx.Caller.Account(), tx.Caller.Role)
 	}
-	if !instructionIDPattern.MatchString(id) {
-		return nil, Invalidf("instruction id %.80q must match I[0-9a-zA-Z]{1,40}", id)
-	}
-	in, err := rd.Instruction(id)
+	in, err := loadInstruction(rd, id)
 	if err != nil {
 		return nil, err
-	}
-	if in == nil {
-		return nil, NotFoundf("instruction %s", id)
 	}
 	if MSPOf(in.Maker) != tx.Caller.MSPID {
 		return nil, Forbiddenf("instruction %s was made at %s: an approver of %s cannot decide it", id, MSPOf(in.Maker), tx.Caller.MSPID)
