@@ -36,7 +36,9 @@ func TestPrivacy_AMemberPeerDownWhileTermsAreWrittenGetsThemAfterRestart(t *test
 	})
 	// Until gossip declares the killed peer dead (aliveExpirationTimeout, 25 s in core.yaml), Bank1's
 	// peer may pick it for the required copy and refuse to endorse ("failed to distribute private
-	// collection"); nothing is written then, so the officer tries again, as a real one would.
+	// collection"), or an endorser that is a collection member waits on the killed peer past the
+	// gateway's endorsement timeout ("context deadline exceeded"); nothing is written then, so the
+	// officer tries again, as a real one would.
 	var approved gwtest.Committed
 	deadline := time.Now().Add(90 * time.Second)
 	for {
@@ -47,7 +49,7 @@ func TestPrivacy_AMemberPeerDownWhileTermsAreWrittenGetsThemAfterRestart(t *test
 			approved = gwtest.Committed{TxID: res.TransactionID, BlockNumber: res.BlockNumber, Result: *ev}
 			break
 		}
-		require.Contains(t, err.Error(), "failed to distribute private collection", "approve-financing %s", id)
+		require.Regexp(t, `failed to distribute private collection|context deadline exceeded`, err.Error(), "approve-financing %s", id)
 		require.True(t, time.Now().Before(deadline), "Bank1's peer never found another member peer for the terms: %v", err)
 		time.Sleep(2 * time.Second)
 	}
