@@ -162,6 +162,7 @@ type rampResult struct {
 	Knee       int          `json:"knee"`           // the lowest concurrency reaching 95% of MaxTPS
 	HalfKnee   int          `json:"halfKnee"`       // the level at half the knee's concurrency (or the one below)
 	StopReason string       `json:"stopReason"`     // why the ramp ended
+	Quiet      quietProbe   `json:"quietBefore"`    // the machine just before the ramp, nothing submitted
 }
 
 // levelStats is one concurrency level of a ramp.
@@ -192,6 +193,12 @@ func (l levelStats) failed() int {
 
 func ramp(cfg benchConfig, w workload, k submitter, prep submitter, p *pools, g *ids, procs []proc, today, later string) (rampResult, error) {
 	r := rampResult{Workload: w.name, Via: k.name(), BareSize: w.bareSize}
+	probe := 2 * time.Second
+	if cfg.smoke {
+		probe = 200 * time.Millisecond
+	}
+	time.Sleep(probe / 2) // the previous ramp's last commits
+	r.Quiet = probeQuiet(procs, probe)
 	started := time.Now()
 	best, flat := 0.0, 0
 	prev := levelStats{}

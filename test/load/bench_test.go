@@ -134,8 +134,11 @@ func TestReport_TableJSONAndChart(t *testing.T) {
 	r.add(rampResult{Workload: "Issue", Via: "sdk", BareSize: 1024, Levels: []levelStats{lv(1, 5), lv(2, 9)}, MaxTPS: 9, Knee: 2, HalfKnee: 1})
 	r.add(rampResult{Workload: "Issue", Via: "rest", BareSize: 1024, Levels: []levelStats{lv(1, 5), lv(2, 8.1)}, MaxTPS: 8.1, Knee: 2, HalfKnee: 1})
 	r.add(rampResult{Workload: "Redeem", Via: "sdk", BareSize: 1024, Levels: []levelStats{lv(1, 4), lv(2, 8)}, MaxTPS: 8, Knee: 2, HalfKnee: 1, TxPerOp: 2})
-	r.add(rampResult{Workload: bareFirst, Via: "sdk", BareSize: 1024, Levels: []levelStats{lv(1, 6), lv(2, 12.5)}, MaxTPS: 12.5, Knee: 2, HalfKnee: 1})
-	r.add(rampResult{Workload: "bare-1024", Via: "sdk", BareSize: 1024, Levels: []levelStats{lv(1, 6), lv(2, 10)}, MaxTPS: 10, Knee: 2, HalfKnee: 1})
+	quiet := func(peers, verify float64) quietProbe {
+		return quietProbe{Seconds: 2, CPUmsPerSec: map[string]float64{"peers": peers, "orderers": 10}, VerifyPerSec: verify}
+	}
+	r.add(rampResult{Workload: bareFirst, Via: "sdk", BareSize: 1024, Levels: []levelStats{lv(1, 6), lv(2, 12.5)}, MaxTPS: 12.5, Knee: 2, HalfKnee: 1, Quiet: quiet(20, 13000)})
+	r.add(rampResult{Workload: "bare-1024", Via: "sdk", BareSize: 1024, Levels: []levelStats{lv(1, 6), lv(2, 10)}, MaxTPS: 10, Knee: 2, HalfKnee: 1, Quiet: quiet(300, 11700)})
 	r.finish()
 	dir := t.TempDir()
 	require.NoError(t, r.write(dir))
@@ -144,6 +147,8 @@ func TestReport_TableJSONAndChart(t *testing.T) {
 	assert.Contains(t, string(md), "| Issue | sdk | 9.0 | 0.90 | - | 2 |")
 	assert.Contains(t, string(md), "| Issue | rest | 8.1 | - | 0.90 | 2 |")
 	assert.Contains(t, string(md), "first and last: max 12.5 -> 10.0 tx/s (-20%)", "the bare ceiling's drift over the run")
+	assert.Contains(t, string(md), "used 30 -> 310 ms of CPU per second (peers 20 -> 300), one core verified 13000 -> 11700 ECDSA P-256 signatures per second (-10%)",
+		"what the machine did with nothing submitted, before the first bare ramp and the last")
 	assert.Contains(t, string(md), "| Redeem (2 tx/op) | sdk | 8.0 | 0.80 | - | 2 |", "a confirmed write's two ledger transactions are named")
 	f, err := os.Open(filepath.Join(dir, "bench-network.png"))
 	require.NoError(t, err)

@@ -276,4 +276,9 @@ func (r *report) printDrift(w io.Writer) {
 	}
 	fmt.Fprintf(w, "\nBare chaincode (1 KiB, SDK) first and last: max %.1f -> %.1f tx/s (%+.0f%%), network CPU at the knee %.2f -> %.2f ms/tx; \"vs bare\" divides by the last.\n",
 		first.MaxTPS, last.MaxTPS, (last.MaxTPS/first.MaxTPS-1)*100, network(first), network(last))
+	if first.Quiet.VerifyPerSec > 0 && last.Quiet.VerifyPerSec > 0 {
+		fmt.Fprintf(w, "Before each of the two, nothing submitted: the network's processes used %.0f -> %.0f ms of CPU per second (peers %.0f -> %.0f), one core verified %.0f -> %.0f ECDSA P-256 signatures per second (%+.0f%%).\n",
+			first.Quiet.networkMsPerSec(), last.Quiet.networkMsPerSec(), first.Quiet.CPUmsPerSec["peers"], last.Quiet.CPUmsPerSec["peers"],
+			first.Quiet.VerifyPerSec, last.Quiet.VerifyPerSec, (last.Quiet.VerifyPerSec/first.Quiet.VerifyPerSec-1)*100)
+	}
 }
