@@ -198,3 +198,13 @@ func TestNetworkSettings_ReadsTheRenderedConfiguration(t *testing.T) {
 	assert.Equal(t, "info", m["peer.level"])
 	assert.Equal(t, "goleveldb", m["peer.stateDatabase"])
 }
+
+func TestResultFail_CountsRoundsByKindOfError(t *testing.T) {
+	r := &result{kind: "sdk"}
+	r.fail(&commitError{txID: "a", code: "MVCC_READ_CONFLICT"})
+	r.fail(&commitError{txID: "b", code: "MVCC_READ_CONFLICT"})
+	r.fail(fmt.Errorf("x: %w", context.DeadlineExceeded))
+	assert.Equal(t, 3, r.failed)
+	assert.Equal(t, " (commit:MVCC_READ_CONFLICT 2, timeout 1)", byKind(r.failures))
+	assert.Equal(t, "", byKind(nil), "no failure, nothing said")
+}

@@ -26,8 +26,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -294,6 +296,7 @@ type result struct {
 	latencies map[string][]time.Duration
 	elapsed   time.Duration
 	failed    int
+	failures  map[string]int // failed rounds by the kind of their error (failureKind)
 	firstErr  error
 }
 
@@ -307,6 +310,10 @@ func (r *result) fail(err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.failed++
+	if r.failures == nil {
+		r.failures = map[string]int{}
+	}
+	r.failures[failureKind(err)]++
 	if r.firstErr == nil {
 		r.firstErr = err
 	}
@@ -328,8 +335,8 @@ func (r *result) tps() float64 {
 }
 
 func (r *result) print(w *os.File) {
-	fmt.Fprintf(w, "%s: %d transactions committed in %s = %.1f tx/s, %d rounds failed\n",
-		r.kind, r.count(), r.elapsed.Round(time.Millisecond), r.tps(), r.failed)
+	fmt.Fprintf(w, "%s: %d transactions committed in %s = %.1f tx/s, %d rounds failed%s\n",
+		r.kind, r.count(), r.elapsed.Round(time.Millisecond), r.tps(), r.failed, byKind(r.failures))
 	fmt.Fprintf(w, "  %-18s %6s %9s %9s %9s %9s\n", "transaction", "count", "p50", "p95", "p99", "max")
 	names := make([]string, 0, len(r.latencies))
 	for n := range r.latencies {
@@ -368,4 +375,16 @@ func envOr(key, def string) string {
 		return v
 	}
 	return def
+}
+
+// byKind is " (kind n, kind n)" for failures counted by kind, in kind order; "" for none.
+func byKind(failures map[string]int) string {
+	if len(failures) == 0 {
+		return ""
+	}
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(failures)) {
+		parts = append(parts, fmt.Sprintf("%s %d", k, failures[k]))
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
 }

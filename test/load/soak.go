@@ -29,6 +29,7 @@ type soakReport struct {
 	Committed   int                `json:"committed"`
 	TxPerSec    float64            `json:"txPerSec"`
 	Failed      int                `json:"failedRounds"`
+	Failures    map[string]int     `json:"failures,omitempty"` // failed rounds by kind of error
 	Samples     []rssSample        `json:"samples"`
 	Growth      map[string]float64 `json:"growth"` // by process: last sample / first after warm-up - 1
 	MaxGrowth   float64            `json:"maxGrowth"`
@@ -109,6 +110,12 @@ func runSoak(args []string) error {
 		r.print(os.Stdout)
 		rep.Committed += r.count()
 		rep.Failed += r.failed
+		for k, n := range r.failures {
+			if rep.Failures == nil {
+				rep.Failures = map[string]int{}
+			}
+			rep.Failures[k] += n
+		}
 	}
 	rep.TxPerSec = float64(rep.Committed) / time.Since(start).Seconds()
 	rep.Finished = time.Now().UTC().Format(time.RFC3339)
@@ -172,7 +179,7 @@ func meanRSS(samples []rssSample, name string) float64 {
 }
 
 func (r *soakReport) printTable(w io.Writer) {
-	fmt.Fprintf(w, "%d transactions committed (%.1f tx/s), %d rounds failed\n\n", r.Committed, r.TxPerSec, r.Failed)
+	fmt.Fprintf(w, "%d transactions committed (%.1f tx/s), %d rounds failed%s\n\n", r.Committed, r.TxPerSec, r.Failed, byKind(r.Failures))
 	fmt.Fprintln(w, "| process | RSS MiB at start | after warm-up | at end | growth after warm-up (means of a minute) |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|")
 	if len(r.Samples) == 0 {
