@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -88,6 +89,14 @@ func runBench(args []string) error {
 		}
 	}()
 	rep := newReport(*netDir, *note, cfg)
+	if s, ok := kinds[0].(*sdkClient); ok && len(s.gateways) > 0 {
+		// The channel's block cutting as it is now, over the rendered configtx.yaml's.
+		m, err := channelSettings(s.gateways[0], desc.Channel)
+		if err != nil {
+			return err
+		}
+		maps.Copy(rep.Settings, m)
+	}
 	if err := bench(cfg, kinds, procs, rep); err != nil {
 		return err
 	}

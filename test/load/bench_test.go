@@ -9,8 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	"github.com/hyperledger/fabric-protos-go-apiv2/orderer"
+	"github.com/hyperledger/fabric-protos-go-apiv2/orderer/etcdraft"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/recv-ledger/recv/chaincode/wire"
 )
@@ -207,4 +211,30 @@ func TestResultFail_CountsRoundsByKindOfError(t *testing.T) {
 	assert.Equal(t, 3, r.failed)
 	assert.Equal(t, " (commit:MVCC_READ_CONFLICT 2, timeout 1)", byKind(r.failures))
 	assert.Equal(t, "", byKind(nil), "no failure, nothing said")
+}
+
+func TestOrdererSettings_ReadFromTheChannelConfiguration(t *testing.T) {
+	marshal := func(m proto.Message) []byte {
+		b, err := proto.Marshal(m)
+		require.NoError(t, err)
+		return b
+	}
+	raft := marshal(&etcdraft.ConfigMetadata{Options: &etcdraft.Options{SnapshotIntervalSize: 16 << 10}})
+	cfg := &common.Config{ChannelGroup: &common.ConfigGroup{Groups: map[string]*common.ConfigGroup{
+		"Orderer": {Values: map[string]*common.ConfigValue{
+			"BatchSize":     {Value: marshal(&orderer.BatchSize{MaxMessageCount: 200, AbsoluteMaxBytes: 10 << 20, PreferredMaxBytes: 2<<20 + 1})},
+			"BatchTimeout":  {Value: marshal(&orderer.BatchTimeout{Timeout: "300ms"})},
+			"ConsensusType": {Value: marshal(&orderer.ConsensusType{Type: "etcdraft", Metadata: raft})},
+		}},
+	}}}
+	got, err := ordererSettings(cfg)
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"BatchTimeout": "300ms", "MaxMessageCount": "200", "AbsoluteMaxBytes": "10 MB",
+		"PreferredMaxBytes": "2097153 B", "ConsensusType": "etcdraft", "SnapshotIntervalSize": "16 KB"}, got)
+
+	delete(cfg.ChannelGroup.Groups["Orderer"].Values, "BatchTimeout")
+	_, err = ordererSettings(cfg)
+	assert.ErrorContains(t, err, "the Orderer group has no BatchTimeout")
+	_, err = ordererSettings(&common.Config{})
+	assert.ErrorContains(t, err, "no Orderer group")
 }
