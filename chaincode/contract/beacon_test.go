@@ -17,7 +17,10 @@ import (
 // endorsement a client may hold before it submits.
 func (h *harness) endorse(account, fn string, args ...string) *memstub.Stub {
 	h.t.Helper()
-	stub := h.ledger.NewStub(h.nextTxID(), h.now, h.ids[account], append([]string{fn}, args...)...)
+	txID := h.nextTxID()
+	args, transient := splitTransient(fn, args, txID)
+	stub := h.ledger.NewStub(txID, h.now, h.ids[account], append([]string{fn}, args...)...)
+	stub.SetTransient(transient)
 	resp := h.cc.Invoke(stub)
 	require.Equal(h.t, int32(shim.OK), resp.Status, "%s %s: %s", account, fn, resp.Message)
 	return stub

@@ -142,6 +142,34 @@ func TestCreditLine_RefusesFinancingOneFenOverTheLine(t *testing.T) {
 	require.Equal(t, int64(40000), lim.Lines[0].UsedFen)
 }
 
+// A credit line check reads only the bank's part of the obligor's exposure: an approval endorsed
+// while other receivables of the same obligor are issued, transferred, or financed at another bank
+// still commits; only another approval at the same bank on the same obligor, which moves the figure
+// the line checks, makes it a read conflict (Fabric would invalidate it and the client endorses it
+// again). The issuance limit likewise reads all but the banks' part.
+func TestCreditLine_ACheckConflictsOnlyWithWritesThatMoveTheBanksFinancing(t *testing.T) {
+	h := newHarness(t)
+	h.ok(bank1, "SetCreditLine", "CoreMSP", "10000.00")
+	h.ok(bank2, "SetCreditLine", "CoreMSP", "10000.00")
+	for _, id := range []string{"R-1", "R-2", "R-3", "R-4", "R-5"} {
+		h.active(id, supA, "100.00")
+	}
+	for id, bank := range map[string]string{"R-1": "Bank1MSP", "R-2": "Bank1MSP", "R-3": "Bank2MSP"} {
+		h.ok(supA, "RequestFinancing", id, bank)
+	}
+
+	held := h.endorse(bank1, "ApproveFinancing", "R-1", "", "450")
+	h.ok(supA, "Transfer", "R-4", supB, "")
+	h.issue(issueJSON(issueOpts{ID: "R-6", Beneficiary: supA, Amount: "100.00"}))
+	h.ok(bank2, "ApproveFinancing", "R-3", "", "450")
+	h.ok(supA, "Split", "R-5", `["40.00","60.00"]`)
+	require.Empty(t, held.ReadConflicts(), "writes that do not move Bank1MSP's financing on CoreMSP leave the check valid")
+
+	h.ok(bank1, "ApproveFinancing", "R-2", "", "450")
+	require.Equal(t, []string{"exposure/CoreMSP/bank/Bank1MSP/base"}, held.ReadConflicts(),
+		"another approval at the same bank folded and moved what the line checks")
+}
+
 func TestIssuanceLimit_CapsOutstandingIssuance(t *testing.T) {
 	h := newHarness(t)
 	h.refuse("forbidden: SetIssuanceLimit needs role approver", treasurer, "SetIssuanceLimit", "1000")

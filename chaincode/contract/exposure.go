@@ -3,7 +3,9 @@ package contract
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 
 	"github.com/recv-ledger/recv/chaincode/receivable"
 	"github.com/recv-ledger/recv/chaincode/wire"
@@ -11,20 +13,25 @@ import (
 
 // State layout of the business around the receivable:
 //
-//	exposure/<obligor>/base            the obligor's exposure (receivable.Exposure) as last folded
-//	exposure/<obligor>/d/<txId>        one transaction's change to it, written blind
-//	line/<obligor>                     the obligor's issuance limit
-//	line/<obligor>/<bank>              a bank's credit line on the obligor
-//	instr/<id>                         a maker-checker instruction
-//	instrfor/<tx>/<target>             the id of the undecided instruction asking tx on target
+//	exposure/<obligor>/base                  the obligor's exposure but its banks' financing, as last folded
+//	exposure/<obligor>/d/<txId>              one transaction's change to it, written blind
+//	exposure/<obligor>/bank/<bank>/base      the financing the bank bears on the obligor, as last folded
+//	exposure/<obligor>/bank/<bank>/d/<txId>  one transaction's change to it, written blind
+//	line/<obligor>                           the obligor's issuance limit
+//	line/<obligor>/<bank>                    a bank's credit line on the obligor
+//	instr/<id>                               a maker-checker instruction
+//	instrfor/<tx>/<target>                   the id of the undecided instruction asking tx on target
 //	\x00overdue\x00<obligor>\x00<maturity>\x00<id>   index: the overdue pieces, oldest maturity first
 //
-// Every write that moves an obligor's exposure writes its change under a key of its own without
-// reading the total, so writes on one obligor never conflict with each other. A reader adds the
-// changes to the base; a transaction that checks a limit, and FoldExposure, fold them into the
-// base, which keeps the number of changes a read adds small. No other write folds: folding reads
-// the range of changes, and a change another transaction of the same block adds to it would make
-// the folding transaction a phantom-read conflict.
+// Every write that moves an obligor's exposure writes its change to each part it moves under a key
+// of its own without reading the total, so writes on one obligor never conflict with each other. A
+// reader adds a part's changes to its base. A transaction that checks a limit reads only the part
+// the limit is about (receivable.ExposurePart: a bank's financing for its credit line, the rest for
+// the issuance limit) and folds that part's changes into its base; FoldExposure folds every part.
+// Folding reads the range of a part's changes, so a change another transaction of the same block
+// adds to that part makes the folding transaction a phantom-read conflict: the parts keep such
+// conflicts to writes that move what the limit checks (two approvals at one bank on one obligor),
+// not every write on the obligor. No other write folds.
 const (
 	exposurePrefix    = "exposure/"
 	linePrefix        = "line/"
@@ -33,11 +40,22 @@ const (
 	overdueIndex      = "overdue"
 )
 
-// maxExposureDeltas bounds the changes one read of an exposure adds up.
+// maxExposureDeltas bounds the changes one read of an exposure part adds up.
 var maxExposureDeltas = 20000
 
-func exposureBase(obligor string) string   { return exposurePrefix + obligor + "/base" }
-func exposureDeltas(obligor string) string { return exposurePrefix + obligor + "/d/" }
+// exposurePartKey is the key prefix of one part of an obligor's exposure.
+func exposurePartKey(p receivable.ExposurePart) string {
+	if p.Bank == "" {
+		return exposurePrefix + p.Obligor + "/"
+	}
+	return exposurePrefix + p.Obligor + "/bank/" + p.Bank + "/"
+}
+
+func exposureBase(p receivable.ExposurePart) string   { return exposurePartKey(p) + "base" }
+func exposureDeltas(p receivable.ExposurePart) string { return exposurePartKey(p) + "d/" }
+
+// exposureBanks is the key prefix of every bank's part of an obligor's exposure.
+func exposureBanks(obligor string) string { return exposurePrefix + obligor + "/bank/" }
 
 func lineKey(obligor, bank string) string {
 	if bank == "" {
@@ -46,26 +64,27 @@ func lineKey(obligor, bank string) string {
 	return linePrefix + obligor + "/" + bank
 }
 
-// readExposure returns the obligor's exposure and the keys of the changes it added to the base.
-func (l ledger) readExposure(obligor string) (receivable.Exposure, []string, error) {
+// readPart returns one part of an obligor's exposure and the keys of the changes it added to the
+// part's base.
+func (l ledger) readPart(p receivable.ExposurePart) (receivable.Exposure, []string, error) {
 	var e receivable.Exposure
-	if _, err := l.getJSON(exposureBase(obligor), &e); err != nil {
+	if _, err := l.getJSON(exposureBase(p), &e); err != nil {
 		return e, nil, err
 	}
-	prefix := exposureDeltas(obligor)
+	prefix := exposureDeltas(p)
 	it, err := l.stub.GetStateByRange(prefix, rangeEnd(prefix))
 	if err != nil {
-		return e, nil, fmt.Errorf("reading the exposure of %s: %w", obligor, err)
+		return e, nil, fmt.Errorf("reading the exposure of %s: %w", p.Obligor, err)
 	}
 	defer it.Close()
 	var keys []string
 	for it.HasNext() {
 		kv, err := it.Next()
 		if err != nil {
-			return e, nil, fmt.Errorf("reading the exposure of %s: %w", obligor, err)
+			return e, nil, fmt.Errorf("reading the exposure of %s: %w", p.Obligor, err)
 		}
 		if len(keys) >= maxExposureDeltas {
-			return e, nil, receivable.Conflictf("the exposure of %s has more than %d unfolded changes: fold them first (recv fold-exposure %s)", obligor, maxExposureDeltas, obligor)
+			return e, nil, receivable.Conflictf("the exposure of %s has more than %d unfolded changes: fold them first (recv fold-exposure %s)", p.Obligor, maxExposureDeltas, p.Obligor)
 		}
 		var d receivable.Exposure
 		if err := json.Unmarshal(kv.Value, &d); err != nil {
@@ -79,9 +98,54 @@ func (l ledger) readExposure(obligor string) (receivable.Exposure, []string, err
 	return e, keys, nil
 }
 
-// Exposure implements receivable.Reader.
+// exposureParts returns the parts of an obligor's exposure the ledger holds: the rest, and every
+// bank with a base or a change, in key order.
+func (l ledger) exposureParts(obligor string) ([]receivable.ExposurePart, error) {
+	parts := []receivable.ExposurePart{{Obligor: obligor}}
+	prefix := exposureBanks(obligor)
+	it, err := l.stub.GetStateByRange(prefix, rangeEnd(prefix))
+	if err != nil {
+		return nil, fmt.Errorf("reading the exposure of %s: %w", obligor, err)
+	}
+	defer it.Close()
+	for it.HasNext() {
+		kv, err := it.Next()
+		if err != nil {
+			return nil, fmt.Errorf("reading the exposure of %s: %w", obligor, err)
+		}
+		bank, _, _ := strings.Cut(strings.TrimPrefix(kv.Key, prefix), "/")
+		if last := parts[len(parts)-1]; last.Bank != bank {
+			parts = append(parts, receivable.ExposurePart{Obligor: obligor, Bank: bank})
+		}
+	}
+	return parts, nil
+}
+
+// Exposure implements receivable.Reader: every part added up.
 func (l ledger) Exposure(obligor string) (receivable.Exposure, error) {
-	e, _, err := l.readExposure(obligor)
+	var e receivable.Exposure
+	parts, err := l.exposureParts(obligor)
+	if err != nil {
+		return e, err
+	}
+	for _, p := range parts {
+		pe, _, err := l.readPart(p)
+		if err != nil {
+			return e, err
+		}
+		if err := e.Add(pe, 1); err != nil {
+			return e, err
+		}
+	}
+	return e, nil
+}
+
+// ExposurePart implements receivable.Reader.
+func (l ledger) ExposurePart(p receivable.ExposurePart) (receivable.Exposure, error) {
+	if p.Whole {
+		return l.Exposure(p.Obligor)
+	}
+	e, _, err := l.readPart(p)
 	return e, err
 }
 
@@ -114,42 +178,87 @@ func (l ledger) OpenInstruction(tx, target string) (string, error) {
 	return string(raw), nil
 }
 
-// applyExposure records how the change moves each obligor's exposure: blind, under the
-// transaction's own key, or folded into the base with every earlier change when the rule read the
-// exposure (a limit check, FoldExposure).
+// applyExposure records how the change moves each part of each obligor's exposure: blind, under
+// the transaction's own key, or folded into the part's base with every earlier change when the rule
+// read the part (a limit check, FoldExposure).
 func (l ledger) applyExposure(txID string, ch receivable.Change) error {
 	deltas, err := receivable.ExposureDeltas(ch.Writes)
 	if err != nil {
 		return err
 	}
-	obligors := slices.Clone(ch.Fold)
-	for o := range deltas {
-		obligors = append(obligors, o)
+	moved := map[receivable.ExposurePart]receivable.Exposure{}
+	for o, d := range deltas {
+		if rest := d.Part(""); !rest.IsZero() {
+			moved[receivable.ExposurePart{Obligor: o}] = rest
+		}
+		for bank := range d.Financed {
+			moved[receivable.ExposurePart{Obligor: o, Bank: bank}] = d.Part(bank)
+		}
 	}
-	slices.Sort(obligors)
-	for _, o := range slices.Compact(obligors) {
-		d, moved := deltas[o]
-		if !slices.Contains(ch.Fold, o) {
-			if err := l.putJSON(exposureDeltas(o)+txID, d); err != nil {
+	fold := map[receivable.ExposurePart]bool{}
+	for _, p := range ch.Fold {
+		if !p.Whole {
+			fold[p] = true
+			continue
+		}
+		parts, err := l.exposureParts(p.Obligor)
+		if err != nil {
+			return err
+		}
+		for _, q := range parts {
+			fold[q] = true
+		}
+	}
+	parts := slices.Collect(maps.Keys(moved))
+	for p := range fold {
+		if _, ok := moved[p]; !ok {
+			parts = append(parts, p)
+		}
+	}
+	byKey := func(a, b receivable.ExposurePart) int { return strings.Compare(exposurePartKey(a), exposurePartKey(b)) }
+	slices.SortFunc(parts, byKey)
+	for i := 0; i < len(parts); i++ {
+		p := parts[i]
+		d, isMoved := moved[p]
+		if !fold[p] {
+			if err := l.putJSON(exposureDeltas(p)+txID, d); err != nil {
 				return err
 			}
 			continue
 		}
-		e, keys, err := l.readExposure(o)
+		e, keys, err := l.readPart(p)
 		if err != nil {
 			return err
 		}
-		if moved {
+		if isMoved {
 			if err := e.Add(d, 1); err != nil {
 				return err
 			}
 		}
+		if p.Bank == "" && len(e.Financed) > 0 {
+			// Financing recorded in the rest before the banks had parts: handed to each bank's part
+			// (which sorts after the rest), folded in the same transaction.
+			for _, bank := range slices.Sorted(maps.Keys(e.Financed)) {
+				bp := receivable.ExposurePart{Obligor: p.Obligor, Bank: bank}
+				bd := moved[bp]
+				if err := bd.Add(e.Part(bank), 1); err != nil {
+					return err
+				}
+				moved[bp] = bd
+				if !fold[bp] && !slices.Contains(parts[i+1:], bp) {
+					parts = append(parts, bp)
+				}
+				fold[bp] = true
+			}
+			slices.SortFunc(parts[i+1:], byKey)
+			e.Financed = nil
+		}
 		for _, k := range keys {
 			if err := l.stub.DelState(k); err != nil {
-				return fmt.Errorf("folding the exposure of %s: %w", o, err)
+				return fmt.Errorf("folding the exposure of %s: %w", p.Obligor, err)
 			}
 		}
-		if err := l.putJSON(exposureBase(o), e); err != nil {
+		if err := l.putJSON(exposureBase(p), e); err != nil {
 			return err
 		}
 	}

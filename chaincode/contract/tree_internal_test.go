@@ -42,11 +42,13 @@ func TestLedger_CorruptStateIsAnError(t *testing.T) {
 }
 
 func TestExposure_ReadIsBoundedAndFoldKeepsTheFigures(t *testing.T) {
+	core, bank1 := receivable.ExposurePart{Obligor: "CoreMSP"}, receivable.ExposurePart{Obligor: "CoreMSP", Bank: "Bank1MSP"}
 	l := memstub.NewLedger()
 	s := l.NewStub("tx", time.Unix(0, 0), nil)
-	require.NoError(t, s.PutState(exposureBase("CoreMSP"), []byte(`{"outstandingFen":100}`)))
+	require.NoError(t, s.PutState(exposureBase(core), []byte(`{"outstandingFen":100}`)))
 	for _, tx := range []string{"a", "b", "c"} {
-		require.NoError(t, s.PutState(exposureDeltas("CoreMSP")+tx, []byte(`{"outstandingFen":10,"holders":{"S/a":10}}`)))
+		require.NoError(t, s.PutState(exposureDeltas(core)+tx, []byte(`{"outstandingFen":10,"holders":{"S/a":10}}`)))
+		require.NoError(t, s.PutState(exposureDeltas(bank1)+tx, []byte(`{"financed":{"Bank1MSP":5}}`)))
 	}
 	s.Commit()
 	defer func(n int) { maxExposureDeltas = n }(maxExposureDeltas)
@@ -57,12 +59,54 @@ func TestExposure_ReadIsBoundedAndFoldKeepsTheFigures(t *testing.T) {
 
 	maxExposureDeltas = 3
 	f := l.NewStub("fold", time.Unix(0, 0), nil)
-	require.NoError(t, ledger{stub: f}.applyExposure("fold", receivable.Change{Fold: []string{"CoreMSP"}}))
+	require.NoError(t, ledger{stub: f}.applyExposure("fold", receivable.Change{Fold: []receivable.ExposurePart{{Obligor: "CoreMSP", Whole: true}}}))
 	f.Commit()
+	want := receivable.Exposure{OutstandingFen: 130, Holders: map[string]int64{"S/a": 30}, Financed: map[string]int64{"Bank1MSP": 15}}
 	e, err := ledger{stub: l.NewStub("q", time.Unix(0, 0), nil)}.Exposure("CoreMSP")
 	require.NoError(t, err)
-	require.Equal(t, receivable.Exposure{OutstandingFen: 130, Holders: map[string]int64{"S/a": 30}}, e)
-	_, keys, err := ledger{stub: l.NewStub("q", time.Unix(0, 0), nil)}.readExposure("CoreMSP")
+	require.Equal(t, want, e)
+	for _, p := range []receivable.ExposurePart{core, bank1} {
+		part, keys, err := ledger{stub: l.NewStub("q", time.Unix(0, 0), nil)}.readPart(p)
+		require.NoError(t, err)
+		require.Empty(t, keys, "the changes of %+v were folded into its base", p)
+		require.Equal(t, want.Part(p.Bank), part)
+	}
+}
+
+// A ledger written before the banks had parts recorded financing with the rest: every read still
+// adds it up, and the first fold of the rest hands each bank's share to that bank's part, where its
+// credit line reads it.
+func TestExposure_AFoldHandsFinancingRecordedWithTheRestToTheBanksParts(t *testing.T) {
+	core := receivable.ExposurePart{Obligor: "CoreMSP"}
+	bank1 := receivable.ExposurePart{Obligor: "CoreMSP", Bank: "Bank1MSP"}
+	l := memstub.NewLedger()
+	s := l.NewStub("tx", time.Unix(0, 0), nil)
+	require.NoError(t, s.PutState(exposureBase(core), []byte(`{"outstandingFen":100,"financed":{"Bank1MSP":40,"Bank2MSP":10}}`)))
+	require.NoError(t, s.PutState(exposureDeltas(core)+"a", []byte(`{"outstandingFen":50,"financed":{"Bank1MSP":50}}`)))
+	require.NoError(t, s.PutState(exposureDeltas(bank1)+"b", []byte(`{"financed":{"Bank1MSP":5}}`)))
+	s.Commit()
+	want := receivable.Exposure{OutstandingFen: 150, Financed: map[string]int64{"Bank1MSP": 95, "Bank2MSP": 10}}
+	read := func() ledger { return ledger{stub: l.NewStub("q", time.Unix(0, 0), nil)} }
+	e, err := read().Exposure("CoreMSP")
 	require.NoError(t, err)
-	require.Empty(t, keys, "the changes were folded into the base")
+	require.Equal(t, want, e, "a read adds every part, old layout included")
+	part, err := read().ExposurePart(bank1)
+	require.NoError(t, err)
+	require.Equal(t, int64(5), part.Financed["Bank1MSP"], "before the fold the line sees only its own part")
+
+	f := l.NewStub("fold", time.Unix(0, 0), nil)
+	require.NoError(t, ledger{stub: f}.applyExposure("fold", receivable.Change{Fold: []receivable.ExposurePart{{Obligor: "CoreMSP", Whole: true}}}))
+	f.Commit()
+	e, err = read().Exposure("CoreMSP")
+	require.NoError(t, err)
+	require.Equal(t, want, e, "the fold changes no figure")
+	for bank, fen := range map[string]int64{"Bank1MSP": 95, "Bank2MSP": 10} {
+		part, err := read().ExposurePart(receivable.ExposurePart{Obligor: "CoreMSP", Bank: bank})
+		require.NoError(t, err)
+		require.Equal(t, fen, part.Financed[bank], "%s's part holds its whole financing", bank)
+	}
+	rest, err := read().ExposurePart(core)
+	require.NoError(t, err)
+	require.Equal(t, receivable.Exposure{OutstandingFen: 150}, rest)
+	require.Nil(t, l.State(exposureDeltas(core)+"a"), "folded")
 }

@@ -81,6 +81,29 @@ func (e Exposure) IsZero() bool {
 	return e.OutstandingFen == 0 && e.OverdueFen == 0 && len(e.Financed) == 0 && len(e.Holders) == 0
 }
 
+// ExposurePart is the part of an obligor's exposure one limit reads: the financing one bank bears
+// (Bank set: that bank's credit line), or the rest (Bank empty: outstanding, overdue and holders;
+// the issuance limit). The ledger keeps each part's changes apart, so a limit check conflicts only
+// with concurrent writes that move the part it read: a transfer or an issuance does not invalidate
+// an approval at a bank, and an approval at one bank does not invalidate one at another.
+type ExposurePart struct {
+	Obligor string
+	Bank    string
+	Whole   bool // every part of the obligor's exposure (FoldExposure)
+}
+
+// Part is the share of e that belongs to the part of a bank (bank set) or to the rest (bank "").
+func (e Exposure) Part(bank string) Exposure {
+	if bank == "" {
+		e.Financed = nil
+		return e
+	}
+	if v := e.Financed[bank]; v != 0 {
+		return Exposure{Financed: map[string]int64{bank: v}}
+	}
+	return Exposure{}
+}
+
 // ExposureDeltas returns, per obligor, how a change's writes move its exposure; obligors whose
 // exposure does not move (a split, an offer) are left out, so such writes touch no aggregate.
 func ExposureDeltas(writes []Write) (map[string]Exposure, error) {
@@ -120,5 +143,5 @@ func FoldExposure(rd Reader, tx Tx, obligor string) (Change, error) {
 	if _, err := rd.Exposure(obligor); err != nil {
 		return Change{}, err
 	}
-	return Change{Op: "FoldExposure", Fold: []string{obligor}}, nil
+	return Change{Op: "FoldExposure", Fold: []ExposurePart{{Obligor: obligor, Whole: true}}}, nil
 }

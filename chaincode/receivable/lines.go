@@ -12,13 +12,15 @@ import (
 // obligor's exposure, which every write keeps up to date.
 
 // checkCreditLine refuses financing r at bank when the bank's line on the obligor would be
-// exceeded; it returns the obligor to fold when a line was read.
-func checkCreditLine(rd Reader, obligor, bank string, r *Receivable) ([]string, error) {
+// exceeded; it returns the part of the obligor's exposure to fold when a line was read: the
+// bank's financing only.
+func checkCreditLine(rd Reader, obligor, bank string, r *Receivable) ([]ExposurePart, error) {
 	line, err := rd.Line(obligor, bank)
 	if err != nil || line == nil {
 		return nil, err
 	}
-	e, err := rd.Exposure(obligor)
+	part := ExposurePart{Obligor: obligor, Bank: bank}
+	e, err := rd.ExposurePart(part)
 	if err != nil {
 		return nil, err
 	}
@@ -28,17 +30,19 @@ func checkCreditLine(rd Reader, obligor, bank string, r *Receivable) ([]string, 
 		return nil, Conflictf("credit line of %s on %s is %s: %s financed and outstanding + %s of receivable %s = %s, %s over the line",
 			bank, obligor, line.Limit, FormatAmount(used), r.Amount, r.ID, FormatAmount(after), FormatAmount(after-line.LimitFen))
 	}
-	return []string{obligor}, nil
+	return []ExposurePart{part}, nil
 }
 
 // checkIssuanceLimit refuses issuing amount when the obligor's outstanding issuance would exceed
-// the limit its approver set; it returns the obligor to fold when a limit was read.
-func checkIssuanceLimit(rd Reader, obligor string, amount int64) ([]string, error) {
+// the limit its approver set; it returns the part of the obligor's exposure to fold when a limit
+// was read: all but the banks' financing.
+func checkIssuanceLimit(rd Reader, obligor string, amount int64) ([]ExposurePart, error) {
 	limit, err := rd.Line(obligor, "")
 	if err != nil || limit == nil {
 		return nil, err
 	}
-	e, err := rd.Exposure(obligor)
+	part := ExposurePart{Obligor: obligor}
+	e, err := rd.ExposurePart(part)
 	if err != nil {
 		return nil, err
 	}
@@ -47,7 +51,7 @@ func checkIssuanceLimit(rd Reader, obligor string, amount int64) ([]string, erro
 		return nil, Conflictf("issuance limit of %s is %s: %s outstanding + %s = %s, %s over the limit",
 			obligor, limit.Limit, FormatAmount(e.OutstandingFen), FormatAmount(amount), FormatAmount(after), FormatAmount(after-limit.LimitFen))
 	}
-	return []string{obligor}, nil
+	return []ExposurePart{part}, nil
 }
 
 func newLine(tx Tx, obligor, bank, amount string) (*wire.CreditLine, error) {

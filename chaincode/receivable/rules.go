@@ -40,6 +40,9 @@ type Reader interface {
 	Directory
 	// Exposure returns an obligor's exposure as of the last commit.
 	Exposure(obligor string) (Exposure, error)
+	// ExposurePart returns one part of an obligor's exposure as of the last commit (Part of the
+	// whole), reading only that part's changes.
+	ExposurePart(p ExposurePart) (Exposure, error)
 	// Line returns bank's credit line on obligor, or with bank "" obligor's issuance limit; nil
 	// when none is set.
 	Line(obligor, bank string) (*wire.CreditLine, error)
@@ -75,9 +78,9 @@ type Change struct {
 	Proposals []*wire.Proposal // proposals to write
 	Config    *Config          // settings to write
 	Private   []PrivateWrite   // private data to write (a decision's terms)
-	// Fold lists the obligors whose exposure the rule read to check a limit: the ledger folds their
-	// pending changes into one total in the same transaction.
-	Fold         []string
+	// Fold lists the parts of obligors' exposures the rule read to check a limit: the ledger folds
+	// their pending changes into one total in the same transaction.
+	Fold         []ExposurePart
 	Lines        []*wire.CreditLine  // credit lines and issuance limits to write
 	Instructions []*wire.Instruction // maker-checker instructions to write
 	Beacon       *wire.Beacon        // the time beacon to write

@@ -66,6 +66,14 @@ func (b *book) Exposure(obligor string) (Exposure, error) {
 	return e, b.fail
 }
 
+func (b *book) ExposurePart(p ExposurePart) (Exposure, error) {
+	e, err := b.Exposure(p.Obligor)
+	if p.Whole {
+		return e, err
+	}
+	return e.Part(p.Bank), err
+}
+
 func (b *book) Line(obligor, bank string) (*wire.CreditLine, error) {
 	if l, ok := b.lines[obligor+"/"+bank]; ok {
 		return &l, nil

@@ -104,6 +104,7 @@ type Stub struct {
 	creator   []byte
 	writes    map[string][]byte // nil value: delete
 	reads     map[string]int    // key -> its version when first read (GetState)
+	ranges    []rangeRead       // GetStateByRange calls, for the phantom check
 	events    []Event
 	transient map[string][]byte
 	private   map[string]map[string][]byte // the transaction's private writes
@@ -150,9 +151,17 @@ func (s *Stub) SetTransient(m map[string][]byte) { s.transient = m }
 // PrivateWrites returns the transaction's private writes by collection.
 func (s *Stub) PrivateWrites() map[string]map[string][]byte { return maps.Clone(s.private) }
 
+// rangeRead is one GetStateByRange: its bounds and the keys it found, with their versions.
+type rangeRead struct {
+	start, end string
+	keys       map[string]int
+}
+
 // ReadConflicts returns the keys the transaction read (GetState) that another transaction wrote
-// since: Fabric's validation would mark the transaction MVCC_READ_CONFLICT and apply none of it.
-// Range reads are not tracked.
+// since, and as "range [start, end)" each GetStateByRange whose result another transaction changed
+// since (a key added, deleted or rewritten): Fabric's validation would mark the transaction
+// MVCC_READ_CONFLICT or PHANTOM_READ_CONFLICT and apply none of it. Composite-key and paginated
+// range reads are not tracked.
 func (s *Stub) ReadConflicts() []string {
 	var stale []string
 	for k, v := range s.reads {
@@ -161,7 +170,22 @@ func (s *Stub) ReadConflicts() []string {
 		}
 	}
 	slices.Sort(stale)
+	for _, r := range s.ranges {
+		now := s.rangeVersions(r.start, r.end)
+		if !maps.Equal(now, r.keys) {
+			stale = append(stale, fmt.Sprintf("range [%s, %s)", r.start, r.end))
+		}
+	}
 	return stale
+}
+
+// rangeVersions returns the committed keys in [start, end) with their versions.
+func (s *Stub) rangeVersions(start, end string) map[string]int {
+	m := map[string]int{}
+	for _, k := range s.rangeKeys(start, end) {
+		m[k] = s.ledger.versions[k]
+	}
+	return m
 }
 
 // Reads returns how many distinct keys the transaction read with GetState: its read set, each of
@@ -280,6 +304,7 @@ func (s *Stub) GetStateByRange(startKey, endKey string) (shim.StateQueryIterator
 	if strings.HasPrefix(startKey, compositeKeyNamespace) || strings.HasPrefix(endKey, compositeKeyNamespace) {
 		return nil, errors.New("range keys must not be composite keys")
 	}
+	s.ranges = append(s.ranges, rangeRead{start: startKey, end: endKey, keys: s.rangeVersions(startKey, endKey)})
 	return s.iterator(s.rangeKeys(startKey, endKey)), nil
 }
 
