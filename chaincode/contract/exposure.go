@@ -65,8 +65,18 @@ func lineKey(obligor, bank string) string {
 }
 
 // readPart returns one part of an obligor's exposure and the keys of the changes it added to the
-// part's base.
+// part's base; more than maxExposureDeltas changes are refused (readFold takes them in steps).
 func (l ledger) readPart(p receivable.ExposurePart) (receivable.Exposure, []string, error) {
+	return l.readDeltas(p, false)
+}
+
+// readFold is readPart for a fold that only keeps reading cheap (FoldExposure): it takes the base
+// and at most maxExposureDeltas changes, so that a part with more can still be folded, in steps.
+func (l ledger) readFold(p receivable.ExposurePart) (receivable.Exposure, []string, error) {
+	return l.readDeltas(p, true)
+}
+
+func (l ledger) readDeltas(p receivable.ExposurePart, bounded bool) (receivable.Exposure, []string, error) {
 	var e receivable.Exposure
 	if _, err := l.getJSON(exposureBase(p), &e); err != nil {
 		return e, nil, err
@@ -84,7 +94,10 @@ func (l ledger) readPart(p receivable.ExposurePart) (receivable.Exposure, []stri
 			return e, nil, fmt.Errorf("reading the exposure of %s: %w", p.Obligor, err)
 		}
 		if len(keys) >= maxExposureDeltas {
-			return e, nil, receivable.Conflictf("the exposure of %s has more than %d unfolded changes: fold them first (recv fold-exposure %s)", p.Obligor, maxExposureDeltas, p.Obligor)
+			if bounded {
+				break
+			}
+			return e, nil, receivable.Conflictf("the exposure of %s has more than %d unfolded changes: fold them first (recv fold-exposure %s, which folds up to %d a run)", p.Obligor, maxExposureDeltas, p.Obligor, maxExposureDeltas)
 		}
 		var d receivable.Exposure
 		if err := json.Unmarshal(kv.Value, &d); err != nil {
@@ -196,6 +209,7 @@ func (l ledger) applyExposure(txID string, ch receivable.Change) error {
 		}
 	}
 	fold := map[receivable.ExposurePart]bool{}
+	stepwise := map[receivable.ExposurePart]bool{} // FoldExposure's parts: at most maxExposureDeltas changes each
 	for _, p := range ch.Fold {
 		if !p.Whole {
 			fold[p] = true
@@ -206,7 +220,7 @@ func (l ledger) applyExposure(txID string, ch receivable.Change) error {
 			return err
 		}
 		for _, q := range parts {
-			fold[q] = true
+			fold[q], stepwise[q] = true, true
 		}
 	}
 	parts := slices.Collect(maps.Keys(moved))
@@ -226,7 +240,11 @@ func (l ledger) applyExposure(txID string, ch receivable.Change) error {
 			}
 			continue
 		}
-		e, keys, err := l.readPart(p)
+		read := l.readPart
+		if stepwise[p] {
+			read = l.readFold
+		}
+		e, keys, err := read(p)
 		if err != nil {
 			return err
 		}
@@ -249,6 +267,7 @@ func (l ledger) applyExposure(txID string, ch receivable.Change) error {
 					parts = append(parts, bp)
 				}
 				fold[bp] = true
+				stepwise[bp] = stepwise[bp] || stepwise[p]
 			}
 			slices.SortFunc(parts[i+1:], byKey)
 			e.Financed = nil

@@ -1,6 +1,7 @@
 package contract
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -55,21 +56,24 @@ func TestExposure_ReadIsBoundedAndFoldKeepsTheFigures(t *testing.T) {
 	maxExposureDeltas = 2
 	_, err := ledger{stub: l.NewStub("q", time.Unix(0, 0), nil)}.Exposure("CoreMSP")
 	require.ErrorIs(t, err, receivable.ErrConflict)
-	require.ErrorContains(t, err, "more than 2 unfolded changes: fold them first (recv fold-exposure CoreMSP)")
+	require.ErrorContains(t, err, "more than 2 unfolded changes: fold them first (recv fold-exposure CoreMSP, which folds up to 2 a run)")
 
-	maxExposureDeltas = 3
-	f := l.NewStub("fold", time.Unix(0, 0), nil)
-	require.NoError(t, ledger{stub: f}.applyExposure("fold", receivable.Change{Fold: []receivable.ExposurePart{{Obligor: "CoreMSP", Whole: true}}}))
-	f.Commit()
+	// Past the bound a fold still works, in steps of at most the bound: the first leaves one change
+	// per part, which a read adds up again; the second leaves none.
 	want := receivable.Exposure{OutstandingFen: 130, Holders: map[string]int64{"S/a": 30}, Financed: map[string]int64{"Bank1MSP": 15}}
-	e, err := ledger{stub: l.NewStub("q", time.Unix(0, 0), nil)}.Exposure("CoreMSP")
-	require.NoError(t, err)
-	require.Equal(t, want, e)
-	for _, p := range []receivable.ExposurePart{core, bank1} {
-		part, keys, err := ledger{stub: l.NewStub("q", time.Unix(0, 0), nil)}.readPart(p)
+	for step, left := range []int{1, 0} {
+		f := l.NewStub(fmt.Sprint("fold", step), time.Unix(0, 0), nil)
+		require.NoError(t, ledger{stub: f}.applyExposure(fmt.Sprint("fold", step), receivable.Change{Fold: []receivable.ExposurePart{{Obligor: "CoreMSP", Whole: true}}}))
+		f.Commit()
+		e, err := ledger{stub: l.NewStub("q", time.Unix(0, 0), nil)}.Exposure("CoreMSP")
 		require.NoError(t, err)
-		require.Empty(t, keys, "the changes of %+v were folded into its base", p)
-		require.Equal(t, want.Part(p.Bank), part)
+		require.Equal(t, want, e, "a fold changes no figure")
+		for _, p := range []receivable.ExposurePart{core, bank1} {
+			part, keys, err := ledger{stub: l.NewStub("q", time.Unix(0, 0), nil)}.readPart(p)
+			require.NoError(t, err)
+			require.Len(t, keys, left, "changes of %+v left after fold %d", p, step+1)
+			require.Equal(t, want.Part(p.Bank), part)
+		}
 	}
 }
 

@@ -142,7 +142,9 @@ func newFoldExposureCommand(g *globals) *cobra.Command {
 		Long: `Every write records its change to the obligor's exposure under a key of its own, so that writes never
 conflict over the total; limit checks fold the changes into the total, and so does this command.
 Run it now and then (a bank, the auditor, the core enterprise) where no credit line or issuance
-limit is set, or when recv risk says there are too many unfolded changes.`,
+limit is set, or when recv risk says there are too many unfolded changes. One run folds up to
+20,000 changes of each part of the exposure (the rest, each bank's financing); run it again until
+recv risk reads the exposure.`,
 		Example: "  recv --as AuditorMSP/auditor fold-exposure CoreMSP",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

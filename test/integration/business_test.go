@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -119,4 +120,59 @@ func TestBusiness_MakerCheckerLinesFreezeAndRisk(t *testing.T) {
 	assert.Equal(t, tier1, r.Redemption.PaidTo)
 	assert.False(t, r.Redemption.Late)
 	assert.True(t, strings.HasPrefix(r.Redemption.Instruction, "I"), "the redemption names the confirmed instruction")
+}
+
+// TestCreditLine_AnApprovalHeldWhileTheObligorMovesStillCommits: Fabric's validation re-runs every
+// range a transaction read (a phantom check). A bank's approval under a credit line reads only the
+// bank's part of the obligor's exposure, so an approval endorsed before an issuance, an acceptance
+// and a transfer of other receivables of the same core enterprise commit still commits VALID (it
+// was PHANTOM_READ_CONFLICT when the check read the whole exposure). Every write also reads the time
+// beacon: a tick committed while the approval is held makes it MVCC_READ_CONFLICT, and the scenario
+// runs again, at most three times.
+func TestCreditLine_AnApprovalHeldWhileTheObligorMovesStillCommits(t *testing.T) {
+	core, a, b2 := as(t, treasurer), as(t, tier1), as(t, bank2)
+	maturity := time.Now().UTC().AddDate(0, 0, 60).Format("2006-01-02")
+	b2.submit(t, "FoldExposure", "CoreMSP") // a network that ran a benchmark holds more changes than a read adds up
+	var before wire.Limits
+	b2.evaluate(t, &before, "Limits", "CoreMSP")
+	var used int64
+	for _, l := range before.Lines {
+		used = l.UsedFen
+	}
+	b2.submit(t, "SetCreditLine", "CoreMSP", receivable.FormatAmount(used+10_000_000))
+	t.Cleanup(func() { b2.submit(t, "SetCreditLine", "CoreMSP", "1000000000000.00") })
+	active := func(prefix string) string {
+		id := uniqueID(prefix)
+		core.made(t, "Issue", issueRequest(t, id, tier1, "100.00", maturity, "100.00"))
+		a.submit(t, "Accept", id)
+		return id
+	}
+
+	for attempt := 1; ; attempt++ {
+		financed, moved := active("RH"), active("RM")
+		a.submit(t, "RequestFinancing", financed, "Bank2MSP")
+		opts, err := proposalOptions("ApproveFinancing", []string{financed, "", "450"})
+		require.NoError(t, err)
+		p, err := b2.contract.NewProposal("ApproveFinancing", opts...)
+		require.NoError(t, err)
+		held, err := p.Endorse()
+		require.NoError(t, describe(err))
+
+		pending := uniqueID("RN")
+		core.made(t, "Issue", issueRequest(t, pending, tier1, "10.00", maturity, "10.00"))
+		a.submit(t, "Accept", pending)
+		a.submit(t, "Transfer", moved, tier2, "")
+
+		st, err := mustSubmit(t, held).Status()
+		require.NoError(t, describe(err))
+		require.NotEqual(t, peer.TxValidationCode_PHANTOM_READ_CONFLICT, st.Code,
+			"writes that do not move Bank2's financing invalidated its approval")
+		if st.Successful {
+			b2.settle(t, st.BlockNumber)
+			require.Equal(t, wire.StatusActive, b2.get(t, financed).Status)
+			return
+		}
+		require.Equal(t, peer.TxValidationCode_MVCC_READ_CONFLICT, st.Code, "a beacon tick is the only other reason")
+		require.Less(t, attempt, 3, "three beacon ticks in a row")
+	}
 }
