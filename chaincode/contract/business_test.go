@@ -2,7 +2,9 @@ package contract_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -293,6 +295,37 @@ func TestFoldExposure_ChangesNoFigure(t *testing.T) {
 	h.refuse("forbidden: FoldExposure needs role", supA, "FoldExposure", "CoreMSP")
 	h.refuse("invalid: obligor Bank1MSP is a bank organisation", bank1, "FoldExposure", "Bank1MSP")
 	h.refuse("not_found: organisation NoMSP", bank1, "FoldExposure", "NoMSP")
+}
+
+// FoldExposure folds only the changes dated before the time beacon it reads: no valid write can add
+// one there any more, so writes that commit while the fold is in flight do not invalidate it (its
+// range reads stay the same, which Fabric's phantom check re-runs); the changes at or after the
+// beacon are the next fold's. The figures do not move.
+func TestFoldExposure_FoldsBeforeTheBeaconSoWritesInFlightDoNotInvalidateIt(t *testing.T) {
+	h := newHarness(t)
+	changes := func() int {
+		n := 0
+		for _, k := range h.ledger.Keys() {
+			if strings.HasPrefix(k, "exposure/CoreMSP/t/") {
+				n++
+			}
+		}
+		return n
+	}
+	h.active("R-1", supA, "100")
+	old := changes()
+	require.Positive(t, old, "an issuance and its acceptance record their changes under time-ordered keys")
+	h.now = h.now.Add(time.Minute)
+	h.ok(admin, "Tick")
+	h.active("R-2", supA, "100") // dated at the beacon: after the range a fold takes
+
+	fold := h.endorse(auditor, "FoldExposure", "CoreMSP")
+	h.active("R-3", supA, "100")
+	require.Empty(t, fold.ReadConflicts(), "writes committed while the fold was in flight leave its reads as they were")
+	before, total := h.ok(auditor, "Risk", "10", ""), changes()
+	fold.Commit()
+	require.Equal(t, total-old, changes(), "the changes dated at or after the beacon wait for the next fold")
+	require.JSONEq(t, before, h.ok(auditor, "Risk", "10", ""), "no figure moved")
 }
 
 func TestTwoPersonControl_AMakerWhoCanNoLongerActIsNotConfirmed(t *testing.T) {

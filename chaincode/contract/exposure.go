@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/recv-ledger/recv/chaincode/receivable"
 	"github.com/recv-ledger/recv/chaincode/wire"
@@ -13,10 +14,11 @@ import (
 
 // State layout of the business around the receivable:
 //
-//	exposure/<obligor>/base                  the obligor's exposure but its banks' financing, as last folded
-//	exposure/<obligor>/d/<txId>              one transaction's change to it, written blind
-//	exposure/<obligor>/bank/<bank>/base      the financing the bank bears on the obligor, as last folded
-//	exposure/<obligor>/bank/<bank>/d/<txId>  one transaction's change to it, written blind
+//	exposure/<obligor>/base                          the obligor's exposure but its banks' financing, as last folded
+//	exposure/<obligor>/t/<time>/<txId>               one transaction's change to it, written blind
+//	exposure/<obligor>/bank/<bank>/base              the financing the bank bears on the obligor, as last folded
+//	exposure/<obligor>/bank/<bank>/t/<time>/<txId>   one transaction's change to it, written blind
+//	exposure/<obligor>/[bank/<bank>/]d/<txId>        a change written before changes sorted by time
 //	line/<obligor>                           the obligor's issuance limit
 //	line/<obligor>/<bank>                    a bank's credit line on the obligor
 //	instr/<id>                               a maker-checker instruction
@@ -31,7 +33,11 @@ import (
 // Folding reads the range of a part's changes, so a change another transaction of the same block
 // adds to that part makes the folding transaction a phantom-read conflict: the parts keep such
 // conflicts to writes that move what the limit checks (two approvals at one bank on one obligor),
-// not every write on the obligor. No other write folds.
+// not every write on the obligor. No other write folds. A change's key starts with its
+// transaction's time (UTC, to the second): FoldExposure folds only the changes dated before the
+// time beacon it reads, a range no valid write can add to any more (a write is never dated before
+// the beacon it read, and one that read an older beacon is invalid once the newer one committed),
+// so a fold is not invalidated by the writes that go on while it runs.
 const (
 	exposurePrefix    = "exposure/"
 	linePrefix        = "line/"
@@ -51,8 +57,21 @@ func exposurePartKey(p receivable.ExposurePart) string {
 	return exposurePrefix + p.Obligor + "/bank/" + p.Bank + "/"
 }
 
-func exposureBase(p receivable.ExposurePart) string   { return exposurePartKey(p) + "base" }
-func exposureDeltas(p receivable.ExposurePart) string { return exposurePartKey(p) + "d/" }
+func exposureBase(p receivable.ExposurePart) string { return exposurePartKey(p) + "base" }
+
+// exposureChanges is the prefix of a part's changes, each under <time>/<txId>.
+func exposureChanges(p receivable.ExposurePart) string { return exposurePartKey(p) + "t/" }
+
+// exposureLegacy is the prefix of a part's changes written before they sorted by time (<txId>).
+func exposureLegacy(p receivable.ExposurePart) string { return exposurePartKey(p) + "d/" }
+
+// changeTime is the time part of a change's key: UTC to the second, sorting as it reads.
+func changeTime(t time.Time) string { return t.UTC().Format("20060102T150405Z") }
+
+// changeKey is the key of the change txID dated at makes to part p.
+func changeKey(p receivable.ExposurePart, at time.Time, txID string) string {
+	return exposureChanges(p) + changeTime(at) + "/" + txID
+}
 
 // exposureBanks is the key prefix of every bank's part of an obligor's exposure.
 func exposureBanks(obligor string) string { return exposurePrefix + obligor + "/bank/" }
@@ -67,48 +86,65 @@ func lineKey(obligor, bank string) string {
 // readPart returns one part of an obligor's exposure and the keys of the changes it added to the
 // part's base; more than maxExposureDeltas changes are refused (readFold takes them in steps).
 func (l ledger) readPart(p receivable.ExposurePart) (receivable.Exposure, []string, error) {
-	return l.readDeltas(p, false)
+	return l.readDeltas(p, false, "")
 }
 
 // readFold is readPart for a fold that only keeps reading cheap (FoldExposure): it takes the base
-// and at most maxExposureDeltas changes, so that a part with more can still be folded, in steps.
-func (l ledger) readFold(p receivable.ExposurePart) (receivable.Exposure, []string, error) {
-	return l.readDeltas(p, true)
+// and at most maxExposureDeltas changes, those dated before `before` (a changeTime; "" for all),
+// so that a part with more can still be folded, in steps.
+func (l ledger) readFold(p receivable.ExposurePart, before string) (receivable.Exposure, []string, error) {
+	return l.readDeltas(p, true, before)
 }
 
-func (l ledger) readDeltas(p receivable.ExposurePart, bounded bool) (receivable.Exposure, []string, error) {
+func (l ledger) readDeltas(p receivable.ExposurePart, bounded bool, before string) (receivable.Exposure, []string, error) {
 	var e receivable.Exposure
 	if _, err := l.getJSON(exposureBase(p), &e); err != nil {
 		return e, nil, err
 	}
-	prefix := exposureDeltas(p)
-	it, err := l.stub.GetStateByRange(prefix, rangeEnd(prefix))
+	legacy, changes := exposureLegacy(p), exposureChanges(p)
+	end := rangeEnd(changes)
+	if before != "" {
+		end = changes + before
+	}
+	var keys []string
+	for _, r := range [][2]string{{legacy, rangeEnd(legacy)}, {changes, end}} {
+		full, err := l.addChanges(&e, &keys, p, r[0], r[1], bounded)
+		if err != nil || full {
+			return e, keys, err
+		}
+	}
+	return e, keys, nil
+}
+
+// addChanges adds the changes in [start, end) to e and their keys to keys; past maxExposureDeltas
+// in all it refuses, or, bounded, stops and reports full.
+func (l ledger) addChanges(e *receivable.Exposure, keys *[]string, p receivable.ExposurePart, start, end string, bounded bool) (bool, error) {
+	it, err := l.stub.GetStateByRange(start, end)
 	if err != nil {
-		return e, nil, fmt.Errorf("reading the exposure of %s: %w", p.Obligor, err)
+		return false, fmt.Errorf("reading the exposure of %s: %w", p.Obligor, err)
 	}
 	defer it.Close()
-	var keys []string
 	for it.HasNext() {
+		if len(*keys) >= maxExposureDeltas {
+			if bounded {
+				return true, nil
+			}
+			return false, receivable.Conflictf("the exposure of %s has more than %d unfolded changes: fold them first (recv fold-exposure %s, which folds up to %d a run)", p.Obligor, maxExposureDeltas, p.Obligor, maxExposureDeltas)
+		}
 		kv, err := it.Next()
 		if err != nil {
-			return e, nil, fmt.Errorf("reading the exposure of %s: %w", p.Obligor, err)
-		}
-		if len(keys) >= maxExposureDeltas {
-			if bounded {
-				break
-			}
-			return e, nil, receivable.Conflictf("the exposure of %s has more than %d unfolded changes: fold them first (recv fold-exposure %s, which folds up to %d a run)", p.Obligor, maxExposureDeltas, p.Obligor, maxExposureDeltas)
+			return false, fmt.Errorf("reading the exposure of %s: %w", p.Obligor, err)
 		}
 		var d receivable.Exposure
 		if err := json.Unmarshal(kv.Value, &d); err != nil {
-			return e, nil, fmt.Errorf("decoding %s: %w", kv.Key, err)
+			return false, fmt.Errorf("decoding %s: %w", kv.Key, err)
 		}
 		if err := e.Add(d, 1); err != nil {
-			return e, nil, err
+			return false, err
 		}
-		keys = append(keys, kv.Key)
+		*keys = append(*keys, kv.Key)
 	}
-	return e, keys, nil
+	return false, nil
 }
 
 // exposureParts returns the parts of an obligor's exposure the ledger holds: the rest, and every
@@ -199,6 +235,11 @@ func (l ledger) applyExposure(txID string, ch receivable.Change) error {
 	if err != nil {
 		return err
 	}
+	ts, err := l.stub.GetTxTimestamp()
+	if err != nil {
+		return fmt.Errorf("reading the transaction time: %w", err)
+	}
+	at := ts.AsTime()
 	moved := map[receivable.ExposurePart]receivable.Exposure{}
 	for o, d := range deltas {
 		if rest := d.Part(""); !rest.IsZero() {
@@ -210,10 +251,24 @@ func (l ledger) applyExposure(txID string, ch receivable.Change) error {
 	}
 	fold := map[receivable.ExposurePart]bool{}
 	stepwise := map[receivable.ExposurePart]bool{} // FoldExposure's parts: at most maxExposureDeltas changes each
+	foldBefore := ""                               // FoldExposure: only changes dated before the time beacon
 	for _, p := range ch.Fold {
 		if !p.Whole {
 			fold[p] = true
 			continue
+		}
+		if foldBefore == "" {
+			b, err := readBeacon(l.stub)
+			if err != nil {
+				return err
+			}
+			if b != nil {
+				bt, err := time.Parse(receivable.TimeLayout, b.Time)
+				if err != nil {
+					return receivable.Invalidf("the time beacon on the ledger has a bad time %q", b.Time)
+				}
+				foldBefore = changeTime(bt)
+			}
 		}
 		parts, err := l.exposureParts(p.Obligor)
 		if err != nil {
@@ -235,16 +290,20 @@ func (l ledger) applyExposure(txID string, ch receivable.Change) error {
 		p := parts[i]
 		d, isMoved := moved[p]
 		if !fold[p] {
-			if err := l.putJSON(exposureDeltas(p)+txID, d); err != nil {
+			if err := l.putJSON(changeKey(p, at, txID), d); err != nil {
 				return err
 			}
 			continue
 		}
-		read := l.readPart
+		var (
+			e    receivable.Exposure
+			keys []string
+		)
 		if stepwise[p] {
-			read = l.readFold
+			e, keys, err = l.readFold(p, foldBefore)
+		} else {
+			e, keys, err = l.readPart(p)
 		}
-		e, keys, err := read(p)
 		if err != nil {
 			return err
 		}

@@ -48,8 +48,8 @@ func TestExposure_ReadIsBoundedAndFoldKeepsTheFigures(t *testing.T) {
 	s := l.NewStub("tx", time.Unix(0, 0), nil)
 	require.NoError(t, s.PutState(exposureBase(core), []byte(`{"outstandingFen":100}`)))
 	for _, tx := range []string{"a", "b", "c"} {
-		require.NoError(t, s.PutState(exposureDeltas(core)+tx, []byte(`{"outstandingFen":10,"holders":{"S/a":10}}`)))
-		require.NoError(t, s.PutState(exposureDeltas(bank1)+tx, []byte(`{"financed":{"Bank1MSP":5}}`)))
+		require.NoError(t, s.PutState(exposureLegacy(core)+tx, []byte(`{"outstandingFen":10,"holders":{"S/a":10}}`)))
+		require.NoError(t, s.PutState(exposureLegacy(bank1)+tx, []byte(`{"financed":{"Bank1MSP":5}}`)))
 	}
 	s.Commit()
 	defer func(n int) { maxExposureDeltas = n }(maxExposureDeltas)
@@ -86,8 +86,8 @@ func TestExposure_AFoldHandsFinancingRecordedWithTheRestToTheBanksParts(t *testi
 	l := memstub.NewLedger()
 	s := l.NewStub("tx", time.Unix(0, 0), nil)
 	require.NoError(t, s.PutState(exposureBase(core), []byte(`{"outstandingFen":100,"financed":{"Bank1MSP":40,"Bank2MSP":10}}`)))
-	require.NoError(t, s.PutState(exposureDeltas(core)+"a", []byte(`{"outstandingFen":50,"financed":{"Bank1MSP":50}}`)))
-	require.NoError(t, s.PutState(exposureDeltas(bank1)+"b", []byte(`{"financed":{"Bank1MSP":5}}`)))
+	require.NoError(t, s.PutState(exposureLegacy(core)+"a", []byte(`{"outstandingFen":50,"financed":{"Bank1MSP":50}}`)))
+	require.NoError(t, s.PutState(exposureLegacy(bank1)+"b", []byte(`{"financed":{"Bank1MSP":5}}`)))
 	s.Commit()
 	want := receivable.Exposure{OutstandingFen: 150, Financed: map[string]int64{"Bank1MSP": 95, "Bank2MSP": 10}}
 	read := func() ledger { return ledger{stub: l.NewStub("q", time.Unix(0, 0), nil)} }
@@ -112,5 +112,5 @@ func TestExposure_AFoldHandsFinancingRecordedWithTheRestToTheBanksParts(t *testi
 	rest, err := read().ExposurePart(core)
 	require.NoError(t, err)
 	require.Equal(t, receivable.Exposure{OutstandingFen: 150}, rest)
-	require.Nil(t, l.State(exposureDeltas(core)+"a"), "folded")
+	require.Nil(t, l.State(exposureLegacy(core)+"a"), "folded")
 }
