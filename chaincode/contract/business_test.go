@@ -306,13 +306,15 @@ func TestFoldExposure_FoldsBeforeTheBeaconSoWritesInFlightDoNotInvalidateIt(t *t
 	changes := func() int {
 		n := 0
 		for _, k := range h.ledger.Keys() {
-			if strings.HasPrefix(k, "exposure/CoreMSP/t/") {
+			if strings.HasPrefix(k, "exposure/CoreMSP/") && strings.Contains(k, "/t/") {
 				n++
 			}
 		}
 		return n
 	}
 	h.active("R-1", supA, "100")
+	h.active("R-4", supA, "100")
+	h.ok(supA, "RequestFinancing", "R-4", "Bank1MSP")
 	old := changes()
 	require.Positive(t, old, "an issuance and its acceptance record their changes under time-ordered keys")
 	h.now = h.now.Add(time.Minute)
@@ -321,6 +323,7 @@ func TestFoldExposure_FoldsBeforeTheBeaconSoWritesInFlightDoNotInvalidateIt(t *t
 
 	fold := h.endorse(auditor, "FoldExposure", "CoreMSP")
 	h.active("R-3", supA, "100")
+	h.ok(bank1, "ApproveFinancing", "R-4", "", "450") // a financing change, in Bank1MSP's part
 	require.Empty(t, fold.ReadConflicts(), "writes committed while the fold was in flight leave its reads as they were")
 	before, total := h.ok(auditor, "Risk", "10", ""), changes()
 	fold.Commit()

@@ -270,9 +270,15 @@ func (l ledger) applyExposure(txID string, ch receivable.Change) error {
 				foldBefore = changeTime(bt)
 			}
 		}
-		parts, err := l.exposureParts(p.Obligor)
+		// The banks of the registry, not a scan of every bank's keys: such a scan would be
+		// invalidated by any financing change written while the fold runs.
+		banks, err := orgsOfKind(l, wire.OrgBank)
 		if err != nil {
 			return err
+		}
+		parts := []receivable.ExposurePart{{Obligor: p.Obligor}}
+		for _, b := range banks {
+			parts = append(parts, receivable.ExposurePart{Obligor: p.Obligor, Bank: b})
 		}
 		for _, q := range parts {
 			fold[q], stepwise[q] = true, true
@@ -306,6 +312,9 @@ func (l ledger) applyExposure(txID string, ch receivable.Change) error {
 		}
 		if err != nil {
 			return err
+		}
+		if !isMoved && len(keys) == 0 && len(e.Financed) == 0 {
+			continue // nothing to fold into the base
 		}
 		if isMoved {
 			if err := e.Add(d, 1); err != nil {

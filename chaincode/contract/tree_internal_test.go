@@ -9,6 +9,7 @@ import (
 
 	"github.com/recv-ledger/recv/chaincode/internal/memstub"
 	"github.com/recv-ledger/recv/chaincode/receivable"
+	"github.com/recv-ledger/recv/chaincode/wire"
 )
 
 func TestTree_IsBounded(t *testing.T) {
@@ -46,6 +47,7 @@ func TestExposure_ReadIsBoundedAndFoldKeepsTheFigures(t *testing.T) {
 	core, bank1 := receivable.ExposurePart{Obligor: "CoreMSP"}, receivable.ExposurePart{Obligor: "CoreMSP", Bank: "Bank1MSP"}
 	l := memstub.NewLedger()
 	s := l.NewStub("tx", time.Unix(0, 0), nil)
+	seedBanks(t, s, "Bank1MSP", "Bank2MSP")
 	require.NoError(t, s.PutState(exposureBase(core), []byte(`{"outstandingFen":100}`)))
 	for _, tx := range []string{"a", "b", "c"} {
 		require.NoError(t, s.PutState(exposureLegacy(core)+tx, []byte(`{"outstandingFen":10,"holders":{"S/a":10}}`)))
@@ -85,6 +87,7 @@ func TestExposure_AFoldHandsFinancingRecordedWithTheRestToTheBanksParts(t *testi
 	bank1 := receivable.ExposurePart{Obligor: "CoreMSP", Bank: "Bank1MSP"}
 	l := memstub.NewLedger()
 	s := l.NewStub("tx", time.Unix(0, 0), nil)
+	seedBanks(t, s, "Bank1MSP", "Bank2MSP")
 	require.NoError(t, s.PutState(exposureBase(core), []byte(`{"outstandingFen":100,"financed":{"Bank1MSP":40,"Bank2MSP":10}}`)))
 	require.NoError(t, s.PutState(exposureLegacy(core)+"a", []byte(`{"outstandingFen":50,"financed":{"Bank1MSP":50}}`)))
 	require.NoError(t, s.PutState(exposureLegacy(bank1)+"b", []byte(`{"financed":{"Bank1MSP":5}}`)))
@@ -113,4 +116,13 @@ func TestExposure_AFoldHandsFinancingRecordedWithTheRestToTheBanksParts(t *testi
 	require.NoError(t, err)
 	require.Equal(t, receivable.Exposure{OutstandingFen: 150}, rest)
 	require.Nil(t, l.State(exposureLegacy(core)+"a"), "folded")
+}
+
+// seedBanks puts registry entries for banks: a fold of a whole exposure folds the parts of the
+// registry's banks.
+func seedBanks(t *testing.T, s *memstub.Stub, banks ...string) {
+	t.Helper()
+	for _, b := range banks {
+		require.NoError(t, ledger{stub: s}.putJSON(orgPrefix+b, wire.Org{MSPID: b, Kind: wire.OrgBank}))
+	}
 }

@@ -28,6 +28,10 @@ type beaconSchedule struct {
 	// primary's gateway is down without doubling the ticks while it is up.
 	Standby bool
 	Now     func() time.Time // the clock the beacon's age is measured on; default time.Now
+	// Fold is the core enterprise whose exposure changes are folded after each tick (FoldExposure,
+	// which folds those dated before the beacon): the gateway's own organisation. When the chaincode
+	// says it is no core enterprise, or that the identity may not fold, folding stops.
+	Fold string
 }
 
 // lateAfter is how many intervals old the beacon must be before a standby ticks: the primary's
@@ -57,8 +61,12 @@ func runBeacon(ctx context.Context, fc beaconLedger, s beaconSchedule, log *slog
 		started := time.Now()
 		wait := s.Interval
 		if late, until := s.late(ctx, fc, log); late {
-			if !s.tick(ctx, fc, op.Tx, log) {
+			ticked, ok := s.tick(ctx, fc, op.Tx, log)
+			if !ok {
 				return
+			}
+			if ticked && s.Fold != "" && !s.fold(ctx, fc, log) {
+				s.Fold = ""
 			}
 			wait -= time.Since(started)
 		} else {
@@ -74,8 +82,8 @@ func runBeacon(ctx context.Context, fc beaconLedger, s beaconSchedule, log *slog
 	}
 }
 
-// tick submits one Tick; it reports false when ctx ended.
-func (s beaconSchedule) tick(ctx context.Context, fc beaconLedger, tx string, log *slog.Logger) bool {
+// tick submits one Tick; it reports whether the beacon advanced, and false for ok when ctx ended.
+func (s beaconSchedule) tick(ctx context.Context, fc beaconLedger, tx string, log *slog.Logger) (ticked, ok bool) {
 	tctx, cancel := context.WithTimeout(ctx, s.Interval)
 	res, err := fc.Submit(tctx, s.Identity, tx, nil, nil, nil)
 	cancel()
@@ -85,9 +93,32 @@ func (s beaconSchedule) tick(ctx context.Context, fc beaconLedger, tx string, lo
 	case err == nil:
 		log.Debug("time beacon advanced", "txId", res.TransactionID)
 	case ctx.Err() != nil:
-		return false
+		return false, false
 	default:
 		log.Warn("time beacon: tick failed; trying again at the next interval", "identity", s.Identity, "err", err)
+		return false, true
+	}
+	return true, true
+}
+
+// fold folds s.Fold's exposure changes dated before the beacon just ticked, so that reading the
+// exposure (risk, limits) stays cheap under load without anyone running recv fold-exposure. It
+// reports false when folding should stop: the chaincode refused it as invalid (not a core
+// enterprise) or forbidden (the identity's role). Other failures are logged and tried at the next
+// tick.
+func (s beaconSchedule) fold(ctx context.Context, fc beaconLedger, log *slog.Logger) bool {
+	fctx, cancel := context.WithTimeout(ctx, s.Interval)
+	res, err := fc.Submit(fctx, s.Identity, "FoldExposure", []string{s.Fold}, nil, nil)
+	cancel()
+	var fe *fabric.Error
+	switch {
+	case err == nil:
+		log.Debug("exposure folded", "obligor", s.Fold, "txId", res.TransactionID)
+	case errors.As(err, &fe) && (fe.Kind == wire.KindInvalid || fe.Kind == wire.KindForbidden):
+		log.Info("not folding the exposure after ticks", "obligor", s.Fold, "reason", err)
+		return false
+	case ctx.Err() == nil:
+		log.Warn("exposure fold failed; trying again after the next tick", "obligor", s.Fold, "err", err)
 	}
 	return true
 }

@@ -18,13 +18,14 @@ import (
 
 // fakeBeaconLedger records ticks and answers reads of the beacon with what beacon returns.
 type fakeBeaconLedger struct {
-	mu     sync.Mutex
-	calls  []string // identity/tx of each submit
-	reads  int
-	fail   bool
-	beacon func() ([]byte, error) // nil: reading fails
-	done   chan struct{}
-	want   int // close done at this many submits (or reads, when want < 0: -want reads)
+	mu      sync.Mutex
+	calls   []string // identity/tx of each submit
+	reads   int
+	fail    bool
+	foldErr error                  // what a FoldExposure returns
+	beacon  func() ([]byte, error) // nil: reading fails
+	done    chan struct{}
+	want    int // close done at this many submits (or reads, when want < 0: -want reads)
 }
 
 func (f *fakeBeaconLedger) Submit(_ context.Context, name, txName string, args []string, _ map[string][]byte, _ func(string)) (*fabric.Result, error) {
@@ -36,6 +37,9 @@ func (f *fakeBeaconLedger) Submit(_ context.Context, name, txName string, args [
 	}
 	if f.fail {
 		return nil, errors.New("endorse: peer unavailable")
+	}
+	if txName == "FoldExposure" && f.foldErr != nil {
+		return nil, f.foldErr
 	}
 	return &fabric.Result{TransactionID: "tx"}, nil
 }
@@ -163,4 +167,24 @@ func TestBeacon_AStandbyTicksWhileTheBeaconIsLateOrUnreadable(t *testing.T) {
 	log = runUntilDone(t, unreadable, beaconSchedule{Identity: "admin", Interval: time.Millisecond, Standby: true})
 	require.GreaterOrEqual(t, len(unreadable.ticks()), 2)
 	require.Contains(t, log, "the standby cannot read the beacon; ticking")
+}
+
+// After each tick the gateway folds its own organisation's exposure changes dated before the
+// beacon; when the chaincode says the organisation is no core enterprise (or the identity may not
+// fold) it stops folding and only ticks; other fold failures are tried again after the next tick.
+func TestBeacon_FoldsTheOwnExposureAfterEachTick(t *testing.T) {
+	f := &fakeBeaconLedger{done: make(chan struct{}), want: 4}
+	runUntilDone(t, f, beaconSchedule{Identity: "admin", Interval: time.Millisecond, Fold: "CoreMSP"})
+	require.Equal(t, []string{"admin/Tick", "admin/FoldExposure", "admin/Tick", "admin/FoldExposure"}, f.ticks()[:4])
+
+	notCore := &fabric.Error{Kind: wire.KindInvalid, Stage: "endorse", Message: "invalid: obligor AuditorMSP is a auditor organisation, not a core enterprise"}
+	f = &fakeBeaconLedger{done: make(chan struct{}), want: 4, foldErr: notCore}
+	log := runUntilDone(t, f, beaconSchedule{Identity: "admin", Interval: time.Millisecond, Fold: "AuditorMSP"})
+	require.Equal(t, []string{"admin/Tick", "admin/FoldExposure", "admin/Tick", "admin/Tick"}, f.ticks()[:4])
+	require.Contains(t, log, "not folding the exposure after ticks")
+
+	f = &fakeBeaconLedger{done: make(chan struct{}), want: 4, foldErr: errors.New("endorse: peer unavailable")}
+	log = runUntilDone(t, f, beaconSchedule{Identity: "admin", Interval: time.Millisecond, Fold: "CoreMSP"})
+	require.Equal(t, []string{"admin/Tick", "admin/FoldExposure", "admin/Tick", "admin/FoldExposure"}, f.ticks()[:4])
+	require.Contains(t, log, "exposure fold failed; trying again after the next tick")
 }

@@ -174,7 +174,7 @@ func Run(ctx context.Context, cfg config.Serve, log *slog.Logger) error {
 		scheme = "https"
 	}
 	if cfg.BeaconInterval > 0 {
-		go runBeacon(ctx, fc, beaconSchedule{Identity: cfg.ServiceUser, Interval: cfg.BeaconInterval, Standby: cfg.BeaconStandby}, log)
+		go runBeacon(ctx, fc, beaconSchedule{Identity: cfg.ServiceUser, Interval: cfg.BeaconInterval, Standby: cfg.BeaconStandby, Fold: mspID}, log)
 		if cfg.BeaconStandby {
 			log.Info("standing by for the time beacon: ticking when it is late", "interval", cfg.BeaconInterval,
 				"lateAfter", time.Duration(lateAfter*float64(cfg.BeaconInterval)), "as", cfg.ServiceUser)
