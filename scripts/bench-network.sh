@@ -18,12 +18,7 @@ set -euo pipefail
 deploy_bare() {
 	with_bare_chaincode build_chaincode >/dev/null
 	if [ -n "$(with_bare_chaincode cc_state sequence)" ]; then
-		local n stopped=()
-		for n in $(with_bare_chaincode cc_servers); do node_running "$n" || stopped+=("$n"); done
-		[ ${#stopped[@]} -gt 0 ] || return 0
-		step "bare chaincode: servers not running (${stopped[*]}); starting them"
-		with_bare_chaincode start_and_wait "${stopped[@]}"
-		step_done
+		start_bare_servers
 		return 0
 	fi
 	step "bare chaincode: package, install, serve, approve x${#ORGS[@]}, commit (beside $CC_NAME, policy $CC_POLICY)"

@@ -82,7 +82,7 @@ cmd_up() {
 }
 
 # started_nodes: every node, and any other node this network wrote a PID file for (the benchmarks'
-# bare chaincode server, which bench-network.sh starts again when it needs it); each is still
+# bare chaincode servers, which `start` starts again when the bare chaincode is deployed); each is still
 # signalled only by PID and tag.
 started_nodes() {
 	local f n names
@@ -148,6 +148,7 @@ cmd_start() {
 	# Each chaincode server serves the package its org's peer installed (start_cc_server reads it).
 	[ ${#todo[@]} -eq 0 ] || start_and_wait "${todo[@]}"
 	if [ $# -eq 0 ]; then
+		start_bare_servers
 		wait_until "a Raft leader on $CHANNEL" "" "$READY_TIMEOUT" raft_leader_known
 		local org
 		for org in "${ORGS[@]}"; do

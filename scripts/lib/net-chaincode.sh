@@ -27,6 +27,18 @@ with_bare_chaincode() {
 	"$@"
 }
 
+# start_bare_servers: the bare chaincode's servers (scripts/bench-network.sh deploys it beside the
+# receivables chaincode), started when it is deployed and they are not running; nothing otherwise.
+start_bare_servers() {
+	[ -n "$(with_bare_chaincode cc_state sequence)" ] || return 0
+	local n stopped=()
+	for n in $(with_bare_chaincode cc_servers); do node_running "$n" || stopped+=("$n"); done
+	[ ${#stopped[@]} -gt 0 ] || return 0
+	step "bare chaincode: servers not running (${stopped[*]}); starting them"
+	with_bare_chaincode start_and_wait "${stopped[@]}"
+	step_done
+}
+
 # with_server_chaincode NODE CMD...: runs CMD for the chaincode whose server NODE (CC_SERVER.ORG)
 # is (as it is when that chaincode is the one in scope, e.g. during its deploy).
 with_server_chaincode() {
