@@ -83,7 +83,7 @@ func (c *Contract) SetIssuanceLimit(ctx *TxContext, amount string) (*wire.Event,
 // reading it stays cheap; it changes no figure.
 func (c *Contract) FoldExposure(ctx *TxContext, obligor string) (*wire.Event, error) {
 	return c.run(ctx, func(rd receivable.Reader, tx receivable.Tx) (receivable.Change, error) {
-		return receivable.FoldExposure(rd, tx, obligor)
+		return receivable.FoldExposure(rd, tx, obligor, ctx.beacon)
 	})
 }
 

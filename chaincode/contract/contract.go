@@ -80,7 +80,7 @@ func (c *Contract) run(ctx *TxContext, rule func(receivable.Reader, receivable.T
 	if err := receivable.NotBackdated(l, tx, ch); err != nil {
 		return nil, err
 	}
-	return l.apply(tx.ID, ch)
+	return l.apply(tx, ch)
 }
 
 // Tick advances the network's time beacon to the transaction's time, which must be within

@@ -191,9 +191,6 @@ func (l ledger) Exposure(obligor string) (receivable.Exposure, error) {
 
 // ExposurePart implements receivable.Reader.
 func (l ledger) ExposurePart(p receivable.ExposurePart) (receivable.Exposure, error) {
-	if p.Whole {
-		return l.Exposure(p.Obligor)
-	}
 	e, _, err := l.readPart(p)
 	return e, err
 }
@@ -230,16 +227,11 @@ func (l ledger) OpenInstruction(tx, target string) (string, error) {
 // applyExposure records how the change moves each part of each obligor's exposure: blind, under
 // the transaction's own key, or folded into the part's base with every earlier change when the rule
 // read the part (a limit check, FoldExposure).
-func (l ledger) applyExposure(txID string, ch receivable.Change) error {
+func (l ledger) applyExposure(tx receivable.Tx, ch receivable.Change) error {
 	deltas, err := receivable.ExposureDeltas(ch.Writes)
 	if err != nil {
 		return err
 	}
-	ts, err := l.stub.GetTxTimestamp()
-	if err != nil {
-		return fmt.Errorf("reading the transaction time: %w", err)
-	}
-	at := ts.AsTime()
 	moved := map[receivable.ExposurePart]receivable.Exposure{}
 	for o, d := range deltas {
 		if rest := d.Part(""); !rest.IsZero() {
@@ -251,24 +243,14 @@ func (l ledger) applyExposure(txID string, ch receivable.Change) error {
 	}
 	fold := map[receivable.ExposurePart]bool{}
 	stepwise := map[receivable.ExposurePart]bool{} // FoldExposure's parts: at most maxExposureDeltas changes each
-	foldBefore := ""                               // FoldExposure: only changes dated before the time beacon
+	foldBefore := ""                               // FoldExposure: only changes dated before this changeTime
 	for _, p := range ch.Fold {
 		if !p.Whole {
 			fold[p] = true
 			continue
 		}
-		if foldBefore == "" {
-			b, err := readBeacon(l.stub)
-			if err != nil {
-				return err
-			}
-			if b != nil {
-				bt, err := time.Parse(receivable.TimeLayout, b.Time)
-				if err != nil {
-					return receivable.Invalidf("the time beacon on the ledger has a bad time %q", b.Time)
-				}
-				foldBefore = changeTime(bt)
-			}
+		if !p.Before.IsZero() {
+			foldBefore = changeTime(p.Before)
 		}
 		// The banks of the registry, not a scan of every bank's keys: such a scan would be
 		// invalidated by any financing change written while the fold runs.
@@ -296,7 +278,7 @@ func (l ledger) applyExposure(txID string, ch receivable.Change) error {
 		p := parts[i]
 		d, isMoved := moved[p]
 		if !fold[p] {
-			if err := l.putJSON(changeKey(p, at, txID), d); err != nil {
+			if err := l.putJSON(changeKey(p, tx.Time, tx.ID), d); err != nil {
 				return err
 			}
 			continue

@@ -140,7 +140,8 @@ func (l ledger) indexKeys(r *receivable.Receivable) ([]string, error) {
 
 // apply writes an accepted change: receivables, index entries, invoice bindings, and its event.
 // The rules have validated everything before, so nothing is written on a refusal.
-func (l ledger) apply(txID string, ch receivable.Change) (*wire.Event, error) {
+func (l ledger) apply(tx receivable.Tx, ch receivable.Change) (*wire.Event, error) {
+	txID := tx.ID
 	for _, w := range ch.Writes {
 		if err := l.put(w); err != nil {
 			return nil, err
@@ -166,7 +167,7 @@ func (l ledger) apply(txID string, ch receivable.Change) (*wire.Event, error) {
 	if err := l.applyBusiness(ch); err != nil {
 		return nil, err
 	}
-	if err := l.applyExposure(txID, ch); err != nil {
+	if err := l.applyExposure(tx, ch); err != nil {
 		return nil, err
 	}
 	if ch.Beacon != nil {

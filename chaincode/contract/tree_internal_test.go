@@ -65,7 +65,7 @@ func TestExposure_ReadIsBoundedAndFoldKeepsTheFigures(t *testing.T) {
 	want := receivable.Exposure{OutstandingFen: 130, Holders: map[string]int64{"S/a": 30}, Financed: map[string]int64{"Bank1MSP": 15}}
 	for step, left := range []int{1, 0} {
 		f := l.NewStub(fmt.Sprint("fold", step), time.Unix(0, 0), nil)
-		require.NoError(t, ledger{stub: f}.applyExposure(fmt.Sprint("fold", step), receivable.Change{Fold: []receivable.ExposurePart{{Obligor: "CoreMSP", Whole: true}}}))
+		require.NoError(t, ledger{stub: f}.applyExposure(receivable.Tx{ID: fmt.Sprint("fold", step), Time: time.Unix(0, 0)}, receivable.Change{Fold: []receivable.ExposurePart{{Obligor: "CoreMSP", Whole: true}}}))
 		f.Commit()
 		e, err := ledger{stub: l.NewStub("q", time.Unix(0, 0), nil)}.Exposure("CoreMSP")
 		require.NoError(t, err)
@@ -102,7 +102,7 @@ func TestExposure_AFoldHandsFinancingRecordedWithTheRestToTheBanksParts(t *testi
 	require.Equal(t, int64(5), part.Financed["Bank1MSP"], "before the fold the line sees only its own part")
 
 	f := l.NewStub("fold", time.Unix(0, 0), nil)
-	require.NoError(t, ledger{stub: f}.applyExposure("fold", receivable.Change{Fold: []receivable.ExposurePart{{Obligor: "CoreMSP", Whole: true}}}))
+	require.NoError(t, ledger{stub: f}.applyExposure(receivable.Tx{ID: "fold", Time: time.Unix(0, 0)}, receivable.Change{Fold: []receivable.ExposurePart{{Obligor: "CoreMSP", Whole: true}}}))
 	f.Commit()
 	e, err = read().Exposure("CoreMSP")
 	require.NoError(t, err)

@@ -2,6 +2,7 @@ package receivable
 
 import (
 	"maps"
+	"time"
 
 	"github.com/recv-ledger/recv/chaincode/wire"
 	"math"
@@ -89,7 +90,10 @@ func (e Exposure) IsZero() bool {
 type ExposurePart struct {
 	Obligor string
 	Bank    string
-	Whole   bool // every part of the obligor's exposure (FoldExposure)
+	// Whole, in Change.Fold only: every part of the obligor's exposure, each folded in steps of
+	// the changes a read adds up (FoldExposure), only those dated before Before when it is set.
+	Whole  bool
+	Before time.Time
 }
 
 // Part is the share of e that belongs to the part of a bank (bank set) or to the rest (bank "").
@@ -128,8 +132,11 @@ func ExposureDeltas(writes []Write) (map[string]Exposure, error) {
 }
 
 // FoldExposure asks the ledger to fold the pending changes of an obligor's exposure into its
-// total: it changes no figure, it keeps reading the exposure cheap.
-func FoldExposure(rd Reader, tx Tx, obligor string) (Change, error) {
+// total: it changes no figure, it keeps reading the exposure cheap. It folds only the changes
+// dated before the time beacon the transaction read (beacon, nil before the first tick): no valid
+// write can add one there any more (NotBeforeBeacon), so the writes that go on while the fold is
+// in flight do not invalidate it.
+func FoldExposure(rd Reader, tx Tx, obligor string, beacon *wire.Beacon) (Change, error) {
 	if err := ValidateMSPID("obligor", obligor); err != nil {
 		return Change{}, err
 	}
@@ -140,7 +147,15 @@ func FoldExposure(rd Reader, tx Tx, obligor string) (Change, error) {
 	if org.Kind != wire.OrgCore {
 		return Change{}, Invalidf("obligor %s is a %s organisation, not a core enterprise", obligor, org.Kind)
 	}
+	fold := ExposurePart{Obligor: obligor, Whole: true}
+	if beacon != nil {
+		at, err := time.Parse(TimeLayout, beacon.Time)
+		if err != nil {
+			return Change{}, Invalidf("the time beacon on the ledger has a bad time %q", beacon.Time)
+		}
+		fold.Before = at
+	}
 	// No read of the exposure here: past the changes a read adds up, the fold is what makes it
 	// readable again (the ledger folds at most that many per part and transaction).
-	return Change{Op: "FoldExposure", Fold: []ExposurePart{{Obligor: obligor, Whole: true}}}, nil
+	return Change{Op: "FoldExposure", Fold: []ExposurePart{fold}}, nil
 }

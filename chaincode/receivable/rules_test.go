@@ -68,9 +68,6 @@ func (b *book) Exposure(obligor string) (Exposure, error) {
 
 func (b *book) ExposurePart(p ExposurePart) (Exposure, error) {
 	e, err := b.Exposure(p.Obligor)
-	if p.Whole {
-		return e, err
-	}
 	return e.Part(p.Bank), err
 }
 
