@@ -78,7 +78,7 @@ build_static() {
 		flock 8
 		local ca_mod=$ROOT/scripts/fabric-bin/ca want have
 		local tags=netgo,osusergo,sqlite_omit_load_extension
-		local ldflags="-s -w -linkmode external -extldflags -static -X github.com/hyperledger/fabric-ca/lib/metadata.Version=1.5.15"
+		local ldflags="-s -w -linkmode external -extldflags -static -X github.com/hyperledger/fabric-ca/lib/metadata.Version=1.5.21"
 		want="$(cat "$ca_mod/go.mod" "$ca_mod/go.sum" | sha256sum | cut -c1-16) $(go env GOVERSION) $tags"
 		have=$(cat "$STATIC/.ca.stamp" 2>/dev/null || true)
 		if [ "$want" != "$have" ] || [ ! -x "$STATIC/fabric-ca-server" ]; then

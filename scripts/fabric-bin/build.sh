@@ -2,7 +2,7 @@
 # Builds the pinned Fabric binaries and the chaincode server into bin/ at the repo root:
 #   peer, orderer, configtxgen,            Fabric v2.5.0 (module fabric/), static, CGO_ENABLED=0
 #   configtxlator, osnadmin
-#   fabric-ca-server, fabric-ca-client     Fabric CA v1.5.15 (module ca/), cgo for sqlite
+#   fabric-ca-server, fabric-ca-client     Fabric CA v1.5.21 (module ca/), cgo for sqlite
 #   receivables-cc                         the chaincode server, ./chaincode/cmd/receivables
 #   bare-cc                                the benchmarks' bare chaincode server, ./chaincode/cmd/bare
 #                                          (`build.sh bare` only: the network benchmark builds it)
@@ -67,7 +67,7 @@ build_ca() {
 		apt-get install -y gcc libc6-dev >/dev/null
 	fi
 	build_module ca "$here/ca" 1 \
-		"-X github.com/hyperledger/fabric-ca/lib/metadata.Version=1.5.15" \
+		"-X github.com/hyperledger/fabric-ca/lib/metadata.Version=1.5.21" \
 		github.com/hyperledger/fabric-ca/cmd/fabric-ca-server \
 		github.com/hyperledger/fabric-ca/cmd/fabric-ca-client
 }

@@ -5,6 +5,7 @@
 package memstub
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"maps"
@@ -45,12 +46,14 @@ type Ledger struct {
 	events   []Event
 	private  map[string]map[string][]byte // collection -> key -> value, as a member peer holds them
 	missing  map[string]bool              // collections whose values this "peer" lacks
+	params   map[string][]byte            // key -> its state-based endorsement policy
+	hashes   map[string]map[string][]byte // collection -> key -> SHA-256 of the value, as every peer holds them
 }
 
 // NewLedger returns an empty ledger.
 func NewLedger() *Ledger {
 	return &Ledger{state: map[string][]byte{}, versions: map[string]int{}, history: map[string][]*queryresult.KeyModification{},
-		private: map[string]map[string][]byte{}}
+		private: map[string]map[string][]byte{}, params: map[string][]byte{}, hashes: map[string]map[string][]byte{}}
 }
 
 // Private returns a copy of the committed private data of every collection.
@@ -85,6 +88,10 @@ func (l *Ledger) Snapshot() map[string][]byte {
 	return out
 }
 
+// ValidationParameter returns key's committed state-based endorsement policy, or nil when the
+// chaincode-level policy governs it.
+func (l *Ledger) ValidationParameter(key string) []byte { return slices.Clone(l.params[key]) }
+
 // State returns the committed value of key, or nil.
 func (l *Ledger) State(key string) []byte { return l.state[key] }
 
@@ -108,6 +115,8 @@ type Stub struct {
 	events    []Event
 	transient map[string][]byte
 	private   map[string]map[string][]byte // the transaction's private writes
+	params    map[string][]byte            // the transaction's endorsement policy writes
+	checked   map[string][]byte            // Policies as of the commit
 }
 
 var _ shim.ChaincodeStubInterface = (*Stub)(nil)
@@ -116,7 +125,8 @@ var _ shim.ChaincodeStubInterface = (*Stub)(nil)
 // arguments (function name first).
 func (l *Ledger) NewStub(txID string, ts time.Time, creator []byte, args ...string) *Stub {
 	s := &Stub{ledger: l, txID: txID, channel: "receivables", timestamp: timestamppb.New(ts),
-		creator: creator, writes: map[string][]byte{}, reads: map[string]int{}, private: map[string]map[string][]byte{}}
+		creator: creator, writes: map[string][]byte{}, reads: map[string]int{}, private: map[string]map[string][]byte{},
+		params: map[string][]byte{}}
 	for _, a := range args {
 		s.args = append(s.args, []byte(a))
 	}
@@ -125,10 +135,12 @@ func (l *Ledger) NewStub(txID string, ts time.Time, creator []byte, args ...stri
 
 // Commit applies the write set, the history and the events to the ledger.
 func (s *Stub) Commit() {
+	s.checked = s.Policies()
 	for _, k := range slices.Sorted(maps.Keys(s.writes)) {
 		v := s.writes[k]
 		if v == nil {
 			delete(s.ledger.state, k)
+			delete(s.ledger.params, k) // Fabric deletes a key's metadata with it
 		} else {
 			s.ledger.state[k] = v
 		}
@@ -136,12 +148,25 @@ func (s *Stub) Commit() {
 		mod := &queryresult.KeyModification{TxId: s.txID, Value: v, Timestamp: s.timestamp, IsDelete: v == nil}
 		s.ledger.history[k] = append(s.ledger.history[k], mod)
 	}
+	for k, p := range s.params {
+		if _, deleted := s.writes[k]; deleted && s.writes[k] == nil {
+			continue
+		}
+		s.ledger.params[k] = p
+	}
 	s.ledger.events = append(s.ledger.events, s.events...)
 	for c, kv := range s.private {
 		if s.ledger.private[c] == nil {
 			s.ledger.private[c] = map[string][]byte{}
 		}
 		maps.Copy(s.ledger.private[c], kv)
+		if s.ledger.hashes[c] == nil {
+			s.ledger.hashes[c] = map[string][]byte{}
+		}
+		for k, v := range kv {
+			sum := sha256.Sum256(v)
+			s.ledger.hashes[c][k] = sum[:]
+		}
 	}
 }
 
@@ -260,6 +285,28 @@ func (s *Stub) GetState(key string) ([]byte, error) {
 	return slices.Clone(s.ledger.state[key]), nil
 }
 
+// GetMultipleStates implements shim.ChaincodeStubInterface: GetState for each key, in order.
+func (s *Stub) GetMultipleStates(keys ...string) ([][]byte, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	out := make([][]byte, len(keys))
+	for i, k := range keys {
+		v, err := s.GetState(k)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+// StartWriteBatch implements shim.ChaincodeStubInterface: writes are kept until commit anyway.
+func (s *Stub) StartWriteBatch() {}
+
+// FinishWriteBatch implements shim.ChaincodeStubInterface; nothing to flush.
+func (s *Stub) FinishWriteBatch() error { return nil }
+
 // PutState implements shim.ChaincodeStubInterface. As in Fabric, an empty value is a delete.
 func (s *Stub) PutState(key string, value []byte) error {
 	if err := checkKey(key); err != nil {
@@ -281,11 +328,47 @@ func (s *Stub) DelState(key string) error {
 	return nil
 }
 
-// SetStateValidationParameter implements shim.ChaincodeStubInterface; not supported.
-func (s *Stub) SetStateValidationParameter(string, []byte) error { return ErrUnsupported }
+// SetStateValidationParameter implements shim.ChaincodeStubInterface: key's policy from the
+// commit of this transaction on.
+func (s *Stub) SetStateValidationParameter(key string, policy []byte) error {
+	if err := checkKey(key); err != nil {
+		return err
+	}
+	s.params[key] = slices.Clone(policy)
+	return nil
+}
 
-// GetStateValidationParameter implements shim.ChaincodeStubInterface; not supported.
-func (s *Stub) GetStateValidationParameter(string) ([]byte, error) { return nil, ErrUnsupported }
+// GetStateValidationParameter implements shim.ChaincodeStubInterface: the committed policy.
+func (s *Stub) GetStateValidationParameter(key string) ([]byte, error) {
+	if err := checkKey(key); err != nil {
+		return nil, err
+	}
+	if _, seen := s.reads[key]; !seen {
+		s.reads[key] = s.ledger.versions[key]
+	}
+	return slices.Clone(s.ledger.params[key]), nil
+}
+
+// ValidationParameters returns the endorsement policies the transaction sets, by key.
+func (s *Stub) ValidationParameters() map[string][]byte { return maps.Clone(s.params) }
+
+// Policies returns, for every key the transaction writes (its value or its policy), the policy
+// Fabric's validation would check that write against: the key's committed state-based policy, or
+// nil where the chaincode-level policy governs it (a new key, or one that has none).
+// After Commit it returns what they were when the transaction committed.
+func (s *Stub) Policies() map[string][]byte {
+	if s.checked != nil {
+		return maps.Clone(s.checked)
+	}
+	out := map[string][]byte{}
+	for k := range s.writes {
+		out[k] = slices.Clone(s.ledger.params[k])
+	}
+	for k := range s.params {
+		out[k] = slices.Clone(s.ledger.params[k])
+	}
+	return out
+}
 
 // rangeKeys returns the committed keys in [start, end), sorted; end "" is unbounded.
 func (s *Stub) rangeKeys(start, end string) []string {
@@ -353,6 +436,11 @@ func (s *Stub) GetStateByPartialCompositeKeyWithPagination(objectType string, ke
 	return s.page(prefix, prefix+string(maxUnicodeRune), pageSize, bookmark)
 }
 
+// GetAllStatesCompositeKeyWithPagination implements shim.ChaincodeStubInterface; not supported.
+func (s *Stub) GetAllStatesCompositeKeyWithPagination(int32, string) (shim.StateQueryIteratorInterface, *peer.QueryResponseMetadata, error) {
+	return nil, nil, ErrUnsupported
+}
+
 // CreateCompositeKey implements shim.ChaincodeStubInterface, with the shim's encoding.
 func (s *Stub) CreateCompositeKey(objectType string, attributes []string) (string, error) {
 	for _, a := range append([]string{objectType}, attributes...) {
@@ -418,8 +506,34 @@ func (s *Stub) GetPrivateData(collection, key string) ([]byte, error) {
 	return slices.Clone(s.ledger.private[collection][key]), nil
 }
 
-// GetPrivateDataHash implements shim.ChaincodeStubInterface; not supported.
-func (s *Stub) GetPrivateDataHash(string, string) ([]byte, error) { return nil, ErrUnsupported }
+// GetMultiplePrivateData implements shim.ChaincodeStubInterface: GetPrivateData for each key.
+func (s *Stub) GetMultiplePrivateData(collection string, keys ...string) ([][]byte, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	out := make([][]byte, len(keys))
+	for i, k := range keys {
+		v, err := s.GetPrivateData(collection, k)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+// GetPrivateDataHash implements shim.ChaincodeStubInterface: the SHA-256 of the committed value,
+// nil when absent. Like a peer, the stub answers it for every collection, held or not (ForgetPrivate
+// drops values, not their hashes).
+func (s *Stub) GetPrivateDataHash(collection, key string) ([]byte, error) {
+	if collection == "" {
+		return nil, errors.New("memstub: collection must not be empty")
+	}
+	if err := checkKey(key); err != nil {
+		return nil, err
+	}
+	return slices.Clone(s.ledger.hashes[collection][key]), nil
+}
 
 // PutPrivateData implements shim.ChaincodeStubInterface.
 func (s *Stub) PutPrivateData(collection, key string, value []byte) error {

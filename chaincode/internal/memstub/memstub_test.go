@@ -1,6 +1,7 @@
 package memstub
 
 import (
+	"crypto/sha256"
 	"testing"
 	"time"
 
@@ -181,10 +182,48 @@ func TestStub_ArgsEventsAndUnsupportedCalls(t *testing.T) {
 	require.ErrorIs(t, err, ErrUnsupported)
 	_, _, err = s.GetQueryResultWithPagination("{}", 1, "")
 	require.ErrorIs(t, err, ErrUnsupported)
-	_, err = s.GetPrivateDataHash("c", "k")
-	require.ErrorIs(t, err, ErrUnsupported)
 	require.Equal(t, int32(shim.ERROR), s.InvokeChaincode("x", nil, "").Status)
 	sp, err := s.GetSignedProposal()
 	require.NoError(t, err)
 	require.NotNil(t, sp)
+}
+
+// A committed private value's hash is answered for every collection, held or not, as a peer
+// answers it (members and non-members alike); a state-based policy is committed with its key and
+// deleted with it.
+func TestStub_PrivateHashesAndValidationParameters(t *testing.T) {
+	l := NewLedger()
+	s := l.NewStub("tx1", time.Unix(1, 0), nil)
+	require.NoError(t, s.PutPrivateData("c", "k", []byte("v")))
+	require.NoError(t, s.PutState("a", []byte("1")))
+	require.NoError(t, s.SetStateValidationParameter("a", []byte("p1")))
+	h, err := s.GetPrivateDataHash("c", "k")
+	require.NoError(t, err)
+	require.Nil(t, h, "nothing committed yet")
+	require.Equal(t, map[string][]byte{"a": nil}, s.Policies(), "a new key: the chaincode-level policy")
+	s.Commit()
+
+	s = l.NewStub("tx2", time.Unix(2, 0), nil)
+	h, err = s.GetPrivateDataHash("c", "k")
+	require.NoError(t, err)
+	sum := sha256.Sum256([]byte("v"))
+	require.Equal(t, sum[:], h)
+	l.ForgetPrivate("c")
+	h, err = s.GetPrivateDataHash("c", "k")
+	require.NoError(t, err)
+	require.Equal(t, sum[:], h, "a peer without the value still has its hash")
+	_, err = s.GetPrivateDataHash("", "k")
+	require.Error(t, err)
+
+	p, err := s.GetStateValidationParameter("a")
+	require.NoError(t, err)
+	require.Equal(t, []byte("p1"), p)
+	require.NoError(t, s.DelState("a"))
+	require.Equal(t, map[string][]byte{"a": []byte("p1")}, s.Policies(), "the delete is checked against the key's policy")
+	s.Commit()
+	require.Nil(t, l.ValidationParameter("a"), "deleted with its key")
+	require.Equal(t, map[string][]byte{"a": []byte("p1")}, s.Policies(), "as of the commit")
+	vals, err := l.NewStub("tx3", time.Unix(3, 0), nil).GetMultipleStates("a", "b")
+	require.NoError(t, err)
+	require.Equal(t, [][]byte{nil, nil}, vals)
 }

@@ -1,4 +1,4 @@
-# recv CA: the Fabric CA v1.5.15 server on an empty base, with the health probe. It needs cgo
+# recv CA: the Fabric CA v1.5.21 server on an empty base, with the health probe. It needs cgo
 # (sqlite), so `scripts/docker.sh images` links it statically (-tags netgo,osusergo,
 # -linkmode external -extldflags -static) into bin/static/ and stages rootfs/ from there.
 FROM scratch

@@ -1,6 +1,6 @@
 //go:build tools
 
-// Package tools pins the Fabric CA v1.5.15 server and client; build.sh builds them from this
+// Package tools pins the Fabric CA v1.5.21 server and client; build.sh builds them from this
 // module, apart from the Fabric module, because the two pin clashing dependency versions.
 package tools
 
