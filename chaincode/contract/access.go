@@ -55,6 +55,7 @@ var accessTable = map[string][]string{
 	"Split":              movers,
 	"Transfer":           movers,
 	"RequestFinancing":   {receivable.RoleSupplier},
+	"DecideFinancing":    financer,
 	"ApproveFinancing":   financer,
 	"RejectFinancing":    financer,
 	"Redeem":             issuers,

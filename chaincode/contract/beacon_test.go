@@ -17,6 +17,10 @@ import (
 // endorsement a client may hold before it submits.
 func (h *harness) endorse(account, fn string, args ...string) *memstub.Stub {
 	h.t.Helper()
+	if hash, decided, err := h.decideFirst(account, fn, args); decided {
+		require.NoError(h.t, err)
+		args = []string{args[0], hash, args[1]}
+	}
 	txID := h.nextTxID()
 	args, transient := splitTransient(fn, args, txID)
 	stub := h.ledger.NewStub(txID, h.now, h.ids[account], append([]string{fn}, args...)...)

@@ -219,9 +219,9 @@ func TestRecourse_MovesTheClaimBackOnlyWhenTheTermsSaySo(t *testing.T) {
 		h.ok(bank1, "ApproveFinancing", id, without, "450")
 	}
 	h.active("R-3", supA, "1000")
-	h.refuse("invalid: withoutRecourse \"yes\" must be true or false", bank1, "ApproveFinancing", "R-3", "yes", "450")
 	require.True(t, h.get("R-2").Financing.WithoutRecourse)
 	h.ok(supA, "RequestFinancing", "R-3", "Bank1MSP") // asked, never approved: not financed
+	h.refuse("invalid: withoutRecourse \"yes\" must be true or false", bank1, "ApproveFinancing", "R-3", "yes", "450")
 
 	h.refuse("conflict: receivable R-1 is ACTIVE, recourse needs it OVERDUE", bank1, "ExerciseRecourse", "R-1")
 	h.days(133)

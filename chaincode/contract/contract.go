@@ -161,23 +161,37 @@ func (c *Contract) RequestFinancing(ctx *TxContext, id, bank string) (*wire.Even
 	})
 }
 
-// ApproveFinancing discounts a receivable at the transient rateBps (annual, basis points); the
-// caller's account becomes the holder. The terms go to the private collection of the requester's
-// organisation and the bank; whether the financing is without recourse ("true") is public.
-func (c *Contract) ApproveFinancing(ctx *TxContext, id, withoutRecourse string) (*wire.Event, error) {
-	rate, err := strconv.ParseInt(ctx.transient["rateBps"], 10, 64)
-	if err != nil {
-		return nil, receivable.Invalidf("rateBps %.40q is not an integer", ctx.transient["rateBps"])
+// DecideFinancing records the caller's bank's decision on a financing request privately: decision
+// "approved" with the transient rateBps (annual, basis points), or "rejected" with the transient
+// reason. Only the collection of the requester's organisation and the bank is written; the event
+// carries the terms' hash for ApproveFinancing or RejectFinancing.
+func (c *Contract) DecideFinancing(ctx *TxContext, id, decision string) (*wire.Event, error) {
+	var rate int64
+	if decision == wire.DecisionApproved {
+		var err error
+		if rate, err = strconv.ParseInt(ctx.transient["rateBps"], 10, 64); err != nil {
+			return nil, receivable.Invalidf("rateBps %.40q is not an integer", ctx.transient["rateBps"])
+		}
 	}
 	return c.run(ctx, func(rd receivable.Reader, tx receivable.Tx) (receivable.Change, error) {
-		return receivable.ApproveFinancing(rd, tx, id, rate, ctx.transient[wire.SaltKey], withoutRecourse)
+		return receivable.DecideFinancing(rd, tx, id, decision, rate, ctx.transient["reason"], ctx.transient[wire.SaltKey])
 	})
 }
 
-// RejectFinancing declines a financing request; its transient reason stays private like terms.
-func (c *Contract) RejectFinancing(ctx *TxContext, id string) (*wire.Event, error) {
+// ApproveFinancing discounts a receivable at the terms the bank recorded under termsHash
+// (DecideFinancing); the caller's account becomes the holder. Whether the financing is without
+// recourse ("true") is public.
+func (c *Contract) ApproveFinancing(ctx *TxContext, id, termsHash, withoutRecourse string) (*wire.Event, error) {
 	return c.run(ctx, func(rd receivable.Reader, tx receivable.Tx) (receivable.Change, error) {
-		return receivable.RejectFinancing(rd, tx, id, ctx.transient["reason"], ctx.transient[wire.SaltKey])
+		return receivable.ApproveFinancing(rd, tx, id, termsHash, withoutRecourse)
+	})
+}
+
+// RejectFinancing declines a financing request with the reason the bank recorded under termsHash
+// (DecideFinancing).
+func (c *Contract) RejectFinancing(ctx *TxContext, id, termsHash string) (*wire.Event, error) {
+	return c.run(ctx, func(rd receivable.Reader, tx receivable.Tx) (receivable.Change, error) {
+		return receivable.RejectFinancing(rd, tx, id, termsHash)
 	})
 }
 

@@ -3,6 +3,8 @@ package contract
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/recv-ledger/recv/chaincode/receivable"
 	"github.com/recv-ledger/recv/chaincode/wire"
@@ -114,6 +116,9 @@ func (l ledger) applyDirectory(ch receivable.Change) error {
 		if err := l.putJSON(accountPrefix+a.ID, a); err != nil {
 			return err
 		}
+		if err := l.endorsedBy(accountPrefix+a.ID, receivable.AccountEndorsers(a.ID)); err != nil {
+			return err
+		}
 	}
 	for _, p := range ch.Proposals {
 		if err := l.putJSON(proposalPrefix+p.ID, p); err != nil {
@@ -121,7 +126,45 @@ func (l ledger) applyDirectory(ch receivable.Change) error {
 		}
 	}
 	if ch.Config != nil {
-		return l.putConfig(*ch.Config)
+		if err := l.putConfig(*ch.Config); err != nil {
+			return err
+		}
+	}
+	if len(ch.Orgs) > 0 || ch.Config != nil {
+		return l.guardRegistry(ch.Orgs)
+	}
+	return nil
+}
+
+// guardRegistry sets the endorsement policy of the settings and of every registry entry to the
+// veto set of the registry as changed (changed: the entries this transaction writes): a bank that
+// joins guards them from the change that admits it, and one that leaves no longer does.
+func (l ledger) guardRegistry(changed []*wire.Org) error {
+	orgs, err := l.Orgs()
+	if err != nil {
+		return err
+	}
+	for _, o := range changed {
+		i := slices.IndexFunc(orgs, func(c wire.Org) bool { return c.MSPID == o.MSPID })
+		if i < 0 {
+			orgs = append(orgs, *o)
+		} else {
+			orgs[i] = *o
+		}
+	}
+	slices.SortFunc(orgs, func(a, b wire.Org) int { return strings.Compare(a.MSPID, b.MSPID) })
+	vetoes := receivable.RegistryEndorsers(orgs)
+	if len(vetoes) == 0 {
+		return nil // a registry without a core enterprise or a bank: nobody to guard it yet
+	}
+	keys := []string{configKey}
+	for _, o := range orgs {
+		keys = append(keys, orgPrefix+o.MSPID)
+	}
+	for _, k := range keys {
+		if err := l.endorsedBy(k, vetoes); err != nil {
+			return err
+		}
 	}
 	return nil
 }

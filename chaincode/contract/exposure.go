@@ -341,9 +341,15 @@ func (l ledger) applyBusiness(ch receivable.Change) error {
 		if err := l.putJSON(lineKey(c.Obligor, c.Bank), c); err != nil {
 			return err
 		}
+		if err := l.endorsedBy(lineKey(c.Obligor, c.Bank), receivable.LineEndorsers(c.Obligor, c.Bank)); err != nil {
+			return err
+		}
 	}
 	for _, in := range ch.Instructions {
 		if err := l.putJSON(instructionPrefix+in.ID, in); err != nil {
+			return err
+		}
+		if err := l.endorsedBy(instructionPrefix+in.ID, receivable.InstructionEndorsers(in)); err != nil {
 			return err
 		}
 		open := openPrefix + in.Tx + "/" + in.Target

@@ -132,6 +132,7 @@ type harness struct {
 	now    time.Time     // transaction timestamp
 	skew   time.Duration // peer clock minus transaction timestamp
 	seq    int
+	last   *memstub.Stub // the last transaction that committed
 }
 
 func newHarness(t testing.TB) *harness {
@@ -180,6 +181,16 @@ func (h *harness) nextTxID() string {
 // after the transaction.
 func (h *harness) invoke(account, fn string, args ...string) (string, error) {
 	h.t.Helper()
+	if hash, decided, err := h.decideFirst(account, fn, args); decided {
+		if err != nil {
+			return "", err
+		}
+		if fn == "ApproveFinancing" {
+			args = []string{args[0], hash, args[1]}
+		} else {
+			args = []string{args[0], hash}
+		}
+	}
 	creator, ok := h.ids[account]
 	require.True(h.t, ok, "unknown account %s", account)
 	txID := h.nextTxID()
@@ -190,10 +201,11 @@ func (h *harness) invoke(account, fn string, args ...string) (string, error) {
 	if resp.Status != shim.OK {
 		require.Empty(h.t, stub.Writes(), "%s refused but wrote", fn)
 		require.Empty(h.t, stub.PrivateWrites(), "%s refused but wrote private data", fn)
+		require.Empty(h.t, stub.ValidationParameters(), "%s refused but set an endorsement policy", fn)
 		require.Empty(h.t, stub.Events(), "%s refused but set an event", fn)
 		return "", errors.New(resp.Message)
 	}
-	if len(stub.Writes()) > 0 {
+	if len(stub.Writes()) > 0 || len(stub.PrivateWrites()) > 0 {
 		events := stub.Events()
 		require.Len(h.t, events, 1, "%s must set exactly one event", fn)
 		require.Equal(h.t, fn, events[0].Name)
@@ -201,7 +213,39 @@ func (h *harness) invoke(account, fn string, args ...string) (string, error) {
 		require.Empty(h.t, stub.Events(), "%s is a query and must not set events", fn)
 	}
 	stub.Commit()
+	h.last = stub
 	return string(resp.Payload), nil
+}
+
+// decideFirst: the tests ask for ApproveFinancing(id, withoutRecourse, rateBps) and
+// RejectFinancing(id, reason) as a bank's officer asks the gateway; like the gateway
+// (wire.Op.DecisionFirst), the harness records the decision first (DecideFinancing, the terms as
+// transient data) and returns the hash that the binding transaction then carries. decided is
+// false for any other call, or one that already names a hash.
+func (h *harness) decideFirst(account, fn string, args []string) (hash string, decided bool, err error) {
+	var decideArgs []string
+	switch {
+	case fn == "ApproveFinancing" && len(args) == 3 && !isHex64(args[1]):
+		decideArgs = []string{args[0], wire.DecisionApproved, args[2], ""}
+	case fn == "RejectFinancing" && len(args) == 2 && !isHex64(args[1]):
+		decideArgs = []string{args[0], wire.DecisionRejected, "", args[1]}
+	default:
+		return "", false, nil
+	}
+	out, err := h.invoke(account, "DecideFinancing", decideArgs...)
+	if err != nil {
+		return "", true, err
+	}
+	var ev wire.Event
+	require.NoError(h.t, json.Unmarshal([]byte(out), &ev))
+	require.Len(h.t, ev.Items, 1, "a decision names its receivable")
+	require.NotEmpty(h.t, ev.Items[0].TermsHash)
+	return ev.Items[0].TermsHash, true, nil
+}
+
+func isHex64(s string) bool {
+	_, err := hex.DecodeString(s)
+	return len(s) == 64 && err == nil
 }
 
 // splitTransient passes the arguments after an op's Params as its transient values, in the order

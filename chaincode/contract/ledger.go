@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/hyperledger/fabric-chaincode-go/v2/pkg/statebased"
 	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
 
 	"github.com/recv-ledger/recv/chaincode/receivable"
@@ -155,6 +156,10 @@ func (l ledger) apply(tx receivable.Tx, ch receivable.Change) (*wire.Event, erro
 		if err := l.stub.PutState(key, []byte(ch.Writes[0].After.RootID)); err != nil {
 			return nil, fmt.Errorf("binding invoice %s: %w", h, err)
 		}
+		// Never changed again by the rules: the obligor's peer must endorse any change.
+		if err := l.endorsedBy(key, []string{receivable.MSPOf(ch.Writes[0].After.Issuer)}); err != nil {
+			return nil, err
+		}
 	}
 	if err := l.applyDirectory(ch); err != nil {
 		return nil, err
@@ -191,6 +196,15 @@ func (l ledger) put(w receivable.Write) error {
 	if err := l.stub.PutState(receivableKey(w.After.ID), raw); err != nil {
 		return fmt.Errorf("writing receivable %s: %w", w.After.ID, err)
 	}
+	// The key's policy is written only when it changes: a policy written by a transaction makes
+	// every later transaction of the same block that writes the key invalid at commit
+	// (ENDORSEMENT_POLICY_FAILURE, Fabric's ValidationParameterUpdatedError), where an unchanged one
+	// leaves the ordinary MVCC check to pick the winner.
+	if next := receivable.ReceivableEndorsers(w.After); w.Before == nil || !slices.Equal(next, receivable.ReceivableEndorsers(w.Before)) {
+		if err := l.endorsedBy(receivableKey(w.After.ID), next); err != nil {
+			return err
+		}
+	}
 	old, err := l.indexKeys(w.Before)
 	if err != nil {
 		return err
@@ -212,6 +226,26 @@ func (l ledger) put(w receivable.Write) error {
 				return fmt.Errorf("updating index: %w", err)
 			}
 		}
+	}
+	return nil
+}
+
+// endorsedBy sets key's state-based endorsement policy: its next change, and a change of this
+// policy, commit only when every one of orgs' peers endorsed it (receivable/endorsers.go).
+func (l ledger) endorsedBy(key string, orgs []string) error {
+	ep, err := statebased.NewStateEP(nil)
+	if err != nil {
+		return err
+	}
+	if err := ep.AddOrgs(statebased.RoleTypePeer, orgs...); err != nil {
+		return fmt.Errorf("endorsement policy of %s: %w", key, err)
+	}
+	policy, err := ep.Policy()
+	if err != nil {
+		return fmt.Errorf("endorsement policy of %s: %w", key, err)
+	}
+	if err := l.stub.SetStateValidationParameter(key, policy); err != nil {
+		return fmt.Errorf("setting the endorsement policy of %s: %w", key, err)
 	}
 	return nil
 }
@@ -246,12 +280,16 @@ func newEvent(txID string, ch receivable.Change) *wire.Event {
 		if r.Financing != nil {
 			item.Bank, item.TermsHash = r.Financing.Bank, r.Financing.TermsHash
 		}
-		for _, pw := range ch.Private {
-			if pw.ID == r.ID {
-				item.Bank, item.TermsHash = pw.Bank, pw.Hash
-			}
+		if d := ch.Decided; d != nil && d.ID == r.ID {
+			item.Bank, item.TermsHash = d.Bank, d.Hash
 		}
 		ev.Items = append(ev.Items, item)
+	}
+	if len(ch.Writes) == 0 {
+		// A decision recorded privately: the event names the receivable, the bank and the hash.
+		for _, pw := range ch.Private {
+			ev.Items = append(ev.Items, wire.EventItem{ID: pw.ID, Bank: pw.Bank, TermsHash: pw.Hash})
+		}
 	}
 	ev.Orgs, ev.Accounts, ev.Config, ev.Beacon = ch.Orgs, ch.Accounts, ch.Config, ch.Beacon
 	if len(ch.Proposals) > 0 {

@@ -245,7 +245,7 @@ func TestFinancing_Refusals(t *testing.T) {
 		{"request twice", supA, "RequestFinancing", []string{"R-F", "Bank1MSP"}, 0, "conflict: receivable R-F is FINANCING"},
 		{"request on the maturity day", supA, "RequestFinancing", []string{"R-1", "Bank1MSP"}, 129, "conflict: receivable R-1 matures on 2027-03-31: it can no longer be financed"},
 		{"approve by the other bank", bank2, "ApproveFinancing", []string{"R-F", "", "450"}, 0, "forbidden: "},
-		{"approve by a supplier", supA, "ApproveFinancing", []string{"R-F", "", "450"}, 0, "forbidden: ApproveFinancing needs role financier"},
+		{"approve by a supplier", supA, "ApproveFinancing", []string{"R-F", "", "450"}, 0, "forbidden: DecideFinancing needs role financier"},
 		{"approve rate zero", bank1, "ApproveFinancing", []string{"R-F", "", "0"}, 0, "invalid: rateBps 0 must be an integer in 1..3600"},
 		{"approve rate above 36%", bank1, "ApproveFinancing", []string{"R-F", "", "3601"}, 0, "invalid: rateBps"},
 		{"approve rate not integer", bank1, "ApproveFinancing", []string{"R-F", "", "4.5"}, 0, "invalid: rateBps \"4.5\" is not an integer"},

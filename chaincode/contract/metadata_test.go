@@ -72,7 +72,8 @@ func TestMetadata_DescribesBodiesAndResultsAsTheWireTypes(t *testing.T) {
 	require.Equal(t, "#/components/schemas/Registry", txs["InitRegistry"].Parameters[0].Schema.Ref.String())
 	require.Equal(t, "#/components/schemas/Receivable", txs["Get"].Returns.Schema.Ref.String())
 	require.Equal(t, "#/components/schemas/Page", txs["ListByHolder"].Returns.Schema.Ref.String())
-	require.Len(t, txs["ApproveFinancing"].Parameters, 2, "the rate travels as transient data, not as an argument; withoutRecourse is public")
+	require.Len(t, txs["DecideFinancing"].Parameters, 2, "the rate and the reason travel as transient data, not as arguments")
+	require.Len(t, txs["ApproveFinancing"].Parameters, 3, "the approval binds the terms' hash; withoutRecourse is public")
 	require.Equal(t, "#/components/schemas/Terms", txs["GetTerms"].Returns.Schema.Ref.String())
 	require.Equal(t, "array", txs["Split"].Parameters[1].Schema.Type[0])
 

@@ -1,6 +1,7 @@
 package contract
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -11,7 +12,7 @@ import (
 )
 
 // The private terms of a bank's decision live in the collection of the requester's organisation
-// and the bank (wire.TermsCollection), under wire.TermsKey(id, hash). Queries show them to the
+// and the bank (wire.TermsCollection), under wire.DecisionKey(id, decision, hash). Queries show them to the
 // parties (wire.TermsParty) when this peer holds them, and the hash to everyone else; the rules
 // never read them, so no write depends on private data.
 
@@ -19,10 +20,10 @@ import (
 // yet) refuses a member's read of a key whose hash it has committed: the terms are not on this peer.
 const notHeldHere = "private data matching public hash version is not available"
 
-// readTerms returns the terms stored under hash in collection, or nil when this peer holds none; a
-// value that does not hash to hash is an error (a corrupt private store).
-func (l ledger) readTerms(collection, id, hash string) (*wire.Terms, error) {
-	raw, err := l.stub.GetPrivateData(collection, wire.TermsKey(id, hash))
+// readTerms returns the terms of a decision stored under hash in collection, or nil when this peer
+// holds none; a value that does not hash to hash is an error (a corrupt private store).
+func (l ledger) readTerms(collection, id, decision, hash string) (*wire.Terms, error) {
+	raw, err := l.stub.GetPrivateData(collection, wire.DecisionKey(id, decision, hash))
 	if err != nil && strings.Contains(err.Error(), notHeldHere) {
 		return nil, nil
 	}
@@ -52,7 +53,7 @@ func (l ledger) withTerms(c receivable.Caller, r *wire.Receivable) (*wire.Receiv
 	if !wire.TermsParty(c.MSPID, c.Account(), c.Role, f.RequestedBy, f.Bank) {
 		return r, nil
 	}
-	t, err := l.readTerms(wire.TermsCollection(receivable.MSPOf(f.RequestedBy), f.Bank), r.ID, f.TermsHash)
+	t, err := l.readTerms(wire.TermsCollection(receivable.MSPOf(f.RequestedBy), f.Bank), r.ID, wire.DecisionApproved, f.TermsHash)
 	if err != nil || t == nil {
 		return r, err
 	}
@@ -85,7 +86,10 @@ func (c *Contract) GetTerms(ctx *TxContext, id, termsHash string) (*wire.Terms, 
 		return nil, err
 	}
 	for _, coll := range collections {
-		t, err := l.readTerms(coll, id, termsHash)
+		t, err := l.readTerms(coll, id, wire.DecisionApproved, termsHash)
+		if err == nil && t == nil {
+			t, err = l.readTerms(coll, id, wire.DecisionRejected, termsHash)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -132,6 +136,18 @@ func (l ledger) termsCollections(c receivable.Caller, r *wire.Receivable) ([]str
 	}
 	slices.Sort(out)
 	return out, nil
+}
+
+// PrivateHash implements receivable.Reader.
+func (l ledger) PrivateHash(collection, key string) (string, error) {
+	h, err := l.stub.GetPrivateDataHash(collection, key)
+	if err != nil {
+		return "", fmt.Errorf("reading the hash of %s in %s: %w", key, collection, err)
+	}
+	if len(h) == 0 {
+		return "", nil
+	}
+	return hex.EncodeToString(h), nil
 }
 
 func isHash(s string) bool {

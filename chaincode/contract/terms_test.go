@@ -43,7 +43,7 @@ func TestTerms_ArePrivateAndTheirHashIsPublic(t *testing.T) {
 	require.Contains(t, public, ev.Items[0].TermsHash)
 
 	coll := h.ledger.Private()[wire.TermsCollection("SupplierMSP", "Bank1MSP")]
-	raw := coll[wire.TermsKey("R-1", ev.Items[0].TermsHash)]
+	raw := coll[wire.DecisionKey("R-1", wire.DecisionApproved, ev.Items[0].TermsHash)]
 	require.NotNil(t, raw, "the terms are in the collection of the requester's organisation and the bank")
 	sum := sha256.Sum256(raw)
 	require.Equal(t, ev.Items[0].TermsHash, hex.EncodeToString(sum[:]), "the public hash is the SHA-256 of the private terms")
@@ -119,12 +119,19 @@ func TestTerms_TravelOnlyAsTransientData(t *testing.T) {
 		return resp.Message
 	}
 	salt := []byte(hash("s"))
-	require.Contains(t, run([]string{"ApproveFinancing", "R-1", "", "450"}, nil), "invalid: ApproveFinancing takes arguments (id, withoutRecourse), 3 given")
-	require.Contains(t, run([]string{"ApproveFinancing", "R-1", ""}, nil), "invalid: ApproveFinancing needs rateBps in the transient data")
-	require.Contains(t, run([]string{"ApproveFinancing", "R-1", ""}, map[string][]byte{"rateBps": []byte("450")}), "invalid: salt must be 64 hex")
-	require.Contains(t, run([]string{"ApproveFinancing", "R-1", ""}, map[string][]byte{"rateBps": []byte("450"), "salt": []byte("00")}), "invalid: salt")
-	require.Contains(t, run([]string{"ApproveFinancing", "R-1", ""}, map[string][]byte{"rateBps": []byte("450"), "salt": salt, "x": nil}), `invalid: ApproveFinancing takes no transient value "x"`)
-	require.Contains(t, run([]string{"ApproveFinancing", "R-1", ""}, map[string][]byte{"rateBps": []byte("4.5"), "salt": salt}), `invalid: rateBps "4.5" is not an integer`)
+	require.Contains(t, run([]string{"DecideFinancing", "R-1", "approved", "450"}, nil), "invalid: DecideFinancing takes arguments (id, decision), 3 given")
+	require.Contains(t, run([]string{"DecideFinancing", "R-1", "approved"}, nil), `invalid: rateBps "" is not an integer`)
+	require.Contains(t, run([]string{"DecideFinancing", "R-1", "approved"}, map[string][]byte{"rateBps": []byte("450")}), "invalid: salt must be 64 hex")
+	require.Contains(t, run([]string{"DecideFinancing", "R-1", "approved"}, map[string][]byte{"rateBps": []byte("450"), "salt": []byte("00")}), "invalid: salt")
+	require.Contains(t, run([]string{"DecideFinancing", "R-1", "approved"}, map[string][]byte{"rateBps": []byte("450"), "salt": salt, "x": nil}), `invalid: DecideFinancing takes no transient value "x"`)
+	require.Contains(t, run([]string{"DecideFinancing", "R-1", "approved"}, map[string][]byte{"rateBps": []byte("4.5"), "salt": salt}), `invalid: rateBps "4.5" is not an integer`)
+	require.Contains(t, run([]string{"DecideFinancing", "R-1", "maybe"}, map[string][]byte{"salt": salt}), `invalid: decision "maybe" must be "approved" or "rejected"`)
+	require.Contains(t, run([]string{"DecideFinancing", "R-1", "rejected"}, map[string][]byte{"salt": salt}), "invalid: reason")
+	// The binding transactions carry no terms at all, only the hash of terms recorded before.
+	require.Contains(t, run([]string{"ApproveFinancing", "R-1", hash("x"), ""}, map[string][]byte{"rateBps": []byte("450"), "salt": salt}), "invalid: ApproveFinancing takes no transient data")
+	require.Contains(t, run([]string{"ApproveFinancing", "R-1", hash("x"), ""}, nil), "not_found: no approved terms "+hash("x")+" of receivable R-1 recorded by Bank1MSP")
+	require.Contains(t, run([]string{"ApproveFinancing", "R-1", "450", ""}, nil), "invalid: termsHash \"450\" must be the SHA-256")
+	require.Contains(t, run([]string{"RejectFinancing", "R-1", hash("x")}, nil), "not_found: no rejected terms")
 	require.Contains(t, run([]string{"Get", "R-1"}, map[string][]byte{"salt": salt}), "invalid: Get takes no transient data")
 	require.Equal(t, receivable.StatusFinancing, h.get("R-1").Status)
 }

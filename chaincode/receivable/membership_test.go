@@ -521,7 +521,7 @@ func TestWithdrawFinancing_OnlyTheHolderBeforeTheBankAnswers(t *testing.T) {
 	r, _ := b.Get("R-1")
 	require.Equal(t, StatusActive, r.Status)
 	require.Nil(t, r.Financing)
-	_, err = ApproveFinancing(b, txAs(officer, t0), "R-1", 450, salt, "")
+	_, _, err = approveAt(b, txAs(officer, t0), "R-1", 450, salt, "")
 	require.ErrorIs(t, err, ErrForbidden, "the bank cannot approve a withdrawn request: it is no longer asked")
 }
 

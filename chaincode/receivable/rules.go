@@ -51,6 +51,9 @@ type Reader interface {
 	// OpenInstruction returns the id of the last instruction asking tx on target that was not
 	// decided (it may have expired since), or "".
 	OpenInstruction(tx, target string) (string, error)
+	// PrivateHash returns the hex SHA-256 of the committed value of key in a private data
+	// collection, or "" when there is none; every peer holds it, members of the collection or not.
+	PrivateHash(collection, key string) (string, error)
 }
 
 // Tx is the context of one transaction: its id, timestamp, caller and the channel settings.
@@ -78,6 +81,8 @@ type Change struct {
 	Proposals []*wire.Proposal // proposals to write
 	Config    *Config          // settings to write
 	Private   []PrivateWrite   // private data to write (a decision's terms)
+	// Decided names the recorded terms a rejection binds (no value: the event carries their hash).
+	Decided *PrivateWrite
 	// Fold lists the parts of obligors' exposures the rule read to check a limit: the ledger folds
 	// their pending changes into one total in the same transaction.
 	Fold         []ExposurePart
@@ -493,55 +498,108 @@ func loadFinancingFor(rd Reader, tx Tx, id string) (*Receivable, error) {
 	return r, checkNotFrozen(r, "financed")
 }
 
-// ApproveFinancing discounts the receivable at rateBps a year: the approving account becomes the
-// holder and the receivable waits for redemption. The terms (rate, days, discount, disbursed
-// amount) are written to the private collection of the requester's organisation and the bank;
-// the public receivable keeps their hash, and whether the financing is without recourse.
-func ApproveFinancing(rd Reader, tx Tx, id string, rate int64, salt, withoutRecourse string) (Change, error) {
-	noRecourse, err := parseFlag("withoutRecourse", withoutRecourse)
+// DecideFinancing records a bank's decision on r's financing request with its private terms: an
+// approval's price (rateBps, with the days to maturity, the discount and the amount disbursed) or a
+// rejection's reason. It writes nothing public, only the terms, to the collection of the
+// requester's organisation and the bank, whose own endorsement policy (those two organisations'
+// peers) governs the write; so the obligor, which endorses every public change of the receivable,
+// never sees the terms. The event carries their hash, which ApproveFinancing or RejectFinancing
+// then bind into the public state.
+func DecideFinancing(rd Reader, tx Tx, id, decision string, rate int64, reason, salt string) (Change, error) {
+	if err := checkSalt(salt); err != nil {
+		return Change{}, err
+	}
+	switch decision {
+	case wire.DecisionApproved:
+		if rate < MinRateBps || rate > MaxRateBps {
+			return Change{}, Invalidf("rateBps %d must be an integer in %d..%d", rate, MinRateBps, MaxRateBps)
+		}
+	case wire.DecisionRejected:
+		if err := checkReason(reason); err != nil {
+			return Change{}, err
+		}
+	default:
+		return Change{}, Invalidf("decision %.40q must be %q or %q", decision, wire.DecisionApproved, wire.DecisionRejected)
+	}
+	r, err := loadFinancingFor(rd, tx, id)
 	if err != nil {
 		return Change{}, err
 	}
-	if rate < MinRateBps || rate > MaxRateBps {
-		return Change{}, Invalidf("rateBps %d must be an integer in %d..%d", rate, MinRateBps, MaxRateBps)
+	terms := newTerms(r, tx, decision, salt)
+	if decision == wire.DecisionApproved {
+		days, err := checkBeforeMaturity(r, tx, "financed")
+		if err != nil {
+			return Change{}, err
+		}
+		discount := Discount(r.AmountFen, rate, int64(days))
+		terms.RateBps, terms.Days = rate, int64(days)
+		terms.DiscountFen, terms.Discount = discount, FormatAmount(discount)
+		terms.DisbursedFen, terms.Disbursed = r.AmountFen-discount, FormatAmount(r.AmountFen-discount)
+	} else {
+		terms.Reason = reason
 	}
-	if err := checkSalt(salt); err != nil {
+	pw, err := privateTerms(r, terms)
+	if err != nil {
+		return Change{}, err
+	}
+	return Change{Op: "DecideFinancing", Private: []PrivateWrite{pw}}, nil
+}
+
+// recordedTerms checks that the bank recorded a decision of this kind on r under termsHash
+// (DecideFinancing): the collection holds a value at its key whose hash is termsHash. Only the
+// hash is read (GetPrivateDataHash), which every peer holds, members of the collection or not.
+func recordedTerms(rd Reader, r *Receivable, decision, termsHash string) error {
+	if !hashPattern.MatchString(termsHash) {
+		return Invalidf("termsHash %.80q must be the SHA-256 (64 hex characters) of the terms the bank recorded (DecideFinancing)", termsHash)
+	}
+	termsHash = strings.ToLower(termsHash)
+	coll := wire.TermsCollection(MSPOf(r.Financing.RequestedBy), r.Financing.Bank)
+	got, err := rd.PrivateHash(coll, wire.DecisionKey(r.ID, decision, termsHash))
+	if err != nil {
+		return err
+	}
+	if got != termsHash {
+		return NotFoundf("no %s terms %s of receivable %s recorded by %s: the bank records its decision first (DecideFinancing)",
+			decision, termsHash, r.ID, r.Financing.Bank)
+	}
+	return nil
+}
+
+// ApproveFinancing discounts a receivable in FINANCING at the caller's bank, at the terms the bank
+// recorded under termsHash: the caller's account becomes its holder. The obligor, the requester
+// and the bank endorse it (the receivable's policy), none of them reading the terms.
+func ApproveFinancing(rd Reader, tx Tx, id, termsHash, withoutRecourse string) (Change, error) {
+	noRecourse, err := parseFlag("withoutRecourse", withoutRecourse)
+	if err != nil {
 		return Change{}, err
 	}
 	r, err := loadFinancingFor(rd, tx, id)
 	if err != nil {
 		return Change{}, err
 	}
-	days, err := checkBeforeMaturity(r, tx, "financed")
-	if err != nil {
+	if _, err := checkBeforeMaturity(r, tx, "financed"); err != nil {
+		return Change{}, err
+	}
+	if err := recordedTerms(rd, r, wire.DecisionApproved, termsHash); err != nil {
 		return Change{}, err
 	}
 	fold, err := checkCreditLine(rd, MSPOf(r.Issuer), tx.Caller.MSPID, r)
 	if err != nil {
 		return Change{}, err
 	}
-	discount := Discount(r.AmountFen, rate, int64(days))
-	terms := decision(r, tx, wire.DecisionApproved, salt)
-	terms.RateBps, terms.Days = rate, int64(days)
-	terms.DiscountFen, terms.Discount = discount, FormatAmount(discount)
-	terms.DisbursedFen, terms.Disbursed = r.AmountFen-discount, FormatAmount(r.AmountFen-discount)
-	pw, err := privateTerms(r, terms)
-	if err != nil {
-		return Change{}, err
-	}
 	next := r.Clone()
 	f := next.Financing
-	f.Financier, f.ApprovedAt, f.TermsHash = tx.Caller.Account(), FormatTime(tx.Time), pw.Hash
+	f.Financier, f.ApprovedAt, f.TermsHash = tx.Caller.Account(), FormatTime(tx.Time), strings.ToLower(termsHash)
 	f.WithoutRecourse = noRecourse
 	next.Status, next.Holder = StatusActive, tx.Caller.Account()
 	next.AddParty(tx.Caller.Account())
 	ch := single("ApproveFinancing", r, next, tx, "")
-	ch.Private, ch.Fold = []PrivateWrite{pw}, fold
+	ch.Fold = fold
 	return ch, nil
 }
 
-// decision starts the terms of the bank's decision on r's financing request.
-func decision(r *Receivable, tx Tx, what, salt string) wire.Terms {
+// newTerms starts the terms of the bank's decision on r's financing request.
+func newTerms(r *Receivable, tx Tx, what, salt string) wire.Terms {
 	return wire.Terms{ID: r.ID, Bank: r.Financing.Bank, RequestedBy: r.Financing.RequestedBy, Decision: what,
 		DecidedBy: tx.Caller.Account(), DecidedAt: FormatTime(tx.Time), TxID: tx.ID, Salt: strings.ToLower(salt)}
 }
@@ -572,7 +630,7 @@ func privateTerms(r *Receivable, t wire.Terms) (PrivateWrite, error) {
 		return PrivateWrite{}, fmt.Errorf("encoding terms of %s: %w", r.ID, err)
 	}
 	h := TermsHash(raw)
-	return PrivateWrite{Collection: wire.TermsCollection(MSPOf(t.RequestedBy), t.Bank), Key: wire.TermsKey(r.ID, h),
+	return PrivateWrite{Collection: wire.TermsCollection(MSPOf(t.RequestedBy), t.Bank), Key: wire.DecisionKey(r.ID, t.Decision, h),
 		Value: raw, ID: r.ID, Bank: t.Bank, Hash: h}, nil
 }
 
@@ -593,29 +651,21 @@ func Discount(amountFen, rateBps, days int64) int64 {
 	return num.Int64()
 }
 
-// RejectFinancing unlocks a receivable in FINANCING: it is ACTIVE again with its holder. The
-// reason is private like an approval's terms; the event carries the bank and their hash.
-func RejectFinancing(rd Reader, tx Tx, id, reason, salt string) (Change, error) {
-	if err := checkReason(reason); err != nil {
-		return Change{}, err
-	}
-	if err := checkSalt(salt); err != nil {
-		return Change{}, err
-	}
+// RejectFinancing unlocks a receivable in FINANCING at the caller's bank: it is ACTIVE again with
+// its holder. The reason is private like an approval's terms, recorded under termsHash by
+// DecideFinancing; the event carries the bank and the hash.
+func RejectFinancing(rd Reader, tx Tx, id, termsHash string) (Change, error) {
 	r, err := loadFinancingFor(rd, tx, id)
 	if err != nil {
 		return Change{}, err
 	}
-	terms := decision(r, tx, wire.DecisionRejected, salt)
-	terms.Reason = reason
-	pw, err := privateTerms(r, terms)
-	if err != nil {
+	if err := recordedTerms(rd, r, wire.DecisionRejected, termsHash); err != nil {
 		return Change{}, err
 	}
 	next := r.Clone()
 	next.Status, next.Financing = StatusActive, nil
 	ch := single("RejectFinancing", r, next, tx, "")
-	ch.Private = []PrivateWrite{pw}
+	ch.Decided = &PrivateWrite{ID: r.ID, Bank: r.Financing.Bank, Hash: strings.ToLower(termsHash)}
 	return ch, nil
 }
 

@@ -22,12 +22,17 @@ type book struct {
 	invoices     map[string]string
 	lines        map[string]wire.CreditLine
 	instructions map[string]wire.Instruction
+	private      map[string]string // collection + "\x00" + key -> hash of the value, as every peer holds it
 	fail         error
 }
 
 func newBook() *book {
 	return &book{directory: seedDirectory(otherCore), items: map[string]*Receivable{}, invoices: map[string]string{},
-		lines: map[string]wire.CreditLine{}, instructions: map[string]wire.Instruction{}}
+		lines: map[string]wire.CreditLine{}, instructions: map[string]wire.Instruction{}, private: map[string]string{}}
+}
+
+func (b *book) PrivateHash(collection, key string) (string, error) {
+	return b.private[collection+"\x00"+key], b.fail
 }
 
 func (b *book) Get(id string) (*Receivable, error) {
@@ -108,6 +113,31 @@ func (b *book) apply(ch Change) {
 	for _, h := range ch.Invoices {
 		b.invoices[h] = ch.Writes[0].After.RootID
 	}
+	for _, pw := range ch.Private {
+		b.private[pw.Collection+"\x00"+pw.Key] = TermsHash(pw.Value)
+	}
+}
+
+// approveAt records the bank's approval at rate (DecideFinancing) and binds it (ApproveFinancing), as
+// the gateway does for an approval with a rate; it returns the binding change and the recorded one.
+func approveAt(b *book, tx Tx, id string, rate int64, salt, withoutRecourse string) (Change, Change, error) {
+	decided, err := DecideFinancing(b, tx, id, wire.DecisionApproved, rate, "", salt)
+	if err != nil {
+		return Change{}, Change{}, err
+	}
+	b.apply(decided)
+	ch, err := ApproveFinancing(b, tx, id, decided.Private[0].Hash, withoutRecourse)
+	return ch, decided, err
+}
+
+// rejectWith records the bank's rejection with reason and binds it (RejectFinancing).
+func rejectWith(b *book, tx Tx, id, reason, salt string) (Change, error) {
+	decided, err := DecideFinancing(b, tx, id, wire.DecisionRejected, 0, reason, salt)
+	if err != nil {
+		return Change{}, err
+	}
+	b.apply(decided)
+	return RejectFinancing(b, tx, id, decided.Private[0].Hash)
 }
 
 func sha(s string) string {
@@ -148,12 +178,14 @@ func TestRules_LifecycleWithoutFabric(t *testing.T) {
 	do(Accept(b, txAs(supplier, t0), "R-1"))
 	do(Split(b, txAs(supplier, t0), "R-1", []string{"250", "750"}))
 	do(RequestFinancing(b, txAs(supplier, t0), "R-1.2", "Bank1MSP"))
-	approval, err := ApproveFinancing(b, txAs(officer, t0), "R-1.2", 600, salt, "")
+	approval, decided, err := approveAt(b, txAs(officer, t0), "R-1.2", 600, salt, "")
 	do(approval, err)
 	require.Equal(t, officer.Account(), b.items["R-1.2"].Holder)
+	require.Empty(t, decided.Writes, "the decision writes nothing public")
+	require.Empty(t, approval.Private, "the approval writes nothing private")
 	// 75000 fen x 600 x 70 days / 3600000 = 875 fen, in the private terms only
-	require.Len(t, approval.Private, 1)
-	pw := approval.Private[0]
+	require.Len(t, decided.Private, 1)
+	pw := decided.Private[0]
 	require.Equal(t, "terms_SupplierMSP_Bank1MSP", pw.Collection)
 	require.Equal(t, TermsHash(pw.Value), b.items["R-1.2"].Financing.TermsHash)
 	require.Equal(t, "terms/R-1.2/"+pw.Hash, pw.Key)
@@ -163,7 +195,7 @@ func TestRules_LifecycleWithoutFabric(t *testing.T) {
 	require.Equal(t, int64(74125), terms.DisbursedFen)
 	require.Equal(t, int64(70), terms.Days)
 	require.Equal(t, salt, terms.Salt)
-	_, err = ApproveFinancing(b, txAs(officer, t0), "R-1.2", 600, "short", "")
+	_, err = DecideFinancing(b, txAs(officer, t0), "R-1.2", wire.DecisionApproved, 600, "", "short")
 	require.ErrorIs(t, err, ErrInvalid)
 	nodes, _ := b.Tree("R-1")
 	require.NoError(t, CheckConservation(nodes))
@@ -240,7 +272,7 @@ func TestRules_OffersFinancingAndRefusalsWithoutFabric(t *testing.T) {
 	do(Transfer(b, txAs(supplier, t0), "R-1.1", other.Account(), ""))
 	do(Revoke(b, txAs(supplier, t0), "R-1.1"))
 	do(RequestFinancing(b, txAs(supplier, t0), "R-1.2", "Bank1MSP"))
-	do(RejectFinancing(b, txAs(officer, t0), "R-1.2", "no limit", salt))
+	do(rejectWith(b, txAs(officer, t0), "R-1.2", "no limit", salt))
 	require.Nil(t, b.items["R-1.2"].Financing)
 	require.True(t, CanRead(other, b.items["R-1.1"]))
 	require.False(t, CanRead(other, b.items["R-1.2"]))
@@ -267,8 +299,8 @@ func TestRules_OffersFinancingAndRefusalsWithoutFabric(t *testing.T) {
 			return err
 		}, ErrForbidden},
 		{"finance at a bad bank", func() error { _, err := RequestFinancing(b, txAs(supplier, t0), "R-1.2", "Bank 1"); return err }, ErrInvalid},
-		{"a bank that declined no longer reads it", func() error { _, err := ApproveFinancing(b, txAs(officer, t0), "R-1.2", 100, salt, ""); return err }, ErrForbidden},
-		{"reject financing without reason", func() error { _, err := RejectFinancing(b, txAs(officer, t0), "R-1.2", "", salt); return err }, ErrInvalid},
+		{"a bank that declined no longer reads it", func() error { _, _, err := approveAt(b, txAs(officer, t0), "R-1.2", 100, salt, ""); return err }, ErrForbidden},
+		{"reject financing without reason", func() error { _, err := rejectWith(b, txAs(officer, t0), "R-1.2", "", salt); return err }, ErrInvalid},
 		{"redeem before maturity", func() error { _, err := Redeem(b, txAs(core, t0), "R-1.2", "PAY-1"); return err }, ErrConflict},
 		{"redeem by another obligor", func() error {
 			_, err := Redeem(b, txAs(Caller{MSPID: "X", ID: "y", Role: RoleIssuer}, t0), "R-1.2", "PAY-1")

@@ -160,8 +160,15 @@ type Recourse struct {
 // organisations (scripts/lib/net-chaincode.sh collections_json writes one per pair).
 func TermsCollection(holderMSP, bankMSP string) string { return "terms_" + holderMSP + "_" + bankMSP }
 
-// TermsKey is the key of one decision's terms in its collection.
-func TermsKey(id, termsHash string) string { return "terms/" + id + "/" + termsHash }
+// DecisionKey is the key of one decision's terms in its collection: an approval's under
+// "terms/<id>/<hash>", a rejection's under "reason/<id>/<hash>", so that binding a hash to a
+// decision of the other kind finds nothing.
+func DecisionKey(id, decision, termsHash string) string {
+	if decision == DecisionRejected {
+		return "reason/" + id + "/" + termsHash
+	}
+	return "terms/" + id + "/" + termsHash
+}
 
 // TermsParty reports whether the caller (its MSP, account and role) is a party to the terms of a
 // financing between requestedBy and bank: the requesting account, the bank's financiers, the

@@ -101,13 +101,17 @@ var Ops = []*Op{
 	{Name: "request-financing", Tx: "RequestFinancing", Method: "POST", Path: "/v1/receivables/{id}/financing", Submit: true,
 		Params: []Param{idParam, {Name: "bank", From: FromBody, Required: true}}, Body: body[FinancingRequest](),
 		Summary: "ask a bank to finance a held receivable (融资申请)"},
+	{Name: "decide-financing", Tx: "DecideFinancing", Method: "POST", Path: "/v1/receivables/{id}/financing/decision", Submit: true,
+		Params: []Param{idParam, {Name: "decision", From: FromBody, Required: true}},
+		Transient: []Param{{Name: "rateBps", From: FromBody}, reasonParam}, Body: body[DecisionRequest](),
+		Summary: "record the bank's decision on a financing request privately: approved at an annual rate, or rejected with a reason; only the parties' collection is written, the answer carries the terms' hash"},
 	{Name: "approve-financing", Tx: "ApproveFinancing", Method: "POST", Path: "/v1/receivables/{id}/financing/approve", Submit: true,
-		Params: []Param{idParam, {Name: "withoutRecourse", From: FromBody}}, Transient: []Param{{Name: "rateBps", From: FromBody, Required: true}},
-		Body:    body[ApproveRequest](),
-		Summary: "approve financing at an annual rate, kept private to the parties, with recourse unless withoutRecourse (public); the bank pays and becomes holder (放款)"},
+		Params: []Param{idParam, {Name: "termsHash", From: FromBody}, {Name: "withoutRecourse", From: FromBody}},
+		Body:   body[ApproveRequest](),
+		Summary: "approve financing at the terms recorded under termsHash, with recourse unless withoutRecourse (public); the bank pays and becomes holder (放款). With rateBps instead of termsHash the gateway records the decision first"},
 	{Name: "reject-financing", Tx: "RejectFinancing", Method: "POST", Path: "/v1/receivables/{id}/financing/reject", Submit: true,
-		Params: []Param{idParam}, Transient: []Param{reasonParam}, Body: body[ReasonRequest](),
-		Summary: "decline a financing request; the reason is private to the parties"},
+		Params: []Param{idParam, {Name: "termsHash", From: FromBody}}, Body: body[FinancingRejection](),
+		Summary: "decline a financing request with the reason recorded under termsHash, private to the parties. With reason instead of termsHash the gateway records the decision first"},
 	{Name: "redeem", Tx: "Redeem", Method: "POST", Path: "/v1/receivables/{id}/redeem", Submit: true,
 		Params: []Param{idParam, paymentRefParam}, Body: body[RedeemRequest](),
 		Summary: "pay the holder of a matured receivable under a payment reference (兑付; a request for the checker under two-person control)"},
@@ -307,6 +311,66 @@ func (o *Op) Args(req Request) ([]string, error) {
 		}
 	}
 	return args, nil
+}
+
+// DecisionFirst: approve-financing and reject-financing bind the terms a bank recorded first with
+// decide-financing (the obligor endorses the public decision and must not see the terms). A body
+// that carries the terms themselves (rateBps, or a rejection's reason) and no termsHash asks for
+// both steps: DecisionFirst returns decide-financing and its body; the caller submits it, then op
+// with WithTermsHash(body, the hash its event carries). ok is false for any other op or body.
+func (o *Op) DecisionFirst(body []byte) (decide *Op, decideBody []byte, ok bool, err error) {
+	var req DecisionRequest
+	switch o.Name {
+	case "approve-financing":
+		var a ApproveRequest
+		if err := DecodeStrict(orEmpty(body), &a); err != nil {
+			return nil, nil, false, err
+		}
+		if a.TermsHash != "" {
+			return nil, nil, false, nil
+		}
+		if a.RateBps == 0 {
+			return nil, nil, false, Errorf(KindInvalid, "termsHash or rateBps is required")
+		}
+		req = DecisionRequest{Decision: DecisionApproved, RateBps: a.RateBps}
+	case "reject-financing":
+		var r FinancingRejection
+		if err := DecodeStrict(orEmpty(body), &r); err != nil {
+			return nil, nil, false, err
+		}
+		if r.TermsHash != "" {
+			return nil, nil, false, nil
+		}
+		req = DecisionRequest{Decision: DecisionRejected, Reason: r.Reason}
+	default:
+		return nil, nil, false, nil
+	}
+	out, err := json.Marshal(req)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	decide, _ = Lookup("decide-financing")
+	return decide, out, true, nil
+}
+
+// WithTermsHash returns an approve-financing or reject-financing body that binds hash in place of
+// the terms DecisionFirst recorded (keeping withoutRecourse).
+func (o *Op) WithTermsHash(body []byte, hash string) ([]byte, error) {
+	if o.Name == "approve-financing" {
+		var a ApproveRequest
+		if err := DecodeStrict(orEmpty(body), &a); err != nil {
+			return nil, err
+		}
+		return json.Marshal(ApproveRequest{TermsHash: hash, WithoutRecourse: a.WithoutRecourse})
+	}
+	return json.Marshal(FinancingRejection{TermsHash: hash})
+}
+
+func orEmpty(body []byte) []byte {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return []byte("{}")
+	}
+	return body
 }
 
 // SaltKey is the transient value that salts an op's private terms: 64 hex characters.

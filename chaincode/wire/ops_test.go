@@ -47,11 +47,12 @@ func TestArgs(t *testing.T) {
 		{"accept", Request{PathValue: pathValues("id", "R-1"), Body: []byte(" {} ")}, []string{"R-1"}},
 		{"reject", Request{PathValue: pathValues("id", "R-1"), Body: []byte(`{"reason":"wrong amount"}`)}, []string{"R-1", "wrong amount"}},
 		{"reject", Request{PathValue: pathValues("id", "R-1")}, []string{"R-1", ""}},
-		{"reject-financing", Request{PathValue: pathValues("id", "R-1"), Body: []byte(`{"reason":"limit"}`)}, []string{"R-1"}},
+		{"reject-financing", Request{PathValue: pathValues("id", "R-1"), Body: []byte(`{"termsHash":"cd"}`)}, []string{"R-1", "cd"}},
 		{"split", Request{PathValue: pathValues("id", "R-1"), Body: []byte(`{"parts":["1.00","2.00"]}`)}, []string{"R-1", `["1.00","2.00"]`}},
 		{"transfer", Request{PathValue: pathValues("id", "R-1"), Body: []byte(`{"to":"S/b"}`)}, []string{"R-1", "S/b", ""}},
-		{"approve-financing", Request{PathValue: pathValues("id", "R-1"), Body: []byte(`{"rateBps":450}`)}, []string{"R-1", ""}},
-		{"approve-financing", Request{PathValue: pathValues("id", "R-1"), Body: []byte(`{"rateBps":450,"withoutRecourse":true}`)}, []string{"R-1", "true"}},
+		{"decide-financing", Request{PathValue: pathValues("id", "R-1"), Body: []byte(`{"decision":"approved","rateBps":450}`)}, []string{"R-1", "approved"}},
+		{"approve-financing", Request{PathValue: pathValues("id", "R-1"), Body: []byte(`{"termsHash":"ab"}`)}, []string{"R-1", "ab", ""}},
+		{"approve-financing", Request{PathValue: pathValues("id", "R-1"), Body: []byte(`{"termsHash":"ab","withoutRecourse":true}`)}, []string{"R-1", "ab", "true"}},
 		{"redeem-all", Request{PathValue: pathValues("id", "R"), Body: []byte(`{"paymentRef":"PAY-9"}`)}, []string{"R", "PAY-9"}},
 		{"freeze", Request{PathValue: pathValues("id", "R"), Body: []byte(`{"reason":"court","reference":"(2026)1"}`)}, []string{"R", "court", "(2026)1"}},
 		{"set-credit-line", Request{PathValue: pathValues("msp", "CoreMSP"), Body: []byte(`{"amount":"100"}`)}, []string{"CoreMSP", "100"}},
@@ -82,8 +83,8 @@ func TestArgs(t *testing.T) {
 }
 
 func TestTransientArgs_CarryTheTermsAndASalt(t *testing.T) {
-	o, _ := Lookup("approve-financing")
-	req := Request{PathValue: pathValues("id", "R-1"), Body: []byte(`{"rateBps":450}`)}
+	o, _ := Lookup("decide-financing")
+	req := Request{PathValue: pathValues("id", "R-1"), Body: []byte(`{"decision":"approved","rateBps":450}`)}
 	m, err := o.TransientArgs(req, "")
 	if err != nil {
 		t.Fatal(err)
@@ -98,8 +99,8 @@ func TestTransientArgs_CarryTheTermsAndASalt(t *testing.T) {
 	if m, _ = o.TransientArgs(req, "ab"); string(m[SaltKey]) != "ab" {
 		t.Fatalf("a given salt is kept: %q", m)
 	}
-	if _, err := o.TransientArgs(Request{Body: []byte(`{}`)}, ""); !errors.Is(err, ErrInvalid) {
-		t.Fatalf("missing rate: %v", err)
+	if m, err := o.TransientArgs(Request{Body: []byte(`{"decision":"rejected","reason":"no"}`)}, ""); err != nil || string(m["reason"]) != "no" {
+		t.Fatalf("a rejection's reason: %q %v", m, err)
 	}
 	if _, err := o.TransientArgs(Request{Body: []byte(`{"x":1}`)}, ""); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("bad body: %v", err)
@@ -114,9 +115,10 @@ func TestArgs_RefusesBadBodies(t *testing.T) {
 	tests := []struct {
 		op, body, msg string
 	}{
-		{"approve-financing", `{}`, "rateBps is required"},
+		{"decide-financing", `{}`, "decision is required"},
 		{"redeem", `{}`, "paymentRef is required"},
 		{"approve-financing", `{"rateBps":"450"}`, `field "rateBps" must be a JSON number, not string`},
+		{"decide-financing", `{"decision":"approved","rateBps":"450"}`, `field "rateBps" must be a JSON number, not string`},
 		{"transfer", `{"to":"S/b","colour":"red"}`, `unknown field "colour"`},
 		{"transfer", `{"to":"S/b"} {"to":"S/c"}`, "data after its JSON value"},
 		{"transfer", `{"to":"S/b","to":"S/c"}`, `field "to" is given twice`},
@@ -134,6 +136,38 @@ func TestArgs_RefusesBadBodies(t *testing.T) {
 				t.Fatalf("error %v, want invalid containing %q", err, tt.msg)
 			}
 		})
+	}
+}
+
+// A bank's approval or rejection that carries the terms themselves is recorded first
+// (decide-financing) and then bound by the hash; one that names the hash is bound at once.
+func TestDecisionFirst_RecordsTheTermsThenBindsTheirHash(t *testing.T) {
+	approve, _ := Lookup("approve-financing")
+	decide, body, ok, err := approve.DecisionFirst([]byte(`{"rateBps":450,"withoutRecourse":true}`))
+	if err != nil || !ok || decide.Name != "decide-financing" || string(body) != `{"decision":"approved","rateBps":450}` {
+		t.Fatalf("decision first: %v %s %v %v", decide, body, ok, err)
+	}
+	bound, err := approve.WithTermsHash([]byte(`{"rateBps":450,"withoutRecourse":true}`), "ab")
+	if err != nil || string(bound) != `{"termsHash":"ab","withoutRecourse":true}` {
+		t.Fatalf("bound %s %v", bound, err)
+	}
+	if _, _, ok, err := approve.DecisionFirst([]byte(`{"termsHash":"ab"}`)); ok || err != nil {
+		t.Fatalf("a body with a hash is bound at once: %v %v", ok, err)
+	}
+	if _, _, _, err := approve.DecisionFirst([]byte(`{}`)); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "termsHash or rateBps is required") {
+		t.Fatalf("an empty approval: %v", err)
+	}
+	reject, _ := Lookup("reject-financing")
+	_, body, ok, err = reject.DecisionFirst([]byte(`{"reason":"limit"}`))
+	if err != nil || !ok || string(body) != `{"decision":"rejected","reason":"limit"}` {
+		t.Fatalf("reject first: %s %v %v", body, ok, err)
+	}
+	if bound, _ := reject.WithTermsHash([]byte(`{"reason":"limit"}`), "cd"); string(bound) != `{"termsHash":"cd"}` {
+		t.Fatalf("reject bound %s", bound)
+	}
+	transfer, _ := Lookup("transfer")
+	if _, _, ok, _ := transfer.DecisionFirst([]byte(`{"to":"S/b"}`)); ok {
+		t.Fatal("only the financing decisions are recorded first")
 	}
 }
 

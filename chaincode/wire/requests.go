@@ -42,11 +42,28 @@ type FinancingRequest struct {
 	Bank string `json:"bank"`
 }
 
-// ApproveRequest is the body of approve-financing: the annual rate in basis points and whether
-// the financing is without recourse (default: with recourse).
+// DecisionRequest is the body of decide-financing: the bank's decision, "approved" with the annual
+// rate in basis points or "rejected" with a reason; both stay private to the parties.
+type DecisionRequest struct {
+	Decision string `json:"decision"`
+	RateBps  int64  `json:"rateBps,omitempty"`
+	Reason   string `json:"reason,omitempty"`
+}
+
+// ApproveRequest is the body of approve-financing: the hash of the terms the bank recorded
+// (decide-financing) and whether the financing is without recourse (default: with recourse).
+// RateBps instead of TermsHash asks the gateway to record the decision first (Op.DecisionFirst).
 type ApproveRequest struct {
-	RateBps         int64 `json:"rateBps,omitempty"`
-	WithoutRecourse bool  `json:"withoutRecourse,omitempty"`
+	RateBps         int64  `json:"rateBps,omitempty"`
+	TermsHash       string `json:"termsHash,omitempty"`
+	WithoutRecourse bool   `json:"withoutRecourse,omitempty"`
+}
+
+// FinancingRejection is the body of reject-financing: the hash of the reason the bank recorded
+// (decide-financing), or the reason itself for the gateway to record first (Op.DecisionFirst).
+type FinancingRejection struct {
+	Reason    string `json:"reason,omitempty"`
+	TermsHash string `json:"termsHash,omitempty"`
 }
 
 // ConfigRequest names settings to change in a set-config proposal; an absent (zero) field keeps

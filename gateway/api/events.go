@@ -107,8 +107,8 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// decisions are the writes whose items carry a bank's decision with private terms.
-var decisions = map[string]bool{"ApproveFinancing": true, "RejectFinancing": true}
+// decisions are the writes whose items carry the hash of a bank's decision with private terms.
+var decisions = map[string]bool{"DecideFinancing": true, "ApproveFinancing": true, "RejectFinancing": true}
 
 // visible is the part of an event's payload that viewer may see, with the terms of a decision for
 // a party to them; nil when nothing is left (or the payload is not an event: fail closed).

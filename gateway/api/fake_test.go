@@ -50,8 +50,15 @@ func (f *fakeLedger) Submit(_ context.Context, name, tx string, args []string, t
 	if f.err != nil {
 		return nil, f.err
 	}
+	if tx == "DecideFinancing" {
+		return &fabric.Result{TransactionID: "tx0", BlockNumber: 4, Payload: []byte(`{"txId":"tx0","op":"DecideFinancing","items":[{"id":"` +
+			args[0] + `","bank":"Bank1MSP","termsHash":"` + fakeTermsHash + `"}]}`), Attempts: 1}, nil
+	}
 	return &fabric.Result{TransactionID: "tx1", BlockNumber: 5, Payload: f.payload, Attempts: 1}, nil
 }
+
+// fakeTermsHash is the hash every decision the fake ledger records carries.
+const fakeTermsHash = "5d41402abc4b2a76b9719d911017c5925d41402abc4b2a76b9719d911017c592"
 
 func (f *fakeLedger) Evaluate(_ context.Context, name, tx string, args ...string) ([]byte, error) {
 	f.record(name, tx, args)

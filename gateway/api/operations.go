@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -28,6 +29,15 @@ func (s *Server) opHandler(ops []*wire.Op) http.HandlerFunc {
 				s.writeError(w, r, err)
 				return
 			}
+			decide, decideBody, first, err := op.DecisionFirst(body)
+			if err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+			if first {
+				s.decideThenBind(w, r, decide, decideBody, op, body)
+				return
+			}
 		}
 		args, transient, err := opArgs(op, r, wire.Request{PathValue: r.PathValue, Query: r.URL.Query(), Body: body})
 		if err != nil {
@@ -40,6 +50,42 @@ func (s *Server) opHandler(ops []*wire.Op) http.HandlerFunc {
 		}
 		s.evaluate(w, r, op.Tx, args...)
 	}
+}
+
+// decideThenBind answers an approval or rejection of financing that carries the terms themselves
+// (wire.Op.DecisionFirst): it submits decide-financing with the terms as transient data, then op
+// with the hash that decision's event carries. The two are separate transactions because the
+// obligor endorses the second and must not see the terms; a failure of the second leaves only the
+// private record of the first, which binds nothing.
+func (s *Server) decideThenBind(w http.ResponseWriter, r *http.Request, decide *wire.Op, decideBody []byte, op *wire.Op, body []byte) {
+	req := wire.Request{PathValue: r.PathValue, Query: r.URL.Query(), Body: decideBody}
+	args, transient, err := opArgs(decide, r, req)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	ctx, cancel := s.withTimeout(r)
+	defer cancel()
+	res, err := s.ledger.Submit(ctx, caller(r), decide.Tx, args, transient, nil)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.log.Info("committed", "tx", decide.Tx, "txId", res.TransactionID, "block", res.BlockNumber, "caller", caller(r))
+	var ev wire.Event
+	if err := json.Unmarshal(res.Payload, &ev); err != nil || len(ev.Items) != 1 || ev.Items[0].TermsHash == "" {
+		s.writeError(w, r, fmt.Errorf("decision %s names no terms hash: %s", res.TransactionID, res.Payload))
+		return
+	}
+	if req.Body, err = op.WithTermsHash(body, ev.Items[0].TermsHash); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if args, _, err = opArgs(op, r, req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.submit(w, r, op, args, nil)
 }
 
 // opArgs builds op's arguments and transient data (a decision's private terms, with a new salt:

@@ -33,9 +33,10 @@ func TestRoutes_MapToChaincodeTransactions(t *testing.T) {
 		{"POST", "/v1/receivables/R-1.2/transfer", `{"to":"SupplierMSP/supplier-b","amount":"1"}`, "Transfer", []string{"R-1.2", "SupplierMSP/supplier-b", "1"}},
 		{"POST", "/v1/receivables/R-1.2/transfer", `{"to":"SupplierMSP/supplier-b"}`, "Transfer", []string{"R-1.2", "SupplierMSP/supplier-b", ""}},
 		{"POST", "/v1/receivables/R-1/financing", `{"bank":"Bank1MSP"}`, "RequestFinancing", []string{"R-1", "Bank1MSP"}},
-		{"POST", "/v1/receivables/R-1/financing/approve", `{"rateBps":450}`, "ApproveFinancing", []string{"R-1", ""}},
-		{"POST", "/v1/receivables/R-1/financing/approve", `{"rateBps":450,"withoutRecourse":true}`, "ApproveFinancing", []string{"R-1", "true"}},
-		{"POST", "/v1/receivables/R-1/financing/reject", `{"reason":"limit"}`, "RejectFinancing", []string{"R-1"}},
+		{"POST", "/v1/receivables/R-1/financing/decision", `{"decision":"approved","rateBps":450}`, "DecideFinancing", []string{"R-1", "approved"}},
+		{"POST", "/v1/receivables/R-1/financing/approve", `{"termsHash":"ab"}`, "ApproveFinancing", []string{"R-1", "ab", ""}},
+		{"POST", "/v1/receivables/R-1/financing/approve", `{"termsHash":"ab","withoutRecourse":true}`, "ApproveFinancing", []string{"R-1", "ab", "true"}},
+		{"POST", "/v1/receivables/R-1/financing/reject", `{"termsHash":"cd"}`, "RejectFinancing", []string{"R-1", "cd"}},
 		{"POST", "/v1/receivables/R-1/redeem", `{"paymentRef":"TRF-1"}`, "Redeem", []string{"R-1", "TRF-1"}},
 		{"POST", "/v1/roots/R-1/redeem-all", `{"paymentRef":"TRF-2"}`, "RedeemAll", []string{"R-1", "TRF-2"}},
 		{"POST", "/v1/instructions/I123/confirm", "", "ConfirmInstruction", []string{"I123"}},
@@ -84,30 +85,45 @@ func TestRoutes_MapToChaincodeTransactions(t *testing.T) {
 	}
 }
 
+// An approval or rejection with the terms themselves is two transactions: the decision with the
+// terms as transient data (never in the arguments), then the binding one with their hash and no
+// transient data (the obligor endorses it).
 func TestRoutes_FinancingTermsTravelAsTransientData(t *testing.T) {
 	for _, tt := range []struct {
 		path, body, key, value string
-		args                   []string
+		decideArgs, bindTx     string
+		bindArgs               []string
 	}{
-		{"/v1/receivables/R-1/financing/approve", `{"rateBps":450}`, "rateBps", "450", []string{"R-1", ""}}, // withoutRecourse is public
-		{"/v1/receivables/R-1/financing/reject", `{"reason":"limit"}`, "reason", "limit", []string{"R-1"}},
+		{"/v1/receivables/R-1/financing/approve", `{"rateBps":450}`, "rateBps", "450", "approved", "ApproveFinancing", []string{"R-1", fakeTermsHash, ""}}, // withoutRecourse is public
+		{"/v1/receivables/R-1/financing/approve", `{"rateBps":450,"withoutRecourse":true}`, "rateBps", "450", "approved", "ApproveFinancing", []string{"R-1", fakeTermsHash, "true"}},
+		{"/v1/receivables/R-1/financing/reject", `{"reason":"limit"}`, "reason", "limit", "rejected", "RejectFinancing", []string{"R-1", fakeTermsHash}},
 	} {
 		led := &fakeLedger{payload: []byte(`{"ok":true}`)}
 		s, tokens := testServer(t, led)
 		rec := do(t, s, "POST", tt.path, tokens["treasurer"], tt.body)
 		require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
-		require.Equal(t, tt.args, led.calls[0].args, "never in the arguments")
+		require.Len(t, led.calls, 2)
+		require.Equal(t, "DecideFinancing", led.calls[0].tx)
+		require.Equal(t, []string{"R-1", tt.decideArgs}, led.calls[0].args, "never in the arguments")
 		require.Equal(t, tt.value, string(led.calls[0].transient[tt.key]))
 		require.Len(t, led.calls[0].transient[wire.SaltKey], 64, "a fresh salt")
+		require.Equal(t, tt.bindTx, led.calls[1].tx)
+		require.Equal(t, tt.bindArgs, led.calls[1].args)
+		require.Empty(t, led.calls[1].transient, "the binding transaction carries no terms")
 	}
 	led := &fakeLedger{payload: []byte(`{"ok":true}`)}
 	s, tokens := testServer(t, led)
-	// Offline signing puts the terms in the prepared proposal's transient data too.
-	rec := do(t, s, "POST", "/v1/offline/proposals", tokens["treasurer"], `{"operation":"approve-financing","id":"R-1","body":{"rateBps":450}}`)
+	// Offline signing puts the terms in the prepared decision's transient data too.
+	rec := do(t, s, "POST", "/v1/offline/proposals", tokens["treasurer"], `{"operation":"decide-financing","id":"R-1","body":{"decision":"approved","rateBps":450}}`)
 	require.Equal(t, http.StatusCreated, rec.Code, rec.Body.String())
-	require.Equal(t, []string{"R-1", ""}, led.calls[0].args)
+	require.Equal(t, []string{"R-1", "approved"}, led.calls[0].args)
 	require.Equal(t, "450", string(led.calls[0].transient["rateBps"]))
+	// One signature is one transaction: an offline approval names the hash.
 	led.calls = nil
+	rec = do(t, s, "POST", "/v1/offline/proposals", tokens["treasurer"], `{"operation":"approve-financing","id":"R-1","body":{"rateBps":450}}`)
+	require.Equal(t, http.StatusBadRequest, rec.Code, rec.Body.String())
+	require.Contains(t, rec.Body.String(), "decide-financing")
+	require.Empty(t, led.calls)
 	rec = do(t, s, "POST", "/v1/receivables/R-1/financing/approve", tokens["treasurer"], `{}`)
 	require.Equal(t, http.StatusBadRequest, rec.Code, rec.Body.String())
 	require.Empty(t, led.calls)

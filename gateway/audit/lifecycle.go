@@ -19,6 +19,58 @@ func validationInfoKey(chaincode string) string {
 	return "namespaces/fields/" + chaincode + "/ValidationInfo"
 }
 
+func collectionsKey(chaincode string) string {
+	return "namespaces/fields/" + chaincode + "/Collections"
+}
+
+// CollectionPolicies reads the endorsement policies of the collections a committed chaincode
+// definition wrote (the _lifecycle value of namespaces/fields/<name>/Collections: a StateData
+// holding a CollectionConfigPackage), by collection name; a collection without its own policy is
+// governed by the chaincode's and is absent.
+func CollectionPolicies(value []byte) (map[string]*Policy, error) {
+	var sd lifecycle.StateData
+	if err := proto.Unmarshal(value, &sd); err != nil {
+		return nil, fmt.Errorf("decode lifecycle state: %w", err)
+	}
+	var pkg peer.CollectionConfigPackage
+	if err := proto.Unmarshal(sd.GetBytes(), &pkg); err != nil {
+		return nil, fmt.Errorf("decode collection configuration: %w", err)
+	}
+	out := map[string]*Policy{}
+	for _, c := range pkg.GetConfig() {
+		sc := c.GetStaticCollectionConfig()
+		ap := sc.GetEndorsementPolicy()
+		if ap == nil {
+			continue
+		}
+		env := ap.GetSignaturePolicy()
+		if env == nil {
+			return nil, fmt.Errorf("collection %s: endorsement policy %q is a channel policy reference; only signature policies are audited",
+				sc.GetName(), ap.GetChannelConfigPolicyReference())
+		}
+		root, err := fromSignaturePolicy(env.GetRule(), env.GetIdentities())
+		if err != nil {
+			return nil, fmt.Errorf("collection %s: %w", sc.GetName(), err)
+		}
+		out[sc.GetName()] = &Policy{text: root.String(), root: root}
+	}
+	return out, nil
+}
+
+// PolicyFromEnvelope reads a marshalled SignaturePolicyEnvelope: a key's state-based endorsement
+// policy as a metadata write (VALIDATION_PARAMETER) carries it.
+func PolicyFromEnvelope(raw []byte) (*Policy, error) {
+	var env common.SignaturePolicyEnvelope
+	if err := proto.Unmarshal(raw, &env); err != nil {
+		return nil, fmt.Errorf("decode signature policy: %w", err)
+	}
+	root, err := fromSignaturePolicy(env.GetRule(), env.GetIdentities())
+	if err != nil {
+		return nil, err
+	}
+	return &Policy{text: root.String(), root: root}, nil
+}
+
 // PolicyFromValidationInfo reads the endorsement policy a committed chaincode definition wrote
 // (the _lifecycle value of namespaces/fields/<name>/ValidationInfo): a lifecycle StateData
 // holding a ChaincodeValidationInfo whose parameter is an ApplicationPolicy. Only signature

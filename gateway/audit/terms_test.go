@@ -32,20 +32,39 @@ func approvalChain(t *testing.T, value []byte, hash string) ([]*common.Block, *w
 	r.Financing = &wire.Financing{Bank: "Bank1MSP", RequestedBy: "SupplierMSP/a", Financier: r.UpdatedBy, ApprovedAt: r.UpdatedAt, TermsHash: hash}
 	b3 := audittest.Block(t, c.Blocks[2], []peer.TxValidationCode{peer.TxValidationCode_VALID},
 		audittest.PrivateTx(t, "tx4", "receivables", c.Supplier.User, []*wire.Receivable{r},
-			wire.TermsCollection("SupplierMSP", "Bank1MSP"), wire.TermsKey("R-1.2", hash), value, c.Core.Peer, c.Supplier.Peer))
+			wire.TermsCollection("SupplierMSP", "Bank1MSP"), wire.DecisionKey("R-1.2", wire.DecisionApproved, hash), value, c.Core.Peer, c.Supplier.Peer))
 	return append(c.Blocks, b3), terms
 }
 
-func TestVerify_ApprovalsTermsHashIsAPrivateWriteOfItsTransaction(t *testing.T) {
+func TestVerify_ApprovalsTermsHashIsAPrivateWriteOfAValidTransaction(t *testing.T) {
 	blocks, _ := approvalChain(t, nil, "")
 	a := newAuditor(t)
 	require.NoError(t, verifyAll(a, blocks))
 	require.Equal(t, 1, a.Report().TermsHashes)
 
-	// A public hash that no private write of the transaction backs is refused.
+	// A public hash that no private write backs is refused.
 	blocks, _ = approvalChain(t, nil, hex.EncodeToString(make([]byte, 32)))
 	err := verifyAll(newAuditor(t), blocks)
-	require.ErrorContains(t, err, "is not the hash of a private write of the transaction")
+	require.ErrorContains(t, err, "is not the hash of a private write of a valid transaction")
+}
+
+// The bank records its decision privately in a transaction of its own (DecideFinancing); the
+// approval that binds the hash comes later and writes nothing private.
+func TestVerify_AnApprovalBindsTermsRecordedBefore(t *testing.T) {
+	c := audittest.NewChain(t)
+	value, _ := json.Marshal(&wire.Terms{ID: "R-1.2", Bank: "Bank1MSP", RequestedBy: "SupplierMSP/a", Decision: wire.DecisionApproved, RateBps: 450})
+	sum := sha256.Sum256(value)
+	hash := hex.EncodeToString(sum[:])
+	r := audittest.Receivable("R-1.2", "R-1", "Bank1MSP/officer", 4000, wire.StatusActive)
+	r.UpdatedBy, r.UpdatedAt = "Bank1MSP/officer", "2026-11-30T08:00:00Z"
+	r.Financing = &wire.Financing{Bank: "Bank1MSP", RequestedBy: "SupplierMSP/a", Financier: r.UpdatedBy, ApprovedAt: r.UpdatedAt, TermsHash: hash}
+	b3 := audittest.Block(t, c.Blocks[2], []peer.TxValidationCode{peer.TxValidationCode_VALID, peer.TxValidationCode_VALID},
+		audittest.PrivateTx(t, "tx4", "receivables", c.Supplier.User, nil,
+			wire.TermsCollection("SupplierMSP", "Bank1MSP"), wire.DecisionKey("R-1.2", wire.DecisionApproved, hash), value, c.Core.Peer, c.Supplier.Peer),
+		audittest.EndorserTx(t, "tx5", "receivables", c.Supplier.User, []*wire.Receivable{r}, c.Core.Peer, c.Supplier.Peer))
+	a := newAuditor(t)
+	require.NoError(t, verifyAll(a, append(c.Blocks, b3)))
+	require.Equal(t, 1, a.Report().TermsHashes)
 }
 
 func TestCompare_TermsTheAuditorReadsMustHashToThePublicHash(t *testing.T) {
@@ -77,4 +96,25 @@ func TestCompare_TermsTheAuditorReadsMustHashToThePublicHash(t *testing.T) {
 	require.Len(t, diffs, 1)
 	require.Equal(t, "R-1.2", diffs[0].ID)
 	require.Contains(t, diffs[0].Detail, "the private terms the chaincode shows hash to")
+}
+
+// A key's own endorsement policy, set by a metadata write, binds its next change at commit; the
+// audit checks it instead of the chaincode's: the core enterprise and the supplier (enough for
+// the chaincode's policy) cannot move a piece whose policy names Bank1MSP, and the audit names
+// the write that did.
+func TestVerify_AKeysOwnPolicyBindsItsNextChange(t *testing.T) {
+	c := audittest.NewChain(t)
+	financed := audittest.Receivable("R-1.2", "R-1", "Bank1MSP/officer", 4000, wire.StatusActive)
+	b3 := audittest.Block(t, c.Blocks[2], []peer.TxValidationCode{peer.TxValidationCode_VALID},
+		audittest.GuardedTx(t, "tx4", "receivables", c.Core.User, []*wire.Receivable{financed},
+			audittest.PeersPolicy(t, 2, "CoreMSP", "Bank1MSP"), c.Core.Peer, c.Supplier.Peer))
+	moved := audittest.Receivable("R-1.2", "R-1", "SupplierMSP/a", 4000, wire.StatusActive)
+	b4 := audittest.Block(t, b3, []peer.TxValidationCode{peer.TxValidationCode_VALID},
+		audittest.EndorserTx(t, "tx5", "receivables", c.Supplier.User, []*wire.Receivable{moved}, c.Core.Peer, c.Supplier.Peer))
+
+	a := newAuditor(t)
+	require.NoError(t, verifyAll(a, append(c.Blocks, b3)), "a new key's policy is set under the chaincode's")
+	err := a.Verify(b4)
+	require.ErrorContains(t, err, "block 4, transaction 0 (tx5): endorsements by [CoreMSP SupplierMSP] do not satisfy the policy AND('CoreMSP.peer','Bank1MSP.peer') of key rcv/R-1.2")
+	require.Equal(t, 1, a.Report().KeyPolicies)
 }

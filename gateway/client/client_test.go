@@ -49,7 +49,8 @@ func TestCall_EveryOpReachesItsTransaction(t *testing.T) {
 		{"accept", []string{"R 1"}, nil, nil, "Accept", []string{"R 1"}, true},
 		{"split", []string{"R-1"}, nil, wire.SplitRequest{Parts: []string{"1", "2"}}, "Split", []string{"R-1", `["1","2"]`}, true},
 		{"transfer", []string{"R-1"}, nil, wire.TransferRequest{To: "S/b"}, "Transfer", []string{"R-1", "S/b", ""}, true},
-		{"approve-financing", []string{"R-1"}, nil, wire.ApproveRequest{RateBps: 450}, "ApproveFinancing", []string{"R-1", ""}, true},
+		{"decide-financing", []string{"R-1"}, nil, wire.DecisionRequest{Decision: "approved", RateBps: 450}, "DecideFinancing", []string{"R-1", "approved"}, true},
+		{"approve-financing", []string{"R-1"}, nil, wire.ApproveRequest{TermsHash: "ab"}, "ApproveFinancing", []string{"R-1", "ab", ""}, true},
 		{"redeem-all", []string{"R"}, nil, wire.RedeemRequest{PaymentRef: "TRF-1"}, "RedeemAll", []string{"R", "TRF-1"}, true},
 		{"confirm", []string{"I1"}, nil, nil, "ConfirmInstruction", []string{"I1"}, true},
 		{"create-proposal", nil, nil, wire.ProposalRequest{ID: "P-1", Action: wire.ActionSetConfig, Config: &wire.ConfigRequest{MaxTermDays: 90}},
@@ -73,7 +74,7 @@ func TestCall_EveryOpReachesItsTransaction(t *testing.T) {
 			if len(tt.args) > 0 {
 				require.Equal(t, tt.args, calls[0].Args)
 			}
-			if tt.op == "approve-financing" {
+			if tt.op == "decide-financing" {
 				require.Equal(t, "450", string(calls[0].Transient["rateBps"]), "the rate travels as transient data")
 			}
 			if tt.submit {
@@ -297,6 +298,24 @@ func TestSubmitOffline_SignsBothDigestsHere(t *testing.T) {
 
 	_, err = c.SubmitOffline(context.Background(), sign, "get", "R-1", nil)
 	require.ErrorIs(t, err, wire.ErrInvalid, "queries are not signed")
+
+	// An approval at a rate is two transactions, each signed here: the decision with the rate
+	// (transient data), then the approval with the hash the decision's result carries.
+	led.Calls = nil
+	_, err = c.SubmitOffline(context.Background(), sign, "approve-financing", "R-1", wire.ApproveRequest{RateBps: 450, WithoutRecourse: true})
+	require.NoError(t, err)
+	var prepared []apitest.Call
+	for _, call := range led.Recorded() {
+		if strings.HasPrefix(call.Tx, "prepare:") {
+			prepared = append(prepared, call)
+		}
+	}
+	require.Len(t, prepared, 2)
+	require.Equal(t, []string{"R-1", "approved"}, prepared[0].Args)
+	require.Equal(t, "450", string(prepared[0].Transient["rateBps"]))
+	require.Equal(t, "prepare:ApproveFinancing", prepared[1].Tx)
+	require.Equal(t, []string{"R-1", apitest.TermsHash, "true"}, prepared[1].Args)
+	require.Empty(t, prepared[1].Transient)
 }
 
 func TestNewSigner_LowSAndKeyForms(t *testing.T) {

@@ -23,7 +23,24 @@ import (
 // the gateway cannot redo it without the signer: it is redone here from a fresh proposal, up to
 // OfflineAttempts times in all. A retry carries the Idempotency-Key with a suffix (the first
 // proposal under the key is spent).
+//
+// An approval or rejection of financing whose body carries the terms themselves (rateBps, a
+// reason) is two transactions, each signed here (wire.Op.DecisionFirst): decide-financing with
+// the terms, then the op with the hash that decision's result carries.
 func (c *Client) SubmitOffline(ctx context.Context, sign Signer, opName, id string, body any, opts ...CallOption) (*wire.SubmitResponse, error) {
+	if op, ok := wire.Lookup(opName); ok && body != nil {
+		raw, err := json.Marshal(body)
+		if err != nil {
+			return nil, fmt.Errorf("encode request body: %w", err)
+		}
+		decide, decideBody, first, err := op.DecisionFirst(raw)
+		if err != nil {
+			return nil, err
+		}
+		if first {
+			return c.decideOfflineThenBind(ctx, sign, decide, decideBody, op, id, raw, opts)
+		}
+	}
 	header := headerOf(opts)
 	key := header.Get(IdempotencyHeader)
 	for attempt := 1; ; attempt++ {
@@ -45,10 +62,36 @@ const OfflineAttempts = 3
 // IdempotencyHeader is the request header carrying an idempotency key.
 const IdempotencyHeader = "Idempotency-Key"
 
-// commitConflict reports whether p is a transaction invalidated at commit by a read conflict.
+// decideOfflineThenBind signs and submits the decision, then op binding its terms' hash; the
+// decision runs under the Idempotency-Key with ".decision" appended.
+func (c *Client) decideOfflineThenBind(ctx context.Context, sign Signer, decide *wire.Op, decideBody []byte, op *wire.Op, id string, body []byte, opts []CallOption) (*wire.SubmitResponse, error) {
+	decideOpts := opts
+	if key := headerOf(opts).Get(IdempotencyHeader); key != "" {
+		decideOpts = append(append([]CallOption(nil), opts...), WithIdempotencyKey(key+".decision"))
+	}
+	res, err := c.SubmitOffline(ctx, sign, decide.Name, id, json.RawMessage(decideBody), decideOpts...)
+	if err != nil {
+		return nil, err
+	}
+	ev, err := EventOf(res)
+	if err != nil {
+		return nil, err
+	}
+	if len(ev.Items) != 1 || ev.Items[0].TermsHash == "" {
+		return nil, fmt.Errorf("decision %s names no terms hash", res.TransactionID)
+	}
+	bound, err := op.WithTermsHash(body, ev.Items[0].TermsHash)
+	if err != nil {
+		return nil, err
+	}
+	return c.SubmitOffline(ctx, sign, op.Name, id, json.RawMessage(bound), opts...)
+}
+
+// commitConflict reports whether p is a transaction invalidated at commit by a concurrent one: a
+// read conflict, or an endorsement policy changed by a transaction before it in its block.
 func commitConflict(p *wire.Problem) bool {
-	return p.Kind == wire.KindConflict && p.Stage == "commit" &&
-		(p.ValidationCode == "MVCC_READ_CONFLICT" || p.ValidationCode == "PHANTOM_READ_CONFLICT")
+	return p.Kind == wire.KindConflict && p.Stage == "commit" && (p.ValidationCode == "MVCC_READ_CONFLICT" ||
+		p.ValidationCode == "PHANTOM_READ_CONFLICT" || p.ValidationCode == "ENDORSEMENT_POLICY_FAILURE")
 }
 
 func (c *Client) submitOffline(ctx context.Context, sign Signer, opName, id string, body any, header http.Header) (*wire.SubmitResponse, error) {

@@ -29,6 +29,20 @@ func TestSubmit_RetriesMVCCConflictWithAFreshProposal(t *testing.T) {
 	require.NotEqual(t, fp.endorsed[0].GetTransactionId(), fp.endorsed[1].GetTransactionId(), "a retry is a new transaction")
 }
 
+// A transaction whose key's endorsement policy a transaction earlier in its block changed is
+// invalidated as ENDORSEMENT_POLICY_FAILURE before any MVCC check: a race like a read conflict,
+// retried with a fresh proposal (planned for the new policy).
+func TestSubmit_RetriesAPolicyChangedInTheSameBlock(t *testing.T) {
+	fp := &fakePeer{result: []byte(`{"id":"R-1"}`), commitCodes: []peer.TxValidationCode{peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE}}
+	c := newTestClient(t, fp, "treasurer")
+
+	res, err := c.Submit(context.Background(), "treasurer", "Accept", []string{"R-1"}, nil, nil)
+
+	require.NoError(t, err)
+	require.Equal(t, 2, res.Attempts)
+	require.Len(t, fp.endorsed, 2)
+}
+
 func TestSubmit_MVCCConflictAfterRetriesIsAConflict(t *testing.T) {
 	codesSeq := []peer.TxValidationCode{}
 	for i := 0; i < 4; i++ {
@@ -93,14 +107,14 @@ func TestSubmit_CommitWaitEndsAtTheCommitTimeout(t *testing.T) {
 }
 
 func TestSubmit_InvalidAtCommitIsACommitFailure(t *testing.T) {
-	fp := &fakePeer{commitCodes: []peer.TxValidationCode{peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE}}
+	fp := &fakePeer{commitCodes: []peer.TxValidationCode{peer.TxValidationCode_INVALID_WRITESET}}
 	c := newTestClient(t, fp, "treasurer")
 
 	_, err := c.Submit(context.Background(), "treasurer", "Accept", []string{"R-1"}, nil, nil)
 
 	fe := Classify(err, "submit")
 	require.Equal(t, wire.KindCommit, fe.Kind)
-	require.Equal(t, "ENDORSEMENT_POLICY_FAILURE", fe.ValidationCode)
+	require.Equal(t, "INVALID_WRITESET", fe.ValidationCode)
 	require.Len(t, fp.endorsed, 1)
 }
 

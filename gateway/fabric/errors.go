@@ -158,8 +158,19 @@ func detailMessages(st *status.Status) string {
 	return out
 }
 
+// isConflictCode: the transaction lost to a concurrent one. Besides the read conflicts this is
+// ENDORSEMENT_POLICY_FAILURE: a transaction earlier in the same block changed the endorsement
+// policy of a key this one writes (a receivable whose parties changed: Fabric invalidates the
+// later one so, before any MVCC check), and a fresh proposal is planned for the new policy. A
+// gateway never submits an endorsement its own plan did not satisfy, so for its transactions the
+// code means a race; a retry that still fails reports it.
 func isConflictCode(code peer.TxValidationCode) bool {
-	return code == peer.TxValidationCode_MVCC_READ_CONFLICT || code == peer.TxValidationCode_PHANTOM_READ_CONFLICT
+	switch code {
+	case peer.TxValidationCode_MVCC_READ_CONFLICT, peer.TxValidationCode_PHANTOM_READ_CONFLICT,
+		peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE:
+		return true
+	}
+	return false
 }
 
 // retryable reports whether a failed attempt may be repeated with a fresh proposal: an MVCC

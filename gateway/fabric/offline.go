@@ -50,7 +50,18 @@ func (c *Client) EndorseSigned(ctx context.Context, name string, proposalBytes, 
 	if err := VerifyDigestSignature(u.id.ID, p.Digest(), signature); err != nil {
 		return nil, &Error{Kind: wire.KindInvalid, Stage: "endorse", TransactionID: p.TransactionID(), Message: "invalid: proposal " + err.Error(), Err: err}
 	}
+	// A refusal that only a peer a block behind gives (another organisation's peer has not yet
+	// committed what this gateway just committed, e.g. the terms a decision recorded) is asked
+	// again: the signed proposal is the same, so no new signature is needed.
+	wait := c.opts.Backoff
 	tx, err := p.EndorseWithContext(ctx)
+	for stale := 0; err != nil && stale < c.opts.StaleRetries; stale++ {
+		if e := Classify(err, "endorse"); !c.staleRefusal(e) || !sleep(ctx, wait) {
+			break
+		}
+		wait *= 2
+		tx, err = p.EndorseWithContext(ctx)
+	}
 	if err != nil {
 		e := Classify(err, "endorse")
 		e.TransactionID = p.TransactionID()

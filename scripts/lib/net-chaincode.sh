@@ -106,10 +106,14 @@ principals() {
 # collections_json: the chaincode's private data collections, from the org list (ORG_KIND): for
 # every supplier-side org and bank, "terms_<SupplierMSP>_<BankMSP>" (wire.TermsCollection) whose
 # members are the two and every auditor org. memberOnlyRead/Write; blockToLive 0 keeps the terms
-# for good (past redemption: they are the evidence the public hash proves); requiredPeerCount 1 of
-# the other two members' peers, so an endorsement survives one member peer down. Run again with a
-# new bank in the lists (make add-org), it adds that bank's collections; a new definition (the
-# next sequence) carries them.
+# for good (past redemption: they are the evidence the public hash proves). Its own endorsement
+# policy, the two parties' peers, governs the bank's decision (DecideFinancing writes only this
+# collection), so the obligor, which endorses the public approval, never sees the terms, and the
+# auditor's peer is not needed to write them. requiredPeerCount 1: the endorsing peer hands the
+# terms to one other member peer (the other party, which endorses too) before it answers, so the
+# auditor's peer may be down; it gets them by reconciliation. Run again with a new bank in the
+# lists (make add-org), it adds that bank's collections; a new definition (the next sequence)
+# carries them.
 collections_json() {
 	local s b first=1 auditors
 	auditors=$(principals member $(orgs_of_kind auditor))
@@ -120,7 +124,8 @@ collections_json() {
 			first=0
 			printf '{"name":"terms_%s_%s","policy":"OR(%s)","requiredPeerCount":1,"maxPeerCount":2,' \
 				"${MSP[$s]}" "${MSP[$b]}" "$(principals member "$s" "$b")${auditors:+,$auditors}"
-			printf '"blockToLive":0,"memberOnlyRead":true,"memberOnlyWrite":true}'
+			printf '"blockToLive":0,"memberOnlyRead":true,"memberOnlyWrite":true,'
+			printf '"endorsementPolicy":{"signaturePolicy":"AND(%s)"}}' "$(principals peer "$s" "$b")"
 		done
 	done
 	printf ']\n'

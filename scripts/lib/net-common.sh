@@ -97,19 +97,21 @@ load_added_orgs() {
 }
 load_added_orgs
 
-# cc_policy: the chaincode's endorsement policy: a witness (the core enterprise, the obligor, or the
-# auditor, which endorses the financing decisions whose private terms the obligor may not see) plus
-# one holder-side org, a supplier or any bank of the network definition (docs/network.md explains
-# the choice); a bank that joins is in it from the definition that follows its joining.
+# cc_policy: the chaincode's endorsement policy, which governs every key a transaction creates (a
+# key's own state-based policy governs its later changes: the chaincode sets it to the parties,
+# docs/security.md "Who must endorse what"): every core enterprise, so that no one but the obligor
+# can create its debt (an issued receivable, a split's pieces), plus one other member, so that two
+# organisations ran the rules. The auditor counts as the other member, never in the obligor's
+# place. A bank that joins is in it from the definition that follows its joining.
 cc_policy() {
-	local org witnesses="" holders=""
+	local org cores="" others=""
 	for org in "${ORGS[@]}"; do
 		case ${ORG_KIND[$org]} in
-		core | auditor) witnesses+="${witnesses:+,}'${MSP[$org]}.peer'" ;;
-		supplier | bank) holders+="${holders:+,}'${MSP[$org]}.peer'" ;;
+		core) cores+="${cores:+,}'${MSP[$org]}.peer'" ;;
+		*) others+="${others:+,}'${MSP[$org]}.peer'" ;;
 		esac
 	done
-	echo "AND(OR($witnesses),OR($holders))"
+	echo "AND($cores,OR($others))"
 }
 CC_POLICY=${RECV_CC_POLICY:-$(cc_policy)}
 

@@ -69,13 +69,14 @@ func TestEvents_EachCallerGetsOnlyWhatItMayRead(t *testing.T) {
 
 	evs2 := stream(bank2, "", last2)
 	names, byTx := ours(evs2)
-	require.Equal(t, []string{"R2:RequestFinancing", "R2:RejectFinancing", "R4:RequestFinancing"}, names)
+	require.Equal(t, []string{"R2:RequestFinancing", "R2:DecideFinancing", "R2:RejectFinancing", "R4:RequestFinancing"}, names,
+		"the bank's decision, recorded privately, then the rejection that binds it")
 	require.NotContains(t, string(allData(evs2)), `"rateBps":275`, "no trace of Bank1's rate (a bare 275 may be part of a random transaction id)")
 	require.Equal(t, "tenor too long", byTx[rejected.TxID].Items[0].Terms.Reason, "Bank2 reads its own reason")
 
 	evs1 := stream(bank1, "", last1)
 	names, byTx = ours(evs1)
-	require.Equal(t, []string{"R1:RequestFinancing", "R1:ApproveFinancing", "R3:RequestFinancing"}, names)
+	require.Equal(t, []string{"R1:RequestFinancing", "R1:DecideFinancing", "R1:ApproveFinancing", "R3:RequestFinancing"}, names)
 	terms := byTx[approved.TxID].Items[0].Terms
 	require.NotNil(t, terms, "Bank1 gets the terms of its approval")
 	require.Equal(t, int64(275), terms.RateBps)

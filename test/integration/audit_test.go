@@ -21,7 +21,7 @@ import (
 
 // networkPolicy is the chaincode endorsement policy scripts/lib/net-common.sh deploys (CC_POLICY);
 // the audit must read it from the chaincode definition in the blocks.
-const networkPolicy = "AND(OR('CoreMSP.peer','AuditorMSP.peer'),OR('SupplierMSP.peer','Bank1MSP.peer','Bank2MSP.peer'))"
+const networkPolicy = "AND('CoreMSP.peer',OR('SupplierMSP.peer','Bank1MSP.peer','Bank2MSP.peer','AuditorMSP.peer'))"
 
 // TestAudit_TheAuditorRebuildsTheLedgerFromItsPeersBlocks verifies every block of the channel as
 // the auditor reads it from its own peer (qscc), replays the receivables and finds no difference

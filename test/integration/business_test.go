@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hyperledger/fabric-gateway/pkg/client"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -162,9 +163,9 @@ func TestCreditLine_AnApprovalHeldWhileTheObligorMovesStillCommits(t *testing.T)
 	for attempt := 1; ; attempt++ {
 		financed, moved := active("RH"), active("RM")
 		a.submit(t, "RequestFinancing", financed, "Bank2MSP")
-		opts, err := proposalOptions("ApproveFinancing", []string{financed, "", "450"})
+		hash, _, err := b2.decideFirst("ApproveFinancing", []string{financed, "", "450"})
 		require.NoError(t, err)
-		p, err := b2.contract.NewProposal("ApproveFinancing", opts...)
+		p, err := b2.contract.NewProposal("ApproveFinancing", client.WithArguments(financed, hash, ""))
 		require.NoError(t, err)
 		held, err := p.Endorse()
 		require.NoError(t, describe(err))

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -123,6 +124,16 @@ func (a *actor) settle(t *testing.T, block uint64) {
 // network's time beacon, so a tick committed while the transaction was in flight makes it stale
 // (docs/security.md, "No back-dating").
 func (a *actor) trySubmit(tx string, args ...string) (committed, error) {
+	if hash, decided, err := a.decideFirst(tx, args); decided {
+		if err != nil {
+			return committed{}, err
+		}
+		if tx == "ApproveFinancing" {
+			args = []string{args[0], hash, args[1]}
+		} else {
+			args = []string{args[0], hash}
+		}
+	}
 	opts, err := proposalOptions(tx, args)
 	if err != nil {
 		return committed{}, err
@@ -155,6 +166,57 @@ func (a *actor) trySubmit(tx string, args ...string) (committed, error) {
 		written.Store(it.ID, true)
 	}
 	return committed{TxID: st.TransactionID, Block: st.BlockNumber, Result: ev}, nil
+}
+
+// decideFirst: the suite asks for ApproveFinancing(id, withoutRecourse, rateBps) and
+// RejectFinancing(id, reason) as a bank's officer asks the gateway; like the gateway
+// (wire.Op.DecisionFirst) it records the decision first (DecideFinancing, the terms as transient
+// data), waits until every peer committed it (each checks the recorded hash), and returns the
+// hash the binding transaction carries. decided is false for any other call.
+func (a *actor) decideFirst(tx string, args []string) (hash string, decided bool, err error) {
+	var decideArgs []string
+	switch {
+	case tx == "ApproveFinancing" && len(args) == 3 && !isHex64(args[1]):
+		decideArgs = []string{args[0], wire.DecisionApproved, args[2], ""}
+	case tx == "RejectFinancing" && len(args) == 2 && !isHex64(args[1]):
+		decideArgs = []string{args[0], wire.DecisionRejected, "", args[1]}
+	default:
+		return "", false, nil
+	}
+	c, err := a.trySubmit("DecideFinancing", decideArgs...)
+	if err != nil {
+		return "", true, err
+	}
+	if len(c.Result.Items) != 1 || c.Result.Items[0].TermsHash == "" {
+		return "", true, fmt.Errorf("decision %s names no terms hash", c.TxID)
+	}
+	return c.Result.Items[0].TermsHash, true, a.committedEverywhere(c.Block)
+}
+
+// committedEverywhere waits up to 30 s until every organisation's peer has committed block.
+func (a *actor) committedEverywhere(block uint64) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		behind := ""
+		for _, msp := range net.MSPIDs() {
+			if info, err := a.chainInfo(msp); err != nil || info.Height <= block {
+				behind = msp
+				break
+			}
+		}
+		if behind == "" {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s's peer has not committed block %d", behind, block)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func isHex64(s string) bool {
+	_, err := hex.DecodeString(s)
+	return len(s) == 64 && err == nil
 }
 
 func proposalOptions(tx string, args []string) ([]client.ProposalOption, error) {

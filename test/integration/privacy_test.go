@@ -28,8 +28,8 @@ func TestPrivacy_FinancingTermsStayBetweenTheParties(t *testing.T) {
 	a.submit(t, "Accept", id)
 	a.submit(t, "RequestFinancing", id, "Bank1MSP")
 
-	_, err := b1.contract.Submit("ApproveFinancing", client.WithArguments(id, "", "333"))
-	require.ErrorContains(t, describe(err), "invalid: ApproveFinancing takes arguments (id, withoutRecourse), 3 given")
+	_, err := b1.contract.Submit("DecideFinancing", client.WithArguments(id, "approved", "333"))
+	require.ErrorContains(t, describe(err), "invalid: DecideFinancing takes arguments (id, decision), 3 given")
 
 	approved := b1.submit(t, "ApproveFinancing", id, "", "333")
 	item := approved.Result.Items[0]

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
@@ -42,12 +43,16 @@ func TestRound_ArgumentsComeFromTheWireContract(t *testing.T) {
 		}
 	}
 	assert.Equal(t, []string{"Issue", "Accept", "RequestFinancing", "ApproveFinancing"}, txs)
-	op, args, _ := steps[3].args()
-	assert.Equal(t, []string{"R-1", ""}, args)
-	transient, err := steps[3].transient(op)
+	op, _, _ := steps[3].args()
+	body, err := json.Marshal(steps[3].body)
+	require.NoError(t, err)
+	decide, decideBody, first, err := op.DecisionFirst(body)
+	require.NoError(t, err)
+	require.True(t, first, "an approval at a rate records the decision first")
+	transient, err := step{body: json.RawMessage(decideBody)}.transient(decide)
 	assert.NoError(t, err)
 	assert.Equal(t, "450", string(transient["rateBps"]), "the rate travels as transient data")
-	_, args, _ = steps[0].args()
+	_, args, _ := steps[0].args()
 	assert.Contains(t, args[0], `"id":"R-1"`)
 }
 

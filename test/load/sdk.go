@@ -51,7 +51,43 @@ func (s *sdkClient) name() string { return "sdk" }
 
 // submit runs the step's transaction with the arguments the gateway would build for it: the
 // wire contract's operation table turns the same request into the same arguments.
+//
+// An approval at a rate is two transactions, as through the gateway (wire.Op.DecisionFirst): the
+// decision with the rate, then the approval with its hash (retried while another organisation's
+// peer has not committed the decision yet).
 func (s *sdkClient) submit(ctx context.Context, st step) (json.RawMessage, error) {
+	if op, ok := wire.Lookup(st.op); ok && st.body != nil {
+		body, err := json.Marshal(st.body)
+		if err != nil {
+			return nil, err
+		}
+		decide, decideBody, first, err := op.DecisionFirst(body)
+		if err != nil {
+			return nil, err
+		}
+		if first {
+			out, err := s.submit(ctx, step{account: st.account, op: decide.Name, id: st.id, body: json.RawMessage(decideBody)})
+			if err != nil {
+				return nil, err
+			}
+			var ev wire.Event
+			if err := json.Unmarshal(out, &ev); err != nil || len(ev.Items) != 1 || ev.Items[0].TermsHash == "" {
+				return nil, fmt.Errorf("decision names no terms hash: %s", out)
+			}
+			bound, err := op.WithTermsHash(body, ev.Items[0].TermsHash)
+			if err != nil {
+				return nil, err
+			}
+			st.body = json.RawMessage(bound)
+			var res json.RawMessage
+			err = retryStale(ctx, func() error {
+				var err error
+				res, err = s.submit(ctx, st)
+				return err
+			})
+			return res, err
+		}
+	}
 	contracts, tx, args := s.contracts, "", []string(nil)
 	var transient map[string][]byte
 	if st.op == barePut {

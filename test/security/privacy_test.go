@@ -11,12 +11,15 @@ import (
 	"github.com/recv-ledger/recv/test/internal/gwtest"
 )
 
-// TestPrivacy_AMemberPeerDownWhileTermsAreWrittenGetsThemAfterRestart (issue 10): the supplier's
-// peer, a member of the terms collection of SupplierMSP and Bank1MSP, is killed; Bank1 approves a
-// financing the supplier asked for (endorsed by Bank1's and the auditor's peers, the other members,
-// with requiredPeerCount 1 met by one of them); the auditor reads the terms at once. Restarted, the
-// supplier's peer catches up with the blocks and pulls the terms it missed from the other members
-// (at commit, or by reconciliation), so the supplier reads them from its own peer.
+// TestPrivacy_AMemberPeerDownWhileTermsAreWrittenGetsThemAfterRestart (issue 10, and issue 23's
+// private terms without a stand-in witness): the auditor's peer, a member of the terms collection
+// of SupplierMSP and Bank1MSP but no party to the deal, is killed; Bank1 approves a financing the
+// supplier asked for: the decision with its terms is endorsed by the two parties' peers alone (the
+// collection's own endorsement policy; requiredPeerCount 1 met by the other party), and the public
+// approval by the obligor's, the supplier's and the bank's peers, none of which needs the auditor.
+// The supplier reads the terms at once. Restarted, the auditor's peer catches up with the blocks
+// and pulls the terms it missed from the other members (at commit, or by reconciliation), so the
+// auditor reads them from its own peer.
 func TestPrivacy_AMemberPeerDownWhileTermsAreWrittenGetsThemAfterRestart(t *testing.T) {
 	as := func(account string) *gwtest.Client { return gwtest.As(t, nw.Dir, account) }
 	core, supplier, bank1, auditor := as("CoreMSP/treasurer"), as("SupplierMSP/supplier-a"), as("Bank1MSP/officer"), as("AuditorMSP/auditor")
@@ -27,18 +30,17 @@ func TestPrivacy_AMemberPeerDownWhileTermsAreWrittenGetsThemAfterRestart(t *test
 	supplier.Submit(t, "request-financing", id, wire.FinancingRequest{Bank: "Bank1MSP"})
 	bank1.Sees(t, id, wire.StatusFinancing)
 
-	require.NoError(t, nw.Signal("peer0.supplier", "KILL"))
+	require.NoError(t, nw.Signal("peer0.auditor", "KILL"))
 	restarted := false
 	t.Cleanup(func() {
 		if !restarted {
-			_ = nw.Restart("peer0.supplier")
+			_ = nw.Restart("peer0.auditor")
 		}
 	})
 	// Until gossip declares the killed peer dead (aliveExpirationTimeout, 25 s in core.yaml), Bank1's
 	// peer may pick it for the required copy and refuse to endorse ("failed to distribute private
-	// collection"), or an endorser that is a collection member waits on the killed peer past the
-	// gateway's endorsement timeout ("context deadline exceeded"); nothing is written then, so the
-	// officer tries again, as a real one would.
+	// collection"), or wait on it past the gateway's endorsement timeout ("context deadline
+	// exceeded"); nothing is written then, so the officer tries again, as a real one would.
 	var approved gwtest.Committed
 	deadline := time.Now().Add(90 * time.Second)
 	for {
@@ -54,22 +56,22 @@ func TestPrivacy_AMemberPeerDownWhileTermsAreWrittenGetsThemAfterRestart(t *test
 		time.Sleep(2 * time.Second)
 	}
 	hash := approved.Result.Items[0].TermsHash
-	r := auditor.Eventually(t, id, func(r wire.Receivable) bool { return r.Financing != nil && r.Financing.Terms != nil })
-	require.Equal(t, int64(512), r.Financing.Terms.RateBps, "the auditor's peer holds the terms")
+	r := supplier.Eventually(t, id, func(r wire.Receivable) bool { return r.Financing != nil && r.Financing.Terms != nil })
+	require.Equal(t, int64(512), r.Financing.Terms.RateBps, "the supplier's peer holds the terms")
 
-	require.NoError(t, nw.Restart("peer0.supplier"))
+	require.NoError(t, nw.Restart("peer0.auditor"))
 	restarted = true
-	// The peer catches up from the orderers and fetches the terms from Bank1's or the auditor's
+	// The peer catches up from the orderers and fetches the terms from Bank1's or the supplier's
 	// peer: wait for the outcome, however long the machine takes, within two minutes.
 	deadline = time.Now().Add(2 * time.Minute)
 	for {
-		got, err := supplier.Client.Get(t.Context(), id)
+		got, err := auditor.Client.Get(t.Context(), id)
 		if err == nil && got.Financing != nil && got.Financing.Terms != nil {
 			require.Equal(t, hash, got.Financing.TermsHash)
-			require.Equal(t, int64(512), got.Financing.Terms.RateBps, "the supplier's own peer now holds the terms")
+			require.Equal(t, int64(512), got.Financing.Terms.RateBps, "the auditor's own peer now holds the terms")
 			return
 		}
-		require.True(t, time.Now().Before(deadline), "the supplier's peer never got the terms (last answer %+v, %v)", got, err)
+		require.True(t, time.Now().Before(deadline), "the auditor's peer never got the terms (last answer %+v, %v)", got, err)
 		time.Sleep(500 * time.Millisecond)
 	}
 }

@@ -45,6 +45,7 @@ type Ledger struct {
 	OfflineKeys map[string]*ecdsa.PublicKey // by user name
 	identities  map[string]*fabric.Identity
 	offline     map[string][]byte // digest by txId
+	prepared    []string          // the last prepared proposal: its transaction, then its arguments
 }
 
 func (l *Ledger) record(caller, tx string, args []string) Answer {
@@ -129,6 +130,9 @@ func digestOf(s string) []byte {
 func (l *Ledger) PrepareProposal(name, tx string, args []string, transient map[string][]byte) (*fabric.Unsigned, error) {
 	l.record(name, "prepare:"+tx, args)
 	l.withTransient(transient)
+	l.mu.Lock()
+	l.prepared = append([]string{tx}, args...)
+	l.mu.Unlock()
 	return l.unsigned("otx", "proposal", nil), nil
 }
 
@@ -169,8 +173,18 @@ func (l *Ledger) SubmitSigned(_ context.Context, name, _ string, _, sig []byte) 
 	if err := l.verify(name, "transaction", sig); err != nil {
 		return nil, err
 	}
+	l.mu.Lock()
+	prepared := l.prepared
+	l.mu.Unlock()
+	if len(prepared) > 1 && prepared[0] == "DecideFinancing" {
+		return &fabric.Result{TransactionID: "otx", BlockNumber: 6, Payload: []byte(`{"txId":"otx","op":"DecideFinancing","items":[{"id":"` +
+			prepared[1] + `","bank":"Bank1MSP","termsHash":"` + TermsHash + `"}]}`), Attempts: 1}, nil
+	}
 	return &fabric.Result{TransactionID: "otx", BlockNumber: 6, Payload: []byte(`{"txId":"otx","op":"Accept","items":[]}`), Attempts: 1}, nil
 }
+
+// TermsHash is the hash of every decision the test ledger records (DecideFinancing).
+const TermsHash = "5d41402abc4b2a76b9719d911017c5925d41402abc4b2a76b9719d911017c592"
 
 // Ready implements api.Ledger.
 func (l *Ledger) Ready(context.Context, string) error { return nil }

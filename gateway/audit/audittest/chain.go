@@ -201,6 +201,23 @@ func PrivateTx(t testing.TB, txID, cc string, creator *Identity, writes []*wire.
 	return nsTx(t, txID, cc, ns, creator, endorsers...)
 }
 
+// GuardedTx is EndorserTx that also sets the state-based endorsement policy of each receivable it
+// writes to env, as the chaincode does (SetStateValidationParameter).
+func GuardedTx(t testing.TB, txID, cc string, creator *Identity, writes []*wire.Receivable, env *common.SignaturePolicyEnvelope, endorsers ...*Identity) []byte {
+	t.Helper()
+	var kv []*kvrwset.KVWrite
+	var meta []*kvrwset.KVMetadataWrite
+	for _, r := range writes {
+		v, err := json.Marshal(r)
+		require.NoError(t, err)
+		kv = append(kv, &kvrwset.KVWrite{Key: audit.KeyPrefix + r.ID, Value: v})
+		meta = append(meta, &kvrwset.KVMetadataWrite{Key: audit.KeyPrefix + r.ID, Entries: []*kvrwset.KVMetadataEntry{
+			{Name: peer.MetaDataKeys_VALIDATION_PARAMETER.String(), Value: Marshal(t, env)}}})
+	}
+	ns := &rwset.NsReadWriteSet{Namespace: cc, Rwset: Marshal(t, &kvrwset.KVRWSet{Writes: kv, MetadataWrites: meta})}
+	return nsTx(t, txID, cc, ns, creator, endorsers...)
+}
+
 func nsTx(t testing.TB, txID, cc string, ns *rwset.NsReadWriteSet, creator *Identity, endorsers ...*Identity) []byte {
 	results := Marshal(t, &rwset.TxReadWriteSet{DataModel: rwset.TxReadWriteSet_KV, NsRwset: []*rwset.NsReadWriteSet{ns}})
 	cca := Marshal(t, &peer.ChaincodeAction{Results: results, ChaincodeId: &peer.ChaincodeID{Name: cc}})

@@ -1,0 +1,159 @@
+package contract_test
+
+import (
+	"maps"
+	"slices"
+	"testing"
+
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	"github.com/hyperledger/fabric-protos-go-apiv2/msp"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/proto"
+)
+
+// chaincodeLevel stands for a write governed by the chaincode-level policy (a new key).
+const chaincodeLevel = "chaincode-level"
+
+// policyOrgs decodes a state-based endorsement policy: the organisations whose peers must all
+// endorse (it fails unless the policy is "every one of them", which is what the chaincode sets).
+func policyOrgs(t *testing.T, raw []byte) []string {
+	t.Helper()
+	if raw == nil {
+		return []string{chaincodeLevel}
+	}
+	var env common.SignaturePolicyEnvelope
+	require.NoError(t, proto.Unmarshal(raw, &env))
+	var orgs []string
+	for _, id := range env.Identities {
+		require.Equal(t, msp.MSPPrincipal_ROLE, id.PrincipalClassification)
+		var role msp.MSPRole
+		require.NoError(t, proto.Unmarshal(id.Principal, &role))
+		require.Equal(t, msp.MSPRole_PEER, role.Role, "the policy names peers")
+		orgs = append(orgs, role.MspIdentifier)
+	}
+	n := env.Rule.GetNOutOf()
+	require.NotNil(t, n, "an n-of-n rule")
+	require.EqualValues(t, len(orgs), n.N, "every listed organisation must endorse")
+	return orgs
+}
+
+// needs returns what the last committed transaction's write of key had to satisfy at commit.
+func (h *harness) needs(key string) []string {
+	h.t.Helper()
+	p := h.last.Policies()
+	raw, written := p[key]
+	require.True(h.t, written, "the transaction did not write %s (it wrote %v)", key, slices.Sorted(maps.Keys(p)))
+	return policyOrgs(h.t.(*testing.T), raw)
+}
+
+// guard returns who must endorse the next change of key, as committed.
+func (h *harness) guard(key string) []string {
+	h.t.Helper()
+	return policyOrgs(h.t.(*testing.T), h.ledger.ValidationParameter(key))
+}
+
+// A receivable's every change needs its obligor's peer and its holder's (and the peer of the
+// organisation it is offered to, the bank it waits for, the auditor that froze it): no pair of
+// organisations without them can change what the obligor owes or the holder owns, whatever code
+// their chaincode servers run, because Fabric's validation checks the key's own policy.
+func TestEndorsers_AReceivableChangeNeedsTheOrganisationsItAffects(t *testing.T) {
+	h := newHarness(t)
+	h.issue(issueJSON(issueOpts{ID: "R-1", Beneficiary: supA}))
+	require.Equal(t, []string{chaincodeLevel}, h.needs("rcv/R-1"), "a new key is under the chaincode-level policy")
+	require.Equal(t, []string{"CoreMSP", "SupplierMSP"}, h.guard("rcv/R-1"), "offered: the obligor and the beneficiary")
+
+	h.ok(supA, "Accept", "R-1")
+	require.Equal(t, []string{"CoreMSP", "SupplierMSP"}, h.needs("rcv/R-1"))
+
+	h.ok(supA, "Transfer", "R-1", "Bank2MSP/officer", "")
+	require.Equal(t, []string{"Bank2MSP", "CoreMSP", "SupplierMSP"}, h.guard("rcv/R-1"),
+		"offered to a bank: the obligor, the holder and the bank it is offered to")
+	h.ok(supA, "Revoke", "R-1")
+	require.Equal(t, []string{"Bank2MSP", "CoreMSP", "SupplierMSP"}, h.needs("rcv/R-1"))
+
+	h.ok(supA, "RequestFinancing", "R-1", "Bank1MSP")
+	require.Equal(t, []string{"CoreMSP", "SupplierMSP"}, h.needs("rcv/R-1"))
+	require.Equal(t, []string{"Bank1MSP", "CoreMSP", "SupplierMSP"}, h.guard("rcv/R-1"),
+		"awaiting the bank: the obligor, the holder and the bank")
+
+	h.ok(bank1, "ApproveFinancing", "R-1", "", "450")
+	require.Equal(t, []string{"Bank1MSP", "CoreMSP", "SupplierMSP"}, h.needs("rcv/R-1"),
+		"the public approval: the obligor endorses it too, and sees no terms")
+	require.Equal(t, []string{"Bank1MSP", "CoreMSP"}, h.guard("rcv/R-1"),
+		"financed: the obligor and the bank; the core enterprise and the supplier cannot move it")
+
+	h.ok(auditor, "FreezeReceivable", "R-1", "court order", "CASE-1")
+	require.Equal(t, []string{"Bank1MSP", "CoreMSP"}, h.needs("rcv/R-1"))
+	require.Equal(t, []string{"AuditorMSP", "Bank1MSP", "CoreMSP"}, h.guard("rcv/R-1"),
+		"frozen: the auditor too, so the parties cannot unfreeze it without it")
+	h.ok(auditor, "UnfreezeReceivable", "R-1", "order lifted", "CASE-1")
+	require.Equal(t, []string{"AuditorMSP", "Bank1MSP", "CoreMSP"}, h.needs("rcv/R-1"))
+
+	h.days(200)
+	h.redeem(treasurer, "R-1")
+	require.Equal(t, []string{"Bank1MSP", "CoreMSP"}, h.needs("rcv/R-1"), "redeeming a bank's piece needs the bank")
+}
+
+// Pieces made by a split or a partial transfer are guarded from their first write, and the parent
+// that makes them needs its own parties.
+func TestEndorsers_PiecesAreGuardedByTheirOwnParties(t *testing.T) {
+	h := newHarness(t)
+	h.active("R-2", supA, "1000.00")
+	h.ok(supA, "Transfer", "R-2", supB, "400.00")
+	require.Equal(t, []string{"CoreMSP", "SupplierMSP"}, h.needs("rcv/R-2"))
+	require.Equal(t, []string{chaincodeLevel}, h.needs("rcv/R-2.1"))
+	require.Equal(t, []string{"CoreMSP", "SupplierMSP"}, h.guard("rcv/R-2.1"))
+	require.Equal(t, []string{"CoreMSP", "SupplierMSP"}, h.guard("rcv/R-2.2"))
+}
+
+// The settings and every registry entry need the veto set (every core enterprise and every bank);
+// an account needs its own organisation; a credit line its bank, an issuance limit and an
+// instruction their core enterprise; an invoice binding its obligor.
+func TestEndorsers_SettingsRegistryAccountsLinesInstructions(t *testing.T) {
+	h := newHarness(t)
+	vetoes := []string{"Bank1MSP", "Bank2MSP", "CoreMSP", "OtherCoreMSP"}
+	for _, k := range []string{"config", "org/CoreMSP", "org/SupplierMSP", "org/AuditorMSP", "org/Bank1MSP"} {
+		require.Equal(t, vetoes, h.guard(k), k)
+	}
+	h.govern(`{"graceDays":5}`)
+	require.Equal(t, vetoes, h.needs("config"))
+	require.Equal(t, vetoes, h.guard("config"))
+
+	require.Equal(t, []string{"SupplierMSP"}, h.guard("acct/"+supA))
+	h.ok(supAdmin, "FreezeAccount", supC, "audit")
+	require.Equal(t, []string{"SupplierMSP"}, h.needs("acct/"+supC))
+
+	h.ok(bank1, "SetCreditLine", "CoreMSP", "1000.00")
+	require.Equal(t, []string{"Bank1MSP"}, h.guard("line/CoreMSP/Bank1MSP"))
+
+	out := h.ok(treasurer, "Issue", issueJSON(issueOpts{ID: "R-3"}))
+	in := h.instructionOf(out)
+	require.Equal(t, []string{"CoreMSP"}, h.guard("instr/"+in))
+	h.ok(approver, "ConfirmInstruction", in)
+	require.Equal(t, []string{"CoreMSP"}, h.needs("instr/"+in))
+	inv := ""
+	for k := range h.last.ValidationParameters() {
+		if len(k) > 0 && k[0] == 0 && slices.Contains([]string{"invoice"}, k[1:8]) {
+			inv = k
+		}
+	}
+	require.NotEmpty(t, inv, "the invoice binding gets a policy")
+	require.Equal(t, []string{"CoreMSP"}, h.guard(inv))
+}
+
+// A bank that joins guards the settings and every registry entry from the change that admits it.
+func TestEndorsers_ABankThatJoinsGuardsTheRegistry(t *testing.T) {
+	h := newHarness(t)
+	h.ok(admin, "CreateProposal", `{"id":"P-bank3","action":"set-org","org":{"mspId":"Bank3MSP","kind":"bank",`+
+		`"name":"Bank3MSP Co., Ltd.","creditCode":"`+creditCode(9)+`"}}`)
+	for _, a := range vetoAdmins[1:] {
+		h.ok(a, "ApproveProposal", "P-bank3")
+	}
+	vetoes := []string{"Bank1MSP", "Bank2MSP", "CoreMSP", "OtherCoreMSP"}
+	require.Equal(t, vetoes, h.needs("org/SupplierMSP"), "re-guarding needs the veto set in force")
+	require.Equal(t, []string{chaincodeLevel}, h.needs("org/Bank3MSP"))
+	with3 := []string{"Bank1MSP", "Bank2MSP", "Bank3MSP", "CoreMSP", "OtherCoreMSP"}
+	for _, k := range []string{"config", "org/CoreMSP", "org/SupplierMSP", "org/Bank3MSP"} {
+		require.Equal(t, with3, h.guard(k), k)
+	}
+}
