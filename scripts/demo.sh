@@ -125,6 +125,17 @@ as AuditorMSP/auditor freeze "$A.1" --reason "property preservation order" --ref
 refused 5 "conflict, the piece is frozen" SupplierMSP/supplier-a transfer "$A.1" --to SupplierMSP/supplier-b
 as AuditorMSP/auditor unfreeze "$A.1" --reason "order lifted" --reference "(2026)沪0115财保1号"
 
+step "Supplier A tries to move its piece with Fabric's own peer CLI, endorsed by its organisation's peer and the auditor's only: every peer refuses it at commit, the obligor's peer did not endorse (docs/security.md, 0)"
+printf '%s    $ scripts/network.sh invoke supplier/supplier-a supplier,auditor Transfer %s SupplierMSP/supplier-b ""%s\n' "$C" "$A.1" "$N"
+if scripts/network.sh invoke supplier/supplier-a supplier,auditor Transfer "$A.1" SupplierMSP/supplier-b "" >"$docs/last" 2>&1; then
+	echo "demo: a transfer without the obligor's endorsement committed" >&2
+	exit 1
+fi
+sed 's/^/    /' "$docs/last"
+grep -q ENDORSEMENT_POLICY_FAILURE "$docs/last" || { echo "demo: expected ENDORSEMENT_POLICY_FAILURE" >&2; exit 1; }
+say "${Y}refused at commit: the piece's own endorsement policy needs CoreMSP and SupplierMSP${N}"
+as AuditorMSP/auditor get "$A.1"
+
 step "The core enterprise tries to redeem $A today: refused, it matures on $later"
 if as CoreMSP/treasurer redeem-all "$A" --payment-ref "TRF-$run-A"; then
 	echo "demo: redemption before maturity was accepted; the chaincode should refuse it" >&2

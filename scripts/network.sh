@@ -19,6 +19,8 @@
 #   network.sh upgrade        rebuild the chaincode, restart its server, commit sequence + 1
 #   network.sh logs NODE [-f] a node's log (names from `status`)
 #   network.sh env ORG [USER] shell exports for the peer CLI as that identity (default admin)
+#   network.sh invoke ORG/USER ORG[,ORG...] FN [ARG...]   the chaincode invoked with the peer CLI,
+#                             endorsed by exactly the listed organisations' peers (a member without a gateway)
 #   network.sh add-org NAME [LEGAL_NAME] [CREDIT_CODE]
 #                             a bank joins the running network: its CA, identities and peer, the
 #                             channel update, the chaincode definition, the registry, its gateway
@@ -235,6 +237,29 @@ cmd_config_update() {
 	config_change "$what" "$submitter" jq_edit "$filter"
 }
 
+# cmd_invoke ORG/USER ORG[,ORG...] FUNCTION [ARG...]: the receivables chaincode's FUNCTION invoked
+# with Fabric's own peer CLI as USER of ORG, endorsed by the peers of exactly the listed
+# organisations, waiting for the commit: what any member can do without a gateway. The peer CLI
+# prints the validation code; a write that leaves out a party it affects is ENDORSEMENT_POLICY_FAILURE.
+cmd_invoke() {
+	local who=${1:-} endorsers=${2:-} fn=${3:-}
+	[ -n "$who" ] && [ -n "$endorsers" ] && [ -n "$fn" ] || die "usage: $SCRIPT invoke ORG/USER ORG[,ORG...] FUNCTION [ARG...]"
+	shift 3
+	[ -e "$NET/$MARKER" ] || die "no network in $NET: run 'network.sh up'"
+	ensure_tool jq jq
+	local org=${who%%/*} user=${who#*/} o flags=() args
+	eval "$(cmd_env "$org" "$user")"
+	for o in ${endorsers//,/ }; do
+		[ -n "${MSP[$o]:-}" ] || die "no organisation $o; orgs: ${ORGS[*]}"
+		flags+=(--peerAddresses "$(addr host "peer0.$o")" --tlsRootCertFiles "$(ca_cert "$o")")
+	done
+	args=$(jq -cn --arg f "$fn" '{function: $f, Args: $ARGS.positional}' --args "$@")
+	FABRIC_LOGGING_SPEC=warning "$BIN/peer" chaincode invoke -C "$CHANNEL" -n "$CC_NAME" -c "$args" "${flags[@]}" \
+		-o "$ORDERER_ADDRESS" --tls --cafile "$ORDERER_CA" --clientauth \
+		--certfile "$CORE_PEER_TLS_CLIENTCERT_FILE" --keyfile "$CORE_PEER_TLS_CLIENTKEY_FILE" \
+		--waitForEvent --waitForEventTimeout 60s
+}
+
 case ${1:-} in
 up) cmd_up ;;
 down) cmd_down ;;
@@ -255,6 +280,7 @@ nodes) nodes ;;
 leader) raft_leader || die "no orderer reports itself the Raft leader of $CHANNEL" ;;
 logs) cmd_logs "${2:-}" "${3:-}" ;;
 env) cmd_env "${2:-}" "${3:-}" ;;
+invoke) cmd_invoke "${@:2}" ;;
 add-org) cmd_add_org "${@:2}" ;;
 config-update) cmd_config_update "${@:2}" ;;
 revoke-user) cmd_revoke_user "${@:2}" ;;

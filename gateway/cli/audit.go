@@ -41,8 +41,10 @@ func newAuditCommand(g *globals) *cobra.Command {
 		Long: `audit reads the channel's blocks through your organisation's gateway and verifies them itself:
 each block's hash link and data hash; that every valid transaction's creator and endorsers hold
 certificates of the channel's member organisations (their CAs in the channel configuration) and
-signed it; that the receivables chaincode's endorsements satisfy its endorsement policy, read from
-the chaincode definition committed in the blocks (or --policy). It replays the write
+signed it; that the receivables chaincode's endorsements satisfy, for each key written, the key's
+own (state-based) policy, for each private collection written, the collection's, and otherwise the
+chaincode's endorsement policy, read from the chaincode definition committed in the blocks (or
+--policy). It replays the write
 sets of the valid transactions, rebuilds every receivable (in memory, or past --memory-entries in an
 embedded store in a temporary folder), checks conservation and compares each
 one with what the chaincode answers (get, and on a whole-chain audit the trace of every root and
@@ -231,6 +233,11 @@ func auditTable(w io.Writer, r *auditResult, checkpointOut string) {
 	if r.Policy != "" {
 		fmt.Fprintf(w, "endorsement policy\t%s (%s)\n", r.Policy, r.PolicySource)
 	}
+	fmt.Fprintf(w, "parties' policies\t%d writes checked against their key's own policy, %d against their collection's", r.KeyPolicies, r.CollectionPolicies)
+	if r.Unverified > 0 {
+		fmt.Fprintf(w, ", %d to keys written before the checkpoint not verifiable", r.Unverified)
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "receivables rebuilt\t%d in %d roots, state in %s\n", r.Receivables, r.Roots, r.Store)
 	if len(r.Conservation) == 0 {
 		fmt.Fprintf(w, "conservation\tholds for every root\n")
@@ -238,7 +245,7 @@ func auditTable(w io.Writer, r *auditResult, checkpointOut string) {
 	for _, v := range r.Conservation {
 		fmt.Fprintf(w, "conservation VIOLATED\t%s\n", v)
 	}
-	fmt.Fprintf(w, "financing terms\t%d public hashes backed by a private write, %d private terms read and matching\n", r.TermsHashes, r.TermsRead)
+	fmt.Fprintf(w, "financing terms\t%d public hashes backed by a recorded private decision, %d private terms read and matching\n", r.TermsHashes, r.TermsRead)
 	fmt.Fprintf(w, "compared with chaincode\t%d receivables, %d root trees, %d accounts' totals: %d differences\n", r.ComparedWithPeer, r.RootsTraced, r.AccountsTotalled, len(r.Differences))
 	for _, d := range r.Differences {
 		fmt.Fprintf(w, "  DIFFERENCE %s\t%s %s\n", d.ID, d.Detail, strings.Join(d.Fields, ","))

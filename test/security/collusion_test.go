@@ -1,0 +1,247 @@
+package security
+
+import (
+	"crypto/sha256"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hyperledger/fabric-gateway/pkg/client"
+	"github.com/hyperledger/fabric-gateway/pkg/identity"
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	"github.com/hyperledger/fabric-protos-go-apiv2/gateway"
+	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset"
+	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset/kvrwset"
+	"github.com/hyperledger/fabric-protos-go-apiv2/msp"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
+	"github.com/recv-ledger/recv/test/internal/gwtest"
+	"github.com/recv-ledger/recv/test/internal/testnet"
+)
+
+// Each organisation runs its own chaincode server, so it decides what its peer endorses: a changed
+// server returns any result, and the peer signs it. forge stands in for such servers: it builds a
+// transaction of the receivables chaincode with the write set the test chooses and signs each
+// endorsement with the endorsing organisation's peer's own key (from its MSP folder), which is
+// exactly what that peer signs for its changed server; the creator signs the envelope. It is
+// submitted through the creator's organisation's peer (Fabric's Gateway service, as the peer CLI
+// or any SDK would) and the commit's validation code is returned: only Fabric's validation, the
+// endorsement policy of every key written, stands between the forgery and the ledger.
+func forge(t *testing.T, creator string, endorsers []string, writes ...*kvrwset.KVWrite) peer.TxValidationCode {
+	t.Helper()
+	mspID, _, _ := strings.Cut(creator, "/")
+	conn, err := testnet.DialPeer(nw.Desc, mspID)
+	require.NoError(t, err)
+	defer conn.Close()
+	gw, err := testnet.Connect(nw.Desc, creator, conn, client.WithCommitStatusTimeout(time.Minute))
+	require.NoError(t, err)
+	defer gw.Close()
+
+	// An honest endorsement of a query gives real headers (channel, chaincode, creator, nonce).
+	p, err := gw.GetNetwork(nw.Desc.Channel).GetContract(nw.Desc.Chaincode).NewProposal("GetConfig")
+	require.NoError(t, err)
+	honest, err := p.Endorse()
+	require.NoError(t, err)
+	raw, err := honest.Bytes()
+	require.NoError(t, err)
+	var prepared gateway.PreparedTransaction
+	unmarshal(t, raw, &prepared)
+	var payload common.Payload
+	unmarshal(t, prepared.GetEnvelope().GetPayload(), &payload)
+	var txn peer.Transaction
+	unmarshal(t, payload.GetData(), &txn)
+	var cap peer.ChaincodeActionPayload
+	unmarshal(t, txn.GetActions()[0].GetPayload(), &cap)
+	var prp peer.ProposalResponsePayload
+	unmarshal(t, cap.GetAction().GetProposalResponsePayload(), &prp)
+	var cca peer.ChaincodeAction
+	unmarshal(t, prp.GetExtension(), &cca)
+	var rws rwset.TxReadWriteSet
+	unmarshal(t, cca.GetResults(), &rws)
+
+	// The forged result: the chosen writes, nothing read (so no MVCC check can refuse it).
+	replaced := false
+	for _, ns := range rws.GetNsRwset() {
+		if ns.GetNamespace() == nw.Desc.Chaincode {
+			ns.Rwset, ns.CollectionHashedRwset, replaced = marshal(t, &kvrwset.KVRWSet{Writes: writes}), nil, true
+		}
+	}
+	require.True(t, replaced, "the honest endorsement has a %s read-write set", nw.Desc.Chaincode)
+	cca.Results, cca.Events = marshal(t, &rws), nil
+	prp.Extension = marshal(t, &cca)
+	prpBytes := marshal(t, &prp)
+	cap.Action.ProposalResponsePayload, cap.Action.Endorsements = prpBytes, nil
+	for _, org := range endorsers {
+		id, sign := peerSigner(t, org)
+		digest := sha256.Sum256(append(append([]byte(nil), prpBytes...), id...))
+		sig, err := sign(digest[:])
+		require.NoError(t, err)
+		cap.Action.Endorsements = append(cap.Action.Endorsements, &peer.Endorsement{Endorser: id, Signature: sig})
+	}
+	txn.Actions[0].Payload = marshal(t, &cap)
+	payload.Data = marshal(t, &txn)
+	payloadBytes := marshal(t, &payload)
+	prepared.Envelope = &common.Envelope{Payload: payloadBytes}
+	_, sign := userSigner(t, creator)
+	digest := sha256.Sum256(payloadBytes)
+	sig, err := sign(digest[:])
+	require.NoError(t, err)
+
+	forged, err := gw.NewSignedTransaction(marshal(t, &prepared), sig)
+	require.NoError(t, err)
+	commit, err := forged.Submit()
+	require.NoError(t, err, "the orderer takes it: only validation at commit can refuse it")
+	st, err := commit.Status()
+	require.NoError(t, err)
+	return st.Code
+}
+
+// peerSigner is organisation mspID's peer's serialized identity and signing function, from the
+// peer's own MSP folder.
+func peerSigner(t *testing.T, mspID string) ([]byte, identity.Sign) {
+	t.Helper()
+	org, ok := nw.Desc.Orgs[mspID]
+	require.True(t, ok, "no organisation %s", mspID)
+	dir := filepath.Join(nw.Dir, "orgs", org.Name, "peer0", "msp")
+	return signer(t, mspID, filepath.Join(dir, "signcerts", "cert.pem"), filepath.Join(dir, "keystore", "key.pem"))
+}
+
+// userSigner is account's serialized identity and signing function, from network.json.
+func userSigner(t *testing.T, account string) ([]byte, identity.Sign) {
+	t.Helper()
+	mspID, name, _ := strings.Cut(account, "/")
+	u := nw.Desc.Orgs[mspID].Users[name]
+	return signer(t, mspID, u.Cert, u.Key)
+}
+
+func signer(t *testing.T, mspID, certFile, keyFile string) ([]byte, identity.Sign) {
+	t.Helper()
+	certPEM, err := os.ReadFile(certFile)
+	require.NoError(t, err)
+	keyPEM, err := os.ReadFile(keyFile)
+	require.NoError(t, err)
+	key, err := identity.PrivateKeyFromPEM(keyPEM)
+	require.NoError(t, err)
+	sign, err := identity.NewPrivateKeySign(key)
+	require.NoError(t, err)
+	return marshal(t, &msp.SerializedIdentity{Mspid: mspID, IdBytes: certPEM}), sign
+}
+
+func marshal(t *testing.T, m proto.Message) []byte {
+	t.Helper()
+	b, err := proto.Marshal(m)
+	require.NoError(t, err)
+	return b
+}
+
+func unmarshal(t *testing.T, b []byte, m proto.Message) {
+	t.Helper()
+	require.NoError(t, proto.Unmarshal(b, m))
+}
+
+func jsonOf(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	return b
+}
+
+// vetoSet is every core enterprise and bank of the registry, sorted.
+func vetoSet(t *testing.T) []string {
+	t.Helper()
+	var members wire.Members
+	out, err := contractAs(t, "AuditorMSP/auditor").Evaluate("ListOrgs")
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(out, &members))
+	var vetoes []string
+	for _, o := range members.Orgs {
+		if o.Kind == wire.OrgCore || o.Kind == wire.OrgBank {
+			vetoes = append(vetoes, o.MSPID)
+		}
+	}
+	slices.Sort(vetoes)
+	return vetoes
+}
+
+// TestCollusion_AWriteWithoutThePartiesItAffectsIsRefusedAtCommit (issue 23): organisations whose
+// chaincode servers run changed code (forge) endorse writes that leave out a party the write
+// affects; each one satisfies the chaincode-level policy but not the policy of a key it writes, and
+// every peer marks it ENDORSEMENT_POLICY_FAILURE: nothing changes. The same forged transactions
+// endorsed by the parties (the controls, writing the current values back) commit VALID, so it is
+// the missing party, not the forging, that validation refuses.
+func TestCollusion_AWriteWithoutThePartiesItAffectsIsRefusedAtCommit(t *testing.T) {
+	as := func(account string) *gwtest.Client { return gwtest.As(t, nw.Dir, account) }
+	core, supplier, bank1 := as("CoreMSP/treasurer"), as("SupplierMSP/supplier-a"), as("Bank1MSP/officer")
+	id := gwtest.UniqueID(t, "CL")
+	core.Made(t, as("CoreMSP/approver"), "issue", "", gwtest.IssueBody(t, id, "SupplierMSP/supplier-a", "8000.00", gwtest.InDays(40)))
+	supplier.Sees(t, id, wire.StatusPending)
+	supplier.Submit(t, "accept", id, nil)
+	supplier.Submit(t, "request-financing", id, wire.FinancingRequest{Bank: "Bank1MSP"})
+	bank1.Sees(t, id, wire.StatusFinancing)
+	bank1.Submit(t, "approve-financing", id, wire.ApproveRequest{RateBps: 420})
+	financed := core.Sees(t, id, wire.StatusActive)
+	require.Equal(t, "Bank1MSP/officer", financed.Holder)
+	key := "rcv/" + id
+
+	t.Run("the core enterprise and the supplier move a piece the bank financed", func(t *testing.T) {
+		stolen := financed
+		stolen.Holder = "SupplierMSP/supplier-a"
+		code := forge(t, "SupplierMSP/supplier-a", []string{"CoreMSP", "SupplierMSP"}, &kvrwset.KVWrite{Key: key, Value: jsonOf(t, stolen)})
+		require.Equal(t, peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE, code)
+		require.Equal(t, "Bank1MSP/officer", core.Sees(t, id, wire.StatusActive).Holder, "the bank still holds it")
+		// Control: the obligor and the holder endorse a write of the same key.
+		code = forge(t, "SupplierMSP/supplier-a", []string{"CoreMSP", "Bank1MSP"}, &kvrwset.KVWrite{Key: key, Value: jsonOf(t, financed)})
+		require.Equal(t, peer.TxValidationCode_VALID, code)
+	})
+
+	t.Run("a supplier and the auditor issue a receivable the core enterprise owes", func(t *testing.T) {
+		fake := financed
+		fake.ID, fake.RootID, fake.Holder, fake.Financing, fake.AmountFen, fake.Amount = id+"X", id+"X", "SupplierMSP/supplier-a", nil, 900000000, "9000000.00"
+		code := forge(t, "SupplierMSP/supplier-a", []string{"SupplierMSP", "AuditorMSP"}, &kvrwset.KVWrite{Key: "rcv/" + fake.ID, Value: jsonOf(t, fake)})
+		require.Equal(t, peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE, code, "a new key needs the core enterprise (the chaincode-level policy)")
+		_, err := as("AuditorMSP/auditor").Client.Get(t.Context(), fake.ID)
+		require.ErrorIs(t, err, wire.ErrNotFound)
+	})
+
+	t.Run("the members without the banks widen the clock skew", func(t *testing.T) {
+		var cfg wire.Config
+		out, err := contractAs(t, "AuditorMSP/auditor").Evaluate("GetConfig")
+		require.NoError(t, err)
+		require.NoError(t, json.Unmarshal(out, &cfg))
+		wide := cfg
+		wide.ClockSkewSeconds = 86400
+		code := forge(t, "CoreMSP/admin", []string{"CoreMSP", "SupplierMSP", "AuditorMSP"}, &kvrwset.KVWrite{Key: "config", Value: jsonOf(t, wide)})
+		require.Equal(t, peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE, code)
+		out, err = contractAs(t, "AuditorMSP/auditor").Evaluate("GetConfig")
+		require.NoError(t, err)
+		require.NoError(t, json.Unmarshal(out, &wide))
+		require.Equal(t, cfg.ClockSkewSeconds, wide.ClockSkewSeconds, "the settings are unchanged")
+		code = forge(t, "CoreMSP/admin", vetoSet(t), &kvrwset.KVWrite{Key: "config", Value: jsonOf(t, cfg)})
+		require.Equal(t, peer.TxValidationCode_VALID, code, "control: the veto set endorses a write of the settings")
+	})
+
+	t.Run("four members without a bank make it a supplier", func(t *testing.T) {
+		var org wire.Org
+		out, err := contractAs(t, "AuditorMSP/auditor").Evaluate("GetOrg", client.WithArguments("Bank2MSP"))
+		require.NoError(t, err)
+		require.NoError(t, json.Unmarshal(out, &org))
+		demoted := org
+		demoted.Kind = wire.OrgSupplier
+		code := forge(t, "CoreMSP/admin", []string{"CoreMSP", "SupplierMSP", "Bank1MSP", "AuditorMSP"},
+			&kvrwset.KVWrite{Key: "org/Bank2MSP", Value: jsonOf(t, demoted)})
+		require.Equal(t, peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE, code)
+		out, err = contractAs(t, "AuditorMSP/auditor").Evaluate("GetOrg", client.WithArguments("Bank2MSP"))
+		require.NoError(t, err)
+		require.NoError(t, json.Unmarshal(out, &demoted))
+		require.Equal(t, wire.OrgBank, demoted.Kind, "the registry is unchanged")
+		code = forge(t, "CoreMSP/admin", vetoSet(t), &kvrwset.KVWrite{Key: "org/Bank2MSP", Value: jsonOf(t, org)})
+		require.Equal(t, peer.TxValidationCode_VALID, code, "control: the veto set endorses a write of the entry")
+	})
+}
