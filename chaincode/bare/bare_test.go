@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/recv-ledger/recv/chaincode/bare"
-	"github.com/recv-ledger/recv/chaincode/internal/memstub"
+	"github.com/recv-ledger/recv/chaincode/memstub"
 )
 
 func TestPut_WritesOneValueOfTheSizeAsked(t *testing.T) {

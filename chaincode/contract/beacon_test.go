@@ -9,7 +9,7 @@ import (
 	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
 	"github.com/stretchr/testify/require"
 
-	"github.com/recv-ledger/recv/chaincode/internal/memstub"
+	"github.com/recv-ledger/recv/chaincode/memstub"
 	"github.com/recv-ledger/recv/chaincode/wire"
 )
 

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/recv-ledger/recv/chaincode/bare"
-	"github.com/recv-ledger/recv/chaincode/internal/memstub"
+	"github.com/recv-ledger/recv/chaincode/memstub"
 )
 
 // The benchmarks simulate each write transaction against a prepared ledger, as a peer endorses

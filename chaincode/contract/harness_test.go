@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/recv-ledger/recv/chaincode/contract"
-	"github.com/recv-ledger/recv/chaincode/internal/memstub"
+	"github.com/recv-ledger/recv/chaincode/memstub"
 	"github.com/recv-ledger/recv/chaincode/receivable"
 	"github.com/recv-ledger/recv/chaincode/wire"
 )

@@ -51,6 +51,11 @@ type Options struct {
 	// by Close. 0: DefaultMemoryEntries.
 	MemoryEntries int
 	TempDir       string
+	// NoReplay skips re-executing the chaincode's rules (a resumed audit never re-executes them: it
+	// lacks the world state before its checkpoint). Terms gives a bank decision's private terms so
+	// that decisions are re-executed too (their rate, reason and salt are in no block).
+	NoReplay bool
+	Terms    DecisionTerms
 }
 
 // Position is a verified block: the next block must carry its header hash.
@@ -98,6 +103,9 @@ type Auditor struct {
 	collPolicies       map[string]*Policy // collection -> its endorsement policy
 	pendingCollections map[string]*Policy // defined in the block being verified
 	terms              map[string]bool    // hex SHA-256 of every private value a valid transaction wrote
+
+	replay *replayer // re-executes each valid transaction of the chaincode; nil: not done
+	block  uint64    // the block being verified
 }
 
 // Report is what an audit checked and found.
@@ -125,6 +133,14 @@ type Report struct {
 	// resumed audit to keys whose policy it has not seen (written before the checkpoint) that
 	// the chaincode's policy does not cover.
 	KeyPolicies        int `json:"keyPoliciesChecked"`
+	// RulesChecked counts the valid transactions re-executed through the chaincode's rules on the
+	// state rebuilt from the blocks, RulesSkipped those that could not be (a decision whose terms
+	// the auditor's peer does not hold); Violations are those whose writes the rules would not
+	// have produced. RulesNote says why none was re-executed, when so.
+	RulesChecked int         `json:"rulesChecked"`
+	RulesSkipped int         `json:"rulesSkipped"`
+	RulesNote    string      `json:"rulesNote,omitempty"`
+	Violations   []Violation `json:"violations"`
 	CollectionPolicies int `json:"collectionPoliciesChecked"`
 	Unverified         int `json:"writesUnverified"`
 	// TermsHashes counts the financing terms whose public hash a private write of an earlier or
@@ -151,6 +167,18 @@ func New(opts Options) (*Auditor, error) {
 		keyPolicies: map[string]*Policy{}, collPolicies: map[string]*Policy{}, terms: map[string]bool{}}
 	if opts.Policy != nil {
 		a.rep.Policy, a.rep.PolicySource = opts.Policy.String(), opts.PolicySource
+	}
+	switch {
+	case opts.NoReplay:
+		a.rep.RulesNote = "not asked for"
+	case opts.Start != nil:
+		a.rep.RulesNote = "a resumed audit lacks the state before its checkpoint"
+	default:
+		r, err := newReplayer(opts.Terms)
+		if err != nil {
+			return nil, err
+		}
+		a.replay = r
 	}
 	if opts.Start != nil {
 		a.next, a.prev = opts.Start.Number+1, opts.Start.HeaderHash
@@ -180,6 +208,7 @@ func (a *Auditor) LoadConfig(b *common.Block) error {
 func (a *Auditor) Verify(b *common.Block) error {
 	h := b.GetHeader()
 	num := h.GetNumber()
+	a.block = num
 	fail := func(err error) error { return &BlockError{Block: num, Tx: -1, Err: err} }
 	if num != a.next {
 		return fail(fmt.Errorf("expected block %d", a.next))
@@ -297,7 +326,12 @@ func (a *Auditor) endorserTx(raw []byte, payload *common.Payload, chdr *common.C
 			endorsers = append(endorsers, s)
 			a.rep.Endorsements++
 		}
-		if err := a.action(prp, endorsers); err != nil {
+		args, err := proposalInput(&cap)
+		if err != nil {
+			return txErr(err)
+		}
+		in := txInput{block: a.block, id: chdr.GetTxId(), at: at, creator: shdr.GetCreator(), args: args}
+		if err := a.action(prp, endorsers, in); err != nil {
 			return txErr(err)
 		}
 	}
@@ -305,7 +339,7 @@ func (a *Auditor) endorserTx(raw []byte, payload *common.Payload, chdr *common.C
 }
 
 // action checks the policy of a receivables chaincode action and applies its writes.
-func (a *Auditor) action(prp []byte, endorsers []signer) error {
+func (a *Auditor) action(prp []byte, endorsers []signer, in txInput) error {
 	var resp peer.ProposalResponsePayload
 	if err := proto.Unmarshal(prp, &resp); err != nil {
 		return fmt.Errorf("decode proposal response: %w", err)
@@ -329,6 +363,7 @@ func (a *Auditor) action(prp []byte, endorsers []signer) error {
 		return fmt.Errorf("decode read-write set: %w", err)
 	}
 	type nsWrites struct {
+		ns      *rwset.NsReadWriteSet
 		kv      *kvrwset.KVRWSet
 		private map[string]bool
 	}
@@ -348,9 +383,25 @@ func (a *Auditor) action(prp []byte, endorsers []signer) error {
 		if err := a.checkPolicies(&kv, ns, endorsers); err != nil {
 			return err
 		}
-		all = append(all, nsWrites{&kv, private})
+		all = append(all, nsWrites{ns, &kv, private})
 	}
 	for _, w := range all {
+		if a.replay != nil {
+			problem, skipped := a.replay.check(in, w.ns, w.kv, cca.GetEvents())
+			switch {
+			case skipped:
+				a.rep.RulesSkipped++
+			case problem != "":
+				a.rep.RulesChecked++
+				a.rep.Violations = append(a.rep.Violations, Violation{Block: in.block, TxID: in.id, Function: in.function(),
+					Creator: identityName(in.creator), Endorsers: endorserNames(endorsers), Problem: problem})
+			default:
+				a.rep.RulesChecked++
+			}
+			if err := a.replay.applyWrites(w.ns, w.kv); err != nil {
+				return err
+			}
+		}
 		for h := range w.private {
 			a.terms[h] = true
 		}

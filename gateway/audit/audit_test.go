@@ -20,9 +20,26 @@ func newAuditor(t *testing.T) *audit.Auditor {
 	t.Helper()
 	p, err := audit.ParsePolicy(testPolicy)
 	require.NoError(t, err)
-	a, err := audit.New(audit.Options{Policy: p})
+	// The test chains are made of write sets without proposals: nothing to re-execute.
+	a, err := audit.New(audit.Options{Policy: p, NoReplay: true})
 	require.NoError(t, err)
 	return a
+}
+
+// A valid transaction whose write set no execution of the chaincode's rules produces is named,
+// with its creator and endorsers: here one whose proposal calls no function at all.
+func TestVerify_ATransactionTheRulesWouldNotProduceIsAViolation(t *testing.T) {
+	c := audittest.NewChain(t)
+	p, err := audit.ParsePolicy(testPolicy)
+	require.NoError(t, err)
+	a, err := audit.New(audit.Options{Policy: p})
+	require.NoError(t, err)
+	require.NoError(t, verifyAll(a, c.Blocks))
+	rep := a.Report()
+	require.Len(t, rep.Violations, 2, "the issue and the split of the test chain")
+	v := rep.Violations[0]
+	require.Equal(t, audit.Violation{Block: 1, TxID: "tx1", Creator: "CoreMSP/user1", Endorsers: []string{"CoreMSP", "SupplierMSP"},
+		Problem: "no function in the proposal"}, v)
 }
 
 func verifyAll(a *audit.Auditor, blocks []*common.Block) error {

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -23,6 +24,7 @@ type auditOptions struct {
 	checkpointOut  string
 	signWith       string
 	noCompare      bool
+	noRules        bool
 	memoryEntries  int
 }
 
@@ -44,7 +46,10 @@ certificates of the channel's member organisations (their CAs in the channel con
 signed it; that the receivables chaincode's endorsements satisfy, for each key written, the key's
 own (state-based) policy, for each private collection written, the collection's, and otherwise the
 chaincode's endorsement policy, read from the chaincode definition committed in the blocks (or
---policy). It replays the write
+--policy). It re-executes every valid transaction through the chaincode's own rules on the state
+rebuilt from the blocks before it (a bank's decision with the terms the auditor's peer holds) and
+names each one whose writes the rules would not have produced: endorsements prove who signed, not
+that the rules allowed it (--no-rules skips this). It replays the write
 sets of the valid transactions, rebuilds every receivable (in memory, or past --memory-entries in an
 embedded store in a temporary folder), checks conservation and compares each
 one with what the chaincode answers (get, and on a whole-chain audit the trace of every root and
@@ -52,7 +57,8 @@ the totals of every account holding a rebuilt receivable). Invalid transactions 
 replayed. With --sign-with the last verified block is signed into a checkpoint from which a later
 audit resumes (--from-checkpoint). See docs/audit.md for what an auditor must still trust.
 
-Exit code 0: verified, no difference; 1: a block failed verification or a difference was found.`,
+Exit code 0: verified, no difference; 1: a block failed verification, or a difference or a
+transaction the rules would not have produced was found.`,
 		Example: `  recv --as AuditorMSP/auditor audit --sign-with "$(recv netinfo --key AuditorMSP/auditor)" --checkpoint-out audit.json
   recv --as AuditorMSP/auditor audit --from-checkpoint audit.json -o json`,
 		Args: cobra.NoArgs,
@@ -65,6 +71,7 @@ Exit code 0: verified, no difference; 1: a block failed verification or a differ
 	f.StringVar(&o.checkpointOut, "checkpoint-out", "", "write the signed checkpoint of the last verified block here (needs --sign-with)")
 	f.StringVar(&o.signWith, "sign-with", "", "the auditor's private key (PEM) that signs the checkpoint and checks --from-checkpoint's")
 	f.BoolVar(&o.noCompare, "no-compare", false, "do not ask the chaincode for each rebuilt receivable")
+	f.BoolVar(&o.noRules, "no-rules", false, "do not re-execute each valid transaction through the chaincode's rules")
 	f.IntVar(&o.memoryEntries, "memory-entries", audit.DefaultMemoryEntries, "rebuilt receivables kept in memory; past this the state moves into an embedded store in a temporary folder, removed at the end")
 	return cmd
 }
@@ -73,7 +80,7 @@ func (g *globals) audit(cmd *cobra.Command, o *auditOptions) error {
 	if o.memoryEntries < 1 {
 		return usagef("--memory-entries must be at least 1")
 	}
-	opts := audit.Options{Chaincode: o.chaincode, MemoryEntries: o.memoryEntries}
+	opts := audit.Options{Chaincode: o.chaincode, MemoryEntries: o.memoryEntries, NoReplay: o.noRules}
 	if o.policy != "" {
 		pol, err := audit.ParsePolicy(o.policy)
 		if err != nil {
@@ -106,6 +113,7 @@ func (g *globals) audit(cmd *cobra.Command, o *auditOptions) error {
 	if !o.noCompare {
 		get = c.GetRaw
 	}
+	opts.Terms = decisionTerms(ctx, c)
 	stop := g.progress("verifying blocks")
 	a, runErr := audit.Run(ctx, gatewaySource{c}, opts, get)
 	if runErr == nil && get != nil && opts.Start == nil {
@@ -138,10 +146,28 @@ func (g *globals) audit(cmd *cobra.Command, o *auditOptions) error {
 	switch {
 	case runErr != nil:
 		return fmt.Errorf("audit failed: %w", runErr)
-	case len(res.Differences) > 0 || len(res.Conservation) > 0:
-		return fmt.Errorf("audit found %d differences and %d conservation violations", len(res.Differences), len(res.Conservation))
+	case len(res.Differences) > 0 || len(res.Conservation) > 0 || len(res.Violations) > 0:
+		return fmt.Errorf("audit found %d differences, %d conservation violations and %d transactions the rules would not have produced",
+			len(res.Differences), len(res.Conservation), len(res.Violations))
 	}
 	return nil
+}
+
+// decisionTerms reads a bank's decision's private terms through the gateway (GetTerms: the
+// auditor is a member of every terms collection), so that the audit re-executes decisions too.
+func decisionTerms(ctx context.Context, c *client.Client) audit.DecisionTerms {
+	return func(id, hash string) (*wire.Terms, error) {
+		var t wire.Terms
+		err := c.Call(ctx, "get-terms", []string{id, hash}, nil, nil, &t)
+		var p *wire.Problem
+		if errors.As(err, &p) && (p.Kind == wire.KindNotFound || p.Kind == wire.KindForbidden) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &t, nil
+	}
 }
 
 // gatewaySource reads the blocks through the gateway (GET /v1/chain, /v1/blocks/{number}).
@@ -232,6 +258,17 @@ func auditTable(w io.Writer, r *auditResult, checkpointOut string) {
 	fmt.Fprintf(w, "chaincode transactions\t%d, %d endorsements verified\n", r.ChaincodeTxs, r.Endorsements)
 	if r.Policy != "" {
 		fmt.Fprintf(w, "endorsement policy\t%s (%s)\n", r.Policy, r.PolicySource)
+	}
+	switch {
+	case r.RulesNote != "":
+		fmt.Fprintf(w, "rules re-executed\tnone: %s\n", r.RulesNote)
+	default:
+		fmt.Fprintf(w, "rules re-executed\t%d transactions, %d skipped (terms not held here): %d the rules would not have produced\n",
+			r.RulesChecked, r.RulesSkipped, len(r.Violations))
+	}
+	for _, v := range r.Violations {
+		fmt.Fprintf(w, "  VIOLATION block %d tx %s\t%s by %s, endorsed by %s: %s\n", v.Block, v.TxID, v.Function, v.Creator,
+			strings.Join(v.Endorsers, " "), v.Problem)
 	}
 	fmt.Fprintf(w, "parties' policies\t%d writes checked against their key's own policy, %d against their collection's", r.KeyPolicies, r.CollectionPolicies)
 	if r.Unverified > 0 {

@@ -68,7 +68,7 @@ func TestAudit_VerifiesRebuildsAndSignsACheckpoint(t *testing.T) {
 	require.NoError(t, os.WriteFile(key, audittest.KeyPEM(t), 0o600))
 	cp := filepath.Join(dir, "checkpoint.json")
 
-	code, out, stderr := run(t, f, "audit", "--policy", networkPolicy, "--sign-with", key, "--checkpoint-out", cp)
+	code, out, stderr := run(t, f, "audit", "--no-rules", "--policy", networkPolicy, "--sign-with", key, "--checkpoint-out", cp)
 	require.Equal(t, wire.ExitOK, code, stderr)
 	require.Contains(t, out, "blocks verified          3 (0..2)")
 	require.Contains(t, out, "1 MVCC_READ_CONFLICT")
@@ -79,7 +79,7 @@ func TestAudit_VerifiesRebuildsAndSignsACheckpoint(t *testing.T) {
 
 	// Nothing new since the checkpoint: only the height is asked.
 	f.requests = nil
-	code, out, stderr = run(t, f, "audit", "--from-checkpoint", cp, "--sign-with", key, "-o", "json")
+	code, out, stderr = run(t, f, "audit", "--no-rules", "--from-checkpoint", cp, "--sign-with", key, "-o", "json")
 	require.Equal(t, wire.ExitOK, code, stderr)
 	var res auditResult
 	require.NoError(t, json.Unmarshal([]byte(out), &res))
@@ -95,11 +95,11 @@ func TestAudit_ResumesAfterTheCheckpointWithTheLatestConfiguration(t *testing.T)
 	key := filepath.Join(dir, "key.pem")
 	require.NoError(t, os.WriteFile(key, audittest.KeyPEM(t), 0o600))
 	cp := filepath.Join(dir, "checkpoint.json")
-	code, _, stderr := run(t, chainGateway(t, c.Blocks[:2]), "audit", "--policy", networkPolicy, "--sign-with", key, "--checkpoint-out", cp, "--no-compare")
+	code, _, stderr := run(t, chainGateway(t, c.Blocks[:2]), "audit", "--no-rules", "--policy", networkPolicy, "--sign-with", key, "--checkpoint-out", cp, "--no-compare")
 	require.Equal(t, wire.ExitOK, code, stderr)
 
 	f := chainGateway(t, c.Blocks)
-	code, out, stderr := run(t, f, "audit", "--from-checkpoint", cp, "-o", "json")
+	code, out, stderr := run(t, f, "audit", "--no-rules", "--from-checkpoint", cp, "-o", "json")
 	require.Equal(t, wire.ExitOK, code, stderr)
 	var paths []string
 	for _, r := range f.requests {
@@ -115,7 +115,7 @@ func TestAudit_ResumesAfterTheCheckpointWithTheLatestConfiguration(t *testing.T)
 
 	other := filepath.Join(dir, "other.pem")
 	require.NoError(t, os.WriteFile(other, audittest.KeyPEM(t), 0o600))
-	code, _, stderr = run(t, f, "audit", "--from-checkpoint", cp, "--sign-with", other)
+	code, _, stderr = run(t, f, "audit", "--no-rules", "--from-checkpoint", cp, "--sign-with", other)
 	require.Equal(t, wire.ExitInvalid, code)
 	require.Contains(t, stderr, "signed by another key")
 }
@@ -126,14 +126,14 @@ func TestAudit_FailsOnATamperedBlockOrADifference(t *testing.T) {
 	b := audittest.Clone(t, c.Blocks[1])
 	b.Header.PreviousHash[0] ^= 1
 	f.answers["GET /v1/blocks/1"] = answer{status: 200, body: string(audittest.Marshal(t, b))}
-	code, out, stderr := run(t, f, "audit", "--policy", networkPolicy)
+	code, out, stderr := run(t, f, "audit", "--no-rules", "--policy", networkPolicy)
 	require.Equal(t, wire.ExitFailure, code)
 	require.Contains(t, stderr, "audit failed: block 1: previous hash")
 	require.Contains(t, out, "FAILED")
 
 	f = chainGateway(t, c.Blocks)
 	f.answers["GET /v1/receivables/R-1.2"] = answer{status: 404, body: `{"kind":"not_found","detail":"not_found: no R-1.2"}`}
-	code, out, stderr = run(t, f, "audit", "--policy", networkPolicy, "-o", "json")
+	code, out, stderr = run(t, f, "audit", "--no-rules", "--policy", networkPolicy, "-o", "json")
 	require.Equal(t, wire.ExitFailure, code)
 	require.Contains(t, stderr, "audit found 1 differences")
 	var res auditResult
@@ -151,7 +151,7 @@ func TestAudit_MemoryEntriesMovesTheStateToDiskWithTheSameResult(t *testing.T) {
 	t.Setenv("TMPDIR", tmp)
 	report := func(args ...string) auditResult {
 		t.Helper()
-		code, out, stderr := run(t, chainGateway(t, c.Blocks), append([]string{"audit", "--policy", networkPolicy, "-o", "json"}, args...)...)
+		code, out, stderr := run(t, chainGateway(t, c.Blocks), append([]string{"audit", "--no-rules", "--policy", networkPolicy, "-o", "json"}, args...)...)
 		require.Equal(t, wire.ExitOK, code, stderr)
 		var res auditResult
 		require.NoError(t, json.Unmarshal([]byte(out), &res))
@@ -168,7 +168,7 @@ func TestAudit_MemoryEntriesMovesTheStateToDiskWithTheSameResult(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, entries, "the on-disk state's folder is removed at the end")
 
-	code, _, stderr := run(t, chainGateway(t, c.Blocks), "audit", "--policy", networkPolicy, "--memory-entries", "0")
+	code, _, stderr := run(t, chainGateway(t, c.Blocks), "audit", "--no-rules", "--policy", networkPolicy, "--memory-entries", "0")
 	require.Equal(t, wire.ExitInvalid, code)
 	require.Contains(t, stderr, "--memory-entries must be at least 1")
 }
@@ -177,7 +177,7 @@ func TestAudit_ReportsAnAccountWhoseTotalsDiffer(t *testing.T) {
 	c := audittest.NewChain(t)
 	f := chainGateway(t, c.Blocks)
 	f.answers["GET /v1/accounts/SupplierMSP/a/totals"] = answer{status: 200, body: `{"account":"SupplierMSP/a","outstanding":"99.00","outstandingFen":9900,"financed":"0.00","redeemed":"0.00"}`}
-	code, out, stderr := run(t, f, "audit", "--policy", networkPolicy, "--memory-entries", "1")
+	code, out, stderr := run(t, f, "audit", "--no-rules", "--policy", networkPolicy, "--memory-entries", "1")
 	require.Equal(t, wire.ExitFailure, code)
 	require.Contains(t, stderr, "audit found 1 differences")
 	require.Contains(t, out, "DIFFERENCE SupplierMSP/a")

@@ -73,7 +73,15 @@ func TestAudit_TheAuditorRebuildsTheLedgerFromItsPeersBlocks(t *testing.T) {
 	src := qsccSource{aud}
 	height, err := src.Height(context.Background())
 	require.NoError(t, err)
-	au, err := audit.Run(context.Background(), src, audit.Options{Chaincode: net.Chaincode}, get)
+	terms := func(id, hash string) (*wire.Terms, error) {
+		b, err := aud.tryEvaluate(aud.mspID, "GetTerms", id, hash)
+		if err != nil {
+			return nil, err
+		}
+		var t wire.Terms
+		return &t, json.Unmarshal(b, &t)
+	}
+	au, err := audit.Run(context.Background(), src, audit.Options{Chaincode: net.Chaincode, Terms: terms}, get)
 	require.NoError(t, err)
 	_, err = au.CompareTrees(context.Background(), func(_ context.Context, rootID string) (*wire.TraceNode, error) {
 		return trace(t, aud, rootID), nil
@@ -85,6 +93,10 @@ func TestAudit_TheAuditorRebuildsTheLedgerFromItsPeersBlocks(t *testing.T) {
 		rep.Blocks, rep.Transactions, rep.Valid, rep.Invalid, rep.ChaincodeTxs, rep.Endorsements, rep.Receivables, rep.Roots, rep.Seconds)
 	require.Empty(t, diffs)
 	require.Empty(t, rep.Conservation)
+	t.Logf("rules re-executed for %d transactions, %d skipped", rep.RulesChecked, rep.RulesSkipped)
+	require.Empty(t, rep.Violations, "every valid transaction is what the rules produce on the state before it")
+	require.Equal(t, rep.ChaincodeTxs, rep.RulesChecked+rep.RulesSkipped)
+	require.Zero(t, rep.RulesSkipped, "the auditor's peer holds every decision's terms")
 	require.GreaterOrEqual(t, uint64(rep.Blocks), height)
 	require.Positive(t, rep.ChaincodeTxs)
 	require.Equal(t, networkPolicy, rep.Policy)

@@ -34,7 +34,7 @@ import (
 // submitted through the creator's organisation's peer (Fabric's Gateway service, as the peer CLI
 // or any SDK would) and the commit's validation code is returned: only Fabric's validation, the
 // endorsement policy of every key written, stands between the forgery and the ledger.
-func forge(t *testing.T, creator string, endorsers []string, writes ...*kvrwset.KVWrite) peer.TxValidationCode {
+func forge(t *testing.T, creator string, endorsers []string, writes ...*kvrwset.KVWrite) (peer.TxValidationCode, string) {
 	t.Helper()
 	mspID, _, _ := strings.Cut(creator, "/")
 	conn, err := testnet.DialPeer(nw.Desc, mspID)
@@ -100,7 +100,7 @@ func forge(t *testing.T, creator string, endorsers []string, writes ...*kvrwset.
 	require.NoError(t, err, "the orderer takes it: only validation at commit can refuse it")
 	st, err := commit.Status()
 	require.NoError(t, err)
-	return st.Code
+	return st.Code, st.TransactionID
 }
 
 // peerSigner is organisation mspID's peer's serialized identity and signing function, from the
@@ -190,21 +190,23 @@ func TestCollusion_AWriteWithoutThePartiesItAffectsIsRefusedAtCommit(t *testing.
 	require.Equal(t, "Bank1MSP/officer", financed.Holder)
 	key := "rcv/" + id
 
+	var forgedValid []string // the forged transactions that the parties' peers signed: VALID
 	t.Run("the core enterprise and the supplier move a piece the bank financed", func(t *testing.T) {
 		stolen := financed
 		stolen.Holder = "SupplierMSP/supplier-a"
-		code := forge(t, "SupplierMSP/supplier-a", []string{"CoreMSP", "SupplierMSP"}, &kvrwset.KVWrite{Key: key, Value: jsonOf(t, stolen)})
+		code, _ := forge(t, "SupplierMSP/supplier-a", []string{"CoreMSP", "SupplierMSP"}, &kvrwset.KVWrite{Key: key, Value: jsonOf(t, stolen)})
 		require.Equal(t, peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE, code)
 		require.Equal(t, "Bank1MSP/officer", core.Sees(t, id, wire.StatusActive).Holder, "the bank still holds it")
 		// Control: the obligor and the holder endorse a write of the same key.
-		code = forge(t, "SupplierMSP/supplier-a", []string{"CoreMSP", "Bank1MSP"}, &kvrwset.KVWrite{Key: key, Value: jsonOf(t, financed)})
+		code, tx := forge(t, "SupplierMSP/supplier-a", []string{"CoreMSP", "Bank1MSP"}, &kvrwset.KVWrite{Key: key, Value: jsonOf(t, financed)})
 		require.Equal(t, peer.TxValidationCode_VALID, code)
+		forgedValid = append(forgedValid, tx)
 	})
 
 	t.Run("a supplier and the auditor issue a receivable the core enterprise owes", func(t *testing.T) {
 		fake := financed
 		fake.ID, fake.RootID, fake.Holder, fake.Financing, fake.AmountFen, fake.Amount = id+"X", id+"X", "SupplierMSP/supplier-a", nil, 900000000, "9000000.00"
-		code := forge(t, "SupplierMSP/supplier-a", []string{"SupplierMSP", "AuditorMSP"}, &kvrwset.KVWrite{Key: "rcv/" + fake.ID, Value: jsonOf(t, fake)})
+		code, _ := forge(t, "SupplierMSP/supplier-a", []string{"SupplierMSP", "AuditorMSP"}, &kvrwset.KVWrite{Key: "rcv/" + fake.ID, Value: jsonOf(t, fake)})
 		require.Equal(t, peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE, code, "a new key needs the core enterprise (the chaincode-level policy)")
 		_, err := as("AuditorMSP/auditor").Client.Get(t.Context(), fake.ID)
 		require.ErrorIs(t, err, wire.ErrNotFound)
@@ -217,14 +219,15 @@ func TestCollusion_AWriteWithoutThePartiesItAffectsIsRefusedAtCommit(t *testing.
 		require.NoError(t, json.Unmarshal(out, &cfg))
 		wide := cfg
 		wide.ClockSkewSeconds = 86400
-		code := forge(t, "CoreMSP/admin", []string{"CoreMSP", "SupplierMSP", "AuditorMSP"}, &kvrwset.KVWrite{Key: "config", Value: jsonOf(t, wide)})
+		code, _ := forge(t, "CoreMSP/admin", []string{"CoreMSP", "SupplierMSP", "AuditorMSP"}, &kvrwset.KVWrite{Key: "config", Value: jsonOf(t, wide)})
 		require.Equal(t, peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE, code)
 		out, err = contractAs(t, "AuditorMSP/auditor").Evaluate("GetConfig")
 		require.NoError(t, err)
 		require.NoError(t, json.Unmarshal(out, &wide))
 		require.Equal(t, cfg.ClockSkewSeconds, wide.ClockSkewSeconds, "the settings are unchanged")
-		code = forge(t, "CoreMSP/admin", vetoSet(t), &kvrwset.KVWrite{Key: "config", Value: jsonOf(t, cfg)})
+		code, tx := forge(t, "CoreMSP/admin", vetoSet(t), &kvrwset.KVWrite{Key: "config", Value: jsonOf(t, cfg)})
 		require.Equal(t, peer.TxValidationCode_VALID, code, "control: the veto set endorses a write of the settings")
+		forgedValid = append(forgedValid, tx)
 	})
 
 	t.Run("four members without a bank make it a supplier", func(t *testing.T) {
@@ -234,14 +237,44 @@ func TestCollusion_AWriteWithoutThePartiesItAffectsIsRefusedAtCommit(t *testing.
 		require.NoError(t, json.Unmarshal(out, &org))
 		demoted := org
 		demoted.Kind = wire.OrgSupplier
-		code := forge(t, "CoreMSP/admin", []string{"CoreMSP", "SupplierMSP", "Bank1MSP", "AuditorMSP"},
+		code, _ := forge(t, "CoreMSP/admin", []string{"CoreMSP", "SupplierMSP", "Bank1MSP", "AuditorMSP"},
 			&kvrwset.KVWrite{Key: "org/Bank2MSP", Value: jsonOf(t, demoted)})
 		require.Equal(t, peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE, code)
 		out, err = contractAs(t, "AuditorMSP/auditor").Evaluate("GetOrg", client.WithArguments("Bank2MSP"))
 		require.NoError(t, err)
 		require.NoError(t, json.Unmarshal(out, &demoted))
 		require.Equal(t, wire.OrgBank, demoted.Kind, "the registry is unchanged")
-		code = forge(t, "CoreMSP/admin", vetoSet(t), &kvrwset.KVWrite{Key: "org/Bank2MSP", Value: jsonOf(t, org)})
+		code, tx := forge(t, "CoreMSP/admin", vetoSet(t), &kvrwset.KVWrite{Key: "org/Bank2MSP", Value: jsonOf(t, org)})
 		require.Equal(t, peer.TxValidationCode_VALID, code, "control: the veto set endorses a write of the entry")
+		forgedValid = append(forgedValid, tx)
+	})
+
+	// Validation cannot refuse what every party signed; the audit can. recv audit re-executes each
+	// valid transaction through the chaincode's rules and names exactly the forged ones: a
+	// "GetConfig" that writes.
+	t.Run("the audit names every forged transaction that committed", func(t *testing.T) {
+		require.Len(t, forgedValid, 3)
+		cli := gwtest.CLI{Bin: nw.RecvBin, NetDir: nw.Dir}
+		code, stdout, stderr := cli.Run(t, "--as", "AuditorMSP/auditor", "-o", "json", "audit", "--no-compare")
+		require.Equal(t, 1, code, "violations fail the audit: %s", stderr)
+		require.Contains(t, stderr, "3 transactions the rules would not have produced")
+		var rep struct {
+			Violations []struct {
+				TxID, Function, Creator, Problem string
+				Endorsers                        []string
+			} `json:"violations"`
+			RulesChecked int `json:"rulesChecked"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(stdout), &rep), stdout)
+		require.Positive(t, rep.RulesChecked)
+		var named []string
+		for _, v := range rep.Violations {
+			named = append(named, v.TxID)
+			require.Equal(t, "GetConfig", v.Function)
+			require.Contains(t, v.Problem, "the rules do not write")
+			require.NotEmpty(t, v.Creator)
+			require.GreaterOrEqual(t, len(v.Endorsers), 2)
+		}
+		require.ElementsMatch(t, forgedValid, named, "the forged transactions, and nothing honest")
 	})
 }

@@ -6,6 +6,7 @@ package memstub
 
 import (
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"maps"
@@ -47,7 +48,7 @@ type Ledger struct {
 	private  map[string]map[string][]byte // collection -> key -> value, as a member peer holds them
 	missing  map[string]bool              // collections whose values this "peer" lacks
 	params   map[string][]byte            // key -> its state-based endorsement policy
-	hashes   map[string]map[string][]byte // collection -> key -> SHA-256 of the value, as every peer holds them
+	hashes   map[string]map[string][]byte // collection -> hex SHA-256 of the key -> SHA-256 of the value, as every peer holds them
 }
 
 // NewLedger returns an empty ledger.
@@ -86,6 +87,46 @@ func (l *Ledger) Snapshot() map[string][]byte {
 		out[k] = slices.Clone(v)
 	}
 	return out
+}
+
+// keyHash is the hex SHA-256 of a private key, as a block's hashed write set names it.
+func keyHash(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:])
+}
+
+// SetState commits one write made elsewhere (a block's write set, replayed by an audit): value,
+// or a delete when nil. Neither history nor events are kept.
+func (l *Ledger) SetState(key string, value []byte) {
+	if value == nil {
+		delete(l.state, key)
+		delete(l.params, key)
+	} else {
+		l.state[key] = slices.Clone(value)
+	}
+	l.versions[key]++
+}
+
+// SetValidationParameter commits a key's state-based endorsement policy written elsewhere.
+func (l *Ledger) SetValidationParameter(key string, policy []byte) {
+	if len(policy) == 0 {
+		delete(l.params, key)
+		return
+	}
+	l.params[key] = slices.Clone(policy)
+}
+
+// SetPrivateHash commits the hash of a private value written elsewhere, by the hash of its key
+// (all a block holds); a nil valueHash deletes it.
+func (l *Ledger) SetPrivateHash(collection string, keyHash, valueHash []byte) {
+	if l.hashes[collection] == nil {
+		l.hashes[collection] = map[string][]byte{}
+	}
+	if valueHash == nil {
+		delete(l.hashes[collection], hex.EncodeToString(keyHash))
+		return
+	}
+	l.hashes[collection][hex.EncodeToString(keyHash)] = slices.Clone(valueHash)
 }
 
 // ValidationParameter returns key's committed state-based endorsement policy, or nil when the
@@ -165,7 +206,7 @@ func (s *Stub) Commit() {
 		}
 		for k, v := range kv {
 			sum := sha256.Sum256(v)
-			s.ledger.hashes[c][k] = sum[:]
+			s.ledger.hashes[c][keyHash(k)] = sum[:]
 		}
 	}
 }
@@ -532,7 +573,7 @@ func (s *Stub) GetPrivateDataHash(collection, key string) ([]byte, error) {
 	if err := checkKey(key); err != nil {
 		return nil, err
 	}
-	return slices.Clone(s.ledger.hashes[collection][key]), nil
+	return slices.Clone(s.ledger.hashes[collection][keyHash(key)]), nil
 }
 
 // PutPrivateData implements shim.ChaincodeStubInterface.
