@@ -130,19 +130,36 @@ func (l ledger) applyDirectory(ch receivable.Change) error {
 			return err
 		}
 	}
-	if len(ch.Orgs) > 0 || ch.Config != nil {
-		return l.guardRegistry(ch.Orgs)
+	if len(ch.Orgs) == 0 && ch.Config == nil && len(ch.Proposals) == 0 {
+		return nil
+	}
+	vetoes, keys, err := l.registryGuard(ch.Orgs)
+	if err != nil || len(vetoes) == 0 {
+		return err // a registry without a core enterprise or a bank: nobody to guard it yet
+	}
+	if len(ch.Orgs) == 0 && ch.Config == nil {
+		keys = nil
+	}
+	for _, p := range ch.Proposals {
+		keys = append(keys, proposalPrefix+p.ID)
+	}
+	for _, k := range keys {
+		if err := l.endorsedBy(k, vetoes); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-// guardRegistry sets the endorsement policy of the settings and of every registry entry to the
-// veto set of the registry as changed (changed: the entries this transaction writes): a bank that
-// joins guards them from the change that admits it, and one that leaves no longer does.
-func (l ledger) guardRegistry(changed []*wire.Org) error {
+// registryGuard returns the veto set of the registry as changed (changed: the entries this
+// transaction writes) and the keys it guards: the settings and every registry entry, so that a
+// bank that joins guards them from the change that admits it, and one that leaves no longer does.
+// A proposal is guarded by it too: an approval recorded without a vetoing organisation's peer
+// could otherwise make the veto set's honest peers apply what their organisations never approved.
+func (l ledger) registryGuard(changed []*wire.Org) ([]string, []string, error) {
 	orgs, err := l.Orgs()
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	for _, o := range changed {
 		i := slices.IndexFunc(orgs, func(c wire.Org) bool { return c.MSPID == o.MSPID })
@@ -153,20 +170,11 @@ func (l ledger) guardRegistry(changed []*wire.Org) error {
 		}
 	}
 	slices.SortFunc(orgs, func(a, b wire.Org) int { return strings.Compare(a.MSPID, b.MSPID) })
-	vetoes := receivable.RegistryEndorsers(orgs)
-	if len(vetoes) == 0 {
-		return nil // a registry without a core enterprise or a bank: nobody to guard it yet
-	}
 	keys := []string{configKey}
 	for _, o := range orgs {
 		keys = append(keys, orgPrefix+o.MSPID)
 	}
-	for _, k := range keys {
-		if err := l.endorsedBy(k, vetoes); err != nil {
-			return err
-		}
-	}
-	return nil
+	return receivable.RegistryEndorsers(orgs), keys, nil
 }
 
 // pageJSON reads one page of the documents under prefix into items via decode.

@@ -119,6 +119,12 @@ func TestEndorsers_SettingsRegistryAccountsLinesInstructions(t *testing.T) {
 	require.Equal(t, vetoes, h.needs("config"))
 	require.Equal(t, vetoes, h.guard("config"))
 
+	h.ok(admin, "CreateProposal", `{"id":"P-9","action":"set-config","config":{"graceDays":7}}`)
+	require.Equal(t, []string{chaincodeLevel}, h.needs("proposal/P-9"))
+	require.Equal(t, vetoes, h.guard("proposal/P-9"), "a proposal's approvals need the veto set's peers")
+	h.ok(supAdmin, "ApproveProposal", "P-9")
+	require.Equal(t, vetoes, h.needs("proposal/P-9"), "even the supplier's approval")
+
 	require.Equal(t, []string{"SupplierMSP"}, h.guard("acct/"+supA))
 	h.ok(supAdmin, "FreezeAccount", supC, "audit")
 	require.Equal(t, []string{"SupplierMSP"}, h.needs("acct/"+supC))

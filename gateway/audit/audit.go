@@ -132,17 +132,17 @@ type Report struct {
 	// CollectionPolicies those checked against their collection's; Unverified the writes of a
 	// resumed audit to keys whose policy it has not seen (written before the checkpoint) that
 	// the chaincode's policy does not cover.
-	KeyPolicies        int `json:"keyPoliciesChecked"`
+	KeyPolicies int `json:"keyPoliciesChecked"`
 	// RulesChecked counts the valid transactions re-executed through the chaincode's rules on the
 	// state rebuilt from the blocks, RulesSkipped those that could not be (a decision whose terms
 	// the auditor's peer does not hold); Violations are those whose writes the rules would not
 	// have produced. RulesNote says why none was re-executed, when so.
-	RulesChecked int         `json:"rulesChecked"`
-	RulesSkipped int         `json:"rulesSkipped"`
-	RulesNote    string      `json:"rulesNote,omitempty"`
-	Violations   []Violation `json:"violations"`
-	CollectionPolicies int `json:"collectionPoliciesChecked"`
-	Unverified         int `json:"writesUnverified"`
+	RulesChecked       int         `json:"rulesChecked"`
+	RulesSkipped       int         `json:"rulesSkipped"`
+	RulesNote          string      `json:"rulesNote,omitempty"`
+	Violations         []Violation `json:"violations"`
+	CollectionPolicies int         `json:"collectionPoliciesChecked"`
+	Unverified         int         `json:"writesUnverified"`
 	// TermsHashes counts the financing terms whose public hash a private write of an earlier or
 	// the same transaction confirms; TermsRead those whose private terms the chaincode showed and
 	// that hash to it.

@@ -48,6 +48,14 @@ func TestSecurity_RevokedCertificateRefusedByEveryPeer(t *testing.T) {
 	securitycheck.Revocation(t, nw)
 }
 
+// TestSecurity_CollusionRefusedAtCommitAndNamedByTheAudit: the endorsement rules on the compose
+// network, by the same check as the native network's (securitycheck.Collusion): writes forged by
+// colluding organisations' peers without the parties they affect are ENDORSEMENT_POLICY_FAILURE,
+// and recv audit names the forged writes the parties signed.
+func TestSecurity_CollusionRefusedAtCommitAndNamedByTheAudit(t *testing.T) {
+	securitycheck.Collusion(t, nw)
+}
+
 // TestSecurity_GatewaysServeHTTPSOnly: every compose gateway listens beyond loopback (on its
 // container's interface), so it serves HTTPS only, with a certificate its own organisation's CA
 // issued for its TLS name and this host's published address: plain HTTP is refused, a client that

@@ -22,13 +22,8 @@ import (
 // auditor reads them from its own peer.
 func TestPrivacy_AMemberPeerDownWhileTermsAreWrittenGetsThemAfterRestart(t *testing.T) {
 	as := func(account string) *gwtest.Client { return gwtest.As(t, nw.Dir, account) }
-	core, supplier, bank1, auditor := as("CoreMSP/treasurer"), as("SupplierMSP/supplier-a"), as("Bank1MSP/officer"), as("AuditorMSP/auditor")
-	id := gwtest.UniqueID(t, "PR")
-	core.Made(t, as("CoreMSP/approver"), "issue", "", gwtest.IssueBody(t, id, "SupplierMSP/supplier-a", "5000.00", gwtest.InDays(30)))
-	supplier.Sees(t, id, wire.StatusPending)
-	supplier.Submit(t, "accept", id, nil)
-	supplier.Submit(t, "request-financing", id, wire.FinancingRequest{Bank: "Bank1MSP"})
-	bank1.Sees(t, id, wire.StatusFinancing)
+	supplier, bank1, auditor := as("SupplierMSP/supplier-a"), as("Bank1MSP/officer"), as("AuditorMSP/auditor")
+	id := gwtest.RequestedAt(t, nw.Dir, "PR", "5000.00", 30, "Bank1MSP")
 
 	require.NoError(t, nw.Signal("peer0.auditor", "KILL"))
 	restarted := false

@@ -231,6 +231,22 @@ func IssueBody(t *testing.T, id, to, amount, maturity string) wire.IssueRequest 
 // Today is the current UTC day; InDays the day n days from it.
 func Today() string { return time.Now().UTC().Format("2006-01-02") }
 
+// RequestedAt issues a receivable of amount maturing in days to SupplierMSP/supplier-a (the core
+// enterprise's treasurer asks, its approver confirms), has the supplier accept it and ask bank for
+// financing, and waits until the bank's officer sees the request; it returns the receivable's id.
+func RequestedAt(t *testing.T, netDir, prefix, amount string, days int, bank string) string {
+	t.Helper()
+	as := func(account string) *Client { return As(t, netDir, account) }
+	supplier := as("SupplierMSP/supplier-a")
+	id := UniqueID(t, prefix)
+	as("CoreMSP/treasurer").Made(t, as("CoreMSP/approver"), "issue", "", IssueBody(t, id, "SupplierMSP/supplier-a", amount, InDays(days)))
+	supplier.Sees(t, id, wire.StatusPending)
+	supplier.Submit(t, "accept", id, nil)
+	supplier.Submit(t, "request-financing", id, wire.FinancingRequest{Bank: bank})
+	as(bank+"/officer").Sees(t, id, wire.StatusFinancing)
+	return id
+}
+
 // InDays is the UTC day n days from today.
 func InDays(n int) string { return time.Now().UTC().AddDate(0, 0, n).Format("2006-01-02") }
 
