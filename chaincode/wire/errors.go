@@ -85,16 +85,6 @@ func (k Kind) Info() KindInfo {
 // refusals are the kinds the chaincode writes, in the order ParseRefusal tries them.
 var refusals = []Kind{KindInvalid, KindNotFound, KindForbidden, KindConflict}
 
-// IsRefusal reports whether k is one of the chaincode's refusal kinds.
-func (k Kind) IsRefusal() bool {
-	for _, r := range refusals {
-		if k == r {
-			return true
-		}
-	}
-	return false
-}
-
 // Error is a failure with a kind and a message naming what was wrong, in the caller's terms.
 type Error struct {
 	Kind    Kind

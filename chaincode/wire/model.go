@@ -218,12 +218,6 @@ func (r *Receivable) Clone() *Receivable {
 	return &c
 }
 
-// HasParty reports whether account appears in r's lineage as a party.
-func (r *Receivable) HasParty(account string) bool {
-	_, found := slices.BinarySearch(r.Parties, account)
-	return found
-}
-
 // AddParty records account as a party of r, keeping Parties sorted.
 func (r *Receivable) AddParty(account string) {
 	if i, found := slices.BinarySearch(r.Parties, account); !found {
