@@ -106,6 +106,12 @@ type Auditor struct {
 
 	replay *replayer // re-executes each valid transaction of the chaincode; nil: not done
 	block  uint64    // the block being verified
+	tx     int       // the transaction being verified: its index in the block
+
+	// versions are the keys of the chaincode's namespace with the height (block, transaction) of
+	// their last valid write, as a peer's state database keeps them: a transaction flagged valid
+	// must have read exactly these (MVCC), or the flag does not follow from the blocks.
+	versions map[string]*kvrwset.Version
 }
 
 // Report is what an audit checked and found.
@@ -137,6 +143,9 @@ type Report struct {
 	// state rebuilt from the blocks, RulesSkipped those that could not be (a decision whose terms
 	// the auditor's peer does not hold); Violations are those whose writes the rules would not
 	// have produced. RulesNote says why none was re-executed, when so.
+	// ChainRechecked counts the blocks before a resumed audit's checkpoint whose hash chain it
+	// re-checked (data hashes and links from block 0 to the checkpoint's header hash).
+	ChainRechecked     int         `json:"chainRechecked,omitempty"`
 	RulesChecked       int         `json:"rulesChecked"`
 	RulesSkipped       int         `json:"rulesSkipped"`
 	RulesNote          string      `json:"rulesNote,omitempty"`
@@ -164,7 +173,8 @@ func New(opts Options) (*Auditor, error) {
 		opts.Chaincode = "receivables"
 	}
 	a := &Auditor{opts: opts, state: newSpillState(opts.MemoryEntries, opts.TempDir), rep: Report{Invalid: map[string]int{}}, policy: opts.Policy,
-		keyPolicies: map[string]*Policy{}, collPolicies: map[string]*Policy{}, terms: map[string]bool{}}
+		keyPolicies: map[string]*Policy{}, collPolicies: map[string]*Policy{}, terms: map[string]bool{},
+		versions: map[string]*kvrwset.Version{}}
 	if opts.Policy != nil {
 		a.rep.Policy, a.rep.PolicySource = opts.Policy.String(), opts.PolicySource
 	}
@@ -229,6 +239,7 @@ func (a *Auditor) Verify(b *common.Block) error {
 		return fail(fmt.Errorf("transactions filter has %d codes for %d transactions", len(filter), len(b.GetData().GetData())))
 	}
 	for i, env := range b.GetData().GetData() {
+		a.tx = i
 		if err := a.transaction(b, env, peer.TxValidationCode(filter[i])); err != nil {
 			var be *BlockError
 			if errors.As(err, &be) {
@@ -383,6 +394,9 @@ func (a *Auditor) action(prp []byte, endorsers []signer, in txInput) error {
 		if err := a.checkPolicies(&kv, ns, endorsers); err != nil {
 			return err
 		}
+		if err := a.checkReads(&kv); err != nil {
+			return err
+		}
 		all = append(all, nsWrites{ns, &kv, private})
 	}
 	for _, w := range all {
@@ -418,6 +432,7 @@ func (a *Auditor) action(prp []byte, endorsers []signer, in txInput) error {
 				return err
 			}
 		}
+		a.setVersions(w.kv)
 	}
 	return nil
 }
@@ -485,6 +500,59 @@ func (a *Auditor) checkPolicies(kv *kvrwset.KVRWSet, ns *rwset.NsReadWriteSet, e
 		return nil
 	}
 	return fmt.Errorf("endorsements by [%s] do not satisfy %s", signerMSPs(endorsers), a.policy)
+}
+
+// checkReads recomputes a transaction's MVCC validity instead of trusting the peer's flag, which
+// lies outside the block's data hash: every key it read (alone, or in a range query's raw reads)
+// must be at the version the blocks before it leave. A resumed audit does not know the versions
+// before its checkpoint and checks nothing here.
+func (a *Auditor) checkReads(kv *kvrwset.KVRWSet) error {
+	if a.opts.Start != nil {
+		return nil
+	}
+	reads := kv.GetReads()
+	for _, rq := range kv.GetRangeQueriesInfo() {
+		reads = append(reads, rq.GetRawReads().GetKvReads()...)
+	}
+	for _, r := range reads {
+		if want := a.versions[r.GetKey()]; !sameVersion(want, r.GetVersion()) {
+			return fmt.Errorf("flagged VALID, but it read %s at %s while the valid transactions before it leave %s: "+
+				"the peer's validation flag does not follow from the blocks", printable(r.GetKey()), versionText(r.GetVersion()), versionText(want))
+		}
+	}
+	return nil
+}
+
+// setVersions records the height of a valid transaction's writes: a value written or a metadata
+// written to an existing key moves the key to this transaction's height, a delete removes it.
+func (a *Auditor) setVersions(kv *kvrwset.KVRWSet) {
+	h := &kvrwset.Version{BlockNum: a.block, TxNum: uint64(a.tx)}
+	for _, w := range kv.GetWrites() {
+		if w.GetIsDelete() {
+			delete(a.versions, w.GetKey())
+		} else {
+			a.versions[w.GetKey()] = h
+		}
+	}
+	for _, m := range kv.GetMetadataWrites() {
+		if _, ok := a.versions[m.GetKey()]; ok {
+			a.versions[m.GetKey()] = h
+		}
+	}
+}
+
+func sameVersion(a, b *kvrwset.Version) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return a.GetBlockNum() == b.GetBlockNum() && a.GetTxNum() == b.GetTxNum()
+}
+
+func versionText(v *kvrwset.Version) string {
+	if v == nil {
+		return "no version (absent)"
+	}
+	return fmt.Sprintf("version %d:%d", v.GetBlockNum(), v.GetTxNum())
 }
 
 // setKeyPolicy records a key's state-based endorsement policy from a metadata write.

@@ -23,6 +23,10 @@ type member struct {
 	roots  *x509.CertPool
 	inter  *x509.CertPool
 	peerOU string // "" when node OUs are off: any member identity counts as a peer
+	// revoked are the serial numbers its CAs' revocation lists in the channel configuration name,
+	// by the issuing CA's subject: a certificate listed there signs nothing from that
+	// configuration on, as the peers refuse it.
+	revoked map[string]map[string]bool
 }
 
 // Members are the channel's application organisations by MSP ID, as its configuration names them.
@@ -79,13 +83,52 @@ func parseMSP(raw []byte) (*member, error) {
 			return nil, fmt.Errorf("MSP %s: unreadable root certificate", m.id)
 		}
 	}
+	var cas []*x509.Certificate
+	for _, c := range append(slices.Clone(fc.GetRootCerts()), fc.GetIntermediateCerts()...) {
+		if b, _ := pem.Decode(c); b != nil {
+			if ca, err := x509.ParseCertificate(b.Bytes); err == nil {
+				cas = append(cas, ca)
+			}
+		}
+	}
 	for _, c := range fc.GetIntermediateCerts() {
 		m.inter.AppendCertsFromPEM(c)
+	}
+	for _, raw := range fc.GetRevocationList() {
+		if err := m.addCRL(raw, cas); err != nil {
+			return nil, fmt.Errorf("MSP %s: %w", m.id, err)
+		}
 	}
 	if ous := fc.GetFabricNodeOus(); ous.GetEnable() {
 		m.peerOU = ous.GetPeerOuIdentifier().GetOrganizationalUnitIdentifier()
 	}
 	return m, nil
+}
+
+// addCRL records a revocation list of the MSP (PEM or DER), which one of its CAs must have signed.
+func (m *member) addCRL(raw []byte, cas []*x509.Certificate) error {
+	if b, _ := pem.Decode(raw); b != nil {
+		raw = b.Bytes
+	}
+	crl, err := x509.ParseRevocationList(raw)
+	if err != nil {
+		return fmt.Errorf("revocation list: %w", err)
+	}
+	i := slices.IndexFunc(cas, func(ca *x509.Certificate) bool { return crl.CheckSignatureFrom(ca) == nil })
+	if i < 0 {
+		return fmt.Errorf("revocation list of %q is signed by none of its CAs", crl.Issuer.String())
+	}
+	if m.revoked == nil {
+		m.revoked = map[string]map[string]bool{}
+	}
+	issuer := string(cas[i].RawSubject)
+	if m.revoked[issuer] == nil {
+		m.revoked[issuer] = map[string]bool{}
+	}
+	for _, e := range crl.RevokedCertificateEntries {
+		m.revoked[issuer][e.SerialNumber.String()] = true
+	}
+	return nil
 }
 
 // signer is an identity that verified: its MSP and whether it is one of that MSP's peers.
@@ -118,6 +161,10 @@ func (ms Members) verify(creator, msg, sig []byte, at time.Time) (signer, error)
 	if _, err := cert.Verify(x509.VerifyOptions{Roots: m.roots, Intermediates: m.inter,
 		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}, CurrentTime: at}); err != nil {
 		return signer{}, fmt.Errorf("certificate %q does not chain to %s's CA: %w", cert.Subject.CommonName, m.id, err)
+	}
+	if m.revoked[string(cert.RawIssuer)][cert.SerialNumber.String()] {
+		return signer{}, fmt.Errorf("certificate %q (%s, serial %s) is revoked: its CA's revocation list in the channel configuration names it",
+			cert.Subject.CommonName, m.id, cert.SerialNumber)
 	}
 	pub, ok := cert.PublicKey.(*ecdsa.PublicKey)
 	if !ok {

@@ -54,7 +54,14 @@ func TestRun_WholeChainThenResumeFromTheSignedCheckpoint(t *testing.T) {
 	src = &memSource{t: t, blocks: c.Blocks}
 	a, err = audit.Run(context.Background(), src, audit.Options{Policy: pol, Start: from}, nil)
 	require.NoError(t, err)
-	require.Equal(t, []uint64{2, 0, 2}, src.read, "the first new block, its last configuration, then the new blocks")
+	require.Equal(t, []uint64{0, 1, 2, 0, 2}, src.read, "the hash chain up to the checkpoint, the first new block, its last configuration, then the new blocks")
+	require.Equal(t, 2, a.Report().ChainRechecked)
+
+	// A block before the checkpoint corrupted since: the resumed audit fails on it.
+	bad := audittest.Clone(t, c.Blocks[1])
+	bad.Header.DataHash[0] ^= 1
+	_, err = audit.Run(context.Background(), &memSource{t: t, blocks: []*common.Block{c.Blocks[0], bad, c.Blocks[2]}}, audit.Options{Policy: pol, Start: from}, nil)
+	require.ErrorContains(t, err, "block 1: data hash does not match its transactions (re-checked before the checkpoint)")
 	rep := a.Report()
 	require.Equal(t, 1, rep.Blocks)
 	require.Equal(t, uint64(2), rep.FirstBlock)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset/kvrwset"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"github.com/stretchr/testify/require"
 
@@ -117,4 +118,38 @@ func TestVerify_AKeysOwnPolicyBindsItsNextChange(t *testing.T) {
 	err := a.Verify(b4)
 	require.ErrorContains(t, err, "block 4, transaction 0 (tx5): endorsements by [CoreMSP SupplierMSP] do not satisfy the policy AND('CoreMSP.peer','Bank1MSP.peer') of key rcv/R-1.2")
 	require.Equal(t, 1, a.Report().KeyPolicies)
+}
+
+// The peer's validation flags lie outside the block's data hash: a transaction flagged VALID whose
+// read set does not match the versions the valid transactions before it leave (it read R-1 before
+// the split rewrote it) is named, not replayed; read at the right version it passes.
+func TestVerify_AValidFlagThatTheReadSetContradictsIsNamed(t *testing.T) {
+	c := audittest.NewChain(t)
+	moved := audittest.Receivable("R-1.1", "R-1", "SupplierMSP/b", 6000, wire.StatusActive)
+	stale := map[string]*kvrwset.Version{"rcv/R-1.1": {BlockNum: 1, TxNum: 0}}
+	b3 := audittest.Block(t, c.Blocks[2], []peer.TxValidationCode{peer.TxValidationCode_VALID},
+		audittest.ReadingTx(t, "tx4", "receivables", c.Supplier.User, stale, []*wire.Receivable{moved}, c.Core.Peer, c.Supplier.Peer))
+	err := verifyAll(newAuditor(t), append(c.Blocks, b3))
+	require.ErrorContains(t, err, "block 3, transaction 0 (tx4): flagged VALID, but it read rcv/R-1.1 at version 1:0 while the valid transactions before it leave version 2:0")
+
+	current := map[string]*kvrwset.Version{"rcv/R-1.1": {BlockNum: 2, TxNum: 0}, "rcv/R-9": nil}
+	b3 = audittest.Block(t, c.Blocks[2], []peer.TxValidationCode{peer.TxValidationCode_VALID},
+		audittest.ReadingTx(t, "tx4", "receivables", c.Supplier.User, current, []*wire.Receivable{moved}, c.Core.Peer, c.Supplier.Peer))
+	require.NoError(t, verifyAll(newAuditor(t), append(c.Blocks, b3)), "the versions the blocks leave, and an absent key")
+}
+
+// A certificate the organisation revoked (its CA's revocation list in the channel configuration)
+// signs nothing from that configuration on: a transaction it creates after is named; those before
+// stay valid.
+func TestVerify_ARevokedCertificateSignsNothingAfterTheRevocation(t *testing.T) {
+	c := audittest.NewChain(t)
+	c.Supplier.Revoke(t, c.Supplier.User)
+	b3 := audittest.Block(t, c.Blocks[2], []peer.TxValidationCode{peer.TxValidationCode_VALID}, audittest.ConfigEnvelope(t, c.Core, c.Supplier))
+	moved := audittest.Receivable("R-1.1", "R-1", "SupplierMSP/b", 6000, wire.StatusActive)
+	b4 := audittest.Block(t, b3, []peer.TxValidationCode{peer.TxValidationCode_VALID},
+		audittest.EndorserTx(t, "tx4", "receivables", c.Supplier.User, []*wire.Receivable{moved}, c.Core.Peer, c.Supplier.Peer))
+	a := newAuditor(t)
+	require.NoError(t, verifyAll(a, append(c.Blocks, b3)), "its transactions before the revocation are valid")
+	require.ErrorContains(t, a.Verify(b4), "block 4, transaction 0 (tx4): creator: certificate \"user1\" (SupplierMSP, serial")
+	require.ErrorContains(t, a.Verify(b4), "is revoked")
 }

@@ -254,6 +254,9 @@ func auditTable(w io.Writer, r *auditResult, checkpointOut string) {
 	if r.LastHeaderHash != "" {
 		fmt.Fprintf(w, "last block\t%d, header hash %s\n", r.LastBlock, r.LastHeaderHash)
 	}
+	if r.ChainRechecked > 0 {
+		fmt.Fprintf(w, "before the checkpoint\t%d blocks' hash chain re-checked\n", r.ChainRechecked)
+	}
 	fmt.Fprintf(w, "transactions\t%d: %d valid, %s\n", r.Transactions, r.Valid, invalidText(r.Invalid))
 	fmt.Fprintf(w, "chaincode transactions\t%d, %d endorsements verified\n", r.ChaincodeTxs, r.Endorsements)
 	if r.Policy != "" {

@@ -77,7 +77,8 @@ func TestAudit_VerifiesRebuildsAndSignsACheckpoint(t *testing.T) {
 	require.Contains(t, out, "block 2 signed, written to "+cp)
 	require.Contains(t, out, "endorsement policy       "+networkPolicy+" (given)")
 
-	// Nothing new since the checkpoint: only the height is asked.
+	// Nothing new since the checkpoint: the height, and the blocks up to the checkpoint for their
+	// hash chain only.
 	f.requests = nil
 	code, out, stderr = run(t, f, "audit", "--no-rules", "--from-checkpoint", cp, "--sign-with", key, "-o", "json")
 	require.Equal(t, wire.ExitOK, code, stderr)
@@ -86,7 +87,8 @@ func TestAudit_VerifiesRebuildsAndSignsACheckpoint(t *testing.T) {
 	require.Equal(t, 0, res.Blocks)
 	require.Equal(t, uint64(2), res.LastBlock)
 	require.Equal(t, "receivables", res.Checkpoint.Channel)
-	require.Len(t, f.requests, 1)
+	require.Len(t, f.requests, 4)
+	require.Equal(t, 3, res.ChainRechecked)
 }
 
 func TestAudit_ResumesAfterTheCheckpointWithTheLatestConfiguration(t *testing.T) {
@@ -105,11 +107,12 @@ func TestAudit_ResumesAfterTheCheckpointWithTheLatestConfiguration(t *testing.T)
 	for _, r := range f.requests {
 		paths = append(paths, r.path)
 	}
-	require.Equal(t, []string{"/v1/chain", "/v1/blocks/2", "/v1/blocks/0", "/v1/blocks/2",
+	require.Equal(t, []string{"/v1/chain", "/v1/blocks/0", "/v1/blocks/1", "/v1/blocks/2", "/v1/blocks/0", "/v1/blocks/2",
 		"/v1/receivables/R-1", "/v1/receivables/R-1.1", "/v1/receivables/R-1.2"}, paths)
 	var res auditResult
 	require.NoError(t, json.Unmarshal([]byte(out), &res))
 	require.Equal(t, 1, res.Blocks)
+	require.Equal(t, 2, res.ChainRechecked, "the hash chain of blocks 0 and 1, up to the checkpoint")
 	require.Equal(t, "checkpoint", res.PolicySource, "the policy signed into the checkpoint")
 	require.Nil(t, res.Checkpoint, "no key, no checkpoint")
 

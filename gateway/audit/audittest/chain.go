@@ -13,7 +13,9 @@ import (
 	"encoding/asn1"
 	"encoding/json"
 	"encoding/pem"
+	"maps"
 	"math/big"
+	"slices"
 	"testing"
 	"time"
 
@@ -39,6 +41,7 @@ type Org struct {
 	CAPEM  []byte
 	Peer   *Identity
 	User   *Identity
+	CRL    []byte // the CA's revocation list in the MSP's configuration (PEM), when it revoked any
 }
 
 // Identity is a serialized identity and its key.
@@ -85,7 +88,7 @@ func NewOrg(t testing.TB, mspID string) *Org {
 	t.Helper()
 	o := &Org{MSPID: mspID, CAKey: NewKey(t)}
 	o.CACert, o.CAPEM = newCert(t, &x509.Certificate{Subject: pkix.Name{CommonName: "ca." + mspID}, IsCA: true,
-		BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}, nil, &o.CAKey.PublicKey, o.CAKey)
+		BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature}, nil, &o.CAKey.PublicKey, o.CAKey)
 	o.Peer = o.Issue(t, "peer0", "peer")
 	o.User = o.Issue(t, "user1", "client")
 	return o
@@ -107,8 +110,29 @@ func (o *Org) IssueBy(t testing.TB, cn, ou string, ca *x509.Certificate, caKey *
 	return &Identity{Serialized: sid, Key: k}
 }
 
+// Revoke puts id's certificate on the organisation's revocation list, as `fabric-ca-client
+// revoke` and `gencrl` do; the next ConfigEnvelope carries it.
+func (o *Org) Revoke(t testing.TB, id *Identity) {
+	t.Helper()
+	var sid msp.SerializedIdentity
+	require.NoError(t, proto.Unmarshal(id.Serialized, &sid))
+	b, _ := pem.Decode(sid.GetIdBytes())
+	cert, err := x509.ParseCertificate(b.Bytes)
+	require.NoError(t, err)
+	der, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{Number: big.NewInt(1),
+		ThisUpdate: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC), NextUpdate: time.Date(2027, 6, 1, 0, 0, 0, 0, time.UTC),
+		RevokedCertificateEntries: []x509.RevocationListEntry{{SerialNumber: cert.SerialNumber, RevocationTime: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)}}},
+		o.CACert, o.CAKey)
+	require.NoError(t, err)
+	o.CRL = pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der})
+}
+
 func (o *Org) mspValue(t testing.TB) []byte {
-	fc, err := proto.Marshal(&msp.FabricMSPConfig{Name: o.MSPID, RootCerts: [][]byte{o.CAPEM},
+	var crls [][]byte
+	if o.CRL != nil {
+		crls = [][]byte{o.CRL}
+	}
+	fc, err := proto.Marshal(&msp.FabricMSPConfig{Name: o.MSPID, RootCerts: [][]byte{o.CAPEM}, RevocationList: crls,
 		FabricNodeOus: &msp.FabricNodeOUs{Enable: true, PeerOuIdentifier: &msp.FabricOUIdentifier{OrganizationalUnitIdentifier: "peer"},
 			ClientOuIdentifier: &msp.FabricOUIdentifier{OrganizationalUnitIdentifier: "client"}}})
 	require.NoError(t, err)
@@ -199,6 +223,22 @@ func PrivateTx(t testing.TB, txID, cc string, creator *Identity, writes []*wire.
 	ns := &rwset.NsReadWriteSet{Namespace: cc, Rwset: Marshal(t, &kvrwset.KVRWSet{Writes: kv}),
 		CollectionHashedRwset: []*rwset.CollectionHashedReadWriteSet{{CollectionName: collection, HashedRwset: hashed}}}
 	return nsTx(t, txID, cc, ns, creator, endorsers...)
+}
+
+// ReadingTx is EndorserTx that also read keys at the given versions (nil: the key was absent), as
+// the block records a transaction's read set for the MVCC check.
+func ReadingTx(t testing.TB, txID, cc string, creator *Identity, reads map[string]*kvrwset.Version, writes []*wire.Receivable, endorsers ...*Identity) []byte {
+	t.Helper()
+	kv := &kvrwset.KVRWSet{}
+	for _, r := range writes {
+		v, err := json.Marshal(r)
+		require.NoError(t, err)
+		kv.Writes = append(kv.Writes, &kvrwset.KVWrite{Key: audit.KeyPrefix + r.ID, Value: v})
+	}
+	for _, k := range slices.Sorted(maps.Keys(reads)) {
+		kv.Reads = append(kv.Reads, &kvrwset.KVRead{Key: k, Version: reads[k]})
+	}
+	return nsTx(t, txID, cc, &rwset.NsReadWriteSet{Namespace: cc, Rwset: Marshal(t, kv)}, creator, endorsers...)
 }
 
 // GuardedTx is EndorserTx that also sets the state-based endorsement policy of each receivable it
