@@ -182,7 +182,7 @@ as Bank1MSP/admin proposal approve "P-$run"
 as Bank2MSP/admin proposal approve "P-$run"
 as AuditorMSP/auditor config get
 
-step "The auditor verifies every block from its own peer and rebuilds every receivable from the blocks (docs/audit.md)"
+step "The auditor verifies every block from its own peer, re-executes every transaction's rules and rebuilds every receivable from the blocks (docs/audit.md)"
 as AuditorMSP/auditor audit --sign-with "$("$RECV" netinfo --key AuditorMSP/auditor)" \
 	--checkpoint-out "$RECV_NET_DIR/audit-checkpoint.json"
 
