@@ -71,8 +71,9 @@ func TestFailedAuthentications_RateLimitedPerSource(t *testing.T) {
 	rec := do(h, "192.0.2.7:2", bad)
 	require.Equal(t, 429, rec.Code, "the fourth failure in a row is over the limit")
 	require.Equal(t, "10", rec.Header().Get("Retry-After"), "6 a minute: one more in 10 s")
-	require.Equal(t, 429, do(h, "192.0.2.7:3", "Bearer "+token).Code,
-		"while limited the source's credential is not even looked at (no guessing at full speed)")
+	require.Equal(t, 204, do(h, "192.0.2.7:3", "Bearer "+token).Code,
+		"a valid credential is never refused: another client behind the same address is not locked out")
+	require.Equal(t, 429, do(h, "192.0.2.7:3", bad).Code, "the source's failures still are")
 	require.Contains(t, log.String(), "too many failures from this source")
 
 	require.Equal(t, 204, do(h, "198.51.100.1:1", "Bearer "+token).Code, "another source is not affected")

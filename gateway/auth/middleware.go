@@ -91,7 +91,7 @@ type Refusal struct {
 }
 
 // Authenticate returns the caller of r, a request for route (the pattern, never the raw path with
-// its ids), or the refusal. A source over its limit is refused before its credential is looked at.
+// its ids), or the refusal. A valid credential is accepted whatever its source's failures.
 func (a *Authenticator) Authenticate(r *http.Request, route string) (string, *Refusal) {
 	return a.authenticate(r, route, func() (string, string) { return a.identify(r) })
 }
@@ -103,17 +103,20 @@ func (a *Authenticator) AuthenticateToken(r *http.Request, route, token string) 
 	return a.authenticate(r, route, func() (string, string) { return a.identifyToken(token) })
 }
 
-// authenticate refuses a source over its limit without calling identify; otherwise a failure of
-// identify is counted against the source and logged.
+// authenticate accepts a valid credential whatever its source did before: one client's failures
+// must not lock out the other clients behind the same address (a proxy, a shared host). A failure
+// is counted against the source and logged; a source over its limit gets 429 for its failures
+// (one log line each, never the credential). Guessing gains nothing from the answers: a token is
+// 48 random characters, so the limit is about floods, not about a guess that might succeed.
 func (a *Authenticator) authenticate(r *http.Request, route string, identify func() (id, why string)) (string, *Refusal) {
 	source := Source(r)
-	if blocked, wait := a.Limiter.Blocked(source); blocked {
-		a.logRefusal("authentication refused: too many failures from this source", source, route, "retryAfter", wait.String())
-		return "", &Refusal{Kind: wire.KindRateLimited, RetryAfter: wait}
-	}
 	id, why := identify()
 	if why == "" {
 		return id, nil
+	}
+	if blocked, wait := a.Limiter.Blocked(source); blocked {
+		a.logRefusal("authentication refused: too many failures from this source", source, route, "retryAfter", wait.String())
+		return "", &Refusal{Kind: wire.KindRateLimited, RetryAfter: wait}
 	}
 	a.Limiter.Fail(source)
 	a.logRefusal("authentication failed", source, route, "reason", why)
