@@ -236,11 +236,9 @@ func (h *harness) decideFirst(account, fn string, args []string) (hash string, d
 	if err != nil {
 		return "", true, err
 	}
-	var ev wire.Event
-	require.NoError(h.t, json.Unmarshal([]byte(out), &ev))
-	require.Len(h.t, ev.Items, 1, "a decision names its receivable")
-	require.NotEmpty(h.t, ev.Items[0].TermsHash)
-	return ev.Items[0].TermsHash, true, nil
+	item, err := wire.DecisionOf([]byte(out))
+	require.NoError(h.t, err)
+	return item.TermsHash, true, nil
 }
 
 func isHex64(s string) bool {

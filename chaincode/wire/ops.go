@@ -353,6 +353,16 @@ func (o *Op) DecisionFirst(body []byte) (decide *Op, decideBody []byte, ok bool,
 	return decide, out, true, nil
 }
 
+// DecisionOf reads a decide-financing result (its event): the one item, naming the receivable, the
+// bank and the hash of the terms recorded, which approve-financing or reject-financing then binds.
+func DecisionOf(result []byte) (EventItem, error) {
+	var ev Event
+	if err := json.Unmarshal(result, &ev); err != nil || len(ev.Items) != 1 || ev.Items[0].TermsHash == "" {
+		return EventItem{}, fmt.Errorf("a decision's result names no terms hash: %.200s", result)
+	}
+	return ev.Items[0], nil
+}
+
 // WithTermsHash returns an approve-financing or reject-financing body that binds hash in place of
 // the terms DecisionFirst recorded (keeping withoutRecourse).
 func (o *Op) WithTermsHash(body []byte, hash string) ([]byte, error) {

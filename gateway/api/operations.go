@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -72,12 +71,12 @@ func (s *Server) decideThenBind(w http.ResponseWriter, r *http.Request, decide *
 		return
 	}
 	s.log.Info("committed", "tx", decide.Tx, "txId", res.TransactionID, "block", res.BlockNumber, "caller", caller(r))
-	var ev wire.Event
-	if err := json.Unmarshal(res.Payload, &ev); err != nil || len(ev.Items) != 1 || ev.Items[0].TermsHash == "" {
-		s.writeError(w, r, fmt.Errorf("decision %s names no terms hash: %s", res.TransactionID, res.Payload))
+	decided, err := wire.DecisionOf(res.Payload)
+	if err != nil {
+		s.writeError(w, r, err)
 		return
 	}
-	if req.Body, err = op.WithTermsHash(body, ev.Items[0].TermsHash); err != nil {
+	if req.Body, err = op.WithTermsHash(body, decided.TermsHash); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

@@ -447,7 +447,7 @@ func (a *Auditor) checkPolicies(kv *kvrwset.KVRWSet, ns *rwset.NsReadWriteSet, e
 	check := func(what string, p *Policy) error {
 		checked = true
 		if !p.satisfiedBy(endorsers) {
-			return fmt.Errorf("endorsements by [%s] do not satisfy the policy %s of %s", signerMSPs(endorsers), p, what)
+			return fmt.Errorf("endorsements by [%s] do not satisfy the policy %s of %s", strings.Join(endorserNames(endorsers), " "), p, what)
 		}
 		return nil
 	}
@@ -499,7 +499,7 @@ func (a *Auditor) checkPolicies(kv *kvrwset.KVRWSet, ns *rwset.NsReadWriteSet, e
 		a.rep.Unverified++
 		return nil
 	}
-	return fmt.Errorf("endorsements by [%s] do not satisfy %s", signerMSPs(endorsers), a.policy)
+	return fmt.Errorf("endorsements by [%s] do not satisfy %s", strings.Join(endorserNames(endorsers), " "), a.policy)
 }
 
 // checkReads recomputes a transaction's MVCC validity instead of trusting the peer's flag, which
@@ -572,14 +572,6 @@ func (a *Auditor) setKeyPolicy(m *kvrwset.KVMetadataWrite) error {
 		a.keyPolicies[m.GetKey()] = p
 	}
 	return nil
-}
-
-func signerMSPs(endorsers []signer) string {
-	msps := make([]string, len(endorsers))
-	for i, e := range endorsers {
-		msps[i] = e.msp
-	}
-	return strings.Join(msps, " ")
 }
 
 // printable shows a composite key's separators.

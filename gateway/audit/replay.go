@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
-	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"slices"
@@ -92,7 +91,7 @@ func (r *replayer) check(in txInput, ns *rwset.NsReadWriteSet, kv *kvrwset.KVRWS
 	fn := string(in.args[0])
 	var transient map[string][]byte
 	if fn == "DecideFinancing" {
-		t, err := r.decisionInput(in.args, event)
+		t, err := r.decisionInput(event)
 		if err != nil {
 			return err.Error(), false
 		}
@@ -117,7 +116,7 @@ func (r *replayer) check(in txInput, ns *rwset.NsReadWriteSet, kv *kvrwset.KVRWS
 
 // decisionInput rebuilds a decision's transient data from its terms as the auditor's peer holds
 // them (the event names the receivable and the terms' hash): nil when they are not held here.
-func (r *replayer) decisionInput(args [][]byte, event []byte) (map[string][]byte, error) {
+func (r *replayer) decisionInput(event []byte) (map[string][]byte, error) {
 	if r.terms == nil {
 		return nil, nil
 	}
@@ -125,11 +124,11 @@ func (r *replayer) decisionInput(args [][]byte, event []byte) (map[string][]byte
 	if err := proto.Unmarshal(event, &ce); err != nil {
 		return nil, fmt.Errorf("decode event: %w", err)
 	}
-	var ev wire.Event
-	if err := json.Unmarshal(ce.GetPayload(), &ev); err != nil || len(ev.Items) != 1 {
-		return nil, fmt.Errorf("a decision's event names no terms: %s", ce.GetPayload())
+	decided, err := wire.DecisionOf(ce.GetPayload())
+	if err != nil {
+		return nil, err
 	}
-	t, err := r.terms(ev.Items[0].ID, ev.Items[0].TermsHash)
+	t, err := r.terms(decided.ID, decided.TermsHash)
 	if err != nil || t == nil {
 		return nil, err
 	}

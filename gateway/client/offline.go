@@ -73,14 +73,11 @@ func (c *Client) decideOfflineThenBind(ctx context.Context, sign Signer, decide 
 	if err != nil {
 		return nil, err
 	}
-	ev, err := EventOf(res)
+	decided, err := wire.DecisionOf(res.Result)
 	if err != nil {
 		return nil, err
 	}
-	if len(ev.Items) != 1 || ev.Items[0].TermsHash == "" {
-		return nil, fmt.Errorf("decision %s names no terms hash", res.TransactionID)
-	}
-	bound, err := op.WithTermsHash(body, ev.Items[0].TermsHash)
+	bound, err := op.WithTermsHash(body, decided.TermsHash)
 	if err != nil {
 		return nil, err
 	}

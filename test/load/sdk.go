@@ -70,11 +70,11 @@ func (s *sdkClient) submit(ctx context.Context, st step) (json.RawMessage, error
 			if err != nil {
 				return nil, err
 			}
-			var ev wire.Event
-			if err := json.Unmarshal(out, &ev); err != nil || len(ev.Items) != 1 || ev.Items[0].TermsHash == "" {
-				return nil, fmt.Errorf("decision names no terms hash: %s", out)
+			decided, err := wire.DecisionOf(out)
+			if err != nil {
+				return nil, err
 			}
-			bound, err := op.WithTermsHash(body, ev.Items[0].TermsHash)
+			bound, err := op.WithTermsHash(body, decided.TermsHash)
 			if err != nil {
 				return nil, err
 			}
