@@ -168,6 +168,9 @@ func (l ledger) apply(tx receivable.Tx, ch receivable.Change) (*wire.Event, erro
 		if err := l.stub.PutPrivateData(pw.Collection, pw.Key, pw.Value); err != nil {
 			return nil, fmt.Errorf("writing the terms of %s to %s: %w", pw.ID, pw.Collection, err)
 		}
+		if err := l.stub.PutPrivateData(pw.Collection, pw.Request, pw.Binding); err != nil {
+			return nil, fmt.Errorf("recording the decision on %s's request in %s: %w", pw.ID, pw.Collection, err)
+		}
 	}
 	if err := l.applyBusiness(ch); err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package receivable
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -523,6 +524,41 @@ func TestWithdrawFinancing_OnlyTheHolderBeforeTheBankAnswers(t *testing.T) {
 	require.Nil(t, r.Financing)
 	_, _, err = approveAt(b, txAs(officer, t0), "R-1", 450, salt, "")
 	require.ErrorIs(t, err, ErrForbidden, "the bank cannot approve a withdrawn request: it is no longer asked")
+}
+
+// A bank binds only its latest decision on the request it answers: terms the supplier's peer
+// endorsed for an earlier request of the same piece (withdrawn, then asked again), or a decision
+// the bank later replaced, are refused.
+func TestApproveFinancing_BindsOnlyTheLatestDecisionOnThisRequest(t *testing.T) {
+	b := newBook()
+	ok := mustApply(t, b)
+	ok(Issue(b, txAs(core, t0), request("R-1")))
+	ok(Accept(b, txAs(supplier, t0), "R-1"))
+	ok(RequestFinancing(b, txAs(supplier, t0), "R-1", "Bank1MSP"))
+	early, err := DecideFinancing(b, txAs(officer, t0), "R-1", wire.DecisionApproved, 200, "", salt)
+	ok(early, err)
+	ok(WithdrawFinancing(b, txAs(supplier, t0.Add(time.Minute)), "R-1"))
+	ok(RequestFinancing(b, txAs(supplier, t0.Add(2*time.Minute)), "R-1", "Bank1MSP"))
+	before := snapshot(b)
+	_, err = ApproveFinancing(b, txAs(officer, t0.Add(3*time.Minute)), "R-1", early.Private[0].Hash, "")
+	require.ErrorIs(t, err, ErrConflict, "terms decided on the withdrawn request")
+	require.ErrorContains(t, err, "latest decision on the financing requested by SupplierMSP/supplier-a")
+	require.Equal(t, before, snapshot(b))
+
+	first, err := DecideFinancing(b, txAs(officer, t0.Add(3*time.Minute)), "R-1", wire.DecisionApproved, 300, "", salt)
+	ok(first, err)
+	second, err := DecideFinancing(b, txAs(officer, t0.Add(4*time.Minute)), "R-1", wire.DecisionApproved, 350, "", salt)
+	ok(second, err)
+	_, err = ApproveFinancing(b, txAs(officer, t0.Add(5*time.Minute)), "R-1", first.Private[0].Hash, "")
+	require.ErrorIs(t, err, ErrConflict, "a decision the bank replaced")
+	_, err = RejectFinancing(b, txAs(officer, t0.Add(5*time.Minute)), "R-1", second.Private[0].Hash)
+	require.ErrorIs(t, err, ErrNotFound, "an approval's hash bound as a rejection")
+	ok(ApproveFinancing(b, txAs(officer, t0.Add(5*time.Minute)), "R-1", second.Private[0].Hash, ""))
+	r, _ := b.Get("R-1")
+	require.Equal(t, second.Private[0].Hash, r.Financing.TermsHash)
+	var terms wire.Terms
+	require.NoError(t, json.Unmarshal(second.Private[0].Value, &terms))
+	require.Equal(t, r.Financing.RequestTx, terms.RequestTx, "the terms name the request they answer")
 }
 
 func TestCheckReason_CountsCharactersNotBytes(t *testing.T) {

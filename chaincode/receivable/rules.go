@@ -479,7 +479,7 @@ func RequestFinancing(rd Reader, tx Tx, id, bank string) (Change, error) {
 	}
 	next := r.Clone()
 	next.Status = StatusFinancing
-	next.Financing = &Financing{Bank: bank, RequestedBy: tx.Caller.Account(), RequestedAt: FormatTime(tx.Time)}
+	next.Financing = &Financing{Bank: bank, RequestedBy: tx.Caller.Account(), RequestedAt: FormatTime(tx.Time), RequestTx: tx.ID}
 	return single("RequestFinancing", r, next, tx, ""), nil
 }
 
@@ -562,7 +562,26 @@ func recordedTerms(rd Reader, r *Receivable, decision, termsHash string) error {
 		return NotFoundf("no %s terms %s of receivable %s recorded by %s: the bank records its decision first (DecideFinancing)",
 			decision, termsHash, r.ID, r.Financing.Bank)
 	}
+	// The terms must be the bank's latest decision on this very request: terms decided on an
+	// earlier request of the same piece (withdrawn, then asked again) or superseded are refused.
+	bound, err := rd.PrivateHash(coll, wire.RequestKey(r.ID, requestRef(r.Financing)))
+	if err != nil {
+		return err
+	}
+	if bound != TermsHash(wire.RequestBinding(decision, termsHash)) {
+		return Conflictf("%s terms %s of receivable %s are not %s's latest decision on the financing requested by %s at %s: bind the terms DecideFinancing recorded for this request",
+			decision, termsHash, r.ID, r.Financing.Bank, r.Financing.RequestedBy, r.Financing.RequestedAt)
+	}
 	return nil
+}
+
+// requestRef names the financing request f: its transaction (a request recorded before requests
+// kept it: its time).
+func requestRef(f *Financing) string {
+	if f.RequestTx != "" {
+		return f.RequestTx
+	}
+	return f.RequestedAt
 }
 
 // ApproveFinancing discounts a receivable in FINANCING at the caller's bank, at the terms the bank
@@ -601,7 +620,8 @@ func ApproveFinancing(rd Reader, tx Tx, id, termsHash, withoutRecourse string) (
 // newTerms starts the terms of the bank's decision on r's financing request.
 func newTerms(r *Receivable, tx Tx, what, salt string) wire.Terms {
 	return wire.Terms{ID: r.ID, Bank: r.Financing.Bank, RequestedBy: r.Financing.RequestedBy, Decision: what,
-		DecidedBy: tx.Caller.Account(), DecidedAt: FormatTime(tx.Time), TxID: tx.ID, Salt: strings.ToLower(salt)}
+		DecidedBy: tx.Caller.Account(), DecidedAt: FormatTime(tx.Time), TxID: tx.ID, RequestTx: r.Financing.RequestTx,
+		Salt: strings.ToLower(salt)}
 }
 
 // checkSalt requires the 32 random bytes (64 hex characters) that salt a decision's terms.
@@ -613,7 +633,9 @@ func checkSalt(salt string) error {
 }
 
 // PrivateWrite is a value written to a private data collection: a decision's terms. Hash is the
-// hex SHA-256 of Value, the hash the public state and the event carry.
+// hex SHA-256 of Value, the hash the public state and the event carry. Request and Binding are
+// the second write of the decision: which decision the bank made last on the request
+// (wire.RequestKey, wire.RequestBinding).
 type PrivateWrite struct {
 	Collection string
 	Key        string
@@ -621,6 +643,8 @@ type PrivateWrite struct {
 	ID         string // the receivable
 	Bank       string
 	Hash       string
+	Request    string
+	Binding    []byte
 }
 
 // privateTerms encodes terms for the collection of r's requester and bank.
@@ -631,7 +655,8 @@ func privateTerms(r *Receivable, t wire.Terms) (PrivateWrite, error) {
 	}
 	h := TermsHash(raw)
 	return PrivateWrite{Collection: wire.TermsCollection(MSPOf(t.RequestedBy), t.Bank), Key: wire.DecisionKey(r.ID, t.Decision, h),
-		Value: raw, ID: r.ID, Bank: t.Bank, Hash: h}, nil
+		Value: raw, ID: r.ID, Bank: t.Bank, Hash: h,
+		Request: wire.RequestKey(r.ID, requestRef(r.Financing)), Binding: wire.RequestBinding(t.Decision, h)}, nil
 }
 
 // TermsHash is the hex SHA-256 of a decision's terms as stored.

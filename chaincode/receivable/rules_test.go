@@ -115,6 +115,7 @@ func (b *book) apply(ch Change) {
 	}
 	for _, pw := range ch.Private {
 		b.private[pw.Collection+"\x00"+pw.Key] = TermsHash(pw.Value)
+		b.private[pw.Collection+"\x00"+pw.Request] = TermsHash(pw.Binding)
 	}
 }
 

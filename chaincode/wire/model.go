@@ -87,6 +87,9 @@ type Financing struct {
 	Bank        string `json:"bank"`
 	RequestedBy string `json:"requestedBy"`
 	RequestedAt string `json:"requestedAt"`
+	// RequestTx is the transaction that asked for this financing: a bank's decision is recorded
+	// for one request (RequestKey), so terms decided on an earlier request never bind a later one.
+	RequestTx string `json:"requestTx,omitempty" metadata:",optional"`
 	Financier   string `json:"financier,omitempty" metadata:",optional"`
 	ApprovedAt  string `json:"approvedAt,omitempty" metadata:",optional"`
 	TermsHash   string `json:"termsHash,omitempty" metadata:",optional"`
@@ -117,6 +120,7 @@ type Terms struct {
 	DecidedBy    string `json:"decidedBy"`
 	DecidedAt    string `json:"decidedAt"`
 	TxID         string `json:"txId"`
+	RequestTx    string `json:"requestTx,omitempty" metadata:",optional"`
 	Salt         string `json:"salt"`
 	RateBps      int64  `json:"rateBps,omitempty" metadata:",optional"`
 	Days         int64  `json:"days,omitempty" metadata:",optional"`
@@ -169,6 +173,15 @@ func DecisionKey(id, decision, termsHash string) string {
 	}
 	return "terms/" + id + "/" + termsHash
 }
+
+// RequestKey is the key, in the same collection, that records which decision the bank made last
+// on one financing request (requestTx, Financing.RequestTx): its value is RequestBinding of that
+// decision. The approval or rejection checks its hash, so it binds only terms decided on the
+// request it ends, and the bank's latest decision on it.
+func RequestKey(id, requestTx string) string { return "request/" + id + "/" + requestTx }
+
+// RequestBinding is the value under RequestKey: the decision and its terms' hash.
+func RequestBinding(decision, termsHash string) []byte { return []byte(decision + "/" + termsHash) }
 
 // TermsParty reports whether the caller (its MSP, account and role) is a party to the terms of a
 // financing between requestedBy and bank: the requesting account, the bank's financiers, the
