@@ -17,6 +17,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/google/btree"
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset"
 	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset/kvrwset"
@@ -112,6 +113,11 @@ type Auditor struct {
 	// their last valid write, as a peer's state database keeps them: a transaction flagged valid
 	// must have read exactly these (MVCC), or the flag does not follow from the blocks.
 	versions map[string]*kvrwset.Version
+	// keys holds the same keys in order, so that a range query's results can be recomputed (a key
+	// that entered the range after the endorsement is a phantom); pvtVersions are the private keys
+	// (collection \x00 hex key hash) with the height of their last valid write.
+	keys        *btree.BTreeG[string]
+	pvtVersions map[string]*kvrwset.Version
 }
 
 // Report is what an audit checked and found.
@@ -151,7 +157,11 @@ type Report struct {
 	RulesNote          string      `json:"rulesNote,omitempty"`
 	Violations         []Violation `json:"violations"`
 	CollectionPolicies int         `json:"collectionPoliciesChecked"`
-	Unverified         int         `json:"writesUnverified"`
+	// RangesRecomputed counts the range queries whose results the audit found again on its
+	// rebuilt keys; RangesSummarised those Fabric kept as Merkle hashes (not recomputed).
+	RangesRecomputed int `json:"rangesRecomputed"`
+	RangesSummarised int `json:"rangesSummarised"`
+	Unverified       int `json:"writesUnverified"`
 	// TermsHashes counts the financing terms whose public hash a private write of an earlier or
 	// the same transaction confirms; TermsRead those whose private terms the chaincode showed and
 	// that hash to it.
@@ -174,7 +184,7 @@ func New(opts Options) (*Auditor, error) {
 	}
 	a := &Auditor{opts: opts, state: newSpillState(opts.MemoryEntries, opts.TempDir), rep: Report{Invalid: map[string]int{}}, policy: opts.Policy,
 		keyPolicies: map[string]*Policy{}, collPolicies: map[string]*Policy{}, terms: map[string]bool{},
-		versions: map[string]*kvrwset.Version{}}
+		versions: map[string]*kvrwset.Version{}, keys: btree.NewOrderedG[string](32), pvtVersions: map[string]*kvrwset.Version{}}
 	if opts.Policy != nil {
 		a.rep.Policy, a.rep.PolicySource = opts.Policy.String(), opts.PolicySource
 	}
@@ -394,7 +404,7 @@ func (a *Auditor) action(prp []byte, endorsers []signer, in txInput) error {
 		if err := a.checkPolicies(&kv, ns, endorsers); err != nil {
 			return err
 		}
-		if err := a.checkReads(&kv); err != nil {
+		if err := a.checkReads(&kv, ns); err != nil {
 			return err
 		}
 		all = append(all, nsWrites{ns, &kv, private})
@@ -432,7 +442,7 @@ func (a *Auditor) action(prp []byte, endorsers []signer, in txInput) error {
 				return err
 			}
 		}
-		a.setVersions(w.kv)
+		a.setVersions(w.kv, w.ns)
 	}
 	return nil
 }
@@ -503,15 +513,26 @@ func (a *Auditor) checkPolicies(kv *kvrwset.KVRWSet, ns *rwset.NsReadWriteSet, e
 }
 
 // checkReads recomputes a transaction's MVCC validity instead of trusting the peer's flag, which
-// lies outside the block's data hash: every key it read (alone, or in a range query's raw reads)
-// must be at the version the blocks before it leave. A resumed audit does not know the versions
-// before its checkpoint and checks nothing here.
-func (a *Auditor) checkReads(kv *kvrwset.KVRWSet) error {
+// lies outside the block's data hash, as Fabric's validation computes it: every key it read
+// (alone, or in a range query's raw reads) must be at the version the blocks before it leave;
+// every range query must find the same keys again (no key entered or left the range: a phantom);
+// every private key it read (by its hash) must be at its version too. A range query summarised by
+// Merkle hashes (more results than Fabric keeps raw) is counted, not recomputed. A resumed audit
+// does not know the versions before its checkpoint and checks nothing here.
+func (a *Auditor) checkReads(kv *kvrwset.KVRWSet, ns *rwset.NsReadWriteSet) error {
 	if a.opts.Start != nil {
 		return nil
 	}
 	reads := kv.GetReads()
 	for _, rq := range kv.GetRangeQueriesInfo() {
+		if rq.GetReadsMerkleHashes() != nil {
+			a.rep.RangesSummarised++
+			continue
+		}
+		if err := a.checkRange(rq); err != nil {
+			return err
+		}
+		a.rep.RangesRecomputed++
 		reads = append(reads, rq.GetRawReads().GetKvReads()...)
 	}
 	for _, r := range reads {
@@ -520,23 +541,86 @@ func (a *Auditor) checkReads(kv *kvrwset.KVRWSet) error {
 				"the peer's validation flag does not follow from the blocks", printable(r.GetKey()), versionText(r.GetVersion()), versionText(want))
 		}
 	}
+	for _, c := range ns.GetCollectionHashedRwset() {
+		var h kvrwset.HashedRWSet
+		if err := proto.Unmarshal(c.GetHashedRwset(), &h); err != nil {
+			return fmt.Errorf("decode hashed read set of %s: %w", c.GetCollectionName(), err)
+		}
+		for _, r := range h.GetHashedReads() {
+			key := c.GetCollectionName() + "\x00" + hex.EncodeToString(r.GetKeyHash())
+			if want := a.pvtVersions[key]; !sameVersion(want, r.GetVersion()) {
+				return fmt.Errorf("flagged VALID, but it read the private key %x of %s at %s while the valid transactions before it leave %s: "+
+					"the peer's validation flag does not follow from the blocks", r.GetKeyHash(), c.GetCollectionName(), versionText(r.GetVersion()), versionText(want))
+			}
+		}
+	}
+	return nil
+}
+
+// checkRange recomputes one range query's results on the keys the valid transactions before it
+// leave: from its start key to its end key (none: to the end), all of them if the query read to the
+// end of its iterator, else as many as it read; they must be exactly the keys it read, in order.
+func (a *Auditor) checkRange(rq *kvrwset.RangeQueryInfo) error {
+	raw := rq.GetRawReads().GetKvReads()
+	end := rq.GetEndKey()
+	var now []string
+	a.keys.AscendGreaterOrEqual(rq.GetStartKey(), func(k string) bool {
+		if (end != "" && k >= end) || (!rq.GetItrExhausted() && len(now) == len(raw)) {
+			return false
+		}
+		now = append(now, k)
+		return true
+	})
+	for i, k := range now {
+		if i >= len(raw) || raw[i].GetKey() != k {
+			return fmt.Errorf("flagged VALID, but its range query from %s to %s would now find %s, which it did not read (a phantom): "+
+				"the peer's validation flag does not follow from the blocks", printable(rq.GetStartKey()), printable(end), printable(k))
+		}
+	}
+	if len(raw) > len(now) {
+		return fmt.Errorf("flagged VALID, but its range query from %s to %s read %s, which the valid transactions before it do not leave in the range: "+
+			"the peer's validation flag does not follow from the blocks", printable(rq.GetStartKey()), printable(end), printable(raw[len(now)].GetKey()))
+	}
 	return nil
 }
 
 // setVersions records the height of a valid transaction's writes: a value written or a metadata
-// written to an existing key moves the key to this transaction's height, a delete removes it.
-func (a *Auditor) setVersions(kv *kvrwset.KVRWSet) {
+// written to an existing key moves the key to this transaction's height, a delete removes it;
+// private keys likewise, by their hashes.
+func (a *Auditor) setVersions(kv *kvrwset.KVRWSet, ns *rwset.NsReadWriteSet) {
 	h := &kvrwset.Version{BlockNum: a.block, TxNum: uint64(a.tx)}
 	for _, w := range kv.GetWrites() {
 		if w.GetIsDelete() {
 			delete(a.versions, w.GetKey())
+			a.keys.Delete(w.GetKey())
 		} else {
 			a.versions[w.GetKey()] = h
+			a.keys.ReplaceOrInsert(w.GetKey())
 		}
 	}
 	for _, m := range kv.GetMetadataWrites() {
 		if _, ok := a.versions[m.GetKey()]; ok {
 			a.versions[m.GetKey()] = h
+		}
+	}
+	for _, c := range ns.GetCollectionHashedRwset() {
+		var hs kvrwset.HashedRWSet
+		if proto.Unmarshal(c.GetHashedRwset(), &hs) != nil {
+			continue // refused by checkReads before
+		}
+		for _, w := range hs.GetHashedWrites() {
+			key := c.GetCollectionName() + "\x00" + hex.EncodeToString(w.GetKeyHash())
+			if w.GetIsDelete() {
+				delete(a.pvtVersions, key)
+			} else {
+				a.pvtVersions[key] = h
+			}
+		}
+		for _, m := range hs.GetMetadataWrites() {
+			key := c.GetCollectionName() + "\x00" + hex.EncodeToString(m.GetKeyHash())
+			if _, ok := a.pvtVersions[key]; ok {
+				a.pvtVersions[key] = h
+			}
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset"
 	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset/kvrwset"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"github.com/stretchr/testify/require"
@@ -136,6 +137,53 @@ func TestVerify_AValidFlagThatTheReadSetContradictsIsNamed(t *testing.T) {
 	b3 = audittest.Block(t, c.Blocks[2], []peer.TxValidationCode{peer.TxValidationCode_VALID},
 		audittest.ReadingTx(t, "tx4", "receivables", c.Supplier.User, current, []*wire.Receivable{moved}, c.Core.Peer, c.Supplier.Peer))
 	require.NoError(t, verifyAll(newAuditor(t), append(c.Blocks, b3)), "the versions the blocks leave, and an absent key")
+}
+
+// A range query flagged VALID must find the same keys again on the state the blocks before it
+// leave: a key that entered the range after the endorsement (a phantom) or one read that is not
+// there is named; the keys as they are pass.
+func TestVerify_ARangeQueryThatTheBlocksContradictIsNamed(t *testing.T) {
+	c := audittest.NewChain(t)
+	at := &kvrwset.Version{BlockNum: 2, TxNum: 0}
+	rangeTx := func(exhausted bool, keys ...string) *common.Block {
+		rq := &kvrwset.RangeQueryInfo{StartKey: "rcv/R-1.", EndKey: "rcv/R-1/", ItrExhausted: exhausted,
+			ReadsInfo: &kvrwset.RangeQueryInfo_RawReads{RawReads: &kvrwset.QueryReads{}}}
+		for _, k := range keys {
+			rq.GetRawReads().KvReads = append(rq.GetRawReads().KvReads, &kvrwset.KVRead{Key: k, Version: at})
+		}
+		return audittest.Block(t, c.Blocks[2], []peer.TxValidationCode{peer.TxValidationCode_VALID},
+			audittest.SetTx(t, "tx4", "receivables", c.Supplier.User, &kvrwset.KVRWSet{RangeQueriesInfo: []*kvrwset.RangeQueryInfo{rq}}, nil,
+				c.Core.Peer, c.Supplier.Peer))
+	}
+	err := verifyAll(newAuditor(t), append(c.Blocks, rangeTx(true, "rcv/R-1.1")))
+	require.ErrorContains(t, err, "block 3, transaction 0 (tx4): flagged VALID, but its range query from rcv/R-1. to rcv/R-1/ would now find rcv/R-1.2, which it did not read (a phantom)")
+	err = verifyAll(newAuditor(t), append(c.Blocks, rangeTx(true, "rcv/R-1.1", "rcv/R-1.2", "rcv/R-1.3")))
+	require.ErrorContains(t, err, "read rcv/R-1.3, which the valid transactions before it do not leave in the range")
+
+	a := newAuditor(t)
+	require.NoError(t, verifyAll(a, append(c.Blocks, rangeTx(true, "rcv/R-1.1", "rcv/R-1.2"))), "the keys the blocks leave")
+	require.Equal(t, 1, a.Report().RangesRecomputed)
+	require.NoError(t, verifyAll(newAuditor(t), append(c.Blocks, rangeTx(false, "rcv/R-1.1"))), "a query that stopped early read the first key")
+}
+
+// A private key read by its hash (GetPrivateDataHash, as a binding of a bank's terms does) must be
+// at the version the valid private writes before it leave.
+func TestVerify_APrivateReadThatTheBlocksContradictIsNamed(t *testing.T) {
+	c := audittest.NewChain(t)
+	key, coll := "request/R-1.2/tx", wire.TermsCollection("SupplierMSP", "Bank1MSP")
+	b3 := audittest.Block(t, c.Blocks[2], []peer.TxValidationCode{peer.TxValidationCode_VALID},
+		audittest.PrivateTx(t, "tx4", "receivables", c.Supplier.User, nil, coll, key, []byte("approved/x"), c.Core.Peer, c.Supplier.Peer))
+	kh := sha256.Sum256([]byte(key))
+	reading := func(v *kvrwset.Version) *common.Block {
+		hashed := audittest.Marshal(t, &kvrwset.HashedRWSet{HashedReads: []*kvrwset.KVReadHash{{KeyHash: kh[:], Version: v}}})
+		return audittest.Block(t, b3, []peer.TxValidationCode{peer.TxValidationCode_VALID},
+			audittest.SetTx(t, "tx5", "receivables", c.Supplier.User, &kvrwset.KVRWSet{},
+				[]*rwset.CollectionHashedReadWriteSet{{CollectionName: coll, HashedRwset: hashed}}, c.Core.Peer, c.Supplier.Peer))
+	}
+	err := verifyAll(newAuditor(t), append(c.Blocks, b3, reading(nil)))
+	require.ErrorContains(t, err, "block 4, transaction 0 (tx5): flagged VALID, but it read the private key")
+	require.ErrorContains(t, err, "at no version (absent) while the valid transactions before it leave version 3:0")
+	require.NoError(t, verifyAll(newAuditor(t), append(c.Blocks, b3, reading(&kvrwset.Version{BlockNum: 3, TxNum: 0}))))
 }
 
 // A certificate the organisation revoked (its CA's revocation list in the channel configuration)

@@ -241,6 +241,14 @@ func ReadingTx(t testing.TB, txID, cc string, creator *Identity, reads map[strin
 	return nsTx(t, txID, cc, &rwset.NsReadWriteSet{Namespace: cc, Rwset: Marshal(t, kv)}, creator, endorsers...)
 }
 
+// SetTx is a transaction of chaincode cc with the read-write set kv and the hashed read-write sets
+// of collections, as the block records them.
+func SetTx(t testing.TB, txID, cc string, creator *Identity, kv *kvrwset.KVRWSet, collections []*rwset.CollectionHashedReadWriteSet, endorsers ...*Identity) []byte {
+	t.Helper()
+	ns := &rwset.NsReadWriteSet{Namespace: cc, Rwset: Marshal(t, kv), CollectionHashedRwset: collections}
+	return nsTx(t, txID, cc, ns, creator, endorsers...)
+}
+
 // GuardedTx is EndorserTx that also sets the state-based endorsement policy of each receivable it
 // writes to env, as the chaincode does (SetStateValidationParameter).
 func GuardedTx(t testing.TB, txID, cc string, creator *Identity, writes []*wire.Receivable, env *common.SignaturePolicyEnvelope, endorsers ...*Identity) []byte {
