@@ -76,12 +76,17 @@ type ConfigRequest struct {
 	GraceDays           int `json:"graceDays,omitempty" metadata:",optional"`
 }
 
-// SubmitResponse is the gateway's answer to every committed write.
+// SubmitResponse is the gateway's answer to every committed write (HTTP 200) and to a write sent
+// to the ordering service whose outcome is not known yet (HTTP 202, Pending): it may still commit,
+// under TransactionID; the same request asked again with the same Idempotency-Key follows that
+// transaction and answers its real outcome, and GET /v1/transactions/{txId} shows it.
 type SubmitResponse struct {
 	TransactionID string          `json:"txId"`
 	BlockNumber   uint64          `json:"blockNumber"`
 	Attempts      int             `json:"attempts,omitempty"`
 	Result        json.RawMessage `json:"result"`
+	Pending       bool            `json:"pending,omitempty"`
+	Message       string          `json:"message,omitempty"`
 }
 
 // TxStatus is a transaction's commit status.

@@ -195,6 +195,11 @@ func (s *Server) openAccount(ctx context.Context, admin *fabric.Identity, req wi
 
 // accountNotOpened says what a failed OpenAccount left behind, and how to finish.
 func accountNotOpened(req wire.NewUser, err error) error {
+	if fe, ok := fabric.Pending(err); ok {
+		return &fabric.Error{Kind: fe.Kind, Stage: fe.Stage, TransactionID: fe.TransactionID, Err: err,
+			Message: fmt.Sprintf("user %s is registered with the CA and in the gateway's wallet; its account was sent to the ledger and may still open (%s); should transaction %s end invalid, open it with: recv account open %s --role %s",
+				req.Name, fe.Message, fe.TransactionID, req.Name, req.Role)}
+	}
 	fe := kindOf(err)
 	return &fabric.Error{
 		Kind: fe.Kind, Stage: fe.Stage, TransactionID: fe.TransactionID, ValidationCode: fe.ValidationCode, Err: err,

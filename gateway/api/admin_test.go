@@ -172,12 +172,22 @@ func TestAddUser_AFailedOpenAccountSaysWhatIsLeftAndHowToFinish(t *testing.T) {
 	admin := &apitest.Admin{}
 	g := apitest.Start(t, led, admin)
 
+	// The account was sent and its commit not seen: it may still open, so the answer says so.
 	status, body := addUser(t, g, `{"name":"new-user","role":"issuer"}`)
-	require.Equal(t, http.StatusGatewayTimeout, status)
-	p := problem(t, body)
-	require.Equal(t, wire.KindTimeout, p.Kind)
-	require.Equal(t, "tx9", p.TransactionID)
-	require.Contains(t, p.Detail, "new-user is registered with the CA and in the gateway's wallet, but its account was not opened")
-	require.Contains(t, p.Detail, "recv account open new-user --role issuer")
+	require.Equal(t, http.StatusAccepted, status)
+	var pending wire.SubmitResponse
+	require.NoError(t, json.Unmarshal(body, &pending))
+	require.True(t, pending.Pending)
+	require.Equal(t, "tx9", pending.TransactionID)
+	require.Contains(t, pending.Message, "new-user is registered with the CA and in the gateway's wallet; its account was sent to the ledger and may still open")
+	require.Contains(t, pending.Message, "recv account open new-user --role issuer")
 	require.Len(t, admin.Users(), 1)
+
+	// Refused at endorsement, nothing was sent: the answer says what is left and how to finish.
+	led.Answers["OpenAccount"] = apitest.Answer{Err: &fabric.Error{Kind: wire.KindUnavailable, Stage: "endorse", Message: "no peer answered"}}
+	status, body = addUser(t, g, `{"name":"other-user","role":"issuer"}`)
+	require.Equal(t, http.StatusServiceUnavailable, status)
+	p := problem(t, body)
+	require.Contains(t, p.Detail, "other-user is registered with the CA and in the gateway's wallet, but its account was not opened")
+	require.Contains(t, p.Detail, "recv account open other-user --role issuer")
 }

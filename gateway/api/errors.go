@@ -33,7 +33,14 @@ func badRequest(msg string) error {
 
 // writeError answers with the problem body of err's kind: the one place where the gateway decides
 // what a caller sees.
+//
+// A write sent to the ordering service whose outcome is not known (fabric.Pending) is no error:
+// it may still commit, so the answer is 202 with its transaction id, never a failure.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if fe, ok := fabric.Pending(err); ok {
+		s.writePending(w, r, fe)
+		return
+	}
 	fe := kindOf(err)
 	p := wire.NewProblem(fe.Kind, fe.Message)
 	p.Instance, p.Stage, p.TransactionID, p.ValidationCode = r.URL.Path, fe.Stage, fe.TransactionID, fe.ValidationCode
@@ -55,4 +62,16 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// writePending answers 202 for a transaction sent whose commit was not seen: where to follow it
+// (Location, its status) and when to ask again.
+func (s *Server) writePending(w http.ResponseWriter, r *http.Request, fe *fabric.Error) {
+	s.metrics.fabricErrors.WithLabelValues("pending").Inc()
+	s.log.Warn("outcome pending", "path", r.URL.Path, "stage", fe.Stage, "txId", fe.TransactionID, "err", fe)
+	msg := "submitted as transaction " + fe.TransactionID + "; its outcome is not known yet (" + fe.Message +
+		"): it may still commit. Ask again with the same Idempotency-Key to get its outcome, or follow GET /v1/transactions/" + fe.TransactionID
+	w.Header().Set("Location", "/v1/transactions/"+fe.TransactionID)
+	w.Header().Set("Retry-After", "2")
+	writeJSON(w, http.StatusAccepted, wire.SubmitResponse{TransactionID: fe.TransactionID, Pending: true, Result: json.RawMessage("null"), Message: msg})
 }

@@ -2,8 +2,12 @@ package api
 
 import (
 	"container/list"
+	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,6 +17,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/recv-ledger/recv/chaincode/wire"
+	"github.com/recv-ledger/recv/gateway/fabric"
 )
 
 func openStore(t *testing.T, path string, max int, ttl time.Duration) *IdempotencyStore {
@@ -49,20 +54,25 @@ func TestIdempotencyStore_SurvivesARestart(t *testing.T) {
 	require.Len(t, led.calls, 1)
 }
 
-func TestIdempotencyStore_InterruptedRequestIsNotRunAgain(t *testing.T) {
+func TestIdempotencyStore_InterruptedRequestRunsAgainFollowingWhatItSent(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "idempotency.db")
 	st := openStore(t, path, 0, 0)
-	// The gateway stopped after recording the key and before recording the answer.
-	_, fresh, err := st.claim("supplier-a\x00k1", "fp")
+	// The gateway stopped after sending a transaction and before recording the answer.
+	e, fresh, err := st.claim("supplier-a\x00k1", "fp")
 	require.NoError(t, err)
 	require.True(t, fresh)
+	require.NoError(t, journal{s: st, e: e}.Record(0, fabric.Sent{TxID: "tx-1", Bytes: []byte("prepared"), Payload: []byte("{}")}))
 	require.NoError(t, st.Close())
 
 	st2 := openStore(t, path, 0, 0)
-	e, fresh, err := st2.claim("supplier-a\x00k1", "fp")
+	e, fresh, err = st2.claim("supplier-a\x00k1", "fp")
 	require.NoError(t, err)
-	require.False(t, fresh)
-	require.True(t, e.interrupted)
+	require.True(t, fresh, "no final answer: the request runs again")
+	require.Equal(t, "tx-1", journal{s: st2, e: e}.Sent(0).TxID, "and follows the transaction it sent")
+	require.Nil(t, journal{s: st2, e: e}.Sent(1))
+	_, fresh, err = st2.claim("supplier-a\x00k1", "fp")
+	require.NoError(t, err)
+	require.False(t, fresh, "one run at a time")
 }
 
 func TestIdempotencyStore_DurableTTLAndBound(t *testing.T) {
@@ -74,7 +84,7 @@ func TestIdempotencyStore_DurableTTLAndBound(t *testing.T) {
 		e, fresh, err := st.claim(key, "f")
 		require.NoError(t, err)
 		require.True(t, fresh, key)
-		require.NoError(t, st.settle(e, 200, nil, []byte(key), true))
+		require.NoError(t, st.settle(e, 200, nil, []byte(key)))
 	}
 	for i := 0; i < 10; i++ {
 		now = now.Add(time.Second)
@@ -180,4 +190,93 @@ func TestIdempotencyStore_ReadOnlyFileIs503(t *testing.T) {
 	require.Equal(t, http.StatusServiceUnavailable, rec.Code, rec.Body.String())
 	require.Contains(t, rec.Body.String(), `"kind":"unavailable"`)
 	require.Empty(t, led.calls)
+}
+
+// journalLedger is a ledger that honours the request's journal as fabric.Client does: it records
+// each transaction before "sending" it and follows a recorded one instead of sending a new one.
+// committed says which transactions have committed; the others' outcome is not known (pending).
+type journalLedger struct {
+	*fakeLedger
+	n         int
+	sent      []string // the new transactions sent
+	followed  []string // the recorded transactions followed
+	committed map[string]bool
+	refuse    error // an endorsement failure: nothing is sent
+}
+
+func (l *journalLedger) Submit(ctx context.Context, name, tx string, args []string, _ map[string][]byte, _ func(string)) (*fabric.Result, error) {
+	j, step := fabric.JournalFor(ctx)
+	if s := j.Sent(step); s != nil {
+		l.followed = append(l.followed, s.TxID)
+		if l.committed[s.TxID] {
+			return &fabric.Result{TransactionID: s.TxID, BlockNumber: 7, Payload: s.Payload, Attempts: 1}, nil
+		}
+		return nil, &fabric.Error{Kind: wire.KindTimeout, Stage: "commit_status", TransactionID: s.TxID, Message: "deadline exceeded"}
+	}
+	if l.refuse != nil {
+		return nil, l.refuse
+	}
+	l.n++
+	id := fmt.Sprintf("tx-%d", l.n)
+	if err := j.Record(step, fabric.Sent{TxID: id, Bytes: []byte("prepared " + id), Payload: []byte(`{"txId":"` + id + `"}`)}); err != nil {
+		return nil, err
+	}
+	l.sent = append(l.sent, id)
+	if l.committed[id] {
+		return &fabric.Result{TransactionID: id, BlockNumber: 7, Payload: []byte(`{"txId":"` + id + `"}`), Attempts: 1}, nil
+	}
+	return nil, &fabric.Error{Kind: wire.KindUnavailable, Stage: "submit", TransactionID: id, Message: "no orderer answered"}
+}
+
+// A write whose outcome is not known is answered 202, never failed; the same request asked again,
+// in this process or after a restart, follows that transaction instead of sending another, and
+// answers its real outcome once known, which is then replayed.
+func TestIdempotency_ARetryFollowsTheTransactionSentAndNeverSendsASecond(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "idempotency.db")
+	led := &journalLedger{fakeLedger: &fakeLedger{}, committed: map[string]bool{}}
+	s, tokens := testServer(t, led.fakeLedger)
+	s.cfg.Ledger = led
+	s = NewServer(s.cfg)
+	st := openStore(t, path, 0, 0)
+	s.UseIdempotencyStore(st)
+	accept := func(s http.Handler) *httptest.ResponseRecorder {
+		return do(t, s, "POST", "/v1/receivables/R-1/accept", tokens["supplier-a"], "", "Idempotency-Key", "k1")
+	}
+
+	rec := accept(s)
+	require.Equal(t, http.StatusAccepted, rec.Code, rec.Body.String())
+	require.Contains(t, rec.Body.String(), `"txId":"tx-1"`)
+	rec = accept(s)
+	require.Equal(t, http.StatusAccepted, rec.Code, "still unknown")
+	require.Equal(t, []string{"tx-1"}, led.sent, "no second transaction")
+	require.Equal(t, []string{"tx-1"}, led.followed)
+
+	// The gateway restarts; meanwhile the transaction committed.
+	require.NoError(t, st.Close())
+	led.committed["tx-1"] = true
+	s2 := NewServer(s.cfg)
+	s2.UseIdempotencyStore(openStore(t, path, 0, 0))
+	rec = accept(s2)
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	var res wire.SubmitResponse
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &res))
+	require.Equal(t, "tx-1", res.TransactionID)
+	require.Equal(t, uint64(7), res.BlockNumber)
+	require.JSONEq(t, `{"txId":"tx-1"}`, string(res.Result))
+	rec = accept(s2)
+	require.Equal(t, http.StatusOK, rec.Code)
+	require.Equal(t, "true", rec.Header().Get("Idempotent-Replayed"), "the outcome is final")
+	require.Equal(t, []string{"tx-1"}, led.sent)
+	require.Equal(t, []string{"tx-1", "tx-1"}, led.followed)
+
+	// Refused before anything was sent: the answer is an error, and a retry runs anew.
+	led.refuse = &fabric.Error{Kind: wire.KindUnavailable, Stage: "endorse", Message: "no peer answered"}
+	other := func() int {
+		return do(t, s2, "POST", "/v1/receivables/R-2/accept", tokens["supplier-a"], "", "Idempotency-Key", "k2").Code
+	}
+	require.Equal(t, http.StatusServiceUnavailable, other())
+	led.refuse = nil
+	led.committed["tx-2"] = true
+	require.Equal(t, http.StatusOK, other())
+	require.Equal(t, []string{"tx-1", "tx-2"}, led.sent)
 }

@@ -9,16 +9,22 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/recv-ledger/recv/gateway/fabric"
 )
 
 // idemRecord is a remembered answer as the durable store keeps it. Status 0 is a request that
-// was accepted but whose answer was never recorded (the gateway stopped while it ran).
+// was accepted but whose answer was never recorded (the gateway stopped while it ran); it and a
+// 5xx or 202 answer are not final (idemEntry.final).
 type idemRecord struct {
 	Fingerprint string      `json:"fp"`
 	Created     int64       `json:"created"` // Unix nanoseconds
 	Status      int         `json:"status,omitempty"`
 	Header      http.Header `json:"header,omitempty"`
 	Body        []byte      `json:"body,omitempty"`
+	// Sent are the transactions the request sent, by step, each recorded before it was sent:
+	// a retry of a request without a final answer follows them (fabric.Journal).
+	Sent []fabric.Sent `json:"sent,omitempty"`
 }
 
 // idemBackend is where an IdempotencyStore keeps its records beyond the process: a bbolt file in

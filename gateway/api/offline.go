@@ -194,7 +194,11 @@ func (s *Server) offlineSubmit(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	res, err := s.ledger.SubmitSigned(ctx, caller(r), s.cfg.ServiceIdentity, b, sig)
 	if err != nil {
-		if fe := kindOf(err); fe.Kind == wire.KindInvalid && fe.Stage == "submit" {
+		_, pending := fabric.Pending(err)
+		if fe := kindOf(err); pending || (fe.Kind == wire.KindInvalid && fe.Stage == "submit") {
+			// A bad signature may be signed again; a transaction sent without a known outcome
+			// may be submitted again with the same signature, which follows it (the same id
+			// commits at most once) and answers its real outcome.
 			s.offline.put("transaction/"+txID, caller(r), b)
 		}
 		s.writeError(w, r, err)

@@ -129,6 +129,32 @@ func TestRoutes_FinancingTermsTravelAsTransientData(t *testing.T) {
 	require.Empty(t, led.calls)
 }
 
+// A write sent to the ordering service whose outcome is not known is no failure: it may still
+// commit, so the answer is 202 with its transaction id and where to follow it, whatever the SDK
+// said (the orderers did not answer, the commit was not seen in time).
+func TestErrors_ASentWriteWithoutAnOutcomeIsPendingNotFailed(t *testing.T) {
+	for _, err := range []error{
+		&fabric.Error{Kind: wire.KindSubmit, Stage: "submit", TransactionID: "tx9", Message: "orderer down"},
+		&fabric.Error{Kind: wire.KindUnavailable, Stage: "submit", TransactionID: "tx9", Message: "no orderer answered"},
+		&fabric.Error{Kind: wire.KindTimeout, Stage: "commit_status", TransactionID: "tx9", Message: "deadline"},
+		&fabric.Error{Kind: wire.KindCommitStatus, Stage: "commit_status", TransactionID: "tx9", Message: "peer stopped"},
+	} {
+		s, tokens := testServer(t, &fakeLedger{err: err})
+		rec := do(t, s, "POST", "/v1/receivables/R-1/accept", tokens["supplier-a"], "")
+		require.Equal(t, http.StatusAccepted, rec.Code, err.Error())
+		require.Equal(t, "/v1/transactions/tx9", rec.Header().Get("Location"))
+		require.NotEmpty(t, rec.Header().Get("Retry-After"))
+		var res wire.SubmitResponse
+		require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &res))
+		require.True(t, res.Pending)
+		require.Equal(t, "tx9", res.TransactionID)
+		require.Contains(t, res.Message, "may still commit")
+	}
+	// A refusal of the submission itself sent nothing: it is an error.
+	s, tokens := testServer(t, &fakeLedger{err: &fabric.Error{Kind: wire.KindInvalid, Stage: "submit", TransactionID: "tx9", Message: "invalid: bad signature"}})
+	require.Equal(t, http.StatusBadRequest, do(t, s, "POST", "/v1/receivables/R-1/accept", tokens["supplier-a"], "").Code)
+}
+
 func TestErrors_MapKindsToStatusAndProblemBody(t *testing.T) {
 	tests := []struct {
 		err    error
@@ -140,9 +166,9 @@ func TestErrors_MapKindsToStatusAndProblemBody(t *testing.T) {
 		{&fabric.Error{Kind: wire.KindForbidden, Stage: "endorse", Message: "forbidden: not the holder"}, 403, "forbidden"},
 		{&fabric.Error{Kind: wire.KindConflict, Stage: "commit", TransactionID: "tx9", ValidationCode: "MVCC_READ_CONFLICT", Message: "conflict"}, 409, "conflict"},
 		{&fabric.Error{Kind: wire.KindEndorse, Stage: "endorse", TransactionID: "tx9", Message: "no peers"}, 502, "endorse"},
-		{&fabric.Error{Kind: wire.KindSubmit, Stage: "submit", TransactionID: "tx9", Message: "orderer down"}, 502, "submit"},
+		{&fabric.Error{Kind: wire.KindSubmit, Stage: "submit", Message: "orderer down"}, 502, "submit"},
 		{&fabric.Error{Kind: wire.KindCommit, Stage: "commit", TransactionID: "tx9", Message: "invalid"}, 502, "commit"},
-		{&fabric.Error{Kind: wire.KindTimeout, Stage: "commit_status", TransactionID: "tx9", Message: "deadline"}, 504, "timeout"},
+		{&fabric.Error{Kind: wire.KindTimeout, Stage: "evaluate", Message: "deadline"}, 504, "timeout"},
 		{&fabric.Error{Kind: wire.KindUnavailable, Stage: "endorse", Message: "down"}, 503, "unavailable"},
 		{errors.New("boom"), 500, "internal"},
 	}
@@ -282,7 +308,7 @@ func TestIdempotencyStore_IsBounded(t *testing.T) {
 	for i := 0; i < 10; i++ {
 		e, fresh := st.begin(strings.Repeat("k", i+1), "f")
 		require.True(t, fresh)
-		st.finish(e, 200, nil, nil, true)
+		st.finish(e, 200, nil, nil)
 	}
 	require.LessOrEqual(t, st.Len(), 3)
 }

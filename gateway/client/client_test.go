@@ -437,3 +437,37 @@ func TestAs_AnHTTPSGatewayIsVerifiedAgainstTheRootNetworkJSONNames(t *testing.T)
 	_, err = client.New(ts.URL, "", client.WithTLSCAFile(tokenFile))
 	require.ErrorContains(t, err, "no certificate")
 }
+
+// A write answered 202 (sent, outcome not known yet) is asked again with its Idempotency-Key until
+// the gateway knows the outcome; without a key the caller learns at once that it may still commit.
+func TestSubmit_APendingWriteIsAskedAgainWithItsKey(t *testing.T) {
+	client.PendingInterval = 10 * time.Millisecond
+	t.Cleanup(func() { client.PendingInterval = 2 * time.Second })
+	var asked []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked = append(asked, r.Header.Get("Idempotency-Key"))
+		w.Header().Set("Content-Type", "application/json")
+		if len(asked) < 3 {
+			w.WriteHeader(http.StatusAccepted)
+			_, _ = w.Write([]byte(`{"txId":"tx-1","blockNumber":0,"result":null,"pending":true,"message":"submitted as transaction tx-1"}`))
+			return
+		}
+		_, _ = w.Write([]byte(`{"txId":"tx-1","blockNumber":7,"result":{"op":"Accept"}}`))
+	}))
+	t.Cleanup(srv.Close)
+	c, err := client.New(srv.URL, "token")
+	require.NoError(t, err)
+
+	res, err := c.Submit(context.Background(), "accept", []string{"R-1"}, nil, client.WithIdempotencyKey("k1"))
+	require.NoError(t, err)
+	require.Equal(t, uint64(7), res.BlockNumber)
+	require.Equal(t, []string{"k1", "k1", "k1"}, asked, "the same key each time")
+
+	asked = nil
+	_, err = c.Submit(context.Background(), "accept", []string{"R-1"}, nil)
+	var pending *client.PendingError
+	require.ErrorAs(t, err, &pending)
+	require.Equal(t, "tx-1", pending.Response.TransactionID)
+	require.Contains(t, err.Error(), "pending: submitted as transaction tx-1")
+	require.Len(t, asked, 1, "no key: not asked again")
+}

@@ -119,11 +119,20 @@ func (c *Client) submitOffline(ctx context.Context, sign Signer, opName, id stri
 	if sig, err = signDigest(sign, tx.Digest); err != nil {
 		return nil, err
 	}
-	var res wire.SubmitResponse
-	if err := c.post(ctx, "/v1/offline/transactions/"+url.PathEscape(tx.TransactionID)+"/submit", sig, &res, nil); err != nil {
-		return nil, err
+	// A 202 (sent, outcome not known yet) is asked again with the same signature: the gateway
+	// sends the same transaction again, which commits at most once, and answers its outcome.
+	for {
+		var res wire.SubmitResponse
+		if err := c.post(ctx, "/v1/offline/transactions/"+url.PathEscape(tx.TransactionID)+"/submit", sig, &res, nil); err != nil {
+			return nil, err
+		}
+		if !res.Pending {
+			return &res, nil
+		}
+		if !sleepCtx(ctx, PendingInterval) {
+			return nil, &PendingError{Response: res}
+		}
 	}
-	return &res, nil
 }
 
 func (c *Client) post(ctx context.Context, path string, body, out any, header http.Header) error {

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/recv-ledger/recv/chaincode/wire"
 )
@@ -60,13 +61,52 @@ func (c *Client) Call(ctx context.Context, opName string, pathValues []string, q
 	return resp.Decode(out)
 }
 
-// Submit runs a write op and returns the committed transaction.
+// Submit runs a write op and returns the committed transaction. When the gateway answers that the
+// transaction was sent but its outcome is not known yet (202), a call with an Idempotency-Key asks
+// again with it every PendingInterval, which follows that same transaction, until the outcome is
+// known or ctx ends; the error is then a *PendingError naming the transaction. Without a key the
+// *PendingError comes at once: the write may still commit.
 func (c *Client) Submit(ctx context.Context, opName string, pathValues []string, body any, opts ...CallOption) (*wire.SubmitResponse, error) {
-	var res wire.SubmitResponse
-	if err := c.Call(ctx, opName, pathValues, nil, body, &res, opts...); err != nil {
-		return nil, err
+	keyed := headerOf(opts).Get(IdempotencyHeader) != ""
+	for {
+		var res wire.SubmitResponse
+		if err := c.Call(ctx, opName, pathValues, nil, body, &res, opts...); err != nil {
+			return nil, err
+		}
+		if !res.Pending {
+			return &res, nil
+		}
+		if !keyed || !sleepCtx(ctx, PendingInterval) {
+			return nil, &PendingError{Response: res}
+		}
 	}
-	return &res, nil
+}
+
+// PendingInterval is how long Submit waits before asking again about a write whose outcome is
+// pending.
+var PendingInterval = 2 * time.Second
+
+// PendingError is a write sent to the ledger whose outcome was not known when the call ended: it
+// may still commit under Response.TransactionID. Asking again with the same Idempotency-Key, or
+// GET /v1/transactions/{txId}, tells.
+type PendingError struct{ Response wire.SubmitResponse }
+
+func (e *PendingError) Error() string {
+	if e.Response.Message != "" {
+		return "pending: " + e.Response.Message
+	}
+	return "pending: submitted as transaction " + e.Response.TransactionID + "; its outcome is not known yet"
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
 }
 
 // EventOf decodes a write's result: the chaincode event of the transaction, naming the

@@ -270,16 +270,40 @@ func proposalOptions(args []string, transient map[string][]byte) []client.Propos
 // MVCC conflicts and a momentarily empty endorsement plan are retried with a fresh proposal and
 // exponential backoff; onSubmitted, when not nil, is called with each transaction id as it is sent
 // to the orderer (the id a caller needs to check the status after a timeout).
+//
+// With a journal in ctx (WithJournal), each transaction is recorded there before it is sent, and
+// a step the journal already holds is followed instead of endorsed anew (Client.follow): its
+// outcome is learned, or the same transaction sent again, so a request asked again never starts
+// a second transaction while its first may still commit. A new one is endorsed only after the
+// recorded one committed invalid with a conflict (nothing of it applied), as any retry here.
 func (c *Client) Submit(ctx context.Context, name, txName string, args []string, transient map[string][]byte, onSubmitted func(txID string)) (*Result, error) {
 	gw, err := c.signing(name)
 	if err != nil {
 		return nil, err
 	}
 	contract := c.contract(gw)
+	journal, step := JournalFor(ctx)
+	var sent *Sent
+	if journal != nil {
+		sent = journal.Sent(step)
+	}
+	record := func(s Sent) error {
+		if journal == nil {
+			return nil
+		}
+		return journal.Record(step, s)
+	}
 	wait, staleWait := c.opts.Backoff, c.opts.Backoff
 	retries, stale := 0, 0
 	for attempt := 1; ; attempt++ {
-		res, ferr := c.submitOnce(ctx, contract, txName, proposalOptions(args, transient), onSubmitted)
+		var res *Result
+		var ferr *Error
+		if sent != nil {
+			res, ferr = c.follow(ctx, name, sent)
+			sent = nil
+		} else {
+			res, ferr = c.submitOnce(ctx, contract, txName, proposalOptions(args, transient), record, onSubmitted)
+		}
 		if ferr == nil {
 			res.Attempts = attempt
 			return res, nil
@@ -321,7 +345,9 @@ func (c *Client) staleRefusal(e *Error) bool {
 	return len(orgs) > 0
 }
 
-func (c *Client) submitOnce(ctx context.Context, contract *client.Contract, txName string, opts []client.ProposalOption, onSubmitted func(string)) (*Result, *Error) {
+// submitOnce endorses a new proposal, records the endorsed transaction (record) and sends it.
+func (c *Client) submitOnce(ctx context.Context, contract *client.Contract, txName string, opts []client.ProposalOption,
+	record func(Sent) error, onSubmitted func(string)) (*Result, *Error) {
 	proposal, err := contract.NewProposal(txName, opts...)
 	if err != nil {
 		return nil, Classify(err, "proposal")
@@ -331,6 +357,14 @@ func (c *Client) submitOnce(ctx context.Context, contract *client.Contract, txNa
 		e := Classify(err, "endorse")
 		e.TransactionID = proposal.TransactionID()
 		return nil, e
+	}
+	b, err := tx.Bytes()
+	if err != nil {
+		return nil, Classify(err, "endorse")
+	}
+	if err := record(Sent{TxID: tx.TransactionID(), Bytes: b, Payload: tx.Result()}); err != nil {
+		return nil, &Error{Kind: wire.KindUnavailable, Stage: "request", Err: err,
+			Message: "unavailable: " + err.Error() + "; nothing was submitted: retry with the same Idempotency-Key"}
 	}
 	commit, err := tx.SubmitWithContext(ctx)
 	if err != nil {

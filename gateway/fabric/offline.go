@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+
 	"github.com/recv-ledger/recv/chaincode/wire"
 )
 
@@ -95,6 +97,13 @@ func (c *Client) SubmitSigned(ctx context.Context, name, statusIdentity string, 
 		return nil, e
 	}
 	res, ferr := c.waitCommitAs(ctx, statusIdentity, tx.TransactionID())
+	if ferr != nil && ferr.ValidationCode == peer.TxValidationCode_DUPLICATE_TXID.String() {
+		// The same signed transaction was sent before (a retry after a lost answer): the first
+		// copy's outcome is the transaction's.
+		if first, ferr2, ok := c.committed(ctx, statusIdentity, tx.TransactionID(), tx.Result()); ok {
+			res, ferr = first, ferr2
+		}
+	}
 	if ferr != nil {
 		if ferr.TransactionID == "" {
 			ferr.TransactionID = tx.TransactionID()
