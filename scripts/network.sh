@@ -149,6 +149,15 @@ cmd_start() {
 	done
 	# Each chaincode server serves the package its org's peer installed (start_cc_server reads it).
 	[ ${#todo[@]} -eq 0 ] || start_and_wait "${todo[@]}"
+	# A peer is started for its users when its organisation's gateway (if one is serving) can use
+	# it again: its /readyz runs a query on that peer.
+	for n in "${todo[@]}"; do
+		case $n in peer0.*) ;; *) continue ;; esac
+		local a
+		a=$(addr host "gateway.${n#peer0.}" 2>/dev/null) || continue
+		port_open "${a%:*}" "${a##*:}" || continue
+		wait_until "the ${n#peer0.} gateway to use $n" "$n" "$READY_TIMEOUT" gateway_ready "${n#peer0.}"
+	done
 	if [ $# -eq 0 ]; then
 		start_bare_servers
 		wait_until "a Raft leader on $CHANNEL" "" "$READY_TIMEOUT" raft_leader_known

@@ -51,6 +51,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		s.log.Warn("request failed", "path", r.URL.Path, "kind", fe.Kind, "stage", fe.Stage, "txId", fe.TransactionID, "err", err)
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if p.Status == http.StatusServiceUnavailable {
+		// A peer or orderer the gateway needs is not answering (starting, catching up): ask again.
+		w.Header().Set("Retry-After", "2")
+	}
 	if p.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="recv"`)
 	}

@@ -67,6 +67,7 @@ func (s *Server) decideThenBind(w http.ResponseWriter, r *http.Request, decide *
 	defer cancel()
 	res, err := s.ledger.Submit(ctx, caller(r), decide.Tx, args, transient, nil)
 	if err != nil {
+		s.nameParties(ctx, r, decide, err)
 		s.writeError(w, r, err)
 		return
 	}

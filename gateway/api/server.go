@@ -6,12 +6,14 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/recv-ledger/recv/chaincode/receivable"
 	"github.com/recv-ledger/recv/chaincode/wire"
 	"github.com/recv-ledger/recv/gateway/auth"
 	"github.com/recv-ledger/recv/gateway/fabric"
@@ -218,6 +220,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, op *wire.Op, arg
 		s.log.Debug("submitted", "tx", op.Tx, "txId", txID, "caller", caller(r))
 	})
 	if err != nil {
+		s.nameParties(ctx, r, op, err)
 		s.writeError(w, r, err)
 		return
 	}
@@ -246,4 +249,26 @@ func (s *Server) transaction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, st)
+}
+
+// nameParties words an endorsement that a party's unreachable peer stopped (fabric.Error
+// Unreached) with the organisations the receivable's write needs, by the chaincode's own rule
+// (receivable.ReceivableEndorsers; a bank's decision: the requester's organisation and the bank,
+// the collection's policy).
+func (s *Server) nameParties(ctx context.Context, r *http.Request, op *wire.Op, err error) {
+	var fe *fabric.Error
+	id := r.PathValue("id")
+	if !errors.As(err, &fe) || !fe.Unreached || id == "" || !strings.HasPrefix(r.URL.Path, "/v1/receivables/") {
+		return
+	}
+	raw, gerr := s.ledger.Evaluate(ctx, caller(r), "Get", id)
+	var rc wire.Receivable
+	if gerr != nil || json.Unmarshal(raw, &rc) != nil || rc.ID == "" {
+		return
+	}
+	parties := receivable.ReceivableEndorsers(&rc)
+	if op.Tx == "DecideFinancing" && rc.Financing != nil {
+		parties = []string{receivable.MSPOf(rc.Financing.RequestedBy), rc.Financing.Bank}
+	}
+	fe.NameParties(parties)
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -371,4 +372,30 @@ func TestAdmin_RevokeOnlyByAnAdmin(t *testing.T) {
 	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &res))
 	require.Equal(t, "x", res.Name)
 	require.Contains(t, res.CRL, "X509 CRL")
+}
+
+// A write stopped by a party's unreachable peer names the parties of the receivable, by the
+// chaincode's own rule, and says nothing was sent.
+func TestSubmit_AnUnreachablePartyIsNamed(t *testing.T) {
+	unreached := fabric.Unreachable(&fabric.Error{Kind: wire.KindEndorse, Stage: "endorse", TransactionID: "tx9",
+		Message: "failed to collect enough transaction endorsements, see attached details for more info"})
+	led := &fakeLedger{err: unreached, payload: []byte(`{"id":"R-1","issuer":"CoreMSP/treasurer","holder":"SupplierMSP/supplier-a",
+		"status":"FINANCING","financing":{"bank":"Bank1MSP","requestedBy":"SupplierMSP/supplier-a","requestedAt":"2026-12-01T00:00:00Z"}}`)}
+	s, tokens := testServer(t, led)
+	s.cfg.Ledger = readable{led}
+	s = NewServer(s.cfg)
+	rec := do(t, s, "POST", "/v1/receivables/R-1/accept", tokens["supplier-a"], "")
+	require.Equal(t, http.StatusServiceUnavailable, rec.Code)
+	require.NotEmpty(t, rec.Header().Get("Retry-After"))
+	var p wire.Problem
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &p))
+	require.Contains(t, p.Detail, "whose endorsement this write needs (Bank1MSP, CoreMSP, SupplierMSP) does not answer")
+	require.Contains(t, p.Detail, "nothing was sent")
+}
+
+// readable is a fake ledger whose queries answer while its writes fail.
+type readable struct{ *fakeLedger }
+
+func (r readable) Evaluate(context.Context, string, string, ...string) ([]byte, error) {
+	return r.payload, nil
 }

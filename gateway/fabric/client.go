@@ -322,7 +322,7 @@ func (c *Client) Submit(ctx context.Context, name, txName string, args []string,
 			}
 			staleWait *= 2
 		default:
-			return nil, ferr
+			return nil, Unreachable(ferr)
 		}
 	}
 }

@@ -24,6 +24,10 @@ type Error struct {
 	ValidationCode string // for wire.KindCommit: the peer's validation code, e.g. MVCC_READ_CONFLICT
 	Message        string
 	Err            error
+	// Unreached: the endorsement failed because a required organisation's peer did not answer
+	// (Unreachable); fabricText is Fabric's own message for it.
+	Unreached  bool
+	fabricText string
 }
 
 func (e *Error) Error() string {
@@ -210,4 +214,52 @@ func endorsementsDiffer(err error) bool {
 		}
 	}
 	return false
+}
+
+// unreachableMarks are Fabric's words for an endorsement that could not be gathered because the
+// organisations the write's policies name could not all be reached: discovery found no peers for
+// a required organisation, the peers asked did not answer, or a collection's policy needs an
+// organisation whose peer is down.
+var unreachableMarks = []string{
+	"no combination of peers can be derived which satisfy the endorsement policy",
+	"failed to collect enough transaction endorsements",
+	"not in the distribution policy",
+	"no peers available",
+}
+
+// Unreachable turns an endorsement that failed because a required organisation's peer could not
+// be reached into the project's own words (kind unavailable, Unreached: retry when it is back),
+// keeping Fabric's text after them; any other error is returned as it is.
+func Unreachable(e *Error) *Error {
+	if e == nil || e.Unreached || e.Stage != "endorse" || (e.Kind != wire.KindEndorse && e.Kind != wire.KindUnavailable) {
+		return e
+	}
+	found := false
+	for _, m := range unreachableMarks {
+		if strings.Contains(e.Message, m) {
+			found = true
+			break
+		}
+	}
+	if !found {
+		return e
+	}
+	out := *e
+	out.Kind, out.Unreached, out.fabricText = wire.KindUnavailable, true, e.Message
+	out.NameParties(nil)
+	return &out
+}
+
+// NameParties words an Unreached error with the organisations whose endorsement the write needs
+// (nil: not known here).
+func (e *Error) NameParties(parties []string) {
+	if !e.Unreached {
+		return
+	}
+	who := "its parties"
+	if len(parties) > 0 {
+		who = strings.Join(parties, ", ")
+	}
+	e.Message = "unavailable: a peer of one of the organisations whose endorsement this write needs (" + who +
+		") does not answer, so the write cannot be endorsed; nothing was sent: retry when it is back (" + e.fabricText + ")"
 }

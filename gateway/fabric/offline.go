@@ -67,7 +67,7 @@ func (c *Client) EndorseSigned(ctx context.Context, name string, proposalBytes, 
 	if err != nil {
 		e := Classify(err, "endorse")
 		e.TransactionID = p.TransactionID()
-		return nil, e
+		return nil, Unreachable(e)
 	}
 	b, err := tx.Bytes()
 	if err != nil {
