@@ -15,11 +15,47 @@ import (
 //	org/<mspId>              a member organisation
 //	acct/<mspId>/<user>      an account; the accounts of an organisation are the range acct/<mspId>/*
 //	proposal/<id>            a governance proposal
+//	index/registry           the organisations admitted and the proposals created (registryIndex)
 const (
-	orgPrefix      = "org/"
-	accountPrefix  = "acct/"
-	proposalPrefix = "proposal/"
+	orgPrefix        = "org/"
+	accountPrefix    = "acct/"
+	proposalPrefix   = "proposal/"
+	registryIndexKey = "index/registry"
 )
+
+// registryIndex lists, sorted, every organisation the registry admitted and every proposal ever
+// created. It is guarded by the veto set like the entries, and written by every transaction that
+// admits an organisation or creates a proposal: a key created only under the chaincode-level
+// policy (an organisation entry or a proposal with approvals filled in, forged by the core
+// enterprise and one other member) is not in it, so no rule reads it (Org, Orgs, Proposal, the
+// lists skip it) and the veto set's peers never act on it.
+type registryIndex struct {
+	Orgs      []string `json:"orgs"`
+	Proposals []string `json:"proposals"`
+}
+
+// index returns the registry index, or nil on a ledger that has none yet (one written before it
+// existed: then every entry counts, until the next registry write creates it).
+func (l ledger) index() (*registryIndex, error) {
+	var idx registryIndex
+	found, err := l.getJSON(registryIndexKey, &idx)
+	if !found || err != nil {
+		return nil, err
+	}
+	return &idx, nil
+}
+
+// listed reports whether id is in the sorted list, or there is no index.
+func listed(idx *registryIndex, list func(*registryIndex) []string, id string) bool {
+	if idx == nil {
+		return true
+	}
+	_, ok := slices.BinarySearch(list(idx), id)
+	return ok
+}
+
+func indexOrgs(idx *registryIndex) []string      { return idx.Orgs }
+func indexProposals(idx *registryIndex) []string { return idx.Proposals }
 
 // rangeEnd is the end of the key range of prefix, which ends in '/': '0' follows '/'.
 func rangeEnd(prefix string) string { return prefix[:len(prefix)-1] + "0" }
@@ -52,6 +88,10 @@ func (l ledger) putJSON(key string, v any) error {
 
 // Org implements receivable.Directory.
 func (l ledger) Org(mspID string) (*wire.Org, error) {
+	idx, err := l.index()
+	if err != nil || !listed(idx, indexOrgs, mspID) {
+		return nil, err
+	}
 	var o wire.Org
 	found, err := l.getJSON(orgPrefix+mspID, &o)
 	if !found || err != nil {
@@ -62,6 +102,10 @@ func (l ledger) Org(mspID string) (*wire.Org, error) {
 
 // Orgs implements receivable.Directory: one bounded range scan, sorted by MSP ID.
 func (l ledger) Orgs() ([]wire.Org, error) {
+	idx, err := l.index()
+	if err != nil {
+		return nil, err
+	}
 	it, err := l.stub.GetStateByRange(orgPrefix, rangeEnd(orgPrefix))
 	if err != nil {
 		return nil, fmt.Errorf("scanning the registry: %w", err)
@@ -80,6 +124,9 @@ func (l ledger) Orgs() ([]wire.Org, error) {
 		if err := json.Unmarshal(kv.Value, &o); err != nil {
 			return nil, fmt.Errorf("decoding %s: %w", kv.Key, err)
 		}
+		if !listed(idx, indexOrgs, o.MSPID) {
+			continue
+		}
 		orgs = append(orgs, o)
 	}
 	return orgs, nil
@@ -97,6 +144,10 @@ func (l ledger) Account(id string) (*wire.Account, error) {
 
 // Proposal implements receivable.Directory.
 func (l ledger) Proposal(id string) (*wire.Proposal, error) {
+	idx, err := l.index()
+	if err != nil || !listed(idx, indexProposals, id) {
+		return nil, err
+	}
 	var p wire.Proposal
 	found, err := l.getJSON(proposalPrefix+id, &p)
 	if !found || err != nil {
@@ -133,12 +184,19 @@ func (l ledger) applyDirectory(ch receivable.Change) error {
 	if len(ch.Orgs) == 0 && ch.Config == nil && len(ch.Proposals) == 0 {
 		return nil
 	}
+	indexed, err := l.updateIndex(ch)
+	if err != nil {
+		return err
+	}
 	vetoes, keys, err := l.registryGuard(ch.Orgs)
 	if err != nil || len(vetoes) == 0 {
 		return err // a registry without a core enterprise or a bank: nobody to guard it yet
 	}
 	if len(ch.Orgs) == 0 && ch.Config == nil {
 		keys = nil
+	}
+	if indexed {
+		keys = append(keys, registryIndexKey)
 	}
 	for _, p := range ch.Proposals {
 		keys = append(keys, proposalPrefix+p.ID)
@@ -149,6 +207,66 @@ func (l ledger) applyDirectory(ch receivable.Change) error {
 		}
 	}
 	return nil
+}
+
+// updateIndex adds the organisations and proposals ch writes that the registry index lacks, and
+// writes it when it changed (creating it, from the entries there are, on a ledger without one);
+// written reports whether it did.
+func (l ledger) updateIndex(ch receivable.Change) (bool, error) {
+	idx, err := l.index()
+	if err != nil {
+		return false, err
+	}
+	changed := idx == nil
+	if idx == nil {
+		idx = &registryIndex{Orgs: []string{}, Proposals: []string{}}
+		orgs, err := l.Orgs() // no index: every entry there is
+		if err != nil {
+			return false, err
+		}
+		for _, o := range orgs {
+			idx.Orgs = append(idx.Orgs, o.MSPID)
+		}
+		props, err := l.proposalIDs()
+		if err != nil {
+			return false, err
+		}
+		idx.Proposals = props
+	}
+	add := func(list *[]string, id string) {
+		if i, found := slices.BinarySearch(*list, id); !found {
+			*list = slices.Insert(*list, i, id)
+			changed = true
+		}
+	}
+	for _, o := range ch.Orgs {
+		add(&idx.Orgs, o.MSPID)
+	}
+	for _, p := range ch.Proposals {
+		add(&idx.Proposals, p.ID)
+	}
+	if !changed {
+		return false, nil
+	}
+	return true, l.putJSON(registryIndexKey, idx)
+}
+
+// proposalIDs lists every proposal key's id, sorted (a ledger without a registry index).
+func (l ledger) proposalIDs() ([]string, error) {
+	it, err := l.stub.GetStateByRange(proposalPrefix, rangeEnd(proposalPrefix))
+	if err != nil {
+		return nil, fmt.Errorf("scanning the proposals: %w", err)
+	}
+	defer it.Close()
+	ids := []string{}
+	for it.HasNext() {
+		kv, err := it.Next()
+		if err != nil {
+			return nil, fmt.Errorf("scanning the proposals: %w", err)
+		}
+		ids = append(ids, strings.TrimPrefix(kv.Key, proposalPrefix))
+	}
+	return ids, nil
 }
 
 // registryGuard returns the veto set of the registry as changed (changed: the entries this

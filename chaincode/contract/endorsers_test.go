@@ -163,3 +163,30 @@ func TestEndorsers_ABankThatJoinsGuardsTheRegistry(t *testing.T) {
 		require.Equal(t, with3, h.guard(k), k)
 	}
 }
+
+// Keys created under the chaincode-level policy alone (the core enterprise and any one member
+// suffice) could be forged by such a pair: an organisation entry, a proposal with its approvals
+// filled in. The registry index, guarded by the veto set and written by every admission and every
+// proposal's creation, is what the rules read them through: an entry it does not list is not
+// there for any rule, so the veto set's peers never act on it.
+func TestEndorsers_RegistryEntriesAndProposalsCountOnlyThroughTheGuardedIndex(t *testing.T) {
+	h := newHarness(t)
+	vetoes := []string{"Bank1MSP", "Bank2MSP", "CoreMSP", "OtherCoreMSP"}
+	require.Equal(t, vetoes, h.guard("index/registry"))
+	h.ok(admin, "CreateProposal", `{"id":"P-10","action":"set-config","config":{"graceDays":7}}`)
+	require.Equal(t, vetoes, h.needs("index/registry"), "creating a proposal needs the veto set's peers")
+	require.Contains(t, h.ok(auditor, "ListProposals", "10", ""), `"id":"P-10"`)
+
+	// Written as a changed chaincode server of the core enterprise and a supplier would.
+	h.ledger.SetState("org/EvilMSP", []byte(`{"mspId":"EvilMSP","kind":"bank","name":"Evil","creditCode":"`+creditCode(8)+`"}`))
+	h.ledger.SetState("proposal/P-forged", []byte(`{"id":"P-forged","action":"set-config","config":{"graceDays":1},"status":"OPEN",`+
+		`"approvals":[{"mspId":"Bank1MSP"},{"mspId":"Bank2MSP"},{"mspId":"OtherCoreMSP"},{"mspId":"CoreMSP"}],"proposer":"CoreMSP/admin"}`))
+
+	h.refuse("not_found:", auditor, "GetOrg", "EvilMSP")
+	require.NotContains(t, h.ok(auditor, "ListOrgs"), "EvilMSP")
+	h.refuse("not_found:", auditor, "GetProposal", "P-forged")
+	h.refuse("not_found:", supAdmin, "ApproveProposal", "P-forged")
+	require.NotContains(t, h.ok(auditor, "ListProposals", "10", ""), "P-forged")
+	h.govern(`{"graceDays":5}`)
+	require.Equal(t, vetoes, h.needs("config"), "the veto set is the registry's, not the forger's")
+}

@@ -1,6 +1,8 @@
 package contract
 
 import (
+	"slices"
+
 	"github.com/recv-ledger/recv/chaincode/receivable"
 	"github.com/recv-ledger/recv/chaincode/wire"
 )
@@ -129,6 +131,12 @@ func (c *Contract) ListProposals(ctx *TxContext, pageSize int32, bookmark string
 	if err != nil {
 		return nil, err
 	}
+	idx, err := l.index()
+	if err != nil {
+		return nil, err
+	}
+	// A proposal the registry index does not list was never created by CreateProposal.
+	items = slices.DeleteFunc(items, func(p wire.Proposal) bool { return !listed(idx, indexProposals, p.ID) })
 	for i := range items {
 		items[i] = receivable.ProposalAsOf(items[i], tx.Time)
 	}

@@ -254,15 +254,41 @@ func Collusion(t *testing.T, nw *testnet.Network) {
 	_, err := as("AuditorMSP/auditor").Client.Get(t.Context(), fake.ID)
 	require.ErrorIs(t, err, wire.ErrNotFound, "no receivable the core enterprise did not issue")
 
+	// New keys are governed by the chaincode-level policy, which the core enterprise and any one
+	// member satisfy: such a pair can commit an organisation entry or a proposal with every
+	// approval filled in. The rules read both only through the registry index, which the veto set
+	// guards, so no rule (and no honest peer of the veto set) ever acts on them.
+	t.Run("the core enterprise and a supplier add a bank and a pre-approved proposal: committed, read by no rule", func(t *testing.T) {
+		evil := wire.Org{MSPID: "EvilMSP", Kind: wire.OrgBank, Name: "Evil Bank", CreditCode: demoted.CreditCode}
+		forged := wire.Proposal{ID: "P-FORGED-" + id, Action: wire.ActionSetConfig, Config: &wire.ConfigRequest{ClockSkewSeconds: 86400},
+			Status: wire.ProposalOpen, Proposer: "CoreMSP/admin", Approvals: []wire.Approval{{MSPID: "Bank1MSP"}, {MSPID: "Bank2MSP"}, {MSPID: "CoreMSP"}}}
+		code, tx := forge(t, nw, "CoreMSP/admin", []string{"CoreMSP", "SupplierMSP"},
+			&kvrwset.KVWrite{Key: "org/EvilMSP", Value: jsonOf(t, evil)},
+			&kvrwset.KVWrite{Key: "proposal/" + forged.ID, Value: jsonOf(t, forged)})
+		require.Equal(t, peer.TxValidationCode_VALID, code, "new keys: the chaincode-level policy")
+		forgedValid = append(forgedValid, tx)
+		reader := as("AuditorMSP/auditor").Client
+		require.ErrorIs(t, reader.Call(t.Context(), "get-org", []string{"EvilMSP"}, nil, nil, nil), wire.ErrNotFound)
+		require.ErrorIs(t, reader.Call(t.Context(), "get-proposal", []string{forged.ID}, nil, nil, nil), wire.ErrNotFound)
+		var members wire.Members
+		require.NoError(t, reader.Call(t.Context(), "list-orgs", nil, nil, nil, &members))
+		require.NotContains(t, fmt.Sprint(members.Orgs), "EvilMSP")
+		require.Equal(t, vetoes, vetoSet(t, nw), "the veto set is unchanged")
+		var p wire.Problem
+		err := as("Bank1MSP/admin").Client.Call(t.Context(), "approve-proposal", []string{forged.ID}, nil, nil, nil)
+		require.ErrorAs(t, err, &p)
+		require.Equal(t, wire.KindNotFound, p.Kind, "no veto member can be led to apply it")
+	})
+
 	// Validation cannot refuse what every party signed; the audit can. recv audit re-executes each
 	// valid transaction through the chaincode's rules and names exactly the forged ones: a
 	// "GetConfig" that writes.
 	t.Run("the audit names every forged transaction that committed", func(t *testing.T) {
-		require.Len(t, forgedValid, 3)
+		require.Len(t, forgedValid, 4)
 		cli := gwtest.CLI{Bin: nw.RecvBin, NetDir: nw.Dir}
 		code, stdout, stderr := cli.Run(t, "--as", "AuditorMSP/auditor", "-o", "json", "audit", "--no-compare")
 		require.Equal(t, 1, code, "violations fail the audit: %s", stderr)
-		require.Contains(t, stderr, "3 transactions the rules would not have produced")
+		require.Contains(t, stderr, "4 transactions the rules would not have produced")
 		var rep struct {
 			Violations []struct {
 				TxID, Function, Creator, Problem string
