@@ -31,7 +31,11 @@ type row struct {
 	Copies     int // invalid copies of them (DUPLICATE_TXID: sent again by the gateway)
 	Duplicated int // writes applied more than once (on any peer)
 	Applied    int // writes applied whose answer was lost, found on the ledger
-	Retries    int
+	// Contradicted counts answers that said a transaction failed (an error naming it) while the
+	// ledger has it valid; Pending the attempts that ended "sent, outcome not known yet".
+	Contradicted int
+	Pending      int
+	Retries      int
 	Cut        int           // attempts whose connection failed or was cut: no answer
 	Stall      time.Duration // the longest time without an acknowledged write after the fault
 	CatchUp    time.Duration
@@ -68,6 +72,8 @@ func TestFaults_UnderLoad(t *testing.T) {
 		{"chaincode server killed", fmt.Sprintf("SIGKILL the chaincode server, restart it after %s", downtime), s.killChaincode},
 		{"gateway killed mid-request", "SIGKILL the core enterprise's gateway with requests in flight, restart it; clients retry with the same keys", s.killGateway("CoreMSP", "gateway.core")},
 		{"network stopped and started", "make stop under load, then make start from the state folder", s.restartNetwork},
+		{"ordering quorum lost", fmt.Sprintf("SIGKILL two of the three orderers for %s (longer than a client's %s attempt), restart them; clients retry with the same keys", quorumDown, attemptTimeout), s.loseQuorum},
+		{"every gateway killed", "SIGKILL the five gateways at once with requests in flight, restart them; clients retry with the same keys", s.killGateways},
 	}
 	for _, f := range faults {
 		t.Run(strings.ReplaceAll(f.name, " ", "_"), func(t *testing.T) { s.round(t, f) })
@@ -124,7 +130,7 @@ func (s *suite) round(t *testing.T, f fault) {
 	require.Empty(t, l.errs, "the load")
 
 	acks := l.acked()
-	r := row{Fault: f.name, Done: f.done, Acked: len(acks), Applied: l.applied, Retries: l.retries, Cut: l.cuts(),
+	r := row{Fault: f.name, Done: f.done, Acked: len(acks), Applied: l.applied, Pending: l.pending, Retries: l.retries, Cut: l.cuts(),
 		Stall: stall(acks, rec.at), CatchUp: rec.catchUp, CatchUpOf: rec.of}
 	if r.CatchUp == 0 {
 		after := l.ackedSince(rec.back, rec.gateway)
@@ -132,6 +138,15 @@ func (s *suite) round(t *testing.T, f fault) {
 		r.CatchUp = after[0].At.Sub(rec.back)
 	}
 	s.check(t, l.run, acks, &r)
+	// No answer that said a transaction failed is contradicted by the ledger.
+	var contradicted []string
+	for _, c := range l.claims {
+		if s.ledgers[len(s.ledgers)-1].valid[c.TxID] > 0 {
+			contradicted = append(contradicted, fmt.Sprintf("%s: answered %q, but %s is valid", c.Write, c.Answer, c.TxID))
+		}
+	}
+	r.Contradicted = len(contradicted)
+	require.Empty(t, contradicted, "answers the ledger contradicts")
 	s.rows = append(s.rows, r)
 	t.Log(r.markdown())
 }
@@ -177,8 +192,8 @@ func (s *suite) check(t *testing.T, run string, acks []ack, r *row) {
 }
 
 func (s *suite) print() {
-	fmt.Println("\n| Fault | What was done | Acknowledged | Valid once on every peer | Applied twice | Applied, answer lost | Retries (no answer) | Commits stalled | Catch-up |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|")
+	fmt.Println("\n| Fault | What was done | Acknowledged | Valid once on every peer | Applied twice | Applied, answer lost | Answers contradicted by the ledger | Retries (no answer, pending) | Commits stalled | Catch-up |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
 	for _, r := range s.rows {
 		fmt.Println(r.markdown())
 	}
@@ -189,8 +204,8 @@ func (r row) markdown() string {
 	if r.Copies > 0 {
 		found += fmt.Sprintf(" (+%d invalid copies)", r.Copies)
 	}
-	return fmt.Sprintf("| %s | %s | %d | %s | %d | %d | %d (%d) | %.1f s | %.1f s (%s) |", r.Fault, r.Done, r.Acked, found,
-		r.Duplicated, r.Applied, r.Retries, r.Cut, r.Stall.Seconds(), r.CatchUp.Seconds(), r.CatchUpOf)
+	return fmt.Sprintf("| %s | %s | %d | %s | %d | %d | %d | %d (%d, %d) | %.1f s | %.1f s (%s) |", r.Fault, r.Done, r.Acked, found,
+		r.Duplicated, r.Applied, r.Contradicted, r.Retries, r.Cut, r.Pending, r.Stall.Seconds(), r.CatchUp.Seconds(), r.CatchUpOf)
 }
 
 // orderers are the Raft orderers' node names.
@@ -286,6 +301,50 @@ func (s *suite) killGateway(msp, node string) func(*testing.T, *load) recovery {
 		require.NoError(t, nw.Restart(node))
 		return recovery{at: at, back: back, gateway: msp, of: "gateway restarted: its first write acknowledged"}
 	}
+}
+
+// quorumDown is how long the ordering service stays without a quorum: longer than a client's
+// attempt, so that clients see their attempts end and retry.
+const quorumDown = attemptTimeout + 5*time.Second
+
+// loseQuorum kills two of the three orderers (the Raft leader among them, if it is one of them)
+// and restarts both after quorumDown: nothing is ordered meanwhile; the gateways answer each
+// write sent "pending" (202), and the clients' retries with the same keys follow those
+// transactions, which commit once the quorum is back.
+func (s *suite) loseQuorum(t *testing.T, _ *load) recovery {
+	down := orderers[1:]
+	at := time.Now()
+	for _, o := range down {
+		require.NoError(t, nw.Signal(o, "KILL"))
+	}
+	time.Sleep(quorumDown)
+	back := time.Now()
+	require.NoError(t, nw.Restart(down...))
+	return recovery{at: at, back: back, of: "quorum back: the first write acknowledged"}
+}
+
+// gatewayNodes are the five organisations' gateways.
+var gatewayNodes = []string{"gateway.core", "gateway.supplier", "gateway.bank1", "gateway.bank2", "gateway.auditor"}
+
+// killGateways kills every gateway at once while requests are in flight and restarts them: each
+// request cut there is retried with its key, and follows what its gateway had sent before dying.
+func (s *suite) killGateways(t *testing.T, l *load) recovery {
+	deadline := time.Now().Add(time.Minute)
+	for l.inflight["CoreMSP"].Load() == 0 && l.inflight["SupplierMSP"].Load() == 0 {
+		require.True(t, time.Now().Before(deadline), "no request in flight")
+		time.Sleep(time.Millisecond)
+	}
+	at := time.Now()
+	names := gatewayNodes
+	for _, node := range names {
+		require.NoError(t, nw.Signal(node, "KILL"))
+	}
+	require.Eventually(t, func() bool { return l.cuts() > 0 }, 5*time.Second, 10*time.Millisecond,
+		"a request in flight at a killed gateway lost its connection")
+	time.Sleep(time.Second)
+	back := time.Now()
+	require.NoError(t, nw.Restart(names...))
+	return recovery{at: at, back: back, of: "gateways restarted: the first write acknowledged"}
 }
 
 func (s *suite) restartNetwork(t *testing.T, _ *load) recovery {

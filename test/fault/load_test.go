@@ -39,10 +39,11 @@ type ack struct {
 
 // load is a steady mixed load of chains of writes (issue, accept, split, transfer, financing,
 // redeem) through the REST gateways, each write with an idempotency key and retried with the same
-// key while the gateway does not answer or answers 5xx. A refusal after an unanswered attempt
-// (the first attempt may have committed; a gateway killed mid-request answers the key's retry
-// 409, its outcome unknown) is resolved by reading the ledger: the write's effect is there (it
-// counts as applied, not acknowledged) or the write is sent again under a new key.
+// key while the gateway does not answer, answers 5xx or answers 202 (sent, outcome not known yet:
+// the same key follows that transaction). A refusal after an unanswered attempt (the first attempt
+// may have committed) is resolved by reading the ledger: the write's effect is there (it counts as
+// applied, not acknowledged) or the write is sent again under a new key. Every answer that names
+// a transaction as failed is kept (claims) and checked against the ledger.
 type load struct {
 	run     string
 	clients map[string]*client.Client // by account
@@ -55,6 +56,8 @@ type load struct {
 	mu       sync.Mutex
 	acks     []ack
 	applied  int // writes found applied on the ledger whose answer was lost
+	pending  int // attempts answered "sent, outcome not known yet" until the attempt's time was up
+	claims   []claim
 	retries  int // attempts after the first
 	cut      int // attempts that got no answer at all (the connection failed or was cut)
 	errs     []error
@@ -108,6 +111,12 @@ func (l *load) fail(err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.errs = append(l.errs, err)
+}
+
+// claim is an answer that said a transaction did not commit (an error naming it): the ledger
+// must never contradict it.
+type claim struct {
+	Write, TxID, Answer string
 }
 
 // write is one step of a chain.
@@ -227,10 +236,20 @@ func (l *load) do(s write) error {
 			}
 			return nil
 		}
+		var pending *client.PendingError
+		if errors.As(err, &pending) {
+			l.count(&l.pending)
+			continue // sent, its outcome not known yet: the same key follows it
+		}
 		var p *wire.Problem
 		if !errors.As(err, &p) {
 			l.count(&l.cut)
 			continue // no answer: the same key again
+		}
+		if p.TransactionID != "" {
+			l.mu.Lock()
+			l.claims = append(l.claims, claim{Write: name, TxID: p.TransactionID, Answer: fmt.Sprintf("%d %s", p.Status, p.Detail)})
+			l.mu.Unlock()
 		}
 		if p.Status >= 500 || p.Status == http.StatusTooManyRequests {
 			continue // the gateway could not finish: the same key again
