@@ -36,10 +36,10 @@ type row struct {
 	Contradicted int
 	Pending      int
 	Retries      int
-	Cut        int           // attempts whose connection failed or was cut: no answer
-	Stall      time.Duration // the longest time without an acknowledged write after the fault
-	CatchUp    time.Duration
-	CatchUpOf  string // what CatchUp measures
+	Cut          int           // attempts whose connection failed or was cut: no answer
+	Stall        time.Duration // the longest time without an acknowledged write after the fault
+	CatchUp      time.Duration
+	CatchUpOf    string // what CatchUp measures
 }
 
 // recovery is what a fault's injection reports.

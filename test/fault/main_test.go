@@ -6,10 +6,15 @@
 //     peer of the core enterprise killed and restarted; a peer paused (SIGSTOP) and resumed; the
 //     chaincode server killed and restarted; a gateway killed mid-request and restarted, its
 //     clients retrying with the same keys; the whole network stopped and started again from its
-//     state folder (make stop / make start). After each: every acknowledged transaction is valid
-//     exactly once in every peer's blocks, no write applied twice, every peer at the same
-//     height, last block hash and rebuilt state, conservation on every root; the stall of commits
-//     and the faulted node's catch-up are measured and printed as docs/reliability.md's rows.
+//     state folder (make stop / make start); the ordering service without a quorum for longer than
+//     a client's attempt; every gateway killed at once. After each: every acknowledged transaction
+//     is valid exactly once in every peer's blocks, no write applied twice, no answer that said a
+//     transaction failed while the ledger has it valid, every peer at the same height, last block
+//     hash and rebuilt state, conservation on every root; the stall of commits and the faulted
+//     node's catch-up are measured and printed as docs/reliability.md's rows.
+//   - TestAvailability_EachPeerDown: each organisation's peer stopped in turn, every write of the
+//     lifecycle tried once: it works unless the stopped peer's organisation is one of its parties,
+//     and then it is answered 503 unavailable; printed as docs/reliability.md's availability table.
 //   - TestGatewayStateDisk_Full: a gateway whose state folder is on a full filesystem answers a
 //     keyed write 503 (kind unavailable) and submits nothing; once space returns the same key
 //     runs, and the records written before are intact.
