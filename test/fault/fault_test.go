@@ -74,6 +74,7 @@ func TestFaults_UnderLoad(t *testing.T) {
 		{"network stopped and started", "make stop under load, then make start from the state folder", s.restartNetwork},
 		{"ordering quorum lost", fmt.Sprintf("SIGKILL two of the three orderers for %s (longer than a client's %s attempt), restart them; clients retry with the same keys", quorumDown, attemptTimeout), s.loseQuorum},
 		{"every gateway killed", "SIGKILL the five gateways at once with requests in flight, restart them; clients retry with the same keys", s.killGateways},
+		{"gateway restarted while its peer is behind", "SIGSTOP peer0.supplier for 10s, SIGKILL the supplier's gateway, SIGCONT the peer and restart the gateway at once", s.restartGatewayPeerBehind},
 	}
 	for _, f := range faults {
 		t.Run(strings.ReplaceAll(f.name, " ", "_"), func(t *testing.T) { s.round(t, f) })
@@ -345,6 +346,26 @@ func (s *suite) killGateways(t *testing.T, l *load) recovery {
 	back := time.Now()
 	require.NoError(t, nw.Restart(names...))
 	return recovery{at: at, back: back, of: "gateways restarted: the first write acknowledged"}
+}
+
+// restartGatewayPeerBehind restarts the supplier's gateway while its peer is still catching up
+// with the blocks it missed: the gateway's writes wait for the peer or are retried, never lost.
+func (s *suite) restartGatewayPeerBehind(t *testing.T, _ *load) recovery {
+	at := time.Now()
+	require.NoError(t, nw.Signal("peer0.supplier", "STOP"))
+	resumed := false
+	defer func() {
+		if !resumed {
+			_ = nw.Signal("peer0.supplier", "CONT")
+		}
+	}()
+	time.Sleep(10 * time.Second)
+	require.NoError(t, nw.Signal("gateway.supplier", "KILL"))
+	require.NoError(t, nw.Signal("peer0.supplier", "CONT"))
+	resumed = true
+	back := time.Now()
+	require.NoError(t, nw.Restart("gateway.supplier"))
+	return recovery{at: at, back: back, gateway: "SupplierMSP", of: "gateway restarted: its first write acknowledged"}
 }
 
 func (s *suite) restartNetwork(t *testing.T, _ *load) recovery {
