@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -22,7 +23,7 @@ type writeOptions struct {
 
 func (w *writeOptions) bind(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&w.signWith, "sign-with", "", "sign offline with this private key (PEM): the gateway never sees it")
-	cmd.Flags().StringVar(&w.idempotencyKey, "idempotency-key", "", "retry-safe key: a repeated request with it returns the first result")
+	cmd.Flags().StringVar(&w.idempotencyKey, "idempotency-key", "", "retry-safe key: a repeated request with it returns the first result (default: a new one per command)")
 }
 
 // write runs one write op: directly or, with --sign-with, through the offline-signing
@@ -44,7 +45,14 @@ func (g *globals) write(cmd *cobra.Command, wo *writeOptions, op string, pathVal
 	}
 	ctx, cancel := g.context(cmd)
 	defer cancel()
-	idem := client.WithIdempotencyKey(wo.idempotencyKey)
+	// Every write carries a key, the user's or a new one: an answer that its outcome is pending
+	// (202) is then asked again with it until the outcome is known, which follows the very
+	// transaction sent instead of sending a second one.
+	key := wo.idempotencyKey
+	if key == "" {
+		key = "recv-cli-" + rand.Text()
+	}
+	idem := client.WithIdempotencyKey(key)
 	stop := g.progress("waiting for commit")
 	var res *wire.SubmitResponse
 	if sign == nil {
