@@ -225,6 +225,8 @@ var unreachableMarks = []string{
 	"failed to collect enough transaction endorsements",
 	"not in the distribution policy",
 	"no peers available",
+	"failed to distribute private collection", // a decision's terms: no other member peer of the collection answers
+	"Error while dialing",                     // the gateway's own peer does not answer
 }
 
 // Unreachable turns an endorsement that failed because a required organisation's peer could not

@@ -15,6 +15,8 @@ func TestUnreachable_SaysWhichPartyIsMissingInTheProjectsWords(t *testing.T) {
 		"no combination of peers can be derived which satisfy the endorsement policy: cannot satisfy",
 		"failed to collect enough transaction endorsements, see attached details for more info",
 		"requires endorsement from organisation(s) that are not in the distribution policy of the collection",
+		"failed to endorse transaction, see attached details for more info: 127.0.0.1:7251 (Bank1MSP): error in simulation: failed to distribute private collection",
+		`connection error: desc = "transport: Error while dialing: dial tcp 127.0.0.1:7151: connect: connection refused"`,
 	} {
 		e := Unreachable(&Error{Kind: wire.KindEndorse, Stage: "endorse", TransactionID: "tx1", Message: msg})
 		require.True(t, e.Unreached, msg)
