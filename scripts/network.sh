@@ -150,14 +150,26 @@ cmd_start() {
 	# Each chaincode server serves the package its org's peer installed (start_cc_server reads it).
 	[ ${#todo[@]} -eq 0 ] || start_and_wait "${todo[@]}"
 	# A peer is started for its users when its organisation's gateway (if one is serving) can use
-	# it again: its /readyz runs a query on that peer.
+	# it again (its /readyz runs a query on that peer) and, every peer running, each peer's gossip
+	# knows all the others again, so that every gateway's endorsement plans include it.
+	local peers_started=0
 	for n in "${todo[@]}"; do
 		case $n in peer0.*) ;; *) continue ;; esac
+		peers_started=1
 		local a
 		a=$(addr host "gateway.${n#peer0.}" 2>/dev/null) || continue
 		port_open "${a%:*}" "${a##*:}" || continue
 		wait_until "the ${n#peer0.} gateway to use $n" "$n" "$READY_TIMEOUT" gateway_ready "${n#peer0.}"
 	done
+	if [ $# -gt 0 ] && [ $peers_started = 1 ]; then
+		local org all_peers=1
+		for org in "${ORGS[@]}"; do node_running "peer0.$org" || all_peers=0; done
+		if [ $all_peers = 1 ]; then
+			for org in "${ORGS[@]}"; do
+				wait_until "peer0.$org to know the other peers" "peer0.$org" "$READY_TIMEOUT" gossip_complete "$org"
+			done
+		fi
+	fi
 	if [ $# -eq 0 ]; then
 		start_bare_servers
 		wait_until "a Raft leader on $CHANNEL" "" "$READY_TIMEOUT" raft_leader_known

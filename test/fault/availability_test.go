@@ -2,6 +2,7 @@ package fault
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -132,7 +133,21 @@ func prepare(t *testing.T, treasurer, approver, tier1, bank1 *gwtest.Client) pre
 	t.Helper()
 	issue := func(prefix, maturity string) string {
 		id := gwtest.UniqueID(t, prefix)
-		treasurer.Made(t, approver, "issue", "", gwtest.IssueBody(t, id, story.Tier1, "100.00", maturity))
+		// Right after a peer's restart the other peers may still be learning of it (gossip):
+		// a write it must endorse is answered unavailable until then, as the fault suite's
+		// clients see; here it is asked again for up to a minute.
+		deadline := time.Now().Add(time.Minute)
+		for {
+			ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+			_, err := treasurer.Client.SubmitConfirmed(ctx, approver.Client, "issue", nil, gwtest.IssueBody(t, id, story.Tier1, "100.00", maturity))
+			cancel()
+			var p *wire.Problem
+			if err == nil || !errors.As(err, &p) || p.Kind != wire.KindUnavailable || time.Now().After(deadline) {
+				require.NoError(t, err, "issue %s", id)
+				break
+			}
+			time.Sleep(time.Second)
+		}
 		tier1.Sees(t, id, wire.StatusPending)
 		return id
 	}
