@@ -109,13 +109,14 @@ principals() {
 # for good (past redemption: they are the evidence the public hash proves). Its own endorsement
 # policy, the two parties' peers, governs the bank's decision (DecideFinancing writes only this
 # collection), so the obligor, which endorses the public approval, never sees the terms, and the
-# auditor's peer is not needed to write them. requiredPeerCount 0: both parties' peers endorse the
-# decision (that policy), so each holds the terms when the block commits and no third copy is
-# needed before an endorsement answers; with 1, Fabric picks the one required peer at random and
-# fails the endorsement when it is the auditor's and that peer is down (until gossip declares it
-# dead, 25 s), so a non-party's peer would stop a bank's decision. maxPeerCount 2: the terms are
-# still pushed to the other members at once; a member peer that was down gets them by
-# reconciliation. Run again with a new bank in the
+# auditor's peer is not needed to write them. requiredPeerCount 0, maxPeerCount 0: both parties'
+# peers endorse the decision (that policy), so each holds the terms when the block commits, and an
+# endorsement pushes them to no other peer: the auditor's peer pulls them from the parties' peers
+# when it commits the block (or by reconciliation after being down). A push would make an
+# endorsement wait for it: with requiredPeerCount 1 Fabric picks the required peer at random and
+# fails when it is the auditor's dead peer, and any push to a dead peer holds the endorsement for
+# the dial and ack timeouts (until gossip declares the peer dead, 25 s): a peer outside the deal
+# would stop or stall a bank's decision. Run again with a new bank in the
 # lists (make add-org), it adds that bank's collections; a new definition (the next sequence)
 # carries them.
 collections_json() {
@@ -126,7 +127,7 @@ collections_json() {
 		for b in $(orgs_of_kind bank); do
 			[ $first -eq 1 ] || printf ','
 			first=0
-			printf '{"name":"terms_%s_%s","policy":"OR(%s)","requiredPeerCount":0,"maxPeerCount":2,' \
+			printf '{"name":"terms_%s_%s","policy":"OR(%s)","requiredPeerCount":0,"maxPeerCount":0,' \
 				"${MSP[$s]}" "${MSP[$b]}" "$(principals member "$s" "$b")${auditors:+,$auditors}"
 			printf '"blockToLive":0,"memberOnlyRead":true,"memberOnlyWrite":true,'
 			printf '"endorsementPolicy":{"signaturePolicy":"AND(%s)"}}' "$(principals peer "$s" "$b")"

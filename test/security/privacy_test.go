@@ -15,7 +15,7 @@ import (
 // private terms without a stand-in witness): the auditor's peer, a member of the terms collection
 // of SupplierMSP and Bank1MSP but no party to the deal, is killed; Bank1 approves a financing the
 // supplier asked for: the decision with its terms is endorsed by the two parties' peers alone (the
-// collection's own endorsement policy, each holding the terms: requiredPeerCount 0), and the public
+// collection's own endorsement policy, each holding the terms, pushing them nowhere), and the public
 // approval by the obligor's, the supplier's and the bank's peers, none of which needs the auditor.
 // The supplier reads the terms at once. Restarted, the auditor's peer catches up with the blocks
 // and pulls the terms it missed from the other members (at commit, or by reconciliation), so the
