@@ -120,19 +120,61 @@ func (c *Client) submitOffline(ctx context.Context, sign Signer, opName, id stri
 		return nil, err
 	}
 	// A 202 (sent, outcome not known yet) is asked again with the same signature: the gateway
-	// sends the same transaction again, which commits at most once, and answers its outcome.
+	// sends the same transaction again, which commits at most once, and answers its outcome. A
+	// gateway that restarted meanwhile no longer holds the transaction (404): its status on the
+	// ledger then tells, until the outcome is known or ctx ends.
+	var last *wire.SubmitResponse
 	for {
 		var res wire.SubmitResponse
-		if err := c.post(ctx, "/v1/offline/transactions/"+url.PathEscape(tx.TransactionID)+"/submit", sig, &res, nil); err != nil {
+		err := c.post(ctx, "/v1/offline/transactions/"+url.PathEscape(tx.TransactionID)+"/submit", sig, &res, nil)
+		var p *wire.Problem
+		switch {
+		case err != nil && last != nil && errors.As(err, &p) && p.Kind == wire.KindNotFound:
+			done, serr := c.committedAs(ctx, tx)
+			if serr != nil || done != nil {
+				return done, serr
+			}
+		case err != nil:
 			return nil, err
-		}
-		if !res.Pending {
+		case !res.Pending:
 			return &res, nil
+		default:
+			last = &res
 		}
 		if !sleepCtx(ctx, PendingInterval) {
-			return nil, &PendingError{Response: res}
+			return nil, &PendingError{Response: *last}
 		}
 	}
+}
+
+// committedAs answers an offline transaction's outcome from its status on the ledger: nil while
+// its organisation's peer does not have it; its result (from the endorsement) when valid; a
+// problem naming its validation code when it committed invalid.
+func (c *Client) committedAs(ctx context.Context, tx wire.OfflineDigest) (*wire.SubmitResponse, error) {
+	var st wire.TxStatus
+	err := c.get(ctx, "/v1/transactions/"+url.PathEscape(tx.TransactionID), &st)
+	var p *wire.Problem
+	if errors.As(err, &p) && p.Kind == wire.KindNotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !st.Valid {
+		out := wire.NewProblem(wire.KindCommit, fmt.Sprintf("transaction committed as invalid: %s", st.ValidationCode))
+		out.Stage, out.TransactionID, out.ValidationCode = "commit", st.TransactionID, st.ValidationCode
+		return nil, &out
+	}
+	return &wire.SubmitResponse{TransactionID: st.TransactionID, BlockNumber: st.BlockNumber, Attempts: 1, Result: tx.Result}, nil
+}
+
+// get reads path and decodes the answer into out.
+func (c *Client) get(ctx context.Context, path string, out any) error {
+	resp, err := c.Do(ctx, http.MethodGet, path, nil, nil)
+	if err != nil {
+		return err
+	}
+	return resp.Decode(out)
 }
 
 func (c *Client) post(ctx context.Context, path string, body, out any, header http.Header) error {

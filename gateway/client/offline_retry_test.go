@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -94,4 +95,63 @@ func newOffline(t *testing.T, url string) *client.Client {
 	c, err := client.New(url, "token")
 	require.NoError(t, err)
 	return c
+}
+
+// restartingGateway answers the offline steps; its submit answers 202 (sent, outcome pending)
+// first, then, as a gateway that restarted and lost the endorsed transaction, 404; the
+// transaction's status is unknown first, then valid in block 12.
+type restartingGateway struct {
+	mu               sync.Mutex
+	submits, lookups int
+}
+
+func (g *restartingGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	digest := sha256.Sum256([]byte(r.URL.Path))
+	w.Header().Set("Content-Type", "application/json")
+	switch {
+	case strings.HasSuffix(r.URL.Path, "/submit"):
+		g.submits++
+		if g.submits == 1 {
+			w.WriteHeader(http.StatusAccepted)
+			_ = json.NewEncoder(w).Encode(wire.SubmitResponse{TransactionID: "tx", Pending: true, Message: "submitted as transaction tx"})
+			return
+		}
+		p := wire.NewProblem(wire.KindNotFound, "not_found: no endorsed transaction tx of this caller")
+		w.WriteHeader(p.Status)
+		_ = json.NewEncoder(w).Encode(p)
+	case r.URL.Path == "/v1/transactions/tx":
+		g.lookups++
+		if g.lookups == 1 {
+			p := wire.NewProblem(wire.KindNotFound, "not_found: no transaction tx in the ledger of this organisation's peer")
+			w.WriteHeader(p.Status)
+			_ = json.NewEncoder(w).Encode(p)
+			return
+		}
+		_ = json.NewEncoder(w).Encode(wire.TxStatus{TransactionID: "tx", ValidationCode: "VALID", Valid: true, BlockNumber: 12})
+	default:
+		_ = json.NewEncoder(w).Encode(wire.OfflineDigest{TransactionID: "tx", Digest: base64.StdEncoding.EncodeToString(digest[:]),
+			Result: json.RawMessage(`{"op":"Accept"}`)})
+	}
+}
+
+// An offline write whose outcome was pending is followed through a restart of the gateway that
+// lost the endorsed transaction: the transaction's status on the ledger gives the outcome, with the
+// result its endorsement returned.
+func TestSubmitOffline_FollowsAPendingWriteThroughTheLedgerAfterTheGatewayForgotIt(t *testing.T) {
+	client.PendingInterval = 10 * time.Millisecond
+	t.Cleanup(func() { client.PendingInterval = 2 * time.Second })
+	g := &restartingGateway{}
+	srv := httptest.NewServer(g)
+	t.Cleanup(srv.Close)
+	_, keyPEM := keyPair(t)
+	sign, err := client.NewSigner(keyPEM)
+	require.NoError(t, err)
+	res, err := newOffline(t, srv.URL).SubmitOffline(context.Background(), sign, "accept", "R-1", nil)
+	require.NoError(t, err)
+	require.Equal(t, uint64(12), res.BlockNumber)
+	require.JSONEq(t, `{"op":"Accept"}`, string(res.Result))
+	require.Equal(t, 3, g.submits, "pending, then forgotten twice")
+	require.Equal(t, 2, g.lookups)
 }
