@@ -80,7 +80,9 @@ func (c *Client) follow(ctx context.Context, name string, s *Sent) (*Result, *Er
 	}
 	gw, err := c.signing(name)
 	if err != nil {
-		return nil, Classify(err, "submit")
+		e := Classify(err, "submit")
+		e.TransactionID = s.TxID // sent before: its outcome is still to learn
+		return nil, e
 	}
 	tx, err := gw.NewTransaction(s.Bytes)
 	if err != nil {
