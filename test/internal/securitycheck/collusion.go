@@ -274,7 +274,7 @@ func Collusion(t *testing.T, nw *testnet.Network) {
 		require.NoError(t, reader.Call(t.Context(), "list-orgs", nil, nil, nil, &members))
 		require.NotContains(t, fmt.Sprint(members.Orgs), "EvilMSP")
 		require.Equal(t, vetoes, vetoSet(t, nw), "the veto set is unchanged")
-		var p wire.Problem
+		var p *wire.Problem
 		err := as("Bank1MSP/admin").Client.Call(t.Context(), "approve-proposal", []string{forged.ID}, nil, nil, nil)
 		require.ErrorAs(t, err, &p)
 		require.Equal(t, wire.KindNotFound, p.Kind, "no veto member can be led to apply it")
