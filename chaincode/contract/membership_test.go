@@ -66,6 +66,9 @@ func TestAccounts_OpenedByTheirAdminFrozenAndClosed(t *testing.T) {
 
 	h.ok(supAdmin, "UnfreezeAccount", "SupplierMSP/stranger")
 	h.ok("SupplierMSP/stranger", "Transfer", "R-1", supA, "")
+	// Closed only once it holds nothing live: R-1 is still its own until supplier A accepts it.
+	h.refuse("conflict: account SupplierMSP/stranger still holds or is offered receivable R-1", supAdmin, "CloseAccount", "SupplierMSP/stranger", "left the supply chain")
+	h.ok(supA, "Accept", "R-1")
 	h.ok(supAdmin, "CloseAccount", "SupplierMSP/stranger", "left the supply chain")
 	h.refuse("forbidden: account SupplierMSP/stranger is closed", "SupplierMSP/stranger", "Get", "R-1")
 

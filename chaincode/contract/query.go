@@ -246,3 +246,31 @@ func addTo(t *wire.Totals, r *wire.Receivable) error {
 	*sum += r.AmountFen
 	return nil
 }
+
+// LiveHeldBy implements receivable.Holdings: a scan of the account's holder index (receivables it
+// holds or is offered) until the first live one.
+func (l ledger) LiveHeldBy(account string) (string, error) {
+	it, err := l.stub.GetStateByPartialCompositeKey(holderIndex, []string{account})
+	if err != nil {
+		return "", fmt.Errorf("scanning holder index: %w", err)
+	}
+	defer it.Close()
+	for it.HasNext() {
+		kv, err := it.Next()
+		if err != nil {
+			return "", fmt.Errorf("scanning holder index: %w", err)
+		}
+		_, attrs, err := l.stub.SplitCompositeKey(kv.Key)
+		if err != nil || len(attrs) != 2 {
+			return "", fmt.Errorf("bad index key %q", kv.Key)
+		}
+		r, err := l.Get(attrs[1])
+		if err != nil {
+			return "", err
+		}
+		if r != nil && receivable.Live(r) && (r.Holder == account || (r.Status == receivable.StatusPending && r.PendingHolder == account)) {
+			return r.ID, nil
+		}
+	}
+	return "", nil
+}

@@ -60,9 +60,30 @@ var accountTransitions = map[string]struct {
 	"CloseAccount":    {[]wire.AccountStatus{wire.AccountOpen, wire.AccountFrozen}, wire.AccountClosed},
 }
 
+// Holdings finds what an account still holds.
+type Holdings interface {
+	// LiveHeldBy returns the id of a live receivable (pending, active, financing or overdue) that
+	// account holds or is offered, or "" when there is none.
+	LiveHeldBy(account string) (string, error)
+}
+
+// Live reports whether r can still move or be paid: pending, active, financing or overdue.
+func Live(r *Receivable) bool {
+	switch r.Status {
+	case StatusPending, StatusActive, StatusFinancing, StatusOverdue:
+		return true
+	}
+	return false
+}
+
 // SetAccountStatus freezes, unfreezes or closes an account of the caller's organisation; only its
-// admin may, and never its own account (an organisation must keep an admin that can act).
-func SetAccountStatus(d Directory, tx Tx, op, account, reason string) (Change, error) {
+// admin may, and never its own account (an organisation must keep an admin that can act). An
+// account that still holds or is offered a live receivable is not closed: the piece would be
+// stranded (nobody could accept, move or finance it); freezing it is the way to stop it.
+func SetAccountStatus(d interface {
+	Directory
+	Holdings
+}, tx Tx, op, account, reason string) (Change, error) {
 	t, ok := accountTransitions[op]
 	if !ok {
 		return Change{}, Invalidf("unknown account operation %q", op)
@@ -94,6 +115,15 @@ func SetAccountStatus(d Directory, tx Tx, op, account, reason string) (Change, e
 	}
 	if !allowed {
 		return Change{}, Conflictf("account %s is %s", account, acct.Status)
+	}
+	if op == "CloseAccount" {
+		id, err := d.LiveHeldBy(account)
+		if err != nil {
+			return Change{}, err
+		}
+		if id != "" {
+			return Change{}, Conflictf("account %s still holds or is offered receivable %s: it is closed once its pieces are redeemed or passed on (freeze it to stop it meanwhile)", account, id)
+		}
 	}
 	next := *acct
 	next.Status, next.Reason = t.to, reason

@@ -57,6 +57,9 @@ func (d *directory) Account(id string) (*wire.Account, error) {
 	return nil, nil
 }
 
+// LiveHeldBy implements Holdings: the directory alone holds no receivable (book holds them).
+func (d *directory) LiveHeldBy(string) (string, error) { return "", nil }
+
 func (d *directory) Proposal(id string) (*wire.Proposal, error) {
 	if p, ok := d.proposals[id]; ok {
 		return &p, nil
@@ -566,4 +569,24 @@ func TestCheckReason_CountsCharactersNotBytes(t *testing.T) {
 	require.ErrorIs(t, checkReason(strings.Repeat("拒", maxReasonLen+1)), ErrInvalid)
 	require.ErrorIs(t, checkReason("\xff"), ErrInvalid)
 	require.ErrorIs(t, checkReason("  "), ErrInvalid)
+}
+
+// An account is closed only when it holds and is offered nothing live: a closed holder could
+// neither accept, move nor finance its piece, which would be stranded.
+func TestCloseAccount_RefusedWhileTheAccountHoldsALivePiece(t *testing.T) {
+	b := newBook()
+	ok := mustApply(t, b)
+	supAdmin := txAs(Caller{MSPID: "SupplierMSP", ID: "admin", Role: RoleAdmin}, t0)
+	ok(Issue(b, txAs(core, t0), request("R-1")))
+	before := snapshot(b)
+	_, err := SetAccountStatus(b, supAdmin, "CloseAccount", supplier.Account(), "left the chain")
+	require.ErrorIs(t, err, ErrConflict, "offered R-1")
+	require.ErrorContains(t, err, "still holds or is offered receivable R-1")
+	require.Equal(t, before, snapshot(b))
+	ok(Accept(b, txAs(supplier, t0), "R-1"))
+	_, err = SetAccountStatus(b, supAdmin, "CloseAccount", supplier.Account(), "left the chain")
+	require.ErrorIs(t, err, ErrConflict, "holds R-1")
+	ok(SetAccountStatus(b, supAdmin, "FreezeAccount", supplier.Account(), "court order"))
+	ok(Redeem(b, txAs(core, t0.AddDate(0, 3, 0)), "R-1", "PAY-1"))
+	ok(SetAccountStatus(b, supAdmin, "CloseAccount", supplier.Account(), "left the chain"))
 }

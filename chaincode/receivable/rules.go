@@ -38,6 +38,8 @@ type Reader interface {
 	Tree(rootID string) ([]*Receivable, error)
 	// Directory reads the registry: who is a member, which accounts are open.
 	Directory
+	// Holdings finds what an account still holds.
+	Holdings
 	// Exposure returns an obligor's exposure as of the last commit.
 	Exposure(obligor string) (Exposure, error)
 	// ExposurePart returns one part of an obligor's exposure as of the last commit (Part of the

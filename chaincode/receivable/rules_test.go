@@ -47,6 +47,16 @@ func (b *book) Get(id string) (*Receivable, error) {
 
 func (b *book) InvoiceRoot(h string) (string, error) { return b.invoices[h], b.fail }
 
+func (b *book) LiveHeldBy(account string) (string, error) {
+	for _, id := range slices.Sorted(maps.Keys(b.items)) {
+		r := b.items[id]
+		if Live(r) && (r.Holder == account || (r.Status == StatusPending && r.PendingHolder == account)) {
+			return id, b.fail
+		}
+	}
+	return "", b.fail
+}
+
 func (b *book) Tree(rootID string) ([]*Receivable, error) {
 	var out []*Receivable
 	for _, id := range slices.Sorted(maps.Keys(b.items)) {
