@@ -106,6 +106,7 @@ type TxContext struct {
 	config    receivable.Config
 	transient map[string]string // the op's transient values (wire.Op.Transient and the salt)
 	beacon    *wire.Beacon      // the time beacon a write read (nil for queries and before the first Tick)
+	reg       registryRead      // the registry index, read once per transaction (txLedger)
 }
 
 // before runs ahead of every transaction: it checks the transaction and its number of arguments
@@ -134,7 +135,7 @@ func (c *Contract) before(ctx *TxContext) error {
 	// Every transaction but the seeding of the registry checks the caller against the registry:
 	// a role that its organisation's kind does not allow, or an account not opened, is refused
 	// whatever the certificate says.
-	l := ledger{stub: ctx.GetStub()}
+	l := txLedger(ctx)
 	if fn != "InitRegistry" {
 		if err := admit(l, caller, op.Submit); err != nil {
 			return err

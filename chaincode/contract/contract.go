@@ -72,7 +72,7 @@ func (c *Contract) run(ctx *TxContext, rule func(receivable.Reader, receivable.T
 	if err != nil {
 		return nil, err
 	}
-	l := ledger{stub: ctx.GetStub()}
+	l := txLedger(ctx)
 	ch, err := rule(l, tx)
 	if err != nil {
 		return nil, err

@@ -34,15 +34,32 @@ type registryIndex struct {
 	Proposals []string `json:"proposals"`
 }
 
+// registryRead is the registry index as a transaction read it.
+type registryRead struct {
+	done bool
+	idx  *registryIndex
+}
+
 // index returns the registry index, or nil on a ledger that has none yet (one written before it
-// existed: then every entry counts, until the next registry write creates it).
+// existed: then every entry counts, until the next registry write creates it). A transaction's
+// ledger (txLedger) reads it once.
 func (l ledger) index() (*registryIndex, error) {
+	if l.reg != nil && l.reg.done {
+		return l.reg.idx, nil
+	}
 	var idx registryIndex
 	found, err := l.getJSON(registryIndexKey, &idx)
-	if !found || err != nil {
+	if err != nil {
 		return nil, err
 	}
-	return &idx, nil
+	var out *registryIndex
+	if found {
+		out = &idx
+	}
+	if l.reg != nil {
+		*l.reg = registryRead{done: true, idx: out}
+	}
+	return out, nil
 }
 
 // listed reports whether id is in the sorted list, or there is no index.
@@ -218,7 +235,10 @@ func (l ledger) updateIndex(ch receivable.Change) (bool, error) {
 		return false, err
 	}
 	changed := idx == nil
-	if idx == nil {
+	if idx != nil {
+		// A copy: the transaction's read stays what it read.
+		idx = &registryIndex{Orgs: slices.Clone(idx.Orgs), Proposals: slices.Clone(idx.Proposals)}
+	} else {
 		idx = &registryIndex{Orgs: []string{}, Proposals: []string{}}
 		orgs, err := l.Orgs() // no index: every entry there is
 		if err != nil {

@@ -38,7 +38,13 @@ var indexValue = []byte{0}
 // ledger adapts the chaincode stub to the rules' Reader and applies their changes.
 type ledger struct {
 	stub shim.ChaincodeStubInterface
+	reg  *registryRead // the registry index as this transaction read it; nil: read at each use
 }
+
+// txLedger is the ledger of ctx's transaction: the admission and the rule share one read of the
+// registry index (Fabric answers a read with the committed value, never the transaction's own
+// write, so the first read holds for the whole transaction).
+func txLedger(ctx *TxContext) ledger { return ledger{stub: ctx.GetStub(), reg: &ctx.reg} }
 
 var _ receivable.Reader = ledger{}
 

@@ -89,11 +89,11 @@ type Financing struct {
 	RequestedAt string `json:"requestedAt"`
 	// RequestTx is the transaction that asked for this financing: a bank's decision is recorded
 	// for one request (RequestKey), so terms decided on an earlier request never bind a later one.
-	RequestTx string `json:"requestTx,omitempty" metadata:",optional"`
-	Financier   string `json:"financier,omitempty" metadata:",optional"`
-	ApprovedAt  string `json:"approvedAt,omitempty" metadata:",optional"`
-	TermsHash   string `json:"termsHash,omitempty" metadata:",optional"`
-	Terms       *Terms `json:"terms,omitempty" metadata:",optional"`
+	RequestTx  string `json:"requestTx,omitempty" metadata:",optional"`
+	Financier  string `json:"financier,omitempty" metadata:",optional"`
+	ApprovedAt string `json:"approvedAt,omitempty" metadata:",optional"`
+	TermsHash  string `json:"termsHash,omitempty" metadata:",optional"`
+	Terms      *Terms `json:"terms,omitempty" metadata:",optional"`
 	// WithoutRecourse is a term of the financing, public to every reader: without recourse (无追索权)
 	// the bank keeps an overdue claim; with recourse (the default) it may move it back to the
 	// supplier that asked for the financing.
