@@ -513,12 +513,18 @@ func TestRules_RecipientsMustBeOpenAccountsAndBanksBanks(t *testing.T) {
 	}
 }
 
-func TestWithdrawFinancing_OnlyTheHolderBeforeTheBankAnswers(t *testing.T) {
+// financingRequested is a book where the supplier holds R-1 and asked Bank1 to finance it.
+func financingRequested(t *testing.T) (*book, func(Change, error)) {
 	b := newBook()
 	ok := mustApply(t, b)
 	ok(Issue(b, txAs(core, t0), request("R-1")))
 	ok(Accept(b, txAs(supplier, t0), "R-1"))
 	ok(RequestFinancing(b, txAs(supplier, t0), "R-1", "Bank1MSP"))
+	return b, ok
+}
+
+func TestWithdrawFinancing_OnlyTheHolderBeforeTheBankAnswers(t *testing.T) {
+	b, ok := financingRequested(t)
 	_, err := WithdrawFinancing(b, txAs(officer, t0), "R-1")
 	require.ErrorIs(t, err, ErrForbidden)
 	ok(WithdrawFinancing(b, txAs(supplier, t0), "R-1"))
@@ -533,11 +539,7 @@ func TestWithdrawFinancing_OnlyTheHolderBeforeTheBankAnswers(t *testing.T) {
 // endorsed for an earlier request of the same piece (withdrawn, then asked again), or a decision
 // the bank later replaced, are refused.
 func TestApproveFinancing_BindsOnlyTheLatestDecisionOnThisRequest(t *testing.T) {
-	b := newBook()
-	ok := mustApply(t, b)
-	ok(Issue(b, txAs(core, t0), request("R-1")))
-	ok(Accept(b, txAs(supplier, t0), "R-1"))
-	ok(RequestFinancing(b, txAs(supplier, t0), "R-1", "Bank1MSP"))
+	b, ok := financingRequested(t)
 	early, err := DecideFinancing(b, txAs(officer, t0), "R-1", wire.DecisionApproved, 200, "", salt)
 	ok(early, err)
 	ok(WithdrawFinancing(b, txAs(supplier, t0.Add(time.Minute)), "R-1"))

@@ -277,14 +277,21 @@ func (s *suite) killChaincode(t *testing.T, _ *load) recovery {
 		}
 	}
 	require.NotEmpty(t, servers)
-	at := time.Now()
-	for _, n := range servers {
+	at, back := killFor(t, servers, downtime)
+	return recovery{at: at, back: back, of: "server restarted: the first write acknowledged"}
+}
+
+// killFor kills nodes, keeps them down for d and restarts them; it returns when they were killed
+// and when they were restarted.
+func killFor(t *testing.T, nodes []string, d time.Duration) (at, back time.Time) {
+	at = time.Now()
+	for _, n := range nodes {
 		require.NoError(t, nw.Signal(n, "KILL"))
 	}
-	time.Sleep(downtime)
-	back := time.Now()
-	require.NoError(t, nw.Restart(servers...))
-	return recovery{at: at, back: back, of: "server restarted: the first write acknowledged"}
+	time.Sleep(d)
+	back = time.Now()
+	require.NoError(t, nw.Restart(nodes...))
+	return at, back
 }
 
 func (s *suite) killGateway(msp, node string) func(*testing.T, *load) recovery {
@@ -316,14 +323,7 @@ const quorumDown = attemptTimeout + 5*time.Second
 // write sent "pending" (202), and the clients' retries with the same keys follow those
 // transactions, which commit once the quorum is back.
 func (s *suite) loseQuorum(t *testing.T, _ *load) recovery {
-	down := orderers[1:]
-	at := time.Now()
-	for _, o := range down {
-		require.NoError(t, nw.Signal(o, "KILL"))
-	}
-	time.Sleep(quorumDown)
-	back := time.Now()
-	require.NoError(t, nw.Restart(down...))
+	at, back := killFor(t, orderers[1:], quorumDown)
 	return recovery{at: at, back: back, of: "quorum back: the first write acknowledged"}
 }
 
@@ -339,15 +339,14 @@ func (s *suite) killGateways(t *testing.T, l *load) recovery {
 		time.Sleep(time.Millisecond)
 	}
 	at := time.Now()
-	names := gatewayNodes
-	for _, node := range names {
+	for _, node := range gatewayNodes {
 		require.NoError(t, nw.Signal(node, "KILL"))
 	}
 	require.Eventually(t, func() bool { return l.cuts() > 0 }, 5*time.Second, 10*time.Millisecond,
 		"a request in flight at a killed gateway lost its connection")
 	time.Sleep(time.Second)
 	back := time.Now()
-	require.NoError(t, nw.Restart(names...))
+	require.NoError(t, nw.Restart(gatewayNodes...))
 	return recovery{at: at, back: back, of: "gateways restarted: the first write acknowledged"}
 }
 
