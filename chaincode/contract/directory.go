@@ -235,10 +235,15 @@ func (l ledger) updateIndex(ch receivable.Change) (bool, error) {
 		return false, err
 	}
 	changed := idx == nil
-	if idx != nil {
+	switch {
+	case ch.Op == "InitRegistry":
+		// The seeding starts the index afresh: one written before it (a key the chaincode-level
+		// policy let two members create) lists nothing.
+		idx, changed = &registryIndex{Orgs: []string{}, Proposals: []string{}}, true
+	case idx != nil:
 		// A copy: the transaction's read stays what it read.
 		idx = &registryIndex{Orgs: slices.Clone(idx.Orgs), Proposals: slices.Clone(idx.Proposals)}
-	} else {
+	default:
 		idx = &registryIndex{Orgs: []string{}, Proposals: []string{}}
 		orgs, err := l.Orgs() // no index: every entry there is
 		if err != nil {

@@ -190,3 +190,15 @@ func TestEndorsers_RegistryEntriesAndProposalsCountOnlyThroughTheGuardedIndex(t 
 	h.govern(`{"graceDays":5}`)
 	require.Equal(t, vetoes, h.needs("config"), "the veto set is the registry's, not the forger's")
 }
+
+// An index written before the seeding (a new key the chaincode-level policy lets the core
+// enterprise and one member create) is not carried into the registry: the seeding starts it
+// afresh, so an entry forged for a name it listed is read by no rule.
+func TestEndorsers_TheSeedingStartsTheRegistryIndexAfresh(t *testing.T) {
+	h := newUnseededHarness(t)
+	h.ledger.SetState("index/registry", []byte(`{"orgs":["EvilMSP"],"proposals":["P-forged"]}`))
+	h.seed()
+	h.ledger.SetState("org/EvilMSP", []byte(`{"mspId":"EvilMSP","kind":"bank","name":"Evil","creditCode":"`+creditCode(8)+`"}`))
+	h.refuse("not_found:", auditor, "GetOrg", "EvilMSP")
+	require.NotContains(t, h.ok(auditor, "ListOrgs"), "EvilMSP")
+}

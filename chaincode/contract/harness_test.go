@@ -136,13 +136,22 @@ type harness struct {
 }
 
 func newHarness(t testing.TB) *harness {
+	h := newUnseededHarness(t)
+	h.seed()
+	return h
+}
+
+// newUnseededHarness is a harness whose registry is not seeded yet (seed does it).
+func newUnseededHarness(t testing.TB) *harness {
 	h := &harness{t: t, ledger: memstub.NewLedger(), ids: creators(t), now: day0}
 	cc, err := contract.NewChaincode(contract.WithClock(func() time.Time { return h.now.Add(h.skew) }))
 	require.NoError(t, err)
 	h.cc = cc
-	h.ok(admin, "InitRegistry", registryJSON())
 	return h
 }
+
+// seed runs the deployment's InitRegistry.
+func (h *harness) seed() { h.ok(admin, "InitRegistry", registryJSON()) }
 
 // govern changes the settings through a proposal that the core enterprise makes and the other core
 // enterprise and both banks approve: the four vetoing organisations, four of the six members, a
