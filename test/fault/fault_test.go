@@ -394,7 +394,12 @@ func caughtUp(t *testing.T, node string, refs []string, from time.Time) time.Dur
 		if err == nil && ref > 0 && h >= ref {
 			return time.Since(from)
 		}
-		require.True(t, time.Now().Before(deadline), "%s did not catch up within 3 minutes (height %d of %d, %v)", node, h, ref, err)
+		if time.Now().After(deadline) {
+			// What the node did meanwhile (its deliver client's reconnects, a commit waiting for
+			// private data, ...) is the diagnosis: a CI run keeps this output.
+			t.Fatalf("%s did not catch up within 3 minutes (height %d of %d, %v); the end of its log:\n%s",
+				node, h, ref, err, nw.LogTail(node, 120))
+		}
 		time.Sleep(200 * time.Millisecond)
 	}
 }

@@ -92,6 +92,16 @@ func (n *Network) Height(node string) (uint64, error) {
 	return h, nil
 }
 
+// LogTail is the last n lines of node's log (`network.sh logs NODE`): what a failed wait shows.
+func (n *Network) LogTail(node string, lines int) string {
+	out, err := n.native("logs", node)
+	if err != nil {
+		return err.Error()
+	}
+	all := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	return strings.Join(all[max(0, len(all)-lines):], "\n")
+}
+
 // RaftLeader is the orderer that reports itself the channel's Raft leader on its operations
 // endpoint.
 func (n *Network) RaftLeader() (string, error) {
