@@ -52,6 +52,25 @@ func (a *Authenticator) AddCertificate(identity string, cert *x509.Certificate) 
 	a.certs[hex.EncodeToString(sum[:])] = identity
 }
 
+// Forget stops an identity from authenticating at once: its token (and token file) and its bound
+// certificates are removed. It reports whether there was anything to remove.
+func (a *Authenticator) Forget(identity string) (bool, error) {
+	removed := false
+	a.mu.Lock()
+	for sum, id := range a.certs {
+		if id == identity {
+			delete(a.certs, sum)
+			removed = true
+		}
+	}
+	a.mu.Unlock()
+	if a.Tokens == nil {
+		return removed, nil
+	}
+	had, err := a.Tokens.Remove(identity)
+	return removed || had, err
+}
+
 // Identify returns the identity of a request, or false.
 func (a *Authenticator) Identify(r *http.Request) (string, bool) {
 	id, why := a.identify(r)

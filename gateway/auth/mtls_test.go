@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"math/big"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -41,4 +42,42 @@ func TestAuthenticator_ClientCertificateMustBeTheEnrollmentCertificate(t *testin
 	req.TLS = &tls.ConnectionState{PeerCertificates: []*x509.Certificate{sameName}}
 	_, ok = a.Identify(req)
 	require.False(t, ok, "another certificate with the same name is not the identity")
+}
+
+// TestAuthenticator_ForgetRefusesTheTokenAndTheCertificate: a forgotten identity authenticates
+// with neither its token nor its client certificate; another identity is untouched.
+func TestAuthenticator_ForgetRefusesTheTokenAndTheCertificate(t *testing.T) {
+	s, _ := OpenTokenStore("")
+	leaver, _ := s.Mint("leaver")
+	stayer, _ := s.Mint("stayer")
+	cert := selfSigned(t, "leaver")
+	a := &Authenticator{Tokens: s}
+	a.AddCertificate("leaver", cert)
+
+	removed, err := a.Forget("leaver")
+	require.NoError(t, err)
+	require.True(t, removed)
+	for _, req := range []func() *http.Request{
+		func() *http.Request {
+			r := httptest.NewRequest("GET", "/", nil)
+			r.Header.Set("Authorization", "Bearer "+leaver)
+			return r
+		},
+		func() *http.Request {
+			r := httptest.NewRequest("GET", "/", nil)
+			r.TLS = &tls.ConnectionState{PeerCertificates: []*x509.Certificate{cert}}
+			return r
+		},
+	} {
+		_, ok := a.Identify(req())
+		require.False(t, ok)
+	}
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Header.Set("Authorization", "Bearer "+stayer)
+	id, ok := a.Identify(r)
+	require.True(t, ok)
+	require.Equal(t, "stayer", id)
+	removed, err = a.Forget("leaver")
+	require.NoError(t, err)
+	require.False(t, removed)
 }

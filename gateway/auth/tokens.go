@@ -20,6 +20,8 @@ import (
 // TokenStore maps token hashes to identity names, persisted as JSON so tokens survive a restart.
 type TokenStore struct {
 	path string
+	// files is the folder of token files (EnsureTokenFiles), kept in step by Reissue and Remove.
+	files string
 
 	mu     sync.RWMutex
 	byName map[string]string // identity -> hex SHA-256 of its token
@@ -88,6 +90,59 @@ func (s *TokenStore) Mint(identity string) (string, error) {
 	return token, nil
 }
 
+// Reissue replaces an identity's token (the old one stops working at once) and returns the new
+// one. An identity whose token is in a token file (EnsureTokenFiles) gets the new token in that
+// file too, so the files still match the stored hashes.
+func (s *TokenStore) Reissue(identity string) (string, error) {
+	token, err := s.Mint(identity)
+	if err != nil {
+		return "", err
+	}
+	if file, ok := s.fileOf(identity); ok {
+		if err := os.WriteFile(file, []byte(token+"\n"), 0o600); err != nil {
+			return "", fmt.Errorf("write token of %s: %w", identity, err)
+		}
+	}
+	return token, nil
+}
+
+// Remove drops an identity's token (it stops working at once) and its token file, if any. It
+// reports whether the identity had a token.
+func (s *TokenStore) Remove(identity string) (bool, error) {
+	s.mu.Lock()
+	h, had := s.byName[identity]
+	if had {
+		delete(s.byName, identity)
+		delete(s.byHash, h)
+		if err := s.saveLocked(); err != nil {
+			s.byName[identity], s.byHash[h] = h, identity
+			s.mu.Unlock()
+			return false, err
+		}
+	}
+	s.mu.Unlock()
+	if file, ok := s.fileOf(identity); ok {
+		if err := os.Remove(file); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return had, fmt.Errorf("remove token file of %s: %w", identity, err)
+		}
+		had = true
+	}
+	return had, nil
+}
+
+// fileOf is the token file of an identity when there is one.
+func (s *TokenStore) fileOf(identity string) (string, bool) {
+	s.mu.RLock()
+	dir := s.files
+	s.mu.RUnlock()
+	if dir == "" {
+		return "", false
+	}
+	file := filepath.Join(dir, identity+".token")
+	_, err := os.Stat(file)
+	return file, err == nil
+}
+
 // Has reports whether an identity has a token.
 func (s *TokenStore) Has(identity string) bool {
 	s.mu.RLock()
@@ -136,11 +191,15 @@ func (s *TokenStore) saveLocked() error {
 
 // EnsureTokenFiles gives every named identity a token file dir/<name>.token (mode 0600). An
 // identity that has a hash and a file keeps its token; otherwise a new token is minted and
-// written, so the files always match the stored hashes.
+// written, so the files always match the stored hashes. The store remembers dir: Reissue and
+// Remove keep its files in step.
 func EnsureTokenFiles(s *TokenStore, dir string, names []string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
+	s.mu.Lock()
+	s.files = dir
+	s.mu.Unlock()
 	for _, n := range names {
 		file := filepath.Join(dir, n+".token")
 		if _, err := os.Stat(file); err == nil && s.Has(n) {

@@ -99,3 +99,52 @@ func TestAuthenticator_BindsEachTokenToOneIdentity(t *testing.T) {
 		require.Equal(t, tt.who, seen)
 	}
 }
+
+// TestTokenStore_ReissueAndRemoveKeepTheFilesInStep: a reissued token replaces the old one at once,
+// in the hash file and in the identity's token file; a removed token stops working, after a
+// restart too, and its file is gone; an identity without a file gets none.
+func TestTokenStore_ReissueAndRemoveKeepTheFilesInStep(t *testing.T) {
+	dir := t.TempDir()
+	hashes, tokens := filepath.Join(dir, "h.json"), filepath.Join(dir, "tokens")
+	s, err := OpenTokenStore(hashes)
+	require.NoError(t, err)
+	require.NoError(t, EnsureTokenFiles(s, tokens, []string{"a"}))
+	old, err := os.ReadFile(filepath.Join(tokens, "a.token"))
+	require.NoError(t, err)
+
+	fresh, err := s.Reissue("a")
+	require.NoError(t, err)
+	_, ok := s.Lookup(strings.TrimSpace(string(old)))
+	require.False(t, ok, "the old token stops working")
+	id, ok := s.Lookup(fresh)
+	require.True(t, ok)
+	require.Equal(t, "a", id)
+	inFile, err := os.ReadFile(filepath.Join(tokens, "a.token"))
+	require.NoError(t, err)
+	require.Equal(t, fresh+"\n", string(inFile), "the token file matches the hash")
+
+	b, err := s.Reissue("b")
+	require.NoError(t, err)
+	_, err = os.Stat(filepath.Join(tokens, "b.token"))
+	require.ErrorIs(t, err, os.ErrNotExist, "a token shown once is not written to a file")
+
+	had, err := s.Remove("a")
+	require.NoError(t, err)
+	require.True(t, had)
+	_, ok = s.Lookup(fresh)
+	require.False(t, ok)
+	_, err = os.Stat(filepath.Join(tokens, "a.token"))
+	require.ErrorIs(t, err, os.ErrNotExist)
+	had, err = s.Remove("a")
+	require.NoError(t, err)
+	require.False(t, had, "removing twice is harmless")
+
+	again, err := OpenTokenStore(hashes)
+	require.NoError(t, err)
+	_, ok = again.Lookup(fresh)
+	require.False(t, ok, "removed for good")
+	require.False(t, again.Has("a"))
+	id, ok = again.Lookup(b)
+	require.True(t, ok)
+	require.Equal(t, "b", id)
+}
