@@ -158,10 +158,14 @@ type OfflineProposalRequest struct {
 	Body      json.RawMessage `json:"body,omitempty"`
 }
 
-// OfflineDigest is a digest for the caller to sign, with the transaction it belongs to.
+// OfflineDigest is what the caller signs, with the transaction it belongs to. Bytes are the
+// bytes themselves (a peer.Proposal, then the transaction's common.Payload) so that the caller can
+// read what it commits to and hash them itself; Digest, their SHA-256, is kept for older clients
+// and must not be trusted.
 type OfflineDigest struct {
 	TransactionID string          `json:"txId"`
-	Digest        string          `json:"digest"` // base64 SHA-256 digest to sign
+	Bytes         string          `json:"bytes"`  // base64 of the bytes to sign
+	Digest        string          `json:"digest"` // base64 SHA-256 of Bytes
 	ExpiresAt     time.Time       `json:"expiresAt"`
 	Result        json.RawMessage `json:"result,omitempty"` // after endorsement: the chaincode's answer
 }

@@ -97,7 +97,7 @@ func (f *fakeLedger) PrepareProposal(name, tx string, args []string, transient m
 	f.mu.Lock()
 	f.calls[len(f.calls)-1].transient = transient
 	f.mu.Unlock()
-	return &fabric.Unsigned{TransactionID: "otx", Bytes: []byte("proposal"), Digest: make([]byte, 32)}, nil
+	return &fabric.Unsigned{TransactionID: "otx", Bytes: []byte("proposal"), Signed: []byte("proposal to sign"), Digest: make([]byte, 32)}, nil
 }
 
 func (f *fakeLedger) EndorseSigned(_ context.Context, name string, b, sig []byte) (*fabric.Unsigned, error) {
@@ -105,7 +105,7 @@ func (f *fakeLedger) EndorseSigned(_ context.Context, name string, b, sig []byte
 	if string(sig) != "good" {
 		return nil, &fabric.Error{Kind: wire.KindInvalid, Stage: "endorse", Message: "invalid: proposal signature does not match"}
 	}
-	return &fabric.Unsigned{TransactionID: "otx", Bytes: []byte("transaction"), Digest: make([]byte, 32), Result: []byte(`{"id":"R-1"}`)}, nil
+	return &fabric.Unsigned{TransactionID: "otx", Bytes: []byte("transaction"), Signed: []byte("transaction to sign"), Digest: make([]byte, 32), Result: []byte(`{"id":"R-1"}`)}, nil
 }
 
 func (f *fakeLedger) SubmitSigned(_ context.Context, name, statusID string, b, sig []byte) (*fabric.Result, error) {

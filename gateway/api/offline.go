@@ -122,6 +122,7 @@ func (s *Server) offlinePrepare(w http.ResponseWriter, r *http.Request) {
 	s.offline.put("proposal/"+p.TransactionID, caller(r), p.Bytes)
 	writeJSON(w, http.StatusCreated, wire.OfflineDigest{
 		TransactionID: p.TransactionID,
+		Bytes:         base64.StdEncoding.EncodeToString(p.Signed),
 		Digest:        base64.StdEncoding.EncodeToString(p.Digest),
 		ExpiresAt:     time.Now().Add(s.offline.ttl).UTC(),
 	})
@@ -172,6 +173,7 @@ func (s *Server) offlineEndorse(w http.ResponseWriter, r *http.Request) {
 	s.offline.put("transaction/"+tx.TransactionID, caller(r), tx.Bytes)
 	writeJSON(w, http.StatusOK, wire.OfflineDigest{
 		TransactionID: tx.TransactionID,
+		Bytes:         base64.StdEncoding.EncodeToString(tx.Signed),
 		Digest:        base64.StdEncoding.EncodeToString(tx.Digest),
 		ExpiresAt:     time.Now().Add(s.offline.ttl).UTC(),
 		Result:        asJSON(tx.Result),

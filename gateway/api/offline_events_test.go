@@ -41,6 +41,7 @@ func TestOffline_PrepareEndorseSubmit(t *testing.T) {
 	var d wire.OfflineDigest
 	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &d))
 	require.Equal(t, "otx", d.TransactionID)
+	require.Equal(t, base64.StdEncoding.EncodeToString([]byte("proposal to sign")), d.Bytes, "the bytes to sign, not only their digest")
 	require.Equal(t, call{caller: "treasurer", tx: "prepare:Split", args: []string{"R-1", `["1","2"]`}}, led.calls[0], "same mapping as the direct endpoint")
 
 	// Another caller cannot use this proposal.
@@ -50,6 +51,8 @@ func TestOffline_PrepareEndorseSubmit(t *testing.T) {
 	rec = do(t, s, "POST", "/v1/offline/proposals/otx/endorse", tok, sig("good"))
 	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
 	require.Contains(t, rec.Body.String(), `"result":{"id":"R-1"}`)
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &d))
+	require.Equal(t, base64.StdEncoding.EncodeToString([]byte("transaction to sign")), d.Bytes)
 	// Used once.
 	require.Equal(t, http.StatusNotFound, do(t, s, "POST", "/v1/offline/proposals/otx/endorse", tok, sig("good")).Code)
 

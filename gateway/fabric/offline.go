@@ -5,18 +5,23 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/hyperledger/fabric-protos-go-apiv2/gateway"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/recv-ledger/recv/chaincode/wire"
 )
 
 // Unsigned is a proposal or transaction waiting for the caller's signature: its serialized bytes
-// (kept by the service) and the digest the caller signs.
+// (kept by the service), the bytes the caller signs and their digest.
 type Unsigned struct {
 	TransactionID string
 	Bytes         []byte
-	Digest        []byte
-	Result        []byte // for an endorsed transaction: the chaincode's payload
+	// Signed is what the caller signs, so that it can read what it commits to before signing: a
+	// proposal's peer.Proposal, a transaction's common.Payload. Digest is its SHA-256.
+	Signed []byte
+	Digest []byte
+	Result []byte // for an endorsed transaction: the chaincode's payload
 }
 
 // PrepareProposal builds an unsigned proposal for the named identity, with its transient data
@@ -35,7 +40,11 @@ func (c *Client) PrepareProposal(name, txName string, args []string, transient m
 	if err != nil {
 		return nil, Classify(err, "proposal")
 	}
-	return &Unsigned{TransactionID: p.TransactionID(), Bytes: b, Digest: p.Digest()}, nil
+	var prepared gateway.ProposedTransaction
+	if err := proto.Unmarshal(b, &prepared); err != nil {
+		return nil, fmt.Errorf("reading the prepared proposal: %w", err)
+	}
+	return &Unsigned{TransactionID: p.TransactionID(), Bytes: b, Signed: prepared.GetProposal().GetProposalBytes(), Digest: p.Digest()}, nil
 }
 
 // EndorseSigned checks the caller's signature of a prepared proposal, has it endorsed and returns
@@ -73,7 +82,11 @@ func (c *Client) EndorseSigned(ctx context.Context, name string, proposalBytes, 
 	if err != nil {
 		return nil, Classify(err, "endorse")
 	}
-	return &Unsigned{TransactionID: tx.TransactionID(), Bytes: b, Digest: tx.Digest(), Result: tx.Result()}, nil
+	var prepared gateway.PreparedTransaction
+	if err := proto.Unmarshal(b, &prepared); err != nil {
+		return nil, fmt.Errorf("reading the endorsed transaction: %w", err)
+	}
+	return &Unsigned{TransactionID: tx.TransactionID(), Bytes: b, Signed: prepared.GetEnvelope().GetPayload(), Digest: tx.Digest(), Result: tx.Result()}, nil
 }
 
 // SubmitSigned checks the caller's signature of an endorsed transaction, sends it to the orderer

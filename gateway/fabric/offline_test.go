@@ -42,6 +42,12 @@ func TestOffline_FullFlowWithCallerSignatures(t *testing.T) {
 	prop, err := c.PrepareProposal("treasurer", "Issue", []string{`{"id":"R-1"}`}, nil)
 	require.NoError(t, err)
 	require.Len(t, prop.Digest, 32)
+	// The caller gets the proposal itself to read and hash, not only a digest.
+	signed := sha256.Sum256(prop.Signed)
+	require.Equal(t, prop.Digest, signed[:])
+	var proposal peer.Proposal
+	require.NoError(t, proto.Unmarshal(prop.Signed, &proposal))
+	require.NotEmpty(t, proposal.GetHeader())
 	sig, err := sign(prop.Digest)
 	require.NoError(t, err)
 
@@ -51,6 +57,8 @@ func TestOffline_FullFlowWithCallerSignatures(t *testing.T) {
 	require.Equal(t, `{"id":"R-1"}`, string(tx.Result))
 	require.Equal(t, sig, fp.endorsed[0].GetProposedTransaction().GetSignature(), "the peer gets the caller's signature")
 
+	signed = sha256.Sum256(tx.Signed)
+	require.Equal(t, tx.Digest, signed[:], "the transaction's bytes to sign are its payload")
 	txSig, err := sign(tx.Digest)
 	require.NoError(t, err)
 	res, err := c.SubmitSigned(ctx, "treasurer", "admin", tx.Bytes, txSig)

@@ -144,7 +144,7 @@ func (l *Ledger) unsigned(txID, stage string, result []byte) *fabric.Unsigned {
 	}
 	d := digestOf(stage + ":" + txID)
 	l.offline[stage+"/"+txID] = d
-	return &fabric.Unsigned{TransactionID: txID, Bytes: []byte(stage), Digest: d, Result: result}
+	return &fabric.Unsigned{TransactionID: txID, Bytes: []byte(stage), Signed: []byte(stage + ":" + txID), Digest: d, Result: result}
 }
 
 func (l *Ledger) verify(name, stage string, sig []byte) error {
