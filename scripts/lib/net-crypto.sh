@@ -73,6 +73,47 @@ ca_ops_healthy() {
 	healthy "$(addr host "ca.$org" ops)" "$(node_dir "ca.$org")/ops-tls/cert.pem"
 }
 
+# ops_dir ORG: the org's operations identities (docs/network.md, "Operations endpoints"): ca/cert.pem,
+# the operations client CA its peer and orderers trust on their operations listeners, and
+# operator/{cert,key}.pem, that CA's one leaf: the org's operator's TLS client pair for /metrics
+# and /logspec (the scripts' metric reads use it; so will a Prometheus of the org).
+ops_dir() { echo "$(org_dir "$1")/ops"; }
+
+# write_ops_identities ORG: the org's operations client CA, separate from the org's Fabric CA (whose
+# users' certificates must not reach the operations endpoints, and Fabric filters them by root
+# only), and the operator's client certificate it signs: a self-signed P-256 CA certificate, a
+# P-256 leaf with extendedKeyUsage clientAuth. The CA's key is deleted once the leaf is signed, so
+# the operator's certificate is and stays the CA's only leaf; a new one means a new CA (remove
+# ops/, then render and restart the org's nodes). Kept when both exist (add-org run again).
+write_ops_identities() {
+	local org=$1 dir
+	dir=$(ops_dir "$org")
+	[ -s "$dir/ca/cert.pem" ] && [ -s "$dir/operator/cert.pem" ] && [ -s "$dir/operator/key.pem" ] && return 0
+	rm -rf "$dir"
+	mkdir -p "$dir/ca" "$dir/operator"
+	chmod 700 "$dir" "$dir/ca" "$dir/operator"
+	(
+		umask 077
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
+			-keyout "$dir/ca/key.pem" -out "$dir/ca/cert.pem" -subj "/O=$org.$DOMAIN/OU=operations/CN=ops-ca.$org.$DOMAIN" \
+			-addext "basicConstraints=critical,CA:TRUE,pathlen:0" -addext "keyUsage=critical,keyCertSign,cRLSign"
+		openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$dir/operator/key.pem" \
+			-subj "/O=$org.$DOMAIN/OU=operations/CN=operator.$org.$DOMAIN" |
+			openssl x509 -req -CA "$dir/ca/cert.pem" -CAkey "$dir/ca/key.pem" -set_serial "0x$(openssl rand -hex 16)" \
+				-days 3650 -out "$dir/operator/cert.pem" -extfile <(printf '%s\n' "basicConstraints=critical,CA:FALSE" \
+				"keyUsage=critical,digitalSignature" "extendedKeyUsage=clientAuth" "authorityKeyIdentifier=keyid")
+	) >/dev/null 2>&1 || { say "openssl: no operations identities for $org" >&2; return 1; }
+	rm -f "$dir/ca/key.pem"
+	[ -s "$dir/operator/cert.pem" ] || { say "openssl: no operator certificate for $org" >&2; return 1; }
+}
+
+# copy_ops_client_ca NODE ORG: ORG's operations client CA (ops/ca/cert.pem) into the peer's or
+# orderer's folder as ops-client-ca.pem, the root its operations listener trusts (a container sees
+# its own folder only).
+copy_ops_client_ca() {
+	cp "$(ops_dir "$2")/ca/cert.pem" "$(node_dir "$1")/ops-client-ca.pem"
+}
+
 # org_identities ORG: "name type role" per identity the org's CA registers at first start.
 org_identities() {
 	local org=$1 o u
@@ -176,7 +217,8 @@ enroll_identity() {
 
 extra_hosts() { [ -n "${RECV_TLS_EXTRA_HOSTS:-}" ] && printf ',%s' "$RECV_TLS_EXTRA_HOSTS"; true; }
 
-# enroll_org ORG: the registrar, the org MSP for the channel, the nodes, admin and users.
+# enroll_org ORG: the registrar, the org MSP for the channel, the nodes, admin and users, and the
+# operations identities (write_ops_identities).
 enroll_org() {
 	local org=$1 dir
 	dir=$(org_dir "$org")
@@ -210,13 +252,14 @@ enroll_org() {
 		! gateway_tls || enroll_identity "$org" gateway-server "$(node_dir "gateway.$org")" \
 			"$(tls_name "gateway.$org"),gateway.$org,localhost,$HOST$(extra_hosts)" tls-only
 	fi
-	# The admin also gets a TLS client certificate: for osnadmin, operations /metrics and, with
-	# RECV_CLIENT_AUTH, the orderers.
+	# The admin also gets a TLS client certificate: for osnadmin and, with RECV_CLIENT_AUTH, the
+	# peers and orderers (the operations endpoints refuse it: they take the operator's, ops/).
 	enroll_identity "$org" admin "$dir/users/admin" "admin.$org.$DOMAIN"
 	local u
 	for u in ${USERS[$org]}; do
 		enroll_identity "$org" "${u%%:*}" "$dir/users/${u%%:*}"
 	done
+	write_ops_identities "$org"
 }
 
 # forget_secrets ORG: once every identity of the org's CA config is enrolled, the secrets are

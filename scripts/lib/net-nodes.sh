@@ -7,7 +7,7 @@ render_orderer() {
 	local o=$1 dir
 	dir=$(node_dir "$o")
 	local ORDERER_LISTEN_HOST ORDERER_PORT TLS_KEY TLS_CERT TLS_CA TLS_ROOT_BUNDLE MSP_DIR MSP_ID=OrdererMSP
-	local ORDERER_DATA OPS_LISTEN ADMIN_LISTEN
+	local ORDERER_DATA OPS_LISTEN ADMIN_LISTEN OPS_CLIENT_CA
 	ORDERER_LISTEN_HOST=$(node_host self "$o")
 	ORDERER_PORT=$(port self "$o")
 	TLS_KEY=$(node_path "$o" "$dir/tls/key.pem")
@@ -16,11 +16,14 @@ render_orderer() {
 	TLS_ROOT_BUNDLE=$(node_path "$o" "$(tls_bundle)")
 	MSP_DIR=$(node_path "$o" "$dir/msp")
 	ORDERER_DATA=$(node_path "$o" "$dir/data")
+	# The operations endpoint's client root: the orderer organisation's operations CA only.
+	copy_ops_client_ca "$o" orderer
+	OPS_CLIENT_CA=$(node_path "$o" "$dir/ops-client-ca.pem")
 	OPS_LISTEN=$(addr self "$o" ops)
 	ADMIN_LISTEN=$(addr self "$o" admin)
 	mkdir -p "$dir/$NODE_CONF"
 	render "$TEMPLATES/orderer.yaml" "$dir/$NODE_CONF/orderer.yaml" ORDERER_LISTEN_HOST ORDERER_PORT TLS_KEY \
-		TLS_CERT TLS_CA TLS_ROOT_BUNDLE MSP_DIR MSP_ID ORDERER_DATA OPS_LISTEN ADMIN_LISTEN CLIENT_AUTH
+		TLS_CERT TLS_CA TLS_ROOT_BUNDLE MSP_DIR MSP_ID ORDERER_DATA OPS_LISTEN OPS_CLIENT_CA ADMIN_LISTEN CLIENT_AUTH
 }
 
 # render_peer ORG VIEW: the peer's core.yaml as VIEW sees it: "self" (the peer, into $NODE_CONF/)
@@ -45,8 +48,10 @@ render_peer() {
 	TLS_CERT=$($path "$node" "$dir/tls/cert.pem")
 	TLS_KEY=$($path "$node" "$dir/tls/key.pem")
 	TLS_ROOT_BUNDLE=$($path "$node" "$(tls_bundle)")
-	# The operations endpoint's client roots: the peer's own organisation's CA only.
-	OPS_CLIENT_CA=$($path "$node" "$dir/tls/ca.pem")
+	# The operations endpoint's client root: the peer's own organisation's operations CA only, whose
+	# one leaf is the org's operator's certificate (not the org's CA, which issues every user's).
+	copy_ops_client_ca "$node" "$org"
+	OPS_CLIENT_CA=$($path "$node" "$dir/ops-client-ca.pem")
 	PEER_DATA=$($path "$node" "$dir/data")
 	MSP_DIR=$($path "$node" "$dir/msp")
 	OPS_LISTEN=$(addr "$listen" "$node" ops)
@@ -108,12 +113,13 @@ orderer_flags() {
 		--cafile "$(ca_cert orderer)" --clientauth --certfile "$tls/cert.pem" --keyfile "$tls/key.pem"
 }
 
-# ops_metrics HOSTPORT ORG: a node's Prometheus metrics; /metrics requires a TLS client
-# certificate of the node's own organisation: ORG's admin's (the orderer org's for an orderer).
+# ops_metrics HOSTPORT ORG: a node's Prometheus metrics, read as ORG's operator (ops/operator: the
+# node's own organisation's, the orderer organisation's for an orderer), the only client
+# certificate /metrics serves.
 ops_metrics() {
-	local tls
-	tls=$(org_dir "$2")/users/admin/tls
-	curl -sf --max-time 5 --cacert "$(tls_bundle)" --cert "$tls/cert.pem" --key "$tls/key.pem" "https://$1/metrics"
+	local op
+	op=$(ops_dir "$2")/operator
+	curl -sf --max-time 5 --cacert "$(tls_bundle)" --cert "$op/cert.pem" --key "$op/key.pem" "https://$1/metrics"
 }
 
 # raft_leader: prints the orderer that reports itself the Raft leader of the channel; fails when

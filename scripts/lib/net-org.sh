@@ -68,6 +68,7 @@ org_identities_up() {
 	local org=$1
 	if node_running "ca.$org" && [ -s "$(org_dir "$org")/users/admin/msp/signcerts/cert.pem" ]; then
 		say "    ca.$org runs and the identities are enrolled"
+		write_ops_identities "$org"
 		return 0
 	fi
 	write_ca_config "$org"

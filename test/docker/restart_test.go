@@ -153,7 +153,7 @@ func waitReady(t *testing.T, msp string) {
 }
 
 // raftFollower names an orderer that is not the Raft leader, from the orderers' metrics (their
-// operations endpoints, with the orderer admin's TLS client certificate).
+// operations endpoints, with the orderer organisation's operator's TLS client certificate).
 func raftFollower(t *testing.T) string {
 	t.Helper()
 	var d struct {
@@ -165,11 +165,11 @@ func raftFollower(t *testing.T) string {
 	raw, err := os.ReadFile(filepath.Join(nw.Dir, "network.json"))
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(raw, &d))
-	admin := filepath.Join(nw.Dir, "orgs", "orderer", "users", "admin", "tls")
+	operator := filepath.Join(nw.Dir, "orgs", "orderer", "ops", "operator")
 	ca := filepath.Join(nw.Dir, "orgs", "orderer", "ca", "ca-cert.pem")
 	for i := len(d.Orderers) - 1; i >= 0; i-- {
 		o := d.Orderers[i]
-		leader, err := metric(ca, filepath.Join(admin, "cert.pem"), filepath.Join(admin, "key.pem"),
+		leader, err := metric(ca, filepath.Join(operator, "cert.pem"), filepath.Join(operator, "key.pem"),
 			"https://"+o.Operations+"/metrics", `consensus_etcdraft_is_leader{channel="receivables"}`)
 		require.NoError(t, err)
 		if leader == 0 {

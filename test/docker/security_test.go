@@ -26,6 +26,10 @@ func TestSecurity_PeerOperationsOnlyItsOwnOrganisation(t *testing.T) {
 	securitycheck.PeerOperations(t, nw)
 }
 
+func TestSecurity_PeerOperationsOnlyTheOrganisationsOperator(t *testing.T) {
+	securitycheck.PeerOperationsOnlyTheOperator(t, nw)
+}
+
 func TestSecurity_OrdererOperationsOnlyTheOrdererOrganisation(t *testing.T) {
 	securitycheck.OrdererOperations(t, nw)
 }

@@ -4,8 +4,9 @@
 //
 //   - the state folder holds nothing readable by group or others (TestStateFolder_OwnerOnly);
 //   - a peer's and an orderer's operations endpoint serve /metrics and /logspec to their own
-//     organisation's certificates only (TestOperations_OnlyTheNodesOwnOrganisation,
-//     TestOperations_OrdererOnlyTheOrdererOrganisation), /healthz stays open;
+//     organisation's operator only (TestOperations_OnlyTheNodesOwnOrganisation,
+//     TestOperations_OrdererOnlyTheOrdererOrganisation), not to the organisation's own users
+//     (issue 29: TestOperations_OnlyTheOrganisationsOperator); /healthz stays open;
 //   - the CAs' operations endpoints speak TLS only (TestCAOperations_TLSOnly);
 //   - the core enterprise and every bank hold vetoes on chaincode definitions and channel changes
 //     (issue 17, point 5: TestVeto_...); block cutting is the ordering organisation's

@@ -11,12 +11,18 @@ import (
 	"github.com/recv-ledger/recv/test/internal/securitycheck"
 )
 
-// A supplier's user (and the supplier's admin) cannot read a bank's peer's metrics or change its
-// log level; the bank's own admin can, and /healthz needs no certificate at all.
+// A supplier's user, admin and operator cannot read a bank's peer's metrics or change its log
+// level; the bank's own operator can, and /healthz needs no certificate at all.
 func TestOperations_OnlyTheNodesOwnOrganisation(t *testing.T) { securitycheck.PeerOperations(t, nw) }
 
-// An orderer's operations endpoint serves /metrics to the orderer organisation's certificates only:
-// a bank's admin is refused.
+// A bank's own users (an officer, its admin), whose certificates the bank's CA issued, can neither
+// change their own peer's log level nor read its metrics; the bank's operator reads /logspec.
+func TestOperations_OnlyTheOrganisationsOperator(t *testing.T) {
+	securitycheck.PeerOperationsOnlyTheOperator(t, nw)
+}
+
+// An orderer's operations endpoint serves /metrics to the orderer organisation's operator only: a
+// bank's admin and operator, and the orderer organisation's own admin, are refused.
 func TestOperations_OrdererOnlyTheOrdererOrganisation(t *testing.T) {
 	securitycheck.OrdererOperations(t, nw)
 }

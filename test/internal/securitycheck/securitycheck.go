@@ -93,6 +93,28 @@ func ordererAdminTLS(nw *testnet.Network) (cert, key string) {
 	return filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
 }
 
+// operatorTLS is the TLS client pair of the operator of the organisation mspID (OrdererMSP: the
+// ordering organisation), the one leaf of its operations CA: orgs/<org>/ops/operator/ in the state
+// folder (scripts/lib/net-crypto.sh, write_ops_identities).
+func operatorTLS(t *testing.T, nw *testnet.Network, mspID string) (cert, key string) {
+	t.Helper()
+	name := "orderer"
+	if mspID != "OrdererMSP" {
+		org, ok := nw.Desc.Orgs[mspID]
+		require.True(t, ok, "no organisation %s in network.json", mspID)
+		name = org.Name
+	}
+	dir := filepath.Join(nw.Dir, "orgs", name, "ops", "operator")
+	return filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+}
+
+// operatorClient is opsClient with the operator's pair of the organisation mspID.
+func operatorClient(t *testing.T, nw *testnet.Network, mspID, caFile string) *http.Client {
+	t.Helper()
+	cert, key := operatorTLS(t, nw, mspID)
+	return opsClient(t, caFile, cert, key)
+}
+
 // opsClient is an HTTPS client that trusts caFile and, when certFile is set, presents that TLS
 // client certificate.
 func opsClient(t *testing.T, caFile, certFile, keyFile string) *http.Client {
