@@ -143,11 +143,19 @@ func newHarness(t testing.TB) *harness {
 
 // newUnseededHarness is a harness whose registry is not seeded yet (seed does it).
 func newUnseededHarness(t testing.TB) *harness {
-	h := &harness{t: t, ledger: memstub.NewLedger(), ids: creators(t), now: day0}
+	h := &harness{t: t, ledger: seededDefinition(), ids: creators(t), now: day0}
 	cc, err := contract.NewChaincode(contract.WithClock(func() time.Time { return h.now.Add(h.skew) }))
 	require.NoError(t, err)
 	h.cc = cc
 	return h
+}
+
+// seededDefinition is an empty ledger whose chaincode definition names registryJSON's hash, as the
+// deployment's definition names the registry it seeds.
+func seededDefinition() *memstub.Ledger {
+	l := memstub.NewLedger()
+	l.SetDefinition(memstub.Chaincode, "1"+contract.SeedTag+sha256Hex(registryJSON()))
+	return l
 }
 
 // seed runs the deployment's InitRegistry.
@@ -172,7 +180,7 @@ var vetoAdmins = []string{admin, otherAdmin, bank1Admin, bank2Admin}
 
 // newBareHarness is a harness whose registry is not seeded.
 func newBareHarness(t testing.TB) *harness {
-	h := &harness{t: t, ledger: memstub.NewLedger(), ids: creators(t), now: day0}
+	h := &harness{t: t, ledger: seededDefinition(), ids: creators(t), now: day0}
 	cc, err := contract.NewChaincode(contract.WithClock(func() time.Time { return h.now.Add(h.skew) }))
 	require.NoError(t, err)
 	h.cc = cc

@@ -10,10 +10,15 @@ import (
 // The membership registry, accounts and governance (docs/design.md section 6): each transaction
 // adapts one rule of package receivable, like the lifecycle's.
 
-// InitRegistry seeds the registry, the first accounts and the settings; once only.
+// InitRegistry seeds the registry, the first accounts and the settings; once only, and only the
+// registry whose hash the chaincode's definition names (SeedTag).
 func (c *Contract) InitRegistry(ctx *TxContext, registry wire.Registry) (*wire.Event, error) {
 	return c.run(ctx, func(rd receivable.Reader, tx receivable.Tx) (receivable.Change, error) {
-		return receivable.InitRegistry(rd, tx, registry)
+		ch, err := receivable.InitRegistry(rd, tx, registry)
+		if err != nil {
+			return ch, err
+		}
+		return ch, seedAgreed(ctx.GetStub())
 	})
 }
 

@@ -1,14 +1,24 @@
 package contract_test
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/recv-ledger/recv/chaincode/contract"
+	"github.com/recv-ledger/recv/chaincode/memstub"
 	"github.com/recv-ledger/recv/chaincode/wire"
 )
+
+func sha256Hex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
 
 func TestRegistry_IsSeededOnceAndReadByEveryMember(t *testing.T) {
 	bare := newBareHarness(t)
@@ -25,6 +35,28 @@ func TestRegistry_IsSeededOnceAndReadByEveryMember(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(h.ok(treasurer, "GetOrg", "Bank1MSP")), &bank))
 	require.Equal(t, wire.OrgBank, bank.Kind)
 	h.refuse("not_found: organisation Bank3MSP is not a member", supA, "GetOrg", "Bank3MSP")
+}
+
+// The registry is seeded only as the chaincode's definition, which every organisation approved,
+// names it: a member's admin who calls InitRegistry first, with a registry of its own making, is
+// refused, and so is any seeding under a definition that names no seed.
+func TestRegistry_OnlyTheSeedTheDefinitionNamesIsSeeded(t *testing.T) {
+	h := newBareHarness(t)
+	var reg wire.Registry
+	require.NoError(t, json.Unmarshal([]byte(registryJSON()), &reg))
+	reg.Orgs = slices.DeleteFunc(reg.Orgs, func(o wire.Org) bool { return o.MSPID == "Bank2MSP" }) // a rival bank left out
+	reg.Accounts = slices.DeleteFunc(reg.Accounts, func(a wire.SeedAccount) bool { return a.MSPID == "Bank2MSP" })
+	forged, err := json.Marshal(reg)
+	require.NoError(t, err)
+	h.refuse("forbidden: InitRegistry: this registry's SHA-256 is", supAdmin, "InitRegistry", string(forged))
+	h.refuse("forbidden: InitRegistry: this registry's SHA-256 is "+sha256Hex(registryJSON()+" "), bank1Admin, "InitRegistry", registryJSON()+" ")
+
+	h.ledger.SetDefinition(memstub.Chaincode, "1")
+	h.refuse(`forbidden: InitRegistry: the definition of chaincode receivables (version "1") names no seed`, admin, "InitRegistry", registryJSON())
+
+	h.ledger.SetDefinition(memstub.Chaincode, "7"+contract.SeedTag+sha256Hex(registryJSON()))
+	h.ok(bank1Admin, "InitRegistry", registryJSON())
+	h.refuse("conflict: the registry already holds 6 organisations", admin, "InitRegistry", registryJSON())
 }
 
 // A member's own CA can mint any recv.role attribute; the registry bounds what it buys.

@@ -16,8 +16,10 @@ import (
 	"unicode/utf8"
 
 	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/queryresult"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer/lifecycle"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
@@ -41,14 +43,27 @@ type Event struct {
 
 // Ledger is the committed state shared by the transactions of one test.
 type Ledger struct {
-	state    map[string][]byte
-	versions map[string]int // key -> how many committed transactions wrote it
-	history  map[string][]*queryresult.KeyModification
-	events   []Event
-	private  map[string]map[string][]byte // collection -> key -> value, as a member peer holds them
-	missing  map[string]bool              // collections whose values this "peer" lacks
-	params   map[string][]byte            // key -> its state-based endorsement policy
-	hashes   map[string]map[string][]byte // collection -> hex SHA-256 of the key -> SHA-256 of the value, as every peer holds them
+	state       map[string][]byte
+	versions    map[string]int // key -> how many committed transactions wrote it
+	history     map[string][]*queryresult.KeyModification
+	events      []Event
+	private     map[string]map[string][]byte // collection -> key -> value, as a member peer holds them
+	missing     map[string]bool              // collections whose values this "peer" lacks
+	params      map[string][]byte            // key -> its state-based endorsement policy
+	hashes      map[string]map[string][]byte // collection -> hex SHA-256 of the key -> SHA-256 of the value, as every peer holds them
+	definitions map[string]string            // chaincode name -> the version of its committed definition
+}
+
+// Chaincode is the chaincode name every transaction's proposal names.
+const Chaincode = "receivables"
+
+// SetDefinition commits a definition of chaincode name with version, as the channel's _lifecycle
+// answers it to QueryChaincodeDefinition.
+func (l *Ledger) SetDefinition(name, version string) {
+	if l.definitions == nil {
+		l.definitions = map[string]string{}
+	}
+	l.definitions[name] = version
 }
 
 // NewLedger returns an empty ledger.
@@ -300,9 +315,25 @@ func (s *Stub) GetTxID() string { return s.txID }
 // GetChannelID implements shim.ChaincodeStubInterface.
 func (s *Stub) GetChannelID() string { return s.channel }
 
-// InvokeChaincode implements shim.ChaincodeStubInterface; not supported.
-func (s *Stub) InvokeChaincode(string, [][]byte, string) *peer.Response {
-	return &peer.Response{Status: shim.ERROR, Message: ErrUnsupported.Error()}
+// InvokeChaincode implements shim.ChaincodeStubInterface: only _lifecycle's
+// QueryChaincodeDefinition on the same channel, answered from SetDefinition.
+func (s *Stub) InvokeChaincode(name string, args [][]byte, channel string) *peer.Response {
+	if name != "_lifecycle" || channel != "" || len(args) != 2 || string(args[0]) != "QueryChaincodeDefinition" {
+		return &peer.Response{Status: shim.ERROR, Message: ErrUnsupported.Error()}
+	}
+	var q lifecycle.QueryChaincodeDefinitionArgs
+	if err := proto.Unmarshal(args[1], &q); err != nil {
+		return &peer.Response{Status: shim.ERROR, Message: err.Error()}
+	}
+	version, ok := s.ledger.definitions[q.GetName()]
+	if !ok {
+		return &peer.Response{Status: shim.ERROR, Message: fmt.Sprintf("namespace %s is not defined", q.GetName())}
+	}
+	b, err := proto.Marshal(&lifecycle.QueryChaincodeDefinitionResult{Sequence: 1, Version: version})
+	if err != nil {
+		return &peer.Response{Status: shim.ERROR, Message: err.Error()}
+	}
+	return &peer.Response{Status: shim.OK, Payload: b}
 }
 
 func checkKey(key string) error {
@@ -635,10 +666,27 @@ func (s *Stub) GetBinding() ([]byte, error) { return nil, nil }
 // GetDecorations implements shim.ChaincodeStubInterface.
 func (s *Stub) GetDecorations() map[string][]byte { return nil }
 
-// GetSignedProposal implements shim.ChaincodeStubInterface: an unsigned proposal carrying the
-// creator in its signature header.
+// GetSignedProposal implements shim.ChaincodeStubInterface: an unsigned proposal whose header
+// names the channel, the transaction, the chaincode (Chaincode) and the creator.
 func (s *Stub) GetSignedProposal() (*peer.SignedProposal, error) {
-	prop, err := proto.Marshal(&peer.Proposal{})
+	ext, err := proto.Marshal(&peer.ChaincodeHeaderExtension{ChaincodeId: &peer.ChaincodeID{Name: Chaincode}})
+	if err != nil {
+		return nil, err
+	}
+	ch, err := proto.Marshal(&common.ChannelHeader{Type: int32(common.HeaderType_ENDORSER_TRANSACTION),
+		ChannelId: s.channel, TxId: s.txID, Timestamp: s.timestamp, Extension: ext})
+	if err != nil {
+		return nil, err
+	}
+	sh, err := proto.Marshal(&common.SignatureHeader{Creator: s.creator})
+	if err != nil {
+		return nil, err
+	}
+	hdr, err := proto.Marshal(&common.Header{ChannelHeader: ch, SignatureHeader: sh})
+	if err != nil {
+		return nil, err
+	}
+	prop, err := proto.Marshal(&peer.Proposal{Header: hdr})
 	if err != nil {
 		return nil, err
 	}

@@ -103,6 +103,7 @@ type Auditor struct {
 	keyPolicies        map[string]*Policy // key -> its state-based endorsement policy
 	collPolicies       map[string]*Policy // collection -> its endorsement policy
 	pendingCollections map[string]*Policy // defined in the block being verified
+	pendingVersion     string             // the version of a definition in the block being verified
 	terms              map[string]bool    // hex SHA-256 of every private value a valid transaction wrote
 
 	replay *replayer // re-executes each valid transaction of the chaincode; nil: not done
@@ -268,6 +269,12 @@ func (a *Auditor) Verify(b *common.Block) error {
 	}
 	if a.pendingCollections != nil {
 		a.collPolicies, a.pendingCollections = a.pendingCollections, nil
+	}
+	if a.pendingVersion != "" {
+		if a.replay != nil {
+			a.replay.state.SetDefinition(a.opts.Chaincode, a.pendingVersion)
+		}
+		a.pendingVersion = ""
 	}
 	a.prev, a.next = HeaderHash(h), num+1
 	if a.rep.Blocks == 0 {
@@ -712,6 +719,13 @@ func (a *Auditor) lifecycle(results []byte) error {
 					return fmt.Errorf("collections of %s: %w", a.opts.Chaincode, err)
 				}
 				a.pendingCollections = c
+			case endorsementInfoKey(a.opts.Chaincode):
+				// The re-executed InitRegistry reads the definition's version (the seed's hash).
+				v, err := VersionFromEndorsementInfo(w.GetValue())
+				if err != nil {
+					return fmt.Errorf("chaincode definition of %s: %w", a.opts.Chaincode, err)
+				}
+				a.pendingVersion = v
 			}
 		}
 	}

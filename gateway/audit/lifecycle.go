@@ -23,6 +23,25 @@ func collectionsKey(chaincode string) string {
 	return "namespaces/fields/" + chaincode + "/Collections"
 }
 
+func endorsementInfoKey(chaincode string) string {
+	return "namespaces/fields/" + chaincode + "/EndorsementInfo"
+}
+
+// VersionFromEndorsementInfo reads the version of a committed chaincode definition (the
+// _lifecycle value of namespaces/fields/<name>/EndorsementInfo: a StateData holding a
+// ChaincodeEndorsementInfo).
+func VersionFromEndorsementInfo(value []byte) (string, error) {
+	var sd lifecycle.StateData
+	if err := proto.Unmarshal(value, &sd); err != nil {
+		return "", fmt.Errorf("decode lifecycle state: %w", err)
+	}
+	var ei lifecycle.ChaincodeEndorsementInfo
+	if err := proto.Unmarshal(sd.GetBytes(), &ei); err != nil {
+		return "", fmt.Errorf("decode endorsement info: %w", err)
+	}
+	return ei.GetVersion(), nil
+}
+
 // CollectionPolicies reads the endorsement policies of the collections a committed chaincode
 // definition wrote (the _lifecycle value of namespaces/fields/<name>/Collections: a StateData
 // holding a CollectionConfigPackage), by collection name; a collection without its own policy is

@@ -8,6 +8,7 @@ import (
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer/lifecycle"
 	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/recv-ledger/recv/chaincode/wire"
 	"github.com/recv-ledger/recv/gateway/audit"
@@ -85,4 +86,18 @@ func TestPolicyFromValidationInfo_ReadsTheNetworksPolicy(t *testing.T) {
 		Bytes: audittest.Marshal(t, &lifecycle.ChaincodeValidationInfo{ValidationParameter: ref})}})
 	_, err = audit.PolicyFromValidationInfo(value)
 	require.ErrorContains(t, err, "channel policy reference")
+}
+
+// The re-executed InitRegistry checks the seed's hash against the definition's version: the
+// audit reads it from the definition's EndorsementInfo as _lifecycle writes it.
+func TestVersionFromEndorsementInfo(t *testing.T) {
+	info, err := proto.Marshal(&lifecycle.ChaincodeEndorsementInfo{Version: "1+seed.ab", EndorsementPlugin: "escc"})
+	require.NoError(t, err)
+	value, err := proto.Marshal(&lifecycle.StateData{Type: &lifecycle.StateData_Bytes{Bytes: info}})
+	require.NoError(t, err)
+	v, err := audit.VersionFromEndorsementInfo(value)
+	require.NoError(t, err)
+	require.Equal(t, "1+seed.ab", v)
+	_, err = audit.VersionFromEndorsementInfo([]byte{0xff})
+	require.ErrorContains(t, err, "decode lifecycle state")
 }

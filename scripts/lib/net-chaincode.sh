@@ -288,7 +288,13 @@ cc_package_ids() {
 deploy_chaincode() {
 	local sequence=$1 version label org
 	version=$sequence
-	label="${CC_NAME}_v$version"
+	# The first definition of a seeded chaincode names the registry's SHA-256 in its version: every
+	# organisation approves it, and InitRegistry seeds only that registry (no member's admin can
+	# seed another one between the commit and seed_registry).
+	if [ "$CC_SEED" = true ] && [ "$sequence" = 1 ]; then
+		version="1+seed.$(printf '%s' "$(registry_json)" | sha256sum | cut -c1-64)"
+	fi
+	label="${CC_NAME}_v$sequence"
 	for org in "${ORGS[@]}"; do
 		CC_PACKAGE_IDS[$org]=$(package_chaincode "$label" "$org")
 		say "    package of $org: ${CC_PACKAGE_IDS[$org]}"
