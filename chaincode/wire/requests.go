@@ -138,6 +138,17 @@ type RevokeUserResult struct {
 	Account string   `json:"account"`
 	Serials []string `json:"serials"`
 	CRL     string   `json:"crl"`
+	// RemovedFromGateway: the gateway held a token, a certificate binding or a wallet entry of the
+	// user and removed them (before asking the CA), so the user no longer authenticates there.
+	RemovedFromGateway bool `json:"removedFromGateway"`
+}
+
+// UserToken is the answer of POST /v1/admin/users/{name}/token: the user's new bearer token,
+// shown once; the token before it stopped working when this one was issued.
+type UserToken struct {
+	Name    string `json:"name"`
+	Account string `json:"account"`
+	Token   string `json:"token"`
 }
 
 // NewUserResult is the answer: the user's account and its bearer token (shown once).
@@ -148,6 +159,9 @@ type NewUserResult struct {
 	Token   string `json:"token"`
 	// Certificate is the enrollment certificate (PEM) of a user enrolled with its own CSR.
 	Certificate string `json:"certificate,omitempty"`
+	// Resumed: this answer finished a registration that had stopped after the CA step (the
+	// account was opened and the token issued now; the CA was not asked again).
+	Resumed bool `json:"resumed,omitempty"`
 }
 
 // OfflineProposalRequest asks for an unsigned proposal of one write operation, by its name in Ops;

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"crypto"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
@@ -29,9 +30,11 @@ func mustOp(name string) *wire.Op {
 }
 
 // addUser registers a user of the gateway's organisation and opens its account on the ledger,
-// as the calling admin. Everything that can refuse without writing runs first (the role against
-// the organisation's kind in the registry, an account that already exists), so that a refusal
-// leaves the CA, the wallet and the ledger as they were.
+// as the calling admin, and only then issues its token. Everything that can refuse without writing
+// runs first (the role against the organisation's kind in the registry, an account that already
+// exists), so that a refusal leaves the CA, the wallet and the ledger as they were. A registration
+// that stopped after the CA step (the account could not be opened) is finished by the same request
+// again: see resumeUser.
 func (s *Server) addUser(w http.ResponseWriter, r *http.Request) {
 	admin, req, err := s.newUserRequest(r)
 	if err != nil {
@@ -40,6 +43,10 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := s.withTimeout(r)
 	defer cancel()
+	if _, inWallet := s.ledger.Identity(req.Name); inWallet {
+		s.resumeUser(ctx, w, r, admin, req)
+		return
+	}
 	if err := s.checkNewAccount(ctx, admin, req); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -54,20 +61,94 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, accountNotOpened(req, err))
 		return
 	}
-	s.log.Info("user added", "name", res.Name, "role", res.Role, "by", admin.Name)
+	s.issueFirstToken(w, r, admin, res)
+}
+
+// resumeUser finishes a registration that stopped after the CA step. The user is in the wallet
+// folder, so this gateway registered and enrolled it: the CA is not asked again (its one-time
+// secret is spent). With the same role (and, for a user with its own key, a CSR of the same key),
+// the account is opened when it is not on the ledger yet, and the token is issued. A user whose
+// account is open and who has a token is registered already: nothing is changed.
+func (s *Server) resumeUser(ctx context.Context, w http.ResponseWriter, r *http.Request, admin *fabric.Identity, req wire.NewUser) {
+	role, ours := s.cfg.Admin.Registered(req.Name)
+	if !ours {
+		s.writeError(w, r, &fabric.Error{Kind: wire.KindConflict, Stage: "admin", Message: "conflict: user " + req.Name + " is already in the wallet"})
+		return
+	}
+	if role != req.Role {
+		s.writeError(w, r, wire.Errorf(wire.KindConflict, "user %s was registered with role %s; finish its registration with --role %s", req.Name, role, role))
+		return
+	}
+	id, _ := s.ledger.Identity(req.Name)
+	if req.CSR != "" {
+		if err := sameKey(req.CSR, id); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	if err := s.checkRole(ctx, admin, req.Role); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	account, err := s.existingAccount(ctx, admin, req.Name)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	switch {
+	case account == nil:
+		if err := s.openAccount(ctx, admin, req); err != nil {
+			s.log.Warn("user still without its account", "name", req.Name, "role", req.Role, "by", admin.Name, "err", err)
+			s.writeError(w, r, accountNotOpened(req, err))
+			return
+		}
+	case account.Status == wire.AccountOpen && account.Role == req.Role && !s.cfg.Auth.Tokens.Has(req.Name):
+		// The account committed after the first answer (pending), or was opened by hand.
+	default:
+		s.writeError(w, r, wire.Errorf(wire.KindConflict, "user %s is registered and its account %s is on the ledger (%s, role %s): nothing to finish; a new token: recv user token %s",
+			req.Name, account.ID, account.Status, account.Role, req.Name))
+		return
+	}
+	res := &wire.NewUserResult{Name: req.Name, Account: id.Account(), Role: role, Resumed: true}
+	if id.Sign == nil {
+		res.Certificate = string(id.ID.Credentials())
+	}
+	s.issueFirstToken(w, r, admin, res)
+}
+
+// issueFirstToken issues the token of a user whose account is open and answers 201 with it, shown
+// this once.
+func (s *Server) issueFirstToken(w http.ResponseWriter, r *http.Request, admin *fabric.Identity, res *wire.NewUserResult) {
+	token, err := s.cfg.Auth.Tokens.Reissue(res.Name)
+	if err != nil {
+		s.writeError(w, r, &fabric.Error{Kind: wire.KindInternal, Stage: "admin", Err: err,
+			Message: fmt.Sprintf("user %s is registered and its account %s is open, but no token could be issued (%v); issue one with: recv user token %s", res.Name, res.Account, err, res.Name)})
+		return
+	}
+	res.Token = token
+	s.log.Info("user added", "name", res.Name, "role", res.Role, "by", admin.Name, "resumed", res.Resumed)
 	writeJSON(w, http.StatusCreated, res)
 }
 
+// adminCaller is the calling identity when it is an admin of the organisation.
+func (s *Server) adminCaller(r *http.Request, what string) (*fabric.Identity, error) {
+	admin, ok := s.ledger.Identity(caller(r))
+	if !ok || admin.Role != wire.RoleAdmin {
+		return nil, &fabric.Error{Kind: wire.KindForbidden, Stage: "admin", Message: "forbidden: only an identity with role admin may " + what}
+	}
+	return admin, nil
+}
+
 // newUserRequest reads a registration and checks what needs no ledger: administration is on, the
-// caller is an admin, the name and role are well formed and the name is not in the wallet.
+// caller is an admin, the name and role are well formed, a CSR is the user's own.
 func (s *Server) newUserRequest(r *http.Request) (*fabric.Identity, wire.NewUser, error) {
 	var req wire.NewUser
 	if s.cfg.Admin == nil {
 		return nil, req, &fabric.Error{Kind: wire.KindNotFound, Stage: "admin", Message: "not_found: user administration is not enabled on this gateway"}
 	}
-	admin, ok := s.ledger.Identity(caller(r))
-	if !ok || admin.Role != wire.RoleAdmin {
-		return nil, req, &fabric.Error{Kind: wire.KindForbidden, Stage: "admin", Message: "forbidden: only an identity with role admin may add users"}
+	admin, err := s.adminCaller(r, "add users")
+	if err != nil {
+		return nil, req, err
 	}
 	body, err := readBody(r)
 	if err != nil {
@@ -78,9 +159,6 @@ func (s *Server) newUserRequest(r *http.Request) (*fabric.Identity, wire.NewUser
 	}
 	if !validUserName(req.Name) || req.Role == "" {
 		return nil, req, badRequest("name ([A-Za-z0-9_-]{1,64}) and role are required")
-	}
-	if _, exists := s.ledger.Identity(req.Name); exists {
-		return nil, req, &fabric.Error{Kind: wire.KindConflict, Stage: "admin", Message: "conflict: user " + req.Name + " is already in the wallet"}
 	}
 	if req.CSR != "" {
 		if err := checkCSR(req.CSR, req.Name); err != nil {
@@ -109,16 +187,40 @@ func checkCSR(csrPEM, name string) error {
 	return nil
 }
 
-// revokeUser revokes a user of the gateway's organisation at its CA (role admin) and answers with
-// the CA's new CRL, which an update of the channel configuration puts into the organisation's MSP.
+// sameKey: a resumed registration with a CSR must come from the key the user was enrolled with.
+func sameKey(csrPEM string, id *fabric.Identity) error {
+	block, _ := pem.Decode([]byte(csrPEM))
+	csr, err := x509.ParseCertificateRequest(block.Bytes) // checkCSR parsed it already
+	if err != nil {
+		return badRequest("csr: " + err.Error())
+	}
+	certBlock, _ := pem.Decode(id.ID.Credentials())
+	if certBlock == nil {
+		return &fabric.Error{Kind: wire.KindInternal, Stage: "admin", Message: "the wallet's certificate of " + id.Name + " is not PEM"}
+	}
+	cert, err := x509.ParseCertificate(certBlock.Bytes)
+	if err != nil {
+		return &fabric.Error{Kind: wire.KindInternal, Stage: "admin", Message: "the wallet's certificate of " + id.Name + ": " + err.Error()}
+	}
+	pub, ok := cert.PublicKey.(interface{ Equal(crypto.PublicKey) bool })
+	if !ok || !pub.Equal(csr.PublicKey) {
+		return wire.Errorf(wire.KindConflict, "user %s was enrolled with another key than this CSR's; finish its registration with the key made the first time (the same --key-out file)", id.Name)
+	}
+	return nil
+}
+
+// revokeUser takes a user of the gateway's organisation out (role admin): first at the gateway,
+// at once (its tokens, its certificate binding and its wallet entry, with the key the gateway held
+// for it), then at the CA, which revokes its certificates; the answer carries the CA's new CRL,
+// which an update of the channel configuration puts into the organisation's MSP.
 func (s *Server) revokeUser(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Admin == nil {
 		s.writeError(w, r, &fabric.Error{Kind: wire.KindNotFound, Stage: "admin", Message: "not_found: user administration is not enabled on this gateway"})
 		return
 	}
-	admin, ok := s.ledger.Identity(caller(r))
-	if !ok || admin.Role != wire.RoleAdmin {
-		s.writeError(w, r, &fabric.Error{Kind: wire.KindForbidden, Stage: "admin", Message: "forbidden: only an identity with role admin may revoke users"})
+	admin, err := s.adminCaller(r, "revoke users")
+	if err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	name := r.PathValue("name")
@@ -138,20 +240,85 @@ func (s *Server) revokeUser(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if name == s.cfg.ServiceIdentity {
+		s.writeError(w, r, wire.Errorf(wire.KindConflict, "%s is the identity this gateway signs its own checks with (--service-user); restart the gateway with another before revoking it", name))
+		return
+	}
+	removed, err := s.forgetUser(name)
+	if err != nil {
+		s.writeError(w, r, &fabric.Error{Kind: wire.KindInternal, Stage: "admin", Err: err,
+			Message: fmt.Sprintf("user %s could not be removed from this gateway (%v); nothing was asked of the CA: run recv user revoke %s again", name, err, name)})
+		return
+	}
 	ctx, cancel := s.withTimeout(r)
 	defer cancel()
 	res, err := s.cfg.Admin.RevokeUser(ctx, name, req.Reason)
 	if err != nil {
+		fe := kindOf(err)
+		s.log.Warn("user removed from the gateway, not revoked at the CA", "name", name, "by", admin.Name, "err", err)
+		s.writeError(w, r, &fabric.Error{Kind: fe.Kind, Stage: fe.Stage, Err: err,
+			Message: fmt.Sprintf("%s: user %s no longer authenticates at this gateway (its tokens and wallet entry are removed), but the CA did not revoke it (%s); run recv user revoke %s again",
+				fe.Kind, name, fe.Message, name)})
+		return
+	}
+	res.RemovedFromGateway = removed
+	s.log.Info("user revoked", "name", name, "serials", res.Serials, "removedFromGateway", removed, "by", admin.Name)
+	writeJSON(w, http.StatusOK, res)
+}
+
+// forgetUser removes a user from the gateway: its tokens and certificate binding (it stops
+// authenticating at once), then its wallet entry.
+func (s *Server) forgetUser(name string) (bool, error) {
+	authRemoved, err := s.cfg.Auth.Forget(name)
+	if err != nil {
+		return false, err
+	}
+	walletRemoved, err := s.cfg.Admin.Forget(name)
+	return authRemoved || walletRemoved, err
+}
+
+// userToken issues a new bearer token to a user of the wallet (role admin) and answers it, shown
+// this once; the user's previous token stops working at once. It needs no CA.
+func (s *Server) userToken(w http.ResponseWriter, r *http.Request) {
+	admin, err := s.adminCaller(r, "issue tokens")
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	s.log.Info("user revoked", "name", name, "serials", res.Serials, "by", admin.Name)
-	writeJSON(w, http.StatusOK, res)
+	name := r.PathValue("name")
+	if !validUserName(name) {
+		s.writeError(w, r, badRequest("name ([A-Za-z0-9_-]{1,64}) is required"))
+		return
+	}
+	id, ok := s.ledger.Identity(name)
+	if !ok {
+		s.writeError(w, r, &fabric.Error{Kind: wire.KindNotFound, Stage: "admin", Message: "not_found: no user " + name + " in this gateway's wallet"})
+		return
+	}
+	token, err := s.cfg.Auth.Tokens.Reissue(name)
+	if err != nil {
+		s.writeError(w, r, &fabric.Error{Kind: wire.KindInternal, Stage: "admin", Err: err, Message: "no new token was issued (the old one still works): " + err.Error()})
+		return
+	}
+	s.log.Info("token reissued", "name", name, "by", admin.Name)
+	writeJSON(w, http.StatusOK, wire.UserToken{Name: name, Account: id.Account(), Token: token})
 }
 
 // checkNewAccount refuses a role the organisation's kind does not allow (read from the registry
 // on the ledger, as the chaincode will check it) and an account that is already on the ledger.
 func (s *Server) checkNewAccount(ctx context.Context, admin *fabric.Identity, req wire.NewUser) error {
+	if err := s.checkRole(ctx, admin, req.Role); err != nil {
+		return err
+	}
+	existing, err := s.existingAccount(ctx, admin, req.Name)
+	if err != nil || existing == nil {
+		return err
+	}
+	return wire.Errorf(wire.KindConflict, "account %s is already on the ledger (%s); choose another name", existing.ID, existing.Status)
+}
+
+// checkRole refuses a role the organisation's kind in the registry does not allow.
+func (s *Server) checkRole(ctx context.Context, admin *fabric.Identity, role string) error {
 	msp := mspOf(admin)
 	raw, err := s.ledger.Evaluate(ctx, admin.Name, getOrgOp.Tx, msp)
 	if err != nil {
@@ -161,21 +328,30 @@ func (s *Server) checkNewAccount(ctx context.Context, admin *fabric.Identity, re
 	if err := json.Unmarshal(raw, &org); err != nil || org.Kind == "" {
 		return &fabric.Error{Kind: wire.KindInternal, Stage: "admin", Message: "the registry's answer for " + msp + " names no kind"}
 	}
-	if !org.Kind.Allows(req.Role) {
+	if !org.Kind.Allows(role) {
 		return wire.Errorf(wire.KindInvalid, "role %q is not allowed in %s, a %s organisation (allowed: %s)",
-			req.Role, msp, org.Kind, strings.Join(wire.KindRoles[org.Kind], ", "))
+			role, msp, org.Kind, strings.Join(wire.KindRoles[org.Kind], ", "))
 	}
-	account := msp + "/" + req.Name
-	raw, err = s.ledger.Evaluate(ctx, admin.Name, getAccountOp.Tx, account)
+	return nil
+}
+
+// existingAccount reads the account of user in the admin's organisation: nil when it is not on
+// the ledger.
+func (s *Server) existingAccount(ctx context.Context, admin *fabric.Identity, user string) (*wire.Account, error) {
+	account := mspOf(admin) + "/" + user
+	raw, err := s.ledger.Evaluate(ctx, admin.Name, getAccountOp.Tx, account)
 	if err != nil {
 		if kindOf(err).Kind == wire.KindNotFound {
-			return nil
+			return nil, nil
 		}
-		return err
+		return nil, err
 	}
-	var existing wire.Account
+	existing := wire.Account{ID: account}
 	_ = json.Unmarshal(raw, &existing)
-	return wire.Errorf(wire.KindConflict, "account %s is already on the ledger (%s); choose another name", account, existing.Status)
+	if existing.ID == "" {
+		existing.ID = account
+	}
+	return &existing, nil
 }
 
 // openAccount submits OpenAccount for the new user as the calling admin, with the same arguments
@@ -193,18 +369,23 @@ func (s *Server) openAccount(ctx context.Context, admin *fabric.Identity, req wi
 	return err
 }
 
-// accountNotOpened says what a failed OpenAccount left behind, and how to finish.
+// accountNotOpened says what a failed OpenAccount left behind (the CA identity and the wallet
+// entry, no account, no token), and how to finish: the same registration again.
 func accountNotOpened(req wire.NewUser, err error) error {
+	again := "recv user register " + req.Name + " --role " + req.Role
+	if req.CSR != "" {
+		again += " --key-out <the same key file>"
+	}
 	if fe, ok := fabric.Pending(err); ok {
 		return &fabric.Error{Kind: fe.Kind, Stage: fe.Stage, TransactionID: fe.TransactionID, Err: err,
-			Message: fmt.Sprintf("user %s is registered with the CA and in the gateway's wallet; its account was sent to the ledger and may still open (%s); should transaction %s end invalid, open it with: recv account open %s --role %s",
-				req.Name, fe.Message, fe.TransactionID, req.Name, req.Role)}
+			Message: fmt.Sprintf("user %s is registered with the CA and in the gateway's wallet; its account was sent to the ledger and may still open (%s), and no token is issued yet; to finish, run the same registration again (%s): it opens the account if transaction %s did not, and issues the token, without the CA",
+				req.Name, fe.Message, again, fe.TransactionID)}
 	}
 	fe := kindOf(err)
 	return &fabric.Error{
 		Kind: fe.Kind, Stage: fe.Stage, TransactionID: fe.TransactionID, ValidationCode: fe.ValidationCode, Err: err,
-		Message: fmt.Sprintf("%s: user %s is registered with the CA and in the gateway's wallet, but its account was not opened on the ledger (%s); open it with: recv account open %s --role %s",
-			fe.Kind, req.Name, fe.Message, req.Name, req.Role),
+		Message: fmt.Sprintf("%s: user %s is registered with the CA and in the gateway's wallet, but its account was not opened on the ledger (%s) and no token is issued; to finish, run the same registration again (%s): it opens the account and issues the token, without the CA",
+			fe.Kind, req.Name, fe.Message, again),
 	}
 }
 

@@ -22,6 +22,10 @@ func (fakeAdmin) AddUser(_ context.Context, req wire.NewUser) (*wire.NewUserResu
 	return &wire.NewUserResult{Name: req.Name, Account: "SupplierMSP/" + req.Name, Role: req.Role, Token: "recv_new"}, nil
 }
 
+func (fakeAdmin) Registered(string) (string, bool) { return "", false }
+
+func (fakeAdmin) Forget(string) (bool, error) { return false, nil }
+
 func (fakeAdmin) RevokeUser(_ context.Context, name, _ string) (*wire.RevokeUserResult, error) {
 	return &wire.RevokeUserResult{Name: name, Account: "SupplierMSP/" + name, Serials: []string{"0a1b"}, CRL: "-----BEGIN X509 CRL-----\n"}, nil
 }

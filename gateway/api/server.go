@@ -32,10 +32,19 @@ type Ledger interface {
 	Identity(name string) (*fabric.Identity, bool)
 }
 
-// UserAdmin registers and enrolls a new user with the organisation's CA, puts it in the wallet
-// and returns its bearer token (shown once).
+// UserAdmin is the organisation's user administration: its CA and the gateway's wallet of the
+// users it registered. Tokens are the server's (Config.Auth): a user gets one only with its account.
 type UserAdmin interface {
+	// AddUser registers and enrolls a new user with the CA and saves it in the wallet; it issues
+	// no token.
 	AddUser(ctx context.Context, req wire.NewUser) (*wire.NewUserResult, error)
+	// Registered returns the role of a user that this gateway registered and keeps in its wallet
+	// folder, or false (not in the wallet, or one the gateway was started with).
+	Registered(name string) (role string, ok bool)
+	// Forget removes a user from the wallet: its identity, and its saved certificate and key. A
+	// user the gateway was started with stays out after a restart too. It reports whether there
+	// was anything to remove.
+	Forget(name string) (bool, error)
 	// RevokeUser revokes the user's certificates at the CA and returns its new CRL.
 	RevokeUser(ctx context.Context, name, reason string) (*wire.RevokeUserResult, error)
 }
@@ -111,11 +120,8 @@ func (s *Server) routes() {
 		s.patterns = append(s.patterns, pattern)
 		s.mux.Handle(pattern, s.metrics.instrument(pattern, h))
 	}
-	authed := func(pattern string, h http.HandlerFunc) {
-		var handler http.Handler = h
-		if strings.HasPrefix(pattern, "POST ") {
-			handler = s.idempotent(handler)
-		}
+	// guarded serves a route for authenticated callers only.
+	guarded := func(pattern string, handler http.Handler) {
 		handler = s.cfg.Auth.Require(pattern, handler, func(w http.ResponseWriter, r *http.Request, refusal *auth.Refusal) {
 			msg := "unauthenticated: send Authorization: Bearer <token> or a client certificate of this organisation"
 			if refusal.Kind == wire.KindRateLimited {
@@ -125,6 +131,14 @@ func (s *Server) routes() {
 		})
 		s.patterns = append(s.patterns, pattern)
 		s.mux.Handle(pattern, s.metrics.instrument(pattern, handler))
+	}
+	// authed: a guarded route whose POSTs honour Idempotency-Key.
+	authed := func(pattern string, h http.HandlerFunc) {
+		var handler http.Handler = h
+		if strings.HasPrefix(pattern, "POST ") {
+			handler = s.idempotent(handler)
+		}
+		guarded(pattern, handler)
 	}
 
 	open("GET /healthz", s.healthz)
@@ -146,6 +160,8 @@ func (s *Server) routes() {
 	authed("POST /v1/offline/transactions/{txid}/submit", s.offlineSubmit)
 	authed("POST /v1/admin/users", s.addUser)
 	authed("POST /v1/admin/users/{name}/revoke", s.revokeUser)
+	// A new token is never kept for a replay: the idempotency store would hold it in clear.
+	guarded("POST /v1/admin/users/{name}/token", http.HandlerFunc(s.userToken))
 }
 
 func caller(r *http.Request) string {

@@ -179,7 +179,7 @@ func TestUserRegister_OpensTheAccountTokenShownOnceOrWritten(t *testing.T) {
 	g := apitest.Start(t, &apitest.Ledger{Members: members}, admin)
 	code, out, stderr := recv(t, g, "admin", "user", "register", "supplier-d", "--role", "supplier")
 	require.Equal(t, wire.ExitOK, code, stderr)
-	require.Contains(t, out, "token:    recv_new")
+	require.Regexp(t, `token:    recv_\S{43}\n`, out)
 	require.Equal(t, wire.AccountOpen, members.Accounts["CoreMSP/supplier-d"].Status, "registration opens the account")
 	tokenFile := filepath.Join(t.TempDir(), "d.token")
 	code, out, _ = recv(t, g, "admin", "user", "add", "supplier-e", "--role", "supplier", "--token-out", tokenFile)
@@ -187,7 +187,8 @@ func TestUserRegister_OpensTheAccountTokenShownOnceOrWritten(t *testing.T) {
 	require.Contains(t, out, "written to "+tokenFile)
 	b, err := os.ReadFile(tokenFile)
 	require.NoError(t, err)
-	require.Equal(t, "recv_new\n", string(b))
+	require.Regexp(t, `^recv_\S{43}\n$`, string(b))
+	require.NotContains(t, out, strings.TrimSpace(string(b)), "a token written to a file is not printed")
 	require.Contains(t, members.Accounts, "CoreMSP/supplier-e")
 	code, out, _ = recv(t, g, "admin", "account", "show", "CoreMSP/supplier-e")
 	require.Equal(t, wire.ExitOK, code)
@@ -308,4 +309,65 @@ func TestGatewayCA_AnHTTPSGatewayIsTrustedWithItsRoot(t *testing.T) {
 	require.Equal(t, wire.ExitOK, code, stderr)
 	code, _, _ = run("--gateway-ca", filepath.Join(t.TempDir(), "missing.pem"), "whoami")
 	require.Equal(t, wire.ExitInvalid, code)
+}
+
+// TestUserRegister_TheSameCommandFinishesAStoppedRegistration: the account could not be opened, so
+// the command fails saying how to finish; the same command (the same --key-out file, whose key was
+// written before the gateway was asked) finishes it: account opened, token written, certificate
+// beside the key, the CA asked once.
+func TestUserRegister_TheSameCommandFinishesAStoppedRegistration(t *testing.T) {
+	members := apitest.NewMembers(wire.Org{MSPID: "CoreMSP", Kind: wire.OrgSupplier, Name: "Supplier Co", CreditCode: "91310000MA1FL0000N"})
+	led := &apitest.Ledger{Members: members, Answers: map[string]apitest.Answer{
+		"OpenAccount": {Err: &fabric.Error{Kind: wire.KindUnavailable, Stage: "endorse", Message: "no peer answered"}},
+	}}
+	admin := &apitest.Admin{}
+	g := apitest.Start(t, led, admin)
+	dir := t.TempDir()
+	key, token := filepath.Join(dir, "d", "key.pem"), filepath.Join(dir, "d.token")
+	args := []string{"user", "register", "supplier-d", "--role", "supplier", "--key-out", key, "--token-out", token}
+
+	code, _, stderr := recv(t, g, "admin", args...)
+	require.NotEqual(t, wire.ExitOK, code)
+	require.Contains(t, stderr, "run the same registration again (recv user register supplier-d --role supplier --key-out <the same key file>)")
+	first, err := os.ReadFile(key)
+	require.NoError(t, err, "the key is kept for the second run")
+	_, err = os.Stat(token)
+	require.ErrorIs(t, err, os.ErrNotExist, "no token yet")
+
+	delete(led.Answers, "OpenAccount")
+	code, out, stderr := recv(t, g, "admin", args...)
+	require.Equal(t, wire.ExitOK, code, stderr)
+	require.Contains(t, out, "resumed:")
+	require.Contains(t, out, "the existing key file")
+	again, err := os.ReadFile(key)
+	require.NoError(t, err)
+	require.Equal(t, first, again, "the same key")
+	cert, err := os.ReadFile(filepath.Join(dir, "d", "cert.pem"))
+	require.NoError(t, err)
+	require.Contains(t, string(cert), "BEGIN CERTIFICATE")
+	tok, err := os.ReadFile(token)
+	require.NoError(t, err)
+	require.Len(t, admin.Users(), 1, "the CA was asked once")
+	require.Equal(t, wire.AccountOpen, members.Accounts["CoreMSP/supplier-d"].Status)
+
+	// A new token: the one written above is refused from then on.
+	var whoOut, whoErr bytes.Buffer
+	require.Equal(t, wire.ExitOK, Execute([]string{"--gateway", g.URL, "--token", strings.TrimSpace(string(tok)), "whoami"}, &whoOut, &whoErr), whoErr.String())
+	code, out, stderr = recv(t, g, "admin", "user", "token", "supplier-d", "--token-out", token)
+	require.Equal(t, wire.ExitOK, code, stderr)
+	require.Contains(t, out, "old token:  refused from now on")
+	fresh, err := os.ReadFile(token)
+	require.NoError(t, err)
+	require.NotEqual(t, tok, fresh)
+	whoErr.Reset()
+	require.Equal(t, wire.ExitForbidden, Execute([]string{"--gateway", g.URL, "--token", strings.TrimSpace(string(tok)), "whoami"}, &whoOut, &whoErr), "the old token")
+	require.Equal(t, wire.ExitOK, Execute([]string{"--gateway", g.URL, "--token", strings.TrimSpace(string(fresh)), "whoami"}, &whoOut, &whoErr))
+	code, _, _ = recv(t, g, "supplier-a", "user", "token", "supplier-d")
+	require.Equal(t, wire.ExitForbidden, code)
+
+	// Revoked: out of the gateway.
+	code, out, stderr = recv(t, g, "admin", "user", "revoke", "supplier-d")
+	require.Equal(t, wire.ExitOK, code, stderr)
+	require.Contains(t, out, "gateway:       token and wallet entry removed")
+	require.Equal(t, wire.ExitForbidden, Execute([]string{"--gateway", g.URL, "--token", strings.TrimSpace(string(fresh)), "whoami"}, &whoOut, &whoErr))
 }

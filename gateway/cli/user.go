@@ -4,6 +4,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -19,7 +20,7 @@ import (
 
 func newUserCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "user", Short: "Add users to your organisation and open their accounts (用户)"}
-	cmd.AddCommand(newUserRegisterCommand(g), newUserEnrollCommand(g), newUserRevokeCommand(g))
+	cmd.AddCommand(newUserRegisterCommand(g), newUserEnrollCommand(g), newUserTokenCommand(g), newUserRevokeCommand(g))
 	return cmd
 }
 
@@ -33,12 +34,20 @@ func newUserRegisterCommand(g *globals) *cobra.Command {
 it to the gateway's wallet and open its account on the ledger, as you. The role must be one your
 organisation's kind allows (core: issuer; supplier: supplier; bank: financier; auditor: auditor;
 every kind: admin); anything else is refused before the CA is asked. The answer carries the new
-user's bearer token, shown only once: keep it with --token-out.
+user's bearer token, shown only once: keep it with --token-out. The token is issued only once the
+account is open.
+
+Should the account not open (a peer down), the user is registered with the CA and in the gateway's
+wallet, without an account or a token, and the error says so. Run the same command again: the
+gateway finds the user it registered, does not ask the CA again, opens the account and issues the
+token (shown as "resumed").
 
 With --key-out the user's key pair is made here, on the user's side: only a certificate signing
 request goes to the gateway, which enrolls it and keeps the certificate, never the key. The key is
-written to --key-out (0600) and the certificate next to it (cert.pem); the user signs offline with
---sign-with, in any organisation. The enrollment secret is used once and never shown.`,
+written to --key-out (0600) before the gateway is asked, and the certificate next to it (cert.pem)
+after; a key file that exists already is used, not replaced, so that the same command finishes a
+registration that stopped. The user signs offline with --sign-with, in any organisation. The
+enrollment secret is used once and never shown.`,
 		Example: `  recv --as SupplierMSP/admin user register supplier-d --role supplier --token-out supplier-d.token
   recv --as Bank1MSP/admin user register officer2 --role financier --key-out officer2/key.pem --token-out officer2.token`,
 		Args: cobra.ExactArgs(1),
@@ -51,10 +60,10 @@ written to --key-out (0600) and the certificate next to it (cert.pem); the user 
 				return err
 			}
 			req := wire.NewUser{Name: args[0], Role: role}
-			var keyPEM []byte
+			keyMade := false
 			if keyOut != "" {
 				var csr []byte
-				if keyPEM, csr, err = newKeyAndCSR(args[0]); err != nil {
+				if csr, keyMade, err = keyAndCSR(keyOut, args[0]); err != nil {
 					return err
 				}
 				req.CSR = string(csr)
@@ -66,7 +75,7 @@ written to --key-out (0600) and the certificate next to it (cert.pem); the user 
 				return err
 			}
 			if keyOut != "" {
-				if err := writeKeyPair(keyOut, keyPEM, []byte(res.Certificate)); err != nil {
+				if err := writeCertificate(keyOut, []byte(res.Certificate)); err != nil {
 					return err
 				}
 			}
@@ -77,8 +86,15 @@ written to --key-out (0600) and the certificate next to it (cert.pem); the user 
 			}
 			return g.printer().Print(res, func(w io.Writer) {
 				fmt.Fprintf(w, "account:\t%s\nrole:\t%s\n", res.Account, res.Role)
+				if res.Resumed {
+					fmt.Fprintf(w, "resumed:\tthe registration that had stopped is finished (account opened, token issued; the CA was not asked again)\n")
+				}
 				if keyOut != "" {
-					fmt.Fprintf(w, "key:\t%s (made here; sign with --sign-with %s)\ncertificate:\t%s\n", keyOut, keyOut,
+					made := "made here"
+					if !keyMade {
+						made = "the existing key file"
+					}
+					fmt.Fprintf(w, "key:\t%s (%s; sign with --sign-with %s)\ncertificate:\t%s\n", keyOut, made, keyOut,
 						filepath.Join(filepath.Dir(keyOut), "cert.pem"))
 				}
 				if tokenOut != "" {
@@ -95,40 +111,100 @@ written to --key-out (0600) and the certificate next to it (cert.pem); the user 
 	return cmd
 }
 
-// newKeyAndCSR makes a P-256 key pair for name and a certificate signing request signed with it.
-func newKeyAndCSR(name string) (keyPEM, csrPEM []byte, err error) {
+// keyAndCSR returns a certificate signing request for name signed with the key in keyFile: the
+// key there, or a new P-256 key written there (0600) first, so that a registration that stops
+// can be finished with the same key. made reports a new key.
+func keyAndCSR(keyFile, name string) (csrPEM []byte, made bool, err error) {
+	keyPEM, err := os.ReadFile(keyFile)
+	switch {
+	case err == nil:
+		key, err := identity.PrivateKeyFromPEM(keyPEM)
+		if err != nil {
+			return nil, false, usagef("--key-out %s holds no usable private key: %v", keyFile, err)
+		}
+		ec, ok := key.(*ecdsa.PrivateKey)
+		if !ok {
+			return nil, false, usagef("--key-out %s is not an ECDSA key", keyFile)
+		}
+		csrPEM, err = ca.NewCSR(name, ec)
+		return csrPEM, false, err
+	case !errors.Is(err, os.ErrNotExist):
+		return nil, false, err
+	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return nil, nil, err
+		return nil, false, err
 	}
 	if csrPEM, err = ca.NewCSR(name, key); err != nil {
-		return nil, nil, err
+		return nil, false, err
 	}
-	keyPEM, err = identity.PrivateKeyToPEM(key)
-	return keyPEM, csrPEM, err
+	if keyPEM, err = identity.PrivateKeyToPEM(key); err != nil {
+		return nil, false, err
+	}
+	if err := os.MkdirAll(filepath.Dir(keyFile), 0o700); err != nil {
+		return nil, false, err
+	}
+	return csrPEM, true, os.WriteFile(keyFile, keyPEM, 0o600)
 }
 
-// writeKeyPair writes the key (0600) to keyFile and the certificate to cert.pem beside it.
-func writeKeyPair(keyFile string, keyPEM, certPEM []byte) error {
-	dir := filepath.Dir(keyFile)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
+// writeCertificate writes the user's certificate to cert.pem beside its key file.
+func writeCertificate(keyFile string, certPEM []byte) error {
+	return os.WriteFile(filepath.Join(filepath.Dir(keyFile), "cert.pem"), certPEM, 0o644)
+}
+
+func newUserTokenCommand(g *globals) *cobra.Command {
+	var tokenOut string
+	cmd := &cobra.Command{
+		Use:   "token NAME",
+		Short: "Issue a user a new bearer token; the old one stops working at once (role admin)",
+		Long: `Issue a new bearer token to a user of your organisation's gateway wallet, for a lost or leaked
+token. The new token is shown only once (keep it with --token-out); the user's previous token is
+refused from this moment on. A user whose token is in the gateway's tokens folder (the users of
+network.json) gets the new one in that file too. Asking again issues yet another token.`,
+		Example: "  recv --as SupplierMSP/admin user token supplier-d --token-out supplier-d.token",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			ctx, cancel := g.context(cmd)
+			defer cancel()
+			res, err := c.ReissueToken(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			if tokenOut != "" {
+				if err := os.WriteFile(tokenOut, []byte(res.Token+"\n"), 0o600); err != nil {
+					return fmt.Errorf("the new token was issued but not written (%w); issue another with: recv user token %s", err, args[0])
+				}
+			}
+			return g.printer().Print(res, func(w io.Writer) {
+				fmt.Fprintf(w, "account:\t%s\nold token:\trefused from now on\n", res.Account)
+				if tokenOut != "" {
+					fmt.Fprintf(w, "token:\twritten to %s\n", tokenOut)
+				} else {
+					fmt.Fprintf(w, "token:\t%s\n", res.Token)
+				}
+			})
+		},
 	}
-	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
-		return err
-	}
-	return os.WriteFile(filepath.Join(dir, "cert.pem"), certPEM, 0o644)
+	cmd.Flags().StringVar(&tokenOut, "token-out", "", "write the new token to this file (0600) instead of printing it")
+	return cmd
 }
 
 func newUserRevokeCommand(g *globals) *cobra.Command {
 	var reason, crlOut string
 	cmd := &cobra.Command{
 		Use:   "revoke NAME",
-		Short: "Revoke a user's certificates at the org's CA and get its new CRL (吊销; role admin)",
-		Long: `Revoke every certificate of a user of your organisation at its Fabric CA, as its registrar,
-and get the CA's new certificate revocation list. The peers refuse the user once the CRL is in your
-organisation's MSP in the channel configuration: an update your organisation's admin alone signs
-(scripts/network.sh revoke-user ORG NAME does both steps).`,
+		Short: "Take a user out at the gateway and revoke its certificates at the org's CA, get its new CRL (吊销; role admin)",
+		Long: `Take a user of your organisation out: first the gateway removes its bearer token and its wallet
+entry (its certificate, and its key if the gateway held it), so it no longer authenticates there,
+at once; then the gateway revokes every certificate of the user at the organisation's Fabric CA,
+as its registrar, and returns the CA's new certificate revocation list. Should the CA fail, run
+the same command again. The peers refuse the user once the CRL is in your organisation's MSP in
+the channel configuration: an update your organisation's admin alone signs (scripts/network.sh
+revoke-user ORG NAME does both steps).`,
 		Example: "  recv --as SupplierMSP/admin user revoke supplier-d --reason keycompromise --crl-out supplier.crl.pem",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -149,6 +225,11 @@ organisation's MSP in the channel configuration: an update your organisation's a
 			}
 			return g.printer().Print(res, func(w io.Writer) {
 				fmt.Fprintf(w, "revoked:\t%s\ncertificates:\t%s\n", res.Account, strings.Join(res.Serials, ", "))
+				if res.RemovedFromGateway {
+					fmt.Fprintf(w, "gateway:\ttoken and wallet entry removed\n")
+				} else {
+					fmt.Fprintf(w, "gateway:\tnothing of the user was left there\n")
+				}
 				if crlOut != "" {
 					fmt.Fprintf(w, "crl:\twritten to %s\n", crlOut)
 				}

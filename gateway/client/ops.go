@@ -229,6 +229,20 @@ func (c *Client) RevokeUser(ctx context.Context, name, reason string) (*wire.Rev
 	return &res, nil
 }
 
+// ReissueToken issues a new bearer token to a user of the gateway's wallet (role admin), shown
+// once in the answer; the user's previous token stops working at once.
+func (c *Client) ReissueToken(ctx context.Context, name string) (*wire.UserToken, error) {
+	resp, err := c.Do(ctx, http.MethodPost, "/v1/admin/users/"+url.PathEscape(name)+"/token", nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	var res wire.UserToken
+	if err := resp.Decode(&res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
 // InstructionOf returns the maker-checker instruction a write recorded, or nil when the write
 // committed at once (an organisation without two-person control, or any other write).
 func InstructionOf(res *wire.SubmitResponse) (*wire.Instruction, error) {

@@ -146,6 +146,22 @@ func (c *Client) AddIdentity(id *Identity) error {
 	return nil
 }
 
+// RemoveIdentity takes an identity out of the wallet (its connections closed): nothing can be
+// submitted or read as it any more. It reports whether it was there.
+func (c *Client) RemoveIdentity(name string) bool {
+	c.mu.Lock()
+	u, ok := c.users[name]
+	delete(c.users, name)
+	c.mu.Unlock()
+	if ok {
+		if u.gw != nil {
+			u.gw.Close()
+		}
+		u.offline.Close()
+	}
+	return ok
+}
+
 // Identity returns a wallet identity by enrollment ID.
 func (c *Client) Identity(name string) (*Identity, bool) {
 	c.mu.RLock()

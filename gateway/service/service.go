@@ -94,7 +94,18 @@ func Run(ctx context.Context, cfg config.Serve, log *slog.Logger) error {
 		return err
 	}
 	wallet := &wallet{dir: filepath.Join(cfg.StateDir, "wallet"), fabric: fc, auth: authn, mspID: mspID}
+	revoked, err := wallet.revoked()
+	if err != nil {
+		return err
+	}
+	// The users of network.json, less those revoked through the gateway.
+	var users []string
 	for _, name := range org.UserNames() {
+		if !revoked[name] {
+			users = append(users, name)
+		}
+	}
+	for _, name := range users {
 		u := org.Users[name]
 		key := u.Key
 		if slices.Contains(cfg.OfflineUsers, name) {
@@ -107,7 +118,7 @@ func Run(ctx context.Context, cfg config.Serve, log *slog.Logger) error {
 	if err := wallet.loadSaved(); err != nil {
 		return err
 	}
-	if err := auth.EnsureTokenFiles(authn.Tokens, cfg.TokensDir, org.UserNames()); err != nil {
+	if err := auth.EnsureTokenFiles(authn.Tokens, cfg.TokensDir, users); err != nil {
 		return err
 	}
 	serviceUser, err := fc.StatusIdentityFor(cfg.ServiceUser)

@@ -18,7 +18,9 @@ import (
 )
 
 // wallet adds identities to the Fabric client and the authenticator, and keeps users added at
-// run time in dir (files 0600) so they come back after a restart.
+// run time in dir (files 0600) so they come back after a restart. The users revoked through the
+// gateway are listed in dir/revoked.list, so that one the gateway was started with (network.json)
+// does not come back either.
 type wallet struct {
 	dir    string
 	mspID  string
@@ -55,8 +57,12 @@ func (w *wallet) loadSaved() error {
 	if err != nil {
 		return err
 	}
+	gone, err := w.revoked()
+	if err != nil {
+		return err
+	}
 	for _, e := range entries {
-		if !e.IsDir() {
+		if !e.IsDir() || gone[e.Name()] {
 			continue
 		}
 		d := filepath.Join(w.dir, e.Name())
@@ -74,6 +80,77 @@ func (w *wallet) loadSaved() error {
 		}
 	}
 	return nil
+}
+
+// revokedFile lists the users revoked through the gateway, one name a line.
+const revokedFile = "revoked.list" // a dot: never a user name
+
+// revoked returns the users revoked through the gateway.
+func (w *wallet) revoked() (map[string]bool, error) {
+	raw, err := os.ReadFile(filepath.Join(w.dir, revokedFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return map[string]bool{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for _, n := range strings.Fields(string(raw)) {
+		out[n] = true
+	}
+	return out, nil
+}
+
+// registered returns the role of a user saved in the wallet folder (added at run time).
+func (w *wallet) registered(name string) (string, bool) {
+	if !safeName(name) {
+		return "", false
+	}
+	role, err := os.ReadFile(filepath.Join(w.dir, name, "role"))
+	if err != nil {
+		return "", false
+	}
+	return strings.TrimSpace(string(role)), true
+}
+
+// forget takes a user out: it is listed as revoked first (so that nothing brings it back at a
+// restart, even if what follows fails), then leaves the Fabric client and loses its saved
+// certificate and key. Its tokens and certificate binding are the authenticator's (auth.Forget).
+func (w *wallet) forget(name string) (bool, error) {
+	if !safeName(name) {
+		return false, errors.New("not a user name: " + name)
+	}
+	gone, err := w.revoked()
+	if err != nil {
+		return false, err
+	}
+	if !gone[name] {
+		if err := os.MkdirAll(w.dir, 0o700); err != nil {
+			return false, err
+		}
+		f, err := os.OpenFile(filepath.Join(w.dir, revokedFile), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+		if err != nil {
+			return false, err
+		}
+		_, werr := f.WriteString(name + "\n")
+		if err := errors.Join(werr, f.Sync(), f.Close()); err != nil {
+			return false, err
+		}
+	}
+	removed := w.fabric.RemoveIdentity(name)
+	d := filepath.Join(w.dir, name)
+	if _, err := os.Stat(d); err == nil {
+		removed = true
+		if err := os.RemoveAll(d); err != nil {
+			return removed, err
+		}
+	}
+	return removed, nil
+}
+
+// safeName: a user name that is one plain path element.
+func safeName(name string) bool {
+	return name != "" && name != "." && name != ".." && !strings.ContainsAny(name, `/\`)
 }
 
 func (w *wallet) save(name, role string, certPEM, keyPEM []byte) error {
@@ -144,20 +221,24 @@ func (a *userAdmin) AddUser(ctx context.Context, req wire.NewUser) (*wire.NewUse
 	if err := a.wallet.add(id); err != nil {
 		return nil, err
 	}
-	token, err := a.wallet.auth.Tokens.Mint(req.Name)
-	if err != nil {
-		return nil, err
-	}
-	res := &wire.NewUserResult{Name: req.Name, Account: id.Account(), Role: req.Role, Token: token}
+	// No token yet: the API issues it once the account is open.
+	res := &wire.NewUserResult{Name: req.Name, Account: id.Account(), Role: req.Role}
 	if req.CSR != "" {
 		res.Certificate = string(certPEM)
 	}
 	return res, nil
 }
 
+// Registered implements api.UserAdmin: a user this gateway registered is saved in its wallet
+// folder.
+func (a *userAdmin) Registered(name string) (string, bool) { return a.wallet.registered(name) }
+
+// Forget implements api.UserAdmin.
+func (a *userAdmin) Forget(name string) (bool, error) { return a.wallet.forget(name) }
+
 // RevokeUser revokes the user's certificates at the organisation's CA and returns the CA's new
-// CRL. The gateway keeps the user (its certificate, any key): what stops it is the channel, once
-// the CRL is in the organisation's MSP.
+// CRL; the API has taken the user out of the gateway before (Forget). What stops the certificate
+// elsewhere is the channel, once the CRL is in the organisation's MSP.
 func (a *userAdmin) RevokeUser(ctx context.Context, name, reason string) (*wire.RevokeUserResult, error) {
 	rev, err := a.ca.Revoke(ctx, a.registrar, name, reason)
 	if err != nil {

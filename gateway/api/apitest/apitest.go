@@ -197,18 +197,33 @@ func (l *Ledger) Identity(name string) (*fabric.Identity, bool) {
 	return id, ok
 }
 
+func (l *Ledger) addIdentity(id *fabric.Identity) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.identities[id.Name] = id
+}
+
+func (l *Ledger) removeIdentity(name string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	_, ok := l.identities[name]
+	delete(l.identities, name)
+	return ok
+}
+
 // Gateway is a running test gateway: its URL, its ledger and a bearer token per user.
 type Gateway struct {
 	*httptest.Server
 	Ledger *Ledger
 	Tokens map[string]string
+	Auth   *auth.Authenticator // the gateway's tokens
 }
 
 // Users are the test gateway's identities (all of CoreMSP) and their roles.
 var Users = map[string]string{"treasurer": wire.RoleIssuer, "supplier-a": wire.RoleSupplier, "admin": wire.RoleAdmin}
 
 // Start runs the api.Server over led on a loopback port until the test ends. admin, when not
-// nil, serves POST /v1/admin/users.
+// nil, serves the user administration; an *Admin adds its users to led's wallet.
 func Start(t testing.TB, led *Ledger, admin api.UserAdmin) *Gateway {
 	t.Helper()
 	store, err := auth.OpenTokenStore("")
@@ -223,7 +238,11 @@ func Start(t testing.TB, led *Ledger, admin api.UserAdmin) *Gateway {
 		}
 		led.identities[name] = fabrictest.Identity(t, "CoreMSP", name, role)
 	}
-	srv := api.NewServer(api.Config{Ledger: led, Auth: &auth.Authenticator{Tokens: store}, Admin: admin, ServiceIdentity: "admin"})
+	if a, ok := admin.(*Admin); ok {
+		a.ledger = led
+	}
+	g.Auth = &auth.Authenticator{Tokens: store}
+	srv := api.NewServer(api.Config{Ledger: led, Auth: g.Auth, Admin: admin, ServiceIdentity: "admin"})
 	g.Server = httptest.NewServer(srv)
 	t.Cleanup(g.Close)
 	return g
