@@ -31,7 +31,7 @@ const (
 )
 
 // ErrUnsupported is returned by the parts of the stub API the chaincode must not use (rich queries,
-// private data iterators and hashes, chaincode-to-chaincode calls).
+// private data iterators and hashes, chaincode-to-chaincode calls but _lifecycle's definition query).
 var ErrUnsupported = errors.New("memstub: not supported")
 
 // Event is a chaincode event set by a transaction.
