@@ -113,12 +113,21 @@ func (w *wallet) registered(name string) (string, bool) {
 	return strings.TrimSpace(string(role)), true
 }
 
-// forget takes a user out: it is listed as revoked first (so that nothing brings it back at a
-// restart, even if what follows fails), then leaves the Fabric client and loses its saved
-// certificate and key. Its tokens and certificate binding are the authenticator's (auth.Forget).
+// forget takes a user out of the wallet. A user that is there is listed as revoked first (so that
+// nothing brings it back at a restart, even if what follows fails), then leaves the Fabric client
+// and loses its saved certificate and key. A name that is not there is not listed: a mistyped
+// name must not keep a later user of that name out. Its tokens and certificate binding are the
+// authenticator's (auth.Forget).
 func (w *wallet) forget(name string) (bool, error) {
 	if !safeName(name) {
 		return false, errors.New("not a user name: " + name)
+	}
+	d := filepath.Join(w.dir, name)
+	_, inClient := w.fabric.Identity(name)
+	_, err := os.Stat(d)
+	saved := err == nil
+	if !inClient && !saved {
+		return false, nil
 	}
 	gone, err := w.revoked()
 	if err != nil {
@@ -137,15 +146,13 @@ func (w *wallet) forget(name string) (bool, error) {
 			return false, err
 		}
 	}
-	removed := w.fabric.RemoveIdentity(name)
-	d := filepath.Join(w.dir, name)
-	if _, err := os.Stat(d); err == nil {
-		removed = true
+	w.fabric.RemoveIdentity(name)
+	if saved {
 		if err := os.RemoveAll(d); err != nil {
-			return removed, err
+			return true, err
 		}
 	}
-	return removed, nil
+	return true, nil
 }
 
 // safeName: a user name that is one plain path element.

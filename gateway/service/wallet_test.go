@@ -89,13 +89,16 @@ func TestWallet_ForgetRemovesTheUserAndItsKeyForGood(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, removed, "forgetting twice is harmless")
 
+	removed, err = w.forget("nobody")
+	require.NoError(t, err)
+	require.False(t, removed)
+	_, err = w.forget("../x")
+	require.Error(t, err, "not a user name")
+
 	restarted := testWallet(t, dir)
 	gone, err := restarted.revoked()
 	require.NoError(t, err)
-	require.Equal(t, map[string]bool{"leaver": true, "supplier-a": true}, gone)
+	require.Equal(t, map[string]bool{"leaver": true, "supplier-a": true}, gone, "a name that was not there is not listed")
 	require.NoError(t, restarted.loadSaved())
 	require.Empty(t, restarted.fabric.Names())
-
-	_, err = w.forget("../x")
-	require.Error(t, err, "not a user name")
 }
