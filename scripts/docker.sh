@@ -6,8 +6,10 @@
 #   docker.sh images            build the images (only those whose inputs changed), tag :VERSION
 #   docker.sh up                images, CAs, identities, orderers, peers, channel, chaincode, gateways
 #   docker.sh down              remove the project's containers, networks and volumes, and its state
-#   docker.sh stop              stop the containers, keep them and their volumes (ledgers, CA databases)
-#   docker.sh start             start a stopped network's containers again and wait until it answers
+#   docker.sh stop [NODE...]    stop the containers (or only NODEs), keep them and their volumes
+#                               (ledgers, CA databases)
+#   docker.sh start [NODE...]   start a stopped network's containers (or only NODEs) again and wait
+#                               until they answer
 #   docker.sh status            each container: state, health, block height
 #   docker.sh logs NODE [-f]    a container's log (NODE: ca.core, orderer1, peer0.bank1, chaincode.bank1, gateway.core, ...)
 #   docker.sh env ORG [USER]    shell exports for the peer CLI on this host as that identity (default admin)
@@ -293,18 +295,42 @@ cmd_down() {
 	say "removed project $PROJECT (containers, network, volumes) and $NET"
 }
 
+# known_nodes NODE...: every NODE is one of the network's services, or the script stops.
+known_nodes() {
+	local n all
+	all=" $(nodes | paste -sd' ') "
+	for n in "$@"; do
+		case $all in *" $n "*) ;; *) die "no node '$n'; nodes:$all" ;; esac
+	done
+}
+
+# cmd_stop [NODE...]: every container, or the named ones (an operator's node-level stop), kept
+# with their volumes.
 cmd_stop() {
 	[ -e "$NET/$MARKER" ] || die "no compose network in $NET"
 	have_docker || die "no Docker engine (docker info fails)"
 	find_compose
-	compose stop --timeout 15 >>"$NET/logs/compose.log" 2>&1 || die "compose stop failed; log: $NET/logs/compose.log"
+	known_nodes "$@"
+	compose stop --timeout 15 "$@" >>"$NET/logs/compose.log" 2>&1 || die "compose stop failed; log: $NET/logs/compose.log"
+	if [ $# -gt 0 ]; then
+		say "stopped $* ('docker.sh start $*' starts them again)"
+		return
+	fi
 	say "stopped project $PROJECT; containers and volumes kept ('docker.sh start' resumes, 'docker.sh down' removes)"
 }
 
+# cmd_start [NODE...]: a stopped network, or the named nodes, started and waited for.
 cmd_start() {
 	[ -e "$NET/$MARKER" ] || die "no compose network in $NET"
 	have_docker || die "no Docker engine (docker info fails)"
 	find_compose
+	if [ $# -gt 0 ]; then
+		known_nodes "$@"
+		cc_package_ids
+		start_and_wait "$@"
+		say "started $*"
+		return
+	fi
 	restart_stopped || die "project $PROJECT in $NET is no complete stopped network: 'docker.sh down', then 'up'"
 }
 
@@ -352,19 +378,24 @@ cmd_revoke_user() {
 	revoke_user "$@"
 }
 
-case ${1:-} in
+verb=${1:-}
+[ $# -eq 0 ] || shift
+case $verb in
+images | up | down | status) [ $# -eq 0 ] || die "'$verb' takes no arguments ($* given); see '$SCRIPT help'" ;;
+logs | env) [ $# -le 2 ] || die "'$verb' takes at most 2 arguments ($# given: $*)" ;;
+esac
+case $verb in
 images) cmd_images ;;
 up) cmd_up ;;
 down) cmd_down ;;
-stop) cmd_stop ;;
-start) cmd_start ;;
+stop) cmd_stop "$@" ;;
+start) cmd_start "$@" ;;
 status) cmd_status ;;
-logs) cmd_logs "${2:-}" "${3:-}" ;;
-env) cmd_env "${2:-}" "${3:-}" ;;
-add-org) cmd_add_org "${@:2}" ;;
-revoke-user) cmd_revoke_user "${@:2}" ;;
+logs) cmd_logs "${1:-}" "${2:-}" ;;
+env) cmd_env "${1:-}" "${2:-}" ;;
+add-org) cmd_add_org "$@" ;;
+revoke-user) cmd_revoke_user "$@" ;;
 compose)
-	shift
 	compose "$@"
 	;;
 *) usage ;;

@@ -4,8 +4,9 @@
 #
 #   network.sh up             build what is missing, start everything, deploy, write network.json
 #   network.sh down           stop every process this network started (by PID) and remove its state
-#   network.sh stop           stop every node (by PID) and keep the state folder: ledgers, identities,
-#                             CA databases, chaincode package (the gateways: scripts/gateways.sh down)
+#   network.sh stop [NODE...] stop every node (by PID) and keep the state folder: ledgers, identities,
+#                             CA databases, chaincode package (the gateways: scripts/gateways.sh down);
+#                             with NODEs, stop only those ('start NODE...' brings them back)
 #   network.sh start [NODE...] start a stopped network again from its state folder and wait until it
 #                             answers; with NODEs, start those of them that are not running
 #   network.sh kill NODE [SIGNAL] send a node a signal by its PID file (default KILL; STOP and CONT
@@ -126,14 +127,33 @@ cmd_status() {
 	return $bad
 }
 
+# cmd_stop [NODE...]: every node (SIGTERM, then SIGKILL after 15 s), the state folder kept; with
+# NODEs, only those (an operator's node-level stop: `start NODE` brings each back).
 cmd_stop() {
 	[ -e "$NET/$MARKER" ] || die "no network in $NET"
 	[ -f "$NET/network.json" ] || die "the network in $NET never came up completely: 'network.sh down', then 'up'"
-	local t0=$SECONDS names=()
+	local t0=$SECONDS n all names=()
+	if [ $# -gt 0 ]; then
+		mapfile -t all < <(nodes)
+		for n in "$@"; do
+			case " ${all[*]} " in *" $n "*) ;; *) die "no node '$n'; nodes: ${all[*]}" ;; esac
+			node_running "$n" && names+=("$n") || say "$n is not running"
+		done
+		[ ${#names[@]} -eq 0 ] || stop_nodes "${names[@]}"
+		say "stopped ${names[*]:-nothing} in $((SECONDS - t0))s ('network.sh start ${*}' starts them again)"
+		return
+	fi
 	mapfile -t names < <(started_nodes)
 	stop_nodes "${names[@]}"
 	touch "$NET/$STOPPED"
 	say "stopped in $((SECONDS - t0))s; state kept in $NET ('network.sh start' resumes it, 'network.sh down' removes it)"
+}
+
+# no_args VERB ARG...: a verb that takes no arguments refuses any, rather than ignore them.
+no_args() {
+	local verb=$1
+	shift
+	[ $# -eq 0 ] || die "'$verb' takes no arguments ($* given); see '$SCRIPT help'"
 }
 
 # cmd_start [NODE...]: every node (a stopped network), or the named ones, started unless running,
@@ -281,29 +301,40 @@ cmd_invoke() {
 		--waitForEvent --waitForEventTimeout 60s
 }
 
-case ${1:-} in
+# max_args VERB N ARG...: a verb that takes at most N arguments refuses more.
+max_args() {
+	local verb=$1 n=$2
+	shift 2
+	[ $# -le "$n" ] || die "'$verb' takes at most $n argument(s) ($# given: $*); see '$SCRIPT help'"
+}
+
+verb=${1:-}
+[ $# -eq 0 ] || shift
+case $verb in
+up | down | status | deploy | upgrade | nodes | leader) no_args "$verb" "$@" ;;
+kill | env | logs) max_args "$verb" 2 "$@" ;;
+height) max_args "$verb" 1 "$@" ;;
+esac
+case $verb in
 up) cmd_up ;;
 down) cmd_down ;;
 status) cmd_status ;;
 deploy) cmd_deploy ;;
 upgrade) cmd_upgrade ;;
-stop) cmd_stop ;;
-start)
-	shift
-	cmd_start "$@"
-	;;
-kill) cmd_kill "${2:-}" "${3:-}" ;;
+stop) cmd_stop "$@" ;;
+start) cmd_start "$@" ;;
+kill) cmd_kill "${1:-}" "${2:-}" ;;
 height)
-	[ -n "${2:-}" ] || die "usage: $SCRIPT height NODE"
-	node_height "$2"
+	[ -n "${1:-}" ] || die "usage: $SCRIPT height NODE"
+	node_height "$1"
 	;;
 nodes) nodes ;;
 leader) raft_leader || die "no orderer reports itself the Raft leader of $CHANNEL" ;;
-logs) cmd_logs "${2:-}" "${3:-}" ;;
-env) cmd_env "${2:-}" "${3:-}" ;;
-invoke) cmd_invoke "${@:2}" ;;
-add-org) cmd_add_org "${@:2}" ;;
-config-update) cmd_config_update "${@:2}" ;;
-revoke-user) cmd_revoke_user "${@:2}" ;;
+logs) cmd_logs "${1:-}" "${2:-}" ;;
+env) cmd_env "${1:-}" "${2:-}" ;;
+invoke) cmd_invoke "$@" ;;
+add-org) cmd_add_org "$@" ;;
+config-update) cmd_config_update "$@" ;;
+revoke-user) cmd_revoke_user "$@" ;;
 *) usage ;;
 esac
