@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -54,6 +55,40 @@ func TestAdmin_RegisterEnrollAndUseANewSupplier(t *testing.T) {
 	r = gwtest.New(t, g2.Base, added.Token).Do(t, http.MethodGet, "/v1/whoami", nil)
 	require.Equal(t, http.StatusOK, r.Status, string(r.Body))
 	require.Contains(t, string(r.Body), added.Account)
+
+	// A new token (issue 29): the old one is refused at once, the new one acts on the ledger.
+	r = g2.as(t, "admin").Do(t, http.MethodPost, "/v1/admin/users/"+name+"/token", nil)
+	require.Equal(t, http.StatusOK, r.Status, string(r.Body))
+	var rotated wire.UserToken
+	require.NoError(t, json.Unmarshal(r.Body, &rotated))
+	require.Equal(t, added.Account, rotated.Account)
+	require.Equal(t, http.StatusUnauthorized, gwtest.New(t, g2.Base, added.Token).Do(t, http.MethodGet, "/v1/whoami", nil).Status, "the old token")
+	user = gwtest.New(t, g2.Base, rotated.Token)
+	user.Sees(t, id, wire.StatusFinancing)
+
+	// Revoked (issue 29): out of the gateway at once (token refused, wallet entry and key gone),
+	// revoked at the CA, and still out after a restart.
+	r = g2.as(t, "admin").Do(t, http.MethodPost, "/v1/admin/users/"+name+"/revoke", map[string]string{"reason": "keycompromise"})
+	require.Equal(t, http.StatusOK, r.Status, string(r.Body))
+	var revoked wire.RevokeUserResult
+	require.NoError(t, json.Unmarshal(r.Body, &revoked))
+	require.True(t, revoked.RemovedFromGateway)
+	require.NotEmpty(t, revoked.Serials, "its certificate revoked at the CA")
+	require.Contains(t, revoked.CRL, "BEGIN X509 CRL")
+	require.Equal(t, http.StatusUnauthorized, user.Do(t, http.MethodGet, "/v1/whoami", nil).Status, "the token is refused")
+	_, err = os.Stat(filepath.Join(state, "wallet", name))
+	require.ErrorIs(t, err, os.ErrNotExist, "the wallet entry and its key are gone")
+	raw, err = os.ReadFile(filepath.Join(state, "token-hashes.json"))
+	require.NoError(t, err)
+	require.NotContains(t, string(raw), `"`+name+`"`, "no token hash of the user")
+
+	stopGateway(t, state)
+	g3 := startGatewayIn(t, state, "SupplierMSP")
+	require.Equal(t, http.StatusUnauthorized, gwtest.New(t, g3.Base, rotated.Token).Do(t, http.MethodGet, "/v1/whoami", nil).Status)
+	r = g3.as(t, "admin").Do(t, http.MethodPost, "/v1/admin/users/"+name+"/token", nil)
+	require.Equal(t, http.StatusNotFound, r.Status, "not in the wallet after a restart: %s", r.Body)
+	r = g3.as(t, "admin").Do(t, http.MethodPost, "/v1/admin/users", map[string]string{"name": name, "role": "supplier"})
+	require.Equal(t, http.StatusConflict, r.Status, "its account stays on the ledger, so the name cannot be registered again: %s", r.Body)
 }
 
 // stopGateway sends SIGTERM to the gateway serving state (started by startGatewayIn) and waits.
