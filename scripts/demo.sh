@@ -68,7 +68,7 @@ as AuditorMSP/auditor org list
 
 step "The core enterprise's treasurer (the maker, 经办) asks to issue receivable $A to its tier-1 supplier"
 say "The CLI hashes the documents (SHA-256); the treasurer signs the transaction with its own key,"
-say "so the gateway prepares it and sends back digests to sign (--sign-with): the key never leaves here."
+say "so the gateway prepares it and sends it back to sign (--sign-with): the CLI checks it is this issue, signed by this key, before signing; the key never leaves here."
 say "Two-person control is on for the core enterprise: this records a request, nothing is issued yet."
 as CoreMSP/treasurer issue --id "$A" --to SupplierMSP/supplier-a --amount 1250000.00 --maturity "$later" \
 	--contract-file "$docs/C-$run.txt" --invoice-file "INV-$run-1:1250000.00:$docs/INV-$run-1.txt" --sign-with "$treasurer_key"

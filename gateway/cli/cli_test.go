@@ -3,8 +3,6 @@ package cli
 import (
 	"bytes"
 	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -18,10 +16,10 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/hyperledger/fabric-gateway/pkg/identity"
 	"github.com/stretchr/testify/require"
 
 	"github.com/recv-ledger/recv/chaincode/wire"
+	"github.com/recv-ledger/recv/gateway/fabric/proposaltest"
 )
 
 type seen struct {
@@ -193,37 +191,48 @@ func TestExitCodes_FollowTheProblemKind(t *testing.T) {
 func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
 
 func TestSignWith_SignsBothDigestsLocally(t *testing.T) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	key, certPEM, keyFile := signingKey(t)
+	txID, proposal, err := proposaltest.Proposal{Channel: "receivables", Chaincode: "receivables", MSPID: "CoreMSP", Cert: certPEM,
+		Function: "Accept", Args: []string{"R-1"}}.Build()
 	require.NoError(t, err)
-	keyPEM, err := identity.PrivateKeyToPEM(key)
+	payload, err := proposaltest.Endorsed(proposal, nil)
 	require.NoError(t, err)
-	keyFile := filepath.Join(t.TempDir(), "key.pem")
-	require.NoError(t, os.WriteFile(keyFile, keyPEM, 0o600))
-	d1, d2 := sha256.Sum256([]byte("proposal")), sha256.Sum256([]byte("transaction"))
-	verify := func(digest []byte) func(*testing.T, []byte) {
+	verify := func(signed []byte) func(*testing.T, []byte) {
 		return func(t *testing.T, body []byte) {
 			var s struct{ Signature string }
 			require.NoError(t, json.Unmarshal(body, &s))
 			sig, err := base64.StdEncoding.DecodeString(s.Signature)
 			require.NoError(t, err)
-			require.True(t, ecdsa.VerifyASN1(&key.PublicKey, digest, sig))
+			d := sha256.Sum256(signed)
+			require.True(t, ecdsa.VerifyASN1(&key.PublicKey, d[:], sig), "the signature is of the bytes sent, hashed here")
 		}
 	}
+	toSign := func(b []byte) string {
+		return `{"txId":"` + txID + `","bytes":"` + base64.StdEncoding.EncodeToString(b) + `"}`
+	}
 	f := &fakeGateway{answers: map[string]answer{
-		"POST /v1/offline/proposals": {status: 201, body: `{"txId":"otx","digest":"` + base64.StdEncoding.EncodeToString(d1[:]) + `"}`,
+		"POST /v1/offline/proposals": {status: 201, body: toSign(proposal),
 			check: func(t *testing.T, b []byte) {
 				require.JSONEq(t, `{"operation":"accept","id":"R-1"}`, string(b))
 			}},
-		"POST /v1/offline/proposals/otx/endorse":   {status: 200, body: `{"txId":"otx","digest":"` + base64.StdEncoding.EncodeToString(d2[:]) + `"}`, check: verify(d1[:])},
-		"POST /v1/offline/transactions/otx/submit": {status: 200, body: `{"txId":"otx","blockNumber":8,"result":null}`, check: verify(d2[:])},
+		"POST /v1/offline/proposals/" + txID + "/endorse":   {status: 200, body: toSign(payload), check: verify(proposal)},
+		"POST /v1/offline/transactions/" + txID + "/submit": {status: 200, body: `{"txId":"` + txID + `","blockNumber":8,"result":null}`, check: verify(payload)},
 	}}
 	code, out, stderr := run(t, f, "accept", "R-1", "--sign-with", keyFile, "-o", "json")
 	require.Equal(t, wire.ExitOK, code, stderr)
 	require.Len(t, f.requests, 3)
-	require.JSONEq(t, `{"txId":"otx","blockNumber":8,"result":null}`, out)
+	require.JSONEq(t, `{"txId":"`+txID+`","blockNumber":8,"result":null}`, out)
 	for _, r := range f.requests {
 		require.NotContains(t, r.body, "PRIVATE KEY")
 	}
+
+	// A proposal for another receivable is refused before anything is signed.
+	f.requests = nil
+	f.answers["POST /v1/offline/proposals"] = answer{status: 201, body: toSign(proposal)}
+	code, _, stderr = run(t, f, "accept", "R-2", "--sign-with", keyFile)
+	require.Equal(t, wire.ExitFailure, code)
+	require.Contains(t, stderr, "refusing to sign: the argument id differs: the gateway asked to sign Accept(R-1) but you approved Accept(R-2)")
+	require.Len(t, f.requests, 1, "nothing signed is sent")
 }
 
 func TestTrace_DrawsATree(t *testing.T) {

@@ -7,13 +7,16 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"math/big"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -130,21 +133,39 @@ func TestExitCodes_FromTheRealServersProblems(t *testing.T) {
 }
 
 func TestSignWith_ThroughTheRealServer(t *testing.T) {
-	key, keyFile := signingKey(t)
-	led := &apitest.Ledger{OfflineKeys: map[string]*ecdsa.PublicKey{"treasurer": &key.PublicKey}}
+	_, certPEM, keyFile := signingKey(t)
+	led := &apitest.Ledger{OfflineCerts: map[string][]byte{"treasurer": certPEM}}
 	g := apitest.Start(t, led, nil)
 
 	code, out, stderr := recv(t, g, "treasurer", "transfer", "R-1", "--to", "CoreMSP/supplier-a", "--sign-with", keyFile)
 	require.Equal(t, wire.ExitOK, code, stderr)
-	require.Contains(t, out, "committed:  tx otx in block 6")
+	require.Regexp(t, `committed:  tx [0-9a-f]{64} in block 6`, out)
 	require.Equal(t, apitest.Call{Caller: "treasurer", Tx: "prepare:Transfer", Args: []string{"R-1", "CoreMSP/supplier-a", ""}}, led.Recorded()[0])
 
-	code, _, _ = recv(t, g, "supplier-a", "accept", "R-1", "--sign-with", keyFile)
-	require.Equal(t, wire.ExitInvalid, code, "the key is not supplier-a's")
+	// supplier-a's proposal names supplier-a's certificate, not the key's.
+	code, _, stderr = recv(t, g, "supplier-a", "accept", "R-1", "--sign-with", keyFile)
+	require.Equal(t, wire.ExitFailure, code, "the key is not supplier-a's")
+	require.Contains(t, stderr, "refusing to sign: the creator differs")
 	code, _, _ = recv(t, g, "treasurer", "accept", "R-1", "--sign-with", filepath.Join(t.TempDir(), "none.pem"))
 	require.Equal(t, wire.ExitInvalid, code)
 	code, _, _ = recv(t, g, "treasurer", "accept", "R-1", "--sign-with", "gateway_test.go")
 	require.Equal(t, wire.ExitInvalid, code)
+
+	// The certificate is found beside the key, or named; a key without one is bad input.
+	_, otherCert, otherKey := signingKey(t)
+	code, _, stderr = recv(t, g, "treasurer", "accept", "R-1", "--sign-with", keyFile, "--sign-cert", filepath.Join(filepath.Dir(otherKey), "cert.pem"))
+	require.Equal(t, wire.ExitInvalid, code)
+	require.Contains(t, stderr, "the key is not the key of the certificate")
+	require.NotNil(t, otherCert)
+	lone := filepath.Join(t.TempDir(), "key.pem")
+	keyPEM, err := os.ReadFile(keyFile)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(lone, keyPEM, 0o600))
+	code, _, stderr = recv(t, g, "treasurer", "accept", "R-1", "--sign-with", lone)
+	require.Equal(t, wire.ExitInvalid, code)
+	require.Contains(t, stderr, "give it with --sign-cert")
+	code, _, stderr = recv(t, g, "treasurer", "accept", "R-1", "--sign-with", lone, "--sign-cert", filepath.Join(filepath.Dir(keyFile), "cert.pem"))
+	require.Equal(t, wire.ExitOK, code, stderr)
 }
 
 func TestEvents_PrintsOneLinePerTransaction(t *testing.T) {
@@ -274,15 +295,24 @@ func TestServe_SettingsErrorsAreInvalid(t *testing.T) {
 }
 
 // signingKey makes an offline signing key and writes it as a PEM file, as a user keeps it.
-func signingKey(t *testing.T) (*ecdsa.PrivateKey, string) {
+// signingKey makes a key and its self-signed certificate, written as key.pem and cert.pem in one
+// folder, as recv user register --key-out leaves them.
+func signingKey(t *testing.T) (key *ecdsa.PrivateKey, certPEM []byte, keyFile string) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
 	der, err := x509.MarshalECPrivateKey(key)
 	require.NoError(t, err)
-	keyFile := filepath.Join(t.TempDir(), "key.pem")
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "signer"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	certDER, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	require.NoError(t, err)
+	certPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: certDER})
+	dir := t.TempDir()
+	keyFile = filepath.Join(dir, "key.pem")
 	require.NoError(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}), 0o600))
-	return key, keyFile
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "cert.pem"), certPEM, 0o600))
+	return key, certPEM, keyFile
 }
 
 // An https:// gateway is verified against --gateway-ca (RECV_GATEWAY_CA): without it the

@@ -128,6 +128,7 @@ func ExitCode(err error) int {
 // network's description and token files: client.Locate).
 func (g *globals) client() (*client.Client, error) {
 	gw, gwCA, token, tokenFile := g.gateway, g.gatewayCA, g.token, g.tokenFile
+	opts := []client.Option{client.WithRequestTimeout(g.timeout)}
 	if g.as != "" {
 		loc, err := client.Locate(config.NetDir(), g.as)
 		if wire.KindOf(err) == wire.KindInvalid {
@@ -145,6 +146,8 @@ func (g *globals) client() (*client.Client, error) {
 		if token == "" && tokenFile == "" {
 			tokenFile = loc.TokenFile
 		}
+		// What a proposal signed offline must name, from the network description, not the gateway.
+		opts = append(opts, client.WithNetwork(loc.Channel, loc.Chaincode))
 	}
 	if gw == "" {
 		return nil, usagef("no gateway: give --gateway, RECV_GATEWAY or --as MSP/user")
@@ -158,7 +161,6 @@ func (g *globals) client() (*client.Client, error) {
 	if g.output != "table" && g.output != "json" {
 		return nil, usagef("--output must be table or json")
 	}
-	opts := []client.Option{client.WithRequestTimeout(g.timeout)}
 	if gwCA != "" {
 		opts = append(opts, client.WithTLSCAFile(gwCA))
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -13,35 +14,37 @@ import (
 
 	"github.com/recv-ledger/recv/chaincode/wire"
 	"github.com/recv-ledger/recv/gateway/client"
+	"github.com/recv-ledger/recv/gateway/config"
 )
 
 // writeOptions are the options of every command that submits a transaction.
 type writeOptions struct {
 	signWith       string
+	signCert       string
 	idempotencyKey string
 }
 
 func (w *writeOptions) bind(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&w.signWith, "sign-with", "", "sign offline with this private key (PEM): the gateway never sees it")
+	cmd.Flags().StringVar(&w.signWith, "sign-with", "", "sign offline with this private key (PEM): the gateway never sees it, and what it signs is checked here first")
+	cmd.Flags().StringVar(&w.signCert, "sign-cert", "", "the certificate (PEM) of the --sign-with key, which the proposals must name as creator (default: cert.pem beside the key, or the MSP folder's signcerts/cert.pem)")
 	cmd.Flags().StringVar(&w.idempotencyKey, "idempotency-key", "", "retry-safe key: a repeated request with it returns the first result (default: a new one per command)")
 }
 
 // write runs one write op: directly or, with --sign-with, through the offline-signing
-// endpoints, signing the two digests here with a key the gateway never sees.
+// endpoints, checking what the gateway asks to sign against the command's operation and
+// arguments and signing it here with a key the gateway never sees.
 func (g *globals) write(cmd *cobra.Command, wo *writeOptions, op string, pathValues []string, body any) error {
 	c, err := g.client()
 	if err != nil {
 		return err
 	}
-	var sign client.Signer
+	var signer *client.Identity
 	if wo.signWith != "" {
-		keyPEM, err := os.ReadFile(wo.signWith)
-		if err != nil {
-			return usagef("--sign-with: %v", err)
+		if signer, err = g.signer(wo); err != nil {
+			return err
 		}
-		if sign, err = client.NewSigner(keyPEM); err != nil {
-			return usagef("--sign-with %s: %v", wo.signWith, err)
-		}
+	} else if wo.signCert != "" {
+		return usagef("--sign-cert needs --sign-with")
 	}
 	ctx, cancel := g.context(cmd)
 	defer cancel()
@@ -55,10 +58,10 @@ func (g *globals) write(cmd *cobra.Command, wo *writeOptions, op string, pathVal
 	idem := client.WithIdempotencyKey(key)
 	stop := g.progress("waiting for commit")
 	var res *wire.SubmitResponse
-	if sign == nil {
+	if signer == nil {
 		res, err = c.Submit(ctx, op, pathValues, body, idem)
 	} else {
-		res, err = c.SubmitOffline(ctx, sign, op, strings.Join(pathValues, "/"), body, idem)
+		res, err = c.SubmitOffline(ctx, signer, op, strings.Join(pathValues, "/"), body, idem)
 	}
 	stop()
 	if err != nil {
@@ -68,6 +71,42 @@ func (g *globals) write(cmd *cobra.Command, wo *writeOptions, op string, pathVal
 		fmt.Fprintf(w, "committed:\ttx %s in block %d\n", res.TransactionID, res.BlockNumber)
 		printResult(w, res.Result)
 	})
+}
+
+// signer reads the --sign-with key and its certificate: --sign-cert, else cert.pem beside the key
+// (recv user register --key-out), else the MSP folder's signcerts/cert.pem (a key in
+// msp/keystore). With --as, the proposals must also name that account's organisation.
+func (g *globals) signer(wo *writeOptions) (*client.Identity, error) {
+	keyPEM, err := os.ReadFile(wo.signWith)
+	if err != nil {
+		return nil, usagef("--sign-with: %v", err)
+	}
+	certFile := wo.signCert
+	if certFile == "" {
+		dir := filepath.Dir(wo.signWith)
+		for _, f := range []string{filepath.Join(dir, "cert.pem"), filepath.Join(dir, "..", "signcerts", "cert.pem")} {
+			if _, err := os.Stat(f); err == nil {
+				certFile = f
+				break
+			}
+		}
+		if certFile == "" {
+			return nil, usagef("--sign-with %s: no certificate beside the key (cert.pem, or ../signcerts/cert.pem): give it with --sign-cert", wo.signWith)
+		}
+	}
+	certPEM, err := os.ReadFile(certFile)
+	if err != nil {
+		return nil, usagef("--sign-cert: %v", err)
+	}
+	mspID := ""
+	if loc, err := client.Locate(config.NetDir(), g.as); g.as != "" && err == nil {
+		mspID = loc.MSPID
+	}
+	id, err := client.NewIdentity(mspID, certPEM, keyPEM)
+	if err != nil {
+		return nil, usagef("--sign-with %s with the certificate %s: %v", wo.signWith, certFile, err)
+	}
+	return id, nil
 }
 
 // printResult shows the chaincode's answer, the transaction's event: the receivables, accounts,

@@ -20,6 +20,8 @@ type Location struct {
 	BaseURL   string // http://<the org's gateway address>, https:// when it serves TLS
 	TLSCACert string // the root of the gateway's HTTPS certificate ("" for plain HTTP)
 	TokenFile string
+	Channel   string // the network's channel and chaincode, which offline-signed proposals must name
+	Chaincode string
 }
 
 // TokenFile is the one rule for where a gateway keeps a user's bearer token in a network's
@@ -47,6 +49,7 @@ func Locate(netDir, account string) (*Location, error) {
 	return &Location{
 		Account: mspID + "/" + user, MSPID: mspID, User: user, Org: org.Name,
 		BaseURL: org.Gateway.URL(), TLSCACert: org.Gateway.TLSCACert, TokenFile: TokenFile(netDir, org.Name, user),
+		Channel: desc.Channel, Chaincode: desc.Chaincode,
 	}, nil
 }
 
@@ -61,7 +64,8 @@ func ReadToken(path string) (string, error) {
 
 // As returns a client acting as account ("MSP/user") of the network in netDir: its
 // organisation's gateway, with the token the gateway wrote for it, trusting the gateway's TLS CA
-// when it serves HTTPS (an opts' WithHTTPClient replaces that transport).
+// when it serves HTTPS (an opts' WithHTTPClient replaces that transport), expecting the network's
+// channel and chaincode in what it signs offline (WithNetwork).
 func As(netDir, account string, opts ...Option) (*Client, error) {
 	loc, err := Locate(netDir, account)
 	if err != nil {
@@ -71,6 +75,7 @@ func As(netDir, account string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", account, err)
 	}
+	opts = append([]Option{WithNetwork(loc.Channel, loc.Chaincode)}, opts...)
 	if loc.TLSCACert != "" {
 		opts = append([]Option{WithTLSCAFile(loc.TLSCACert)}, opts...)
 	}

@@ -1,9 +1,10 @@
 // Package client is the Go client of a recv gateway, used by the recv CLI, the test suites and
 // the load tool: operations called by their name in the wire contract's table (wire.Ops), failures
 // returned as the gateway's *wire.Problem, the Server-Sent Events stream, the offline-signing
-// flow in which the caller's key never leaves this process, and the rule that finds an account's
-// gateway and token in a local network's folder. It needs neither the Fabric SDK nor the gateway
-// service's packages.
+// flow in which the caller's key never leaves this process and signs only what the caller asked
+// for (approve.go), and the rule that finds an account's gateway and token in a local network's
+// folder. It needs neither the Fabric SDK nor the gateway service's packages (only Fabric's
+// protobuf messages, to read what it signs).
 package client
 
 import (
@@ -15,6 +16,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/recv-ledger/recv/chaincode/wire"
@@ -30,6 +32,12 @@ type Client struct {
 	token          string
 	http           *http.Client
 	requestTimeout time.Duration
+
+	// The channel and chaincode an offline-signed proposal must name: from WithNetwork, or
+	// fixed by the first proposal this client signs.
+	mu        sync.Mutex
+	channel   string
+	chaincode string
 }
 
 // Option configures a Client; it returns an error for a value it cannot use.
@@ -70,6 +78,19 @@ func WithRequestTimeout(d time.Duration) Option {
 			return fmt.Errorf("client: negative request timeout %s", d)
 		}
 		c.requestTimeout = d
+		return nil
+	}
+}
+
+// WithNetwork names the channel and chaincode every proposal signed offline through this client
+// must name (As takes them from the network description). Without it, the first proposal the
+// client signs fixes them.
+func WithNetwork(channel, chaincode string) Option {
+	return func(c *Client) error {
+		if channel == "" || chaincode == "" {
+			return errors.New("client: WithNetwork needs a channel and a chaincode")
+		}
+		c.channel, c.chaincode = channel, chaincode
 		return nil
 	}
 }

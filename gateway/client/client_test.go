@@ -275,34 +275,33 @@ func keyPair(t *testing.T) (*ecdsa.PrivateKey, []byte) {
 }
 
 func TestSubmitOffline_SignsBothDigestsHere(t *testing.T) {
-	key, keyPEM := keyPair(t)
-	led := &apitest.Ledger{OfflineKeys: map[string]*ecdsa.PublicKey{"treasurer": &key.PublicKey}}
+	signer, certPEM := newIdentity(t, "treasurer")
+	led := &apitest.Ledger{OfflineCerts: map[string][]byte{"treasurer": certPEM}}
 	g := apitest.Start(t, led, nil)
 	c := newClient(t, g, "treasurer")
-	sign, err := client.NewSigner(keyPEM)
-	require.NoError(t, err)
 
-	res, err := c.SubmitOffline(context.Background(), sign, "split", "R-1", wire.SplitRequest{Parts: []string{"1", "2"}}, client.WithIdempotencyKey("k"))
+	res, err := c.SubmitOffline(context.Background(), signer, "split", "R-1", wire.SplitRequest{Parts: []string{"1", "2"}}, client.WithIdempotencyKey("k"))
 	require.NoError(t, err)
-	require.Equal(t, "otx", res.TransactionID)
+	require.Len(t, res.TransactionID, 64)
 	require.Equal(t, uint64(6), res.BlockNumber)
 	calls := led.Recorded()
 	require.Equal(t, apitest.Call{Caller: "treasurer", Tx: "prepare:Split", Args: []string{"R-1", `["1","2"]`}}, calls[0])
 
-	// Another key is refused at endorsement.
-	_, otherPEM := keyPair(t)
-	wrong, err := client.NewSigner(otherPEM)
-	require.NoError(t, err)
+	// Another identity's key and certificate are refused before anything is signed: the
+	// proposal's creator is the treasurer.
+	wrong, _ := newIdentity(t, "mallory")
 	_, err = c.SubmitOffline(context.Background(), wrong, "accept", "R-1", nil)
-	require.ErrorIs(t, err, wire.ErrInvalid)
+	var ue *client.UnapprovedError
+	require.ErrorAs(t, err, &ue)
+	require.Equal(t, "creator", ue.What)
 
-	_, err = c.SubmitOffline(context.Background(), sign, "get", "R-1", nil)
+	_, err = c.SubmitOffline(context.Background(), signer, "get", "R-1", nil)
 	require.ErrorIs(t, err, wire.ErrInvalid, "queries are not signed")
 
 	// An approval at a rate is two transactions, each signed here: the decision with the rate
 	// (transient data), then the approval with the hash the decision's result carries.
 	led.Calls = nil
-	_, err = c.SubmitOffline(context.Background(), sign, "approve-financing", "R-1", wire.ApproveRequest{RateBps: 450, WithoutRecourse: true})
+	_, err = c.SubmitOffline(context.Background(), signer, "approve-financing", "R-1", wire.ApproveRequest{RateBps: 450, WithoutRecourse: true})
 	require.NoError(t, err)
 	var prepared []apitest.Call
 	for _, call := range led.Recorded() {
@@ -356,7 +355,8 @@ func TestLocateAndAs_OneRuleForTokenFiles(t *testing.T) {
 
 	loc, err := client.Locate(dir, "core/supplier-a")
 	require.NoError(t, err)
-	require.Equal(t, client.Location{Account: "CoreMSP/supplier-a", MSPID: "CoreMSP", User: "supplier-a", Org: "core", BaseURL: g.URL, TokenFile: tokenFile}, *loc)
+	require.Equal(t, client.Location{Account: "CoreMSP/supplier-a", MSPID: "CoreMSP", User: "supplier-a", Org: "core", BaseURL: g.URL, TokenFile: tokenFile,
+		Channel: "c", Chaincode: "c"}, *loc, "the network description names the channel and chaincode offline proposals must name")
 
 	c, err := client.As(dir, "CoreMSP/supplier-a")
 	require.NoError(t, err)

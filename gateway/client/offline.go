@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -12,11 +13,18 @@ import (
 	"github.com/recv-ledger/recv/chaincode/wire"
 )
 
-// SubmitOffline runs a write op signed here with sign, so that the gateway never holds the
-// signer's key: the gateway prepares the proposal, sign signs its digest, the gateway has it
-// endorsed and returns the transaction's digest, sign signs that, and the gateway submits and
-// waits for the commit. id is the op's path value: its {id}, MSP/user for an account's
-// {msp}/{user}, "" for none.
+// SubmitOffline runs a write op signed here by signer, so that the gateway never holds the
+// signer's key: the gateway prepares the proposal, the signer signs it, the gateway has it
+// endorsed and returns the transaction, the signer signs that, and the gateway submits and waits
+// for the commit. id is the op's path value: its {id}, MSP/user for an account's {msp}/{user},
+// "" for none.
+//
+// Nothing is signed unread: the gateway sends the bytes to sign, and before each signature they
+// are checked against what the caller asked for (Proposal.Check: the channel, the chaincode, the
+// function and every argument and private value rebuilt here from op, id and body, the signer's
+// certificate as creator, the transaction id its nonce makes, the time; Proposal.CheckTransaction:
+// the transaction carries that proposal and endorsements), and hashed here. A difference is an
+// *UnapprovedError and nothing is signed.
 //
 // A transaction invalidated at commit by an MVCC conflict (a concurrent write to a key it read,
 // such as the network's time beacon advancing between endorsement and commit) applied nothing, and
@@ -27,7 +35,10 @@ import (
 // An approval or rejection of financing whose body carries the terms themselves (rateBps, a
 // reason) is two transactions, each signed here (wire.Op.DecisionFirst): decide-financing with
 // the terms, then the op with the hash that decision's result carries.
-func (c *Client) SubmitOffline(ctx context.Context, sign Signer, opName, id string, body any, opts ...CallOption) (*wire.SubmitResponse, error) {
+func (c *Client) SubmitOffline(ctx context.Context, signer *Identity, opName, id string, body any, opts ...CallOption) (*wire.SubmitResponse, error) {
+	if signer == nil || signer.Cert == nil || signer.Sign == nil {
+		return nil, errors.New("offline signing needs the signer's certificate and key")
+	}
 	if op, ok := wire.Lookup(opName); ok && body != nil {
 		raw, err := json.Marshal(body)
 		if err != nil {
@@ -38,7 +49,7 @@ func (c *Client) SubmitOffline(ctx context.Context, sign Signer, opName, id stri
 			return nil, err
 		}
 		if first {
-			return c.decideOfflineThenBind(ctx, sign, decide, decideBody, op, id, raw, opts)
+			return c.decideOfflineThenBind(ctx, signer, decide, decideBody, op, id, raw, opts)
 		}
 	}
 	header := headerOf(opts)
@@ -47,7 +58,7 @@ func (c *Client) SubmitOffline(ctx context.Context, sign Signer, opName, id stri
 		if attempt > 1 && key != "" {
 			header.Set(IdempotencyHeader, fmt.Sprintf("%s.retry%d", key, attempt))
 		}
-		res, err := c.submitOffline(ctx, sign, opName, id, body, header)
+		res, err := c.submitOffline(ctx, signer, opName, id, body, header)
 		var p *wire.Problem
 		if err == nil || attempt >= OfflineAttempts || !errors.As(err, &p) || !commitConflict(p) {
 			return res, err
@@ -64,12 +75,12 @@ const IdempotencyHeader = "Idempotency-Key"
 
 // decideOfflineThenBind signs and submits the decision, then op binding its terms' hash; the
 // decision runs under the Idempotency-Key with ".decision" appended.
-func (c *Client) decideOfflineThenBind(ctx context.Context, sign Signer, decide *wire.Op, decideBody []byte, op *wire.Op, id string, body []byte, opts []CallOption) (*wire.SubmitResponse, error) {
+func (c *Client) decideOfflineThenBind(ctx context.Context, signer *Identity, decide *wire.Op, decideBody []byte, op *wire.Op, id string, body []byte, opts []CallOption) (*wire.SubmitResponse, error) {
 	decideOpts := opts
 	if key := headerOf(opts).Get(IdempotencyHeader); key != "" {
 		decideOpts = append(append([]CallOption(nil), opts...), WithIdempotencyKey(key+".decision"))
 	}
-	res, err := c.SubmitOffline(ctx, sign, decide.Name, id, json.RawMessage(decideBody), decideOpts...)
+	res, err := c.SubmitOffline(ctx, signer, decide.Name, id, json.RawMessage(decideBody), decideOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +92,7 @@ func (c *Client) decideOfflineThenBind(ctx context.Context, sign Signer, decide 
 	if err != nil {
 		return nil, err
 	}
-	return c.SubmitOffline(ctx, sign, op.Name, id, json.RawMessage(bound), opts...)
+	return c.SubmitOffline(ctx, signer, op.Name, id, json.RawMessage(bound), opts...)
 }
 
 // commitConflict reports whether p is a transaction invalidated at commit by a concurrent one: a
@@ -91,7 +102,7 @@ func commitConflict(p *wire.Problem) bool {
 		p.ValidationCode == "PHANTOM_READ_CONFLICT" || p.ValidationCode == "ENDORSEMENT_POLICY_FAILURE")
 }
 
-func (c *Client) submitOffline(ctx context.Context, sign Signer, opName, id string, body any, header http.Header) (*wire.SubmitResponse, error) {
+func (c *Client) submitOffline(ctx context.Context, signer *Identity, opName, id string, body any, header http.Header) (*wire.SubmitResponse, error) {
 	op, ok := wire.Lookup(opName)
 	if !ok || !op.Submit {
 		return nil, wire.Errorf(wire.KindInvalid, "no write operation %q in the wire contract", opName)
@@ -108,7 +119,18 @@ func (c *Client) submitOffline(ctx context.Context, sign Signer, opName, id stri
 	if err := c.post(ctx, "/v1/offline/proposals", req, &prop, header); err != nil {
 		return nil, err
 	}
-	sig, err := signDigest(sign, prop.Digest)
+	proposalBytes, err := bytesToSign(prop, "proposal")
+	if err != nil {
+		return nil, err
+	}
+	proposal, err := ReadProposal(proposalBytes)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.checkProposal(proposal, prop.TransactionID, Approved{Op: op, ID: id, Body: req.Body}, signer); err != nil {
+		return nil, err
+	}
+	sig, err := signBytes(signer, proposalBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +138,14 @@ func (c *Client) submitOffline(ctx context.Context, sign Signer, opName, id stri
 	if err := c.post(ctx, "/v1/offline/proposals/"+url.PathEscape(prop.TransactionID)+"/endorse", sig, &tx, nil); err != nil {
 		return nil, err
 	}
-	if sig, err = signDigest(sign, tx.Digest); err != nil {
+	txBytes, err := bytesToSign(tx, "transaction")
+	if err != nil {
+		return nil, err
+	}
+	if err := proposal.CheckTransaction(tx.TransactionID, txBytes); err != nil {
+		return nil, err
+	}
+	if sig, err = signBytes(signer, txBytes); err != nil {
 		return nil, err
 	}
 	// A 202 (sent, outcome not known yet) is asked again with the same signature: the gateway
@@ -185,15 +214,41 @@ func (c *Client) post(ctx context.Context, path string, body, out any, header ht
 	return resp.Decode(out)
 }
 
-// signDigest checks that the gateway sent a SHA-256 digest and signs it.
-func signDigest(sign Signer, digestB64 string) (wire.OfflineSignature, error) {
-	digest, err := base64.StdEncoding.DecodeString(digestB64)
-	if err != nil || len(digest) != 32 {
-		return wire.OfflineSignature{}, fmt.Errorf("gateway sent a malformed digest %q", digestB64)
+// checkProposal checks a proposal against the approved write and the network this client
+// expects; the first proposal of a client made without WithNetwork fixes the network.
+func (c *Client) checkProposal(p *Proposal, txID string, want Approved, signer *Identity) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := p.Check(txID, want, Expect{Signer: signer, Channel: c.channel, Chaincode: c.chaincode}); err != nil {
+		return err
 	}
-	sig, err := sign(digest)
+	if c.channel == "" {
+		c.channel, c.chaincode = p.Channel, p.Chaincode
+	}
+	return nil
+}
+
+// bytesToSign decodes the bytes the gateway asks to sign. Their digest is computed here; the
+// gateway's is only compared, so that a gateway whose digest is not of its bytes is caught.
+func bytesToSign(d wire.OfflineDigest, what string) ([]byte, error) {
+	b, err := base64.StdEncoding.DecodeString(d.Bytes)
+	if err != nil || len(b) == 0 {
+		return nil, fmt.Errorf("the gateway sent no %s bytes to check (an older gateway?): nothing signed", what)
+	}
+	sum := sha256.Sum256(b)
+	if d.Digest != "" && d.Digest != base64.StdEncoding.EncodeToString(sum[:]) {
+		return nil, &UnapprovedError{TransactionID: d.TransactionID, What: what + " digest",
+			Asked: "digest " + d.Digest, Approved: "the SHA-256 of the " + what + " it sent, " + base64.StdEncoding.EncodeToString(sum[:])}
+	}
+	return b, nil
+}
+
+// signBytes signs the SHA-256 of b.
+func signBytes(signer *Identity, b []byte) (wire.OfflineSignature, error) {
+	sum := sha256.Sum256(b)
+	sig, err := signer.Sign(sum[:])
 	if err != nil {
-		return wire.OfflineSignature{}, fmt.Errorf("sign digest: %w", err)
+		return wire.OfflineSignature{}, fmt.Errorf("sign: %w", err)
 	}
 	return wire.OfflineSignature{Signature: base64.StdEncoding.EncodeToString(sig)}, nil
 }

@@ -2,8 +2,6 @@ package client_test
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -18,9 +16,10 @@ import (
 	"github.com/recv-ledger/recv/gateway/client"
 )
 
-// offlineGateway answers the three offline steps; its submit step fails with fail for the first
-// failures transactions.
+// offlineGateway answers the three offline steps, the first two as an honest gateway does; its
+// submit step fails with fail for the first failures transactions.
 type offlineGateway struct {
+	signing  *signingGateway
 	mu       sync.Mutex
 	fail     wire.Problem
 	failures int
@@ -31,26 +30,22 @@ type offlineGateway struct {
 func (g *offlineGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	digest := sha256.Sum256([]byte(r.URL.Path))
-	d := wire.OfflineDigest{TransactionID: "tx", Digest: base64.StdEncoding.EncodeToString(digest[:])}
-	switch {
-	case r.URL.Path == "/v1/offline/proposals":
-		g.keys = append(g.keys, r.Header.Get("Idempotency-Key"))
-	case strings.HasSuffix(r.URL.Path, "/endorse"):
-	case strings.HasSuffix(r.URL.Path, "/submit"):
-		g.submits++
-		if g.submits <= g.failures {
-			w.Header().Set("Content-Type", "application/problem+json")
-			w.WriteHeader(g.fail.Status)
-			_ = json.NewEncoder(w).Encode(g.fail)
-			return
+	if !strings.HasSuffix(r.URL.Path, "/submit") {
+		if r.URL.Path == "/v1/offline/proposals" {
+			g.keys = append(g.keys, r.Header.Get("Idempotency-Key"))
 		}
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(wire.SubmitResponse{TransactionID: "tx", BlockNumber: 9})
+		g.signing.ServeHTTP(w, r)
+		return
+	}
+	g.submits++
+	w.Header().Set("Content-Type", "application/problem+json")
+	if g.submits <= g.failures {
+		w.WriteHeader(g.fail.Status)
+		_ = json.NewEncoder(w).Encode(g.fail)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(d)
+	_ = json.NewEncoder(w).Encode(wire.SubmitResponse{TransactionID: "tx", BlockNumber: 9})
 }
 
 func mvccConflict() wire.Problem {
@@ -60,11 +55,8 @@ func mvccConflict() wire.Problem {
 }
 
 func TestSubmitOffline_RedoesATransactionAnMVCCConflictInvalidated(t *testing.T) {
-	_, keyPEM := keyPair(t)
-	sign, err := client.NewSigner(keyPEM)
-	require.NoError(t, err)
-
-	g := &offlineGateway{fail: mvccConflict(), failures: 1}
+	sign, cert := newIdentity(t, "treasurer")
+	g := &offlineGateway{signing: &signingGateway{cert: cert}, fail: mvccConflict(), failures: 1}
 	srv := httptest.NewServer(g)
 	defer srv.Close()
 	res, err := newOffline(t, srv.URL).SubmitOffline(context.Background(), sign, "accept", "R-1", nil, client.WithIdempotencyKey("k"))
@@ -73,7 +65,7 @@ func TestSubmitOffline_RedoesATransactionAnMVCCConflictInvalidated(t *testing.T)
 	require.Equal(t, []string{"k", "k.retry2"}, g.keys, "the retry is a fresh proposal under a derived key")
 
 	// Bounded: a conflict every time ends after OfflineAttempts transactions, with the conflict.
-	g = &offlineGateway{fail: mvccConflict(), failures: 100}
+	g = &offlineGateway{signing: &signingGateway{cert: cert}, fail: mvccConflict(), failures: 100}
 	srv2 := httptest.NewServer(g)
 	defer srv2.Close()
 	_, err = newOffline(t, srv2.URL).SubmitOffline(context.Background(), sign, "accept", "R-1", nil)
@@ -83,7 +75,7 @@ func TestSubmitOffline_RedoesATransactionAnMVCCConflictInvalidated(t *testing.T)
 	// Any other refusal is final: a rule's conflict at endorsement is not redone.
 	rule := wire.NewProblem(wire.KindConflict, "conflict: R-1 is not pending")
 	rule.Stage = "endorse"
-	g = &offlineGateway{fail: rule, failures: 100}
+	g = &offlineGateway{signing: &signingGateway{cert: cert}, fail: rule, failures: 100}
 	srv3 := httptest.NewServer(g)
 	defer srv3.Close()
 	_, err = newOffline(t, srv3.URL).SubmitOffline(context.Background(), sign, "accept", "R-1", nil)
@@ -101,6 +93,7 @@ func newOffline(t *testing.T, url string) *client.Client {
 // first, then, as a gateway that restarted and lost the endorsed transaction, 404; the
 // transaction's status is unknown first, then valid in block 12.
 type restartingGateway struct {
+	signing          *signingGateway
 	mu               sync.Mutex
 	submits, lookups int
 }
@@ -108,7 +101,6 @@ type restartingGateway struct {
 func (g *restartingGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	digest := sha256.Sum256([]byte(r.URL.Path))
 	w.Header().Set("Content-Type", "application/json")
 	switch {
 	case strings.HasSuffix(r.URL.Path, "/submit"):
@@ -121,7 +113,7 @@ func (g *restartingGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p := wire.NewProblem(wire.KindNotFound, "not_found: no endorsed transaction tx of this caller")
 		w.WriteHeader(p.Status)
 		_ = json.NewEncoder(w).Encode(p)
-	case r.URL.Path == "/v1/transactions/tx":
+	case strings.HasPrefix(r.URL.Path, "/v1/transactions/"):
 		g.lookups++
 		if g.lookups == 1 {
 			p := wire.NewProblem(wire.KindNotFound, "not_found: no transaction tx in the ledger of this organisation's peer")
@@ -131,8 +123,7 @@ func (g *restartingGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		_ = json.NewEncoder(w).Encode(wire.TxStatus{TransactionID: "tx", ValidationCode: "VALID", Valid: true, BlockNumber: 12})
 	default:
-		_ = json.NewEncoder(w).Encode(wire.OfflineDigest{TransactionID: "tx", Digest: base64.StdEncoding.EncodeToString(digest[:]),
-			Result: json.RawMessage(`{"op":"Accept"}`)})
+		g.signing.ServeHTTP(w, r)
 	}
 }
 
@@ -142,12 +133,10 @@ func (g *restartingGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func TestSubmitOffline_FollowsAPendingWriteThroughTheLedgerAfterTheGatewayForgotIt(t *testing.T) {
 	client.PendingInterval = 10 * time.Millisecond
 	t.Cleanup(func() { client.PendingInterval = 2 * time.Second })
-	g := &restartingGateway{}
+	sign, cert := newIdentity(t, "treasurer")
+	g := &restartingGateway{signing: &signingGateway{cert: cert, result: `{"op":"Accept"}`}}
 	srv := httptest.NewServer(g)
 	t.Cleanup(srv.Close)
-	_, keyPEM := keyPair(t)
-	sign, err := client.NewSigner(keyPEM)
-	require.NoError(t, err)
 	res, err := newOffline(t, srv.URL).SubmitOffline(context.Background(), sign, "accept", "R-1", nil)
 	require.NoError(t, err)
 	require.Equal(t, uint64(12), res.BlockNumber)

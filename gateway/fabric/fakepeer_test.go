@@ -22,6 +22,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/recv-ledger/recv/gateway/fabric/proposaltest"
 )
 
 // fakePeer answers the Gateway service's unary calls in memory, so the real SDK client runs its
@@ -84,20 +86,13 @@ func (f *fakePeer) NewStream(context.Context, *grpc.StreamDesc, string, ...grpc.
 	return nil, status.Error(codes.Unimplemented, "streams")
 }
 
-// preparedEnvelope builds the transaction envelope a peer's gateway returns after endorsement.
+// preparedEnvelope builds the transaction envelope a peer's gateway returns after endorsement:
+// the proposal's header and payload without transient data, and an endorsement.
 func preparedEnvelope(req *gateway.EndorseRequest, result []byte) *common.Envelope {
-	must := func(b []byte, err error) []byte {
-		if err != nil {
-			panic(err)
-		}
-		return b
+	payload, err := proposaltest.Endorsed(req.GetProposedTransaction().GetProposalBytes(), result)
+	if err != nil {
+		panic(err)
 	}
-	action := must(proto.Marshal(&peer.ChaincodeAction{Response: &peer.Response{Status: 200, Payload: result}}))
-	prp := must(proto.Marshal(&peer.ProposalResponsePayload{Extension: action}))
-	cap := must(proto.Marshal(&peer.ChaincodeActionPayload{Action: &peer.ChaincodeEndorsedAction{ProposalResponsePayload: prp}}))
-	tx := must(proto.Marshal(&peer.Transaction{Actions: []*peer.TransactionAction{{Payload: cap}}}))
-	chdr := must(proto.Marshal(&common.ChannelHeader{ChannelId: req.GetChannelId(), TxId: req.GetTransactionId()}))
-	payload := must(proto.Marshal(&common.Payload{Header: &common.Header{ChannelHeader: chdr}, Data: tx}))
 	return &common.Envelope{Payload: payload}
 }
 

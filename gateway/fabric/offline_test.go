@@ -16,6 +16,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/recv-ledger/recv/chaincode/wire"
+	"github.com/recv-ledger/recv/gateway/client"
 )
 
 // offlineClient has "treasurer" known by certificate only and "admin" with its key.
@@ -140,4 +141,42 @@ func TestClassify_Table(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The bytes the SDK prepares and a peer's gateway endorses are what the offline client reads and
+// checks (gateway/client): the approved transfer passes, a different amount does not.
+func TestOffline_TheClientChecksTheSDKsBytes(t *testing.T) {
+	fp := &fakePeer{result: []byte(`{"items":[]}`)}
+	c := newTestClient(t, fp, "admin")
+	cert, key := testUser(t, "treasurer")
+	id, err := NewIdentity("CoreMSP", "treasurer", "issuer", cert, nil)
+	require.NoError(t, err)
+	require.NoError(t, c.AddIdentity(id))
+	signer, err := client.NewIdentity("CoreMSP", cert, key)
+	require.NoError(t, err)
+	transfer, _ := wire.Lookup("transfer")
+	approved := client.Approved{Op: transfer, ID: "R-1", Body: []byte(`{"to":"SupplierMSP/supplier-b","amount":"300.00"}`)}
+	expect := client.Expect{Signer: signer, Channel: "receivables", Chaincode: "receivables"}
+
+	prop, err := c.PrepareProposal("treasurer", "Transfer", []string{"R-1", "SupplierMSP/supplier-b", "300.00"}, nil)
+	require.NoError(t, err)
+	read, err := client.ReadProposal(prop.Signed)
+	require.NoError(t, err)
+	require.NoError(t, read.Check(prop.TransactionID, approved, expect))
+	approved.Body = []byte(`{"to":"SupplierMSP/supplier-b","amount":"30.00"}`)
+	var ue *client.UnapprovedError
+	require.ErrorAs(t, read.Check(prop.TransactionID, approved, expect), &ue)
+	require.Equal(t, "argument amount", ue.What)
+
+	sig, err := signer.Sign(prop.Digest)
+	require.NoError(t, err)
+	tx, err := c.EndorseSigned(context.Background(), "treasurer", prop.Bytes, sig)
+	require.NoError(t, err)
+	require.NoError(t, read.CheckTransaction(tx.TransactionID, tx.Signed))
+
+	other, err := c.PrepareProposal("treasurer", "Transfer", []string{"R-1", "SupplierMSP/supplier-b", "300.00"}, nil)
+	require.NoError(t, err)
+	otherRead, err := client.ReadProposal(other.Signed)
+	require.NoError(t, err)
+	require.ErrorAs(t, otherRead.CheckTransaction(tx.TransactionID, tx.Signed), &ue, "another proposal's transaction")
 }

@@ -7,7 +7,10 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"crypto/sha256"
+	"crypto/x509"
+	"encoding/pem"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 
@@ -16,6 +19,7 @@ import (
 	"github.com/recv-ledger/recv/gateway/auth"
 	"github.com/recv-ledger/recv/gateway/fabric"
 	"github.com/recv-ledger/recv/gateway/fabric/fabrictest"
+	"github.com/recv-ledger/recv/gateway/fabric/proposaltest"
 )
 
 // Call is one call the ledger received.
@@ -35,17 +39,17 @@ type Answer struct {
 
 // Ledger stands in for the Fabric client: it records calls and answers from Answers by
 // transaction name, then from Members for the registry's transactions (default: a null
-// payload). Offline signatures are checked against the signing user's public key in OfflineKeys.
+// payload). Offline signatures are checked against the signing user's certificate in OfflineCerts.
 type Ledger struct {
-	mu          sync.Mutex
-	Calls       []Call
-	Answers     map[string]Answer
-	Members     *Members
-	Stream      []fabric.Event              // what Events streams
-	OfflineKeys map[string]*ecdsa.PublicKey // by user name
-	identities  map[string]*fabric.Identity
-	offline     map[string][]byte // digest by txId
-	prepared    []string          // the last prepared proposal: its transaction, then its arguments
+	mu           sync.Mutex
+	Calls        []Call
+	Answers      map[string]Answer
+	Members      *Members
+	Stream       []fabric.Event    // what Events streams
+	OfflineCerts map[string][]byte // PEM certificates of the users who sign offline, by user name
+	identities   map[string]*fabric.Identity
+	offline      map[string][]byte // the bytes to sign, by "proposal/<txId>" or "transaction/<txId>"
+	prepared     []string          // the last prepared proposal: its transaction, then its arguments
 }
 
 func (l *Ledger) record(caller, tx string, args []string) Answer {
@@ -121,66 +125,98 @@ func (l *Ledger) Events(ctx context.Context, _ string, _ fabric.Position) (<-cha
 	return out, nil
 }
 
-func digestOf(s string) []byte {
-	d := sha256.Sum256([]byte(s))
-	return d[:]
-}
+// Channel and Chaincode are what the test ledger's proposals name.
+const (
+	Channel   = "receivables"
+	Chaincode = "receivables"
+)
 
-// PrepareProposal implements api.Ledger.
+// PrepareProposal implements api.Ledger: a real Fabric proposal, whose creator is the caller's
+// certificate in OfflineCerts (else its wallet identity's).
 func (l *Ledger) PrepareProposal(name, tx string, args []string, transient map[string][]byte) (*fabric.Unsigned, error) {
 	l.record(name, "prepare:"+tx, args)
 	l.withTransient(transient)
 	l.mu.Lock()
 	l.prepared = append([]string{tx}, args...)
+	cert := l.OfflineCerts[name]
+	if id, ok := l.identities[name]; ok && cert == nil {
+		cert = id.ID.Credentials()
+	}
 	l.mu.Unlock()
-	return l.unsigned("otx", "proposal", nil), nil
+	txID, b, err := proposaltest.Proposal{Channel: Channel, Chaincode: Chaincode, MSPID: "CoreMSP", Cert: cert,
+		Function: tx, Args: args, Transient: transient}.Build()
+	if err != nil {
+		return nil, err
+	}
+	return l.unsigned(txID, "proposal", b, nil), nil
 }
 
-func (l *Ledger) unsigned(txID, stage string, result []byte) *fabric.Unsigned {
+// unsigned keeps the bytes to sign of a proposal or transaction under the key the server keeps
+// for it ("proposal/<txId>").
+func (l *Ledger) unsigned(txID, stage string, signed, result []byte) *fabric.Unsigned {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.offline == nil {
 		l.offline = map[string][]byte{}
 	}
-	d := digestOf(stage + ":" + txID)
-	l.offline[stage+"/"+txID] = d
-	return &fabric.Unsigned{TransactionID: txID, Bytes: []byte(stage), Signed: []byte(stage + ":" + txID), Digest: d, Result: result}
+	key := stage + "/" + txID
+	l.offline[key] = signed
+	d := sha256.Sum256(signed)
+	return &fabric.Unsigned{TransactionID: txID, Bytes: []byte(key), Signed: signed, Digest: d[:], Result: result}
 }
 
-func (l *Ledger) verify(name, stage string, sig []byte) error {
+// verify checks sig of the bytes kept under key against name's certificate in OfflineCerts and
+// returns those bytes and their transaction id.
+func (l *Ledger) verify(name string, key, sig []byte) (signed []byte, txID string, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	key, ok := l.OfflineKeys[name]
-	if !ok || !ecdsa.VerifyASN1(key, l.offline[stage+"/otx"], sig) {
-		return &fabric.Error{Kind: wire.KindInvalid, Stage: map[string]string{"proposal": "endorse", "transaction": "submit"}[stage],
+	stage, txID, _ := strings.Cut(string(key), "/")
+	signed = l.offline[string(key)]
+	d := sha256.Sum256(signed)
+	var pub *ecdsa.PublicKey
+	if block, _ := pem.Decode(l.OfflineCerts[name]); block != nil {
+		if cert, err := x509.ParseCertificate(block.Bytes); err == nil {
+			pub, _ = cert.PublicKey.(*ecdsa.PublicKey)
+		}
+	}
+	if pub == nil || signed == nil || !ecdsa.VerifyASN1(pub, d[:], sig) {
+		return nil, "", &fabric.Error{Kind: wire.KindInvalid, Stage: map[string]string{"proposal": "endorse", "transaction": "submit"}[stage],
 			Message: "invalid: the " + stage + " signature does not match " + name + "'s certificate"}
 	}
-	return nil
+	return signed, txID, nil
 }
 
-// EndorseSigned implements api.Ledger.
-func (l *Ledger) EndorseSigned(_ context.Context, name string, _, sig []byte) (*fabric.Unsigned, error) {
+// EndorseSigned implements api.Ledger: the transaction a peer's gateway prepares from the
+// proposal.
+func (l *Ledger) EndorseSigned(_ context.Context, name string, b, sig []byte) (*fabric.Unsigned, error) {
 	l.record(name, "endorse", nil)
-	if err := l.verify(name, "proposal", sig); err != nil {
+	proposal, txID, err := l.verify(name, b, sig)
+	if err != nil {
 		return nil, err
 	}
-	return l.unsigned("otx", "transaction", []byte(`{"txId":"otx","op":"Accept","items":[]}`)), nil
+	result := []byte(`{"txId":"` + txID + `","op":"Accept","items":[]}`)
+	payload, err := proposaltest.Endorsed(proposal, result)
+	if err != nil {
+		return nil, err
+	}
+	return l.unsigned(txID, "transaction", payload, result), nil
 }
 
 // SubmitSigned implements api.Ledger.
-func (l *Ledger) SubmitSigned(_ context.Context, name, _ string, _, sig []byte) (*fabric.Result, error) {
+func (l *Ledger) SubmitSigned(_ context.Context, name, _ string, b, sig []byte) (*fabric.Result, error) {
 	l.record(name, "submit", nil)
-	if err := l.verify(name, "transaction", sig); err != nil {
+	_, txID, err := l.verify(name, b, sig)
+	if err != nil {
 		return nil, err
 	}
 	l.mu.Lock()
 	prepared := l.prepared
 	l.mu.Unlock()
 	if len(prepared) > 1 && prepared[0] == "DecideFinancing" {
-		return &fabric.Result{TransactionID: "otx", BlockNumber: 6, Payload: []byte(`{"txId":"otx","op":"DecideFinancing","items":[{"id":"` +
+		return &fabric.Result{TransactionID: txID, BlockNumber: 6, Payload: []byte(`{"txId":"` + txID + `","op":"DecideFinancing","items":[{"id":"` +
 			prepared[1] + `","bank":"Bank1MSP","termsHash":"` + TermsHash + `"}]}`), Attempts: 1}, nil
 	}
-	return &fabric.Result{TransactionID: "otx", BlockNumber: 6, Payload: []byte(`{"txId":"otx","op":"Accept","items":[]}`), Attempts: 1}, nil
+	return &fabric.Result{TransactionID: txID, BlockNumber: 6, Payload: []byte(`{"txId":"` + txID + `","op":"Accept","items":[]}`), Attempts: 1}, nil
 }
 
 // TermsHash is the hash of every decision the test ledger records (DecideFinancing).
