@@ -6,7 +6,8 @@
 # transferred or financed only before its maturity day, and redeemed only on or after it.
 #   A matures in 90 days: asked for by the core enterprise's treasurer (the maker) and confirmed by
 #     its approver (the checker), each signing offline with its own key; accepted, split,
-#     transferred down three tiers of suppliers, financed at Bank1, while a financing at Bank2 that
+#     transferred down three tiers of suppliers, financed at Bank1 by a supplier and an officer who
+#     hold their own keys (registered with a key made here), while a financing at Bank2 that
 #     would exceed the credit line Bank2 set is refused; a piece is frozen by
 #     the auditor on a court order and cannot move until it is unfrozen; its redemption today is
 #     refused.
@@ -103,9 +104,32 @@ if as SupplierMSP/supplier-c finance request "$A.2.1" --bank CoreMSP; then
 fi
 say "${Y}refused with exit code 2 (invalid): only a bank organisation finances${N}"
 
-step "Supplier C asks Bank1 to finance its piece; Bank1's officer approves at 4.50% and pays (融资)"
-as SupplierMSP/supplier-c finance request "$A.2.1" --bank Bank1MSP
-as Bank1MSP/officer finance approve "$A.2.1" --rate-bps 450
+step "Keys held by their owners: the supplier's and Bank1's admins each register a user whose key pair is made here"
+say "Only a certificate signing request reaches the gateway, which enrolls it and keeps the certificate,"
+say "never the key: the user signs every write itself (--sign-with), after checking that the proposal the"
+say "gateway prepared is the operation it asked for (function, arguments, signer, channel)."
+sc=sc-$run fo=fo-$run
+as SupplierMSP/admin user register "$sc" --role supplier --key-out "$docs/$sc/key.pem" --token-out "$docs/$sc.token"
+as Bank1MSP/admin user register "$fo" --role financier --key-out "$docs/$fo/key.pem" --token-out "$docs/$fo.token"
+for w in "gateways/supplier/wallet/$sc" "gateways/bank1/wallet/$fo"; do
+	[ -f "$RECV_NET_DIR/$w/cert.pem" ] && [ ! -e "$RECV_NET_DIR/$w/key.pem" ] ||
+		{ echo "demo: the gateway's wallet entry $w should hold a certificate and no key" >&2; exit 1; }
+	say "the gateway's wallet entry $w: $(cd "$RECV_NET_DIR/$w" && ls | paste -sd' ') (no key)"
+done
+# own SIGNER ARGS...: recv as a user who holds its own key and token.
+own() {
+	local who=$1
+	shift
+	as "$who" --token-file "$docs/${who#*/}.token" "$@" --sign-with "$docs/${who#*/}/key.pem"
+}
+
+step "Supplier C transfers its piece to its colleague $sc, who accepts it signing with its own key"
+as SupplierMSP/supplier-c transfer "$A.2.1" --to "SupplierMSP/$sc"
+own "SupplierMSP/$sc" accept "$A.2.1"
+
+step "$sc asks Bank1 to finance the piece; Bank1's officer $fo approves at 4.50% and pays (融资), each signing with its own key"
+own "SupplierMSP/$sc" finance request "$A.2.1" --bank Bank1MSP
+own "Bank1MSP/$fo" finance approve "$A.2.1" --rate-bps 450
 as Bank1MSP/officer get "$A.2.1"
 
 step "Bank2 grants the core enterprise a credit line 300,000.00 above what it already finances on it (授信额度)"
@@ -174,6 +198,7 @@ as Bank2MSP/officer risk
 step "The auditor reconciles the accounts"
 as AuditorMSP/auditor totals SupplierMSP/supplier-a
 as AuditorMSP/auditor totals SupplierMSP/supplier-c
+as AuditorMSP/auditor totals "SupplierMSP/$sc"
 as AuditorMSP/auditor totals Bank1MSP/officer
 
 step "A governed change: the core enterprise proposes a 180-day term cap; it applies once both banks approve too (a majority, 3 of 5, with every veto)"
