@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/recv-ledger/recv/chaincode/wire"
 )
@@ -27,9 +26,9 @@ func (p jsonPrinter) Print(v any, _ func(io.Writer)) error {
 type tablePrinter struct{ w io.Writer }
 
 func (p tablePrinter) Print(_ any, table func(io.Writer)) error {
-	tw := tabwriter.NewWriter(p.w, 0, 4, 2, ' ', 0)
-	table(tw)
-	return tw.Flush()
+	t := newTable(p.w)
+	table(t)
+	return t.Flush()
 }
 
 // holderText shows who holds a receivable and to whom it is offered.
@@ -103,8 +102,7 @@ func receivableDetail(w io.Writer, r *wire.Receivable) {
 // rolesText lists the roles an organisation of kind may give its accounts.
 func rolesText(kind wire.OrgKind) string { return strings.Join(wire.KindRoles[kind], ", ") }
 
-// orgTable puts the legal name last: a Chinese name is twice as wide on a terminal as the
-// tabwriter counts, so any column after it would go out of line.
+// orgTable puts the legal name, the longest cell, last.
 func orgTable(w io.Writer, orgs []wire.Org) {
 	fmt.Fprintln(w, "MSP\tKIND\tCREDIT CODE\tNAME")
 	for _, o := range orgs {
