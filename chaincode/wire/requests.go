@@ -117,11 +117,25 @@ type WhoAmI struct {
 // NewUser is the body of POST /v1/admin/users. With CSR (a PEM certificate signing request made
 // by the user with its own key), the gateway enrolls that request and keeps only the certificate:
 // the user signs offline (docs/gateway.md), whatever its organisation.
+//
+// With Browser, nothing is asked of the CA yet: the gateway answers a one-time enrollment code,
+// and the user enrolls in the web console (/enroll) with a key its browser makes and keeps
+// (BrowserEnrollment); the gateway never holds that key.
 type NewUser struct {
-	Name   string `json:"name"`
-	Role   string `json:"role"`
-	Secret string `json:"secret,omitempty"`
-	CSR    string `json:"csr,omitempty"`
+	Name    string `json:"name"`
+	Role    string `json:"role"`
+	Secret  string `json:"secret,omitempty"`
+	CSR     string `json:"csr,omitempty"`
+	Browser bool   `json:"browser,omitempty"`
+}
+
+// BrowserEnrollment is the body of POST /v1/enroll: a user registered with NewUser.Browser
+// enrolls with its name, the one-time code its admin was given and a PEM certificate signing
+// request for its name, made with a key the user's browser holds.
+type BrowserEnrollment struct {
+	Name string `json:"name"`
+	Code string `json:"code"`
+	CSR  string `json:"csr"`
 }
 
 // RevokeUser is the body of POST /v1/admin/users/{name}/revoke: why (an RFC 5280 reason name such
@@ -162,6 +176,10 @@ type NewUserResult struct {
 	// Resumed: this answer finished a registration that had stopped after the CA step (the
 	// account was opened and the token issued now; the CA was not asked again).
 	Resumed bool `json:"resumed,omitempty"`
+	// EnrollmentCode answers a registration with Browser: the one-time code the user enrolls
+	// with in the web console before EnrollmentExpires (shown once; the gateway keeps its hash).
+	EnrollmentCode    string     `json:"enrollmentCode,omitempty"`
+	EnrollmentExpires *time.Time `json:"enrollmentExpires,omitempty"`
 }
 
 // OfflineProposalRequest asks for an unsigned proposal of one write operation, by its name in Ops;

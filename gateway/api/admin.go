@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"crypto"
+	"crypto/ecdsa"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
@@ -43,25 +44,37 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := s.withTimeout(r)
 	defer cancel()
-	if _, inWallet := s.ledger.Identity(req.Name); inWallet {
-		s.resumeUser(ctx, w, r, admin, req)
-		return
+	var res *wire.NewUserResult
+	if req.Browser {
+		res, err = s.addBrowserUser(ctx, admin, req)
+	} else {
+		res, err = s.register(ctx, admin, req)
 	}
-	if err := s.checkNewAccount(ctx, admin, req); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	res, err := s.cfg.Admin.AddUser(ctx, req)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	writeJSON(w, http.StatusCreated, res)
+}
+
+// register is a registration's work once its request is read: the CA, the wallet, the account,
+// then the token; or resumeUser for a user already in the wallet.
+func (s *Server) register(ctx context.Context, admin *fabric.Identity, req wire.NewUser) (*wire.NewUserResult, error) {
+	if _, inWallet := s.ledger.Identity(req.Name); inWallet {
+		return s.resumeUser(ctx, admin, req)
+	}
+	if err := s.checkNewAccount(ctx, admin, req); err != nil {
+		return nil, err
+	}
+	res, err := s.cfg.Admin.AddUser(ctx, req)
+	if err != nil {
+		return nil, err
+	}
 	if err := s.openAccount(ctx, admin, req); err != nil {
 		s.log.Warn("user added without its account", "name", req.Name, "role", req.Role, "by", admin.Name, "err", err)
-		s.writeError(w, r, accountNotOpened(req, err))
-		return
+		return nil, accountNotOpened(req, err)
 	}
-	s.issueFirstToken(w, r, admin, res)
+	return s.issueFirstToken(admin, res)
 }
 
 // resumeUser finishes a registration that stopped after the CA step. The user is in the wallet
@@ -69,65 +82,57 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request) {
 // secret is spent). With the same role (and, for a user with its own key, a CSR of the same key),
 // the account is opened when it is not on the ledger yet, and the token is issued. A user whose
 // account is open and who has a token is registered already: nothing is changed.
-func (s *Server) resumeUser(ctx context.Context, w http.ResponseWriter, r *http.Request, admin *fabric.Identity, req wire.NewUser) {
+func (s *Server) resumeUser(ctx context.Context, admin *fabric.Identity, req wire.NewUser) (*wire.NewUserResult, error) {
 	role, ours := s.cfg.Admin.Registered(req.Name)
 	if !ours {
-		s.writeError(w, r, &fabric.Error{Kind: wire.KindConflict, Stage: "admin", Message: "conflict: user " + req.Name + " is already in the wallet"})
-		return
+		return nil, &fabric.Error{Kind: wire.KindConflict, Stage: "admin", Message: "conflict: user " + req.Name + " is already in the wallet"}
 	}
 	if role != req.Role {
-		s.writeError(w, r, wire.Errorf(wire.KindConflict, "user %s was registered with role %s; finish its registration with --role %s", req.Name, role, role))
-		return
+		return nil, wire.Errorf(wire.KindConflict, "user %s was registered with role %s; finish its registration with --role %s", req.Name, role, role)
 	}
 	id, _ := s.ledger.Identity(req.Name)
 	if req.CSR != "" {
 		if err := sameKey(req.CSR, id); err != nil {
-			s.writeError(w, r, err)
-			return
+			return nil, err
 		}
 	}
 	if err := s.checkRole(ctx, admin, req.Role); err != nil {
-		s.writeError(w, r, err)
-		return
+		return nil, err
 	}
 	account, err := s.existingAccount(ctx, admin, req.Name)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return nil, err
 	}
 	switch {
 	case account == nil:
 		if err := s.openAccount(ctx, admin, req); err != nil {
 			s.log.Warn("user still without its account", "name", req.Name, "role", req.Role, "by", admin.Name, "err", err)
-			s.writeError(w, r, accountNotOpened(req, err))
-			return
+			return nil, accountNotOpened(req, err)
 		}
 	case account.Status == wire.AccountOpen && account.Role == req.Role && !s.cfg.Auth.Tokens.Has(req.Name):
 		// The account committed after the first answer (pending), or was opened by hand.
 	default:
-		s.writeError(w, r, wire.Errorf(wire.KindConflict, "user %s is registered and its account %s is on the ledger (%s, role %s): nothing to finish; a new token: recv user token %s",
-			req.Name, account.ID, account.Status, account.Role, req.Name))
-		return
+		return nil, wire.Errorf(wire.KindConflict, "user %s is registered and its account %s is on the ledger (%s, role %s): nothing to finish; a new token: recv user token %s",
+			req.Name, account.ID, account.Status, account.Role, req.Name)
 	}
 	res := &wire.NewUserResult{Name: req.Name, Account: id.Account(), Role: role, Resumed: true}
 	if id.Sign == nil {
 		res.Certificate = string(id.ID.Credentials())
 	}
-	s.issueFirstToken(w, r, admin, res)
+	return s.issueFirstToken(admin, res)
 }
 
-// issueFirstToken issues the token of a user whose account is open and answers 201 with it, shown
-// this once.
-func (s *Server) issueFirstToken(w http.ResponseWriter, r *http.Request, admin *fabric.Identity, res *wire.NewUserResult) {
+// issueFirstToken issues the token of a user whose account is open; the answer shows it this
+// once.
+func (s *Server) issueFirstToken(admin *fabric.Identity, res *wire.NewUserResult) (*wire.NewUserResult, error) {
 	token, err := s.cfg.Auth.Tokens.Reissue(res.Name)
 	if err != nil {
-		s.writeError(w, r, &fabric.Error{Kind: wire.KindInternal, Stage: "admin", Err: err,
-			Message: fmt.Sprintf("user %s is registered and its account %s is open, but no token could be issued (%v); issue one with: recv user token %s", res.Name, res.Account, err, res.Name)})
-		return
+		return nil, &fabric.Error{Kind: wire.KindInternal, Stage: "admin", Err: err,
+			Message: fmt.Sprintf("user %s is registered and its account %s is open, but no token could be issued (%v); issue one with: recv user token %s", res.Name, res.Account, err, res.Name)}
 	}
 	res.Token = token
 	s.log.Info("user added", "name", res.Name, "role", res.Role, "by", admin.Name, "resumed", res.Resumed)
-	writeJSON(w, http.StatusCreated, res)
+	return res, nil
 }
 
 // adminCaller is the calling identity when it is an admin of the organisation.
@@ -160,6 +165,9 @@ func (s *Server) newUserRequest(r *http.Request) (*fabric.Identity, wire.NewUser
 	if !validUserName(req.Name) || req.Role == "" {
 		return nil, req, badRequest("name ([A-Za-z0-9_-]{1,64}) and role are required")
 	}
+	if req.Browser && (req.CSR != "" || req.Secret != "") {
+		return nil, req, badRequest("browser: the user's browser makes its key and request at enrollment; give neither csr nor secret")
+	}
 	if req.CSR != "" {
 		if err := checkCSR(req.CSR, req.Name); err != nil {
 			return nil, req, err
@@ -180,6 +188,9 @@ func checkCSR(csrPEM, name string) error {
 	}
 	if err := csr.CheckSignature(); err != nil {
 		return badRequest("csr: its signature does not verify: " + err.Error())
+	}
+	if _, ok := csr.PublicKey.(*ecdsa.PublicKey); !ok {
+		return badRequest("csr: its key is not an ECDSA key (Fabric signs with ECDSA)")
 	}
 	if csr.Subject.CommonName != name {
 		return badRequest(fmt.Sprintf("csr: its common name %q is not the user's name %q", csr.Subject.CommonName, name))
@@ -373,7 +384,9 @@ func (s *Server) openAccount(ctx context.Context, admin *fabric.Identity, req wi
 // entry, no account, no token), and how to finish: the same registration again.
 func accountNotOpened(req wire.NewUser, err error) error {
 	again := "recv user register " + req.Name + " --role " + req.Role
-	if req.CSR != "" {
+	if req.Browser {
+		again = "the same enrollment in the web console, from the same browser"
+	} else if req.CSR != "" {
 		again += " --key-out <the same key file>"
 	}
 	if fe, ok := fabric.Pending(err); ok {

@@ -68,6 +68,9 @@ type Config struct {
 	// for OfflineTTL (10 minutes).
 	OfflineEntries int
 	OfflineTTL     time.Duration
+	// Enrollments keeps the browser registrations waiting for their users (OpenEnrollments);
+	// nil: in memory, codes valid DefaultEnrollmentTTL.
+	Enrollments *Enrollments
 }
 
 // Server serves the REST API.
@@ -78,7 +81,9 @@ type Server struct {
 	metrics *Metrics
 	idem    *IdempotencyStore
 	offline *offlineStore
-	mux     *http.ServeMux
+	// enrollments are the browser registrations waiting for their users.
+	enrollments *Enrollments
+	mux         *http.ServeMux
 
 	patterns []string
 }
@@ -104,6 +109,11 @@ func NewServer(cfg Config) *Server {
 		idem:    NewIdempotencyStore(cfg.IdempotencyEntries, cfg.IdempotencyTTL),
 		offline: newOfflineStore(cfg.OfflineEntries, cfg.OfflineTTL),
 		mux:     http.NewServeMux(),
+
+		enrollments: cfg.Enrollments,
+	}
+	if s.enrollments == nil {
+		s.enrollments, _ = OpenEnrollments("", 0) // in memory: cannot fail
 	}
 	s.routes()
 	return s
@@ -159,6 +169,8 @@ func (s *Server) routes() {
 	authed("POST /v1/offline/proposals/{txid}/endorse", s.offlineEndorse)
 	authed("POST /v1/offline/transactions/{txid}/submit", s.offlineSubmit)
 	authed("POST /v1/admin/users", s.addUser)
+	// A browser enrollment's credential is its one-time code (failures count like bad tokens).
+	open("POST /v1/enroll", s.enroll)
 	authed("POST /v1/admin/users/{name}/revoke", s.revokeUser)
 	// A new token is never kept for a replay: the idempotency store would hold it in clear.
 	guarded("POST /v1/admin/users/{name}/token", http.HandlerFunc(s.userToken))

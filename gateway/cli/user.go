@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/hyperledger/fabric-gateway/pkg/identity"
 	"github.com/spf13/cobra"
@@ -26,6 +27,7 @@ func newUserCommand(g *globals) *cobra.Command {
 
 func newUserRegisterCommand(g *globals) *cobra.Command {
 	var role, tokenOut, keyOut string
+	var browser bool
 	cmd := &cobra.Command{
 		Use:     "register NAME",
 		Aliases: []string{"add"},
@@ -47,19 +49,30 @@ request goes to the gateway, which enrolls it and keeps the certificate, never t
 written to --key-out (0600) before the gateway is asked, and the certificate next to it (cert.pem)
 after; a key file that exists already is used, not replaced, so that the same command finishes a
 registration that stopped. The user signs offline with --sign-with, in any organisation. The
-enrollment secret is used once and never shown.`,
+enrollment secret is used once and never shown.
+
+With --browser the user's key is made and kept by the user's browser: nothing is asked of the CA
+yet; the answer is a one-time enrollment code (valid 24 h, shown once, the gateway keeps its
+hash). Give the user its name and the code: at the console's /enroll page its browser makes a
+non-extractable P-256 key, sends only a CSR, and the user is enrolled, its account opened and
+signed in; the console then signs its writes in the browser. Registering the same name again
+gives a new code (the old one stops working).`,
 		Example: `  recv --as SupplierMSP/admin user register supplier-d --role supplier --token-out supplier-d.token
-  recv --as Bank1MSP/admin user register officer2 --role financier --key-out officer2/key.pem --token-out officer2.token`,
+  recv --as Bank1MSP/admin user register officer2 --role financier --key-out officer2/key.pem --token-out officer2.token
+  recv --as SupplierMSP/admin user register clerk --role supplier --browser`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if role == "" {
 				return usagef("--role is required (issuer, supplier, financier, auditor, admin)")
 			}
+			if browser && (keyOut != "" || tokenOut != "") {
+				return usagef("--browser: the user's browser makes its key and receives its token; give neither --key-out nor --token-out")
+			}
 			c, err := g.client()
 			if err != nil {
 				return err
 			}
-			req := wire.NewUser{Name: args[0], Role: role}
+			req := wire.NewUser{Name: args[0], Role: role, Browser: browser}
 			keyMade := false
 			if keyOut != "" {
 				var csr []byte
@@ -74,6 +87,9 @@ enrollment secret is used once and never shown.`,
 			if err != nil {
 				return err
 			}
+			if browser && (res.EnrollmentCode == "" || res.EnrollmentExpires == nil) {
+				return fmt.Errorf("the gateway answered no enrollment code for %s (a gateway without browser enrollment?)", res.Name)
+			}
 			if keyOut != "" {
 				if err := writeCertificate(keyOut, []byte(res.Certificate)); err != nil {
 					return err
@@ -86,6 +102,11 @@ enrollment secret is used once and never shown.`,
 			}
 			return g.printer().Print(res, func(w io.Writer) {
 				fmt.Fprintf(w, "account:\t%s\nrole:\t%s\n", res.Account, res.Role)
+				if browser {
+					fmt.Fprintf(w, "enrollment code:\t%s\nvalid until:\t%s\nnext:\tthe user opens the web console's /enroll page and enters its name and this code (shown once)\n",
+						res.EnrollmentCode, res.EnrollmentExpires.Format(time.RFC3339))
+					return
+				}
 				if res.Resumed {
 					fmt.Fprintf(w, "resumed:\tthe registration that had stopped is finished (account opened, token issued; the CA was not asked again)\n")
 				}
@@ -107,6 +128,7 @@ enrollment secret is used once and never shown.`,
 	}
 	cmd.Flags().StringVar(&role, "role", "", "role, allowed by your organisation's kind: issuer, supplier, financier, auditor or admin (required)")
 	cmd.Flags().StringVar(&tokenOut, "token-out", "", "write the new user's token to this file (0600) instead of printing it")
+	cmd.Flags().BoolVar(&browser, "browser", false, "the user enrolls in the web console with a key its browser keeps: answer a one-time enrollment code")
 	cmd.Flags().StringVar(&keyOut, "key-out", "", "make the user's key here and write it to this file (0600), its certificate to cert.pem beside it; the gateway gets only a CSR")
 	return cmd
 }

@@ -133,10 +133,16 @@ func Run(ctx context.Context, cfg config.Serve, log *slog.Logger) error {
 		}
 	}
 
+	// Browser registrations wait for their users' enrollment across a restart (code hashes only).
+	enrollments, err := api.OpenEnrollments(filepath.Join(cfg.StateDir, "enrollment-codes.json"), 0)
+	if err != nil {
+		return err
+	}
 	srv := api.NewServer(api.Config{
 		Ledger: fc, Auth: authn, Admin: admin, Logger: log,
 		ServiceIdentity: serviceUser, RequestTimeout: cfg.RequestTimeout,
 		IdempotencyEntries: cfg.IdempotencyEntries, IdempotencyTTL: cfg.IdempotencyTTL,
+		Enrollments: enrollments,
 	})
 	// The idempotency records survive a restart: a retry after a crash gets the first answer.
 	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
