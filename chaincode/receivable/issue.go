@@ -5,6 +5,7 @@ package receivable
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/recv-ledger/recv/chaincode/wire"
 )
@@ -86,8 +87,8 @@ func checkMaturity(tx Tx, maturity string) error {
 
 func checkTrade(req IssueRequest, amount int64) (Trade, []string, error) {
 	c := req.Contract
-	if c.Number == "" || len(c.Number) > maxNumberLen {
-		return Trade{}, nil, Invalidf("contract.number must have 1..%d characters", maxNumberLen)
+	if err := CheckDocNumber("contract.number", c.Number); err != nil {
+		return Trade{}, nil, err
 	}
 	if !hashPattern.MatchString(c.SHA256) {
 		return Trade{}, nil, Invalidf("contract.sha256 %.80q is not 64 hex characters", c.SHA256)
@@ -101,8 +102,8 @@ func checkTrade(req IssueRequest, amount int64) (Trade, []string, error) {
 	seen := make(map[string]bool, n)
 	var total int64
 	for i, inv := range req.Invoices {
-		if inv.Number == "" || len(inv.Number) > maxNumberLen {
-			return Trade{}, nil, Invalidf("invoices[%d].number must have 1..%d characters", i, maxNumberLen)
+		if err := CheckDocNumber(fmt.Sprintf("invoices[%d].number", i), inv.Number); err != nil {
+			return Trade{}, nil, err
 		}
 		if !hashPattern.MatchString(inv.SHA256) {
 			return Trade{}, nil, Invalidf("invoices[%d].sha256 %.80q is not 64 hex characters", i, inv.SHA256)
@@ -127,4 +128,35 @@ func checkTrade(req IssueRequest, amount int64) (Trade, []string, error) {
 		return Trade{}, nil, Invalidf("invoices total %s does not cover amount %s", FormatAmount(total), FormatAmount(amount))
 	}
 	return trade, hashes, nil
+}
+
+// DocNumberChars names the characters a contract or invoice number may have: the numbering of
+// Chinese contracts and invoices (沪采〔2026〕12号, INV-2026/0042) in a fixed set that every
+// organisation's chaincode reads alike, whatever Go's Unicode tables (no "is a letter" of a newer
+// Unicode version).
+const DocNumberChars = "A-Z a-z 0-9, Chinese characters (U+4E00..U+9FFF), space (not first or last) and - _ . / # : ( ) [ ] （ ） 〔 〕 【 】 － ／ ："
+
+// CheckDocNumber checks a contract's or an invoice's number: 1..64 characters of DocNumberChars.
+func CheckDocNumber(field, n string) error {
+	count := utf8.RuneCountInString(n)
+	if !utf8.ValidString(n) || count < 1 || count > maxNumberLen {
+		return Invalidf("%s must have 1..%d characters", field, maxNumberLen)
+	}
+	if strings.TrimSpace(n) != n {
+		return Invalidf("%s %q starts or ends with a space", field, n)
+	}
+	for i, r := range []rune(n) {
+		if !docNumberRune(r) {
+			return Invalidf("%s %q has %U at character %d, outside the document-number set (%s)", field, n, r, i+1, DocNumberChars)
+		}
+	}
+	return nil
+}
+
+func docNumberRune(r rune) bool {
+	switch {
+	case r >= 'A' && r <= 'Z', r >= 'a' && r <= 'z', r >= '0' && r <= '9', r >= 0x4E00 && r <= 0x9FFF:
+		return true
+	}
+	return strings.ContainsRune(" -_./#:()[]（）〔〕【】－／：", r)
 }

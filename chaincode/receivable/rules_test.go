@@ -7,6 +7,7 @@ import (
 	"errors"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -343,4 +344,27 @@ func snapshot(b *book) map[string]Receivable {
 		out[id] = *r.Clone()
 	}
 	return out
+}
+
+// Contract and invoice numbers are 1..64 characters of a documented set: Chinese numbering
+// (沪采〔2026〕12号) and ASCII references pass; control characters, markup, padding and 65
+// characters are refused with the character named.
+func TestCheckDocNumber_TheDocumentedCharacterSet(t *testing.T) {
+	for _, ok := range []string{"C-2026-001", "INV-2026/0042", "沪采〔2026〕12号", "合同（补充）第3号", "PO#12:A [rev 2]", strings.Repeat("号", 64)} {
+		require.NoError(t, CheckDocNumber("contract.number", ok), ok)
+	}
+	for n, want := range map[string]string{
+		"":                      "contract.number must have 1..64 characters",
+		strings.Repeat("x", 65): "contract.number must have 1..64 characters",
+		" C-1":                  "starts or ends with a space",
+		"C-1\a":                 "has U+0007 at character 4",
+		"<b>C</b>":              "has U+003C at character 1, outside the document-number set",
+		"C\u200b1":              "has U+200B at character 2",
+		"\xff":                  "contract.number must have 1..64 characters",
+	} {
+		err := CheckDocNumber("contract.number", n)
+		require.Error(t, err, "%q", n)
+		require.Contains(t, err.Error(), want, "%q", n)
+		require.Equal(t, wire.KindInvalid, KindOf(err))
+	}
 }
