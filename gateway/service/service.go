@@ -18,6 +18,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
 	"github.com/recv-ledger/recv/gateway/api"
 	"github.com/recv-ledger/recv/gateway/auth"
 	"github.com/recv-ledger/recv/gateway/config"
@@ -138,8 +141,12 @@ func Run(ctx context.Context, cfg config.Serve, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	// The API's own collectors, the process's, and the time beacon's (beaconmetrics.go).
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		newBeaconCollector(fc, cfg.ServiceUser, cfg.BeaconInterval))
 	srv := api.NewServer(api.Config{
-		Ledger: fc, Auth: authn, Admin: admin, Logger: log,
+		Ledger: fc, Auth: authn, Admin: admin, Logger: log, Metrics: api.NewMetrics(reg),
 		ServiceIdentity: serviceUser, RequestTimeout: cfg.RequestTimeout,
 		IdempotencyEntries: cfg.IdempotencyEntries, IdempotencyTTL: cfg.IdempotencyTTL,
 		Enrollments: enrollments,
