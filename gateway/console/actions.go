@@ -136,7 +136,7 @@ func (c *Console) do(w http.ResponseWriter, r *http.Request, s *session) {
 		http.Redirect(w, r, back, http.StatusSeeOther)
 	}()
 	if s.offline {
-		n.Kind, n.Detail = "forbidden", "这个身份离线签名 This identity signs offline: the console never holds its key. Use the recv CLI with --sign-with KEY.pem for this write."
+		n.Kind, n.Detail = "forbidden", "这个身份离线签名 This identity signs offline: the gateway never holds its key. Sign in the browser that enrolled it (its script signs each write there), or use the recv CLI with --sign-with KEY.pem."
 		return
 	}
 	var body any
@@ -167,21 +167,5 @@ func (c *Console) do(w http.ResponseWriter, r *http.Request, s *session) {
 		c.log.Info("console: refused", "op", name, "id", id, "account", s.account, "kind", n.Kind)
 		return
 	}
-	n.OK, n.TxID, n.Block = true, res.TransactionID, res.BlockNumber
-	ev, err := client.EventOf(res)
-	if err != nil {
-		return
-	}
-	if in := ev.Instruction; in != nil {
-		// A maker's request (or its decision): the notice names the receivable and, while the
-		// request waits for the approver, the instruction to confirm.
-		n.Target = in.Target
-		if in.Status == wire.InstructionOpen {
-			n.Instruction = in.ID
-		}
-		return
-	}
-	if n.Target == "" && len(ev.Items) > 0 {
-		n.Target = ev.Items[0].ID
-	}
+	committed(&n, res)
 }

@@ -11,9 +11,10 @@
 // checked by the gateway's authenticator (its failures count against the same per-address limit
 // as the REST API's, and are logged the same way); the gateway then keeps the token in memory
 // and gives the browser only an HttpOnly, SameSite=Strict session cookie that expires. Every form
-// carries the session's CSRF token, every page a strict Content-Security-Policy. Private keys never
-// reach the browser: identities that sign offline see the pages and are sent to the CLI for their
-// writes.
+// carries the session's CSRF token, every page a strict Content-Security-Policy. The gateway's keys
+// never reach the browser. A user registered for a browser key enrolls at /enroll with a key its
+// browser makes and keeps (sign.go, static/sign.js): the console then relays the offline flow and
+// the browser checks and signs each write; other identities that sign offline are sent to the CLI.
 package console
 
 import (
@@ -184,6 +185,9 @@ func (c *Console) routes() {
 	c.mux.HandleFunc("POST /signout", c.post(c.signout))
 	c.mux.HandleFunc("GET /events", c.page(c.events))
 	c.mux.HandleFunc("POST /do/{op}", c.post(c.do))
+	c.mux.HandleFunc("GET /enroll", c.enrollPage)
+	c.mux.HandleFunc("POST /enroll", c.enroll)
+	c.mux.HandleFunc("POST /sign/{step}", c.post(c.sign))
 
 	c.mux.HandleFunc("GET /inbox", c.page(c.inbox))
 	c.mux.HandleFunc("GET /holdings", c.page(c.holdings))
