@@ -391,7 +391,7 @@
   }
 
   // ---- wiring ----
-  document.addEventListener('DOMContentLoaded', async () => {
+  document.addEventListener('DOMContentLoaded', () => {
     const form = document.getElementById('enroll-form');
     if (form) {
       form.addEventListener('submit', ev => { ev.preventDefault(); enroll(form); });
@@ -399,21 +399,26 @@
     }
     if (document.body.dataset.signer !== 'offline') return;
     const me = document.getElementById('me');
-    const rec = me && await getRecord(me.dataset.account).catch(() => undefined);
-    if (!rec || !rec.cert) return; // no key here: the CLI signs (the forms say so when posted)
-    document.body.dataset.signer = 'browser';
-    const note = document.getElementById('offline');
-    if (note) note.textContent = '此浏览器签名 This browser holds your key (it cannot be exported): each write is prepared by the gateway, checked here against your form, and signed here.';
-    // Delegated, so that the sections a live refresh replaces are covered too.
-    document.addEventListener('submit', ev => {
+    const found = (me ? getRecord(me.dataset.account) : Promise.resolve())
+      .then(rec => (rec && rec.cert ? rec : undefined), () => undefined);
+    found.then(rec => {
+      if (!rec) return; // no key here: the forms post as usual, and the console says to use the CLI
+      document.body.dataset.signer = 'browser';
+      const note = document.getElementById('offline');
+      if (note) note.textContent = '此浏览器签名 This browser holds your key (it cannot be exported): each write is prepared by the gateway, checked here against your form, and signed here.';
+    });
+    // Delegated, so that the sections a live refresh replaces are covered too; a form sent before
+    // the key was looked up waits for it.
+    document.addEventListener('submit', async ev => {
       const f = ev.target;
       if (!(f instanceof HTMLFormElement) || !(f.getAttribute('action') || '').startsWith('/do/')) return;
       ev.preventDefault();
-      submitSigned(f, rec);
+      const rec = await found;
+      if (rec) submitSigned(f, rec); else HTMLFormElement.prototype.submit.call(f);
     });
   });
 
-  // For the tests (gateway/console's sign_js_test.go, the browser suite): the pieces above,
+  // For the tests (gateway/console's browsersign_test.go, the browser suite): the pieces above,
   // checked in Go against what the gateway and Fabric expect.
   window.recvSign = { sign, csr, readProposal, checkProposal, checkTransaction };
 })();
