@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command (`make test`, and what CI runs):
-#   unit       chaincode and gateway unit tests, chaincode coverage (>= 85% required)
+#   unit       chaincode and gateway unit tests, chaincode coverage (>= 85% required), the alert
+#              rules' unit tests and the monitoring's generated configuration (test/monitor/rules)
 #   fuzz       every chaincode fuzz target for a few seconds, as a regression test
 #   integration the suites in test/ against real Fabric nodes: one native network with a gateway per
 #              org shared by test/integration, test/gateway and test/console (the browser suite, in
@@ -71,6 +72,14 @@ unit() {
 
 	step "container tools unit tests (external builder, health probe)"
 	run_go_test tools-unit network/docker/tools -cover ./...
+
+	step "monitoring: alert rules (promtool test rules) and the generated Prometheus configuration"
+	# Debian's prometheus packages, installed when missing (the rules test needs promtool).
+	if ! scripts/monitor.sh install >"$log_dir/monitor-install.log" 2>&1; then
+		echo "--- could not install the prometheus packages; the last 40 lines of $log_dir/monitor-install.log:"
+		tail -n 40 "$log_dir/monitor-install.log"
+	fi
+	run_go_test monitor-rules test ./monitor/rules/
 }
 
 fuzz() {
@@ -98,7 +107,8 @@ integration() {
 	(cd test && go build -o "$log_dir/testnet" ./internal/cmd/testnet) || { failed=$((failed + 1)) broken+=(build-testnet); return 1; }
 
 	local pkg name native_ok= pkgs shared='/test/(integration|gateway|console)$'
-	pkgs=$(cd test && go list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./... | sort)
+	# test/monitor/rules needs no network: it runs with the unit tests.
+	pkgs=$(cd test && go list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./... | grep -v '/test/monitor/rules$' | sort)
 	# The suites that share the native network run one after the other, before the rest.
 	for pkg in $(grep -E "$shared" <<<"$pkgs"; grep -vE "$shared" <<<"$pkgs"); do
 		name=${pkg##*/recv/test/}
@@ -207,6 +217,7 @@ sweep_networks() {
 	while IFS= read -r marker; do
 		dir=$(dirname "$marker")
 		echo "cleaning up the network a suite left in $dir"
+		RECV_NET_DIR=$dir scripts/monitor.sh down >/dev/null 2>&1 || true
 		RECV_NET_DIR=$dir scripts/gateways.sh down >/dev/null 2>&1 || true
 		RECV_NET_DIR=$dir scripts/network.sh down >/dev/null 2>&1 || true
 	done < <(find "$1" -maxdepth 4 -name .recv-net-state 2>/dev/null)

@@ -373,6 +373,8 @@ func (n *Network) downScript(tmp string) string {
 	if n.Kind == Compose {
 		fmt.Fprintf(&s, "%s down\n", q(n.script()))
 	} else {
+		// Monitoring a suite started on the network (scripts/monitor.sh): nothing when there is none.
+		fmt.Fprintf(&s, "%s down >/dev/null 2>&1\n", q(filepath.Join(n.Root, "scripts", "monitor.sh")))
 		fmt.Fprintf(&s, "%s down\n", q(filepath.Join(n.Root, "scripts", "gateways.sh")))
 		fmt.Fprintf(&s, "%s down\n", q(n.script()))
 	}
