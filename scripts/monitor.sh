@@ -166,6 +166,10 @@ EOF
 		done < <(jq -r '.orgs | to_entries[] | [.key, .value.name, .value.peer.name, .value.peer.operations,
 			.value.peer.serverName, .value.peer.tlsCACert] | @tsv' "$json")
 		while IFS=$'\t' read -r msp org addr gw_ca; do
+			if [ ! -s "$NET/gateways/$org/tokens/admin.token" ]; then
+				say "gateway.$org is not scraped: no admin token yet (make gateways, then make monitor again)" >&2
+				continue
+			fi
 			cat <<EOF
   - job_name: $(y "gateway/gateway.$org")
     scheme: $([ -n "$gw_ca" ] && echo https || echo http)
