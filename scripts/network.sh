@@ -17,7 +17,8 @@
 #   network.sh nodes          the node names
 #   network.sh status         each node: running, /healthz, block height
 #   network.sh deploy         deploy the chaincode (sequence 1) when it is not committed yet
-#   network.sh upgrade        rebuild the chaincode, restart its server, commit sequence + 1
+#   network.sh upgrade        rebuild the chaincode, commit sequence + 1 with new servers started
+#                             beside the running ones (no call fails; docs/network.md)
 #   network.sh logs NODE [-f] a node's log (names from `status`)
 #   network.sh env ORG [USER] shell exports for the peer CLI as that identity (default admin)
 #   network.sh invoke ORG/USER ORG[,ORG...] FN [ARG...]   the chaincode invoked with the peer CLI,
@@ -105,6 +106,7 @@ cmd_down() {
 	fi
 	check_state_dir
 	local names=()
+	cc_handover_abort # next chaincode servers of an upgrade that stopped halfway
 	mapfile -t names < <(started_nodes)
 	stop_nodes "${names[@]}"
 	rm -rf "$NET"
@@ -237,7 +239,10 @@ cmd_upgrade() {
 	local next=$(($(cc_state sequence 0) + 1))
 	build_chaincode
 	step "chaincode $CC_NAME: upgrade to sequence $next"
+	# A failed upgrade leaves the deployed definition and its servers as they were.
+	trap 'rc=$?; [ $rc -eq 0 ] || cc_handover_abort' EXIT
 	deploy_chaincode "$next"
+	trap - EXIT
 	step_done
 }
 

@@ -295,13 +295,24 @@ deploy_chaincode() {
 		version="1+seed.$(printf '%s' "$(registry_json)" | sha256sum | cut -c1-64)"
 	fi
 	label="${CC_NAME}_v$sequence"
+	# An upgrade of running servers hands over without a failed call (native backend:
+	# cc_handover_*): the next servers listen on the other port slot, which the packages name.
+	local handover=false CC_SLOT=${CC_SLOT:-}
+	if [ "$sequence" -gt 1 ] && [ "$CC_SERVER" = chaincode ] && declare -F cc_handover_start >/dev/null && cc_servers_running; then
+		handover=true CC_SLOT=$((1 - $(cc_slot)))
+	fi
 	for org in "${ORGS[@]}"; do
 		CC_PACKAGE_IDS[$org]=$(package_chaincode "$label" "$org")
 		say "    package of $org: ${CC_PACKAGE_IDS[$org]}"
 	done
 	per_org deploy "installing the chaincode" "${ORGS[*]}" install_one "$label"
-	# shellcheck disable=SC2046
-	start_and_wait $(cc_servers)
+	if [ $handover = true ]; then
+		say "    next servers beside the running ones (port slot $CC_SLOT), the peers switch at the commit"
+		cc_handover_start
+	else
+		# shellcheck disable=SC2046
+		start_and_wait $(cc_servers)
+	fi
 	[ "$CC_COLLECTIONS" != true ] || collections_json >"$(CC_DIR)/collections.json"
 	per_org deploy "approving the definition" "${ORGS[*]}" approve_one "$version" "$sequence"
 	commit_definition "$version" "$sequence"
@@ -312,6 +323,7 @@ deploy_chaincode() {
 	for org in "${ORGS[@]}"; do
 		wait_until "chaincode sequence $sequence to answer on peer0.$org" "$CC_SERVER.$org" "$READY_TIMEOUT" cc_answers "$org"
 	done
+	[ $handover = false ] || cc_handover_finish
 	[ "$CC_SEED" != true ] || seed_registry
 	echo "$sequence" >"$(CC_DIR)/sequence"
 	echo "$version" >"$(CC_DIR)/version"

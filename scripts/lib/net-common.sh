@@ -147,11 +147,18 @@ node_port() {
 	peer0.*:main) echo $((7051 + 100 * ORG_INDEX[${node#peer0.}])) ;;
 	peer0.*:cc) echo $((7052 + 100 * ORG_INDEX[${node#peer0.}])) ;;
 	peer0.*:ops) echo $((9541 + ORG_INDEX[${node#peer0.}])) ;;
-	chaincode.*:main) echo $((7900 + ORG_INDEX[${node#chaincode.}])) ;;
+	chaincode.*:main) echo $((7900 + 25 * $(cc_slot) + ORG_INDEX[${node#chaincode.}])) ;;
 	chaincode-bare.*:main) echo $((7950 + ORG_INDEX[${node#chaincode-bare.}])) ;;
 	gateway.*:main) echo $((8801 + ORG_INDEX[${node#gateway.}])) ;;
 	*) return 1 ;;
 	esac
+}
+
+# cc_slot: the receivables chaincode servers' port slot (0: 7900+i, 1: 7925+i): an upgrade starts
+# the next servers on the other slot beside the running ones (CC_SLOT while it does), and the slot
+# file records the one deployed.
+cc_slot() {
+	if [ -n "${CC_SLOT:-}" ]; then echo "$CC_SLOT"; else cat "$NET/chaincode/slot" 2>/dev/null || echo 0; fi
 }
 
 # port FROM NODE [KIND] and addr FROM NODE [KIND]: NODE's listener KIND as seen FROM (see above).

@@ -22,7 +22,9 @@ node_host() { echo "$HOST"; }
 port_offset() { echo "$OFFSET"; }
 node_path() { echo "$2"; }
 
-pid_file() { echo "$NET/pids/$1.pid"; }
+# PIDS_DIR (default $NET/pids) holds the PID files; a chaincode upgrade starts the next servers
+# with PIDS_DIR=$NET/pids/next beside the running ones (cc_handover_start).
+pid_file() { echo "${PIDS_DIR:-$NET/pids}/$1.pid"; }
 
 # node_running NAME: the PID in the node's file is alive and is the process this network started
 # (its environment carries this network's tag), never some other process that reused the PID.
@@ -103,7 +105,7 @@ abort_up() {
 spawn() {
 	local name=$1
 	shift
-	mkdir -p "$NET/pids" "$NET/logs"
+	mkdir -p "$(dirname "$(pid_file "$name")")" "$NET/logs"
 	RECV_NODE="$NET#$name" setsid "$@" >>"$(log_file "$name")" 2>&1 </dev/null &
 	echo $! >"$(pid_file "$name")"
 	STARTED+=("$name")
@@ -161,4 +163,49 @@ any_alive() {
 		[ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ] && return 0
 	done
 	return 1
+}
+
+# Chaincode upgrade without a failed call (deploy_chaincode, sequence > 1, servers running): the
+# next package's servers start beside the running ones, on the other port slot (node_port's
+# CC_SLOT), their PID files in $NET/pids/next; the peers keep endorsing with the running servers
+# until the next definition commits, then with the next ones (their package's connection.json
+# names the other slot); then the old servers stop and the next ones take their PID files.
+
+# cc_handover_start: the next servers (CC_PACKAGE_IDS, CC_SLOT set by the caller) started and
+# listening, the running ones untouched.
+cc_handover_start() {
+	local n
+	for n in $(cc_servers); do PIDS_DIR="$NET/pids/next" start_cc_server "$n"; done
+	for n in $(cc_servers); do
+		wait_until "$n's next server to listen (slot $CC_SLOT)" "$n" "$READY_TIMEOUT" cc_listening "$n" ||
+			{ cc_handover_abort; return 1; }
+	done
+}
+
+# cc_handover_finish: every peer runs the next definition: after a drain of in-flight endorsements
+# (a proposal takes milliseconds; 2 s is ample), the old servers stop and the next ones are the
+# servers from now on, at slot CC_SLOT.
+cc_handover_finish() {
+	sleep 2
+	local n
+	for n in $(cc_servers); do
+		stop_nodes "$n"
+		mv "$NET/pids/next/$n.pid" "$(pid_file "$n")"
+	done
+	echo "$CC_SLOT" >"$(CC_DIR)/slot"
+}
+
+# cc_handover_abort: the next servers stopped (the running ones keep serving the deployed package).
+cc_handover_abort() {
+	local f names=()
+	for f in "$NET"/pids/next/*.pid; do
+		[ -e "$f" ] && names+=("$(basename "$f" .pid)")
+	done
+	[ ${#names[@]} -eq 0 ] || PIDS_DIR="$NET/pids/next" stop_nodes "${names[@]}"
+}
+
+# cc_servers_running: every server of the chaincode runs (an upgrade can hand over).
+cc_servers_running() {
+	local n
+	for n in $(cc_servers); do node_running "$n" || return 1; done
 }

@@ -49,6 +49,9 @@ type recovery struct {
 	catchUp time.Duration // measured by the fault (0: until the first write acknowledged after back)
 	of      string
 	gateway string // the organisation whose gateway's first answer after back ends the catch-up
+	// planned: an operator's change (an upgrade), not a failure: no attempt of the load may fail
+	// or go unanswered, not only no write be lost.
+	planned bool
 }
 
 type fault struct {
@@ -73,6 +76,7 @@ func TestFaults_UnderLoad(t *testing.T) {
 		{"other bank's peer killed", fmt.Sprintf("SIGKILL peer0.bank2 (no party to the load's writes), restart it after %s", downtime), s.killNode("peer0.bank2")},
 		{"auditor's peer killed", fmt.Sprintf("SIGKILL peer0.auditor (a member of the terms' collections, no party), restart it after %s", downtime), s.killNode("peer0.auditor")},
 		{"chaincode server killed", fmt.Sprintf("SIGKILL the chaincode server, restart it after %s", downtime), s.killChaincode},
+		{"chaincode upgraded", "make upgrade under load: the next package's servers start beside the running ones, the next definition commits, the old servers stop", s.upgrade},
 		{"gateway killed mid-request", "SIGKILL the core enterprise's gateway with requests in flight, restart it; clients retry with the same keys", s.killGateway("CoreMSP", "gateway.core")},
 		{"network stopped and started", "make stop under load, then make start from the state folder", s.restartNetwork},
 		{"ordering quorum lost", fmt.Sprintf("SIGKILL two of the three orderers for %s (longer than a client's %s attempt), restart them; clients retry with the same keys", quorumDown, attemptTimeout), s.loseQuorum},
@@ -153,6 +157,9 @@ func (s *suite) round(t *testing.T, f fault) {
 	require.Empty(t, contradicted, "answers the ledger contradicts")
 	s.rows = append(s.rows, r)
 	t.Log(r.markdown())
+	if rec.planned {
+		require.Zero(t, r.Retries, "a planned change failed attempts of the load (%d without an answer, %d pending)", r.Cut, r.Pending)
+	}
 }
 
 // check waits until the peers agree, reads their new blocks and requires: every acknowledged
@@ -279,6 +286,17 @@ func (s *suite) killChaincode(t *testing.T, _ *load) recovery {
 	require.NotEmpty(t, servers)
 	at, back := killFor(t, servers, downtime)
 	return recovery{at: at, back: back, of: "server restarted: the first write acknowledged"}
+}
+
+// upgrade runs `network.sh upgrade` (make upgrade) while the load goes on: the chaincode is
+// rebuilt, packaged and committed at the next sequence with its next servers beside the running
+// ones, which stop once every peer runs the new definition.
+func (s *suite) upgrade(t *testing.T, _ *load) recovery {
+	at := time.Now()
+	out, err := nw.Script("upgrade")
+	require.NoError(t, err, "network.sh upgrade: %s", out)
+	back := time.Now()
+	return recovery{at: at, back: back, catchUp: back.Sub(at), of: "the upgrade's whole run", planned: true}
 }
 
 // killFor kills nodes, keeps them down for d and restarts them; it returns when they were killed
