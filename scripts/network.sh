@@ -113,18 +113,48 @@ cmd_down() {
 	say "removed $NET"
 }
 
+# bin_version BINARY: the version a Fabric binary of bin/ reports ("-" without it).
+bin_version() { "$BIN/$1" version 2>/dev/null | sed -n 's/^ *Version: *//p' | head -n1 | grep . || echo -; }
+
+# node_version NODE: what the node runs: Fabric's or Fabric CA's version, the chaincode package.
+node_version() {
+	case $1 in
+	peer0.*) echo "peer ${version[peer]}" ;;
+	orderer[0-9]) echo "orderer ${version[orderer]}" ;;
+	ca.*) echo "ca ${version[ca]}" ;;
+	chaincode.*) cc_state label - ;;
+	*) echo - ;;
+	esac
+}
+
+# node_expiry NODE: the earliest expiry of the node's own certificates (its TLS pair, its
+# enrollment certificate; a CA's root and operations TLS pair), with the days left.
+node_expiry() {
+	local d=$(node_dir "$1") f end first="" first_s=0 s
+	for f in "$d/tls/cert.pem" "$d/msp/signcerts/cert.pem" "$d/ca-cert.pem" "$d/ops-tls/cert.pem"; do
+		[ -f "$f" ] || continue
+		end=$(openssl x509 -in "$f" -noout -enddate 2>/dev/null | sed 's/^notAfter=//') || continue
+		s=$(date -u -d "$end" +%s 2>/dev/null) || continue
+		if [ -z "$first" ] || [ "$s" -lt "$first_s" ]; then first=$f first_s=$s; fi
+	done
+	[ -n "$first" ] || { echo -; return; }
+	echo "$(date -u -d "@$first_s" +%F) ($(((first_s - $(date +%s)) / 86400)) days)"
+}
+
 cmd_status() {
 	[ -e "$NET/$MARKER" ] || { say "no network in $NET"; return 1; }
 	[ ! -e "$NET/$STOPPED" ] || say "stopped by 'network.sh stop'; 'network.sh start' resumes it"
 	local n state health height bad=0
-	printf '%-16s %-8s %-8s %-8s %s\n' NODE PID STATE HEALTH HEIGHT
+	local -A version=([peer]=$(bin_version peer) [orderer]=$(bin_version orderer) [ca]=$(bin_version fabric-ca-server))
+	printf '%-18s %-8s %-8s %-7s %-8s %-16s %s\n' NODE PID STATE HEALTH HEIGHT VERSION 'CERTS EXPIRE'
 	while read -r n; do
 		state=stopped health=FAIL
 		if node_running "$n"; then state=running; fi
 		if node_ready "$n"; then health=ok; fi
 		height=$(node_height "$n")
 		[ "$state" = running ] && [ "$health" = ok ] || bad=1
-		printf '%-16s %-8s %-8s %-8s %s\n' "$n" "$(cat "$(pid_file "$n")" 2>/dev/null || echo -)" "$state" "$health" "${height:--}"
+		printf '%-18s %-8s %-8s %-7s %-8s %-16s %s\n' "$n" "$(cat "$(pid_file "$n")" 2>/dev/null || echo -)" "$state" "$health" \
+			"${height:--}" "$(node_version "$n")" "$(node_expiry "$n")"
 	done < <(nodes)
 	return $bad
 }
