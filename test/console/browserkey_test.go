@@ -140,11 +140,15 @@ func TestConsole_BrowserKeysSignInTheBrowserAndTheGatewayHoldsNone(t *testing.T)
 	gwtest.As(t, nw.Dir, auditor).Eventually(t, id, func(r wire.Receivable) bool { return r.Status == wire.StatusActive })
 
 	a.nav("/holdings")
-	a.committed(a.submit(func() { a.sendForm("/do/request-financing", "融资 Request financing", id, map[string]string{"bank": "Bank1MSP"}) }))
+	a.committed(a.submit(func() {
+		a.sendForm("/do/request-financing", "融资 Request financing", id, map[string]string{"bank": "Bank1MSP"})
+	}))
 	a.shot("browser-key-supplier")
 
 	bank.nav("/financing")
-	approved := bank.committed(bank.submit(func() { bank.sendForm("/do/approve-financing", "放款 Approve", id, map[string]string{"rateBps": "500"}) }))
+	approved := bank.committed(bank.submit(func() {
+		bank.sendForm("/do/approve-financing", "放款 Approve", id, map[string]string{"rateBps": "500"})
+	}))
 	bank.shot("browser-key-bank")
 	r := gwtest.As(t, nw.Dir, auditor).Eventually(t, id, func(r wire.Receivable) bool { return r.Holder == banker.account })
 	require.Equal(t, wire.StatusActive, r.Status)
