@@ -89,6 +89,7 @@ func (e *BlockError) Unwrap() error { return e.Err }
 type Auditor struct {
 	opts    Options
 	members Members
+	config  *common.Config // the configuration in force: the last configuration block's
 	next    uint64
 	prev    []byte // header hash of the last verified block; nil before block 0
 	state   *spillState
@@ -162,6 +163,10 @@ type Report struct {
 	// rebuilt keys; RangesSummarised those Fabric kept as Merkle hashes (not recomputed).
 	RangesRecomputed int `json:"rangesRecomputed"`
 	RangesSummarised int `json:"rangesSummarised"`
+	// ConfigUpdates counts the configuration blocks after the first whose update the audit checked
+	// against the modification policies of the configuration before it; one not authorised is a
+	// Violation (function "configuration update").
+	ConfigUpdates int `json:"configUpdatesVerified"`
 	Unverified       int `json:"writesUnverified"`
 	// TermsHashes counts the financing terms whose public hash a private write of an earlier or
 	// the same transaction confirms; TermsRead those whose private terms the chaincode showed and
@@ -220,8 +225,60 @@ func (a *Auditor) LoadConfig(b *common.Block) error {
 	if err != nil {
 		return err
 	}
-	a.members = m
+	ce, err := configEnvelope(b)
+	if err != nil {
+		return err
+	}
+	a.members, a.config = m, ce.GetConfig()
 	return nil
+}
+
+// configBlock checks a configuration block's update against the configuration in force (the
+// genesis block, block 0, has none) and takes its members and configuration.
+func (a *Auditor) configBlock(b *common.Block, chdr *common.ChannelHeader) error {
+	if a.config != nil && b.GetHeader().GetNumber() > 0 {
+		ce, err := configEnvelope(b)
+		if err != nil {
+			return err
+		}
+		a.rep.ConfigUpdates++
+		problem, err := verifyConfigUpdate(a.config, ce, chdr.GetTimestamp().AsTime())
+		if err != nil {
+			return err
+		}
+		if problem != "" {
+			a.rep.Violations = append(a.rep.Violations, Violation{Block: b.GetHeader().GetNumber(), TxID: chdr.GetTxId(),
+				Function: "configuration update", Creator: updateCreator(ce), Problem: problem})
+		}
+	}
+	return a.LoadConfig(b)
+}
+
+// configEnvelope is the configuration a configuration block carries.
+func configEnvelope(b *common.Block) (*common.ConfigEnvelope, error) {
+	if len(b.GetData().GetData()) != 1 {
+		return nil, fmt.Errorf("block %d is not a configuration block", b.GetHeader().GetNumber())
+	}
+	payload, _, err := envelopeHeader(b.GetData().GetData()[0])
+	if err != nil {
+		return nil, err
+	}
+	var ce common.ConfigEnvelope
+	if err := proto.Unmarshal(payload.GetData(), &ce); err != nil {
+		return nil, fmt.Errorf("decode config envelope: %w", err)
+	}
+	return &ce, nil
+}
+
+// updateCreator names who submitted a configuration update ("" when unreadable).
+func updateCreator(ce *common.ConfigEnvelope) string {
+	var payload common.Payload
+	var sh common.SignatureHeader
+	if proto.Unmarshal(ce.GetLastUpdate().GetPayload(), &payload) != nil ||
+		proto.Unmarshal(payload.GetHeader().GetSignatureHeader(), &sh) != nil {
+		return ""
+	}
+	return identityName(sh.GetCreator())
 }
 
 // Verify checks the next block and replays its valid transactions. A failure names the block;
@@ -313,7 +370,7 @@ func (a *Auditor) transaction(b *common.Block, raw []byte, code peer.TxValidatio
 	switch common.HeaderType(chdr.GetType()) {
 	case common.HeaderType_CONFIG:
 		a.rep.ConfigBlocks++
-		return a.LoadConfig(b)
+		return a.configBlock(b, chdr)
 	case common.HeaderType_ENDORSER_TRANSACTION:
 		return a.endorserTx(raw, payload, chdr)
 	default:

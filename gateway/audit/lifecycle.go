@@ -132,11 +132,12 @@ func fromSignaturePolicy(r *common.SignaturePolicy, ids []*msp.MSPPrincipal) (*p
 		if err := proto.Unmarshal(p.GetPrincipal(), &role); err != nil {
 			return nil, fmt.Errorf("decode policy principal: %w", err)
 		}
-		switch role.GetRole() {
-		case msp.MSPRole_PEER, msp.MSPRole_MEMBER:
-			return &policyNode{msp: role.GetMspIdentifier(), peerOnly: role.GetRole() == msp.MSPRole_PEER}, nil
+		name, ok := map[msp.MSPRole_MSPRoleType]string{msp.MSPRole_MEMBER: "member", msp.MSPRole_PEER: "peer",
+			msp.MSPRole_ADMIN: "admin", msp.MSPRole_CLIENT: "client"}[role.GetRole()]
+		if !ok {
+			return nil, fmt.Errorf("policy role %s not supported (member, peer, admin, client)", role.GetRole())
 		}
-		return nil, fmt.Errorf("policy role %s not supported (peer, member)", role.GetRole())
+		return &policyNode{msp: role.GetMspIdentifier(), role: name}, nil
 	case *common.SignaturePolicy_NOutOf_:
 		g := &policyNode{n: int(t.NOutOf.GetN())}
 		for _, kid := range t.NOutOf.GetRules() {
@@ -157,11 +158,7 @@ func fromSignaturePolicy(r *common.SignaturePolicy, ids []*msp.MSPPrincipal) (*p
 // String writes the node in the signature-policy syntax ParsePolicy reads.
 func (n *policyNode) String() string {
 	if n.kids == nil {
-		role := "member"
-		if n.peerOnly {
-			role = "peer"
-		}
-		return "'" + n.msp + "." + role + "'"
+		return "'" + n.msp + "." + n.role + "'"
 	}
 	kids := make([]string, len(n.kids))
 	for i, k := range n.kids {

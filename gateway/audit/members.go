@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/sha256"
 	"crypto/x509"
@@ -23,6 +24,10 @@ type member struct {
 	roots  *x509.CertPool
 	inter  *x509.CertPool
 	peerOU string // "" when node OUs are off: any member identity counts as a peer
+	// adminOU and clientOU mark admins and clients when node OUs are on; admins are the MSP's
+	// explicit admin certificates (DER).
+	adminOU, clientOU string
+	admins            [][]byte
 	// revoked are the serial numbers its CAs' revocation lists in the channel configuration name,
 	// by the issuing CA's subject: a certificate listed there signs nothing from that
 	// configuration on, as the peers refuse it.
@@ -101,6 +106,13 @@ func parseMSP(raw []byte) (*member, error) {
 	}
 	if ous := fc.GetFabricNodeOus(); ous.GetEnable() {
 		m.peerOU = ous.GetPeerOuIdentifier().GetOrganizationalUnitIdentifier()
+		m.adminOU = ous.GetAdminOuIdentifier().GetOrganizationalUnitIdentifier()
+		m.clientOU = ous.GetClientOuIdentifier().GetOrganizationalUnitIdentifier()
+	}
+	for _, a := range fc.GetAdmins() {
+		if b, _ := pem.Decode(a); b != nil {
+			m.admins = append(m.admins, b.Bytes)
+		}
 	}
 	return m, nil
 }
@@ -133,8 +145,23 @@ func (m *member) addCRL(raw []byte, cas []*x509.Certificate) error {
 
 // signer is an identity that verified: its MSP and whether it is one of that MSP's peers.
 type signer struct {
-	msp    string
-	isPeer bool
+	msp                       string
+	isPeer, isAdmin, isClient bool
+}
+
+// has reports whether the signer is a principal of role in its MSP: any valid identity is a
+// member; with node OUs on, the OU of its certificate says peer, admin or client (an admin also
+// by being in the MSP's admins list).
+func (s signer) has(role string) bool {
+	switch role {
+	case "peer":
+		return s.isPeer
+	case "admin":
+		return s.isAdmin
+	case "client":
+		return s.isClient
+	}
+	return true
 }
 
 // verify checks that serialized identity creator belongs to a member (its certificate chains to
@@ -173,7 +200,10 @@ func (ms Members) verify(creator, msg, sig []byte, at time.Time) (signer, error)
 	if err := verifyLowS(pub, msg, sig); err != nil {
 		return signer{}, fmt.Errorf("signature of %q (%s): %w", cert.Subject.CommonName, m.id, err)
 	}
-	return signer{msp: m.id, isPeer: m.peerOU == "" || slices.Contains(cert.Subject.OrganizationalUnit, m.peerOU)}, nil
+	ous := cert.Subject.OrganizationalUnit
+	return signer{msp: m.id, isPeer: m.peerOU == "" || slices.Contains(ous, m.peerOU),
+		isAdmin:  (m.adminOU != "" && slices.Contains(ous, m.adminOU)) || slices.ContainsFunc(m.admins, func(a []byte) bool { return bytes.Equal(a, cert.Raw) }),
+		isClient: m.clientOU != "" && slices.Contains(ous, m.clientOU)}, nil
 }
 
 func verifyLowS(pub *ecdsa.PublicKey, msg, sig []byte) error {

@@ -7,7 +7,8 @@ import (
 )
 
 // Policy is a chaincode endorsement policy in Fabric's signature-policy syntax:
-// AND(...), OR(...), OutOf(n, ...) over principals 'MSPID.role' (role member or peer), e.g. the
+// AND(...), OR(...), OutOf(n, ...) over principals 'MSPID.role' (role member, peer, admin or
+// client), e.g. the
 // network's AND('CoreMSP.peer',OR('SupplierMSP.peer','Bank1MSP.peer','Bank2MSP.peer')).
 type Policy struct {
 	text string
@@ -17,8 +18,8 @@ type Policy struct {
 type policyNode struct {
 	n        int           // how many of kids must be satisfied (a gate)
 	kids     []*policyNode // nil for a principal
-	msp      string
-	peerOnly bool
+	msp  string
+	role string // "member" (any identity of msp), "peer", "admin" or "client"
 }
 
 // ParsePolicy parses a signature policy string.
@@ -57,10 +58,10 @@ func (p *policyParser) node() (*policyNode, error) {
 			return nil, fmt.Errorf("principal %q is not MSPID.role", principal)
 		}
 		role := principal[dot+1:]
-		if role != "peer" && role != "member" {
-			return nil, fmt.Errorf("principal %q: role %q not supported (peer, member)", principal, role)
+		if role != "peer" && role != "member" && role != "admin" && role != "client" {
+			return nil, fmt.Errorf("principal %q: role %q not supported (member, peer, admin, client)", principal, role)
 		}
-		return &policyNode{msp: principal[:dot], peerOnly: role == "peer"}, nil
+		return &policyNode{msp: principal[:dot], role: role}, nil
 	case strings.HasPrefix(rest, "AND("), strings.HasPrefix(rest, "OR("), strings.HasPrefix(rest, "OutOf("):
 		op := rest[:strings.IndexByte(rest, '(')]
 		p.pos += len(op) + 1
@@ -122,7 +123,7 @@ func (p *Policy) satisfiedBy(endorsers []signer) bool {
 func (n *policyNode) eval(es []signer, used []bool) bool {
 	if n.kids == nil {
 		for i, e := range es {
-			if !used[i] && e.msp == n.msp && (!n.peerOnly || e.isPeer) {
+			if !used[i] && e.msp == n.msp && e.has(n.role) {
 				used[i] = true
 				return true
 			}

@@ -36,7 +36,7 @@ func TestPolicy_SatisfiedLikeFabricsSignaturePolicies(t *testing.T) {
 }
 
 func TestParsePolicy_RefusesWhatItCannotEvaluate(t *testing.T) {
-	for _, s := range []string{"", "AND(", "AND('CoreMSP.peer'", "OR('CoreMSP')", "OR('CoreMSP.admin')",
+	for _, s := range []string{"", "AND(", "AND('CoreMSP.peer'", "OR('CoreMSP')", "OR('CoreMSP.orderer')",
 		"OutOf(3,'A.peer','B.peer')", "XOR('A.peer')", "OR('A.peer'))"} {
 		_, err := ParsePolicy(s)
 		require.Error(t, err, s)

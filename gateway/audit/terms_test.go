@@ -191,13 +191,17 @@ func TestVerify_APrivateReadThatTheBlocksContradictIsNamed(t *testing.T) {
 // stay valid.
 func TestVerify_ARevokedCertificateSignsNothingAfterTheRevocation(t *testing.T) {
 	c := audittest.NewChain(t)
+	genesis := audittest.Config(t, c.Core, c.Supplier)
 	c.Supplier.Revoke(t, c.Supplier.User)
-	b3 := audittest.Block(t, c.Blocks[2], []peer.TxValidationCode{peer.TxValidationCode_VALID}, audittest.ConfigEnvelope(t, c.Core, c.Supplier))
+	update, _ := audittest.ConfigUpdate(t, genesis, []*audittest.Org{c.Core, c.Supplier}, c.Supplier.Admin)
+	b3 := audittest.Block(t, c.Blocks[2], []peer.TxValidationCode{peer.TxValidationCode_VALID}, update)
 	moved := audittest.Receivable("R-1.1", "R-1", "SupplierMSP/b", 6000, wire.StatusActive)
 	b4 := audittest.Block(t, b3, []peer.TxValidationCode{peer.TxValidationCode_VALID},
 		audittest.EndorserTx(t, "tx4", "receivables", c.Supplier.User, []*wire.Receivable{moved}, c.Core.Peer, c.Supplier.Peer))
 	a := newAuditor(t)
 	require.NoError(t, verifyAll(a, append(c.Blocks, b3)), "its transactions before the revocation are valid")
+	require.Equal(t, 1, a.Report().ConfigUpdates)
+	require.Empty(t, a.Report().Violations, "the supplier's admin changes the supplier's MSP")
 	require.ErrorContains(t, a.Verify(b4), "block 4, transaction 0 (tx4): creator: certificate \"user1\" (SupplierMSP, serial")
 	require.ErrorContains(t, a.Verify(b4), "is revoked")
 }

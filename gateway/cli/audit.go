@@ -247,7 +247,11 @@ func auditTable(w io.Writer, r *auditResult, checkpointOut string) {
 	}
 	fmt.Fprintf(w, "channel\t%s\n", r.Channel)
 	if r.Blocks > 0 {
-		fmt.Fprintf(w, "blocks verified\t%d (%d..%d), %d configuration\n", r.Blocks, r.FirstBlock, r.LastBlock, r.ConfigBlocks)
+		fmt.Fprintf(w, "blocks verified\t%d (%d..%d), %d configuration", r.Blocks, r.FirstBlock, r.LastBlock, r.ConfigBlocks)
+		if r.ConfigUpdates > 0 {
+			fmt.Fprintf(w, " (%d updates checked against their modification policies)", r.ConfigUpdates)
+		}
+		fmt.Fprintln(w)
 	} else {
 		fmt.Fprintf(w, "blocks verified\t0 (nothing new)\n")
 	}

@@ -1,6 +1,7 @@
 package security
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -185,6 +186,20 @@ func TestGrowth_ABankJoinsTheRunningNetwork(t *testing.T) {
 			want = h
 		}
 		require.Equal(t, want, h, "peer0.%s's state differs at block %d", org, height-1)
+	}
+	// The auditor checks the channel update that admitted Bank3 (and every earlier one) against
+	// the modification policies in force: signed by the admins the veto policy names, it is
+	// authorised. (Other violations, the collusion test's forgeries, may be on this chain.)
+	cli := gwtest.CLI{Bin: nw.RecvBin, NetDir: nw.Dir}
+	_, stdout, stderr := cli.Run(t, "--as", "AuditorMSP/auditor", "-o", "json", "audit", "--no-compare")
+	var rep struct {
+		ConfigUpdates int                                  `json:"configUpdatesVerified"`
+		Violations    []struct{ Function, Problem string } `json:"violations"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(stdout), &rep), "%s\n%s", stdout, stderr)
+	require.GreaterOrEqual(t, rep.ConfigUpdates, 1, "the update that added Bank3")
+	for _, v := range rep.Violations {
+		require.NotEqual(t, "configuration update", v.Function, "a real channel update found unauthorised: %s", v.Problem)
 	}
 }
 

@@ -41,7 +41,8 @@ type Org struct {
 	CAPEM  []byte
 	Peer   *Identity
 	User   *Identity
-	CRL    []byte // the CA's revocation list in the MSP's configuration (PEM), when it revoked any
+	Admin  *Identity // OU admin: the organisation's admin, who signs its configuration changes
+	CRL    []byte    // the CA's revocation list in the MSP's configuration (PEM), when it revoked any
 }
 
 // Identity is a serialized identity and its key.
@@ -91,10 +92,11 @@ func NewOrg(t testing.TB, mspID string) *Org {
 		BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature}, nil, &o.CAKey.PublicKey, o.CAKey)
 	o.Peer = o.Issue(t, "peer0", "peer")
 	o.User = o.Issue(t, "user1", "client")
+	o.Admin = o.Issue(t, "admin", "admin")
 	return o
 }
 
-// Issue makes an identity of the organisation signed by its CA; ou is "peer" or "client".
+// Issue makes an identity of the organisation signed by its CA; ou is "peer", "client" or "admin".
 func (o *Org) Issue(t testing.TB, cn, ou string) *Identity {
 	return o.IssueBy(t, cn, ou, o.CACert, o.CAKey)
 }
@@ -134,7 +136,8 @@ func (o *Org) mspValue(t testing.TB) []byte {
 	}
 	fc, err := proto.Marshal(&msp.FabricMSPConfig{Name: o.MSPID, RootCerts: [][]byte{o.CAPEM}, RevocationList: crls,
 		FabricNodeOus: &msp.FabricNodeOUs{Enable: true, PeerOuIdentifier: &msp.FabricOUIdentifier{OrganizationalUnitIdentifier: "peer"},
-			ClientOuIdentifier: &msp.FabricOUIdentifier{OrganizationalUnitIdentifier: "client"}}})
+			ClientOuIdentifier: &msp.FabricOUIdentifier{OrganizationalUnitIdentifier: "client"},
+			AdminOuIdentifier:  &msp.FabricOUIdentifier{OrganizationalUnitIdentifier: "admin"}}})
 	require.NoError(t, err)
 	v, err := proto.Marshal(&msp.MSPConfig{Type: 0, Config: fc})
 	require.NoError(t, err)
@@ -154,14 +157,75 @@ var TxTime = timestamppb.New(time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC))
 
 // ConfigEnvelope is the genesis transaction naming the orgs as the channel's application members.
 func ConfigEnvelope(t testing.TB, orgs ...*Org) []byte {
+	return configTx(t, &common.ConfigEnvelope{Config: Config(t, orgs...)})
+}
+
+// Config is a channel configuration with the orgs as application members, each with its MSP, its
+// Admins policy (its admins) modifying its own group and values, and the application's Admins
+// policy a majority of the members' admins, modifying the application group (its membership).
+func Config(t testing.TB, orgs ...*Org) *common.Config {
 	groups := map[string]*common.ConfigGroup{}
 	for _, o := range orgs {
-		groups[o.MSPID] = &common.ConfigGroup{Values: map[string]*common.ConfigValue{"MSP": {Value: o.mspValue(t)}}}
+		groups[o.MSPID] = &common.ConfigGroup{ModPolicy: "Admins",
+			Values:   map[string]*common.ConfigValue{"MSP": {Value: o.mspValue(t), ModPolicy: "Admins"}},
+			Policies: map[string]*common.ConfigPolicy{"Admins": {ModPolicy: "Admins", Policy: adminsOf(t, o.MSPID)}}}
 	}
-	cfg := &common.ConfigEnvelope{Config: &common.Config{ChannelGroup: &common.ConfigGroup{
-		Groups: map[string]*common.ConfigGroup{"Application": {Groups: groups}}}}}
+	majority := &common.Policy{Type: int32(common.Policy_IMPLICIT_META),
+		Value: Marshal(t, &common.ImplicitMetaPolicy{SubPolicy: "Admins", Rule: common.ImplicitMetaPolicy_MAJORITY})}
+	return &common.Config{ChannelGroup: &common.ConfigGroup{ModPolicy: "Admins",
+		Policies: map[string]*common.ConfigPolicy{"Admins": {ModPolicy: "Admins", Policy: majority}},
+		Groups: map[string]*common.ConfigGroup{"Application": {ModPolicy: "Admins", Groups: groups,
+			Policies: map[string]*common.ConfigPolicy{"Admins": {ModPolicy: "Admins", Policy: majority}}}}}}
+}
+
+// adminsOf is the signature policy OR('<msp>.admin').
+func adminsOf(t testing.TB, mspID string) *common.Policy {
+	env := &common.SignaturePolicyEnvelope{Rule: &common.SignaturePolicy{Type: &common.SignaturePolicy_NOutOf_{NOutOf: &common.SignaturePolicy_NOutOf{
+		N: 1, Rules: []*common.SignaturePolicy{{Type: &common.SignaturePolicy_SignedBy{SignedBy: 0}}}}}},
+		Identities: []*msp.MSPPrincipal{{PrincipalClassification: msp.MSPPrincipal_ROLE,
+			Principal: Marshal(t, &msp.MSPRole{MspIdentifier: mspID, Role: msp.MSPRole_ADMIN})}}}
+	return &common.Policy{Type: int32(common.Policy_SIGNATURE), Value: Marshal(t, env)}
+}
+
+// ConfigUpdate is the configuration transaction that takes the channel from the configuration of
+// prev to one with the orgs as members: an org whose MSP changed (a revocation list) has its MSP
+// value's version raised, an org added raises the application group's version; the update
+// carries the write set of what changed and the signers' signatures over it, as the peer CLI's
+// `channel signconfigtx` makes them.
+func ConfigUpdate(t testing.TB, prev *common.Config, orgs []*Org, signers ...*Identity) ([]byte, *common.Config) {
+	next := proto.Clone(prev).(*common.Config)
+	next.Sequence++
+	app := next.ChannelGroup.Groups["Application"]
+	fresh := Config(t, orgs...).ChannelGroup.Groups["Application"]
+	wApp := &common.ConfigGroup{Version: app.Version, Groups: map[string]*common.ConfigGroup{}}
+	for name, g := range fresh.Groups {
+		old, ok := app.Groups[name]
+		switch {
+		case !ok:
+			app.Groups[name] = g
+			app.Version++
+			wApp.Version = app.Version
+			wApp.Groups[name] = g
+		case !proto.Equal(old.Values["MSP"], &common.ConfigValue{Value: g.Values["MSP"].Value, ModPolicy: "Admins", Version: old.Values["MSP"].Version}):
+			old.Values["MSP"] = &common.ConfigValue{Value: g.Values["MSP"].Value, ModPolicy: "Admins", Version: old.Values["MSP"].Version + 1}
+			wApp.Groups[name] = &common.ConfigGroup{Version: old.Version, Values: map[string]*common.ConfigValue{"MSP": old.Values["MSP"]}}
+		}
+	}
+	update := Marshal(t, &common.ConfigUpdate{ChannelId: "receivables",
+		WriteSet: &common.ConfigGroup{Version: next.ChannelGroup.Version, Groups: map[string]*common.ConfigGroup{"Application": wApp}}})
+	cue := &common.ConfigUpdateEnvelope{ConfigUpdate: update}
+	for _, s := range signers {
+		sh := Marshal(t, &common.SignatureHeader{Creator: s.Serialized, Nonce: []byte("nonce")})
+		cue.Signatures = append(cue.Signatures, &common.ConfigSignature{SignatureHeader: sh, Signature: s.Sign(t, append(append([]byte(nil), sh...), update...))})
+	}
+	uhdr := Marshal(t, &common.ChannelHeader{Type: int32(common.HeaderType_CONFIG_UPDATE), ChannelId: "receivables", Timestamp: TxTime})
+	last := &common.Envelope{Payload: Marshal(t, &common.Payload{Header: &common.Header{ChannelHeader: uhdr}, Data: Marshal(t, cue)})}
+	return configTx(t, &common.ConfigEnvelope{Config: next, LastUpdate: last}), next
+}
+
+func configTx(t testing.TB, ce *common.ConfigEnvelope) []byte {
 	chdr := Marshal(t, &common.ChannelHeader{Type: int32(common.HeaderType_CONFIG), ChannelId: "receivables", Timestamp: TxTime})
-	payload := Marshal(t, &common.Payload{Header: &common.Header{ChannelHeader: chdr}, Data: Marshal(t, cfg)})
+	payload := Marshal(t, &common.Payload{Header: &common.Header{ChannelHeader: chdr}, Data: Marshal(t, ce)})
 	return Marshal(t, &common.Envelope{Payload: payload})
 }
 
