@@ -167,7 +167,7 @@ type Report struct {
 	// against the modification policies of the configuration before it; one not authorised is a
 	// Violation (function "configuration update").
 	ConfigUpdates int `json:"configUpdatesVerified"`
-	Unverified       int `json:"writesUnverified"`
+	Unverified    int `json:"writesUnverified"`
 	// TermsHashes counts the financing terms whose public hash a private write of an earlier or
 	// the same transaction confirms; TermsRead those whose private terms the chaincode showed and
 	// that hash to it.

@@ -16,8 +16,8 @@ type Policy struct {
 }
 
 type policyNode struct {
-	n        int           // how many of kids must be satisfied (a gate)
-	kids     []*policyNode // nil for a principal
+	n    int           // how many of kids must be satisfied (a gate)
+	kids []*policyNode // nil for a principal
 	msp  string
 	role string // "member" (any identity of msp), "peer", "admin" or "client"
 }
