@@ -23,25 +23,25 @@ const (
 
 // The role sets of the access table.
 var (
-	holders  = []string{receivable.RoleIssuer, receivable.RoleSupplier, receivable.RoleFinancier}
-	movers   = []string{receivable.RoleSupplier, receivable.RoleFinancier}
-	readers  = []string{receivable.RoleIssuer, receivable.RoleApprover, receivable.RoleSupplier, receivable.RoleFinancier, receivable.RoleAuditor, receivable.RoleAdmin}
-	issuers  = []string{receivable.RoleIssuer}
-	financer = []string{receivable.RoleFinancier}
+	holders  = []string{wire.RoleIssuer, wire.RoleSupplier, wire.RoleFinancier}
+	movers   = []string{wire.RoleSupplier, wire.RoleFinancier}
+	readers  = []string{wire.RoleIssuer, wire.RoleApprover, wire.RoleSupplier, wire.RoleFinancier, wire.RoleAuditor, wire.RoleAdmin}
+	issuers  = []string{wire.RoleIssuer}
+	financer = []string{wire.RoleFinancier}
 	anyone   = []string{}
-	admins   = []string{receivable.RoleAdmin}
+	admins   = []string{wire.RoleAdmin}
 	// approvers are the checkers of two-person control.
-	approvers = []string{receivable.RoleApprover}
+	approvers = []string{wire.RoleApprover}
 	// auditors freeze and unfreeze.
-	auditors = []string{receivable.RoleAuditor}
+	auditors = []string{wire.RoleAuditor}
 	// overdueMarkers are the holders' roles and the auditor.
-	overdueMarkers = []string{receivable.RoleSupplier, receivable.RoleFinancier, receivable.RoleAuditor}
+	overdueMarkers = []string{wire.RoleSupplier, wire.RoleFinancier, wire.RoleAuditor}
 	// riskReaders see the risk view.
-	riskReaders = []string{receivable.RoleFinancier, receivable.RoleAuditor}
+	riskReaders = []string{wire.RoleFinancier, wire.RoleAuditor}
 	// coreReaders are the roles of a core enterprise and the auditor.
-	coreReaders = []string{receivable.RoleIssuer, receivable.RoleApprover, receivable.RoleAdmin, receivable.RoleAuditor}
+	coreReaders = []string{wire.RoleIssuer, wire.RoleApprover, wire.RoleAdmin, wire.RoleAuditor}
 	// limitReaders read limits and lines.
-	limitReaders = []string{receivable.RoleIssuer, receivable.RoleApprover, receivable.RoleAdmin, receivable.RoleFinancier, receivable.RoleAuditor}
+	limitReaders = []string{wire.RoleIssuer, wire.RoleApprover, wire.RoleAdmin, wire.RoleFinancier, wire.RoleAuditor}
 )
 
 // accessTable is the one place that says which roles may call which transaction (empty: any
@@ -54,13 +54,13 @@ var accessTable = map[string][]string{
 	"Revoke":             holders,
 	"Split":              movers,
 	"Transfer":           movers,
-	"RequestFinancing":   {receivable.RoleSupplier},
+	"RequestFinancing":   {wire.RoleSupplier},
 	"DecideFinancing":    financer,
 	"ApproveFinancing":   financer,
 	"RejectFinancing":    financer,
 	"Redeem":             issuers,
 	"RedeemAll":          issuers,
-	"WithdrawFinancing":  {receivable.RoleSupplier},
+	"WithdrawFinancing":  {wire.RoleSupplier},
 	"InitRegistry":       admins,
 	"OpenAccount":        admins,
 	"FreezeAccount":      admins,
@@ -103,7 +103,7 @@ var accessTable = map[string][]string{
 type TxContext struct {
 	contractapi.TransactionContext
 	caller    receivable.Caller
-	config    receivable.Config
+	config    wire.Config
 	transient map[string]string // the op's transient values (wire.Op.Transient and the salt)
 	beacon    *wire.Beacon      // the time beacon a write read (nil for queries and before the first Tick)
 	reg       registryRead      // the registry index, read once per transaction (txLedger)

@@ -8,7 +8,6 @@ import (
 	"github.com/hyperledger/fabric-contract-api-go/v2/metadata"
 	"github.com/stretchr/testify/require"
 
-	"github.com/recv-ledger/recv/chaincode/receivable"
 	"github.com/recv-ledger/recv/chaincode/wire"
 )
 
@@ -21,8 +20,8 @@ func TestAccessTable_HasARowForEveryOpAndNoOther(t *testing.T) {
 		_, ok := wire.ByTx(tx)
 		require.True(t, ok, "the access table has a row for %s, which is not in wire.Ops", tx)
 		for _, r := range roles {
-			require.Contains(t, []string{receivable.RoleIssuer, receivable.RoleApprover, receivable.RoleSupplier, receivable.RoleFinancier,
-				receivable.RoleAuditor, receivable.RoleAdmin}, r, tx)
+			require.Contains(t, []string{wire.RoleIssuer, wire.RoleApprover, wire.RoleSupplier, wire.RoleFinancier,
+				wire.RoleAuditor, wire.RoleAdmin}, r, tx)
 		}
 	}
 	require.Len(t, accessTable, len(wire.Ops))

@@ -173,7 +173,7 @@ func (c *Contract) exposure(l ledger, tx receivable.Tx, obligor string, banks []
 	}
 	var others int64
 	for _, b := range slices.Sorted(maps.Keys(e.Financed)) {
-		if caller.Role == receivable.RoleFinancier && b != caller.MSPID {
+		if caller.Role == wire.RoleFinancier && b != caller.MSPID {
 			others += e.Financed[b]
 			continue
 		}

@@ -309,9 +309,9 @@ func kindOf(t testing.TB, err error) wire.Kind {
 	return e.Kind
 }
 
-func (h *harness) get(id string) receivable.Receivable {
+func (h *harness) get(id string) wire.Receivable {
 	h.t.Helper()
-	var r receivable.Receivable
+	var r wire.Receivable
 	require.NoError(h.t, json.Unmarshal([]byte(h.ok(auditor, "Get", id)), &r))
 	return r
 }
@@ -325,7 +325,7 @@ func hash(s string) string {
 
 type issueOpts struct {
 	ID, Beneficiary, Amount, Maturity string
-	Invoices                          []receivable.Invoice
+	Invoices                          []wire.Invoice
 }
 
 func issueJSON(o issueOpts) string {
@@ -339,11 +339,11 @@ func issueJSON(o issueOpts) string {
 		o.Maturity = "2027-03-31"
 	}
 	if o.Invoices == nil {
-		o.Invoices = []receivable.Invoice{{Number: "INV-" + o.ID, SHA256: hash("inv" + o.ID), Amount: o.Amount}}
+		o.Invoices = []wire.Invoice{{Number: "INV-" + o.ID, SHA256: hash("inv" + o.ID), Amount: o.Amount}}
 	}
-	raw, _ := json.Marshal(receivable.IssueRequest{
+	raw, _ := json.Marshal(wire.IssueRequest{
 		ID: o.ID, Beneficiary: o.Beneficiary, Amount: o.Amount, MaturityDate: o.Maturity,
-		Contract: receivable.Document{Number: "C-" + o.ID, SHA256: hash("contract" + o.ID)},
+		Contract: wire.Document{Number: "C-" + o.ID, SHA256: hash("contract" + o.ID)},
 		Invoices: o.Invoices,
 	})
 	return string(raw)

@@ -8,7 +8,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/recv-ledger/recv/chaincode/receivable"
 	"github.com/recv-ledger/recv/chaincode/wire"
 )
 
@@ -25,13 +24,13 @@ func TestIssue_CreatesPendingReceivableOfferedToBeneficiary(t *testing.T) {
 	out := h.ok(approver, "ConfirmInstruction", ev.Instruction.ID)
 	require.NoError(t, json.Unmarshal([]byte(out), &ev))
 	require.Equal(t, "ConfirmInstruction", ev.Op)
-	require.Equal(t, []wire.EventItem{{ID: "R-1", Status: receivable.StatusPending, Amount: "1250000.00", AmountFen: 125000000,
+	require.Equal(t, []wire.EventItem{{ID: "R-1", Status: wire.StatusPending, Amount: "1250000.00", AmountFen: 125000000,
 		PendingHolder: supA, Issuer: treasurer, Parties: []string{treasurer, supA}}}, ev.Items)
 	require.Equal(t, wire.InstructionConfirmed, ev.Instruction.Status)
 	require.Equal(t, approver, ev.Instruction.Checker)
 
 	r := h.get("R-1")
-	require.Equal(t, receivable.StatusPending, r.Status)
+	require.Equal(t, wire.StatusPending, r.Status)
 	require.Equal(t, "R-1", r.RootID)
 	require.Empty(t, r.ParentID)
 	require.Equal(t, treasurer, r.Issuer)
@@ -63,10 +62,10 @@ func TestIssue_AcceptsEveryMaturityUpToTheCap(t *testing.T) {
 }
 
 func TestIssue_Refusals(t *testing.T) {
-	inv := func(n int, amount string) []receivable.Invoice {
-		var out []receivable.Invoice
+	inv := func(n int, amount string) []wire.Invoice {
+		var out []wire.Invoice
 		for i := range n {
-			out = append(out, receivable.Invoice{Number: fmt.Sprintf("I%d", i), SHA256: hash(fmt.Sprint("x", i)), Amount: amount})
+			out = append(out, wire.Invoice{Number: fmt.Sprintf("I%d", i), SHA256: hash(fmt.Sprint("x", i)), Amount: amount})
 		}
 		return out
 	}
@@ -92,16 +91,16 @@ func TestIssue_Refusals(t *testing.T) {
 		{"beneficiary not an account", treasurer, issueJSON(issueOpts{ID: "R-2", Beneficiary: "supplier-a"}), "invalid: beneficiary"},
 		{"id with a dot", treasurer, issueJSON(issueOpts{ID: "R.2"}), "invalid: id"},
 		{"id too long", treasurer, issueJSON(issueOpts{ID: strings.Repeat("x", 65)}), "invalid: id"},
-		{"no invoices", treasurer, issueJSON(issueOpts{ID: "R-2", Invoices: []receivable.Invoice{}}), "invalid: invoices: 0 given, 1..50 needed"},
+		{"no invoices", treasurer, issueJSON(issueOpts{ID: "R-2", Invoices: []wire.Invoice{}}), "invalid: invoices: 0 given, 1..50 needed"},
 		{"51 invoices", treasurer, issueJSON(issueOpts{ID: "R-2", Invoices: inv(51, "100000")}), "invalid: invoices: 51 given"},
 		{"invoices do not cover the amount", treasurer, issueJSON(issueOpts{ID: "R-2", Invoices: inv(2, "600000.00")}), "invalid: invoices total 1200000.00 does not cover amount 1250000.00"},
 		{"invoice listed twice", treasurer, issueJSON(issueOpts{ID: "R-2", Invoices: append(inv(1, "1250000"), inv(1, "1")...)}), "invalid: invoices[1].sha256"},
-		{"invoice hash not hex", treasurer, issueJSON(issueOpts{ID: "R-2", Invoices: []receivable.Invoice{{Number: "I", SHA256: "zz", Amount: "1250000"}}}), "invalid: invoices[0].sha256"},
-		{"invoice amount invalid", treasurer, issueJSON(issueOpts{ID: "R-2", Invoices: []receivable.Invoice{{Number: "I", SHA256: hash("q"), Amount: "abc"}}}), "invalid: invoices[0].amount: amount \"abc\""},
-		{"invoice without number", treasurer, issueJSON(issueOpts{ID: "R-2", Invoices: []receivable.Invoice{{SHA256: hash("q"), Amount: "1250000"}}}), "invalid: invoices[0].number"},
+		{"invoice hash not hex", treasurer, issueJSON(issueOpts{ID: "R-2", Invoices: []wire.Invoice{{Number: "I", SHA256: "zz", Amount: "1250000"}}}), "invalid: invoices[0].sha256"},
+		{"invoice amount invalid", treasurer, issueJSON(issueOpts{ID: "R-2", Invoices: []wire.Invoice{{Number: "I", SHA256: hash("q"), Amount: "abc"}}}), "invalid: invoices[0].amount: amount \"abc\""},
+		{"invoice without number", treasurer, issueJSON(issueOpts{ID: "R-2", Invoices: []wire.Invoice{{SHA256: hash("q"), Amount: "1250000"}}}), "invalid: invoices[0].number"},
 		{"duplicate id", treasurer, issueJSON(issueOpts{ID: "R-1", Invoices: inv(1, "1250000")}), "conflict: receivable R-1 already exists"},
-		{"invoice already backs a receivable", treasurer, issueJSON(issueOpts{ID: "R-2", Invoices: []receivable.Invoice{{Number: "I", SHA256: hash("inv" + "R-1"), Amount: "1250000"}}}), "conflict: invoice I (sha256 "},
-		{"invoice hash reused in upper case", treasurer, issueJSON(issueOpts{ID: "R-2", Invoices: []receivable.Invoice{{Number: "I", SHA256: upper, Amount: "1250000"}}}), "conflict: invoice I"},
+		{"invoice already backs a receivable", treasurer, issueJSON(issueOpts{ID: "R-2", Invoices: []wire.Invoice{{Number: "I", SHA256: hash("inv" + "R-1"), Amount: "1250000"}}}), "conflict: invoice I (sha256 "},
+		{"invoice hash reused in upper case", treasurer, issueJSON(issueOpts{ID: "R-2", Invoices: []wire.Invoice{{Number: "I", SHA256: upper, Amount: "1250000"}}}), "conflict: invoice I"},
 		{"unknown field", treasurer, `{"id":"R-2","beneficiary":"SupplierMSP/supplier-a","amount":"1","maturityDate":"2027-01-01","bogus":1}`, "invalid: request has unknown field \"bogus\""},
 		{"not JSON", treasurer, `{"id":`, "invalid: request must be a JSON object"},
 		{"trailing data", treasurer, issueJSON(issueOpts{ID: "R-2"}) + "{}", "invalid: request has data after its JSON value"},
@@ -117,12 +116,12 @@ func TestIssue_Refusals(t *testing.T) {
 
 func TestIssue_ContractHashMustBeHex(t *testing.T) {
 	h := newHarness(t)
-	var req receivable.IssueRequest
+	var req wire.IssueRequest
 	require.NoError(t, json.Unmarshal([]byte(issueJSON(issueOpts{ID: "R-1"})), &req))
 	req.Contract.SHA256 = "abc"
 	raw, _ := json.Marshal(req)
 	h.refuse("invalid: contract.sha256", treasurer, "Issue", string(raw))
-	req.Contract = receivable.Document{SHA256: hash("c")}
+	req.Contract = wire.Document{SHA256: hash("c")}
 	raw, _ = json.Marshal(req)
 	h.refuse("invalid: contract.number", treasurer, "Issue", string(raw))
 }
@@ -132,7 +131,7 @@ func TestAccept_MakesBeneficiaryTheHolder(t *testing.T) {
 	h.issue(issueJSON(issueOpts{ID: "R-1"}))
 	h.ok(supA, "Accept", "R-1")
 	r := h.get("R-1")
-	require.Equal(t, receivable.StatusActive, r.Status)
+	require.Equal(t, wire.StatusActive, r.Status)
 	require.Equal(t, supA, r.Holder)
 	require.Empty(t, r.PendingHolder)
 	require.Equal(t, "ACTIVE", h.lastEvent().Items[0].Status)
@@ -175,17 +174,17 @@ func TestReject_IssuanceIsTerminalAndKeepsInvoicesBound(t *testing.T) {
 	h.ok(supA, "Reject", "R-1", "wrong amount")
 	require.Equal(t, "wrong amount", h.lastEvent().Reason)
 	r := h.get("R-1")
-	require.Equal(t, receivable.StatusRejected, r.Status)
+	require.Equal(t, wire.StatusRejected, r.Status)
 	require.Empty(t, r.PendingHolder)
 	h.refuse("conflict: receivable R-1 is REJECTED", supA, "Accept", "R-1")
 	h.refuse("conflict: invoice INV-R-1", treasurer, "Issue", issueJSON(issueOpts{ID: "R-2",
-		Invoices: []receivable.Invoice{{Number: "INV-R-1", SHA256: hash("inv" + "R-1"), Amount: "1250000"}}}))
+		Invoices: []wire.Invoice{{Number: "INV-R-1", SHA256: hash("inv" + "R-1"), Amount: "1250000"}}}))
 }
 
 func TestRevoke_PendingIssuanceBecomesRevoked(t *testing.T) {
 	h := newHarness(t)
 	h.issue(issueJSON(issueOpts{ID: "R-1"}))
 	h.ok(treasurer, "Revoke", "R-1")
-	require.Equal(t, receivable.StatusRevoked, h.get("R-1").Status)
+	require.Equal(t, wire.StatusRevoked, h.get("R-1").Status)
 	h.refuse("conflict: receivable R-1 is REVOKED", supA, "Accept", "R-1")
 }

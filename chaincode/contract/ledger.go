@@ -51,7 +51,7 @@ var _ receivable.Reader = ledger{}
 func receivableKey(id string) string { return keyPrefix + id }
 
 // Get implements receivable.Reader.
-func (l ledger) Get(id string) (*receivable.Receivable, error) {
+func (l ledger) Get(id string) (*wire.Receivable, error) {
 	raw, err := l.stub.GetState(receivableKey(id))
 	if err != nil {
 		return nil, fmt.Errorf("reading receivable %s: %w", id, err)
@@ -62,8 +62,8 @@ func (l ledger) Get(id string) (*receivable.Receivable, error) {
 	return decode(id, raw)
 }
 
-func decode(id string, raw []byte) (*receivable.Receivable, error) {
-	var r receivable.Receivable
+func decode(id string, raw []byte) (*wire.Receivable, error) {
+	var r wire.Receivable
 	if err := json.Unmarshal(raw, &r); err != nil {
 		return nil, fmt.Errorf("decoding receivable %s: %w", id, err)
 	}
@@ -84,7 +84,7 @@ func (l ledger) InvoiceRoot(sha256 string) (string, error) {
 }
 
 // Tree implements receivable.Reader: the root, then its pieces by one range scan (ids "<root>.").
-func (l ledger) Tree(rootID string) ([]*receivable.Receivable, error) {
+func (l ledger) Tree(rootID string) ([]*wire.Receivable, error) {
 	root, err := l.Get(rootID)
 	if err != nil || root == nil {
 		return nil, err
@@ -95,7 +95,7 @@ func (l ledger) Tree(rootID string) ([]*receivable.Receivable, error) {
 		return nil, fmt.Errorf("scanning pieces of %s: %w", rootID, err)
 	}
 	defer it.Close()
-	nodes := []*receivable.Receivable{root}
+	nodes := []*wire.Receivable{root}
 	for it.HasNext() {
 		kv, err := it.Next()
 		if err != nil {
@@ -114,7 +114,7 @@ func (l ledger) Tree(rootID string) ([]*receivable.Receivable, error) {
 }
 
 // indexKeys returns the index entries r should have.
-func (l ledger) indexKeys(r *receivable.Receivable) ([]string, error) {
+func (l ledger) indexKeys(r *wire.Receivable) ([]string, error) {
 	if r == nil {
 		return nil, nil
 	}
@@ -134,7 +134,7 @@ func (l ledger) indexKeys(r *receivable.Receivable) ([]string, error) {
 			return nil, err
 		}
 	}
-	if r.Status == receivable.StatusOverdue {
+	if r.Status == wire.StatusOverdue {
 		k, err := l.stub.CreateCompositeKey(overdueIndex, []string{receivable.MSPOf(r.Issuer), r.MaturityDate, r.ID})
 		if err != nil {
 			return nil, err
@@ -269,7 +269,7 @@ func (l ledger) emit(ev *wire.Event) error {
 }
 
 // putConfig writes the settings.
-func (l ledger) putConfig(cfg receivable.Config) error {
+func (l ledger) putConfig(cfg wire.Config) error {
 	raw, err := json.Marshal(cfg)
 	if err != nil {
 		return fmt.Errorf("encoding config: %w", err)
@@ -332,10 +332,10 @@ func readBeacon(stub shim.ChaincodeStubInterface) (*wire.Beacon, error) {
 }
 
 // loadConfig returns the settings on the ledger, or the defaults.
-func loadConfig(stub shim.ChaincodeStubInterface) (receivable.Config, error) {
+func loadConfig(stub shim.ChaincodeStubInterface) (wire.Config, error) {
 	raw, err := stub.GetState(configKey)
 	if err != nil {
-		return receivable.Config{}, fmt.Errorf("reading config: %w", err)
+		return wire.Config{}, fmt.Errorf("reading config: %w", err)
 	}
 	if raw == nil {
 		return receivable.DefaultConfig(), nil
@@ -343,7 +343,7 @@ func loadConfig(stub shim.ChaincodeStubInterface) (receivable.Config, error) {
 	// Settings added after a ledger was written read as their defaults.
 	cfg := receivable.DefaultConfig()
 	if err := json.Unmarshal(raw, &cfg); err != nil {
-		return receivable.Config{}, fmt.Errorf("decoding config: %w", err)
+		return wire.Config{}, fmt.Errorf("decoding config: %w", err)
 	}
 	return cfg, nil
 }

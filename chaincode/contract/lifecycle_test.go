@@ -8,7 +8,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/recv-ledger/recv/chaincode/receivable"
 	"github.com/recv-ledger/recv/chaincode/wire"
 )
 
@@ -18,11 +17,11 @@ func TestSplit_MakesActiveChildrenWithTheSameHolder(t *testing.T) {
 	h.ok(supA, "Split", "R-1", `["600000","650000.00"]`)
 
 	parent := h.get("R-1")
-	require.Equal(t, receivable.StatusSplit, parent.Status)
+	require.Equal(t, wire.StatusSplit, parent.Status)
 	require.Equal(t, []string{"R-1.1", "R-1.2"}, parent.Children)
 	for i, want := range []int64{60000000, 65000000} {
 		c := h.get(fmt.Sprintf("R-1.%d", i+1))
-		require.Equal(t, receivable.StatusActive, c.Status)
+		require.Equal(t, wire.StatusActive, c.Status)
 		require.Equal(t, supA, c.Holder)
 		require.Equal(t, "R-1", c.ParentID)
 		require.Equal(t, "R-1", c.RootID)
@@ -97,14 +96,14 @@ func TestTransfer_WholeIsOfferedThenAccepted(t *testing.T) {
 	h.active("R-1", supA, "1000")
 	h.ok(supA, "Transfer", "R-1", supB, "")
 	r := h.get("R-1")
-	require.Equal(t, receivable.StatusPending, r.Status)
+	require.Equal(t, wire.StatusPending, r.Status)
 	require.Equal(t, supA, r.Holder)
 	require.Equal(t, supB, r.PendingHolder)
 	require.Contains(t, r.Parties, supB)
 
 	h.ok(supB, "Accept", "R-1")
 	r = h.get("R-1")
-	require.Equal(t, receivable.StatusActive, r.Status)
+	require.Equal(t, wire.StatusActive, r.Status)
 	require.Equal(t, supB, r.Holder)
 	h.ok(supB, "Transfer", "R-1", supC, "1000.00") // the full amount is a whole transfer
 	require.Equal(t, supC, h.get("R-1").PendingHolder)
@@ -114,13 +113,13 @@ func TestTransfer_PartSplitsIntoOfferedPartAndKeptRemainder(t *testing.T) {
 	h := newHarness(t)
 	h.active("R-1", supA, "1000")
 	h.ok(supA, "Transfer", "R-1", supB, "300.50")
-	require.Equal(t, receivable.StatusSplit, h.get("R-1").Status)
+	require.Equal(t, wire.StatusSplit, h.get("R-1").Status)
 	offered, kept := h.get("R-1.1"), h.get("R-1.2")
-	require.Equal(t, receivable.StatusPending, offered.Status)
+	require.Equal(t, wire.StatusPending, offered.Status)
 	require.Equal(t, supA, offered.Holder)
 	require.Equal(t, supB, offered.PendingHolder)
 	require.Equal(t, int64(30050), offered.AmountFen)
-	require.Equal(t, receivable.StatusActive, kept.Status)
+	require.Equal(t, wire.StatusActive, kept.Status)
 	require.Equal(t, supA, kept.Holder)
 	require.Equal(t, int64(69950), kept.AmountFen)
 	require.NotContains(t, kept.Parties, supB)
@@ -144,7 +143,7 @@ func TestTransfer_RejectOrRevokeReturnsItToTheHolder(t *testing.T) {
 			}
 			h.ok(tc.who, tc.fn, args...)
 			r := h.get("R-1")
-			require.Equal(t, receivable.StatusActive, r.Status)
+			require.Equal(t, wire.StatusActive, r.Status)
 			require.Equal(t, supA, r.Holder)
 			require.Empty(t, r.PendingHolder)
 		})
@@ -186,7 +185,7 @@ func TestFinancing_ApprovalDiscountsAndMakesTheBankHolder(t *testing.T) {
 	h.active("R-1", supA, "1250000.00")
 	h.ok(supA, "RequestFinancing", "R-1", "Bank1MSP")
 	r := h.get("R-1")
-	require.Equal(t, receivable.StatusFinancing, r.Status)
+	require.Equal(t, wire.StatusFinancing, r.Status)
 	require.Equal(t, "Bank1MSP", r.Financing.Bank)
 	require.Equal(t, supA, r.Financing.RequestedBy)
 	// a bank financier may read what it is asked to finance
@@ -194,7 +193,7 @@ func TestFinancing_ApprovalDiscountsAndMakesTheBankHolder(t *testing.T) {
 
 	h.ok(bank1, "ApproveFinancing", "R-1", "", "450")
 	r = h.get("R-1")
-	require.Equal(t, receivable.StatusActive, r.Status)
+	require.Equal(t, wire.StatusActive, r.Status)
 	require.Equal(t, bank1, r.Holder)
 	f := r.Financing
 	require.NotNil(t, f.Terms, "the auditor reads the terms")
@@ -224,7 +223,7 @@ func TestFinancing_RejectUnlocksAndKeepsTheReason(t *testing.T) {
 	require.Equal(t, "limit reached", terms.Reason)
 	require.Equal(t, wire.DecisionRejected, terms.Decision)
 	r := h.get("R-1")
-	require.Equal(t, receivable.StatusActive, r.Status)
+	require.Equal(t, wire.StatusActive, r.Status)
 	require.Nil(t, r.Financing)
 	require.Equal(t, supA, r.Holder)
 	h.ok(supA, "RequestFinancing", "R-1", "Bank1MSP")
@@ -281,7 +280,7 @@ func TestRedeem_PaysTheHolderOnOrAfterMaturity(t *testing.T) {
 	h.days(129)
 	h.redeem(treasurer2, "R-1.1") // any issuer of the obligor's MSP
 	r := h.get("R-1.1")
-	require.Equal(t, receivable.StatusRedeemed, r.Status)
+	require.Equal(t, wire.StatusRedeemed, r.Status)
 	require.Equal(t, supB, r.RedeemedTo)
 	require.Equal(t, "2027-03-31T10:00:00Z", r.RedeemedAt)
 	h.refuse("conflict: receivable R-1.1 is REDEEMED", treasurer, "Redeem", "R-1.1", "PAY-1")

@@ -106,7 +106,7 @@ func (c *Contract) ListAccounts(ctx *TxContext, mspID string, pageSize int32, bo
 	if err := receivable.ValidateMSPID("mspId", mspID); err != nil {
 		return nil, err
 	}
-	if ctx.caller.Role != receivable.RoleAuditor && (ctx.caller.Role != receivable.RoleAdmin || ctx.caller.MSPID != mspID) {
+	if ctx.caller.Role != wire.RoleAuditor && (ctx.caller.Role != wire.RoleAdmin || ctx.caller.MSPID != mspID) {
 		return nil, receivable.Forbiddenf("%s may not list the accounts of %s", ctx.caller.Account(), mspID)
 	}
 	items, next, err := pageJSON[wire.Account](ledger{stub: ctx.GetStub()}, accountPrefix+mspID+"/", pageSize, bookmark)

@@ -25,7 +25,7 @@ func (c *Contract) ListByHolder(ctx *TxContext, account string, pageSize int32, 
 	if err := receivable.ValidateAccount("account", account); err != nil {
 		return nil, err
 	}
-	if ctx.caller.Role != receivable.RoleAuditor && ctx.caller.Account() != account {
+	if ctx.caller.Role != wire.RoleAuditor && ctx.caller.Account() != account {
 		return nil, receivable.Forbiddenf("%s may not list the receivables of %s", ctx.caller.Account(), account)
 	}
 	return c.list(ctx, holderIndex, account, pageSize, bookmark)
@@ -36,8 +36,8 @@ func (c *Contract) ListByIssuer(ctx *TxContext, account string, pageSize int32, 
 	if err := receivable.ValidateAccount("account", account); err != nil {
 		return nil, err
 	}
-	sameIssuer := (ctx.caller.Role == receivable.RoleIssuer || ctx.caller.Role == receivable.RoleApprover) && receivable.MSPOf(account) == ctx.caller.MSPID
-	if ctx.caller.Role != receivable.RoleAuditor && !sameIssuer {
+	sameIssuer := (ctx.caller.Role == wire.RoleIssuer || ctx.caller.Role == wire.RoleApprover) && receivable.MSPOf(account) == ctx.caller.MSPID
+	if ctx.caller.Role != wire.RoleAuditor && !sameIssuer {
 		return nil, receivable.Forbiddenf("%s may not list the receivables issued by %s", ctx.caller.Account(), account)
 	}
 	return c.list(ctx, issuerIndex, account, pageSize, bookmark)
@@ -172,7 +172,7 @@ func (c *Contract) Totals(ctx *TxContext, account string) (*wire.Totals, error) 
 	if err := receivable.ValidateAccount("account", account); err != nil {
 		return nil, err
 	}
-	if ctx.caller.Role != receivable.RoleAuditor && ctx.caller.Account() != account {
+	if ctx.caller.Role != wire.RoleAuditor && ctx.caller.Account() != account {
 		return nil, receivable.Forbiddenf("%s may not read the totals of %s", ctx.caller.Account(), account)
 	}
 	stub := ctx.GetStub()
@@ -200,7 +200,7 @@ func (c *Contract) Totals(ctx *TxContext, account string) (*wire.Totals, error) 
 		if err := addTo(t, r); err != nil {
 			return nil, err
 		}
-		if r != nil && r.Holder == account && r.Financed() && r.Status != receivable.StatusRedeemed {
+		if r != nil && r.Holder == account && r.Financed() && r.Status != wire.StatusRedeemed {
 			if r, err = l.withTerms(ctx.caller, r); err != nil {
 				return nil, err
 			}
@@ -227,7 +227,7 @@ func addTo(t *wire.Totals, r *wire.Receivable) error {
 	}
 	var sum *int64
 	switch r.Status {
-	case receivable.StatusActive, receivable.StatusPending, receivable.StatusFinancing, receivable.StatusOverdue:
+	case wire.StatusActive, wire.StatusPending, wire.StatusFinancing, wire.StatusOverdue:
 		sum = &t.OutstandingFen
 		if r.Financed() {
 			if t.FinancedFen > math.MaxInt64-r.AmountFen {
@@ -235,7 +235,7 @@ func addTo(t *wire.Totals, r *wire.Receivable) error {
 			}
 			t.FinancedFen += r.AmountFen
 		}
-	case receivable.StatusRedeemed:
+	case wire.StatusRedeemed:
 		sum = &t.RedeemedFen
 	default:
 		return nil
@@ -268,7 +268,7 @@ func (l ledger) LiveHeldBy(account string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		if r != nil && receivable.Live(r) && (r.Holder == account || (r.Status == receivable.StatusPending && r.PendingHolder == account)) {
+		if r != nil && receivable.Live(r) && (r.Holder == account || (r.Status == wire.StatusPending && r.PendingHolder == account)) {
 			return r.ID, nil
 		}
 	}

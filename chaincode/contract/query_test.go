@@ -5,9 +5,8 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/recv-ledger/recv/chaincode/wire"
 	"github.com/stretchr/testify/require"
-
-	"github.com/recv-ledger/recv/chaincode/receivable"
 )
 
 func TestGet_ReadAccess(t *testing.T) {
@@ -36,7 +35,7 @@ func TestGet_ReadAccess(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s reads %s", tt.caller, tt.id), func(t *testing.T) {
 			if tt.allowed {
-				var r receivable.Receivable
+				var r wire.Receivable
 				require.NoError(t, json.Unmarshal([]byte(h.ok(tt.caller, "Get", tt.id)), &r))
 				require.Equal(t, tt.id, r.ID)
 			} else {
@@ -51,9 +50,9 @@ func TestGet_ReadAccess(t *testing.T) {
 }
 
 type listPage struct {
-	Items    []receivable.Receivable `json:"items"`
-	Bookmark string                  `json:"bookmark"`
-	Count    int                     `json:"count"`
+	Items    []wire.Receivable `json:"items"`
+	Bookmark string            `json:"bookmark"`
+	Count    int               `json:"count"`
 }
 
 func TestListByHolder_PagesWithBookmarks(t *testing.T) {
@@ -163,9 +162,9 @@ func TestHistory_ListsEveryVersionWithSubmitter(t *testing.T) {
 	require.Equal(t, []string{supA, supA, approver}, []string{hist[0].Submitter, hist[1].Submitter, hist[2].Submitter})
 	require.Equal(t, "2026-11-22T10:00:00Z", hist[0].Timestamp)
 	require.NotEmpty(t, hist[0].TxID)
-	var v receivable.Receivable
+	var v wire.Receivable
 	require.NoError(t, json.Unmarshal(hist[2].Value, &v))
-	require.Equal(t, receivable.StatusPending, v.Status)
+	require.Equal(t, wire.StatusPending, v.Status)
 	h.refuse("forbidden: ", supC, "History", "R-1")
 	h.refuse("not_found: ", auditor, "History", "R-2")
 }

@@ -17,12 +17,12 @@ import (
 )
 
 // receivables decodes every receivable of the committed state, by id.
-func (h *harness) receivables() map[string]*receivable.Receivable {
+func (h *harness) receivables() map[string]*wire.Receivable {
 	h.t.Helper()
-	out := map[string]*receivable.Receivable{}
+	out := map[string]*wire.Receivable{}
 	for _, k := range h.ledger.Keys() {
 		if id, ok := strings.CutPrefix(k, "rcv/"); ok {
-			var r receivable.Receivable
+			var r wire.Receivable
 			require.NoError(h.t, json.Unmarshal(h.ledger.State(k), &r))
 			out[id] = &r
 		}
@@ -31,9 +31,9 @@ func (h *harness) receivables() map[string]*receivable.Receivable {
 }
 
 // checkConservation checks the invariant of the given roots (all when none given).
-func (h *harness) checkConservation(all map[string]*receivable.Receivable, roots ...string) {
+func (h *harness) checkConservation(all map[string]*wire.Receivable, roots ...string) {
 	h.t.Helper()
-	byRoot := map[string][]*receivable.Receivable{}
+	byRoot := map[string][]*wire.Receivable{}
 	for _, r := range all {
 		byRoot[r.RootID] = append(byRoot[r.RootID], r)
 	}
@@ -49,7 +49,7 @@ func (h *harness) checkConservation(all map[string]*receivable.Receivable, roots
 
 // checkExposure requires the risk view's figures, which the writes keep as aggregates, to be what
 // a full scan of the receivables computes.
-func (h *harness) checkExposure(all map[string]*receivable.Receivable) {
+func (h *harness) checkExposure(all map[string]*wire.Receivable) {
 	h.t.Helper()
 	var outstanding, overdue int64
 	financed, holders := map[string]int64{}, map[string]int64{}
@@ -58,7 +58,7 @@ func (h *harness) checkExposure(all map[string]*receivable.Receivable) {
 			continue
 		}
 		outstanding += r.AmountFen
-		if r.Status == receivable.StatusOverdue {
+		if r.Status == wire.StatusOverdue {
 			overdue += r.AmountFen
 		}
 		if r.Financed() && r.Recourse == nil {
@@ -111,10 +111,10 @@ func TestConservation_HoldsAfterEveryStepOfARandomSequence(t *testing.T) {
 
 		var caller, fn string
 		var args []string
-		var r *receivable.Receivable
+		var r *wire.Receivable
 		var live []string
 		for _, id := range ids {
-			if st := all[id].Status; st == receivable.StatusActive || st == receivable.StatusPending || st == receivable.StatusFinancing {
+			if st := all[id].Status; st == wire.StatusActive || st == wire.StatusPending || st == wire.StatusFinancing {
 				live = append(live, id)
 			}
 		}

@@ -129,7 +129,7 @@ func (l ledger) termsCollections(c receivable.Caller, r *wire.Receivable) ([]str
 	var out []string
 	for _, h := range slices.Compact(holders) {
 		for _, b := range banks {
-			if c.Role == receivable.RoleAuditor || c.MSPID == h || c.MSPID == b {
+			if c.Role == wire.RoleAuditor || c.MSPID == h || c.MSPID == b {
 				out = append(out, wire.TermsCollection(h, b))
 			}
 		}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/recv-ledger/recv/chaincode/receivable"
 	"github.com/recv-ledger/recv/chaincode/wire"
 )
 
@@ -133,7 +132,7 @@ func TestTerms_TravelOnlyAsTransientData(t *testing.T) {
 	require.Contains(t, run([]string{"ApproveFinancing", "R-1", "450", ""}, nil), "invalid: termsHash \"450\" must be the SHA-256")
 	require.Contains(t, run([]string{"RejectFinancing", "R-1", hash("x")}, nil), "not_found: no rejected terms")
 	require.Contains(t, run([]string{"Get", "R-1"}, map[string][]byte{"salt": salt}), "invalid: Get takes no transient data")
-	require.Equal(t, receivable.StatusFinancing, h.get("R-1").Status)
+	require.Equal(t, wire.StatusFinancing, h.get("R-1").Status)
 }
 
 func TestTerms_SaltChangesTheHash(t *testing.T) {

@@ -22,7 +22,7 @@ func TestTree_IsBounded(t *testing.T) {
 	defer func(n int) { maxTreeNodes = n }(maxTreeNodes)
 	maxTreeNodes = 3
 	_, err := ledger{stub: l.NewStub("q", time.Unix(0, 0), nil)}.Tree("R")
-	require.ErrorIs(t, err, receivable.ErrInvalid)
+	require.ErrorIs(t, err, wire.ErrInvalid)
 	require.ErrorContains(t, err, "root R has more than 3 pieces")
 	maxTreeNodes = 4
 	nodes, err := ledger{stub: l.NewStub("q", time.Unix(0, 0), nil)}.Tree("R")
@@ -57,7 +57,7 @@ func TestExposure_ReadIsBoundedAndFoldKeepsTheFigures(t *testing.T) {
 	defer func(n int) { maxExposureDeltas = n }(maxExposureDeltas)
 	maxExposureDeltas = 2
 	_, err := ledger{stub: l.NewStub("q", time.Unix(0, 0), nil)}.Exposure("CoreMSP")
-	require.ErrorIs(t, err, receivable.ErrConflict)
+	require.ErrorIs(t, err, wire.ErrConflict)
 	require.ErrorContains(t, err, "more than 2 unfolded changes: fold them first (recv fold-exposure CoreMSP, which folds up to 2 a run)")
 
 	// Past the bound a fold still works, in steps of at most the bound: the first leaves one change

@@ -31,7 +31,7 @@ func newAccount(kind wire.OrgKind, mspID string, req wire.AccountRequest, tx Tx)
 
 // OpenAccount opens an account of the caller's organisation (开户); only its admin may.
 func OpenAccount(d Directory, tx Tx, req wire.AccountRequest) (Change, error) {
-	if tx.Caller.Role != RoleAdmin {
+	if tx.Caller.Role != wire.RoleAdmin {
 		return Change{}, Forbiddenf("only an admin of %s opens its accounts; %s has role %q", tx.Caller.MSPID, tx.Caller.Account(), tx.Caller.Role)
 	}
 	org, err := loadOrg(d, tx.Caller.MSPID)
@@ -68,9 +68,9 @@ type Holdings interface {
 }
 
 // Live reports whether r can still move or be paid: pending, active, financing or overdue.
-func Live(r *Receivable) bool {
+func Live(r *wire.Receivable) bool {
 	switch r.Status {
-	case StatusPending, StatusActive, StatusFinancing, StatusOverdue:
+	case wire.StatusPending, wire.StatusActive, wire.StatusFinancing, wire.StatusOverdue:
 		return true
 	}
 	return false
@@ -96,7 +96,7 @@ func SetAccountStatus(d interface {
 			return Change{}, err
 		}
 	}
-	if tx.Caller.Role != RoleAdmin || MSPOf(account) != tx.Caller.MSPID {
+	if tx.Caller.Role != wire.RoleAdmin || MSPOf(account) != tx.Caller.MSPID {
 		return Change{}, Forbiddenf("only an admin of %s may change account %s", MSPOf(account), account)
 	}
 	if account == tx.Caller.Account() {

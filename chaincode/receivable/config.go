@@ -9,9 +9,6 @@ const HardMaxTermDays = 365
 // MaxClockSkewSeconds bounds the configurable clock skew: beyond an hour the check protects nothing.
 const MaxClockSkewSeconds = 3600
 
-// Config holds the channel settings the chaincode keeps on the ledger.
-type Config = wire.Config
-
 // MaxProposalTTLHours bounds how long a proposal may wait for its majority: 30 days.
 const MaxProposalTTLHours = 720
 
@@ -20,12 +17,12 @@ const MaxGraceDays = 30
 
 // DefaultConfig is in force until the registry is seeded with other settings or a proposal
 // changes them.
-func DefaultConfig() Config {
-	return Config{MaxTermDays: 183, ClockSkewSeconds: 600, ProposalTTLHours: 168, InstructionTTLHours: 24, GraceDays: 3}
+func DefaultConfig() wire.Config {
+	return wire.Config{MaxTermDays: 183, ClockSkewSeconds: 600, ProposalTTLHours: 168, InstructionTTLHours: 24, GraceDays: 3}
 }
 
 // ValidateConfig checks the bounds of every setting.
-func ValidateConfig(c Config) error {
+func ValidateConfig(c wire.Config) error {
 	if c.MaxTermDays < 1 || c.MaxTermDays > HardMaxTermDays {
 		return Invalidf("maxTermDays %d is outside 1..%d", c.MaxTermDays, HardMaxTermDays)
 	}
@@ -46,9 +43,9 @@ func ValidateConfig(c Config) error {
 
 // ApplyConfig returns current updated with the settings req names (non-zero), validated. A request
 // that names no setting is refused, so an empty proposal cannot pass for a change.
-func ApplyConfig(current Config, req wire.ConfigRequest) (Config, error) {
+func ApplyConfig(current wire.Config, req wire.ConfigRequest) (wire.Config, error) {
 	if req == (wire.ConfigRequest{}) {
-		return Config{}, Invalidf("config names no setting to change (maxTermDays, clockSkewSeconds, proposalTtlHours, instructionTtlHours, graceDays)")
+		return wire.Config{}, Invalidf("config names no setting to change (maxTermDays, clockSkewSeconds, proposalTtlHours, instructionTtlHours, graceDays)")
 	}
 	next := current
 	for _, s := range []struct {

@@ -22,7 +22,7 @@ import (
 // A bank's decision on a financing request writes its private terms in a transaction of its own
 // (DecideFinancing, governed by the collection's policy), so the public approval the obligor
 // endorses carries no terms.
-func ReceivableEndorsers(r *Receivable) []string {
+func ReceivableEndorsers(r *wire.Receivable) []string {
 	var orgs []string
 	add := func(account string) {
 		if account != "" {
@@ -31,10 +31,10 @@ func ReceivableEndorsers(r *Receivable) []string {
 	}
 	add(r.Issuer)
 	add(r.Holder)
-	if r.Status == StatusPending {
+	if r.Status == wire.StatusPending {
 		add(r.PendingHolder)
 	}
-	if r.Status == StatusFinancing && r.Financing != nil && r.Financing.Bank != "" {
+	if r.Status == wire.StatusFinancing && r.Financing != nil && r.Financing.Bank != "" {
 		orgs = append(orgs, r.Financing.Bank)
 	}
 	if r.Frozen != nil {

@@ -4,9 +4,10 @@ import (
 	"maps"
 	"time"
 
-	"github.com/recv-ledger/recv/chaincode/wire"
 	"math"
 	"slices"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
 )
 
 // Exposure is what an obligor (a core enterprise's MSP) owes, summed over the live leaves of every
@@ -22,13 +23,13 @@ type Exposure struct {
 
 // contribution is what one receivable adds to its obligor's exposure: nothing unless it is a live
 // leaf. A pending issuance counts as outstanding (the issuer owes it once the supplier accepts).
-func contribution(r *Receivable) Exposure {
+func contribution(r *wire.Receivable) Exposure {
 	var e Exposure
 	if r == nil || !r.Live() {
 		return e
 	}
 	e.OutstandingFen = r.AmountFen
-	if r.Status == StatusOverdue {
+	if r.Status == wire.StatusOverdue {
 		e.OverdueFen = r.AmountFen
 	}
 	if r.Financed() && r.Recourse == nil {

@@ -27,18 +27,18 @@ func RequestFinancing(rd Reader, tx Tx, id, bank string) (Change, error) {
 		return Change{}, err
 	}
 	next := r.Clone()
-	next.Status = StatusFinancing
-	next.Financing = &Financing{Bank: bank, RequestedBy: tx.Caller.Account(), RequestedAt: FormatTime(tx.Time), RequestTx: tx.ID}
+	next.Status = wire.StatusFinancing
+	next.Financing = &wire.Financing{Bank: bank, RequestedBy: tx.Caller.Account(), RequestedAt: FormatTime(tx.Time), RequestTx: tx.ID}
 	return single("RequestFinancing", r, next, tx, ""), nil
 }
 
 // loadFinancingFor fetches a receivable in FINANCING at the caller's bank.
-func loadFinancingFor(rd Reader, tx Tx, id string) (*Receivable, error) {
+func loadFinancingFor(rd Reader, tx Tx, id string) (*wire.Receivable, error) {
 	r, err := load(rd, tx, id)
 	if err != nil {
 		return nil, err
 	}
-	if r.Status != StatusFinancing {
+	if r.Status != wire.StatusFinancing {
 		return nil, Conflictf("receivable %s is %s, not FINANCING", id, r.Status)
 	}
 	if r.Financing.Bank != tx.Caller.MSPID {
@@ -97,7 +97,7 @@ func DecideFinancing(rd Reader, tx Tx, id, decision string, rate int64, reason, 
 // recordedTerms checks that the bank recorded a decision of this kind on r under termsHash
 // (DecideFinancing): the collection holds a value at its key whose hash is termsHash. Only the
 // hash is read (GetPrivateDataHash), which every peer holds, members of the collection or not.
-func recordedTerms(rd Reader, r *Receivable, decision, termsHash string) error {
+func recordedTerms(rd Reader, r *wire.Receivable, decision, termsHash string) error {
 	if !hashPattern.MatchString(termsHash) {
 		return Invalidf("termsHash %.80q must be the SHA-256 (64 hex characters) of the terms the bank recorded (DecideFinancing)", termsHash)
 	}
@@ -126,7 +126,7 @@ func recordedTerms(rd Reader, r *Receivable, decision, termsHash string) error {
 
 // requestRef names the financing request f: its transaction (a request recorded before requests
 // kept it: its time).
-func requestRef(f *Financing) string {
+func requestRef(f *wire.Financing) string {
 	if f.RequestTx != "" {
 		return f.RequestTx
 	}
@@ -159,7 +159,7 @@ func ApproveFinancing(rd Reader, tx Tx, id, termsHash, withoutRecourse string) (
 	f := next.Financing
 	f.Financier, f.ApprovedAt, f.TermsHash = tx.Caller.Account(), FormatTime(tx.Time), strings.ToLower(termsHash)
 	f.WithoutRecourse = noRecourse
-	next.Status, next.Holder = StatusActive, tx.Caller.Account()
+	next.Status, next.Holder = wire.StatusActive, tx.Caller.Account()
 	next.AddParty(tx.Caller.Account())
 	ch := single("ApproveFinancing", r, next, tx, "")
 	ch.Fold = fold
@@ -167,7 +167,7 @@ func ApproveFinancing(rd Reader, tx Tx, id, termsHash, withoutRecourse string) (
 }
 
 // newTerms starts the terms of the bank's decision on r's financing request.
-func newTerms(r *Receivable, tx Tx, what, salt string) wire.Terms {
+func newTerms(r *wire.Receivable, tx Tx, what, salt string) wire.Terms {
 	return wire.Terms{ID: r.ID, Bank: r.Financing.Bank, RequestedBy: r.Financing.RequestedBy, Decision: what,
 		DecidedBy: tx.Caller.Account(), DecidedAt: FormatTime(tx.Time), TxID: tx.ID, RequestTx: r.Financing.RequestTx,
 		Salt: strings.ToLower(salt)}
@@ -197,7 +197,7 @@ type PrivateWrite struct {
 }
 
 // privateTerms encodes terms for the collection of r's requester and bank.
-func privateTerms(r *Receivable, t wire.Terms) (PrivateWrite, error) {
+func privateTerms(r *wire.Receivable, t wire.Terms) (PrivateWrite, error) {
 	raw, err := json.Marshal(t)
 	if err != nil {
 		return PrivateWrite{}, fmt.Errorf("encoding terms of %s: %w", r.ID, err)
@@ -237,7 +237,7 @@ func RejectFinancing(rd Reader, tx Tx, id, termsHash string) (Change, error) {
 		return Change{}, err
 	}
 	next := r.Clone()
-	next.Status, next.Financing = StatusActive, nil
+	next.Status, next.Financing = wire.StatusActive, nil
 	ch := single("RejectFinancing", r, next, tx, "")
 	ch.Decided = &PrivateWrite{ID: r.ID, Bank: r.Financing.Bank, Hash: strings.ToLower(termsHash)}
 	return ch, nil
@@ -253,13 +253,13 @@ func WithdrawFinancing(rd Reader, tx Tx, id string) (Change, error) {
 	if r.Holder != tx.Caller.Account() {
 		return Change{}, Forbiddenf("receivable %s is held by %s, not by %s", id, r.Holder, tx.Caller.Account())
 	}
-	if r.Status != StatusFinancing {
+	if r.Status != wire.StatusFinancing {
 		return Change{}, Conflictf("receivable %s is %s: there is no open financing request to withdraw", id, r.Status)
 	}
 	if err := checkNotFrozen(r, "withdrawn from financing"); err != nil {
 		return Change{}, err
 	}
 	next := r.Clone()
-	next.Status, next.Financing = StatusActive, nil
+	next.Status, next.Financing = wire.StatusActive, nil
 	return single("WithdrawFinancing", r, next, tx, ""), nil
 }

@@ -14,7 +14,7 @@ import (
 const maxReferenceLen = 64
 
 // checkNotFrozen refuses moving a frozen receivable.
-func checkNotFrozen(r *Receivable, verb string) error {
+func checkNotFrozen(r *wire.Receivable, verb string) error {
 	if r.Frozen == nil {
 		return nil
 	}
@@ -29,12 +29,12 @@ func checkReference(ref string) error {
 }
 
 // withPieces returns r and every piece it was split into, in id order.
-func withPieces(rd Reader, r *Receivable) ([]*Receivable, error) {
+func withPieces(rd Reader, r *wire.Receivable) ([]*wire.Receivable, error) {
 	nodes, err := rd.Tree(r.RootID)
 	if err != nil {
 		return nil, err
 	}
-	var out []*Receivable
+	var out []*wire.Receivable
 	for _, n := range nodes {
 		if n.ID == r.ID || strings.HasPrefix(n.ID, r.ID+".") {
 			out = append(out, n)
@@ -55,7 +55,7 @@ func SetFreeze(rd Reader, tx Tx, id, reason, reference string, freeze bool) (Cha
 	if err := checkReference(reference); err != nil {
 		return Change{}, err
 	}
-	if tx.Caller.Role != RoleAuditor {
+	if tx.Caller.Role != wire.RoleAuditor {
 		return Change{}, Forbiddenf("only the auditor freezes and unfreezes receivables; %s has role %q", tx.Caller.Account(), tx.Caller.Role)
 	}
 	r, err := load(rd, tx, id)
@@ -67,7 +67,7 @@ func SetFreeze(rd Reader, tx Tx, id, reason, reference string, freeze bool) (Cha
 		return Change{}, Conflictf("receivable %s is already frozen (reference %s)", id, r.Frozen.Reference)
 	case !freeze && r.Frozen == nil:
 		return Change{}, Conflictf("receivable %s is not frozen", id)
-	case freeze && !r.Live() && r.Status != StatusSplit:
+	case freeze && !r.Live() && r.Status != wire.StatusSplit:
 		return Change{}, Conflictf("receivable %s is %s: there is nothing left to freeze", id, r.Status)
 	}
 	nodes, err := withPieces(rd, r)
@@ -76,7 +76,7 @@ func SetFreeze(rd Reader, tx Tx, id, reason, reference string, freeze bool) (Cha
 	}
 	ch := Change{Op: op, Reason: reason}
 	for _, n := range nodes {
-		if (n.Frozen != nil) == freeze || (freeze && !n.Live() && n.Status != StatusSplit) {
+		if (n.Frozen != nil) == freeze || (freeze && !n.Live() && n.Status != wire.StatusSplit) {
 			continue
 		}
 		next := n.Clone()

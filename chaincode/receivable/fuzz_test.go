@@ -33,7 +33,7 @@ func FuzzParseAmount(f *testing.F) {
 		}
 		if !want {
 			require.Error(t, err, "%q", s)
-			require.Equal(t, KindInvalid, KindOf(err))
+			require.Equal(t, wire.KindInvalid, KindOf(err))
 			return
 		}
 		require.NoError(t, err, "%q", s)
@@ -52,7 +52,7 @@ func FuzzParseDate(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		d, err := ParseDate(s)
 		if err != nil {
-			require.Equal(t, KindInvalid, KindOf(err))
+			require.Equal(t, wire.KindInvalid, KindOf(err))
 			return
 		}
 		require.Equal(t, s, d.Format(DateLayout))
@@ -74,15 +74,15 @@ func FuzzIssueRequest(f *testing.F) {
 	f.Fuzz(func(t *testing.T, doc string) {
 		b := newBook()
 		b.invoices[sha("used")] = "R-0"
-		b.items["R-0"] = &Receivable{ID: "R-0", RootID: "R-0"}
-		var req IssueRequest
+		b.items["R-0"] = &wire.Receivable{ID: "R-0", RootID: "R-0"}
+		var req wire.IssueRequest
 		if err := wire.DecodeStrict([]byte(doc), &req); err != nil {
-			require.Equal(t, KindInvalid, KindOf(err))
+			require.Equal(t, wire.KindInvalid, KindOf(err))
 			return
 		}
 		ch, err := Issue(b, txAs(core, t0), req)
 		if err != nil {
-			require.NotEqual(t, Kind(""), KindOf(err), err.Error())
+			require.NotEqual(t, wire.Kind(""), KindOf(err), err.Error())
 			return
 		}
 		require.Len(t, ch.Writes, 1)
@@ -90,7 +90,7 @@ func FuzzIssueRequest(f *testing.F) {
 		require.NoError(t, ValidateID("id", r.ID))
 		require.Equal(t, r.ID, r.RootID)
 		require.Positive(t, r.AmountFen)
-		require.Equal(t, StatusPending, r.Status)
+		require.Equal(t, wire.StatusPending, r.Status)
 		require.NotEqual(t, r.Issuer, r.PendingHolder)
 		days := DaysBetween(t0, mustDate(t, r.MaturityDate))
 		require.True(t, days >= 0 && days <= DefaultConfig().MaxTermDays)
@@ -123,7 +123,7 @@ func FuzzSplitParts(f *testing.F) {
 		do(Accept(b, txAs(supplier, t0), "R-1"))
 		ch, err := Split(b, txAs(supplier, t0), "R-1", parts)
 		if err != nil {
-			require.NotEqual(t, Kind(""), KindOf(err))
+			require.NotEqual(t, wire.Kind(""), KindOf(err))
 			return
 		}
 		b.apply(ch)

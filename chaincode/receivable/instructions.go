@@ -58,7 +58,7 @@ func instruct(rd Reader, tx Tx, ch Change, in wire.Instruction) (Change, error) 
 
 // RequestIssue issues a receivable, or asks the checker to when the caller's organisation requires
 // two-person control.
-func RequestIssue(rd Reader, tx Tx, req IssueRequest) (Change, error) {
+func RequestIssue(rd Reader, tx Tx, req wire.IssueRequest) (Change, error) {
 	if req.ID == "" {
 		req.ID = "R" + firstN(tx.ID, 20)
 	}
@@ -98,7 +98,7 @@ func ReadInstruction(rd Reader, tx Tx, id string) (*wire.Instruction, error) {
 	if err != nil {
 		return nil, err
 	}
-	if tx.Caller.Role != RoleAuditor && MSPOf(in.Maker) != tx.Caller.MSPID {
+	if tx.Caller.Role != wire.RoleAuditor && MSPOf(in.Maker) != tx.Caller.MSPID {
 		return nil, Forbiddenf("instruction %s belongs to %s, not to %s", id, MSPOf(in.Maker), tx.Caller.MSPID)
 	}
 	q := InstructionAsOf(*in, tx.Time)
@@ -133,7 +133,7 @@ func InstructionAsOf(in wire.Instruction, t time.Time) wire.Instruction {
 // loadDecidable fetches an OPEN instruction the caller may decide: an approver of the maker's
 // organisation who is not the maker.
 func loadDecidable(rd Reader, tx Tx, id string) (*wire.Instruction, error) {
-	if tx.Caller.Role != RoleApprover {
+	if tx.Caller.Role != wire.RoleApprover {
 		return nil, Forbiddenf("only an approver confirms or refuses instructions; %s has role %q", tx.Caller.Account(), tx.Caller.Role)
 	}
 	in, err := loadInstruction(rd, id)

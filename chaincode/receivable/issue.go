@@ -10,11 +10,8 @@ import (
 	"github.com/recv-ledger/recv/chaincode/wire"
 )
 
-// IssueRequest is the argument of Issue.
-type IssueRequest = wire.IssueRequest
-
 // Issue creates a root receivable offered to the beneficiary (PENDING).
-func Issue(rd Reader, tx Tx, req IssueRequest) (Change, error) {
+func Issue(rd Reader, tx Tx, req wire.IssueRequest) (Change, error) {
 	if req.ID == "" {
 		req.ID = "R" + firstN(tx.ID, 20)
 	}
@@ -57,10 +54,10 @@ func Issue(rd Reader, tx Tx, req IssueRequest) (Change, error) {
 	if err != nil {
 		return Change{}, err
 	}
-	r := &Receivable{
+	r := &wire.Receivable{
 		ID: req.ID, RootID: req.ID, Issuer: issuer, PendingHolder: req.Beneficiary,
-		AmountFen: amount, Currency: Currency, IssuedAt: FormatTime(tx.Time),
-		MaturityDate: req.MaturityDate, Status: StatusPending, Trade: trade,
+		AmountFen: amount, Currency: wire.Currency, IssuedAt: FormatTime(tx.Time),
+		MaturityDate: req.MaturityDate, Status: wire.StatusPending, Trade: trade,
 		Parties: []string{},
 	}
 	r.AddParty(issuer)
@@ -85,47 +82,47 @@ func checkMaturity(tx Tx, maturity string) error {
 	return nil
 }
 
-func checkTrade(req IssueRequest, amount int64) (Trade, []string, error) {
+func checkTrade(req wire.IssueRequest, amount int64) (wire.Trade, []string, error) {
 	c := req.Contract
 	if err := CheckDocNumber("contract.number", c.Number); err != nil {
-		return Trade{}, nil, err
+		return wire.Trade{}, nil, err
 	}
 	if !hashPattern.MatchString(c.SHA256) {
-		return Trade{}, nil, Invalidf("contract.sha256 %.80q is not 64 hex characters", c.SHA256)
+		return wire.Trade{}, nil, Invalidf("contract.sha256 %.80q is not 64 hex characters", c.SHA256)
 	}
 	n := len(req.Invoices)
 	if n < 1 || n > MaxInvoices {
-		return Trade{}, nil, Invalidf("invoices: %d given, 1..%d needed", n, MaxInvoices)
+		return wire.Trade{}, nil, Invalidf("invoices: %d given, 1..%d needed", n, MaxInvoices)
 	}
-	trade := Trade{Contract: Document{Number: c.Number, SHA256: strings.ToLower(c.SHA256)}}
+	trade := wire.Trade{Contract: wire.Document{Number: c.Number, SHA256: strings.ToLower(c.SHA256)}}
 	hashes := make([]string, 0, n)
 	seen := make(map[string]bool, n)
 	var total int64
 	for i, inv := range req.Invoices {
 		if err := CheckDocNumber(fmt.Sprintf("invoices[%d].number", i), inv.Number); err != nil {
-			return Trade{}, nil, err
+			return wire.Trade{}, nil, err
 		}
 		if !hashPattern.MatchString(inv.SHA256) {
-			return Trade{}, nil, Invalidf("invoices[%d].sha256 %.80q is not 64 hex characters", i, inv.SHA256)
+			return wire.Trade{}, nil, Invalidf("invoices[%d].sha256 %.80q is not 64 hex characters", i, inv.SHA256)
 		}
 		h := strings.ToLower(inv.SHA256)
 		if seen[h] {
-			return Trade{}, nil, Invalidf("invoices[%d].sha256 %s is listed twice", i, h)
+			return wire.Trade{}, nil, Invalidf("invoices[%d].sha256 %s is listed twice", i, h)
 		}
 		seen[h] = true
 		fen, err := ParseAmount(inv.Amount)
 		if err != nil {
-			return Trade{}, nil, within(fmt.Sprintf("invoices[%d].amount", i), err)
+			return wire.Trade{}, nil, within(fmt.Sprintf("invoices[%d].amount", i), err)
 		}
 		var ok bool
 		if total, ok = addFen(total, fen); !ok {
-			return Trade{}, nil, Invalidf("invoices: total amount overflows")
+			return wire.Trade{}, nil, Invalidf("invoices: total amount overflows")
 		}
 		hashes = append(hashes, h)
-		trade.Invoices = append(trade.Invoices, Invoice{Number: inv.Number, SHA256: h, Amount: FormatAmount(fen)})
+		trade.Invoices = append(trade.Invoices, wire.Invoice{Number: inv.Number, SHA256: h, Amount: FormatAmount(fen)})
 	}
 	if total < amount {
-		return Trade{}, nil, Invalidf("invoices total %s does not cover amount %s", FormatAmount(total), FormatAmount(amount))
+		return wire.Trade{}, nil, Invalidf("invoices total %s does not cover amount %s", FormatAmount(total), FormatAmount(amount))
 	}
 	return trade, hashes, nil
 }

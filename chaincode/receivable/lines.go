@@ -14,7 +14,7 @@ import (
 // checkCreditLine refuses financing r at bank when the bank's line on the obligor would be
 // exceeded; it returns the part of the obligor's exposure to fold when a line was read: the
 // bank's financing only.
-func checkCreditLine(rd Reader, obligor, bank string, r *Receivable) ([]ExposurePart, error) {
+func checkCreditLine(rd Reader, obligor, bank string, r *wire.Receivable) ([]ExposurePart, error) {
 	line, err := rd.Line(obligor, bank)
 	if err != nil || line == nil {
 		return nil, err
@@ -69,7 +69,7 @@ func SetCreditLine(rd Reader, tx Tx, obligor, amount string) (Change, error) {
 	if err := ValidateMSPID("obligor", obligor); err != nil {
 		return Change{}, err
 	}
-	if tx.Caller.Role != RoleFinancier {
+	if tx.Caller.Role != wire.RoleFinancier {
 		return Change{}, Forbiddenf("only a bank's financier sets its credit lines; %s has role %q", tx.Caller.Account(), tx.Caller.Role)
 	}
 	org, err := loadOrg(rd, obligor)
@@ -89,7 +89,7 @@ func SetCreditLine(rd Reader, tx Tx, obligor, amount string) (Change, error) {
 // SetIssuanceLimit caps the outstanding issuance of the caller's core enterprise; its approver sets
 // it.
 func SetIssuanceLimit(rd Reader, tx Tx, amount string) (Change, error) {
-	if tx.Caller.Role != RoleApprover {
+	if tx.Caller.Role != wire.RoleApprover {
 		return Change{}, Forbiddenf("only a core enterprise's approver sets its issuance limit; %s has role %q", tx.Caller.Account(), tx.Caller.Role)
 	}
 	line, err := newLine(tx, tx.Caller.MSPID, "", amount)
@@ -113,11 +113,11 @@ func withUse(l wire.CreditLine, e Exposure) wire.CreditLine {
 // CanReadLimits reports whether c may read obligor's limits, and whether only its own bank's line.
 func CanReadLimits(c Caller, obligor string) (ok, ownBankOnly bool) {
 	switch {
-	case c.Role == RoleAuditor:
+	case c.Role == wire.RoleAuditor:
 		return true, false
-	case c.MSPID == obligor && slices.Contains([]string{RoleIssuer, RoleApprover, RoleAdmin}, c.Role):
+	case c.MSPID == obligor && slices.Contains([]string{wire.RoleIssuer, wire.RoleApprover, wire.RoleAdmin}, c.Role):
 		return true, false
-	case c.Role == RoleFinancier:
+	case c.Role == wire.RoleFinancier:
 		return true, true
 	}
 	return false, false

@@ -17,7 +17,7 @@ type directory struct {
 	orgs      map[string]wire.Org
 	accounts  map[string]wire.Account
 	proposals map[string]wire.Proposal
-	config    Config
+	config    wire.Config
 }
 
 func newDirectory() *directory {
@@ -114,21 +114,21 @@ func withCheck(first17 string) string {
 	return first17 + string(c)
 }
 
-func adminTx(msp string, at time.Time, cfg Config) Tx {
-	return Tx{ID: "tx-" + msp + at.Format("150405"), Time: at, Caller: Caller{MSPID: msp, ID: "admin", Role: RoleAdmin}, Config: cfg}
+func adminTx(msp string, at time.Time, cfg wire.Config) Tx {
+	return Tx{ID: "tx-" + msp + at.Format("150405"), Time: at, Caller: Caller{MSPID: msp, ID: "admin", Role: wire.RoleAdmin}, Config: cfg}
 }
 
 // seedAccounts are the accounts the rules' tests use, opened when the registry is seeded.
 var seedAccounts = []wire.SeedAccount{
-	{MSPID: "CoreMSP", User: "treasurer", Role: RoleIssuer},
-	{MSPID: "CoreMSP", User: "deputy", Role: RoleIssuer},
-	{MSPID: "OtherCoreMSP", User: "treasurer", Role: RoleIssuer},
-	{MSPID: "SupplierMSP", User: "supplier-a", Role: RoleSupplier},
-	{MSPID: "SupplierMSP", User: "supplier-b", Role: RoleSupplier},
-	{MSPID: "SupplierMSP", User: "supplier-c", Role: RoleSupplier},
-	{MSPID: "Bank1MSP", User: "officer", Role: RoleFinancier},
-	{MSPID: "Bank2MSP", User: "officer", Role: RoleFinancier},
-	{MSPID: "AuditorMSP", User: "auditor", Role: RoleAuditor},
+	{MSPID: "CoreMSP", User: "treasurer", Role: wire.RoleIssuer},
+	{MSPID: "CoreMSP", User: "deputy", Role: wire.RoleIssuer},
+	{MSPID: "OtherCoreMSP", User: "treasurer", Role: wire.RoleIssuer},
+	{MSPID: "SupplierMSP", User: "supplier-a", Role: wire.RoleSupplier},
+	{MSPID: "SupplierMSP", User: "supplier-b", Role: wire.RoleSupplier},
+	{MSPID: "SupplierMSP", User: "supplier-c", Role: wire.RoleSupplier},
+	{MSPID: "Bank1MSP", User: "officer", Role: wire.RoleFinancier},
+	{MSPID: "Bank2MSP", User: "officer", Role: wire.RoleFinancier},
+	{MSPID: "AuditorMSP", User: "auditor", Role: wire.RoleAuditor},
 }
 
 // otherCore is a second core enterprise, for the rules' tests of who may redeem.
@@ -141,7 +141,7 @@ func seedDirectory(extra ...wire.Org) *directory {
 	orgs := append(slices.Clone(testOrgs), extra...)
 	var accounts []wire.SeedAccount
 	for _, o := range orgs {
-		accounts = append(accounts, wire.SeedAccount{MSPID: o.MSPID, User: "admin", Role: RoleAdmin})
+		accounts = append(accounts, wire.SeedAccount{MSPID: o.MSPID, User: "admin", Role: wire.RoleAdmin})
 		for _, a := range seedAccounts {
 			if a.MSPID == o.MSPID {
 				accounts = append(accounts, a)
@@ -166,7 +166,7 @@ var mt0 = time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
 func TestValidateCreditCode(t *testing.T) {
 	require.NoError(t, ValidateCreditCode("91350100M000100Y43")) // a published example code
 	for _, bad := range []string{"91350100M000100Y44", "91350100M000100Y4", "91350100M000100I43", ""} {
-		require.ErrorIs(t, ValidateCreditCode(bad), ErrInvalid, bad)
+		require.ErrorIs(t, ValidateCreditCode(bad), wire.ErrInvalid, bad)
 	}
 }
 
@@ -174,7 +174,7 @@ func TestInitRegistry_OnceOnly(t *testing.T) {
 	d := seeded(t)
 	before := d.snapshot()
 	_, err := InitRegistry(d, adminTx("SupplierMSP", mt0, d.config), wire.Registry{Orgs: testOrgs[:1]})
-	require.ErrorIs(t, err, ErrConflict)
+	require.ErrorIs(t, err, wire.ErrConflict)
 	require.Equal(t, before, d)
 }
 
@@ -185,13 +185,13 @@ func TestInitRegistry_RefusesBadEntries(t *testing.T) {
 		"bad credit code": {Orgs: []wire.Org{bad}},
 		"unknown kind":    {Orgs: []wire.Org{{MSPID: "CoreMSP", Kind: "god", Name: "x", CreditCode: testOrgs[0].CreditCode}}},
 		"duplicate org":   {Orgs: []wire.Org{testOrgs[0], testOrgs[0]}},
-		"forged role":     {Orgs: testOrgs, Accounts: []wire.SeedAccount{{MSPID: "SupplierMSP", User: "x", Role: RoleAuditor}}},
-		"unknown org":     {Orgs: testOrgs, Accounts: []wire.SeedAccount{{MSPID: "FooMSP", User: "x", Role: RoleSupplier}}},
+		"forged role":     {Orgs: testOrgs, Accounts: []wire.SeedAccount{{MSPID: "SupplierMSP", User: "x", Role: wire.RoleAuditor}}},
+		"unknown org":     {Orgs: testOrgs, Accounts: []wire.SeedAccount{{MSPID: "FooMSP", User: "x", Role: wire.RoleSupplier}}},
 	}
 	for name, reg := range tests {
 		t.Run(name, func(t *testing.T) {
 			_, err := InitRegistry(newDirectory(), adminTx("CoreMSP", mt0, DefaultConfig()), reg)
-			require.ErrorIs(t, err, ErrInvalid)
+			require.ErrorIs(t, err, wire.ErrInvalid)
 		})
 	}
 }
@@ -203,21 +203,21 @@ func TestAdmit_RoleMustFitTheOrganisationsKind(t *testing.T) {
 		write  bool
 		ok     bool
 	}{
-		{Caller{MSPID: "CoreMSP", ID: "treasurer", Role: RoleIssuer}, true, true},
-		{Caller{MSPID: "SupplierMSP", ID: "supplier-a", Role: RoleIssuer}, true, false},   // forged issuer
-		{Caller{MSPID: "SupplierMSP", ID: "supplier-a", Role: RoleAuditor}, false, false}, // forged auditor
-		{Caller{MSPID: "Bank1MSP", ID: "officer", Role: RoleIssuer}, true, false},
-		{Caller{MSPID: "CoreMSP", ID: "treasurer", Role: RoleFinancier}, true, false},
-		{Caller{MSPID: "SupplierMSP", ID: "nobody", Role: RoleSupplier}, false, false}, // no account
-		{Caller{MSPID: "FooMSP", ID: "x", Role: RoleSupplier}, false, false},           // not a member
-		{Caller{MSPID: "AuditorMSP", ID: "auditor", Role: RoleAuditor}, false, true},
+		{Caller{MSPID: "CoreMSP", ID: "treasurer", Role: wire.RoleIssuer}, true, true},
+		{Caller{MSPID: "SupplierMSP", ID: "supplier-a", Role: wire.RoleIssuer}, true, false},   // forged issuer
+		{Caller{MSPID: "SupplierMSP", ID: "supplier-a", Role: wire.RoleAuditor}, false, false}, // forged auditor
+		{Caller{MSPID: "Bank1MSP", ID: "officer", Role: wire.RoleIssuer}, true, false},
+		{Caller{MSPID: "CoreMSP", ID: "treasurer", Role: wire.RoleFinancier}, true, false},
+		{Caller{MSPID: "SupplierMSP", ID: "nobody", Role: wire.RoleSupplier}, false, false}, // no account
+		{Caller{MSPID: "FooMSP", ID: "x", Role: wire.RoleSupplier}, false, false},           // not a member
+		{Caller{MSPID: "AuditorMSP", ID: "auditor", Role: wire.RoleAuditor}, false, true},
 	}
 	for _, tt := range tests {
 		err := Admit(d, tt.caller, tt.write)
 		if tt.ok {
 			require.NoError(t, err, tt.caller)
 		} else {
-			require.ErrorIs(t, err, ErrForbidden, tt.caller)
+			require.ErrorIs(t, err, wire.ErrForbidden, tt.caller)
 		}
 	}
 }
@@ -225,28 +225,28 @@ func TestAdmit_RoleMustFitTheOrganisationsKind(t *testing.T) {
 func TestAccounts_OpenFreezeClose(t *testing.T) {
 	d := seeded(t)
 	admin := adminTx("SupplierMSP", mt0, d.config)
-	ch, err := OpenAccount(d, admin, wire.AccountRequest{User: "supplier-d", Role: RoleSupplier, DisplayName: "二级供应商"})
+	ch, err := OpenAccount(d, admin, wire.AccountRequest{User: "supplier-d", Role: wire.RoleSupplier, DisplayName: "二级供应商"})
 	require.NoError(t, err)
 	d.apply(ch)
 	require.NoError(t, CheckRecipient(d, "to", "SupplierMSP/supplier-d"))
 
 	before := d.snapshot()
-	_, err = OpenAccount(d, admin, wire.AccountRequest{User: "supplier-d", Role: RoleSupplier})
-	require.ErrorIs(t, err, ErrConflict)
-	_, err = OpenAccount(d, admin, wire.AccountRequest{User: "boss", Role: RoleIssuer})
-	require.ErrorIs(t, err, ErrInvalid)
-	_, err = OpenAccount(d, Tx{Time: mt0, Caller: Caller{MSPID: "SupplierMSP", ID: "supplier-a", Role: RoleSupplier}}, wire.AccountRequest{User: "x", Role: RoleSupplier})
-	require.ErrorIs(t, err, ErrForbidden)
+	_, err = OpenAccount(d, admin, wire.AccountRequest{User: "supplier-d", Role: wire.RoleSupplier})
+	require.ErrorIs(t, err, wire.ErrConflict)
+	_, err = OpenAccount(d, admin, wire.AccountRequest{User: "boss", Role: wire.RoleIssuer})
+	require.ErrorIs(t, err, wire.ErrInvalid)
+	_, err = OpenAccount(d, Tx{Time: mt0, Caller: Caller{MSPID: "SupplierMSP", ID: "supplier-a", Role: wire.RoleSupplier}}, wire.AccountRequest{User: "x", Role: wire.RoleSupplier})
+	require.ErrorIs(t, err, wire.ErrForbidden)
 	_, err = SetAccountStatus(d, adminTx("Bank1MSP", mt0, d.config), "FreezeAccount", "SupplierMSP/supplier-d", "court order")
-	require.ErrorIs(t, err, ErrForbidden, "another organisation's admin")
+	require.ErrorIs(t, err, wire.ErrForbidden, "another organisation's admin")
 	require.Equal(t, before, d)
 
 	ch, err = SetAccountStatus(d, admin, "FreezeAccount", "SupplierMSP/supplier-d", "court order 2026-88")
 	require.NoError(t, err)
 	d.apply(ch)
-	require.ErrorIs(t, CheckRecipient(d, "to", "SupplierMSP/supplier-d"), ErrConflict)
-	require.ErrorIs(t, Admit(d, Caller{MSPID: "SupplierMSP", ID: "supplier-d", Role: RoleSupplier}, true), ErrForbidden)
-	require.NoError(t, Admit(d, Caller{MSPID: "SupplierMSP", ID: "supplier-d", Role: RoleSupplier}, false), "a frozen account still reads")
+	require.ErrorIs(t, CheckRecipient(d, "to", "SupplierMSP/supplier-d"), wire.ErrConflict)
+	require.ErrorIs(t, Admit(d, Caller{MSPID: "SupplierMSP", ID: "supplier-d", Role: wire.RoleSupplier}, true), wire.ErrForbidden)
+	require.NoError(t, Admit(d, Caller{MSPID: "SupplierMSP", ID: "supplier-d", Role: wire.RoleSupplier}, false), "a frozen account still reads")
 
 	ch, err = SetAccountStatus(d, admin, "UnfreezeAccount", "SupplierMSP/supplier-d", "")
 	require.NoError(t, err)
@@ -255,23 +255,23 @@ func TestAccounts_OpenFreezeClose(t *testing.T) {
 	require.NoError(t, err)
 	d.apply(ch)
 	_, err = SetAccountStatus(d, admin, "UnfreezeAccount", "SupplierMSP/supplier-d", "")
-	require.ErrorIs(t, err, ErrConflict)
+	require.ErrorIs(t, err, wire.ErrConflict)
 }
 
 func TestCheckRecipient(t *testing.T) {
 	d := seeded(t)
-	require.ErrorIs(t, CheckRecipient(d, "to", "FooMSP/x"), ErrNotFound)
-	require.ErrorIs(t, CheckRecipient(d, "to", "SupplierMSP/nobody"), ErrNotFound)
-	require.ErrorIs(t, CheckRecipient(d, "to", "AuditorMSP/auditor"), ErrInvalid)
-	require.ErrorIs(t, CheckRecipient(d, "to", "CoreMSP/admin"), ErrInvalid)
+	require.ErrorIs(t, CheckRecipient(d, "to", "FooMSP/x"), wire.ErrNotFound)
+	require.ErrorIs(t, CheckRecipient(d, "to", "SupplierMSP/nobody"), wire.ErrNotFound)
+	require.ErrorIs(t, CheckRecipient(d, "to", "AuditorMSP/auditor"), wire.ErrInvalid)
+	require.ErrorIs(t, CheckRecipient(d, "to", "CoreMSP/admin"), wire.ErrInvalid)
 	require.NoError(t, CheckRecipient(d, "to", "Bank1MSP/officer"))
 }
 
 func TestCheckBank(t *testing.T) {
 	d := seeded(t)
 	require.NoError(t, CheckBank(d, "Bank1MSP"))
-	require.ErrorIs(t, CheckBank(d, "Bank3MSP"), ErrNotFound)
-	require.ErrorIs(t, CheckBank(d, "CoreMSP"), ErrInvalid)
+	require.ErrorIs(t, CheckBank(d, "Bank3MSP"), wire.ErrNotFound)
+	require.ErrorIs(t, CheckBank(d, "CoreMSP"), wire.ErrInvalid)
 }
 
 func TestProposal_SettingsChangeNeedsAMajority(t *testing.T) {
@@ -284,9 +284,9 @@ func TestProposal_SettingsChangeNeedsAMajority(t *testing.T) {
 
 	before := d.snapshot()
 	_, err = ApproveProposal(d, adminTx("CoreMSP", mt0.Add(time.Minute), d.config), "P-1")
-	require.ErrorIs(t, err, ErrConflict, "the proposer's organisation cannot approve twice")
-	_, err = ApproveProposal(d, Tx{Time: mt0, Caller: Caller{MSPID: "Bank1MSP", ID: "officer", Role: RoleFinancier}, Config: d.config}, "P-1")
-	require.ErrorIs(t, err, ErrForbidden, "only admins approve")
+	require.ErrorIs(t, err, wire.ErrConflict, "the proposer's organisation cannot approve twice")
+	_, err = ApproveProposal(d, Tx{Time: mt0, Caller: Caller{MSPID: "Bank1MSP", ID: "officer", Role: wire.RoleFinancier}, Config: d.config}, "P-1")
+	require.ErrorIs(t, err, wire.ErrForbidden, "only admins approve")
 	require.Equal(t, before, d)
 
 	ch, err = ApproveProposal(d, adminTx("Bank1MSP", mt0.Add(time.Minute), d.config), "P-1")
@@ -304,7 +304,7 @@ func TestProposal_SettingsChangeNeedsAMajority(t *testing.T) {
 	require.Len(t, d.proposals["P-1"].Approvals, 3)
 
 	_, err = ApproveProposal(d, adminTx("AuditorMSP", mt0.Add(3*time.Minute), d.config), "P-1")
-	require.ErrorIs(t, err, ErrConflict, "an applied proposal is closed")
+	require.ErrorIs(t, err, wire.ErrConflict, "an applied proposal is closed")
 }
 
 func TestProposal_ExpiresAndAddsOrganisations(t *testing.T) {
@@ -317,7 +317,7 @@ func TestProposal_ExpiresAndAddsOrganisations(t *testing.T) {
 	late := mt0.Add(time.Duration(d.config.ProposalTTLHours)*time.Hour + time.Second)
 	before := d.snapshot()
 	_, err = ApproveProposal(d, adminTx("CoreMSP", late, d.config), "add-bank3")
-	require.ErrorIs(t, err, ErrConflict)
+	require.ErrorIs(t, err, wire.ErrConflict)
 	require.Equal(t, before, d)
 
 	for i, msp := range []string{"CoreMSP", "Bank2MSP"} {
@@ -326,8 +326,8 @@ func TestProposal_ExpiresAndAddsOrganisations(t *testing.T) {
 		d.apply(ch)
 	}
 	require.NoError(t, CheckBank(d, "Bank3MSP"))
-	require.NoError(t, Admit(d, Caller{MSPID: "Bank3MSP", ID: "admin", Role: RoleAdmin}, true), "the newcomer's admin can act")
-	ch, err = OpenAccount(d, adminTx("Bank3MSP", mt0.Add(3*time.Hour), d.config), wire.AccountRequest{User: "officer", Role: RoleFinancier})
+	require.NoError(t, Admit(d, Caller{MSPID: "Bank3MSP", ID: "admin", Role: wire.RoleAdmin}, true), "the newcomer's admin can act")
+	ch, err = OpenAccount(d, adminTx("Bank3MSP", mt0.Add(3*time.Hour), d.config), wire.AccountRequest{User: "officer", Role: wire.RoleFinancier})
 	require.NoError(t, err)
 	d.apply(ch)
 	require.NoError(t, CheckRecipient(d, "to", "Bank3MSP/officer"))
@@ -456,7 +456,7 @@ func TestCreateProposal_RefusesBadRequests(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			before := d.snapshot()
 			_, err := CreateProposal(d, adminTx("CoreMSP", mt0, d.config), req)
-			require.ErrorIs(t, err, ErrInvalid)
+			require.ErrorIs(t, err, wire.ErrInvalid)
 			require.Equal(t, before, d)
 		})
 	}
@@ -482,27 +482,27 @@ func TestRules_RecipientsMustBeOpenAccountsAndBanksBanks(t *testing.T) {
 			req.Beneficiary = "SupplierMSP/nobody"
 			_, err := Issue(b, txAs(core, t0), req)
 			return err
-		}, ErrNotFound},
+		}, wire.ErrNotFound},
 		{"issue to a non-member", func() error {
 			req := request("R-2")
 			req.Beneficiary = "FooMSP/x"
 			_, err := Issue(b, txAs(core, t0), req)
 			return err
-		}, ErrNotFound},
+		}, wire.ErrNotFound},
 		{"issue to the auditor", func() error {
 			req := request("R-2")
 			req.Beneficiary = "AuditorMSP/auditor"
 			_, err := Issue(b, txAs(core, t0), req)
 			return err
-		}, ErrInvalid},
-		{"transfer to an admin", func() error { _, err := Transfer(b, txAs(supplier, t0), "R-1", "CoreMSP/admin", ""); return err }, ErrInvalid},
+		}, wire.ErrInvalid},
+		{"transfer to an admin", func() error { _, err := Transfer(b, txAs(supplier, t0), "R-1", "CoreMSP/admin", ""); return err }, wire.ErrInvalid},
 		{"transfer to a frozen account", func() error {
 			_, err := Transfer(b, txAs(supplier, t0), "R-1", "SupplierMSP/supplier-b", "")
 			return err
-		}, ErrConflict},
-		{"finance at a non-member bank", func() error { _, err := RequestFinancing(b, txAs(supplier, t0), "R-1", "Bank3MSP"); return err }, ErrNotFound},
-		{"finance at the core enterprise", func() error { _, err := RequestFinancing(b, txAs(supplier, t0), "R-1", "CoreMSP"); return err }, ErrInvalid},
-		{"withdraw a request never made", func() error { _, err := WithdrawFinancing(b, txAs(supplier, t0), "R-1"); return err }, ErrConflict},
+		}, wire.ErrConflict},
+		{"finance at a non-member bank", func() error { _, err := RequestFinancing(b, txAs(supplier, t0), "R-1", "Bank3MSP"); return err }, wire.ErrNotFound},
+		{"finance at the core enterprise", func() error { _, err := RequestFinancing(b, txAs(supplier, t0), "R-1", "CoreMSP"); return err }, wire.ErrInvalid},
+		{"withdraw a request never made", func() error { _, err := WithdrawFinancing(b, txAs(supplier, t0), "R-1"); return err }, wire.ErrConflict},
 	}
 	for _, tt := range refusals {
 		t.Run(tt.name, func(t *testing.T) {
@@ -526,13 +526,13 @@ func financingRequested(t *testing.T) (*book, func(Change, error)) {
 func TestWithdrawFinancing_OnlyTheHolderBeforeTheBankAnswers(t *testing.T) {
 	b, ok := financingRequested(t)
 	_, err := WithdrawFinancing(b, txAs(officer, t0), "R-1")
-	require.ErrorIs(t, err, ErrForbidden)
+	require.ErrorIs(t, err, wire.ErrForbidden)
 	ok(WithdrawFinancing(b, txAs(supplier, t0), "R-1"))
 	r, _ := b.Get("R-1")
-	require.Equal(t, StatusActive, r.Status)
+	require.Equal(t, wire.StatusActive, r.Status)
 	require.Nil(t, r.Financing)
 	_, _, err = approveAt(b, txAs(officer, t0), "R-1", 450, salt, "")
-	require.ErrorIs(t, err, ErrForbidden, "the bank cannot approve a withdrawn request: it is no longer asked")
+	require.ErrorIs(t, err, wire.ErrForbidden, "the bank cannot approve a withdrawn request: it is no longer asked")
 }
 
 // A bank binds only its latest decision on the request it answers: terms the supplier's peer
@@ -546,7 +546,7 @@ func TestApproveFinancing_BindsOnlyTheLatestDecisionOnThisRequest(t *testing.T) 
 	ok(RequestFinancing(b, txAs(supplier, t0.Add(2*time.Minute)), "R-1", "Bank1MSP"))
 	before := snapshot(b)
 	_, err = ApproveFinancing(b, txAs(officer, t0.Add(3*time.Minute)), "R-1", early.Private[0].Hash, "")
-	require.ErrorIs(t, err, ErrConflict, "terms decided on the withdrawn request")
+	require.ErrorIs(t, err, wire.ErrConflict, "terms decided on the withdrawn request")
 	require.ErrorContains(t, err, "latest decision on the financing requested by SupplierMSP/supplier-a")
 	require.Equal(t, before, snapshot(b))
 
@@ -555,9 +555,9 @@ func TestApproveFinancing_BindsOnlyTheLatestDecisionOnThisRequest(t *testing.T) 
 	second, err := DecideFinancing(b, txAs(officer, t0.Add(4*time.Minute)), "R-1", wire.DecisionApproved, 350, "", salt)
 	ok(second, err)
 	_, err = ApproveFinancing(b, txAs(officer, t0.Add(5*time.Minute)), "R-1", first.Private[0].Hash, "")
-	require.ErrorIs(t, err, ErrConflict, "a decision the bank replaced")
+	require.ErrorIs(t, err, wire.ErrConflict, "a decision the bank replaced")
 	_, err = RejectFinancing(b, txAs(officer, t0.Add(5*time.Minute)), "R-1", second.Private[0].Hash)
-	require.ErrorIs(t, err, ErrNotFound, "an approval's hash bound as a rejection")
+	require.ErrorIs(t, err, wire.ErrNotFound, "an approval's hash bound as a rejection")
 	ok(ApproveFinancing(b, txAs(officer, t0.Add(5*time.Minute)), "R-1", second.Private[0].Hash, ""))
 	r, _ := b.Get("R-1")
 	require.Equal(t, second.Private[0].Hash, r.Financing.TermsHash)
@@ -568,9 +568,9 @@ func TestApproveFinancing_BindsOnlyTheLatestDecisionOnThisRequest(t *testing.T) 
 
 func TestCheckReason_CountsCharactersNotBytes(t *testing.T) {
 	require.NoError(t, checkReason(strings.Repeat("拒", maxReasonLen)), "512 Chinese characters are 1536 bytes")
-	require.ErrorIs(t, checkReason(strings.Repeat("拒", maxReasonLen+1)), ErrInvalid)
-	require.ErrorIs(t, checkReason("\xff"), ErrInvalid)
-	require.ErrorIs(t, checkReason("  "), ErrInvalid)
+	require.ErrorIs(t, checkReason(strings.Repeat("拒", maxReasonLen+1)), wire.ErrInvalid)
+	require.ErrorIs(t, checkReason("\xff"), wire.ErrInvalid)
+	require.ErrorIs(t, checkReason("  "), wire.ErrInvalid)
 }
 
 // An account is closed only when it holds and is offered nothing live: a closed holder could
@@ -578,16 +578,16 @@ func TestCheckReason_CountsCharactersNotBytes(t *testing.T) {
 func TestCloseAccount_RefusedWhileTheAccountHoldsALivePiece(t *testing.T) {
 	b := newBook()
 	ok := mustApply(t, b)
-	supAdmin := txAs(Caller{MSPID: "SupplierMSP", ID: "admin", Role: RoleAdmin}, t0)
+	supAdmin := txAs(Caller{MSPID: "SupplierMSP", ID: "admin", Role: wire.RoleAdmin}, t0)
 	ok(Issue(b, txAs(core, t0), request("R-1")))
 	before := snapshot(b)
 	_, err := SetAccountStatus(b, supAdmin, "CloseAccount", supplier.Account(), "left the chain")
-	require.ErrorIs(t, err, ErrConflict, "offered R-1")
+	require.ErrorIs(t, err, wire.ErrConflict, "offered R-1")
 	require.ErrorContains(t, err, "still holds or is offered receivable R-1")
 	require.Equal(t, before, snapshot(b))
 	ok(Accept(b, txAs(supplier, t0), "R-1"))
 	_, err = SetAccountStatus(b, supAdmin, "CloseAccount", supplier.Account(), "left the chain")
-	require.ErrorIs(t, err, ErrConflict, "holds R-1")
+	require.ErrorIs(t, err, wire.ErrConflict, "holds R-1")
 	ok(SetAccountStatus(b, supAdmin, "FreezeAccount", supplier.Account(), "court order"))
 	ok(Redeem(b, txAs(core, t0.AddDate(0, 3, 0)), "R-1", "PAY-1"))
 	ok(SetAccountStatus(b, supAdmin, "CloseAccount", supplier.Account(), "left the chain"))

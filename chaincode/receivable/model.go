@@ -7,41 +7,6 @@ import (
 	"github.com/recv-ledger/recv/chaincode/wire"
 )
 
-// The receivable and its parts, as the ledger keeps them and the wire carries them.
-type (
-	Receivable = wire.Receivable
-	Trade      = wire.Trade
-	Document   = wire.Document
-	Invoice    = wire.Invoice
-	Financing  = wire.Financing
-	Status     = wire.Status
-)
-
-// Statuses; see docs/design.md section 3.
-const (
-	StatusPending   = wire.StatusPending
-	StatusActive    = wire.StatusActive
-	StatusSplit     = wire.StatusSplit
-	StatusFinancing = wire.StatusFinancing
-	StatusRedeemed  = wire.StatusRedeemed
-	StatusRejected  = wire.StatusRejected
-	StatusRevoked   = wire.StatusRevoked
-	StatusOverdue   = wire.StatusOverdue
-)
-
-// Roles carried by the recv.role certificate attribute.
-const (
-	RoleIssuer    = wire.RoleIssuer
-	RoleSupplier  = wire.RoleSupplier
-	RoleFinancier = wire.RoleFinancier
-	RoleAuditor   = wire.RoleAuditor
-	RoleAdmin     = wire.RoleAdmin
-	RoleApprover  = wire.RoleApprover
-)
-
-// Currency is the only currency the ledger keeps.
-const Currency = wire.Currency
-
 // Caller is the identity behind a transaction, from its certificate.
 type Caller struct {
 	MSPID string

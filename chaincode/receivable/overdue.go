@@ -29,10 +29,10 @@ func MarkOverdue(rd Reader, tx Tx, id string) (Change, error) {
 	if err != nil {
 		return Change{}, err
 	}
-	if tx.Caller.Role != RoleAuditor && r.Holder != tx.Caller.Account() {
+	if tx.Caller.Role != wire.RoleAuditor && r.Holder != tx.Caller.Account() {
 		return Change{}, Forbiddenf("receivable %s is held by %s: only its holder or the auditor marks it overdue", id, r.Holder)
 	}
-	if r.Status != StatusActive {
+	if r.Status != wire.StatusActive {
 		return Change{}, Conflictf("receivable %s is %s, only an ACTIVE receivable can be marked overdue", id, r.Status)
 	}
 	m, err := ParseDate(r.MaturityDate)
@@ -45,7 +45,7 @@ func MarkOverdue(rd Reader, tx Tx, id string) (Change, error) {
 		return Change{}, Conflictf("receivable %s matures on %s with %d grace days: it can be marked overdue from %s", id, r.MaturityDate, grace, first)
 	}
 	next := r.Clone()
-	next.Status, next.OverdueAt = StatusOverdue, FormatTime(tx.Time)
+	next.Status, next.OverdueAt = wire.StatusOverdue, FormatTime(tx.Time)
 	return single("MarkOverdue", r, next, tx, ""), nil
 }
 
@@ -59,10 +59,10 @@ func ExerciseRecourse(rd Reader, tx Tx, id string) (Change, error) {
 	if !r.Financed() {
 		return Change{}, Conflictf("receivable %s is not financed: there is no recourse to exercise", id)
 	}
-	if r.Financing.Bank != tx.Caller.MSPID || tx.Caller.Role != RoleFinancier {
+	if r.Financing.Bank != tx.Caller.MSPID || tx.Caller.Role != wire.RoleFinancier {
 		return Change{}, Forbiddenf("receivable %s is financed by %s: only its financier exercises recourse", id, r.Financing.Bank)
 	}
-	if r.Status != StatusOverdue {
+	if r.Status != wire.StatusOverdue {
 		return Change{}, Conflictf("receivable %s is %s, recourse needs it OVERDUE", id, r.Status)
 	}
 	if r.Recourse != nil {

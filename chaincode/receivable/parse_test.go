@@ -54,7 +54,7 @@ func TestParseAmount_RefusesEverythingElse(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
 			_, err := ParseAmount(tt.in)
-			require.ErrorIs(t, err, ErrInvalid)
+			require.ErrorIs(t, err, wire.ErrInvalid)
 			require.ErrorContains(t, err, tt.want)
 		})
 	}
@@ -76,7 +76,7 @@ func TestParseDate_OnlyValidCalendarDates(t *testing.T) {
 	for _, in := range []string{"", "2027-02-29", "2027-2-28", "2027/02/28", "27-02-28", "2027-13-01", "2027-00-10", "1999-12-31", "2027-02-28T00:00:00Z", "２０２７-02-28"} {
 		t.Run(in, func(t *testing.T) {
 			_, err := ParseDate(in)
-			require.ErrorIs(t, err, ErrInvalid)
+			require.ErrorIs(t, err, wire.ErrInvalid)
 		})
 	}
 }
@@ -118,7 +118,7 @@ func TestValidateID_RootsAndDerivedPieces(t *testing.T) {
 		require.NoError(t, ValidateID("id", ok), ok)
 	}
 	for _, bad := range []string{"", ".1", "R-1.", "R-1..2", "R-1.0", "R-1.01", "R-1.1000", "R 1", "R/1", "R-1.a", strings.Repeat("a", 65)} {
-		require.ErrorIs(t, ValidateID("id", bad), ErrInvalid, bad)
+		require.ErrorIs(t, ValidateID("id", bad), wire.ErrInvalid, bad)
 	}
 }
 
@@ -127,7 +127,7 @@ func TestValidateAccount_MSPSlashEnrollmentID(t *testing.T) {
 		require.NoError(t, ValidateAccount("to", ok), ok)
 	}
 	for _, bad := range []string{"", "SupplierMSP", "/a", "SupplierMSP/", "A/b/c", "A B/c", "A/b c", "A/b\x00", "A/\xff"} {
-		require.ErrorIs(t, ValidateAccount("to", bad), ErrInvalid, bad)
+		require.ErrorIs(t, ValidateAccount("to", bad), wire.ErrInvalid, bad)
 	}
 	require.Equal(t, "SupplierMSP", MSPOf("SupplierMSP/x"))
 }
@@ -135,23 +135,23 @@ func TestValidateAccount_MSPSlashEnrollmentID(t *testing.T) {
 func TestConfig_BoundsAndPartialUpdates(t *testing.T) {
 	cfg, err := ApplyConfig(DefaultConfig(), wire.ConfigRequest{ClockSkewSeconds: 60})
 	require.NoError(t, err)
-	require.Equal(t, Config{MaxTermDays: 183, ClockSkewSeconds: 60, ProposalTTLHours: 168, InstructionTTLHours: 24, GraceDays: 3}, cfg)
+	require.Equal(t, wire.Config{MaxTermDays: 183, ClockSkewSeconds: 60, ProposalTTLHours: 168, InstructionTTLHours: 24, GraceDays: 3}, cfg)
 	_, err = ApplyConfig(DefaultConfig(), wire.ConfigRequest{})
-	require.ErrorIs(t, err, ErrInvalid, "a change that names no setting")
+	require.ErrorIs(t, err, wire.ErrInvalid, "a change that names no setting")
 	for _, bad := range []wire.ConfigRequest{{MaxTermDays: 366}, {MaxTermDays: -1}, {ClockSkewSeconds: 3601}, {ProposalTTLHours: 721},
 		{InstructionTTLHours: 721}, {InstructionTTLHours: -1}, {GraceDays: 31}, {GraceDays: -1}} {
 		_, err = ApplyConfig(DefaultConfig(), bad)
-		require.ErrorIs(t, err, ErrInvalid, bad)
+		require.ErrorIs(t, err, wire.ErrInvalid, bad)
 	}
 }
 
 func TestErrors_KindIsTheStablePrefix(t *testing.T) {
 	err := Conflictf("receivable %s already exists", "R-1")
 	require.Equal(t, "conflict: receivable R-1 already exists", err.Error())
-	require.ErrorIs(t, err, ErrConflict)
-	require.NotErrorIs(t, err, ErrInvalid)
-	require.Equal(t, KindConflict, KindOf(fmt.Errorf("wrapped: %w", err)))
-	require.Equal(t, Kind(""), KindOf(errors.New("plain")))
+	require.ErrorIs(t, err, wire.ErrConflict)
+	require.NotErrorIs(t, err, wire.ErrInvalid)
+	require.Equal(t, wire.KindConflict, KindOf(fmt.Errorf("wrapped: %w", err)))
+	require.Equal(t, wire.Kind(""), KindOf(errors.New("plain")))
 	require.Equal(t, "not_found: x", NotFoundf("x").Error())
 	var e *wire.Error
 	require.ErrorAs(t, NotFoundf("receivable %s", "R-9"), &e, "domain errors are the wire's")

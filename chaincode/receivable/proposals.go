@@ -31,7 +31,7 @@ func Vetoes(orgs []wire.Org) []string {
 // organisation approves it in the same step. It takes effect when a majority has approved, the
 // core enterprise and every bank among them.
 func CreateProposal(d Directory, tx Tx, req wire.ProposalRequest) (Change, error) {
-	if tx.Caller.Role != RoleAdmin {
+	if tx.Caller.Role != wire.RoleAdmin {
 		return Change{}, Forbiddenf("only an organisation admin proposes changes; %s has role %q", tx.Caller.Account(), tx.Caller.Role)
 	}
 	if !proposalIDPattern.MatchString(req.ID) {
@@ -81,7 +81,7 @@ func CreateProposal(d Directory, tx Tx, req wire.ProposalRequest) (Change, error
 // ApproveProposal adds the caller's organisation's approval; the approval that completes the majority
 // and the vetoing organisations' approvals applies the change in the same transaction.
 func ApproveProposal(d Directory, tx Tx, id string) (Change, error) {
-	if tx.Caller.Role != RoleAdmin {
+	if tx.Caller.Role != wire.RoleAdmin {
 		return Change{}, Forbiddenf("only an organisation admin approves proposals; %s has role %q", tx.Caller.Account(), tx.Caller.Role)
 	}
 	p, err := ReadProposal(d, tx, id)
@@ -135,7 +135,7 @@ func approve(d Directory, tx Tx, p *wire.Proposal, op string) (Change, error) {
 		if existing, err := d.Org(org.MSPID); err != nil {
 			return Change{}, err
 		} else if existing == nil {
-			acct, err := newAccount(org.Kind, org.MSPID, wire.AccountRequest{User: p.Admin, Role: RoleAdmin}, tx)
+			acct, err := newAccount(org.Kind, org.MSPID, wire.AccountRequest{User: p.Admin, Role: wire.RoleAdmin}, tx)
 			if err != nil {
 				return Change{}, within("proposal "+p.ID, err)
 			}

@@ -7,7 +7,7 @@ import (
 )
 
 // checkRedeemer checks that the caller speaks for the obligor and that the receivable has matured.
-func checkRedeemer(r *Receivable, tx Tx) error {
+func checkRedeemer(r *wire.Receivable, tx Tx) error {
 	if MSPOf(r.Issuer) != tx.Caller.MSPID {
 		return Forbiddenf("receivable %s is owed by %s, not by %s", r.ID, MSPOf(r.Issuer), tx.Caller.MSPID)
 	}
@@ -21,16 +21,18 @@ func checkRedeemer(r *Receivable, tx Tx) error {
 	return nil
 }
 
-func redeemed(r *Receivable, tx Tx, paymentRef string) *Receivable {
+func redeemed(r *wire.Receivable, tx Tx, paymentRef string) *wire.Receivable {
 	next := r.Clone()
-	next.Status, next.RedeemedAt, next.RedeemedTo = StatusRedeemed, FormatTime(tx.Time), r.Holder
-	next.Redemption = &wire.Redemption{PaymentRef: paymentRef, Paid: r.Amount, PaidFen: r.AmountFen, PaidTo: r.Holder, Late: r.Status == StatusOverdue}
+	next.Status, next.RedeemedAt, next.RedeemedTo = wire.StatusRedeemed, FormatTime(tx.Time), r.Holder
+	next.Redemption = &wire.Redemption{PaymentRef: paymentRef, Paid: r.Amount, PaidFen: r.AmountFen, PaidTo: r.Holder, Late: r.Status == wire.StatusOverdue}
 	stamp(next, tx)
 	return next
 }
 
 // redeemable reports whether a leaf can be paid: ACTIVE, or OVERDUE (paid late).
-func redeemable(r *Receivable) bool { return r.Status == StatusActive || r.Status == StatusOverdue }
+func redeemable(r *wire.Receivable) bool {
+	return r.Status == wire.StatusActive || r.Status == wire.StatusOverdue
+}
 
 // checkPaymentRef checks the reference of the payment that settles a redemption.
 func checkPaymentRef(ref string) error {
@@ -81,7 +83,7 @@ func RedeemAll(rd Reader, tx Tx, rootID, paymentRef string) (Change, error) {
 	if err != nil {
 		return Change{}, err
 	}
-	var leaves []*Receivable
+	var leaves []*wire.Receivable
 	for _, n := range nodes {
 		if n.IsLeaf() {
 			leaves = append(leaves, n)
@@ -93,12 +95,12 @@ func RedeemAll(rd Reader, tx Tx, rootID, paymentRef string) (Change, error) {
 	var writes []Write
 	for _, l := range leaves {
 		switch l.Status {
-		case StatusActive, StatusOverdue:
+		case wire.StatusActive, wire.StatusOverdue:
 			if err := checkNotFrozen(l, "redeemed"); err != nil {
 				return Change{}, err
 			}
 			writes = append(writes, Write{Before: l, After: redeemed(l, tx, paymentRef)})
-		case StatusRedeemed:
+		case wire.StatusRedeemed:
 		default:
 			return Change{}, Conflictf("receivable %s is %s: settle it before redeeming root %s", l.ID, l.Status, rootID)
 		}

@@ -195,7 +195,7 @@ func InitRegistry(d Directory, tx Tx, reg wire.Registry) (Change, error) {
 	if len(existing) > 0 {
 		return Change{}, Conflictf("the registry already holds %d organisations; change it through a proposal", len(existing))
 	}
-	if tx.Caller.Role != RoleAdmin {
+	if tx.Caller.Role != wire.RoleAdmin {
 		return Change{}, Forbiddenf("InitRegistry needs an organisation admin; %s has role %q", tx.Caller.Account(), tx.Caller.Role)
 	}
 	if len(reg.Orgs) == 0 || len(reg.Orgs) > MaxOrgs {

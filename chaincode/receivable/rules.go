@@ -26,11 +26,11 @@ const (
 // Reader is what the rules need to read from the ledger.
 type Reader interface {
 	// Get returns the receivable with id, or nil when there is none.
-	Get(id string) (*Receivable, error)
+	Get(id string) (*wire.Receivable, error)
 	// InvoiceRoot returns the root id an invoice hash is bound to, or "".
 	InvoiceRoot(sha256 string) (string, error)
 	// Tree returns every receivable of a root (the root and all its pieces), sorted by id.
-	Tree(rootID string) ([]*Receivable, error)
+	Tree(rootID string) ([]*wire.Receivable, error)
 	// Directory reads the registry: who is a member, which accounts are open.
 	Directory
 	// Holdings finds what an account still holds.
@@ -58,13 +58,13 @@ type Tx struct {
 	ID     string
 	Time   time.Time
 	Caller Caller
-	Config Config
+	Config wire.Config
 }
 
 // Write is one receivable's change; Before is nil for a new receivable.
 type Write struct {
-	Before *Receivable
-	After  *Receivable
+	Before *wire.Receivable
+	After  *wire.Receivable
 }
 
 // Change is the outcome of an accepted transaction: what to write and what to announce.
@@ -76,7 +76,7 @@ type Change struct {
 	Orgs      []*wire.Org      // registry entries to write
 	Accounts  []*wire.Account  // accounts to write
 	Proposals []*wire.Proposal // proposals to write
-	Config    *Config          // settings to write
+	Config    *wire.Config     // settings to write
 	Private   []PrivateWrite   // private data to write (a decision's terms)
 	// Decided names the recorded terms a rejection binds (no value: the event carries their hash).
 	Decided *PrivateWrite
@@ -91,7 +91,7 @@ type Change struct {
 // CanRead reports whether c may read r (wire.Viewer.MayRead, the rule the gateways' event streams
 // apply too): the auditor reads all; otherwise the issuer's MSP issuers, the holder, the pending
 // holder, the financing bank's financiers and every party of its lineage.
-func CanRead(c Caller, r *Receivable) bool {
+func CanRead(c Caller, r *wire.Receivable) bool {
 	bank := ""
 	if r.Financing != nil {
 		bank = r.Financing.Bank
@@ -100,7 +100,7 @@ func CanRead(c Caller, r *Receivable) bool {
 }
 
 // Readable fetches a receivable that c may read: invalid id, not found and forbidden are refused.
-func Readable(rd Reader, c Caller, id string) (*Receivable, error) {
+func Readable(rd Reader, c Caller, id string) (*wire.Receivable, error) {
 	if err := ValidateID("id", id); err != nil {
 		return nil, err
 	}
@@ -117,7 +117,7 @@ func Readable(rd Reader, c Caller, id string) (*Receivable, error) {
 	return r, nil
 }
 
-func load(rd Reader, tx Tx, id string) (*Receivable, error) { return Readable(rd, tx.Caller, id) }
+func load(rd Reader, tx Tx, id string) (*wire.Receivable, error) { return Readable(rd, tx.Caller, id) }
 
 func checkReason(reason string) error {
 	if !utf8.ValidString(reason) {
@@ -129,14 +129,14 @@ func checkReason(reason string) error {
 	return nil
 }
 
-func stamp(r *Receivable, tx Tx) {
+func stamp(r *wire.Receivable, tx Tx) {
 	r.Amount = FormatAmount(r.AmountFen)
 	r.UpdatedAt = FormatTime(tx.Time)
 	r.UpdatedBy = tx.Caller.Account()
 	r.LastTxID = tx.ID
 }
 
-func single(op string, before, after *Receivable, tx Tx, reason string) Change {
+func single(op string, before, after *wire.Receivable, tx Tx, reason string) Change {
 	stamp(after, tx)
 	return Change{Op: op, Writes: []Write{{Before: before, After: after}}, Reason: reason}
 }
@@ -144,8 +144,8 @@ func single(op string, before, after *Receivable, tx Tx, reason string) Change {
 // CheckConservation verifies the invariant of one root: once accepted, the amounts of its leaves
 // that are ACTIVE, PENDING, FINANCING, OVERDUE or REDEEMED sum exactly to the root amount, and no leaf is in
 // any other status.
-func CheckConservation(nodes []*Receivable) error {
-	var root *Receivable
+func CheckConservation(nodes []*wire.Receivable) error {
+	var root *wire.Receivable
 	for _, n := range nodes {
 		if n.ID == n.RootID {
 			root = n
@@ -163,7 +163,7 @@ func CheckConservation(nodes []*Receivable) error {
 			continue
 		}
 		switch n.Status {
-		case StatusActive, StatusPending, StatusFinancing, StatusOverdue, StatusRedeemed:
+		case wire.StatusActive, wire.StatusPending, wire.StatusFinancing, wire.StatusOverdue, wire.StatusRedeemed:
 			sum += n.AmountFen
 		default:
 			return fmt.Errorf("leaf %s of root %s is %s", n.ID, root.ID, n.Status)

@@ -19,7 +19,7 @@ import (
 // book is a map-backed Reader: the rules need nothing more.
 type book struct {
 	*directory
-	items        map[string]*Receivable
+	items        map[string]*wire.Receivable
 	invoices     map[string]string
 	lines        map[string]wire.CreditLine
 	instructions map[string]wire.Instruction
@@ -28,7 +28,7 @@ type book struct {
 }
 
 func newBook() *book {
-	return &book{directory: seedDirectory(otherCore), items: map[string]*Receivable{}, invoices: map[string]string{},
+	return &book{directory: seedDirectory(otherCore), items: map[string]*wire.Receivable{}, invoices: map[string]string{},
 		lines: map[string]wire.CreditLine{}, instructions: map[string]wire.Instruction{}, private: map[string]string{}}
 }
 
@@ -36,7 +36,7 @@ func (b *book) PrivateHash(collection, key string) (string, error) {
 	return b.private[collection+"\x00"+key], b.fail
 }
 
-func (b *book) Get(id string) (*Receivable, error) {
+func (b *book) Get(id string) (*wire.Receivable, error) {
 	if b.fail != nil {
 		return nil, b.fail
 	}
@@ -51,15 +51,15 @@ func (b *book) InvoiceRoot(h string) (string, error) { return b.invoices[h], b.f
 func (b *book) LiveHeldBy(account string) (string, error) {
 	for _, id := range slices.Sorted(maps.Keys(b.items)) {
 		r := b.items[id]
-		if Live(r) && (r.Holder == account || (r.Status == StatusPending && r.PendingHolder == account)) {
+		if Live(r) && (r.Holder == account || (r.Status == wire.StatusPending && r.PendingHolder == account)) {
 			return id, b.fail
 		}
 	}
 	return "", b.fail
 }
 
-func (b *book) Tree(rootID string) ([]*Receivable, error) {
-	var out []*Receivable
+func (b *book) Tree(rootID string) ([]*wire.Receivable, error) {
+	var out []*wire.Receivable
 	for _, id := range slices.Sorted(maps.Keys(b.items)) {
 		if r := b.items[id]; r.RootID == rootID {
 			out = append(out, r.Clone())
@@ -158,9 +158,9 @@ func sha(s string) string {
 }
 
 var (
-	core     = Caller{MSPID: "CoreMSP", ID: "treasurer", Role: RoleIssuer}
-	supplier = Caller{MSPID: "SupplierMSP", ID: "supplier-a", Role: RoleSupplier}
-	officer  = Caller{MSPID: "Bank1MSP", ID: "officer", Role: RoleFinancier}
+	core     = Caller{MSPID: "CoreMSP", ID: "treasurer", Role: wire.RoleIssuer}
+	supplier = Caller{MSPID: "SupplierMSP", ID: "supplier-a", Role: wire.RoleSupplier}
+	officer  = Caller{MSPID: "Bank1MSP", ID: "officer", Role: wire.RoleFinancier}
 	t0       = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	salt     = sha("salt")
 )
@@ -169,10 +169,10 @@ func txAs(c Caller, at time.Time) Tx {
 	return Tx{ID: sha(at.String() + c.Account()), Time: at, Caller: c, Config: DefaultConfig()}
 }
 
-func request(id string) IssueRequest {
-	return IssueRequest{ID: id, Beneficiary: supplier.Account(), Amount: "1000.00", MaturityDate: "2027-01-31",
-		Contract: Document{Number: "C-1", SHA256: sha("c")},
-		Invoices: []Invoice{{Number: "I-1", SHA256: sha("i" + id), Amount: "1000"}}}
+func request(id string) wire.IssueRequest {
+	return wire.IssueRequest{ID: id, Beneficiary: supplier.Account(), Amount: "1000.00", MaturityDate: "2027-01-31",
+		Contract: wire.Document{Number: "C-1", SHA256: sha("c")},
+		Invoices: []wire.Invoice{{Number: "I-1", SHA256: sha("i" + id), Amount: "1000"}}}
 }
 
 func mustApply(t *testing.T, b *book) func(Change, error) {
@@ -208,7 +208,7 @@ func TestRules_LifecycleWithoutFabric(t *testing.T) {
 	require.Equal(t, int64(70), terms.Days)
 	require.Equal(t, salt, terms.Salt)
 	_, err = DecideFinancing(b, txAs(officer, t0), "R-1.2", wire.DecisionApproved, 600, "", "short")
-	require.ErrorIs(t, err, ErrInvalid)
+	require.ErrorIs(t, err, wire.ErrInvalid)
 	nodes, _ := b.Tree("R-1")
 	require.NoError(t, CheckConservation(nodes))
 
@@ -216,7 +216,7 @@ func TestRules_LifecycleWithoutFabric(t *testing.T) {
 	do(RedeemAll(b, txAs(core, maturity), "R-1", "PAY-1"))
 	nodes, _ = b.Tree("R-1")
 	require.NoError(t, CheckConservation(nodes))
-	require.Equal(t, StatusRedeemed, b.items["R-1.1"].Status)
+	require.Equal(t, wire.StatusRedeemed, b.items["R-1.1"].Status)
 	require.Equal(t, supplier.Account(), b.items["R-1.1"].RedeemedTo)
 }
 
@@ -227,7 +227,7 @@ func TestRules_ReaderErrorsPropagate(t *testing.T) {
 	require.ErrorContains(t, err, "disk on fire")
 	_, err = Accept(b, txAs(supplier, t0), "R-1")
 	require.ErrorContains(t, err, "disk on fire")
-	require.Equal(t, Kind(""), KindOf(err))
+	require.Equal(t, wire.Kind(""), KindOf(err))
 }
 
 func TestRules_HardLimitAppliesEvenIfConfigIsWrong(t *testing.T) {
@@ -241,22 +241,22 @@ func TestRules_HardLimitAppliesEvenIfConfigIsWrong(t *testing.T) {
 }
 
 func TestCheckConservation_DetectsBrokenTrees(t *testing.T) {
-	root := &Receivable{ID: "R", RootID: "R", Holder: "a", AmountFen: 100, Status: StatusSplit}
-	a := &Receivable{ID: "R.1", RootID: "R", AmountFen: 40, Status: StatusActive}
-	b := &Receivable{ID: "R.2", RootID: "R", AmountFen: 60, Status: StatusRedeemed}
-	require.NoError(t, CheckConservation([]*Receivable{root, a, b}))
-	require.ErrorContains(t, CheckConservation([]*Receivable{root, a}), "leaves sum to 40 fen, root is 100 fen")
+	root := &wire.Receivable{ID: "R", RootID: "R", Holder: "a", AmountFen: 100, Status: wire.StatusSplit}
+	a := &wire.Receivable{ID: "R.1", RootID: "R", AmountFen: 40, Status: wire.StatusActive}
+	b := &wire.Receivable{ID: "R.2", RootID: "R", AmountFen: 60, Status: wire.StatusRedeemed}
+	require.NoError(t, CheckConservation([]*wire.Receivable{root, a, b}))
+	require.ErrorContains(t, CheckConservation([]*wire.Receivable{root, a}), "leaves sum to 40 fen, root is 100 fen")
 	bad := *b
-	bad.Status = StatusRejected
-	require.ErrorContains(t, CheckConservation([]*Receivable{root, a, &bad}), "leaf R.2 of root R is REJECTED")
-	require.Error(t, CheckConservation([]*Receivable{a}))
-	pending := &Receivable{ID: "P", RootID: "P", AmountFen: 100, Status: StatusPending}
-	require.NoError(t, CheckConservation([]*Receivable{pending}))
+	bad.Status = wire.StatusRejected
+	require.ErrorContains(t, CheckConservation([]*wire.Receivable{root, a, &bad}), "leaf R.2 of root R is REJECTED")
+	require.Error(t, CheckConservation([]*wire.Receivable{a}))
+	pending := &wire.Receivable{ID: "P", RootID: "P", AmountFen: 100, Status: wire.StatusPending}
+	require.NoError(t, CheckConservation([]*wire.Receivable{pending}))
 }
 
 func TestClone_IsDeep(t *testing.T) {
-	r := &Receivable{Children: []string{"a"}, Parties: []string{"x"}, Trade: Trade{Invoices: []Invoice{{Number: "1"}}},
-		Financing: &Financing{Bank: "B"}}
+	r := &wire.Receivable{Children: []string{"a"}, Parties: []string{"x"}, Trade: wire.Trade{Invoices: []wire.Invoice{{Number: "1"}}},
+		Financing: &wire.Financing{Bank: "B"}}
 	c := r.Clone()
 	c.Children[0], c.Parties[0], c.Trade.Invoices[0].Number, c.Financing.Bank = "b", "y", "2", "C"
 	require.Equal(t, "a", r.Children[0])
@@ -268,19 +268,19 @@ func TestClone_IsDeep(t *testing.T) {
 func TestRules_OffersFinancingAndRefusalsWithoutFabric(t *testing.T) {
 	b := newBook()
 	do := mustApply(t, b)
-	other := Caller{MSPID: "SupplierMSP", ID: "supplier-b", Role: RoleSupplier}
+	other := Caller{MSPID: "SupplierMSP", ID: "supplier-b", Role: wire.RoleSupplier}
 	do(Issue(b, txAs(core, t0), request("R-1")))
 	do(Issue(b, txAs(core, t0), request("R-2")))
 	do(Reject(b, txAs(supplier, t0), "R-2", "not ours"))
-	require.Equal(t, StatusRejected, b.items["R-2"].Status)
+	require.Equal(t, wire.StatusRejected, b.items["R-2"].Status)
 	do(Issue(b, txAs(core, t0), request("R-3")))
 	do(Revoke(b, txAs(core, t0), "R-3"))
-	require.Equal(t, StatusRevoked, b.items["R-3"].Status)
+	require.Equal(t, wire.StatusRevoked, b.items["R-3"].Status)
 
 	do(Accept(b, txAs(supplier, t0), "R-1"))
 	do(Transfer(b, txAs(supplier, t0), "R-1", other.Account(), "100"))
 	do(Reject(b, txAs(other, t0), "R-1.1", "wrong part"))
-	require.Equal(t, StatusActive, b.items["R-1.1"].Status)
+	require.Equal(t, wire.StatusActive, b.items["R-1.1"].Status)
 	do(Transfer(b, txAs(supplier, t0), "R-1.1", other.Account(), ""))
 	do(Revoke(b, txAs(supplier, t0), "R-1.1"))
 	do(RequestFinancing(b, txAs(supplier, t0), "R-1.2", "Bank1MSP"))
@@ -294,34 +294,34 @@ func TestRules_OffersFinancingAndRefusalsWithoutFabric(t *testing.T) {
 		err  func() error
 		kind error
 	}{
-		{"reject without reason", func() error { _, err := Reject(b, txAs(supplier, t0), "R-1.1", ""); return err }, ErrInvalid},
-		{"revoke what is not offered", func() error { _, err := Revoke(b, txAs(supplier, t0), "R-1.1"); return err }, ErrConflict},
+		{"reject without reason", func() error { _, err := Reject(b, txAs(supplier, t0), "R-1.1", ""); return err }, wire.ErrInvalid},
+		{"revoke what is not offered", func() error { _, err := Revoke(b, txAs(supplier, t0), "R-1.1"); return err }, wire.ErrConflict},
 		{"revoke by the wrong offerer", func() error {
 			do(Transfer(b, txAs(supplier, t0), "R-1.1", other.Account(), ""))
 			_, err := Revoke(b, txAs(other, t0), "R-1.1")
 			return err
-		}, ErrForbidden},
-		{"transfer to self", func() error { _, err := Transfer(b, txAs(supplier, t0), "R-1.2", supplier.Account(), ""); return err }, ErrInvalid},
+		}, wire.ErrForbidden},
+		{"transfer to self", func() error { _, err := Transfer(b, txAs(supplier, t0), "R-1.2", supplier.Account(), ""); return err }, wire.ErrInvalid},
 		{"transfer a bad amount", func() error {
 			_, err := Transfer(b, txAs(supplier, t0), "R-1.2", other.Account(), "x")
 			return err
-		}, ErrInvalid},
+		}, wire.ErrInvalid},
 		{"transfer by a stranger", func() error {
 			_, err := Transfer(b, txAs(other, t0), "R-1.2", "SupplierMSP/supplier-c", "")
 			return err
-		}, ErrForbidden},
-		{"finance at a bad bank", func() error { _, err := RequestFinancing(b, txAs(supplier, t0), "R-1.2", "Bank 1"); return err }, ErrInvalid},
-		{"a bank that declined no longer reads it", func() error { _, _, err := approveAt(b, txAs(officer, t0), "R-1.2", 100, salt, ""); return err }, ErrForbidden},
-		{"reject financing without reason", func() error { _, err := rejectWith(b, txAs(officer, t0), "R-1.2", "", salt); return err }, ErrInvalid},
-		{"redeem before maturity", func() error { _, err := Redeem(b, txAs(core, t0), "R-1.2", "PAY-1"); return err }, ErrConflict},
+		}, wire.ErrForbidden},
+		{"finance at a bad bank", func() error { _, err := RequestFinancing(b, txAs(supplier, t0), "R-1.2", "Bank 1"); return err }, wire.ErrInvalid},
+		{"a bank that declined no longer reads it", func() error { _, _, err := approveAt(b, txAs(officer, t0), "R-1.2", 100, salt, ""); return err }, wire.ErrForbidden},
+		{"reject financing without reason", func() error { _, err := rejectWith(b, txAs(officer, t0), "R-1.2", "", salt); return err }, wire.ErrInvalid},
+		{"redeem before maturity", func() error { _, err := Redeem(b, txAs(core, t0), "R-1.2", "PAY-1"); return err }, wire.ErrConflict},
 		{"redeem by another obligor", func() error {
-			_, err := Redeem(b, txAs(Caller{MSPID: "X", ID: "y", Role: RoleIssuer}, t0), "R-1.2", "PAY-1")
+			_, err := Redeem(b, txAs(Caller{MSPID: "X", ID: "y", Role: wire.RoleIssuer}, t0), "R-1.2", "PAY-1")
 			return err
-		}, ErrForbidden},
-		{"redeem a split parent", func() error { _, err := Redeem(b, txAs(core, t0.AddDate(1, 0, 0)), "R-1", "PAY-1"); return err }, ErrConflict},
-		{"redeem all from a piece", func() error { _, err := RedeemAll(b, txAs(core, t0.AddDate(1, 0, 0)), "R-1.1", "PAY-1"); return err }, ErrInvalid},
-		{"redeem all with a pending piece", func() error { _, err := RedeemAll(b, txAs(core, t0.AddDate(1, 0, 0)), "R-1", "PAY-1"); return err }, ErrConflict},
-		{"unknown id", func() error { _, err := Accept(b, txAs(supplier, t0), "R-9"); return err }, ErrNotFound},
+		}, wire.ErrForbidden},
+		{"redeem a split parent", func() error { _, err := Redeem(b, txAs(core, t0.AddDate(1, 0, 0)), "R-1", "PAY-1"); return err }, wire.ErrConflict},
+		{"redeem all from a piece", func() error { _, err := RedeemAll(b, txAs(core, t0.AddDate(1, 0, 0)), "R-1.1", "PAY-1"); return err }, wire.ErrInvalid},
+		{"redeem all with a pending piece", func() error { _, err := RedeemAll(b, txAs(core, t0.AddDate(1, 0, 0)), "R-1", "PAY-1"); return err }, wire.ErrConflict},
+		{"unknown id", func() error { _, err := Accept(b, txAs(supplier, t0), "R-9"); return err }, wire.ErrNotFound},
 	}
 	for _, tt := range refusals {
 		t.Run(tt.name, func(t *testing.T) {
@@ -338,8 +338,8 @@ func TestRules_OffersFinancingAndRefusalsWithoutFabric(t *testing.T) {
 	require.NoError(t, CheckConservation(nodes))
 }
 
-func snapshot(b *book) map[string]Receivable {
-	out := map[string]Receivable{}
+func snapshot(b *book) map[string]wire.Receivable {
+	out := map[string]wire.Receivable{}
 	for id, r := range b.items {
 		out[id] = *r.Clone()
 	}

@@ -3,6 +3,8 @@ package receivable
 import (
 	"fmt"
 	"strconv"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
 )
 
 // Accepting, rejecting and revoking an offer; splitting and transferring (whole or in part).
@@ -14,7 +16,7 @@ func Accept(rd Reader, tx Tx, id string) (Change, error) {
 		return Change{}, err
 	}
 	next := r.Clone()
-	next.Holder, next.PendingHolder, next.Status = r.PendingHolder, "", StatusActive
+	next.Holder, next.PendingHolder, next.Status = r.PendingHolder, "", wire.StatusActive
 	return single("Accept", r, next, tx, ""), nil
 }
 
@@ -30,19 +32,19 @@ func Reject(rd Reader, tx Tx, id, reason string) (Change, error) {
 	}
 	next := r.Clone()
 	next.PendingHolder = ""
-	next.Status = StatusActive
+	next.Status = wire.StatusActive
 	if r.Holder == "" {
-		next.Status = StatusRejected
+		next.Status = wire.StatusRejected
 	}
 	return single("Reject", r, next, tx, reason), nil
 }
 
-func loadPendingFor(rd Reader, tx Tx, id string) (*Receivable, error) {
+func loadPendingFor(rd Reader, tx Tx, id string) (*wire.Receivable, error) {
 	r, err := load(rd, tx, id)
 	if err != nil {
 		return nil, err
 	}
-	if r.Status != StatusPending {
+	if r.Status != wire.StatusPending {
 		return nil, Conflictf("receivable %s is %s, not PENDING", id, r.Status)
 	}
 	if r.PendingHolder != tx.Caller.Account() {
@@ -58,7 +60,7 @@ func Revoke(rd Reader, tx Tx, id string) (Change, error) {
 	if err != nil {
 		return Change{}, err
 	}
-	if r.Status != StatusPending {
+	if r.Status != wire.StatusPending {
 		return Change{}, Conflictf("receivable %s is %s, not PENDING", id, r.Status)
 	}
 	offerer := r.Holder
@@ -73,15 +75,15 @@ func Revoke(rd Reader, tx Tx, id string) (Change, error) {
 	}
 	next := r.Clone()
 	next.PendingHolder = ""
-	next.Status = StatusActive
+	next.Status = wire.StatusActive
 	if r.Holder == "" {
-		next.Status = StatusRevoked
+		next.Status = wire.StatusRevoked
 	}
 	return single("Revoke", r, next, tx, ""), nil
 }
 
 // loadMovable fetches a receivable its holder may move: ACTIVE, held by the caller, not financed.
-func loadMovable(rd Reader, tx Tx, id, verb string) (*Receivable, error) {
+func loadMovable(rd Reader, tx Tx, id, verb string) (*wire.Receivable, error) {
 	r, err := load(rd, tx, id)
 	if err != nil {
 		return nil, err
@@ -89,7 +91,7 @@ func loadMovable(rd Reader, tx Tx, id, verb string) (*Receivable, error) {
 	if r.Holder != tx.Caller.Account() {
 		return nil, Forbiddenf("receivable %s is held by %s, not by %s", id, r.Holder, tx.Caller.Account())
 	}
-	if r.Status != StatusActive {
+	if r.Status != wire.StatusActive {
 		return nil, Conflictf("receivable %s is %s, only an ACTIVE receivable can be %s", id, r.Status, verb)
 	}
 	if r.Financed() {
@@ -98,7 +100,7 @@ func loadMovable(rd Reader, tx Tx, id, verb string) (*Receivable, error) {
 	return r, checkNotFrozen(r, verb)
 }
 
-func checkBeforeMaturity(r *Receivable, tx Tx, verb string) (int, error) {
+func checkBeforeMaturity(r *wire.Receivable, tx Tx, verb string) (int, error) {
 	m, err := ParseDate(r.MaturityDate)
 	if err != nil {
 		return 0, err
@@ -140,9 +142,9 @@ func Split(rd Reader, tx Tx, id string, parts []string) (Change, error) {
 }
 
 // splitInto makes the children of r; shape lets Transfer adjust each child before it is stamped.
-func splitInto(rd Reader, tx Tx, op string, r *Receivable, amounts []int64, shape func(i int, c *Receivable)) (Change, error) {
+func splitInto(rd Reader, tx Tx, op string, r *wire.Receivable, amounts []int64, shape func(i int, c *wire.Receivable)) (Change, error) {
 	parent := r.Clone()
-	parent.Status = StatusSplit
+	parent.Status = wire.StatusSplit
 	writes := []Write{{Before: r, After: parent}}
 	for i, fen := range amounts {
 		childID := r.ID + "." + strconv.Itoa(i+1)
@@ -196,13 +198,13 @@ func Transfer(rd Reader, tx Tx, id, to, amount string) (Change, error) {
 	}
 	if part == 0 || part == r.AmountFen {
 		next := r.Clone()
-		next.Status, next.PendingHolder = StatusPending, to
+		next.Status, next.PendingHolder = wire.StatusPending, to
 		next.AddParty(to)
 		return single("Transfer", r, next, tx, ""), nil
 	}
-	return splitInto(rd, tx, "Transfer", r, []int64{part, r.AmountFen - part}, func(i int, c *Receivable) {
+	return splitInto(rd, tx, "Transfer", r, []int64{part, r.AmountFen - part}, func(i int, c *wire.Receivable) {
 		if i == 0 {
-			c.Status, c.PendingHolder = StatusPending, to
+			c.Status, c.PendingHolder = wire.StatusPending, to
 			c.AddParty(to)
 		}
 	})

@@ -57,14 +57,14 @@ func addTotals(t *wire.Totals, r *wire.Receivable) error {
 		return nil
 	}
 	switch r.Status {
-	case receivable.StatusActive, receivable.StatusPending, receivable.StatusFinancing, receivable.StatusOverdue:
+	case wire.StatusActive, wire.StatusPending, wire.StatusFinancing, wire.StatusOverdue:
 		if r.Financed() {
 			if err := add(&t.FinancedFen); err != nil {
 				return err
 			}
 		}
 		return add(&t.OutstandingFen)
-	case receivable.StatusRedeemed:
+	case wire.StatusRedeemed:
 		return add(&t.RedeemedFen)
 	}
 	return nil
