@@ -33,6 +33,7 @@ bins: ## build the pinned Fabric binaries into bin/ (only when missing or the pi
 up: ## start the native network and deploy the chaincode
 	@scripts/network.sh up
 down: ## stop every process the native network started and remove its state
+	@scripts/monitor.sh down >/dev/null || true
 	@scripts/gateways.sh down || true
 	@scripts/network.sh down
 stop: ## stop the gateways and every node, keep the state (ledgers, identities, gateways' records)
@@ -55,6 +56,12 @@ add-org: ## a bank joins the running native network (CA, peer, channel update, c
 .PHONY: docker-add-org
 docker-add-org: ## a bank joins the running compose network: make docker-add-org NAME=bank3
 	@scripts/docker.sh add-org $(NAME)
+
+.PHONY: monitor monitor-down
+monitor: ## Prometheus + Alertmanager (Debian's packages) scraping every node and gateway of the running native network, alert rules, a dashboard (docs/operations.md); again after add-org
+	@scripts/monitor.sh up
+monitor-down: ## stop the monitoring processes (its data stays in the state folder)
+	@scripts/monitor.sh down
 
 .PHONY: logs
 logs: ## show a node's log: make logs NODE=peer0.core

@@ -251,28 +251,30 @@ write_alertmanager_yml() {
 # folder (every organisation's CA, nodes, users, TLS and operations pairs; the gateways' wallets),
 # as node-exporter's textfile collector reads it. A file that holds no certificate is skipped.
 write_cert_metrics() {
-	local f rel end subject org tmp
+	local f rel end subject cn org tmp head
 	mkdir -p "$MON/textfile"
 	tmp=$(mktemp "$MON/textfile/.certs.XXXXXX")
 	{
 		echo "# HELP recv_certificate_expiry_timestamp_seconds When a certificate of the state folder expires (notAfter)."
 		echo "# TYPE recv_certificate_expiry_timestamp_seconds gauge"
 		while IFS= read -r f; do
-			grep -q -- '-----BEGIN CERTIFICATE-----' "$f" 2>/dev/null || continue
-			end=$(openssl x509 -in "$f" -noout -enddate 2>/dev/null | sed 's/^notAfter=//') || continue
-			[ -n "$end" ] || continue
-			end=$(date -d "$end" +%s) || continue
-			subject=$(openssl x509 -in "$f" -noout -subject -nameopt multiline 2>/dev/null |
-				sed -n 's/^ *commonName *= *//p' | head -n1)
+			IFS= read -r head <"$f" 2>/dev/null || continue
+			[ "$head" = "-----BEGIN CERTIFICATE-----" ] || continue
+			# One openssl per file: "notAfter=..." then "subject=CN = ..., O = ..." (RFC 2253 order).
+			subject=$(openssl x509 -in "$f" -noout -enddate -subject -nameopt RFC2253 2>/dev/null) || continue
+			end=${subject%%$'\n'*} end=${end#notAfter=}
+			subject=${subject#*$'\n'subject=}
+			cn=
+			[[ $subject =~ (^|,)CN=([^,]*) ]] && cn=${BASH_REMATCH[2]}
+			end=$(date -d "$end" +%s 2>/dev/null) || continue
 			rel=${f#"$NET"/}
 			case $rel in
-			orgs/*) org=${rel#orgs/} org=${org%%/*} ;;
-			gateways/*) org=${rel#gateways/} org=${org%%/*} ;;
+			orgs/* | gateways/*) org=${rel#*/} org=${org%%/*} ;;
 			*) org= ;;
 			esac
 			printf 'recv_certificate_expiry_timestamp_seconds{org="%s",file="%s",cn="%s"} %s\n' \
-				"$org" "${rel//\"/}" "${subject//\"/}" "$end"
-		done < <(find "$NET/orgs" "$NET/gateways" -name '*.pem' -type f 2>/dev/null | grep -v '/keystore/' | sort)
+				"$org" "${rel//\"/}" "${cn//\"/}" "$end"
+		done < <(find "$NET/orgs" "$NET/gateways" -name '*.pem' -type f ! -path '*/keystore/*' 2>/dev/null | sort)
 	} >"$tmp"
 	chmod 644 "$tmp"
 	mv "$tmp" "$MON/textfile/recv_certificates.prom"
@@ -301,12 +303,16 @@ cmd_up() {
 	trap cleanup EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
+	# The certificates' metrics: written at once by the loop, then every CERTS_EVERY seconds.
 	mkdir -p "$MON/prometheus" "$MON/alertmanager" "$MON/textfile"
-	write_cert_metrics
 	running alertmanager || spawn alertmanager prometheus-alertmanager --config.file="$MON/alertmanager.yml" \
 		--storage.path="$MON/alertmanager" --web.listen-address="127.0.0.1:$AM_PORT" --cluster.listen-address=
-	running blackbox || spawn blackbox prometheus-blackbox-exporter --config.file="$MON/blackbox.yml" \
-		--web.listen-address="127.0.0.1:$BLACKBOX_PORT"
+	if running blackbox; then
+		kill -HUP "$(cat "$(pid_file blackbox)")" # the module of a CA added since
+	else
+		spawn blackbox prometheus-blackbox-exporter --config.file="$MON/blackbox.yml" \
+			--web.listen-address="127.0.0.1:$BLACKBOX_PORT"
+	fi
 	running node-exporter || spawn node-exporter prometheus-node-exporter --web.listen-address="127.0.0.1:$NODE_PORT" \
 		--collector.disable-defaults --collector.filesystem --collector.textfile \
 		--collector.textfile.directory="$MON/textfile"
@@ -317,9 +323,6 @@ cmd_up() {
 		spawn prometheus prometheus --config.file="$MON/prometheus.yml" --storage.tsdb.path="$MON/prometheus" \
 			--storage.tsdb.retention.time=15d --web.listen-address="127.0.0.1:$PROM_PORT" \
 			--web.console.templates="$CONSOLES" --web.console.libraries="$CONSOLE_LIBS"
-	fi
-	if running blackbox; then
-		kill -HUP "$(cat "$(pid_file blackbox)")" # a CA added since: its module
 	fi
 	running certs || spawn certs "$0" cert-loop
 	wait_ready alertmanager "http://127.0.0.1:$AM_PORT/-/ready"
