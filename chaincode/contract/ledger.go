@@ -135,7 +135,7 @@ func (l ledger) indexKeys(r *wire.Receivable) ([]string, error) {
 		}
 	}
 	if r.Status == wire.StatusOverdue {
-		k, err := l.stub.CreateCompositeKey(overdueIndex, []string{receivable.MSPOf(r.Issuer), r.MaturityDate, r.ID})
+		k, err := l.stub.CreateCompositeKey(overdueIndex, []string{wire.MSPOf(r.Issuer), r.MaturityDate, r.ID})
 		if err != nil {
 			return nil, err
 		}
@@ -163,7 +163,7 @@ func (l ledger) apply(tx receivable.Tx, ch receivable.Change) (*wire.Event, erro
 			return nil, fmt.Errorf("binding invoice %s: %w", h, err)
 		}
 		// Never changed again by the rules: the obligor's peer must endorse any change.
-		if err := l.endorsedBy(key, []string{receivable.MSPOf(ch.Writes[0].After.Issuer)}); err != nil {
+		if err := l.endorsedBy(key, []string{wire.MSPOf(ch.Writes[0].After.Issuer)}); err != nil {
 			return nil, err
 		}
 	}

@@ -36,7 +36,7 @@ func (c *Contract) ListByIssuer(ctx *TxContext, account string, pageSize int32, 
 	if err := receivable.ValidateAccount("account", account); err != nil {
 		return nil, err
 	}
-	sameIssuer := (ctx.caller.Role == wire.RoleIssuer || ctx.caller.Role == wire.RoleApprover) && receivable.MSPOf(account) == ctx.caller.MSPID
+	sameIssuer := (ctx.caller.Role == wire.RoleIssuer || ctx.caller.Role == wire.RoleApprover) && wire.MSPOf(account) == ctx.caller.MSPID
 	if ctx.caller.Role != wire.RoleAuditor && !sameIssuer {
 		return nil, receivable.Forbiddenf("%s may not list the receivables issued by %s", ctx.caller.Account(), account)
 	}

@@ -54,7 +54,7 @@ func (h *harness) checkExposure(all map[string]*wire.Receivable) {
 	var outstanding, overdue int64
 	financed, holders := map[string]int64{}, map[string]int64{}
 	for _, r := range all {
-		if receivable.MSPOf(r.Issuer) != "CoreMSP" || !r.Live() {
+		if wire.MSPOf(r.Issuer) != "CoreMSP" || !r.Live() {
 			continue
 		}
 		outstanding += r.AmountFen

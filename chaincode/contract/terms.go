@@ -53,7 +53,7 @@ func (l ledger) withTerms(c receivable.Caller, r *wire.Receivable) (*wire.Receiv
 	if !wire.TermsParty(c.MSPID, c.Account(), c.Role, f.RequestedBy, f.Bank) {
 		return r, nil
 	}
-	t, err := l.readTerms(wire.TermsCollection(receivable.MSPOf(f.RequestedBy), f.Bank), r.ID, wire.DecisionApproved, f.TermsHash)
+	t, err := l.readTerms(wire.TermsCollection(wire.MSPOf(f.RequestedBy), f.Bank), r.ID, wire.DecisionApproved, f.TermsHash)
 	if err != nil || t == nil {
 		return r, err
 	}
@@ -121,7 +121,7 @@ func (l ledger) termsCollections(c receivable.Caller, r *wire.Receivable) ([]str
 	}
 	var holders []string
 	for _, p := range append([]string{r.Holder, r.PendingHolder}, r.Parties...) {
-		if msp := receivable.MSPOf(p); kinds[msp] == wire.OrgSupplier {
+		if msp := wire.MSPOf(p); kinds[msp] == wire.OrgSupplier {
 			holders = append(holders, msp)
 		}
 	}

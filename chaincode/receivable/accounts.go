@@ -24,7 +24,7 @@ func newAccount(kind wire.OrgKind, mspID string, req wire.AccountRequest, tx Tx)
 	}
 	now := FormatTime(tx.Time)
 	return &wire.Account{
-		ID: mspID + "/" + req.User, MSPID: mspID, User: req.User, Role: req.Role, DisplayName: req.DisplayName,
+		ID: wire.AccountID(mspID, req.User), MSPID: mspID, User: req.User, Role: req.Role, DisplayName: req.DisplayName,
 		Status: wire.AccountOpen, OpenedAt: now, UpdatedAt: now, UpdatedBy: tx.Caller.Account(), LastTxID: tx.ID,
 	}, nil
 }
@@ -96,8 +96,8 @@ func SetAccountStatus(d interface {
 			return Change{}, err
 		}
 	}
-	if tx.Caller.Role != wire.RoleAdmin || MSPOf(account) != tx.Caller.MSPID {
-		return Change{}, Forbiddenf("only an admin of %s may change account %s", MSPOf(account), account)
+	if tx.Caller.Role != wire.RoleAdmin || wire.MSPOf(account) != tx.Caller.MSPID {
+		return Change{}, Forbiddenf("only an admin of %s may change account %s", wire.MSPOf(account), account)
 	}
 	if account == tx.Caller.Account() {
 		return Change{}, Invalidf("an admin cannot change its own account %s", account)

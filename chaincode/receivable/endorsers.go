@@ -26,7 +26,7 @@ func ReceivableEndorsers(r *wire.Receivable) []string {
 	var orgs []string
 	add := func(account string) {
 		if account != "" {
-			orgs = append(orgs, MSPOf(account))
+			orgs = append(orgs, wire.MSPOf(account))
 		}
 	}
 	add(r.Issuer)
@@ -50,7 +50,7 @@ func RegistryEndorsers(orgs []wire.Org) []string { return sortedOrgs(Vetoes(orgs
 
 // AccountEndorsers returns who must endorse a change of an account: its own organisation, whose
 // admin alone opens, freezes and closes it.
-func AccountEndorsers(account string) []string { return []string{MSPOf(account)} }
+func AccountEndorsers(account string) []string { return []string{wire.MSPOf(account)} }
 
 // LineEndorsers returns who must endorse a change of a credit line (the bank that sets it) or of
 // an issuance limit (bank ""; the obligor that sets it).
@@ -63,7 +63,7 @@ func LineEndorsers(obligor, bank string) []string {
 
 // InstructionEndorsers returns who must endorse a change of an instruction under two-person
 // control: the organisation whose maker asked and whose checker decides.
-func InstructionEndorsers(in *wire.Instruction) []string { return []string{MSPOf(in.Maker)} }
+func InstructionEndorsers(in *wire.Instruction) []string { return []string{wire.MSPOf(in.Maker)} }
 
 func sortedOrgs(orgs []string) []string {
 	slices.Sort(orgs)

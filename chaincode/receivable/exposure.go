@@ -114,7 +114,7 @@ func (e Exposure) Part(bank string) Exposure {
 func ExposureDeltas(writes []Write) (map[string]Exposure, error) {
 	out := map[string]Exposure{}
 	for _, w := range writes {
-		obligor := MSPOf(w.After.Issuer)
+		obligor := wire.MSPOf(w.After.Issuer)
 		d := out[obligor]
 		if err := d.Add(contribution(w.Before), -1); err != nil {
 			return nil, err

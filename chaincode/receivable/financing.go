@@ -102,7 +102,7 @@ func recordedTerms(rd Reader, r *wire.Receivable, decision, termsHash string) er
 		return Invalidf("termsHash %.80q must be the SHA-256 (64 hex characters) of the terms the bank recorded (DecideFinancing)", termsHash)
 	}
 	termsHash = strings.ToLower(termsHash)
-	coll := wire.TermsCollection(MSPOf(r.Financing.RequestedBy), r.Financing.Bank)
+	coll := wire.TermsCollection(wire.MSPOf(r.Financing.RequestedBy), r.Financing.Bank)
 	got, err := rd.PrivateHash(coll, wire.DecisionKey(r.ID, decision, termsHash))
 	if err != nil {
 		return err
@@ -151,7 +151,7 @@ func ApproveFinancing(rd Reader, tx Tx, id, termsHash, withoutRecourse string) (
 	if err := recordedTerms(rd, r, wire.DecisionApproved, termsHash); err != nil {
 		return Change{}, err
 	}
-	fold, err := checkCreditLine(rd, MSPOf(r.Issuer), tx.Caller.MSPID, r)
+	fold, err := checkCreditLine(rd, wire.MSPOf(r.Issuer), tx.Caller.MSPID, r)
 	if err != nil {
 		return Change{}, err
 	}
@@ -203,7 +203,7 @@ func privateTerms(r *wire.Receivable, t wire.Terms) (PrivateWrite, error) {
 		return PrivateWrite{}, fmt.Errorf("encoding terms of %s: %w", r.ID, err)
 	}
 	h := TermsHash(raw)
-	return PrivateWrite{Collection: wire.TermsCollection(MSPOf(t.RequestedBy), t.Bank), Key: wire.DecisionKey(r.ID, t.Decision, h),
+	return PrivateWrite{Collection: wire.TermsCollection(wire.MSPOf(t.RequestedBy), t.Bank), Key: wire.DecisionKey(r.ID, t.Decision, h),
 		Value: raw, ID: r.ID, Bank: t.Bank, Hash: h,
 		Request: wire.RequestKey(r.ID, requestRef(r.Financing)), Binding: wire.RequestBinding(t.Decision, h)}, nil
 }

@@ -18,7 +18,7 @@ func checkNotFrozen(r *wire.Receivable, verb string) error {
 	if r.Frozen == nil {
 		return nil
 	}
-	return Conflictf("receivable %s is frozen by %s (%s, reference %s): it cannot be %s", r.ID, MSPOf(r.Frozen.By), r.Frozen.Reason, r.Frozen.Reference, verb)
+	return Conflictf("receivable %s is frozen by %s (%s, reference %s): it cannot be %s", r.ID, wire.MSPOf(r.Frozen.By), r.Frozen.Reason, r.Frozen.Reference, verb)
 }
 
 func checkReference(ref string) error {

@@ -98,8 +98,8 @@ func ReadInstruction(rd Reader, tx Tx, id string) (*wire.Instruction, error) {
 	if err != nil {
 		return nil, err
 	}
-	if tx.Caller.Role != wire.RoleAuditor && MSPOf(in.Maker) != tx.Caller.MSPID {
-		return nil, Forbiddenf("instruction %s belongs to %s, not to %s", id, MSPOf(in.Maker), tx.Caller.MSPID)
+	if tx.Caller.Role != wire.RoleAuditor && wire.MSPOf(in.Maker) != tx.Caller.MSPID {
+		return nil, Forbiddenf("instruction %s belongs to %s, not to %s", id, wire.MSPOf(in.Maker), tx.Caller.MSPID)
 	}
 	q := InstructionAsOf(*in, tx.Time)
 	return &q, nil
@@ -140,8 +140,8 @@ func loadDecidable(rd Reader, tx Tx, id string) (*wire.Instruction, error) {
 	if err != nil {
 		return nil, err
 	}
-	if MSPOf(in.Maker) != tx.Caller.MSPID {
-		return nil, Forbiddenf("instruction %s was made at %s: an approver of %s cannot decide it", id, MSPOf(in.Maker), tx.Caller.MSPID)
+	if wire.MSPOf(in.Maker) != tx.Caller.MSPID {
+		return nil, Forbiddenf("instruction %s was made at %s: an approver of %s cannot decide it", id, wire.MSPOf(in.Maker), tx.Caller.MSPID)
 	}
 	if in.Maker == tx.Caller.Account() {
 		return nil, Forbiddenf("instruction %s was made by %s: the checker must be another identity", id, in.Maker)

@@ -15,7 +15,7 @@ type Caller struct {
 }
 
 // Account returns MSPID/enrollmentID.
-func (c Caller) Account() string { return c.MSPID + "/" + c.ID }
+func (c Caller) Account() string { return wire.AccountID(c.MSPID, c.ID) }
 
 // Viewer is the caller as the read rules see it.
 func (c Caller) Viewer() wire.Viewer {
@@ -72,10 +72,4 @@ func ValidateID(field, id string) error {
 		}
 	}
 	return nil
-}
-
-// MSPOf returns the MSP ID part of an account.
-func MSPOf(account string) string {
-	msp, _, _ := strings.Cut(account, "/")
-	return msp
 }

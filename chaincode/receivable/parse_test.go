@@ -129,7 +129,7 @@ func TestValidateAccount_MSPSlashEnrollmentID(t *testing.T) {
 	for _, bad := range []string{"", "SupplierMSP", "/a", "SupplierMSP/", "A/b/c", "A B/c", "A/b c", "A/b\x00", "A/\xff"} {
 		require.ErrorIs(t, ValidateAccount("to", bad), wire.ErrInvalid, bad)
 	}
-	require.Equal(t, "SupplierMSP", MSPOf("SupplierMSP/x"))
+	require.Equal(t, "SupplierMSP", wire.MSPOf("SupplierMSP/x"))
 }
 
 func TestConfig_BoundsAndPartialUpdates(t *testing.T) {

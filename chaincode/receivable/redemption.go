@@ -8,8 +8,8 @@ import (
 
 // checkRedeemer checks that the caller speaks for the obligor and that the receivable has matured.
 func checkRedeemer(r *wire.Receivable, tx Tx) error {
-	if MSPOf(r.Issuer) != tx.Caller.MSPID {
-		return Forbiddenf("receivable %s is owed by %s, not by %s", r.ID, MSPOf(r.Issuer), tx.Caller.MSPID)
+	if wire.MSPOf(r.Issuer) != tx.Caller.MSPID {
+		return Forbiddenf("receivable %s is owed by %s, not by %s", r.ID, wire.MSPOf(r.Issuer), tx.Caller.MSPID)
 	}
 	m, err := ParseDate(r.MaturityDate)
 	if err != nil {

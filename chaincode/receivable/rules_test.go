@@ -73,7 +73,7 @@ func (b *book) Tree(rootID string) ([]*wire.Receivable, error) {
 func (b *book) Exposure(obligor string) (Exposure, error) {
 	var e Exposure
 	for _, id := range slices.Sorted(maps.Keys(b.items)) {
-		if r := b.items[id]; MSPOf(r.Issuer) == obligor {
+		if r := b.items[id]; wire.MSPOf(r.Issuer) == obligor {
 			if err := e.Add(contribution(r), 1); err != nil {
 				return e, err
 			}

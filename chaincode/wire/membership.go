@@ -57,6 +57,16 @@ const (
 	AccountClosed AccountStatus = "CLOSED" // terminal
 )
 
+// AccountID is the one spelling of an account: "MSP/user", its organisation's MSP ID and the
+// user's enrollment id.
+func AccountID(mspID, user string) string { return mspID + "/" + user }
+
+// MSPOf is the MSP ID part of an account "MSP/user".
+func MSPOf(account string) string {
+	msp, _, _ := strings.Cut(account, "/")
+	return msp
+}
+
 // Account is an identity of a member organisation opened on the ledger (开户) by that
 // organisation's admin. ID is MSPID/user, as the chaincode reads it from the caller's certificate.
 type Account struct {

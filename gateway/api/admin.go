@@ -349,7 +349,7 @@ func (s *Server) checkRole(ctx context.Context, admin *fabric.Identity, role str
 // existingAccount reads the account of user in the admin's organisation: nil when it is not on
 // the ledger.
 func (s *Server) existingAccount(ctx context.Context, admin *fabric.Identity, user string) (*wire.Account, error) {
-	account := mspOf(admin) + "/" + user
+	account := wire.AccountID(mspOf(admin), user)
 	raw, err := s.ledger.Evaluate(ctx, admin.Name, getAccountOp.Tx, account)
 	if err != nil {
 		if kindOf(err).Kind == wire.KindNotFound {

@@ -190,7 +190,7 @@ func (s *Server) addBrowserUser(ctx context.Context, admin *fabric.Identity, req
 		return nil, err
 	}
 	s.log.Info("browser enrollment opened", "name", req.Name, "role", req.Role, "by", admin.Name, "expires", expires)
-	return &wire.NewUserResult{Name: req.Name, Account: mspOf(admin) + "/" + req.Name, Role: req.Role,
+	return &wire.NewUserResult{Name: req.Name, Account: wire.AccountID(mspOf(admin), req.Name), Role: req.Role,
 		EnrollmentCode: code, EnrollmentExpires: &expires}, nil
 }
 

@@ -296,7 +296,7 @@ func (s *Server) nameParties(ctx context.Context, r *http.Request, op *wire.Op, 
 	}
 	parties := receivable.ReceivableEndorsers(&rc)
 	if op.Tx == "DecideFinancing" && rc.Financing != nil {
-		parties = []string{receivable.MSPOf(rc.Financing.RequestedBy), rc.Financing.Bank}
+		parties = []string{wire.MSPOf(rc.Financing.RequestedBy), rc.Financing.Bank}
 	}
 	fe.NameParties(parties)
 }

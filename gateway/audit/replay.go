@@ -289,7 +289,7 @@ func identityName(serialized []byte) string {
 	}
 	if b, _ := pem.Decode(sid.GetIdBytes()); b != nil {
 		if c, err := x509.ParseCertificate(b.Bytes); err == nil {
-			return sid.GetMspid() + "/" + c.Subject.CommonName
+			return wire.AccountID(sid.GetMspid(), c.Subject.CommonName)
 		}
 	}
 	return sid.GetMspid()

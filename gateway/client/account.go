@@ -47,7 +47,7 @@ func Locate(netDir, account string) (*Location, error) {
 		return nil, wire.Errorf(wire.KindInvalid, "%v", err)
 	}
 	return &Location{
-		Account: mspID + "/" + user, MSPID: mspID, User: user, Org: org.Name,
+		Account: wire.AccountID(mspID, user), MSPID: mspID, User: user, Org: org.Name,
 		BaseURL: org.Gateway.URL(), TLSCACert: org.Gateway.TLSCACert, TokenFile: TokenFile(netDir, org.Name, user),
 		Channel: desc.Channel, Chaincode: desc.Chaincode,
 	}, nil

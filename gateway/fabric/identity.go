@@ -24,7 +24,7 @@ type Identity struct {
 }
 
 // Account is the user's account name, MSPID/enrollmentID.
-func (id *Identity) Account() string { return id.MSPID() + "/" + id.Name }
+func (id *Identity) Account() string { return wire.AccountID(id.MSPID(), id.Name) }
 
 // MSPID is the user's organisation ("" for an identity without a certificate).
 func (id *Identity) MSPID() string {

@@ -255,7 +255,7 @@ func (a *userAdmin) RevokeUser(ctx context.Context, name, reason string) (*wire.
 	if serials == nil {
 		serials = []string{}
 	}
-	return &wire.RevokeUserResult{Name: name, Account: a.wallet.mspID + "/" + name, Serials: serials, CRL: string(rev.CRL)}, nil
+	return &wire.RevokeUserResult{Name: name, Account: wire.AccountID(a.wallet.mspID, name), Serials: serials, CRL: string(rev.CRL)}, nil
 }
 
 // caError maps a CA refusal: an identity that already exists is a conflict, other refusals are

@@ -86,7 +86,7 @@ func (m *Members) open(callerMSP, body string) Answer {
 	if !org.Kind.Allows(req.Role) {
 		return refusal(wire.KindInvalid, "endorse", "role %q is not allowed in %s, a %s organisation", req.Role, callerMSP, org.Kind)
 	}
-	id := callerMSP + "/" + req.User
+	id := wire.AccountID(callerMSP, req.User)
 	if a, exists := m.Accounts[id]; exists {
 		return refusal(wire.KindConflict, "endorse", "account %s already exists (%s)", id, a.Status)
 	}
