@@ -303,10 +303,13 @@ cmd_up() {
 	trap cleanup EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
-	# The certificates' metrics: written at once by the loop, then every CERTS_EVERY seconds.
 	mkdir -p "$MON/prometheus" "$MON/alertmanager" "$MON/textfile"
-	running alertmanager || spawn alertmanager prometheus-alertmanager --config.file="$MON/alertmanager.yml" \
-		--storage.path="$MON/alertmanager" --web.listen-address="127.0.0.1:$AM_PORT" --cluster.listen-address=
+	if running alertmanager; then
+		kill -HUP "$(cat "$(pid_file alertmanager)")" # alertmanager.yml as written again
+	else
+		spawn alertmanager prometheus-alertmanager --config.file="$MON/alertmanager.yml" \
+			--storage.path="$MON/alertmanager" --web.listen-address="127.0.0.1:$AM_PORT" --cluster.listen-address=
+	fi
 	if running blackbox; then
 		kill -HUP "$(cat "$(pid_file blackbox)")" # the module of a CA added since
 	else
@@ -324,6 +327,7 @@ cmd_up() {
 			--storage.tsdb.retention.time=15d --web.listen-address="127.0.0.1:$PROM_PORT" \
 			--web.console.templates="$CONSOLES" --web.console.libraries="$CONSOLE_LIBS"
 	fi
+	# The certificates' metrics: written at once by the loop, then every CERTS_EVERY seconds.
 	running certs || spawn certs "$0" cert-loop
 	wait_ready alertmanager "http://127.0.0.1:$AM_PORT/-/ready"
 	wait_ready blackbox "http://127.0.0.1:$BLACKBOX_PORT/metrics"
