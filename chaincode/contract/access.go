@@ -188,7 +188,7 @@ func transientOf(ctx *TxContext, op *wire.Op) (map[string]string, error) {
 // admit checks the caller against the registry, saying so when the registry was never seeded.
 func admit(l ledger, caller receivable.Caller, write bool) error {
 	err := receivable.Admit(l, caller, write)
-	if receivable.KindOf(err) != wire.KindForbidden {
+	if wire.KindOf(err) != wire.KindForbidden {
 		return err
 	}
 	if orgs, oerr := l.Orgs(); oerr == nil && len(orgs) == 0 {

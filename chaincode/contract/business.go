@@ -164,7 +164,7 @@ func (c *Contract) exposure(l ledger, tx receivable.Tx, obligor string, banks []
 	caller := tx.Caller
 	x := &wire.Exposure{Obligor: obligor, OutstandingFen: e.OutstandingFen, OverdueFen: e.OverdueFen,
 		Financed: []wire.BankAmount{}, TopHolders: []wire.HolderShare{}, Lines: []wire.CreditLine{}}
-	x.Outstanding, x.Overdue = receivable.FormatAmount(e.OutstandingFen), receivable.FormatAmount(e.OverdueFen)
+	x.Outstanding, x.Overdue = wire.FormatAmount(e.OutstandingFen), wire.FormatAmount(e.OverdueFen)
 	if e.OutstandingFen > 0 {
 		x.OverdueBps = share(e.OverdueFen, e.OutstandingFen)
 	}
@@ -177,10 +177,10 @@ func (c *Contract) exposure(l ledger, tx receivable.Tx, obligor string, banks []
 			others += e.Financed[b]
 			continue
 		}
-		x.Financed = append(x.Financed, wire.BankAmount{Bank: b, AmountFen: e.Financed[b], Amount: receivable.FormatAmount(e.Financed[b])})
+		x.Financed = append(x.Financed, wire.BankAmount{Bank: b, AmountFen: e.Financed[b], Amount: wire.FormatAmount(e.Financed[b])})
 	}
 	if others > 0 {
-		x.Financed = append(x.Financed, wire.BankAmount{Bank: "other banks", AmountFen: others, Amount: receivable.FormatAmount(others)})
+		x.Financed = append(x.Financed, wire.BankAmount{Bank: "other banks", AmountFen: others, Amount: wire.FormatAmount(others)})
 	}
 	holders := slices.Sorted(maps.Keys(e.Holders))
 	slices.SortStableFunc(holders, func(a, b string) int {
@@ -194,7 +194,7 @@ func (c *Contract) exposure(l ledger, tx receivable.Tx, obligor string, banks []
 	})
 	for _, h := range holders[:min(len(holders), topHolders)] {
 		x.TopHolders = append(x.TopHolders, wire.HolderShare{Holder: h, AmountFen: e.Holders[h],
-			Amount: receivable.FormatAmount(e.Holders[h]), ShareBps: share(e.Holders[h], e.OutstandingFen)})
+			Amount: wire.FormatAmount(e.Holders[h]), ShareBps: share(e.Holders[h], e.OutstandingFen)})
 	}
 	limits, err := receivable.ReadLimits(l, caller, obligor, banks)
 	if err != nil {

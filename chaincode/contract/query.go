@@ -212,11 +212,11 @@ func (c *Contract) Totals(ctx *TxContext, account string) (*wire.Totals, error) 
 		}
 	}
 	if allTerms && t.FinancedFen > 0 {
-		t.DisbursedFen, t.Disbursed = disbursed, receivable.FormatAmount(disbursed)
+		t.DisbursedFen, t.Disbursed = disbursed, wire.FormatAmount(disbursed)
 	}
-	t.Outstanding = receivable.FormatAmount(t.OutstandingFen)
-	t.Financed = receivable.FormatAmount(t.FinancedFen)
-	t.Redeemed = receivable.FormatAmount(t.RedeemedFen)
+	t.Outstanding = wire.FormatAmount(t.OutstandingFen)
+	t.Financed = wire.FormatAmount(t.FinancedFen)
+	t.Redeemed = wire.FormatAmount(t.RedeemedFen)
 	return t, nil
 }
 

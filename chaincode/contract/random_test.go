@@ -154,16 +154,16 @@ func TestConservation_HoldsAfterEveryStepOfARandomSequence(t *testing.T) {
 				if share > 1 && rng.IntN(2) == 0 {
 					share = 1 + rng.Int64N(share)
 				}
-				parts[i] = receivable.FormatAmount(share)
+				parts[i] = wire.FormatAmount(share)
 				rest -= share
 			}
-			parts[n-1] = receivable.FormatAmount(rest)
+			parts[n-1] = wire.FormatAmount(rest)
 			raw, _ := json.Marshal(parts)
 			caller, fn, args = r.Holder, "Split", []string{r.ID, string(raw)}
 		case op == 5 || op == 6:
 			amount := ""
 			if op == 6 && r.AmountFen > 1 {
-				amount = receivable.FormatAmount(1 + rng.Int64N(r.AmountFen-1))
+				amount = wire.FormatAmount(1 + rng.Int64N(r.AmountFen-1))
 			}
 			caller, fn, args = r.Holder, "Transfer", []string{r.ID, pick(suppliers), amount}
 		case op == 7:

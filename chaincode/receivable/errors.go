@@ -32,9 +32,6 @@ func Conflictf(format string, args ...any) error {
 	return wire.Errorf(wire.KindConflict, format, args...)
 }
 
-// KindOf returns the kind of err, or "" when err is not a domain error.
-func KindOf(err error) wire.Kind { return wire.KindOf(err) }
-
 // within prefixes a domain error's message with the field it is about, keeping its kind first:
 // "invalid: invoices[0].amount: amount "abc" is not a decimal number".
 func within(field string, err error) error {

@@ -82,8 +82,8 @@ func DecideFinancing(rd Reader, tx Tx, id, decision string, rate int64, reason, 
 		}
 		discount := Discount(r.AmountFen, rate, int64(days))
 		terms.RateBps, terms.Days = rate, int64(days)
-		terms.DiscountFen, terms.Discount = discount, FormatAmount(discount)
-		terms.DisbursedFen, terms.Disbursed = r.AmountFen-discount, FormatAmount(r.AmountFen-discount)
+		terms.DiscountFen, terms.Discount = discount, wire.FormatAmount(discount)
+		terms.DisbursedFen, terms.Disbursed = r.AmountFen-discount, wire.FormatAmount(r.AmountFen-discount)
 	} else {
 		terms.Reason = reason
 	}

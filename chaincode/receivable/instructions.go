@@ -88,7 +88,7 @@ func RequestRedeemAll(rd Reader, tx Tx, rootID, paymentRef string) (Change, erro
 	for _, w := range ch.Writes {
 		total += w.After.AmountFen
 	}
-	return instruct(rd, tx, ch, wire.Instruction{Target: rootID, Amount: FormatAmount(total), PaymentRef: paymentRef})
+	return instruct(rd, tx, ch, wire.Instruction{Target: rootID, Amount: wire.FormatAmount(total), PaymentRef: paymentRef})
 }
 
 // ReadInstruction returns an instruction the caller may read (its organisation's issuers,

@@ -25,7 +25,7 @@ func Issue(rd Reader, tx Tx, req wire.IssueRequest) (Change, error) {
 	if err := CheckRecipient(rd, "beneficiary", req.Beneficiary); err != nil {
 		return Change{}, err
 	}
-	amount, err := ParseAmount(req.Amount)
+	amount, err := wire.ParseAmount(req.Amount)
 	if err != nil {
 		return Change{}, err
 	}
@@ -110,7 +110,7 @@ func checkTrade(req wire.IssueRequest, amount int64) (wire.Trade, []string, erro
 			return wire.Trade{}, nil, Invalidf("invoices[%d].sha256 %s is listed twice", i, h)
 		}
 		seen[h] = true
-		fen, err := ParseAmount(inv.Amount)
+		fen, err := wire.ParseAmount(inv.Amount)
 		if err != nil {
 			return wire.Trade{}, nil, within(fmt.Sprintf("invoices[%d].amount", i), err)
 		}
@@ -119,10 +119,10 @@ func checkTrade(req wire.IssueRequest, amount int64) (wire.Trade, []string, erro
 			return wire.Trade{}, nil, Invalidf("invoices: total amount overflows")
 		}
 		hashes = append(hashes, h)
-		trade.Invoices = append(trade.Invoices, wire.Invoice{Number: inv.Number, SHA256: h, Amount: FormatAmount(fen)})
+		trade.Invoices = append(trade.Invoices, wire.Invoice{Number: inv.Number, SHA256: h, Amount: wire.FormatAmount(fen)})
 	}
 	if total < amount {
-		return wire.Trade{}, nil, Invalidf("invoices total %s does not cover amount %s", FormatAmount(total), FormatAmount(amount))
+		return wire.Trade{}, nil, Invalidf("invoices total %s does not cover amount %s", wire.FormatAmount(total), wire.FormatAmount(amount))
 	}
 	return trade, hashes, nil
 }

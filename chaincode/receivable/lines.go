@@ -28,7 +28,7 @@ func checkCreditLine(rd Reader, obligor, bank string, r *wire.Receivable) ([]Exp
 	after, ok := addFen(used, r.AmountFen)
 	if !ok || after > line.LimitFen {
 		return nil, Conflictf("credit line of %s on %s is %s: %s financed and outstanding + %s of receivable %s = %s, %s over the line",
-			bank, obligor, line.Limit, FormatAmount(used), r.Amount, r.ID, FormatAmount(after), FormatAmount(after-line.LimitFen))
+			bank, obligor, line.Limit, wire.FormatAmount(used), r.Amount, r.ID, wire.FormatAmount(after), wire.FormatAmount(after-line.LimitFen))
 	}
 	return []ExposurePart{part}, nil
 }
@@ -49,17 +49,17 @@ func checkIssuanceLimit(rd Reader, obligor string, amount int64) ([]ExposurePart
 	after, ok := addFen(e.OutstandingFen, amount)
 	if !ok || after > limit.LimitFen {
 		return nil, Conflictf("issuance limit of %s is %s: %s outstanding + %s = %s, %s over the limit",
-			obligor, limit.Limit, FormatAmount(e.OutstandingFen), FormatAmount(amount), FormatAmount(after), FormatAmount(after-limit.LimitFen))
+			obligor, limit.Limit, wire.FormatAmount(e.OutstandingFen), wire.FormatAmount(amount), wire.FormatAmount(after), wire.FormatAmount(after-limit.LimitFen))
 	}
 	return []ExposurePart{part}, nil
 }
 
 func newLine(tx Tx, obligor, bank, amount string) (*wire.CreditLine, error) {
-	fen, err := ParseAmount(amount)
+	fen, err := wire.ParseAmount(amount)
 	if err != nil {
 		return nil, within("amount", err)
 	}
-	return &wire.CreditLine{Obligor: obligor, Bank: bank, Limit: FormatAmount(fen), LimitFen: fen,
+	return &wire.CreditLine{Obligor: obligor, Bank: bank, Limit: wire.FormatAmount(fen), LimitFen: fen,
 		SetBy: tx.Caller.Account(), UpdatedAt: FormatTime(tx.Time), LastTxID: tx.ID}, nil
 }
 
@@ -106,7 +106,7 @@ func withUse(l wire.CreditLine, e Exposure) wire.CreditLine {
 		l.UsedFen = e.Financed[l.Bank]
 	}
 	l.HeadFen = max(l.LimitFen-l.UsedFen, 0)
-	l.Used, l.Headroom = FormatAmount(l.UsedFen), FormatAmount(l.HeadFen)
+	l.Used, l.Headroom = wire.FormatAmount(l.UsedFen), wire.FormatAmount(l.HeadFen)
 	return l
 }
 

@@ -130,7 +130,7 @@ func checkReason(reason string) error {
 }
 
 func stamp(r *wire.Receivable, tx Tx) {
-	r.Amount = FormatAmount(r.AmountFen)
+	r.Amount = wire.FormatAmount(r.AmountFen)
 	r.UpdatedAt = FormatTime(tx.Time)
 	r.UpdatedBy = tx.Caller.Account()
 	r.LastTxID = tx.ID

@@ -227,7 +227,7 @@ func TestRules_ReaderErrorsPropagate(t *testing.T) {
 	require.ErrorContains(t, err, "disk on fire")
 	_, err = Accept(b, txAs(supplier, t0), "R-1")
 	require.ErrorContains(t, err, "disk on fire")
-	require.Equal(t, wire.Kind(""), KindOf(err))
+	require.Equal(t, wire.Kind(""), wire.KindOf(err))
 }
 
 func TestRules_HardLimitAppliesEvenIfConfigIsWrong(t *testing.T) {
@@ -365,6 +365,6 @@ func TestCheckDocNumber_TheDocumentedCharacterSet(t *testing.T) {
 		err := CheckDocNumber("contract.number", n)
 		require.Error(t, err, "%q", n)
 		require.Contains(t, err.Error(), want, "%q", n)
-		require.Equal(t, wire.KindInvalid, KindOf(err))
+		require.Equal(t, wire.KindInvalid, wire.KindOf(err))
 	}
 }

@@ -121,7 +121,7 @@ func Split(rd Reader, tx Tx, id string, parts []string) (Change, error) {
 	amounts := make([]int64, len(parts))
 	var total int64
 	for i, p := range parts {
-		fen, err := ParseAmount(p)
+		fen, err := wire.ParseAmount(p)
 		if err != nil {
 			return Change{}, within(fmt.Sprintf("parts[%d]", i), err)
 		}
@@ -136,7 +136,7 @@ func Split(rd Reader, tx Tx, id string, parts []string) (Change, error) {
 		return Change{}, err
 	}
 	if total != r.AmountFen {
-		return Change{}, Invalidf("parts sum to %s, receivable %s is %s", FormatAmount(total), id, r.Amount)
+		return Change{}, Invalidf("parts sum to %s, receivable %s is %s", wire.FormatAmount(total), id, r.Amount)
 	}
 	return splitInto(rd, tx, "Split", r, amounts, nil)
 }
@@ -180,7 +180,7 @@ func Transfer(rd Reader, tx Tx, id, to, amount string) (Change, error) {
 	}
 	var part int64
 	if amount != "" {
-		fen, err := ParseAmount(amount)
+		fen, err := wire.ParseAmount(amount)
 		if err != nil {
 			return Change{}, err
 		}
@@ -194,7 +194,7 @@ func Transfer(rd Reader, tx Tx, id, to, amount string) (Change, error) {
 		return Change{}, err
 	}
 	if part > r.AmountFen {
-		return Change{}, Invalidf("amount %s exceeds receivable %s of %s", FormatAmount(part), id, r.Amount)
+		return Change{}, Invalidf("amount %s exceeds receivable %s of %s", wire.FormatAmount(part), id, r.Amount)
 	}
 	if part == 0 || part == r.AmountFen {
 		next := r.Clone()

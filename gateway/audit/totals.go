@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/recv-ledger/recv/chaincode/receivable"
 	"github.com/recv-ledger/recv/chaincode/wire"
 )
 
@@ -39,9 +38,9 @@ func (a *Auditor) Totals() ([]*wire.Totals, error) {
 	out := make([]*wire.Totals, 0, len(byAccount))
 	for _, acct := range sortedKeys(byAccount) {
 		t := byAccount[acct]
-		t.Outstanding = receivable.FormatAmount(t.OutstandingFen)
-		t.Financed = receivable.FormatAmount(t.FinancedFen)
-		t.Redeemed = receivable.FormatAmount(t.RedeemedFen)
+		t.Outstanding = wire.FormatAmount(t.OutstandingFen)
+		t.Financed = wire.FormatAmount(t.FinancedFen)
+		t.Redeemed = wire.FormatAmount(t.RedeemedFen)
 		out = append(out, t)
 	}
 	return out, nil
@@ -104,7 +103,7 @@ func (a *Auditor) CompareTotals(ctx context.Context, read TotalsReader) ([]Diffe
 			if s.mine != s.theirs {
 				fields = append(fields, s.name)
 				parts = append(parts, fmt.Sprintf("%s %s, rebuilt %s", strings.TrimSuffix(s.name, "Fen"),
-					receivable.FormatAmount(s.theirs), receivable.FormatAmount(s.mine)))
+					wire.FormatAmount(s.theirs), wire.FormatAmount(s.mine)))
 			}
 		}
 		if len(fields) > 0 {

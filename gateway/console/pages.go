@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/recv-ledger/recv/chaincode/receivable"
 	"github.com/recv-ledger/recv/chaincode/wire"
 	"github.com/recv-ledger/recv/gateway/client"
 )
@@ -385,7 +384,7 @@ func (c *Console) approvals(w http.ResponseWriter, r *http.Request, s *session) 
 		if in.Issue != nil {
 			amount = in.Issue.Amount
 		}
-		if fen, err := receivable.ParseAmount(amount); err == nil {
+		if fen, err := wire.ParseAmount(amount); err == nil {
 			row.AmountFen = fen
 		}
 		d.Open = append(d.Open, row)

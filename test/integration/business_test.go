@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/recv-ledger/recv/chaincode/receivable"
 	"github.com/recv-ledger/recv/chaincode/wire"
 	"github.com/recv-ledger/recv/test/internal/story"
 )
@@ -53,7 +52,7 @@ func TestBusiness_MakerCheckerLinesFreezeAndRisk(t *testing.T) {
 	for _, l := range before.Lines {
 		used = l.UsedFen
 	}
-	b2.submit(t, "SetCreditLine", "CoreMSP", receivable.FormatAmount(used+100000-1))
+	b2.submit(t, "SetCreditLine", "CoreMSP", wire.FormatAmount(used+100000-1))
 	t.Cleanup(func() { b2.submit(t, "SetCreditLine", "CoreMSP", "1000000000000.00") })
 	var ids []string
 	for range 2 {
@@ -151,7 +150,7 @@ func TestCreditLine_AnApprovalHeldWhileTheObligorMovesStillCommits(t *testing.T)
 	for _, l := range before.Lines {
 		used = l.UsedFen
 	}
-	b2.submit(t, "SetCreditLine", "CoreMSP", receivable.FormatAmount(used+10_000_000))
+	b2.submit(t, "SetCreditLine", "CoreMSP", wire.FormatAmount(used+10_000_000))
 	t.Cleanup(func() { b2.submit(t, "SetCreditLine", "CoreMSP", "1000000000000.00") })
 	active := func(prefix string) string {
 		id := uniqueID(prefix)
