@@ -86,14 +86,6 @@ func (s *IdempotencyStore) Close() error {
 	return s.durable.close()
 }
 
-// UseIdempotencyStore makes the server keep its idempotency records in st (call it before
-// serving; the server does not close st).
-func (s *Server) UseIdempotencyStore(st *IdempotencyStore) {
-	if st != nil {
-		s.idem = st
-	}
-}
-
 // begin returns the existing entry for key, or creates one owned by the caller (fresh true).
 func (s *IdempotencyStore) begin(key, fingerprint string) (e *idemEntry, fresh bool) {
 	e, fresh, _ = s.claim(key, fingerprint)

@@ -28,12 +28,19 @@ func openStore(t *testing.T, path string, max int, ttl time.Duration) *Idempoten
 	return st
 }
 
+// withIdempotency is s rebuilt to keep its idempotency records in st.
+func withIdempotency(s *Server, st *IdempotencyStore) *Server {
+	cfg := s.cfg
+	cfg.Idempotency = st
+	return NewServer(cfg)
+}
+
 func TestIdempotencyStore_SurvivesARestart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "idempotency.db")
 	led := &fakeLedger{payload: []byte(`{"id":"R-1"}`)}
 	s, tokens := testServer(t, led)
 	st := openStore(t, path, 0, 0)
-	s.UseIdempotencyStore(st)
+	s = withIdempotency(s, st)
 	first := do(t, s, "POST", "/v1/receivables/R-1/accept", tokens["supplier-a"], "", "Idempotency-Key", "k1")
 	require.Equal(t, http.StatusOK, first.Code)
 	require.Len(t, led.calls, 1)
@@ -41,7 +48,7 @@ func TestIdempotencyStore_SurvivesARestart(t *testing.T) {
 
 	// A new process: a new server and store over the same file, the same tokens.
 	s2 := NewServer(s.cfg)
-	s2.UseIdempotencyStore(openStore(t, path, 0, 0))
+	s2 = withIdempotency(s2, openStore(t, path, 0, 0))
 	again := do(t, s2, "POST", "/v1/receivables/R-1/accept", tokens["supplier-a"], "", "Idempotency-Key", "k1")
 	require.Equal(t, http.StatusOK, again.Code)
 	require.Equal(t, first.Body.String(), again.Body.String())
@@ -132,7 +139,7 @@ func TestIdempotencyStore_WriteFailureIs503AndNoTransaction(t *testing.T) {
 	st := openStore(t, filepath.Join(dir, "idempotency.db"), 0, 0)
 	fb := &failingBackend{idemBackend: st.durable, failPuts: 1}
 	st.durable = fb
-	s.UseIdempotencyStore(st)
+	s = withIdempotency(s, st)
 
 	for i := 0; i < 2; i++ {
 		rec := do(t, s, "POST", "/v1/receivables/R-1/accept", tokens["supplier-a"], "", "Idempotency-Key", "k1")
@@ -167,7 +174,7 @@ func TestIdempotencyStore_WriteFailureIs503AndNoTransaction(t *testing.T) {
 	require.NoError(t, st.Close())
 	st2 := openStore(t, filepath.Join(dir, "idempotency.db"), 0, 0)
 	s2, tokens2 := testServer(t, led)
-	s2.UseIdempotencyStore(st2)
+	s2 = withIdempotency(s2, st2)
 	rec = do(t, s2, "POST", "/v1/receivables/R-1/accept", tokens2["supplier-a"], "", "Idempotency-Key", "k2")
 	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
 	require.Equal(t, "true", rec.Header().Get("Idempotent-Replayed"))
@@ -185,7 +192,7 @@ func TestIdempotencyStore_ReadOnlyFileIs503(t *testing.T) {
 	t.Cleanup(func() { _ = st2.Close() })
 	led := &fakeLedger{}
 	s, tokens := testServer(t, led)
-	s.UseIdempotencyStore(st2)
+	s = withIdempotency(s, st2)
 	rec := do(t, s, "POST", "/v1/receivables/R-1/accept", tokens["supplier-a"], "", "Idempotency-Key", "k1")
 	require.Equal(t, http.StatusServiceUnavailable, rec.Code, rec.Body.String())
 	require.Contains(t, rec.Body.String(), `"kind":"unavailable"`)
@@ -238,7 +245,7 @@ func TestIdempotency_ARetryFollowsTheTransactionSentAndNeverSendsASecond(t *test
 	s.cfg.Ledger = led
 	s = NewServer(s.cfg)
 	st := openStore(t, path, 0, 0)
-	s.UseIdempotencyStore(st)
+	s = withIdempotency(s, st)
 	accept := func(s http.Handler) *httptest.ResponseRecorder {
 		return do(t, s, "POST", "/v1/receivables/R-1/accept", tokens["supplier-a"], "", "Idempotency-Key", "k1")
 	}
@@ -255,7 +262,7 @@ func TestIdempotency_ARetryFollowsTheTransactionSentAndNeverSendsASecond(t *test
 	require.NoError(t, st.Close())
 	led.committed["tx-1"] = true
 	s2 := NewServer(s.cfg)
-	s2.UseIdempotencyStore(openStore(t, path, 0, 0))
+	s2 = withIdempotency(s2, openStore(t, path, 0, 0))
 	rec = accept(s2)
 	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
 	var res wire.SubmitResponse

@@ -61,7 +61,10 @@ type Config struct {
 	ServiceIdentity string
 	// RequestTimeout bounds every call; a caller may ask for less with the Request-Timeout header.
 	RequestTimeout time.Duration
-	// IdempotencyEntries bounds the idempotency store (default 10000) kept for IdempotencyTTL (24h).
+	// Idempotency keeps the idempotency records (OpenIdempotencyStore: durable, across restarts;
+	// the server does not close it). nil: in memory, IdempotencyEntries records (default 10000)
+	// kept for IdempotencyTTL (24h).
+	Idempotency        *IdempotencyStore
 	IdempotencyEntries int
 	IdempotencyTTL     time.Duration
 	// OfflineEntries bounds the prepared offline proposals and transactions kept (default 1000)
@@ -106,11 +109,14 @@ func NewServer(cfg Config) *Server {
 		ledger:  cfg.Ledger,
 		log:     cfg.Logger,
 		metrics: cfg.Metrics,
-		idem:    NewIdempotencyStore(cfg.IdempotencyEntries, cfg.IdempotencyTTL),
+		idem:    cfg.Idempotency,
 		offline: newOfflineStore(cfg.OfflineEntries, cfg.OfflineTTL),
 		mux:     http.NewServeMux(),
 
 		enrollments: cfg.Enrollments,
+	}
+	if s.idem == nil {
+		s.idem = NewIdempotencyStore(cfg.IdempotencyEntries, cfg.IdempotencyTTL)
 	}
 	if s.enrollments == nil {
 		s.enrollments, _ = OpenEnrollments("", 0) // in memory: cannot fail

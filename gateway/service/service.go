@@ -145,12 +145,6 @@ func Run(ctx context.Context, cfg config.Serve, log *slog.Logger) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		newBeaconCollector(fc, cfg.ServiceUser, cfg.BeaconInterval))
-	srv := api.NewServer(api.Config{
-		Ledger: fc, Auth: authn, Admin: admin, Logger: log, Metrics: api.NewMetrics(reg),
-		ServiceIdentity: serviceUser, RequestTimeout: cfg.RequestTimeout,
-		IdempotencyEntries: cfg.IdempotencyEntries, IdempotencyTTL: cfg.IdempotencyTTL,
-		Enrollments: enrollments,
-	})
 	// The idempotency records survive a restart: a retry after a crash gets the first answer.
 	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
 		return err
@@ -160,7 +154,11 @@ func Run(ctx context.Context, cfg config.Serve, log *slog.Logger) error {
 		return err
 	}
 	defer idem.Close()
-	srv.UseIdempotencyStore(idem)
+	srv := api.NewServer(api.Config{
+		Ledger: fc, Auth: authn, Admin: admin, Logger: log, Metrics: api.NewMetrics(reg),
+		ServiceIdentity: serviceUser, RequestTimeout: cfg.RequestTimeout,
+		Idempotency: idem, Enrollments: enrollments,
+	})
 	roleOf := func(name string) string {
 		if id, ok := fc.Identity(name); ok {
 			return id.Role
