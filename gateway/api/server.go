@@ -174,7 +174,9 @@ func (s *Server) routes() {
 	authed("POST /v1/offline/proposals", s.offlinePrepare)
 	authed("POST /v1/offline/proposals/{txid}/endorse", s.offlineEndorse)
 	authed("POST /v1/offline/transactions/{txid}/submit", s.offlineSubmit)
-	authed("POST /v1/admin/users", s.addUser)
+	// A new user's token or enrollment code is never kept for a replay (the idempotency store
+	// would hold it in clear): a repeated registration is resumed instead (addUser).
+	guarded("POST /v1/admin/users", http.HandlerFunc(s.addUser))
 	// A browser enrollment's credential is its one-time code (failures count like bad tokens).
 	open("POST /v1/enroll", s.enroll)
 	authed("POST /v1/admin/users/{name}/revoke", s.revokeUser)
