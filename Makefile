@@ -42,11 +42,11 @@ stop: ## stop the gateways and every node, keep the state (ledgers, identities, 
 start: ## start a stopped native network and its gateways again from the state folder
 	@scripts/network.sh start
 	@scripts/gateways.sh up
-status: ## show each node: running, healthy, block height
+status: ## show each node: running, healthy, block height, version, certificates' expiry
 	@scripts/network.sh status
 deploy: ## deploy the chaincode (package, install, approve, commit)
 	@scripts/network.sh deploy
-upgrade: ## rebuild the chaincode and upgrade it with a new sequence
+upgrade: ## rebuild the chaincode and upgrade it with a new sequence, new servers beside the running ones (no call fails)
 	@scripts/network.sh upgrade
 
 .PHONY: add-org
