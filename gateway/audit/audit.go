@@ -221,11 +221,17 @@ func (a *Auditor) Next() uint64 { return a.next }
 // LoadConfig takes the channel's members from a configuration block without verifying its place
 // in the chain: a resumed audit trusts the configuration its checkpoint's audit verified.
 func (a *Auditor) LoadConfig(b *common.Block) error {
-	m, err := MembersFromConfig(b)
+	ce, err := configEnvelope(b)
 	if err != nil {
 		return err
 	}
-	ce, err := configEnvelope(b)
+	return a.takeConfig(ce)
+}
+
+// takeConfig makes a configuration the one in force: its members and, for the next update's
+// check, the configuration itself.
+func (a *Auditor) takeConfig(ce *common.ConfigEnvelope) error {
+	m, err := applicationMembers(ce.GetConfig())
 	if err != nil {
 		return err
 	}
@@ -236,11 +242,11 @@ func (a *Auditor) LoadConfig(b *common.Block) error {
 // configBlock checks a configuration block's update against the configuration in force (the
 // genesis block, block 0, has none) and takes its members and configuration.
 func (a *Auditor) configBlock(b *common.Block, chdr *common.ChannelHeader) error {
+	ce, err := configEnvelope(b)
+	if err != nil {
+		return err
+	}
 	if a.config != nil && b.GetHeader().GetNumber() > 0 {
-		ce, err := configEnvelope(b)
-		if err != nil {
-			return err
-		}
 		a.rep.ConfigUpdates++
 		problem, err := verifyConfigUpdate(a.config, ce, chdr.GetTimestamp().AsTime())
 		if err != nil {
@@ -251,23 +257,7 @@ func (a *Auditor) configBlock(b *common.Block, chdr *common.ChannelHeader) error
 				Function: "configuration update", Creator: updateCreator(ce), Problem: problem})
 		}
 	}
-	return a.LoadConfig(b)
-}
-
-// configEnvelope is the configuration a configuration block carries.
-func configEnvelope(b *common.Block) (*common.ConfigEnvelope, error) {
-	if len(b.GetData().GetData()) != 1 {
-		return nil, fmt.Errorf("block %d is not a configuration block", b.GetHeader().GetNumber())
-	}
-	payload, _, err := envelopeHeader(b.GetData().GetData()[0])
-	if err != nil {
-		return nil, err
-	}
-	var ce common.ConfigEnvelope
-	if err := proto.Unmarshal(payload.GetData(), &ce); err != nil {
-		return nil, fmt.Errorf("decode config envelope: %w", err)
-	}
-	return &ce, nil
+	return a.takeConfig(ce)
 }
 
 // updateCreator names who submitted a configuration update ("" when unreadable).

@@ -45,7 +45,8 @@ func verifyConfigUpdate(prev *common.Config, ce *common.ConfigEnvelope, at time.
 	if err := proto.Unmarshal(cue.GetConfigUpdate(), &cu); err != nil {
 		return "", fmt.Errorf("decode configuration update: %w", err)
 	}
-	msps, err := configMSPs(prev)
+	// The ordering organisations' admins sign the orderer group's changes.
+	msps, err := membersOf(prev, "Application", "Orderer")
 	if err != nil {
 		return "", err
 	}
@@ -183,27 +184,6 @@ func groupPolicy(g *common.ConfigGroup, path []string, name string, signers []si
 		return got >= need, nil
 	}
 	return false, fmt.Errorf("policy type %d not supported", pol.GetType())
-}
-
-// configMSPs are the MSPs of every organisation of a configuration: the application members and
-// the ordering organisations, whose admins sign the orderer group's changes.
-func configMSPs(c *common.Config) (Members, error) {
-	out := Members{}
-	for _, section := range []string{"Application", "Orderer"} {
-		sec := c.GetChannelGroup().GetGroups()[section]
-		for _, name := range sortedKeys(sec.GetGroups()) {
-			v := sec.GetGroups()[name].GetValues()["MSP"]
-			if v == nil {
-				continue
-			}
-			m, err := parseMSP(v.GetValue())
-			if err != nil {
-				return nil, fmt.Errorf("organisation %s: %w", name, err)
-			}
-			out[m.id] = m
-		}
-	}
-	return out, nil
 }
 
 func signerNames(ss []signer) string {

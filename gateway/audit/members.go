@@ -40,6 +40,43 @@ type Members map[string]*member
 // MembersFromConfig reads the application organisations' MSPs from a configuration block
 // (block 0 or a later channel update).
 func MembersFromConfig(b *common.Block) (Members, error) {
+	ce, err := configEnvelope(b)
+	if err != nil {
+		return nil, err
+	}
+	return applicationMembers(ce.GetConfig())
+}
+
+// applicationMembers are a configuration's application organisations.
+func applicationMembers(c *common.Config) (Members, error) {
+	if c.GetChannelGroup().GetGroups()["Application"] == nil {
+		return nil, errors.New("configuration has no Application group")
+	}
+	return membersOf(c, "Application")
+}
+
+// membersOf reads the MSPs of the organisations of a configuration's sections ("Application",
+// "Orderer").
+func membersOf(c *common.Config, sections ...string) (Members, error) {
+	out := Members{}
+	for _, section := range sections {
+		for name, g := range c.GetChannelGroup().GetGroups()[section].GetGroups() {
+			v := g.GetValues()["MSP"]
+			if v == nil {
+				return nil, fmt.Errorf("organisation %s has no MSP value", name)
+			}
+			m, err := parseMSP(v.GetValue())
+			if err != nil {
+				return nil, fmt.Errorf("organisation %s: %w", name, err)
+			}
+			out[m.id] = m
+		}
+	}
+	return out, nil
+}
+
+// configEnvelope is the configuration a configuration block carries.
+func configEnvelope(b *common.Block) (*common.ConfigEnvelope, error) {
 	if len(b.GetData().GetData()) != 1 {
 		return nil, fmt.Errorf("block %d is not a configuration block", b.GetHeader().GetNumber())
 	}
@@ -54,23 +91,7 @@ func MembersFromConfig(b *common.Block) (Members, error) {
 	if err := proto.Unmarshal(payload.GetData(), &ce); err != nil {
 		return nil, fmt.Errorf("decode config envelope: %w", err)
 	}
-	app := ce.GetConfig().GetChannelGroup().GetGroups()["Application"]
-	if app == nil {
-		return nil, errors.New("configuration has no Application group")
-	}
-	out := Members{}
-	for name, g := range app.GetGroups() {
-		v := g.GetValues()["MSP"]
-		if v == nil {
-			return nil, fmt.Errorf("organisation %s has no MSP value", name)
-		}
-		m, err := parseMSP(v.GetValue())
-		if err != nil {
-			return nil, fmt.Errorf("organisation %s: %w", name, err)
-		}
-		out[m.id] = m
-	}
-	return out, nil
+	return &ce, nil
 }
 
 func parseMSP(raw []byte) (*member, error) {
