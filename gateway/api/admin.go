@@ -255,7 +255,20 @@ func (s *Server) revokeUser(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, wire.Errorf(wire.KindConflict, "%s is the identity this gateway signs its own checks with (--service-user); restart the gateway with another before revoking it", name))
 		return
 	}
+	// A browser registration not enrolled yet exists only here: its code stops working, and the
+	// CA, which never heard of the user, is not asked.
+	pending, err := s.enrollments.cancel(name)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	removed, err := s.forgetUser(name)
+	if err == nil && pending && !removed {
+		s.log.Info("browser registration cancelled before its enrollment", "name", name, "by", admin.Name)
+		writeJSON(w, http.StatusOK, &wire.RevokeUserResult{Name: name, Account: wire.AccountID(mspOf(admin), name), Serials: []string{}, RemovedFromGateway: true})
+		return
+	}
+	removed = removed || pending
 	if err != nil {
 		s.writeError(w, r, &fabric.Error{Kind: wire.KindInternal, Stage: "admin", Err: err,
 			Message: fmt.Sprintf("user %s could not be removed from this gateway (%v); nothing was asked of the CA: run recv user revoke %s again", name, err, name)})
@@ -308,7 +321,7 @@ func (s *Server) userToken(w http.ResponseWriter, r *http.Request) {
 	}
 	token, err := s.cfg.Auth.Tokens.Reissue(name)
 	if err != nil {
-		s.writeError(w, r, &fabric.Error{Kind: wire.KindInternal, Stage: "admin", Err: err, Message: "no new token was issued (the old one still works): " + err.Error()})
+		s.writeError(w, r, &fabric.Error{Kind: wire.KindInternal, Stage: "admin", Err: err, Message: "the new token could not be issued or kept (the old one may already be refused): " + err.Error() + "; ask again for a new token"})
 		return
 	}
 	s.log.Info("token reissued", "name", name, "by", admin.Name)

@@ -146,6 +146,26 @@ func (e *Enrollments) spend(name string) error {
 	return e.saveLocked()
 }
 
+// cancel removes name's waiting registration, so that its code enrolls nobody (a revocation
+// before the user enrolled). One being enrolled right now is a conflict: revoke again after it.
+func (e *Enrollments) cancel(name string) (bool, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.busy[name] {
+		return false, wire.Errorf(wire.KindConflict, "user %s is enrolling right now; revoke it again in a minute", name)
+	}
+	en, ok := e.byName[name]
+	if !ok {
+		return false, nil
+	}
+	delete(e.byName, name)
+	if err := e.saveLocked(); err != nil {
+		e.byName[name] = en
+		return false, err
+	}
+	return true, nil
+}
+
 // saveLocked writes the registrations still usable (expired ones are dropped).
 func (e *Enrollments) saveLocked() error {
 	now := e.now()

@@ -222,3 +222,25 @@ func postAsUser(t *testing.T, g *apitest.Gateway, user, path, body string) (int,
 	require.NoError(t, err)
 	return resp.StatusCode, buf.Bytes()
 }
+
+// A browser registration revoked before its user enrolled exists only at the gateway: the
+// revocation cancels it (its code enrolls nobody) and does not ask the CA, which never heard of
+// the user.
+func TestEnroll_ARevocationBeforeTheEnrollmentCancelsTheCode(t *testing.T) {
+	led := &apitest.Ledger{Members: apitest.NewMembers(coreAs(wire.OrgCore))}
+	admin := &apitest.Admin{}
+	g := apitest.Start(t, led, admin)
+	code := browserUser(t, g, "web-user")
+
+	status, body := postAsAdmin(t, g, "/v1/admin/users/web-user/revoke", `{"reason":"superseded"}`)
+	require.Equal(t, http.StatusOK, status, string(body))
+	var res wire.RevokeUserResult
+	require.NoError(t, json.Unmarshal(body, &res))
+	require.True(t, res.RemovedFromGateway)
+	require.Empty(t, admin.Revoked, "the CA is not asked")
+
+	csr, _ := csrFor(t, "web-user")
+	status, body = enroll(t, g, "web-user", code, csr)
+	require.Equal(t, http.StatusUnauthorized, status, string(body))
+	require.Empty(t, admin.Users(), "nobody enrolled")
+}

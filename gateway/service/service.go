@@ -144,7 +144,7 @@ func Run(ctx context.Context, cfg config.Serve, log *slog.Logger) error {
 	// The API's own collectors, the process's, and the time beacon's (beaconmetrics.go).
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		newBeaconCollector(fc, cfg.ServiceUser, cfg.BeaconInterval))
+		newBeaconCollector(fc, serviceUser, cfg.BeaconInterval))
 	// The idempotency records survive a restart: a retry after a crash gets the first answer.
 	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
 		return err

@@ -129,7 +129,8 @@
     const creator = fields(one(sh, 1));
     const payload = fields(one(prop, 2));
     const spec = fields(one(fields(one(payload, 1)), 1));
-    const transient = {};
+    // No prototype: a key named __proto__ or constructor is a private value like any other.
+    const transient = Object.create(null);
     for (const entry of payload[2] || []) {
       const kv = fields(entry);
       const k = str(kv, 1);
@@ -139,6 +140,8 @@
     return {
       type: num(ch, 1), time: Number(num(fields(one(ch, 3)), 1)) * 1000,
       channel: str(ch, 4), txId: str(ch, 5), chaincode: str(fields(one(spec, 2)), 2),
+      // ChannelHeader.extension: ChaincodeHeaderExtension{chaincode_id{name}}, as Fabric routes it.
+      headerChaincode: str(fields(one(fields(one(ch, 7)), 2)), 2),
       mspId: str(creator, 1), cert: str(creator, 2), creator: one(sh, 1), nonce: one(sh, 2),
       args: (fields(one(spec, 3))[1] || []).map(a => text.decode(a)),
       transient, chBytes, shBytes, input: one(payload, 1),
@@ -183,6 +186,7 @@
     refuseIf(p.nonce.length === 0 || p.txId !== derived || txId !== derived, 'transaction id', p.txId, 'the id its nonce and creator make, ' + derived);
     refuseIf(rec.channel && (p.channel !== rec.channel || p.chaincode !== rec.chaincode), 'channel',
       p.channel + '/' + p.chaincode, rec.channel + '/' + rec.chaincode + ' (of this browser\'s first transaction)');
+    refuseIf(p.headerChaincode !== p.chaincode, 'chaincode', 'header ' + p.headerChaincode + ', invocation ' + p.chaincode, 'one chaincode');
     refuseIf(Math.abs(p.time - Date.now()) > SKEW, 'time', new Date(p.time).toISOString(), 'now, within 5 minutes');
     const want = OPS[op], args = want.args(id, body);
     refuseIf(p.args[0] !== want.tx || p.args.length !== args.length + 1 || args.some((a, i) => p.args[i + 1] !== a),
