@@ -295,15 +295,6 @@ cmd_down() {
 	say "removed project $PROJECT (containers, network, volumes) and $NET"
 }
 
-# known_nodes NODE...: every NODE is one of the network's services, or the script stops.
-known_nodes() {
-	local n all
-	all=" $(nodes | paste -sd' ') "
-	for n in "$@"; do
-		case $all in *" $n "*) ;; *) die "no node '$n'; nodes:$all" ;; esac
-	done
-}
-
 # cmd_stop [NODE...]: every container, or the named ones (an operator's node-level stop), kept
 # with their volumes.
 cmd_stop() {
@@ -381,8 +372,8 @@ cmd_revoke_user() {
 verb=${1:-}
 [ $# -eq 0 ] || shift
 case $verb in
-images | up | down | status) [ $# -eq 0 ] || die "'$verb' takes no arguments ($* given); see '$SCRIPT help'" ;;
-logs | env) [ $# -le 2 ] || die "'$verb' takes at most 2 arguments ($# given: $*)" ;;
+images | up | down | status) no_args "$verb" "$@" ;;
+logs | env) max_args "$verb" 2 "$@" ;;
 esac
 case $verb in
 images) cmd_images ;;

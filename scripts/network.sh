@@ -164,28 +164,21 @@ cmd_status() {
 cmd_stop() {
 	[ -e "$NET/$MARKER" ] || die "no network in $NET"
 	[ -f "$NET/network.json" ] || die "the network in $NET never came up completely: 'network.sh down', then 'up'"
-	local t0=$SECONDS n all names=()
+	local t0=$SECONDS n names=()
 	if [ $# -gt 0 ]; then
-		mapfile -t all < <(nodes)
+		known_nodes "$@"
 		for n in "$@"; do
-			case " ${all[*]} " in *" $n "*) ;; *) die "no node '$n'; nodes: ${all[*]}" ;; esac
 			node_running "$n" && names+=("$n") || say "$n is not running"
 		done
 		[ ${#names[@]} -eq 0 ] || stop_nodes "${names[@]}"
 		say "stopped ${names[*]:-nothing} in $((SECONDS - t0))s ('network.sh start ${*}' starts them again)"
 		return
 	fi
+	cc_handover_abort # next chaincode servers of an upgrade that stopped halfway
 	mapfile -t names < <(started_nodes)
 	stop_nodes "${names[@]}"
 	touch "$NET/$STOPPED"
 	say "stopped in $((SECONDS - t0))s; state kept in $NET ('network.sh start' resumes it, 'network.sh down' removes it)"
-}
-
-# no_args VERB ARG...: a verb that takes no arguments refuses any, rather than ignore them.
-no_args() {
-	local verb=$1
-	shift
-	[ $# -eq 0 ] || die "'$verb' takes no arguments ($* given); see '$SCRIPT help'"
 }
 
 # cmd_start [NODE...]: every node (a stopped network), or the named ones, started unless running,
@@ -195,8 +188,8 @@ cmd_start() {
 	local t0=$SECONDS n all names=() todo=()
 	mapfile -t all < <(nodes)
 	if [ $# -gt 0 ]; then names=("$@"); else names=("${all[@]}"); fi
+	known_nodes "${names[@]}"
 	for n in "${names[@]}"; do
-		case " ${all[*]} " in *" $n "*) ;; *) die "no node '$n'; nodes: ${all[*]}" ;; esac
 		node_running "$n" || todo+=("$n")
 	done
 	# Each chaincode server serves the package its org's peer installed (start_cc_server reads it).
@@ -334,13 +327,6 @@ cmd_invoke() {
 		-o "$ORDERER_ADDRESS" --tls --cafile "$ORDERER_CA" --clientauth \
 		--certfile "$CORE_PEER_TLS_CLIENTCERT_FILE" --keyfile "$CORE_PEER_TLS_CLIENTKEY_FILE" \
 		--waitForEvent --waitForEventTimeout 60s
-}
-
-# max_args VERB N ARG...: a verb that takes at most N arguments refuses more.
-max_args() {
-	local verb=$1 n=$2
-	shift 2
-	[ $# -le "$n" ] || die "'$verb' takes at most $n argument(s) ($# given: $*); see '$SCRIPT help'"
 }
 
 verb=${1:-}

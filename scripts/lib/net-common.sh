@@ -203,6 +203,32 @@ node_dir() {
 host_path() { echo "$2"; }
 
 # ---------------------------------------------------------------------------------------------
+# Arguments: a verb refuses what it would ignore
+
+# no_args VERB ARG...: a verb that takes no arguments refuses any.
+no_args() {
+	local verb=$1
+	shift
+	[ $# -eq 0 ] || die "'$verb' takes no arguments ($* given); see '$SCRIPT help'"
+}
+
+# max_args VERB N ARG...: a verb that takes at most N arguments refuses more.
+max_args() {
+	local verb=$1 n=$2
+	shift 2
+	[ $# -le "$n" ] || die "'$verb' takes at most $n argument(s) ($# given: $*); see '$SCRIPT help'"
+}
+
+# known_nodes NODE...: every NODE is one of the network's nodes (`nodes`), or the script stops.
+known_nodes() {
+	local n all
+	all=" $(nodes | paste -sd' ') "
+	for n in "$@"; do
+		case $all in *" $n "*) ;; *) die "no node '$n'; nodes:$all" ;; esac
+	done
+}
+
+# ---------------------------------------------------------------------------------------------
 # Messages, tools, templates
 
 STEP=""

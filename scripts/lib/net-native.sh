@@ -174,17 +174,15 @@ any_alive() {
 # cc_handover_start: the next servers (CC_PACKAGE_IDS, CC_SLOT set by the caller) started and
 # listening, the running ones untouched.
 cc_handover_start() {
-	local n
-	for n in $(cc_servers); do PIDS_DIR="$NET/pids/next" start_cc_server "$n"; done
-	for n in $(cc_servers); do
-		wait_until "$n's next server to listen (slot $CC_SLOT)" "$n" "$READY_TIMEOUT" cc_listening "$n" ||
-			{ cc_handover_abort; return 1; }
-	done
+	# shellcheck disable=SC2046
+	PIDS_DIR="$NET/pids/next" start_and_wait $(cc_servers) || { cc_handover_abort; return 1; }
 }
 
-# cc_handover_finish: every peer runs the next definition: after a drain of in-flight endorsements
-# (a proposal takes milliseconds; 2 s is ample), the old servers stop and the next ones are the
-# servers from now on, at slot CC_SLOT.
+# cc_handover_finish: the next definition is committed on every peer (commit_definition waited for
+# it), so the peers endorse with the next servers only: after a drain of endorsements begun on the
+# old ones (a proposal takes milliseconds; 2 s is ample), the old servers stop and the next ones
+# are the servers from now on, at slot CC_SLOT. Once it ran, a failure aborts nothing
+# (cc_handover_abort finds no next server).
 cc_handover_finish() {
 	sleep 2
 	local n
