@@ -6,6 +6,8 @@
 SHELL := /bin/bash
 NODE ?=
 NAME ?=
+ORG ?=
+BACKUP ?=
 
 .DEFAULT_GOAL := help
 
@@ -62,6 +64,14 @@ monitor: ## Prometheus + Alertmanager (Debian's packages) scraping every node an
 	@scripts/monitor.sh up
 monitor-down: ## stop the monitoring processes (its data stays in the state folder)
 	@scripts/monitor.sh down
+
+.PHONY: backup restore-peer restore-ca
+backup: ## back up an org: its CA (keys, database), MSP and identities, gateway folder and a ledger snapshot: make backup ORG=bank1
+	@scripts/network.sh backup $(ORG)
+restore-peer: ## rebuild an org's peer from its latest backup's snapshot (or BACKUP=folder, or BACKUP=--genesis): make restore-peer ORG=bank1
+	@scripts/network.sh restore-peer $(ORG) $(BACKUP)
+restore-ca: ## put an org's CA back from its latest backup (or BACKUP=folder): make restore-ca ORG=bank1
+	@scripts/network.sh restore-ca $(ORG) $(BACKUP)
 
 .PHONY: logs
 logs: ## show a node's log: make logs NODE=peer0.core

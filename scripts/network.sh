@@ -29,12 +29,20 @@
 #   network.sh revoke-user ORG NAME [REASON]
 #                             revoke a user: its certificates at the org's CA (recv user revoke,
 #                             through the org's gateway), the CA's CRL into the org's channel MSP
+#   network.sh backup ORG [DEST] the org's CA (config, keys, database), MSP and identities, gateway
+#                             folder and a ledger snapshot from its peer, into DEST (default: a dated
+#                             folder under $RECV_BACKUP_DIR, default <state folder>.backups/ORG/)
+#   network.sh restore-peer ORG [BACKUP] [--genesis]
+#                             the org's peer rebuilt from the backup's snapshot (default: the latest
+#                             backup), or from the genesis block, and caught up with the orderers
+#   network.sh restore-ca ORG [BACKUP]
+#                             the org's CA put back from the backup (its home, its database)
 #   network.sh config-update WHAT JQ_FILTER [ORG...]
 #                             change the channel configuration by a jq filter over its JSON, signed
 #                             by the admins its policies require (or by ORG... only), submitted by
 #                             the core enterprise's admin (or the first ORG)
 #
-# Environment: RECV_NET_DIR, RECV_PORT_OFFSET (added to every port), RECV_BATCH_TIMEOUT (150ms),
+# Environment: RECV_NET_DIR, RECV_BACKUP_DIR, RECV_PORT_OFFSET (added to every port), RECV_BATCH_TIMEOUT (150ms),
 # RECV_BATCH_MAX_MESSAGES (100), RECV_LOG_SPEC (the nodes' FABRIC_LOGGING_SPEC), RECV_CC_POLICY,
 # RECV_CC_BIN (a prebuilt chaincode server), RECV_CC_TLS (true: mutual TLS to the chaincode
 # servers), RECV_CLIENT_AUTH (true: mutual TLS on peers and orderers), RECV_READY_TIMEOUT (seconds
@@ -335,6 +343,8 @@ case $verb in
 up | down | status | deploy | upgrade | nodes | leader) no_args "$verb" "$@" ;;
 kill | env | logs) max_args "$verb" 2 "$@" ;;
 height) max_args "$verb" 1 "$@" ;;
+backup | restore-ca) max_args "$verb" 2 "$@" ;;
+restore-peer) max_args "$verb" 3 "$@" ;;
 esac
 case $verb in
 up) cmd_up ;;
@@ -357,5 +367,8 @@ invoke) cmd_invoke "$@" ;;
 add-org) cmd_add_org "$@" ;;
 config-update) cmd_config_update "$@" ;;
 revoke-user) cmd_revoke_user "$@" ;;
+backup) cmd_backup "$@" ;;
+restore-peer) cmd_restore_peer "$@" ;;
+restore-ca) cmd_restore_ca "$@" ;;
 *) usage ;;
 esac

@@ -15,4 +15,5 @@ esac
 . "$_net_lib/net-json.sh"
 . "$_net_lib/net-config.sh"
 . "$_net_lib/net-org.sh"
+. "$_net_lib/net-backup.sh"
 unset _net_lib
