@@ -21,6 +21,9 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 NET=$(realpath -m "${RECV_NET_DIR:-$ROOT/.recv-net}")
 RECV=$(realpath -m "${RECV_BIN:-$ROOT/bin/recv}")
+LOGCAP=$ROOT/bin/logcap
+LOG_MAX_SIZE=${RECV_LOG_MAX_SIZE:-20MiB}
+LOG_KEEP=${RECV_LOG_KEEP:-4}
 READY_TIMEOUT=${RECV_READY_TIMEOUT:-60}
 BEACON_ORGS=${RECV_BEACON_ORGS:-CoreMSP}
 BEACON_STANDBY_ORGS=${RECV_BEACON_STANDBY_ORGS-AuditorMSP}
@@ -54,6 +57,7 @@ up() {
 		# The gateway module builds on its own (GOWORK=off): no need for the other modules.
 		(cd gateway && GOWORK=off go build -o "$RECV" ./cmd/recv)
 	fi
+	[ -x "$LOGCAP" ] || scripts/fabric-bin/build.sh tools
 	local msp name addr dir
 	local -a started=()
 	while read -r msp name addr; do
@@ -69,8 +73,10 @@ up() {
 		*" $msp "*) beacon=(--beacon-interval "$BEACON_INTERVAL") ;;
 		*) case " $BEACON_STANDBY_ORGS " in *" $msp "*) beacon=(--beacon-interval "$BEACON_INTERVAL" --beacon-standby) ;; esac ;;
 		esac
-		nohup "$RECV" serve --network "$NET/network.json" --org "$msp" --listen "$addr" \
-			--state-dir "$dir" "${beacon[@]}" >>"$dir/gateway.log" 2>&1 </dev/null &
+		# The log is bounded as the nodes' are (bin/logcap: RECV_LOG_MAX_SIZE, RECV_LOG_KEEP).
+		(exec nohup "$RECV" serve --network "$NET/network.json" --org "$msp" --listen "$addr" \
+			--state-dir "$dir" "${beacon[@]}" > >(exec setsid "$LOGCAP" -max-size "$LOG_MAX_SIZE" -keep "$LOG_KEEP" \
+			"$dir/gateway.log" >/dev/null 2>&1) 2>&1 </dev/null) &
 		echo $! >"$dir/recv.pid"
 		started+=("$msp $name $addr")
 	done < <(orgs)

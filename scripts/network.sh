@@ -42,7 +42,7 @@
 #                             by the admins its policies require (or by ORG... only), submitted by
 #                             the core enterprise's admin (or the first ORG)
 #
-# Environment: RECV_NET_DIR, RECV_BACKUP_DIR, RECV_PORT_OFFSET (added to every port), RECV_BATCH_TIMEOUT (150ms),
+# Environment: RECV_NET_DIR, RECV_BACKUP_DIR, RECV_LOG_MAX_SIZE, RECV_LOG_KEEP, RECV_PORT_OFFSET (added to every port), RECV_BATCH_TIMEOUT (150ms),
 # RECV_BATCH_MAX_MESSAGES (100), RECV_LOG_SPEC (the nodes' FABRIC_LOGGING_SPEC), RECV_CC_POLICY,
 # RECV_CC_BIN (a prebuilt chaincode server), RECV_CC_TLS (true: mutual TLS to the chaincode
 # servers), RECV_CLIENT_AUTH (true: mutual TLS on peers and orderers), RECV_READY_TIMEOUT (seconds
@@ -78,6 +78,7 @@ cmd_up() {
 	step "binaries (built from pinned modules when missing)"
 	"$ROOT/scripts/fabric-bin/build.sh" fabric
 	"$ROOT/scripts/fabric-bin/build.sh" ca
+	"$ROOT/scripts/fabric-bin/build.sh" tools
 	build_chaincode
 	step_done
 

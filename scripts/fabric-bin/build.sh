@@ -6,10 +6,11 @@
 #   receivables-cc                         the chaincode server, ./chaincode/cmd/receivables
 #   bare-cc                                the benchmarks' bare chaincode server, ./chaincode/cmd/bare
 #                                          (`build.sh bare` only: the network benchmark builds it)
+#   logcap                                 the native nodes' and gateways' bounded logs, ./gateway/cmd/logcap
 # The Fabric and CA binaries are rebuilt only when one is missing or when the module pins changed
 # (a stamp in bin/ holds the hash of each module's go.mod and go.sum). The chaincode server is
 # rebuilt on every call: go build is incremental, so that costs little when nothing changed.
-# Only the Go module proxy is used. `build.sh fabric|ca|chaincode` builds one part.
+# Only the Go module proxy is used. `build.sh fabric|ca|chaincode|tools` builds one part.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -82,6 +83,11 @@ build_chaincode() {
 	(cd "$root/chaincode" && GOWORK=off CGO_ENABLED=0 go build -o "$bin/receivables-cc" ./cmd/receivables)
 }
 
+build_tools() {
+	say "tools: go build -o bin/logcap ./gateway/cmd/logcap"
+	(cd "$root/gateway" && GOWORK=off CGO_ENABLED=0 go build -o "$bin/logcap" ./cmd/logcap)
+}
+
 build_bare() {
 	say "bare: go build -o bin/bare-cc ./chaincode/cmd/bare"
 	(cd "$root/chaincode" && GOWORK=off CGO_ENABLED=0 go build -o "$bin/bare-cc" ./cmd/bare)
@@ -92,6 +98,7 @@ fabric) build_fabric ;;
 ca) build_ca ;;
 chaincode) build_chaincode ;;
 bare) build_bare ;;
-all) build_fabric; build_ca; build_chaincode ;;
+tools) build_tools ;;
+all) build_fabric; build_ca; build_chaincode; build_tools ;;
 *) echo "usage: $0 [all|fabric|ca|chaincode|bare]" >&2; exit 2 ;;
 esac

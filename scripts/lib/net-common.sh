@@ -50,6 +50,10 @@ BATCH_MAX_MESSAGES=${RECV_BATCH_MAX_MESSAGES:-100}
 # The orderer admin endpoint and Raft cluster links are mutually authenticated either way.
 CLIENT_AUTH=${RECV_CLIENT_AUTH:-true}
 READY_TIMEOUT=${RECV_READY_TIMEOUT:-60}
+# Each node's log is bounded (native backend: bin/logcap): rotated past RECV_LOG_MAX_SIZE (20MiB),
+# RECV_LOG_KEEP (4) rotated files kept beside it (NAME.log.1 ... .4), so at most 100 MiB a node.
+LOG_MAX_SIZE=${RECV_LOG_MAX_SIZE:-20MiB}
+LOG_KEEP=${RECV_LOG_KEEP:-4}
 
 ORGS=(core supplier bank1 bank2 auditor)
 ORDERERS=(orderer1 orderer2 orderer3)

@@ -46,7 +46,7 @@ node_log() {
 	[ -f "$f" ] || return 1
 	case $2 in
 	all) cat "$f" ;;
-	-f) tail -n 100 -f "$f" ;;
+	-f) tail -n 100 -F "$f" ;;
 	*) tail -n "$2" "$f" ;;
 	esac
 }
@@ -106,7 +106,7 @@ spawn() {
 	local name=$1
 	shift
 	mkdir -p "$(dirname "$(pid_file "$name")")" "$NET/logs"
-	RECV_NODE="$NET#$name" setsid "$@" >>"$(log_file "$name")" 2>&1 </dev/null &
+	run_logged "$(log_file "$name")" env RECV_NODE="$NET#$name" setsid "$@" </dev/null &
 	echo $! >"$(pid_file "$name")"
 	STARTED+=("$name")
 	# Until the forked shell has exec'd, /proc/PID/environ lacks the tag and node_running says no:
@@ -117,6 +117,20 @@ spawn() {
 		kill -0 "$!" 2>/dev/null || return 0
 		sleep 0.02
 	done
+}
+
+# run_logged LOG CMD...: CMD in place of this (sub)shell, its output and errors into LOG through
+# bin/logcap, which rotates LOG past LOG_MAX_SIZE and keeps LOG_KEEP old files, in a session of its
+# own (a signal to the caller's process group does not end it; it ends when CMD's output does).
+# Without bin/logcap (a state folder of an older build), LOG grows as before.
+run_logged() {
+	local log=$1
+	shift
+	if [ -x "$BIN/logcap" ]; then
+		# logcap's own output goes nowhere: it must not hold the caller's (a pipe its reader waits on).
+		exec "$@" > >(exec setsid "$BIN/logcap" -max-size "$LOG_MAX_SIZE" -keep "$LOG_KEEP" "$log" >/dev/null 2>&1) 2>&1
+	fi
+	exec "$@" >>"$log" 2>&1
 }
 
 # stop_nodes NAME...: TERM to each that runs, up to 15 s for all to exit, then KILL to the rest;

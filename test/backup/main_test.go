@@ -6,11 +6,15 @@
 // whose home was deleted (it issues and revokes as before). The times to restore a peer from the
 // snapshot and from the genesis block are printed (docs/operations.md, "Restoring a peer").
 //
+// The suite also checks that the nodes' logs stay bounded (bin/logcap): its network runs with
+// RECV_LOG_MAX_SIZE=64KiB and RECV_LOG_KEEP=2, so that the peers' logs rotate during the suite.
+//
 // The network comes from the harness (test/internal/testnet) on ports RECV_PORT_OFFSET (default
 // 5000, as test/security, test/fault and test/monitor: the suites run one after the other).
 package backup
 
 import (
+	"os"
 	"testing"
 
 	"github.com/recv-ledger/recv/test/internal/testnet"
@@ -18,7 +22,15 @@ import (
 
 var nw *testnet.Network // the network under test
 
+// Small logs, so that they rotate within the suite (a network the environment names keeps its own).
+const (
+	logMaxSize = 64 << 10
+	logKeep    = 2
+)
+
 func TestMain(m *testing.M) {
+	os.Setenv("RECV_LOG_MAX_SIZE", "64KiB")
+	os.Setenv("RECV_LOG_KEEP", "2")
 	testnet.Main(m, testnet.Config{Kind: testnet.Native, Gateways: true, RecvCLI: true, PortOffset: 5000},
 		func(n *testnet.Network) { nw = n })
 }
