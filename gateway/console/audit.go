@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"net/http"
 	"strings"
 
@@ -14,11 +15,12 @@ import (
 )
 
 type searchData struct {
-	Q      string
-	Found  *wire.Receivable
-	Held   []*wire.Receivable
-	Issued []*wire.Receivable
-	Err    string
+	Q        string
+	Found    *wire.Receivable
+	Rejected []rejectionRow // the rejections of Found
+	Held     []*wire.Receivable
+	Issued   []*wire.Receivable
+	Err      string
 }
 
 // audit searches by receivable id, or by account (MSP/user): what it holds and what it issued.
@@ -43,6 +45,8 @@ func (c *Console) audit(w http.ResponseWriter, r *http.Request, s *session) {
 		it, err := cl.Get(ctx, d.Q)
 		if err != nil {
 			d.Err = problemText(err)
+		} else {
+			d.Rejected = c.rejections(ctx, cl, it.ID, "")
 		}
 		d.Found = it
 	}
@@ -96,8 +100,9 @@ func (c *Console) trace(w http.ResponseWriter, r *http.Request, s *session) {
 
 type historyRow struct {
 	wire.HistoryEntry
-	Block uint64
-	Known bool
+	Block     uint64
+	Known     bool
+	Rejection *rejectionRow // the rejection this transaction was, if it was one
 }
 
 type historyData struct {
@@ -116,14 +121,61 @@ func (c *Console) history(w http.ResponseWriter, r *http.Request, s *session) {
 	if err := cl.Call(ctx, "history", []string{d.ID}, nil, nil, &entries); err != nil {
 		d.Err = problemText(err)
 	}
+	byTx := map[string]*rejectionRow{}
+	if len(entries) > 0 { // the person may read the receivable: its rejections too
+		for _, rj := range c.rejections(ctx, cl, d.ID, "") {
+			byTx[rj.TxID] = &rj
+		}
+	}
 	for _, e := range entries {
-		row := historyRow{HistoryEntry: e}
+		row := historyRow{HistoryEntry: e, Rejection: byTx[e.TxID]}
 		if st, err := cl.Transaction(ctx, e.TxID); err == nil {
 			row.Block, row.Known = st.BlockNumber, true
 		}
 		d.Entries = append(d.Entries, row)
 	}
 	c.render(w, r, http.StatusOK, "history", s, view{Title: "历史 History " + d.ID, Data: d})
+}
+
+// rejectionRow is a rejection of a receivable as the signed-in person reads it: an offer's reason
+// (the event's, for whoever may read the receivable), or a financing request's, which is private:
+// read as the person (GetTerms), the chaincode answers it to the parties to the terms only.
+type rejectionRow struct {
+	rejection
+	Financing bool // a financing request (else an offer) was rejected
+	Private   bool // the reason is private to the parties to the terms, and this person is not one
+}
+
+// rejections are the rejections of receivable id the events told, oldest first (only those of
+// transaction onlyTx when it is given), for a person who may read it: the caller has read it as
+// that person.
+func (c *Console) rejections(ctx context.Context, cl *client.Client, id, onlyTx string) []rejectionRow {
+	var rows []rejectionRow
+	for _, rj := range c.watch.rejections(id) {
+		if onlyTx != "" && rj.TxID != onlyTx {
+			continue
+		}
+		row := rejectionRow{rejection: rj, Financing: rj.Op == "RejectFinancing"}
+		if row.Financing {
+			var t wire.Terms
+			if rj.TermsHash == "" || cl.Call(ctx, "get-terms", []string{id, rj.TermsHash}, nil, nil, &t) != nil {
+				row.Private = true
+			}
+			row.Reason = t.Reason
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+// lastRejection is the rejection that wrote r last, if its last write was one: what a holding or an
+// issued root shows beside it.
+func (c *Console) lastRejection(ctx context.Context, cl *client.Client, r *wire.Receivable) *rejectionRow {
+	rows := c.rejections(ctx, cl, r.ID, r.LastTxID)
+	if len(rows) == 0 {
+		return nil
+	}
+	return &rows[0]
 }
 
 // blockTx is one transaction of a block as the chain page lists it.

@@ -153,7 +153,8 @@ func (c *Console) inbox(w http.ResponseWriter, r *http.Request, s *session) {
 
 type holding struct {
 	*wire.Receivable
-	Preview preview
+	Preview   preview
+	Rejection *rejectionRow // its last write was a rejection (of its transfer or its financing)
 }
 
 type holdingsData struct {
@@ -178,7 +179,7 @@ func (c *Console) holdings(w http.ResponseWriter, r *http.Request, s *session) {
 	for _, it := range items {
 		switch {
 		case it.Holder == s.account && (it.Status == wire.StatusActive || it.Status == wire.StatusFinancing):
-			d.Held = append(d.Held, holding{it, previewAt(it.AmountFen, defaultRateBps, daysTo(now, it.MaturityDate))})
+			d.Held = append(d.Held, holding{it, previewAt(it.AmountFen, defaultRateBps, daysTo(now, it.MaturityDate)), c.lastRejection(ctx, cl, it)})
 		case it.Holder == s.account && it.Status == wire.StatusPending:
 			d.Outgoing = append(d.Outgoing, it)
 		}
@@ -222,8 +223,15 @@ type maturityRow struct {
 	Count   int
 }
 
+// rejectedRoot is an issuance its beneficiary rejected, with the reason.
+type rejectedRoot struct {
+	Root      *wire.Receivable
+	Rejection *rejectionRow
+}
+
 type issuedData struct {
 	Roots      []rootRow
+	Rejected   []rejectedRoot
 	Maturities []maturityRow
 	IssuedFen  int64
 	LiveFen    int64
@@ -233,8 +241,9 @@ type issuedData struct {
 func (c *Console) issued(w http.ResponseWriter, r *http.Request, s *session) {
 	ctx, cancel := c.reading(r)
 	defer cancel()
+	cl := c.clientOf(r, s.token)
 	var d issuedData
-	items, err := listAll(ctx, c.clientOf(r, s.token), client.ListQuery{Issuer: s.account})
+	items, err := listAll(ctx, cl, client.ListQuery{Issuer: s.account})
 	if err != nil {
 		d.Err = problemText(err)
 	}
@@ -268,6 +277,9 @@ func (c *Console) issued(w http.ResponseWriter, r *http.Request, s *session) {
 	})
 	for _, id := range order {
 		row := byRoot[id]
+		if row.Root.Status == wire.StatusRejected {
+			d.Rejected = append(d.Rejected, rejectedRoot{row.Root, c.lastRejection(ctx, cl, row.Root)})
+		}
 		if row.Root.Status == wire.StatusRejected || row.Root.Status == wire.StatusRevoked {
 			continue
 		}

@@ -19,7 +19,9 @@ const maxRecent = 50
 // watcher follows the chaincode events from the first block and keeps what no list of the ledger
 // gives: the receivables that went into FINANCING (candidates of a bank's queue: each is read
 // again as the officer before it is shown), the makers' instructions still OPEN (candidates of an
-// approver's queue, read again as the approver) and the latest transactions.
+// approver's queue, read again as the approver), the rejections of offers and financing requests
+// (their reasons are in the events and the private terms, never on the receivable) and the latest
+// transactions.
 type watcher struct {
 	src EventSource
 	log *slog.Logger
@@ -30,7 +32,8 @@ type watcher struct {
 	open      map[string]string // instruction id -> its maker's MSP, while OPEN as of its last event
 	recent    []recentTx        // newest last
 	byTx      map[string]string
-	block     uint64 // the last block an event was seen in
+	rejected  map[string][]rejection // receivable id -> its rejections, oldest first
+	block     uint64                 // the last block an event was seen in
 	started   bool
 }
 
@@ -42,8 +45,24 @@ type recentTx struct {
 	IDs   []string
 }
 
+// rejection is a refusal an event told: an offer rejected (Reject: its reason is in the event, for
+// whoever may read the receivable) or a financing request rejected (RejectFinancing: its reason is
+// private, recorded under TermsHash for the parties to the terms, GetTerms).
+type rejection struct {
+	TxID      string `json:"txId"`
+	Block     uint64 `json:"block"`
+	Op        string `json:"op"`
+	Reason    string `json:"reason,omitempty"`
+	Bank      string `json:"bank,omitempty"`
+	TermsHash string `json:"termsHash,omitempty"`
+}
+
+// maxRejections bounds the rejections kept per receivable (the latest are kept).
+const maxRejections = 20
+
 func newWatcher(src EventSource, log *slog.Logger) *watcher {
-	w := &watcher{src: src, log: log, financing: map[string]bool{}, open: map[string]string{}, byTx: map[string]string{}}
+	w := &watcher{src: src, log: log, financing: map[string]bool{}, open: map[string]string{}, byTx: map[string]string{},
+		rejected: map[string][]rejection{}}
 	w.changed = sync.NewCond(&w.mu)
 	return w
 }
@@ -92,6 +111,11 @@ func (w *watcher) add(ev fabric.Event) {
 			w.financing[it.ID] = true
 		} else {
 			delete(w.financing, it.ID)
+		}
+		if e.Op == "Reject" || e.Op == "RejectFinancing" {
+			rs := append(w.rejected[it.ID], rejection{TxID: ev.TransactionID, Block: ev.BlockNumber, Op: e.Op,
+				Reason: e.Reason, Bank: it.Bank, TermsHash: it.TermsHash})
+			w.rejected[it.ID] = rs[max(0, len(rs)-maxRejections):]
 		}
 	}
 	if in := e.Instruction; in != nil {
@@ -167,6 +191,13 @@ func (w *watcher) latest() []recentTx {
 	out := slices.Clone(w.recent)
 	slices.Reverse(out)
 	return out
+}
+
+// rejections lists the rejections of receivable id the events told, oldest first.
+func (w *watcher) rejections(id string) []rejection {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.rejected[id])
 }
 
 // nameOf is the event name of a recent transaction, or "".

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"strconv"
 	"testing"
 	"time"
 
@@ -18,6 +19,33 @@ func event(t *testing.T, block uint64, tx, name string, items ...wire.EventItem)
 	payload, err := json.Marshal(wire.Event{TxID: tx, Op: name, Items: items})
 	require.NoError(t, err)
 	return fabric.Event{BlockNumber: block, TransactionID: tx, Name: name, Payload: payload}
+}
+
+// reasonEvent is the event of a write with a reason (Reject).
+func reasonEvent(t *testing.T, block uint64, tx, name, reason string, items ...wire.EventItem) fabric.Event {
+	payload, err := json.Marshal(wire.Event{TxID: tx, Op: name, Items: items, Reason: reason})
+	require.NoError(t, err)
+	return fabric.Event{BlockNumber: block, TransactionID: tx, Name: name, Payload: payload}
+}
+
+func TestWatcher_KeepsTheRejectionsOfEachReceivable(t *testing.T) {
+	w := newWatcher(nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	w.add(reasonEvent(t, 3, "t1", "Reject", "wrong amount", wire.EventItem{ID: "R1", Status: wire.StatusActive}))
+	w.add(event(t, 4, "t2", "Accept", wire.EventItem{ID: "R1", Status: wire.StatusActive}))
+	w.add(event(t, 5, "t3", "RejectFinancing", wire.EventItem{ID: "R1", Status: wire.StatusActive, Bank: "Bank1MSP", TermsHash: "ab"}))
+	w.add(reasonEvent(t, 6, "t4", "FreezeReceivable", "court order", wire.EventItem{ID: "R1", Status: wire.StatusActive}))
+	require.Equal(t, []rejection{
+		{TxID: "t1", Block: 3, Op: "Reject", Reason: "wrong amount"},
+		{TxID: "t3", Block: 5, Op: "RejectFinancing", Bank: "Bank1MSP", TermsHash: "ab"},
+	}, w.rejections("R1"), "rejections only, oldest first; a financing's reason stays private (its hash)")
+	require.Empty(t, w.rejections("R2"))
+
+	for i := range maxRejections + 5 {
+		w.add(reasonEvent(t, uint64(10+i), "r"+strconv.Itoa(i), "Reject", "no", wire.EventItem{ID: "R2"}))
+	}
+	kept := w.rejections("R2")
+	require.Len(t, kept, maxRejections, "bounded per receivable")
+	require.Equal(t, "r"+strconv.Itoa(maxRejections+4), kept[len(kept)-1].TxID, "the latest are kept")
 }
 
 func TestWatcher_KeepsWhatIsInFinancingAndTheRecentTransactions(t *testing.T) {
