@@ -12,13 +12,13 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/recv-ledger/recv/chaincode/wire"
 	"github.com/recv-ledger/recv/gateway/auth"
 	"github.com/recv-ledger/recv/gateway/fabric"
+	"github.com/recv-ledger/recv/gateway/statefile"
 )
 
 // DefaultEnrollmentTTL is how long a browser enrollment code can be used.
@@ -184,14 +184,7 @@ func (e *Enrollments) saveLocked() error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(e.path), 0o700); err != nil {
-		return err
-	}
-	tmp := e.path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, e.path)
+	return statefile.Write(e.path, data)
 }
 
 // addBrowserUser registers a user who will enroll with a key its browser keeps: what can be

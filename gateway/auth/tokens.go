@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+
+	"github.com/recv-ledger/recv/gateway/statefile"
 )
 
 // TokenStore maps token hashes to identity names, persisted as JSON so tokens survive a restart.
@@ -179,14 +181,7 @@ func (s *TokenStore) saveLocked() error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(s.path), 0o700); err != nil {
-		return err
-	}
-	tmp := s.path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, s.path)
+	return statefile.Write(s.path, data)
 }
 
 // EnsureTokenFiles gives every named identity a token file dir/<name>.token (mode 0600). An
