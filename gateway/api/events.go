@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/recv-ledger/recv/chaincode/wire"
@@ -33,12 +32,11 @@ func parsePosition(r *http.Request) (fabric.Position, error) {
 		after = a
 	}
 	if after != "" {
-		block, tx, ok := strings.Cut(after, ":")
-		n, err := strconv.ParseUint(block, 10, 64)
-		if !ok || err != nil || tx == "" {
+		pos, err := fabric.After(after)
+		if err != nil {
 			return fabric.Position{}, badRequest("event position must be <blockNumber>:<txId>, got " + strconv.Quote(after))
 		}
-		return fabric.Position{StartBlock: n, AfterTx: tx}, nil
+		return pos, nil
 	}
 	if sb := r.URL.Query().Get("startBlock"); sb != "" {
 		n, err := strconv.ParseUint(sb, 10, 64)
@@ -99,7 +97,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 				continue
 			}
 			data, _ := json.Marshal(wire.StreamEvent{BlockNumber: ev.BlockNumber, TransactionID: ev.TransactionID, Name: ev.Name, Payload: payload})
-			if _, err := fmt.Fprintf(w, "id: %d:%s\nevent: %s\ndata: %s\n\n", ev.BlockNumber, ev.TransactionID, ev.Name, data); err != nil {
+			if _, err := fmt.Fprintf(w, "id: %s\nevent: %s\ndata: %s\n\n", fabric.EventID(ev.BlockNumber, ev.TransactionID), ev.Name, data); err != nil {
 				return
 			}
 			_ = rc.Flush()

@@ -2,6 +2,9 @@ package fabric
 
 import (
 	"context"
+	"errors"
+	"strconv"
+	"strings"
 
 	"github.com/hyperledger/fabric-gateway/pkg/client"
 )
@@ -20,6 +23,22 @@ type Position struct {
 	StartBlock uint64
 	AfterTx    string
 	FromNow    bool // ignore StartBlock and start with the next block
+}
+
+// EventID names the event of transaction txID in block block: "<blockNumber>:<txId>", the id of
+// the gateway's SSE stream (resume after it with Last-Event-ID) and of the console's stored
+// position.
+func EventID(block uint64, txID string) string { return strconv.FormatUint(block, 10) + ":" + txID }
+
+// After is the position after the event named id (EventID): the SDK's checkpoint, which resumes
+// with the next event, so each event is read once.
+func After(id string) (Position, error) {
+	block, tx, ok := strings.Cut(id, ":")
+	n, err := strconv.ParseUint(block, 10, 64)
+	if !ok || err != nil || tx == "" {
+		return Position{}, errors.New("an event id is <blockNumber>:<txId>")
+	}
+	return Position{StartBlock: n, AfterTx: tx}, nil
 }
 
 // Events streams the chaincode's events as the named identity until ctx ends. Each event arrives
