@@ -70,6 +70,10 @@ type Config struct {
 	MSPID, OrgName string
 	// Events feeds the financing queue and the recent transactions; nil: both stay empty.
 	Events EventSource
+	// EventsFile is where the console keeps what it gathered from Events with the position after
+	// the last event, so that a restart resumes there instead of reading the chain again from
+	// block 0; "": in memory only.
+	EventsFile string
 	// SessionTTL is how long a sign-in lasts (default 8h); MaxSessions bounds the sessions kept
 	// (default 10000, the oldest make room).
 	SessionTTL  time.Duration
@@ -125,7 +129,7 @@ func New(cfg Config) (*Console, error) {
 		cookie: "recv_console_" + nonWord.ReplaceAllString(cfg.MSPID, ""),
 	}
 	c.pre = c.cookie + "_signin"
-	c.watch = newWatcher(cfg.Events, cfg.Logger)
+	c.watch = newWatcher(cfg.Events, cfg.EventsFile, cfg.Logger)
 	var err error
 	if c.pages, err = parsePages(); err != nil {
 		return nil, err

@@ -5,7 +5,12 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,7 +34,7 @@ func reasonEvent(t *testing.T, block uint64, tx, name, reason string, items ...w
 }
 
 func TestWatcher_KeepsTheRejectionsOfEachReceivable(t *testing.T) {
-	w := newWatcher(nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	w := newWatcher(nil, "", slog.New(slog.NewTextHandler(io.Discard, nil)))
 	w.add(reasonEvent(t, 3, "t1", "Reject", "wrong amount", wire.EventItem{ID: "R1", Status: wire.StatusActive}))
 	w.add(event(t, 4, "t2", "Accept", wire.EventItem{ID: "R1", Status: wire.StatusActive}))
 	w.add(event(t, 5, "t3", "RejectFinancing", wire.EventItem{ID: "R1", Status: wire.StatusActive, Bank: "Bank1MSP", TermsHash: "ab"}))
@@ -54,7 +59,7 @@ func TestWatcher_KeepsWhatIsInFinancingAndTheRecentTransactions(t *testing.T) {
 	w := newWatcher(func(_ context.Context, pos fabric.Position) (<-chan fabric.Event, error) {
 		asked = append(asked, pos)
 		return events, nil
-	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	}, "", slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go w.run(ctx)
@@ -74,16 +79,151 @@ func TestWatcher_KeepsWhatIsInFinancingAndTheRecentTransactions(t *testing.T) {
 func TestWatcher_CaughtUpGivesUpAfterItsBound(t *testing.T) {
 	w := newWatcher(func(ctx context.Context, _ fabric.Position) (<-chan fabric.Event, error) {
 		return make(chan fabric.Event), nil
-	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	}, "", slog.New(slog.NewTextHandler(io.Discard, nil)))
 	w.caughtUp(context.Background(), 100, 50*time.Millisecond) // returns: a page never waits for ever
 	require.Empty(t, w.inFinancing())
 }
 
 func TestWatcher_KeepsABoundedNumberOfRecentTransactions(t *testing.T) {
-	w := newWatcher(nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	w := newWatcher(nil, "", slog.New(slog.NewTextHandler(io.Discard, nil)))
 	for i := range maxRecent + 10 {
 		w.add(event(t, uint64(i), "tx"+string(rune('a'+i%26))+string(rune('0'+i/26)), "Accept"))
 	}
 	require.Len(t, w.latest(), maxRecent)
 	require.Len(t, w.byTx, maxRecent)
+}
+
+// feed is an event source whose streams are fed from events; it records where each starts.
+type feed struct {
+	events chan fabric.Event
+	mu     sync.Mutex
+	asked  []fabric.Position
+}
+
+func newFeed() *feed { return &feed{events: make(chan fabric.Event)} }
+
+func (f *feed) source(ctx context.Context, pos fabric.Position) (<-chan fabric.Event, error) {
+	f.mu.Lock()
+	f.asked = append(f.asked, pos)
+	f.mu.Unlock()
+	return f.events, nil
+}
+
+func (f *feed) positions() []fabric.Position {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.asked)
+}
+
+// story is the events of a few transactions: R1 and R2 asked for financing, R1 approved, R3's
+// offer rejected, instruction I1 still open.
+func story(t *testing.T) []fabric.Event {
+	open := wire.Instruction{ID: "I1", Maker: "CoreMSP/treasurer", Status: wire.InstructionOpen}
+	return []fabric.Event{
+		event(t, 3, "t1", "RequestFinancing", wire.EventItem{ID: "R1", Status: wire.StatusFinancing}),
+		event(t, 3, "t2", "RequestFinancing", wire.EventItem{ID: "R2", Status: wire.StatusFinancing}),
+		event(t, 4, "t3", "ApproveFinancing", wire.EventItem{ID: "R1", Status: wire.StatusActive}),
+		reasonEvent(t, 5, "t4", "Reject", "wrong amount", wire.EventItem{ID: "R3", Status: wire.StatusActive}),
+		instructionEvent(t, 6, "t5", open),
+	}
+}
+
+// seen is what a watcher shows.
+type seen struct {
+	Financing []string
+	Open      []string
+	Recent    []recentTx
+	Rejected  []rejection
+}
+
+func seenBy(w *watcher) seen {
+	return seen{w.inFinancing(), w.openInstructions("CoreMSP"), w.latest(), w.rejections("R3")}
+}
+
+func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// start runs w until the returned stop is called, which waits for it to end (and save).
+func start(w *watcher) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { w.run(ctx); close(done) }()
+	return func() { cancel(); <-done }
+}
+
+func TestWatcher_ResumesAfterTheLastEventItSavedAndShowsWhatItShowedBefore(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "console-events.json")
+	events := story(t)
+
+	// The first start reads from block 0, and saves when it stops.
+	first := newFeed()
+	w := newWatcher(first.source, file, discard())
+	stop := start(w)
+	for _, ev := range events[:4] {
+		first.events <- ev
+	}
+	w.caughtUp(context.Background(), 5, 10*time.Second)
+	before := seenBy(w)
+	stop()
+	require.Equal(t, []fabric.Position{{}}, first.positions(), "the first start reads from block 0")
+
+	// The restart shows the same before any event, asks for the events after t4 only, and
+	// applies the next one once.
+	again := newFeed()
+	w = newWatcher(again.source, file, discard())
+	require.Equal(t, before, seenBy(w), "nothing lost, nothing applied twice")
+	require.Equal(t, []string{"R2"}, before.Financing)
+	require.Len(t, before.Recent, 4)
+	stop = start(w)
+	defer stop()
+	again.events <- events[4]
+	w.caughtUp(context.Background(), 6, 10*time.Second)
+	require.Equal(t, []fabric.Position{{StartBlock: 5, AfterTx: "t4"}}, again.positions())
+	require.Equal(t, []string{"I1"}, w.openInstructions("CoreMSP"))
+	require.Len(t, w.latest(), 5)
+	require.Equal(t, "t5", w.latest()[0].TxID)
+}
+
+func TestWatcher_AfterACrashReplaysFromTheLastSaveOntoWhatWasSaved(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "console-events.json")
+	events := story(t)
+	all := newWatcher(nil, "", discard())
+	for _, ev := range events {
+		all.add(ev)
+	}
+
+	w := newWatcher(nil, file, discard())
+	for _, ev := range events[:2] {
+		w.add(ev)
+	}
+	w.save()
+	for _, ev := range events[2:4] { // applied, never saved: the gateway is killed here
+		w.add(ev)
+	}
+
+	again := newWatcher(nil, file, discard())
+	require.Equal(t, fabric.Position{StartBlock: 3, AfterTx: "t2"}, again.position(), "resumes after the last event saved")
+	for _, ev := range events[2:] { // what the stream delivers after t2
+		again.add(ev)
+	}
+	require.Equal(t, seenBy(all), seenBy(again), "the same as a watcher that never stopped")
+}
+
+func TestWatcher_AFileItCannotReadIsReadAgainFromBlock0(t *testing.T) {
+	dir := t.TempDir()
+	for name, content := range map[string]string{"garbage": "{not json", "no position": `{"financing":["R1"]}`} {
+		t.Run(name, func(t *testing.T) {
+			file := filepath.Join(dir, strings.ReplaceAll(name, " ", "-")+".json")
+			require.NoError(t, os.WriteFile(file, []byte(content), 0o600))
+			w := newWatcher(nil, file, discard())
+			require.Equal(t, fabric.Position{}, w.position())
+			require.Empty(t, w.inFinancing(), "nothing of a state whose position is unknown")
+		})
+	}
+}
+
+func TestWatcher_SavesNothingBeforeAnEvent(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "console-events.json")
+	newWatcher(nil, file, discard()).save()
+	_, err := os.Stat(file)
+	require.ErrorIs(t, err, os.ErrNotExist, "the first start saves no position it never read")
 }
