@@ -85,7 +85,7 @@ func (s *Server) register(ctx context.Context, admin *fabric.Identity, req wire.
 func (s *Server) resumeUser(ctx context.Context, admin *fabric.Identity, req wire.NewUser) (*wire.NewUserResult, error) {
 	role, ours := s.cfg.Admin.Registered(req.Name)
 	if !ours {
-		return nil, &fabric.Error{Kind: wire.KindConflict, Stage: "admin", Message: "conflict: user " + req.Name + " is already in the wallet"}
+		return nil, &Problem{Kind: wire.KindConflict, Stage: "admin", Message: "conflict: user " + req.Name + " is already in the wallet"}
 	}
 	if role != req.Role {
 		return nil, wire.Errorf(wire.KindConflict, "user %s was registered with role %s; finish its registration with --role %s", req.Name, role, role)
@@ -127,7 +127,7 @@ func (s *Server) resumeUser(ctx context.Context, admin *fabric.Identity, req wir
 func (s *Server) issueFirstToken(admin *fabric.Identity, res *wire.NewUserResult) (*wire.NewUserResult, error) {
 	token, err := s.cfg.Auth.Tokens.Reissue(res.Name)
 	if err != nil {
-		return nil, &fabric.Error{Kind: wire.KindInternal, Stage: "admin", Err: err,
+		return nil, &Problem{Kind: wire.KindInternal, Stage: "admin", Err: err,
 			Message: fmt.Sprintf("user %s is registered and its account %s is open, but no token could be issued (%v); issue one with: recv user token %s", res.Name, res.Account, err, res.Name)}
 	}
 	res.Token = token
@@ -139,7 +139,7 @@ func (s *Server) issueFirstToken(admin *fabric.Identity, res *wire.NewUserResult
 func (s *Server) adminCaller(r *http.Request, what string) (*fabric.Identity, error) {
 	admin, ok := s.ledger.Identity(caller(r))
 	if !ok || admin.Role != wire.RoleAdmin {
-		return nil, &fabric.Error{Kind: wire.KindForbidden, Stage: "admin", Message: "forbidden: only an identity with role admin may " + what}
+		return nil, &Problem{Kind: wire.KindForbidden, Stage: "admin", Message: "forbidden: only an identity with role admin may " + what}
 	}
 	return admin, nil
 }
@@ -149,7 +149,7 @@ func (s *Server) adminCaller(r *http.Request, what string) (*fabric.Identity, er
 func (s *Server) newUserRequest(r *http.Request) (*fabric.Identity, wire.NewUser, error) {
 	var req wire.NewUser
 	if s.cfg.Admin == nil {
-		return nil, req, &fabric.Error{Kind: wire.KindNotFound, Stage: "admin", Message: "not_found: user administration is not enabled on this gateway"}
+		return nil, req, &Problem{Kind: wire.KindNotFound, Stage: "admin", Message: "not_found: user administration is not enabled on this gateway"}
 	}
 	admin, err := s.adminCaller(r, "add users")
 	if err != nil {
@@ -207,11 +207,11 @@ func sameKey(csrPEM string, id *fabric.Identity) error {
 	}
 	certBlock, _ := pem.Decode(id.ID.Credentials())
 	if certBlock == nil {
-		return &fabric.Error{Kind: wire.KindInternal, Stage: "admin", Message: "the wallet's certificate of " + id.Name + " is not PEM"}
+		return &Problem{Kind: wire.KindInternal, Stage: "admin", Message: "the wallet's certificate of " + id.Name + " is not PEM"}
 	}
 	cert, err := x509.ParseCertificate(certBlock.Bytes)
 	if err != nil {
-		return &fabric.Error{Kind: wire.KindInternal, Stage: "admin", Message: "the wallet's certificate of " + id.Name + ": " + err.Error()}
+		return &Problem{Kind: wire.KindInternal, Stage: "admin", Message: "the wallet's certificate of " + id.Name + ": " + err.Error()}
 	}
 	pub, ok := cert.PublicKey.(interface{ Equal(crypto.PublicKey) bool })
 	if !ok || !pub.Equal(csr.PublicKey) {
@@ -226,7 +226,7 @@ func sameKey(csrPEM string, id *fabric.Identity) error {
 // which an update of the channel configuration puts into the organisation's MSP.
 func (s *Server) revokeUser(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Admin == nil {
-		s.writeError(w, r, &fabric.Error{Kind: wire.KindNotFound, Stage: "admin", Message: "not_found: user administration is not enabled on this gateway"})
+		s.writeError(w, r, &Problem{Kind: wire.KindNotFound, Stage: "admin", Message: "not_found: user administration is not enabled on this gateway"})
 		return
 	}
 	admin, err := s.adminCaller(r, "revoke users")
@@ -270,7 +270,7 @@ func (s *Server) revokeUser(w http.ResponseWriter, r *http.Request) {
 	}
 	removed = removed || pending
 	if err != nil {
-		s.writeError(w, r, &fabric.Error{Kind: wire.KindInternal, Stage: "admin", Err: err,
+		s.writeError(w, r, &Problem{Kind: wire.KindInternal, Stage: "admin", Err: err,
 			Message: fmt.Sprintf("user %s could not be removed from this gateway (%v); nothing was asked of the CA: run recv user revoke %s again", name, err, name)})
 		return
 	}
@@ -278,11 +278,11 @@ func (s *Server) revokeUser(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	res, err := s.cfg.Admin.RevokeUser(ctx, name, req.Reason)
 	if err != nil {
-		fe := kindOf(err)
+		f := kindOf(err)
 		s.log.Warn("user removed from the gateway, not revoked at the CA", "name", name, "by", admin.Name, "err", err)
-		s.writeError(w, r, &fabric.Error{Kind: fe.Kind, Stage: fe.Stage, Err: err,
+		s.writeError(w, r, &Problem{Kind: f.Kind, Stage: f.Stage, Err: err,
 			Message: fmt.Sprintf("%s: user %s no longer authenticates at this gateway (its tokens and wallet entry are removed), but the CA did not revoke it (%s); run recv user revoke %s again",
-				fe.Kind, name, fe.Message, name)})
+				f.Kind, name, f.Message, name)})
 		return
 	}
 	res.RemovedFromGateway = removed
@@ -316,12 +316,12 @@ func (s *Server) userToken(w http.ResponseWriter, r *http.Request) {
 	}
 	id, ok := s.ledger.Identity(name)
 	if !ok {
-		s.writeError(w, r, &fabric.Error{Kind: wire.KindNotFound, Stage: "admin", Message: "not_found: no user " + name + " in this gateway's wallet"})
+		s.writeError(w, r, &Problem{Kind: wire.KindNotFound, Stage: "admin", Message: "not_found: no user " + name + " in this gateway's wallet"})
 		return
 	}
 	token, err := s.cfg.Auth.Tokens.Reissue(name)
 	if err != nil {
-		s.writeError(w, r, &fabric.Error{Kind: wire.KindInternal, Stage: "admin", Err: err, Message: "the new token could not be issued or kept (the old one may already be refused): " + err.Error() + "; ask again for a new token"})
+		s.writeError(w, r, &Problem{Kind: wire.KindInternal, Stage: "admin", Err: err, Message: "the new token could not be issued or kept (the old one may already be refused): " + err.Error() + "; ask again for a new token"})
 		return
 	}
 	s.log.Info("token reissued", "name", name, "by", admin.Name)
@@ -350,7 +350,7 @@ func (s *Server) checkRole(ctx context.Context, admin *fabric.Identity, role str
 	}
 	var org wire.Org
 	if err := json.Unmarshal(raw, &org); err != nil || org.Kind == "" {
-		return &fabric.Error{Kind: wire.KindInternal, Stage: "admin", Message: "the registry's answer for " + msp + " names no kind"}
+		return &Problem{Kind: wire.KindInternal, Stage: "admin", Message: "the registry's answer for " + msp + " names no kind"}
 	}
 	if !org.Kind.Allows(role) {
 		return wire.Errorf(wire.KindInvalid, "role %q is not allowed in %s, a %s organisation (allowed: %s)",
@@ -403,15 +403,16 @@ func accountNotOpened(req wire.NewUser, err error) error {
 		again += " --key-out <the same key file>"
 	}
 	if fe, ok := fabric.Pending(err); ok {
+		// Still the ledger's pending outcome, reworded: writeError answers it 202.
 		return &fabric.Error{Kind: fe.Kind, Stage: fe.Stage, TransactionID: fe.TransactionID, Err: err,
 			Message: fmt.Sprintf("user %s is registered with the CA and in the gateway's wallet; its account was sent to the ledger and may still open (%s), and no token is issued yet; to finish, run the same registration again (%s): it opens the account if transaction %s did not, and issues the token, without the CA",
 				req.Name, fe.Message, again, fe.TransactionID)}
 	}
-	fe := kindOf(err)
-	return &fabric.Error{
-		Kind: fe.Kind, Stage: fe.Stage, TransactionID: fe.TransactionID, ValidationCode: fe.ValidationCode, Err: err,
+	f := kindOf(err)
+	return &Problem{
+		Kind: f.Kind, Stage: f.Stage, TransactionID: f.TransactionID, ValidationCode: f.ValidationCode, Err: err,
 		Message: fmt.Sprintf("%s: user %s is registered with the CA and in the gateway's wallet, but its account was not opened on the ledger (%s) and no token is issued; to finish, run the same registration again (%s): it opens the account and issues the token, without the CA",
-			fe.Kind, req.Name, fe.Message, again),
+			f.Kind, req.Name, f.Message, again),
 	}
 }
 

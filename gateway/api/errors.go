@@ -3,27 +3,67 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/recv-ledger/recv/chaincode/wire"
 	"github.com/recv-ledger/recv/gateway/fabric"
 )
 
-// kindOf classifies any error of a request: a Fabric error keeps its kind and stage, a wire error
-// (a request the HTTP layer or the operation table refused) is of the request stage, anything
-// else is classified from the SDK's error.
-func kindOf(err error) *fabric.Error {
+// Problem is a failure the HTTP layer finds itself, before or around the ledger: a body that is not
+// JSON, too large or unreadable, a route or method it does not serve, an authentication refused, an
+// Idempotency-Key misused or its store failing, user administration switched off, a caller who may
+// not do what it asks. Kind is one of the wire contract's table (wire.Kinds), which writeError maps
+// to the status; Stage names the step ("request", "auth", "identity", "admin", an offline flow's
+// "endorse" or "submit"); Message is what the caller reads. The ledger's failures stay
+// fabric.Error; writeError answers both.
+type Problem struct {
+	Kind    wire.Kind
+	Stage   string
+	Message string
+	// TransactionID is the transaction the failure is about (an offline flow's); ValidationCode a
+	// commit's, when a ledger failure is answered (kindOf).
+	TransactionID  string
+	ValidationCode string
+	Err            error // the cause, logged, never shown
+}
+
+func (p *Problem) Error() string {
+	if p.TransactionID != "" {
+		return fmt.Sprintf("%s (%s, tx %s)", p.Message, p.Stage, p.TransactionID)
+	}
+	return fmt.Sprintf("%s (%s)", p.Message, p.Stage)
+}
+
+// Unwrap returns the cause.
+func (p *Problem) Unwrap() error { return p.Err }
+
+// kindOf classifies any error of a request as the problem the caller reads: the HTTP layer's own
+// keeps its kind and stage, a Fabric error too, a wire error (a request the operation table
+// refused) is of the request stage, anything else is classified from the SDK's error.
+func kindOf(err error) *Problem {
+	var p *Problem
+	if errors.As(err, &p) {
+		if _, ok := wire.Kinds[p.Kind]; ok {
+			return p
+		}
+	}
 	var fe *fabric.Error
 	if errors.As(err, &fe) {
 		if _, ok := wire.Kinds[fe.Kind]; ok {
-			return fe
+			return ledgerProblem(fe)
 		}
 	}
 	var we *wire.Error
 	if errors.As(err, &we) {
-		return &fabric.Error{Kind: we.Kind, Stage: "request", Message: we.Error(), Err: err}
+		return &Problem{Kind: we.Kind, Stage: "request", Message: we.Error(), Err: err}
 	}
-	return fabric.Classify(err, "gateway")
+	return ledgerProblem(fabric.Classify(err, "gateway"))
+}
+
+// ledgerProblem is a failure of the ledger as the caller reads it.
+func ledgerProblem(fe *fabric.Error) *Problem {
+	return &Problem{Kind: fe.Kind, Stage: fe.Stage, Message: fe.Message, TransactionID: fe.TransactionID, ValidationCode: fe.ValidationCode, Err: fe}
 }
 
 // badRequest is an invalid request found by the HTTP layer (bad JSON, missing field).
@@ -41,14 +81,14 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		s.writePending(w, r, fe)
 		return
 	}
-	fe := kindOf(err)
-	p := wire.NewProblem(fe.Kind, fe.Message)
-	p.Instance, p.Stage, p.TransactionID, p.ValidationCode = r.URL.Path, fe.Stage, fe.TransactionID, fe.ValidationCode
-	if fe.Stage != "request" && fe.Kind != wire.KindUnauthenticated && fe.Kind != wire.KindRateLimited {
-		s.metrics.fabricErrors.WithLabelValues(string(fe.Kind)).Inc()
+	f := kindOf(err)
+	p := wire.NewProblem(f.Kind, f.Message)
+	p.Instance, p.Stage, p.TransactionID, p.ValidationCode = r.URL.Path, f.Stage, f.TransactionID, f.ValidationCode
+	if f.Stage != "request" && f.Kind != wire.KindUnauthenticated && f.Kind != wire.KindRateLimited {
+		s.metrics.fabricErrors.WithLabelValues(string(f.Kind)).Inc()
 	}
 	if p.Status >= 500 {
-		s.log.Warn("request failed", "path", r.URL.Path, "kind", fe.Kind, "stage", fe.Stage, "txId", fe.TransactionID, "err", err)
+		s.log.Warn("request failed", "path", r.URL.Path, "kind", f.Kind, "stage", f.Stage, "txId", f.TransactionID, "err", err)
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	if p.Status == http.StatusServiceUnavailable {

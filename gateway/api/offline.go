@@ -155,7 +155,7 @@ func (s *Server) offlineEndorse(w http.ResponseWriter, r *http.Request) {
 	txID := r.PathValue("txid")
 	b, ok := s.offline.take("proposal/"+txID, caller(r))
 	if !ok {
-		s.writeError(w, r, &fabric.Error{Kind: wire.KindNotFound, Stage: "endorse", TransactionID: txID,
+		s.writeError(w, r, &Problem{Kind: wire.KindNotFound, Stage: "endorse", TransactionID: txID,
 			Message: "not_found: no prepared proposal " + txID + " of this caller (expired, used, or never prepared)"})
 		return
 	}
@@ -188,7 +188,7 @@ func (s *Server) offlineSubmit(w http.ResponseWriter, r *http.Request) {
 	txID := r.PathValue("txid")
 	b, ok := s.offline.take("transaction/"+txID, caller(r))
 	if !ok {
-		s.writeError(w, r, &fabric.Error{Kind: wire.KindNotFound, Stage: "submit", TransactionID: txID,
+		s.writeError(w, r, &Problem{Kind: wire.KindNotFound, Stage: "submit", TransactionID: txID,
 			Message: "not_found: no endorsed transaction " + txID + " of this caller (expired, used, or never endorsed)"})
 		return
 	}

@@ -143,7 +143,7 @@ func (s *Server) routes() {
 			if refusal.Kind == wire.KindRateLimited {
 				msg = "rate_limited: too many failed authentications from this address; try again after Retry-After seconds"
 			}
-			s.writeError(w, r, &fabric.Error{Kind: refusal.Kind, Stage: "auth", Message: msg})
+			s.writeError(w, r, &Problem{Kind: refusal.Kind, Stage: "auth", Message: msg})
 		})
 		s.patterns = append(s.patterns, pattern)
 		s.mux.Handle(pattern, s.metrics.instrument(pattern, handler))
@@ -218,7 +218,7 @@ func (s *Server) whoami(w http.ResponseWriter, r *http.Request) {
 	name := caller(r)
 	id, ok := s.ledger.Identity(name)
 	if !ok {
-		s.writeError(w, r, &fabric.Error{Kind: wire.KindForbidden, Stage: "identity", Message: "forbidden: identity not in wallet"})
+		s.writeError(w, r, &Problem{Kind: wire.KindForbidden, Stage: "identity", Message: "forbidden: identity not in wallet"})
 		return
 	}
 	writeJSON(w, http.StatusOK, wire.WhoAmI{Name: name, Account: id.Account(), Role: id.Role, OfflineOnly: id.Sign == nil})
@@ -227,7 +227,7 @@ func (s *Server) whoami(w http.ResponseWriter, r *http.Request) {
 func readBody(r *http.Request) (json.RawMessage, error) {
 	b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
 	if err != nil {
-		return nil, &fabric.Error{Kind: wire.KindTooLarge, Stage: "request", Message: "request body too large or unreadable: " + err.Error()}
+		return nil, &Problem{Kind: wire.KindTooLarge, Stage: "request", Message: "request body too large or unreadable: " + err.Error()}
 	}
 	return b, nil
 }
