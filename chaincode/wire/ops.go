@@ -275,15 +275,77 @@ type Request struct {
 	PathValue func(name string) string
 	Query     url.Values
 	Body      []byte
+	// Decoded is Body as the op decoded it (DecodeBody), when the caller has it: Args and
+	// TransientArgs read it rather than decoding Body again. nil: they decode Body.
+	Decoded *Body
+}
+
+// Body is a request body checked against an op's Body type and decoded, once: its value and its
+// canonical top-level fields, which Args, TransientArgs, DecisionFirst and WithTermsHash read.
+type Body struct {
+	op     *Op
+	value  any                        // a pointer to a value of the op's Body type; nil without one
+	fields map[string]json.RawMessage // the top-level fields; "" the canonical encoding of the whole
+}
+
+// DecodeBody checks a request body against the op's Body type, refusing a body of the wrong shape
+// (unknown fields, wrong types, trailing data, a key given twice) with KindInvalid, and decodes it.
+// An op without a Body takes none (or "{}"); an empty body is "{}".
+func (o *Op) DecodeBody(raw []byte) (*Body, error) {
+	trimmed := bytes.TrimSpace(raw)
+	if o.Body == nil {
+		if len(trimmed) > 0 && !bytes.Equal(trimmed, []byte("{}")) {
+			return nil, Errorf(KindInvalid, "%s takes no request body", o.Name)
+		}
+		return &Body{op: o}, nil
+	}
+	if len(trimmed) == 0 {
+		trimmed = []byte("{}")
+	}
+	v := o.Body()
+	if err := DecodeStrict(trimmed, v); err != nil {
+		return nil, err
+	}
+	return o.NewBody(v)
+}
+
+// NewBody is the body of v, a pointer to a value of the op's Body type (a decoded body's Value
+// that the caller changed, or one it made), as DecodeBody would decode its JSON.
+func (o *Op) NewBody(v any) (*Body, error) {
+	canonical, err := json.Marshal(v)
+	if err != nil {
+		return nil, Errorf(KindInvalid, "request body: %v", err)
+	}
+	fields := map[string]json.RawMessage{}
+	if err := json.Unmarshal(canonical, &fields); err != nil {
+		return nil, Errorf(KindInvalid, "request body must be a JSON object")
+	}
+	fields[""] = canonical
+	return &Body{op: o, value: v, fields: fields}, nil
+}
+
+// Value is the decoded body, a pointer to a value of its op's Body type (nil for an op without one).
+func (b *Body) Value() any { return b.value }
+
+// JSON is the body's canonical encoding (nil for an op without one).
+func (b *Body) JSON() []byte { return b.fields[""] }
+
+// bodyOf is the request's body decoded for o: the one it carries, or Body decoded now.
+func (o *Op) bodyOf(req Request) (*Body, error) {
+	if req.Decoded != nil && req.Decoded.op == o {
+		return req.Decoded, nil
+	}
+	return o.DecodeBody(req.Body)
 }
 
 // Args builds the transaction's arguments from a request, refusing a body of the wrong shape
 // (unknown fields, wrong types, trailing data) or a missing required value with KindInvalid.
 func (o *Op) Args(req Request) ([]string, error) {
-	fields, err := o.decodeBody(req.Body)
+	b, err := o.bodyOf(req)
 	if err != nil {
 		return nil, err
 	}
+	fields := b.fields
 	args := make([]string, 0, len(o.Params))
 	for _, p := range o.Params {
 		var v string
@@ -317,40 +379,35 @@ func (o *Op) Args(req Request) ([]string, error) {
 // decide-financing (the obligor endorses the public decision and must not see the terms). A body
 // that carries the terms themselves (rateBps, or a rejection's reason) and no termsHash asks for
 // both steps: DecisionFirst returns decide-financing and its body; the caller submits it, then op
-// with WithTermsHash(body, the hash its event carries). ok is false for any other op or body.
-func (o *Op) DecisionFirst(body []byte) (decide *Op, decideBody []byte, ok bool, err error) {
+// with WithTermsHash(b, the hash its event carries). ok is false for any other op or body. b is
+// the request's body decoded for o (DecodeBody).
+func (o *Op) DecisionFirst(b *Body) (decide *Op, decideBody *Body, ok bool, err error) {
+	if b.op != o {
+		return nil, nil, false, fmt.Errorf("wire: a body of %s given to %s", b.op.Name, o.Name)
+	}
 	var req DecisionRequest
-	switch o.Name {
-	case "approve-financing":
-		var a ApproveRequest
-		if err := DecodeStrict(orEmpty(body), &a); err != nil {
-			return nil, nil, false, err
-		}
-		if a.TermsHash != "" {
+	switch v := b.value.(type) {
+	case *ApproveRequest:
+		if v.TermsHash != "" {
 			return nil, nil, false, nil
 		}
-		if a.RateBps == 0 {
+		if v.RateBps == 0 {
 			return nil, nil, false, Errorf(KindInvalid, "termsHash or rateBps is required")
 		}
-		req = DecisionRequest{Decision: DecisionApproved, RateBps: a.RateBps}
-	case "reject-financing":
-		var r FinancingRejection
-		if err := DecodeStrict(orEmpty(body), &r); err != nil {
-			return nil, nil, false, err
-		}
-		if r.TermsHash != "" {
+		req = DecisionRequest{Decision: DecisionApproved, RateBps: v.RateBps}
+	case *FinancingRejection:
+		if v.TermsHash != "" {
 			return nil, nil, false, nil
 		}
-		req = DecisionRequest{Decision: DecisionRejected, Reason: r.Reason}
+		req = DecisionRequest{Decision: DecisionRejected, Reason: v.Reason}
 	default:
 		return nil, nil, false, nil
 	}
-	out, err := json.Marshal(req)
-	if err != nil {
+	decide, _ = Lookup("decide-financing")
+	if decideBody, err = decide.NewBody(&req); err != nil {
 		return nil, nil, false, err
 	}
-	decide, _ = Lookup("decide-financing")
-	return decide, out, true, nil
+	return decide, decideBody, true, nil
 }
 
 // DecisionOf reads a decide-financing result (its event): the one item, naming the receivable, the
@@ -363,24 +420,16 @@ func DecisionOf(result []byte) (EventItem, error) {
 	return ev.Items[0], nil
 }
 
-// WithTermsHash returns an approve-financing or reject-financing body that binds hash in place of
-// the terms DecisionFirst recorded (keeping withoutRecourse).
-func (o *Op) WithTermsHash(body []byte, hash string) ([]byte, error) {
-	if o.Name == "approve-financing" {
-		var a ApproveRequest
-		if err := DecodeStrict(orEmpty(body), &a); err != nil {
-			return nil, err
-		}
-		return json.Marshal(ApproveRequest{TermsHash: hash, WithoutRecourse: a.WithoutRecourse})
+// WithTermsHash returns the approve-financing or reject-financing body b that binds hash in place
+// of the terms DecisionFirst recorded (keeping withoutRecourse).
+func (o *Op) WithTermsHash(b *Body, hash string) (*Body, error) {
+	if a, ok := b.value.(*ApproveRequest); ok && b.op == o {
+		return o.NewBody(&ApproveRequest{TermsHash: hash, WithoutRecourse: a.WithoutRecourse})
 	}
-	return json.Marshal(FinancingRejection{TermsHash: hash})
-}
-
-func orEmpty(body []byte) []byte {
-	if len(bytes.TrimSpace(body)) == 0 {
-		return []byte("{}")
+	if _, ok := b.value.(*FinancingRejection); ok && b.op == o {
+		return o.NewBody(&FinancingRejection{TermsHash: hash})
 	}
-	return body
+	return nil, fmt.Errorf("wire: %s binds no terms hash", o.Name)
 }
 
 // SaltKey is the transient value that salts an op's private terms: 64 hex characters.
@@ -392,10 +441,11 @@ func (o *Op) TransientArgs(req Request, salt string) (map[string][]byte, error) 
 	if len(o.Transient) == 0 {
 		return nil, nil
 	}
-	fields, err := o.decodeBody(req.Body)
+	b, err := o.bodyOf(req)
 	if err != nil {
 		return nil, err
 	}
+	fields := b.fields
 	if salt == "" {
 		if salt, err = NewSalt(); err != nil {
 			return nil, err
@@ -420,35 +470,6 @@ func NewSalt() (string, error) {
 		return "", fmt.Errorf("making a salt: %w", err)
 	}
 	return hex.EncodeToString(b), nil
-}
-
-// decodeBody checks the body against the op's Body type and returns its top-level fields, with
-// the canonical re-encoding of the whole body under "".
-func (o *Op) decodeBody(raw []byte) (map[string]json.RawMessage, error) {
-	trimmed := bytes.TrimSpace(raw)
-	if o.Body == nil {
-		if len(trimmed) > 0 && !bytes.Equal(trimmed, []byte("{}")) {
-			return nil, Errorf(KindInvalid, "%s takes no request body", o.Name)
-		}
-		return nil, nil
-	}
-	if len(trimmed) == 0 {
-		trimmed = []byte("{}")
-	}
-	v := o.Body()
-	if err := DecodeStrict(trimmed, v); err != nil {
-		return nil, err
-	}
-	canonical, err := json.Marshal(v)
-	if err != nil {
-		return nil, Errorf(KindInvalid, "request body: %v", err)
-	}
-	fields := map[string]json.RawMessage{}
-	if err := json.Unmarshal(canonical, &fields); err != nil {
-		return nil, Errorf(KindInvalid, "request body must be a JSON object")
-	}
-	fields[""] = canonical
-	return fields, nil
 }
 
 // bodyArg passes a string field as the string itself and anything else as its JSON.

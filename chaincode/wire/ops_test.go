@@ -142,32 +142,77 @@ func TestArgs_RefusesBadBodies(t *testing.T) {
 // A bank's approval or rejection that carries the terms themselves is recorded first
 // (decide-financing) and then bound by the hash; one that names the hash is bound at once.
 func TestDecisionFirst_RecordsTheTermsThenBindsTheirHash(t *testing.T) {
+	decoded := func(o *Op, body string) *Body {
+		t.Helper()
+		b, err := o.DecodeBody([]byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
 	approve, _ := Lookup("approve-financing")
-	decide, body, ok, err := approve.DecisionFirst([]byte(`{"rateBps":450,"withoutRecourse":true}`))
-	if err != nil || !ok || decide.Name != "decide-financing" || string(body) != `{"decision":"approved","rateBps":450}` {
-		t.Fatalf("decision first: %v %s %v %v", decide, body, ok, err)
+	decide, body, ok, err := approve.DecisionFirst(decoded(approve, `{"rateBps":450,"withoutRecourse":true}`))
+	if err != nil || !ok || decide.Name != "decide-financing" || string(body.JSON()) != `{"decision":"approved","rateBps":450}` {
+		t.Fatalf("decision first: %v %v %v", decide, ok, err)
 	}
-	bound, err := approve.WithTermsHash([]byte(`{"rateBps":450,"withoutRecourse":true}`), "ab")
-	if err != nil || string(bound) != `{"termsHash":"ab","withoutRecourse":true}` {
-		t.Fatalf("bound %s %v", bound, err)
+	if args, err := decide.Args(Request{PathValue: pathValues("id", "R-1"), Decoded: body}); err != nil || !reflect.DeepEqual(args, []string{"R-1", "approved"}) {
+		t.Fatalf("the decision's args %q %v", args, err)
 	}
-	if _, _, ok, err := approve.DecisionFirst([]byte(`{"termsHash":"ab"}`)); ok || err != nil {
+	bound, err := approve.WithTermsHash(decoded(approve, `{"rateBps":450,"withoutRecourse":true}`), "ab")
+	if err != nil || string(bound.JSON()) != `{"termsHash":"ab","withoutRecourse":true}` {
+		t.Fatalf("bound %v", err)
+	}
+	if _, _, ok, err := approve.DecisionFirst(decoded(approve, `{"termsHash":"ab"}`)); ok || err != nil {
 		t.Fatalf("a body with a hash is bound at once: %v %v", ok, err)
 	}
-	if _, _, _, err := approve.DecisionFirst([]byte(`{}`)); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "termsHash or rateBps is required") {
+	if _, _, _, err := approve.DecisionFirst(decoded(approve, ``)); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "termsHash or rateBps is required") {
 		t.Fatalf("an empty approval: %v", err)
 	}
 	reject, _ := Lookup("reject-financing")
-	_, body, ok, err = reject.DecisionFirst([]byte(`{"reason":"limit"}`))
-	if err != nil || !ok || string(body) != `{"decision":"rejected","reason":"limit"}` {
-		t.Fatalf("reject first: %s %v %v", body, ok, err)
+	_, body, ok, err = reject.DecisionFirst(decoded(reject, `{"reason":"limit"}`))
+	if err != nil || !ok || string(body.JSON()) != `{"decision":"rejected","reason":"limit"}` {
+		t.Fatalf("reject first: %v %v", ok, err)
 	}
-	if bound, _ := reject.WithTermsHash([]byte(`{"reason":"limit"}`), "cd"); string(bound) != `{"termsHash":"cd"}` {
-		t.Fatalf("reject bound %s", bound)
+	if bound, _ := reject.WithTermsHash(decoded(reject, `{"reason":"limit"}`), "cd"); string(bound.JSON()) != `{"termsHash":"cd"}` {
+		t.Fatalf("reject bound %s", bound.JSON())
 	}
 	transfer, _ := Lookup("transfer")
-	if _, _, ok, _ := transfer.DecisionFirst([]byte(`{"to":"S/b"}`)); ok {
+	if _, _, ok, _ := transfer.DecisionFirst(decoded(transfer, `{"to":"S/b"}`)); ok {
 		t.Fatal("only the financing decisions are recorded first")
+	}
+	if _, _, _, err := reject.DecisionFirst(decoded(approve, `{"rateBps":450}`)); err == nil {
+		t.Fatal("a body decoded for another op is refused")
+	}
+}
+
+// A body decoded once serves every step: Args and TransientArgs read it, not Body.
+func TestDecodeBody_IsReadByArgsAndTransientArgs(t *testing.T) {
+	decide, _ := Lookup("decide-financing")
+	b, err := decide.DecodeBody([]byte(`{"decision":"approved","rateBps":450}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := Request{PathValue: pathValues("id", "R-1"), Body: []byte("not read"), Decoded: b}
+	args, err := decide.Args(req)
+	if err != nil || !reflect.DeepEqual(args, []string{"R-1", "approved"}) {
+		t.Fatalf("args %q %v", args, err)
+	}
+	transient, err := decide.TransientArgs(req, "ab")
+	if err != nil || string(transient["rateBps"]) != "450" {
+		t.Fatalf("transient %q %v", transient, err)
+	}
+	issue, _ := Lookup("issue")
+	v := &IssueRequest{ID: "R-9", Beneficiary: "S/a"}
+	nb, err := issue.NewBody(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if args, err := issue.Args(Request{Decoded: nb}); err != nil || args[0] != string(nb.JSON()) || !strings.Contains(args[0], `"id":"R-9"`) {
+		t.Fatalf("a body made from a value: %q %v", args, err)
+	}
+	accept, _ := Lookup("accept")
+	if args, err := accept.Args(Request{PathValue: pathValues("id", "R-1"), Decoded: b}); err != nil || args[0] != "R-1" {
+		t.Fatalf("a body decoded for another op is not read: %q %v", args, err)
 	}
 }
 

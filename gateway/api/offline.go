@@ -100,16 +100,21 @@ func (s *Server) offlinePrepare(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	decoded, err := op.DecodeBody(req.Body)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	// One signature, one transaction: terms in an approval or rejection are recorded by a
 	// decide-financing the client signs first (gateway/client does both).
-	if _, _, first, err := op.DecisionFirst(req.Body); err != nil || first {
+	if _, _, first, err := op.DecisionFirst(decoded); err != nil || first {
 		if err == nil {
 			err = badRequest(op.Name + " signed offline binds a termsHash: prepare, sign and submit decide-financing with the terms first, then " + op.Name + " with the hash its result carries")
 		}
 		s.writeError(w, r, err)
 		return
 	}
-	args, transient, err := opArgs(op, r, wire.Request{PathValue: pathValue, Body: req.Body})
+	args, transient, err := opArgs(op, r, wire.Request{PathValue: pathValue, Decoded: decoded})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

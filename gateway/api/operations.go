@@ -3,7 +3,6 @@ package api
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -12,9 +11,10 @@ import (
 )
 
 // opHandler serves the ops of one route of the wire contract's operation table: it picks the op
-// (wire.Select), builds the transaction's arguments from the path, query and body (op.Args), and
-// submits or evaluates it as the caller. The offline-signing endpoint builds arguments the same
-// way (opArgs), so both make identical proposals.
+// (wire.Select), decodes a write's body once (op.DecodeBody), builds the transaction's arguments
+// from the path, query and that body (op.Args), and submits or evaluates it as the caller. The
+// offline-signing endpoint builds arguments the same way (opArgs), so both make identical
+// proposals.
 func (s *Server) opHandler(ops []*wire.Op) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		op, err := wire.Select(ops, r.URL.Query())
@@ -22,23 +22,23 @@ func (s *Server) opHandler(ops []*wire.Op) http.HandlerFunc {
 			s.writeError(w, r, err)
 			return
 		}
-		var body []byte
+		req := wire.Request{PathValue: r.PathValue, Query: r.URL.Query()}
 		if op.Submit {
-			if body, err = readBody(r); err != nil {
+			if req.Decoded, err = decodeBody(op, r); err != nil {
 				s.writeError(w, r, err)
 				return
 			}
-			decide, decideBody, first, err := op.DecisionFirst(body)
+			decide, decideBody, first, err := op.DecisionFirst(req.Decoded)
 			if err != nil {
 				s.writeError(w, r, err)
 				return
 			}
 			if first {
-				s.decideThenBind(w, r, decide, decideBody, op, body)
+				s.decideThenBind(w, r, decide, decideBody, op, req.Decoded)
 				return
 			}
 		}
-		args, transient, err := opArgs(op, r, wire.Request{PathValue: r.PathValue, Query: r.URL.Query(), Body: body})
+		args, transient, err := opArgs(op, r, req)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -56,8 +56,8 @@ func (s *Server) opHandler(ops []*wire.Op) http.HandlerFunc {
 // with the hash that decision's event carries. The two are separate transactions because the
 // obligor endorses the second and must not see the terms; a failure of the second leaves only the
 // private record of the first, which binds nothing.
-func (s *Server) decideThenBind(w http.ResponseWriter, r *http.Request, decide *wire.Op, decideBody []byte, op *wire.Op, body []byte) {
-	req := wire.Request{PathValue: r.PathValue, Query: r.URL.Query(), Body: decideBody}
+func (s *Server) decideThenBind(w http.ResponseWriter, r *http.Request, decide *wire.Op, decideBody *wire.Body, op *wire.Op, body *wire.Body) {
+	req := wire.Request{PathValue: r.PathValue, Query: r.URL.Query(), Decoded: decideBody}
 	args, transient, err := opArgs(decide, r, req)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -77,7 +77,7 @@ func (s *Server) decideThenBind(w http.ResponseWriter, r *http.Request, decide *
 		s.writeError(w, r, err)
 		return
 	}
-	if req.Body, err = op.WithTermsHash(body, decided.TermsHash); err != nil {
+	if req.Decoded, err = op.WithTermsHash(body, decided.TermsHash); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -88,16 +88,31 @@ func (s *Server) decideThenBind(w http.ResponseWriter, r *http.Request, decide *
 	s.submit(w, r, op, args, nil)
 }
 
+// decodeBody reads a request's body and decodes it for op, once: every step reads the result.
+func decodeBody(op *wire.Op, r *http.Request) (*wire.Body, error) {
+	raw, err := readBody(r)
+	if err != nil {
+		return nil, err
+	}
+	return op.DecodeBody(raw)
+}
+
 // opArgs builds op's arguments and transient data (a decision's private terms, with a new salt:
-// op.TransientArgs); an issue without an id gets one derived from the caller's
-// Idempotency-Key.
+// op.TransientArgs) from req's decoded body; an issue without an id gets one derived from the
+// caller's Idempotency-Key.
 func opArgs(op *wire.Op, r *http.Request, req wire.Request) ([]string, map[string][]byte, error) {
+	if req.Decoded == nil {
+		var err error
+		if req.Decoded, err = op.DecodeBody(req.Body); err != nil {
+			return nil, nil, err
+		}
+	}
 	if op.Name == "issue" {
-		body, err := withIssueID(req.Body, caller(r), r.Header.Get("Idempotency-Key"))
+		body, err := withIssueID(op, req.Decoded, caller(r), r.Header.Get("Idempotency-Key"))
 		if err != nil {
 			return nil, nil, err
 		}
-		req.Body = body
+		req.Decoded = body
 	}
 	if req.Query == nil {
 		req.Query = url.Values{}
@@ -110,20 +125,16 @@ func opArgs(op *wire.Op, r *http.Request, req wire.Request) ([]string, map[strin
 	return args, transient, err
 }
 
-// withIssueID fills in the receivable id from the Idempotency-Key when the request has none.
-func withIssueID(body []byte, who, key string) ([]byte, error) {
-	if key == "" {
+// withIssueID fills in the receivable id from the Idempotency-Key when the issue's decoded body has
+// none.
+func withIssueID(issue *wire.Op, body *wire.Body, who, key string) (*wire.Body, error) {
+	req, ok := body.Value().(*wire.IssueRequest)
+	if key == "" || !ok || req.ID != "" {
 		return body, nil
 	}
-	var req wire.IssueRequest
-	if err := wire.DecodeStrict(body, &req); err != nil {
-		return nil, err
-	}
-	if req.ID != "" {
-		return body, nil
-	}
-	req.ID = IssueIDForKey(who, key)
-	return json.Marshal(req)
+	with := *req
+	with.ID = IssueIDForKey(who, key)
+	return issue.NewBody(&with)
 }
 
 // IssueIDForKey derives a receivable id from the caller and its Idempotency-Key, so that a

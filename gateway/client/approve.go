@@ -210,7 +210,11 @@ func (p *Proposal) rebuild(want Approved) ([]string, map[string][]byte, error) {
 			return nil, nil, err
 		}
 	}
-	req := wire.Request{PathValue: pathValue, Body: body}
+	decoded, err := want.Op.DecodeBody(body)
+	if err != nil {
+		return nil, nil, fmt.Errorf("the approved %s does not build: %w", want.Op.Name, err)
+	}
+	req := wire.Request{PathValue: pathValue, Decoded: decoded} // Args and TransientArgs share one decode
 	args, err := want.Op.Args(req)
 	if err != nil {
 		return nil, nil, fmt.Errorf("the approved %s does not build: %w", want.Op.Name, err)

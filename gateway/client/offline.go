@@ -44,12 +44,16 @@ func (c *Client) SubmitOffline(ctx context.Context, signer *Identity, opName, id
 		if err != nil {
 			return nil, fmt.Errorf("encode request body: %w", err)
 		}
-		decide, decideBody, first, err := op.DecisionFirst(raw)
+		decoded, err := op.DecodeBody(raw)
+		if err != nil {
+			return nil, err
+		}
+		decide, decideBody, first, err := op.DecisionFirst(decoded)
 		if err != nil {
 			return nil, err
 		}
 		if first {
-			return c.decideOfflineThenBind(ctx, signer, decide, decideBody, op, id, raw, opts)
+			return c.decideOfflineThenBind(ctx, signer, decide, decideBody, op, id, decoded, opts)
 		}
 	}
 	header := headerOf(opts)
@@ -75,12 +79,12 @@ const IdempotencyHeader = "Idempotency-Key"
 
 // decideOfflineThenBind signs and submits the decision, then op binding its terms' hash; the
 // decision runs under the Idempotency-Key with ".decision" appended.
-func (c *Client) decideOfflineThenBind(ctx context.Context, signer *Identity, decide *wire.Op, decideBody []byte, op *wire.Op, id string, body []byte, opts []CallOption) (*wire.SubmitResponse, error) {
+func (c *Client) decideOfflineThenBind(ctx context.Context, signer *Identity, decide *wire.Op, decideBody *wire.Body, op *wire.Op, id string, body *wire.Body, opts []CallOption) (*wire.SubmitResponse, error) {
 	decideOpts := opts
 	if key := headerOf(opts).Get(IdempotencyHeader); key != "" {
 		decideOpts = append(append([]CallOption(nil), opts...), WithIdempotencyKey(key+".decision"))
 	}
-	res, err := c.SubmitOffline(ctx, signer, decide.Name, id, json.RawMessage(decideBody), decideOpts...)
+	res, err := c.SubmitOffline(ctx, signer, decide.Name, id, json.RawMessage(decideBody.JSON()), decideOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +96,7 @@ func (c *Client) decideOfflineThenBind(ctx context.Context, signer *Identity, de
 	if err != nil {
 		return nil, err
 	}
-	return c.SubmitOffline(ctx, signer, op.Name, id, json.RawMessage(bound), opts...)
+	return c.SubmitOffline(ctx, signer, op.Name, id, json.RawMessage(bound.JSON()), opts...)
 }
 
 // commitConflict reports whether p is a transaction invalidated at commit by a concurrent one: a

@@ -61,12 +61,16 @@ func (s *sdkClient) submit(ctx context.Context, st step) (json.RawMessage, error
 		if err != nil {
 			return nil, err
 		}
-		decide, decideBody, first, err := op.DecisionFirst(body)
+		decoded, err := op.DecodeBody(body)
+		if err != nil {
+			return nil, err
+		}
+		decide, decideBody, first, err := op.DecisionFirst(decoded)
 		if err != nil {
 			return nil, err
 		}
 		if first {
-			out, err := s.submit(ctx, step{account: st.account, op: decide.Name, id: st.id, body: json.RawMessage(decideBody)})
+			out, err := s.submit(ctx, step{account: st.account, op: decide.Name, id: st.id, body: json.RawMessage(decideBody.JSON())})
 			if err != nil {
 				return nil, err
 			}
@@ -74,11 +78,11 @@ func (s *sdkClient) submit(ctx context.Context, st step) (json.RawMessage, error
 			if err != nil {
 				return nil, err
 			}
-			bound, err := op.WithTermsHash(body, decided.TermsHash)
+			bound, err := op.WithTermsHash(decoded, decided.TermsHash)
 			if err != nil {
 				return nil, err
 			}
-			st.body = json.RawMessage(bound)
+			st.body = json.RawMessage(bound.JSON())
 			var res json.RawMessage
 			err = retryStale(ctx, func() error {
 				var err error
