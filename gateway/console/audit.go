@@ -55,7 +55,7 @@ func (c *Console) audit(w http.ResponseWriter, r *http.Request, s *session) {
 
 type traceData struct {
 	ID          string
-	Root        *wire.TraceNode
+	Root        *traceNode
 	LiveFen     int64
 	RedeemedFen int64
 	IssuedFen   int64
@@ -81,16 +81,36 @@ func sumLeaves(n *wire.TraceNode, liveFen, redeemedFen *int64) {
 	}
 }
 
+// traceNode is one piece of a lineage tree as the page shows it: with the rejection that wrote it
+// last, if one did.
+type traceNode struct {
+	*wire.Receivable
+	Rejection *rejectionRow
+	Pieces    []*traceNode
+}
+
+// traceNodes is the tree of n as the page shows it.
+func (c *Console) traceNodes(ctx context.Context, cl *client.Client, n *wire.TraceNode) *traceNode {
+	out := &traceNode{Receivable: n.Receivable, Rejection: c.lastRejection(ctx, cl, n.Receivable)}
+	for _, p := range n.Pieces {
+		if p != nil && p.Receivable != nil {
+			out.Pieces = append(out.Pieces, c.traceNodes(ctx, cl, p))
+		}
+	}
+	return out
+}
+
 // trace shows the lineage tree of a root and its reconciliation: live + redeemed = issued.
 func (c *Console) trace(w http.ResponseWriter, r *http.Request, s *session) {
 	ctx, cancel := c.reading(r)
 	defer cancel()
+	cl := c.clientOf(r, s.token)
 	d := traceData{ID: r.PathValue("id")}
 	var t wire.Trace
-	if err := c.clientOf(r, s.token).Call(ctx, "trace", []string{d.ID}, nil, nil, &t); err != nil {
+	if err := cl.Call(ctx, "trace", []string{d.ID}, nil, nil, &t); err != nil {
 		d.Err = problemText(err)
 	} else if t.Root != nil && t.Root.Receivable != nil {
-		d.Root = t.Root
+		d.Root = c.traceNodes(ctx, cl, t.Root)
 		sumLeaves(t.Root, &d.LiveFen, &d.RedeemedFen)
 		d.IssuedFen = t.Root.AmountFen
 		d.Balanced = d.LiveFen+d.RedeemedFen == d.IssuedFen

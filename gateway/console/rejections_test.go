@@ -65,6 +65,10 @@ func (readersAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			{TxID: "t-req", Submitter: "SupplierMSP/supplier-a", Value: &wire.Receivable{ID: "R1", Status: wire.StatusFinancing}},
 			{TxID: "t-fin", Submitter: "Bank1MSP/officer", Value: r1},
 		})
+	case r.URL.Path == "/v1/roots/R9/trace":
+		_ = json.NewEncoder(w).Encode(wire.Trace{Root: &wire.TraceNode{Receivable: r9}})
+	case r.URL.Path == "/v1/roots/R1/trace" && mayRead:
+		_ = json.NewEncoder(w).Encode(wire.Trace{Root: &wire.TraceNode{Receivable: r1}})
 	case r.URL.Path == "/v1/receivables/R1/terms/"+rejectHash:
 		if !wire.TermsParty(wire.MSPOf(me.Account), me.Account, me.Role, "SupplierMSP/supplier-a", "Bank1MSP") {
 			problem(http.StatusForbidden, wire.KindForbidden, "forbidden: not a party to the terms")
@@ -142,4 +146,18 @@ func TestConsole_TheIssuerSeesWhyAnIssuanceWasRejected(t *testing.T) {
 	require.Contains(t, body, `<section id="rejected" data-live>`)
 	require.Contains(t, body, `<li data-id="R9">`)
 	require.Contains(t, body, issueReason)
+}
+
+func TestConsole_TheLineageShowsTheRejectionThatWroteAPieceLast(t *testing.T) {
+	c := newReadersConsole(t)
+	for token, want := range map[string]string{"auditor": html.EscapeString(financingReason), "issuer": "the reason is private"} {
+		b := newBrowser(t, c)
+		b.signIn(token)
+		body := b.do("GET", "/audit/trace/R1", nil).Body.String()
+		require.Contains(t, body, want, token)
+		require.NotContains(t, body, html.EscapeString(offerReason), token+": only the rejection that wrote it last")
+	}
+	b := newBrowser(t, c)
+	b.signIn("issuer")
+	require.Contains(t, b.do("GET", "/audit/trace/R9", nil).Body.String(), issueReason)
 }
