@@ -167,6 +167,12 @@ func (p *person) waitFor(sel string) {
 	}
 }
 
+// has reports whether sel selects an element of the page now.
+func (p *person) has(sel string) bool {
+	var ok bool
+	return p.js("!!"+q(sel), &ok) == nil && ok
+}
+
 // location is the page's address and the start of its text, for a failure's message.
 func (p *person) location() string {
 	var where string

@@ -39,9 +39,7 @@ func confirmed(t *testing.T, checker *person, o outcome, shot string) outcome {
 	// The page refreshes itself when the maker's event arrives; a page loaded before the console
 	// saw that event is loaded again.
 	for range 20 {
-		var shown bool
-		require.NoError(t, checker.js("!!"+q(card), &shown))
-		if shown {
+		if checker.has(card) {
 			break
 		}
 		time.Sleep(500 * time.Millisecond)
@@ -165,6 +163,7 @@ func TestConsole_Lifecycle(t *testing.T) {
 	}))
 	passed := fmt.Sprintf(`article.offer[data-id^=%q]`, id+".2.")
 	b.waitFor(passed)
+	bPiece := b.attr(passed, "data-id")
 	b.committed(b.submit(func() { b.click(passed + ` form[action="/do/accept"] button`) }))
 
 	// 融资 Request financing of the first piece at Bank1, with the discount previewed.
@@ -188,6 +187,29 @@ func TestConsole_Lifecycle(t *testing.T) {
 	bank.nav("/book")
 	bank.waitFor(fmt.Sprintf(`#book tr[data-id=%q]`, id+".1"))
 	bank.shot("bank-book")
+
+	// 拒绝 Bank1 rejects supplier B's request with a reason: B reads it beside its piece, the
+	// auditor on the piece's history, as text (the markup in it is shown, never run).
+	reason := "额度已满 <b>credit line full</b> & more"
+	bank.open("/financing")
+	b.nav("/holdings")
+	bHeld := fmt.Sprintf(`article.holding[data-id=%q]`, bPiece)
+	b.click(bHeld + " details:nth-of-type(3) summary")
+	b.committed(b.submit(func() {
+		b.fill("#bank-"+cssID(bPiece), "Bank1MSP")
+		b.click(bHeld + ` form[action="/do/request-financing"] button`)
+	}))
+	bRequest := fmt.Sprintf(`article.request[data-id=%q]`, bPiece)
+	bank.waitFor(bRequest)
+	b.open("/holdings")
+	bank.committed(bank.submit(func() {
+		bank.fill("#freason-"+cssID(bPiece), reason)
+		bank.click(bRequest + ` form[action="/do/reject-financing"] button`)
+	}))
+	b.waitFor(bHeld + " .last-rejection q.reason")
+	require.Equal(t, reason, b.text(bHeld+" .last-rejection q.reason"))
+	require.Contains(t, b.text(bHeld+" .last-rejection"), "Financing rejected by Bank1MSP")
+	b.open("/inbox")
 
 	// A receivable due today: issued, accepted, then 全部兑付 Redeem all.
 	due, _, _ := issue(t, core, checker, "", supplierB, "80000.00", time.Now().UTC().Format("2006-01-02"))
@@ -214,6 +236,14 @@ func TestConsole_Lifecycle(t *testing.T) {
 	aud.nav("/audit/history/" + id + ".1")
 	require.Contains(t, aud.text("#timeline"), approved.TxID)
 	aud.shot("auditor-history")
+	rejected := "#timeline .rejection q.reason"
+	for range 20 { // the auditor's gateway follows the events on its own
+		if aud.nav("/audit/history/" + bPiece); aud.has(rejected) {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	require.Equal(t, reason, aud.text(rejected))
 	aud.nav("/audit/trace/" + due.Target)
 	require.Contains(t, aud.text("#reconciliation"), "已兑付 redeemed ¥80,000.00 = 开立 issued ¥80,000.00 ✔")
 	aud.open("/audit/chain")
