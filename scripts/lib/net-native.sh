@@ -216,8 +216,15 @@ cc_handover_abort() {
 	[ ${#names[@]} -eq 0 ] || PIDS_DIR="$NET/pids/next" stop_nodes "${names[@]}"
 }
 
-# cc_servers_running: every server of the chaincode runs (an upgrade can hand over).
+# cc_servers_running: every server of the deployed chaincode runs, so a new definition can hand
+# over (upgrade, and add-org, whose joining organisation has no server yet: its first one starts
+# with the next servers, at the next slot).
 cc_servers_running() {
-	local n
-	for n in $(cc_servers); do node_running "$n" || return 1; done
+	local org any=0
+	for org in "${ORGS[@]}"; do
+		[ -n "$(cc_state "package_id.$org")" ] || continue
+		node_running "$CC_SERVER.$org" || return 1
+		any=1
+	done
+	[ $any = 1 ]
 }

@@ -77,6 +77,7 @@ func TestFaults_UnderLoad(t *testing.T) {
 		{"auditor's peer killed", fmt.Sprintf("SIGKILL peer0.auditor (a member of the terms' collections, no party), restart it after %s", downtime), s.killNode("peer0.auditor")},
 		{"chaincode server killed", fmt.Sprintf("SIGKILL the chaincode server, restart it after %s", downtime), s.killChaincode},
 		{"chaincode upgraded", "make upgrade under load: the next package's servers start beside the running ones, the next definition commits, the old servers stop", s.upgrade},
+		{"bank joined", "make add-org NAME=bank3 under load: a channel update, then a definition whose endorsement policy and collections name the new bank, its servers handing over as an upgrade's", s.addBank},
 		{"gateway killed mid-request", "SIGKILL the core enterprise's gateway with requests in flight, restart it; clients retry with the same keys", s.killGateway("CoreMSP", "gateway.core")},
 		{"network stopped and started", "make stop under load, then make start from the state folder", s.restartNetwork},
 		{"ordering quorum lost", fmt.Sprintf("SIGKILL two of the three orderers for %s (longer than a client's %s attempt), restart them; clients retry with the same keys", quorumDown, attemptTimeout), s.loseQuorum},
@@ -297,6 +298,17 @@ func (s *suite) upgrade(t *testing.T, _ *load) recovery {
 	require.NoError(t, err, "network.sh upgrade: %s", out)
 	back := time.Now()
 	return recovery{at: at, back: back, catchUp: back.Sub(at), of: "the upgrade's whole run", planned: true}
+}
+
+// addBank has a bank join the running network: the channel's configuration and the chaincode
+// definition (its endorsement policy and collections) change under the load.
+func (s *suite) addBank(t *testing.T, _ *load) recovery {
+	at := time.Now()
+	out, err := nw.Script("add-org", "bank3")
+	require.NoError(t, err, "network.sh add-org bank3: %s", out)
+	require.Contains(t, string(out), "next servers beside the running ones", "the definition change handed over:\n%s", out)
+	back := time.Now()
+	return recovery{at: at, back: back, catchUp: back.Sub(at), of: "add-org's whole run", planned: true}
 }
 
 // killFor kills nodes, keeps them down for d and restarts them; it returns when they were killed
