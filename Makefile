@@ -51,6 +51,10 @@ deploy: ## deploy the chaincode (package, install, approve, commit)
 upgrade: ## rebuild the chaincode and upgrade it with a new sequence, new servers beside the running ones (no call fails)
 	@scripts/network.sh upgrade
 
+.PHONY: certs
+certs: ## every certificate of the native network's state folder with its expiry, the first to expire first: make certs [ORG=bank2]
+	@scripts/network.sh certs $(ORG)
+
 .PHONY: add-org
 add-org: ## a bank joins the running native network (CA, peer, channel update, chaincode, registry, gateway): make add-org NAME=bank3
 	@scripts/network.sh add-org $(NAME)

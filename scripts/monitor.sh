@@ -249,24 +249,18 @@ write_alertmanager_yml() {
 
 # write_cert_metrics: recv_certificate_expiry_timestamp_seconds for every certificate in the state
 # folder (every organisation's CA, nodes, users, TLS and operations pairs; the gateways' wallets),
-# as node-exporter's textfile collector reads it. A file that holds no certificate is skipped.
+# as node-exporter's textfile collector reads it. A file that holds no certificate is skipped, and
+# so are the pairs a renewal replaced (kept in renewed/, they would alert on their old expiry).
 write_cert_metrics() {
-	local f rel end subject cn org tmp head
+	local f rel end cn org tmp info
 	mkdir -p "$MON/textfile"
 	tmp=$(mktemp "$MON/textfile/.certs.XXXXXX")
 	{
 		echo "# HELP recv_certificate_expiry_timestamp_seconds When a certificate of the state folder expires (notAfter)."
 		echo "# TYPE recv_certificate_expiry_timestamp_seconds gauge"
 		while IFS= read -r f; do
-			IFS= read -r head <"$f" 2>/dev/null || continue
-			[ "$head" = "-----BEGIN CERTIFICATE-----" ] || continue
-			# One openssl per file: "notAfter=..." then "subject=CN = ..., O = ..." (RFC 2253 order).
-			subject=$(openssl x509 -in "$f" -noout -enddate -subject -nameopt RFC2253 2>/dev/null) || continue
-			end=${subject%%$'\n'*} end=${end#notAfter=}
-			subject=${subject#*$'\n'subject=}
-			cn=
-			[[ $subject =~ (^|,)CN=([^,]*) ]] && cn=${BASH_REMATCH[2]}
-			end=$(date -d "$end" +%s 2>/dev/null) || continue
+			info=$(cert_info "$f") || continue
+			IFS=$'\t' read -r end cn _ <<<"$info"
 			rel=${f#"$NET"/}
 			case $rel in
 			orgs/* | gateways/*) org=${rel#*/} org=${org%%/*} ;;
@@ -274,7 +268,7 @@ write_cert_metrics() {
 			esac
 			printf 'recv_certificate_expiry_timestamp_seconds{org="%s",file="%s",cn="%s"} %s\n' \
 				"$org" "${rel//\"/}" "${cn//\"/}" "$end"
-		done < <(find "$NET/orgs" "$NET/gateways" -name '*.pem' -type f ! -path '*/keystore/*' 2>/dev/null | sort)
+		done < <(cert_files "$NET/orgs" "$NET/gateways")
 	} >"$tmp"
 	chmod 644 "$tmp"
 	mv "$tmp" "$MON/textfile/recv_certificates.prom"

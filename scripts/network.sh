@@ -15,7 +15,9 @@
 #   network.sh leader         the orderer that is the channel's Raft leader (from the orderers'
 #                             operations endpoints, metric consensus_etcdraft_is_leader)
 #   network.sh nodes          the node names
-#   network.sh status         each node: running, /healthz, block height
+#   network.sh status         each node: running, /healthz, block height, certificates' expiry
+#   network.sh certs [ORG]    every certificate of the organisation's state folder (default all):
+#                             file, subject CN, notAfter, days left; the first to expire first
 #   network.sh deploy         deploy the chaincode (sequence 1) when it is not committed yet
 #   network.sh upgrade        rebuild the chaincode, commit sequence + 1 with new servers started
 #                             beside the running ones (no call fails; docs/network.md)
@@ -137,17 +139,37 @@ node_version() {
 }
 
 # node_expiry NODE: the earliest expiry of the node's own certificates (its TLS pair, its
-# enrollment certificate; a CA's root and operations TLS pair), with the days left.
+# enrollment certificate; a CA's root, TLS pair and operations TLS pair), with the days left.
 node_expiry() {
-	local d=$(node_dir "$1") f end first="" first_s=0 s
-	for f in "$d/tls/cert.pem" "$d/msp/signcerts/cert.pem" "$d/ca-cert.pem" "$d/ops-tls/cert.pem"; do
-		[ -f "$f" ] || continue
-		end=$(openssl x509 -in "$f" -noout -enddate 2>/dev/null | sed 's/^notAfter=//') || continue
-		s=$(date -u -d "$end" +%s 2>/dev/null) || continue
-		if [ -z "$first" ] || [ "$s" -lt "$first_s" ]; then first=$f first_s=$s; fi
+	local d=$(node_dir "$1") f info first=""
+	for f in "$d/tls/cert.pem" "$d/msp/signcerts/cert.pem" "$d/ca-cert.pem" "$d/tls-cert.pem" "$d/ops-tls/cert.pem"; do
+		[ -f "$f" ] && info=$(cert_info "$f") || continue
+		[ -n "$first" ] && [ "${info%%$'\t'*}" -ge "$first" ] || first=${info%%$'\t'*}
 	done
 	[ -n "$first" ] || { echo -; return; }
-	echo "$(date -u -d "@$first_s" +%F) ($(((first_s - $(date +%s)) / 86400)) days)"
+	echo "$(date -u -d "@$first" +%F) ($(days_left "$first") days)"
+}
+
+# cmd_certs [ORG]: every certificate in the state folder of ORG (default: every organisation, the
+# ordering one included) and of its gateway (gateways/ORG/), one line each, the first to expire
+# first: its file, subject CN, notAfter and days left. A certificate copied to several files (the
+# CA's root in every MSP, a user's in the gateway's wallet) is listed once, at its first file.
+cmd_certs() {
+	[ -e "$NET/$MARKER" ] || die "no network in $NET"
+	local orgs=(orderer "${ORGS[@]}") org f info end cn fpr
+	if [ -n "${1:-}" ]; then
+		[ -n "${MSP[$1]:-}" ] || die "no organisation '$1'; organisations: orderer ${ORGS[*]}"
+		orgs=("$1")
+	fi
+	printf '%-56s %-40s %-20s %s\n' FILE CN 'NOT AFTER (UTC)' 'DAYS LEFT'
+	for org in "${orgs[@]}"; do
+		cert_files "$(org_dir "$org")" "$NET/gateways/$org"
+	done | while IFS= read -r f; do
+		info=$(cert_info "$f") || continue
+		printf '%s\t%s\n' "$info" "${f#"$NET"/}"
+	done | sort -t$'\t' -k3,3 -s -u | sort -t$'\t' -k1,1n -s | while IFS=$'\t' read -r end cn fpr f; do
+		printf '%-56s %-40s %-20s %s\n' "$f" "${cn:--}" "$(date -u -d "@$end" '+%F %R')" "$(days_left "$end")"
+	done
 }
 
 cmd_status() {
@@ -343,9 +365,9 @@ verb=${1:-}
 case $verb in
 up | down | status | deploy | upgrade | nodes | leader) no_args "$verb" "$@" ;;
 kill | env | logs) max_args "$verb" 2 "$@" ;;
-height) max_args "$verb" 1 "$@" ;;
 backup | restore-ca) max_args "$verb" 2 "$@" ;;
 restore-peer) max_args "$verb" 3 "$@" ;;
+height | certs) max_args "$verb" 1 "$@" ;;
 esac
 case $verb in
 up) cmd_up ;;
@@ -371,5 +393,6 @@ revoke-user) cmd_revoke_user "$@" ;;
 backup) cmd_backup "$@" ;;
 restore-peer) cmd_restore_peer "$@" ;;
 restore-ca) cmd_restore_ca "$@" ;;
+certs) cmd_certs "$@" ;;
 *) usage ;;
 esac

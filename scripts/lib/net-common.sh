@@ -207,6 +207,53 @@ node_dir() {
 host_path() { echo "$2"; }
 
 # ---------------------------------------------------------------------------------------------
+# Certificates: the one reading of a certificate file for `status`, `certs` and the monitoring's
+# expiry metrics (scripts/monitor.sh)
+
+# RENEWED: the folder in a node's folder where a renewal keeps the pairs it replaced (lib/net-renew.sh).
+RENEWED=renewed
+
+# cert_files DIR...: the PEM files under each DIR that may hold a certificate, sorted, DIR by DIR:
+# private keys (keystore/) and the replaced pairs a renewal keeps ($RENEWED/) left out.
+cert_files() {
+	local d
+	for d in "$@"; do
+		[ -d "$d" ] || continue
+		find "$d" \( -name keystore -o -name "$RENEWED" \) -prune -o -name '*.pem' -type f -print | sort
+	done
+}
+
+# cert_info FILE: the first certificate in FILE as "NOT_AFTER<TAB>CN<TAB>SHA256_FINGERPRINT"
+# (NOT_AFTER in seconds since the epoch); fails when FILE does not start with a certificate.
+cert_info() {
+	local head line end="" cn="" fpr=""
+	IFS= read -r head <"$1" 2>/dev/null || return 1
+	[ "$head" = "-----BEGIN CERTIFICATE-----" ] || return 1
+	while IFS= read -r line; do
+		case $line in
+		notAfter=*) end=$(date -u -d "${line#notAfter=}" +%s 2>/dev/null) || return 1 ;;
+		subject=*) [[ ${line#subject=} =~ (^|,)CN=([^,]*) ]] && cn=${BASH_REMATCH[2]} ;;
+		*[Ff]ingerprint=*) fpr=${line#*=} ;;
+		esac
+	done < <(openssl x509 -in "$1" -noout -enddate -subject -nameopt RFC2253 -fingerprint -sha256 2>/dev/null)
+	[ -n "$end" ] || return 1
+	printf '%s\t%s\t%s\n' "$end" "$cn" "$fpr"
+}
+
+# days_left NOT_AFTER: whole days until NOT_AFTER (seconds since the epoch), with the hours when
+# fewer than two days are left (the minutes under an hour): "364", "1 (30h)", "0 (59m)", "-3".
+days_left() {
+	local left=$(($1 - $(date +%s)))
+	if [ $left -lt 0 ] || [ $left -ge 172800 ]; then
+		echo "$((left / 86400))"
+	elif [ $left -ge 3600 ]; then
+		echo "$((left / 86400)) ($((left / 3600))h)"
+	else
+		echo "0 ($((left / 60))m)"
+	fi
+}
+
+# ---------------------------------------------------------------------------------------------
 # Arguments: a verb refuses what it would ignore
 
 # no_args VERB ARG...: a verb that takes no arguments refuses any.
