@@ -51,9 +51,11 @@ deploy: ## deploy the chaincode (package, install, approve, commit)
 upgrade: ## rebuild the chaincode and upgrade it with a new sequence, new servers beside the running ones (no call fails)
 	@scripts/network.sh upgrade
 
-.PHONY: certs
+.PHONY: certs renew
 certs: ## every certificate of the native network's state folder with its expiry, the first to expire first: make certs [ORG=bank2]
 	@scripts/network.sh certs $(ORG)
+renew: ## renew a peer's or an orderer's certificates on the running network (new pairs from its CA, consenter update, restart): make renew NODE=peer0.bank2
+	@scripts/network.sh renew $(NODE)
 
 .PHONY: add-org
 add-org: ## a bank joins the running native network (CA, peer, channel update, chaincode, registry, gateway): make add-org NAME=bank3

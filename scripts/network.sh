@@ -18,6 +18,9 @@
 #   network.sh status         each node: running, /healthz, block height, certificates' expiry
 #   network.sh certs [ORG]    every certificate of the organisation's state folder (default all):
 #                             file, subject CN, notAfter, days left; the first to expire first
+#   network.sh renew NODE     a peer's or an orderer's enrollment and TLS pairs reissued by its CA,
+#                             an orderer's consenter entry updated, the node restarted and waited
+#                             for; the replaced pairs kept in its folder's renewed/
 #   network.sh deploy         deploy the chaincode (sequence 1) when it is not committed yet
 #   network.sh upgrade        rebuild the chaincode, commit sequence + 1 with new servers started
 #                             beside the running ones (no call fails; docs/network.md)
@@ -48,7 +51,8 @@
 # RECV_BATCH_MAX_MESSAGES (100), RECV_LOG_SPEC (the nodes' FABRIC_LOGGING_SPEC), RECV_CC_POLICY,
 # RECV_CC_BIN (a prebuilt chaincode server), RECV_CC_TLS (true: mutual TLS to the chaincode
 # servers), RECV_CLIENT_AUTH (true: mutual TLS on peers and orderers), RECV_READY_TIMEOUT (seconds
-# per readiness wait, 60), RECV_TLS_EXTRA_HOSTS (more TLS SANs).
+# per readiness wait, 60), RECV_TLS_EXTRA_HOSTS (more TLS SANs), RECV_CERT_EXPIRY (the lifetime of the
+# certificates the CAs issue, as a Go duration, 8760h; read when the network is made).
 # See docs/network.md.
 set -euo pipefail
 
@@ -323,6 +327,81 @@ cmd_revoke_user() {
 	step_done
 }
 
+# cmd_renew NODE: a peer's or an orderer's enrollment and TLS pairs reissued by its organisation's
+# CA (new keys), the replaced ones kept in its folder's renewed/STAMP/; an orderer's consenter entry
+# updated in the channel configuration; the node restarted and waited for: a peer until its
+# gateway uses it and gossip knows it, an orderer until it is back in Raft. One node at a time:
+# the other orderers keep the quorum. A restart that fails puts the replaced pairs back (a peer's;
+# an orderer's consenter entry already names the new certificate: the message says what to do).
+cmd_renew() {
+	local node=${1:-} t0=$SECONDS org work bak old new
+	[ -n "$node" ] || die "usage: $SCRIPT renew NODE (a peer or an orderer); nodes: $(nodes | grep -E '^(peer0|orderer)' | paste -sd' ')"
+	[ -f "$NET/network.json" ] || die "no network in $NET: run 'network.sh up'"
+	known_nodes "$node"
+	case $node in
+	peer0.* | orderer[0-9]) ;;
+	*) die "renew: $node is no peer or orderer (the CAs, chaincode servers and users: docs/operations.md)" ;;
+	esac
+	node_running "$node" || die "renew: $node is not running ('network.sh start $node' first)"
+	ensure_tool jq jq
+	org=$(node_org "$node")
+	old=$(served_cert "$node")
+	step "$node: new enrollment and TLS pairs from ca.$org"
+	RENEW_WORK=$(mktemp -d "$(node_dir "$node")/.renew.XXXXXX")
+	trap 'rm -rf "$RENEW_WORK"' EXIT
+	work=$RENEW_WORK
+	renew_new_pairs "$node" "$work"
+	step_done
+	if [ "$org" = orderer ]; then
+		step "$node: its consenter entry in the channel configuration names the new TLS certificate"
+		consenter_update "$node" "$work/tls/cert.pem"
+		step_done
+	fi
+	step "$node: restarted with the new pairs (the replaced ones in $RENEWED/)"
+	bak=$(renew_install "$node" "$work")
+	rm -rf "$work"
+	RENEW_NODE=$node RENEW_BACKUP=$bak
+	trap 'rc=$?; [ $rc -eq 0 ] || renew_failed "$RENEW_NODE" "$RENEW_BACKUP"' EXIT
+	stop_nodes "$node"
+	cmd_start "$node"
+	if [ "$org" = orderer ]; then
+		wait_until "$node to rejoin Raft on $CHANNEL" "$node" "$READY_TIMEOUT" orderer_rejoined "$node"
+	fi
+	new=$(served_cert "$node")
+	[ -n "$new" ] && [ "$new" = "$(cert_fingerprint "$(node_dir "$node")/tls/cert.pem")" ] ||
+		die "$node does not present its new TLS certificate (it presents ${new:-nothing})"
+	trap - EXIT
+	step_done
+	say "$node renewed in $((SECONDS - t0))s: its TLS listener presents the new certificate (was ${old:0:23}..., now ${new:0:23}...)"
+	say "    enrollment until $(cert_until "$(node_dir "$node")/msp/signcerts/cert.pem"), TLS until $(cert_until "$(node_dir "$node")/tls/cert.pem")"
+	say "    replaced pairs: $bak"
+}
+
+# cert_until FILE: the certificate's notAfter (UTC) with the days left.
+cert_until() {
+	local end
+	end=$(cert_info "$1" | cut -f1)
+	echo "$(date -u -d "@$end" '+%F %R') UTC ($(days_left "$end") days)"
+}
+
+# renew_failed NODE BACKUP: after a failed restart, a peer's replaced pairs back and the peer
+# started with them; an orderer is left as it is, with what to do.
+renew_failed() {
+	local node=$1 bak=$2
+	case $node in
+	peer0.*)
+		say "$node did not come back with its new pairs: putting back those of $bak" >&2
+		renew_restore "$node" "$bak"
+		stop_nodes "$node" >&2 || true
+		start_and_wait "$node" >&2 || say "$node does not start with its former pairs either: its log, 'network.sh logs $node'" >&2
+		;;
+	*)
+		say "$node did not rejoin with its new pairs; the channel configuration names its new TLS certificate," >&2
+		say "so its former pairs ($bak) would need the consenter entry changed back first. Its log: 'network.sh logs $node'" >&2
+		;;
+	esac
+}
+
 cmd_config_update() {
 	local what=${1:-} filter=${2:-}
 	[ -n "$what" ] && [ -n "$filter" ] || die "usage: $SCRIPT config-update WHAT JQ_FILTER [ORG...]"
@@ -367,7 +446,7 @@ up | down | status | deploy | upgrade | nodes | leader) no_args "$verb" "$@" ;;
 kill | env | logs) max_args "$verb" 2 "$@" ;;
 backup | restore-ca) max_args "$verb" 2 "$@" ;;
 restore-peer) max_args "$verb" 3 "$@" ;;
-height | certs) max_args "$verb" 1 "$@" ;;
+height | renew | certs) max_args "$verb" 1 "$@" ;;
 esac
 case $verb in
 up) cmd_up ;;
@@ -394,5 +473,6 @@ backup) cmd_backup "$@" ;;
 restore-peer) cmd_restore_peer "$@" ;;
 restore-ca) cmd_restore_ca "$@" ;;
 certs) cmd_certs "$@" ;;
+renew) cmd_renew "$@" ;;
 *) usage ;;
 esac

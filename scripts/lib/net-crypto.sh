@@ -14,7 +14,7 @@ write_ca_config() {
 	(umask 077 && rand_secret >"$secret_file")
 	local CA_PORT CA_LISTEN_HOST CA_NAME="ca.$org" CA_ADMIN=registrar CA_ADMIN_PASSWORD
 	local CA_AFFILIATION=$org CA_HOST ORG_DOMAIN="$org.$DOMAIN" ORG_NAME=${MSP[$org]}
-	local CA_OPS_LISTEN
+	local CA_OPS_LISTEN CERT_EXPIRY=${RECV_CERT_EXPIRY:-8760h}
 	CA_HOST=$(tls_name "ca.$org")
 	CA_LISTEN_HOST=$(node_host self "ca.$org")
 	CA_PORT=$(port self "ca.$org")
@@ -41,7 +41,7 @@ write_ca_config() {
 	chmod 600 "$NET/secrets/ca.$org.ids"
 	(umask 077 && render "$TEMPLATES/fabric-ca-server-config.yaml" "$home/fabric-ca-server-config.yaml" \
 		CA_PORT CA_LISTEN_HOST CA_NAME CA_ADMIN CA_ADMIN_PASSWORD CA_AFFILIATION CA_HOST ORG_DOMAIN ORG_NAME \
-		CA_OPS_LISTEN CA_IDENTITIES)
+		CA_OPS_LISTEN CA_IDENTITIES CERT_EXPIRY)
 }
 
 # write_ca_ops_tls ORG: the key pair of the CA's operations listener, in its home's ops-tls/ (the
@@ -178,6 +178,18 @@ NodeOUs:
 EOF
 }
 
+# csr_names ORG: the subject names of every certificate request of ORG's identities (the CA adds
+# the OU of the identity's type).
+csr_names() { echo "C=CN,ST=Shanghai,L=Shanghai,O=$1.$DOMAIN"; }
+
+# node_hosts NODE: the names and addresses in a peer's or orderer's TLS certificate.
+node_hosts() {
+	case $1 in
+	orderer[0-9]) echo "$(orderer_host "$1"),$1,localhost,$HOST$(extra_hosts)" ;;
+	peer0.*) echo "$(peer_host "${1#peer0.}"),$1,localhost,$HOST$(extra_hosts)" ;;
+	esac
+}
+
 # enroll_identity ORG NAME DIR [HOSTS [TLS_ONLY]]: enrolls NAME (registered by the CA's config)
 # into DIR/msp (unless TLS_ONLY); with HOSTS, also a TLS certificate into DIR/tls (cert.pem,
 # key.pem, ca.pem). The secret enrolls once (the CAs' maxenrollments is 1): the TLS certificate of
@@ -187,7 +199,8 @@ enroll_identity() {
 	local secret
 	secret=$(awk -v n="$name" '$1 == n { print $2 }' "$NET/secrets/ca.$org.ids")
 	[ -n "$secret" ] || { say "no secret for $name at ca.$org" >&2; return 1; }
-	local csr_names="C=CN,ST=Shanghai,L=Shanghai,O=$org.$DOMAIN"
+	local csr_names
+	csr_names=$(csr_names "$org")
 	if [ -z "$tls_only" ]; then
 		ca_client "$org" enroll -u "$(ca_url "$name:$secret" "$org")" --mspdir "$dir/msp" --csr.names "$csr_names" \
 			--csr.hosts "${hosts:-$name}"
@@ -237,10 +250,10 @@ enroll_org() {
 	local o
 	if [ "$org" = orderer ]; then
 		for o in "${ORDERERS[@]}"; do
-			enroll_identity orderer "$o" "$dir/$o" "$(orderer_host "$o"),$o,localhost,$HOST$(extra_hosts)"
+			enroll_identity orderer "$o" "$dir/$o" "$(node_hosts "$o")"
 		done
 	else
-		enroll_identity "$org" peer0 "$dir/peer0" "$(peer_host "$org"),peer0.$org,localhost,$HOST$(extra_hosts)"
+		enroll_identity "$org" peer0 "$dir/peer0" "$(node_hosts "peer0.$org")"
 		# The org's own chaincode server's TLS certificate, and the client certificate the org's
 		# peer presents to it (it travels in the org's package's connection.json, as CCaaS
 		# prescribes); both from the org's CA.

@@ -16,4 +16,5 @@ esac
 . "$_net_lib/net-config.sh"
 . "$_net_lib/net-org.sh"
 . "$_net_lib/net-backup.sh"
+. "$_net_lib/net-renew.sh"
 unset _net_lib

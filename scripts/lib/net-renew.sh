@@ -1,0 +1,144 @@
+# shellcheck shell=bash
+# Certificate renewal on the running network (scripts/network.sh renew; docs/operations.md,
+# "Renewing certificates"). A node's enrollment and TLS pairs are reissued by its organisation's
+# CA for new keys (a reenrollment signed with the node's current enrollment pair: no secret is
+# needed, the CA's one-time secrets were spent at the first enrollment), the pairs they replace
+# are kept in the node's folder's renewed/STAMP/ for a rollback, and the node is restarted.
+#
+#   renew_new_pairs NODE WORK   the new pairs into WORK/msp and WORK/tls (nothing else changes)
+#   renew_install NODE WORK     the replaced pairs copied to renewed/STAMP/, the new ones in place
+#   renew_restore NODE BACKUP   the pairs of renewed/STAMP/ back in place
+#   consenter_update O CERT     the orderer's entry in the channel's consenter set with CERT as its
+#                               client and server TLS certificate (Raft pins them), by a
+#                               configuration update the ordering organisation's admin signs
+#   orderer_rejoined O          O is back in Raft (see below)
+#   served_cert NODE            the fingerprint of the certificate NODE's TLS listener presents
+#
+# A peer's certificates are in no channel configuration (its organisation's CA root is what the
+# others trust), so a peer's renewal is a restart; an orderer's TLS certificate is in its consenter
+# entry, updated before the restart (the Raft leader hands its leadership over first when the
+# entry is its own). The CA issues them for its profiles' lifetime (a year; RECV_CERT_EXPIRY when
+# the network was made), from now.
+
+# node_org NODE: the organisation whose CA issued NODE's certificates.
+node_org() {
+	case $1 in
+	orderer[0-9]) echo orderer ;;
+	*.*) echo "${1#*.}" ;;
+	esac
+}
+
+# reenroll ORG MSP OUT PROFILE HOSTS: the identity whose pair is in MSP (signcerts/cert.pem,
+# keystore/key.pem) reenrolled at ORG's CA with a new key, from CA profile PROFILE (empty: the
+# CA's default, the enrollment certificates'), for HOSTS:
+# OUT/cert.pem and OUT/key.pem.
+reenroll() {
+	local org=$1 msp=$2 out=$3 profile=$4 hosts=$5 tmp key
+	tmp=$out/.msp
+	mkdir -p "$tmp/signcerts" "$tmp/keystore"
+	cp "$msp/signcerts/cert.pem" "$tmp/signcerts/cert.pem"
+	# The client finds the signing key by its public key, whatever the file's name.
+	cp "$msp/keystore/key.pem" "$tmp/keystore/enrollment_sk"
+	ca_client "$org" reenroll -u "https://$(addr host "ca.$org")" --mspdir "$tmp" --csr.names "$(csr_names "$org")" \
+		--csr.hosts "$hosts" ${profile:+--enrollment.profile "$profile"} ||
+		{ say "ca.$org did not reenroll $msp:" >&2; tail -n 5 "$NET/logs/enroll.$org.log" >&2; return 1; }
+	rm -f "$tmp/keystore/enrollment_sk"
+	key=$(find "$tmp/keystore" -name '*_sk' -print -quit)
+	[ -n "$key" ] && [ -s "$tmp/signcerts/cert.pem" ] || { say "ca.$org reenrolled $msp but wrote no pair" >&2; return 1; }
+	mv "$tmp/signcerts/cert.pem" "$out/cert.pem"
+	mv "$key" "$out/key.pem"
+	chmod 600 "$out/key.pem"
+	rm -rf "$tmp"
+}
+
+# renew_new_pairs NODE WORK: NODE's new enrollment pair in WORK/msp, its new TLS pair in WORK/tls,
+# both reenrolled with its current enrollment pair, for the names its TLS certificate has now.
+renew_new_pairs() {
+	local node=$1 work=$2 org dir hosts
+	org=$(node_org "$node")
+	dir=$(node_dir "$node")
+	hosts=$(node_hosts "$node")
+	mkdir -p "$work/msp" "$work/tls"
+	reenroll "$org" "$dir/msp" "$work/msp" "" "$hosts"
+	reenroll "$org" "$dir/msp" "$work/tls" tls "$hosts"
+}
+
+# The files of a node's pairs, each beside its place in WORK (renew_new_pairs).
+RENEW_FILES=("msp/signcerts/cert.pem msp/cert.pem" "msp/keystore/key.pem msp/key.pem" "tls/cert.pem tls/cert.pem"
+	"tls/key.pem tls/key.pem")
+
+# renew_install NODE WORK: prints the backup folder (renewed/STAMP in NODE's folder) after
+# copying NODE's pairs there and putting the new ones of WORK in their place.
+renew_install() {
+	local node=$1 work=$2 dir bak pair file new
+	dir=$(node_dir "$node")
+	bak=$dir/$RENEWED/$(date -u +%Y%m%dT%H%M%SZ)
+	for pair in "${RENEW_FILES[@]}"; do
+		read -r file new <<<"$pair"
+		mkdir -p "$(dirname "$bak/$file")"
+		cp -p "$dir/$file" "$bak/$file"
+	done
+	for pair in "${RENEW_FILES[@]}"; do
+		read -r file new <<<"$pair"
+		cp "$work/$new" "$dir/$file.new"
+		mv "$dir/$file.new" "$dir/$file"
+	done
+	echo "$bak"
+}
+
+# renew_restore NODE BACKUP: the pairs kept in BACKUP back in NODE's folder.
+renew_restore() {
+	local node=$1 bak=$2 dir pair file
+	dir=$(node_dir "$node")
+	for pair in "${RENEW_FILES[@]}"; do
+		read -r file _ <<<"$pair"
+		cp -p "$bak/$file" "$dir/$file"
+	done
+}
+
+# consenter_edit IN OUT HOST PORT CERT: the configuration with the consenter HOST:PORT's client and
+# server TLS certificates replaced by CERT (a PEM file); fails unless exactly one entry matches.
+consenter_edit() {
+	local in=$1 out=$2 host=$3 port=$4 cert=$5 path='.channel_group.groups.Orderer.values.ConsensusType.value.metadata.consenters'
+	[ "$(jq --arg h "$host" --argjson p "$port" "[$path[] | select(.host == \$h and .port == \$p)] | length" "$in")" = 1 ] ||
+		{ say "no single consenter $host:$port in the channel configuration" >&2; return 1; }
+	jq --arg h "$host" --argjson p "$port" --arg c "$(base64 -w0 "$cert")" \
+		"($path[] | select(.host == \$h and .port == \$p)) |= (.client_tls_cert = \$c | .server_tls_cert = \$c)" "$in" >"$out"
+}
+
+# consenter_update O CERT: O's consenter entry with CERT, signed and submitted by the ordering
+# organisation's admin (the Orderer group's Admins policy).
+consenter_update() {
+	local o=$1 cert=$2
+	config_change "tls-$o" orderer consenter_edit "$(node_host net "$o")" "$(port net "$o")" "$cert"
+}
+
+# orderer_rejoined O: O is back in Raft: its height is the other orderers' (read before it) and the
+# leader's heartbeat it received counts every orderer active (consensus_etcdraft_active_nodes).
+orderer_rejoined() {
+	local o=$1 other h ref=0 active
+	for other in "${ORDERERS[@]}"; do
+		[ "$other" != "$o" ] || continue
+		h=$(orderer_height "$other")
+		[ "${h:-0}" -le "$ref" ] || ref=$h
+	done
+	h=$(orderer_height "$o")
+	[ "${h:-0}" -ge "$ref" ] || return 1
+	active=$(ops_metrics "$(addr host "$o" ops)" orderer |
+		sed -n "s/^consensus_etcdraft_active_nodes{channel=\"$CHANNEL\"} \\([0-9]*\\)$/\\1/p")
+	[ "${active:-0}" -eq ${#ORDERERS[@]} ]
+}
+
+# served_cert NODE: the SHA-256 fingerprint of the certificate NODE's main TLS listener presents,
+# read with openssl s_client as its organisation's admin (the nodes require a client certificate);
+# empty when there is no handshake.
+served_cert() {
+	local tls
+	tls=$(org_dir "$(node_org "$1")")/users/admin/tls
+	{ openssl s_client -connect "$(addr host "$1")" -servername "$(tls_name "$1")" -cert "$tls/cert.pem" \
+		-key "$tls/key.pem" </dev/null 2>/dev/null || true; } |
+		{ openssl x509 -noout -fingerprint -sha256 2>/dev/null || true; } | sed 's/^.*=//'
+}
+
+# cert_fingerprint FILE: the SHA-256 fingerprint of the certificate in FILE.
+cert_fingerprint() { cert_info "$1" | cut -f3; }
