@@ -331,8 +331,7 @@ cmd_revoke_user() {
 # CA (new keys), the replaced ones kept in its folder's renewed/STAMP/; an orderer's consenter entry
 # updated in the channel configuration; the node restarted and waited for: a peer until its
 # gateway uses it and gossip knows it, an orderer until it is back in Raft. One node at a time:
-# the other orderers keep the quorum. A restart that fails puts the replaced pairs back (a peer's;
-# an orderer's consenter entry already names the new certificate: the message says what to do).
+# the other orderers keep the quorum. A restart that fails puts the replaced pairs back.
 cmd_renew() {
 	local node=${1:-} t0=$SECONDS org work bak old new
 	[ -n "$node" ] || die "usage: $SCRIPT renew NODE (a peer or an orderer); nodes: $(nodes | grep -E '^(peer0|orderer)' | paste -sd' ')"
@@ -384,22 +383,15 @@ cert_until() {
 	echo "$(date -u -d "@$end" '+%F %R') UTC ($(days_left "$end") days)"
 }
 
-# renew_failed NODE BACKUP: after a failed restart, a peer's replaced pairs back and the peer
-# started with them; an orderer is left as it is, with what to do.
+# renew_failed NODE BACKUP: after a failed restart, the node's replaced pairs back and the node
+# started with them (an orderer's former TLS certificate has the same key as the one its consenter
+# entry names now, which is all Raft compares).
 renew_failed() {
 	local node=$1 bak=$2
-	case $node in
-	peer0.*)
-		say "$node did not come back with its new pairs: putting back those of $bak" >&2
-		renew_restore "$node" "$bak"
-		stop_nodes "$node" >&2 || true
-		start_and_wait "$node" >&2 || say "$node does not start with its former pairs either: its log, 'network.sh logs $node'" >&2
-		;;
-	*)
-		say "$node did not rejoin with its new pairs; the channel configuration names its new TLS certificate," >&2
-		say "so its former pairs ($bak) would need the consenter entry changed back first. Its log: 'network.sh logs $node'" >&2
-		;;
-	esac
+	say "$node did not come back with its new pairs: putting back those of $bak" >&2
+	renew_restore "$node" "$bak"
+	stop_nodes "$node" >&2 || true
+	start_and_wait "$node" >&2 || say "$node does not start with its former pairs either: its log, 'network.sh logs $node'" >&2
 }
 
 cmd_config_update() {

@@ -1,8 +1,9 @@
 # shellcheck shell=bash
 # Certificate renewal on the running network (scripts/network.sh renew; docs/operations.md,
 # "Renewing certificates"). A node's enrollment and TLS pairs are reissued by its organisation's
-# CA for new keys (a reenrollment signed with the node's current enrollment pair: no secret is
-# needed, the CA's one-time secrets were spent at the first enrollment), the pairs they replace
+# CA (a reenrollment signed with the node's current pair: no secret is needed, the CA's one-time
+# secrets were spent at the first enrollment), for new keys except an orderer's TLS key (Raft
+# knows the orderer by it: renew_new_pairs), the pairs they replace
 # are kept in the node's folder's renewed/STAMP/ for a rollback, and the node is restarted.
 #
 #   renew_new_pairs NODE WORK   the new pairs into WORK/msp and WORK/tls (nothing else changes)
@@ -28,39 +29,53 @@ node_org() {
 	esac
 }
 
-# reenroll ORG MSP OUT PROFILE HOSTS: the identity whose pair is in MSP (signcerts/cert.pem,
-# keystore/key.pem) reenrolled at ORG's CA with a new key, from CA profile PROFILE (empty: the
-# CA's default, the enrollment certificates'), for HOSTS:
-# OUT/cert.pem and OUT/key.pem.
+# reenroll ORG CERT KEY OUT PROFILE HOSTS [REUSE]: the identity whose pair is CERT and KEY (its
+# enrollment pair, or a TLS pair the CA issued it) reenrolled at ORG's CA, signed with that pair,
+# from CA profile PROFILE (empty: the CA's default, the enrollment certificates'), for HOSTS:
+# OUT/cert.pem and OUT/key.pem; a new key, or with REUSE the same key.
 reenroll() {
-	local org=$1 msp=$2 out=$3 profile=$4 hosts=$5 tmp key
+	local org=$1 cert=$2 key=$3 out=$4 profile=$5 hosts=$6 reuse=${7:-} tmp new
 	tmp=$out/.msp
 	mkdir -p "$tmp/signcerts" "$tmp/keystore"
-	cp "$msp/signcerts/cert.pem" "$tmp/signcerts/cert.pem"
+	cp "$cert" "$tmp/signcerts/cert.pem"
 	# The client finds the signing key by its public key, whatever the file's name.
-	cp "$msp/keystore/key.pem" "$tmp/keystore/enrollment_sk"
+	cp "$key" "$tmp/keystore/enrollment_sk"
 	ca_client "$org" reenroll -u "https://$(addr host "ca.$org")" --mspdir "$tmp" --csr.names "$(csr_names "$org")" \
-		--csr.hosts "$hosts" ${profile:+--enrollment.profile "$profile"} ||
-		{ say "ca.$org did not reenroll $msp:" >&2; tail -n 5 "$NET/logs/enroll.$org.log" >&2; return 1; }
-	rm -f "$tmp/keystore/enrollment_sk"
-	key=$(find "$tmp/keystore" -name '*_sk' -print -quit)
-	[ -n "$key" ] && [ -s "$tmp/signcerts/cert.pem" ] || { say "ca.$org reenrolled $msp but wrote no pair" >&2; return 1; }
+		--csr.hosts "$hosts" ${profile:+--enrollment.profile "$profile"} ${reuse:+--csr.keyrequest.reusekey} ||
+		{ say "ca.$org did not reenroll $cert:" >&2; tail -n 5 "$NET/logs/enroll.$org.log" >&2; return 1; }
+	if [ -n "$reuse" ]; then
+		new=$tmp/keystore/enrollment_sk
+	else
+		rm -f "$tmp/keystore/enrollment_sk"
+		new=$(find "$tmp/keystore" -name '*_sk' -print -quit)
+	fi
+	[ -n "$new" ] && [ -s "$tmp/signcerts/cert.pem" ] || { say "ca.$org reenrolled $cert but wrote no pair" >&2; return 1; }
 	mv "$tmp/signcerts/cert.pem" "$out/cert.pem"
-	mv "$key" "$out/key.pem"
+	mv "$new" "$out/key.pem"
 	chmod 600 "$out/key.pem"
 	rm -rf "$tmp"
 }
 
 # renew_new_pairs NODE WORK: NODE's new enrollment pair in WORK/msp, its new TLS pair in WORK/tls,
-# both reenrolled with its current enrollment pair, for the names its TLS certificate has now.
+# for the names its TLS certificate has now; new keys, except an orderer's TLS key (below).
 renew_new_pairs() {
 	local node=$1 work=$2 org dir hosts
 	org=$(node_org "$node")
 	dir=$(node_dir "$node")
 	hosts=$(node_hosts "$node")
 	mkdir -p "$work/msp" "$work/tls"
-	reenroll "$org" "$dir/msp" "$work/msp" "" "$hosts"
-	reenroll "$org" "$dir/msp" "$work/tls" tls "$hosts"
+	reenroll "$org" "$dir/msp/signcerts/cert.pem" "$dir/msp/keystore/key.pem" "$work/msp" "" "$hosts"
+	case $node in
+	orderer[0-9])
+		# Raft knows a consenter by its TLS certificate's public key (Fabric compares keys, not
+		# certificates): with the same key the orderer stays a member whether or not it has the
+		# update's block when it restarts. With a new key, one that missed the block (cut off by
+		# the others as soon as they applied it) restarts as a stranger to its own channel and
+		# only pulls blocks until it finds itself: over a minute here.
+		reenroll "$org" "$dir/tls/cert.pem" "$dir/tls/key.pem" "$work/tls" tls "$hosts" reuse
+		;;
+	*) reenroll "$org" "$dir/msp/signcerts/cert.pem" "$dir/msp/keystore/key.pem" "$work/tls" tls "$hosts" ;;
+	esac
 }
 
 # The files of a node's pairs, each beside its place in WORK (renew_new_pairs).
