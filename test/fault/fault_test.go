@@ -2,7 +2,10 @@ package fault
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -78,6 +81,8 @@ func TestFaults_UnderLoad(t *testing.T) {
 		{"chaincode server killed", fmt.Sprintf("SIGKILL the chaincode server, restart it after %s", downtime), s.killChaincode},
 		{"chaincode upgraded", "make upgrade under load: the next package's servers start beside the running ones, the next definition commits, the old servers stop", s.upgrade},
 		{"bank joined", "make add-org NAME=bank3 under load: a channel update, then a definition whose endorsement policy and collections name the new bank, its servers handing over as an upgrade's", s.addBank},
+		{"peer's certificates renewed", "network.sh renew peer0.bank2 under load: new enrollment and TLS pairs (new keys) from ca.bank2, the peer restarted", s.renew("peer0.bank2")},
+		{"orderer's TLS renewed (consenter update)", "network.sh renew of the Raft leader under load: new pairs from ca.orderer (the TLS key kept), its consenter entry updated (the leader hands over), the orderer restarted and back in Raft", s.renew("")},
 		{"gateway killed mid-request", "SIGKILL the core enterprise's gateway with requests in flight, restart it; clients retry with the same keys", s.killGateway("CoreMSP", "gateway.core")},
 		{"network stopped and started", "make stop under load, then make start from the state folder", s.restartNetwork},
 		{"ordering quorum lost", fmt.Sprintf("SIGKILL two of the three orderers for %s (longer than a client's %s attempt), restart them; clients retry with the same keys", quorumDown, attemptTimeout), s.loseQuorum},
@@ -309,6 +314,70 @@ func (s *suite) addBank(t *testing.T, _ *load) recovery {
 	require.Contains(t, string(out), "next servers beside the running ones", "the definition change handed over:\n%s", out)
 	back := time.Now()
 	return recovery{at: at, back: back, catchUp: back.Sub(at), of: "add-org's whole run", planned: true}
+}
+
+// renew runs `network.sh renew node` (node "": the Raft leader) while the load goes on: the node's
+// TLS listener must then present a new certificate (a peer's for a new key, an orderer's for the
+// same key), issued for the CA's whole lifetime from the renewal (the suite's CAs issue two-hour certificates: main_test.go).
+func (s *suite) renew(node string) func(*testing.T, *load) recovery {
+	return func(t *testing.T, _ *load) recovery {
+		if node == "" {
+			lead, err := nw.RaftLeader()
+			require.NoError(t, err)
+			node = lead
+		}
+		before := servedCert(t, node)
+		at := time.Now()
+		out, err := nw.Script("renew", node)
+		require.NoError(t, err, "network.sh renew %s: %s", node, out)
+		back := time.Now()
+		after := servedCert(t, node)
+		require.NotEqual(t, before.SerialNumber, after.SerialNumber, "%s presents its former TLS certificate", node)
+		if strings.HasPrefix(node, "orderer") {
+			// Raft knows an orderer by its TLS key: the renewal keeps it (scripts/lib/net-renew.sh).
+			require.Equal(t, before.RawSubjectPublicKeyInfo, after.RawSubjectPublicKeyInfo, "%s's new TLS certificate keeps its key", node)
+		} else {
+			require.NotEqual(t, before.RawSubjectPublicKeyInfo, after.RawSubjectPublicKeyInfo, "%s's new TLS certificate has a new key", node)
+		}
+		// The new certificate runs the CA's lifetime from the renewal. notBefore is backdated by a few
+		// minutes (the CA's allowance for clock skew), so notAfter - notBefore exceeds the lifetime.
+		lifetime := before.NotAfter.Sub(before.NotBefore)
+		require.True(t, after.NotAfter.After(at.Add(lifetime-15*time.Minute)) && !after.NotAfter.After(back.Add(lifetime)),
+			"%s's new TLS certificate was not issued by the renewal for the CA's lifetime (about %s): valid until %s", node, lifetime, after.NotAfter)
+		t.Logf("%s: TLS certificate serial %x until %s, now serial %x until %s (%s)", node, before.SerialNumber,
+			before.NotAfter.Format(time.RFC3339), after.SerialNumber, after.NotAfter.Format(time.RFC3339), lifetime)
+		return recovery{at: at, back: back, catchUp: back.Sub(at), of: node + ": the renewal's whole run", planned: true}
+	}
+}
+
+// servedCert is the certificate node (a peer or an orderer) presents on its TLS listener, verified
+// against its organisation's TLS root in a handshake as the core enterprise's admin (the nodes
+// require a client certificate).
+func servedCert(t *testing.T, node string) *x509.Certificate {
+	_, core, err := nw.Desc.Org("CoreMSP")
+	require.NoError(t, err)
+	cfg, err := core.Peer.TLSConfig()
+	require.NoError(t, err)
+	var addr, root string
+	for _, o := range nw.Desc.Orderers {
+		if o.Name == node {
+			addr, cfg.ServerName, root = o.Address, o.ServerName, o.TLSCACert
+		}
+	}
+	for _, org := range nw.Desc.Orgs {
+		if org.Peer.Name == node {
+			addr, cfg.ServerName, root = org.Peer.Address, org.Peer.ServerName, org.Peer.TLSCACert
+		}
+	}
+	require.NotEmpty(t, addr, "no peer or orderer %s in network.json", node)
+	pem, err := os.ReadFile(root)
+	require.NoError(t, err)
+	cfg.RootCAs = x509.NewCertPool()
+	require.True(t, cfg.RootCAs.AppendCertsFromPEM(pem), "no certificate in %s", root)
+	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", addr, cfg)
+	require.NoError(t, err, "TLS handshake with %s at %s", node, addr)
+	defer conn.Close()
+	return conn.ConnectionState().PeerCertificates[0]
 }
 
 // killFor kills nodes, keeps them down for d and restarts them; it returns when they were killed

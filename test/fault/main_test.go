@@ -7,7 +7,9 @@
 //     chaincode server killed and restarted; a gateway killed mid-request and restarted, its
 //     clients retrying with the same keys; the whole network stopped and started again from its
 //     state folder (make stop / make start); the ordering service without a quorum for longer than
-//     a client's attempt; every gateway killed at once. After each: every acknowledged transaction
+//     a client's attempt; every gateway killed at once; planned changes, where no attempt may
+//     fail: the chaincode upgraded, a peer's and the Raft leader's certificates renewed (network.sh
+//     renew; the node must then present the new certificate). After each: every acknowledged transaction
 //     is valid exactly once in every peer's blocks, no write applied twice, no answer that said a
 //     transaction failed while the ledger has it valid, every peer at the same height, last block
 //     hash and rebuilt state, conservation on every root; the stall of commits and the faulted
@@ -22,10 +24,13 @@
 // The network comes from the harness (test/internal/testnet): a fresh one on ports
 // RECV_PORT_OFFSET (default 5000, as test/security: the suites run one after the other), never a
 // shared one, since the faults restart its nodes. RECV_FAULT_PAUSE sets how long the paused peer
-// stays stopped (default 30s).
+// stays stopped (default 30s). The network's CAs issue certificates for two hours
+// (RECV_CERT_EXPIRY, unless the environment sets it), so the renewal rounds replace short-lived
+// certificates with short-lived ones.
 package fault
 
 import (
+	"os"
 	"testing"
 
 	"github.com/recv-ledger/recv/test/internal/testnet"
@@ -34,6 +39,9 @@ import (
 var nw *testnet.Network // the network under test
 
 func TestMain(m *testing.M) {
+	if os.Getenv("RECV_CERT_EXPIRY") == "" {
+		_ = os.Setenv("RECV_CERT_EXPIRY", "2h")
+	}
 	testnet.Main(m, testnet.Config{Kind: testnet.Native, Gateways: true, RecvCLI: true, PortOffset: 5000},
 		func(n *testnet.Network) { nw = n })
 }
