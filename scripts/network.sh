@@ -151,7 +151,7 @@ node_expiry() {
 		[ -n "$first" ] && [ "${info%%$'\t'*}" -ge "$first" ] || first=${info%%$'\t'*}
 	done
 	[ -n "$first" ] || { echo -; return; }
-	echo "$(date -u -d "@$first" +%F) ($(days_left "$first") days)"
+	echo "$(date -u -d "@$first" +%F) ($(time_left "$first"))"
 }
 
 # cmd_certs [ORG]: every certificate in the state folder of ORG (default: every organisation, the
@@ -380,7 +380,7 @@ cmd_renew() {
 cert_until() {
 	local end
 	end=$(cert_info "$1" | cut -f1)
-	echo "$(date -u -d "@$end" '+%F %R') UTC ($(days_left "$end") days)"
+	echo "$(date -u -d "@$end" '+%F %R') UTC ($(time_left "$end"))"
 }
 
 # renew_failed NODE BACKUP: after a failed restart, the node's replaced pairs back and the node

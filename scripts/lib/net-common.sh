@@ -240,6 +240,23 @@ cert_info() {
 	printf '%s\t%s\t%s\n' "$end" "$cn" "$fpr"
 }
 
+# time_left NOT_AFTER: how long until NOT_AFTER, in words: "364 days", "30 hours", "59 minutes",
+# "expired".
+time_left() {
+	local left=$(($1 - $(date +%s)))
+	if [ $left -lt 0 ]; then
+		echo expired
+	elif [ $left -ge 172800 ]; then
+		echo "$((left / 86400)) days"
+	elif [ $left -ge 7200 ]; then
+		echo "$((left / 3600)) hours"
+	elif [ $left -ge 3600 ]; then
+		echo "1 hour"
+	else
+		echo "$((left / 60)) minutes"
+	fi
+}
+
 # days_left NOT_AFTER: whole days until NOT_AFTER (seconds since the epoch), with the hours when
 # fewer than two days are left (the minutes under an hour): "364", "1 (30h)", "0 (59m)", "-3".
 days_left() {
