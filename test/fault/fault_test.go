@@ -81,8 +81,9 @@ func TestFaults_UnderLoad(t *testing.T) {
 		{"chaincode server killed", fmt.Sprintf("SIGKILL the chaincode server, restart it after %s", downtime), s.killChaincode},
 		{"chaincode upgraded", "make upgrade under load: the next package's servers start beside the running ones, the next definition commits, the old servers stop", s.upgrade},
 		{"bank joined", "make add-org NAME=bank3 under load: a channel update, then a definition whose endorsement policy and collections name the new bank, its servers handing over as an upgrade's", s.addBank},
-		{"peer's certificates renewed", "network.sh renew peer0.bank2 under load: new enrollment and TLS pairs (new keys) from ca.bank2, the peer restarted", s.renew("peer0.bank2")},
-		{"orderer's TLS renewed (consenter update)", "network.sh renew of the Raft leader under load: new pairs from ca.orderer (the TLS key kept), its consenter entry updated (the leader hands over), the orderer restarted and back in Raft", s.renew("")},
+		{"peer's certificates renewed", "network.sh renew peer0.bank2 under load: new enrollment and TLS pairs (new keys) from ca.bank2, the peer restarted", s.renew("peer0.bank2", true)},
+		{"orderer's TLS renewed (consenter update)", "network.sh renew of the Raft leader under load: new pairs from ca.orderer (the TLS key kept), its consenter entry updated (the leader hands over), the orderer restarted and back in Raft", s.renew("", true)},
+		{"endorsing peer's certificates renewed", "network.sh renew peer0.core under load: as peer0.bank2's, but every write needs this peer while it restarts (not planned: clients retry)", s.renew("peer0.core", false)},
 		{"gateway killed mid-request", "SIGKILL the core enterprise's gateway with requests in flight, restart it; clients retry with the same keys", s.killGateway("CoreMSP", "gateway.core")},
 		{"network stopped and started", "make stop under load, then make start from the state folder", s.restartNetwork},
 		{"ordering quorum lost", fmt.Sprintf("SIGKILL two of the three orderers for %s (longer than a client's %s attempt), restart them; clients retry with the same keys", quorumDown, attemptTimeout), s.loseQuorum},
@@ -316,10 +317,11 @@ func (s *suite) addBank(t *testing.T, _ *load) recovery {
 	return recovery{at: at, back: back, catchUp: back.Sub(at), of: "add-org's whole run", planned: true}
 }
 
-// renew runs `network.sh renew node` (node "": the Raft leader) while the load goes on: the node's
+// renew runs `network.sh renew node` (node "": the Raft leader) while the load goes on, a planned
+// change (no attempt may fail) unless the node's restart stops writes (peer0.core): the node's
 // TLS listener must then present a new certificate (a peer's for a new key, an orderer's for the
 // same key), issued for the CA's whole lifetime from the renewal (the suite's CAs issue two-hour certificates: main_test.go).
-func (s *suite) renew(node string) func(*testing.T, *load) recovery {
+func (s *suite) renew(node string, planned bool) func(*testing.T, *load) recovery {
 	return func(t *testing.T, _ *load) recovery {
 		if node == "" {
 			lead, err := nw.RaftLeader()
@@ -346,7 +348,7 @@ func (s *suite) renew(node string) func(*testing.T, *load) recovery {
 			"%s's new TLS certificate was not issued by the renewal for the CA's lifetime (about %s): valid until %s", node, lifetime, after.NotAfter)
 		t.Logf("%s: TLS certificate serial %x until %s, now serial %x until %s (%s)", node, before.SerialNumber,
 			before.NotAfter.Format(time.RFC3339), after.SerialNumber, after.NotAfter.Format(time.RFC3339), lifetime)
-		return recovery{at: at, back: back, catchUp: back.Sub(at), of: node + ": the renewal's whole run", planned: true}
+		return recovery{at: at, back: back, catchUp: back.Sub(at), of: node + ": the renewal's whole run", planned: planned}
 	}
 }
 
