@@ -20,7 +20,8 @@
 #                             file, subject CN, notAfter, days left; the first to expire first
 #   network.sh renew NODE     a peer's or an orderer's enrollment and TLS pairs reissued by its CA,
 #                             an orderer's consenter entry updated, the node restarted and waited
-#                             for; the replaced pairs kept in its folder's renewed/
+#                             for; the replaced pairs kept in its folder's renewed/; for a CA
+#                             (ca.ORG), its own TLS pair, which it issues itself at a restart
 #   network.sh deploy         deploy the chaincode (sequence 1) when it is not committed yet
 #   network.sh upgrade        rebuild the chaincode, commit sequence + 1 with new servers started
 #                             beside the running ones (no call fails; docs/network.md)
@@ -334,12 +335,17 @@ cmd_revoke_user() {
 # the other orderers keep the quorum. A restart that fails puts the replaced pairs back.
 cmd_renew() {
 	local node=${1:-} t0=$SECONDS org work bak old new
-	[ -n "$node" ] || die "usage: $SCRIPT renew NODE (a peer or an orderer); nodes: $(nodes | grep -E '^(peer0|orderer)' | paste -sd' ')"
+	[ -n "$node" ] || die "usage: $SCRIPT renew NODE (a peer, an orderer or a CA's TLS pair); nodes: $(nodes | grep -E '^(peer0|orderer|ca)' | paste -sd' ')"
 	[ -f "$NET/network.json" ] || die "no network in $NET: run 'network.sh up'"
 	known_nodes "$node"
 	case $node in
 	peer0.* | orderer[0-9]) ;;
-	*) die "renew: $node is no peer or orderer (the CAs, chaincode servers and users: docs/operations.md)" ;;
+	ca.*)
+		node_running "$node" || die "renew: $node is not running ('network.sh start $node' first)"
+		renew_ca "${node#ca.}"
+		return
+		;;
+	*) die "renew: $node is no peer, orderer or CA (the chaincode servers and users: docs/operations.md)" ;;
 	esac
 	node_running "$node" || die "renew: $node is not running ('network.sh start $node' first)"
 	ensure_tool jq jq

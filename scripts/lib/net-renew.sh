@@ -157,3 +157,44 @@ served_cert() {
 
 # cert_fingerprint FILE: the SHA-256 fingerprint of the certificate in FILE.
 cert_fingerprint() { cert_info "$1" | cut -f3; }
+
+# ca_served_cert ORG: the SHA-256 fingerprint of the certificate ORG's CA presents on its TLS
+# listener (no client certificate: the CA does not ask for one); empty without a handshake.
+ca_served_cert() {
+	{ openssl s_client -connect "$(addr host "ca.$1")" -servername "$(tls_name "ca.$1")" </dev/null 2>/dev/null || true; } |
+		{ openssl x509 -noout -fingerprint -sha256 2>/dev/null || true; } | sed 's/^.*=//'
+}
+
+# renew_ca ORG: the CA's own TLS pair renewed. With no TLS certificate configured, the CA issues
+# itself one (tls-cert.pem, signed by its root, a new key in its keystore) when it starts without
+# one: the current one is kept in the CA's renewed/STAMP/, removed, and the CA restarted. Its
+# clients trust its root (ca-cert.pem), so nothing else changes; no transaction goes through a
+# CA (only registrations and enrollments wait the second it restarts). A CA that does not come
+# back is started again with its former certificate.
+renew_ca() {
+	local org=$1 home bak old new t0=$SECONDS
+	home=$(node_dir "ca.$org")
+	[ -s "$home/tls-cert.pem" ] || die "renew: ca.$org has no TLS certificate of its own at $home/tls-cert.pem"
+	old=$(ca_served_cert "$org")
+	step "ca.$org: a new TLS pair, which the CA issues itself as it restarts (the replaced one in $RENEWED/)"
+	bak=$home/$RENEWED/$(date -u +%Y%m%dT%H%M%SZ)
+	mkdir -p "$bak"
+	chmod 700 "$home/$RENEWED" "$bak"
+	cp -p "$home/tls-cert.pem" "$bak/tls-cert.pem"
+	stop_nodes "ca.$org"
+	rm -f "$home/tls-cert.pem"
+	if ! (start_and_wait "ca.$org"); then
+		say "ca.$org did not come back with a new TLS pair: starting it with its former certificate" >&2
+		stop_nodes "ca.$org"
+		cp -p "$bak/tls-cert.pem" "$home/tls-cert.pem"
+		start_and_wait "ca.$org"
+		die "ca.$org was not renewed (its former TLS certificate is back)"
+	fi
+	new=$(ca_served_cert "$org")
+	[ -n "$new" ] && [ "$new" != "$old" ] && [ "$new" = "$(cert_fingerprint "$home/tls-cert.pem")" ] ||
+		die "ca.$org does not present a new TLS certificate (it presents ${new:-nothing})"
+	openssl verify -CAfile "$(ca_cert "$org")" "$home/tls-cert.pem" >/dev/null ||
+		die "ca.$org's new TLS certificate does not chain to its root"
+	step_done
+	say "ca.$org renewed in $((SECONDS - t0))s: its TLS listener presents the new certificate (was $old, now $new), valid until $(date -u -d "@$(cert_info "$home/tls-cert.pem" | cut -f1)" '+%F %H:%M')"
+}

@@ -1,11 +1,13 @@
 package backup
 
 import (
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"math/big"
+	neturl "net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -176,6 +178,14 @@ func TestBackup_PeersAndACAComeBackFromTheirOrganisationsBackups(t *testing.T) {
 	start := time.Now()
 	t.Logf("%s (%s)", lastLine(script(t, "restore-ca", "bank1", bankBackup)), time.Since(start).Round(100*time.Millisecond))
 
+	// Its own TLS pair is renewed (it issues itself a new one as it restarts); its clients, which
+	// trust its root, go on as before.
+	tlsBefore := caServed(t, ca.url, ca.tlsCert)
+	t.Logf("%s", lastLine(script(t, "renew", "ca.bank1")))
+	tlsAfter := caServed(t, ca.url, ca.tlsCert)
+	require.NotEqual(t, tlsBefore.SerialNumber, tlsAfter.SerialNumber, "ca.bank1 presents a new TLS certificate")
+	require.NotEqual(t, tlsBefore.RawSubjectPublicKeyInfo, tlsAfter.RawSubjectPublicKeyInfo, "for a new key")
+
 	// It issues: a new identity enrolls with a certificate of the org's own root.
 	fresh := "fresh-" + strings.ToLower(gwtest.RandomHex(t)[:8])
 	ca.run(t, "register", "--id.name", fresh, "--id.secret", "fresh-secret-1", "--id.type", "client",
@@ -261,4 +271,17 @@ func requireIssuedBy(t *testing.T, path, rootPath string) {
 	roots.AddCert(readCert(t, rootPath))
 	_, err := readCert(t, path).Verify(x509.VerifyOptions{Roots: roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
 	require.NoError(t, err, "%s is issued by the organisation's root", path)
+}
+
+// caServed is the TLS certificate the CA at url presents, verified against its root.
+func caServed(t *testing.T, url, rootPath string) *x509.Certificate {
+	t.Helper()
+	roots := x509.NewCertPool()
+	roots.AddCert(readCert(t, rootPath))
+	u, err := neturl.Parse(url)
+	require.NoError(t, err)
+	conn, err := tls.Dial("tcp", u.Host, &tls.Config{RootCAs: roots, ServerName: u.Hostname(), MinVersion: tls.VersionTLS12})
+	require.NoError(t, err, "a TLS handshake with %s, trusting its root", url)
+	defer conn.Close()
+	return conn.ConnectionState().PeerCertificates[0]
 }
