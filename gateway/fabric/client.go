@@ -39,7 +39,11 @@ type Options struct {
 	ResubmitAfter time.Duration
 
 	// Retries is how many times a transaction that failed with an MVCC conflict, or whose
-	// endorsement found no available peers, is tried again with a fresh proposal. Default 3.
+	// endorsement found no available peers or peers that disagree, is tried again with a fresh
+	// proposal. Default 5: with Backoff's doubling, 3.1 s in all, enough for the peers to agree
+	// again after a block that changes what they endorse with (a chaincode definition two peers
+	// commit a moment apart under load) and for a peer to restart; a budget of 0.7 s (3) was
+	// short of both.
 	Retries int
 	// Backoff is the first wait before a retry; it doubles each time. Default 100ms.
 	Backoff time.Duration
@@ -74,7 +78,7 @@ func (o *Options) setDefaults() {
 	if o.Retries < 0 {
 		o.Retries = 0
 	} else if o.Retries == 0 {
-		o.Retries = 3
+		o.Retries = 5
 	}
 }
 

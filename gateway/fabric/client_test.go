@@ -45,7 +45,7 @@ func TestSubmit_RetriesAPolicyChangedInTheSameBlock(t *testing.T) {
 
 func TestSubmit_MVCCConflictAfterRetriesIsAConflict(t *testing.T) {
 	codesSeq := []peer.TxValidationCode{}
-	for i := 0; i < 4; i++ {
+	for i := 0; i < 6; i++ { // the first attempt and the 5 retries
 		codesSeq = append(codesSeq, peer.TxValidationCode_MVCC_READ_CONFLICT)
 	}
 	fp := &fakePeer{commitCodes: codesSeq}
@@ -58,7 +58,7 @@ func TestSubmit_MVCCConflictAfterRetriesIsAConflict(t *testing.T) {
 	require.Equal(t, "commit", fe.Stage)
 	require.Equal(t, "MVCC_READ_CONFLICT", fe.ValidationCode)
 	require.NotEmpty(t, fe.TransactionID)
-	require.Len(t, fp.endorsed, 4, "first attempt plus three retries")
+	require.Len(t, fp.endorsed, 6, "the first attempt and the 5 retries")
 }
 
 func TestSubmit_ChaincodeRefusalIsNotRetriedAndKeepsItsMessage(t *testing.T) {

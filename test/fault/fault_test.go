@@ -165,7 +165,8 @@ func (s *suite) round(t *testing.T, f fault) {
 	s.rows = append(s.rows, r)
 	t.Log(r.markdown())
 	if rec.planned {
-		require.Zero(t, r.Retries, "a planned change failed attempts of the load (%d without an answer, %d pending)", r.Cut, r.Pending)
+		require.Zero(t, r.Retries, "a planned change failed attempts of the load (%d without an answer, %d pending): %s",
+			r.Cut, r.Pending, strings.Join(l.failed, "; "))
 	}
 }
 

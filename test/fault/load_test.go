@@ -58,8 +58,9 @@ type load struct {
 	applied  int // writes found applied on the ledger whose answer was lost
 	pending  int // attempts answered "sent, outcome not known yet" until the attempt's time was up
 	claims   []claim
-	retries  int // attempts after the first
-	cut      int // attempts that got no answer at all (the connection failed or was cut)
+	retries  int      // attempts after the first
+	failed   []string // why each attempt that was retried failed (at most maxFailed), for the report
+	cut      int      // attempts that got no answer at all (the connection failed or was cut)
 	errs     []error
 	inflight map[string]*atomic.Int64 // requests in flight per gateway (organisation MSP ID)
 	sent     map[string]*atomic.Int64 // when the last request to each gateway was sent (Unix ns)
@@ -214,6 +215,7 @@ func (l *load) do(s write) error {
 	for attempt := 1; ; attempt++ {
 		if attempt > 1 {
 			l.count(&l.retries)
+			l.note(name, s.as, last)
 			if err := sleep(ctx, backoff(attempt)); err != nil {
 				return fmt.Errorf("%s as %s: no outcome after %d attempts in %s, the last: %w", name, s.as, attempt-1, writeTimeout, last)
 			}
@@ -288,6 +290,18 @@ func (l *load) cuts() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.cut
+}
+
+// maxFailed bounds the failed attempts a round keeps the reasons of.
+const maxFailed = 20
+
+// note keeps why an attempt of the write failed (the report of a planned change names them).
+func (l *load) note(write, as string, err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.failed) < maxFailed {
+		l.failed = append(l.failed, fmt.Sprintf("%s as %s at %s: %v", write, as, time.Now().Format("15:04:05.000"), err))
+	}
 }
 
 func (l *load) count(n *int) {
