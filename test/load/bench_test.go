@@ -161,7 +161,16 @@ func TestReport_TableJSONAndChart(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 2*panelW, img.Bounds().Dx())
 	require.NoError(t, r.smokeCheck())
-	r.Ramps[0].Levels[0].Failures["endorse"] = 1
+	// A tick of the time beacon invalidates at most the SDK writes in flight: tolerated, up to
+	// the level's concurrency; one more is a failure.
+	l := &r.Ramps[0].Levels[0]
+	require.Equal(t, "sdk", r.Ramps[0].Via)
+	l.Failures[beaconConflict] = l.Concurrency
+	require.NoError(t, r.smokeCheck())
+	l.Failures[beaconConflict] = l.Concurrency + 1
+	assert.ErrorContains(t, r.smokeCheck(), "Issue via sdk at 1 in flight")
+	delete(l.Failures, beaconConflict)
+	l.Failures["endorse"] = 1
 	assert.ErrorContains(t, r.smokeCheck(), "Issue via sdk at 1 in flight")
 }
 

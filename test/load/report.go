@@ -242,12 +242,25 @@ func (r *report) chartPanels() []panel {
 	return panels
 }
 
-// smokeCheck: every workload committed at every level, and nothing failed. No speed is asserted.
+// beaconConflict is the failure a tick of the time beacon makes of an SDK write in flight: every
+// write reads the beacon, and the SDK client, unlike the REST gateway, does not endorse a
+// conflicted transaction again (docs/PERFORMANCE.md, "Failed rounds").
+const beaconConflict = "commit:MVCC_READ_CONFLICT"
+
+// smokeCheck: every workload committed at every level, and nothing failed but, through the SDK,
+// at most as many MVCC conflicts as the level has writes in flight (what one tick of the time
+// beacon, once a minute, invalidates). No speed is asserted.
 func (r *report) smokeCheck() error {
 	var bad []string
+	tolerated := 0
 	for _, rr := range r.Ramps {
 		for _, l := range rr.Levels {
-			if l.Started-l.failed() == 0 || l.failed() > 0 {
+			failed := l.failed()
+			if n := l.Failures[beaconConflict]; rr.Via == "sdk" && n > 0 && n <= l.Concurrency {
+				failed -= n
+				tolerated += n
+			}
+			if l.Started-l.failed() == 0 || failed > 0 {
 				bad = append(bad, fmt.Sprintf("%s via %s at %d in flight: %d committed, failures %v %v", rr.Workload, rr.Via, l.Concurrency, l.Committed, l.Failures, l.Examples))
 			}
 		}
@@ -258,7 +271,11 @@ func (r *report) smokeCheck() error {
 	if len(bad) > 0 {
 		return fmt.Errorf("smoke: %s", strings.Join(bad, "; "))
 	}
-	fmt.Printf("smoke: %d ramps, every level committed, no failures\n", len(r.Ramps))
+	note := ""
+	if tolerated > 0 {
+		note = fmt.Sprintf(" but %d SDK write(s) a tick of the time beacon invalidated (%s)", tolerated, beaconConflict)
+	}
+	fmt.Printf("smoke: %d ramps, every level committed, no failures%s\n", len(r.Ramps), note)
 	return nil
 }
 
