@@ -131,6 +131,12 @@ org_joined() {
 	peer_cli "$1" channel join -b "$NET/channel/$CHANNEL.block" >>"$NET/logs/channel.log" 2>&1
 }
 
+# proposal_status ID: a governance proposal's status, read through the core enterprise's gateway.
+proposal_status() { recv_as CoreMSP/admin proposal show "$1" | sed -n 's/^status: *//p'; }
+
+# proposal_applied ID: the proposal is APPLIED on the core enterprise's peer.
+proposal_applied() { [ "$(proposal_status "$1")" = APPLIED ]; }
+
 # recv_as ACCOUNT ARGS...: the recv CLI as MSP/user through its organisation's gateway.
 recv_as() {
 	local who=$1
@@ -152,15 +158,21 @@ org_registered() {
 		recv_as CoreMSP/admin proposal create --id "$id" --add-org "$msp" --kind "${ORG_KIND[$org]}" \
 			--name "${ORG_LEGAL_NAME[$org]}" --credit-code "${ORG_CREDIT_CODE[$org]}" \
 			--note "$msp joins the channel (add-org)" >/dev/null
-		# The vetoing organisations first (the newcomer is not a member yet), then the others.
+		# The vetoing organisations first (the newcomer is not a member yet), then the others. The
+		# status is read through the core enterprise's peer, which may not have committed the last
+		# approval yet: an approval refused because that approval applied the proposal is the end.
+		local out
 		for o in $(veto_orgs) $(orgs_of_kind supplier auditor); do
 			[ "$o" != core ] && [ "$o" != "$org" ] || continue
 			status=$(recv_as CoreMSP/admin -o json proposal show "$id" | jq -r .status)
 			[ "$status" = OPEN ] || break
-			recv_as "${MSP[$o]}/admin" proposal approve "$id" >/dev/null
+			out=$(recv_as "${MSP[$o]}/admin" proposal approve "$id" 2>&1) && continue
+			grep -q "is APPLIED" <<<"$out" && break
+			say "$out" >&2
+			return 1
 		done
-		status=$(recv_as CoreMSP/admin proposal show "$id" | sed -n 's/^status: *//p')
-		[ "$status" = APPLIED ] || die "the set-org proposal $id is $status, not APPLIED"
+		wait_until "the set-org proposal $id to be APPLIED on peer0.core" "" "$READY_TIMEOUT" proposal_applied "$id" ||
+			die "the set-org proposal $id is $(proposal_status "$id"), not APPLIED"
 		say "    proposal $id applied: $msp is a ${ORG_KIND[$org]} in the registry"
 	fi
 	for u in ${USERS[$org]}; do
