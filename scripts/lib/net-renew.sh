@@ -144,26 +144,25 @@ orderer_rejoined() {
 	[ "${active:-0}" -eq ${#ORDERERS[@]} ]
 }
 
-# served_cert NODE: the SHA-256 fingerprint of the certificate NODE's main TLS listener presents,
-# read with openssl s_client as its organisation's admin (the nodes require a client certificate);
-# empty when there is no handshake.
+# served_cert NODE: the SHA-256 fingerprint of the certificate NODE's main TLS listener presents
+# (a peer, an orderer or a CA, ca.ORG), empty when there is no handshake. Peers and orderers require
+# a client certificate: the one of their organisation's admin is presented; a CA asks for none.
 served_cert() {
-	local tls
-	tls=$(org_dir "$(node_org "$1")")/users/admin/tls
-	{ openssl s_client -connect "$(addr host "$1")" -servername "$(tls_name "$1")" -cert "$tls/cert.pem" \
-		-key "$tls/key.pem" </dev/null 2>/dev/null || true; } |
+	local client=()
+	case $1 in
+	ca.*) ;;
+	*)
+		local tls
+		tls=$(org_dir "$(node_org "$1")")/users/admin/tls
+		client=(-cert "$tls/cert.pem" -key "$tls/key.pem")
+		;;
+	esac
+	{ openssl s_client -connect "$(addr host "$1")" -servername "$(tls_name "$1")" "${client[@]}" </dev/null 2>/dev/null || true; } |
 		{ openssl x509 -noout -fingerprint -sha256 2>/dev/null || true; } | sed 's/^.*=//'
 }
 
 # cert_fingerprint FILE: the SHA-256 fingerprint of the certificate in FILE.
 cert_fingerprint() { cert_info "$1" | cut -f3; }
-
-# ca_served_cert ORG: the SHA-256 fingerprint of the certificate ORG's CA presents on its TLS
-# listener (no client certificate: the CA does not ask for one); empty without a handshake.
-ca_served_cert() {
-	{ openssl s_client -connect "$(addr host "ca.$1")" -servername "$(tls_name "ca.$1")" </dev/null 2>/dev/null || true; } |
-		{ openssl x509 -noout -fingerprint -sha256 2>/dev/null || true; } | sed 's/^.*=//'
-}
 
 # renew_ca ORG: the CA's own TLS pair renewed. With no TLS certificate configured, the CA issues
 # itself one (tls-cert.pem, signed by its root, a new key in its keystore) when it starts without
@@ -175,7 +174,7 @@ renew_ca() {
 	local org=$1 home bak old new t0=$SECONDS
 	home=$(node_dir "ca.$org")
 	[ -s "$home/tls-cert.pem" ] || die "renew: ca.$org has no TLS certificate of its own at $home/tls-cert.pem"
-	old=$(ca_served_cert "$org")
+	old=$(served_cert "ca.$org")
 	step "ca.$org: a new TLS pair, which the CA issues itself as it restarts (the replaced one in $RENEWED/)"
 	bak=$home/$RENEWED/$(date -u +%Y%m%dT%H%M%SZ)
 	mkdir -p "$bak"
@@ -190,7 +189,7 @@ renew_ca() {
 		start_and_wait "ca.$org"
 		die "ca.$org was not renewed (its former TLS certificate is back)"
 	fi
-	new=$(ca_served_cert "$org")
+	new=$(served_cert "ca.$org")
 	[ -n "$new" ] && [ "$new" != "$old" ] && [ "$new" = "$(cert_fingerprint "$home/tls-cert.pem")" ] ||
 		die "ca.$org does not present a new TLS certificate (it presents ${new:-nothing})"
 	openssl verify -CAfile "$(ca_cert "$org")" "$home/tls-cert.pem" >/dev/null ||
