@@ -134,13 +134,6 @@ restore_org_files() {
 	tar -C "$NET" --skip-old-files -xf "$backup/org.tar" "orgs/$org"
 }
 
-# peer_caught_up ORG HEIGHT: the org's peer is at HEIGHT or above.
-peer_caught_up() {
-	local h
-	h=$(peer_height "$1")
-	[ -n "$h" ] && [ "$h" -ge "$2" ]
-}
-
 # orderers_height: the channel's height on the first orderer that answers.
 orderers_height() {
 	local o h
@@ -228,7 +221,7 @@ cmd_restore_peer() {
 	label=$(cc_state label)
 	[ -z "$label" ] || install_one "$org" "$label" >>"$NET/logs/backup.$org.log" 2>&1 ||
 		{ tail -n 20 "$NET/logs/backup.$org.log" >&2; die "the chaincode package $label could not be installed on $node"; }
-	wait_until "$node to reach the orderers' height $target" "$node" "$((READY_TIMEOUT * 10))" peer_caught_up "$org" "$target"
+	wait_until "$node to reach the orderers' height $target" "$node" "$((READY_TIMEOUT * 10))" peers_at_height "$target"
 	wait_until "the chaincode to answer on $node" "$node" "$READY_TIMEOUT" cc_answers "$org"
 	local o a
 	for o in "${ORGS[@]}"; do
