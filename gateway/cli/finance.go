@@ -17,20 +17,14 @@ func newFinanceCommand(g *globals) *cobra.Command {
 }
 
 func newFinanceRequestCommand(g *globals) *cobra.Command {
-	var bank string
-	cmd := g.writeCommand(&cobra.Command{
+	return g.flagWriteCommand(&cobra.Command{
 		Use:     "request ID",
 		Short:   "Ask a bank to finance a receivable you hold (it is locked meanwhile)",
 		Example: "  recv --as SupplierMSP/supplier-c finance request R-1.2.1 --bank Bank1MSP",
 		Args:    cobra.ExactArgs(1),
-	}, "request-financing", func([]string) (any, error) {
-		if bank == "" {
-			return nil, usagef("--bank is required")
-		}
-		return wire.FinancingRequest{Bank: bank}, nil
+	}, "request-financing", "bank", "bank MSP ID, e.g. Bank1MSP (required)", func(bank string) any {
+		return wire.FinancingRequest{Bank: bank}
 	})
-	cmd.Flags().StringVar(&bank, "bank", "", "bank MSP ID, e.g. Bank1MSP (required)")
-	return cmd
 }
 
 func newFinanceWithdrawCommand(g *globals) *cobra.Command {

@@ -23,20 +23,14 @@ func newConfirmCommand(g *globals) *cobra.Command {
 }
 
 func newRefuseCommand(g *globals) *cobra.Command {
-	var reason string
-	cmd := g.writeCommand(&cobra.Command{
+	return g.flagWriteCommand(&cobra.Command{
 		Use:     "refuse INSTRUCTION",
 		Short:   "Refuse a maker's request with a reason; nothing is issued or paid",
 		Example: `  recv --as CoreMSP/approver refuse I3f2a9c0d1e2b4a5c6d7e --reason "invoice does not match the contract"`,
 		Args:    cobra.ExactArgs(1),
-	}, "refuse", func([]string) (any, error) {
-		if reason == "" {
-			return nil, usagef("--reason is required")
-		}
-		return wire.ReasonRequest{Reason: reason}, nil
+	}, "refuse", "reason", "why (required)", func(reason string) any {
+		return wire.ReasonRequest{Reason: reason}
 	})
-	cmd.Flags().StringVar(&reason, "reason", "", "why (required)")
-	return cmd
 }
 
 func newInstructionCommand(g *globals) *cobra.Command {

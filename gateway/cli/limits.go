@@ -31,35 +31,25 @@ func newLimitsCommand(g *globals) *cobra.Command {
 }
 
 func newCreditLineCommand(g *globals) *cobra.Command {
-	return limitCommand(g, &cobra.Command{
+	return g.flagWriteCommand(&cobra.Command{
 		Use:     "credit-line CORE_MSP --amount AMOUNT",
 		Short:   "Set your bank's credit line on a core enterprise (授信额度): financings beyond it are refused",
 		Example: "  recv --as Bank1MSP/officer credit-line CoreMSP --amount 5000000",
 		Args:    cobra.ExactArgs(1),
-	}, "set-credit-line", "the line in yuan (required)")
+	}, "set-credit-line", "amount", "the line in yuan (required)", lineRequest)
 }
 
 func newIssuanceLimitCommand(g *globals) *cobra.Command {
-	return limitCommand(g, &cobra.Command{
+	return g.flagWriteCommand(&cobra.Command{
 		Use:     "issuance-limit --amount AMOUNT",
 		Short:   "Cap your core enterprise's outstanding issuance (its approver)",
 		Example: "  recv --as CoreMSP/approver issuance-limit --amount 20000000",
 		Args:    cobra.NoArgs,
-	}, "set-issuance-limit", "the limit in yuan (required)")
+	}, "set-issuance-limit", "amount", "the limit in yuan (required)", lineRequest)
 }
 
-// limitCommand makes cmd submit op, which sets a limit to --amount.
-func limitCommand(g *globals, cmd *cobra.Command, op, amountUsage string) *cobra.Command {
-	var amount string
-	g.writeCommand(cmd, op, func([]string) (any, error) {
-		if amount == "" {
-			return nil, usagef("--amount is required")
-		}
-		return wire.LineRequest{Amount: amount}, nil
-	})
-	cmd.Flags().StringVar(&amount, "amount", "", amountUsage)
-	return cmd
-}
+// lineRequest is the body of credit-line and issuance-limit.
+func lineRequest(amount string) any { return wire.LineRequest{Amount: amount} }
 
 func newRiskCommand(g *globals) *cobra.Command {
 	o := &pageOptions{}

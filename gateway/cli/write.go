@@ -49,6 +49,20 @@ func (g *globals) writeCommand(cmd *cobra.Command, op string, request func(args 
 	return cmd
 }
 
+// flagWriteCommand makes cmd a write command whose body is the one that body makes of the value of
+// the required string flag it adds, named flag.
+func (g *globals) flagWriteCommand(cmd *cobra.Command, op, flag, usage string, body func(string) any) *cobra.Command {
+	var value string
+	g.writeCommand(cmd, op, func([]string) (any, error) {
+		if value == "" {
+			return nil, usagef("--%s is required", flag)
+		}
+		return body(value), nil
+	})
+	cmd.Flags().StringVar(&value, flag, "", usage)
+	return cmd
+}
+
 // write runs one write op: directly or, with --sign-with, through the offline-signing
 // endpoints, checking what the gateway asks to sign against the command's operation and
 // arguments and signing it here with a key the gateway never sees.
