@@ -29,6 +29,16 @@ func recv(t *testing.T, g *apitest.Gateway, user string, args ...string) (int, s
 	return code, out.String(), errOut.String()
 }
 
+// requirePrints runs recv as user with args and requires it to succeed and print each of want.
+func requirePrints(t *testing.T, g *apitest.Gateway, user string, args, want []string) {
+	t.Helper()
+	code, out, stderr := recv(t, g, user, args...)
+	require.Equal(t, wire.ExitOK, code, stderr)
+	for _, w := range want {
+		require.Contains(t, out, w)
+	}
+}
+
 const receivableJSON = `{"id":"R-1.2","rootId":"R-1","parentId":"R-1","issuer":"CoreMSP/treasurer","holder":"Bank1MSP/officer",
 	"amount":"4.00","amountFen":400,"currency":"CNY","maturityDate":"2027-03-31","status":"ACTIVE","parties":[],
 	"financing":{"bank":"Bank1MSP","approvedAt":"2026-11-30","termsHash":"ab12","terms":{"rateBps":450,"days":90,"disbursed":"3.96"}},"lastTxId":"t7"}`
@@ -58,11 +68,7 @@ func TestQueries_PrintTablesAndVerbatimJSON(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			code, out, stderr := recv(t, g, "supplier-a", tt.args...)
-			require.Equal(t, wire.ExitOK, code, stderr)
-			for _, w := range tt.want {
-				require.Contains(t, out, w)
-			}
+			requirePrints(t, g, "supplier-a", tt.args, tt.want)
 		})
 	}
 
