@@ -44,7 +44,7 @@ func newFinanceApproveCommand(g *globals) *cobra.Command {
 		Short:   "Approve financing at an annual rate; the bank pays the discounted amount and becomes holder",
 		Example: "  recv --as Bank1MSP/officer finance approve R-1.2.1 --rate-bps 450",
 		Args:    cobra.ExactArgs(1),
-	}, "approve-financing", func([]string) (any, error) {
+	}, "approve-financing", func() (any, error) {
 		if rate <= 0 {
 			return nil, usagef("--rate-bps must be a positive number of basis points")
 		}
@@ -62,7 +62,7 @@ func newFinanceRejectCommand(g *globals) *cobra.Command {
 		Short:   "Reject a financing request; the receivable is unlocked",
 		Example: `  recv --as Bank1MSP/officer finance reject R-1.2.1 --reason "limit reached"`,
 		Args:    cobra.ExactArgs(1),
-	}, "reject-financing", func([]string) (any, error) {
+	}, "reject-financing", func() (any, error) {
 		return wire.ReasonRequest{Reason: reason}, nil
 	})
 	cmd.Flags().StringVar(&reason, "reason", "", "why")

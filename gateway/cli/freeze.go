@@ -19,7 +19,7 @@ func newFreezeCommand(g *globals, freeze bool) *cobra.Command {
 		Short:   short,
 		Example: "  recv --as AuditorMSP/auditor " + op + ` R-1 --reason "court order" --reference "(2026)沪0115民初123号"`,
 		Args:    cobra.ExactArgs(1),
-	}, op, func([]string) (any, error) {
+	}, op, func() (any, error) {
 		if reason == "" || reference == "" {
 			return nil, usagef("--reason and --reference are required")
 		}

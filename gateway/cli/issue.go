@@ -35,7 +35,7 @@ func newIssueCommand(g *globals) *cobra.Command {
   recv issue --to SupplierMSP/supplier-a --amount 800000 --maturity 2027-01-15 \
       --contract-file contract-C-2.pdf --invoice-file INV-7:800000:invoice-7.pdf --sign-with treasurer-key.pem`,
 		Args: cobra.NoArgs,
-	}, "issue", func([]string) (any, error) { return o.request() })
+	}, "issue", func() (any, error) { return o.request() })
 	f := cmd.Flags()
 	f.StringVar(&o.id, "id", "", "receivable id (default: derived by the chaincode, or from --idempotency-key)")
 	f.StringVar(&o.to, "to", "", "beneficiary account MSP/user (required)")

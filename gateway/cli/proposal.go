@@ -43,7 +43,7 @@ func newProposalCreateCommand(g *globals) *cobra.Command {
   recv --as Bank1MSP/admin proposal create --id P-2026-08 --add-org Bank3MSP --kind bank \
       --name "Example Bank Co., Ltd." --credit-code 91310000MA1FL0000N`,
 		Args: cobra.NoArgs,
-	}, "create-proposal", func([]string) (any, error) { return o.request() })
+	}, "create-proposal", func() (any, error) { return o.request() })
 	f := cmd.Flags()
 	f.StringVar(&o.id, "id", "", "the proposal's id, [A-Za-z0-9_-]{1,64} (required)")
 	f.StringArrayVar(&o.set, "set", nil, "a setting to change, NAME=VALUE, repeatable: "+strings.Join(settings, ", "))

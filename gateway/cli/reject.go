@@ -13,7 +13,7 @@ func newRejectCommand(g *globals) *cobra.Command {
 		Short:   "Reject a receivable offered to you",
 		Example: `  recv --as SupplierMSP/supplier-a reject R-1 --reason "wrong amount"`,
 		Args:    cobra.ExactArgs(1),
-	}, "reject", func([]string) (any, error) {
+	}, "reject", func() (any, error) {
 		return wire.ReasonRequest{Reason: reason}, nil
 	})
 	cmd.Flags().StringVar(&reason, "reason", "", "why")

@@ -13,7 +13,7 @@ func newSplitCommand(g *globals) *cobra.Command {
 		Short:   "Split a receivable you hold into parts that sum to its amount (拆分)",
 		Example: "  recv --as SupplierMSP/supplier-a split R-1 --parts 600000,650000.00",
 		Args:    cobra.ExactArgs(1),
-	}, "split", func([]string) (any, error) {
+	}, "split", func() (any, error) {
 		if len(parts) < 2 {
 			return nil, usagef("--parts needs at least two amounts")
 		}

@@ -14,7 +14,7 @@ func newTransferCommand(g *globals) *cobra.Command {
 		Example: `  recv --as SupplierMSP/supplier-a transfer R-1.2 --to SupplierMSP/supplier-b
   recv --as SupplierMSP/supplier-b transfer R-1.2 --to SupplierMSP/supplier-c --amount 200000`,
 		Args: cobra.ExactArgs(1),
-	}, "transfer", func([]string) (any, error) {
+	}, "transfer", func() (any, error) {
 		if to == "" {
 			return nil, usagef("--to is required")
 		}

@@ -31,15 +31,15 @@ func (w *writeOptions) bind(cmd *cobra.Command) {
 }
 
 // writeCommand makes cmd a command that submits op with its arguments as the path values: it binds
-// the write options, and its RunE sends the body that request builds from the arguments and the
-// flags, or refuses with request's error before anything is sent. A nil request sends no body.
-func (g *globals) writeCommand(cmd *cobra.Command, op string, request func(args []string) (any, error)) *cobra.Command {
+// the write options, and its RunE sends the body that request builds from the flags, or refuses
+// with request's error before anything is sent. A nil request sends no body.
+func (g *globals) writeCommand(cmd *cobra.Command, op string, request func() (any, error)) *cobra.Command {
 	wo := &writeOptions{}
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		var body any
 		if request != nil {
 			var err error
-			if body, err = request(args); err != nil {
+			if body, err = request(); err != nil {
 				return err
 			}
 		}
@@ -53,7 +53,7 @@ func (g *globals) writeCommand(cmd *cobra.Command, op string, request func(args 
 // the required string flag it adds, named flag.
 func (g *globals) flagWriteCommand(cmd *cobra.Command, op, flag, usage string, body func(string) any) *cobra.Command {
 	var value string
-	g.writeCommand(cmd, op, func([]string) (any, error) {
+	g.writeCommand(cmd, op, func() (any, error) {
 		if value == "" {
 			return nil, usagef("--%s is required", flag)
 		}
