@@ -83,7 +83,7 @@ func TestFaults_UnderLoad(t *testing.T) {
 		{"bank joined", "make add-org NAME=bank3 under load: a channel update, then a definition whose endorsement policy and collections name the new bank, its servers handing over as an upgrade's", s.addBank},
 		{"peer's certificates renewed", "network.sh renew peer0.bank2 under load: new enrollment and TLS pairs (new keys) from ca.bank2, the peer restarted", s.renew("peer0.bank2", true)},
 		{"orderer's TLS renewed (consenter update)", "network.sh renew of the Raft leader under load: new pairs from ca.orderer (the TLS key kept), its consenter entry updated (the leader hands over), the orderer restarted and back in Raft", s.renew("", true)},
-		{"endorsing peer's certificates renewed", "network.sh renew peer0.core under load: as peer0.bank2's, but every write needs this peer while it restarts (not planned: clients retry)", s.renew("peer0.core", false)},
+		{"endorsing peer's certificates renewed", "network.sh renew peer0.core under load: as peer0.bank2's, but every write needs this peer while it restarts: the gateways wait for it (PeerDownFor)", s.renew("peer0.core", true)},
 		{"gateway killed mid-request", "SIGKILL the core enterprise's gateway with requests in flight, restart it; clients retry with the same keys", s.killGateway("CoreMSP", "gateway.core")},
 		{"network stopped and started", "make stop under load, then make start from the state folder", s.restartNetwork},
 		{"ordering quorum lost", fmt.Sprintf("SIGKILL two of the three orderers for %s (longer than a client's %s attempt), restart them; clients retry with the same keys", quorumDown, attemptTimeout), s.loseQuorum},
