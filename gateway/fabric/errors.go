@@ -196,15 +196,37 @@ func retryable(e *Error) bool {
 }
 
 // peerDown: the endorsement could not reach a peer it needs: this organisation's own peer
-// (Unavailable: the connection is refused while it restarts) or every peer of an organisation the
-// policy names (FailedPrecondition: no peers available). Nothing was sent to the orderer.
+// (Unavailable: the connection is refused while it restarts), every peer of an organisation the
+// policy names (FailedPrecondition: no peers available), or a peer the own peer asked for its
+// endorsement (Aborted, the endorser's detail a refused or closing connection). Nothing was sent to
+// the orderer.
 func peerDown(e *Error) bool {
 	var endorseErr *client.EndorseError
-	if e.Stage != "endorse" || !errors.As(e.Err, &endorseErr) {
+	if e.Stage != "endorse" || (e.Kind != wire.KindEndorse && e.Kind != wire.KindUnavailable) || !errors.As(e.Err, &endorseErr) {
 		return false
 	}
-	code := status.Code(endorseErr)
-	return code == codes.Unavailable || code == codes.FailedPrecondition
+	if code := status.Code(endorseErr); code == codes.Unavailable || code == codes.FailedPrecondition {
+		return true
+	}
+	if endorsementsDiffer(endorseErr) {
+		return false
+	}
+	for _, m := range peerDownMarks {
+		if strings.Contains(e.Message, m) {
+			return true
+		}
+	}
+	return false
+}
+
+// peerDownMarks are the words of an endorser's detail when it could not be reached.
+var peerDownMarks = []string{
+	"Error while dialing",
+	"connection refused",
+	"client connection is closing",
+	"no peers available",
+	"no combination of peers can be derived",
+	"failed to distribute private collection",
 }
 
 // endorsementsDiffer: the peers' results differed ("ProposalResponsePayloads do not match"), as
