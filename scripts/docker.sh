@@ -19,6 +19,8 @@
 #                               CA, peer and gateway containers (compose.orgs.yaml in the state folder)
 #   docker.sh revoke-user ORG NAME [REASON]
 #                               revoke a user at its CA and on the channel (as network.sh revoke-user)
+#   docker.sh renew gateway.ORG the gateway's HTTPS pair reissued by its CA and put in place; the
+#                               running gateway serves it from its next handshake (no restart)
 #
 # Environment: RECV_DOCKER_DIR (state on the host, default .recv-docker), RECV_DOCKER_PROJECT
 # (compose project name, default recv), RECV_DOCKER_PORT_OFFSET (added to the native default ports
@@ -369,6 +371,30 @@ cmd_revoke_user() {
 	revoke_user "$@"
 }
 
+# cmd_renew gateway.ORG: the gateway's HTTPS pair reissued by ORG's CA (a new key) and put in
+# place in its folder, which the container mounts; the gateway reads it again at its next
+# handshake (chaincode/tlsfiles), so it does not restart and open connections go on. Checked: the
+# gateway presents the new certificate on a new connection, else the former pair is put back.
+cmd_renew() {
+	local node=${1:-} org dir bak old t0=$SECONDS
+	case $node in
+	gateway.*) ;;
+	*) die "usage: $SCRIPT renew gateway.ORG (a gateway's HTTPS pair; peers, orderers, CAs and chaincode servers: scripts/network.sh renew on the native network)" ;;
+	esac
+	[ -f "$NET/network.json" ] || die "no compose network in $NET: run 'docker.sh up'"
+	known_nodes "$node"
+	org=${node#gateway.}
+	dir=$(node_dir "$node")
+	[ -f "$dir/tls/cert.pem" ] || die "renew: $node serves no HTTPS pair of its own ($dir/tls)"
+	old=$(served_cert "$node")
+	[ -n "$old" ] || die "renew: $node does not answer a TLS handshake at $(addr host "$node")"
+	step "$node: a new HTTPS pair from ca.$org, read by the running gateway at its next handshake"
+	bak=$(renew_in_place "$org" "$dir" "$(node_hosts "$node")")
+	renew_checked "$node" "$dir" "$bak" served_cert "$node"
+	step_done
+	say "$node renewed in $((SECONDS - t0))s without a restart (was ${old:0:23}..., now $(cert_fingerprint "$dir/tls/cert.pem" | cut -c1-23)...); replaced pair: $bak"
+}
+
 verb=${1:-}
 [ $# -eq 0 ] || shift
 case $verb in
@@ -386,6 +412,10 @@ logs) cmd_logs "${1:-}" "${2:-}" ;;
 env) cmd_env "${1:-}" "${2:-}" ;;
 add-org) cmd_add_org "$@" ;;
 revoke-user) cmd_revoke_user "$@" ;;
+renew)
+	max_args renew 1 "$@"
+	cmd_renew "$@"
+	;;
 compose)
 	compose "$@"
 	;;

@@ -389,25 +389,20 @@ cmd_renew() {
 	say "    replaced pairs: $bak"
 }
 
-# renew_cc_server ORG: the TLS pair of ORG's chaincode server renewed in place (renew_cc), then
-# checked: the running server presents the new certificate on a new connection.
+# renew_cc_server ORG: the TLS pair of ORG's chaincode servers renewed in place, then checked: the
+# running server presents the new certificate on a new connection (nothing restarts).
 renew_cc_server() {
-	local org=$1 t0=$SECONDS old new bak cert
+	local org=$1 t0=$SECONDS old bak dir
 	node_running "$CC_SERVER.$org" || die "renew: $CC_SERVER.$org is not running ('network.sh start $CC_SERVER.$org' first)"
 	[ "$CC_TLS" = true ] || die "renew: the chaincode servers serve no TLS on this network (CC_TLS=false)"
+	dir=$(cc_tls_dir "$org")/server
 	old=$(cc_served_cert "$org")
 	step "chaincode.$org: a new TLS pair from ca.$org, read by the running server at its next handshake"
-	bak=$(renew_cc "$org")
-	cert=$(cc_tls_dir "$org")/server/tls/cert.pem
-	new=$(cc_served_cert "$org")
-	if [ -z "$new" ] || [ "$new" != "$(cert_fingerprint "$cert")" ]; then
-		cp -p "$bak/key.pem" "$(cc_tls_dir "$org")/server/tls/key.pem"
-		cp -p "$bak/cert.pem" "$cert"
-		die "chaincode.$org does not present its new TLS certificate (it presents ${new:-nothing}): the former pair is back in place"
-	fi
+	bak=$(renew_in_place "$org" "$dir" "$(node_hosts "chaincode.$org")")
+	renew_checked "chaincode.$org" "$dir" "$bak" cc_served_cert "$org"
 	step_done
-	say "chaincode.$org renewed in $((SECONDS - t0))s without a restart (was ${old:0:23}..., now ${new:0:23}...)"
-	say "    TLS until $(cert_until "$cert"); replaced pair: $bak"
+	say "chaincode.$org renewed in $((SECONDS - t0))s without a restart (was ${old:0:23}..., now $(cert_fingerprint "$dir/tls/cert.pem" | cut -c1-23)...)"
+	say "    TLS until $(cert_until "$dir/tls/cert.pem"); replaced pair: $bak"
 }
 
 # cert_until FILE: the certificate's notAfter (UTC) with the days left.

@@ -7,6 +7,7 @@ package service
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"io"
 	"log/slog"
@@ -21,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/recv-ledger/recv/chaincode/tlsfiles"
 	"github.com/recv-ledger/recv/gateway/api"
 	"github.com/recv-ledger/recv/gateway/auth"
 	"github.com/recv-ledger/recv/gateway/config"
@@ -240,14 +242,20 @@ func listen(cfg config.Serve, handler http.Handler, log *slog.Logger) (httpServe
 	if cfg.TLSCert == "" {
 		return httpServer, ln, "http", nil
 	}
-	cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+	// The pair is read again at the first handshake after its files change: a renewal in place
+	// (docker.sh renew gateway.ORG) needs no restart.
+	pair, err := tlsfiles.Load(cfg.TLSCert, cfg.TLSKey)
 	if err != nil {
 		return nil, nil, "", err
 	}
+	pair.Renewed = func(c *x509.Certificate) {
+		log.Info("serving the renewed HTTPS certificate", "serial", c.SerialNumber.Text(16), "notAfter", c.NotAfter.UTC().Format(time.RFC3339))
+	}
+	pair.Bad = func(err error) { log.Warn("HTTPS certificate not renewed", "err", err) }
 	// Client certificates are requested, not verified against a chain: a caller is accepted
 	// only when its certificate is exactly a wallet identity's enrollment certificate, and the
 	// TLS handshake proves it holds that certificate's key.
-	httpServer.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: tls.RequestClientCert, MinVersion: tls.VersionTLS12}
+	httpServer.TLSConfig = &tls.Config{GetCertificate: pair.Certificate, ClientAuth: tls.RequestClientCert, MinVersion: tls.VersionTLS12}
 	return httpServer, tls.NewListener(ln, httpServer.TLSConfig), "https", nil
 }
 

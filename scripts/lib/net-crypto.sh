@@ -187,7 +187,7 @@ node_hosts() {
 	case $1 in
 	orderer[0-9]) echo "$(orderer_host "$1"),$1,localhost,$HOST$(extra_hosts)" ;;
 	peer0.*) echo "$(peer_host "${1#peer0.}"),$1,localhost,$HOST$(extra_hosts)" ;;
-	chaincode.*) echo "$(tls_name "$1"),$1,localhost,$HOST$(extra_hosts)" ;;
+	chaincode.* | gateway.*) echo "$(tls_name "$1"),$1,localhost,$HOST$(extra_hosts)" ;;
 	esac
 }
 
@@ -262,8 +262,7 @@ enroll_org() {
 		enroll_identity "$org" ccaas-client "$dir/ccaas/client" "ccaas-client.$org.$DOMAIN" tls-only
 		# A gateway node's HTTPS pair (gateway node folder's tls/), from the org's CA, for its TLS
 		# name and this host's published address.
-		! gateway_tls || enroll_identity "$org" gateway-server "$(node_dir "gateway.$org")" \
-			"$(tls_name "gateway.$org"),gateway.$org,localhost,$HOST$(extra_hosts)" tls-only
+		! gateway_tls || enroll_identity "$org" gateway-server "$(node_dir "gateway.$org")" "$(node_hosts "gateway.$org")" tls-only
 	fi
 	# The admin also gets a TLS client certificate: for osnadmin and, with RECV_CLIENT_AUTH, the
 	# peers and orderers (the operations endpoints refuse it: they take the operator's, ops/).

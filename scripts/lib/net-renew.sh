@@ -161,30 +161,45 @@ served_cert() {
 		{ openssl x509 -noout -fingerprint -sha256 2>/dev/null || true; } | sed 's/^.*=//'
 }
 
-# renew_cc ORG: the TLS pair of ORG's chaincode servers (ccaas/server/tls, what the peer verifies
-# against ORG's CA root in its package) reissued by ORG's CA for the same names, with a new key, and
-# put in place: a server reads its pair again on the first handshake after the files change
-# (chaincode/internal/ccserver, reload.go), so no server restarts and the peer's open connection
-# goes on; the next connection gets the new certificate. The replaced pair is kept in
-# ccaas/server/renewed/STAMP/. The client pair the peer presents (ccaas/client) is in the package's
-# connection.json: a new package (make upgrade) renews it.
-renew_cc() {
-	local org=$1 dir work bak f new
-	dir=$(cc_tls_dir "$org")/server
+# renew_in_place ORG DIR HOSTS: the TLS pair in DIR/tls (a server that reads its pair again when
+# the files change: a chaincode server, a gateway) reissued by ORG's CA for HOSTS with a new key and
+# put in place, key first (between the two moves the files do not match, and the server keeps
+# serving the old pair); prints the folder DIR/renewed/STAMP that keeps the replaced pair.
+renew_in_place() {
+	local org=$1 dir=$2 hosts=$3 work bak f
 	work=$(mktemp -d "$dir/.renew.XXXXXX")
-	reenroll "$org" "$dir/tls/cert.pem" "$dir/tls/key.pem" "$work" tls "$(node_hosts "chaincode.$org")" || { rm -rf "$work"; return 1; }
+	reenroll "$org" "$dir/tls/cert.pem" "$dir/tls/key.pem" "$work" tls "$hosts" || { rm -rf "$work"; return 1; }
 	bak=$dir/$RENEWED/$(date -u +%Y%m%dT%H%M%SZ)
 	mkdir -p "$bak"
 	for f in cert.pem key.pem; do
 		cp -p "$dir/tls/$f" "$bak/$f"
 		cp -p "$work/$f" "$dir/tls/$f.new"
 	done
-	# The key first: between the two moves the files do not match, and the servers keep the old pair.
 	mv "$dir/tls/key.pem.new" "$dir/tls/key.pem"
 	mv "$dir/tls/cert.pem.new" "$dir/tls/cert.pem"
 	rm -rf "$work"
 	echo "$bak"
 }
+
+# renew_checked NAME DIR BACKUP SERVED...: after renew_in_place, SERVED (a command printing the
+# fingerprint the server presents on a new connection) must print the new certificate's; else the
+# pair of BACKUP is put back and the command fails.
+renew_checked() {
+	local name=$1 dir=$2 bak=$3 new
+	shift 3
+	new=$("$@")
+	if [ -z "$new" ] || [ "$new" != "$(cert_fingerprint "$dir/tls/cert.pem")" ]; then
+		cp -p "$bak/key.pem" "$dir/tls/key.pem"
+		cp -p "$bak/cert.pem" "$dir/tls/cert.pem"
+		die "$name does not present its new TLS certificate (it presents ${new:-nothing}): the former pair is back in place"
+	fi
+}
+
+# A chaincode server's pair (ccaas/server/tls, what the peer verifies against ORG's CA root in its
+# package) is renewed in place: the server reads it again on its next handshake
+# (chaincode/tlsfiles), so it does not restart and the peer's open connection goes on. The client
+# pair the peer presents (ccaas/client) is in the package's connection.json: a new package (make
+# upgrade) renews it.
 
 # cc_served_cert ORG: the SHA-256 fingerprint of the certificate ORG's running chaincode server
 # presents to its peer's client pair (the one its package names), empty without a handshake.

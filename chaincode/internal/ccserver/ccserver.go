@@ -14,6 +14,8 @@ import (
 	"strconv"
 
 	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
+
+	"github.com/recv-ledger/recv/chaincode/tlsfiles"
 )
 
 // Run serves or starts cc, named name in its log.
@@ -39,7 +41,7 @@ func Run(name string, cc shim.Chaincode) error {
 		log.Printf("%s chaincode %s listening on %s (tls %t)", name, ccid, address, !tlsProps.Disabled)
 		return server.Start()
 	}
-	files, err := newServedPair(os.Getenv("CHAINCODE_TLS_CERT"), os.Getenv("CHAINCODE_TLS_KEY"))
+	files, err := servedFiles(name)
 	if err != nil {
 		return err
 	}
@@ -53,6 +55,21 @@ func Run(name string, cc shim.Chaincode) error {
 	}
 	log.Printf("%s chaincode %s listening on %s (tls true, only the client certificate %s)", name, ccid, address, describe(pin))
 	return srv.Serve(lis)
+}
+
+// servedFiles serves the server's pair from CHAINCODE_TLS_CERT and CHAINCODE_TLS_KEY, read again
+// when they change (a renewal in place: network.sh renew chaincode.ORG). The client pin is not: it
+// is bound to the package the peer runs (its connection.json), which only an upgrade changes.
+func servedFiles(name string) (*tlsfiles.Pair, error) {
+	files, err := tlsfiles.Load(os.Getenv("CHAINCODE_TLS_CERT"), os.Getenv("CHAINCODE_TLS_KEY"))
+	if err != nil {
+		return nil, fmt.Errorf("CHAINCODE_TLS_CERT and CHAINCODE_TLS_KEY: %w", err)
+	}
+	files.Renewed = func(c *x509.Certificate) {
+		log.Printf("%s chaincode: serving the renewed TLS certificate %s", name, describe(c))
+	}
+	files.Bad = func(err error) { log.Printf("%s chaincode: %v", name, err) }
+	return files, nil
 }
 
 // tlsFromEnv reads CHAINCODE_TLS_DISABLED (default true) and, with TLS, the key, certificate and

@@ -18,6 +18,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/keepalive"
+
+	"github.com/recv-ledger/recv/chaincode/tlsfiles"
 )
 
 // The gRPC settings of the shim's own chaincode server (fabric-chaincode-go/v2 shim/internal),
@@ -39,8 +41,8 @@ var errNotPinned = errors.New("client certificate is not the pinned one of the s
 // ChaincodeServer.Start takes no such check, so the server is built here around cs.Connect.
 //
 // files, when not nil, serves the server's pair from its files, taking a renewed pair on the next
-// handshake (reload.go); nil serves cs.TLSProps' pair.
-func newPinnedServer(name string, cs *shim.ChaincodeServer, pin *x509.Certificate, files *servedPair) (*grpc.Server, error) {
+// handshake (chaincode/tlsfiles); nil serves cs.TLSProps' pair.
+func newPinnedServer(name string, cs *shim.ChaincodeServer, pin *x509.Certificate, files *tlsfiles.Pair) (*grpc.Server, error) {
 	if cs.CC == nil {
 		return nil, errors.New("no chaincode to serve")
 	}
@@ -49,7 +51,7 @@ func newPinnedServer(name string, cs *shim.ChaincodeServer, pin *x509.Certificat
 		return nil, err
 	}
 	if files != nil {
-		cfg.Certificates, cfg.GetCertificate = nil, files.certificate
+		cfg.Certificates, cfg.GetCertificate = nil, files.Certificate
 	}
 	srv := grpc.NewServer(
 		grpc.Creds(refusalLog{TransportCredentials: credentials.NewTLS(cfg), name: name}),

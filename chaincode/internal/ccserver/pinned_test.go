@@ -162,7 +162,7 @@ func startPinned(t *testing.T) string {
 	pin, err := clientPinFromEnv(props)
 	require.NoError(t, err)
 	require.NotNil(t, pin)
-	files, err := newServedPair(os.Getenv("CHAINCODE_TLS_CERT"), os.Getenv("CHAINCODE_TLS_KEY"))
+	files, err := servedFiles("test")
 	require.NoError(t, err)
 	srv, err := newPinnedServer("test", &shim.ChaincodeServer{CCID: testCCID, CC: noop{}, TLSProps: props}, pin, files)
 	require.NoError(t, err)
