@@ -243,6 +243,35 @@ func (c *Client) ReissueToken(ctx context.Context, name string) (*wire.UserToken
 	return &res, nil
 }
 
+// RenewedUser is the answer of a renewal (RenewUser): the user's new enrollment certificate and
+// the one it replaced, which stays valid until it expires.
+type RenewedUser struct {
+	Name             string    `json:"name"`
+	Account          string    `json:"account"`
+	Serial           string    `json:"serial"`
+	NotBefore        time.Time `json:"notBefore"`
+	NotAfter         time.Time `json:"notAfter"`
+	Certificate      string    `json:"certificate"`
+	PreviousSerial   string    `json:"previousSerial"`
+	PreviousNotAfter time.Time `json:"previousNotAfter"`
+}
+
+// RenewUser renews the enrollment certificate of a user whose key the gateway holds (role admin):
+// the gateway reenrolls it at its organisation's CA for a new key and signs for it with the new
+// certificate from the next call on, without a restart. A user who holds its own key is refused
+// (conflict). With the same Idempotency-Key (WithIdempotencyKey) a retry does not renew twice.
+func (c *Client) RenewUser(ctx context.Context, name string, opts ...CallOption) (*RenewedUser, error) {
+	resp, err := c.Do(ctx, http.MethodPost, "/v1/admin/users/"+url.PathEscape(name)+"/renew", nil, headerOf(opts))
+	if err != nil {
+		return nil, err
+	}
+	var res RenewedUser
+	if err := resp.Decode(&res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
 // InstructionOf returns the maker-checker instruction a write recorded, or nil when the write
 // committed at once (an organisation without two-person control, or any other write).
 func InstructionOf(res *wire.SubmitResponse) (*wire.Instruction, error) {
