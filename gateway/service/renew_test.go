@@ -315,3 +315,34 @@ func TestWallet_ARenewalCutShortByACrashLeavesAPairThatMatches(t *testing.T) {
 		})
 	}
 }
+
+// TestRenewUser_ARevokedUserStaysOut: a user renewed and then revoked (Forget) authenticates with
+// neither certificate nor its token, and a renewal after that finds no user.
+func TestRenewUser_ARevokedUserStaysOut(t *testing.T) {
+	dir := t.TempDir()
+	w := testWallet(t, dir)
+	certPath, _ := networkUser(t, w, "clerk", wire.RoleSupplier)
+	oldCert, _ := os.ReadFile(certPath)
+	token, err := w.auth.Tokens.Mint("clerk")
+	require.NoError(t, err)
+	_, client := newFakeCA(t)
+	a := &userAdmin{ca: client, wallet: w}
+	res, err := a.RenewUser(context.Background(), "clerk")
+	require.NoError(t, err)
+
+	removed, err := a.Forget("clerk")
+	require.NoError(t, err)
+	require.True(t, removed)
+	for _, cert := range [][]byte{oldCert, []byte(res.Certificate)} {
+		_, ok := byCertificate(t, w, cert)
+		require.False(t, ok)
+	}
+	_, ok := w.auth.Tokens.Lookup(token)
+	require.False(t, ok)
+	_, err = a.RenewUser(context.Background(), "clerk")
+	var fe *fabric.Error
+	require.ErrorAs(t, err, &fe)
+	require.Equal(t, wire.KindNotFound, fe.Kind)
+	_, err = os.Stat(filepath.Join(dir, "clerk"))
+	require.ErrorIs(t, err, os.ErrNotExist, "its renewed pair is gone with it")
+}

@@ -124,9 +124,9 @@ func (w *wallet) registered(name string) (string, bool) {
 
 // forget takes a user out of the wallet. A user that is there is listed as revoked first (so that
 // nothing brings it back at a restart, even if what follows fails), then leaves the Fabric client
-// and loses its saved certificate and key. A name that is not there is not listed: a mistyped
-// name must not keep a later user of that name out. Its tokens and certificate binding are the
-// authenticator's (auth.Forget).
+// and the authenticator (its tokens and certificate binding) and loses its saved certificate and
+// key. A name that is not there is not listed: a mistyped name must not keep a later user of that
+// name out.
 func (w *wallet) forget(name string) (bool, error) {
 	if !safeName(name) {
 		return false, errors.New("not a user name: " + name)
@@ -156,6 +156,11 @@ func (w *wallet) forget(name string) (bool, error) {
 		}
 	}
 	w.fabric.RemoveIdentity(name)
+	// The API unbinds the user first (auth.Forget); a renewal that finished in between bound its
+	// new certificate again.
+	if _, err := w.auth.Forget(name); err != nil {
+		return true, err
+	}
 	if saved {
 		if err := os.RemoveAll(d); err != nil {
 			return true, err
