@@ -357,8 +357,10 @@ retry-safe: a lost answer asked again with the same --idempotency-key is replaye
 	return cmd
 }
 
-// untilWords says how long d is, in days when over two, else in hours or minutes.
+// untilWords says how long d is, to the minute: in days from two days, in hours from two hours,
+// else in minutes.
 func untilWords(d time.Duration) string {
+	d = d.Round(time.Minute)
 	switch {
 	case d < 0:
 		return "expired"
