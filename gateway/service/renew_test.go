@@ -271,22 +271,26 @@ func TestRenewUser_RefusalsChangeNothing(t *testing.T) {
 
 // TestWallet_ARenewalCutShortByACrashLeavesAPairThatMatches: a restart after a crash in the
 // middle of replace loads the previous pair when the new one was not in place yet, and the new
-// pair when its key was.
+// pair when its key was; the first renewal of a user of network.json cut short leaves no entry.
 func TestWallet_ARenewalCutShortByACrashLeavesAPairThatMatches(t *testing.T) {
 	tests := []struct {
-		name     string
-		files    func(oldCert, oldKey, newCert, newKey []byte) map[string][]byte
-		loadsNew bool
+		name      string
+		files     func(oldCert, oldKey, newCert, newKey []byte) map[string][]byte
+		loadsNew  bool
+		loadsNone bool
 	}{
 		{"both new files written, none in place", func(oc, ok, nc, nk []byte) map[string][]byte {
 			return map[string][]byte{"cert.pem": oc, "key.pem": ok, "cert.pem.new": nc, "key.pem.new": nk}
-		}, false},
+		}, false, false},
 		{"the new key half-written", func(oc, ok, nc, nk []byte) map[string][]byte {
 			return map[string][]byte{"cert.pem": oc, "key.pem": ok, "key.pem.new": nk[:10]}
-		}, false},
+		}, false, false},
 		{"the key in place, not the certificate", func(oc, ok, nc, nk []byte) map[string][]byte {
 			return map[string][]byte{"cert.pem": oc, "key.pem": nk, "cert.pem.new": nc}
-		}, true},
+		}, true, false},
+		{"a first renewal with its role only", func(oc, ok, nc, nk []byte) map[string][]byte {
+			return map[string][]byte{"key.pem.new": nk}
+		}, false, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -302,6 +306,12 @@ func TestWallet_ARenewalCutShortByACrashLeavesAPairThatMatches(t *testing.T) {
 			}
 			w := testWallet(t, dir)
 			require.NoError(t, w.loadSaved())
+			if tt.loadsNone {
+				require.Empty(t, w.fabric.Names())
+				_, err := os.Stat(d)
+				require.ErrorIs(t, err, os.ErrNotExist)
+				return
+			}
 			id, found := w.fabric.Identity("clerk")
 			require.True(t, found)
 			want := oc

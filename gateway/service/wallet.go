@@ -72,8 +72,11 @@ func (w *wallet) loadSaved() error {
 			continue
 		}
 		d := filepath.Join(w.dir, e.Name())
-		if err := finishReplace(d); err != nil {
-			return err
+		if ok, err := finishReplace(d); err != nil || !ok {
+			if err != nil {
+				return err
+			}
+			continue
 		}
 		role, err := os.ReadFile(filepath.Join(d, "role"))
 		if err != nil {
@@ -221,18 +224,27 @@ func (w *wallet) replace(name, role string, certPEM, keyPEM []byte) error {
 
 // finishReplace completes or undoes a replacement of d's pair that a crash interrupted: with
 // both new files there nothing was put in place (the previous pair stays); with cert.pem.new
-// alone the new key is in place and its certificate follows.
-func finishReplace(d string) error {
+// alone the new key is in place and its certificate follows. An entry left without a certificate
+// (the first renewal of a user of network.json, cut short before its pair was in place) is
+// removed: the user keeps network.json's pair. It reports whether d holds a user.
+func finishReplace(d string) (bool, error) {
 	key, cert := filepath.Join(d, "key.pem.new"), filepath.Join(d, "cert.pem.new")
 	_, kerr := os.Stat(key)
 	_, cerr := os.Stat(cert)
+	var err error
 	switch {
 	case cerr == nil && kerr != nil:
-		return os.Rename(cert, filepath.Join(d, "cert.pem"))
+		err = os.Rename(cert, filepath.Join(d, "cert.pem"))
 	case kerr == nil:
-		return errors.Join(os.Remove(key), ignoreMissing(os.Remove(cert)))
+		err = errors.Join(os.Remove(key), ignoreMissing(os.Remove(cert)))
 	}
-	return nil
+	if err != nil {
+		return false, err
+	}
+	if _, err := os.Stat(filepath.Join(d, "cert.pem")); errors.Is(err, os.ErrNotExist) {
+		return false, os.RemoveAll(d)
+	}
+	return true, nil
 }
 
 func ignoreMissing(err error) error {
