@@ -187,6 +187,7 @@ func (s *Server) routes() {
 	authed("POST /v1/admin/users/{name}/revoke", s.revokeUser)
 	// A new token is never kept for a replay: the idempotency store would hold it in clear.
 	guarded("POST /v1/admin/users/{name}/token", http.HandlerFunc(s.userToken))
+	authed("GET /v1/admin/users", s.listUsers)
 	// A renewal's answer holds no secret: a retry with the same key replays it, never renews twice.
 	authed("POST /v1/admin/users/{name}/renew", s.renewUser)
 }

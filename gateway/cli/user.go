@@ -23,7 +23,7 @@ import (
 func newUserCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "user", Short: "Add users to your organisation and open their accounts (用户)"}
 	cmd.AddCommand(newUserRegisterCommand(g), newUserEnrollCommand(g), newUserTokenCommand(g), newUserRevokeCommand(g),
-		newUserRenewCommand(g))
+		newUserRenewCommand(g), newUserListCommand(g))
 	return cmd
 }
 
@@ -370,5 +370,41 @@ func untilWords(d time.Duration) string {
 		return fmt.Sprintf("%d hours", int(d/time.Hour))
 	default:
 		return fmt.Sprintf("%d minutes", int(d/time.Minute))
+	}
+}
+
+func newUserListCommand(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "The users of your organisation's gateway wallet, the first certificate to expire first (role admin)",
+		Long: `List the users of your organisation's gateway wallet with their enrollment certificates' serial and
+expiry, the first to expire first, and who renews each: "gateway" (recv user renew NAME) when the
+gateway holds the user's key, "own key" when the user signs with its own key and renews its
+certificate itself. make certs lists every certificate of the state folder, users' included.`,
+		Example: "  recv --as Bank1MSP/admin user list",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			ctx, cancel := g.context(cmd)
+			defer cancel()
+			users, err := c.ListUsers(ctx)
+			if err != nil {
+				return err
+			}
+			return g.printer().Print(users, func(w io.Writer) {
+				fmt.Fprintf(w, "ACCOUNT\tROLE\tEXPIRES (UTC)\tLEFT\tRENEWED BY\tSERIAL\n")
+				for _, u := range users {
+					by := "own key"
+					if u.KeyHeldByGateway {
+						by = "gateway"
+					}
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", u.Account, u.Role, u.NotAfter.UTC().Format("2006-01-02 15:04"),
+						untilWords(time.Until(u.NotAfter)), by, u.Serial)
+				}
+			})
+		},
 	}
 }

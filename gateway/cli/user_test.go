@@ -2,6 +2,7 @@ package cli
 
 import (
 	"crypto/x509"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"path/filepath"
@@ -25,7 +26,7 @@ func serialInUse(t *testing.T, g *apitest.Gateway, name string) string {
 	block, _ := pem.Decode(id.ID.Credentials())
 	cert, err := x509.ParseCertificate(block.Bytes)
 	require.NoError(t, err)
-	return cert.SerialNumber.Text(16)
+	return hex.EncodeToString(cert.SerialNumber.Bytes())
 }
 
 // TestUserRenew_PrintsTheNewSerialAndExpiryAndRefusesAnOwnKey: an admin renews a user whose key
@@ -69,4 +70,30 @@ func TestUserRenew_PrintsTheNewSerialAndExpiryAndRefusesAnOwnKey(t *testing.T) {
 	code, _, _ = recv(t, g, "admin", "user", "renew")
 	require.Equal(t, wire.ExitInvalid, code)
 	require.Len(t, admin.Renewed, 2, "nothing refused reached the CA")
+}
+
+// TestUserList_ShowsEachUsersExpiryAndWhoRenewsIt: the wallet's users with their expiry, the
+// gateway's own users as renewed by the gateway and a user with its own key as renewing itself.
+func TestUserList_ShowsEachUsersExpiryAndWhoRenewsIt(t *testing.T) {
+	members := apitest.NewMembers(wire.Org{MSPID: "CoreMSP", Kind: wire.OrgSupplier, Name: "Supplier Co", CreditCode: "91310000MA1FL0000N"})
+	g := apitest.Start(t, &apitest.Ledger{Members: members}, &apitest.Admin{})
+	code, _, stderr := recv(t, g, "admin", "user", "register", "clerk", "--role", "supplier")
+	require.Equal(t, wire.ExitOK, code, stderr)
+	code, _, stderr = recv(t, g, "admin", "user", "register", "own-key", "--role", "supplier",
+		"--key-out", filepath.Join(t.TempDir(), "own-key", "key.pem"))
+	require.Equal(t, wire.ExitOK, code, stderr)
+
+	code, out, stderr := recv(t, g, "admin", "user", "list")
+	require.Equal(t, wire.ExitOK, code, stderr)
+	require.Regexp(t, `ACCOUNT +ROLE +EXPIRES \(UTC\) +LEFT +RENEWED BY +SERIAL\n`, out)
+	require.Regexp(t, `CoreMSP/clerk +supplier +\d{4}-\d\d-\d\d \d\d:\d\d +60 minutes +gateway +`+serialInUse(t, g, "clerk")+`\n`, out)
+	require.Regexp(t, `CoreMSP/own-key +supplier +.* +own key +[0-9a-f]+\n`, out)
+
+	code, out, stderr = recv(t, g, "admin", "-o", "json", "user", "list")
+	require.Equal(t, wire.ExitOK, code, stderr)
+	var users []client.WalletUser
+	require.NoError(t, json.Unmarshal([]byte(out), &users))
+	require.Len(t, users, 5)
+	code, _, _ = recv(t, g, "supplier-a", "user", "list")
+	require.Equal(t, wire.ExitForbidden, code)
 }

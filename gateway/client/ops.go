@@ -272,6 +272,33 @@ func (c *Client) RenewUser(ctx context.Context, name string, opts ...CallOption)
 	return &res, nil
 }
 
+// WalletUser is one user of the gateway's wallet (ListUsers): its enrollment certificate's serial
+// and expiry, and whether the gateway holds its key (and so renews it).
+type WalletUser struct {
+	Name             string    `json:"name"`
+	Account          string    `json:"account"`
+	Role             string    `json:"role"`
+	Serial           string    `json:"serial"`
+	NotAfter         time.Time `json:"notAfter"`
+	KeyHeldByGateway bool      `json:"keyHeldByGateway"`
+}
+
+// ListUsers lists the users of the gateway's wallet, the first certificate to expire first (role
+// admin).
+func (c *Client) ListUsers(ctx context.Context) ([]WalletUser, error) {
+	resp, err := c.Do(ctx, http.MethodGet, "/v1/admin/users", nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	var res struct {
+		Users []WalletUser `json:"users"`
+	}
+	if err := resp.Decode(&res); err != nil {
+		return nil, err
+	}
+	return res.Users, nil
+}
+
 // InstructionOf returns the maker-checker instruction a write recorded, or nil when the write
 // committed at once (an organisation without two-person control, or any other write).
 func InstructionOf(res *wire.SubmitResponse) (*wire.Instruction, error) {

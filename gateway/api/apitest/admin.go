@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"math/big"
@@ -128,8 +129,8 @@ func (a *Admin) RenewUser(_ context.Context, name string) (*api.RenewedUser, err
 	a.ledger.addIdentity(id)
 	p, c := certOf(prev), certOf(id)
 	return &api.RenewedUser{Name: name, Account: id.Account(), Certificate: string(id.ID.Credentials()),
-		Serial: c.SerialNumber.Text(16), NotBefore: c.NotBefore.UTC(), NotAfter: c.NotAfter.UTC(),
-		PreviousSerial: p.SerialNumber.Text(16), PreviousNotAfter: p.NotAfter.UTC()}, nil
+		Serial: hex.EncodeToString(c.SerialNumber.Bytes()), NotBefore: c.NotBefore.UTC(), NotAfter: c.NotAfter.UTC(),
+		PreviousSerial: hex.EncodeToString(p.SerialNumber.Bytes()), PreviousNotAfter: p.NotAfter.UTC()}, nil
 }
 
 func certOf(id *fabric.Identity) *x509.Certificate {

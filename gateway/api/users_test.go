@@ -124,3 +124,56 @@ func TestRenewUser_ARetryWithTheSameKeyRenewsOnce(t *testing.T) {
 	require.True(t, bytes.Equal(first, again), "the first answer, replayed")
 	require.Equal(t, []string{"clerk"}, admin.Renewed)
 }
+
+// TestListUsers_NamesWhoRenewsEachTheFirstToExpireFirst: an admin lists every user of the wallet
+// with its certificate's serial and expiry, in order of expiry, and whether the gateway holds its
+// key; a renewal shows at once; a user who is not an admin is refused.
+func TestListUsers_NamesWhoRenewsEachTheFirstToExpireFirst(t *testing.T) {
+	g, _, _ := renewGateway(t)
+	list := func() api.WalletUsers {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, g.URL+"/v1/admin/users", nil)
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+g.Tokens["admin"])
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		var out api.WalletUsers
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
+		return out
+	}
+	users := list().Users
+	byName := map[string]api.WalletUser{}
+	for i, u := range users {
+		byName[u.Name] = u
+		if i > 0 {
+			require.False(t, u.NotAfter.Before(users[i-1].NotAfter), "the first to expire first")
+		}
+	}
+	require.Len(t, users, 5, "the three users the gateway started with and the two registered")
+	require.True(t, byName["clerk"].KeyHeldByGateway)
+	require.False(t, byName["own-key"].KeyHeldByGateway)
+	require.Equal(t, "CoreMSP/clerk", byName["clerk"].Account)
+	require.Equal(t, wire.RoleIssuer, byName["clerk"].Role)
+	require.NotEmpty(t, byName["clerk"].Serial)
+	require.False(t, byName["clerk"].NotAfter.IsZero())
+
+	status, body := postAsAdmin(t, g, "/v1/admin/users/clerk/renew", "")
+	require.Equal(t, http.StatusOK, status, string(body))
+	var res api.RenewedUser
+	require.NoError(t, json.Unmarshal(body, &res))
+	for _, u := range list().Users {
+		if u.Name == "clerk" {
+			require.Equal(t, res.Serial, u.Serial, "the renewed certificate")
+		}
+	}
+
+	req, err := http.NewRequest(http.MethodGet, g.URL+"/v1/admin/users", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+g.Tokens["supplier-a"])
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusForbidden, resp.StatusCode)
+}
