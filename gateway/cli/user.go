@@ -358,16 +358,19 @@ retry-safe: a lost answer asked again with the same --idempotency-key is replaye
 }
 
 // untilWords says how long d is, to the minute: in days from two days, in hours from two hours,
-// else in minutes.
+// in an hour and minutes from an hour, else in minutes.
 func untilWords(d time.Duration) string {
+	if d < 0 {
+		return "expired"
+	}
 	d = d.Round(time.Minute)
 	switch {
-	case d < 0:
-		return "expired"
 	case d >= 48*time.Hour:
 		return fmt.Sprintf("%d days", int(d/(24*time.Hour)))
 	case d >= 2*time.Hour:
 		return fmt.Sprintf("%d hours", int(d/time.Hour))
+	case d >= time.Hour:
+		return fmt.Sprintf("1 hour %d minutes", int((d-time.Hour)/time.Minute))
 	default:
 		return fmt.Sprintf("%d minutes", int(d/time.Minute))
 	}

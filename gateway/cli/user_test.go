@@ -50,7 +50,7 @@ func TestUserRenew_PrintsTheNewSerialAndExpiryAndRefusesAnOwnKey(t *testing.T) {
 	require.NotEqual(t, before, after)
 	require.Contains(t, out, "renewed:   CoreMSP/clerk\n")
 	require.Contains(t, out, "serial:    "+after+"\n")
-	require.Regexp(t, regexp.MustCompile(`expires:   \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(\d+ minutes\)\n`), out)
+	require.Regexp(t, regexp.MustCompile(`expires:   \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \((1 hour 0 minutes|59 minutes)\)\n`), out)
 	require.Contains(t, out, "previous:  serial "+before+", valid until ")
 
 	code, out, stderr = recv(t, g, "admin", "-o", "json", "user", "renew", "clerk")
@@ -86,7 +86,7 @@ func TestUserList_ShowsEachUsersExpiryAndWhoRenewsIt(t *testing.T) {
 	code, out, stderr := recv(t, g, "admin", "user", "list")
 	require.Equal(t, wire.ExitOK, code, stderr)
 	require.Regexp(t, `ACCOUNT +ROLE +EXPIRES \(UTC\) +LEFT +RENEWED BY +SERIAL\n`, out)
-	require.Regexp(t, `CoreMSP/clerk +supplier +\d{4}-\d\d-\d\d \d\d:\d\d +60 minutes +gateway +`+serialInUse(t, g, "clerk")+`\n`, out)
+	require.Regexp(t, `CoreMSP/clerk +supplier +\d{4}-\d\d-\d\d \d\d:\d\d +(1 hour 0 minutes|59 minutes) +gateway +`+serialInUse(t, g, "clerk")+`\n`, out)
 	require.Regexp(t, `CoreMSP/own-key +supplier +.* +own key +[0-9a-f]+\n`, out)
 
 	code, out, stderr = recv(t, g, "admin", "-o", "json", "user", "list")
@@ -96,4 +96,14 @@ func TestUserList_ShowsEachUsersExpiryAndWhoRenewsIt(t *testing.T) {
 	require.Len(t, users, 5)
 	code, _, _ = recv(t, g, "supplier-a", "user", "list")
 	require.Equal(t, wire.ExitForbidden, code)
+}
+
+func TestUntilWords_SaysTheTimeLeftToTheMinute(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		-time.Second: "expired", 59*time.Minute + 10*time.Second: "59 minutes", 30 * time.Minute: "30 minutes",
+		time.Hour: "1 hour 0 minutes", 119*time.Minute + 10*time.Second: "1 hour 59 minutes", 2 * time.Hour: "2 hours",
+		47 * time.Hour: "47 hours", 48 * time.Hour: "2 days", 364*24*time.Hour + time.Hour: "364 days",
+	} {
+		require.Equal(t, want, untilWords(d), d.String())
+	}
 }
