@@ -172,7 +172,8 @@ func walletCert(t *testing.T, user string) *x509.Certificate {
 // certificate (the serial the command printed) and its new key, every one that ended before the
 // renewal by the old; the new certificate runs the CA's full lifetime from the renewal and keeps
 // the officer's role (its writes pass the chaincode's role check); after a restart of the gateway
-// the officer still writes with it; `network.sh certs` lists it in place of network.json's.
+// the officer still writes with it; `recv user list` shows it and `network.sh certs` lists it in
+// place of network.json's.
 func TestRenew_AUserRenewedWhileItWritesLosesNoCall(t *testing.T) {
 	deadline := time.Now().Add(renewBound)
 	old := walletCert(t, "officer")
@@ -223,7 +224,7 @@ func TestRenew_AUserRenewedWhileItWritesLosesNoCall(t *testing.T) {
 			before++
 			require.Equal(t, old.Raw, cert.Raw, "a write that ended before the renewal: the old certificate (tx %s)", one.txID)
 		default:
-			t.Logf("a write in flight during the renewal: tx %s created by serial %x", one.txID, cert.SerialNumber)
+			t.Logf("a write in flight during the renewal: tx %s created by serial %s", one.txID, hex.EncodeToString(cert.SerialNumber.Bytes()))
 		}
 	}
 	require.GreaterOrEqual(t, before, writesBefore)
@@ -237,6 +238,9 @@ func TestRenew_AUserRenewedWhileItWritesLosesNoCall(t *testing.T) {
 	require.NotNil(t, cert)
 	require.Equal(t, renewed.Raw, cert.Raw, "after a restart: the renewed certificate")
 
+	list := cli.Must(t, nil, "--as", "Bank1MSP/admin", "user", "list")
+	t.Logf("recv --as Bank1MSP/admin user list:\n%s", strings.TrimRight(list, "\n"))
+	require.Regexp(t, `Bank1MSP/officer +financier +.* +gateway +`+serial+`\n`, list, "the wallet lists the renewed certificate")
 	certs := script(t, "certs", "bank1")
 	require.Contains(t, certs, "gateways/bank1/wallet/officer/cert.pem")
 	require.NotContains(t, certs, "orgs/bank1/users/officer/msp/signcerts/cert.pem", "the certificate the renewal replaced is not listed")
