@@ -54,7 +54,7 @@ upgrade: ## rebuild the chaincode and upgrade it with a new sequence, new server
 .PHONY: certs renew
 certs: ## every certificate of the native network's state folder with its expiry, the first to expire first: make certs [ORG=bank2]
 	@scripts/network.sh certs $(ORG)
-renew: ## renew a peer's or an orderer's certificates (new pairs from its CA, consenter update, restart) or a CA's TLS pair (NODE=ca.bank1): make renew NODE=peer0.bank2
+renew: ## renew a peer's or an orderer's certificates (new pairs from its CA, consenter update, restart), a CA's TLS pair (NODE=ca.bank1) or a chaincode server's (NODE=chaincode.bank1, no restart): make renew NODE=peer0.bank2
 	@scripts/network.sh renew $(NODE)
 
 .PHONY: add-org

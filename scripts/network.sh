@@ -21,7 +21,9 @@
 #   network.sh renew NODE     a peer's or an orderer's enrollment and TLS pairs reissued by its CA,
 #                             an orderer's consenter entry updated, the node restarted and waited
 #                             for; the replaced pairs kept in its folder's renewed/; for a CA
-#                             (ca.ORG), its own TLS pair, which it issues itself at a restart
+#                             (ca.ORG), its own TLS pair, which it issues itself at a restart; for
+#                             a chaincode server (chaincode.ORG), its TLS pair, read again by the
+#                             running server at its next handshake (no restart)
 #   network.sh deploy         deploy the chaincode (sequence 1) when it is not committed yet
 #   network.sh upgrade        rebuild the chaincode, commit sequence + 1 with new servers started
 #                             beside the running ones (no call fails; docs/network.md)
@@ -332,10 +334,11 @@ cmd_revoke_user() {
 # CA (new keys), the replaced ones kept in its folder's renewed/STAMP/; an orderer's consenter entry
 # updated in the channel configuration; the node restarted and waited for: a peer until its
 # gateway uses it and gossip knows it, an orderer until it is back in Raft. One node at a time:
-# the other orderers keep the quorum. A restart that fails puts the replaced pairs back.
+# the other orderers keep the quorum. A restart that fails puts the replaced pairs back. A CA's
+# TLS pair: renew_ca; a chaincode server's: renew_cc_server.
 cmd_renew() {
 	local node=${1:-} t0=$SECONDS org work bak old new
-	[ -n "$node" ] || die "usage: $SCRIPT renew NODE (a peer, an orderer or a CA's TLS pair); nodes: $(nodes | grep -E '^(peer0|orderer|ca)' | paste -sd' ')"
+	[ -n "$node" ] || die "usage: $SCRIPT renew NODE (a peer, an orderer, a CA's or a chaincode server's TLS pair); nodes: $(nodes | grep -E '^(peer0|orderer|ca|chaincode)[.0-9]' | paste -sd' ')"
 	[ -f "$NET/network.json" ] || die "no network in $NET: run 'network.sh up'"
 	known_nodes "$node"
 	case $node in
@@ -345,7 +348,11 @@ cmd_renew() {
 		renew_ca "${node#ca.}"
 		return
 		;;
-	*) die "renew: $node is no peer, orderer or CA (the chaincode servers and users: docs/operations.md)" ;;
+	chaincode.*)
+		renew_cc_server "${node#chaincode.}"
+		return
+		;;
+	*) die "renew: $node is no peer, orderer, CA or chaincode server (users: docs/operations.md)" ;;
 	esac
 	node_running "$node" || die "renew: $node is not running ('network.sh start $node' first)"
 	ensure_tool jq jq
@@ -380,6 +387,27 @@ cmd_renew() {
 	say "$node renewed in $((SECONDS - t0))s: its TLS listener presents the new certificate (was ${old:0:23}..., now ${new:0:23}...)"
 	say "    enrollment until $(cert_until "$(node_dir "$node")/msp/signcerts/cert.pem"), TLS until $(cert_until "$(node_dir "$node")/tls/cert.pem")"
 	say "    replaced pairs: $bak"
+}
+
+# renew_cc_server ORG: the TLS pair of ORG's chaincode server renewed in place (renew_cc), then
+# checked: the running server presents the new certificate on a new connection.
+renew_cc_server() {
+	local org=$1 t0=$SECONDS old new bak cert
+	node_running "$CC_SERVER.$org" || die "renew: $CC_SERVER.$org is not running ('network.sh start $CC_SERVER.$org' first)"
+	[ "$CC_TLS" = true ] || die "renew: the chaincode servers serve no TLS on this network (CC_TLS=false)"
+	old=$(cc_served_cert "$org")
+	step "chaincode.$org: a new TLS pair from ca.$org, read by the running server at its next handshake"
+	bak=$(renew_cc "$org")
+	cert=$(cc_tls_dir "$org")/server/tls/cert.pem
+	new=$(cc_served_cert "$org")
+	if [ -z "$new" ] || [ "$new" != "$(cert_fingerprint "$cert")" ]; then
+		cp -p "$bak/key.pem" "$(cc_tls_dir "$org")/server/tls/key.pem"
+		cp -p "$bak/cert.pem" "$cert"
+		die "chaincode.$org does not present its new TLS certificate (it presents ${new:-nothing}): the former pair is back in place"
+	fi
+	step_done
+	say "chaincode.$org renewed in $((SECONDS - t0))s without a restart (was ${old:0:23}..., now ${new:0:23}...)"
+	say "    TLS until $(cert_until "$cert"); replaced pair: $bak"
 }
 
 # cert_until FILE: the certificate's notAfter (UTC) with the days left.

@@ -22,7 +22,21 @@ type benchCase struct {
 	name   string
 	caller string
 	args   []string
-	setup  func(h *harness)
+	setup  func(h *harness, args []string) []string // the arguments to run, when it changes them
+}
+
+// decided records the bank's decision first (DecideFinancing, as the gateway does) and returns
+// the binding transaction's arguments: the id, the decision's terms hash and withoutRecourse.
+func decided(extra func(h *harness)) func(h *harness, args []string) []string {
+	return func(h *harness, args []string) []string {
+		if extra != nil {
+			extra(h)
+		}
+		hash, ok, err := h.decideFirst(bank1, args[0], args[1:])
+		require.NoError(h.t, err)
+		require.True(h.t, ok)
+		return []string{args[0], args[1], hash, args[2]}
+	}
 }
 
 var benchCases = []benchCase{
@@ -35,12 +49,20 @@ var benchCases = []benchCase{
 	{"TransferWhole", supA, []string{"Transfer", "R-1", supB, ""}, nil},
 	{"TransferPart", supA, []string{"Transfer", "R-1", supB, "300"}, nil},
 	{"RequestFinancing", supA, []string{"RequestFinancing", "R-1", "Bank1MSP"}, nil},
-	{"ApproveFinancing", bank1, []string{"ApproveFinancing", "R-F", "", "450"}, nil},
-	{"RejectFinancing", bank1, []string{"RejectFinancing", "R-F", "limit"}, nil},
-	{"Redeem", treasurer, []string{"Redeem", "R-M", "PAY-1"}, func(h *harness) { h.days(129) }},
-	{"RedeemAll10", treasurer, []string{"RedeemAll", "R-M", "PAY-1"}, func(h *harness) {
+	{"ApproveFinancing", bank1, []string{"ApproveFinancing", "R-F", "", "450"}, decided(nil)},
+	{"ApproveFinancingUnderLine", bank1, []string{"ApproveFinancing", "R-F", "", "450"}, decided(func(h *harness) {
+		h.ok(bank1, "SetCreditLine", "CoreMSP", "1000000.00")
+	})},
+	{"RejectFinancing", bank1, []string{"RejectFinancing", "R-F", "limit"}, func(h *harness, args []string) []string {
+		hash, _, err := h.decideFirst(bank1, args[0], args[1:])
+		require.NoError(h.t, err)
+		return []string{args[0], args[1], hash}
+	}},
+	{"Redeem", treasurer, []string{"Redeem", "R-M", "PAY-1"}, func(h *harness, _ []string) []string { h.days(129); return nil }},
+	{"RedeemAll10", treasurer, []string{"RedeemAll", "R-M", "PAY-1"}, func(h *harness, _ []string) []string {
 		h.ok(supA, "Split", "R-M", `["100","100","100","100","100","100","100","100","100","100"]`)
 		h.days(129)
+		return nil
 	}},
 }
 
@@ -86,16 +108,19 @@ func BenchmarkWrite(b *testing.B) {
 	for _, bc := range benchCases {
 		b.Run(bc.name, func(b *testing.B) {
 			h := benchLedger(b)
+			args := bc.args
 			if bc.setup != nil {
-				bc.setup(h)
+				if changed := bc.setup(h, bc.args); changed != nil {
+					args = changed
+				}
 			}
 			creator := h.ids[bc.caller]
-			first := simulate(b, h.cc, h.ledger, h, creator, bc.args)
+			first := simulate(b, h.cc, h.ledger, h, creator, args)
 			size, reads, writes := writeBytes(first), first.Reads(), len(first.Writes())
 			b.ReportAllocs()
 			b.ResetTimer()
 			for range b.N {
-				simulate(b, h.cc, h.ledger, h, creator, bc.args)
+				simulate(b, h.cc, h.ledger, h, creator, args)
 			}
 			b.ReportMetric(float64(size), "wbytes")
 			b.ReportMetric(float64(reads), "rkeys")

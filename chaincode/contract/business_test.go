@@ -168,8 +168,9 @@ func TestCreditLine_ACheckConflictsOnlyWithWritesThatMoveTheBanksFinancing(t *te
 	require.Empty(t, held.ReadConflicts(), "writes that do not move Bank1MSP's financing on CoreMSP leave the check valid")
 
 	h.ok(bank1, "ApproveFinancing", "R-2", "", "450")
-	require.Equal(t, []string{"exposure/CoreMSP/bank/Bank1MSP/base"}, held.ReadConflicts(),
-		"another approval at the same bank folded and moved what the line checks")
+	conflicts := held.ReadConflicts()
+	require.Len(t, conflicts, 1, "another approval at the same bank moved what the line checks")
+	require.Regexp(t, `^exposure/CoreMSP/bank/Bank1MSP/s/\d\d$`, conflicts[0])
 }
 
 func TestIssuanceLimit_CapsOutstandingIssuance(t *testing.T) {

@@ -15,7 +15,8 @@ import (
 //	org/<mspId>              a member organisation
 //	acct/<mspId>/<user>      an account; the accounts of an organisation are the range acct/<mspId>/*
 //	proposal/<id>            a governance proposal
-//	index/registry           the organisations admitted and the proposals created (registryIndex)
+//	index/registry           the organisations admitted, the proposals created and the banks' exposure
+//	                         parts (registryIndex)
 const (
 	orgPrefix        = "org/"
 	accountPrefix    = "acct/"
@@ -29,9 +30,16 @@ const (
 // policy (an organisation entry or a proposal with approvals filled in, forged by the core
 // enterprise and one other member) is not in it, so no rule reads it (Org, Orgs, Proposal, the
 // lists skip it) and the veto set's peers never act on it.
+//
+// BankParts lists, as "<obligor>/<bank>", every pair of a core enterprise and a bank the registry
+// ever held together: the transaction that first records a pair creates the bank's part of the
+// obligor's exposure as slots guarded by the bank (exposure.go), so no slot a rule reads was
+// created by a transaction the veto set did not endorse, and a pair stays recorded (its slots
+// counted) when a kind changes later.
 type registryIndex struct {
 	Orgs      []string `json:"orgs"`
 	Proposals []string `json:"proposals"`
+	BankParts []string `json:"bankParts,omitempty"`
 }
 
 // registryRead is the registry index as a transaction read it.
@@ -201,12 +209,21 @@ func (l ledger) applyDirectory(ch receivable.Change) error {
 	if len(ch.Orgs) == 0 && ch.Config == nil && len(ch.Proposals) == 0 {
 		return nil
 	}
-	indexed, err := l.updateIndex(ch)
+	orgs, err := l.orgsAsChanged(ch.Orgs)
 	if err != nil {
 		return err
 	}
-	vetoes, keys, err := l.registryGuard(ch.Orgs)
-	if err != nil || len(vetoes) == 0 {
+	indexed, parts, err := l.updateIndex(ch, orgs)
+	if err != nil {
+		return err
+	}
+	for _, p := range parts {
+		if err := l.createBankPart(p); err != nil {
+			return err
+		}
+	}
+	vetoes, keys := registryGuard(orgs)
+	if len(vetoes) == 0 {
 		return err // a registry without a core enterprise or a bank: nobody to guard it yet
 	}
 	if len(ch.Orgs) == 0 && ch.Config == nil {
@@ -227,12 +244,13 @@ func (l ledger) applyDirectory(ch receivable.Change) error {
 }
 
 // updateIndex adds the organisations and proposals ch writes that the registry index lacks, and
-// writes it when it changed (creating it, from the entries there are, on a ledger without one);
-// written reports whether it did.
-func (l ledger) updateIndex(ch receivable.Change) (bool, error) {
+// the pairs of a core enterprise and a bank of orgs (the registry as ch changes it) it has not
+// recorded yet, and writes it when it changed (creating it, from the entries there are, on a
+// ledger without one); written reports whether it did, parts the banks' parts it recorded.
+func (l ledger) updateIndex(ch receivable.Change, orgs []wire.Org) (written bool, parts []receivable.ExposurePart, err error) {
 	idx, err := l.index()
 	if err != nil {
-		return false, err
+		return false, nil, err
 	}
 	changed := idx == nil
 	switch {
@@ -240,21 +258,25 @@ func (l ledger) updateIndex(ch receivable.Change) (bool, error) {
 		// The seeding starts the index afresh: one written before it (a key the chaincode-level
 		// policy let two members create) lists nothing.
 		idx, changed = &registryIndex{Orgs: []string{}, Proposals: []string{}}, true
+		orgs = orgs[:0:0]
+		for _, o := range ch.Orgs {
+			orgs = append(orgs, *o)
+		}
 	case idx != nil:
 		// A copy: the transaction's read stays what it read.
-		idx = &registryIndex{Orgs: slices.Clone(idx.Orgs), Proposals: slices.Clone(idx.Proposals)}
+		idx = &registryIndex{Orgs: slices.Clone(idx.Orgs), Proposals: slices.Clone(idx.Proposals), BankParts: slices.Clone(idx.BankParts)}
 	default:
 		idx = &registryIndex{Orgs: []string{}, Proposals: []string{}}
 		orgs, err := l.Orgs() // no index: every entry there is
 		if err != nil {
-			return false, err
+			return false, nil, err
 		}
 		for _, o := range orgs {
 			idx.Orgs = append(idx.Orgs, o.MSPID)
 		}
 		props, err := l.proposalIDs()
 		if err != nil {
-			return false, err
+			return false, nil, err
 		}
 		idx.Proposals = props
 	}
@@ -270,10 +292,22 @@ func (l ledger) updateIndex(ch receivable.Change) (bool, error) {
 	for _, p := range ch.Proposals {
 		add(&idx.Proposals, p.ID)
 	}
-	if !changed {
-		return false, nil
+	for _, core := range orgs {
+		for _, bank := range orgs {
+			if core.Kind != wire.OrgCore || bank.Kind != wire.OrgBank {
+				continue
+			}
+			if i, found := slices.BinarySearch(idx.BankParts, bankPartName(core.MSPID, bank.MSPID)); !found {
+				idx.BankParts = slices.Insert(idx.BankParts, i, bankPartName(core.MSPID, bank.MSPID))
+				parts = append(parts, receivable.ExposurePart{Obligor: core.MSPID, Bank: bank.MSPID})
+				changed = true
+			}
+		}
 	}
-	return true, l.putJSON(registryIndexKey, idx)
+	if !changed {
+		return false, nil, nil
+	}
+	return true, parts, l.putJSON(registryIndexKey, idx)
 }
 
 // proposalIDs lists every proposal key's id, sorted (a ledger without a registry index).
@@ -294,15 +328,11 @@ func (l ledger) proposalIDs() ([]string, error) {
 	return ids, nil
 }
 
-// registryGuard returns the veto set of the registry as changed (changed: the entries this
-// transaction writes) and the keys it guards: the settings and every registry entry, so that a
-// bank that joins guards them from the change that admits it, and one that leaves no longer does.
-// A proposal is guarded by it too: an approval recorded without a vetoing organisation's peer
-// could otherwise make the veto set's honest peers apply what their organisations never approved.
-func (l ledger) registryGuard(changed []*wire.Org) ([]string, []string, error) {
+// orgsAsChanged returns the registry as changed by the entries a transaction writes, sorted.
+func (l ledger) orgsAsChanged(changed []*wire.Org) ([]wire.Org, error) {
 	orgs, err := l.Orgs()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	for _, o := range changed {
 		i := slices.IndexFunc(orgs, func(c wire.Org) bool { return c.MSPID == o.MSPID })
@@ -313,11 +343,20 @@ func (l ledger) registryGuard(changed []*wire.Org) ([]string, []string, error) {
 		}
 	}
 	slices.SortFunc(orgs, func(a, b wire.Org) int { return strings.Compare(a.MSPID, b.MSPID) })
+	return orgs, nil
+}
+
+// registryGuard returns the veto set of the registry orgs (as a transaction changed it) and the
+// keys it guards: the settings and every registry entry, so that a bank that joins guards them
+// from the change that admits it, and one that leaves no longer does. A proposal is guarded by it
+// too: an approval recorded without a vetoing organisation's peer could otherwise make the veto
+// set's honest peers apply what their organisations never approved.
+func registryGuard(orgs []wire.Org) ([]string, []string) {
 	keys := []string{configKey}
 	for _, o := range orgs {
 		keys = append(keys, orgPrefix+o.MSPID)
 	}
-	return receivable.RegistryEndorsers(orgs), keys, nil
+	return receivable.RegistryEndorsers(orgs), keys
 }
 
 // pageJSON reads one page of the documents under prefix into items via decode.

@@ -1,8 +1,10 @@
 package contract_test
 
 import (
+	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
@@ -162,6 +164,60 @@ func TestEndorsers_ABankThatJoinsGuardsTheRegistry(t *testing.T) {
 	for _, k := range []string{"config", "org/CoreMSP", "org/SupplierMSP", "org/Bank3MSP"} {
 		require.Equal(t, with3, h.guard(k), k)
 	}
+	for _, obligor := range []string{"CoreMSP", "OtherCoreMSP"} {
+		for i := range 16 {
+			slot := fmt.Sprintf("exposure/%s/bank/Bank3MSP/s/%02d", obligor, i)
+			require.Equal(t, []string{"Bank3MSP"}, h.guard(slot), "the admission creates the bank's part of every core enterprise's exposure, guarded by it")
+		}
+	}
+}
+
+// A bank's part of an obligor's exposure (the financing it bears, which its credit line checks)
+// lives in slots the bank guards, created with the registry by transactions the veto set endorses:
+// a change of them needs the bank's peer, and keys the chaincode-level policy lets the core
+// enterprise and one member create (a blind change, a slot of a pair the registry never held) are
+// read by no rule, so no such pair can lower what a bank is counted to bear.
+func TestEndorsers_ABanksFinancingIsCountedOnlyInSlotsTheBankGuards(t *testing.T) {
+	h := newHarness(t)
+	slots := func(obligor, bank string) []string {
+		var keys []string
+		for i := range 16 {
+			keys = append(keys, fmt.Sprintf("exposure/%s/bank/%s/s/%02d", obligor, bank, i))
+		}
+		return keys
+	}
+	for _, k := range slices.Concat(slots("CoreMSP", "Bank1MSP"), slots("OtherCoreMSP", "Bank2MSP")) {
+		bank := strings.Split(k, "/")[3]
+		require.Equal(t, []string{bank}, h.guard(k), k)
+	}
+	require.Nil(t, h.ledger.State("exposure/CoreMSP/bank/Bank1MSP/s/16"), "16 slots")
+	require.Nil(t, h.ledger.State("exposure/CoreMSP/bank/SupplierMSP/s/00"), "a supplier bears no financing")
+
+	h.ok(bank1, "SetCreditLine", "CoreMSP", "1000.00")
+	h.active("R-1", supA, "600.00")
+	h.ok(supA, "RequestFinancing", "R-1", "Bank1MSP")
+	h.ok(bank1, "ApproveFinancing", "R-1", "", "450")
+	var written []string
+	for k := range h.last.Policies() {
+		if strings.HasPrefix(k, "exposure/CoreMSP/bank/") {
+			written = append(written, k)
+		}
+	}
+	require.Len(t, written, 1, "an approval moves one slot of the bank's part")
+	require.Equal(t, []string{"Bank1MSP"}, h.needs(written[0]))
+	limits := h.ok(bank1, "Limits", "CoreMSP")
+	require.Contains(t, limits, `"usedFen":60000`)
+
+	// Written as changed chaincode servers of the core enterprise and a supplier would: new keys
+	// (the chaincode-level policy lets them commit), each lowering Bank1MSP's financing on CoreMSP.
+	h.ledger.SetState("exposure/CoreMSP/bank/Bank1MSP/t/20261207T000000Z/forged", []byte(`{"financed":{"Bank1MSP":-60000}}`))
+	h.ledger.SetState("exposure/CoreMSP/bank/Bank1MSP/s/16", []byte(`{"financed":{"Bank1MSP":-60000}}`))
+	h.ledger.SetState("exposure/CoreMSP/bank/Bank1MSP/base", []byte(`{"financed":{"Bank1MSP":-60000}}`))
+	require.Equal(t, limits, h.ok(bank1, "Limits", "CoreMSP"), "no rule reads them")
+	h.active("R-2", supA, "600.00")
+	h.ok(supA, "RequestFinancing", "R-2", "Bank1MSP")
+	h.refuse("conflict: credit line of Bank1MSP on CoreMSP is 1000.00: 600.00 financed and outstanding + 600.00 of receivable R-2 = 1200.00, 200.00 over the line",
+		bank1, "ApproveFinancing", "R-2", "", "450")
 }
 
 // Keys created under the chaincode-level policy alone (the core enterprise and any one member

@@ -3,6 +3,7 @@ package contract
 import (
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"maps"
 	"slices"
 	"strings"
@@ -14,30 +15,39 @@ import (
 
 // State layout of the business around the receivable:
 //
-//	exposure/<obligor>/base                          the obligor's exposure but its banks' financing, as last folded
-//	exposure/<obligor>/t/<time>/<txId>               one transaction's change to it, written blind
-//	exposure/<obligor>/bank/<bank>/base              the financing the bank bears on the obligor, as last folded
-//	exposure/<obligor>/bank/<bank>/t/<time>/<txId>   one transaction's change to it, written blind
-//	exposure/<obligor>/[bank/<bank>/]d/<txId>        a change written before changes sorted by time
+//	exposure/<obligor>/base                  the obligor's exposure but its banks' financing, as last folded
+//	exposure/<obligor>/t/<time>/<txId>       one transaction's change to it, written blind
+//	exposure/<obligor>/d/<txId>              a change written before changes sorted by time
+//	exposure/<obligor>/bank/<bank>/s/<NN>    one of exposureSlots slots of the financing the bank bears
+//	                                         on the obligor, its part the sum of them; guarded by the bank
 //	line/<obligor>                           the obligor's issuance limit
 //	line/<obligor>/<bank>                    a bank's credit line on the obligor
 //	instr/<id>                               a maker-checker instruction
 //	instrfor/<tx>/<target>                   the id of the undecided instruction asking tx on target
 //	\x00overdue\x00<obligor>\x00<maturity>\x00<id>   index: the overdue pieces, oldest maturity first
 //
-// Every write that moves an obligor's exposure writes its change to each part it moves under a key
-// of its own without reading the total, so writes on one obligor never conflict with each other. A
-// reader adds a part's changes to its base. A transaction that checks a limit reads only the part
-// the limit is about (receivable.ExposurePart: a bank's financing for its credit line, the rest for
-// the issuance limit) and folds that part's changes into its base; FoldExposure folds every part.
-// Folding reads the range of a part's changes, so a change another transaction of the same block
-// adds to that part makes the folding transaction a phantom-read conflict: the parts keep such
-// conflicts to writes that move what the limit checks (two approvals at one bank on one obligor),
-// not every write on the obligor. No other write folds. A change's key starts with its
-// transaction's time (UTC, to the second): FoldExposure folds only the changes dated before the
-// time beacon it reads, a range no valid write can add to any more (a write is never dated before
-// the beacon it read, and one that read an older beacon is invalid once the newer one committed),
-// so a fold is not invalidated by the writes that go on while it runs.
+// The obligor's part (outstanding, overdue, holders: what its issuance limit reads) is written
+// blind: every write that moves it adds its change under a key of its own without reading the
+// total, so writes on one obligor never conflict with each other, and a reader adds the changes to
+// the base. A transaction that checks the issuance limit folds the changes into the base;
+// FoldExposure folds them too. Folding reads the range of the changes, so a change another
+// transaction of the same block adds makes the folding transaction a phantom-read conflict. A
+// change's key starts with its transaction's time (UTC, to the second): FoldExposure folds only the
+// changes dated before the time beacon it reads, a range no valid write can add to any more (a write
+// is never dated before the beacon it read, and one that read an older beacon is invalid once the
+// newer one committed), so a fold is not invalidated by the writes that go on while it runs.
+//
+// A bank's part (what its credit line reads) is kept in slots the bank guards: they are created,
+// with the bank's peer as their key-level endorsement policy, by the transaction that first
+// records the pair of the obligor and the bank in the registry index (endorsed by the veto set),
+// and every change reads and rewrites one of them, picked by the transaction id, so that two
+// changes in one block rarely meet. New keys are governed by the chaincode-level policy, which the
+// core enterprise and any one member satisfy: blind change keys would let such a pair lower the
+// financing a bank is counted to bear and lead its credit line check to lend past the line. Every
+// honest write that moves a bank's part is one the bank endorses anyway (its approval, the
+// redemption or recourse of a piece it financed). A credit line check reads every slot, so another
+// change of the same bank's part in the same block makes it a read conflict, as before: the parts
+// keep such conflicts to writes that move what the limit checks.
 const (
 	exposurePrefix    = "exposure/"
 	linePrefix        = "line/"
@@ -48,6 +58,9 @@ const (
 
 // maxExposureDeltas bounds the changes one read of an exposure part adds up.
 var maxExposureDeltas = 20000
+
+// exposureSlots is how many slots hold a bank's part of an obligor's exposure.
+const exposureSlots = 16
 
 // exposurePartKey is the key prefix of one part of an obligor's exposure.
 func exposurePartKey(p receivable.ExposurePart) string {
@@ -73,8 +86,92 @@ func changeKey(p receivable.ExposurePart, at time.Time, txID string) string {
 	return exposureChanges(p) + changeTime(at) + "/" + txID
 }
 
-// exposureBanks is the key prefix of every bank's part of an obligor's exposure.
-func exposureBanks(obligor string) string { return exposurePrefix + obligor + "/bank/" }
+// bankPartName names the bank's part of the obligor's exposure in the registry index.
+func bankPartName(obligor, bank string) string { return obligor + "/" + bank }
+
+// slotKey is the key of slot i of a bank's part.
+func slotKey(p receivable.ExposurePart, i int) string {
+	return fmt.Sprintf("%ss/%02d", exposurePartKey(p), i)
+}
+
+// slotOf picks the slot a transaction's change of a bank's part goes to.
+func slotOf(txID string) int {
+	h := fnv.New32a()
+	h.Write([]byte(txID))
+	return int(h.Sum32() % exposureSlots)
+}
+
+// createBankPart creates a bank's part of an obligor's exposure: every slot empty, guarded by the
+// bank (called by the transaction that records the pair in the registry index).
+func (l ledger) createBankPart(p receivable.ExposurePart) error {
+	for i := range exposureSlots {
+		if err := l.putJSON(slotKey(p, i), receivable.Exposure{}); err != nil {
+			return err
+		}
+		if err := l.endorsedBy(slotKey(p, i), receivable.BankPartEndorsers(p.Bank)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// bankPartRecorded reports whether the registry index records p, a bank's part; only then are its
+// slots ones the veto set created.
+func (l ledger) bankPartRecorded(p receivable.ExposurePart) (bool, error) {
+	idx, err := l.index()
+	if err != nil || idx == nil {
+		return false, err
+	}
+	_, found := slices.BinarySearch(idx.BankParts, bankPartName(p.Obligor, p.Bank))
+	return found, nil
+}
+
+// readBankPart adds up the slots of a bank's part.
+func (l ledger) readBankPart(p receivable.ExposurePart) (receivable.Exposure, error) {
+	var e receivable.Exposure
+	ok, err := l.bankPartRecorded(p)
+	if err != nil || !ok {
+		return e, err // a pair the registry never held: nothing financed
+	}
+	for i := range exposureSlots {
+		var s receivable.Exposure
+		found, err := l.getJSON(slotKey(p, i), &s)
+		if err != nil {
+			return e, err
+		}
+		if !found {
+			return e, fmt.Errorf("the exposure of %s at %s lacks its slot %s", p.Obligor, p.Bank, slotKey(p, i))
+		}
+		if err := e.Add(s, 1); err != nil {
+			return e, err
+		}
+	}
+	return e, nil
+}
+
+// moveBankPart adds d to the slot of a bank's part that transaction txID changes.
+func (l ledger) moveBankPart(p receivable.ExposurePart, txID string, d receivable.Exposure) error {
+	ok, err := l.bankPartRecorded(p)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return receivable.Conflictf("the registry records no exposure of %s at %s: a core enterprise and a bank are recorded together when the veto set admits them", p.Obligor, p.Bank)
+	}
+	key := slotKey(p, slotOf(txID))
+	var s receivable.Exposure
+	found, err := l.getJSON(key, &s)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return fmt.Errorf("the exposure of %s at %s lacks its slot %s", p.Obligor, p.Bank, key)
+	}
+	if err := s.Add(d, 1); err != nil {
+		return err
+	}
+	return l.putJSON(key, s)
+}
 
 func lineKey(obligor, bank string) string {
 	if bank == "" {
@@ -147,23 +244,16 @@ func (l ledger) addChanges(e *receivable.Exposure, keys *[]string, p receivable.
 	return false, nil
 }
 
-// exposureParts returns the parts of an obligor's exposure the ledger holds: the rest, and every
-// bank with a base or a change, in key order.
+// exposureParts returns the parts of an obligor's exposure: its own, and every bank's the
+// registry index records, in key order.
 func (l ledger) exposureParts(obligor string) ([]receivable.ExposurePart, error) {
 	parts := []receivable.ExposurePart{{Obligor: obligor}}
-	prefix := exposureBanks(obligor)
-	it, err := l.stub.GetStateByRange(prefix, rangeEnd(prefix))
-	if err != nil {
-		return nil, fmt.Errorf("reading the exposure of %s: %w", obligor, err)
+	idx, err := l.index()
+	if err != nil || idx == nil {
+		return parts, err
 	}
-	defer it.Close()
-	for it.HasNext() {
-		kv, err := it.Next()
-		if err != nil {
-			return nil, fmt.Errorf("reading the exposure of %s: %w", obligor, err)
-		}
-		bank, _, _ := strings.Cut(strings.TrimPrefix(kv.Key, prefix), "/")
-		if last := parts[len(parts)-1]; last.Bank != bank {
+	for _, name := range idx.BankParts {
+		if o, bank, _ := strings.Cut(name, "/"); o == obligor {
 			parts = append(parts, receivable.ExposurePart{Obligor: obligor, Bank: bank})
 		}
 	}
@@ -178,7 +268,7 @@ func (l ledger) Exposure(obligor string) (receivable.Exposure, error) {
 		return e, err
 	}
 	for _, p := range parts {
-		pe, _, err := l.readPart(p)
+		pe, err := l.ExposurePart(p)
 		if err != nil {
 			return e, err
 		}
@@ -191,6 +281,9 @@ func (l ledger) Exposure(obligor string) (receivable.Exposure, error) {
 
 // ExposurePart implements receivable.Reader.
 func (l ledger) ExposurePart(p receivable.ExposurePart) (receivable.Exposure, error) {
+	if p.Bank != "" {
+		return l.readBankPart(p)
+	}
 	e, _, err := l.readPart(p)
 	return e, err
 }
@@ -224,60 +317,55 @@ func (l ledger) OpenInstruction(tx, target string) (string, error) {
 	return string(raw), nil
 }
 
-// applyExposure records how the change moves each part of each obligor's exposure: blind, under
-// the transaction's own key, or folded into the part's base with every earlier change when the rule
-// read the part (a limit check, FoldExposure).
+// applyExposure records how the change moves each part of each obligor's exposure: an obligor's
+// own part blind, under the transaction's own key, or folded into the part's base with every
+// earlier change when the rule read the part (the issuance limit, FoldExposure); a bank's part in
+// one of its slots.
 func (l ledger) applyExposure(tx receivable.Tx, ch receivable.Change) error {
 	deltas, err := receivable.ExposureDeltas(ch.Writes)
 	if err != nil {
 		return err
 	}
-	moved := map[receivable.ExposurePart]receivable.Exposure{}
+	for _, o := range slices.Sorted(maps.Keys(deltas)) {
+		d := deltas[o]
+		for _, bank := range slices.Sorted(maps.Keys(d.Financed)) {
+			if err := l.moveBankPart(receivable.ExposurePart{Obligor: o, Bank: bank}, tx.ID, d.Part(bank)); err != nil {
+				return err
+			}
+		}
+	}
+	moved := map[string]receivable.Exposure{} // the obligors' own parts, by obligor
 	for o, d := range deltas {
-		if rest := d.Part(""); !rest.IsZero() {
-			moved[receivable.ExposurePart{Obligor: o}] = rest
-		}
-		for bank := range d.Financed {
-			moved[receivable.ExposurePart{Obligor: o, Bank: bank}] = d.Part(bank)
+		if own := d.Part(""); !own.IsZero() {
+			moved[o] = own
 		}
 	}
-	fold := map[receivable.ExposurePart]bool{}
-	stepwise := map[receivable.ExposurePart]bool{} // FoldExposure's parts: at most maxExposureDeltas changes each
-	foldBefore := ""                               // FoldExposure: only changes dated before this changeTime
+	fold := map[string]bool{}
+	stepwise := map[string]bool{} // FoldExposure's parts: at most maxExposureDeltas changes each
+	foldBefore := ""              // FoldExposure: only changes dated before this changeTime
 	for _, p := range ch.Fold {
-		if !p.Whole {
-			fold[p] = true
-			continue
+		if p.Bank != "" {
+			continue // a bank's part has no changes to fold: its slots are its figure
 		}
-		if !p.Before.IsZero() {
-			foldBefore = changeTime(p.Before)
-		}
-		// The banks of the registry, not a scan of every bank's keys: such a scan would be
-		// invalidated by any financing change written while the fold runs.
-		banks, err := orgsOfKind(l, wire.OrgBank)
-		if err != nil {
-			return err
-		}
-		parts := []receivable.ExposurePart{{Obligor: p.Obligor}}
-		for _, b := range banks {
-			parts = append(parts, receivable.ExposurePart{Obligor: p.Obligor, Bank: b})
-		}
-		for _, q := range parts {
-			fold[q], stepwise[q] = true, true
+		fold[p.Obligor] = true
+		if p.Whole {
+			stepwise[p.Obligor] = true
+			if !p.Before.IsZero() {
+				foldBefore = changeTime(p.Before)
+			}
 		}
 	}
-	parts := slices.Collect(maps.Keys(moved))
-	for p := range fold {
-		if _, ok := moved[p]; !ok {
-			parts = append(parts, p)
+	obligors := slices.Collect(maps.Keys(moved))
+	for o := range fold {
+		if _, ok := moved[o]; !ok {
+			obligors = append(obligors, o)
 		}
 	}
-	byKey := func(a, b receivable.ExposurePart) int { return strings.Compare(exposurePartKey(a), exposurePartKey(b)) }
-	slices.SortFunc(parts, byKey)
-	for i := 0; i < len(parts); i++ {
-		p := parts[i]
-		d, isMoved := moved[p]
-		if !fold[p] {
+	slices.Sort(obligors)
+	for _, o := range obligors {
+		p := receivable.ExposurePart{Obligor: o}
+		d, isMoved := moved[o]
+		if !fold[o] {
 			if err := l.putJSON(changeKey(p, tx.Time, tx.ID), d); err != nil {
 				return err
 			}
@@ -287,7 +375,7 @@ func (l ledger) applyExposure(tx receivable.Tx, ch receivable.Change) error {
 			e    receivable.Exposure
 			keys []string
 		)
-		if stepwise[p] {
+		if stepwise[o] {
 			e, keys, err = l.readFold(p, foldBefore)
 		} else {
 			e, keys, err = l.readPart(p)
@@ -295,36 +383,15 @@ func (l ledger) applyExposure(tx receivable.Tx, ch receivable.Change) error {
 		if err != nil {
 			return err
 		}
-		if !isMoved && len(keys) == 0 && len(e.Financed) == 0 {
+		if !isMoved && len(keys) == 0 {
 			continue // nothing to fold into the base
 		}
-		if isMoved {
-			if err := e.Add(d, 1); err != nil {
-				return err
-			}
-		}
-		if p.Bank == "" && len(e.Financed) > 0 {
-			// Financing recorded in the rest before the banks had parts: handed to each bank's part
-			// (which sorts after the rest), folded in the same transaction.
-			for _, bank := range slices.Sorted(maps.Keys(e.Financed)) {
-				bp := receivable.ExposurePart{Obligor: p.Obligor, Bank: bank}
-				bd := moved[bp]
-				if err := bd.Add(e.Part(bank), 1); err != nil {
-					return err
-				}
-				moved[bp] = bd
-				if !fold[bp] && !slices.Contains(parts[i+1:], bp) {
-					parts = append(parts, bp)
-				}
-				fold[bp] = true
-				stepwise[bp] = stepwise[bp] || stepwise[p]
-			}
-			slices.SortFunc(parts[i+1:], byKey)
-			e.Financed = nil
+		if err := e.Add(d, 1); err != nil {
+			return err
 		}
 		for _, k := range keys {
 			if err := l.stub.DelState(k); err != nil {
-				return fmt.Errorf("folding the exposure of %s: %w", p.Obligor, err)
+				return fmt.Errorf("folding the exposure of %s: %w", o, err)
 			}
 		}
 		if err := l.putJSON(exposureBase(p), e); err != nil {

@@ -178,15 +178,6 @@ func (h *harness) govern(config string) {
 // enterprises and the banks.
 var vetoAdmins = []string{admin, otherAdmin, bank1Admin, bank2Admin}
 
-// newBareHarness is a harness whose registry is not seeded.
-func newBareHarness(t testing.TB) *harness {
-	h := &harness{t: t, ledger: seededDefinition(), ids: creators(t), now: day0}
-	cc, err := contract.NewChaincode(contract.WithClock(func() time.Time { return h.now.Add(h.skew) }))
-	require.NoError(t, err)
-	h.cc = cc
-	return h
-}
-
 func (h *harness) nextTxID() string {
 	h.seq++
 	sum := sha256.Sum256([]byte(fmt.Sprintf("tx-%d", h.seq)))

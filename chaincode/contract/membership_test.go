@@ -21,7 +21,7 @@ func sha256Hex(s string) string {
 }
 
 func TestRegistry_IsSeededOnceAndReadByEveryMember(t *testing.T) {
-	bare := newBareHarness(t)
+	bare := newUnseededHarness(t)
 	bare.refuse("conflict: the membership registry is not seeded yet", supA, "GetConfig")
 	bare.refuse("forbidden: InitRegistry needs role admin", treasurer, "InitRegistry", registryJSON())
 	bare.ok(admin, "InitRegistry", registryJSON())
@@ -41,7 +41,7 @@ func TestRegistry_IsSeededOnceAndReadByEveryMember(t *testing.T) {
 // names it: a member's admin who calls InitRegistry first, with a registry of its own making, is
 // refused, and so is any seeding under a definition that names no seed.
 func TestRegistry_OnlyTheSeedTheDefinitionNamesIsSeeded(t *testing.T) {
-	h := newBareHarness(t)
+	h := newUnseededHarness(t)
 	var reg wire.Registry
 	require.NoError(t, json.Unmarshal([]byte(registryJSON()), &reg))
 	reg.Orgs = slices.DeleteFunc(reg.Orgs, func(o wire.Org) bool { return o.MSPID == "Bank2MSP" }) // a rival bank left out

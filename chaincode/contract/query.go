@@ -68,11 +68,7 @@ func (c *Contract) list(ctx *TxContext, index, account string, pageSize int32, b
 		if err != nil {
 			return nil, fmt.Errorf("listing %s: %w", index, err)
 		}
-		_, attrs, err := stub.SplitCompositeKey(kv.Key)
-		if err != nil || len(attrs) != 2 {
-			return nil, fmt.Errorf("bad index key %q", kv.Key)
-		}
-		r, err := l.Get(attrs[1])
+		r, err := l.indexed(kv.Key)
 		if err != nil {
 			return nil, err
 		}
@@ -189,11 +185,7 @@ func (c *Contract) Totals(ctx *TxContext, account string) (*wire.Totals, error) 
 		if err != nil {
 			return nil, fmt.Errorf("scanning holder index: %w", err)
 		}
-		_, attrs, err := stub.SplitCompositeKey(kv.Key)
-		if err != nil || len(attrs) != 2 {
-			return nil, fmt.Errorf("bad index key %q", kv.Key)
-		}
-		r, err := l.Get(attrs[1])
+		r, err := l.indexed(kv.Key)
 		if err != nil {
 			return nil, err
 		}
@@ -247,6 +239,15 @@ func addTo(t *wire.Totals, r *wire.Receivable) error {
 	return nil
 }
 
+// indexed reads the receivable an index entry's key (index, account, id) names.
+func (l ledger) indexed(key string) (*wire.Receivable, error) {
+	_, attrs, err := l.stub.SplitCompositeKey(key)
+	if err != nil || len(attrs) != 2 {
+		return nil, fmt.Errorf("bad index key %q", key)
+	}
+	return l.Get(attrs[1])
+}
+
 // LiveHeldBy implements receivable.Holdings: a scan of the account's holder index (receivables it
 // holds or is offered) until the first live one.
 func (l ledger) LiveHeldBy(account string) (string, error) {
@@ -260,11 +261,7 @@ func (l ledger) LiveHeldBy(account string) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("scanning holder index: %w", err)
 		}
-		_, attrs, err := l.stub.SplitCompositeKey(kv.Key)
-		if err != nil || len(attrs) != 2 {
-			return "", fmt.Errorf("bad index key %q", kv.Key)
-		}
-		r, err := l.Get(attrs[1])
+		r, err := l.indexed(kv.Key)
 		if err != nil {
 			return "", err
 		}

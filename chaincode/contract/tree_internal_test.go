@@ -44,14 +44,13 @@ func TestLedger_CorruptStateIsAnError(t *testing.T) {
 }
 
 func TestExposure_ReadIsBoundedAndFoldKeepsTheFigures(t *testing.T) {
-	core, bank1 := receivable.ExposurePart{Obligor: "CoreMSP"}, receivable.ExposurePart{Obligor: "CoreMSP", Bank: "Bank1MSP"}
+	core := receivable.ExposurePart{Obligor: "CoreMSP"}
 	l := memstub.NewLedger()
 	s := l.NewStub("tx", time.Unix(0, 0), nil)
 	seedBanks(t, s, "Bank1MSP", "Bank2MSP")
 	require.NoError(t, s.PutState(exposureBase(core), []byte(`{"outstandingFen":100}`)))
 	for _, tx := range []string{"a", "b", "c"} {
 		require.NoError(t, s.PutState(exposureLegacy(core)+tx, []byte(`{"outstandingFen":10,"holders":{"S/a":10}}`)))
-		require.NoError(t, s.PutState(exposureLegacy(bank1)+tx, []byte(`{"financed":{"Bank1MSP":5}}`)))
 	}
 	s.Commit()
 	defer func(n int) { maxExposureDeltas = n }(maxExposureDeltas)
@@ -60,9 +59,9 @@ func TestExposure_ReadIsBoundedAndFoldKeepsTheFigures(t *testing.T) {
 	require.ErrorIs(t, err, wire.ErrConflict)
 	require.ErrorContains(t, err, "more than 2 unfolded changes: fold them first (recv fold-exposure CoreMSP, which folds up to 2 a run)")
 
-	// Past the bound a fold still works, in steps of at most the bound: the first leaves one change
-	// per part, which a read adds up again; the second leaves none.
-	want := receivable.Exposure{OutstandingFen: 130, Holders: map[string]int64{"S/a": 30}, Financed: map[string]int64{"Bank1MSP": 15}}
+	// Past the bound a fold still works, in steps of at most the bound: the first leaves one
+	// change, which a read adds up again; the second leaves none.
+	want := receivable.Exposure{OutstandingFen: 130, Holders: map[string]int64{"S/a": 30}}
 	for step, left := range []int{1, 0} {
 		f := l.NewStub(fmt.Sprint("fold", step), time.Unix(0, 0), nil)
 		require.NoError(t, ledger{stub: f}.applyExposure(receivable.Tx{ID: fmt.Sprint("fold", step), Time: time.Unix(0, 0)}, receivable.Change{Fold: []receivable.ExposurePart{{Obligor: "CoreMSP", Whole: true}}}))
@@ -70,59 +69,53 @@ func TestExposure_ReadIsBoundedAndFoldKeepsTheFigures(t *testing.T) {
 		e, err := ledger{stub: l.NewStub("q", time.Unix(0, 0), nil)}.Exposure("CoreMSP")
 		require.NoError(t, err)
 		require.Equal(t, want, e, "a fold changes no figure")
-		for _, p := range []receivable.ExposurePart{core, bank1} {
-			part, keys, err := ledger{stub: l.NewStub("q", time.Unix(0, 0), nil)}.readPart(p)
-			require.NoError(t, err)
-			require.Len(t, keys, left, "changes of %+v left after fold %d", p, step+1)
-			require.Equal(t, want.Part(p.Bank), part)
-		}
+		part, keys, err := ledger{stub: l.NewStub("q", time.Unix(0, 0), nil)}.readPart(core)
+		require.NoError(t, err)
+		require.Len(t, keys, left, "changes left after fold %d", step+1)
+		require.Equal(t, want, part)
 	}
 }
 
-// A ledger written before the banks had parts recorded financing with the rest: every read still
-// adds it up, and the first fold of the rest hands each bank's share to that bank's part, where its
-// credit line reads it.
-func TestExposure_AFoldHandsFinancingRecordedWithTheRestToTheBanksParts(t *testing.T) {
-	core := receivable.ExposurePart{Obligor: "CoreMSP"}
+// A bank's part of an obligor's exposure is the sum of its slots; a change goes to one slot, picked
+// by its transaction id, so that two changes in one block rarely write the same key. A pair the
+// registry index does not record has no part: nothing is read for it and no change is written.
+func TestExposure_ABanksPartIsTheSumOfItsSlots(t *testing.T) {
 	bank1 := receivable.ExposurePart{Obligor: "CoreMSP", Bank: "Bank1MSP"}
 	l := memstub.NewLedger()
 	s := l.NewStub("tx", time.Unix(0, 0), nil)
-	seedBanks(t, s, "Bank1MSP", "Bank2MSP")
-	require.NoError(t, s.PutState(exposureBase(core), []byte(`{"outstandingFen":100,"financed":{"Bank1MSP":40,"Bank2MSP":10}}`)))
-	require.NoError(t, s.PutState(exposureLegacy(core)+"a", []byte(`{"outstandingFen":50,"financed":{"Bank1MSP":50}}`)))
-	require.NoError(t, s.PutState(exposureLegacy(bank1)+"b", []byte(`{"financed":{"Bank1MSP":5}}`)))
+	seedBanks(t, s, "Bank1MSP")
 	s.Commit()
-	want := receivable.Exposure{OutstandingFen: 150, Financed: map[string]int64{"Bank1MSP": 95, "Bank2MSP": 10}}
-	read := func() ledger { return ledger{stub: l.NewStub("q", time.Unix(0, 0), nil)} }
-	e, err := read().Exposure("CoreMSP")
-	require.NoError(t, err)
-	require.Equal(t, want, e, "a read adds every part, old layout included")
-	part, err := read().ExposurePart(bank1)
-	require.NoError(t, err)
-	require.Equal(t, int64(5), part.Financed["Bank1MSP"], "before the fold the line sees only its own part")
-
-	f := l.NewStub("fold", time.Unix(0, 0), nil)
-	require.NoError(t, ledger{stub: f}.applyExposure(receivable.Tx{ID: "fold", Time: time.Unix(0, 0)}, receivable.Change{Fold: []receivable.ExposurePart{{Obligor: "CoreMSP", Whole: true}}}))
-	f.Commit()
-	e, err = read().Exposure("CoreMSP")
-	require.NoError(t, err)
-	require.Equal(t, want, e, "the fold changes no figure")
-	for bank, fen := range map[string]int64{"Bank1MSP": 95, "Bank2MSP": 10} {
-		part, err := read().ExposurePart(receivable.ExposurePart{Obligor: "CoreMSP", Bank: bank})
-		require.NoError(t, err)
-		require.Equal(t, fen, part.Financed[bank], "%s's part holds its whole financing", bank)
+	used := map[int]bool{}
+	for i := range 40 {
+		tx := fmt.Sprintf("tx-%d", i)
+		w := l.NewStub(tx, time.Unix(0, 0), nil)
+		require.NoError(t, ledger{stub: w}.moveBankPart(bank1, tx, receivable.Exposure{Financed: map[string]int64{"Bank1MSP": 100}}))
+		w.Commit()
+		used[slotOf(tx)] = true
 	}
-	rest, err := read().ExposurePart(core)
+	require.Greater(t, len(used), 8, "the changes spread over the slots")
+	e, err := ledger{stub: l.NewStub("q", time.Unix(0, 0), nil)}.ExposurePart(bank1)
 	require.NoError(t, err)
-	require.Equal(t, receivable.Exposure{OutstandingFen: 150}, rest)
-	require.Nil(t, l.State(exposureLegacy(core)+"a"), "folded")
+	require.Equal(t, map[string]int64{"Bank1MSP": 4000}, e.Financed)
+
+	stranger := receivable.ExposurePart{Obligor: "CoreMSP", Bank: "EvilMSP"}
+	q := l.NewStub("q", time.Unix(0, 0), nil)
+	require.NoError(t, q.PutState(slotKey(stranger, 0), []byte(`{"financed":{"EvilMSP":-5}}`)))
+	q.Commit()
+	e, err = ledger{stub: l.NewStub("q", time.Unix(0, 0), nil)}.ExposurePart(stranger)
+	require.NoError(t, err)
+	require.True(t, e.IsZero(), "slots of a pair the registry never held are read by no rule")
+	err = ledger{stub: l.NewStub("q", time.Unix(0, 0), nil)}.moveBankPart(stranger, "tx", receivable.Exposure{Financed: map[string]int64{"EvilMSP": 1}})
+	require.ErrorContains(t, err, "the registry records no exposure of CoreMSP at EvilMSP")
 }
 
-// seedBanks puts registry entries for banks: a fold of a whole exposure folds the parts of the
-// registry's banks.
+// seedBanks records the core enterprise CoreMSP and banks in the registry as an admission does,
+// with every bank's part of CoreMSP's exposure.
 func seedBanks(t *testing.T, s *memstub.Stub, banks ...string) {
 	t.Helper()
+	orgs := []*wire.Org{{MSPID: "CoreMSP", Kind: wire.OrgCore}}
 	for _, b := range banks {
-		require.NoError(t, ledger{stub: s}.putJSON(orgPrefix+b, wire.Org{MSPID: b, Kind: wire.OrgBank}))
+		orgs = append(orgs, &wire.Org{MSPID: b, Kind: wire.OrgBank})
 	}
+	require.NoError(t, ledger{stub: s}.applyDirectory(receivable.Change{Op: "InitRegistry", Orgs: orgs}))
 }

@@ -69,3 +69,8 @@ func sortedOrgs(orgs []string) []string {
 	slices.Sort(orgs)
 	return slices.Compact(orgs)
 }
+
+// BankPartEndorsers returns who must endorse a change of a bank's part of an obligor's exposure
+// (the financing it bears, which its credit line checks): the bank. Every honest write that moves
+// it is one the bank endorses anyway: its approval, the redemption or recourse of a piece it holds.
+func BankPartEndorsers(bank string) []string { return []string{bank} }

@@ -135,6 +135,9 @@ func (s *Server) issueFirstToken(admin *fabric.Identity, res *wire.NewUserResult
 	return res, nil
 }
 
+// errNoAdmin answers a user administration asked of a gateway that has none.
+var errNoAdmin = &Problem{Kind: wire.KindNotFound, Stage: "admin", Message: "not_found: user administration is not enabled on this gateway"}
+
 // adminCaller is the calling identity when it is an admin of the organisation.
 func (s *Server) adminCaller(r *http.Request, what string) (*fabric.Identity, error) {
 	admin, ok := s.ledger.Identity(caller(r))
@@ -144,12 +147,25 @@ func (s *Server) adminCaller(r *http.Request, what string) (*fabric.Identity, er
 	return admin, nil
 }
 
+// adminOnUser is the calling admin (adminCaller) and the user the request's path names.
+func (s *Server) adminOnUser(r *http.Request, what string) (*fabric.Identity, string, error) {
+	admin, err := s.adminCaller(r, what)
+	if err != nil {
+		return nil, "", err
+	}
+	name := r.PathValue("name")
+	if !validUserName(name) {
+		return nil, "", badRequest("name ([A-Za-z0-9_-]{1,64}) is required")
+	}
+	return admin, name, nil
+}
+
 // newUserRequest reads a registration and checks what needs no ledger: administration is on, the
 // caller is an admin, the name and role are well formed, a CSR is the user's own.
 func (s *Server) newUserRequest(r *http.Request) (*fabric.Identity, wire.NewUser, error) {
 	var req wire.NewUser
 	if s.cfg.Admin == nil {
-		return nil, req, &Problem{Kind: wire.KindNotFound, Stage: "admin", Message: "not_found: user administration is not enabled on this gateway"}
+		return nil, req, errNoAdmin
 	}
 	admin, err := s.adminCaller(r, "add users")
 	if err != nil {
@@ -226,17 +242,12 @@ func sameKey(csrPEM string, id *fabric.Identity) error {
 // which an update of the channel configuration puts into the organisation's MSP.
 func (s *Server) revokeUser(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Admin == nil {
-		s.writeError(w, r, &Problem{Kind: wire.KindNotFound, Stage: "admin", Message: "not_found: user administration is not enabled on this gateway"})
+		s.writeError(w, r, errNoAdmin)
 		return
 	}
-	admin, err := s.adminCaller(r, "revoke users")
+	admin, name, err := s.adminOnUser(r, "revoke users")
 	if err != nil {
 		s.writeError(w, r, err)
-		return
-	}
-	name := r.PathValue("name")
-	if !validUserName(name) {
-		s.writeError(w, r, badRequest("name ([A-Za-z0-9_-]{1,64}) is required"))
 		return
 	}
 	var req wire.RevokeUser
@@ -304,14 +315,9 @@ func (s *Server) forgetUser(name string) (bool, error) {
 // userToken issues a new bearer token to a user of the wallet (role admin) and answers it, shown
 // this once; the user's previous token stops working at once. It needs no CA.
 func (s *Server) userToken(w http.ResponseWriter, r *http.Request) {
-	admin, err := s.adminCaller(r, "issue tokens")
+	admin, name, err := s.adminOnUser(r, "issue tokens")
 	if err != nil {
 		s.writeError(w, r, err)
-		return
-	}
-	name := r.PathValue("name")
-	if !validUserName(name) {
-		s.writeError(w, r, badRequest("name ([A-Za-z0-9_-]{1,64}) is required"))
 		return
 	}
 	id, ok := s.ledger.Identity(name)

@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -20,17 +19,7 @@ import (
 // addUser posts a registration as the test gateway's admin and returns the status and the body.
 func addUser(t *testing.T, g *apitest.Gateway, body string) (int, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, g.URL+"/v1/admin/users", bytes.NewBufferString(body))
-	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+g.Tokens["admin"])
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	var buf bytes.Buffer
-	_, err = buf.ReadFrom(resp.Body)
-	require.NoError(t, err)
-	return resp.StatusCode, buf.Bytes()
+	return postAsAdmin(t, g, "/v1/admin/users", body)
 }
 
 func problem(t *testing.T, body []byte) wire.Problem {
@@ -52,6 +41,16 @@ func coreAs(kind wire.OrgKind) wire.Org {
 	return wire.Org{MSPID: "CoreMSP", Kind: kind, Name: "Test Org", CreditCode: "91310000MA1FL0000N"}
 }
 
+// startWithAdmin runs a test gateway with user administration (an apitest.Admin) over a ledger
+// whose registry has CoreMSP as an organisation of kind, and that gives the answers for the
+// transactions they name.
+func startWithAdmin(t *testing.T, kind wire.OrgKind, answers map[string]apitest.Answer) (*apitest.Ledger, *apitest.Admin, *apitest.Gateway) {
+	t.Helper()
+	led := &apitest.Ledger{Members: apitest.NewMembers(coreAs(kind)), Answers: answers}
+	admin := &apitest.Admin{}
+	return led, admin, apitest.Start(t, led, admin)
+}
+
 func TestAddUser_OpensTheAccountWithARoleTheKindAllows(t *testing.T) {
 	tests := []struct {
 		kind wire.OrgKind
@@ -62,10 +61,7 @@ func TestAddUser_OpensTheAccountWithARoleTheKindAllows(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.kind)+"/"+tt.role, func(t *testing.T) {
-			members := apitest.NewMembers(coreAs(tt.kind))
-			led := &apitest.Ledger{Members: members}
-			admin := &apitest.Admin{}
-			g := apitest.Start(t, led, admin)
+			led, admin, g := startWithAdmin(t, tt.kind, nil)
 
 			status, body := addUser(t, g, `{"name":"new-user","role":"`+tt.role+`"}`)
 			require.Equal(t, http.StatusCreated, status, string(body))
@@ -79,7 +75,7 @@ func TestAddUser_OpensTheAccountWithARoleTheKindAllows(t *testing.T) {
 			require.Equal(t, apitest.Call{Caller: "admin", Tx: "GetOrg", Args: []string{"CoreMSP"}}, calls[0])
 			require.Equal(t, apitest.Call{Caller: "admin", Tx: "GetAccount", Args: []string{"CoreMSP/new-user"}}, calls[1])
 			require.Equal(t, apitest.Call{Caller: "admin", Tx: "OpenAccount", Args: []string{`{"user":"new-user","role":"` + tt.role + `"}`}}, calls[2])
-			require.Equal(t, wire.AccountOpen, members.Accounts["CoreMSP/new-user"].Status)
+			require.Equal(t, wire.AccountOpen, led.Members.Accounts["CoreMSP/new-user"].Status)
 		})
 	}
 }
@@ -99,10 +95,7 @@ func TestAddUser_RoleOutsideTheKindIsRefusedBeforeTheCA(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.kind)+"/"+tt.role, func(t *testing.T) {
-			members := apitest.NewMembers(coreAs(tt.kind))
-			led := &apitest.Ledger{Members: members}
-			admin := &apitest.Admin{}
-			g := apitest.Start(t, led, admin)
+			led, admin, g := startWithAdmin(t, tt.kind, nil)
 
 			status, body := addUser(t, g, `{"name":"new-user","role":"`+tt.role+`"}`)
 			require.Equal(t, http.StatusBadRequest, status)
@@ -112,7 +105,7 @@ func TestAddUser_RoleOutsideTheKindIsRefusedBeforeTheCA(t *testing.T) {
 			require.Contains(t, p.Detail, "a "+string(tt.kind)+" organisation")
 			require.Empty(t, admin.Users(), "the CA is not asked")
 			require.Equal(t, []string{"GetOrg"}, txs(led.Recorded()), "nothing written")
-			require.Empty(t, members.Accounts)
+			require.Empty(t, led.Members.Accounts)
 		})
 	}
 }
@@ -169,15 +162,13 @@ func TestAddUser_ACARefusalOpensNoAccount(t *testing.T) {
 	require.Equal(t, http.StatusConflict, status)
 	require.Equal(t, "ca", problem(t, body).Stage)
 	require.Equal(t, []string{"GetOrg", "GetAccount"}, txs(led.Recorded()))
-	require.Empty(t, members.Accounts)
+	require.Empty(t, led.Members.Accounts)
 }
 
 func TestAddUser_AFailedOpenAccountSaysWhatIsLeftAndHowToFinish(t *testing.T) {
-	led := &apitest.Ledger{Members: apitest.NewMembers(coreAs(wire.OrgCore)), Answers: map[string]apitest.Answer{
+	led, admin, g := startWithAdmin(t, wire.OrgCore, map[string]apitest.Answer{
 		"OpenAccount": {Err: &fabric.Error{Kind: wire.KindTimeout, Stage: "commit_status", TransactionID: "tx9", Message: "deadline exceeded"}},
-	}}
-	admin := &apitest.Admin{}
-	g := apitest.Start(t, led, admin)
+	})
 
 	// The account was sent and its commit not seen: it may still open, so the answer says so.
 	status, body := addUser(t, g, `{"name":"new-user","role":"issuer"}`)
@@ -205,34 +196,14 @@ func TestAddUser_AFailedOpenAccountSaysWhatIsLeftAndHowToFinish(t *testing.T) {
 // whoami is the status of GET /v1/whoami with token.
 func whoami(t *testing.T, g *apitest.Gateway, token string) int {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, g.URL+"/v1/whoami", nil)
-	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	resp.Body.Close()
-	return resp.StatusCode
+	status, _ := g.Do(t, http.MethodGet, "/v1/whoami", token, "")
+	return status
 }
 
 // postAsAdmin posts body to path as the test gateway's admin, with extra headers.
 func postAsAdmin(t *testing.T, g *apitest.Gateway, path, body string, hdr ...string) (int, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, g.URL+path, bytes.NewBufferString(body))
-	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+g.Tokens["admin"])
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	var buf bytes.Buffer
-	_, err = buf.ReadFrom(resp.Body)
-	require.NoError(t, err)
-	return resp.StatusCode, buf.Bytes()
+	return g.Do(t, http.MethodPost, path, g.Tokens["admin"], body, hdr...)
 }
 
 // TestAddUser_ResumesAfterAFailedAccountOpening: a registration whose account could not be opened
@@ -240,19 +211,16 @@ func postAsAdmin(t *testing.T, g *apitest.Gateway, path, body string, hdr ...str
 // again opens the account and issues the token without asking the CA; a different role is refused
 // and changes nothing; once finished, a third registration changes nothing either.
 func TestAddUser_ResumesAfterAFailedAccountOpening(t *testing.T) {
-	members := apitest.NewMembers(coreAs(wire.OrgCore))
-	led := &apitest.Ledger{Members: members, Answers: map[string]apitest.Answer{
+	led, admin, g := startWithAdmin(t, wire.OrgCore, map[string]apitest.Answer{
 		"OpenAccount": {Err: &fabric.Error{Kind: wire.KindUnavailable, Stage: "endorse", Message: "no peer answered"}},
-	}}
-	admin := &apitest.Admin{}
-	g := apitest.Start(t, led, admin)
+	})
 
 	status, body := addUser(t, g, `{"name":"new-user","role":"issuer"}`)
 	require.Equal(t, http.StatusServiceUnavailable, status, string(body))
 	require.Contains(t, problem(t, body).Detail, "run the same registration again (recv user register new-user --role issuer)")
 	require.Len(t, admin.Users(), 1, "the CA step ran")
 	require.False(t, g.Auth.Tokens.Has("new-user"))
-	require.Empty(t, members.Accounts)
+	require.Empty(t, led.Members.Accounts)
 
 	// Still down: the same registration says so again, and still does not ask the CA.
 	status, body = addUser(t, g, `{"name":"new-user","role":"issuer"}`)
@@ -277,7 +245,7 @@ func TestAddUser_ResumesAfterAFailedAccountOpening(t *testing.T) {
 	require.Empty(t, res.Certificate, "the gateway holds this user's key")
 	require.Equal(t, http.StatusOK, whoami(t, g, res.Token))
 	require.Len(t, admin.Users(), 1, "the CA was asked once in all")
-	require.Equal(t, wire.AccountOpen, members.Accounts["CoreMSP/new-user"].Status)
+	require.Equal(t, wire.AccountOpen, led.Members.Accounts["CoreMSP/new-user"].Status)
 	require.Equal(t, []string{"GetOrg", "GetAccount", "OpenAccount"}, txs(led.Recorded()[before:]))
 
 	// Finished: the same registration again is a conflict that names the way to a new token,
@@ -291,17 +259,14 @@ func TestAddUser_ResumesAfterAFailedAccountOpening(t *testing.T) {
 // TestAddUser_ResumeAfterALateCommitOnlyIssuesTheToken: an account whose OpenAccount was answered
 // pending and committed afterwards is not opened again; the resumed registration issues the token.
 func TestAddUser_ResumeAfterALateCommitOnlyIssuesTheToken(t *testing.T) {
-	members := apitest.NewMembers(coreAs(wire.OrgCore))
-	led := &apitest.Ledger{Members: members, Answers: map[string]apitest.Answer{
+	led, admin, g := startWithAdmin(t, wire.OrgCore, map[string]apitest.Answer{
 		"OpenAccount": {Err: &fabric.Error{Kind: wire.KindTimeout, Stage: "commit_status", TransactionID: "tx9", Message: "deadline exceeded"}},
-	}}
-	admin := &apitest.Admin{}
-	g := apitest.Start(t, led, admin)
+	})
 	status, body := addUser(t, g, `{"name":"new-user","role":"issuer"}`)
 	require.Equal(t, http.StatusAccepted, status, string(body))
 
 	// Transaction tx9 committed after all.
-	members.Accounts["CoreMSP/new-user"] = &wire.Account{ID: "CoreMSP/new-user", Role: wire.RoleIssuer, Status: wire.AccountOpen}
+	led.Members.Accounts["CoreMSP/new-user"] = &wire.Account{ID: "CoreMSP/new-user", Role: wire.RoleIssuer, Status: wire.AccountOpen}
 	delete(led.Answers, "OpenAccount")
 	before := len(led.Recorded())
 	status, body = addUser(t, g, `{"name":"new-user","role":"issuer"}`)
@@ -318,11 +283,9 @@ func TestAddUser_ResumeAfterALateCommitOnlyIssuesTheToken(t *testing.T) {
 // with a CSR of the same key (the certificate in the wallet is of that key); the answer carries
 // the certificate again.
 func TestAddUser_ResumeWithItsOwnKeyNeedsTheSameKey(t *testing.T) {
-	led := &apitest.Ledger{Members: apitest.NewMembers(coreAs(wire.OrgCore)), Answers: map[string]apitest.Answer{
+	led, admin, g := startWithAdmin(t, wire.OrgCore, map[string]apitest.Answer{
 		"OpenAccount": {Err: &fabric.Error{Kind: wire.KindUnavailable, Stage: "endorse", Message: "no peer answered"}},
-	}}
-	admin := &apitest.Admin{}
-	g := apitest.Start(t, led, admin)
+	})
 	csrOf := func() string {
 		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		require.NoError(t, err)
@@ -383,13 +346,8 @@ func TestUserToken_TheOldTokenStopsAtOnce(t *testing.T) {
 	status, _ = postAsAdmin(t, g, "/v1/admin/users/bad%20name/token", "")
 	require.Equal(t, http.StatusBadRequest, status)
 
-	req, err := http.NewRequest(http.MethodPost, g.URL+"/v1/admin/users/treasurer/token", nil)
-	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+b.Token)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	resp.Body.Close()
-	require.Equal(t, http.StatusForbidden, resp.StatusCode, "a supplier issues no tokens")
+	status, _ = g.Do(t, http.MethodPost, "/v1/admin/users/treasurer/token", b.Token, "")
+	require.Equal(t, http.StatusForbidden, status, "a supplier issues no tokens")
 	require.Equal(t, http.StatusOK, whoami(t, g, g.Tokens["treasurer"]), "the refused request changed nothing")
 }
 
@@ -398,10 +356,7 @@ func TestUserToken_TheOldTokenStopsAtOnce(t *testing.T) {
 // the CA fails, the gateway part is done already and the same revocation again finishes it. The
 // gateway's own service identity cannot be revoked through it.
 func TestRevokeUser_RemovesTheTokenAndTheWalletEntry(t *testing.T) {
-	members := apitest.NewMembers(coreAs(wire.OrgCore))
-	led := &apitest.Ledger{Members: members}
-	admin := &apitest.Admin{}
-	g := apitest.Start(t, led, admin)
+	led, admin, g := startWithAdmin(t, wire.OrgCore, nil)
 	status, body := addUser(t, g, `{"name":"leaver","role":"issuer"}`)
 	require.Equal(t, http.StatusCreated, status, string(body))
 	var added wire.NewUserResult

@@ -32,21 +32,29 @@ func (s *Server) blocks(r *http.Request) (BlockReader, error) {
 	return br, nil
 }
 
+// readBlocks runs read on the caller's BlockReader (blocks) within the request's timeout: read
+// writes the answer, an error from either is answered here.
+func (s *Server) readBlocks(w http.ResponseWriter, r *http.Request, read func(context.Context, BlockReader) error) {
+	br, err := s.blocks(r)
+	if err == nil {
+		ctx, cancel := s.withTimeout(r)
+		defer cancel()
+		err = read(ctx, br)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+	}
+}
+
 // chain answers GET /v1/chain: the height and last block hash on this organisation's peer.
 func (s *Server) chain(w http.ResponseWriter, r *http.Request) {
-	br, err := s.blocks(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	ctx, cancel := s.withTimeout(r)
-	defer cancel()
-	info, err := br.ChainInfo(ctx, caller(r))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, info)
+	s.readBlocks(w, r, func(ctx context.Context, br BlockReader) error {
+		info, err := br.ChainInfo(ctx, caller(r))
+		if err == nil {
+			writeJSON(w, http.StatusOK, info)
+		}
+		return err
+	})
 }
 
 // block answers GET /v1/blocks/{number} with the block's protobuf bytes
@@ -57,19 +65,14 @@ func (s *Server) block(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, badRequest("block number must be a non-negative integer, got "+strconv.Quote(r.PathValue("number"))))
 		return
 	}
-	br, err := s.blocks(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	ctx, cancel := s.withTimeout(r)
-	defer cancel()
-	raw, err := br.Block(ctx, caller(r), n)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set("Content-Length", strconv.Itoa(len(raw)))
-	_, _ = w.Write(raw)
+	s.readBlocks(w, r, func(ctx context.Context, br BlockReader) error {
+		raw, err := br.Block(ctx, caller(r), n)
+		if err != nil {
+			return err
+		}
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Header().Set("Content-Length", strconv.Itoa(len(raw)))
+		_, _ = w.Write(raw)
+		return nil
+	})
 }

@@ -232,7 +232,7 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s.cfg.Admin == nil {
-		s.writeError(w, r, &Problem{Kind: wire.KindNotFound, Stage: "admin", Message: "not_found: user administration is not enabled on this gateway"})
+		s.writeError(w, r, errNoAdmin)
 		return
 	}
 	en, err := s.enrollments.claim(req.Name, req.Code)

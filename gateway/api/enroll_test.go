@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -28,13 +27,7 @@ func enroll(t *testing.T, g *apitest.Gateway, name, code, csr string) (int, []by
 	t.Helper()
 	b, err := json.Marshal(wire.BrowserEnrollment{Name: name, Code: code, CSR: csr})
 	require.NoError(t, err)
-	resp, err := http.Post(g.URL+"/v1/enroll", "application/json", bytes.NewReader(b))
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	var buf bytes.Buffer
-	_, err = buf.ReadFrom(resp.Body)
-	require.NoError(t, err)
-	return resp.StatusCode, buf.Bytes()
+	return g.Do(t, http.MethodPost, "/v1/enroll", "", string(b))
 }
 
 // browserUser registers name as a browser user and returns its enrollment code.
@@ -65,9 +58,7 @@ func csrFor(t *testing.T, name string) (string, *ecdsa.PrivateKey) {
 // code with a CSR of the user's name enrolls it with no key at the gateway, opens its account and
 // answers its token and certificate; the code then works no more.
 func TestEnroll_TheCodeEnrollsTheBrowsersKeyOnce(t *testing.T) {
-	led := &apitest.Ledger{Members: apitest.NewMembers(coreAs(wire.OrgCore))}
-	admin := &apitest.Admin{}
-	g := apitest.Start(t, led, admin)
+	led, admin, g := startWithAdmin(t, wire.OrgCore, nil)
 	code := browserUser(t, g, "web-user")
 	require.Empty(t, admin.Users(), "the CA is not asked at registration")
 	require.Equal(t, []string{"GetOrg", "GetAccount"}, txs(led.Recorded()), "the role and the account are checked at registration")
@@ -133,11 +124,9 @@ func TestEnroll_TheCodeEnrollsTheBrowsersKeyOnce(t *testing.T) {
 // opened (a peer down): the code still works, for a CSR of the same key only, and the retry
 // finishes without the CA.
 func TestEnroll_AFailedAccountOpeningKeepsTheCodeForTheSameKey(t *testing.T) {
-	led := &apitest.Ledger{Members: apitest.NewMembers(coreAs(wire.OrgCore)), Answers: map[string]apitest.Answer{
+	led, admin, g := startWithAdmin(t, wire.OrgCore, map[string]apitest.Answer{
 		"OpenAccount": {Err: &fabric.Error{Kind: wire.KindUnavailable, Stage: "endorse", Message: "no peer answered"}},
-	}}
-	admin := &apitest.Admin{}
-	g := apitest.Start(t, led, admin)
+	})
 	code := browserUser(t, g, "web-user")
 	csr, _ := csrFor(t, "web-user")
 	other, _ := csrFor(t, "web-user")
@@ -162,9 +151,7 @@ func TestEnroll_AFailedAccountOpeningKeepsTheCodeForTheSameKey(t *testing.T) {
 // TestEnroll_RegistrationRefusals: browser with a CSR or a secret, a user already in the wallet,
 // a caller who is not an admin: refused, no code.
 func TestEnroll_RegistrationRefusals(t *testing.T) {
-	led := &apitest.Ledger{Members: apitest.NewMembers(coreAs(wire.OrgCore))}
-	admin := &apitest.Admin{}
-	g := apitest.Start(t, led, admin)
+	_, admin, g := startWithAdmin(t, wire.OrgCore, nil)
 	csr, _ := csrFor(t, "web-user")
 	withCSR, err := json.Marshal(wire.NewUser{Name: "web-user", Role: wire.RoleIssuer, Browser: true, CSR: csr})
 	require.NoError(t, err)
@@ -210,26 +197,14 @@ func TestEnroll_WrongCodesCountLikeBadTokens(t *testing.T) {
 
 func postAsUser(t *testing.T, g *apitest.Gateway, user, path, body string) (int, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, g.URL+path, bytes.NewBufferString(body))
-	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+g.Tokens[user])
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	var buf bytes.Buffer
-	_, err = buf.ReadFrom(resp.Body)
-	require.NoError(t, err)
-	return resp.StatusCode, buf.Bytes()
+	return g.Do(t, http.MethodPost, path, g.Tokens[user], body)
 }
 
 // A browser registration revoked before its user enrolled exists only at the gateway: the
 // revocation cancels it (its code enrolls nobody) and does not ask the CA, which never heard of
 // the user.
 func TestEnroll_ARevocationBeforeTheEnrollmentCancelsTheCode(t *testing.T) {
-	led := &apitest.Ledger{Members: apitest.NewMembers(coreAs(wire.OrgCore))}
-	admin := &apitest.Admin{}
-	g := apitest.Start(t, led, admin)
+	_, admin, g := startWithAdmin(t, wire.OrgCore, nil)
 	code := browserUser(t, g, "web-user")
 
 	status, body := postAsAdmin(t, g, "/v1/admin/users/web-user/revoke", `{"reason":"superseded"}`)

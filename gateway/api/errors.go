@@ -84,9 +84,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	f := kindOf(err)
 	p := wire.NewProblem(f.Kind, f.Message)
 	p.Instance, p.Stage, p.TransactionID, p.ValidationCode = r.URL.Path, f.Stage, f.TransactionID, f.ValidationCode
-	if f.Stage != "request" && f.Kind != wire.KindUnauthenticated && f.Kind != wire.KindRateLimited {
-		s.metrics.fabricErrors.WithLabelValues(string(f.Kind)).Inc()
-	}
+	s.metrics.countFailure(err, f)
 	if p.Status >= 500 {
 		s.log.Warn("request failed", "path", r.URL.Path, "kind", f.Kind, "stage", f.Stage, "txId", f.TransactionID, "err", err)
 	}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -8,14 +9,18 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
+	"github.com/recv-ledger/recv/gateway/fabric"
 )
 
 // Metrics are the gateway's Prometheus collectors.
 type Metrics struct {
-	registry     *prometheus.Registry
-	requests     *prometheus.CounterVec
-	latency      *prometheus.HistogramVec
-	fabricErrors *prometheus.CounterVec
+	registry        *prometheus.Registry
+	requests        *prometheus.CounterVec
+	latency         *prometheus.HistogramVec
+	fabricErrors    *prometheus.CounterVec
+	requestProblems *prometheus.CounterVec
 }
 
 // NewMetrics registers the collectors on reg, or on a new registry when reg is nil.
@@ -36,9 +41,39 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 		fabricErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "recv_gateway_fabric_errors_total", Help: "Failed ledger calls by kind (invalid, conflict, endorse, timeout, ...).",
 		}, []string{"kind"}),
+		requestProblems: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "recv_gateway_request_problems_total",
+			Help: "Failed requests the gateway refused or failed itself, before or around the ledger, by kind and stage (request, auth, identity, admin, ...).",
+		}, []string{"kind", "stage"}),
 	}
-	reg.MustRegister(m.requests, m.latency, m.fabricErrors)
+	reg.MustRegister(m.requests, m.latency, m.fabricErrors, m.requestProblems)
 	return m
+}
+
+// countFailure counts a failed request in one counter: a failure of the ledger (the Fabric
+// client's, the CA's) in recv_gateway_fabric_errors_total, any other in
+// recv_gateway_request_problems_total, so that an alert on the first is not set off by bad
+// requests, refused tokens or a misused Idempotency-Key. f is err as kindOf classified it.
+func (m *Metrics) countFailure(err error, f *Problem) {
+	if fromLedger(err) {
+		m.fabricErrors.WithLabelValues(string(f.Kind)).Inc()
+		return
+	}
+	m.requestProblems.WithLabelValues(string(f.Kind), f.Stage).Inc()
+}
+
+// fromLedger tells whether err is a failure of a ledger call: a fabric.Error (also inside a
+// Problem that rewords it), except the gateway's own journal of the request (stage "request"), or
+// an error neither the HTTP layer nor the operation table made, which kindOf classifies as the
+// SDK's.
+func fromLedger(err error) bool {
+	var fe *fabric.Error
+	if errors.As(err, &fe) {
+		return fe.Stage != "request"
+	}
+	var p *Problem
+	var we *wire.Error
+	return !errors.As(err, &p) && !errors.As(err, &we)
 }
 
 func (m *Metrics) handler() http.Handler {

@@ -3,6 +3,7 @@ package api
 import (
 	"container/list"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"sync"
 	"time"
@@ -125,12 +126,7 @@ func (s *Server) offlinePrepare(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.offline.put("proposal/"+p.TransactionID, caller(r), p.Bytes)
-	writeJSON(w, http.StatusCreated, wire.OfflineDigest{
-		TransactionID: p.TransactionID,
-		Bytes:         base64.StdEncoding.EncodeToString(p.Signed),
-		Digest:        base64.StdEncoding.EncodeToString(p.Digest),
-		ExpiresAt:     time.Now().Add(s.offline.ttl).UTC(),
-	})
+	writeJSON(w, http.StatusCreated, s.offlineDigest(p.TransactionID, p.Signed, p.Digest))
 }
 
 func (s *Server) signature(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
@@ -152,16 +148,35 @@ func (s *Server) signature(w http.ResponseWriter, r *http.Request) ([]byte, bool
 	return sig, true
 }
 
-func (s *Server) offlineEndorse(w http.ResponseWriter, r *http.Request) {
-	sig, ok := s.signature(w, r)
-	if !ok {
-		return
+// signed reads the caller's signature and takes back what it signs: the bytes the step before
+// stage kept for this caller under kind/{txid}. When either is missing it answers the error itself
+// and ok is false; notFound, a format of the transaction id, says what was missing.
+func (s *Server) signed(w http.ResponseWriter, r *http.Request, stage, kind, notFound string) (txID string, b, sig []byte, ok bool) {
+	if sig, ok = s.signature(w, r); !ok {
+		return "", nil, nil, false
 	}
-	txID := r.PathValue("txid")
-	b, ok := s.offline.take("proposal/"+txID, caller(r))
+	txID = r.PathValue("txid")
+	if b, ok = s.offline.take(kind+"/"+txID, caller(r)); !ok {
+		s.writeError(w, r, &Problem{Kind: wire.KindNotFound, Stage: stage, TransactionID: txID,
+			Message: "not_found: " + fmt.Sprintf(notFound, txID)})
+		return "", nil, nil, false
+	}
+	return txID, b, sig, true
+}
+
+// offlineDigest is the answer that hands the caller bytes to sign, kept until they expire.
+func (s *Server) offlineDigest(txID string, signed, digest []byte) wire.OfflineDigest {
+	return wire.OfflineDigest{
+		TransactionID: txID,
+		Bytes:         base64.StdEncoding.EncodeToString(signed),
+		Digest:        base64.StdEncoding.EncodeToString(digest),
+		ExpiresAt:     time.Now().Add(s.offline.ttl).UTC(),
+	}
+}
+
+func (s *Server) offlineEndorse(w http.ResponseWriter, r *http.Request) {
+	txID, b, sig, ok := s.signed(w, r, "endorse", "proposal", "no prepared proposal %s of this caller (expired, used, or never prepared)")
 	if !ok {
-		s.writeError(w, r, &Problem{Kind: wire.KindNotFound, Stage: "endorse", TransactionID: txID,
-			Message: "not_found: no prepared proposal " + txID + " of this caller (expired, used, or never prepared)"})
 		return
 	}
 	ctx, cancel := s.withTimeout(r)
@@ -176,25 +191,14 @@ func (s *Server) offlineEndorse(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.offline.put("transaction/"+tx.TransactionID, caller(r), tx.Bytes)
-	writeJSON(w, http.StatusOK, wire.OfflineDigest{
-		TransactionID: tx.TransactionID,
-		Bytes:         base64.StdEncoding.EncodeToString(tx.Signed),
-		Digest:        base64.StdEncoding.EncodeToString(tx.Digest),
-		ExpiresAt:     time.Now().Add(s.offline.ttl).UTC(),
-		Result:        asJSON(tx.Result),
-	})
+	d := s.offlineDigest(tx.TransactionID, tx.Signed, tx.Digest)
+	d.Result = asJSON(tx.Result)
+	writeJSON(w, http.StatusOK, d)
 }
 
 func (s *Server) offlineSubmit(w http.ResponseWriter, r *http.Request) {
-	sig, ok := s.signature(w, r)
+	txID, b, sig, ok := s.signed(w, r, "submit", "transaction", "no endorsed transaction %s of this caller (expired, used, or never endorsed)")
 	if !ok {
-		return
-	}
-	txID := r.PathValue("txid")
-	b, ok := s.offline.take("transaction/"+txID, caller(r))
-	if !ok {
-		s.writeError(w, r, &Problem{Kind: wire.KindNotFound, Stage: "submit", TransactionID: txID,
-			Message: "not_found: no endorsed transaction " + txID + " of this caller (expired, used, or never endorsed)"})
 		return
 	}
 	ctx, cancel := s.withTimeout(r)

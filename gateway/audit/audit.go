@@ -160,7 +160,8 @@ type Report struct {
 	Violations         []Violation `json:"violations"`
 	CollectionPolicies int         `json:"collectionPoliciesChecked"`
 	// RangesRecomputed counts the range queries whose results the audit found again on its
-	// rebuilt keys; RangesSummarised those Fabric kept as Merkle hashes (not recomputed).
+	// rebuilt keys; RangesSummarised, of those, the ones Fabric kept as Merkle summaries (more
+	// results than it keeps raw), whose summary the audit rebuilt.
 	RangesRecomputed int `json:"rangesRecomputed"`
 	RangesSummarised int `json:"rangesSummarised"`
 	// ConfigUpdates counts the configuration blocks after the first whose update the audit checked
@@ -571,8 +572,9 @@ func (a *Auditor) checkPolicies(kv *kvrwset.KVRWSet, ns *rwset.NsReadWriteSet, e
 // (alone, or in a range query's raw reads) must be at the version the blocks before it leave;
 // every range query must find the same keys again (no key entered or left the range: a phantom);
 // every private key it read (by its hash) must be at its version too. A range query summarised by
-// Merkle hashes (more results than Fabric keeps raw) is counted, not recomputed. A resumed audit
-// does not know the versions before its checkpoint and checks nothing here.
+// Merkle hashes (more results than Fabric keeps raw) must give the same summary on the rebuilt
+// keys (merkle.go). A resumed audit does not know the versions before its checkpoint and checks
+// nothing here.
 func (a *Auditor) checkReads(kv *kvrwset.KVRWSet, ns *rwset.NsReadWriteSet) error {
 	if a.opts.Start != nil {
 		return nil
@@ -580,7 +582,11 @@ func (a *Auditor) checkReads(kv *kvrwset.KVRWSet, ns *rwset.NsReadWriteSet) erro
 	reads := kv.GetReads()
 	for _, rq := range kv.GetRangeQueriesInfo() {
 		if rq.GetReadsMerkleHashes() != nil {
+			if err := a.checkSummarisedRange(rq); err != nil {
+				return err
+			}
 			a.rep.RangesSummarised++
+			a.rep.RangesRecomputed++
 			continue
 		}
 		if err := a.checkRange(rq); err != nil {

@@ -1,35 +1,20 @@
 package auth
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/recv-ledger/recv/gateway/certtest"
 )
 
-func selfSigned(t *testing.T, cn string) *x509.Certificate {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: cn}, NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	require.NoError(t, err)
-	cert, err := x509.ParseCertificate(der)
-	require.NoError(t, err)
-	return cert
-}
-
 func TestAuthenticator_ClientCertificateMustBeTheEnrollmentCertificate(t *testing.T) {
-	enrolled := selfSigned(t, "supplier-a")
-	sameName := selfSigned(t, "supplier-a")
+	enrolled := certtest.New(t, "supplier-a").Cert
+	sameName := certtest.New(t, "supplier-a").Cert
 	a := &Authenticator{}
 	a.AddCertificate("supplier-a", enrolled)
 
@@ -50,7 +35,7 @@ func TestAuthenticator_ForgetRefusesTheTokenAndTheCertificate(t *testing.T) {
 	s, _ := OpenTokenStore("")
 	leaver, _ := s.Mint("leaver")
 	stayer, _ := s.Mint("stayer")
-	cert := selfSigned(t, "leaver")
+	cert := certtest.New(t, "leaver").Cert
 	a := &Authenticator{Tokens: s}
 	a.AddCertificate("leaver", cert)
 
@@ -87,7 +72,7 @@ func TestAuthenticator_ForgetRefusesTheTokenAndTheCertificate(t *testing.T) {
 func TestAuthenticator_ARenewedCertificateReplacesTheOldOne(t *testing.T) {
 	s, _ := OpenTokenStore("")
 	token, _ := s.Mint("clerk")
-	old, renewed, other := selfSigned(t, "clerk"), selfSigned(t, "clerk"), selfSigned(t, "officer")
+	old, renewed, other := certtest.New(t, "clerk").Cert, certtest.New(t, "clerk").Cert, certtest.New(t, "officer").Cert
 	a := &Authenticator{Tokens: s}
 	a.AddCertificate("clerk", old)
 	a.AddCertificate("officer", other)

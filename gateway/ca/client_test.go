@@ -3,35 +3,26 @@ package ca
 import (
 	"context"
 	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"io"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/hyperledger/fabric-gateway/pkg/identity"
 	"github.com/stretchr/testify/require"
+
+	"github.com/recv-ledger/recv/gateway/certtest"
 )
 
 func registrar(t *testing.T) (Registrar, *ecdsa.PublicKey) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "registrar"}, NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	require.NoError(t, err)
-	keyPEM, err := identity.PrivateKeyToPEM(key)
-	require.NoError(t, err)
-	return Registrar{CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), KeyPEM: keyPEM}, &key.PublicKey
+	p := certtest.New(t, "registrar")
+	return Registrar{CertPEM: p.CertPEM, KeyPEM: p.KeyPEM}, &p.Key.PublicKey
 }
 
 // verifyToken checks a token the way the Fabric CA server does for ECDSA identities.

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -67,15 +66,7 @@ func newAccountShowCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			body, err := g.query(cmd, "get-account", path, nil)
-			if err != nil {
-				return err
-			}
-			var a wire.Account
-			if err := json.Unmarshal(body, &a); err != nil {
-				return err
-			}
-			return g.printer().Print(body, func(w io.Writer) { accountDetail(w, &a) })
+			return show(g, cmd, "get-account", path, accountDetail)
 		},
 	}
 }
@@ -88,19 +79,9 @@ func newAccountListCommand(g *globals) *cobra.Command {
 		Example: "  recv --as AuditorMSP/auditor account list SupplierMSP --all",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			all, err := g.pages(cmd, "list-accounts", args, o)
-			if err != nil {
-				return err
-			}
-			var accounts []*wire.Account
-			if err := json.Unmarshal(all.Items, &accounts); err != nil {
-				return err
-			}
-			return g.printer().Print(all, func(w io.Writer) {
+			return showPages(g, cmd, "list-accounts", args, o, func(w io.Writer, accounts []*wire.Account, bookmark string) {
 				accountTable(w, accounts)
-				if all.Bookmark != "" {
-					fmt.Fprintf(w, "\nmore: --bookmark %s\n", all.Bookmark)
-				}
+				moreLine(w, bookmark)
 			})
 		},
 	}

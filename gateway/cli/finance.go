@@ -1,9 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
-	"io"
-
 	"github.com/spf13/cobra"
 
 	"github.com/recv-ledger/recv/chaincode/wire"
@@ -20,76 +17,55 @@ func newFinanceCommand(g *globals) *cobra.Command {
 }
 
 func newFinanceRequestCommand(g *globals) *cobra.Command {
-	wo := &writeOptions{}
-	var bank string
-	cmd := &cobra.Command{
+	return g.flagWriteCommand(&cobra.Command{
 		Use:     "request ID",
 		Short:   "Ask a bank to finance a receivable you hold (it is locked meanwhile)",
 		Example: "  recv --as SupplierMSP/supplier-c finance request R-1.2.1 --bank Bank1MSP",
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if bank == "" {
-				return usagef("--bank is required")
-			}
-			return g.write(cmd, wo, "request-financing", args, wire.FinancingRequest{Bank: bank})
-		},
-	}
-	cmd.Flags().StringVar(&bank, "bank", "", "bank MSP ID, e.g. Bank1MSP (required)")
-	wo.bind(cmd)
-	return cmd
+	}, "request-financing", "bank", "bank MSP ID, e.g. Bank1MSP (required)", func(bank string) any {
+		return wire.FinancingRequest{Bank: bank}
+	})
 }
 
 func newFinanceWithdrawCommand(g *globals) *cobra.Command {
-	wo := &writeOptions{}
-	cmd := &cobra.Command{
+	return g.writeCommand(&cobra.Command{
 		Use:     "withdraw ID",
 		Short:   "Withdraw your financing request before the bank answers (撤回融资); the receivable is unlocked",
 		Example: "  recv --as SupplierMSP/supplier-c finance withdraw R-1.2.1",
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.write(cmd, wo, "withdraw-financing", args, nil)
-		},
-	}
-	wo.bind(cmd)
-	return cmd
+	}, "withdraw-financing", nil)
 }
 
 func newFinanceApproveCommand(g *globals) *cobra.Command {
-	wo := &writeOptions{}
 	var rate int64
 	var withoutRecourse bool
-	cmd := &cobra.Command{
+	cmd := g.writeCommand(&cobra.Command{
 		Use:     "approve ID",
 		Short:   "Approve financing at an annual rate; the bank pays the discounted amount and becomes holder",
 		Example: "  recv --as Bank1MSP/officer finance approve R-1.2.1 --rate-bps 450",
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if rate <= 0 {
-				return usagef("--rate-bps must be a positive number of basis points")
-			}
-			return g.write(cmd, wo, "approve-financing", args, wire.ApproveRequest{RateBps: rate, WithoutRecourse: withoutRecourse})
-		},
-	}
+	}, "approve-financing", func() (any, error) {
+		if rate <= 0 {
+			return nil, usagef("--rate-bps must be a positive number of basis points")
+		}
+		return wire.ApproveRequest{RateBps: rate, WithoutRecourse: withoutRecourse}, nil
+	})
 	cmd.Flags().Int64Var(&rate, "rate-bps", 0, "annual discount rate in basis points, e.g. 450 = 4.50% (required)")
 	cmd.Flags().BoolVar(&withoutRecourse, "without-recourse", false, "finance without recourse (无追索权): the bank keeps an overdue claim")
-	wo.bind(cmd)
 	return cmd
 }
 
 func newFinanceRejectCommand(g *globals) *cobra.Command {
-	wo := &writeOptions{}
 	var reason string
-	cmd := &cobra.Command{
+	cmd := g.writeCommand(&cobra.Command{
 		Use:     "reject ID",
 		Short:   "Reject a financing request; the receivable is unlocked",
 		Example: `  recv --as Bank1MSP/officer finance reject R-1.2.1 --reason "limit reached"`,
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.write(cmd, wo, "reject-financing", args, wire.ReasonRequest{Reason: reason})
-		},
-	}
+	}, "reject-financing", func() (any, error) {
+		return wire.ReasonRequest{Reason: reason}, nil
+	})
 	cmd.Flags().StringVar(&reason, "reason", "", "why")
-	wo.bind(cmd)
 	return cmd
 }
 
@@ -100,15 +76,7 @@ func newFinanceTermsCommand(g *globals) *cobra.Command {
 		Example: "  recv --as SupplierMSP/supplier-c finance terms R-1.2.1 3f2a...e9",
 		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			body, err := g.query(cmd, "get-terms", args, nil)
-			if err != nil {
-				return err
-			}
-			var t wire.Terms
-			if err := json.Unmarshal(body, &t); err != nil {
-				return err
-			}
-			return g.printer().Print(body, func(w io.Writer) { termsDetail(w, &t) })
+			return show(g, cmd, "get-terms", args, termsDetail)
 		},
 	}
 }

@@ -4,24 +4,20 @@ import (
 	"bytes"
 	"context"
 	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
-	"math/big"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/recv-ledger/recv/chaincode/wire"
 	"github.com/recv-ledger/recv/gateway/api/apitest"
+	"github.com/recv-ledger/recv/gateway/certtest"
 	"github.com/recv-ledger/recv/gateway/fabric"
 )
 
@@ -31,6 +27,16 @@ func recv(t *testing.T, g *apitest.Gateway, user string, args ...string) (int, s
 	var out, errOut bytes.Buffer
 	code := Execute(append([]string{"--gateway", g.URL, "--token", g.Tokens[user]}, args...), &out, &errOut)
 	return code, out.String(), errOut.String()
+}
+
+// requirePrints runs recv as user with args and requires it to succeed and print each of want.
+func requirePrints(t *testing.T, g *apitest.Gateway, user string, args, want []string) {
+	t.Helper()
+	code, out, stderr := recv(t, g, user, args...)
+	require.Equal(t, wire.ExitOK, code, stderr)
+	for _, w := range want {
+		require.Contains(t, out, w)
+	}
 }
 
 const receivableJSON = `{"id":"R-1.2","rootId":"R-1","parentId":"R-1","issuer":"CoreMSP/treasurer","holder":"Bank1MSP/officer",
@@ -62,11 +68,7 @@ func TestQueries_PrintTablesAndVerbatimJSON(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			code, out, stderr := recv(t, g, "supplier-a", tt.args...)
-			require.Equal(t, wire.ExitOK, code, stderr)
-			for _, w := range tt.want {
-				require.Contains(t, out, w)
-			}
+			requirePrints(t, g, "supplier-a", tt.args, tt.want)
 		})
 	}
 
@@ -299,20 +301,14 @@ func TestServe_SettingsErrorsAreInvalid(t *testing.T) {
 // folder, as recv user register --key-out leaves them.
 func signingKey(t *testing.T) (key *ecdsa.PrivateKey, certPEM []byte, keyFile string) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	p := certtest.New(t, "signer")
+	der, err := x509.MarshalECPrivateKey(p.Key)
 	require.NoError(t, err)
-	der, err := x509.MarshalECPrivateKey(key)
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "signer"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	certDER, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	require.NoError(t, err)
-	certPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: certDER})
 	dir := t.TempDir()
 	keyFile = filepath.Join(dir, "key.pem")
 	require.NoError(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}), 0o600))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "cert.pem"), certPEM, 0o600))
-	return key, certPEM, keyFile
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "cert.pem"), p.CertPEM, 0o600))
+	return p.Key, p.CertPEM, keyFile
 }
 
 // An https:// gateway is verified against --gateway-ca (RECV_GATEWAY_CA): without it the

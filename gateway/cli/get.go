@@ -1,13 +1,6 @@
 package cli
 
-import (
-	"encoding/json"
-	"io"
-
-	"github.com/spf13/cobra"
-
-	"github.com/recv-ledger/recv/chaincode/wire"
-)
+import "github.com/spf13/cobra"
 
 func newGetCommand(g *globals) *cobra.Command {
 	return &cobra.Command{
@@ -16,15 +9,7 @@ func newGetCommand(g *globals) *cobra.Command {
 		Example: "  recv --as SupplierMSP/supplier-a get R-1.1",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			body, err := g.query(cmd, "get", args, nil)
-			if err != nil {
-				return err
-			}
-			var r wire.Receivable
-			if err := json.Unmarshal(body, &r); err != nil {
-				return err
-			}
-			return g.printer().Print(body, func(w io.Writer) { receivableDetail(w, &r) })
+			return show(g, cmd, "get", args, receivableDetail)
 		},
 	}
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 
@@ -17,17 +16,9 @@ func newHistoryCommand(g *globals) *cobra.Command {
 		Example: "  recv --as AuditorMSP/auditor history R-1",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			body, err := g.query(cmd, "history", args, nil)
-			if err != nil {
-				return err
-			}
-			var versions []wire.HistoryEntry
-			if err := json.Unmarshal(body, &versions); err != nil {
-				return err
-			}
-			return g.printer().Print(body, func(w io.Writer) {
+			return show(g, cmd, "history", args, func(w io.Writer, versions *[]wire.HistoryEntry) {
 				fmt.Fprintln(w, "TIME\tSUBMITTER\tSTATUS\tHOLDER\tAMOUNT\tTX")
-				for _, v := range versions {
+				for _, v := range *versions {
 					status, holder, amount := "DELETED", "", ""
 					if v.Value != nil {
 						status, holder, amount = string(v.Value.Status), holderText(v.Value.Holder, v.Value.PendingHolder), v.Value.Amount

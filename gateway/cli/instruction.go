@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 
@@ -14,39 +13,24 @@ import (
 // record a request; an approver other than the maker confirms or refuses it here.
 
 func newConfirmCommand(g *globals) *cobra.Command {
-	wo := &writeOptions{}
-	cmd := &cobra.Command{
+	return g.writeCommand(&cobra.Command{
 		Use:   "confirm INSTRUCTION",
 		Short: "Confirm a maker's issue or redeem request: it commits now (复核; an approver other than the maker)",
 		Example: `  recv --as CoreMSP/approver confirm I3f2a9c0d1e2b4a5c6d7e
   recv confirm I3f2a9c0d1e2b4a5c6d7e --sign-with approver-key.pem`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.write(cmd, wo, "confirm", args, nil)
-		},
-	}
-	wo.bind(cmd)
-	return cmd
+	}, "confirm", nil)
 }
 
 func newRefuseCommand(g *globals) *cobra.Command {
-	wo := &writeOptions{}
-	var reason string
-	cmd := &cobra.Command{
+	return g.flagWriteCommand(&cobra.Command{
 		Use:     "refuse INSTRUCTION",
 		Short:   "Refuse a maker's request with a reason; nothing is issued or paid",
 		Example: `  recv --as CoreMSP/approver refuse I3f2a9c0d1e2b4a5c6d7e --reason "invoice does not match the contract"`,
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if reason == "" {
-				return usagef("--reason is required")
-			}
-			return g.write(cmd, wo, "refuse", args, wire.ReasonRequest{Reason: reason})
-		},
-	}
-	cmd.Flags().StringVar(&reason, "reason", "", "why (required)")
-	wo.bind(cmd)
-	return cmd
+	}, "refuse", "reason", "why (required)", func(reason string) any {
+		return wire.ReasonRequest{Reason: reason}
+	})
 }
 
 func newInstructionCommand(g *globals) *cobra.Command {
@@ -56,15 +40,7 @@ func newInstructionCommand(g *globals) *cobra.Command {
 		Example: "  recv --as CoreMSP/approver instruction I3f2a9c0d1e2b4a5c6d7e",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			body, err := g.query(cmd, "get-instruction", args, nil)
-			if err != nil {
-				return err
-			}
-			var in wire.Instruction
-			if err := json.Unmarshal(body, &in); err != nil {
-				return err
-			}
-			return g.printer().Print(body, func(w io.Writer) { instructionDetail(w, &in) })
+			return show(g, cmd, "get-instruction", args, instructionDetail)
 		},
 	}
 }

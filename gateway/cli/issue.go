@@ -15,7 +15,6 @@ import (
 )
 
 type issueOptions struct {
-	write        writeOptions
 	id           string
 	to           string
 	amount       string
@@ -28,7 +27,7 @@ type issueOptions struct {
 
 func newIssueCommand(g *globals) *cobra.Command {
 	o := &issueOptions{}
-	cmd := &cobra.Command{
+	cmd := g.writeCommand(&cobra.Command{
 		Use:   "issue",
 		Short: "Issue a receivable to a supplier against a contract and invoices (core enterprise)",
 		Example: `  recv --as CoreMSP/treasurer issue --to SupplierMSP/supplier-a --amount 1250000.00 --maturity 2027-03-31 \
@@ -36,14 +35,7 @@ func newIssueCommand(g *globals) *cobra.Command {
   recv issue --to SupplierMSP/supplier-a --amount 800000 --maturity 2027-01-15 \
       --contract-file contract-C-2.pdf --invoice-file INV-7:800000:invoice-7.pdf --sign-with treasurer-key.pem`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			body, err := o.request()
-			if err != nil {
-				return err
-			}
-			return g.write(cmd, &o.write, "issue", nil, body)
-		},
-	}
+	}, "issue", func() (any, error) { return o.request() })
 	f := cmd.Flags()
 	f.StringVar(&o.id, "id", "", "receivable id (default: derived by the chaincode, or from --idempotency-key)")
 	f.StringVar(&o.to, "to", "", "beneficiary account MSP/user (required)")
@@ -53,7 +45,6 @@ func newIssueCommand(g *globals) *cobra.Command {
 	f.StringVar(&o.contractFile, "contract-file", "", "contract document; its SHA-256 is computed, the number is [NUMBER:]PATH or the file name")
 	f.StringArrayVar(&o.invoices, "invoice", nil, "invoice NUMBER:SHA256:AMOUNT (repeatable)")
 	f.StringArrayVar(&o.invoiceFiles, "invoice-file", nil, "invoice document [NUMBER:AMOUNT:]PATH; SHA-256 computed, number defaults to the file name, amount to --amount (repeatable)")
-	o.write.bind(cmd)
 	return cmd
 }
 

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -18,15 +17,7 @@ func newLimitsCommand(g *globals) *cobra.Command {
 		Example: "  recv --as Bank1MSP/officer limits CoreMSP",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			body, err := g.query(cmd, "limits", args, nil)
-			if err != nil {
-				return err
-			}
-			var l wire.Limits
-			if err := json.Unmarshal(body, &l); err != nil {
-				return err
-			}
-			return g.printer().Print(body, func(w io.Writer) {
+			return show(g, cmd, "limits", args, func(w io.Writer, l *wire.Limits) {
 				fmt.Fprintln(w, "OBLIGOR\tLIMIT OF\tLIMIT\tUSED\tHEADROOM")
 				if l.Issuance != nil {
 					fmt.Fprintf(w, "%s\tissuance\t%s\t%s\t%s\n", l.Obligor, l.Issuance.Limit, l.Issuance.Used, l.Issuance.Headroom)
@@ -40,44 +31,25 @@ func newLimitsCommand(g *globals) *cobra.Command {
 }
 
 func newCreditLineCommand(g *globals) *cobra.Command {
-	wo := &writeOptions{}
-	var amount string
-	cmd := &cobra.Command{
+	return g.flagWriteCommand(&cobra.Command{
 		Use:     "credit-line CORE_MSP --amount AMOUNT",
 		Short:   "Set your bank's credit line on a core enterprise (授信额度): financings beyond it are refused",
 		Example: "  recv --as Bank1MSP/officer credit-line CoreMSP --amount 5000000",
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if amount == "" {
-				return usagef("--amount is required")
-			}
-			return g.write(cmd, wo, "set-credit-line", args, wire.LineRequest{Amount: amount})
-		},
-	}
-	cmd.Flags().StringVar(&amount, "amount", "", "the line in yuan (required)")
-	wo.bind(cmd)
-	return cmd
+	}, "set-credit-line", "amount", "the line in yuan (required)", lineRequest)
 }
 
 func newIssuanceLimitCommand(g *globals) *cobra.Command {
-	wo := &writeOptions{}
-	var amount string
-	cmd := &cobra.Command{
+	return g.flagWriteCommand(&cobra.Command{
 		Use:     "issuance-limit --amount AMOUNT",
 		Short:   "Cap your core enterprise's outstanding issuance (its approver)",
 		Example: "  recv --as CoreMSP/approver issuance-limit --amount 20000000",
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if amount == "" {
-				return usagef("--amount is required")
-			}
-			return g.write(cmd, wo, "set-issuance-limit", nil, wire.LineRequest{Amount: amount})
-		},
-	}
-	cmd.Flags().StringVar(&amount, "amount", "", "the limit in yuan (required)")
-	wo.bind(cmd)
-	return cmd
+	}, "set-issuance-limit", "amount", "the limit in yuan (required)", lineRequest)
 }
+
+// lineRequest is the body of credit-line and issuance-limit.
+func lineRequest(amount string) any { return wire.LineRequest{Amount: amount} }
 
 func newRiskCommand(g *globals) *cobra.Command {
 	o := &pageOptions{}
@@ -91,15 +63,7 @@ holders' shares, and the credit lines with their use.`,
 		Example: "  recv --as AuditorMSP/auditor risk\n  recv --as Bank1MSP/officer -o json risk --all",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			page, err := g.pages(cmd, "risk", nil, o)
-			if err != nil {
-				return err
-			}
-			var items []wire.Exposure
-			if err := json.Unmarshal(page.Items, &items); err != nil {
-				return err
-			}
-			return g.printer().Print(page, func(w io.Writer) { riskTable(w, items, page.Bookmark) })
+			return showPages(g, cmd, "risk", nil, o, riskTable)
 		},
 	}
 	o.bind(cmd, "core enterprises")
@@ -135,8 +99,7 @@ func orDefault(s, def string) string {
 }
 
 func newFoldExposureCommand(g *globals) *cobra.Command {
-	wo := &writeOptions{}
-	cmd := &cobra.Command{
+	return g.writeCommand(&cobra.Command{
 		Use:   "fold-exposure CORE_MSP",
 		Short: "Fold the pending changes of a core enterprise's exposure into its total (keeps recv risk cheap; changes no figure)",
 		Long: `Every write records its change to the obligor's exposure under a key of its own, so that writes never
@@ -147,10 +110,5 @@ limit is set, or when recv risk says there are too many unfolded changes. One ru
 recv risk reads the exposure.`,
 		Example: "  recv --as AuditorMSP/auditor fold-exposure CoreMSP",
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.write(cmd, wo, "fold-exposure", args, nil)
-		},
-	}
-	wo.bind(cmd)
-	return cmd
+	}, "fold-exposure", nil)
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
@@ -11,9 +10,8 @@ import (
 )
 
 type listOptions struct {
-	holder, issuer, bookmark string
-	pageSize                 int
-	all                      bool
+	holder, issuer string
+	page           pageOptions
 }
 
 func newListCommand(g *globals) *cobra.Command {
@@ -34,14 +32,12 @@ func newListCommand(g *globals) *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&o.holder, "holder", "", "account MSP/user that holds them")
 	f.StringVar(&o.issuer, "issuer", "", "account MSP/user that issued them")
-	f.IntVar(&o.pageSize, "page-size", 0, "items per page, 1..100 (default 20)")
-	f.StringVar(&o.bookmark, "bookmark", "", "continue after this bookmark")
-	f.BoolVar(&o.all, "all", false, "follow bookmarks and print every page")
+	o.page.bind(cmd, "items")
 	return cmd
 }
 
 func (o *listOptions) run(cmd *cobra.Command, g *globals) error {
-	if err := checkPageSize(cmd, o.pageSize); err != nil {
+	if err := checkPageSize(cmd, o.page.pageSize); err != nil {
 		return err
 	}
 	c, err := g.client()
@@ -50,7 +46,7 @@ func (o *listOptions) run(cmd *cobra.Command, g *globals) error {
 	}
 	ctx, cancel := g.context(cmd)
 	defer cancel()
-	q := client.ListQuery{Holder: o.holder, Issuer: o.issuer, PageSize: o.pageSize, Bookmark: o.bookmark}
+	q := client.ListQuery{Holder: o.holder, Issuer: o.issuer, PageSize: o.page.pageSize, Bookmark: o.page.bookmark}
 	all := wire.Page{Items: []*wire.Receivable{}}
 	for {
 		page, err := c.List(ctx, q)
@@ -59,7 +55,7 @@ func (o *listOptions) run(cmd *cobra.Command, g *globals) error {
 		}
 		all.Items = append(all.Items, page.Items...)
 		all.Bookmark = page.Bookmark
-		if !o.all || page.Bookmark == "" || len(page.Items) == 0 {
+		if !o.page.all || page.Bookmark == "" || len(page.Items) == 0 {
 			break
 		}
 		q.Bookmark = page.Bookmark
@@ -67,8 +63,8 @@ func (o *listOptions) run(cmd *cobra.Command, g *globals) error {
 	all.Count = len(all.Items)
 	return g.printer().Print(all, func(w io.Writer) {
 		receivableTable(w, all.Items)
-		if all.Bookmark != "" && !o.all {
-			fmt.Fprintf(w, "\nmore: --bookmark %s\n", all.Bookmark)
+		if !o.page.all {
+			moreLine(w, all.Bookmark)
 		}
 	})
 }

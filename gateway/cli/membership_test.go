@@ -55,11 +55,7 @@ func TestMembershipQueries_PrintTablesAndVerbatimJSON(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			code, out, stderr := recv(t, g, "admin", tt.args...)
-			require.Equal(t, wire.ExitOK, code, stderr)
-			for _, w := range tt.want {
-				require.Contains(t, out, w)
-			}
+			requirePrints(t, g, "admin", tt.args, tt.want)
 			last := led.Recorded()[len(led.Recorded())-1]
 			require.Equal(t, tt.tx, last.Tx)
 			if tt.call != nil {
@@ -114,11 +110,7 @@ func TestMembershipWrites_ShowWhatTheTransactionChanged(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args[:2], " "), func(t *testing.T) {
-			code, out, stderr := recv(t, g, tt.user, tt.args...)
-			require.Equal(t, wire.ExitOK, code, stderr)
-			for _, w := range tt.want {
-				require.Contains(t, out, w)
-			}
+			requirePrints(t, g, tt.user, tt.args, tt.want)
 			require.Equal(t, tt.call, led.Recorded()[len(led.Recorded())-1])
 		})
 	}

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 
@@ -26,15 +25,7 @@ func newOrgListCommand(g *globals) *cobra.Command {
 		Example: "  recv --as AuditorMSP/auditor org list",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			body, err := g.query(cmd, "list-orgs", nil, nil)
-			if err != nil {
-				return err
-			}
-			var m wire.Members
-			if err := json.Unmarshal(body, &m); err != nil {
-				return err
-			}
-			return g.printer().Print(body, func(w io.Writer) { orgTable(w, m.Orgs) })
+			return show(g, cmd, "list-orgs", nil, func(w io.Writer, m *wire.Members) { orgTable(w, m.Orgs) })
 		},
 	}
 }
@@ -46,15 +37,7 @@ func newOrgShowCommand(g *globals) *cobra.Command {
 		Example: "  recv --as SupplierMSP/admin org show Bank1MSP",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			body, err := g.query(cmd, "get-org", args, nil)
-			if err != nil {
-				return err
-			}
-			var o wire.Org
-			if err := json.Unmarshal(body, &o); err != nil {
-				return err
-			}
-			return g.printer().Print(body, func(w io.Writer) {
+			return show(g, cmd, "get-org", args, func(w io.Writer, o *wire.Org) {
 				fmt.Fprintf(w, "msp:\t%s\nkind:\t%s\nroles:\t%s\nname:\t%s\ncredit code:\t%s\n", o.MSPID, o.Kind, rolesText(o.Kind), o.Name, o.CreditCode)
 				if o.LastTxID != "" {
 					fmt.Fprintf(w, "updated:\t%s by %s (tx %s)\n", o.UpdatedAt, o.UpdatedBy, o.LastTxID)

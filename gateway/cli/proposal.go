@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
-	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -37,23 +35,15 @@ type proposalCreateOptions struct {
 var settings = []string{"maxTermDays", "clockSkewSeconds", "proposalTtlHours", "instructionTtlHours", "graceDays"}
 
 func newProposalCreateCommand(g *globals) *cobra.Command {
-	wo := &writeOptions{}
 	o := &proposalCreateOptions{}
-	cmd := &cobra.Command{
+	cmd := g.writeCommand(&cobra.Command{
 		Use:   "create --id ID (--set NAME=VALUE ... | --add-org MSP --kind KIND --name NAME --credit-code CODE)",
 		Short: "Propose a change of the settings or of a member organisation (提案; role admin)",
 		Example: `  recv --as CoreMSP/admin proposal create --id P-2026-07 --set maxTermDays=90 --note "shorter terms from 2027"
   recv --as Bank1MSP/admin proposal create --id P-2026-08 --add-org Bank3MSP --kind bank \
       --name "Example Bank Co., Ltd." --credit-code 91310000MA1FL0000N`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			req, err := o.request()
-			if err != nil {
-				return err
-			}
-			return g.write(cmd, wo, "create-proposal", nil, req)
-		},
-	}
+	}, "create-proposal", func() (any, error) { return o.request() })
 	f := cmd.Flags()
 	f.StringVar(&o.id, "id", "", "the proposal's id, [A-Za-z0-9_-]{1,64} (required)")
 	f.StringArrayVar(&o.set, "set", nil, "a setting to change, NAME=VALUE, repeatable: "+strings.Join(settings, ", "))
@@ -64,7 +54,6 @@ func newProposalCreateCommand(g *globals) *cobra.Command {
 	f.StringVar(&o.admin, "admin", "", "with --add-org: the newcomer's admin user, whose account the applied proposal opens (default admin)")
 	f.StringVar(&o.dualControl, "dual-control", "", "with --add-org: on or off, whether its issuances and redemptions need a maker and a checker (default: on for a core enterprise)")
 	f.StringVar(&o.note, "note", "", "why, for the other organisations' admins")
-	wo.bind(cmd)
 	return cmd
 }
 
@@ -122,18 +111,12 @@ func configChange(pairs []string) (*wire.ConfigRequest, error) {
 }
 
 func newProposalApproveCommand(g *globals) *cobra.Command {
-	wo := &writeOptions{}
-	cmd := &cobra.Command{
+	return g.writeCommand(&cobra.Command{
 		Use:     "approve ID",
 		Short:   "Approve a proposal for your organisation (批准; role admin); a majority with the core enterprise and every bank applies it",
 		Example: "  recv --as Bank1MSP/admin proposal approve P-2026-07",
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.write(cmd, wo, "approve-proposal", args, nil)
-		},
-	}
-	wo.bind(cmd)
-	return cmd
+	}, "approve-proposal", nil)
 }
 
 func newProposalListCommand(g *globals) *cobra.Command {
@@ -144,19 +127,9 @@ func newProposalListCommand(g *globals) *cobra.Command {
 		Example: "  recv --as CoreMSP/admin proposal list --all",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			all, err := g.pages(cmd, "list-proposals", nil, o)
-			if err != nil {
-				return err
-			}
-			var ps []*wire.Proposal
-			if err := json.Unmarshal(all.Items, &ps); err != nil {
-				return err
-			}
-			return g.printer().Print(all, func(w io.Writer) {
+			return showPages(g, cmd, "list-proposals", nil, o, func(w io.Writer, ps []*wire.Proposal, bookmark string) {
 				proposalTable(w, ps)
-				if all.Bookmark != "" {
-					fmt.Fprintf(w, "\nmore: --bookmark %s\n", all.Bookmark)
-				}
+				moreLine(w, bookmark)
 			})
 		},
 	}
@@ -171,15 +144,7 @@ func newProposalShowCommand(g *globals) *cobra.Command {
 		Example: "  recv --as AuditorMSP/auditor proposal show P-2026-07",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			body, err := g.query(cmd, "get-proposal", args, nil)
-			if err != nil {
-				return err
-			}
-			var p wire.Proposal
-			if err := json.Unmarshal(body, &p); err != nil {
-				return err
-			}
-			return g.printer().Print(body, func(w io.Writer) { proposalDetail(w, &p) })
+			return show(g, cmd, "get-proposal", args, proposalDetail)
 		},
 	}
 }

@@ -1,28 +1,43 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
-	"github.com/recv-ledger/recv/chaincode/wire"
+	"fmt"
+	"io"
 	"net/url"
 	"strconv"
 
 	"github.com/spf13/cobra"
+
+	"github.com/recv-ledger/recv/chaincode/wire"
+	"github.com/recv-ledger/recv/gateway/client"
 )
 
 // query runs a read op of the wire contract and keeps its answer verbatim, for -o json; the
 // table printers decode it into the wire types.
 func (g *globals) query(cmd *cobra.Command, op string, pathValues []string, q url.Values) (json.RawMessage, error) {
-	c, err := g.client()
-	if err != nil {
-		return nil, err
-	}
-	ctx, cancel := g.context(cmd)
-	defer cancel()
 	var body json.RawMessage
-	if err := c.Call(ctx, op, pathValues, q, nil, &body); err != nil {
+	if err := g.call(cmd, func(ctx context.Context, c *client.Client) error {
+		return c.Call(ctx, op, pathValues, q, nil, &body)
+	}); err != nil {
 		return nil, err
 	}
 	return body, nil
+}
+
+// show runs a read op and prints its answer: verbatim with -o json, else decoded into a T for
+// table.
+func show[T any](g *globals, cmd *cobra.Command, op string, pathValues []string, table func(io.Writer, *T)) error {
+	body, err := g.query(cmd, op, pathValues, nil)
+	if err != nil {
+		return err
+	}
+	var v T
+	if err := json.Unmarshal(body, &v); err != nil {
+		return err
+	}
+	return g.printer().Print(body, func(w io.Writer) { table(w, &v) })
 }
 
 // pageOptions are the options of a paged list (accounts, proposals).
@@ -96,4 +111,25 @@ func (g *globals) pages(cmd *cobra.Command, op string, pathValues []string, o *p
 		return nil, err
 	}
 	return &rawPage{Items: raw, Bookmark: bookmark, Count: len(items)}, nil
+}
+
+// showPages reads a paged list op as pages does and prints it: verbatim with -o json, else its
+// items decoded into Ts for table, with the bookmark that continues the list.
+func showPages[T any](g *globals, cmd *cobra.Command, op string, pathValues []string, o *pageOptions, table func(w io.Writer, items []T, bookmark string)) error {
+	page, err := g.pages(cmd, op, pathValues, o)
+	if err != nil {
+		return err
+	}
+	var items []T
+	if err := json.Unmarshal(page.Items, &items); err != nil {
+		return err
+	}
+	return g.printer().Print(page, func(w io.Writer) { table(w, items, page.Bookmark) })
+}
+
+// moreLine tells how to read the page after bookmark, if there is one.
+func moreLine(w io.Writer, bookmark string) {
+	if bookmark != "" {
+		fmt.Fprintf(w, "\nmore: --bookmark %s\n", bookmark)
+	}
 }

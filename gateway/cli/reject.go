@@ -7,18 +7,15 @@ import (
 )
 
 func newRejectCommand(g *globals) *cobra.Command {
-	wo := &writeOptions{}
 	var reason string
-	cmd := &cobra.Command{
+	cmd := g.writeCommand(&cobra.Command{
 		Use:     "reject ID",
 		Short:   "Reject a receivable offered to you",
 		Example: `  recv --as SupplierMSP/supplier-a reject R-1 --reason "wrong amount"`,
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.write(cmd, wo, "reject", args, wire.ReasonRequest{Reason: reason})
-		},
-	}
+	}, "reject", func() (any, error) {
+		return wire.ReasonRequest{Reason: reason}, nil
+	})
 	cmd.Flags().StringVar(&reason, "reason", "", "why")
-	wo.bind(cmd)
 	return cmd
 }

@@ -175,6 +175,17 @@ func (g *globals) context(cmd *cobra.Command) (context.Context, context.CancelFu
 	return context.WithTimeout(cmd.Context(), g.timeout)
 }
 
+// call runs f with the gateway's client and a context that ends after --timeout.
+func (g *globals) call(cmd *cobra.Command, f func(context.Context, *client.Client) error) error {
+	c, err := g.client()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := g.context(cmd)
+	defer cancel()
+	return f(ctx, c)
+}
+
 func (g *globals) printer() printer {
 	if g.output == "json" {
 		return jsonPrinter{w: g.stdout}

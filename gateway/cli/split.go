@@ -7,21 +7,18 @@ import (
 )
 
 func newSplitCommand(g *globals) *cobra.Command {
-	wo := &writeOptions{}
 	var parts []string
-	cmd := &cobra.Command{
+	cmd := g.writeCommand(&cobra.Command{
 		Use:     "split ID",
 		Short:   "Split a receivable you hold into parts that sum to its amount (拆分)",
 		Example: "  recv --as SupplierMSP/supplier-a split R-1 --parts 600000,650000.00",
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(parts) < 2 {
-				return usagef("--parts needs at least two amounts")
-			}
-			return g.write(cmd, wo, "split", args, wire.SplitRequest{Parts: parts})
-		},
-	}
+	}, "split", func() (any, error) {
+		if len(parts) < 2 {
+			return nil, usagef("--parts needs at least two amounts")
+		}
+		return wire.SplitRequest{Parts: parts}, nil
+	})
 	cmd.Flags().StringSliceVar(&parts, "parts", nil, "amounts in yuan, comma separated (required)")
-	wo.bind(cmd)
 	return cmd
 }

@@ -3,8 +3,7 @@ package cli
 import "github.com/spf13/cobra"
 
 func newTickCommand(g *globals) *cobra.Command {
-	wo := &writeOptions{}
-	cmd := &cobra.Command{
+	return g.writeCommand(&cobra.Command{
 		Use:   "tick",
 		Short: "Advance the network's time beacon to now (an admin; the gateways do it on a schedule)",
 		Long: "Every write reads the network's time beacon, so a write endorsed before a tick can no longer\n" +
@@ -12,10 +11,5 @@ func newTickCommand(g *globals) *cobra.Command {
 			"schedule; any member's admin may tick by hand.",
 		Example: "  recv --as Bank1MSP/admin tick",
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.write(cmd, wo, "tick", nil, nil)
-		},
-	}
-	wo.bind(cmd)
-	return cmd
+	}, "tick", nil)
 }

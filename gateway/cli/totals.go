@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -22,15 +21,7 @@ func newTotalsCommand(g *globals) *cobra.Command {
 			if !ok {
 				return usagef("ACCOUNT is MSP/user")
 			}
-			body, err := g.query(cmd, "totals", []string{msp, user}, nil)
-			if err != nil {
-				return err
-			}
-			var t wire.Totals
-			if err := json.Unmarshal(body, &t); err != nil {
-				return err
-			}
-			return g.printer().Print(body, func(w io.Writer) {
+			return show(g, cmd, "totals", []string{msp, user}, func(w io.Writer, t *wire.Totals) {
 				fmt.Fprintf(w, "account:\t%s\noutstanding:\t%s\nfinanced:\t%s\nredeemed:\t%s\n", t.Account, t.Outstanding, t.Financed, t.Redeemed)
 			})
 		},

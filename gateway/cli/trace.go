@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 
@@ -17,15 +16,7 @@ func newTraceCommand(g *globals) *cobra.Command {
 		Example: "  recv --as AuditorMSP/auditor trace R-1",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			body, err := g.query(cmd, "trace", args, nil)
-			if err != nil {
-				return err
-			}
-			var t wire.Trace
-			if err := json.Unmarshal(body, &t); err != nil {
-				return err
-			}
-			return g.printer().Print(body, func(w io.Writer) {
+			return show(g, cmd, "trace", args, func(w io.Writer, t *wire.Trace) {
 				if t.Root != nil && t.Root.Receivable != nil {
 					drawTree(w, t.Root, "", "", "")
 				}

@@ -1,10 +1,13 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
+
+	"github.com/recv-ledger/recv/gateway/client"
 )
 
 func newTxCommand(g *globals) *cobra.Command {
@@ -14,18 +17,14 @@ func newTxCommand(g *globals) *cobra.Command {
 		Example: "  recv --as CoreMSP/treasurer tx 3f2a...",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := g.context(cmd)
-			defer cancel()
-			st, err := c.Transaction(ctx, args[0])
-			if err != nil {
-				return err
-			}
-			return g.printer().Print(st, func(w io.Writer) {
-				fmt.Fprintf(w, "tx:\t%s\nvalidation:\t%s\nblock:\t%d\n", st.TransactionID, st.ValidationCode, st.BlockNumber)
+			return g.call(cmd, func(ctx context.Context, c *client.Client) error {
+				st, err := c.Transaction(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				return g.printer().Print(st, func(w io.Writer) {
+					fmt.Fprintf(w, "tx:\t%s\nvalidation:\t%s\nblock:\t%d\n", st.TransactionID, st.ValidationCode, st.BlockNumber)
+				})
 			})
 		},
 	}

@@ -1,10 +1,13 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
+
+	"github.com/recv-ledger/recv/gateway/client"
 )
 
 func newWhoamiCommand(g *globals) *cobra.Command {
@@ -13,18 +16,14 @@ func newWhoamiCommand(g *globals) *cobra.Command {
 		Short: "Show the identity your token acts as",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := g.context(cmd)
-			defer cancel()
-			me, err := c.WhoAmI(ctx)
-			if err != nil {
-				return err
-			}
-			return g.printer().Print(me, func(w io.Writer) {
-				fmt.Fprintf(w, "account:\t%s\nrole:\t%s\n", me.Account, me.Role)
+			return g.call(cmd, func(ctx context.Context, c *client.Client) error {
+				me, err := c.WhoAmI(ctx)
+				if err != nil {
+					return err
+				}
+				return g.printer().Print(me, func(w io.Writer) {
+					fmt.Fprintf(w, "account:\t%s\nrole:\t%s\n", me.Account, me.Role)
+				})
 			})
 		},
 	}

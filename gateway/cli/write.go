@@ -30,6 +30,39 @@ func (w *writeOptions) bind(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&w.idempotencyKey, "idempotency-key", "", "retry-safe key: a repeated request with it returns the first result (default: a new one per command)")
 }
 
+// writeCommand makes cmd a command that submits op with its arguments as the path values: it binds
+// the write options, and its RunE sends the body that request builds from the flags, or refuses
+// with request's error before anything is sent. A nil request sends no body.
+func (g *globals) writeCommand(cmd *cobra.Command, op string, request func() (any, error)) *cobra.Command {
+	wo := &writeOptions{}
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		var body any
+		if request != nil {
+			var err error
+			if body, err = request(); err != nil {
+				return err
+			}
+		}
+		return g.write(cmd, wo, op, args, body)
+	}
+	wo.bind(cmd)
+	return cmd
+}
+
+// flagWriteCommand makes cmd a write command whose body is the one that body makes of the value of
+// the required string flag it adds, named flag.
+func (g *globals) flagWriteCommand(cmd *cobra.Command, op, flag, usage string, body func(string) any) *cobra.Command {
+	var value string
+	g.writeCommand(cmd, op, func() (any, error) {
+		if value == "" {
+			return nil, usagef("--%s is required", flag)
+		}
+		return body(value), nil
+	})
+	cmd.Flags().StringVar(&value, flag, "", usage)
+	return cmd
+}
+
 // write runs one write op: directly or, with --sign-with, through the offline-signing
 // endpoints, checking what the gateway asks to sign against the command's operation and
 // arguments and signing it here with a key the gateway never sees.

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hyperledger/fabric-gateway/pkg/client"
@@ -39,14 +40,23 @@ type Options struct {
 	ResubmitAfter time.Duration
 
 	// Retries is how many times a transaction that failed with an MVCC conflict, or whose
-	// endorsement found no available peers or peers that disagree, is tried again with a fresh
-	// proposal. Default 5: with Backoff's doubling, 3.1 s in all, enough for the peers to agree
-	// again after a block that changes what they endorse with (a chaincode definition two peers
-	// commit a moment apart under load) and for a peer to restart; a budget of 0.7 s (3) was
-	// short of both.
+	// endorsing peers disagree, is tried again with a fresh proposal. Default 5: with Backoff's
+	// doubling, 3.1 s in all, enough for the peers to agree again after a block that changes what
+	// they endorse with (a chaincode definition two peers commit a moment apart under load); a
+	// budget of 0.7 s (3) was short of it.
 	Retries int
 	// Backoff is the first wait before a retry; it doubles each time. Default 100ms.
 	Backoff time.Duration
+	// PeerDownFor is how long, from the first endorsement that could not reach a peer it needs
+	// (this organisation's own peer restarting, as when its certificates are renewed, or no peer of
+	// an organisation the policy names) until one reaches its peers again, transactions that meet
+	// such a failure are tried again with a fresh proposal, the wait doubling from Backoff up to one
+	// second: nothing was sent to the orderer, so a retry cannot apply anything twice, and a slow
+	// answer beats a failed one while a peer restarts. The window is the client's, not each
+	// request's: once a peer has been down that long, requests are answered unavailable at once
+	// until an endorsement reaches its peers again. Default 10s (a peer restarts in 3-8 s here under
+	// load); negative: no such retry.
+	PeerDownFor time.Duration
 	// StaleRetries is how many times a chaincode "not_found", "conflict" or "forbidden" refusal at
 	// endorsement is tried again after a backoff when it came from another organisation's peer:
 	// that peer may be a block behind the one that committed the caller's previous transaction
@@ -70,6 +80,9 @@ func (o *Options) setDefaults() {
 		o.ResubmitAfter = 10 * time.Second
 	}
 	def(&o.Backoff, 100*time.Millisecond)
+	if o.PeerDownFor == 0 {
+		o.PeerDownFor = 10 * time.Second
+	}
 	if o.StaleRetries < 0 {
 		o.StaleRetries = 0
 	} else if o.StaleRetries == 0 {
@@ -89,6 +102,10 @@ type Client struct {
 
 	mu    sync.RWMutex
 	users map[string]*user
+
+	// downSince is when an endorsement first failed to reach a peer it needs since the last one
+	// that reached its peers (Unix nanoseconds; 0: none is down). Options.PeerDownFor.
+	downSince atomic.Int64
 }
 
 type user struct {
@@ -316,7 +333,7 @@ func (c *Client) Submit(ctx context.Context, name, txName string, args []string,
 		}
 		return journal.Record(step, s)
 	}
-	wait, staleWait := c.opts.Backoff, c.opts.Backoff
+	wait, staleWait, downWait := c.opts.Backoff, c.opts.Backoff, c.opts.Backoff
 	retries, stale := 0, 0
 	for attempt := 1; ; attempt++ {
 		var res *Result
@@ -327,11 +344,19 @@ func (c *Client) Submit(ctx context.Context, name, txName string, args []string,
 		} else {
 			res, ferr = c.submitOnce(ctx, contract, txName, proposalOptions(args, transient), record, onSubmitted)
 		}
+		if ferr == nil || !peerDown(ferr) {
+			c.downSince.Store(0) // the endorsement reached its peers
+		}
 		if ferr == nil {
 			res.Attempts = attempt
 			return res, nil
 		}
 		switch {
+		case peerDown(ferr) && c.waitForPeers(downWait):
+			if !sleep(ctx, downWait) {
+				return nil, ferr
+			}
+			downWait = min(2*downWait, time.Second)
 		case retryable(ferr) && retries < c.opts.Retries:
 			retries++
 			if !sleep(ctx, wait) {
@@ -348,6 +373,14 @@ func (c *Client) Submit(ctx context.Context, name, txName string, args []string,
 			return nil, Unreachable(ferr)
 		}
 	}
+}
+
+// waitForPeers records that a peer the endorsement needs is down and reports whether a retry
+// after wait still falls within PeerDownFor of the first such failure.
+func (c *Client) waitForPeers(wait time.Duration) bool {
+	now := time.Now().UnixNano()
+	c.downSince.CompareAndSwap(0, now)
+	return time.Duration(now-c.downSince.Load())+wait <= c.opts.PeerDownFor
 }
 
 // staleRefusal is a chaincode refusal at endorsement that a peer one block behind could give (the

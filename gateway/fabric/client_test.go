@@ -230,3 +230,65 @@ func TestSubmit_RefusalOfAnUnnamedPeerIsFinal(t *testing.T) {
 	require.Equal(t, wire.KindConflict, Classify(err, "submit").Kind)
 	require.Len(t, fp.endorsed, 1)
 }
+
+// A peer the endorsement needs that cannot be reached (this organisation's own peer restarting:
+// the connection refused; no peer of an organisation the policy names) is waited for, up to
+// PeerDownFor from the first such failure, with fresh proposals: nothing reached the orderer, so
+// the write is applied once, late rather than failed. Past the window the caller is told at once,
+// until an endorsement reaches its peers again.
+func TestSubmit_APeerDownIsWaitedForUpToPeerDownFor(t *testing.T) {
+	for _, code := range []codes.Code{codes.Unavailable, codes.FailedPrecondition} {
+		fp := &fakePeer{endorseErr: statusErr(uint32(code), "connection refused"), endorseErrN: 8}
+		c := newTestClient(t, fp, "treasurer")
+		res, err := c.Submit(context.Background(), "treasurer", "RedeemAll", []string{"R-1"}, nil, nil)
+		require.NoError(t, err, "%s: eight failed endorsements, then the peer is back", code)
+		require.Equal(t, 9, res.Attempts)
+	}
+
+	fp := &fakePeer{endorseErr: statusErr(uint32(codes.Unavailable), "connection refused"), endorseErrN: 1 << 30}
+	c, err := New(fp, Options{Channel: "receivables", Chaincode: "receivables", MSPID: "CoreMSP", Backoff: time.Millisecond, PeerDownFor: 300 * time.Millisecond})
+	require.NoError(t, err)
+	cert, key := testUser(t, "treasurer")
+	id, err := NewIdentity("CoreMSP", "treasurer", "issuer", cert, key)
+	require.NoError(t, err)
+	require.NoError(t, c.AddIdentity(id))
+	submit := func() (time.Duration, error) {
+		start := time.Now()
+		_, err := c.Submit(context.Background(), "treasurer", "RedeemAll", []string{"R-1"}, nil, nil)
+		return time.Since(start), err
+	}
+	took, err := submit()
+	var fe *Error
+	require.ErrorAs(t, err, &fe)
+	require.Equal(t, wire.KindUnavailable, fe.Kind)
+	require.Greater(t, len(fp.endorsed), 3, "tried again within the window")
+	require.Less(t, took, 5*time.Second, "the window ends the waiting")
+	require.Empty(t, fp.submitted, "nothing reached the orderer")
+
+	time.Sleep(300 * time.Millisecond)
+	tried := len(fp.endorsed)
+	_, err = submit()
+	require.ErrorAs(t, err, &fe)
+	require.Equal(t, tried+1, len(fp.endorsed), "the peer has been down longer than the window: answered at once")
+
+	fp.endorseErrN = len(fp.endorsed) // the peer is back
+	_, err = submit()
+	require.NoError(t, err)
+	fp.endorseErrN = len(fp.endorsed) + 3 // down again: a new window
+	_, err = submit()
+	require.NoError(t, err, "three failures within a fresh window, then back")
+}
+
+// The own peer's gateway reports another organisation's peer that refuses connections as an
+// aborted endorsement with the endorser's detail: waited for as well.
+func TestSubmit_AnotherOrgsPeerDownIsWaitedFor(t *testing.T) {
+	st, err := status.New(codes.Aborted, "failed to collect enough transaction endorsements, see attached details for more info").
+		WithDetails(&gateway.ErrorDetail{Address: "127.0.0.1:12051", MspId: "CoreMSP",
+			Message: `rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing dial tcp 127.0.0.1:12051: connect: connection refused"`})
+	require.NoError(t, err)
+	fp := &fakePeer{endorseErr: st.Err(), endorseErrN: 8}
+	c := newTestClient(t, fp, "treasurer")
+	res, err := c.Submit(context.Background(), "treasurer", "RedeemAll", []string{"R-1"}, nil, nil)
+	require.NoError(t, err)
+	require.Equal(t, 9, res.Attempts)
+}

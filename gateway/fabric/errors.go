@@ -177,9 +177,10 @@ func isConflictCode(code peer.TxValidationCode) bool {
 	return false
 }
 
-// retryable reports whether a failed attempt may be repeated with a fresh proposal: an MVCC
-// conflict at commit, or a peer that is briefly unable to form an endorsement plan (gossip
-// membership settling after a restart). Nothing was committed in either case.
+// retryable reports whether a failed attempt may be repeated with a fresh proposal, up to
+// Options.Retries times: an MVCC conflict at commit, or endorsing peers whose results differ (one a
+// block behind another). Nothing was committed in either case. A peer that could not be reached is
+// peerDown, retried for a time instead.
 func retryable(e *Error) bool {
 	if e.Kind == wire.KindConflict && e.Stage == "commit" {
 		return true
@@ -191,8 +192,41 @@ func retryable(e *Error) bool {
 	if !errors.As(e.Err, &endorseErr) {
 		return false
 	}
-	code := status.Code(endorseErr)
-	return code == codes.Unavailable || code == codes.FailedPrecondition || endorsementsDiffer(endorseErr)
+	return endorsementsDiffer(endorseErr)
+}
+
+// peerDown: the endorsement could not reach a peer it needs: this organisation's own peer
+// (Unavailable: the connection is refused while it restarts), every peer of an organisation the
+// policy names (FailedPrecondition: no peers available), or a peer the own peer asked for its
+// endorsement (Aborted, the endorser's detail a refused or closing connection). Nothing was sent to
+// the orderer.
+func peerDown(e *Error) bool {
+	var endorseErr *client.EndorseError
+	if e.Stage != "endorse" || (e.Kind != wire.KindEndorse && e.Kind != wire.KindUnavailable) || !errors.As(e.Err, &endorseErr) {
+		return false
+	}
+	if code := status.Code(endorseErr); code == codes.Unavailable || code == codes.FailedPrecondition {
+		return true
+	}
+	if endorsementsDiffer(endorseErr) {
+		return false
+	}
+	for _, m := range peerDownMarks {
+		if strings.Contains(e.Message, m) {
+			return true
+		}
+	}
+	return false
+}
+
+// peerDownMarks are the words of an endorser's detail when it could not be reached.
+var peerDownMarks = []string{
+	"Error while dialing",
+	"connection refused",
+	"client connection is closing",
+	"no peers available",
+	"no combination of peers can be derived",
+	"failed to distribute private collection",
 }
 
 // endorsementsDiffer: the peers' results differed ("ProposalResponsePayloads do not match"), as

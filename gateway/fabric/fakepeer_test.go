@@ -2,18 +2,10 @@ package fabric
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/hyperledger/fabric-gateway/pkg/identity"
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/hyperledger/fabric-protos-go-apiv2/gateway"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
@@ -23,6 +15,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/recv-ledger/recv/gateway/certtest"
 	"github.com/recv-ledger/recv/gateway/fabric/proposaltest"
 )
 
@@ -107,15 +100,8 @@ func preparedEnvelope(req *gateway.EndorseRequest, result []byte) *common.Envelo
 // testUser makes a P-256 key and a self-signed certificate for an identity of CoreMSP.
 func testUser(t *testing.T, name string) (certPEM, keyPEM []byte) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	require.NoError(t, err)
-	keyPEM, err = identity.PrivateKeyToPEM(key)
-	require.NoError(t, err)
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), keyPEM
+	u := certtest.New(t, name)
+	return u.CertPEM, u.KeyPEM
 }
 
 func newTestClient(t *testing.T, peerFake *fakePeer, users ...string) *Client {

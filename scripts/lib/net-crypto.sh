@@ -187,6 +187,7 @@ node_hosts() {
 	case $1 in
 	orderer[0-9]) echo "$(orderer_host "$1"),$1,localhost,$HOST$(extra_hosts)" ;;
 	peer0.*) echo "$(peer_host "${1#peer0.}"),$1,localhost,$HOST$(extra_hosts)" ;;
+	chaincode.*) echo "$(tls_name "$1"),$1,localhost,$HOST$(extra_hosts)" ;;
 	esac
 }
 
@@ -257,8 +258,7 @@ enroll_org() {
 		# The org's own chaincode server's TLS certificate, and the client certificate the org's
 		# peer presents to it (it travels in the org's package's connection.json, as CCaaS
 		# prescribes); both from the org's CA.
-		enroll_identity "$org" ccaas-server "$dir/ccaas/server" \
-			"$(tls_name "chaincode.$org"),chaincode.$org,localhost,$HOST$(extra_hosts)" tls-only
+		enroll_identity "$org" ccaas-server "$dir/ccaas/server" "$(node_hosts "chaincode.$org")" tls-only
 		enroll_identity "$org" ccaas-client "$dir/ccaas/client" "ccaas-client.$org.$DOMAIN" tls-only
 		# A gateway node's HTTPS pair (gateway node folder's tls/), from the org's CA, for its TLS
 		# name and this host's published address.

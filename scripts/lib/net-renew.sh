@@ -161,6 +161,41 @@ served_cert() {
 		{ openssl x509 -noout -fingerprint -sha256 2>/dev/null || true; } | sed 's/^.*=//'
 }
 
+# renew_cc ORG: the TLS pair of ORG's chaincode servers (ccaas/server/tls, what the peer verifies
+# against ORG's CA root in its package) reissued by ORG's CA for the same names, with a new key, and
+# put in place: a server reads its pair again on the first handshake after the files change
+# (chaincode/internal/ccserver, reload.go), so no server restarts and the peer's open connection
+# goes on; the next connection gets the new certificate. The replaced pair is kept in
+# ccaas/server/renewed/STAMP/. The client pair the peer presents (ccaas/client) is in the package's
+# connection.json: a new package (make upgrade) renews it.
+renew_cc() {
+	local org=$1 dir work bak f new
+	dir=$(cc_tls_dir "$org")/server
+	work=$(mktemp -d "$dir/.renew.XXXXXX")
+	reenroll "$org" "$dir/tls/cert.pem" "$dir/tls/key.pem" "$work" tls "$(node_hosts "chaincode.$org")" || { rm -rf "$work"; return 1; }
+	bak=$dir/$RENEWED/$(date -u +%Y%m%dT%H%M%SZ)
+	mkdir -p "$bak"
+	for f in cert.pem key.pem; do
+		cp -p "$dir/tls/$f" "$bak/$f"
+		cp -p "$work/$f" "$dir/tls/$f.new"
+	done
+	# The key first: between the two moves the files do not match, and the servers keep the old pair.
+	mv "$dir/tls/key.pem.new" "$dir/tls/key.pem"
+	mv "$dir/tls/cert.pem.new" "$dir/tls/cert.pem"
+	rm -rf "$work"
+	echo "$bak"
+}
+
+# cc_served_cert ORG: the SHA-256 fingerprint of the certificate ORG's running chaincode server
+# presents to its peer's client pair (the one its package names), empty without a handshake.
+cc_served_cert() {
+	local tls
+	tls=$(cc_tls_dir "$1")/client/tls
+	{ openssl s_client -connect "$(cc_address host "$CC_SERVER.$1")" -servername "$(tls_name "chaincode.$1")" \
+		-cert "$tls/cert.pem" -key "$tls/key.pem" </dev/null 2>/dev/null || true; } |
+		{ openssl x509 -noout -fingerprint -sha256 2>/dev/null || true; } | sed 's/^.*=//'
+}
+
 # cert_fingerprint FILE: the SHA-256 fingerprint of the certificate in FILE.
 cert_fingerprint() { cert_info "$1" | cut -f3; }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/recv-ledger/recv/gateway/client"
 	"github.com/recv-ledger/recv/test/internal/gwtest"
+	"github.com/recv-ledger/recv/test/internal/securitycheck"
 	"github.com/recv-ledger/recv/test/internal/story"
 )
 
@@ -83,7 +84,8 @@ func TestFaults_UnderLoad(t *testing.T) {
 		{"bank joined", "make add-org NAME=bank3 under load: a channel update, then a definition whose endorsement policy and collections name the new bank, its servers handing over as an upgrade's", s.addBank},
 		{"peer's certificates renewed", "network.sh renew peer0.bank2 under load: new enrollment and TLS pairs (new keys) from ca.bank2, the peer restarted", s.renew("peer0.bank2", true)},
 		{"orderer's TLS renewed (consenter update)", "network.sh renew of the Raft leader under load: new pairs from ca.orderer (the TLS key kept), its consenter entry updated (the leader hands over), the orderer restarted and back in Raft", s.renew("", true)},
-		{"endorsing peer's certificates renewed", "network.sh renew peer0.core under load: as peer0.bank2's, but every write needs this peer while it restarts (not planned: clients retry)", s.renew("peer0.core", false)},
+		{"chaincode server's TLS renewed", "network.sh renew chaincode.core under load: a new TLS pair from ca.core put in place, read by the running server at its next handshake (no restart)", s.renew("chaincode.core", true)},
+		{"endorsing peer's certificates renewed", "network.sh renew peer0.core under load: as peer0.bank2's, but every write needs this peer while it restarts: the gateways wait for it (PeerDownFor)", s.renew("peer0.core", true)},
 		{"gateway killed mid-request", "SIGKILL the core enterprise's gateway with requests in flight, restart it; clients retry with the same keys", s.killGateway("CoreMSP", "gateway.core")},
 		{"network stopped and started", "make stop under load, then make start from the state folder", s.restartNetwork},
 		{"ordering quorum lost", fmt.Sprintf("SIGKILL two of the three orderers for %s (longer than a client's %s attempt), restart them; clients retry with the same keys", quorumDown, attemptTimeout), s.loseQuorum},
@@ -319,9 +321,9 @@ func (s *suite) addBank(t *testing.T, _ *load) recovery {
 }
 
 // renew runs `network.sh renew node` (node "": the Raft leader) while the load goes on, a planned
-// change (no attempt may fail) unless the node's restart stops writes (peer0.core): the node's
-// TLS listener must then present a new certificate (a peer's for a new key, an orderer's for the
-// same key), issued for the CA's whole lifetime from the renewal (the suite's CAs issue two-hour certificates: main_test.go).
+// change (no attempt may fail): the node's TLS listener must then present a new certificate (a
+// peer's or a chaincode server's for a new key, an orderer's for the same key), issued for the CA's
+// whole lifetime from the renewal (the suite's CAs issue two-hour certificates: main_test.go).
 func (s *suite) renew(node string, planned bool) func(*testing.T, *load) recovery {
 	return func(t *testing.T, _ *load) recovery {
 		if node == "" {
@@ -329,12 +331,16 @@ func (s *suite) renew(node string, planned bool) func(*testing.T, *load) recover
 			require.NoError(t, err)
 			node = lead
 		}
-		before := servedCert(t, node)
+		served := servedCert
+		if org, ok := strings.CutPrefix(node, "chaincode."); ok {
+			served = func(t *testing.T, _ string) *x509.Certificate { return securitycheck.ChaincodeServerCert(t, nw, org) }
+		}
+		before := served(t, node)
 		at := time.Now()
 		out, err := nw.Script("renew", node)
 		require.NoError(t, err, "network.sh renew %s: %s", node, out)
 		back := time.Now()
-		after := servedCert(t, node)
+		after := served(t, node)
 		require.NotEqual(t, before.SerialNumber, after.SerialNumber, "%s presents its former TLS certificate", node)
 		if strings.HasPrefix(node, "orderer") {
 			// Raft knows an orderer by its TLS key: the renewal keeps it (scripts/lib/net-renew.sh).

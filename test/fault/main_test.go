@@ -9,8 +9,8 @@
 //     state folder (make stop / make start); the ordering service without a quorum for longer than
 //     a client's attempt; every gateway killed at once; planned changes, where no attempt may
 //     fail: the chaincode upgraded, a peer's and the Raft leader's certificates renewed (network.sh
-//     renew; the node must then present the new certificate); the core enterprise's peer's renewed,
-//     not planned (every write needs that peer while it restarts). After each: every acknowledged transaction
+//     renew; the node must then present the new certificate), and the core enterprise's peer's,
+//     which every write needs while it restarts (the gateways wait for it). After each: every acknowledged transaction
 //     is valid exactly once in every peer's blocks, no write applied twice, no answer that said a
 //     transaction failed while the ledger has it valid, every peer at the same height, last block
 //     hash and rebuilt state, conservation on every root; the stall of commits and the faulted

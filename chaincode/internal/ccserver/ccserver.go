@@ -39,7 +39,11 @@ func Run(name string, cc shim.Chaincode) error {
 		log.Printf("%s chaincode %s listening on %s (tls %t)", name, ccid, address, !tlsProps.Disabled)
 		return server.Start()
 	}
-	srv, err := newPinnedServer(name, server, pin)
+	files, err := newServedPair(os.Getenv("CHAINCODE_TLS_CERT"), os.Getenv("CHAINCODE_TLS_KEY"))
+	if err != nil {
+		return err
+	}
+	srv, err := newPinnedServer(name, server, pin, files)
 	if err != nil {
 		return err
 	}

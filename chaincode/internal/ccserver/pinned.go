@@ -37,13 +37,19 @@ var errNotPinned = errors.New("client certificate is not the pinned one of the s
 // newPinnedServer is cs as a gRPC server that completes the TLS handshake only with a client whose
 // leaf certificate is pin (and which chains to cs's client CA), and logs every refusal. The shim's
 // ChaincodeServer.Start takes no such check, so the server is built here around cs.Connect.
-func newPinnedServer(name string, cs *shim.ChaincodeServer, pin *x509.Certificate) (*grpc.Server, error) {
+//
+// files, when not nil, serves the server's pair from its files, taking a renewed pair on the next
+// handshake (reload.go); nil serves cs.TLSProps' pair.
+func newPinnedServer(name string, cs *shim.ChaincodeServer, pin *x509.Certificate, files *servedPair) (*grpc.Server, error) {
 	if cs.CC == nil {
 		return nil, errors.New("no chaincode to serve")
 	}
 	cfg, err := pinnedTLSConfig(cs.TLSProps, pin)
 	if err != nil {
 		return nil, err
+	}
+	if files != nil {
+		cfg.Certificates, cfg.GetCertificate = nil, files.certificate
 	}
 	srv := grpc.NewServer(
 		grpc.Creds(refusalLog{TransportCredentials: credentials.NewTLS(cfg), name: name}),

@@ -162,7 +162,9 @@ func startPinned(t *testing.T) string {
 	pin, err := clientPinFromEnv(props)
 	require.NoError(t, err)
 	require.NotNil(t, pin)
-	srv, err := newPinnedServer("test", &shim.ChaincodeServer{CCID: testCCID, CC: noop{}, TLSProps: props}, pin)
+	files, err := newServedPair(os.Getenv("CHAINCODE_TLS_CERT"), os.Getenv("CHAINCODE_TLS_KEY"))
+	require.NoError(t, err)
+	srv, err := newPinnedServer("test", &shim.ChaincodeServer{CCID: testCCID, CC: noop{}, TLSProps: props}, pin, files)
 	require.NoError(t, err)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -303,18 +305,18 @@ func TestNewPinnedServer_PinMustBeAClientCertificateOfTheClientCA(t *testing.T) 
 	props := shim.TLSProperties{Key: server.keyPEM, Cert: server.certPEM, ClientCACerts: org1.pem()}
 	cs := &shim.ChaincodeServer{CCID: testCCID, CC: noop{}, TLSProps: props}
 
-	_, err := newPinnedServer("test", cs, org1.issue(t, "ccaas-client.org1", x509.ExtKeyUsageClientAuth).cert)
+	_, err := newPinnedServer("test", cs, org1.issue(t, "ccaas-client.org1", x509.ExtKeyUsageClientAuth).cert, nil)
 	require.NoError(t, err)
 
-	_, err = newPinnedServer("test", cs, org2.issue(t, "ccaas-client.org2", x509.ExtKeyUsageClientAuth).cert)
+	_, err = newPinnedServer("test", cs, org2.issue(t, "ccaas-client.org2", x509.ExtKeyUsageClientAuth).cert, nil)
 	require.ErrorContains(t, err, "is no TLS client certificate of CHAINCODE_CLIENT_CA_CERT")
-	_, err = newPinnedServer("test", cs, org1.issue(t, "server-only.org1", x509.ExtKeyUsageServerAuth).cert)
+	_, err = newPinnedServer("test", cs, org1.issue(t, "server-only.org1", x509.ExtKeyUsageServerAuth).cert, nil)
 	require.ErrorContains(t, err, "is no TLS client certificate of CHAINCODE_CLIENT_CA_CERT")
 
-	_, err = newPinnedServer("test", &shim.ChaincodeServer{CCID: testCCID, TLSProps: props}, server.cert)
+	_, err = newPinnedServer("test", &shim.ChaincodeServer{CCID: testCCID, TLSProps: props}, server.cert, nil)
 	require.ErrorContains(t, err, "no chaincode")
 	bad := props
 	bad.Key = org2.pem()
-	_, err = newPinnedServer("test", &shim.ChaincodeServer{CCID: testCCID, CC: noop{}, TLSProps: bad}, server.cert)
+	_, err = newPinnedServer("test", &shim.ChaincodeServer{CCID: testCCID, CC: noop{}, TLSProps: bad}, server.cert, nil)
 	require.ErrorContains(t, err, "CHAINCODE_TLS_CERT and CHAINCODE_TLS_KEY")
 }

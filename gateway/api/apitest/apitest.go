@@ -9,6 +9,8 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/pem"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"sort"
 	"strings"
@@ -266,6 +268,36 @@ type Gateway struct {
 	Ledger *Ledger
 	Tokens map[string]string
 	Auth   *auth.Authenticator // the gateway's tokens
+}
+
+// Do sends method path to the test gateway with token as the bearer token (none when empty), body
+// as JSON (none when empty) and hdr's name-value pairs as headers; it returns the answer's status
+// and body.
+func (g *Gateway) Do(t testing.TB, method, path, token, body string, hdr ...string) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, g.URL+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, b
 }
 
 // Users are the test gateway's identities (all of CoreMSP) and their roles.

@@ -233,13 +233,19 @@ func configTx(t testing.TB, ce *common.ConfigEnvelope) []byte {
 // (really signed) by each endorser.
 func EndorserTx(t testing.TB, txID, cc string, creator *Identity, writes []*wire.Receivable, endorsers ...*Identity) []byte {
 	t.Helper()
+	return Tx(t, txID, cc, cc, creator, receivableWrites(t, writes), endorsers...)
+}
+
+// receivableWrites are the state writes of the receivables, as the chaincode stores them.
+func receivableWrites(t testing.TB, writes []*wire.Receivable) []*kvrwset.KVWrite {
+	t.Helper()
 	var kv []*kvrwset.KVWrite
 	for _, r := range writes {
 		v, err := json.Marshal(r)
 		require.NoError(t, err)
 		kv = append(kv, &kvrwset.KVWrite{Key: audit.KeyPrefix + r.ID, Value: v})
 	}
-	return Tx(t, txID, cc, cc, creator, kv, endorsers...)
+	return kv
 }
 
 // LifecycleTx commits a definition of chaincode cc whose endorsement policy is env, as Fabric's
@@ -276,12 +282,7 @@ func Tx(t testing.TB, txID, cc, ns string, creator *Identity, kv []*kvrwset.KVWr
 // carries only their SHA-256 hashes, as Fabric's hashed write set.
 func PrivateTx(t testing.TB, txID, cc string, creator *Identity, writes []*wire.Receivable, collection, key string, value []byte, endorsers ...*Identity) []byte {
 	t.Helper()
-	var kv []*kvrwset.KVWrite
-	for _, r := range writes {
-		v, err := json.Marshal(r)
-		require.NoError(t, err)
-		kv = append(kv, &kvrwset.KVWrite{Key: audit.KeyPrefix + r.ID, Value: v})
-	}
+	kv := receivableWrites(t, writes)
 	kh, vh := sha256.Sum256([]byte(key)), sha256.Sum256(value)
 	hashed := Marshal(t, &kvrwset.HashedRWSet{HashedWrites: []*kvrwset.KVWriteHash{{KeyHash: kh[:], ValueHash: vh[:]}}})
 	ns := &rwset.NsReadWriteSet{Namespace: cc, Rwset: Marshal(t, &kvrwset.KVRWSet{Writes: kv}),

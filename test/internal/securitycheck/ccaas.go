@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"io"
 	"net"
@@ -138,4 +139,21 @@ func ChaincodeServers(t *testing.T, nw *testnet.Network) {
 		require.Error(t, servesPEM(t, addr, name, root, nil), "%s's chaincode server served a client without a certificate", org)
 		require.Error(t, servesPEM(t, addr, name, root, strangerPair(t)), "%s's chaincode server served a stranger", org)
 	}
+}
+
+// ChaincodeServerCert is the certificate org's running chaincode server (org: "core", "bank1", ...)
+// presents to its peer: dialled at the address its package names with the package's client pair,
+// verified against the package's root.
+func ChaincodeServerCert(t *testing.T, nw *testnet.Network, org string) *x509.Certificate {
+	t.Helper()
+	c := packageOf(t, nw, org)
+	addr, err := nw.HostAddress("chaincode."+org, c.Address)
+	require.NoError(t, err)
+	pool := x509.NewCertPool()
+	require.True(t, pool.AppendCertsFromPEM([]byte(c.RootCert)))
+	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 10 * time.Second}, "tcp", addr, &tls.Config{RootCAs: pool,
+		ServerName: "chaincode." + org + ".recv.local", MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{*pairOf(t, c)}})
+	require.NoError(t, err, "TLS handshake with %s's chaincode server at %s", org, addr)
+	defer conn.Close()
+	return conn.ConnectionState().PeerCertificates[0]
 }

@@ -56,16 +56,8 @@ func forge(t *testing.T, nw *testnet.Network, creator string, endorsers []string
 	unmarshal(t, raw, &prepared)
 	var payload common.Payload
 	unmarshal(t, prepared.GetEnvelope().GetPayload(), &payload)
-	var txn peer.Transaction
-	unmarshal(t, payload.GetData(), &txn)
-	var cap peer.ChaincodeActionPayload
-	unmarshal(t, txn.GetActions()[0].GetPayload(), &cap)
-	var prp peer.ProposalResponsePayload
-	unmarshal(t, cap.GetAction().GetProposalResponsePayload(), &prp)
-	var cca peer.ChaincodeAction
-	unmarshal(t, prp.GetExtension(), &cca)
-	var rws rwset.TxReadWriteSet
-	unmarshal(t, cca.GetResults(), &rws)
+	tx := parseTx(t, &payload)
+	txn, cap, prp, cca, rws := &tx.txn, &tx.cap, &tx.prp, &tx.cca, &tx.rws
 
 	// The forged result: the chosen writes, nothing read (so no MVCC check can refuse it).
 	replaced := false
@@ -75,9 +67,9 @@ func forge(t *testing.T, nw *testnet.Network, creator string, endorsers []string
 		}
 	}
 	require.True(t, replaced, "the honest endorsement has a %s read-write set", nw.Desc.Chaincode)
-	cca.Results, cca.Events = marshal(t, &rws), nil
-	prp.Extension = marshal(t, &cca)
-	prpBytes := marshal(t, &prp)
+	cca.Results, cca.Events = marshal(t, rws), nil
+	prp.Extension = marshal(t, cca)
+	prpBytes := marshal(t, prp)
 	cap.Action.ProposalResponsePayload, cap.Action.Endorsements = prpBytes, nil
 	for _, org := range endorsers {
 		id, sign := peerSigner(t, nw, org)
@@ -86,8 +78,8 @@ func forge(t *testing.T, nw *testnet.Network, creator string, endorsers []string
 		require.NoError(t, err)
 		cap.Action.Endorsements = append(cap.Action.Endorsements, &peer.Endorsement{Endorser: id, Signature: sig})
 	}
-	txn.Actions[0].Payload = marshal(t, &cap)
-	payload.Data = marshal(t, &txn)
+	txn.Actions[0].Payload = marshal(t, cap)
+	payload.Data = marshal(t, txn)
 	payloadBytes := marshal(t, &payload)
 	prepared.Envelope = &common.Envelope{Payload: payloadBytes}
 	_, sign := userSigner(t, nw, creator)
@@ -102,6 +94,59 @@ func forge(t *testing.T, nw *testnet.Network, creator string, endorsers []string
 	st, err := commit.Status()
 	require.NoError(t, err)
 	return st.Code, st.TransactionID
+}
+
+// txParts are the layers of an endorser transaction's payload down to its read-write sets.
+type txParts struct {
+	txn peer.Transaction
+	cap peer.ChaincodeActionPayload
+	prp peer.ProposalResponsePayload
+	cca peer.ChaincodeAction
+	rws rwset.TxReadWriteSet
+}
+
+func parseTx(t *testing.T, payload *common.Payload) *txParts {
+	t.Helper()
+	var p txParts
+	unmarshal(t, payload.GetData(), &p.txn)
+	unmarshal(t, p.txn.GetActions()[0].GetPayload(), &p.cap)
+	unmarshal(t, p.cap.GetAction().GetProposalResponsePayload(), &p.prp)
+	unmarshal(t, p.prp.GetExtension(), &p.cca)
+	unmarshal(t, p.cca.GetResults(), &p.rws)
+	return &p
+}
+
+// written returns the one key under prefix that the committed transaction txID wrote in the
+// chaincode's namespace, and the value it wrote, as the auditor's peer's ledger holds them (qscc).
+func written(t *testing.T, nw *testnet.Network, txID, prefix string) (string, []byte) {
+	t.Helper()
+	conn, err := testnet.DialPeer(nw.Desc, "AuditorMSP")
+	require.NoError(t, err)
+	defer conn.Close()
+	gw, err := testnet.Connect(nw.Desc, "AuditorMSP/auditor", conn)
+	require.NoError(t, err)
+	defer gw.Close()
+	raw, err := gw.GetNetwork(nw.Desc.Channel).GetContract("qscc").Evaluate("GetTransactionByID", client.WithArguments(nw.Desc.Channel, txID))
+	require.NoError(t, err)
+	var pt peer.ProcessedTransaction
+	unmarshal(t, raw, &pt)
+	var payload common.Payload
+	unmarshal(t, pt.GetTransactionEnvelope().GetPayload(), &payload)
+	var found []*kvrwset.KVWrite
+	for _, ns := range parseTx(t, &payload).rws.GetNsRwset() {
+		if ns.GetNamespace() != nw.Desc.Chaincode {
+			continue
+		}
+		var kv kvrwset.KVRWSet
+		unmarshal(t, ns.GetRwset(), &kv)
+		for _, w := range kv.GetWrites() {
+			if strings.HasPrefix(w.GetKey(), prefix) {
+				found = append(found, w)
+			}
+		}
+	}
+	require.Len(t, found, 1, "transaction %s writes one key under %s", txID, prefix)
+	return found[0].GetKey(), found[0].GetValue()
 }
 
 // peerSigner is organisation mspID's peer's serialized identity and signing function, from the
@@ -194,7 +239,11 @@ func Collusion(t *testing.T, nw *testnet.Network) {
 	as := func(account string) *gwtest.Client { return gwtest.As(t, nw.Dir, account) }
 	core := as("CoreMSP/treasurer")
 	id := gwtest.RequestedAt(t, nw.Dir, "CL", "8000.00", 40, "Bank1MSP")
-	as("Bank1MSP/officer").Submit(t, "approve-financing", id, wire.ApproveRequest{RateBps: 420})
+	approval := as("Bank1MSP/officer").Submit(t, "approve-financing", id, wire.ApproveRequest{RateBps: 420})
+	// The slot of Bank1MSP's part of CoreMSP's exposure the approval moved, and its value now.
+	slot, slotValue := written(t, nw, approval.TxID, "exposure/CoreMSP/bank/Bank1MSP/s/")
+	lowered := []byte(`{"financed":{"Bank1MSP":-800000}}`)
+	risk := func() string { return string(evaluateAs(t, nw, "AuditorMSP/auditor", "Risk", "100", "")) }
 	financed := core.Sees(t, id, wire.StatusActive)
 	require.Equal(t, "Bank1MSP/officer", financed.Holder)
 
@@ -223,6 +272,8 @@ func Collusion(t *testing.T, nw *testnet.Network) {
 		{"the core enterprise and the supplier move a piece the bank financed", "SupplierMSP/supplier-a",
 			[]string{"CoreMSP", "SupplierMSP"}, []string{"CoreMSP", "Bank1MSP"}, "rcv/" + id, jsonOf(t, stolen), jsonOf(t, financed),
 			func() string { return core.Sees(t, id, wire.StatusActive).Holder }},
+		{"the core enterprise and the supplier lower the financing the bank bears", "SupplierMSP/supplier-a",
+			[]string{"CoreMSP", "SupplierMSP"}, []string{"CoreMSP", "Bank1MSP"}, slot, lowered, slotValue, risk},
 		{"a supplier and the auditor issue a receivable the core enterprise owes", "SupplierMSP/supplier-a",
 			[]string{"SupplierMSP", "AuditorMSP"}, nil, "rcv/" + fake.ID, jsonOf(t, fake), nil,
 			func() string {
@@ -262,11 +313,17 @@ func Collusion(t *testing.T, nw *testnet.Network) {
 		evil := wire.Org{MSPID: "EvilMSP", Kind: wire.OrgBank, Name: "Evil Bank", CreditCode: demoted.CreditCode}
 		forged := wire.Proposal{ID: "P-FORGED-" + id, Action: wire.ActionSetConfig, Config: &wire.ConfigRequest{ClockSkewSeconds: 86400},
 			Status: wire.ProposalOpen, Proposer: "CoreMSP/admin", Approvals: []wire.Approval{{MSPID: "Bank1MSP"}, {MSPID: "Bank2MSP"}, {MSPID: "CoreMSP"}}}
+		before := risk()
 		code, tx := forge(t, nw, "CoreMSP/admin", []string{"CoreMSP", "SupplierMSP"},
 			&kvrwset.KVWrite{Key: "org/EvilMSP", Value: jsonOf(t, evil)},
-			&kvrwset.KVWrite{Key: "proposal/" + forged.ID, Value: jsonOf(t, forged)})
+			&kvrwset.KVWrite{Key: "proposal/" + forged.ID, Value: jsonOf(t, forged)},
+			// Bank1MSP's financing lowered by keys no transaction the bank endorsed created.
+			&kvrwset.KVWrite{Key: "exposure/CoreMSP/bank/Bank1MSP/t/20261207T000000Z/" + id, Value: lowered},
+			&kvrwset.KVWrite{Key: "exposure/CoreMSP/bank/Bank1MSP/s/16", Value: lowered},
+			&kvrwset.KVWrite{Key: "exposure/CoreMSP/bank/Bank1MSP/base", Value: lowered})
 		require.Equal(t, peer.TxValidationCode_VALID, code, "new keys: the chaincode-level policy")
 		forgedValid = append(forgedValid, tx)
+		require.Equal(t, before, risk(), "no rule reads the forged exposure keys")
 		reader := as("AuditorMSP/auditor").Client
 		require.ErrorIs(t, reader.Call(t.Context(), "get-org", []string{"EvilMSP"}, nil, nil, nil), wire.ErrNotFound)
 		require.ErrorIs(t, reader.Call(t.Context(), "get-proposal", []string{forged.ID}, nil, nil, nil), wire.ErrNotFound)
@@ -284,11 +341,11 @@ func Collusion(t *testing.T, nw *testnet.Network) {
 	// valid transaction through the chaincode's rules and names exactly the forged ones: a
 	// "GetConfig" that writes.
 	t.Run("the audit names every forged transaction that committed", func(t *testing.T) {
-		require.Len(t, forgedValid, 4)
+		require.Len(t, forgedValid, 5)
 		cli := gwtest.CLI{Bin: nw.RecvBin, NetDir: nw.Dir}
 		code, stdout, stderr := cli.Run(t, "--as", "AuditorMSP/auditor", "-o", "json", "audit", "--no-compare")
 		require.Equal(t, 1, code, "violations fail the audit: %s", stderr)
-		require.Contains(t, stderr, "4 transactions the rules would not have produced")
+		require.Contains(t, stderr, "5 transactions the rules would not have produced")
 		var rep struct {
 			Violations []struct {
 				TxID, Function, Creator, Problem string
