@@ -38,8 +38,9 @@ type UserAdmin interface {
 	// AddUser registers and enrolls a new user with the CA and saves it in the wallet; it issues
 	// no token.
 	AddUser(ctx context.Context, req wire.NewUser) (*wire.NewUserResult, error)
-	// Registered returns the role of a user that this gateway registered and keeps in its wallet
-	// folder, or false (not in the wallet, or one the gateway was started with).
+	// Registered returns the role of a user that this gateway registered (or renewed) and keeps
+	// in its wallet folder, or false (not in the wallet, or one the gateway was started with and
+	// never renewed).
 	Registered(name string) (role string, ok bool)
 	// Forget removes a user from the wallet: its identity, and its saved certificate and key. A
 	// user the gateway was started with stays out after a restart too. It reports whether there
@@ -47,6 +48,10 @@ type UserAdmin interface {
 	Forget(name string) (bool, error)
 	// RevokeUser revokes the user's certificates at the CA and returns its new CRL.
 	RevokeUser(ctx context.Context, name, reason string) (*wire.RevokeUserResult, error)
+	// RenewUser reenrolls a user whose key the gateway holds at the CA, for a new key, keeps the
+	// new pair in the wallet folder and swaps the identity the gateway signs with for the user:
+	// calls in flight finish with the old one, the next ones use the new one.
+	RenewUser(ctx context.Context, name string) (*RenewedUser, error)
 }
 
 // Config configures a Server.
@@ -182,6 +187,9 @@ func (s *Server) routes() {
 	authed("POST /v1/admin/users/{name}/revoke", s.revokeUser)
 	// A new token is never kept for a replay: the idempotency store would hold it in clear.
 	guarded("POST /v1/admin/users/{name}/token", http.HandlerFunc(s.userToken))
+	authed("GET /v1/admin/users", s.listUsers)
+	// A renewal's answer holds no secret: a retry with the same key replays it, never renews twice.
+	authed("POST /v1/admin/users/{name}/renew", s.renewUser)
 }
 
 func caller(r *http.Request) string {

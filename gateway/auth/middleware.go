@@ -41,13 +41,20 @@ type Authenticator struct {
 	certs map[string]string // hex SHA-256 of DER enrollment certificate -> identity
 }
 
-// AddCertificate binds an enrollment certificate to an identity for mutual-TLS callers.
+// AddCertificate binds an enrollment certificate to an identity for mutual-TLS callers, in
+// place of the certificate bound to it before: an identity whose enrollment was renewed
+// authenticates with its new certificate only.
 func (a *Authenticator) AddCertificate(identity string, cert *x509.Certificate) {
 	sum := sha256.Sum256(cert.Raw)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.certs == nil {
 		a.certs = map[string]string{}
+	}
+	for s, id := range a.certs {
+		if id == identity {
+			delete(a.certs, s)
+		}
 	}
 	a.certs[hex.EncodeToString(sum[:])] = identity
 }

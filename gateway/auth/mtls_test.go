@@ -66,3 +66,34 @@ func TestAuthenticator_ForgetRefusesTheTokenAndTheCertificate(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, removed)
 }
+
+// TestAuthenticator_ARenewedCertificateReplacesTheOldOne: binding an identity's renewed
+// enrollment certificate unbinds the one before it; its token and other identities are untouched.
+func TestAuthenticator_ARenewedCertificateReplacesTheOldOne(t *testing.T) {
+	s, _ := OpenTokenStore("")
+	token, _ := s.Mint("clerk")
+	old, renewed, other := certtest.New(t, "clerk").Cert, certtest.New(t, "clerk").Cert, certtest.New(t, "officer").Cert
+	a := &Authenticator{Tokens: s}
+	a.AddCertificate("clerk", old)
+	a.AddCertificate("officer", other)
+	a.AddCertificate("clerk", renewed)
+
+	identify := func(cert *x509.Certificate) (string, bool) {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.TLS = &tls.ConnectionState{PeerCertificates: []*x509.Certificate{cert}}
+		return a.Identify(r)
+	}
+	_, ok := identify(old)
+	require.False(t, ok, "the certificate before the renewal is refused")
+	id, ok := identify(renewed)
+	require.True(t, ok)
+	require.Equal(t, "clerk", id)
+	id, ok = identify(other)
+	require.True(t, ok)
+	require.Equal(t, "officer", id)
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Header.Set("Authorization", "Bearer "+token)
+	id, ok = a.Identify(r)
+	require.True(t, ok, "the token is bound to the name and keeps working")
+	require.Equal(t, "clerk", id)
+}

@@ -1,5 +1,6 @@
 // Package ca is a small client of the Fabric CA REST API: register a user with the registrar's
-// token, and enroll it with its secret and a certificate signing request.
+// token, enroll it with its secret and a certificate signing request, reenroll it with its
+// current enrollment, and revoke it.
 package ca
 
 import (
@@ -103,6 +104,46 @@ func (c *Client) Register(ctx context.Context, reg Registrar, r Registration) (s
 // Enroll enrolls an identity with its secret and a new P-256 key made here. It returns the
 // certificate and key in PEM form; the key never leaves this process.
 func (c *Client) Enroll(ctx context.Context, name, secret string) (certPEM, keyPEM []byte, err error) {
+	return withNewKey(name, func(csr []byte) ([]byte, error) { return c.EnrollCSR(ctx, name, secret, csr) })
+}
+
+// Enrolled is an identity's current enrollment: its certificate (PEM) and the signer of the key
+// the certificate is for (fabric.NewSigner).
+type Enrolled struct {
+	CertPEM []byte
+	Sign    identity.Sign
+}
+
+// Reenroll renews the enrollment certificate of the identity name: a new P-256 key is made here
+// and its certificate signing request is sent to the CA with a token signed by the current
+// enrollment (no secret: the CA's are one-time). The CA issues the certificate for its profile's
+// lifetime from now, with the identity's attributes as at enrollment (recv.role among them); it
+// refuses a current certificate that has expired or is revoked. It returns the new certificate
+// and key in PEM form; the key never leaves this process. The current certificate stays valid
+// until it expires.
+func (c *Client) Reenroll(ctx context.Context, current Enrolled, name string) (certPEM, keyPEM []byte, err error) {
+	return withNewKey(name, func(csr []byte) ([]byte, error) {
+		body, err := json.Marshal(map[string]string{"certificate_request": string(csr), "caname": c.CAName})
+		if err != nil {
+			return nil, err
+		}
+		token, err := token(current.CertPEM, current.Sign, http.MethodPost, "/api/v1/reenroll", body)
+		if err != nil {
+			return nil, err
+		}
+		var out struct {
+			Cert string `json:"Cert"`
+		}
+		if err := c.do(ctx, "reenroll", body, func(h http.Header) { h.Set("Authorization", token) }, &out); err != nil {
+			return nil, err
+		}
+		return decodeCert(out.Cert)
+	})
+}
+
+// withNewKey makes a P-256 key, has enroll turn a CSR of it for name into a certificate, and
+// returns the certificate and the key in PEM form.
+func withNewKey(name string, enroll func(csrPEM []byte) ([]byte, error)) (certPEM, keyPEM []byte, err error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, nil, err
@@ -111,7 +152,7 @@ func (c *Client) Enroll(ctx context.Context, name, secret string) (certPEM, keyP
 	if err != nil {
 		return nil, nil, err
 	}
-	if certPEM, err = c.EnrollCSR(ctx, name, secret, csr); err != nil {
+	if certPEM, err = enroll(csr); err != nil {
 		return nil, nil, err
 	}
 	keyPEM, err = identity.PrivateKeyToPEM(key)
@@ -143,7 +184,12 @@ func (c *Client) EnrollCSR(ctx context.Context, name, secret string, csrPEM []by
 	if err := c.do(ctx, "enroll", body, basic, &out); err != nil {
 		return nil, err
 	}
-	certPEM, err := base64.StdEncoding.DecodeString(out.Cert)
+	return decodeCert(out.Cert)
+}
+
+// decodeCert is the certificate of an enroll or reenroll answer (base64 of PEM).
+func decodeCert(b64 string) ([]byte, error) {
+	certPEM, err := base64.StdEncoding.DecodeString(b64)
 	if err != nil {
 		return nil, fmt.Errorf("decode enrollment certificate: %w", err)
 	}
@@ -234,15 +280,20 @@ func (e *Error) Error() string {
 // base64(cert) "." base64(signature), where the signature is ECDSA (low-S, DER) over the SHA-256
 // of method "." base64(uri) "." base64(body) "." base64(cert).
 func Token(reg Registrar, method, uri string, body []byte) (string, error) {
-	sign, err := identity.PrivateKeyFromPEM(reg.KeyPEM)
+	key, err := identity.PrivateKeyFromPEM(reg.KeyPEM)
 	if err != nil {
 		return "", fmt.Errorf("registrar key: %w", err)
 	}
-	signer, err := identity.NewPrivateKeySign(sign)
+	signer, err := identity.NewPrivateKeySign(key)
 	if err != nil {
 		return "", err
 	}
-	b64cert := base64.StdEncoding.EncodeToString(reg.CertPEM)
+	return token(reg.CertPEM, signer, method, uri, body)
+}
+
+// token is Token for the identity of certPEM whose key signs with signer.
+func token(certPEM []byte, signer identity.Sign, method, uri string, body []byte) (string, error) {
+	b64cert := base64.StdEncoding.EncodeToString(certPEM)
 	payload := method + "." + base64.StdEncoding.EncodeToString([]byte(uri)) + "." +
 		base64.StdEncoding.EncodeToString(body) + "." + b64cert
 	digest := sha256Sum([]byte(payload))

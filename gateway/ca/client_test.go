@@ -115,3 +115,62 @@ func TestRevoke_AsTheRegistrarReturnsTheCRL(t *testing.T) {
 	require.Equal(t, []string{"0a1b"}, rev.Serials)
 	require.Equal(t, "-----BEGIN X509 CRL-----\n", string(rev.CRL))
 }
+
+// TestReenroll_SignsWithTheCurrentEnrollmentForANewKey: the request is authorised by a token of
+// the current certificate and key (no secret), its CSR names the identity and carries a key made
+// here, other than the current one, and the answer is the CA's certificate with that new key.
+func TestReenroll_SignsWithTheCurrentEnrollmentForANewKey(t *testing.T) {
+	current, pub := registrar(t)
+	var csrKey *ecdsa.PublicKey
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		require.Equal(t, "/api/v1/reenroll", r.URL.Path)
+		_, _, basic := r.BasicAuth()
+		require.False(t, basic, "no secret")
+		verifyToken(t, pub, r.Header.Get("Authorization"), r.Method, r.URL.RequestURI(), body)
+		var req map[string]string
+		require.NoError(t, json.Unmarshal(body, &req))
+		require.Equal(t, "ca.core", req["caname"])
+		block, _ := pem.Decode([]byte(req["certificate_request"]))
+		csr, err := x509.ParseCertificateRequest(block.Bytes)
+		require.NoError(t, err)
+		require.NoError(t, csr.CheckSignature())
+		require.Equal(t, "clerk", csr.Subject.CommonName)
+		csrKey = csr.PublicKey.(*ecdsa.PublicKey)
+		cert := base64.StdEncoding.EncodeToString([]byte("-----BEGIN CERTIFICATE-----\nrenewed\n"))
+		_, _ = w.Write([]byte(`{"success":true,"result":{"Cert":"` + cert + `"}}`))
+	}))
+	defer srv.Close()
+	c := &Client{URL: srv.URL, CAName: "ca.core", HTTP: srv.Client()}
+	key, err := identity.PrivateKeyFromPEM(current.KeyPEM)
+	require.NoError(t, err)
+	sign, err := identity.NewPrivateKeySign(key)
+	require.NoError(t, err)
+
+	cert, keyPEM, err := c.Reenroll(context.Background(), Enrolled{CertPEM: current.CertPEM, Sign: sign}, "clerk")
+	require.NoError(t, err)
+	require.Equal(t, "-----BEGIN CERTIFICATE-----\nrenewed\n", string(cert))
+	newKey, err := identity.PrivateKeyFromPEM(keyPEM)
+	require.NoError(t, err)
+	require.True(t, newKey.(*ecdsa.PrivateKey).PublicKey.Equal(csrKey), "the key returned is the CSR's")
+	require.False(t, pub.Equal(csrKey), "a new key, not the current one")
+}
+
+func TestReenroll_RefusalCarriesTheCAMessage(t *testing.T) {
+	current, _ := registrar(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(401)
+		_, _ = w.Write([]byte(`{"success":false,"errors":[{"code":71,"message":"Authentication failure"}]}`))
+	}))
+	defer srv.Close()
+	c := &Client{URL: srv.URL, HTTP: srv.Client()}
+	key, err := identity.PrivateKeyFromPEM(current.KeyPEM)
+	require.NoError(t, err)
+	sign, err := identity.NewPrivateKeySign(key)
+	require.NoError(t, err)
+	_, _, err = c.Reenroll(context.Background(), Enrolled{CertPEM: current.CertPEM, Sign: sign}, "clerk")
+	var ce *Error
+	require.ErrorAs(t, err, &ce)
+	require.Equal(t, 401, ce.Status)
+	require.Equal(t, "reenroll", ce.Endpoint)
+}

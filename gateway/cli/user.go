@@ -17,11 +17,13 @@ import (
 
 	"github.com/recv-ledger/recv/chaincode/wire"
 	"github.com/recv-ledger/recv/gateway/ca"
+	"github.com/recv-ledger/recv/gateway/client"
 )
 
 func newUserCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "user", Short: "Add users to your organisation and open their accounts (用户)"}
-	cmd.AddCommand(newUserRegisterCommand(g), newUserEnrollCommand(g), newUserTokenCommand(g), newUserRevokeCommand(g))
+	cmd.AddCommand(newUserRegisterCommand(g), newUserEnrollCommand(g), newUserTokenCommand(g), newUserRevokeCommand(g),
+		newUserRenewCommand(g), newUserListCommand(g))
 	return cmd
 }
 
@@ -306,4 +308,106 @@ func newUserEnrollCommand(g *globals) *cobra.Command {
 	f.StringVar(&secret, "secret", "", "enrollment secret")
 	f.StringVar(&out, "out", "", "folder for cert.pem and key.pem")
 	return cmd
+}
+
+func newUserRenewCommand(g *globals) *cobra.Command {
+	var idempotencyKey string
+	cmd := &cobra.Command{
+		Use:   "renew NAME",
+		Short: "Renew a user's enrollment certificate at the org's CA, in place, without a restart (role admin)",
+		Long: `Renew the enrollment certificate of a user whose key your organisation's gateway holds: the
+gateway reenrolls the user at the organisation's Fabric CA, signing the request with the user's
+current certificate and key, for a new key made in the gateway, and keeps the new pair in its
+wallet folder (a restart keeps it). From the next call on the gateway signs for the user with the
+new certificate; calls already in flight finish with the previous one, so no call fails. The
+user's token is unchanged. The previous certificate stays valid until it expires (nothing is
+revoked). Prints the new certificate's serial and expiry; make certs lists every user's expiry.
+
+A user who holds its own key (registered with --key-out and signing with --sign-with, or enrolled in
+its browser) is refused: the gateway neither signs for it nor may hold its new key; it renews its
+certificate itself (docs/operations.md, "A user's enrollment certificate"). The renewal is
+retry-safe: a lost answer asked again with the same --idempotency-key is replayed, not renewed twice.`,
+		Example: "  recv --as SupplierMSP/admin user renew supplier-a\n  recv --as Bank1MSP/admin user renew officer -o json",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			ctx, cancel := g.context(cmd)
+			defer cancel()
+			key := idempotencyKey
+			if key == "" {
+				key = "recv-cli-" + rand.Text()
+			}
+			res, err := c.RenewUser(ctx, args[0], client.WithIdempotencyKey(key))
+			if err != nil {
+				return err
+			}
+			return g.printer().Print(res, func(w io.Writer) {
+				fmt.Fprintf(w, "renewed:\t%s\nserial:\t%s\nexpires:\t%s (%s)\n", res.Account, res.Serial,
+					res.NotAfter.UTC().Format(time.RFC3339), untilWords(time.Until(res.NotAfter)))
+				fmt.Fprintf(w, "previous:\tserial %s, valid until %s (not revoked)\n", res.PreviousSerial,
+					res.PreviousNotAfter.UTC().Format(time.RFC3339))
+				fmt.Fprintf(w, "gateway:\tsigns for %s with the new certificate from now on; the token is unchanged\n", res.Name)
+			})
+		},
+	}
+	cmd.Flags().StringVar(&idempotencyKey, "idempotency-key", "", "retry-safe key: asked again with it, the first answer is replayed (default: a new one per command)")
+	return cmd
+}
+
+// untilWords says how long d is, to the minute: in days from two days, in hours from two hours,
+// in an hour and minutes from an hour, else in minutes.
+func untilWords(d time.Duration) string {
+	if d < 0 {
+		return "expired"
+	}
+	d = d.Round(time.Minute)
+	switch {
+	case d >= 48*time.Hour:
+		return fmt.Sprintf("%d days", int(d/(24*time.Hour)))
+	case d >= 2*time.Hour:
+		return fmt.Sprintf("%d hours", int(d/time.Hour))
+	case d >= time.Hour:
+		return fmt.Sprintf("1 hour %d minutes", int((d-time.Hour)/time.Minute))
+	default:
+		return fmt.Sprintf("%d minutes", int(d/time.Minute))
+	}
+}
+
+func newUserListCommand(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "The users of your organisation's gateway wallet, the first certificate to expire first (role admin)",
+		Long: `List the users of your organisation's gateway wallet with their enrollment certificates' serial and
+expiry, the first to expire first, and who renews each: "gateway" (recv user renew NAME) when the
+gateway holds the user's key, "own key" when the user signs with its own key and renews its
+certificate itself. make certs lists every certificate of the state folder, users' included.`,
+		Example: "  recv --as Bank1MSP/admin user list",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			ctx, cancel := g.context(cmd)
+			defer cancel()
+			users, err := c.ListUsers(ctx)
+			if err != nil {
+				return err
+			}
+			return g.printer().Print(users, func(w io.Writer) {
+				fmt.Fprintf(w, "ACCOUNT\tROLE\tEXPIRES (UTC)\tLEFT\tRENEWED BY\tSERIAL\n")
+				for _, u := range users {
+					by := "own key"
+					if u.KeyHeldByGateway {
+						by = "gateway"
+					}
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", u.Account, u.Role, u.NotAfter.UTC().Format("2006-01-02 15:04"),
+						untilWords(time.Until(u.NotAfter)), by, u.Serial)
+				}
+			})
+		},
+	}
 }

@@ -139,7 +139,10 @@ func (c *Client) MSPID() string { return c.opts.MSPID }
 // Channel is the channel name.
 func (c *Client) Channel() string { return c.opts.Channel }
 
-// AddIdentity puts an identity in the wallet, replacing one with the same name.
+// AddIdentity puts an identity in the wallet, replacing one with the same name at once (a
+// renewed enrollment). The replaced identity's gateways are left open: a call that started with
+// it (a Submit keeps its identity through its retries and its commit wait, an event stream until
+// it ends) finishes with it, and every call that starts after this one uses the new identity.
 func (c *Client) AddIdentity(id *Identity) error {
 	if id.ID.MspID() != c.opts.MSPID {
 		return fmt.Errorf("identity %s belongs to %s, not %s", id.Name, id.ID.MspID(), c.opts.MSPID)

@@ -33,9 +33,17 @@ type fakePeer struct {
 	endorsed    []*gateway.EndorseRequest
 	submitted   []*gateway.SubmitRequest
 	statusReqs  []*gateway.SignedCommitStatusRequest
+	// held, when not nil, receives each Endorse call as it arrives, which then waits for release
+	// (a call in flight).
+	held    chan struct{}
+	release chan struct{}
 }
 
 func (f *fakePeer) Invoke(ctx context.Context, method string, args, reply any, _ ...grpc.CallOption) error {
+	if method == "/gateway.Gateway/Endorse" && f.held != nil {
+		f.held <- struct{}{}
+		<-f.release
+	}
 	f.mu.Lock()
 	if method == "/gateway.Gateway/CommitStatus" && f.lost > 0 {
 		f.lost--

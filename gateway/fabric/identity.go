@@ -69,6 +69,11 @@ func NewIdentity(mspID, name, role string, certPEM, keyPEM []byte) (*Identity, e
 		if out.Sign, err = NewSigner(keyPEM); err != nil {
 			return nil, fmt.Errorf("key of %s: %w", name, err)
 		}
+		// A key of another certificate would sign what every peer refuses: say so here.
+		key, _ := identity.PrivateKeyFromPEM(keyPEM) // NewSigner read it
+		if pub, ok := cert.PublicKey.(*ecdsa.PublicKey); !ok || !pub.Equal(key.(*ecdsa.PrivateKey).Public()) {
+			return nil, fmt.Errorf("key of %s: not the key of its certificate", name)
+		}
 	}
 	return out, nil
 }

@@ -2,19 +2,24 @@ package service
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/hyperledger/fabric-gateway/pkg/identity"
 
 	"github.com/recv-ledger/recv/chaincode/wire"
+	"github.com/recv-ledger/recv/gateway/api"
 	"github.com/recv-ledger/recv/gateway/auth"
 	"github.com/recv-ledger/recv/gateway/ca"
 	"github.com/recv-ledger/recv/gateway/fabric"
 	"github.com/recv-ledger/recv/gateway/network"
+	"github.com/recv-ledger/recv/gateway/statefile"
 )
 
 // wallet adds identities to the Fabric client and the authenticator, and keeps users added at
@@ -48,7 +53,8 @@ func (w *wallet) add(id *fabric.Identity) error {
 	return nil
 }
 
-// loadSaved loads the users saved by save: dir/<name>/{cert.pem,key.pem,role}.
+// loadSaved loads the users saved by save and replace: dir/<name>/{cert.pem,key.pem,role},
+// after finishing a replacement a crash interrupted (finishReplace).
 func (w *wallet) loadSaved() error {
 	entries, err := os.ReadDir(w.dir)
 	if errors.Is(err, os.ErrNotExist) {
@@ -66,6 +72,12 @@ func (w *wallet) loadSaved() error {
 			continue
 		}
 		d := filepath.Join(w.dir, e.Name())
+		if ok, err := finishReplace(d); err != nil || !ok {
+			if err != nil {
+				return err
+			}
+			continue
+		}
 		role, err := os.ReadFile(filepath.Join(d, "role"))
 		if err != nil {
 			return err
@@ -115,9 +127,9 @@ func (w *wallet) registered(name string) (string, bool) {
 
 // forget takes a user out of the wallet. A user that is there is listed as revoked first (so that
 // nothing brings it back at a restart, even if what follows fails), then leaves the Fabric client
-// and loses its saved certificate and key. A name that is not there is not listed: a mistyped
-// name must not keep a later user of that name out. Its tokens and certificate binding are the
-// authenticator's (auth.Forget).
+// and the authenticator (its tokens and certificate binding) and loses its saved certificate and
+// key. A name that is not there is not listed: a mistyped name must not keep a later user of that
+// name out.
 func (w *wallet) forget(name string) (bool, error) {
 	if !safeName(name) {
 		return false, errors.New("not a user name: " + name)
@@ -147,6 +159,11 @@ func (w *wallet) forget(name string) (bool, error) {
 		}
 	}
 	w.fabric.RemoveIdentity(name)
+	// The API unbinds the user first (auth.Forget); a renewal that finished in between bound its
+	// new certificate again.
+	if _, err := w.auth.Forget(name); err != nil {
+		return true, err
+	}
 	if saved {
 		if err := os.RemoveAll(d); err != nil {
 			return true, err
@@ -176,11 +193,98 @@ func (w *wallet) save(name, role string, certPEM, keyPEM []byte) error {
 	return nil
 }
 
-// userAdmin registers and enrolls users with the org's CA as its registrar.
+// replace keeps a user's renewed pair in dir/<name>/ in place of the one there (a user of
+// network.json gets its entry here, which loadSaved puts in place of network.json's pair at every
+// start). The previous key is not kept. Both files are written beside their places first
+// (*.new, synced), then the key is renamed into place, then the certificate: a crash leaves
+// either the previous pair or the new key with cert.pem.new, which finishReplace completes.
+func (w *wallet) replace(name, role string, certPEM, keyPEM []byte) error {
+	if !safeName(name) {
+		return errors.New("not a user name: " + name)
+	}
+	d := filepath.Join(w.dir, name)
+	if err := statefile.Write(filepath.Join(d, "role"), []byte(role+"\n")); err != nil {
+		return err
+	}
+	key, cert := filepath.Join(d, "key.pem"), filepath.Join(d, "cert.pem")
+	if err := writeSynced(key+".new", keyPEM); err != nil {
+		return err
+	}
+	if err := writeSynced(cert+".new", certPEM); err != nil {
+		return errors.Join(err, os.Remove(key+".new"))
+	}
+	if err := os.Rename(key+".new", key); err != nil {
+		return errors.Join(err, os.Remove(key+".new"), os.Remove(cert+".new"))
+	}
+	if err := os.Rename(cert+".new", cert); err != nil {
+		return err
+	}
+	return syncDir(d)
+}
+
+// finishReplace completes or undoes a replacement of d's pair that a crash interrupted: with
+// both new files there nothing was put in place (the previous pair stays); with cert.pem.new
+// alone the new key is in place and its certificate follows. An entry left without a certificate
+// (the first renewal of a user of network.json, cut short before its pair was in place) is
+// removed: the user keeps network.json's pair. It reports whether d holds a user.
+func finishReplace(d string) (bool, error) {
+	key, cert := filepath.Join(d, "key.pem.new"), filepath.Join(d, "cert.pem.new")
+	_, kerr := os.Stat(key)
+	_, cerr := os.Stat(cert)
+	var err error
+	switch {
+	case cerr == nil && kerr != nil:
+		err = os.Rename(cert, filepath.Join(d, "cert.pem"))
+	case kerr == nil:
+		err = errors.Join(os.Remove(key), ignoreMissing(os.Remove(cert)))
+	}
+	if err != nil {
+		return false, err
+	}
+	if _, err := os.Stat(filepath.Join(d, "cert.pem")); errors.Is(err, os.ErrNotExist) {
+		return false, os.RemoveAll(d)
+	}
+	return true, nil
+}
+
+func ignoreMissing(err error) error {
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+// writeSynced writes data to a new file at path (0600) and syncs it.
+func writeSynced(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	return errors.Join(err, f.Close())
+}
+
+// syncDir makes the renames in dir durable.
+func syncDir(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	return errors.Join(f.Sync(), f.Close())
+}
+
+// userAdmin registers, enrolls and renews users with the org's CA (as its registrar, or as the
+// user for a renewal).
 type userAdmin struct {
 	ca        *ca.Client
 	registrar ca.Registrar
 	wallet    *wallet
+	// mu orders the changes of an existing user's wallet entry: a renewal and a removal of the
+	// same user never interleave (a renewal must not bring back a user being revoked).
+	mu sync.Mutex
 }
 
 func newUserAdmin(org network.Org, w *wallet) (*userAdmin, error) {
@@ -241,7 +345,61 @@ func (a *userAdmin) AddUser(ctx context.Context, req wire.NewUser) (*wire.NewUse
 func (a *userAdmin) Registered(name string) (string, bool) { return a.wallet.registered(name) }
 
 // Forget implements api.UserAdmin.
-func (a *userAdmin) Forget(name string) (bool, error) { return a.wallet.forget(name) }
+func (a *userAdmin) Forget(name string) (bool, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.wallet.forget(name)
+}
+
+// RenewUser implements api.UserAdmin: the CA reenrolls the user with its current enrollment (the
+// gateway signs the request with the user's key) for a new key made here; the new pair is kept in
+// the wallet folder, then put in place of the user's identity in the Fabric client (calls in
+// flight finish with the previous one, fabric.Client.AddIdentity) and of its certificate binding.
+// Its token is bound to its name and keeps working. Should the wallet folder fail, nothing is
+// swapped: the gateway goes on signing with the previous certificate, which stays valid.
+func (a *userAdmin) RenewUser(ctx context.Context, name string) (*api.RenewedUser, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	cur, ok := a.wallet.fabric.Identity(name)
+	if !ok {
+		return nil, &fabric.Error{Kind: wire.KindNotFound, Stage: "admin", Message: "not_found: no user " + name + " in this gateway's wallet"}
+	}
+	if cur.Sign == nil {
+		return nil, &fabric.Error{Kind: wire.KindConflict, Stage: "admin", Message: "conflict: " + cur.Account() + " signs with its own key, which this gateway does not hold"}
+	}
+	certPEM, keyPEM, err := a.ca.Reenroll(ctx, ca.Enrolled{CertPEM: cur.ID.Credentials(), Sign: cur.Sign}, name)
+	if err != nil {
+		return nil, caError(err)
+	}
+	renewed, err := fabric.NewIdentity(a.wallet.mspID, name, cur.Role, certPEM, keyPEM)
+	if err != nil {
+		return nil, fmt.Errorf("the CA's renewed certificate of %s: %w", name, err)
+	}
+	if err := a.wallet.replace(name, cur.Role, certPEM, keyPEM); err != nil {
+		return nil, fmt.Errorf("the CA renewed the certificate of %s but the wallet folder could not keep it (%w); the gateway still signs with the previous one: renew again", name, err)
+	}
+	if err := a.wallet.add(renewed); err != nil {
+		return nil, fmt.Errorf("the renewed certificate of %s is in the wallet folder but not in use until the gateway restarts: %w", name, err)
+	}
+	return renewedUser(cur, renewed)
+}
+
+// renewedUser describes a renewal: the new certificate and the one it replaced.
+func renewedUser(prev, cur *fabric.Identity) (*api.RenewedUser, error) {
+	p, err := identity.CertificateFromPEM(prev.ID.Credentials())
+	if err != nil {
+		return nil, err
+	}
+	c, err := identity.CertificateFromPEM(cur.ID.Credentials())
+	if err != nil {
+		return nil, err
+	}
+	return &api.RenewedUser{
+		Name: cur.Name, Account: cur.Account(), Certificate: string(cur.ID.Credentials()),
+		Serial: hex.EncodeToString(c.SerialNumber.Bytes()), NotBefore: c.NotBefore.UTC(), NotAfter: c.NotAfter.UTC(),
+		PreviousSerial: hex.EncodeToString(p.SerialNumber.Bytes()), PreviousNotAfter: p.NotAfter.UTC(),
+	}, nil
+}
 
 // RevokeUser revokes the user's certificates at the organisation's CA and returns the CA's new
 // CRL; the API has taken the user out of the gateway before (Forget). What stops the certificate

@@ -214,12 +214,21 @@ host_path() { echo "$2"; }
 RENEWED=renewed
 
 # cert_files DIR...: the PEM files under each DIR that may hold a certificate, sorted, DIR by DIR:
-# private keys (keystore/) and the replaced pairs a renewal keeps ($RENEWED/) left out.
+# private keys (keystore/), the replaced pairs a renewal keeps ($RENEWED/) and a user's enrollment
+# certificate its gateway renewed (`recv user renew`: the gateway signs with the one of its wallet
+# entry, gateways/ORG/wallet/NAME/cert.pem, listed instead) left out.
 cert_files() {
-	local d
+	local d f rel
 	for d in "$@"; do
 		[ -d "$d" ] || continue
 		find "$d" \( -name keystore -o -name "$RENEWED" \) -prune -o -name '*.pem' -type f -print | sort
+	done | while IFS= read -r f; do
+		rel=${f#"$NET"/}
+		if [[ $rel =~ ^orgs/([^/]+)/users/([^/]+)/msp/signcerts/cert\.pem$ ]] &&
+			[ -f "$NET/gateways/${BASH_REMATCH[1]}/wallet/${BASH_REMATCH[2]}/cert.pem" ]; then
+			continue
+		fi
+		printf '%s\n' "$f"
 	done
 }
 

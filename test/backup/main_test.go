@@ -9,6 +9,11 @@
 // The suite also checks that the nodes' logs stay bounded (bin/logcap): its network runs with
 // RECV_LOG_MAX_SIZE=64KiB and RECV_LOG_KEEP=2, so that the peers' logs rotate during the suite.
 //
+// It also renews a user's enrollment certificate through its gateway while the user writes
+// (`recv user renew`, renew_test.go): its network's CAs issue certificates for two hours
+// (RECV_CERT_EXPIRY, unless the environment sets it), so the renewal replaces a short-lived
+// certificate with one that visibly runs longer.
+//
 // The network comes from the harness (test/internal/testnet) on ports RECV_PORT_OFFSET (default
 // 5000, as test/security, test/fault and test/monitor: the suites run one after the other).
 package backup
@@ -31,6 +36,9 @@ const (
 func TestMain(m *testing.M) {
 	os.Setenv("RECV_LOG_MAX_SIZE", "64KiB")
 	os.Setenv("RECV_LOG_KEEP", "2")
+	if os.Getenv("RECV_CERT_EXPIRY") == "" {
+		os.Setenv("RECV_CERT_EXPIRY", "2h")
+	}
 	testnet.Main(m, testnet.Config{Kind: testnet.Native, Gateways: true, RecvCLI: true, PortOffset: 5000},
 		func(n *testnet.Network) { nw = n })
 }

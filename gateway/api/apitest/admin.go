@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"math/big"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/recv-ledger/recv/chaincode/wire"
+	"github.com/recv-ledger/recv/gateway/api"
 	"github.com/recv-ledger/recv/gateway/fabric"
 )
 
@@ -22,12 +24,14 @@ import (
 // was asked to add and, unless Err, puts each in the test ledger's wallet (Start links them) with a
 // certificate of a new key, or of its CSR's key (then without a signer, as the gateway keeps no
 // key of such a user), and answers with its CoreMSP account. Forget takes a user out of the
-// wallet; RevokeUser answers with one serial and a CRL, or RevokeErr (else Err).
+// wallet; RevokeUser answers with one serial and a CRL, or RevokeErr (else Err); RenewUser puts a
+// certificate of a new key in place of the user's.
 type Admin struct {
 	mu         sync.Mutex
 	Added      []wire.NewUser
 	Revoked    []string
 	Forgotten  []string
+	Renewed    []string
 	Err        error
 	RevokeErr  error
 	ledger     *Ledger
@@ -101,6 +105,40 @@ func (a *Admin) RevokeUser(_ context.Context, name, _ string) (*wire.RevokeUserR
 	return &wire.RevokeUserResult{Name: name, Account: "CoreMSP/" + name, Serials: []string{"0a1b"}, CRL: "-----BEGIN X509 CRL-----\n"}, nil
 }
 
+// RenewUser implements api.UserAdmin: it records the name and, unless Err, puts in the ledger's
+// wallet an identity of the same user with a certificate of a new key (a new serial) and answers
+// with both certificates' serials.
+func (a *Admin) RenewUser(_ context.Context, name string) (*api.RenewedUser, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.Renewed = append(a.Renewed, name)
+	if a.Err != nil {
+		return nil, a.Err
+	}
+	if a.ledger == nil {
+		return nil, errors.New("apitest: no ledger")
+	}
+	prev, ok := a.ledger.Identity(name)
+	if !ok {
+		return nil, errors.New("apitest: no user " + name)
+	}
+	id, err := newIdentity(wire.NewUser{Name: name, Role: prev.Role})
+	if err != nil {
+		return nil, err
+	}
+	a.ledger.addIdentity(id)
+	p, c := certOf(prev), certOf(id)
+	return &api.RenewedUser{Name: name, Account: id.Account(), Certificate: string(id.ID.Credentials()),
+		Serial: hex.EncodeToString(c.SerialNumber.Bytes()), NotBefore: c.NotBefore.UTC(), NotAfter: c.NotAfter.UTC(),
+		PreviousSerial: hex.EncodeToString(p.SerialNumber.Bytes()), PreviousNotAfter: p.NotAfter.UTC()}, nil
+}
+
+func certOf(id *fabric.Identity) *x509.Certificate {
+	block, _ := pem.Decode(id.ID.Credentials())
+	cert, _ := x509.ParseCertificate(block.Bytes)
+	return cert
+}
+
 // newIdentity is a CoreMSP identity of u with a self-signed certificate: of its CSR's key and
 // without a signer, or of a new key with a signer.
 func newIdentity(u wire.NewUser) (*fabric.Identity, error) {
@@ -120,7 +158,11 @@ func newIdentity(u wire.NewUser) (*fabric.Identity, error) {
 		}
 		pub = csr.PublicKey
 	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: u.Name},
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 64))
+	if err != nil {
+		return nil, err
+	}
+	tmpl := &x509.Certificate{SerialNumber: serial, Subject: pkix.Name{CommonName: u.Name},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, pub, key)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -233,6 +234,18 @@ func (l *Ledger) Identity(name string) (*fabric.Identity, bool) {
 	defer l.mu.Unlock()
 	id, ok := l.identities[name]
 	return id, ok
+}
+
+// Names lists the wallet's users, sorted (as fabric.Client.Names).
+func (l *Ledger) Names() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make([]string, 0, len(l.identities))
+	for n := range l.identities {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
 }
 
 func (l *Ledger) addIdentity(id *fabric.Identity) {
