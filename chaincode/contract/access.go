@@ -105,7 +105,7 @@ type TxContext struct {
 	caller    receivable.Caller
 	config    wire.Config
 	transient map[string]string // the op's transient values (wire.Op.Transient and the salt)
-	beacon    *wire.Beacon      // the time beacon a write read (nil for queries and before the first Tick)
+	beacon    *wire.Beacon      // the time beacon a write read (nil for queries, and on a ledger without one)
 	reg       registryRead      // the registry index, read once per transaction (txLedger)
 }
 

@@ -42,8 +42,7 @@ func (h *harness) beacon() wire.Beacon {
 // ticked. A query reads no beacon.
 func TestBeacon_AnEndorsementHeldPastATickCannotCommit(t *testing.T) {
 	h := newHarness(t)
-	h.active("R-1", supA, "100")
-	h.ok(admin, "Tick")
+	h.active("R-1", supA, "100") // the seeding started the beacon
 
 	held := h.endorse(supA, "Transfer", "R-1", supB, "")
 	require.Empty(t, held.ReadConflicts(), "nothing changed yet: it would commit")
@@ -85,8 +84,7 @@ func TestBeacon_AnEndorsementHeldPastATickCannotCommit(t *testing.T) {
 }
 
 func TestBeacon_TickOnlyForwardByAdminsNearThePeerClock(t *testing.T) {
-	h := newHarness(t)
-	h.ok(admin, "Tick")
+	h := newHarness(t) // the seeding started the beacon at its own time
 	h.refuse("conflict: the time beacon is already at 2026-11-22T10:00:00Z, not before this transaction's time 2026-11-22T10:00:00Z",
 		supAdmin, "Tick")
 	h.refuse("forbidden: Tick needs role admin", supA, "Tick")
@@ -101,11 +99,15 @@ func TestBeacon_TickOnlyForwardByAdminsNearThePeerClock(t *testing.T) {
 }
 
 // GetBeacon is how a standby ticker (recv serve --beacon-standby) sees whether the beacon is late:
-// any member reads it, it is not_found before the first tick, and reading it is a query that
-// changes nothing and invalidates no write.
+// any member reads it (the seeding starts it), and reading it is a query that changes nothing
+// and invalidates no write.
 func TestBeacon_GetBeaconReadsTheLastTick(t *testing.T) {
 	h := newHarness(t)
-	h.refuse("not_found: no time beacon yet: no Tick has committed", audAdmin, "GetBeacon")
+	var seeded wire.Beacon
+	require.NoError(t, json.Unmarshal([]byte(h.ok(audAdmin, "GetBeacon")), &seeded))
+	require.Equal(t, wire.Beacon{Time: "2026-11-22T10:00:00Z", By: admin, TxID: seeded.TxID}, seeded, "InitRegistry starts the beacon")
+	require.NotEmpty(t, seeded.TxID)
+	h.now = h.now.Add(time.Second)
 	h.ok(admin, "Tick")
 	h.now = h.now.Add(90 * time.Second)
 	h.ok(bank1Admin, "Tick")
@@ -113,7 +115,7 @@ func TestBeacon_GetBeaconReadsTheLastTick(t *testing.T) {
 		var b wire.Beacon
 		require.NoError(t, json.Unmarshal([]byte(h.ok(account, "GetBeacon")), &b))
 		require.Equal(t, h.beacon(), b, account)
-		require.Equal(t, "2026-11-22T10:01:30Z", b.Time)
+		require.Equal(t, "2026-11-22T10:01:31Z", b.Time)
 		require.Equal(t, bank1Admin, b.By)
 	}
 	h.active("R-1", supA, "100")

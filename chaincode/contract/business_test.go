@@ -290,6 +290,8 @@ func TestFreeze_AConfirmationOfAFrozenPieceIsRefused(t *testing.T) {
 func TestFoldExposure_ChangesNoFigure(t *testing.T) {
 	h := newHarness(t)
 	h.active("R-1", supA, "1000")
+	h.now = h.now.Add(time.Minute)
+	h.ok(admin, "Tick") // a fold takes the changes dated before the beacon
 	before := h.ok(auditor, "Risk", "10", "")
 	h.ok(auditor, "FoldExposure", "CoreMSP")
 	require.JSONEq(t, before, h.ok(auditor, "Risk", "10", ""))

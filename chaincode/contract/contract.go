@@ -107,7 +107,7 @@ func (c *Contract) GetBeacon(ctx *TxContext) (*wire.Beacon, error) {
 		return nil, err
 	}
 	if b == nil {
-		return nil, receivable.NotFoundf("no time beacon yet: no Tick has committed")
+		return nil, receivable.NotFoundf("no time beacon on this ledger (InitRegistry starts it; a Tick advances it)")
 	}
 	return b, nil
 }

@@ -347,12 +347,13 @@ func (l ledger) orgsAsChanged(changed []*wire.Org) ([]wire.Org, error) {
 }
 
 // registryGuard returns the veto set of the registry orgs (as a transaction changed it) and the
-// keys it guards: the settings and every registry entry, so that a bank that joins guards them
+// keys it guards: the settings, the time beacon and every registry entry, so that a bank that
+// joins guards them
 // from the change that admits it, and one that leaves no longer does. A proposal is guarded by it
 // too: an approval recorded without a vetoing organisation's peer could otherwise make the veto
 // set's honest peers apply what their organisations never approved.
 func registryGuard(orgs []wire.Org) ([]string, []string) {
-	keys := []string{configKey}
+	keys := []string{configKey, beaconKey}
 	for _, o := range orgs {
 		keys = append(keys, orgPrefix+o.MSPID)
 	}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/hyperledger/fabric-protos-go-apiv2/msp"
@@ -257,4 +258,23 @@ func TestEndorsers_TheSeedingStartsTheRegistryIndexAfresh(t *testing.T) {
 	h.ledger.SetState("org/EvilMSP", []byte(`{"mspId":"EvilMSP","kind":"bank","name":"Evil","creditCode":"`+creditCode(8)+`"}`))
 	h.refuse("not_found:", auditor, "GetOrg", "EvilMSP")
 	require.NotContains(t, h.ok(auditor, "ListOrgs"), "EvilMSP")
+}
+
+// The time beacon bounds how old an endorsement may be when it commits and refuses writes dated
+// before it: the core enterprise and one member moving it a year ahead would stop every other
+// member's writes. The seeding creates it guarded by the veto set, each tick needs the veto set's
+// peers, and a bank that joins guards it from its admission.
+func TestEndorsers_TheTimeBeaconNeedsTheVetoSet(t *testing.T) {
+	h := newHarness(t)
+	vetoes := []string{"Bank1MSP", "Bank2MSP", "CoreMSP", "OtherCoreMSP"}
+	require.Equal(t, vetoes, h.guard("beacon"), "created by the seeding, guarded at once")
+	h.now = h.now.Add(time.Minute)
+	h.ok(bank1Admin, "Tick")
+	require.Equal(t, vetoes, h.needs("beacon"), "a tick needs the veto set's peers")
+	h.ok(admin, "CreateProposal", `{"id":"P-bank3","action":"set-org","org":{"mspId":"Bank3MSP","kind":"bank",`+
+		`"name":"Bank3MSP Co., Ltd.","creditCode":"`+creditCode(9)+`"}}`)
+	for _, a := range vetoAdmins[1:] {
+		h.ok(a, "ApproveProposal", "P-bank3")
+	}
+	require.Equal(t, []string{"Bank1MSP", "Bank2MSP", "Bank3MSP", "CoreMSP", "OtherCoreMSP"}, h.guard("beacon"))
 }

@@ -313,7 +313,7 @@ func newEvent(txID string, ch receivable.Change) *wire.Event {
 	return ev
 }
 
-// readBeacon returns the time beacon (nil before the first Tick). The read enters the
+// readBeacon returns the time beacon (nil on a ledger seeded before InitRegistry started it). The read enters the
 // transaction's read set, which is the point: a write endorsed before the beacon advances fails
 // validation at commit with MVCC_READ_CONFLICT.
 func readBeacon(stub shim.ChaincodeStubInterface) (*wire.Beacon, error) {

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -138,10 +137,9 @@ func TestTerms_TravelOnlyAsTransientData(t *testing.T) {
 func TestTerms_SaltChangesTheHash(t *testing.T) {
 	a, b := financed(t), newHarness(t)
 	b.seq = 100 // another transaction id, so another salt
-	b.now = a.now.Add(-time.Hour)
+	b.now = a.now
 	b.active("R-1", supA, "1250000.00")
 	b.ok(supA, "RequestFinancing", "R-1", "Bank1MSP")
-	b.now = a.now
 	b.ok(bank1, "ApproveFinancing", "R-1", "", "450")
 	require.NotEqual(t, a.lastEvent().Items[0].TermsHash, b.lastEvent().Items[0].TermsHash)
 }

@@ -12,7 +12,7 @@ import (
 const MaxTickSkew = 30 * time.Second
 
 // Tick advances the network's time beacon (docs/security.md, "No back-dating") to the
-// transaction's time; current is the beacon the transaction read (nil before the first tick).
+// transaction's time; current is the beacon the transaction read (nil on a ledger without one; InitRegistry starts it).
 // The beacon only moves forward.
 func Tick(tx Tx, current *wire.Beacon) (Change, error) {
 	if current != nil {

@@ -134,7 +134,7 @@ func ExposureDeltas(writes []Write) (map[string]Exposure, error) {
 
 // FoldExposure asks the ledger to fold the pending changes of an obligor's exposure into its
 // total: it changes no figure, it keeps reading the exposure cheap. It folds only the changes
-// dated before the time beacon the transaction read (beacon, nil before the first tick): no valid
+// dated before the time beacon the transaction read (beacon, nil on a ledger without one): no valid
 // write can add one there any more (NotBeforeBeacon), so the writes that go on while the fold is
 // in flight do not invalidate it.
 func FoldExposure(rd Reader, tx Tx, obligor string, beacon *wire.Beacon) (Change, error) {

@@ -241,6 +241,10 @@ func InitRegistry(d Directory, tx Tx, reg wire.Registry) (Change, error) {
 		}
 	}
 	ch.Config = &cfg
+	// The time beacon starts here, in the transaction every organisation approved the definition
+	// of, so that its key exists, guarded by the veto set, before anyone could create it with
+	// another policy (a first Tick would be a new key under the chaincode-level policy).
+	ch.Beacon = &wire.Beacon{Time: FormatTime(tx.Time), By: tx.Caller.Account(), TxID: tx.ID}
 	return ch, nil
 }
 

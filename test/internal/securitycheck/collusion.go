@@ -260,6 +260,10 @@ func Collusion(t *testing.T, nw *testnet.Network) {
 	require.NoError(t, json.Unmarshal(bank2, &demoted))
 	demoted.Kind = wire.OrgSupplier
 	vetoes := vetoSet(t, nw)
+	beacon := evaluateAs(t, nw, "AuditorMSP/auditor", "GetBeacon")
+	var ahead wire.Beacon
+	require.NoError(t, json.Unmarshal(beacon, &ahead))
+	ahead.Time = time.Now().UTC().AddDate(1, 0, 0).Format(time.RFC3339)
 
 	cases := []struct {
 		name             string
@@ -283,6 +287,15 @@ func Collusion(t *testing.T, nw *testnet.Network) {
 		{"the members without the banks widen the clock skew", "CoreMSP/admin",
 			[]string{"CoreMSP", "SupplierMSP", "AuditorMSP"}, vetoes, "config", jsonOf(t, wide), cfg,
 			func() string { return string(evaluateAs(t, nw, "AuditorMSP/auditor", "GetConfig")) }},
+		{"the core enterprise and a supplier move the time beacon a year ahead", "CoreMSP/admin",
+			[]string{"CoreMSP", "SupplierMSP"}, vetoes, "beacon", jsonOf(t, ahead), beacon,
+			func() string { // the network ticks meanwhile: what must not happen is the jump ahead
+				var b wire.Beacon
+				require.NoError(t, json.Unmarshal(evaluateAs(t, nw, "AuditorMSP/auditor", "GetBeacon"), &b))
+				at, err := time.Parse(time.RFC3339, b.Time)
+				require.NoError(t, err)
+				return fmt.Sprintf("beacon within a day of now: %t", at.Before(time.Now().Add(24*time.Hour)))
+			}},
 		{"four members without a bank make it a supplier", "CoreMSP/admin",
 			[]string{"CoreMSP", "SupplierMSP", "Bank1MSP", "AuditorMSP"}, vetoes, "org/Bank2MSP", jsonOf(t, demoted), bank2,
 			func() string { return string(evaluateAs(t, nw, "AuditorMSP/auditor", "GetOrg", "Bank2MSP")) }},
@@ -341,11 +354,11 @@ func Collusion(t *testing.T, nw *testnet.Network) {
 	// valid transaction through the chaincode's rules and names exactly the forged ones: a
 	// "GetConfig" that writes.
 	t.Run("the audit names every forged transaction that committed", func(t *testing.T) {
-		require.Len(t, forgedValid, 5)
+		require.Len(t, forgedValid, 6)
 		cli := gwtest.CLI{Bin: nw.RecvBin, NetDir: nw.Dir}
 		code, stdout, stderr := cli.Run(t, "--as", "AuditorMSP/auditor", "-o", "json", "audit", "--no-compare")
 		require.Equal(t, 1, code, "violations fail the audit: %s", stderr)
-		require.Contains(t, stderr, "5 transactions the rules would not have produced")
+		require.Contains(t, stderr, "6 transactions the rules would not have produced")
 		var rep struct {
 			Violations []struct {
 				TxID, Function, Creator, Problem string
