@@ -104,8 +104,9 @@ type Client struct {
 	users map[string]*user
 
 	// downSince is when an endorsement first failed to reach a peer it needs since the last one
-	// that reached its peers (Unix nanoseconds; 0: none is down). Options.PeerDownFor.
-	downSince atomic.Int64
+	// that reached its peers (Unix nanoseconds; 0: none is down), downLast when one last failed so.
+	// Options.PeerDownFor.
+	downSince, downLast atomic.Int64
 }
 
 type user struct {
@@ -377,8 +378,14 @@ func (c *Client) Submit(ctx context.Context, name, txName string, args []string,
 
 // waitForPeers records that a peer the endorsement needs is down and reports whether a retry
 // after wait still falls within PeerDownFor of the first such failure.
+//
+// A window whose last such failure is older than PeerDownFor is over (nothing wrote through this
+// gateway since, so nothing showed the peer back): a new one starts.
 func (c *Client) waitForPeers(wait time.Duration) bool {
 	now := time.Now().UnixNano()
+	if last := c.downLast.Swap(now); last != 0 && time.Duration(now-last) > c.opts.PeerDownFor {
+		c.downSince.Store(now)
+	}
 	c.downSince.CompareAndSwap(0, now)
 	return time.Duration(now-c.downSince.Load())+wait <= c.opts.PeerDownFor
 }

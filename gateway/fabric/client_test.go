@@ -265,11 +265,17 @@ func TestSubmit_APeerDownIsWaitedForUpToPeerDownFor(t *testing.T) {
 	require.Less(t, took, 5*time.Second, "the window ends the waiting")
 	require.Empty(t, fp.submitted, "nothing reached the orderer")
 
-	time.Sleep(300 * time.Millisecond)
+	time.Sleep(150 * time.Millisecond) // past the window from the first failure, not from the last
 	tried := len(fp.endorsed)
 	_, err = submit()
 	require.ErrorAs(t, err, &fe)
 	require.Equal(t, tried+1, len(fp.endorsed), "the peer has been down longer than the window: answered at once")
+
+	time.Sleep(350 * time.Millisecond) // no write for longer than the window: the next failure starts a new one
+	tried = len(fp.endorsed)
+	_, err = submit()
+	require.ErrorAs(t, err, &fe)
+	require.Greater(t, len(fp.endorsed), tried+3, "a stale window is not counted: waited again")
 
 	fp.endorseErrN = len(fp.endorsed) // the peer is back
 	_, err = submit()
