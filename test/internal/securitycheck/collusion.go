@@ -126,7 +126,14 @@ func written(t *testing.T, nw *testnet.Network, txID, prefix string) (string, []
 	gw, err := testnet.Connect(nw.Desc, "AuditorMSP/auditor", conn)
 	require.NoError(t, err)
 	defer gw.Close()
-	raw, err := gw.GetNetwork(nw.Desc.Channel).GetContract("qscc").Evaluate("GetTransactionByID", client.WithArguments(nw.Desc.Channel, txID))
+	// The auditor's peer may commit the block a moment after the gateway that answered.
+	var raw []byte
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		raw, err = gw.GetNetwork(nw.Desc.Channel).GetContract("qscc").Evaluate("GetTransactionByID", client.WithArguments(nw.Desc.Channel, txID))
+		if err == nil || !strings.Contains(err.Error(), "no such transaction ID") || time.Now().After(deadline) {
+			break
+		}
+	}
 	require.NoError(t, err)
 	var pt peer.ProcessedTransaction
 	unmarshal(t, raw, &pt)
