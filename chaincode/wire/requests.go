@@ -165,6 +165,38 @@ type UserToken struct {
 	Token   string `json:"token"`
 }
 
+// RenewedUser is the answer of POST /v1/admin/users/{name}/renew: the user's new enrollment
+// certificate, the one the gateway signs with for the user from now on, and the one it replaced
+// (still valid until it expires: Fabric CA revokes nothing when it reenrolls).
+type RenewedUser struct {
+	Name    string `json:"name"`
+	Account string `json:"account"`
+	// Serial is the new certificate's serial number in hex, as Fabric CA writes serials.
+	Serial           string    `json:"serial"`
+	NotBefore        time.Time `json:"notBefore"`
+	NotAfter         time.Time `json:"notAfter"`
+	Certificate      string    `json:"certificate"`
+	PreviousSerial   string    `json:"previousSerial"`
+	PreviousNotAfter time.Time `json:"previousNotAfter"`
+}
+
+// WalletUser is one user of a gateway's wallet as GET /v1/admin/users lists it: its enrollment
+// certificate's serial and expiry, and whether the gateway holds its key (then the gateway renews
+// it: POST /v1/admin/users/{name}/renew) or the user does (it renews its certificate itself).
+type WalletUser struct {
+	Name             string    `json:"name"`
+	Account          string    `json:"account"`
+	Role             string    `json:"role"`
+	Serial           string    `json:"serial"`
+	NotAfter         time.Time `json:"notAfter"`
+	KeyHeldByGateway bool      `json:"keyHeldByGateway"`
+}
+
+// WalletUsers is the answer of GET /v1/admin/users, the first certificate to expire first.
+type WalletUsers struct {
+	Users []WalletUser `json:"users"`
+}
+
 // NewUserResult is the answer: the user's account and its bearer token (shown once).
 type NewUserResult struct {
 	Name    string `json:"name"`

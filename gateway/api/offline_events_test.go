@@ -30,8 +30,8 @@ func (fakeAdmin) RevokeUser(_ context.Context, name, _ string) (*wire.RevokeUser
 	return &wire.RevokeUserResult{Name: name, Account: "SupplierMSP/" + name, Serials: []string{"0a1b"}, CRL: "-----BEGIN X509 CRL-----\n"}, nil
 }
 
-func (fakeAdmin) RenewUser(_ context.Context, name string) (*RenewedUser, error) {
-	return &RenewedUser{Name: name, Account: "SupplierMSP/" + name, Serial: "0c2d", PreviousSerial: "0a1b"}, nil
+func (fakeAdmin) RenewUser(_ context.Context, name string) (*wire.RenewedUser, error) {
+	return &wire.RenewedUser{Name: name, Account: "SupplierMSP/" + name, Serial: "0c2d", PreviousSerial: "0a1b"}, nil
 }
 
 func sig(s string) string {

@@ -51,7 +51,7 @@ type UserAdmin interface {
 	// RenewUser reenrolls a user whose key the gateway holds at the CA, for a new key, keeps the
 	// new pair in the wallet folder and swaps the identity the gateway signs with for the user:
 	// calls in flight finish with the old one, the next ones use the new one.
-	RenewUser(ctx context.Context, name string) (*RenewedUser, error)
+	RenewUser(ctx context.Context, name string) (*wire.RenewedUser, error)
 }
 
 // Config configures a Server.

@@ -7,27 +7,9 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
-	"time"
 
 	"github.com/recv-ledger/recv/chaincode/wire"
 )
-
-// WalletUser is one user of the gateway's wallet as GET /v1/admin/users lists it: its enrollment
-// certificate's serial and expiry, and whether the gateway holds its key (then the gateway renews
-// it: POST /v1/admin/users/{name}/renew) or the user does (it renews its certificate itself).
-type WalletUser struct {
-	Name             string    `json:"name"`
-	Account          string    `json:"account"`
-	Role             string    `json:"role"`
-	Serial           string    `json:"serial"`
-	NotAfter         time.Time `json:"notAfter"`
-	KeyHeldByGateway bool      `json:"keyHeldByGateway"`
-}
-
-// WalletUsers is the answer of GET /v1/admin/users, the first certificate to expire first.
-type WalletUsers struct {
-	Users []WalletUser `json:"users"`
-}
 
 // walletNames lists the wallet's users by name (fabric.Client implements it).
 type walletNames interface {
@@ -46,13 +28,13 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, &Problem{Kind: wire.KindNotFound, Stage: "admin", Message: "not_found: this gateway lists no wallet"})
 		return
 	}
-	out := WalletUsers{Users: []WalletUser{}}
+	out := wire.WalletUsers{Users: []wire.WalletUser{}}
 	for _, name := range wallet.Names() {
 		id, ok := s.ledger.Identity(name)
 		if !ok {
 			continue // removed meanwhile
 		}
-		u := WalletUser{Name: name, Account: id.Account(), Role: id.Role, KeyHeldByGateway: id.Sign != nil}
+		u := wire.WalletUser{Name: name, Account: id.Account(), Role: id.Role, KeyHeldByGateway: id.Sign != nil}
 		if block, _ := pem.Decode(id.ID.Credentials()); block != nil {
 			if cert, err := x509.ParseCertificate(block.Bytes); err == nil {
 				u.Serial, u.NotAfter = hex.EncodeToString(cert.SerialNumber.Bytes()), cert.NotAfter.UTC()
@@ -62,21 +44,6 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 	}
 	sort.SliceStable(out.Users, func(i, j int) bool { return out.Users[i].NotAfter.Before(out.Users[j].NotAfter) })
 	writeJSON(w, http.StatusOK, out)
-}
-
-// RenewedUser is the answer of POST /v1/admin/users/{name}/renew: the user's new enrollment
-// certificate, the one the gateway signs with for the user from now on, and the one it replaced
-// (still valid until it expires: Fabric CA revokes nothing when it reenrolls).
-type RenewedUser struct {
-	Name    string `json:"name"`
-	Account string `json:"account"`
-	// Serial is the new certificate's serial number in hex, as Fabric CA writes serials.
-	Serial           string    `json:"serial"`
-	NotBefore        time.Time `json:"notBefore"`
-	NotAfter         time.Time `json:"notAfter"`
-	Certificate      string    `json:"certificate"`
-	PreviousSerial   string    `json:"previousSerial"`
-	PreviousNotAfter time.Time `json:"previousNotAfter"`
 }
 
 // renewUser renews the enrollment certificate of a user of the gateway's organisation whose key

@@ -12,7 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/recv-ledger/recv/chaincode/wire"
-	"github.com/recv-ledger/recv/gateway/api"
 	"github.com/recv-ledger/recv/gateway/api/apitest"
 	"github.com/recv-ledger/recv/gateway/ca"
 	"github.com/recv-ledger/recv/gateway/fabric"
@@ -54,7 +53,7 @@ func TestRenewUser_SwapsTheCertificateOfAUserWhoseKeyTheGatewayHolds(t *testing.
 
 	status, body := postAsAdmin(t, g, "/v1/admin/users/clerk/renew", "")
 	require.Equal(t, http.StatusOK, status, string(body))
-	var res api.RenewedUser
+	var res wire.RenewedUser
 	require.NoError(t, json.Unmarshal(body, &res))
 	require.Equal(t, "CoreMSP/clerk", res.Account)
 	require.NotEmpty(t, res.Serial)
@@ -130,7 +129,7 @@ func TestRenewUser_ARetryWithTheSameKeyRenewsOnce(t *testing.T) {
 // key; a renewal shows at once; a user who is not an admin is refused.
 func TestListUsers_NamesWhoRenewsEachTheFirstToExpireFirst(t *testing.T) {
 	g, _, _ := renewGateway(t)
-	list := func() api.WalletUsers {
+	list := func() wire.WalletUsers {
 		t.Helper()
 		req, err := http.NewRequest(http.MethodGet, g.URL+"/v1/admin/users", nil)
 		require.NoError(t, err)
@@ -139,12 +138,12 @@ func TestListUsers_NamesWhoRenewsEachTheFirstToExpireFirst(t *testing.T) {
 		require.NoError(t, err)
 		defer resp.Body.Close()
 		require.Equal(t, http.StatusOK, resp.StatusCode)
-		var out api.WalletUsers
+		var out wire.WalletUsers
 		require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
 		return out
 	}
 	users := list().Users
-	byName := map[string]api.WalletUser{}
+	byName := map[string]wire.WalletUser{}
 	for i, u := range users {
 		byName[u.Name] = u
 		if i > 0 {
@@ -161,7 +160,7 @@ func TestListUsers_NamesWhoRenewsEachTheFirstToExpireFirst(t *testing.T) {
 
 	status, body := postAsAdmin(t, g, "/v1/admin/users/clerk/renew", "")
 	require.Equal(t, http.StatusOK, status, string(body))
-	var res api.RenewedUser
+	var res wire.RenewedUser
 	require.NoError(t, json.Unmarshal(body, &res))
 	for _, u := range list().Users {
 		if u.Name == "clerk" {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -330,18 +331,11 @@ retry-safe: a lost answer asked again with the same --idempotency-key is replaye
 		Example: "  recv --as SupplierMSP/admin user renew supplier-a\n  recv --as Bank1MSP/admin user renew officer -o json",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.client()
-			if err != nil {
+			var res *wire.RenewedUser
+			if err := g.call(cmd, func(ctx context.Context, c *client.Client) (err error) {
+				res, err = c.RenewUser(ctx, args[0], client.WithIdempotencyKey(keyOrNew(idempotencyKey)))
 				return err
-			}
-			ctx, cancel := g.context(cmd)
-			defer cancel()
-			key := idempotencyKey
-			if key == "" {
-				key = "recv-cli-" + rand.Text()
-			}
-			res, err := c.RenewUser(ctx, args[0], client.WithIdempotencyKey(key))
-			if err != nil {
+			}); err != nil {
 				return err
 			}
 			return g.printer().Print(res, func(w io.Writer) {
@@ -387,14 +381,11 @@ certificate itself. make certs lists every certificate of the state folder, user
 		Example: "  recv --as Bank1MSP/admin user list",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := g.client()
-			if err != nil {
+			var users []wire.WalletUser
+			if err := g.call(cmd, func(ctx context.Context, c *client.Client) (err error) {
+				users, err = c.ListUsers(ctx)
 				return err
-			}
-			ctx, cancel := g.context(cmd)
-			defer cancel()
-			users, err := c.ListUsers(ctx)
-			if err != nil {
+			}); err != nil {
 				return err
 			}
 			return g.printer().Print(users, func(w io.Writer) {

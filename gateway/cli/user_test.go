@@ -14,7 +14,6 @@ import (
 
 	"github.com/recv-ledger/recv/chaincode/wire"
 	"github.com/recv-ledger/recv/gateway/api/apitest"
-	"github.com/recv-ledger/recv/gateway/client"
 )
 
 // serialInUse is the serial (hex, as the gateway answers it) of the certificate the test gateway
@@ -55,7 +54,7 @@ func TestUserRenew_PrintsTheNewSerialAndExpiryAndRefusesAnOwnKey(t *testing.T) {
 
 	code, out, stderr = recv(t, g, "admin", "-o", "json", "user", "renew", "clerk")
 	require.Equal(t, wire.ExitOK, code, stderr)
-	var res client.RenewedUser
+	var res wire.RenewedUser
 	require.NoError(t, json.Unmarshal([]byte(out), &res))
 	require.Equal(t, after, res.PreviousSerial)
 	require.Equal(t, serialInUse(t, g, "clerk"), res.Serial)
@@ -91,7 +90,7 @@ func TestUserList_ShowsEachUsersExpiryAndWhoRenewsIt(t *testing.T) {
 
 	code, out, stderr = recv(t, g, "admin", "-o", "json", "user", "list")
 	require.Equal(t, wire.ExitOK, code, stderr)
-	var users []client.WalletUser
+	var users []wire.WalletUser
 	require.NoError(t, json.Unmarshal([]byte(out), &users))
 	require.Len(t, users, 5)
 	code, _, _ = recv(t, g, "supplier-a", "user", "list")

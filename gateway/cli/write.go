@@ -84,11 +84,7 @@ func (g *globals) write(cmd *cobra.Command, wo *writeOptions, op string, pathVal
 	// Every write carries a key, the user's or a new one: an answer that its outcome is pending
 	// (202) is then asked again with it until the outcome is known, which follows the very
 	// transaction sent instead of sending a second one.
-	key := wo.idempotencyKey
-	if key == "" {
-		key = "recv-cli-" + rand.Text()
-	}
-	idem := client.WithIdempotencyKey(key)
+	idem := client.WithIdempotencyKey(keyOrNew(wo.idempotencyKey))
 	stop := g.progress("waiting for commit")
 	var res *wire.SubmitResponse
 	if signer == nil {
@@ -212,4 +208,12 @@ func (g *globals) progress(msg string) func() {
 		}
 	}()
 	return func() { close(done); <-finished }
+}
+
+// keyOrNew is the caller's Idempotency-Key, or a new one when it gave none.
+func keyOrNew(key string) string {
+	if key == "" {
+		return "recv-cli-" + rand.Text()
+	}
+	return key
 }

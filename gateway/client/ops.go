@@ -243,56 +243,30 @@ func (c *Client) ReissueToken(ctx context.Context, name string) (*wire.UserToken
 	return &res, nil
 }
 
-// RenewedUser is the answer of a renewal (RenewUser): the user's new enrollment certificate and
-// the one it replaced, which stays valid until it expires.
-type RenewedUser struct {
-	Name             string    `json:"name"`
-	Account          string    `json:"account"`
-	Serial           string    `json:"serial"`
-	NotBefore        time.Time `json:"notBefore"`
-	NotAfter         time.Time `json:"notAfter"`
-	Certificate      string    `json:"certificate"`
-	PreviousSerial   string    `json:"previousSerial"`
-	PreviousNotAfter time.Time `json:"previousNotAfter"`
-}
-
 // RenewUser renews the enrollment certificate of a user whose key the gateway holds (role admin):
 // the gateway reenrolls it at its organisation's CA for a new key and signs for it with the new
 // certificate from the next call on, without a restart. A user who holds its own key is refused
 // (conflict). With the same Idempotency-Key (WithIdempotencyKey) a retry does not renew twice.
-func (c *Client) RenewUser(ctx context.Context, name string, opts ...CallOption) (*RenewedUser, error) {
+func (c *Client) RenewUser(ctx context.Context, name string, opts ...CallOption) (*wire.RenewedUser, error) {
 	resp, err := c.Do(ctx, http.MethodPost, "/v1/admin/users/"+url.PathEscape(name)+"/renew", nil, headerOf(opts))
 	if err != nil {
 		return nil, err
 	}
-	var res RenewedUser
+	var res wire.RenewedUser
 	if err := resp.Decode(&res); err != nil {
 		return nil, err
 	}
 	return &res, nil
 }
 
-// WalletUser is one user of the gateway's wallet (ListUsers): its enrollment certificate's serial
-// and expiry, and whether the gateway holds its key (and so renews it).
-type WalletUser struct {
-	Name             string    `json:"name"`
-	Account          string    `json:"account"`
-	Role             string    `json:"role"`
-	Serial           string    `json:"serial"`
-	NotAfter         time.Time `json:"notAfter"`
-	KeyHeldByGateway bool      `json:"keyHeldByGateway"`
-}
-
 // ListUsers lists the users of the gateway's wallet, the first certificate to expire first (role
 // admin).
-func (c *Client) ListUsers(ctx context.Context) ([]WalletUser, error) {
+func (c *Client) ListUsers(ctx context.Context) ([]wire.WalletUser, error) {
 	resp, err := c.Do(ctx, http.MethodGet, "/v1/admin/users", nil, nil)
 	if err != nil {
 		return nil, err
 	}
-	var res struct {
-		Users []WalletUser `json:"users"`
-	}
+	var res wire.WalletUsers
 	if err := resp.Decode(&res); err != nil {
 		return nil, err
 	}

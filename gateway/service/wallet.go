@@ -14,7 +14,6 @@ import (
 	"github.com/hyperledger/fabric-gateway/pkg/identity"
 
 	"github.com/recv-ledger/recv/chaincode/wire"
-	"github.com/recv-ledger/recv/gateway/api"
 	"github.com/recv-ledger/recv/gateway/auth"
 	"github.com/recv-ledger/recv/gateway/ca"
 	"github.com/recv-ledger/recv/gateway/fabric"
@@ -357,7 +356,7 @@ func (a *userAdmin) Forget(name string) (bool, error) {
 // flight finish with the previous one, fabric.Client.AddIdentity) and of its certificate binding.
 // Its token is bound to its name and keeps working. Should the wallet folder fail, nothing is
 // swapped: the gateway goes on signing with the previous certificate, which stays valid.
-func (a *userAdmin) RenewUser(ctx context.Context, name string) (*api.RenewedUser, error) {
+func (a *userAdmin) RenewUser(ctx context.Context, name string) (*wire.RenewedUser, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	cur, ok := a.wallet.fabric.Identity(name)
@@ -385,7 +384,7 @@ func (a *userAdmin) RenewUser(ctx context.Context, name string) (*api.RenewedUse
 }
 
 // renewedUser describes a renewal: the new certificate and the one it replaced.
-func renewedUser(prev, cur *fabric.Identity) (*api.RenewedUser, error) {
+func renewedUser(prev, cur *fabric.Identity) (*wire.RenewedUser, error) {
 	p, err := identity.CertificateFromPEM(prev.ID.Credentials())
 	if err != nil {
 		return nil, err
@@ -394,7 +393,7 @@ func renewedUser(prev, cur *fabric.Identity) (*api.RenewedUser, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &api.RenewedUser{
+	return &wire.RenewedUser{
 		Name: cur.Name, Account: cur.Account(), Certificate: string(cur.ID.Credentials()),
 		Serial: hex.EncodeToString(c.SerialNumber.Bytes()), NotBefore: c.NotBefore.UTC(), NotAfter: c.NotAfter.UTC(),
 		PreviousSerial: hex.EncodeToString(p.SerialNumber.Bytes()), PreviousNotAfter: p.NotAfter.UTC(),

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/recv-ledger/recv/chaincode/wire"
-	"github.com/recv-ledger/recv/gateway/api"
 	"github.com/recv-ledger/recv/gateway/fabric"
 )
 
@@ -108,7 +107,7 @@ func (a *Admin) RevokeUser(_ context.Context, name, _ string) (*wire.RevokeUserR
 // RenewUser implements api.UserAdmin: it records the name and, unless Err, puts in the ledger's
 // wallet an identity of the same user with a certificate of a new key (a new serial) and answers
 // with both certificates' serials.
-func (a *Admin) RenewUser(_ context.Context, name string) (*api.RenewedUser, error) {
+func (a *Admin) RenewUser(_ context.Context, name string) (*wire.RenewedUser, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.Renewed = append(a.Renewed, name)
@@ -128,7 +127,7 @@ func (a *Admin) RenewUser(_ context.Context, name string) (*api.RenewedUser, err
 	}
 	a.ledger.addIdentity(id)
 	p, c := certOf(prev), certOf(id)
-	return &api.RenewedUser{Name: name, Account: id.Account(), Certificate: string(id.ID.Credentials()),
+	return &wire.RenewedUser{Name: name, Account: id.Account(), Certificate: string(id.ID.Credentials()),
 		Serial: hex.EncodeToString(c.SerialNumber.Bytes()), NotBefore: c.NotBefore.UTC(), NotAfter: c.NotAfter.UTC(),
 		PreviousSerial: hex.EncodeToString(p.SerialNumber.Bytes()), PreviousNotAfter: p.NotAfter.UTC()}, nil
 }
