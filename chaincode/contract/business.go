@@ -90,7 +90,7 @@ func (c *Contract) FoldExposure(ctx *TxContext, obligor string) (*wire.Event, er
 // Limits returns a core enterprise's issuance limit and the credit lines on it, with use and
 // headroom, as far as the caller may read them.
 func (c *Contract) Limits(ctx *TxContext, obligor string) (*wire.Limits, error) {
-	l := ledger{stub: ctx.GetStub()}
+	l := txLedger(ctx) // one read of the registry index for every part and bank
 	banks, err := orgsOfKind(l, wire.OrgBank)
 	if err != nil {
 		return nil, err
@@ -125,7 +125,7 @@ func (c *Contract) Risk(ctx *TxContext, pageSize int32, bookmark string) (*wire.
 	if err != nil {
 		return nil, err
 	}
-	l := ledger{stub: ctx.GetStub()}
+	l := txLedger(ctx) // one read of the registry index for every obligor, part and bank
 	cores, err := orgsOfKind(l, wire.OrgCore)
 	if err != nil {
 		return nil, err

@@ -343,10 +343,7 @@ func (l ledger) applyExposure(tx receivable.Tx, ch receivable.Change) error {
 	fold := map[string]bool{}
 	stepwise := map[string]bool{} // FoldExposure's parts: at most maxExposureDeltas changes each
 	foldBefore := ""              // FoldExposure: only changes dated before this changeTime
-	for _, p := range ch.Fold {
-		if p.Bank != "" {
-			continue // a bank's part has no changes to fold: its slots are its figure
-		}
+	for _, p := range ch.Fold {   // an obligor's own part: a bank's holds totals in its slots
 		fold[p.Obligor] = true
 		if p.Whole {
 			stepwise[p.Obligor] = true

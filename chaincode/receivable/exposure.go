@@ -91,8 +91,8 @@ func (e Exposure) IsZero() bool {
 type ExposurePart struct {
 	Obligor string
 	Bank    string
-	// Whole, in Change.Fold only: every part of the obligor's exposure, each folded in steps of
-	// the changes a read adds up (FoldExposure), only those dated before Before when it is set.
+	// Whole, in Change.Fold only: the obligor's own part folded in steps of the changes a read
+	// adds up (FoldExposure), only those dated before Before when it is set.
 	Whole  bool
 	Before time.Time
 }

@@ -151,8 +151,7 @@ func ApproveFinancing(rd Reader, tx Tx, id, termsHash, withoutRecourse string) (
 	if err := recordedTerms(rd, r, wire.DecisionApproved, termsHash); err != nil {
 		return Change{}, err
 	}
-	fold, err := checkCreditLine(rd, wire.MSPOf(r.Issuer), tx.Caller.MSPID, r)
-	if err != nil {
+	if err := checkCreditLine(rd, wire.MSPOf(r.Issuer), tx.Caller.MSPID, r); err != nil {
 		return Change{}, err
 	}
 	next := r.Clone()
@@ -161,9 +160,7 @@ func ApproveFinancing(rd Reader, tx Tx, id, termsHash, withoutRecourse string) (
 	f.WithoutRecourse = noRecourse
 	next.Status, next.Holder = wire.StatusActive, tx.Caller.Account()
 	next.AddParty(tx.Caller.Account())
-	ch := single("ApproveFinancing", r, next, tx, "")
-	ch.Fold = fold
-	return ch, nil
+	return single("ApproveFinancing", r, next, tx, ""), nil
 }
 
 // newTerms starts the terms of the bank's decision on r's financing request.

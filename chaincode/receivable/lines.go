@@ -12,25 +12,24 @@ import (
 // obligor's exposure, which every write keeps up to date.
 
 // checkCreditLine refuses financing r at bank when the bank's line on the obligor would be
-// exceeded; it returns the part of the obligor's exposure to fold when a line was read: the
-// bank's financing only.
-func checkCreditLine(rd Reader, obligor, bank string, r *wire.Receivable) ([]ExposurePart, error) {
+// exceeded. It reads the bank's part of the obligor's exposure, which holds totals (the ledger's
+// slots): nothing to fold.
+func checkCreditLine(rd Reader, obligor, bank string, r *wire.Receivable) error {
 	line, err := rd.Line(obligor, bank)
 	if err != nil || line == nil {
-		return nil, err
+		return err
 	}
-	part := ExposurePart{Obligor: obligor, Bank: bank}
-	e, err := rd.ExposurePart(part)
+	e, err := rd.ExposurePart(ExposurePart{Obligor: obligor, Bank: bank})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	used := e.Financed[bank]
 	after, ok := addFen(used, r.AmountFen)
 	if !ok || after > line.LimitFen {
-		return nil, Conflictf("credit line of %s on %s is %s: %s financed and outstanding + %s of receivable %s = %s, %s over the line",
+		return Conflictf("credit line of %s on %s is %s: %s financed and outstanding + %s of receivable %s = %s, %s over the line",
 			bank, obligor, line.Limit, wire.FormatAmount(used), r.Amount, r.ID, wire.FormatAmount(after), wire.FormatAmount(after-line.LimitFen))
 	}
-	return []ExposurePart{part}, nil
+	return nil
 }
 
 // checkIssuanceLimit refuses issuing amount when the obligor's outstanding issuance would exceed

@@ -80,8 +80,9 @@ type Change struct {
 	Private   []PrivateWrite   // private data to write (a decision's terms)
 	// Decided names the recorded terms a rejection binds (no value: the event carries their hash).
 	Decided *PrivateWrite
-	// Fold lists the parts of obligors' exposures the rule read to check a limit: the ledger folds
-	// their pending changes into one total in the same transaction.
+	// Fold lists the obligors' own parts of their exposures the rule read to check a limit (a
+	// bank's part holds totals): the ledger folds their pending changes into one total in the
+	// same transaction.
 	Fold         []ExposurePart
 	Lines        []*wire.CreditLine  // credit lines and issuance limits to write
 	Instructions []*wire.Instruction // maker-checker instructions to write
