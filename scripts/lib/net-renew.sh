@@ -14,6 +14,11 @@
 #                               configuration update the ordering organisation's admin signs
 #   orderer_rejoined O          O is back in Raft (see below)
 #   served_cert NODE            the fingerprint of the certificate NODE's TLS listener presents
+#   renew_in_place ORG DIR HOSTS  a server's TLS pair (DIR/tls) reissued and put in place for a
+#                               server that reads it again when the files change (a chaincode
+#                               server, a compose gateway): no restart
+#   renew_checked NAME DIR BACKUP SERVED...  the server presents the new pair, else the old is back
+#   cc_served_cert ORG          the fingerprint ORG's chaincode server presents to its peer
 #
 # A peer's certificates are in no channel configuration (its organisation's CA root is what the
 # others trust), so a peer's renewal is a restart; an orderer's TLS certificate is in its consenter
