@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -197,7 +198,8 @@ func caller(r *http.Request) string {
 	return name
 }
 
-// withTimeout bounds a call by the server's limit or the caller's shorter Request-Timeout.
+// withTimeout bounds a call by the server's limit or the caller's shorter Request-Timeout, and
+// its wait for a peer that is down by the caller's `Prefer: wait=N`.
 func (s *Server) withTimeout(r *http.Request) (context.Context, context.CancelFunc) {
 	d := s.cfg.RequestTimeout
 	if h := r.Header.Get("Request-Timeout"); h != "" {
@@ -205,7 +207,30 @@ func (s *Server) withTimeout(r *http.Request) (context.Context, context.CancelFu
 			d = v
 		}
 	}
-	return context.WithTimeout(r.Context(), d)
+	ctx := r.Context()
+	if wait, ok := preferredWait(r.Header); ok {
+		ctx = fabric.WithPeerWait(ctx, wait)
+	}
+	return context.WithTimeout(ctx, d)
+}
+
+// preferredWait is the caller's `wait` preference (RFC 7240 section 4.3: whole seconds it would
+// wait for the answer), from any Prefer header; the first one counts.
+func preferredWait(h http.Header) (time.Duration, bool) {
+	for _, v := range h.Values("Prefer") {
+		for pref := range strings.SplitSeq(v, ",") {
+			name, value, _ := strings.Cut(strings.TrimSpace(strings.SplitN(pref, ";", 2)[0]), "=")
+			if !strings.EqualFold(strings.TrimSpace(name), "wait") {
+				continue
+			}
+			n, err := strconv.Atoi(strings.Trim(strings.TrimSpace(value), `"`))
+			if err != nil || n < 0 {
+				return 0, false
+			}
+			return time.Duration(n) * time.Second, true
+		}
+	}
+	return 0, false
 }
 
 func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {

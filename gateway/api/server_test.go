@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -398,4 +399,29 @@ type readable struct{ *fakeLedger }
 
 func (r readable) Evaluate(context.Context, string, string, ...string) ([]byte, error) {
 	return r.payload, nil
+}
+
+// A caller's RFC 7240 wait preference bounds how long a write waits for a peer that is down.
+func TestPreferredWait(t *testing.T) {
+	for _, c := range []struct {
+		headers []string
+		want    time.Duration
+		ok      bool
+	}{
+		{nil, 0, false},
+		{[]string{"wait=0"}, 0, true},
+		{[]string{"respond-async, wait=5"}, 5 * time.Second, true},
+		{[]string{"return=minimal", `WAIT="3"; x=y`}, 3 * time.Second, true},
+		{[]string{"wait=-1"}, 0, false},
+		{[]string{"wait=soon"}, 0, false},
+		{[]string{"handling=lenient"}, 0, false},
+	} {
+		h := http.Header{}
+		for _, v := range c.headers {
+			h.Add("Prefer", v)
+		}
+		got, ok := preferredWait(h)
+		require.Equal(t, c.ok, ok, "%q", c.headers)
+		require.Equal(t, c.want, got, "%q", c.headers)
+	}
 }

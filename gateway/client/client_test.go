@@ -471,3 +471,30 @@ func TestSubmit_APendingWriteIsAskedAgainWithItsKey(t *testing.T) {
 	require.Contains(t, err.Error(), "pending: submitted as transaction tx-1")
 	require.Len(t, asked, 1, "no key: not asked again")
 }
+
+// A write under two-person control is two requests: the caller's wait preference goes with both,
+// its idempotency key with the maker's only (the checker's confirmation is another request).
+func TestSubmitConfirmed_PreferencesGoWithBothWrites(t *testing.T) {
+	type seen struct{ path, prefer, key string }
+	var got []seen
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = append(got, seen{r.URL.Path, r.Header.Get("Prefer"), r.Header.Get("Idempotency-Key")})
+		w.Header().Set("Content-Type", "application/json")
+		if strings.HasSuffix(r.URL.Path, "/confirm") {
+			_, _ = w.Write([]byte(`{"txId":"tx-2","blockNumber":8,"result":{"op":"Confirm"}}`))
+			return
+		}
+		_, _ = w.Write([]byte(`{"txId":"tx-1","blockNumber":7,"result":{"op":"RedeemAll","instruction":{"id":"I-1","status":"OPEN"}}}`))
+	}))
+	t.Cleanup(srv.Close)
+	c, err := client.New(srv.URL, "token")
+	require.NoError(t, err)
+	res, err := c.SubmitConfirmed(context.Background(), c, "redeem", []string{"R-1"}, wire.RedeemRequest{PaymentRef: "TRF-1"},
+		client.WithIdempotencyKey("k1"), client.WithPeerWait(2500*time.Millisecond))
+	require.NoError(t, err)
+	require.Equal(t, "tx-2", res.TransactionID)
+	require.Len(t, got, 2)
+	require.Equal(t, seen{"/v1/receivables/R-1/redeem", "wait=2", "k1"}, got[0])
+	require.Equal(t, "wait=2", got[1].prefer)
+	require.Empty(t, got[1].key)
+}

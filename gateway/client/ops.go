@@ -31,6 +31,13 @@ func WithHeader(name, value string) CallOption {
 	return func(h http.Header) { h.Set(name, value) }
 }
 
+// WithPeerWait asks the gateway to wait at most d (whole seconds) for a peer the write needs that
+// is down, before answering unavailable (RFC 7240 `Prefer: wait=N`; the gateway's own window,
+// 10 s by default, bounds it too). WithPeerWait(0): the answer at once.
+func WithPeerWait(d time.Duration) CallOption {
+	return func(h http.Header) { h.Add("Prefer", "wait="+strconv.FormatInt(int64(max(d, 0)/time.Second), 10)) }
+}
+
 func headerOf(opts []CallOption) http.Header {
 	h := http.Header{}
 	for _, o := range opts {
@@ -289,7 +296,8 @@ func InstructionOf(res *wire.SubmitResponse) (*wire.Instruction, error) {
 // SubmitConfirmed runs a maker's write (issue, redeem, redeem-all) as c and, when the maker's
 // organisation requires two-person control, has checker (an approver of the same organisation)
 // confirm the instruction it recorded. It returns the write that committed the change: the
-// confirmation, or the write itself when it needed none.
+// confirmation, or the write itself when it needed none. The caller's preferences (WithPeerWait)
+// go with both writes, its idempotency key with the maker's only.
 func (c *Client) SubmitConfirmed(ctx context.Context, checker *Client, opName string, pathValues []string, body any, opts ...CallOption) (*wire.SubmitResponse, error) {
 	res, err := c.Submit(ctx, opName, pathValues, body, opts...)
 	if err != nil {
@@ -299,5 +307,9 @@ func (c *Client) SubmitConfirmed(ctx context.Context, checker *Client, opName st
 	if err != nil || in == nil {
 		return res, err
 	}
-	return checker.Submit(ctx, "confirm", []string{in.ID}, nil)
+	var confirm []CallOption
+	if prefs := headerOf(opts).Values("Prefer"); len(prefs) > 0 {
+		confirm = append(confirm, WithHeader("Prefer", strings.Join(prefs, ", ")))
+	}
+	return checker.Submit(ctx, "confirm", []string{in.ID}, nil, confirm...)
 }

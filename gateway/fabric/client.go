@@ -336,6 +336,7 @@ func (c *Client) Submit(ctx context.Context, name, txName string, args []string,
 	}
 	wait, staleWait, downWait := c.opts.Backoff, c.opts.Backoff, c.opts.Backoff
 	retries, stale := 0, 0
+	started := time.Now()
 	for attempt := 1; ; attempt++ {
 		var res *Result
 		var ferr *Error
@@ -353,7 +354,7 @@ func (c *Client) Submit(ctx context.Context, name, txName string, args []string,
 			return res, nil
 		}
 		switch {
-		case peerDown(ferr) && c.waitForPeers(downWait):
+		case peerDown(ferr) && c.waitForPeers(downWait) && mayWaitForPeers(ctx, started, downWait):
 			if !sleep(ctx, downWait) {
 				return nil, ferr
 			}
@@ -388,6 +389,23 @@ func (c *Client) waitForPeers(wait time.Duration) bool {
 	}
 	c.downSince.CompareAndSwap(0, now)
 	return time.Duration(now-c.downSince.Load())+wait <= c.opts.PeerDownFor
+}
+
+type peerWaitKey struct{}
+
+// WithPeerWait bounds how long the Submits run with ctx wait for a peer that is down to d, within
+// the client's own window (Options.PeerDownFor): a caller that would rather be told "unavailable"
+// at once than wait for a restarting peer asks for it (the gateway's `Prefer: wait=N` header,
+// RFC 7240). d = 0: no wait at all.
+func WithPeerWait(ctx context.Context, d time.Duration) context.Context {
+	return context.WithValue(ctx, peerWaitKey{}, max(d, 0))
+}
+
+// mayWaitForPeers reports whether a Submit that began at started may sleep wait more for a peer
+// that is down: always, unless its context bounds that wait (WithPeerWait).
+func mayWaitForPeers(ctx context.Context, started time.Time, wait time.Duration) bool {
+	d, ok := ctx.Value(peerWaitKey{}).(time.Duration)
+	return !ok || time.Since(started)+wait <= d
 }
 
 // staleRefusal is a chaincode refusal at endorsement that a peer one block behind could give (the

@@ -285,6 +285,26 @@ func TestSubmit_APeerDownIsWaitedForUpToPeerDownFor(t *testing.T) {
 	require.NoError(t, err, "three failures within a fresh window, then back")
 }
 
+// A caller that prefers an answer at once (WithPeerWait, the gateway's Prefer: wait=N) is told
+// unavailable after its own bound, well inside the client's window; the window is still counted.
+func TestSubmit_ACallersPeerWaitBoundsTheWait(t *testing.T) {
+	fp := &fakePeer{endorseErr: statusErr(uint32(codes.Unavailable), "connection refused"), endorseErrN: 1 << 30}
+	c := newTestClient(t, fp, "treasurer")
+	start := time.Now()
+	_, err := c.Submit(WithPeerWait(context.Background(), 0), "treasurer", "RedeemAll", []string{"R-1"}, nil, nil)
+	var fe *Error
+	require.ErrorAs(t, err, &fe)
+	require.Equal(t, wire.KindUnavailable, fe.Kind)
+	require.Len(t, fp.endorsed, 1, "wait=0: one endorsement, no retry")
+	require.Less(t, time.Since(start), 5*time.Second)
+	require.NotZero(t, c.downSince.Load(), "the failure opened the client's window")
+
+	fp.endorseErrN = len(fp.endorsed) + 2 // two more failures, then back: within a 1 s bound
+	res, err := c.Submit(WithPeerWait(context.Background(), time.Second), "treasurer", "RedeemAll", []string{"R-1"}, nil, nil)
+	require.NoError(t, err)
+	require.Equal(t, 3, res.Attempts)
+}
+
 // The own peer's gateway reports another organisation's peer that refuses connections as an
 // aborted endorsement with the endorser's detail: waited for as well.
 func TestSubmit_AnotherOrgsPeerDownIsWaitedFor(t *testing.T) {
