@@ -168,7 +168,7 @@ func ConfirmInstruction(rd Reader, tx Tx, id string) (Change, error) {
 	} else if acct == nil || acct.Status != wire.AccountOpen || acct.Role != in.MakerRole {
 		return Change{}, Conflictf("instruction %s: its maker %s can no longer act (account frozen, closed or of another role)", id, in.Maker)
 	}
-	msp, user, _ := strings.Cut(in.Maker, "/")
+	msp, user, _ := wire.SplitAccount(in.Maker)
 	mtx := tx
 	mtx.Caller = Caller{MSPID: msp, ID: user, Role: in.MakerRole}
 	var ch Change

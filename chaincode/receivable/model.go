@@ -33,7 +33,7 @@ const maxIDLen = 200
 
 // ValidateAccount checks the MSPID/enrollmentID form of an account named in arguments.
 func ValidateAccount(field, account string) error {
-	msp, id, ok := strings.Cut(account, "/")
+	msp, id, ok := wire.SplitAccount(account)
 	if !ok || !mspPattern.MatchString(msp) || id == "" || len(id) > 128 || strings.Contains(id, "/") {
 		return Invalidf("%s %.80q is not an account MSPID/enrollmentID", field, account)
 	}

@@ -61,9 +61,15 @@ const (
 // user's enrollment id.
 func AccountID(mspID, user string) string { return mspID + "/" + user }
 
+// SplitAccount is the two parts of an account "MSP/user"; ok is false unless it has both.
+func SplitAccount(account string) (mspID, user string, ok bool) {
+	mspID, user, ok = strings.Cut(account, "/")
+	return mspID, user, ok && mspID != "" && user != ""
+}
+
 // MSPOf is the MSP ID part of an account "MSP/user".
 func MSPOf(account string) string {
-	msp, _, _ := strings.Cut(account, "/")
+	msp, _, _ := SplitAccount(account)
 	return msp
 }
 

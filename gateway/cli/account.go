@@ -48,8 +48,8 @@ func newAccountOpenCommand(g *globals) *cobra.Command {
 
 // splitAccount reads an account argument MSP/user into its path values.
 func splitAccount(arg string) ([]string, error) {
-	msp, user, ok := strings.Cut(arg, "/")
-	if !ok || msp == "" || user == "" || strings.Contains(user, "/") {
+	msp, user, ok := wire.SplitAccount(arg)
+	if !ok || strings.Contains(user, "/") {
 		return nil, usagef("account %q: want MSP/user, e.g. SupplierMSP/supplier-a", arg)
 	}
 	return []string{msp, user}, nil

@@ -197,7 +197,7 @@ func chaincodeTracer(c *client.Client) audit.Tracer {
 // chaincodeTotals asks the chaincode (recv totals, as the auditor) for an account's totals.
 func chaincodeTotals(c *client.Client) audit.TotalsReader {
 	return func(ctx context.Context, account string) (*wire.Totals, error) {
-		msp, user, ok := strings.Cut(account, "/")
+		msp, user, ok := wire.SplitAccount(account)
 		if !ok {
 			return nil, fmt.Errorf("account %q is not MSP/user", account)
 		}

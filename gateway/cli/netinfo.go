@@ -3,10 +3,10 @@ package cli
 import (
 	"fmt"
 	"path/filepath"
-	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/recv-ledger/recv/chaincode/wire"
 	"github.com/recv-ledger/recv/gateway/config"
 	"github.com/recv-ledger/recv/gateway/network"
 )
@@ -29,7 +29,7 @@ func newNetinfoCommand(g *globals) *cobra.Command {
 				return err
 			}
 			if keyOf != "" {
-				msp, user, _ := strings.Cut(keyOf, "/")
+				msp, user, _ := wire.SplitAccount(keyOf)
 				_, org, err := desc.Org(msp)
 				if err != nil {
 					return err

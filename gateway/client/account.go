@@ -34,8 +34,8 @@ func TokenFile(netDir, org, user string) string {
 // folder (holding network.json) is netDir. A malformed account or an unknown organisation is a
 // wire error of kind invalid.
 func Locate(netDir, account string) (*Location, error) {
-	msp, user, ok := strings.Cut(account, "/")
-	if !ok || msp == "" || user == "" {
+	msp, user, ok := wire.SplitAccount(account)
+	if !ok {
 		return nil, wire.Errorf(wire.KindInvalid, "account %q: want MSP/user, e.g. SupplierMSP/supplier-a", account)
 	}
 	desc, err := network.Load(filepath.Join(netDir, "network.json"))

@@ -165,16 +165,28 @@ type holdingsData struct {
 	Err      string
 }
 
+// heldAndTotals reads what account holds and its totals; what could not be read is said in errs.
+func heldAndTotals(ctx context.Context, cl *client.Client, account string) ([]*wire.Receivable, *wire.Totals, []string) {
+	var errs []string
+	items, err := listAll(ctx, cl, client.ListQuery{Holder: account})
+	if err != nil {
+		errs = append(errs, problemText(err))
+	}
+	var t wire.Totals
+	msp, user, _ := wire.SplitAccount(account)
+	if err := cl.Call(ctx, "totals", []string{msp, user}, nil, nil, &t); err != nil {
+		return items, nil, append(errs, problemText(err))
+	}
+	return items, &t, errs
+}
+
 func (c *Console) holdings(w http.ResponseWriter, r *http.Request, s *session) {
 	ctx, cancel := c.reading(r)
 	defer cancel()
 	cl := c.clientOf(r, s.token)
 	var d holdingsData
-	var errs []string
-	items, err := listAll(ctx, cl, client.ListQuery{Holder: s.account})
-	if err != nil {
-		errs = append(errs, problemText(err))
-	}
+	items, totals, errs := heldAndTotals(ctx, cl, s.account)
+	d.Totals = totals
 	now := c.cfg.Now()
 	for _, it := range items {
 		switch {
@@ -185,13 +197,6 @@ func (c *Console) holdings(w http.ResponseWriter, r *http.Request, s *session) {
 		}
 	}
 	slices.SortFunc(d.Held, func(a, b holding) int { return cmp.Compare(a.MaturityDate+a.ID, b.MaturityDate+b.ID) })
-	var t wire.Totals
-	msp, user, _ := strings.Cut(s.account, "/")
-	if err := cl.Call(ctx, "totals", []string{msp, user}, nil, nil, &t); err != nil {
-		errs = append(errs, problemText(err))
-	} else {
-		d.Totals = &t
-	}
 	var orgs wire.Members
 	if err := cl.Call(ctx, "list-orgs", nil, nil, nil, &orgs); err == nil {
 		for _, o := range orgs.Orgs {
@@ -336,13 +341,9 @@ type bookData struct {
 func (c *Console) book(w http.ResponseWriter, r *http.Request, s *session) {
 	ctx, cancel := c.reading(r)
 	defer cancel()
-	cl := c.clientOf(r, s.token)
 	var d bookData
-	var errs []string
-	items, err := listAll(ctx, cl, client.ListQuery{Holder: s.account})
-	if err != nil {
-		errs = append(errs, problemText(err))
-	}
+	items, totals, errs := heldAndTotals(ctx, c.clientOf(r, s.token), s.account)
+	d.Totals = totals
 	for _, it := range items {
 		if it.Holder == s.account && it.Financed() && it.IsLeaf() {
 			d.Financed = append(d.Financed, it)
@@ -354,13 +355,6 @@ func (c *Console) book(w http.ResponseWriter, r *http.Request, s *session) {
 		}
 	}
 	slices.SortFunc(d.Financed, func(a, b *wire.Receivable) int { return cmp.Compare(a.MaturityDate+a.ID, b.MaturityDate+b.ID) })
-	var t wire.Totals
-	msp, user, _ := strings.Cut(s.account, "/")
-	if err := cl.Call(ctx, "totals", []string{msp, user}, nil, nil, &t); err != nil {
-		errs = append(errs, problemText(err))
-	} else {
-		d.Totals = &t
-	}
 	d.Err = strings.Join(errs, "; ")
 	c.render(w, r, http.StatusOK, "book", s, view{Title: "账簿 Book", Data: d})
 }

@@ -8,7 +8,6 @@ import (
 	"maps"
 	"os"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -230,8 +229,7 @@ func (w *watcher) add(ev fabric.Event) {
 	}
 	if in := e.Instruction; in != nil {
 		if in.Status == wire.InstructionOpen {
-			msp, _, _ := strings.Cut(in.Maker, "/")
-			w.open[in.ID] = msp
+			w.open[in.ID] = wire.MSPOf(in.Maker)
 		} else {
 			delete(w.open, in.ID)
 		}

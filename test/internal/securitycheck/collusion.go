@@ -37,7 +37,7 @@ import (
 // endorsement policy of every key written, stands between the forgery and the ledger.
 func forge(t *testing.T, nw *testnet.Network, creator string, endorsers []string, writes ...*kvrwset.KVWrite) (peer.TxValidationCode, string) {
 	t.Helper()
-	mspID, _, _ := strings.Cut(creator, "/")
+	mspID := wire.MSPOf(creator)
 	conn, err := testnet.DialPeer(nw.Desc, mspID)
 	require.NoError(t, err)
 	defer conn.Close()
@@ -169,7 +169,7 @@ func peerSigner(t *testing.T, nw *testnet.Network, mspID string) ([]byte, identi
 // userSigner is account's serialized identity and signing function, from network.json.
 func userSigner(t *testing.T, nw *testnet.Network, account string) ([]byte, identity.Sign) {
 	t.Helper()
-	mspID, name, _ := strings.Cut(account, "/")
+	mspID, name, _ := wire.SplitAccount(account)
 	u := nw.Desc.Orgs[mspID].Users[name]
 	return signer(t, mspID, u.Cert, u.Key)
 }
@@ -190,7 +190,7 @@ func signer(t *testing.T, mspID, certFile, keyFile string) ([]byte, identity.Sig
 // evaluateAs runs a query of the chaincode as account on its organisation's peer.
 func evaluateAs(t *testing.T, nw *testnet.Network, account, tx string, args ...string) []byte {
 	t.Helper()
-	mspID, _, _ := strings.Cut(account, "/")
+	mspID := wire.MSPOf(account)
 	conn, err := testnet.DialPeer(nw.Desc, mspID)
 	require.NoError(t, err)
 	defer conn.Close()

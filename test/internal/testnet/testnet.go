@@ -40,13 +40,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/hyperledger/fabric-gateway/pkg/client"
 	"github.com/hyperledger/fabric-gateway/pkg/identity"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 
+	"github.com/recv-ledger/recv/chaincode/wire"
 	"github.com/recv-ledger/recv/gateway/network"
 )
 
@@ -87,7 +87,7 @@ func DialPeer(desc *network.Description, mspID string) (*grpc.ClientConn, error)
 // Connect returns a fabric-gateway connection over conn that signs as account (MSPID/user),
 // with its certificate and key from network.json.
 func Connect(desc *network.Description, account string, conn grpc.ClientConnInterface, opts ...client.ConnectOption) (*client.Gateway, error) {
-	mspID, name, ok := strings.Cut(account, "/")
+	mspID, name, ok := wire.SplitAccount(account)
 	if !ok {
 		return nil, fmt.Errorf("account %q is not MSPID/user", account)
 	}
