@@ -189,33 +189,34 @@ network.json) gets the new one in that file too. Asking again issues yet another
 		Example: "  recv --as SupplierMSP/admin user token supplier-d --token-out supplier-d.token",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := g.context(cmd)
-			defer cancel()
-			res, err := c.ReissueToken(ctx, args[0])
-			if err != nil {
-				return err
-			}
-			if tokenOut != "" {
-				if err := os.WriteFile(tokenOut, []byte(res.Token+"\n"), 0o600); err != nil {
-					return fmt.Errorf("the new token was issued but not written (%w); issue another with: recv user token %s", err, args[0])
-				}
-			}
-			return g.printer().Print(res, func(w io.Writer) {
-				fmt.Fprintf(w, "account:\t%s\nold token:\trefused from now on\n", res.Account)
-				if tokenOut != "" {
-					fmt.Fprintf(w, "token:\twritten to %s\n", tokenOut)
-				} else {
-					fmt.Fprintf(w, "token:\t%s\n", res.Token)
-				}
+			return g.call(cmd, func(ctx context.Context, c *client.Client) error {
+				return g.tokenReissued(ctx, c, args[0], tokenOut)
 			})
 		},
 	}
 	cmd.Flags().StringVar(&tokenOut, "token-out", "", "write the new token to this file (0600) instead of printing it")
 	return cmd
+}
+
+// tokenReissued has the gateway issue name a new token and writes or prints it.
+func (g *globals) tokenReissued(ctx context.Context, c *client.Client, name, tokenOut string) error {
+	res, err := c.ReissueToken(ctx, name)
+	if err != nil {
+		return err
+	}
+	if tokenOut != "" {
+		if err := os.WriteFile(tokenOut, []byte(res.Token+"\n"), 0o600); err != nil {
+			return fmt.Errorf("the new token was issued but not written (%w); issue another with: recv user token %s", err, name)
+		}
+	}
+	return g.printer().Print(res, func(w io.Writer) {
+		fmt.Fprintf(w, "account:\t%s\nold token:\trefused from now on\n", res.Account)
+		if tokenOut != "" {
+			fmt.Fprintf(w, "token:\twritten to %s\n", tokenOut)
+		} else {
+			fmt.Fprintf(w, "token:\t%s\n", res.Token)
+		}
+	})
 }
 
 func newUserRevokeCommand(g *globals) *cobra.Command {
@@ -233,37 +234,38 @@ revoke-user ORG NAME does both steps).`,
 		Example: "  recv --as SupplierMSP/admin user revoke supplier-d --reason keycompromise --crl-out supplier.crl.pem",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := g.context(cmd)
-			defer cancel()
-			res, err := c.RevokeUser(ctx, args[0], reason)
-			if err != nil {
-				return err
-			}
-			if crlOut != "" {
-				if err := os.WriteFile(crlOut, []byte(res.CRL), 0o644); err != nil {
-					return err
-				}
-			}
-			return g.printer().Print(res, func(w io.Writer) {
-				fmt.Fprintf(w, "revoked:\t%s\ncertificates:\t%s\n", res.Account, strings.Join(res.Serials, ", "))
-				if res.RemovedFromGateway {
-					fmt.Fprintf(w, "gateway:\ttoken and wallet entry removed\n")
-				} else {
-					fmt.Fprintf(w, "gateway:\tnothing of the user was left there\n")
-				}
-				if crlOut != "" {
-					fmt.Fprintf(w, "crl:\twritten to %s\n", crlOut)
-				}
+			return g.call(cmd, func(ctx context.Context, c *client.Client) error {
+				return g.userRevoked(ctx, c, args[0], reason, crlOut)
 			})
 		},
 	}
 	cmd.Flags().StringVar(&reason, "reason", "", "RFC 5280 reason: keycompromise, affiliationchanged, superseded, cessationofoperation, ... (default unspecified)")
 	cmd.Flags().StringVar(&crlOut, "crl-out", "", "write the CA's new CRL (PEM) to this file")
 	return cmd
+}
+
+// userRevoked has the gateway take name out and revoke it at the CA, and writes the new CRL.
+func (g *globals) userRevoked(ctx context.Context, c *client.Client, name, reason, crlOut string) error {
+	res, err := c.RevokeUser(ctx, name, reason)
+	if err != nil {
+		return err
+	}
+	if crlOut != "" {
+		if err := os.WriteFile(crlOut, []byte(res.CRL), 0o644); err != nil {
+			return err
+		}
+	}
+	return g.printer().Print(res, func(w io.Writer) {
+		fmt.Fprintf(w, "revoked:\t%s\ncertificates:\t%s\n", res.Account, strings.Join(res.Serials, ", "))
+		if res.RemovedFromGateway {
+			fmt.Fprintf(w, "gateway:\ttoken and wallet entry removed\n")
+		} else {
+			fmt.Fprintf(w, "gateway:\tnothing of the user was left there\n")
+		}
+		if crlOut != "" {
+			fmt.Fprintf(w, "crl:\twritten to %s\n", crlOut)
+		}
+	})
 }
 
 func newUserEnrollCommand(g *globals) *cobra.Command {

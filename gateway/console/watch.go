@@ -271,12 +271,7 @@ func (w *watcher) caughtUp(ctx context.Context, n uint64, d time.Duration) {
 func (w *watcher) inFinancing() []string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	ids := make([]string, 0, len(w.financing))
-	for id := range w.financing {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	return ids
+	return slices.Sorted(maps.Keys(w.financing))
 }
 
 // openInstructions lists the instructions of makers of organisation msp whose last event left them

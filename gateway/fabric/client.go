@@ -9,7 +9,8 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -202,12 +203,7 @@ func (c *Client) Identity(name string) (*Identity, bool) {
 func (c *Client) Names() []string {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	out := make([]string, 0, len(c.users))
-	for n := range c.users {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(c.users))
 }
 
 func (c *Client) user(name string) (*user, error) {

@@ -10,9 +10,10 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -240,12 +241,7 @@ func (l *Ledger) Identity(name string) (*fabric.Identity, bool) {
 func (l *Ledger) Names() []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	out := make([]string, 0, len(l.identities))
-	for n := range l.identities {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(l.identities))
 }
 
 func (l *Ledger) addIdentity(id *fabric.Identity) {
