@@ -85,7 +85,7 @@ func (s *Server) register(ctx context.Context, admin *fabric.Identity, req wire.
 func (s *Server) resumeUser(ctx context.Context, admin *fabric.Identity, req wire.NewUser) (*wire.NewUserResult, error) {
 	role, ours := s.cfg.Admin.Registered(req.Name)
 	if !ours {
-		return nil, &Problem{Kind: wire.KindConflict, Stage: "admin", Message: "conflict: user " + req.Name + " is already in the wallet"}
+		return nil, &Failure{Kind: wire.KindConflict, Stage: "admin", Message: "conflict: user " + req.Name + " is already in the wallet"}
 	}
 	if role != req.Role {
 		return nil, wire.Errorf(wire.KindConflict, "user %s was registered with role %s; finish its registration with --role %s", req.Name, role, role)
@@ -127,7 +127,7 @@ func (s *Server) resumeUser(ctx context.Context, admin *fabric.Identity, req wir
 func (s *Server) issueFirstToken(admin *fabric.Identity, res *wire.NewUserResult) (*wire.NewUserResult, error) {
 	token, err := s.cfg.Auth.Tokens.Reissue(res.Name)
 	if err != nil {
-		return nil, &Problem{Kind: wire.KindInternal, Stage: "admin", Err: err,
+		return nil, &Failure{Kind: wire.KindInternal, Stage: "admin", Err: err,
 			Message: fmt.Sprintf("user %s is registered and its account %s is open, but no token could be issued (%v); issue one with: recv user token %s", res.Name, res.Account, err, res.Name)}
 	}
 	res.Token = token
@@ -136,13 +136,13 @@ func (s *Server) issueFirstToken(admin *fabric.Identity, res *wire.NewUserResult
 }
 
 // errNoAdmin answers a user administration asked of a gateway that has none.
-var errNoAdmin = &Problem{Kind: wire.KindNotFound, Stage: "admin", Message: "not_found: user administration is not enabled on this gateway"}
+var errNoAdmin = &Failure{Kind: wire.KindNotFound, Stage: "admin", Message: "not_found: user administration is not enabled on this gateway"}
 
 // adminCaller is the calling identity when it is an admin of the organisation.
 func (s *Server) adminCaller(r *http.Request, what string) (*fabric.Identity, error) {
 	admin, ok := s.ledger.Identity(caller(r))
 	if !ok || admin.Role != wire.RoleAdmin {
-		return nil, &Problem{Kind: wire.KindForbidden, Stage: "admin", Message: "forbidden: only an identity with role admin may " + what}
+		return nil, &Failure{Kind: wire.KindForbidden, Stage: "admin", Message: "forbidden: only an identity with role admin may " + what}
 	}
 	return admin, nil
 }
@@ -223,11 +223,11 @@ func sameKey(csrPEM string, id *fabric.Identity) error {
 	}
 	certBlock, _ := pem.Decode(id.ID.Credentials())
 	if certBlock == nil {
-		return &Problem{Kind: wire.KindInternal, Stage: "admin", Message: "the wallet's certificate of " + id.Name + " is not PEM"}
+		return &Failure{Kind: wire.KindInternal, Stage: "admin", Message: "the wallet's certificate of " + id.Name + " is not PEM"}
 	}
 	cert, err := x509.ParseCertificate(certBlock.Bytes)
 	if err != nil {
-		return &Problem{Kind: wire.KindInternal, Stage: "admin", Message: "the wallet's certificate of " + id.Name + ": " + err.Error()}
+		return &Failure{Kind: wire.KindInternal, Stage: "admin", Message: "the wallet's certificate of " + id.Name + ": " + err.Error()}
 	}
 	pub, ok := cert.PublicKey.(interface{ Equal(crypto.PublicKey) bool })
 	if !ok || !pub.Equal(csr.PublicKey) {
@@ -281,7 +281,7 @@ func (s *Server) revokeUser(w http.ResponseWriter, r *http.Request) {
 	}
 	removed = removed || pending
 	if err != nil {
-		s.writeError(w, r, &Problem{Kind: wire.KindInternal, Stage: "admin", Err: err,
+		s.writeError(w, r, &Failure{Kind: wire.KindInternal, Stage: "admin", Err: err,
 			Message: fmt.Sprintf("user %s could not be removed from this gateway (%v); nothing was asked of the CA: run recv user revoke %s again", name, err, name)})
 		return
 	}
@@ -291,7 +291,7 @@ func (s *Server) revokeUser(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		f := kindOf(err)
 		s.log.Warn("user removed from the gateway, not revoked at the CA", "name", name, "by", admin.Name, "err", err)
-		s.writeError(w, r, &Problem{Kind: f.Kind, Stage: f.Stage, Err: err,
+		s.writeError(w, r, &Failure{Kind: f.Kind, Stage: f.Stage, Err: err,
 			Message: fmt.Sprintf("%s: user %s no longer authenticates at this gateway (its tokens and wallet entry are removed), but the CA did not revoke it (%s); run recv user revoke %s again",
 				f.Kind, name, f.Message, name)})
 		return
@@ -322,12 +322,12 @@ func (s *Server) userToken(w http.ResponseWriter, r *http.Request) {
 	}
 	id, ok := s.ledger.Identity(name)
 	if !ok {
-		s.writeError(w, r, &Problem{Kind: wire.KindNotFound, Stage: "admin", Message: "not_found: no user " + name + " in this gateway's wallet"})
+		s.writeError(w, r, &Failure{Kind: wire.KindNotFound, Stage: "admin", Message: "not_found: no user " + name + " in this gateway's wallet"})
 		return
 	}
 	token, err := s.cfg.Auth.Tokens.Reissue(name)
 	if err != nil {
-		s.writeError(w, r, &Problem{Kind: wire.KindInternal, Stage: "admin", Err: err, Message: "the new token could not be issued or kept (the old one may already be refused): " + err.Error() + "; ask again for a new token"})
+		s.writeError(w, r, &Failure{Kind: wire.KindInternal, Stage: "admin", Err: err, Message: "the new token could not be issued or kept (the old one may already be refused): " + err.Error() + "; ask again for a new token"})
 		return
 	}
 	s.log.Info("token reissued", "name", name, "by", admin.Name)
@@ -356,7 +356,7 @@ func (s *Server) checkRole(ctx context.Context, admin *fabric.Identity, role str
 	}
 	var org wire.Org
 	if err := json.Unmarshal(raw, &org); err != nil || org.Kind == "" {
-		return &Problem{Kind: wire.KindInternal, Stage: "admin", Message: "the registry's answer for " + msp + " names no kind"}
+		return &Failure{Kind: wire.KindInternal, Stage: "admin", Message: "the registry's answer for " + msp + " names no kind"}
 	}
 	if !org.Kind.Allows(role) {
 		return wire.Errorf(wire.KindInvalid, "role %q is not allowed in %s, a %s organisation (allowed: %s)",
@@ -415,7 +415,7 @@ func accountNotOpened(req wire.NewUser, err error) error {
 				req.Name, fe.Message, again, fe.TransactionID)}
 	}
 	f := kindOf(err)
-	return &Problem{
+	return &Failure{
 		Kind: f.Kind, Stage: f.Stage, TransactionID: f.TransactionID, ValidationCode: f.ValidationCode, Err: err,
 		Message: fmt.Sprintf("%s: user %s is registered with the CA and in the gateway's wallet, but its account was not opened on the ledger (%s) and no token is issued; to finish, run the same registration again (%s): it opens the account and issues the token, without the CA",
 			f.Kind, req.Name, f.Message, again),

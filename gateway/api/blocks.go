@@ -23,10 +23,10 @@ type BlockReader interface {
 func (s *Server) blocks(r *http.Request) (BlockReader, error) {
 	br, ok := s.ledger.(BlockReader)
 	if !ok {
-		return nil, &Problem{Kind: wire.KindNotFound, Stage: "request", Message: "not_found: this gateway relays no blocks"}
+		return nil, &Failure{Kind: wire.KindNotFound, Stage: "request", Message: "not_found: this gateway relays no blocks"}
 	}
 	if id, ok := s.ledger.Identity(caller(r)); !ok || (id.Role != wire.RoleAuditor && id.Role != wire.RoleAdmin) {
-		return nil, &Problem{Kind: wire.KindForbidden, Stage: "request",
+		return nil, &Failure{Kind: wire.KindForbidden, Stage: "request",
 			Message: "forbidden: whole blocks carry every deal of the channel; only an auditor or an admin of the organisation reads them"}
 	}
 	return br, nil

@@ -217,7 +217,7 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 	source := auth.Source(r)
 	if blocked, wait := s.cfg.Auth.Limiter.Blocked(source); blocked {
 		w.Header().Set("Retry-After", fmt.Sprint(int(wait/time.Second)))
-		s.writeError(w, r, &Problem{Kind: wire.KindRateLimited, Stage: "auth",
+		s.writeError(w, r, &Failure{Kind: wire.KindRateLimited, Stage: "auth",
 			Message: "rate_limited: too many failed authentications from this address; try again after Retry-After seconds"})
 		return
 	}
@@ -239,7 +239,7 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.cfg.Auth.Limiter.Fail(source)
 		s.log.Warn("enrollment refused", "source", source, "route", enrollRoute, "name", req.Name, "reason", "unknown, used or expired code")
-		s.writeError(w, r, &Problem{Kind: wire.KindUnauthenticated, Stage: "auth", Message: "unauthenticated: " + err.Error()})
+		s.writeError(w, r, &Failure{Kind: wire.KindUnauthenticated, Stage: "auth", Message: "unauthenticated: " + err.Error()})
 		return
 	}
 	res, err := s.enrollClaimed(r, en, req.CSR)
@@ -261,7 +261,7 @@ func (s *Server) enrollClaimed(r *http.Request, en enrollment, csr string) (*wir
 	}
 	admin, ok := s.ledger.Identity(en.Admin)
 	if !ok || admin.Role != wire.RoleAdmin {
-		return nil, &Problem{Kind: wire.KindForbidden, Stage: "admin",
+		return nil, &Failure{Kind: wire.KindForbidden, Stage: "admin",
 			Message: "forbidden: the admin who registered " + en.Name + " (" + en.Admin + ") is no longer an admin of this gateway; ask another admin to register the user again"}
 	}
 	ctx, cancel := s.withTimeout(r)

@@ -10,14 +10,14 @@ import (
 	"github.com/recv-ledger/recv/gateway/fabric"
 )
 
-// Problem is a failure the HTTP layer finds itself, before or around the ledger: a body that is not
+// Failure is a failure the HTTP layer finds itself, before or around the ledger: a body that is not
 // JSON, too large or unreadable, a route or method it does not serve, an authentication refused, an
 // Idempotency-Key misused or its store failing, user administration switched off, a caller who may
 // not do what it asks. Kind is one of the wire contract's table (wire.Kinds), which writeError maps
 // to the status; Stage names the step ("request", "auth", "identity", "admin", an offline flow's
 // "endorse" or "submit"); Message is what the caller reads. The ledger's failures stay
 // fabric.Error; writeError answers both.
-type Problem struct {
+type Failure struct {
 	Kind    wire.Kind
 	Stage   string
 	Message string
@@ -28,7 +28,7 @@ type Problem struct {
 	Err            error // the cause, logged, never shown
 }
 
-func (p *Problem) Error() string {
+func (p *Failure) Error() string {
 	if p.TransactionID != "" {
 		return fmt.Sprintf("%s (%s, tx %s)", p.Message, p.Stage, p.TransactionID)
 	}
@@ -36,13 +36,13 @@ func (p *Problem) Error() string {
 }
 
 // Unwrap returns the cause.
-func (p *Problem) Unwrap() error { return p.Err }
+func (p *Failure) Unwrap() error { return p.Err }
 
 // kindOf classifies any error of a request as the problem the caller reads: the HTTP layer's own
 // keeps its kind and stage, a Fabric error too, a wire error (a request the operation table
 // refused) is of the request stage, anything else is classified from the SDK's error.
-func kindOf(err error) *Problem {
-	var p *Problem
+func kindOf(err error) *Failure {
+	var p *Failure
 	if errors.As(err, &p) {
 		if _, ok := wire.Kinds[p.Kind]; ok {
 			return p
@@ -51,19 +51,19 @@ func kindOf(err error) *Problem {
 	var fe *fabric.Error
 	if errors.As(err, &fe) {
 		if _, ok := wire.Kinds[fe.Kind]; ok {
-			return ledgerProblem(fe)
+			return ledgerFailure(fe)
 		}
 	}
 	var we *wire.Error
 	if errors.As(err, &we) {
-		return &Problem{Kind: we.Kind, Stage: "request", Message: we.Error(), Err: err}
+		return &Failure{Kind: we.Kind, Stage: "request", Message: we.Error(), Err: err}
 	}
-	return ledgerProblem(fabric.Classify(err, "gateway"))
+	return ledgerFailure(fabric.Classify(err, "gateway"))
 }
 
-// ledgerProblem is a failure of the ledger as the caller reads it.
-func ledgerProblem(fe *fabric.Error) *Problem {
-	return &Problem{Kind: fe.Kind, Stage: fe.Stage, Message: fe.Message, TransactionID: fe.TransactionID, ValidationCode: fe.ValidationCode, Err: fe}
+// ledgerFailure is a failure of the ledger as the caller reads it.
+func ledgerFailure(fe *fabric.Error) *Failure {
+	return &Failure{Kind: fe.Kind, Stage: fe.Stage, Message: fe.Message, TransactionID: fe.TransactionID, ValidationCode: fe.ValidationCode, Err: fe}
 }
 
 // badRequest is an invalid request found by the HTTP layer (bad JSON, missing field).

@@ -68,11 +68,11 @@ func TestProblem_AnIdempotencyKeyReusedForAnotherRequest(t *testing.T) {
 }
 
 func TestKindOf_AnswersTheHTTPLayersProblemsAndTheLedgersErrors(t *testing.T) {
-	own := &Problem{Kind: wire.KindConflict, Stage: "admin", Message: "conflict: user x is already in the wallet"}
+	own := &Failure{Kind: wire.KindConflict, Stage: "admin", Message: "conflict: user x is already in the wallet"}
 	require.Same(t, own, kindOf(fmt.Errorf("adding: %w", own)))
 	ledger := &fabric.Error{Kind: wire.KindCommit, Stage: "commit", TransactionID: "tx9", ValidationCode: "MVCC_READ_CONFLICT", Message: "commit: MVCC"}
 	got := kindOf(ledger)
-	require.Equal(t, Problem{Kind: wire.KindCommit, Stage: "commit", TransactionID: "tx9", ValidationCode: "MVCC_READ_CONFLICT", Message: "commit: MVCC", Err: ledger}, *got)
+	require.Equal(t, Failure{Kind: wire.KindCommit, Stage: "commit", TransactionID: "tx9", ValidationCode: "MVCC_READ_CONFLICT", Message: "commit: MVCC", Err: ledger}, *got)
 	require.True(t, errors.Is(got, ledger))
 	refused := kindOf(wire.Errorf(wire.KindInvalid, "amount must be positive"))
 	require.Equal(t, wire.KindInvalid, refused.Kind)

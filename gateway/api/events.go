@@ -57,7 +57,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	id, ok := s.ledger.Identity(caller(r))
 	if !ok {
-		s.writeError(w, r, &Problem{Kind: wire.KindUnauthenticated, Stage: "auth", Message: "unauthenticated: unknown identity"})
+		s.writeError(w, r, &Failure{Kind: wire.KindUnauthenticated, Stage: "auth", Message: "unauthenticated: unknown identity"})
 		return
 	}
 	viewer := id.Viewer()

@@ -292,7 +292,7 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 		for {
 			e, fresh, err := s.idem.claim(caller(r)+"\x00"+key, fingerprint)
 			if err != nil {
-				s.writeError(w, r, &Problem{Kind: wire.KindUnavailable, Stage: "request", Err: err,
+				s.writeError(w, r, &Failure{Kind: wire.KindUnavailable, Stage: "request", Err: err,
 					Message: "unavailable: " + err.Error() + "; nothing was submitted: check that disk (free space) and retry with the same Idempotency-Key"})
 				return
 			}
@@ -302,14 +302,14 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 				return
 			}
 			if e.fingerprint != fingerprint {
-				s.writeError(w, r, &Problem{Kind: wire.KindInvalid, Stage: "request",
+				s.writeError(w, r, &Failure{Kind: wire.KindInvalid, Stage: "request",
 					Message: "invalid: this Idempotency-Key was used for a different request"})
 				return
 			}
 			select {
 			case <-e.done:
 			case <-r.Context().Done():
-				s.writeError(w, r, &Problem{Kind: wire.KindTimeout, Stage: "request", Message: "timed out waiting for the first request with this Idempotency-Key"})
+				s.writeError(w, r, &Failure{Kind: wire.KindTimeout, Stage: "request", Message: "timed out waiting for the first request with this Idempotency-Key"})
 				return
 			}
 			if !e.final() {
@@ -343,7 +343,7 @@ func (s *Server) runRecorded(w http.ResponseWriter, r *http.Request, e *idemEntr
 	}
 	if err := s.idem.settle(e, buf.status, buf.header.Clone(), buf.body.Bytes()); err != nil {
 		if e.final() {
-			s.writeError(w, r, &Problem{Kind: wire.KindUnavailable, Stage: "request", Err: err,
+			s.writeError(w, r, &Failure{Kind: wire.KindUnavailable, Stage: "request", Err: err,
 				Message: "unavailable: the request was answered but " + err.Error() + "; retry with the same Idempotency-Key to get its answer"})
 			return
 		}

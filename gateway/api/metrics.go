@@ -54,7 +54,7 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 // client's, the CA's) in recv_gateway_fabric_errors_total, any other in
 // recv_gateway_request_problems_total, so that an alert on the first is not set off by bad
 // requests, refused tokens or a misused Idempotency-Key. f is err as kindOf classified it.
-func (m *Metrics) countFailure(err error, f *Problem) {
+func (m *Metrics) countFailure(err error, f *Failure) {
 	if fromLedger(err) {
 		m.fabricErrors.WithLabelValues(string(f.Kind)).Inc()
 		return
@@ -63,7 +63,7 @@ func (m *Metrics) countFailure(err error, f *Problem) {
 }
 
 // fromLedger tells whether err is a failure of a ledger call: a fabric.Error (also inside a
-// Problem that rewords it), except the gateway's own journal of the request (stage "request"), or
+// Failure that rewords it), except the gateway's own journal of the request (stage "request"), or
 // an error neither the HTTP layer nor the operation table made, which kindOf classifies as the
 // SDK's.
 func fromLedger(err error) bool {
@@ -71,7 +71,7 @@ func fromLedger(err error) bool {
 	if errors.As(err, &fe) {
 		return fe.Stage != "request"
 	}
-	var p *Problem
+	var p *Failure
 	var we *wire.Error
 	return !errors.As(err, &p) && !errors.As(err, &we)
 }

@@ -157,7 +157,7 @@ func (s *Server) signed(w http.ResponseWriter, r *http.Request, stage, kind, not
 	}
 	txID = r.PathValue("txid")
 	if b, ok = s.offline.take(kind+"/"+txID, caller(r)); !ok {
-		s.writeError(w, r, &Problem{Kind: wire.KindNotFound, Stage: stage, TransactionID: txID,
+		s.writeError(w, r, &Failure{Kind: wire.KindNotFound, Stage: stage, TransactionID: txID,
 			Message: "not_found: " + fmt.Sprintf(notFound, txID)})
 		return "", nil, nil, false
 	}

@@ -149,7 +149,7 @@ func (s *Server) routes() {
 			if refusal.Kind == wire.KindRateLimited {
 				msg = "rate_limited: too many failed authentications from this address; try again after Retry-After seconds"
 			}
-			s.writeError(w, r, &Problem{Kind: refusal.Kind, Stage: "auth", Message: msg})
+			s.writeError(w, r, &Failure{Kind: refusal.Kind, Stage: "auth", Message: msg})
 		})
 		s.patterns = append(s.patterns, pattern)
 		s.mux.Handle(pattern, s.metrics.instrument(pattern, handler))
@@ -251,7 +251,7 @@ func (s *Server) whoami(w http.ResponseWriter, r *http.Request) {
 	name := caller(r)
 	id, ok := s.ledger.Identity(name)
 	if !ok {
-		s.writeError(w, r, &Problem{Kind: wire.KindForbidden, Stage: "identity", Message: "forbidden: identity not in wallet"})
+		s.writeError(w, r, &Failure{Kind: wire.KindForbidden, Stage: "identity", Message: "forbidden: identity not in wallet"})
 		return
 	}
 	writeJSON(w, http.StatusOK, wire.WhoAmI{Name: name, Account: id.Account(), Role: id.Role, OfflineOnly: id.Sign == nil})
@@ -260,7 +260,7 @@ func (s *Server) whoami(w http.ResponseWriter, r *http.Request) {
 func readBody(r *http.Request) (json.RawMessage, error) {
 	b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
 	if err != nil {
-		return nil, &Problem{Kind: wire.KindTooLarge, Stage: "request", Message: "request body too large or unreadable: " + err.Error()}
+		return nil, &Failure{Kind: wire.KindTooLarge, Stage: "request", Message: "request body too large or unreadable: " + err.Error()}
 	}
 	return b, nil
 }

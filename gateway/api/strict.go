@@ -25,7 +25,7 @@ func (s *Server) strict(w http.ResponseWriter, r *http.Request) {
 			if ct == "" {
 				ct = "no Content-Type"
 			}
-			s.writeError(w, r, &Problem{Kind: wire.KindUnsupportedType, Stage: "request",
+			s.writeError(w, r, &Failure{Kind: wire.KindUnsupportedType, Stage: "request",
 				Message: "unsupported_media_type: send the request body as application/json, not " + ct})
 			return
 		}
@@ -45,11 +45,11 @@ func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(allowed) > 0 && !slices.Contains(allowed, r.Method) {
 		w.Header().Set("Allow", strings.Join(allowed, ", "))
-		s.writeError(w, r, &Problem{Kind: wire.KindNoMethod, Stage: "request",
+		s.writeError(w, r, &Failure{Kind: wire.KindNoMethod, Stage: "request",
 			Message: "method_not_allowed: " + r.URL.Path + " answers " + strings.Join(allowed, ", ") + ", not " + r.Method})
 		return
 	}
-	s.writeError(w, r, &Problem{Kind: wire.KindNoRoute, Stage: "request",
+	s.writeError(w, r, &Failure{Kind: wire.KindNoRoute, Stage: "request",
 		Message: "no_route: no route " + r.Method + " " + r.URL.Path + " (docs/openapi.yaml lists them)"})
 }
 

@@ -25,7 +25,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 	}
 	wallet, ok := s.ledger.(walletNames)
 	if !ok {
-		s.writeError(w, r, &Problem{Kind: wire.KindNotFound, Stage: "admin", Message: "not_found: this gateway lists no wallet"})
+		s.writeError(w, r, &Failure{Kind: wire.KindNotFound, Stage: "admin", Message: "not_found: this gateway lists no wallet"})
 		return
 	}
 	out := wire.WalletUsers{Users: []wire.WalletUser{}}
@@ -53,7 +53,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 // the gateway cannot sign its reenrollment, and must never hold its new key.
 func (s *Server) renewUser(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Admin == nil {
-		s.writeError(w, r, &Problem{Kind: wire.KindNotFound, Stage: "admin", Message: "not_found: user administration is not enabled on this gateway"})
+		s.writeError(w, r, &Failure{Kind: wire.KindNotFound, Stage: "admin", Message: "not_found: user administration is not enabled on this gateway"})
 		return
 	}
 	admin, err := s.adminCaller(r, "renew users' certificates")
@@ -99,10 +99,10 @@ func (s *Server) renewUser(w http.ResponseWriter, r *http.Request) {
 func renewable(ledger Ledger, name string) error {
 	id, ok := ledger.Identity(name)
 	if !ok {
-		return &Problem{Kind: wire.KindNotFound, Stage: "admin", Message: "not_found: no user " + name + " in this gateway's wallet"}
+		return &Failure{Kind: wire.KindNotFound, Stage: "admin", Message: "not_found: no user " + name + " in this gateway's wallet"}
 	}
 	if id.Sign == nil {
-		return &Problem{Kind: wire.KindConflict, Stage: "admin", Message: fmt.Sprintf(
+		return &Failure{Kind: wire.KindConflict, Stage: "admin", Message: fmt.Sprintf(
 			"conflict: %s signs with its own key (recv --sign-with, or its browser's), which this gateway does not hold: "+
 				"the gateway can neither sign its reenrollment nor keep its new key; the user renews its certificate itself "+
 				"(docs/operations.md, \"A user's enrollment certificate\")", id.Account())}
