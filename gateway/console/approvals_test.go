@@ -2,11 +2,9 @@ package console
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,13 +16,10 @@ import (
 
 // coreAPI answers the REST calls of the core enterprise's maker (token "maker") and approver
 // (token "checker"): I1 is an open issue, I2 was confirmed since its last event.
-type coreAPI struct {
-	mu    sync.Mutex
-	posts []string // "/path body"
-}
+type coreAPI struct{ recorder }
 
 func (f *coreAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
+	f.record(r)
 	who := map[string]wire.WhoAmI{
 		"Bearer maker":   {Name: "treasurer", Account: "CoreMSP/treasurer", Role: wire.RoleIssuer},
 		"Bearer checker": {Name: "approver", Account: "CoreMSP/approver", Role: wire.RoleApprover},
@@ -48,9 +43,6 @@ func (f *coreAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		done.ID, done.Status, done.Checker = "I2", wire.InstructionConfirmed, "CoreMSP/approver"
 		_ = json.NewEncoder(w).Encode(done)
 	case r.Method == http.MethodPost:
-		f.mu.Lock()
-		f.posts = append(f.posts, r.URL.Path+" "+string(body))
-		f.mu.Unlock()
 		decided := open
 		decided.Status, decided.Checker = wire.InstructionConfirmed, me.Account
 		if strings.HasSuffix(r.URL.Path, "/refuse") {
@@ -102,7 +94,7 @@ func TestConsole_TheApproverConfirmsOrRefusesWhatAMakerAsked(t *testing.T) {
 	token := csrfOf(t, page)
 	rec := checker.do("POST", "/do/confirm", url.Values{"id": {"I1"}, "csrf": {"x"}, "back": {"/approvals"}}, "Origin", origin)
 	require.Equal(t, http.StatusForbidden, rec.Code, "no CSRF token, no confirmation")
-	require.Empty(t, api.posts)
+	require.Empty(t, api.posts())
 	rec = checker.do("POST", "/do/confirm", url.Values{"id": {"I1"}, "csrf": {token}, "back": {"/approvals"}, "key": {"k1"}}, "Origin", origin)
 	require.Equal(t, "/approvals", rec.Header().Get("Location"))
 	body = checker.do("GET", "/approvals", nil).Body.String()
@@ -111,7 +103,7 @@ func TestConsole_TheApproverConfirmsOrRefusesWhatAMakerAsked(t *testing.T) {
 	require.Contains(t, body, "确认 Confirm")
 
 	checker.do("POST", "/do/refuse", url.Values{"id": {"I1"}, "csrf": {token}, "reason": {" wrong amount "}, "back": {"/approvals"}, "key": {"k2"}}, "Origin", origin)
-	require.Equal(t, []string{"/v1/instructions/I1/confirm ", `/v1/instructions/I1/refuse {"reason":"wrong amount"}`}, api.posts)
+	require.Equal(t, []string{"POST /v1/instructions/I1/confirm ", `POST /v1/instructions/I1/refuse {"reason":"wrong amount"}`}, api.posts())
 
 	maker := newBrowser(t, c)
 	maker.signIn("maker")

@@ -2,11 +2,9 @@ package console
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,15 +16,13 @@ import (
 // browserKeyAPI answers as a gateway whose user web-user enrolls with code "enroll_ok" and signs
 // offline (token "tok-web"); conflict makes every submission commit as an MVCC conflict.
 type browserKeyAPI struct {
-	mu       sync.Mutex
-	calls    []string
+	recorder
 	conflict bool
 }
 
 func (f *browserKeyAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
+	body := f.record(r)
 	f.mu.Lock()
-	f.calls = append(f.calls, r.Method+" "+r.URL.Path+" "+string(body))
 	conflict := f.conflict
 	f.mu.Unlock()
 	problem := func(status int, p wire.Problem) {
@@ -72,18 +68,6 @@ func (f *browserKeyAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		_, _ = w.Write([]byte(`{"items":[]}`))
 	}
-}
-
-func (f *browserKeyAPI) posts() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []string
-	for _, c := range f.calls {
-		if strings.HasPrefix(c, "POST ") {
-			out = append(out, c)
-		}
-	}
-	return out
 }
 
 func newBrowserKeyConsole(t *testing.T) (*Console, *browserKeyAPI) {

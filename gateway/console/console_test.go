@@ -18,17 +18,39 @@ import (
 	"github.com/recv-ledger/recv/gateway/auth"
 )
 
-// fakeAPI answers the REST calls the console makes for one supplier identity with token "good".
-type fakeAPI struct {
+// recorder keeps the REST calls a fake gateway received, "METHOD /path body".
+type recorder struct {
 	mu    sync.Mutex
-	calls []string // "METHOD /path body"
+	calls []string
 }
 
-func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// record reads r's body and keeps the call.
+func (f *recorder) record(r *http.Request) []byte {
 	body, _ := io.ReadAll(r.Body)
 	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.calls = append(f.calls, r.Method+" "+r.URL.Path+" "+string(body))
-	f.mu.Unlock()
+	return body
+}
+
+// posts are the calls that were POSTs.
+func (f *recorder) posts() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, c := range f.calls {
+		if strings.HasPrefix(c, "POST ") {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// fakeAPI answers the REST calls the console makes for one supplier identity with token "good".
+type fakeAPI struct{ recorder }
+
+func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.record(r)
 	if r.Header.Get("Authorization") != "Bearer good" {
 		w.Header().Set("Content-Type", "application/problem+json")
 		w.WriteHeader(http.StatusUnauthorized)
@@ -51,18 +73,6 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		_, _ = w.Write([]byte(`{}`))
 	}
-}
-
-func (f *fakeAPI) posts() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []string
-	for _, c := range f.calls {
-		if strings.HasPrefix(c, "POST ") {
-			out = append(out, c)
-		}
-	}
-	return out
 }
 
 // knownTokens checks sign-in tokens against a fixed set and limits nothing (the real check, with

@@ -7,14 +7,12 @@ import (
 	"maps"
 	"math"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/recv-ledger/recv/chaincode/wire"
-	"github.com/recv-ledger/recv/gateway/network"
 )
 
 // The network benchmark (make bench-network): for each workload and each client kind, a closed
@@ -71,23 +69,11 @@ func runBench(args []string) error {
 		}
 	}
 
-	desc, err := network.Load(filepath.Join(*netDir, "network.json"))
+	desc, procs, kinds, err := openNetwork(*netDir, *via)
 	if err != nil {
 		return err
 	}
-	procs, err := networkProcs(*netDir)
-	if err != nil {
-		return err
-	}
-	kinds, err := submitters(desc, *netDir, *via)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		for _, k := range kinds {
-			k.close()
-		}
-	}()
+	defer closeAll(kinds)
 	rep := newReport(*netDir, *note, cfg)
 	if s, ok := kinds[0].(*sdkClient); ok && len(s.gateways) > 0 {
 		// The channel's block cutting as it is now, over the rendered configtx.yaml's.

@@ -130,6 +130,30 @@ func netFlag(fs *flag.FlagSet) *string {
 }
 
 // submitters are the client kinds -via names: sdk, rest or both, in that order.
+// openNetwork reads the network of the state folder netDir: its description, its processes (their
+// CPU is measured) and the submitters via names ("sdk", "rest" or "both"); closeAll closes them.
+func openNetwork(netDir, via string) (*network.Description, []proc, []submitter, error) {
+	desc, err := network.Load(filepath.Join(netDir, "network.json"))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	procs, err := networkProcs(netDir)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	kinds, err := submitters(desc, netDir, via)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return desc, procs, kinds, nil
+}
+
+func closeAll(kinds []submitter) {
+	for _, k := range kinds {
+		k.close()
+	}
+}
+
 func submitters(desc *network.Description, netDir, via string) ([]submitter, error) {
 	var kinds []submitter
 	if via == "sdk" || via == "both" {

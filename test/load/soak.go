@@ -10,8 +10,6 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
-
-	"github.com/recv-ledger/recv/gateway/network"
 )
 
 // The soak (make soak): financing rounds through the SDK and the REST gateways at once for a long
@@ -55,18 +53,11 @@ func runSoak(args []string) error {
 		return fmt.Errorf("-warm-up %s must be shorter than -duration %s", *warmUp, *duration)
 	}
 
-	desc, err := network.Load(filepath.Join(*netDir, "network.json"))
+	_, procs, kinds, err := openNetwork(*netDir, "both")
 	if err != nil {
 		return err
 	}
-	procs, err := networkProcs(*netDir)
-	if err != nil {
-		return err
-	}
-	kinds, err := submitters(desc, *netDir, "both")
-	if err != nil {
-		return err
-	}
+	defer closeAll(kinds)
 	rep := &soakReport{Started: time.Now().UTC().Format(time.RFC3339), Duration: duration.String(), WarmUp: warmUp.String(),
 		Interval: interval.String(), GrowthBound: *bound,
 		Machine: machine{CPUs: runtimeCPUs(), Model: cpuModel(), LoadAtStart: loadAverage()}}
