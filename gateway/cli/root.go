@@ -78,6 +78,7 @@ Exit codes: 0 ok, 2 invalid input, 3 not found, 4 forbidden or unauthenticated, 
 		newAuditCommand(g), newConfirmCommand(g), newRefuseCommand(g), newInstructionCommand(g),
 		newFreezeCommand(g, true), newFreezeCommand(g, false), newOverdueCommand(g), newRecourseCommand(g),
 		newLimitsCommand(g), newCreditLineCommand(g), newIssuanceLimitCommand(g), newRiskCommand(g), newFoldExposureCommand(g), newTickCommand(g), newBeaconCommand(g),
+		newKitCommand(g),
 	)
 	return root
 }
