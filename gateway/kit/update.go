@@ -6,6 +6,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -175,7 +176,7 @@ func Describe(update []byte) (string, error) {
 	if u.ReadSet != nil {
 		read = u.ReadSet.Groups["Application"]
 	}
-	for _, name := range sortedKeys(app.Groups) {
+	for _, name := range slices.Sorted(maps.Keys(app.Groups)) {
 		switch {
 		case read == nil || read.Groups[name] == nil:
 			lines = append(lines, "adds organisation: "+name)
@@ -183,21 +184,12 @@ func Describe(update []byte) (string, error) {
 			lines = append(lines, "changes organisation: "+name)
 		}
 	}
-	for _, name := range sortedKeys(app.Policies) {
+	for _, name := range slices.Sorted(maps.Keys(app.Policies)) {
 		if read == nil || read.Policies[name] == nil || read.Policies[name].Version != app.Policies[name].Version {
 			lines = append(lines, "rewrites the application policy: "+name)
 		}
 	}
 	return strings.Join(lines, "\n"), nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // Sign is the admin's signature of a configuration update (a marshaled ConfigSignature): mspID's
