@@ -360,7 +360,8 @@ cmd_add_org() {
 	ensure_tool jq jq
 	"$ROOT/scripts/fabric-bin/build.sh" fabric
 	local recv=${RECV_BIN:-$ROOT/bin/recv}
-	[ -x "$recv" ] || (cd "$ROOT/gateway" && GOWORK=off go build -o "$recv" ./cmd/recv)
+	# The recv CLI: its kit makes the join's files (a bin/recv older than the kit has no such verbs).
+	[ -n "${RECV_BIN:-}" ] || (cd "$ROOT/gateway" && GOWORK=off go build -o "$recv" ./cmd/recv)
 	add_org "$@"
 }
 

@@ -318,6 +318,8 @@ cmd_add_org() {
 	ensure_tool jq jq
 	"$ROOT/scripts/fabric-bin/build.sh" fabric
 	build_chaincode
+	# The recv CLI: its kit makes the join's files (a bin/recv older than the kit has no such verbs).
+	[ -n "${RECV_BIN:-}" ] || (cd "$ROOT/gateway" && go build -o "$ROOT/bin/recv" ./cmd/recv)
 	add_org "$@"
 }
 

@@ -81,29 +81,48 @@ org_identities_up() {
 	for o in orderer "${ORGS[@]}"; do cat "$(ca_cert "$o")" >>"$(tls_bundle)"; done
 }
 
-# org_group_edit IN OUT ORG: the channel configuration with ORG's group (as configtxgen renders it
-# from the same configtx.yaml the channel was created from, anchor peer included) and the veto
-# policies over the network definition that now includes it.
-org_group_edit() {
-	local in=$1 out=$2 org=$3 work
-	work=$(mktemp -d "$(config_dir)/org.XXXXXX")
-	render_configtx "$work"
-	"$BIN/configtxgen" -configPath "$work" -profile ReceivablesChannel -channelID "$CHANNEL" \
-		-outputBlock "$work/genesis.block" >"$work/configtxgen.log" 2>&1 || { cat "$work/configtxgen.log" >&2; return 1; }
-	ctl proto_decode --input "$work/genesis.block" --type common.Block | jq '.data.data[0].payload.data.config' >"$work/want.json"
-	jq --slurpfile w "$work/want.json" --arg m "${MSP[$org]}" '
-		$w[0].channel_group.groups.Application as $a |
-		.channel_group.groups.Application.groups[$m] = $a.groups[$m] |
-		.channel_group.groups.Application.policies.Admins.policy = $a.policies.Admins.policy |
-		.channel_group.groups.Application.policies.LifecycleEndorsement.policy = $a.policies.LifecycleEndorsement.policy' \
-		"$in" >"$out"
-	rm -rf "$work"
+# org_channel_update ORG: the update that makes ORG a member of the channel, made and signed from
+# files as separate members exchange them (recv kit; docs/operations.md, "Joining as a member"):
+# ORG's public definition from its MSP folder; the configuration block the core enterprise's admin
+# fetches and the update it makes (ORG's group; a bank also into the veto policies); each other
+# vetoing admin's signature, made with that admin's own key; the envelope the core enterprise's
+# admin submits (peer channel update adds its signature). The files stay in
+# $NET/channel/updates/add-MSP/ for the record.
+org_channel_update() {
+	local org=$1 msp=${MSP[$1]} dir o rc=0 veto= sigs=()
+	dir=$(config_dir)/add-$msp
+	mkdir -p "$dir"
+	kit_cli definition --msp-id "$msp" --msp-dir "$(org_dir "$org")/msp" \
+		--anchor "$(node_host net "peer0.$org"):$(port net "peer0.$org")" --out "$dir/$msp.json"
+	# shellcheck disable=SC2046
+	peer_cli core channel fetch config "$dir/config.block" -c "$CHANNEL" $(orderer_flags core) >>"$NET/logs/config.log" 2>&1 ||
+		{ tail -n 20 "$NET/logs/config.log" >&2; return 1; }
+	case ${ORG_KIND[$org]} in core | bank) veto=--veto ;; esac
+	kit_cli add-org --config "$dir/config.block" --definition "$dir/$msp.json" $veto --out "$dir/update.pb" || rc=$?
+	case $rc in
+	0) ;;
+	5) say "    $msp is a member of the channel already"; return 0 ;;
+	*) return 1 ;;
+	esac
+	for o in $(veto_orgs); do
+		[ "$o" != core ] && [ "$o" != "$org" ] || continue
+		kit_cli sign "$dir/update.pb" --msp-id "${MSP[$o]}" --cert "$(org_dir "$o")/users/admin/msp/signcerts/cert.pem" \
+			--key "$(org_dir "$o")/users/admin/msp/keystore/key.pem" --out "$dir/${MSP[$o]}.sig"
+		sigs+=(--signature "$dir/${MSP[$o]}.sig")
+	done
+	kit_cli envelope "$dir/update.pb" "${sigs[@]}" --out "$dir/update.tx"
+	say "    add-$msp: signed by the admins of $(veto_orgs | grep -vx "$org" | sort | paste -sd' '), submitted by core's"
+	config_submit "$dir/update.tx" core
+	config_wait_peers
 }
 
-# org_channel_update ORG: the update that makes ORG a member of the channel (see org_group_edit),
-# submitted by the core enterprise's admin.
-org_channel_update() {
-	config_change "add-${MSP[$1]}" core org_group_edit "$1"
+# kit_cli ARGS...: recv kit (the member kit's file verbs), its report into the config log.
+kit_cli() {
+	local out rc=0
+	out=$("${RECV_BIN:-$ROOT/bin/recv}" kit "$@" 2>&1) || rc=$?
+	echo "$out" >>"$NET/logs/config.log"
+	[ $rc -eq 0 ] || [ $rc -eq 5 ] || say "recv kit $1: $out" >&2
+	return $rc
 }
 
 # org_peer_up ORG: the org's peer configured, started, joined to the channel from its genesis block,

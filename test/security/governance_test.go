@@ -133,6 +133,20 @@ func TestGrowth_ABankJoinsTheRunningNetwork(t *testing.T) {
 	out, err := nw.Script("add-org", "bank3")
 	require.NoError(t, err, "add-org:\n%s", out)
 	require.Contains(t, string(out), "signed by the admins of bank1 bank2 core")
+	// The channel update was made from files as separate members exchange them (recv kit,
+	// docs/operations.md): the newcomer's public definition, the configuration block, the update,
+	// the other vetoing admins' signatures and the envelope; none holds a private key.
+	dir := filepath.Join(nw.Dir, "channel", "updates", "add-Bank3MSP")
+	exchanged, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	var names []string
+	for _, e := range exchanged {
+		names = append(names, e.Name())
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		require.NoError(t, err)
+		require.NotContains(t, string(b), "PRIVATE KEY", e.Name())
+	}
+	require.Equal(t, []string{"Bank1MSP.sig", "Bank2MSP.sig", "Bank3MSP.json", "config.block", "update.pb", "update.tx"}, names)
 	desc, err := network.Load(filepath.Join(nw.Dir, "network.json"))
 	require.NoError(t, err)
 	require.Contains(t, desc.Orgs, "Bank3MSP")
