@@ -97,6 +97,10 @@ func TestChecks_RefuseABrokenDocument(t *testing.T) {
 			statefulSet(objs, "gateway").Spec.Template.Spec.Containers[0].LivenessProbe.HTTPGet.Port = intstr.FromString("http")
 			return objs
 		}), "liveness probe's port http"},
+		{"a pod whose user cannot read its Secrets", bank1, change(func(objs []k8sruntime.Object) []k8sruntime.Object {
+			byName(objs, "chaincode", func(d *appsv1.Deployment) string { return d.Name }).Spec.Template.Spec.SecurityContext.FSGroup = nil
+			return objs
+		}), "Deployment chaincode: no fsGroup of its user 65534"},
 		{"a Service port to no container port", bank1, change(func(objs []k8sruntime.Object) []k8sruntime.Object {
 			s := byName(objs, "gateway", func(s *corev1.Service) string { return s.Name })
 			s.Spec.Ports[0].TargetPort = intstr.FromInt32(8803)

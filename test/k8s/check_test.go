@@ -218,6 +218,12 @@ func checkWorkload(w workload, version string, docs documented, configMaps, serv
 			fail("its serviceName %q names no Service", w.serviceName)
 		}
 	}
+	if sc := spec.SecurityContext; sc == nil || sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot || sc.RunAsUser == nil {
+		fail("pods must run as a non-root user")
+	} else if sc.FSGroup == nil || *sc.FSGroup != *sc.RunAsUser {
+		// Secret files are root's with their mode (0400 here) unless an fsGroup owns them.
+		fail("no fsGroup of its user %d: it could not read its Secrets", *sc.RunAsUser)
+	}
 	if len(spec.Containers) == 0 {
 		fail("no containers")
 	}
