@@ -10,6 +10,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
@@ -123,6 +124,11 @@ func TestChecks_RefuseABrokenDocument(t *testing.T) {
 			}
 			return kept
 		}), "no NetworkPolicy admits anything to chaincode"},
+		{"a policy that admits every namespace", bank1, change(func(objs []k8sruntime.Object) []k8sruntime.Object {
+			p := byName(objs, "chaincode-from-own-peer", func(p *networkingv1.NetworkPolicy) string { return p.Name })
+			p.Spec.Ingress[0].From = append(p.Spec.Ingress[0].From, networkingv1.NetworkPolicyPeer{NamespaceSelector: &metav1.LabelSelector{}})
+			return objs
+		}), "NetworkPolicy chaincode-from-own-peer admits every namespace or address"},
 		{"no default deny", bank1, change(func(objs []k8sruntime.Object) []k8sruntime.Object {
 			var kept []k8sruntime.Object
 			for _, o := range objs {

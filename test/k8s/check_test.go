@@ -439,6 +439,11 @@ func checkPolicies(b bundle) []error {
 			if len(rule.From) == 0 {
 				errs = append(errs, fmt.Errorf("NetworkPolicy %s admits from anywhere", p.Name))
 			}
+			for _, from := range rule.From {
+				if anywhere(from) {
+					errs = append(errs, fmt.Errorf("NetworkPolicy %s admits every namespace or address", p.Name))
+				}
+			}
 			if len(rule.Ports) == 0 {
 				errs = append(errs, fmt.Errorf("NetworkPolicy %s admits every port", p.Name))
 			}
@@ -474,4 +479,14 @@ func checkPolicies(b bundle) []error {
 		errs = append(errs, fmt.Errorf("no NetworkPolicy admits anything to %s: its pods would be unreachable, or it has no policy", n))
 	}
 	return errs
+}
+
+// anywhere: a peer of a rule that matches every namespace (an empty namespaceSelector and no pod
+// selector) or every address.
+func anywhere(p networkingv1.NetworkPolicyPeer) bool {
+	if p.IPBlock != nil {
+		return p.IPBlock.CIDR == "0.0.0.0/0" || p.IPBlock.CIDR == "::/0"
+	}
+	ns := p.NamespaceSelector
+	return ns != nil && len(ns.MatchLabels) == 0 && len(ns.MatchExpressions) == 0 && p.PodSelector == nil
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
 )
 
@@ -147,4 +148,33 @@ func TestFabricConfigs_PeerRunsChaincodeAsAService(t *testing.T) {
 	require.Len(t, core.Chaincode.ExternalBuilders, 1)
 	require.Equal(t, "/opt/recv/builder", core.Chaincode.ExternalBuilders[0].Path, "the builder's folder in the peer image")
 	require.Equal(t, "/etc/recv/public/tls-bundle.pem", core.Peer.TLS.RootCert.File, "every organisation's TLS root")
+}
+
+// TestFabricConfigs_NameFilesThePodsMount: every path the pods' core.yaml and orderer.yaml name is
+// under a mount of the peer's or orderer's container (or the builder, in the peer image), so the
+// configuration and the manifests cannot drift apart.
+func TestFabricConfigs_NameFilesThePodsMount(t *testing.T) {
+	inImage := map[string]bool{"/opt/recv/builder": true}
+	for i, o := range []struct{ overlay, workload string }{{"bank1", "peer0"}, {"orderer", "orderer"}} {
+		_, objs := load(t, o.overlay)
+		var c *corev1.Container
+		for _, w := range sortObjects(objs).workloads {
+			if w.name == o.workload {
+				c = &w.template.Spec.Containers[0]
+			}
+		}
+		require.NotNil(t, c, o.workload)
+		for name, v := range fabricConfigs[i].values {
+			if !strings.HasPrefix(v, "/") || inImage[v] {
+				continue
+			}
+			mounted := false
+			for _, m := range c.VolumeMounts {
+				if v == m.MountPath || strings.HasPrefix(v, strings.TrimSuffix(m.MountPath, "/")+"/") {
+					mounted = true
+				}
+			}
+			require.True(t, mounted, "%s: %s=%s is under no mount of %s", fabricConfigs[i].out, name, v, o.workload)
+		}
+	}
 }
