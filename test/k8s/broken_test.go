@@ -82,6 +82,9 @@ func TestChecks_RefuseABrokenDocument(t *testing.T) {
 	}{
 		{"an unknown field (a typo)", bank1, edit("  serviceName: peer0\n", "  serviceName: peer0\n  serviceNmae: peer0\n"), `unknown field "spec.serviceNmae"`},
 		{"a field of the wrong type", bank1, edit("  replicas: 1\n", "  replicas: one\n"), "replicas"},
+		{"a selector that misses its pods", bank1, edit("    matchLabels:\n      app.kubernetes.io/name: chaincode\n", "    matchLabels:\n      app.kubernetes.io/name: chaincode-server\n"),
+			"Deployment chaincode: its selector app.kubernetes.io/name=chaincode-server does not match"},
+		{"a port name the API refuses", bank1, edit("containerPort: 9541\n          name: operations\n", "containerPort: 9541\n          name: operations-endpoint\n"), "port name \"operations-endpoint\""},
 		{"a Secret with data", bank1, func(_ *testing.T, y string) string {
 			return y + "---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: peer0-tls\n  namespace: recv-bank1\ndata:\n  key.pem: c2VjcmV0\n"
 		}, "Secret peer0-tls is in the manifests"},

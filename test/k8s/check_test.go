@@ -55,6 +55,7 @@ type workload struct {
 	kind, name, namespace string
 	serviceName           string // a StatefulSet's governing Service
 	replicas              int32
+	selector              *metav1.LabelSelector
 	template              corev1.PodTemplateSpec
 	claims                []corev1.PersistentVolumeClaim
 }
@@ -107,13 +108,13 @@ func sortObjects(objs []k8sruntime.Object) bundle {
 			if v.Spec.Replicas != nil {
 				r = *v.Spec.Replicas
 			}
-			b.workloads = append(b.workloads, workload{"StatefulSet", v.Name, v.Namespace, v.Spec.ServiceName, r, v.Spec.Template, v.Spec.VolumeClaimTemplates})
+			b.workloads = append(b.workloads, workload{"StatefulSet", v.Name, v.Namespace, v.Spec.ServiceName, r, v.Spec.Selector, v.Spec.Template, v.Spec.VolumeClaimTemplates})
 		case *appsv1.Deployment:
 			r := int32(1)
 			if v.Spec.Replicas != nil {
 				r = *v.Spec.Replicas
 			}
-			b.workloads = append(b.workloads, workload{"Deployment", v.Name, v.Namespace, "", r, v.Spec.Template, nil})
+			b.workloads = append(b.workloads, workload{"Deployment", v.Name, v.Namespace, "", r, v.Spec.Selector, v.Spec.Template, nil})
 		default:
 			b.other = append(b.other, fmt.Sprintf("%T", o))
 		}
@@ -181,6 +182,15 @@ func checkWorkload(w workload, version string, docs documented, configMaps, serv
 	spec := w.template.Spec
 	if len(w.template.Labels) == 0 {
 		fail("pod template without labels")
+	}
+	// The API server refuses a selector that does not match the template's labels.
+	if sel, err := metav1.LabelSelectorAsSelector(w.selector); err != nil || w.selector == nil || sel.Empty() {
+		fail("no valid selector")
+	} else if !sel.Matches(labels.Set(w.template.Labels)) {
+		fail("its selector %s does not match its pod template's labels", sel)
+	}
+	if dup := duplicate(len(spec.Volumes), func(i int) string { return spec.Volumes[i].Name }); dup != "" {
+		fail("volume %s twice", dup)
 	}
 	volumes := map[string]bool{}
 	for _, v := range spec.Volumes {
@@ -294,6 +304,9 @@ func checkContainer(w workload, c corev1.Container, version string, docs documen
 	ports := map[string]bool{}
 	numbers := map[int32]bool{}
 	for _, p := range c.Ports {
+		if !portName.MatchString(p.Name) || ports[p.Name] {
+			fail("port name %q: the API wants a unique IANA service name (at most 15 of a-z, 0-9, -)", p.Name)
+		}
 		ports[p.Name] = true
 		numbers[p.ContainerPort] = true
 	}
@@ -318,6 +331,9 @@ func checkContainer(w workload, c corev1.Container, version string, docs documen
 		if !portOf(port, ports, numbers) {
 			fail("%s probe's port %s is none of the container's ports", what, port.String())
 		}
+	}
+	if dup := duplicate(len(c.VolumeMounts), func(i int) string { return c.VolumeMounts[i].MountPath }); dup != "" {
+		fail("two mounts at %s", dup)
 	}
 	for _, m := range c.VolumeMounts {
 		if !volumes[m.Name] {
@@ -376,6 +392,9 @@ func checkServices(b bundle) []error {
 		if len(s.Spec.Selector) == 0 {
 			errs = append(errs, fmt.Errorf("Service %s has no selector", s.Name))
 			continue
+		}
+		if dup := duplicate(len(s.Spec.Ports), func(i int) string { return s.Spec.Ports[i].Name }); dup != "" || (len(s.Spec.Ports) > 1 && slices.ContainsFunc(s.Spec.Ports, func(p corev1.ServicePort) bool { return p.Name == "" })) {
+			errs = append(errs, fmt.Errorf("Service %s: its ports need distinct names", s.Name))
 		}
 		ws := selected(b, labels.SelectorFromSet(s.Spec.Selector))
 		if len(ws) == 0 {
@@ -489,4 +508,20 @@ func anywhere(p networkingv1.NetworkPolicyPeer) bool {
 	}
 	ns := p.NamespaceSelector
 	return ns != nil && len(ns.MatchLabels) == 0 && len(ns.MatchExpressions) == 0 && p.PodSelector == nil
+}
+
+// portName is an IANA service name, which the API wants of a named container port.
+var portName = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$`)
+
+// duplicate returns a value that occurs twice among n values (empty: none does).
+func duplicate(n int, value func(int) string) string {
+	seen := map[string]bool{}
+	for i := 0; i < n; i++ {
+		v := value(i)
+		if seen[v] {
+			return v
+		}
+		seen[v] = true
+	}
+	return ""
 }
