@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command (`make test`, and what CI runs):
 #   unit       chaincode and gateway unit tests, chaincode coverage (>= 85% required), the alert
-#              rules' unit tests and the monitoring's generated configuration (test/monitor/rules)
+#              rules' unit tests and the monitoring's generated configuration (test/monitor/rules),
+#              the Kubernetes manifests built and decoded strictly (test/k8s)
 #   fuzz       every chaincode fuzz target for a few seconds, as a regression test
 #   integration the suites in test/ against real Fabric nodes: one native network with a gateway per
 #              org shared by test/integration, test/gateway and test/console (the browser suite, in
@@ -80,6 +81,9 @@ unit() {
 		tail -n 40 "$log_dir/monitor-install.log"
 	fi
 	run_go_test monitor-rules test ./monitor/rules/
+
+	step "Kubernetes manifests: every overlay built with kustomize and decoded strictly (network/k8s)"
+	run_go_test k8s-manifests test ./k8s/
 }
 
 fuzz() {
@@ -107,8 +111,8 @@ integration() {
 	(cd test && go build -o "$log_dir/testnet" ./internal/cmd/testnet) || { failed=$((failed + 1)) broken+=(build-testnet); return 1; }
 
 	local pkg name native_ok= pkgs shared='/test/(integration|gateway|console)$'
-	# test/monitor/rules needs no network: it runs with the unit tests.
-	pkgs=$(cd test && go list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./... | grep -v '/test/monitor/rules$' | sort)
+	# test/monitor/rules and test/k8s need no network: they run with the unit tests.
+	pkgs=$(cd test && go list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./... | grep -vE '/test/(monitor/rules|k8s)$' | sort)
 	# The suites that share the native network run one after the other, before the rest.
 	for pkg in $(grep -E "$shared" <<<"$pkgs"; grep -vE "$shared" <<<"$pkgs"); do
 		name=${pkg##*/recv/test/}
