@@ -3,6 +3,7 @@ package console_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
 	"github.com/recv-ledger/recv/gateway/client"
@@ -20,8 +24,13 @@ import (
 // brings).
 const stepTimeout = 90 * time.Second
 
-// browser starts one headless Chromium for the test; each person gets a browser context of it,
-// with cookies of their own.
+// chrome is one headless Chromium, driven by chromedp; each person gets a tab of it in a browser
+// context of their own, with cookies of their own.
+type chrome struct {
+	ctx context.Context // the browser's chromedp context
+}
+
+// browser starts one headless Chromium for the test and stops it when the test ends.
 func browser(t *testing.T) *chrome {
 	t.Helper()
 	bin := os.Getenv("RECV_CHROMIUM")
@@ -31,20 +40,43 @@ func browser(t *testing.T) *chrome {
 			t.Fatal("no chromium: install Debian's package (apt-get install chromium; scripts/test.sh does) or name one in RECV_CHROMIUM")
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
-	defer cancel()
-	profile, err := os.MkdirTemp("", "recv-chromium-")
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = os.RemoveAll(profile) })               // after the browser stopped (cleanups run last first)
-	c, err := startChrome(ctx, bin, "--headless", "--no-sandbox", // the suite may run as root, which the sandbox refuses
-		"--user-data-dir="+profile, "--window-size=1280,900", "--disable-gpu", "--disable-dev-shm-usage",
-		"--no-first-run", "--no-default-browser-check", "--disable-extensions", "--disable-background-networking",
-		"--disable-component-update", "--disable-sync", "--mute-audio", "--hide-scrollbars",
-		// Five people share one browser: none of their pages is slowed as a background tab.
-		"--disable-background-timer-throttling", "--disable-backgrounding-occluded-windows", "--disable-renderer-backgrounding")
-	require.NoError(t, err, "start chromium")
-	t.Cleanup(c.close)
-	return c
+	// chromedp's defaults keep a page from being slowed as a background tab (five people share one
+	// browser) and give the browser a temporary profile that it removes when the browser stops.
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin),
+		chromedp.NoSandbox, // the suite may run as root, which the sandbox refuses
+		chromedp.WindowSize(1280, 900), chromedp.DisableGPU, chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("mute-audio", true), chromedp.Flag("hide-scrollbars", true))
+	alloc, stop := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(stop) // waits for the browser to exit
+	ctx, cancel := chromedp.NewContext(alloc)
+	t.Cleanup(cancel)
+	firstRun(ctx, t, "start chromium")
+	return &chrome{ctx: ctx}
+}
+
+// tab opens a page in a browser context of its own (cookies shared with no other page) and
+// returns its chromedp context; it closes when the test ends.
+func (c *chrome) tab(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(c.ctx, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	firstRun(ctx, t, "open a tab")
+	return ctx
+}
+
+// firstRun makes the first chromedp run on ctx, which starts the browser or opens the tab. What
+// it opens lives as long as the context of that run, so the run carries no timeout; the test
+// stops waiting for it after a step's time.
+func firstRun(ctx context.Context, t *testing.T, what string) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- chromedp.Do(ctx) }()
+	select {
+	case err := <-done:
+		require.NoError(t, err, what)
+	case <-time.After(stepTimeout):
+		t.Fatalf("%s: no answer in %s", what, stepTimeout)
+	}
 }
 
 // person is one signed-in person: a page in a browser context of its own, at their
@@ -52,9 +84,8 @@ func browser(t *testing.T) *chrome {
 type person struct {
 	t       *testing.T
 	account string
-	base    string // the gateway's URL
-	chrome  *chrome
-	session string
+	base    string          // the gateway's URL
+	tab     context.Context // the page's chromedp context
 }
 
 // signIn opens a browser context for each account and signs it in at its organisation's gateway
@@ -69,12 +100,9 @@ func signIn(t *testing.T, c *chrome, accounts ...string) []*person {
 		require.NoError(t, err)
 		tokens[i], err = client.ReadToken(loc.TokenFile)
 		require.NoError(t, err)
-		p := &person{t: t, account: account, base: loc.BaseURL, chrome: c}
-		ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
-		p.session, err = c.newPage(ctx)
-		cancel()
+		p := &person{t: t, account: account, base: loc.BaseURL, tab: c.tab(t)}
+		_, err = run(p, chromedp.Navigate(p.base+"/signin"))
 		require.NoError(t, err)
-		require.NoError(t, p.call("Page.navigate", map[string]any{"url": p.base + "/signin"}, nil))
 		people[i] = p
 	}
 	for i, p := range people {
@@ -89,43 +117,35 @@ func signIn(t *testing.T, c *chrome, accounts ...string) []*person {
 	return people
 }
 
-// call sends one DevTools command to this person's page.
-func (p *person) call(method string, params, out any) error {
-	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
+// run runs one chromedp action on the person's page, within a step's time.
+func run[T any](p *person, a chromedp.Action[T]) (T, error) {
+	ctx, cancel := context.WithTimeout(p.tab, stepTimeout)
 	defer cancel()
-	return p.chrome.call(ctx, p.session, method, params, out)
+	return chromedp.Run(ctx, a)
 }
 
-// js evaluates an expression in the page into out (nil: dropped).
+// js evaluates an expression in the page (awaiting it when it is a promise) into out (nil:
+// dropped).
 func (p *person) js(expr string, out any) error {
-	var res struct {
-		Result struct {
-			Value json.RawMessage `json:"value"`
-		} `json:"result"`
-		Exception *struct {
-			Text      string `json:"text"`
-			Exception struct {
-				Description string `json:"description"`
-			} `json:"exception"`
-		} `json:"exceptionDetails"`
+	raw, err := run(p, chromedp.Evaluate[[]byte](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		return fmt.Errorf("%s: %w", expr, err)
 	}
-	if err := p.call("Runtime.evaluate", map[string]any{"expression": expr, "returnByValue": true, "awaitPromise": true}, &res); err != nil {
-		return err
-	}
-	if res.Exception != nil {
-		return fmt.Errorf("%s: %s %s", expr, res.Exception.Text, res.Exception.Exception.Description)
-	}
-	if out == nil || len(res.Result.Value) == 0 {
+	if out == nil || len(raw) == 0 {
 		return nil
 	}
-	return json.Unmarshal(res.Result.Value, out)
+	return json.Unmarshal(raw, out)
 }
 
 // viewport makes the page a phone-sized (or any) screen.
 func (p *person) viewport(width, height int, mobile bool) {
 	p.t.Helper()
-	require.NoError(p.t, p.call("Emulation.setDeviceMetricsOverride", map[string]any{
-		"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile}, nil))
+	var opts []chromedp.EmulateViewportOption
+	if mobile {
+		opts = append(opts, chromedp.EmulateMobile)
+	}
+	_, err := run(p, chromedp.EmulateViewport(int64(width), int64(height), opts...))
+	require.NoError(p.t, err)
 }
 
 // q is a JavaScript expression of the element sel selects.
@@ -138,7 +158,8 @@ func q(sel string) string {
 func (p *person) nav(path string) {
 	p.t.Helper()
 	_ = p.js("window.recvLeaving = true", nil)
-	require.NoError(p.t, p.call("Page.navigate", map[string]any{"url": p.base + path}, nil), path)
+	_, err := run(p, chromedp.Navigate(p.base+path))
+	require.NoError(p.t, err, path)
 	p.waitFor("body")
 }
 
@@ -198,13 +219,8 @@ func (p *person) fill(sel, value string) {
 // upload chooses a file in a file input, as the file dialog would.
 func (p *person) upload(sel, path string) {
 	p.t.Helper()
-	var res struct {
-		Result struct {
-			ObjectID string `json:"objectId"`
-		} `json:"result"`
-	}
-	require.NoError(p.t, p.call("Runtime.evaluate", map[string]any{"expression": q(sel)}, &res), sel)
-	require.NoError(p.t, p.call("DOM.setFileInputFiles", map[string]any{"files": []string{path}, "objectId": res.Result.ObjectID}, nil), sel)
+	_, err := run(p, chromedp.SetUploadFiles(chromedp.CSS(sel), []string{path}))
+	require.NoError(p.t, err, sel)
 }
 
 func (p *person) text(sel string) string {
@@ -287,20 +303,25 @@ func (p *person) shot(name string) {
 	var untabbable int
 	require.NoError(p.t, p.js(`document.querySelectorAll('[tabindex]:not([tabindex="0"]):not([tabindex="-1"]), a:not([href])').length`, &untabbable))
 	require.Zero(p.t, untabbable, "%s: a positive tabindex or a link without href", name)
-	var size struct {
-		CSS struct {
-			Width  float64 `json:"width"`
-			Height float64 `json:"height"`
-		} `json:"cssContentSize"`
-	}
-	require.NoError(p.t, p.call("Page.getLayoutMetrics", nil, &size))
-	var shot struct {
-		Data []byte `json:"data"` // base64 in the JSON
-	}
-	require.NoError(p.t, p.call("Page.captureScreenshot", map[string]any{"format": "png", "captureBeyondViewport": true,
-		"clip": map[string]any{"x": 0, "y": 0, "width": size.CSS.Width, "height": size.CSS.Height, "scale": 1}}, &shot))
-	png := shot.Data
+	png, err := run(p, screenshot)
+	require.NoError(p.t, err)
 	path := filepath.Join(shotDir(p.t), name+".png")
 	require.NoError(p.t, os.WriteFile(path, png, 0o644))
 	p.t.Logf("screenshot %s", path)
+}
+
+// screenshot captures the whole page, beyond the window, as PNG.
+func screenshot(ctx context.Context, t *chromedp.Target) ([]byte, error) {
+	m, err := cdp.Call(ctx, t, page.GetLayoutMetrics, cdp.Empty{})
+	if err != nil {
+		return nil, err
+	}
+	if m.CSSContentSize == nil {
+		return nil, errors.New("the page reported no content size")
+	}
+	beyond := true
+	shot, err := cdp.Call(ctx, t, page.CaptureScreenshot, page.CaptureScreenshotParams{
+		Format: page.CaptureScreenshotFormatPng, CaptureBeyondViewport: &beyond,
+		Clip: &page.Viewport{Width: m.CSSContentSize.Width, Height: m.CSSContentSize.Height, Scale: 1}})
+	return shot.Data, err
 }

@@ -2,7 +2,6 @@ package console_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/sha256"
@@ -55,12 +54,7 @@ func registerBrowserUser(t *testing.T, admin, name, role string) *browserUser {
 // code (the browser makes the key and the CSR) and continues, signed in, to its first page.
 func (u *browserUser) enroll(t *testing.T, c *chrome, base string) {
 	t.Helper()
-	u.p = &person{t: t, account: u.account, base: base, chrome: c}
-	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
-	var err error
-	u.p.session, err = c.newPage(ctx)
-	cancel()
-	require.NoError(t, err)
+	u.p = &person{t: t, account: u.account, base: base, tab: c.tab(t)}
 	u.p.nav("/enroll")
 	u.p.fill("#enroll-name", u.name)
 	u.p.fill("#enroll-code", u.code)
@@ -68,6 +62,7 @@ func (u *browserUser) enroll(t *testing.T, c *chrome, base string) {
 	u.p.waitFor("#enrolled")
 	require.Equal(t, u.account, u.p.attr("#enrolled", "data-account"))
 	require.Regexp(t, `^recv_`, u.p.text("#new-token"), "the token, shown once")
+	var err error
 	u.spki, err = base64.StdEncoding.DecodeString(u.p.attr("#enrolled", "data-spki"))
 	require.NoError(t, err)
 	u.p.click("#enrolled-next")
