@@ -5,8 +5,9 @@
 #              the Kubernetes manifests built and decoded strictly (test/k8s)
 #   fuzz       every chaincode fuzz target for a few seconds, as a regression test
 #   integration the suites in test/ against real Fabric nodes: one native network with a gateway per
-#              org shared by test/integration, test/gateway and test/console (the browser suite, in
-#              Debian's chromium, installed when missing), and then by `make bench-network` in its
+#              org shared by test/integration, test/gateway, test/console (the browser suite, in
+#              Debian's chromium, installed when missing) and test/k8s's pod (Bank2's gateway as its
+#              overlay renders it, under Debian's podman, installed when missing), and then by `make bench-network` in its
 #              smoke mode (it works, no speed asserted), and the docker compose network
 #              (test/docker) when a Docker engine answers
 # `scripts/test.sh unit|fuzz|integration` runs one part. Each suite's full log is kept in $TEST_LOG_DIR
@@ -110,9 +111,10 @@ integration() {
 	go build -o bin/recv ./gateway/cmd/recv || { failed=$((failed + 1)) broken+=(build-recv); return 1; }
 	(cd test && go build -o "$log_dir/testnet" ./internal/cmd/testnet) || { failed=$((failed + 1)) broken+=(build-testnet); return 1; }
 
-	local pkg name native_ok= pkgs shared='/test/(integration|gateway|console)$'
-	# test/monitor/rules and test/k8s need no network: they run with the unit tests.
-	pkgs=$(cd test && go list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./... | grep -vE '/test/(monitor/rules|k8s)$' | sort)
+	local pkg name native_ok= pkgs shared='/test/(integration|gateway|console|k8s)$'
+	# test/monitor/rules needs no network: it runs with the unit tests; test/k8s's manifests too,
+	# and its pod under podman (TestPodman_*) runs here on the shared network.
+	pkgs=$(cd test && go list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./... | grep -vE '/test/monitor/rules$' | sort)
 	# The suites that share the native network run one after the other, before the rest.
 	for pkg in $(grep -E "$shared" <<<"$pkgs"; grep -vE "$shared" <<<"$pkgs"); do
 		name=${pkg##*/recv/test/}
@@ -120,7 +122,7 @@ integration() {
 		# The suites that need a native network share one; it is up only while they run, so that
 		# no two networks run at once.
 		case $name in
-		integration | gateway | console) [ -n "$native_ok" ] || { native_up && native_ok=1 || native_ok=0; } ;;
+		integration | gateway | console | k8s) [ -n "$native_ok" ] || { native_up && native_ok=1 || native_ok=0; } ;;
 		*) bench_smoke && native_down ;;
 		esac
 		step "suite test/${pkg##*/recv/test/}"
@@ -138,6 +140,13 @@ integration() {
 			ensure_chromium || { failed=$((failed + 1)) broken+=(chromium); continue; }
 			RECV_TEST_NET_DIR=$native_dir RECV_CONSOLE_SHOTS="$log_dir/console-shots" TMPDIR="$log_dir/tmp/$name" \
 				run_go_test "$name" test -p 1 -timeout 10m "$pkg"
+			;;
+		k8s)
+			# A member's gateway pod under podman (Debian's, installed when missing) beside the
+			# shared network; the manifests' own checks ran with the unit tests.
+			[ "$native_ok" = 1 ] || { echo "skipped: no shared native network"; continue; }
+			ensure_podman || { failed=$((failed + 1)) broken+=(podman); continue; }
+			RECV_TEST_NET_DIR=$native_dir TMPDIR="$log_dir/tmp/$name" run_go_test k8s-podman test -p 1 -timeout 10m -run '^TestPodman_' "$pkg"
 			;;
 		*) TMPDIR="$log_dir/tmp/$name" run_go_test "$name" test -p 1 -timeout 25m "$pkg" ;;
 		esac
@@ -186,11 +195,22 @@ ensure_chromium() {
 	return 1
 }
 
+# ensure_podman installs Debian's podman (4.3, with catatonit for its pause image and runc) for
+# test/k8s's pod when it is missing; network/k8s/podman/containers.conf holds its settings.
+ensure_podman() {
+	command -v podman >/dev/null 2>&1 && command -v catatonit >/dev/null 2>&1 && command -v runc >/dev/null 2>&1 && return 0
+	echo "installing podman, catatonit and runc (Debian packages) for test/k8s's pod"
+	{ apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y podman catatonit runc; } >"$log_dir/podman-install.log" 2>&1 && return 0
+	echo "--- could not install podman; the last 40 lines of $log_dir/podman-install.log:"
+	tail -n 40 "$log_dir/podman-install.log"
+	return 1
+}
+
 # native_up: one native network with a gateway per org for every suite that needs one (the test
 # harness, test/internal/testnet, brings it up; the suites reuse it through RECV_TEST_NET_DIR),
 # taken down by native_down when they are done or this script ends in any other way.
 native_up() {
-	step "one native network and its gateways for test/integration, test/gateway and test/console"
+	step "one native network and its gateways for test/integration, test/gateway, test/console and test/k8s's pod"
 	native_dir=$log_dir/tmp/native/net
 	mkdir -p "$log_dir/tmp/native"
 	trap native_down EXIT
