@@ -83,13 +83,13 @@ type Change struct {
 	// Fold lists the obligors' own parts of their exposures the rule read to check a limit (a
 	// bank's part holds totals): the ledger folds their pending changes into one total in the
 	// same transaction.
-	Fold  []ExposurePart
-	Lines []*wire.CreditLine // credit lines and issuance limits to write
-	// Draw is a financing under a credit line, which the ledger checks against the line's
-	// sub-line the transaction draws from.
-	Draw         *LineDraw
+	Fold         []ExposurePart
+	Lines        []*wire.CreditLine  // credit lines and issuance limits to write
 	Instructions []*wire.Instruction // maker-checker instructions to write
 	Beacon       *wire.Beacon        // the time beacon to write
+	// Draw is a financing under a credit line, which the ledger checks against the line's
+	// sub-line the transaction draws from (sublines.go).
+	Draw *LineDraw
 }
 
 // CanRead reports whether c may read r (wire.Viewer.MayRead, the rule the gateways' event streams
