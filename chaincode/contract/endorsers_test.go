@@ -204,8 +204,11 @@ func TestEndorsers_ABanksFinancingIsCountedOnlyInSlotsTheBankGuards(t *testing.T
 			written = append(written, k)
 		}
 	}
-	require.Len(t, written, 1, "an approval moves one slot of the bank's part")
-	require.Equal(t, []string{"Bank1MSP"}, h.needs(written[0]))
+	require.Len(t, written, 16, "600.00 is more than a slot's sixteenth of the line: the approval refolds the line over every slot")
+	for _, k := range written {
+		require.Equal(t, []string{"Bank1MSP"}, h.needs(k), k)
+		require.Equal(t, []string{"Bank1MSP"}, h.guard(k), "a refold keeps the slot's policy: %s", k)
+	}
 	limits := h.ok(bank1, "Limits", "CoreMSP")
 	require.Contains(t, limits, `"usedFen":60000`)
 
@@ -219,6 +222,19 @@ func TestEndorsers_ABanksFinancingIsCountedOnlyInSlotsTheBankGuards(t *testing.T
 	h.ok(supA, "RequestFinancing", "R-2", "Bank1MSP")
 	h.refuse("conflict: credit line of Bank1MSP on CoreMSP is 1000.00: 600.00 financed and outstanding + 600.00 of receivable R-2 = 1200.00, 200.00 over the line",
 		bank1, "ApproveFinancing", "R-2", "", "450")
+
+	// 10.00 fits a slot's share of the 400.00 left (25.00): the approval moves its slot alone.
+	h.active("R-3", supA, "10.00")
+	h.ok(supA, "RequestFinancing", "R-3", "Bank1MSP")
+	h.ok(bank1, "ApproveFinancing", "R-3", "", "450")
+	written = written[:0]
+	for k := range h.last.Policies() {
+		if strings.HasPrefix(k, "exposure/CoreMSP/bank/") {
+			written = append(written, k)
+		}
+	}
+	require.Len(t, written, 1, "an approval its slot's sub-line takes moves that slot alone")
+	require.Equal(t, []string{"Bank1MSP"}, h.needs(written[0]))
 }
 
 // Keys created under the chaincode-level policy alone (the core enterprise and any one member

@@ -19,7 +19,8 @@ import (
 //	exposure/<obligor>/t/<time>/<txId>       one transaction's change to it, written blind
 //	exposure/<obligor>/d/<txId>              a change written before changes sorted by time
 //	exposure/<obligor>/bank/<bank>/s/<NN>    one of exposureSlots slots of the financing the bank bears
-//	                                         on the obligor, its part the sum of them; guarded by the bank
+//	                                         on the obligor, its part the sum of them, each with its
+//	                                         sub-line (a share of the bank's line); guarded by the bank
 //	line/<obligor>                           the obligor's issuance limit
 //	line/<obligor>/<bank>                    a bank's credit line on the obligor
 //	instr/<id>                               a maker-checker instruction
@@ -45,9 +46,15 @@ import (
 // core enterprise and any one member satisfy: blind change keys would let such a pair lower the
 // financing a bank is counted to bear and lead its credit line check to lend past the line. Every
 // honest write that moves a bank's part is one the bank endorses anyway (its approval, the
-// redemption or recourse of a piece it financed). A credit line check reads every slot, so another
-// change of the same bank's part in the same block makes it a read conflict, as before: the parts
-// keep such conflicts to writes that move what the limit checks.
+// redemption or recourse of a piece it financed, the bank's setting of its line).
+//
+// The bank's credit line on the obligor is shared over the slots (receivable/sublines.go): each
+// slot carries an allowance beside its use, the allowances adding up to the line. An approval
+// under the line reads and writes its own slot only and fits when that slot's use plus its amount
+// stays within the slot's allowance, so approvals on one obligor at one bank conflict only when
+// they pick the same slot. One its slot cannot take refolds the line: it reads and rewrites every
+// slot (a read conflict with any other change of the bank's part in its block), or is refused when
+// the line as a whole has no room. SetCreditLine shares the line anew over every slot.
 const (
 	exposurePrefix    = "exposure/"
 	linePrefix        = "line/"
@@ -60,7 +67,7 @@ const (
 var maxExposureDeltas = 20000
 
 // exposureSlots is how many slots hold a bank's part of an obligor's exposure.
-const exposureSlots = 16
+const exposureSlots = receivable.LineSlots
 
 // exposurePartKey is the key prefix of one part of an obligor's exposure.
 func exposurePartKey(p receivable.ExposurePart) string {
@@ -105,7 +112,7 @@ func slotOf(txID string) int {
 // bank (called by the transaction that records the pair in the registry index).
 func (l ledger) createBankPart(p receivable.ExposurePart) error {
 	for i := range exposureSlots {
-		if err := l.putJSON(slotKey(p, i), receivable.Exposure{}); err != nil {
+		if err := l.putJSON(slotKey(p, i), receivable.Slot{}); err != nil {
 			return err
 		}
 		if err := l.endorsedBy(slotKey(p, i), receivable.BankPartEndorsers(p.Bank)); err != nil {
@@ -133,44 +140,152 @@ func (l ledger) readBankPart(p receivable.ExposurePart) (receivable.Exposure, er
 	if err != nil || !ok {
 		return e, err // a pair the registry never held: nothing financed
 	}
-	for i := range exposureSlots {
-		var s receivable.Exposure
-		found, err := l.getJSON(slotKey(p, i), &s)
-		if err != nil {
-			return e, err
-		}
-		if !found {
-			return e, fmt.Errorf("the exposure of %s at %s lacks its slot %s", p.Obligor, p.Bank, slotKey(p, i))
-		}
-		if err := e.Add(s, 1); err != nil {
+	slots, err := l.readSlots(p)
+	if err != nil {
+		return e, err
+	}
+	for _, s := range slots {
+		if err := e.Add(s.Exposure, 1); err != nil {
 			return e, err
 		}
 	}
 	return e, nil
 }
 
-// moveBankPart adds d to the slot of a bank's part that transaction txID changes.
-func (l ledger) moveBankPart(p receivable.ExposurePart, txID string, d receivable.Exposure) error {
-	ok, err := l.bankPartRecorded(p)
+// readSlot reads slot i of a bank's part.
+func (l ledger) readSlot(p receivable.ExposurePart, i int) (receivable.Slot, error) {
+	var s receivable.Slot
+	found, err := l.getJSON(slotKey(p, i), &s)
 	if err != nil {
-		return err
-	}
-	if !ok {
-		return receivable.Conflictf("the registry records no exposure of %s at %s: a core enterprise and a bank are recorded together when the veto set admits them", p.Obligor, p.Bank)
-	}
-	key := slotKey(p, slotOf(txID))
-	var s receivable.Exposure
-	found, err := l.getJSON(key, &s)
-	if err != nil {
-		return err
+		return s, err
 	}
 	if !found {
-		return fmt.Errorf("the exposure of %s at %s lacks its slot %s", p.Obligor, p.Bank, key)
+		return s, fmt.Errorf("the exposure of %s at %s lacks its slot %s", p.Obligor, p.Bank, slotKey(p, i))
 	}
-	if err := s.Add(d, 1); err != nil {
+	return s, nil
+}
+
+// readSlots reads every slot of a bank's part, in order.
+func (l ledger) readSlots(p receivable.ExposurePart) ([]receivable.Slot, error) {
+	slots := make([]receivable.Slot, exposureSlots)
+	for i := range slots {
+		var err error
+		if slots[i], err = l.readSlot(p, i); err != nil {
+			return nil, err
+		}
+	}
+	return slots, nil
+}
+
+// slotWrite is a slot of a bank's part a change rewrites.
+type slotWrite struct {
+	key  string
+	slot receivable.Slot
+}
+
+// moveBankPart adds d to the slot of a bank's part that transaction txID changes.
+func (l ledger) moveBankPart(p receivable.ExposurePart, txID string, d receivable.Exposure, draw *receivable.LineDraw) error {
+	ws, err := l.planBankPart(p, txID, d, draw)
+	if err != nil {
 		return err
 	}
-	return l.putJSON(key, s)
+	return l.putSlotWrites(ws)
+}
+
+// planBankPart returns the slots of a bank's part that adding d in transaction txID rewrites,
+// writing nothing: the slot the transaction picks, d added. Under draw (a financing under the
+// bank's credit line on the obligor) that slot's sub-line must take it; when it cannot, the line
+// is refolded over every slot (all rewritten), or the financing refused when the whole line has no
+// room for it.
+func (l ledger) planBankPart(p receivable.ExposurePart, txID string, d receivable.Exposure, draw *receivable.LineDraw) ([]slotWrite, error) {
+	ok, err := l.bankPartRecorded(p)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, receivable.Conflictf("the registry records no exposure of %s at %s: a core enterprise and a bank are recorded together when the veto set admits them", p.Obligor, p.Bank)
+	}
+	at := slotOf(txID)
+	s, err := l.readSlot(p, at)
+	if err != nil {
+		return nil, err
+	}
+	amount := d.Financed[p.Bank]
+	drawn := draw != nil && draw.Line.Obligor == p.Obligor && draw.Line.Bank == p.Bank && amount > 0
+	if !drawn || s.Fits(p.Bank, amount) {
+		if err := s.Add(d, 1); err != nil {
+			return nil, err
+		}
+		return []slotWrite{{slotKey(p, at), s}}, nil
+	}
+	slots, err := l.readSlots(p)
+	if err != nil {
+		return nil, err
+	}
+	if err := receivable.Refold(draw, slots, at, amount); err != nil {
+		return nil, err
+	}
+	if err := slots[at].Add(d, 1); err != nil {
+		return nil, err
+	}
+	return allSlots(p, slots), nil
+}
+
+// planBankParts returns the slots of banks' parts a change rewrites, reading them before anything
+// is written, so that a financing the credit line refuses writes nothing.
+func (l ledger) planBankParts(tx receivable.Tx, ch receivable.Change) ([]slotWrite, error) {
+	deltas, err := receivable.ExposureDeltas(ch.Writes)
+	if err != nil {
+		return nil, err
+	}
+	var out []slotWrite
+	for _, o := range slices.Sorted(maps.Keys(deltas)) {
+		d := deltas[o]
+		for _, bank := range slices.Sorted(maps.Keys(d.Financed)) {
+			ws, err := l.planBankPart(receivable.ExposurePart{Obligor: o, Bank: bank}, tx.ID, d.Part(bank), ch.Draw)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, ws...)
+		}
+	}
+	return out, nil
+}
+
+func allSlots(p receivable.ExposurePart, slots []receivable.Slot) []slotWrite {
+	ws := make([]slotWrite, len(slots))
+	for i, s := range slots {
+		ws[i] = slotWrite{slotKey(p, i), s}
+	}
+	return ws
+}
+
+func (l ledger) putSlotWrites(ws []slotWrite) error {
+	for _, w := range ws {
+		if err := l.putJSON(w.key, w.slot); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// shareBankLine shares a bank's credit line over the slots of its part of the obligor's exposure,
+// when the registry records the pair (else the slots, created later, are unshared and the first
+// approval shares the line).
+func (l ledger) shareBankLine(c *wire.CreditLine) error {
+	p := receivable.ExposurePart{Obligor: c.Obligor, Bank: c.Bank}
+	ok, err := l.bankPartRecorded(p)
+	if err != nil || !ok {
+		return err
+	}
+	slots, err := l.readSlots(p)
+	if err != nil {
+		return err
+	}
+	if err := receivable.ShareLine(c.LimitFen, c.Bank, slots); err != nil {
+		return err
+	}
+	return l.putSlotWrites(allSlots(p, slots))
 }
 
 func lineKey(obligor, bank string) string {
@@ -317,22 +432,17 @@ func (l ledger) OpenInstruction(tx, target string) (string, error) {
 	return string(raw), nil
 }
 
-// applyExposure records how the change moves each part of each obligor's exposure: an obligor's
-// own part blind, under the transaction's own key, or folded into the part's base with every
-// earlier change when the rule read the part (the issuance limit, FoldExposure); a bank's part in
-// one of its slots.
-func (l ledger) applyExposure(tx receivable.Tx, ch receivable.Change) error {
+// applyExposure records how the change moves each part of each obligor's exposure: a bank's part
+// in the slots planBankParts planned (banks), an obligor's own part blind, under the
+// transaction's own key, or folded into the part's base with every earlier change when the rule
+// read the part (the issuance limit, FoldExposure).
+func (l ledger) applyExposure(tx receivable.Tx, ch receivable.Change, banks []slotWrite) error {
+	if err := l.putSlotWrites(banks); err != nil {
+		return err
+	}
 	deltas, err := receivable.ExposureDeltas(ch.Writes)
 	if err != nil {
 		return err
-	}
-	for _, o := range slices.Sorted(maps.Keys(deltas)) {
-		d := deltas[o]
-		for _, bank := range slices.Sorted(maps.Keys(d.Financed)) {
-			if err := l.moveBankPart(receivable.ExposurePart{Obligor: o, Bank: bank}, tx.ID, d.Part(bank)); err != nil {
-				return err
-			}
-		}
 	}
 	moved := map[string]receivable.Exposure{} // the obligors' own parts, by obligor
 	for o, d := range deltas {
@@ -407,6 +517,11 @@ func (l ledger) applyBusiness(ch receivable.Change) error {
 		}
 		if err := l.endorsedBy(lineKey(c.Obligor, c.Bank), receivable.LineEndorsers(c.Obligor, c.Bank)); err != nil {
 			return err
+		}
+		if c.Bank != "" {
+			if err := l.shareBankLine(c); err != nil {
+				return err
+			}
 		}
 	}
 	for _, in := range ch.Instructions {

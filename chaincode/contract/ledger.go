@@ -149,6 +149,10 @@ func (l ledger) indexKeys(r *wire.Receivable) ([]string, error) {
 // The rules have validated everything before, so nothing is written on a refusal.
 func (l ledger) apply(tx receivable.Tx, ch receivable.Change) (*wire.Event, error) {
 	txID := tx.ID
+	banks, err := l.planBankParts(tx, ch) // a credit line's last word, before any write
+	if err != nil {
+		return nil, err
+	}
 	for _, w := range ch.Writes {
 		if err := l.put(w); err != nil {
 			return nil, err
@@ -181,7 +185,7 @@ func (l ledger) apply(tx receivable.Tx, ch receivable.Change) (*wire.Event, erro
 	if err := l.applyBusiness(ch); err != nil {
 		return nil, err
 	}
-	if err := l.applyExposure(tx, ch); err != nil {
+	if err := l.applyExposure(tx, ch, banks); err != nil {
 		return nil, err
 	}
 	if ch.Beacon != nil {

@@ -64,7 +64,7 @@ func TestExposure_ReadIsBoundedAndFoldKeepsTheFigures(t *testing.T) {
 	want := receivable.Exposure{OutstandingFen: 130, Holders: map[string]int64{"S/a": 30}}
 	for step, left := range []int{1, 0} {
 		f := l.NewStub(fmt.Sprint("fold", step), time.Unix(0, 0), nil)
-		require.NoError(t, ledger{stub: f}.applyExposure(receivable.Tx{ID: fmt.Sprint("fold", step), Time: time.Unix(0, 0)}, receivable.Change{Fold: []receivable.ExposurePart{{Obligor: "CoreMSP", Whole: true}}}))
+		require.NoError(t, ledger{stub: f}.applyExposure(receivable.Tx{ID: fmt.Sprint("fold", step), Time: time.Unix(0, 0)}, receivable.Change{Fold: []receivable.ExposurePart{{Obligor: "CoreMSP", Whole: true}}}, nil))
 		f.Commit()
 		e, err := ledger{stub: l.NewStub("q", time.Unix(0, 0), nil)}.Exposure("CoreMSP")
 		require.NoError(t, err)
@@ -89,7 +89,7 @@ func TestExposure_ABanksPartIsTheSumOfItsSlots(t *testing.T) {
 	for i := range 40 {
 		tx := fmt.Sprintf("tx-%d", i)
 		w := l.NewStub(tx, time.Unix(0, 0), nil)
-		require.NoError(t, ledger{stub: w}.moveBankPart(bank1, tx, receivable.Exposure{Financed: map[string]int64{"Bank1MSP": 100}}))
+		require.NoError(t, ledger{stub: w}.moveBankPart(bank1, tx, receivable.Exposure{Financed: map[string]int64{"Bank1MSP": 100}}, nil))
 		w.Commit()
 		used[slotOf(tx)] = true
 	}
@@ -105,7 +105,7 @@ func TestExposure_ABanksPartIsTheSumOfItsSlots(t *testing.T) {
 	e, err = ledger{stub: l.NewStub("q", time.Unix(0, 0), nil)}.ExposurePart(stranger)
 	require.NoError(t, err)
 	require.True(t, e.IsZero(), "slots of a pair the registry never held are read by no rule")
-	err = ledger{stub: l.NewStub("q", time.Unix(0, 0), nil)}.moveBankPart(stranger, "tx", receivable.Exposure{Financed: map[string]int64{"EvilMSP": 1}})
+	err = ledger{stub: l.NewStub("q", time.Unix(0, 0), nil)}.moveBankPart(stranger, "tx", receivable.Exposure{Financed: map[string]int64{"EvilMSP": 1}}, nil)
 	require.ErrorContains(t, err, "the registry records no exposure of CoreMSP at EvilMSP")
 }
 

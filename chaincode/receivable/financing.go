@@ -151,7 +151,8 @@ func ApproveFinancing(rd Reader, tx Tx, id, termsHash, withoutRecourse string) (
 	if err := recordedTerms(rd, r, wire.DecisionApproved, termsHash); err != nil {
 		return Change{}, err
 	}
-	if err := checkCreditLine(rd, wire.MSPOf(r.Issuer), tx.Caller.MSPID, r); err != nil {
+	draw, err := checkCreditLine(rd, wire.MSPOf(r.Issuer), tx.Caller.MSPID, r)
+	if err != nil {
 		return Change{}, err
 	}
 	next := r.Clone()
@@ -160,7 +161,9 @@ func ApproveFinancing(rd Reader, tx Tx, id, termsHash, withoutRecourse string) (
 	f.WithoutRecourse = noRecourse
 	next.Status, next.Holder = wire.StatusActive, tx.Caller.Account()
 	next.AddParty(tx.Caller.Account())
-	return single("ApproveFinancing", r, next, tx, ""), nil
+	ch := single("ApproveFinancing", r, next, tx, "")
+	ch.Draw = draw
+	return ch, nil
 }
 
 // newTerms starts the terms of the bank's decision on r's financing request.

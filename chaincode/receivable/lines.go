@@ -11,25 +11,16 @@ import (
 // enterprise's approver may cap the enterprise's own outstanding issuance. Use is read from the
 // obligor's exposure, which every write keeps up to date.
 
-// checkCreditLine refuses financing r at bank when the bank's line on the obligor would be
-// exceeded. It reads the bank's part of the obligor's exposure, which holds totals (the ledger's
-// slots): nothing to fold.
-func checkCreditLine(rd Reader, obligor, bank string, r *wire.Receivable) error {
+// checkCreditLine returns the draw of financing r on bank's credit line on the obligor, nil when
+// the bank set no line. The ledger checks it against the line's sub-line the transaction draws
+// from (sublines.go), which reads one slot of the bank's part of the obligor's exposure and not
+// the total, and refuses it when the line has no room for it.
+func checkCreditLine(rd Reader, obligor, bank string, r *wire.Receivable) (*LineDraw, error) {
 	line, err := rd.Line(obligor, bank)
 	if err != nil || line == nil {
-		return err
+		return nil, err
 	}
-	e, err := rd.ExposurePart(ExposurePart{Obligor: obligor, Bank: bank})
-	if err != nil {
-		return err
-	}
-	used := e.Financed[bank]
-	after, ok := addFen(used, r.AmountFen)
-	if !ok || after > line.LimitFen {
-		return Conflictf("credit line of %s on %s is %s: %s financed and outstanding + %s of receivable %s = %s, %s over the line",
-			bank, obligor, line.Limit, wire.FormatAmount(used), r.Amount, r.ID, wire.FormatAmount(after), wire.FormatAmount(after-line.LimitFen))
-	}
-	return nil
+	return &LineDraw{Line: line, ID: r.ID}, nil
 }
 
 // checkIssuanceLimit refuses issuing amount when the obligor's outstanding issuance would exceed
@@ -62,8 +53,10 @@ func newLine(tx Tx, obligor, bank, amount string) (*wire.CreditLine, error) {
 		SetBy: tx.Caller.Account(), UpdatedAt: FormatTime(tx.Time), LastTxID: tx.ID}, nil
 }
 
-// SetCreditLine sets the caller's bank's credit line on a core enterprise. Lowering it below what
-// is already used is allowed: it only stops new financings.
+// SetCreditLine sets the caller's bank's credit line on a core enterprise, and the ledger shares
+// it over the slots of the bank's part of the obligor's exposure (ShareLine): set again at the same
+// amount, it rebalances the sub-lines. Lowering it below what is already used is allowed: it only
+// stops new financings.
 func SetCreditLine(rd Reader, tx Tx, obligor, amount string) (Change, error) {
 	if err := ValidateMSPID("obligor", obligor); err != nil {
 		return Change{}, err

@@ -87,6 +87,9 @@ type Change struct {
 	Lines        []*wire.CreditLine  // credit lines and issuance limits to write
 	Instructions []*wire.Instruction // maker-checker instructions to write
 	Beacon       *wire.Beacon        // the time beacon to write
+	// Draw is a financing under a credit line, which the ledger checks against the line's
+	// sub-line the transaction draws from (sublines.go).
+	Draw *LineDraw
 }
 
 // CanRead reports whether c may read r (wire.Viewer.MayRead, the rule the gateways' event streams

@@ -78,26 +78,10 @@ func TestAudit_TheAuditorRebuildsTheLedgerFromItsPeersBlocks(t *testing.T) {
 	aud.submit(t, "FreezeReceivable", root, "dispute", "(2026)沪0115财保2号")
 	aud.submit(t, "UnfreezeReceivable", root, "settled", "(2026)沪0115财保2号")
 
-	get := func(_ context.Context, id string) (json.RawMessage, error) {
-		b, err := aud.tryEvaluate(aud.mspID, "Get", id)
-		if err != nil && strings.Contains(err.Error(), "not_found") {
-			return nil, nil
-		}
-		return b, err
-	}
 	src := qsccSource{aud}
 	height, err := src.Height(context.Background())
 	require.NoError(t, err)
-	terms := func(id, hash string) (*wire.Terms, error) {
-		b, err := aud.tryEvaluate(aud.mspID, "GetTerms", id, hash)
-		if err != nil {
-			return nil, err
-		}
-		var t wire.Terms
-		return &t, json.Unmarshal(b, &t)
-	}
-	au, err := audit.Run(context.Background(), src, audit.Options{Chaincode: net.Chaincode, Terms: terms}, get)
-	require.NoError(t, err)
+	au := runAudit(t, aud)
 	_, err = au.CompareTrees(context.Background(), func(_ context.Context, rootID string) (*wire.TraceNode, error) {
 		return trace(t, aud, rootID), nil
 	})
@@ -184,4 +168,27 @@ func mustSubmit(t *testing.T, tx *client.Transaction) *client.Commit {
 	c, err := tx.Submit()
 	require.NoError(t, describe(err))
 	return c
+}
+
+// runAudit audits every block of the channel as the auditor aud reads them from its own peer.
+func runAudit(t *testing.T, aud *actor) *audit.Auditor {
+	t.Helper()
+	get := func(_ context.Context, id string) (json.RawMessage, error) {
+		b, err := aud.tryEvaluate(aud.mspID, "Get", id)
+		if err != nil && strings.Contains(err.Error(), "not_found") {
+			return nil, nil
+		}
+		return b, err
+	}
+	terms := func(id, hash string) (*wire.Terms, error) {
+		b, err := aud.tryEvaluate(aud.mspID, "GetTerms", id, hash)
+		if err != nil {
+			return nil, err
+		}
+		var t wire.Terms
+		return &t, json.Unmarshal(b, &t)
+	}
+	au, err := audit.Run(context.Background(), qsccSource{aud}, audit.Options{Chaincode: net.Chaincode, Terms: terms}, get)
+	require.NoError(t, err)
+	return au
 }

@@ -133,23 +133,7 @@ func TestBusiness_MakerCheckerLinesFreezeAndRisk(t *testing.T) {
 func TestCreditLine_AnApprovalHeldWhileTheObligorMovesStillCommits(t *testing.T) {
 	core, a, b2 := as(t, treasurer), as(t, tier1), as(t, bank2)
 	maturity := time.Now().UTC().AddDate(0, 0, 60).Format("2006-01-02")
-	// A network that ran a benchmark holds more changes than a read adds up: each fold takes up to
-	// 20,000 of them.
-	var before wire.Limits
-	for folds := 0; ; folds++ {
-		b, err := b2.tryEvaluate(b2.mspID, "Limits", "CoreMSP")
-		if err == nil {
-			require.NoError(t, json.Unmarshal(b, &before))
-			break
-		}
-		require.ErrorContains(t, err, "unfolded changes")
-		require.Less(t, folds, 20, "the exposure is still unreadable")
-		b2.submit(t, "FoldExposure", "CoreMSP")
-	}
-	var used int64
-	for _, l := range before.Lines {
-		used = l.UsedFen
-	}
+	used := bankUse(t, b2)
 	b2.submit(t, "SetCreditLine", "CoreMSP", wire.FormatAmount(used+10_000_000))
 	t.Cleanup(func() { b2.submit(t, "SetCreditLine", "CoreMSP", "1000000000000.00") })
 	active := func(prefix string) string {
@@ -186,4 +170,26 @@ func TestCreditLine_AnApprovalHeldWhileTheObligorMovesStillCommits(t *testing.T)
 		require.Equal(t, peer.TxValidationCode_MVCC_READ_CONFLICT, st.Code, "a beacon tick is the only other reason")
 		require.Less(t, attempt, 3, "three beacon ticks in a row")
 	}
+}
+
+// bankUse is what bank b's credit line on CoreMSP counts as used. A network that ran a benchmark
+// holds more changes of the obligor's exposure than a read adds up: each fold takes up to 20,000.
+func bankUse(t *testing.T, b *actor) int64 {
+	t.Helper()
+	var limits wire.Limits
+	for folds := 0; ; folds++ {
+		raw, err := b.tryEvaluate(b.mspID, "Limits", "CoreMSP")
+		if err == nil {
+			require.NoError(t, json.Unmarshal(raw, &limits))
+			break
+		}
+		require.ErrorContains(t, err, "unfolded changes")
+		require.Less(t, folds, 20, "the exposure is still unreadable")
+		b.submit(t, "FoldExposure", "CoreMSP")
+	}
+	var used int64
+	for _, l := range limits.Lines {
+		used = l.UsedFen
+	}
+	return used
 }

@@ -127,6 +127,14 @@ func bench(cfg benchConfig, kinds []submitter, procs []proc, rep *report) error 
 		if cfg.workloads != nil && !cfg.workloads[w.name] {
 			continue
 		}
+		if len(w.setup) > 0 {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			err := runSteps(ctx, prep, w.setup)
+			cancel()
+			if err != nil {
+				return fmt.Errorf("setting up %s: %w", w.name, err)
+			}
+		}
 		for _, k := range kinds {
 			if w.bare && k.name() != "sdk" {
 				continue

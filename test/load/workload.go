@@ -29,6 +29,7 @@ const (
 	pending   state = "pending"     // issued to supplier-a, not accepted yet
 	active    state = "active"      // held by supplier-a, matures in 90 days
 	requested state = "requested"   // active, financing requested at Bank1
+	lined     state = "requested-2" // active, financing requested at Bank2, whose line the approval draws on
 	due       state = "due"         // held by supplier-a, matures today
 	dueSplit  state = "due-split10" // a root maturing today, split in 10 pieces held by supplier-a
 )
@@ -39,7 +40,12 @@ const (
 	supplierA = "SupplierMSP/supplier-a"
 	supplierB = "SupplierMSP/supplier-b"
 	officer   = "Bank1MSP/officer"
+	officer2  = "Bank2MSP/officer"
 )
+
+// benchLine is Bank2's credit line on CoreMSP while ApproveUnderLine runs: room for far more than
+// a run approves, so that the workload measures approvals that fit (the line's check), not refusals.
+const benchLine = "1000000000000.00"
 
 // workload is one kind of transaction the benchmark measures: it takes receivables in the state
 // it needs and leaves them in the state it yields (which feeds another workload's input).
@@ -50,6 +56,7 @@ type workload struct {
 	bareSize int  // the bare chaincode's value size it is compared with (bare: the size it writes)
 	bare     bool // the bare chaincode (SDK only: the REST gateway serves receivables only)
 	step     func(id string) step
+	setup    []step // submitted once before the workload's first ramp
 }
 
 // The amount every benchmark receivable is issued with, and how Split and partial Transfer cut it.
@@ -83,6 +90,13 @@ func workloads(today, later string) []workload {
 			}},
 		{name: "ApproveFinancing", needs: requested, bareSize: 1024,
 			step: func(id string) step { return step{officer, "approve-financing", id, wire.ApproveRequest{RateBps: 450}} }},
+		// Approvals of one bank on one core enterprise under the bank's credit line: each checks
+		// the line (docs/PERFORMANCE.md, "Credit lines").
+		{name: "ApproveUnderLine", needs: lined, bareSize: 1024,
+			setup: []step{{officer2, "set-credit-line", "CoreMSP", wire.LineRequest{Amount: benchLine}}},
+			step: func(id string) step {
+				return step{officer2, "approve-financing", id, wire.ApproveRequest{RateBps: 450}}
+			}},
 		{name: "Split", needs: active, bareSize: 2048,
 			step: func(id string) step {
 				return step{supplierA, "split", id, wire.SplitRequest{Parts: []string{"4000.00", "6000.00"}}}
@@ -126,6 +140,8 @@ func prepSteps(st state, id, today, later string) []step {
 		return []step{issueAs(later), accept}
 	case requested:
 		return []step{issueAs(later), accept, {supplierA, "request-financing", id, wire.FinancingRequest{Bank: "Bank1MSP"}}}
+	case lined:
+		return []step{issueAs(later), accept, {supplierA, "request-financing", id, wire.FinancingRequest{Bank: "Bank2MSP"}}}
 	case due:
 		return []step{issueAs(today), accept}
 	case dueSplit:
