@@ -308,13 +308,18 @@ func TestSubmit_ACallersPeerWaitBoundsTheWait(t *testing.T) {
 // The own peer's gateway reports another organisation's peer that refuses connections as an
 // aborted endorsement with the endorser's detail: waited for as well.
 func TestSubmit_AnotherOrgsPeerDownIsWaitedFor(t *testing.T) {
-	st, err := status.New(codes.Aborted, "failed to collect enough transaction endorsements, see attached details for more info").
-		WithDetails(&gateway.ErrorDetail{Address: "127.0.0.1:12051", MspId: "CoreMSP",
-			Message: `rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing dial tcp 127.0.0.1:12051: connect: connection refused"`})
-	require.NoError(t, err)
-	fp := &fakePeer{endorseErr: st.Err(), endorseErrN: 8}
-	c := newTestClient(t, fp, "treasurer")
-	res, err := c.Submit(context.Background(), "treasurer", "RedeemAll", []string{"R-1"}, nil, nil)
-	require.NoError(t, err)
-	require.Equal(t, 9, res.Attempts)
+	for _, detail := range []string{
+		`rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing dial tcp 127.0.0.1:12051: connect: connection refused"`,
+		// the peer restarted while it was endorsing: the connection it answered on was reset
+		`rpc error: code = Unavailable desc = error reading from server: read tcp 127.0.0.1:59036->127.0.0.1:12051: read: connection reset by peer`,
+	} {
+		st, err := status.New(codes.Aborted, "failed to collect enough transaction endorsements, see attached details for more info").
+			WithDetails(&gateway.ErrorDetail{Address: "127.0.0.1:12051", MspId: "CoreMSP", Message: detail})
+		require.NoError(t, err)
+		fp := &fakePeer{endorseErr: st.Err(), endorseErrN: 8}
+		c := newTestClient(t, fp, "treasurer")
+		res, err := c.Submit(context.Background(), "treasurer", "RedeemAll", []string{"R-1"}, nil, nil)
+		require.NoError(t, err, detail)
+		require.Equal(t, 9, res.Attempts)
+	}
 }

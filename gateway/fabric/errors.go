@@ -198,8 +198,8 @@ func retryable(e *Error) bool {
 // peerDown: the endorsement could not reach a peer it needs: this organisation's own peer
 // (Unavailable: the connection is refused while it restarts), every peer of an organisation the
 // policy names (FailedPrecondition: no peers available), or a peer the own peer asked for its
-// endorsement (Aborted, the endorser's detail a refused or closing connection). Nothing was sent to
-// the orderer.
+// endorsement (Aborted, the endorser's detail a refused, reset or closing connection). Nothing was
+// sent to the orderer.
 func peerDown(e *Error) bool {
 	var endorseErr *client.EndorseError
 	if e.Stage != "endorse" || (e.Kind != wire.KindEndorse && e.Kind != wire.KindUnavailable) || !errors.As(e.Err, &endorseErr) {
@@ -219,10 +219,14 @@ func peerDown(e *Error) bool {
 	return false
 }
 
-// peerDownMarks are the words of an endorser's detail when it could not be reached.
+// peerDownMarks are the words of an endorser's detail when it could not be reached, or went away
+// during the endorsement (a peer restarting resets the connection it was answering on).
 var peerDownMarks = []string{
 	"Error while dialing",
 	"connection refused",
+	"connection reset by peer",
+	"error reading from server",
+	"transport is closing",
 	"client connection is closing",
 	"no peers available",
 	"no combination of peers can be derived",
