@@ -14,12 +14,13 @@ import (
 const MaxKeys = 1000
 
 // TxShape is what one transaction touches, without its rules: the keys it reads, the keys it
-// writes with their value sizes, its private writes and reads (of hashes), and the keys whose
+// writes with their value sizes, the keys it deletes, its private writes and reads (of hashes), and the keys whose
 // endorsement policy it sets. The network benchmark learns it from a receivable transaction's
 // read-write set in a block and replays it through Shape, the same-shape twin of the operation.
 type TxShape struct {
 	Reads        []string       `json:"reads,omitempty"`
 	Writes       []Write        `json:"writes,omitempty"`
+	Deletes      []string       `json:"deletes,omitempty"`
 	Private      []PrivateWrite `json:"private,omitempty"`
 	PrivateReads []PrivateKey   `json:"privateReads,omitempty"`
 	Policies     []KeyPolicy    `json:"policies,omitempty"`
@@ -79,6 +80,11 @@ func (c *Contract) Shape(ctx contractapi.TransactionContextInterface, shape stri
 			return fmt.Errorf("writing %s: %w", w.Key, err)
 		}
 	}
+	for _, k := range s.Deletes {
+		if err := stub.DelState(k); err != nil {
+			return fmt.Errorf("deleting %s: %w", k, err)
+		}
+	}
 	for _, w := range s.Private {
 		if err := stub.PutPrivateData(w.Collection, w.Key, Value(tx, w.Collection+"/"+w.Key, w.Size)); err != nil {
 			return fmt.Errorf("writing %s in %s: %w", w.Key, w.Collection, err)
@@ -107,7 +113,7 @@ func (c *Contract) Shape(ctx contractapi.TransactionContextInterface, shape stri
 // value would be a delete), at most
 // MaxSize bytes written in all, every key policy naming an organisation.
 func (s TxShape) check() error {
-	if max(len(s.Reads), len(s.Writes), len(s.Private), len(s.PrivateReads), len(s.Policies)) > MaxKeys {
+	if max(len(s.Reads), len(s.Writes), len(s.Deletes), len(s.Private), len(s.PrivateReads), len(s.Policies)) > MaxKeys {
 		return fmt.Errorf("invalid: more than %d keys of one kind", MaxKeys)
 	}
 	total := 0

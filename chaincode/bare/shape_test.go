@@ -28,6 +28,7 @@ func TestShape_ReadsAndWritesWhatTheShapeSays(t *testing.T) {
 	s := l.NewStub("tx1", time.Unix(0, 0), nil, "Shape", shapeJSON(t, bare.TxShape{
 		Reads:        []string{"seed-1", "seed-2"},
 		Writes:       []bare.Write{{Key: "w-1", Size: 700}, {Key: "w-2", Size: 2300}},
+		Deletes:      []string{"seed-1"},
 		Private:      []bare.PrivateWrite{{Collection: "_implicit_org_Bank1MSP", Key: "p-1", Size: 90}},
 		PrivateReads: []bare.PrivateKey{{Collection: "_implicit_org_Bank1MSP", Key: "p-0"}},
 		Policies:     []bare.KeyPolicy{{Key: "w-1", Orgs: []string{"CoreMSP"}}},
@@ -36,8 +37,10 @@ func TestShape_ReadsAndWritesWhatTheShapeSays(t *testing.T) {
 	require.Equal(t, int32(shim.OK), resp.Status, resp.Message)
 	require.Equal(t, 2, s.Reads())
 	w := s.Writes()
-	require.Len(t, w, 2)
+	require.Len(t, w, 3)
 	require.Len(t, w["w-1"], 700)
+	require.Contains(t, w, "seed-1")
+	require.Nil(t, w["seed-1"], "deleted")
 	require.Len(t, w["w-2"], 2300)
 	p := s.PrivateWrites()
 	require.Len(t, p, 1)
