@@ -24,6 +24,7 @@ type report struct {
 	Bounds   map[string]string  `json:"bounds"` // the run's levels and bounds
 	Ramps    []rampResult       `json:"ramps"`
 	Shapes   map[string]opShape `json:"shapes,omitempty"` // each operation's transactions as committed, which its twin replays
+	NoTwin   map[string]string  `json:"noTwin,omitempty"` // why an operation has no twin (outside smoke, a twin that fails is left out)
 }
 
 // machine is what the numbers were measured on: they are only comparable within one run.

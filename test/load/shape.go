@@ -481,11 +481,24 @@ func seedShapeReads(ctx context.Context, s *sdkClient, n int) error {
 }
 
 // benchTwin learns w's shape, seeds the keys its twin reads and ramps the twin through the SDK,
-// right after w's own ramps; nothing when w is the bare chaincode's or cfg leaves it out.
+// right after w's own ramps; nothing when w is the bare chaincode's or cfg leaves it out. A twin
+// that cannot run is recorded in the report (the smoke mode fails on it; a measurement goes on).
 func benchTwin(cfg benchConfig, w workload, kinds []submitter, procs []proc, p *pools, g *ids, today, later string, rep *report) error {
 	if w.bare || (cfg.shapes != nil && !cfg.shapes[w.name]) {
 		return nil
 	}
+	err := runTwin(cfg, w, kinds, procs, p, g, today, later, rep)
+	if err != nil {
+		fmt.Printf("%s%s: no twin: %v\n", w.name, shapeSuffix, err)
+		if rep.NoTwin == nil {
+			rep.NoTwin = map[string]string{}
+		}
+		rep.NoTwin[w.name] = err.Error()
+	}
+	return err
+}
+
+func runTwin(cfg benchConfig, w workload, kinds []submitter, procs []proc, p *pools, g *ids, today, later string, rep *report) error {
 	var s *sdkClient
 	for _, k := range kinds {
 		if sk, ok := k.(*sdkClient); ok {
@@ -534,7 +547,7 @@ func (rr rampResult) maxOpsPerSec() float64 {
 // operations per second and its twin's, their ratio (the code's own cost), and beside it the
 // operation's ratio to the one-key bare chaincode (the design's cost, in transactions).
 func (r *report) printShapeTable(w io.Writer) {
-	if len(r.Shapes) == 0 {
+	if len(r.Shapes) == 0 && len(r.NoTwin) == 0 {
 		return
 	}
 	fmt.Fprintln(w, "\n| operation | op/s | same-shape twin op/s | op / twin (code's cost) | op / one-key bare, tx/s (design's cost) | shape per transaction: reads, writes and bytes, deletes (d), key policies (kp), private writes (pw), private hash reads (ph), endorsers |")
@@ -553,6 +566,9 @@ func (r *report) printShapeTable(w io.Writer) {
 			vsBare = fmt.Sprintf("%.2f (%d B)", rr.MaxTPS/b.MaxTPS, rr.BareSize)
 		}
 		fmt.Fprintf(w, "| %s | %.1f | %.1f | %s | %s | %s |\n", rr.Workload, rr.maxOpsPerSec(), twin.maxOpsPerSec(), ratio, vsBare, shape)
+	}
+	for _, op := range slices.Sorted(maps.Keys(r.NoTwin)) {
+		fmt.Fprintf(w, "\nNo twin for %s: %s\n", op, r.NoTwin[op])
 	}
 }
 
