@@ -38,8 +38,12 @@ func newSDK(desc *network.Description) (*sdkClient, error) {
 			return nil, err
 		}
 		s.conns = append(s.conns, conn)
+		hash, err := tlsCertHash(desc.Orgs[mspID].Peer)
+		if err != nil {
+			return nil, err
+		}
 		for _, name := range desc.Orgs[mspID].UserNames() {
-			gw, err := testnet.Connect(desc, mspID+"/"+name, conn)
+			gw, err := testnet.Connect(desc, mspID+"/"+name, conn, client.WithTLSClientCertificateHash(hash))
 			if err != nil {
 				return nil, fmt.Errorf("%s/%s: %w", mspID, name, err)
 			}

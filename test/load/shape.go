@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"maps"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -20,6 +23,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/recv-ledger/recv/chaincode/bare"
+	"github.com/recv-ledger/recv/gateway/network"
 )
 
 // The same-shape twin of each receivable operation (make bench-network; docs/PERFORMANCE.md,
@@ -391,12 +395,30 @@ func (s *sdkClient) blockOf(ctx context.Context, account string, n uint64) (*pee
 	select {
 	case b, ok := <-events:
 		if !ok {
-			return nil, fmt.Errorf("block %d: the event stream closed", n)
+			return nil, fmt.Errorf("block %d: the peer ended the stream (its deliver service refused the request?)", n)
 		}
 		return b, nil
 	case <-ctx.Done():
 		return nil, fmt.Errorf("block %d: %w", n, ctx.Err())
 	}
+}
+
+// tlsCertHash is the SHA-256 of the client's TLS certificate towards p (none: nil): under mutual
+// TLS the peer's deliver service, which blockOf reads blocks from, checks that a request names it.
+func tlsCertHash(p network.Peer) ([]byte, error) {
+	if p.TLSClientCert == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(p.TLSClientCert)
+	if err != nil {
+		return nil, err
+	}
+	block, _ := pem.Decode(b)
+	if block == nil {
+		return nil, fmt.Errorf("no PEM certificate in %s", p.TLSClientCert)
+	}
+	h := sha256.Sum256(block.Bytes)
+	return h[:], nil
 }
 
 // learnShape runs one operation of w (its input prepared first) and reads its transactions back.
