@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/hyperledger/fabric-chaincode-go/v2/pkg/statebased"
+	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 )
 
@@ -15,7 +16,7 @@ const MaxKeys = 1000
 
 // TxShape is what one transaction touches, without its rules: the keys it reads, the keys it
 // writes with their value sizes, the keys it deletes, its private writes and reads (of hashes), and the keys whose
-// endorsement policy it sets. The network benchmark learns it from a receivable transaction's
+// endorsement policy it sets, the sizes of its event and its answer. The network benchmark learns it from a receivable transaction's
 // read-write set in a block and replays it through Shape, the same-shape twin of the operation.
 type TxShape struct {
 	Reads        []string       `json:"reads,omitempty"`
@@ -24,6 +25,8 @@ type TxShape struct {
 	Private      []PrivateWrite `json:"private,omitempty"`
 	PrivateReads []PrivateKey   `json:"privateReads,omitempty"`
 	Policies     []KeyPolicy    `json:"policies,omitempty"`
+	Event        int            `json:"event,omitempty"`    // the payload size of its one event (0: none)
+	Response     int            `json:"response,omitempty"` // the size of its answer
 }
 
 // Write is a public write of Size bytes under Key.
@@ -52,18 +55,25 @@ type KeyPolicy struct {
 	Orgs []string `json:"orgs"`
 }
 
-// Shape reads and writes what the shape (TxShape as JSON) describes, in its order, and nothing
-// else. The values are derived from the transaction id and the key, so that every endorser writes
-// the same bytes and no value repeats between transactions.
-func (c *Contract) Shape(ctx contractapi.TransactionContextInterface, shape string) error {
+// Shape reads and writes what the shape (TxShape as JSON) describes, in its order, sets its event
+// and answers with Response bytes, and nothing else. The values are derived from the transaction
+// id and the key, so that every endorser writes the same bytes and no value repeats between
+// transactions.
+func (c *Contract) Shape(ctx contractapi.TransactionContextInterface, shape string) (string, error) {
 	var s TxShape
 	if err := json.Unmarshal([]byte(shape), &s); err != nil {
-		return fmt.Errorf("invalid: shape: %w", err)
+		return "", fmt.Errorf("invalid: shape: %w", err)
 	}
 	if err := s.check(); err != nil {
-		return err
+		return "", err
 	}
-	stub := ctx.GetStub()
+	if err := s.apply(ctx.GetStub()); err != nil {
+		return "", err
+	}
+	return string(Value(ctx.GetStub().GetTxID(), "response", s.Response)), nil
+}
+
+func (s TxShape) apply(stub shim.ChaincodeStubInterface) error {
 	for _, k := range s.Reads {
 		if _, err := stub.GetState(k); err != nil {
 			return fmt.Errorf("reading %s: %w", k, err)
@@ -106,17 +116,25 @@ func (c *Contract) Shape(ctx contractapi.TransactionContextInterface, shape stri
 			return fmt.Errorf("setting the policy of %s: %w", p.Key, err)
 		}
 	}
+	if s.Event > 0 {
+		if err := stub.SetEvent("Shape", Value(tx, "event", s.Event)); err != nil {
+			return fmt.Errorf("setting the event: %w", err)
+		}
+	}
 	return nil
 }
 
 // check bounds a shape: at most MaxKeys keys of each kind, sizes within 1..MaxSize (an empty
-// value would be a delete), at most
-// MaxSize bytes written in all, every key policy naming an organisation.
+// value would be a delete), at most MaxSize bytes written, sent as the event and answered in all,
+// every key policy naming an organisation.
 func (s TxShape) check() error {
 	if max(len(s.Reads), len(s.Writes), len(s.Deletes), len(s.Private), len(s.PrivateReads), len(s.Policies)) > MaxKeys {
 		return fmt.Errorf("invalid: more than %d keys of one kind", MaxKeys)
 	}
-	total := 0
+	if s.Event < 0 || s.Response < 0 {
+		return fmt.Errorf("invalid: negative event or answer size")
+	}
+	total := s.Event + s.Response
 	for _, w := range s.Writes {
 		if w.Size < 1 || w.Size > MaxSize {
 			return fmt.Errorf("invalid: size %d of %s is not within 1..%d", w.Size, w.Key, MaxSize)

@@ -32,9 +32,13 @@ func TestShape_ReadsAndWritesWhatTheShapeSays(t *testing.T) {
 		Private:      []bare.PrivateWrite{{Collection: "_implicit_org_Bank1MSP", Key: "p-1", Size: 90}},
 		PrivateReads: []bare.PrivateKey{{Collection: "_implicit_org_Bank1MSP", Key: "p-0"}},
 		Policies:     []bare.KeyPolicy{{Key: "w-1", Orgs: []string{"CoreMSP"}}},
+		Event:        120,
+		Response:     400,
 	}))
 	resp := cc.Invoke(s)
 	require.Equal(t, int32(shim.OK), resp.Status, resp.Message)
+	require.Len(t, resp.Payload, 400)
+	require.Len(t, s.Events(), 1)
 	require.Equal(t, 2, s.Reads())
 	w := s.Writes()
 	require.Len(t, w, 3)
@@ -78,6 +82,7 @@ func TestShape_OutOfBoundsWritesNothing(t *testing.T) {
 		"private too large": shapeJSON(t, bare.TxShape{Private: []bare.PrivateWrite{{Collection: "c", Key: "p", Size: bare.MaxSize + 1}}}),
 		"too many reads":    shapeJSON(t, bare.TxShape{Reads: many, Writes: []bare.Write{{Key: "w-1", Size: 1}}}),
 		"not a shape":       "[1,2",
+		"negative answer":   shapeJSON(t, bare.TxShape{Writes: []bare.Write{{Key: "w-1", Size: 1}}, Response: -1}),
 		"policy of no org":  shapeJSON(t, bare.TxShape{Writes: []bare.Write{{Key: "w-1", Size: 1}}, Policies: []bare.KeyPolicy{{Key: "w-1"}}}),
 	} {
 		t.Run(name, func(t *testing.T) {

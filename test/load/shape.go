@@ -60,6 +60,8 @@ type txShape struct {
 	Policies     int            `json:"policies"` // key-level endorsement policies set
 	Private      []privateWrite `json:"private,omitempty"`
 	PrivateReads int            `json:"privateReads"` // hashes of private keys read
+	Event        int            `json:"eventSize"`    // its event's payload
+	Response     int            `json:"responseSize"` // its answer
 }
 
 // privateWrite is a private write's collection and size (-1: no peer asked had the value).
@@ -71,8 +73,9 @@ type privateWrite struct {
 // opShape is an operation's transactions, in the order they committed.
 type opShape []txShape
 
-// String is a shape in one cell: per transaction, r reads (+ keys of range queries) / w writes of
-// bytes (+d deletes, +p key policies) / private writes of bytes, by the endorsing organisations.
+// String is a shape in one cell: per transaction, reads (+ keys of range queries), writes and
+// their bytes, deletes, key policies, private writes and their bytes, private hash reads, the
+// event's bytes, by the endorsing organisations.
 func (s opShape) String() string {
 	var parts []string
 	for _, t := range s {
@@ -100,6 +103,9 @@ func (s opShape) String() string {
 		}
 		if t.PrivateReads > 0 {
 			p += fmt.Sprintf(" %dph", t.PrivateReads)
+		}
+		if t.Event > 0 {
+			p += fmt.Sprintf(" ev %dB", t.Event)
 		}
 		parts = append(parts, p+" by "+strings.Join(trimMSP(t.Endorsers), "+"))
 	}
@@ -185,6 +191,14 @@ func shapeOfPayload(data []byte, chaincode string) (txShape, error) {
 	if err := proto.Unmarshal(action.GetResults(), rws); err != nil {
 		return s, err
 	}
+	if len(action.GetEvents()) > 0 {
+		ev := &peer.ChaincodeEvent{}
+		if err := proto.Unmarshal(action.GetEvents(), ev); err != nil {
+			return s, err
+		}
+		s.Event = len(ev.GetPayload())
+	}
+	s.Response = len(action.GetResponse().GetPayload())
 	for _, ns := range rws.GetNsRwset() {
 		if ns.GetNamespace() != chaincode {
 			continue // _lifecycle's read of the definition: every transaction has it
@@ -275,7 +289,7 @@ type shapedTx struct {
 func twinTxs(id string, shape opShape) []shapedTx {
 	txs := make([]shapedTx, 0, len(shape))
 	for i, t := range shape {
-		var s bare.TxShape
+		s := bare.TxShape{Event: t.Event, Response: t.Response}
 		for j := range t.Reads + t.RangeReads {
 			s.Reads = append(s.Reads, shapeSeedKey(j))
 		}
@@ -572,7 +586,7 @@ func (r *report) printShapeTable(w io.Writer) {
 	if len(r.Shapes) == 0 && len(r.NoTwin) == 0 {
 		return
 	}
-	fmt.Fprintln(w, "\n| operation | op/s | same-shape twin op/s | op / twin (code's cost) | op / one-key bare, tx/s (design's cost) | shape per transaction: reads, writes and bytes, deletes (d), key policies (kp), private writes (pw), private hash reads (ph), endorsers |")
+	fmt.Fprintln(w, "\n| operation | op/s | same-shape twin op/s | op / twin (code's cost) | op / one-key bare, tx/s (design's cost) | shape per transaction: reads, writes and bytes, deletes (d), key policies (kp), private writes (pw), private hash reads (ph), event (ev), endorsers |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---|")
 	for _, rr := range r.Ramps {
 		shape, ok := r.Shapes[rr.Workload]

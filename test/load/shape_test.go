@@ -33,7 +33,10 @@ func testBlock(t *testing.T) (*common.Block, map[uint64]*rwset.TxPvtReadWriteSet
 			ends = append(ends, &peer.Endorsement{Endorser: mustMarshal(t, &msp.SerializedIdentity{Mspid: e})})
 		}
 		prp := &peer.ProposalResponsePayload{Extension: mustMarshal(t, &peer.ChaincodeAction{
-			Results: mustMarshal(t, &rwset.TxReadWriteSet{NsRwset: nsRW})})}
+			Results:  mustMarshal(t, &rwset.TxReadWriteSet{NsRwset: nsRW}),
+			Events:   mustMarshal(t, &peer.ChaincodeEvent{EventName: "Decided", Payload: make([]byte, 150)}),
+			Response: &peer.Response{Status: 200, Payload: make([]byte, 90)},
+		})}
 		input := &peer.ChaincodeInvocationSpec{ChaincodeSpec: &peer.ChaincodeSpec{Input: &peer.ChaincodeInput{
 			Args: [][]byte{[]byte("contract:DecideFinancing"), []byte("R-1")}}}}
 		ccp := &peer.ChaincodeActionPayload{
@@ -79,7 +82,7 @@ func TestShapeOf_CountsTheChaincodesReadWriteSetAndEndorsers(t *testing.T) {
 	require.Equal(t, txShape{TxID: "tx-2", Function: "DecideFinancing", Endorsers: []string{"Bank1MSP", "CoreMSP"},
 		Reads: 3, Ranges: 1, RangeReads: 2, Writes: []int{700, 2}, Deletes: 1, Policies: 1,
 		Private:      []privateWrite{{Collection: "terms_S_B", Size: 300}, {Collection: "terms_S_B", Size: 64}},
-		PrivateReads: 1}, s)
+		PrivateReads: 1, Event: 150, Response: 90}, s)
 }
 
 func TestShapeOf_PrivateSizesUnknownWithoutThePrivateData(t *testing.T) {
@@ -113,6 +116,8 @@ func TestTwinTxs_SameCountsAndSizesOnKeysOfItsOwn(t *testing.T) {
 	require.Equal(t, []bare.KeyPolicy{{Key: "BN-1-t0-w0", Orgs: []string{"Bank1MSP", "CoreMSP"}}}, first.Shape.Policies)
 	require.Equal(t, []bare.PrivateWrite{{Collection: "terms_S_B", Key: "BN-1-t0-p0", Size: 300}, {Collection: "terms_S_B", Key: "BN-1-t0-p1", Size: 64}}, first.Shape.Private)
 	require.Equal(t, []bare.PrivateKey{{Collection: "terms_S_B", Key: "shape-seed-000"}}, first.Shape.PrivateReads)
+	require.Equal(t, 150, first.Shape.Event)
+	require.Equal(t, 90, first.Shape.Response)
 	require.Equal(t, treasurer, txs[1].Account)
 	require.Equal(t, []bare.Write{{Key: "BN-1-t1-w0", Size: 50}}, txs[1].Shape.Writes)
 	other := twinTxs("BN-2", opShape{s})
