@@ -62,6 +62,17 @@ type txShape struct {
 	PrivateReads int            `json:"privateReads"` // hashes of private keys read
 	Event        int            `json:"eventSize"`    // its event's payload
 	Response     int            `json:"responseSize"` // its answer
+	Hot          []hotWrite     `json:"hotWrites,omitempty"`
+
+	readKeys, writeKeys []string // writeKeys: in the order of Writes
+}
+
+// hotWrite is a write of a key that every operation of its kind writes (two operations learned
+// wrote it both), so that concurrent operations conflict on it: the twin writes one shared key
+// there, read first when the operation read it.
+type hotWrite struct {
+	Index int  `json:"index"` // in Writes
+	Read  bool `json:"read"`
 }
 
 // privateWrite is a private write's collection and size (-1: no peer asked had the value).
@@ -106,6 +117,9 @@ func (s opShape) String() string {
 		}
 		if t.Event > 0 {
 			p += fmt.Sprintf(" ev %dB", t.Event)
+		}
+		if len(t.Hot) > 0 {
+			p += fmt.Sprintf(" %dhot", len(t.Hot))
 		}
 		parts = append(parts, p+" by "+strings.Join(trimMSP(t.Endorsers), "+"))
 	}
@@ -208,6 +222,9 @@ func shapeOfPayload(data []byte, chaincode string) (txShape, error) {
 			return s, err
 		}
 		s.Reads = len(kv.GetReads())
+		for _, r := range kv.GetReads() {
+			s.readKeys = append(s.readKeys, r.GetKey())
+		}
 		for _, rq := range kv.GetRangeQueriesInfo() {
 			s.Ranges++
 			s.RangeReads += len(rq.GetRawReads().GetKvReads())
@@ -217,6 +234,7 @@ func shapeOfPayload(data []byte, chaincode string) (txShape, error) {
 				s.Deletes++
 			} else {
 				s.Writes = append(s.Writes, len(w.GetValue()))
+				s.writeKeys = append(s.writeKeys, w.GetKey())
 			}
 		}
 		s.Policies = len(kv.GetMetadataWrites())
@@ -283,27 +301,54 @@ type shapedTx struct {
 	Shape     bare.TxShape
 }
 
+// markHot marks in a the writes of keys that b, another operation of the same kind, wrote too.
+func markHot(a, b opShape) {
+	for i := range min(len(a), len(b)) {
+		if a[i].Function != b[i].Function {
+			continue
+		}
+		for j, k := range a[i].writeKeys {
+			if slices.Contains(b[i].writeKeys, k) {
+				a[i].Hot = append(a[i].Hot, hotWrite{Index: j, Read: slices.Contains(a[i].readKeys, k)})
+			}
+		}
+	}
+}
+
 // twinTxs is the twin of shape for the run's unique id: the same reads (of the seeded keys),
-// writes, deletes, key policies and private writes (to keys of its own), transaction by
-// transaction.
-func twinTxs(id string, shape opShape) []shapedTx {
+// writes, deletes, key policies and private writes (to keys of its own; a hot write to the key
+// hot-<j> that every twin of the operation (hot) writes), transaction by transaction.
+func twinTxs(id, hot string, shape opShape) []shapedTx {
 	txs := make([]shapedTx, 0, len(shape))
 	for i, t := range shape {
 		s := bare.TxShape{Event: t.Event, Response: t.Response}
-		for j := range t.Reads + t.RangeReads {
+		key := func(kind string, j int) string { return fmt.Sprintf("%s-t%d-%s%d", id, i, kind, j) }
+		hotKey := map[int]string{}
+		seeds := t.Reads + t.RangeReads
+		for _, h := range t.Hot {
+			hotKey[h.Index] = fmt.Sprintf("%s-t%d-hot%d", hot, i, h.Index)
+			if h.Read {
+				s.Reads = append(s.Reads, hotKey[h.Index])
+				seeds--
+			}
+		}
+		for j := range seeds {
 			s.Reads = append(s.Reads, shapeSeedKey(j))
 		}
-		key := func(kind string, j int) string { return fmt.Sprintf("%s-t%d-%s%d", id, i, kind, j) }
 		for j, size := range t.Writes {
-			s.Writes = append(s.Writes, bare.Write{Key: key("w", j), Size: max(size, 1)})
+			k, ok := hotKey[j]
+			if !ok {
+				k = key("w", j)
+			}
+			s.Writes = append(s.Writes, bare.Write{Key: k, Size: max(size, 1)})
 		}
 		for j := range t.Deletes {
 			s.Deletes = append(s.Deletes, key("d", j))
 		}
 		for j := range t.Policies {
-			k := key("w", j)
-			if j >= len(t.Writes) {
-				k = key("m", j)
+			k := key("m", j)
+			if j < len(s.Writes) {
+				k = s.Writes[j].Key
 			}
 			s.Policies = append(s.Policies, bare.KeyPolicy{Key: k, Orgs: t.Endorsers})
 		}
@@ -331,7 +376,9 @@ func shapeSeedKey(j int) string { return fmt.Sprintf("shape-seed-%03d", j) }
 // twinWorkload is the workload of op's same-shape twin.
 func twinWorkload(op workload, shape opShape) workload {
 	return workload{name: op.name + shapeSuffix, needs: fresh, bareSize: op.bareSize, bare: true,
-		step: func(id string) step { return step{shape[0].Account, bareShape, id, twinTxs(id, shape)} }}
+		step: func(id string) step {
+			return step{shape[0].Account, bareShape, id, twinTxs(id, "shape-"+op.name, shape)}
+		}}
 }
 
 const shapeSuffix = "-shape"
@@ -550,6 +597,11 @@ func runTwin(cfg benchConfig, w workload, kinds []submitter, procs []proc, p *po
 	if err != nil {
 		return fmt.Errorf("%s: learning its shape: %w", w.name, err)
 	}
+	again, err := learnShape(ctx, s, w, p, g, today, later)
+	if err != nil {
+		return fmt.Errorf("%s: learning its shape: %w", w.name, err)
+	}
+	markHot(shape, again)
 	reads := 0
 	for _, t := range shape {
 		reads = max(reads, t.Reads+t.RangeReads, t.PrivateReads)

@@ -79,6 +79,9 @@ func TestShapeOf_CountsTheChaincodesReadWriteSetAndEndorsers(t *testing.T) {
 	block, pvt := testBlock(t)
 	s, err := shapeOf(block, pvt, "tx-2", "receivables")
 	require.NoError(t, err)
+	require.Equal(t, []string{"a", "b", "c"}, s.readKeys)
+	require.Equal(t, []string{"a", "d"}, s.writeKeys)
+	s.readKeys, s.writeKeys = nil, nil
 	require.Equal(t, txShape{TxID: "tx-2", Function: "DecideFinancing", Endorsers: []string{"Bank1MSP", "CoreMSP"},
 		Reads: 3, Ranges: 1, RangeReads: 2, Writes: []int{700, 2}, Deletes: 1, Policies: 1,
 		Private:      []privateWrite{{Collection: "terms_S_B", Size: 300}, {Collection: "terms_S_B", Size: 64}},
@@ -104,7 +107,7 @@ func TestTwinTxs_SameCountsAndSizesOnKeysOfItsOwn(t *testing.T) {
 	require.NoError(t, err)
 	s.Account = officer
 	confirm := txShape{Function: "ConfirmInstruction", Account: treasurer, Endorsers: []string{"CoreMSP"}, Reads: 1, Writes: []int{50}}
-	txs := twinTxs("BN-1", opShape{s, confirm})
+	txs := twinTxs("BN-1", "shape-Op", opShape{s, confirm})
 	require.Len(t, txs, 2)
 	first := txs[0]
 	require.Equal(t, officer, first.Account)
@@ -120,7 +123,7 @@ func TestTwinTxs_SameCountsAndSizesOnKeysOfItsOwn(t *testing.T) {
 	require.Equal(t, 90, first.Shape.Response)
 	require.Equal(t, treasurer, txs[1].Account)
 	require.Equal(t, []bare.Write{{Key: "BN-1-t1-w0", Size: 50}}, txs[1].Shape.Writes)
-	other := twinTxs("BN-2", opShape{s})
+	other := twinTxs("BN-2", "shape-Op", opShape{s})
 	require.NotEqual(t, first.Shape.Writes[0].Key, other[0].Shape.Writes[0].Key, "no two twins write one key")
 	_, err = json.Marshal(first.Shape)
 	require.NoError(t, err)
@@ -145,4 +148,21 @@ func TestNameSet(t *testing.T) {
 	require.Nil(t, nameSet(""))
 	require.Empty(t, nameSet("none"))
 	require.Equal(t, map[string]bool{"Issue": true, "Split": true}, nameSet("Issue, Split"))
+}
+
+func TestMarkHot_KeysEveryOperationWritesAreSharedByTheTwins(t *testing.T) {
+	a := opShape{{Function: "ApproveFinancing", Reads: 3, Writes: []int{500, 80, 40}, Policies: 1,
+		readKeys: []string{"registry", "exposure~Bank1", "R-1"}, writeKeys: []string{"R-1", "exposure~Bank1", "cap~Bank1"}}}
+	b := opShape{{Function: "ApproveFinancing", readKeys: []string{"registry", "exposure~Bank1", "R-2"},
+		writeKeys: []string{"R-2", "exposure~Bank1", "cap~Bank1"}}}
+	markHot(a, b)
+	require.Equal(t, []hotWrite{{Index: 1, Read: true}, {Index: 2, Read: false}}, a[0].Hot)
+	for _, id := range []string{"BN-1", "BN-2"} {
+		tx := twinTxs(id, "shape-ApproveFinancing", a)[0].Shape
+		require.Equal(t, []string{"shape-ApproveFinancing-t0-hot1", "shape-seed-000", "shape-seed-001"}, tx.Reads,
+			"three reads: the hot key it also writes and two seeded keys")
+		require.Equal(t, []bare.Write{{Key: id + "-t0-w0", Size: 500}, {Key: "shape-ApproveFinancing-t0-hot1", Size: 80},
+			{Key: "shape-ApproveFinancing-t0-hot2", Size: 40}}, tx.Writes)
+		require.Equal(t, id+"-t0-w0", tx.Policies[0].Key)
+	}
 }
