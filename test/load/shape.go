@@ -32,12 +32,14 @@ import (
 // network itself: one operation commits, its transactions are read back from their blocks (with
 // the private data the submitting organisation's peer holds), and each one's read-write set is
 // counted: public reads (range queries' keys as reads), writes with their value sizes, deletes,
-// key policies, private writes with their sizes, private hash reads, and the organisations that
-// endorsed it. The twin is the bare chaincode's Shape doing exactly that, transaction by
-// transaction, as the same accounts, endorsed by the same organisations: reads of keys seeded
-// once (shared and never written, like the registry, settings and beacon), writes to keys of its
-// own (no conflicts), private writes to the same collections (the bare chaincode is defined with
-// the receivables' collections, so the same collection endorsement policies apply).
+// key policies, private writes with their sizes, private hash reads, the event's and the answer's
+// sizes, and the organisations that endorsed it. The twin is the bare chaincode's Shape doing
+// exactly that, transaction by transaction, as the same accounts, endorsed by the same
+// organisations: reads of keys seeded once (shared and never written, like the registry, settings
+// and beacon), writes to keys of its own (no conflicts) except the keys every operation of the
+// kind writes (two are learned and compared: hotWrites), private writes to the same collections
+// (the bare chaincode is defined with the receivables' collections, so the same collection
+// endorsement policies apply).
 
 // bareShape is the step of a twin: its body is the operation's transactions ([]shapedTx).
 const bareShape = "bare-shape"
