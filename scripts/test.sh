@@ -165,8 +165,9 @@ integration() {
 
 # bench_smoke: once the suites that share the native network are done with it, `make
 # bench-network` in its smoke mode on it (the bare chaincode deployed beside receivables, two
-# levels of two transactions of every workload through the SDK, two of them through REST too):
-# checks that the benchmark works; asserts no speed.
+# levels of two transactions of every workload through the SDK, two of them through REST too, and
+# the same-shape twins of Issue and ApproveFinancing): checks that the benchmark works; asserts no
+# speed.
 bench_smoke() {
 	[ -n "${native_dir:-}" ] && [ -z "${bench_smoked:-}" ] || return 0
 	bench_smoked=1

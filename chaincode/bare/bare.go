@@ -1,6 +1,7 @@
-// Package bare is the baseline chaincode of the benchmarks: one PutState of a value of a given
-// size per transaction, no rules, on the same contract framework as the receivables chaincode.
-// Measured beside it (in memory by `make bench`, on the network by `make bench-network`), it tells
+// Package bare is the baseline chaincode of the benchmarks, on the same contract framework as the
+// receivables chaincode and with no rules: Put writes one value of a given size (the one-key
+// ceiling, the design's cost), Shape reads and writes what a receivable transaction does (its
+// same-shape twin, the code's own cost). Measured beside it (in memory by `make bench`, on the network by `make bench-network`), it tells
 // what the receivables chaincode's own work costs. It is deployed by the network benchmark only,
 // under its own name, so what it writes never mixes with the receivables' state.
 package bare

@@ -10,8 +10,10 @@
 # its servers' nodes, CC_SERVER.ORG), cc_bin (the servers' binary), CC_DIR (its deploy state) and
 # CC_SEED (true: seed the membership registry). They name the receivables chaincode unless
 # with_bare_chaincode sets them for one call: the benchmarks' bare chaincode (chaincode/cmd/bare)
-# deploys the same way beside it, on the same channel with the same endorsement policy, as its own
-# servers, one per org (native backend only).
+# deploys the same way beside it, on the same channel with the same endorsement policy and the same
+# private data collections (its Shape twins write the terms collections as the receivables' financing
+# decisions do, under the same collection policies), as its own servers, one per org (native
+# backend only).
 CC_SERVER=chaincode
 CC_SEED=true
 CC_COLLECTIONS=true # the definition carries collections_json
@@ -22,7 +24,7 @@ cc_bin() {
 
 # with_bare_chaincode CMD...: runs CMD (deploy_chaincode, cc_state, ...) for the bare chaincode.
 with_bare_chaincode() {
-	local CC_NAME=bare CC_SERVER=chaincode-bare CC_SEED=false CC_COLLECTIONS=false
+	local CC_NAME=bare CC_SERVER=chaincode-bare CC_SEED=false CC_COLLECTIONS=true
 	local -A CC_PACKAGE_IDS=()
 	"$@"
 }

@@ -34,6 +34,7 @@ type benchConfig struct {
 	prepConc   int           // concurrency of the untimed preparation
 	smoke      bool          // a few transactions per level, two levels: checks that it works
 	workloads  map[string]bool
+	shapes     map[string]bool // the operations whose same-shape twin runs (shape.go); nil: all
 	clientKind string
 }
 
@@ -51,6 +52,7 @@ func runBench(args []string) error {
 	only := fs.String("workloads", "", "comma-separated workloads to run (default all): Issue,Accept,...,bare-1024")
 	smoke := fs.Bool("smoke", false, "CI: two levels of two transactions, every workload through the SDK and two through REST; checks that each commits, asserts no speed")
 	note := fs.String("note", "", "what this run is (settings, machine load), recorded in the report")
+	shapes := fs.String("shapes", "", "comma-separated operations whose same-shape twin runs after them (default all; smoke: "+smokeShapes+"), none for no twin")
 	_ = fs.Parse(args)
 
 	cfg := benchConfig{levelTime: *levelTime, maxCount: *maxCount, rise: *rise, patience: *patience,
@@ -61,6 +63,9 @@ func runBench(args []string) error {
 	}
 	if cfg.smoke {
 		cfg.levels, cfg.levelTime, cfg.maxCount, cfg.patience, cfg.prepConc = []int{1, 2}, 2*time.Second, 2, 99, 4
+	}
+	if cfg.shapes = nameSet(*shapes); cfg.smoke && *shapes == "" {
+		cfg.shapes = nameSet(smokeShapes)
 	}
 	if *only != "" {
 		cfg.workloads = map[string]bool{}
@@ -91,6 +96,7 @@ func runBench(args []string) error {
 		return err
 	}
 	rep.printTable(os.Stdout)
+	rep.printShapeTable(os.Stdout)
 	rep.printDrift(os.Stdout)
 	fmt.Printf("\nwrote %s/bench-network.{json,md,png}\n", *out)
 	if cfg.smoke {
@@ -149,6 +155,9 @@ func bench(cfg benchConfig, kinds []submitter, procs []proc, rep *report) error 
 				return fmt.Errorf("%s via %s: %w", w.name, k.name(), err)
 			}
 			rep.add(r)
+		}
+		if err := benchTwin(cfg, w, kinds, procs, p, g, today, later, rep); err != nil && cfg.smoke {
+			return err
 		}
 	}
 	return nil

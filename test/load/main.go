@@ -237,6 +237,9 @@ func submitMade(ctx context.Context, s submitter, st step) (int, error) {
 	if err := retryStale(ctx, func() (err error) { res, err = s.submit(ctx, st); return err }); err != nil {
 		return 0, err
 	}
+	if txs, ok := st.body.([]shapedTx); ok {
+		return len(txs), nil // a same-shape twin (shape.go)
+	}
 	if id := instructionOf(res); id != "" {
 		confirm := step{account: approver, op: "confirm", id: id}
 		if err := retryStale(ctx, func() error { _, err := s.submit(ctx, confirm); return err }); err != nil {

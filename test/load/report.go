@@ -16,13 +16,15 @@ import (
 // report is one benchmark run: what ran where, and each ramp. It is written as JSON, as a
 // Markdown table and as a PNG chart.
 type report struct {
-	Started  string            `json:"started"`
-	Finished string            `json:"finished"`
-	Machine  machine           `json:"machine"`
-	Settings map[string]string `json:"settings"` // the network's ordering and peer settings, as rendered
-	Note     string            `json:"note,omitempty"`
-	Bounds   map[string]string `json:"bounds"` // the run's levels and bounds
-	Ramps    []rampResult      `json:"ramps"`
+	Started  string             `json:"started"`
+	Finished string             `json:"finished"`
+	Machine  machine            `json:"machine"`
+	Settings map[string]string  `json:"settings"` // the network's ordering and peer settings, as rendered
+	Note     string             `json:"note,omitempty"`
+	Bounds   map[string]string  `json:"bounds"` // the run's levels and bounds
+	Ramps    []rampResult       `json:"ramps"`
+	Shapes   map[string]opShape `json:"shapes,omitempty"` // each operation's transactions as committed, which its twin replays
+	NoTwin   map[string]string  `json:"noTwin,omitempty"` // why an operation has no twin (outside smoke, a twin that fails is left out)
 }
 
 // machine is what the numbers were measured on: they are only comparable within one run.
@@ -206,6 +208,7 @@ func (r *report) write(dir string) error {
 	fmt.Fprintf(f, "Run %s .. %s on %d CPUs (%s), load average %s at the start, %s at the end.\n\n", r.Started, r.Finished,
 		r.Machine.CPUs, r.Machine.Model, r.Machine.LoadAtStart, r.Machine.LoadAtFinish)
 	r.printTable(f)
+	r.printShapeTable(f)
 	r.printDrift(f)
 	if err := f.Close(); err != nil {
 		return err

@@ -24,22 +24,31 @@ type sdkClient struct {
 	contracts map[string]*client.Contract // by account
 	bare      map[string]*client.Contract // the bare chaincode, by account
 	gateways  []*client.Gateway
+	byAccount map[string]*client.Gateway
+	channel   string
+	chaincode string
 }
 
 func newSDK(desc *network.Description) (*sdkClient, error) {
-	s := &sdkClient{contracts: map[string]*client.Contract{}, bare: map[string]*client.Contract{}}
+	s := &sdkClient{contracts: map[string]*client.Contract{}, bare: map[string]*client.Contract{},
+		byAccount: map[string]*client.Gateway{}, channel: desc.Channel, chaincode: desc.Chaincode}
 	for _, mspID := range desc.MSPIDs() {
 		conn, err := testnet.DialPeer(desc, mspID)
 		if err != nil {
 			return nil, err
 		}
 		s.conns = append(s.conns, conn)
+		hash, err := tlsCertHash(desc.Orgs[mspID].Peer)
+		if err != nil {
+			return nil, err
+		}
 		for _, name := range desc.Orgs[mspID].UserNames() {
-			gw, err := testnet.Connect(desc, mspID+"/"+name, conn)
+			gw, err := testnet.Connect(desc, mspID+"/"+name, conn, client.WithTLSClientCertificateHash(hash))
 			if err != nil {
 				return nil, fmt.Errorf("%s/%s: %w", mspID, name, err)
 			}
 			s.gateways = append(s.gateways, gw)
+			s.byAccount[mspID+"/"+name] = gw
 			s.contracts[mspID+"/"+name] = gw.GetNetwork(desc.Channel).GetContract(desc.Chaincode)
 			s.bare[mspID+"/"+name] = gw.GetNetwork(desc.Channel).GetContract(bareChaincode)
 		}
@@ -56,6 +65,9 @@ func (s *sdkClient) name() string { return "sdk" }
 // decision with the rate, then the approval with its hash (retried while another organisation's
 // peer has not committed the decision yet).
 func (s *sdkClient) submit(ctx context.Context, st step) (json.RawMessage, error) {
+	if txs, ok := st.body.([]shapedTx); ok && st.op == bareShape {
+		return nil, s.submitShape(ctx, txs)
+	}
 	if op, ok := wire.Lookup(st.op); ok && st.body != nil {
 		body, err := json.Marshal(st.body)
 		if err != nil {
@@ -125,6 +137,7 @@ func (s *sdkClient) submit(ctx context.Context, st step) (json.RawMessage, error
 	if !res.Successful {
 		return nil, &commitError{txID: res.TransactionID, code: res.Code.String()}
 	}
+	recordCommitted(ctx, st.account, res)
 	return result, nil
 }
 
