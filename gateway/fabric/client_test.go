@@ -305,6 +305,21 @@ func TestSubmit_ACallersPeerWaitBoundsTheWait(t *testing.T) {
 	require.Equal(t, 3, res.Attempts)
 }
 
+// A chaincode definition committed while a peer endorsed (a member joined: a new sequence) fails
+// that endorsement; nothing was sent, and a fresh proposal a moment later is endorsed.
+func TestSubmit_ADefinitionChangedDuringTheEndorsementIsTriedAgain(t *testing.T) {
+	st, err := status.New(codes.Aborted, "failed to collect enough transaction endorsements, see attached details for more info").
+		WithDetails(&gateway.ErrorDetail{Address: "127.0.0.1:12051", MspId: "CoreMSP",
+			Message: "make sure the chaincode receivables has been successfully defined on channel receivables and try again: chaincode cache at sequence 3 but current sequence is 2, chaincode definition for 'receivables' changed during invoke"})
+	require.NoError(t, err)
+	fp := &fakePeer{endorseErr: st.Err(), endorseErrN: 2}
+	c := newTestClient(t, fp, "treasurer")
+	res, err := c.Submit(context.Background(), "treasurer", "Accept", []string{"R-1"}, nil, nil)
+	require.NoError(t, err)
+	require.Equal(t, 3, res.Attempts)
+	require.Len(t, fp.submitted, 1, "sent once, after the definitions agree")
+}
+
 // The own peer's gateway reports another organisation's peer that refuses connections as an
 // aborted endorsement with the endorser's detail: waited for as well.
 func TestSubmit_AnotherOrgsPeerDownIsWaitedFor(t *testing.T) {

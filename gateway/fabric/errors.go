@@ -178,22 +178,27 @@ func isConflictCode(code peer.TxValidationCode) bool {
 }
 
 // retryable reports whether a failed attempt may be repeated with a fresh proposal, up to
-// Options.Retries times: an MVCC conflict at commit, or endorsing peers whose results differ (one a
-// block behind another). Nothing was committed in either case. A peer that could not be reached is
-// peerDown, retried for a time instead.
+// Options.Retries times: an MVCC conflict at commit, endorsing peers whose results differ (one a
+// block behind another), or a peer whose chaincode definition changed while it endorsed (a new
+// sequence committed during the call, as when a member joins). Nothing was committed in any case.
+// A peer that could not be reached is peerDown, retried for a time instead.
 func retryable(e *Error) bool {
 	if e.Kind == wire.KindConflict && e.Stage == "commit" {
 		return true
 	}
-	if e.Stage != "endorse" || e.Kind != wire.KindEndorse {
-		return false
-	}
 	var endorseErr *client.EndorseError
-	if !errors.As(e.Err, &endorseErr) {
+	if e.Stage != "endorse" || !errors.As(e.Err, &endorseErr) {
 		return false
 	}
-	return endorsementsDiffer(endorseErr)
+	if statusSays(endorseErr, definitionChanged) {
+		return true
+	}
+	return e.Kind == wire.KindEndorse && endorsementsDiffer(endorseErr)
 }
+
+// definitionChanged is a peer's words when the chaincode's definition changed during an
+// endorsement ("chaincode definition for 'receivables' changed during invoke").
+const definitionChanged = "changed during invoke"
 
 // peerDown: the endorsement could not reach a peer it needs: this organisation's own peer
 // (Unavailable: the connection is refused while it restarts), every peer of an organisation the
@@ -238,16 +243,21 @@ var peerDownMarks = []string{
 // that every write reads (docs/security.md, "No back-dating"). A fresh proposal a moment later
 // agrees.
 func endorsementsDiffer(err error) bool {
+	return statusSays(err, "ProposalResponsePayloads do not match")
+}
+
+// statusSays reports whether a gRPC status error's message or one of its endorsers' details
+// contains text.
+func statusSays(err error, text string) bool {
 	st, ok := status.FromError(err)
 	if !ok {
 		return false
 	}
-	const mismatch = "ProposalResponsePayloads do not match"
-	if strings.Contains(st.Message(), mismatch) {
+	if strings.Contains(st.Message(), text) {
 		return true
 	}
 	for _, d := range st.Details() {
-		if ed, ok := d.(*gateway.ErrorDetail); ok && strings.Contains(ed.GetMessage(), mismatch) {
+		if ed, ok := d.(*gateway.ErrorDetail); ok && strings.Contains(ed.GetMessage(), text) {
 			return true
 		}
 	}
