@@ -10,6 +10,7 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -101,27 +102,19 @@ func (s opShape) String() string {
 			p += fmt.Sprintf("+%d in %d range", t.RangeReads, t.Ranges)
 		}
 		p += fmt.Sprintf(" %dw %dB", len(t.Writes), b)
-		if t.Deletes > 0 {
-			p += fmt.Sprintf(" %dd", t.Deletes)
+		pb := 0
+		for _, w := range t.Private {
+			pb += max(w.Size, 0)
 		}
-		if t.Policies > 0 {
-			p += fmt.Sprintf(" %dkp", t.Policies)
-		}
-		if len(t.Private) > 0 {
-			pb := 0
-			for _, w := range t.Private {
-				pb += max(w.Size, 0)
+		// each count that is not zero, in this order
+		for _, c := range []struct {
+			n      int
+			format string
+		}{{t.Deletes, " %dd"}, {t.Policies, " %dkp"}, {len(t.Private), " %dpw " + strconv.Itoa(pb) + "B"},
+			{t.PrivateReads, " %dph"}, {t.Event, " ev %dB"}, {len(t.Hot), " %dhot"}} {
+			if c.n > 0 {
+				p += fmt.Sprintf(c.format, c.n)
 			}
-			p += fmt.Sprintf(" %dpw %dB", len(t.Private), pb)
-		}
-		if t.PrivateReads > 0 {
-			p += fmt.Sprintf(" %dph", t.PrivateReads)
-		}
-		if t.Event > 0 {
-			p += fmt.Sprintf(" ev %dB", t.Event)
-		}
-		if len(t.Hot) > 0 {
-			p += fmt.Sprintf(" %dhot", len(t.Hot))
 		}
 		parts = append(parts, p+" by "+strings.Join(trimMSP(t.Endorsers), "+"))
 	}
