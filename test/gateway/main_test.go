@@ -9,6 +9,9 @@
 package gateway_test
 
 import (
+	"fmt"
+	"net/http"
+	"os"
 	"testing"
 
 	"github.com/recv-ledger/recv/test/internal/testnet"
@@ -17,6 +20,12 @@ import (
 var nw *testnet.Network // the network under test, its gateways and the recv binary
 
 func TestMain(m *testing.M) {
-	testnet.Main(m, testnet.Config{Kind: testnet.Native, Gateways: true, RecvCLI: true, PortOffset: 3000},
+	described, err := newDescribedAPI(http.DefaultTransport)
+	if err != nil {
+		fmt.Println("docs/openapi.yaml:", err)
+		os.Exit(1)
+	}
+	http.DefaultTransport = described
+	testnet.Main(m, testnet.Config{Kind: testnet.Native, Gateways: true, RecvCLI: true, PortOffset: 3000, Check: described.check},
 		func(n *testnet.Network) { nw = n })
 }

@@ -34,6 +34,9 @@ type Config struct {
 	Gateways   bool // native: also a recv gateway per organisation (a compose network always has them)
 	RecvCLI    bool // build the recv binary from gateway/ for the suite (Network.RecvBin)
 	PortOffset int  // ports of a network the harness starts, unless the environment names them
+	// Check, when set, runs after the suite's tests: an error it returns fails the suite (a check
+	// over every test's traffic, as test/gateway's of the API description).
+	Check func() error
 }
 
 // The environment the harness reads; see the package documentation.
@@ -165,7 +168,14 @@ func run(m *testing.M, cfg Config, use func(*Network)) int {
 		return 1
 	}
 	use(n)
-	return m.Run()
+	code := m.Run()
+	if cfg.Check != nil {
+		if err := cfg.Check(); err != nil {
+			fmt.Println("FAIL: " + err.Error())
+			return 1
+		}
+	}
+	return code
 }
 
 // prepare finds the repository, builds the CLI when asked and decides which network to use:
