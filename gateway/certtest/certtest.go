@@ -9,6 +9,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"math/big"
+	"net"
 	"testing"
 	"time"
 )
@@ -21,8 +22,9 @@ type Pair struct {
 	KeyPEM  []byte // PKCS #8, as Fabric's wallets keep a key
 }
 
-// New makes a Pair whose certificate names cn, with a random serial number, valid from an hour
-// ago to an hour from now.
+// New makes a Pair whose certificate names cn (subject and DNS name; also localhost and
+// 127.0.0.1, so a test's loopback HTTPS server may serve it), with a random serial number, valid
+// from an hour ago to an hour from now.
 func New(t testing.TB, cn string) Pair {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -34,6 +36,7 @@ func New(t testing.TB, cn string) Pair {
 		t.Fatal(err)
 	}
 	tmpl := &x509.Certificate{SerialNumber: serial, Subject: pkix.Name{CommonName: cn},
+		DNSNames: []string{cn, "localhost"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {

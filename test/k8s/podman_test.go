@@ -2,14 +2,8 @@ package k8s
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -26,6 +20,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/recv-ledger/recv/chaincode/wire"
+	"github.com/recv-ledger/recv/gateway/certtest"
 	"github.com/recv-ledger/recv/gateway/client"
 	"github.com/recv-ledger/recv/test/internal/testnet"
 )
@@ -213,24 +208,14 @@ func freeAddr(t *testing.T) string {
 	return addr
 }
 
-// writeTLSPair writes a self-signed HTTPS pair for 127.0.0.1 as cert.pem and key.pem in dir,
-// readable by the pod, and returns the certificate.
+// writeTLSPair writes a self-signed HTTPS pair for 127.0.0.1 (certtest's) as cert.pem and key.pem
+// in dir, readable by the pod, and returns the certificate.
 func writeTLSPair(t *testing.T, dir string) []byte {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: "gateway.bank2"},
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true, IsCA: true}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	require.NoError(t, err)
-	pkcs8, err := x509.MarshalPKCS8PrivateKey(key)
-	require.NoError(t, err)
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "cert.pem"), certPEM, 0o644))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "key.pem"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pkcs8}), 0o644))
-	return certPEM
+	p := certtest.New(t, "gateway.bank2")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "cert.pem"), p.CertPEM, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "key.pem"), p.KeyPEM, 0o644))
+	return p.CertPEM
 }
 
 // tlsClient trusts the CA of caFile.
